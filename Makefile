@@ -1,0 +1,162 @@
+# vblk — virtio-blk for bare-metal aarch64 on QEMU virt.
+#
+#   make                 build build/vblk.elf, build/vblk.bin, build/libvblk.a
+#   make run [DISK=f]    boot the demo in QEMU with a scratch disk
+#   make test            every test layer; ends with "N passed, N failed"
+#   make APP=my.c        build build/my.elf + build/my.bin from your own main()
+#   make V=1             show the commands
+#
+# Prerequisites are installed on demand by tools/deps.sh (make deps).
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+BUILD ?= build
+
+# ---- cross toolchain ---------------------------------------------------
+ifeq ($(origin CROSS_COMPILE),undefined)
+  ifneq ($(shell command -v aarch64-none-elf-gcc 2>/dev/null),)
+    CROSS_COMPILE := aarch64-none-elf-
+  else
+    CROSS_COMPILE := aarch64-linux-gnu-
+  endif
+endif
+CC      := $(CROSS_COMPILE)gcc
+AR      := $(CROSS_COMPILE)ar
+OBJCOPY := $(CROSS_COMPILE)objcopy
+
+# libc: newlib comes with aarch64-none-elf; with Debian's aarch64-linux-gnu
+# we use picolibc (package picolibc-aarch64-linux-gnu) freestanding.
+ifeq ($(CROSS_COMPILE),aarch64-linux-gnu-)
+  PICOLIBC ?= /usr/lib/picolibc/aarch64-linux-gnu
+  LIBC_CFLAGS  := -nostdinc -isystem $(PICOLIBC)/include \
+                  -isystem $(shell $(CC) -print-file-name=include 2>/dev/null)
+  LIBC_LDFLAGS := -L$(PICOLIBC)/lib
+  # integer-only printf: the image never prints floating point
+  LIBC_LDFLAGS += -Wl,--defsym=vfprintf=__i_vfprintf
+  LIBC_CFLAGS  += -DVBLK_PICOLIBC
+else
+  LIBC_CFLAGS  :=
+  LIBC_LDFLAGS :=
+endif
+
+ARCH_FLAGS := -mcpu=cortex-a53 -mstrict-align
+CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie \
+          -fno-stack-protector -ftls-model=local-exec -ffunction-sections \
+          -fdata-sections $(ARCH_FLAGS) $(LIBC_CFLAGS) -Iinclude -I. $(EXTRA_CFLAGS)
+ASFLAGS := $(ARCH_FLAGS) -Iinclude -I. -D__ASSEMBLY__
+LDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+           -T linker.ld $(LIBC_LDFLAGS)
+LDLIBS  := -Wl,--start-group -lc -lgcc -Wl,--end-group
+
+# ---- sources -----------------------------------------------------------
+# The storage layer (portable C11; also built for the host tests).
+LIB_SRCS := drivers/fdt.c drivers/board.c drivers/virtio_mmio.c \
+            $(wildcard vring/*.c) $(wildcard blk/*.c)
+# The runtime for a standalone image: boot, console, semihosting, timer, GIC.
+RT_SRCS  := $(wildcard boot/*.S) $(wildcard boot/*.c) \
+            $(filter-out $(LIB_SRCS),$(wildcard drivers/*.c))
+
+APP ?= examples/demo.c
+ifeq ($(APP),examples/demo.c)
+  IMAGE := vblk
+else
+  IMAGE := $(basename $(notdir $(APP)))
+endif
+
+obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+RT_OBJS  := $(call obj,$(RT_SRCS))
+
+.PHONY: all lib run test test-host test-qemu deps clean examples
+all: $(BUILD)/$(IMAGE).elf $(BUILD)/$(IMAGE).bin $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
+
+lib: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libvblk.a: $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libvblk-rt.a: $(RT_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# boot/start.o is linked explicitly so its entry point and vectors are kept.
+$(BUILD)/%.elf: $(call obj,$(APP)) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
+	    -Wl,--no-whole-archive $(call obj,$(APP)) $(BUILD)/libvblk.a $(LDLIBS)
+
+# The raw binary starts with an arm64 Image header, so `-kernel vblk.bin`
+# boots it the way QEMU boots Linux (DTB address in x0).
+$(BUILD)/%.bin: $(BUILD)/%.elf
+	@$(if $(Q),echo "  OBJCOPY $@")
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+# The QEMU test image: guest-side test cases selected by semihosting args.
+$(BUILD)/vblk-test.elf: $(call obj,tests/qemu/guest_tests.c) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
+	    -Wl,--no-whole-archive $(call obj,tests/qemu/guest_tests.c) $(BUILD)/libvblk.a $(LDLIBS)
+
+# ---- running -----------------------------------------------------------
+DISK ?= $(BUILD)/disk.img
+QEMU ?= qemu-system-aarch64
+QEMU_FLAGS ?= -machine virt -cpu cortex-a53 -nographic \
+   -semihosting-config enable=on,target=native
+
+$(BUILD)/disk.img:
+	@mkdir -p $(BUILD)
+	qemu-img create -f raw $@ 64M
+
+run: deps-run all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
+	$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf \
+	   -drive if=none,id=d0,format=raw,file=$(DISK) -device virtio-blk-device,drive=d0
+
+deps: deps-test
+deps-run:
+	$(Q)tools/deps.sh run
+deps-test:
+	$(Q)tools/deps.sh test
+
+# ---- host build (unit tests against the fake device) ------------------
+HOST_CC ?= cc
+HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -Iinclude -I. \
+               -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+HOST_LIBS := -lcmocka
+HOST_SUPPORT := $(filter-out tests/host/test_%.c,$(wildcard tests/host/*.c))
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+
+$(BUILD)/host/%: tests/host/%.c $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) \
+                 $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) $(HOST_LIBS)
+
+test-host: deps-test $(HOST_TESTS)
+	$(Q)tests/run-host.sh $(HOST_TESTS)
+
+test-qemu: deps-test all $(BUILD)/vblk-test.elf
+	$(Q)tests/qemu/run.sh $(BUILD)
+
+test: deps-test $(HOST_TESTS) all $(BUILD)/vblk-test.elf
+	$(Q)tests/run-all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

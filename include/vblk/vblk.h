@@ -1,0 +1,101 @@
+/*
+ * vblk — a virtio-blk driver for bare-metal aarch64 (QEMU `virt`).
+ *
+ * Synchronous (polled) API. All sizes are in 512-byte sectors, the unit
+ * virtio-blk uses for `sector` and `capacity` whatever the logical block
+ * size (virtio 1.2 §5.2.4).
+ *
+ *   struct vblk_disk *disk;
+ *   if (vblk_init_from_dt(dtb, dtb_max_bytes) > 0 && (disk = vblk_disk(0)))
+ *           err = vblk_read(disk, 0, buf, 8);   // 8 sectors into buf
+ *
+ * Buffers must be VBLK_DMA_ALIGN-aligned (use VBLK_ALIGNED). Every function
+ * returns 0 (or a count) on success, or a negative code from vblk/error.h;
+ * a failing call submits nothing and changes nothing.
+ */
+#ifndef VBLK_VBLK_H
+#define VBLK_VBLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vblk/error.h"
+#include "vblk/platform.h"
+
+#define VBLK_SECTOR_SIZE 512u
+#define VBLK_ALIGNED __attribute__((aligned(VBLK_DMA_ALIGN)))
+
+/* Compile-time limits; override with -D when building the library. */
+#ifndef VBLK_MAX_DISKS
+#define VBLK_MAX_DISKS 8
+#endif
+#ifndef VBLK_QUEUE_SIZE
+#define VBLK_QUEUE_SIZE 256     /* descriptors per virtqueue, a power of 2 */
+#endif
+#ifndef VBLK_TIMEOUT_US
+#define VBLK_TIMEOUT_US 10000000u  /* default per-request timeout: 10 s */
+#endif
+
+struct vblk_disk;
+
+/* What a disk is, as the device reported it at init (or at the last
+ * config-change). */
+struct vblk_info {
+	uint64_t capacity_sectors; /* 512-byte sectors */
+	uint32_t block_size_bytes; /* logical block size (blk_size), >= 512 */
+	uint32_t seg_max;          /* data segments per request (0: no limit given) */
+	uint32_t size_max_bytes;   /* bytes per segment (0: no limit given) */
+	bool read_only;            /* VIRTIO_BLK_F_RO negotiated */
+	bool has_flush;            /* VIRTIO_BLK_F_FLUSH negotiated */
+	uint64_t features;         /* negotiated feature bits */
+	uint32_t mmio_version;     /* 1 legacy, 2 modern */
+	uint64_t mmio_base;
+	uint32_t intid;            /* GIC interrupt ID from the DT, 0 if unknown */
+	uint16_t queue_size;       /* descriptors in use on the request queue */
+};
+
+/* Find every virtio-mmio node in the device tree and initialise each block
+ * device found. Returns the number of disks ready (>= 0) or a negative error
+ * (-VBLK_EBADDT). Devices that fail init are skipped and remembered in the
+ * probe report (vblk_probe_report). */
+int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
+
+/* Initialise the virtio-mmio device at `mmio_base` (for firmware without a
+ * device tree). Returns the new disk's index or a negative error. */
+int vblk_attach(uint64_t mmio_base, uint32_t intid);
+
+/* What the last probe saw in each virtio-mmio slot, for diagnostics. */
+struct vblk_probe_entry {
+	uint64_t mmio_base;
+	uint32_t version;    /* 0 if the magic value was wrong */
+	uint32_t device_id;  /* 0: empty slot */
+	int result;          /* 0 attached as a disk, or the error that stopped it */
+};
+unsigned vblk_probe_report(const struct vblk_probe_entry **entries);
+
+unsigned vblk_disk_count(void);
+struct vblk_disk *vblk_disk(unsigned index);    /* NULL if out of range */
+const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk);
+uint64_t vblk_capacity(const struct vblk_disk *disk); /* sectors; 0 if NULL */
+
+/* Synchronous I/O: submit, then poll the used ring until done or timeout.
+ * Requests larger than the device accepts are split transparently. */
+int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsectors);
+int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_t nsectors);
+int vblk_flush(struct vblk_disk *disk);
+/* Device id string (virtio-blk GET_ID, e.g. QEMU's serial=): up to 20 bytes,
+ * NUL-terminated into id[21]. */
+int vblk_get_id(struct vblk_disk *disk, char id[21]);
+
+/* Per-request timeout in microseconds (0 restores VBLK_TIMEOUT_US). */
+void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
+
+/* After -VBLK_EBROKEN or -VBLK_ETIMEDOUT: reset and re-initialise the
+ * device. Returns 0 or a negative error. */
+int vblk_reset(struct vblk_disk *disk);
+
+/* Names of the negotiated feature bits, space-separated, into buf. */
+size_t vblk_feature_names(uint64_t features, char *buf, size_t len);
+
+#endif
