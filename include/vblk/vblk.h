@@ -20,22 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vblk/config.h"
 #include "vblk/error.h"
 #include "vblk/platform.h"
 
 #define VBLK_SECTOR_SIZE 512u
 #define VBLK_ALIGNED __attribute__((aligned(VBLK_DMA_ALIGN)))
 
-/* Compile-time limits; override with -D when building the library. */
-#ifndef VBLK_MAX_DISKS
-#define VBLK_MAX_DISKS 8
-#endif
-#ifndef VBLK_QUEUE_SIZE
-#define VBLK_QUEUE_SIZE 256     /* descriptors per virtqueue, a power of 2 */
-#endif
-#ifndef VBLK_TIMEOUT_US
-#define VBLK_TIMEOUT_US 10000000u  /* default per-request timeout: 10 s */
-#endif
 
 struct vblk_disk;
 

@@ -1,0 +1,304 @@
+/*
+ * Finding and initialising virtio-blk disks: the device status sequence of
+ * virtio 1.2 §3.1.1, the block config space (§5.2.4) and the limits a
+ * request must respect.
+ */
+#include "blk/virtio_blk.h"
+
+#include <string.h>
+
+#include "drivers/board.h"
+
+/* A config space whose generation keeps changing under us this many times
+ * is not settling (virtio 1.2 §2.5.1 asks us to retry, not forever). */
+#define CONFIG_READ_TRIES 8
+/* The virtio-blk framing needs a header, one data and a status descriptor. */
+#define MIN_QUEUE_SIZE 4u
+
+static struct vblk_disk disks[VBLK_MAX_DISKS];
+static unsigned disk_count;
+
+static struct vblk_probe_entry probe_entries[BOARD_MAX_VIRTIO];
+static unsigned probe_count;
+
+struct blk_config {
+	uint64_t capacity_sectors;
+	uint32_t size_max_bytes;
+	uint32_t seg_max;
+	uint32_t block_size_bytes;
+};
+
+/* Read the fields we negotiated, and only those (§2.5.1: a field exists
+ * only if its feature bit is offered), inside a generation check. */
+static int read_config(const struct virtio_mmio_dev *dev, struct blk_config *cfg)
+{
+	for (int tries = 0; tries < CONFIG_READ_TRIES; tries++) {
+		uint32_t generation = vmmio_config_generation(dev);
+		*cfg = (struct blk_config){ .block_size_bytes = VBLK_SECTOR_SIZE };
+		cfg->capacity_sectors = vmmio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY);
+		if (vmmio_has_feature(dev, VIRTIO_BLK_F_SIZE_MAX))
+			cfg->size_max_bytes = vmmio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
+		if (vmmio_has_feature(dev, VIRTIO_BLK_F_SEG_MAX))
+			cfg->seg_max = vmmio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
+		if (vmmio_has_feature(dev, VIRTIO_BLK_F_BLK_SIZE))
+			cfg->block_size_bytes = vmmio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE);
+		if (vmmio_config_generation(dev) == generation)
+			return 0;
+	}
+	return -VBLK_EBROKEN;
+}
+
+static bool is_power_of_2(uint64_t val)
+{
+	return val != 0 && (val & (val - 1)) == 0;
+}
+
+/* The device's values are checked, not trusted: a block size that is not a
+ * power of 2 of at least one sector cannot describe a disk. */
+static int check_config(const struct blk_config *cfg)
+{
+	if (!is_power_of_2(cfg->block_size_bytes) || cfg->block_size_bytes < VBLK_SECTOR_SIZE)
+		return -VBLK_EBROKEN;
+	return 0;
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * How a request must be cut: at most max_data_segs data descriptors
+ * (seg_max; 0 is read as 1, as Linux does), each of at most seg_bytes_max
+ * bytes (size_max, when offered), at most VBLK_MAX_REQUEST_BYTES, and a
+ * whole number of logical blocks.
+ */
+static int set_limits(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
+{
+	uint32_t segs = queue_size - 2u;
+	if (vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_SEG_MAX))
+		segs = min_u32(segs, cfg->seg_max ? cfg->seg_max : 1);
+	disk->max_data_segs = segs;
+
+	disk->seg_bytes_max = VBLK_MAX_REQUEST_BYTES;
+	if (vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_SIZE_MAX) && cfg->size_max_bytes != 0)
+		disk->seg_bytes_max = min_u32(disk->seg_bytes_max, cfg->size_max_bytes);
+
+	uint64_t max_bytes = (uint64_t)segs * disk->seg_bytes_max;
+	if (max_bytes > VBLK_MAX_REQUEST_BYTES)
+		max_bytes = VBLK_MAX_REQUEST_BYTES;
+	max_bytes -= max_bytes % cfg->block_size_bytes;
+	if (max_bytes == 0)
+		return -VBLK_EUNSUPP;  /* not even one block fits a request */
+	disk->max_req_bytes = (uint32_t)max_bytes;
+	return 0;
+}
+
+/* The largest power of 2 not above `val` (0 for 0). */
+static uint32_t round_down_pow2(uint32_t val)
+{
+	uint32_t pow = 1;
+	if (val == 0)
+		return 0;
+	while (pow <= val / 2)
+		pow *= 2;
+	return pow;
+}
+
+static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
+{
+	uint32_t offered = round_down_pow2(vmmio_queue_max(&disk->dev, 0));
+	uint32_t num = min_u32(offered, VBLK_QUEUE_SIZE);
+	if (num < MIN_QUEUE_SIZE)
+		return -VBLK_ENODEV;
+
+	int err = vq_init(&disk->vq, disk->ring_mem, sizeof(disk->ring_mem), (uint16_t)num,
+			  vmmio_has_feature(&disk->dev, VIRTIO_F_EVENT_IDX));
+	if (err)
+		return err;
+	/* The synchronous API polls; it has no use for interrupts. */
+	vq_disable_interrupts(&disk->vq);
+
+	struct virtio_mmio_queue_addrs addrs = {
+		.desc = plat_virt_to_phys(disk->vq.desc),
+		.avail = plat_virt_to_phys(disk->vq.avail),
+		.used = plat_virt_to_phys(disk->vq.used),
+	};
+	*queue_size = (uint16_t)num;
+	return vmmio_queue_enable(&disk->dev, 0, num, &addrs);
+}
+
+static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
+{
+	struct vblk_info *info = &disk->info;
+	info->capacity_sectors = cfg->capacity_sectors;
+	info->block_size_bytes = cfg->block_size_bytes;
+	info->seg_max = cfg->seg_max;
+	info->size_max_bytes = cfg->size_max_bytes;
+	info->read_only = vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_RO);
+	info->has_flush = vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_FLUSH);
+	info->features = disk->dev.features;
+	info->mmio_version = disk->dev.version;
+	info->mmio_base = disk->dev.base;
+	info->queue_size = queue_size;
+}
+
+/* Everything between DRIVER and DRIVER_OK: features, config, queue. */
+static int configure(struct vblk_disk *disk)
+{
+	struct blk_config cfg;
+	uint16_t queue_size = 0;
+
+	int err = vmmio_negotiate(&disk->dev, blk_driver_features());
+	if (!err)
+		err = read_config(&disk->dev, &cfg);
+	if (!err)
+		err = check_config(&cfg);
+	if (!err)
+		err = setup_queue(disk, &queue_size);
+	if (!err)
+		err = set_limits(disk, &cfg, queue_size);
+	if (!err)
+		fill_info(disk, &cfg, queue_size);
+	return err;
+}
+
+/*
+ * The initialisation sequence of virtio 1.2 §3.1.1: reset, ACKNOWLEDGE,
+ * DRIVER, features (+ FEATURES_OK on modern, in vmmio_negotiate), device
+ * setup, DRIVER_OK. Any failure after the reset sets FAILED.
+ */
+static int init_device(struct vblk_disk *disk)
+{
+	disk->ready = false;
+	memset(disk->reqs, 0, sizeof(disk->reqs));
+	int err = vmmio_reset(&disk->dev);
+	if (err)
+		return err;
+	vmmio_add_status(&disk->dev, VIRTIO_STATUS_ACKNOWLEDGE);
+	vmmio_add_status(&disk->dev, VIRTIO_STATUS_DRIVER);
+	err = configure(disk);
+	if (err) {
+		vmmio_fail(&disk->dev);
+		return err;
+	}
+	vmmio_add_status(&disk->dev, VIRTIO_STATUS_DRIVER_OK);
+	disk->broken_reason = NULL;
+	disk->ready = true;
+	return 0;
+}
+
+int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid)
+{
+	int err = vmmio_probe(&disk->dev, (uintptr_t)mmio_base);
+	if (err)
+		return err;
+	if (disk->dev.device_id != VIRTIO_ID_BLOCK)
+		return -VBLK_ENODEV;
+	disk->timeout_us = VBLK_TIMEOUT_US;
+	disk->info = (struct vblk_info){ .intid = intid };
+	return init_device(disk);
+}
+
+/*
+ * Stop using a disk that misbehaved or stopped answering. The device is
+ * reset first, so it lets go of every buffer (virtio 1.2 §3.3.1), and only
+ * then is each request still in flight completed with `reason`.
+ */
+void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
+{
+	struct blk_req *req;
+
+	disk->ready = false;
+	disk->broken_reason = why;
+	vq_set_broken(&disk->vq, why);
+	vmmio_reset(&disk->dev);
+	while ((req = vq_detach(&disk->vq)) != NULL) {
+		req->result = reason;
+		req->done = true;
+	}
+}
+
+static void record_probe(uint64_t base, const struct virtio_mmio_dev *dev, int result)
+{
+	if (probe_count < BOARD_MAX_VIRTIO)
+		probe_entries[probe_count++] = (struct vblk_probe_entry){
+			.mmio_base = base,
+			.version = dev->version,
+			.device_id = dev->device_id,
+			.result = result,
+		};
+}
+
+static int attach(uint64_t mmio_base, uint32_t intid)
+{
+	if (disk_count == VBLK_MAX_DISKS)
+		return -VBLK_ENOMEM;
+	struct vblk_disk *disk = &disks[disk_count];
+	int err = blk_disk_setup(disk, mmio_base, intid);
+	record_probe(mmio_base, &disk->dev, err);
+	if (err)
+		return err;
+	return (int)disk_count++;
+}
+
+int vblk_attach(uint64_t mmio_base, uint32_t intid)
+{
+	return attach(mmio_base, intid);
+}
+
+int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
+{
+	static struct board_info board;
+
+	if (dtb == NULL)
+		return -VBLK_EINVAL;
+	int err = board_from_fdt(&board, dtb, dtb_max_bytes);
+	if (err)
+		return err;
+	disk_count = 0;
+	probe_count = 0;
+	for (unsigned i = 0; i < board.virtio_count; i++)
+		attach(board.virtio[i].base, board.virtio[i].intid);
+	return (int)disk_count;
+}
+
+unsigned vblk_probe_report(const struct vblk_probe_entry **entries)
+{
+	if (entries)
+		*entries = probe_entries;
+	return probe_count;
+}
+
+unsigned vblk_disk_count(void)
+{
+	return disk_count;
+}
+
+struct vblk_disk *vblk_disk(unsigned index)
+{
+	return index < disk_count ? &disks[index] : NULL;
+}
+
+const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk)
+{
+	return disk ? &disk->info : NULL;
+}
+
+uint64_t vblk_capacity(const struct vblk_disk *disk)
+{
+	return disk ? disk->info.capacity_sectors : 0;
+}
+
+void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us)
+{
+	if (disk)
+		disk->timeout_us = timeout_us ? timeout_us : VBLK_TIMEOUT_US;
+}
+
+int vblk_reset(struct vblk_disk *disk)
+{
+	if (disk == NULL || disk->dev.base == 0)
+		return -VBLK_EINVAL;
+	return init_device(disk);
+}

@@ -1,0 +1,30 @@
+/* The table behind vblk_strerror(): one line per code of vblk/error.h. */
+#include "vblk/error.h"
+
+static const char *const messages[VBLK_ERROR_COUNT] = {
+	[VBLK_OK] = "success",
+	[VBLK_EINVAL] = "invalid argument",
+	[VBLK_ERANGE] = "sector range beyond the disk's capacity",
+	[VBLK_EALIGN] = "buffer or sector range not aligned",
+	[VBLK_ETOOBIG] = "too large for one request",
+	[VBLK_EROFS] = "disk is read-only",
+	[VBLK_EIO] = "device reported an I/O error",
+	[VBLK_EUNSUPP] = "operation not supported by the device",
+	[VBLK_ETIMEDOUT] = "device did not answer in time",
+	[VBLK_ENODEV] = "no such device",
+	[VBLK_EBROKEN] = "device misbehaved; reset it to recover",
+	[VBLK_EFEATURES] = "device refused the driver's features",
+	[VBLK_EAGAIN] = "no free descriptors; try again",
+	[VBLK_ENOMEM] = "compile-time table full",
+	[VBLK_EBADDT] = "malformed device tree",
+	[VBLK_ESTATE] = "not valid in this state",
+};
+
+const char *vblk_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err >= VBLK_ERROR_COUNT)
+		return "unknown error";
+	return messages[err];
+}

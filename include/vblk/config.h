@@ -1,0 +1,36 @@
+/*
+ * Compile-time configuration. Every table vblk uses is static and sized
+ * here; override a value with -D when building the library, e.g.
+ * `make EXTRA_CFLAGS=-DVBLK_QUEUE_SIZE=64`.
+ */
+#ifndef VBLK_CONFIG_H
+#define VBLK_CONFIG_H
+
+/* Block devices the library can drive at once. */
+#ifndef VBLK_MAX_DISKS
+#define VBLK_MAX_DISKS 8
+#endif
+
+/* Descriptors per virtqueue: a power of 2, at most 32768 (virtio 1.2
+ * §2.7). The device may offer fewer (QueueNumMax); then its value, rounded
+ * down to a power of 2, is used. */
+#ifndef VBLK_QUEUE_SIZE
+#define VBLK_QUEUE_SIZE 256
+#endif
+
+/* Largest request the driver builds, in bytes; larger I/O is split. It
+ * bounds the time one request holds the device. */
+#ifndef VBLK_MAX_REQUEST_BYTES
+#define VBLK_MAX_REQUEST_BYTES (4u * 1024 * 1024)
+#endif
+
+/* Default per-request timeout (vblk_set_timeout_us changes it per disk). */
+#ifndef VBLK_TIMEOUT_US
+#define VBLK_TIMEOUT_US 10000000u
+#endif
+
+#if (VBLK_QUEUE_SIZE & (VBLK_QUEUE_SIZE - 1)) != 0 || VBLK_QUEUE_SIZE < 4 || VBLK_QUEUE_SIZE > 32768
+#error "VBLK_QUEUE_SIZE must be a power of 2 between 4 and 32768"
+#endif
+
+#endif

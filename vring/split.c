@@ -1,0 +1,302 @@
+/*
+ * Split virtqueue, driver side (virtio 1.2 §2.7). See virtqueue.h for the
+ * picture; the comments here say which rule each step keeps.
+ */
+#include "vring/virtqueue.h"
+
+#include <string.h>
+
+#include "vblk/error.h"
+#include "vblk/platform.h"
+
+/*
+ * Loads and stores of the fields the other side reads or writes
+ * concurrently. `volatile` makes the compiler emit exactly one access of
+ * exactly this width, so a 16-bit index is never torn or cached in a
+ * register across a poll loop; the barriers below order them.
+ */
+static inline uint16_t load16(const uint16_t *field)
+{
+	return *(const volatile uint16_t *)field;
+}
+
+static inline uint32_t load32(const uint32_t *field)
+{
+	return *(const volatile uint32_t *)field;
+}
+
+static inline void store16(uint16_t *field, uint16_t val)
+{
+	*(volatile uint16_t *)field = val;
+}
+
+static size_t used_offset(uint16_t num)
+{
+	return VRING_ALIGN_UP(sizeof(struct vring_desc) * num +
+			      sizeof(struct vring_avail) + sizeof(uint16_t) * ((size_t)num + 1));
+}
+
+size_t vring_mem_bytes(uint16_t num)
+{
+	return VRING_MEM_BYTES((size_t)num);
+}
+
+/*
+ * Lay the three parts out in `mem` (VRING_ALIGN_BYTES-aligned) and put every
+ * descriptor on the free list. The memory is zeroed: the used ring must
+ * start with flags 0 and idx 0 (virtio 1.2 §2.7.10.1), whatever the
+ * previous user left there.
+ */
+int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx)
+{
+	if (num < 2 || num > VBLK_QUEUE_SIZE || (num & (num - 1)) != 0)
+		return -VBLK_EINVAL;
+	if ((uintptr_t)mem % VRING_ALIGN_BYTES != 0 || mem_bytes < vring_mem_bytes(num))
+		return -VBLK_EINVAL;
+
+	memset(mem, 0, vring_mem_bytes(num));
+	uint8_t *base = mem;
+	*vq = (struct virtqueue){
+		.desc = (struct vring_desc *)base,
+		.avail = (struct vring_avail *)(base + sizeof(struct vring_desc) * num),
+		.used = (struct vring_used *)(base + used_offset(num)),
+		.num = num,
+		.num_free = num,
+		.event_idx = event_idx,
+	};
+	vq->used_event = &vq->avail->ring[num];
+	vq->avail_event = (uint16_t *)&vq->used->ring[num];
+	for (uint16_t i = 0; i < num; i++)
+		vq->next[i] = (uint16_t)(i + 1);
+	plat_dma_clean(mem, vring_mem_bytes(num));
+	return 0;
+}
+
+/* A chain must be readable buffers first, then writable ones (virtio 1.2
+ * §2.7.4.2), no buffer may be empty (QEMU marks the device broken), and
+ * the total must stay below 2^32 bytes (§2.7.5.2). */
+static int check_chain(const struct vring_buf *bufs, unsigned nbufs, uint32_t *writable_bytes)
+{
+	uint64_t total_bytes = 0, writable = 0;
+	bool seen_writable = false;
+
+	for (unsigned i = 0; i < nbufs; i++) {
+		if (bufs[i].len_bytes == 0)
+			return -VBLK_EINVAL;
+		if (bufs[i].device_writes) {
+			seen_writable = true;
+			writable += bufs[i].len_bytes;
+		} else if (seen_writable) {
+			return -VBLK_EINVAL;
+		}
+		total_bytes += bufs[i].len_bytes;
+	}
+	if (total_bytes > UINT32_MAX)
+		return -VBLK_ETOOBIG;
+	*writable_bytes = (uint32_t)writable;
+	return 0;
+}
+
+/*
+ * Put one chain of `nbufs` buffers in the ring, remembered by `token`. The
+ * device cannot see it until vq_publish(). Returns 0; -VBLK_EAGAIN when
+ * there are not enough free descriptors (nothing is changed: try again after
+ * harvesting); -VBLK_ETOOBIG when the chain could never fit.
+ */
+int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
+{
+	uint32_t writable_bytes;
+
+	if (vq->broken)
+		return -VBLK_EBROKEN;
+	if (nbufs == 0 || bufs == NULL || token == NULL)
+		return -VBLK_EINVAL;
+	if (nbufs > vq->num)   /* §2.7.5.3.1: no chain longer than the queue */
+		return -VBLK_ETOOBIG;
+	int err = check_chain(bufs, nbufs, &writable_bytes);
+	if (err)
+		return err;
+	if (nbufs > vq->num_free)
+		return -VBLK_EAGAIN;
+
+	uint16_t head = vq->free_head, desc_idx = head, last = head;
+	for (unsigned i = 0; i < nbufs; i++) {
+		struct vring_desc *desc = &vq->desc[desc_idx];
+		bool more = i + 1 < nbufs;
+		desc->addr = bufs[i].addr;
+		desc->len = bufs[i].len_bytes;
+		desc->flags = (uint16_t)((bufs[i].device_writes ? VRING_DESC_F_WRITE : 0) |
+					 (more ? VRING_DESC_F_NEXT : 0));
+		desc->next = more ? vq->next[desc_idx] : 0;
+		last = desc_idx;
+		desc_idx = vq->next[desc_idx];
+	}
+	vq->free_head = desc_idx;
+	vq->num_free = (uint16_t)(vq->num_free - nbufs);
+	vq->chain[head] = (struct vq_chain){
+		.token = token,
+		.ndescs = (uint16_t)nbufs,
+		.last_desc = last,
+		.writable_bytes = writable_bytes,
+	};
+
+	/* The slot we overwrite held entry avail_idx - num, which the device
+	 * consumed long ago: fewer than num chains can be in flight. The idx
+	 * itself wraps at 2^16, never at num (§2.7.13.1). */
+	vq->avail->ring[vq->avail_idx & (vq->num - 1)] = head;
+	vq->avail_idx++;
+	vq->in_flight++;
+	return 0;
+}
+
+/* virtio 1.2 §2.7.10: with EVENT_IDX the device asks to be notified once
+ * avail.idx passes avail_event, i.e. when avail_event lies in [old, new). */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+/*
+ * Make every chain added since the last call visible to the device with one
+ * avail.idx store. Returns whether the device wants a notification; the
+ * caller then writes QueueNotify.
+ */
+bool vq_publish(struct virtqueue *vq)
+{
+	uint16_t old_idx = vq->published_idx, new_idx = vq->avail_idx;
+
+	if (vq->broken || old_idx == new_idx)
+		return false;
+	plat_dma_clean(vq->desc, vring_mem_bytes(vq->num));
+	/* §2.7.13.3.1: descriptors and ring entries must be visible before
+	 * the index that exposes them. */
+	plat_wmb();
+	store16(&vq->avail->idx, new_idx);
+	vq->published_idx = new_idx;
+	/* §2.7.13.4.1: the idx store must be visible before we read the
+	 * device's suppression state, or we could both decide "no
+	 * notification needed" and the device would sleep on our chain. */
+	plat_mb();
+	if (vq->event_idx)
+		return need_event(load16(vq->avail_event), new_idx, old_idx);
+	return !(load16(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+}
+
+bool vq_has_used(const struct virtqueue *vq)
+{
+	return !vq->broken && load16(&vq->used->idx) != vq->last_used_idx;
+}
+
+void vq_set_broken(struct virtqueue *vq, const char *reason)
+{
+	if (!vq->broken) {
+		vq->broken = true;
+		vq->broken_reason = reason;
+	}
+}
+
+/* Return a harvested chain's descriptors to the free list, using only our
+ * private links: the device could have rewritten the shared table. */
+static void free_chain(struct virtqueue *vq, uint16_t head)
+{
+	struct vq_chain *chain = &vq->chain[head];
+
+	vq->next[chain->last_desc] = vq->free_head;
+	vq->free_head = head;
+	vq->num_free = (uint16_t)(vq->num_free + chain->ndescs);
+	vq->in_flight--;
+	chain->token = NULL;
+}
+
+/*
+ * Take one completed chain from the used ring. Returns 1 with its token and
+ * the device's used.len, 0 if none is ready, or -VBLK_EBROKEN if the device
+ * wrote something impossible (the queue is then broken).
+ */
+int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
+{
+	if (vq->broken)
+		return -VBLK_EBROKEN;
+
+	uint16_t used_idx = load16(&vq->used->idx);
+	uint16_t ready = (uint16_t)(used_idx - vq->last_used_idx);
+	if (ready == 0)
+		return 0;
+	/* The device can only complete chains we gave it. */
+	if (ready > vq->in_flight) {
+		vq_set_broken(vq, "used idx ran past the chains in flight");
+		return -VBLK_EBROKEN;
+	}
+	/* §2.7.14 (and Linux's virtio_rmb): read used.idx before the entry
+	 * it covers, or we could read a stale entry. */
+	plat_rmb();
+	plat_dma_invalidate(vq->used, sizeof(struct vring_used) +
+			    sizeof(struct vring_used_elem) * vq->num);
+
+	const struct vring_used_elem *elem = &vq->used->ring[vq->last_used_idx & (vq->num - 1)];
+	uint32_t id = load32(&elem->id), len = load32(&elem->len);
+	if (id >= vq->num) {
+		vq_set_broken(vq, "used id out of range");
+		return -VBLK_EBROKEN;
+	}
+	if (vq->chain[id].token == NULL) {
+		vq_set_broken(vq, "used id is not a chain in flight");
+		return -VBLK_EBROKEN;
+	}
+	/* §2.7.8.3: the device reports how much it wrote; more than the
+	 * writable buffers hold is impossible. */
+	if (len > vq->chain[id].writable_bytes) {
+		vq_set_broken(vq, "used len larger than the chain's writable buffers");
+		return -VBLK_EBROKEN;
+	}
+
+	*token = vq->chain[id].token;
+	*used_len = len;
+	free_chain(vq, (uint16_t)id);
+	vq->last_used_idx++;
+	return 1;
+}
+
+/*
+ * Ask the device not to interrupt after used buffers (a hint only,
+ * §2.7.7). Without EVENT_IDX that is the avail flag; with EVENT_IDX the
+ * flag must stay 0 (§2.7.7.1) and we simply stop moving used_event.
+ */
+void vq_disable_interrupts(struct virtqueue *vq)
+{
+	if (!vq->event_idx)
+		store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+/*
+ * Ask for an interrupt at the next used buffer. Returns true if used
+ * buffers are already waiting: they may have arrived before the device saw
+ * the request, so the caller must harvest instead of sleeping.
+ */
+bool vq_enable_interrupts(struct virtqueue *vq)
+{
+	if (vq->event_idx)
+		store16(vq->used_event, vq->last_used_idx);
+	else
+		store16(&vq->avail->flags, 0);
+	/* The request store must be visible before we re-read used.idx. */
+	plat_mb();
+	return vq_has_used(vq);
+}
+
+/*
+ * After a device reset: hand back the token of one chain still in flight
+ * (NULL when none is left) and free its descriptors. Only valid once the
+ * device has stopped using the ring (virtio 1.2 §3.3.1).
+ */
+void *vq_detach(struct virtqueue *vq)
+{
+	for (uint16_t head = 0; head < vq->num; head++) {
+		void *token = vq->chain[head].token;
+		if (token != NULL) {
+			free_chain(vq, head);
+			return token;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,134 @@
+/*
+ * Split virtqueue (virtio 1.2 §2.7): the descriptor table, the available
+ * ring and the used ring, in memory the caller provides (static in vblk).
+ *
+ *   driver                               device
+ *   ------                               ------
+ *   vq_add()      fill descriptors,
+ *                 put the chain head in avail.ring
+ *   vq_publish()  store avail.idx  --->  reads the chains, does the I/O,
+ *                 (caller notifies)      writes used.ring[], then used.idx
+ *   vq_harvest()  read used.idx    <---
+ *                 free the chain, return its token
+ *
+ * The ring code knows nothing of the transport or of block requests: the
+ * caller notifies the device when vq_publish() says so, and identifies its
+ * requests by the opaque token given to vq_add().
+ *
+ * Nothing the device writes is trusted: used.idx, used.ring[].id and .len are
+ * checked before use, and chains are freed from a private copy of their
+ * links, never by walking the shared descriptor table. A check that fails
+ * marks the queue broken; from then on it refuses work (-VBLK_EBROKEN) until
+ * vq_init() is called again after a device reset.
+ */
+#ifndef VBLK_VIRTQUEUE_H
+#define VBLK_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vblk/config.h"
+
+/* Descriptor flags (virtio 1.2 §2.7.5). */
+#define VRING_DESC_F_NEXT     1u
+#define VRING_DESC_F_WRITE    2u   /* device writes (otherwise device reads) */
+#define VRING_DESC_F_INDIRECT 4u
+
+#define VRING_AVAIL_F_NO_INTERRUPT 1u  /* §2.7.6 */
+#define VRING_USED_F_NO_NOTIFY     1u  /* §2.7.8 */
+
+/* The ring layout every version accepts: descriptors, then the available
+ * ring, then the used ring on the next 4 KiB boundary (virtio 1.2 §2.7.2,
+ * the legacy interface's fixed layout, which also meets the modern
+ * alignment rules of §2.7: 16, 2 and 4 bytes). */
+#define VRING_ALIGN_BYTES 4096u
+
+#define VRING_ALIGN_UP(val) (((val) + VRING_ALIGN_BYTES - 1) / VRING_ALIGN_BYTES * VRING_ALIGN_BYTES)
+/* Bytes of ring memory for `num` entries: 16-byte descriptors; avail flags,
+ * idx, ring[num], used_event; then on the next boundary used flags, idx,
+ * 8-byte ring[num], avail_event. */
+#define VRING_MEM_BYTES(num) \
+	VRING_ALIGN_UP(VRING_ALIGN_UP(16u * (num) + 2u * (3u + (num))) + 2u * 3u + 8u * (num))
+
+/* All fields little-endian (and guest-endian for legacy: the same thing on
+ * the CPUs we support). Written by the driver unless noted. */
+struct vring_desc {
+	uint64_t addr;      /* physical address of the buffer */
+	uint32_t len;       /* bytes */
+	uint16_t flags;     /* VRING_DESC_F_* */
+	uint16_t next;      /* next descriptor if flags & NEXT */
+};
+
+struct vring_avail {
+	uint16_t flags;     /* VRING_AVAIL_F_NO_INTERRUPT */
+	uint16_t idx;       /* where the driver puts the next entry (mod 2^16) */
+	uint16_t ring[];    /* chain heads; then uint16_t used_event */
+};
+
+struct vring_used_elem {
+	uint32_t id;        /* device-written: head of the completed chain */
+	uint32_t len;       /* device-written: bytes it wrote into the chain */
+};
+
+struct vring_used {
+	uint16_t flags;     /* device-written: VRING_USED_F_NO_NOTIFY */
+	uint16_t idx;       /* device-written: where it puts the next entry */
+	struct vring_used_elem ring[]; /* then uint16_t avail_event */
+};
+
+/* One buffer of a chain, as the caller describes it. */
+struct vring_buf {
+	uint64_t addr;          /* physical address */
+	uint32_t len_bytes;
+	bool device_writes;     /* true: device-writable (an "in" buffer) */
+};
+
+/* What the driver remembers about each outstanding chain, by head index. */
+struct vq_chain {
+	void *token;            /* caller's request; NULL: not a head in flight */
+	uint16_t ndescs;        /* descriptors in the chain */
+	uint16_t last_desc;     /* tail, to splice the chain onto the free list */
+	uint32_t writable_bytes;/* the most the device may report in used.len */
+};
+
+struct virtqueue {
+	/* Shared with the device. */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t *used_event;   /* in the avail ring, after ring[num] */
+	uint16_t *avail_event;  /* in the used ring, after ring[num] */
+
+	/* Driver-private. */
+	uint16_t num;           /* ring entries, a power of 2 */
+	uint16_t free_head;     /* first free descriptor */
+	uint16_t num_free;      /* descriptors on the free list */
+	uint16_t avail_idx;     /* next avail.idx to publish (shadow) */
+	uint16_t published_idx; /* avail.idx as last stored */
+	uint16_t last_used_idx; /* next used entry to harvest */
+	uint16_t in_flight;     /* chains added and not yet harvested */
+	bool event_idx;         /* VIRTIO_F_EVENT_IDX negotiated */
+	bool broken;
+	const char *broken_reason;
+	uint16_t next[VBLK_QUEUE_SIZE];      /* private copy of descriptor links */
+	struct vq_chain chain[VBLK_QUEUE_SIZE];
+};
+
+/* Bytes of ring memory for `num` entries, in the layout above. */
+size_t vring_mem_bytes(uint16_t num);
+
+int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx);
+int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
+bool vq_publish(struct virtqueue *vq);
+int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len);
+bool vq_has_used(const struct virtqueue *vq);
+void *vq_detach(struct virtqueue *vq);
+void vq_set_broken(struct virtqueue *vq, const char *reason);
+void vq_disable_interrupts(struct virtqueue *vq);
+bool vq_enable_interrupts(struct virtqueue *vq);
+
+static inline bool vq_is_broken(const struct virtqueue *vq) { return vq->broken; }
+static inline unsigned vq_num_free(const struct virtqueue *vq) { return vq->num_free; }
+
+#endif
