@@ -1,0 +1,411 @@
+/*
+ * Split virtqueue unit tests. The test plays the device by hand, reading
+ * the avail ring and writing the used ring directly, so each test pins one
+ * rule of virtio 1.2 §2.7.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vblk/error.h"
+#include "vring/virtqueue.h"
+
+#define NUM 8u
+
+static uint8_t ring_mem[VRING_MEM_BYTES(VBLK_QUEUE_SIZE)] __attribute__((aligned(VRING_ALIGN_BYTES)));
+static struct virtqueue vq;
+static int tokens[VBLK_QUEUE_SIZE];
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(vq_init(&vq, ring_mem, sizeof(ring_mem), NUM, false), 0);
+	return 0;
+}
+
+static const struct vring_buf read_buf = { 0x1000, 16, false };
+static const struct vring_buf write_buf = { 0x2000, 512, true };
+static const struct vring_buf status_buf = { 0x3000, 1, true };
+
+static void add3(void *token)
+{
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	assert_int_equal(vq_add(&vq, bufs, 3, token), 0);
+}
+
+/* The device's view: the head of avail entry `pos`. */
+static uint16_t avail_head(uint16_t pos)
+{
+	return vq.avail->ring[pos % vq.num];
+}
+
+static void device_complete(uint32_t id, uint32_t len)
+{
+	struct vring_used_elem *elem = &vq.used->ring[vq.used->idx % vq.num];
+	elem->id = id;
+	elem->len = len;
+	vq.used->idx++;
+}
+
+static void test_init_rejects_size_not_power_of_2(void **state)
+{
+	(void)state;
+	assert_int_equal(vq_init(&vq, ring_mem, sizeof(ring_mem), 12, false), -VBLK_EINVAL);
+}
+
+static void test_init_rejects_misaligned_memory(void **state)
+{
+	(void)state;
+	assert_int_equal(vq_init(&vq, ring_mem + 16, sizeof(ring_mem) - 16, NUM, false),
+			 -VBLK_EINVAL);
+}
+
+static void test_init_rejects_too_small_memory(void **state)
+{
+	(void)state;
+	assert_int_equal(vq_init(&vq, ring_mem, vring_mem_bytes(NUM) - 1, NUM, false), -VBLK_EINVAL);
+}
+
+static void test_init_zeroes_dirty_ring_memory(void **state)
+{
+	(void)state;
+	memset(ring_mem, 0xa5, sizeof(ring_mem));
+	assert_int_equal(vq_init(&vq, ring_mem, sizeof(ring_mem), NUM, false), 0);
+	assert_int_equal(vq.used->flags, 0);
+	assert_int_equal(vq.used->idx, 0);
+	assert_int_equal(vq.avail->idx, 0);
+}
+
+static void test_layout_is_legacy_layout_with_modern_alignment(void **state)
+{
+	(void)state;
+	uintptr_t base = (uintptr_t)ring_mem;
+	assert_int_equal((uintptr_t)vq.desc - base, 0);
+	assert_int_equal((uintptr_t)vq.avail - base, 16 * NUM);
+	/* §2.7.2: used ring at the next QueueAlign (4096) boundary. */
+	assert_int_equal((uintptr_t)vq.used - base, 4096);
+	assert_int_equal((uintptr_t)vq.avail % 2, 0);
+	assert_int_equal((uintptr_t)vq.used % 4, 0);
+}
+
+static void test_add_links_chain_and_sets_write_flags(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	assert_true(vq_publish(&vq));
+	assert_int_equal(vq.avail->idx, 1);
+	uint16_t head = avail_head(0);
+	struct vring_desc *d0 = &vq.desc[head], *d1 = &vq.desc[d0->next], *d2 = &vq.desc[d1->next];
+	assert_int_equal(d0->flags, VRING_DESC_F_NEXT);
+	assert_int_equal(d0->len, 16);
+	assert_int_equal(d1->flags, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE);
+	assert_int_equal(d2->flags, VRING_DESC_F_WRITE);
+	assert_int_equal(d2->addr, 0x3000);
+	assert_int_equal(vq_num_free(&vq), NUM - 3);
+}
+
+static void test_add_is_invisible_until_publish(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	assert_int_equal(vq.avail->idx, 0);
+}
+
+static void test_add_rejects_readable_after_writable(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[3] = { read_buf, write_buf, read_buf };
+	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[0]), -VBLK_EINVAL);
+	assert_int_equal(vq_num_free(&vq), NUM);
+}
+
+static void test_add_rejects_zero_length_buffer(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[2] = { read_buf, { 0x2000, 0, true } };
+	assert_int_equal(vq_add(&vq, bufs, 2, &tokens[0]), -VBLK_EINVAL);
+}
+
+static void test_add_rejects_chain_of_4_gib(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[2] = { { 0x1000, UINT32_MAX, false }, { 0x2000, 1, true } };
+	assert_int_equal(vq_add(&vq, bufs, 2, &tokens[0]), -VBLK_ETOOBIG);
+}
+
+static void test_add_rejects_chain_longer_than_queue(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[NUM + 1];
+	for (unsigned i = 0; i < NUM + 1; i++)
+		bufs[i] = read_buf;
+	assert_int_equal(vq_add(&vq, bufs, NUM + 1, &tokens[0]), -VBLK_ETOOBIG);
+}
+
+static void test_add_when_full_returns_eagain_and_changes_nothing(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	add3(&tokens[1]);
+	uint16_t free_before = vq_num_free(&vq), idx_before = vq.avail_idx;
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[2]), -VBLK_EAGAIN);
+	assert_int_equal(vq_num_free(&vq), free_before);
+	assert_int_equal(vq.avail_idx, idx_before);
+}
+
+static void test_publish_without_new_chains_does_not_notify(void **state)
+{
+	(void)state;
+	assert_false(vq_publish(&vq));
+}
+
+static void test_publish_honours_no_notify_flag(void **state)
+{
+	(void)state;
+	vq.used->flags = VRING_USED_F_NO_NOTIFY;
+	add3(&tokens[0]);
+	assert_false(vq_publish(&vq));
+	assert_int_equal(vq.avail->idx, 1);
+}
+
+static void test_publish_batches_several_chains_in_one_idx_store(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	add3(&tokens[1]);
+	assert_true(vq_publish(&vq));
+	assert_int_equal(vq.avail->idx, 2);
+}
+
+/* §2.7.10.1 with EVENT_IDX: notify exactly when avail_event is in [old, new). */
+static void test_event_idx_notifies_only_when_avail_event_crossed(void **state)
+{
+	(void)state;
+	assert_int_equal(vq_init(&vq, ring_mem, sizeof(ring_mem), NUM, true), 0);
+	*vq.avail_event = 5;           /* device wants a kick after entry 5 */
+	add3(&tokens[0]);
+	assert_false(vq_publish(&vq)); /* 0 -> 1 */
+	device_complete(avail_head(0), 1);
+	void *token;
+	uint32_t len;
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	*vq.avail_event = 1;           /* now entry 1 is the one it waits for */
+	add3(&tokens[1]);
+	assert_true(vq_publish(&vq));  /* 1 -> 2 crosses it */
+}
+
+static void test_harvest_returns_token_and_len_and_frees_chain(void **state)
+{
+	(void)state;
+	add3(&tokens[3]);
+	vq_publish(&vq);
+	device_complete(avail_head(0), 513);
+	void *token = NULL;
+	uint32_t len = 0;
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_ptr_equal(token, &tokens[3]);
+	assert_int_equal(len, 513);
+	assert_int_equal(vq_num_free(&vq), NUM);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 0);
+}
+
+static void test_harvest_with_nothing_used_returns_0(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 0);
+	assert_false(vq_is_broken(&vq));
+}
+
+static void expect_broken_after(uint32_t id, uint32_t len)
+{
+	void *token;
+	uint32_t used_len;
+	device_complete(id, len);
+	assert_int_equal(vq_harvest(&vq, &token, &used_len), -VBLK_EBROKEN);
+	assert_true(vq_is_broken(&vq));
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[5]), -VBLK_EBROKEN);
+}
+
+static void test_used_id_out_of_range_breaks_queue(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	expect_broken_after(NUM, 1);
+}
+
+static void test_used_id_not_a_head_breaks_queue(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	uint16_t head = avail_head(0);
+	expect_broken_after(vq.desc[head].next, 1);   /* second descriptor of the chain */
+}
+
+static void test_used_len_beyond_writable_bytes_breaks_queue(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	expect_broken_after(avail_head(0), 512 + 1 + 1);
+}
+
+static void test_same_head_completed_twice_breaks_queue(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	add3(&tokens[1]);
+	vq_publish(&vq);
+	device_complete(avail_head(0), 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	expect_broken_after(avail_head(0), 1);
+}
+
+static void test_used_idx_jumping_past_in_flight_breaks_queue(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	vq.used->idx = 2;   /* two entries claimed, one chain given */
+	assert_int_equal(vq_harvest(&vq, &token, &len), -VBLK_EBROKEN);
+}
+
+static void test_used_idx_going_backwards_breaks_queue(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	device_complete(avail_head(0), 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	vq.used->idx = 0xffff;  /* "minus one": reads as 65535 new entries */
+	assert_int_equal(vq_harvest(&vq, &token, &len), -VBLK_EBROKEN);
+}
+
+/* §2.7.13.1: the indices run freely and wrap at 2^16, not at the size. */
+static void test_indices_wrap_at_65536(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	for (unsigned i = 0; i < 70000; i++) {
+		add3(&tokens[i % 4]);
+		vq_publish(&vq);
+		device_complete(avail_head((uint16_t)i), 1);
+		assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+		assert_ptr_equal(token, &tokens[i % 4]);
+	}
+	assert_int_equal(vq.avail->idx, (uint16_t)70000);
+	assert_int_equal(vq_num_free(&vq), NUM);
+}
+
+static void test_out_of_order_completion_frees_right_chains(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	add3(&tokens[1]);
+	vq_publish(&vq);
+	device_complete(avail_head(1), 1);
+	device_complete(avail_head(0), 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_ptr_equal(token, &tokens[1]);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_ptr_equal(token, &tokens[0]);
+	assert_int_equal(vq_num_free(&vq), NUM);
+	/* The free list still holds every descriptor exactly once. */
+	add3(&tokens[2]);
+	add3(&tokens[3]);
+	assert_int_equal(vq_num_free(&vq), NUM - 6);
+}
+
+static void test_detach_returns_every_chain_in_flight_once(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	add3(&tokens[1]);
+	vq_publish(&vq);
+	void *first = vq_detach(&vq), *second = vq_detach(&vq);
+	assert_non_null(first);
+	assert_non_null(second);
+	assert_ptr_not_equal(first, second);
+	assert_null(vq_detach(&vq));
+	assert_int_equal(vq_num_free(&vq), NUM);
+}
+
+static void test_enable_interrupts_reports_waiting_used_entries(void **state)
+{
+	(void)state;
+	vq_disable_interrupts(&vq);
+	assert_int_equal(vq.avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	device_complete(avail_head(0), 1);
+	assert_true(vq_enable_interrupts(&vq));
+	assert_int_equal(vq.avail->flags, 0);
+}
+
+static void test_event_idx_keeps_avail_flags_zero(void **state)
+{
+	(void)state;
+	assert_int_equal(vq_init(&vq, ring_mem, sizeof(ring_mem), NUM, true), 0);
+	vq_disable_interrupts(&vq);
+	assert_int_equal(vq.avail->flags, 0);   /* §2.7.7.1 */
+	vq_enable_interrupts(&vq);
+	assert_int_equal(*vq.used_event, vq.last_used_idx);
+}
+
+#define T(name) cmocka_unit_test_setup(name, setup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_init_rejects_size_not_power_of_2),
+		T(test_init_rejects_misaligned_memory),
+		T(test_init_rejects_too_small_memory),
+		T(test_init_zeroes_dirty_ring_memory),
+		T(test_layout_is_legacy_layout_with_modern_alignment),
+		T(test_add_links_chain_and_sets_write_flags),
+		T(test_add_is_invisible_until_publish),
+		T(test_add_rejects_readable_after_writable),
+		T(test_add_rejects_zero_length_buffer),
+		T(test_add_rejects_chain_of_4_gib),
+		T(test_add_rejects_chain_longer_than_queue),
+		T(test_add_when_full_returns_eagain_and_changes_nothing),
+		T(test_publish_without_new_chains_does_not_notify),
+		T(test_publish_honours_no_notify_flag),
+		T(test_publish_batches_several_chains_in_one_idx_store),
+		T(test_event_idx_notifies_only_when_avail_event_crossed),
+		T(test_harvest_returns_token_and_len_and_frees_chain),
+		T(test_harvest_with_nothing_used_returns_0),
+		T(test_used_id_out_of_range_breaks_queue),
+		T(test_used_id_not_a_head_breaks_queue),
+		T(test_used_len_beyond_writable_bytes_breaks_queue),
+		T(test_same_head_completed_twice_breaks_queue),
+		T(test_used_idx_jumping_past_in_flight_breaks_queue),
+		T(test_used_idx_going_backwards_breaks_queue),
+		T(test_indices_wrap_at_65536),
+		T(test_out_of_order_completion_frees_right_chains),
+		T(test_detach_returns_every_chain_in_flight_once),
+		T(test_enable_interrupts_reports_waiting_used_entries),
+		T(test_event_idx_keeps_avail_flags_zero),
+	};
+	return cmocka_run_group_tests_name("vring", tests, NULL, NULL);
+}
