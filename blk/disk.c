@@ -256,11 +256,20 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 	int err = board_from_fdt(&board, dtb, dtb_max_bytes);
 	if (err)
 		return err;
-	disk_count = 0;
-	probe_count = 0;
+	vblk_shutdown();
 	for (unsigned i = 0; i < board.virtio_count; i++)
 		attach(board.virtio[i].base, board.virtio[i].intid);
 	return (int)disk_count;
+}
+
+void vblk_shutdown(void)
+{
+	for (unsigned i = 0; i < disk_count; i++) {
+		vmmio_reset(&disks[i].dev);
+		disks[i].ready = false;
+	}
+	disk_count = 0;
+	probe_count = 0;
 }
 
 unsigned vblk_probe_report(const struct vblk_probe_entry **entries)

@@ -65,6 +65,11 @@ struct vblk_probe_entry {
 };
 unsigned vblk_probe_report(const struct vblk_probe_entry **entries);
 
+/* Reset every disk (the devices let go of all buffers, virtio 1.2 §3.3.1)
+ * and forget them: call before handing memory to another program (e.g. an
+ * OS kernel) or before probing again. */
+void vblk_shutdown(void);
+
 unsigned vblk_disk_count(void);
 struct vblk_disk *vblk_disk(unsigned index);    /* NULL if out of range */
 const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk);
