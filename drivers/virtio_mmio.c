@@ -98,10 +98,18 @@ static uint64_t read_device_features(struct virtio_mmio_dev *dev)
 	return low | high << 32;
 }
 
+/*
+ * A legacy device has only feature bits 0..31 (virtio 1.2 §4.2.4: the
+ * legacy GuestFeatures register holds one 32-bit word); QEMU flags a
+ * DriverFeaturesSel of 1 as a guest error there, so the high word is
+ * written on modern devices only.
+ */
 static void write_driver_features(struct virtio_mmio_dev *dev, uint64_t features)
 {
 	reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	if (!is_modern(dev))
+		return;
 	reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
 }
