@@ -1,0 +1,21 @@
+/*
+ * Between the files of boot/ (not for applications: see vblk/runtime.h).
+ */
+#ifndef VBLK_BOOT_BOOT_H
+#define VBLK_BOOT_BOOT_H
+
+#include <stdint.h>
+
+/* The C entry, called by start.S at EL1 with the MMU off, .bss zeroed and
+ * a stack: x0 as QEMU passed it, the EL we started at, and a DTB address
+ * start.S had to drop because .bss covered it (else 0). */
+_Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost);
+
+/* End the run without printing anything: semihosting SYS_EXIT with
+ * `status`, else PSCI SYSTEM_OFF (QEMU exits with 0), else rt_park(). */
+_Noreturn void rt_halt(int status);
+
+/* Stop this CPU for good: interrupts masked, wfi forever. */
+_Noreturn void rt_park(void);
+
+#endif

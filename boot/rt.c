@@ -1,0 +1,228 @@
+/*
+ * The vblk runtime (include/vblk/runtime.h): from start.S to main() and
+ * back out to QEMU.
+ *
+ * rt_start() runs once, at EL1 with the MMU off:
+ *   1. find the device tree: x0 of an Image boot, else the start of RAM
+ *      where QEMU copies it for an ELF boot;
+ *   2. parse it into `board` (RAM, UART, GIC, virtio-mmio, PSCI method);
+ *   3. identity-map RAM and devices and turn the MMU and caches on;
+ *   4. take over the PL011 (stdio goes there, see drivers/console.c);
+ *   5. run main() and exit with its status.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "boot/boot.h"
+#include "boot/mmu.h"
+#include "boot/rawprint.h"
+#include "drivers/board.h"
+#include "drivers/fdt.h"
+#include "drivers/pl011.h"
+#include "drivers/semihosting.h"
+#include "vblk/error.h"
+#include "vblk/platform.h"
+#include "vblk/runtime.h"
+
+/* Where QEMU copies the DTB for an ELF boot: the start of RAM. */
+#define RT_DTB_ELF_ADDR      0x40000000u
+/* A DTB is at least its 40-byte header (DT spec v0.4 §5.2) and at most
+ * 2 MiB (Linux arm64 booting.rst; QEMU's is 1 MiB). Keep in step with
+ * DTB_MAX_BYTES in start.S. */
+#define RT_DTB_MIN_BYTES     40u
+#define RT_DTB_MAX_BYTES     0x200000u
+#define FDT_TOTALSIZE_CELL   1             /* header word: totalsize */
+
+/* Without a device tree: QEMU virt's default 128 MiB at 0x40000000. */
+#define RT_FALLBACK_RAM_BASE  0x40000000u
+#define RT_FALLBACK_RAM_BYTES (128u << 20)
+
+/* PSCI 0.2+ SYSTEM_OFF, SMC32 function ID (Arm DEN 0022, "SYSTEM_OFF"). */
+#define PSCI_FN_SYSTEM_OFF   0x84000008u
+
+enum psci_conduit { PSCI_NONE, PSCI_HVC, PSCI_SMC };
+
+static struct board_info board;
+static const void *dtb;
+static size_t dtb_bytes;
+static unsigned started_el;
+static enum psci_conduit psci;
+
+/* Linker symbols: the whole image, code to stack. */
+extern char __image_start[], _end[];
+
+static bool overlaps_image(uintptr_t start, size_t len_bytes)
+{
+	return start < (uintptr_t)_end && start + len_bytes > (uintptr_t)__image_start;
+}
+
+/* A believable DTB at `addr`: FDT magic, a sane totalsize, and not inside
+ * our own image. Returns its size, or 0. */
+static size_t dtb_size_at(uintptr_t addr)
+{
+	const void *blob = (const void *)addr;
+
+	if (addr == 0 || fdt_cell32(blob, 0) != FDT_MAGIC)
+		return 0;
+	uint32_t total_bytes = fdt_cell32(blob, FDT_TOTALSIZE_CELL);
+	if (total_bytes < RT_DTB_MIN_BYTES || total_bytes > RT_DTB_MAX_BYTES) {
+		pl011_puts("vblk: DTB with implausible totalsize ignored\n");
+		return 0;
+	}
+	if (overlaps_image(addr, total_bytes)) {
+		pl011_puts("vblk: DTB overlapping the image ignored\n");
+		return 0;
+	}
+	return total_bytes;
+}
+
+static void find_dtb(uint64_t entry_x0, uint64_t dtb_lost)
+{
+	if (dtb_lost != 0) {
+		pl011_puts("vblk: the DTB at ");
+		raw_put_hex(dtb_lost);
+		pl011_puts(" lay where .bss goes (loader ignored image_size?):"
+			   " running without it\n");
+	}
+	if ((dtb_bytes = dtb_size_at((uintptr_t)entry_x0)) != 0)
+		dtb = (const void *)(uintptr_t)entry_x0;
+	else if ((dtb_bytes = dtb_size_at(RT_DTB_ELF_ADDR)) != 0)
+		dtb = (const void *)(uintptr_t)RT_DTB_ELF_ADDR;
+}
+
+/* How PSCI is called here: the /psci node's "method" (QEMU: "hvc", or
+ * "smc" with virtualization=on). SYSTEM_OFF needs PSCI 0.2 or later. */
+static enum psci_conduit psci_from_dt(void)
+{
+	struct fdt fdt;
+	uint32_t len_bytes;
+	int node;
+
+	if (dtb == NULL || fdt_open(&fdt, dtb, dtb_bytes) < 0)
+		return PSCI_NONE;
+	node = fdt_path_offset(&fdt, "/psci");
+	if (node < 0 || !(fdt_is_compatible(&fdt, node, "arm,psci-0.2") ||
+			  fdt_is_compatible(&fdt, node, "arm,psci-1.0")))
+		return PSCI_NONE;
+	const char *method = fdt_getprop(&fdt, node, "method", &len_bytes);
+	if (method == NULL || len_bytes != sizeof("hvc"))
+		return PSCI_NONE;
+	if (memcmp(method, "hvc", sizeof("hvc")) == 0)
+		return PSCI_HVC;
+	if (memcmp(method, "smc", sizeof("smc")) == 0)
+		return PSCI_SMC;
+	return PSCI_NONE;
+}
+
+static void map_memory(void)
+{
+	static const struct board_region fallback = {
+		.base = RT_FALLBACK_RAM_BASE, .size_bytes = RT_FALLBACK_RAM_BYTES,
+	};
+	const struct board_region *ram = board.memory;
+	unsigned ram_count = board.memory_count;
+
+	if (ram_count == 0) {
+		pl011_puts("vblk: no RAM in a DT: mapping QEMU virt's default"
+			   " 128 MiB at 0x40000000\n");
+		ram = &fallback;
+		ram_count = 1;
+	}
+	if (mmu_init(ram, ram_count) < 0)
+		pl011_puts("vblk: page table pool exhausted: some RAM is not mapped\n");
+}
+
+_Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost)
+{
+	started_el = boot_el;
+	find_dtb(entry_x0, dtb_lost);
+	if (dtb != NULL) {
+		if (board_from_fdt(&board, dtb, dtb_bytes) < 0)
+			pl011_puts("vblk: malformed device tree ignored\n");
+		psci = psci_from_dt();
+	}
+	map_memory();
+	pl011_init(board.uart_base != 0 ? (uintptr_t)board.uart_base : PL011_QEMU_VIRT_BASE);
+	rt_exit(main());
+}
+
+_Noreturn void rt_park(void)
+{
+	for (;;)
+		__asm__ volatile("msr daifset, #0xf\n wfi" ::: "memory");
+}
+
+/* One SMCCC call with x0 = function ID through `insn` (hvc or smc); the
+ * callee may clobber x0-x17 (SMCCC v1.0). */
+#define SMCCC_CALL(insn, x0)                                                  \
+	__asm__ volatile(insn " #0" : "+r"(x0) : : "x1", "x2", "x3", "x4", "x5", \
+			 "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",   \
+			 "x14", "x15", "x16", "x17", "memory")
+
+/* PSCI SYSTEM_OFF; QEMU then exits (with status 0). Returns only if there
+ * is no PSCI or the call failed. */
+static void psci_system_off(void)
+{
+	register uint64_t x0 __asm__("x0") = PSCI_FN_SYSTEM_OFF;
+
+	if (psci == PSCI_HVC)
+		SMCCC_CALL("hvc", x0);
+	else if (psci == PSCI_SMC)
+		SMCCC_CALL("smc", x0);
+}
+
+_Noreturn void rt_halt(int status)
+{
+	semihosting_exit(status);
+	psci_system_off();
+	rt_park();
+}
+
+_Noreturn void rt_exit(int status)
+{
+	pl011_flush();
+	if (!semihosting_available()) {
+		/* QEMU cannot learn the status: say it on the console. */
+		pl011_puts("vblk: exit status ");
+		raw_put_dec(status);
+		pl011_puts(psci != PSCI_NONE ? " (no semihosting: PSCI SYSTEM_OFF)\n"
+					     : " (no semihosting, no PSCI: CPU parked)\n");
+		pl011_flush();
+	}
+	rt_halt(status);
+}
+
+const void *rt_dtb(void)
+{
+	return dtb;
+}
+
+size_t rt_dtb_max_bytes(void)
+{
+	return dtb_bytes;
+}
+
+const struct board_info *rt_board(void)
+{
+	return &board;
+}
+
+unsigned rt_boot_el(void)
+{
+	return started_el;
+}
+
+uint64_t rt_time_us(void)
+{
+	return plat_time_us();
+}
+
+int rt_cmdline(char *buf, size_t len)
+{
+	return semihosting_get_cmdline(buf, len);
+}
+
+int rt_semihosting_enabled(void)
+{
+	return semihosting_available();
+}
