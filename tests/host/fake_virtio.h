@@ -1,0 +1,341 @@
+/*
+ * A fake virtio-mmio block device for the host unit tests.
+ *
+ * STATUS: usable. Register model for virtio-mmio version 2 (modern) and
+ * version 1 (legacy), split virtqueue with direct and indirect descriptors
+ * and EVENT_IDX, block requests IN/OUT/FLUSH/GET_ID on a RAM disk, rule
+ * checking, completion-timing and misbehaviour knobs, inspection.
+ *
+ * The driver under test runs unchanged: include/vblk/platform.h routes its
+ * register accesses through host_platform.c to the fake that owns the
+ * address, and its rings and buffers are plain host memory (the 64-bit
+ * "physical" addresses it writes are host pointers).
+ *
+ * The fake is meant to be read as a model of what a device does:
+ *   fake_virtio_regs.c  the virtio-mmio register file (virtio 1.2 §4.2.2,
+ *                       legacy §4.2.4), device status, features, queue setup
+ *   fake_virtio_cfg.c   the virtio-blk configuration space (§5.2.4)
+ *   fake_virtio_ring.c  the device side of a split virtqueue (§2.7): take
+ *                       chains from the avail ring, publish used entries,
+ *                       decide when to interrupt
+ *   fake_virtio_blk.c   what a block device does with one request (§5.2.6)
+ *   fake_virtio.c       creation, knobs, rule violations, inspection
+ *
+ * Rules: a driver mistake the spec forbids is RECORDED as a violation named
+ * by its ID in /work/shared/VIRTIO-CHECKLIST.md ("INIT-6: QueueNotify
+ * before DRIVER_OK"); tests end with fake_virtio_assert_clean(). A few
+ * device-side checks the checklist has no row for are named FAKE-HEAD
+ * (avail entry >= queue size), FAKE-NEXT (next index outside its table),
+ * FAKE-INDIRECT (bad indirect table), FAKE-ZERO-LEN and FAKE-NULL-ADDR
+ * (buffer of 0 bytes / at address 0). Mistakes QEMU treats as fatal (those
+ * FAKE-* ones, SPL-5/7/10/12/14, a chain without room for header and
+ * status (BLK-19), a head made available twice (CLN-1)) also break the
+ * device the way QEMU's virtio_error() does: a modern device sets
+ * DEVICE_NEEDS_RESET and raises a config interrupt (InterruptStatus 0x3),
+ * and no device touches its rings again until it is reset.
+ *
+ * Not modelled: DISCARD / WRITE_ZEROES requests (answered UNSUPP), more
+ * than one queue (MQ), packed rings, NOTIFY_ON_EMPTY, the MMIO-11 read-back
+ * of QueueReady after retiring a queue.
+ *
+ * Typical test:
+ *     struct fake_virtio *fv = fake_virtio_create(NULL);   // modern, 1 MiB
+ *     ... drive the driver at fake_virtio_base(fv) ...
+ *     fake_virtio_assert_clean(fv);
+ *     host_platform_reset();                              // in teardown
+ */
+#ifndef VBLK_TESTS_FAKE_VIRTIO_H
+#define VBLK_TESTS_FAKE_VIRTIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host_platform.h"
+
+/* Where fake_virtio_create() puts devices: QEMU virt's transport slots. */
+#define FAKE_VIRTIO_BASE0        0x0a000000u
+#define FAKE_VIRTIO_WINDOW_BYTES 0x200u
+#define FAKE_VIRTIO_SLOTS        32u
+
+/* Feature bits the fake knows (virtio 1.2 §5.2.3, §6). Own names so a test
+ * can include the driver's headers too. */
+#define FAKE_F_BLK_SIZE_MAX      1
+#define FAKE_F_BLK_SEG_MAX       2
+#define FAKE_F_BLK_GEOMETRY      4
+#define FAKE_F_BLK_RO            5
+#define FAKE_F_BLK_BLK_SIZE      6
+#define FAKE_F_BLK_SCSI          7
+#define FAKE_F_BLK_FLUSH         9
+#define FAKE_F_BLK_TOPOLOGY      10
+#define FAKE_F_BLK_CONFIG_WCE    11
+#define FAKE_F_BLK_MQ            12
+#define FAKE_F_BLK_DISCARD       13
+#define FAKE_F_BLK_WRITE_ZEROES  14
+#define FAKE_F_BLK_SECURE_ERASE  16
+#define FAKE_F_BLK_ZONED         17
+#define FAKE_F_NOTIFY_ON_EMPTY   24
+#define FAKE_F_ANY_LAYOUT        27
+#define FAKE_F_INDIRECT_DESC     28
+#define FAKE_F_EVENT_IDX         29
+#define FAKE_F_VERSION_1         32
+#define FAKE_F_RING_RESET        40
+#define FAKE_BIT(b)              (1ull << (b))
+
+/* What QEMU 7.2's virtio-blk-device offers (QEMU-FACTS.md). */
+#define FAKE_FEATURES_QEMU_LEGACY 0x31006ed4ull
+#define FAKE_FEATURES_QEMU_MODERN 0x10130006e54ull
+
+#define FAKE_MAGIC           0x74726976u /* "virt" */
+#define FAKE_VENDOR_QEMU     0x554d4551u /* "QEMU" */
+#define FAKE_DEVICE_ID_BLOCK 2u
+
+/* Block request types and status bytes (virtio 1.2 §5.2.6). */
+#define FAKE_BLK_T_IN     0u
+#define FAKE_BLK_T_OUT    1u
+#define FAKE_BLK_T_FLUSH  4u
+#define FAKE_BLK_T_GET_ID 8u
+#define FAKE_BLK_S_OK     0u
+#define FAKE_BLK_S_IOERR  1u
+#define FAKE_BLK_S_UNSUPP 2u
+#define FAKE_BLK_ID_BYTES 20u
+
+/* Descriptor flags as the fake records them (virtio 1.2 §2.7.5). */
+#define FAKE_DESC_F_NEXT     1u
+#define FAKE_DESC_F_WRITE    2u
+#define FAKE_DESC_F_INDIRECT 4u
+
+#define FAKE_SECTOR_BYTES 512u
+
+struct fake_virtio;
+
+/* ---- creation ------------------------------------------------------- */
+
+/* What the device is. fake_virtio_default_opts() fills in QEMU 7.2's
+ * virtio-blk-device with a 1 MiB disk; change fields before creating. */
+struct fake_virtio_opts {
+	uint32_t magic;            /* MagicValue; not FAKE_MAGIC: a bad slot   */
+	uint32_t version;          /* 1 legacy, 2 modern                        */
+	uint32_t device_id;        /* 2 block, 0 an empty slot                  */
+	uint32_t vendor_id;
+	uint64_t features;         /* offered; RO (bit 5) makes the disk
+				      read-only, FLUSH (9) is just a bit here  */
+	uint32_t queue_num_max;    /* QueueNumMax of queue 0 (0: no queue);
+				      need not be a power of 2 (try 1000)     */
+	uint64_t capacity_sectors; /* disk size in 512-byte sectors (see
+				      FAKE_DISK_BACKED_MAX_SECTORS)           */
+	/* virtio_blk_config fields (virtio 1.2 §5.2.4) */
+	uint32_t size_max_bytes;
+	uint32_t seg_max;
+	uint16_t geo_cylinders;
+	uint8_t geo_heads;
+	uint8_t geo_sectors;
+	uint32_t blk_size_bytes;
+	uint8_t physical_block_exp;
+	uint8_t alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	uint8_t writeback;
+	uint16_t num_queues;
+	uint32_t max_discard_sectors;
+	uint32_t max_discard_seg;
+	uint32_t discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors;
+	uint32_t max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
+	uint32_t config_bytes;     /* config space size; beyond it reads all-ones
+				      as on QEMU (default 0x3c)                */
+	char serial[FAKE_BLK_ID_BYTES + 1]; /* GET_ID answer, zero-padded      */
+};
+
+/* Defaults for version 1 or 2: QEMU's offered features for that version,
+ * QueueNumMax 1024, 2048 sectors, seg_max 254, blk_size 512, writeback 1. */
+void fake_virtio_default_opts(struct fake_virtio_opts *opts, uint32_t version);
+
+/* Create a device in the lowest free slot (NULL opts: modern defaults).
+ * The disk starts filled with zeroes. */
+struct fake_virtio *fake_virtio_create(const struct fake_virtio_opts *opts);
+/* Same, at a base address of the test's choosing. */
+struct fake_virtio *fake_virtio_create_at(uintptr_t base, const struct fake_virtio_opts *opts);
+/* Unmap and free (host_platform_reset() does this for every device). */
+void fake_virtio_destroy(struct fake_virtio *fv);
+
+uintptr_t fake_virtio_base(const struct fake_virtio *fv);
+/* The device's description; a test may change it while the driver has not
+ * yet read it (e.g. before init). For capacity use fake_virtio_resize(). */
+struct fake_virtio_opts *fake_virtio_opts(struct fake_virtio *fv);
+
+/* ---- completion timing --------------------------------------------- */
+
+/* The device reads each chain from the avail ring when notified (or on
+ * every relax, see poll_avail); the mode says when it executes and
+ * completes the requests it holds. */
+enum fake_virtio_completion {
+	FAKE_COMPLETE_IMMEDIATE, /* default: during the QueueNotify write      */
+	FAKE_COMPLETE_DEFERRED,  /* `defer_steps` host_cpu_relax() calls after
+				    the device took it (0: at the next one)  */
+	FAKE_COMPLETE_HELD,      /* only when the test calls complete_*()      */
+	FAKE_COMPLETE_NEVER,     /* same as HELD; reads better in timeout tests */
+};
+void fake_virtio_set_completion(struct fake_virtio *fv, enum fake_virtio_completion mode,
+				unsigned defer_steps);
+
+/* Order in which requests that become due together are completed. */
+enum fake_virtio_order {
+	FAKE_ORDER_FIFO,      /* default: in avail-ring order */
+	FAKE_ORDER_REVERSED,  /* newest first */
+	FAKE_ORDER_SHUFFLED,  /* pseudo-random, repeatable for a given seed */
+};
+void fake_virtio_set_order(struct fake_virtio *fv, enum fake_virtio_order order, uint32_t seed);
+
+/* Complete (up to `max` / all) held requests now, in the chosen order,
+ * after first taking whatever is new in the avail ring. Returns how many
+ * were completed. Works in every mode, NEVER included. */
+unsigned fake_virtio_complete_all(struct fake_virtio *fv);
+unsigned fake_virtio_complete_some(struct fake_virtio *fv, unsigned max);
+/* Requests taken from the avail ring and not yet completed. */
+unsigned fake_virtio_pending(const struct fake_virtio *fv);
+
+/* Poll the avail ring on every host_cpu_relax(), as a polling device
+ * would, so a driver that does not notify still makes progress. The
+ * device then also asks not to be notified (used.flags NO_NOTIFY, or an
+ * avail_event out of reach with EVENT_IDX). Default off: only QueueNotify
+ * starts processing, as on QEMU. */
+void fake_virtio_set_poll_avail(struct fake_virtio *fv, bool poll);
+
+/* ---- misbehaviour knobs -------------------------------------------- */
+
+/* Each knob fires once (FAKE_ONCE) or every time until cleared (FAKE_STICKY). */
+enum fake_virtio_shot { FAKE_ONCE, FAKE_STICKY };
+
+/* Answer the nth request executed from now on (1 = the next) with status
+ * byte `status` (FAKE_BLK_S_IOERR, _UNSUPP or anything, e.g. 0xEE) and
+ * transfer no data. STICKY: that one and every later request. */
+void fake_virtio_fail_request(struct fake_virtio *fv, unsigned nth, uint8_t status,
+			      enum fake_virtio_shot shot);
+/* Same for requests whose sector range contains `sector`. Up to
+ * FAKE_MAX_STATUS_FAULTS request/sector faults are armed at a time. */
+#define FAKE_MAX_STATUS_FAULTS 8
+void fake_virtio_fail_sector(struct fake_virtio *fv, uint64_t sector, uint8_t status,
+			     enum fake_virtio_shot shot);
+
+/* Break the next used-ring publication(s) in one way. */
+enum fake_virtio_used_fault {
+	FAKE_USED_OK,                /* no fault (clears the knob)              */
+	FAKE_USED_ID_OUT_OF_RANGE,   /* used.id = QueueNum + 5                  */
+	FAKE_USED_ID_NOT_HEAD,       /* used.id = a descriptor that heads no
+					outstanding chain                       */
+	FAKE_USED_LEN_TOO_LARGE,     /* used.len = writable bytes + 4096        */
+	FAKE_USED_IDX_JUMP,          /* used.idx moves by QueueNum + 1 more      */
+	FAKE_USED_IDX_BACKWARDS,     /* used.idx written one below its old value */
+	FAKE_USED_DUPLICATE,         /* the entry is published twice            */
+};
+void fake_virtio_corrupt_used(struct fake_virtio *fv, enum fake_virtio_used_fault fault,
+			      enum fake_virtio_shot shot);
+
+/* Refuse FEATURES_OK: the device clears bit 3 when the driver sets it. */
+void fake_virtio_refuse_features_ok(struct fake_virtio *fv, enum fake_virtio_shot shot);
+
+/* After the driver writes Status = 0, Status keeps reading its old value
+ * for `reads` more reads (RST-1: the driver must poll for 0). */
+void fake_virtio_set_reset_delay(struct fake_virtio *fv, unsigned reads);
+
+/* Change the capacity as a QMP block_resize would: the disk is resized
+ * (new bytes zero), ConfigGeneration is bumped and, after DRIVER_OK,
+ * InterruptStatus gets 0x3 (QEMU sets the used bit too) and the line fires. */
+void fake_virtio_resize(struct fake_virtio *fv, uint64_t capacity_sectors);
+
+/* One-shot torn read: right after the driver reads one half of capacity,
+ * the capacity becomes `new_capacity_sectors` (as fake_virtio_resize()), so
+ * a driver that does not check ConfigGeneration (or, legacy, read twice)
+ * assembles a mix of old and new halves. */
+void fake_virtio_tear_capacity_read(struct fake_virtio *fv, uint64_t new_capacity_sectors);
+
+/* Raise DEVICE_NEEDS_RESET (status 0x40 + config interrupt on a modern
+ * device; a legacy device just stops, as QEMU does) and stop processing. */
+void fake_virtio_needs_reset(struct fake_virtio *fv);
+
+/* Every rule violation fails the running test at once (with the message),
+ * instead of only being recorded. Handy to get a backtrace. */
+void fake_virtio_set_fail_fast(struct fake_virtio *fv, bool fail_fast);
+
+/* ---- interrupts ---------------------------------------------------- */
+
+/* InterruptStatus != 0: the (level-triggered) line is asserted. */
+bool fake_virtio_irq_pending(const struct fake_virtio *fv);
+uint32_t fake_virtio_interrupt_status(const struct fake_virtio *fv);
+/* Deliver interrupts: while the line is asserted, each host_cpu_relax()
+ * calls hook(fv, ctx) after the device has run, like a CPU taking a level
+ * interrupt. Never called from inside a register access. NULL removes it. */
+typedef void (*fake_virtio_irq_hook)(struct fake_virtio *fv, void *ctx);
+void fake_virtio_set_irq_hook(struct fake_virtio *fv, fake_virtio_irq_hook hook, void *ctx);
+
+/* ---- inspection ---------------------------------------------------- */
+
+struct fake_virtio_stats {
+	uint32_t notifies;          /* QueueNotify writes (accepted or not)     */
+	uint32_t requests;          /* requests executed                        */
+	uint32_t reads, writes, flushes, get_ids, unsupported;
+	uint32_t failed_by_knob;    /* answered by fail_request/fail_sector     */
+	uint32_t used_irqs;         /* used-buffer interrupts raised            */
+	uint32_t used_irqs_suppressed; /* used.idx updates that raised no
+					  interrupt (avail flags, used_event) */
+	uint32_t config_irqs;       /* configuration-change interrupts          */
+	uint32_t resets;            /* Status = 0 writes                        */
+	uint32_t max_pending;       /* most requests held at once               */
+};
+const struct fake_virtio_stats *fake_virtio_stats(const struct fake_virtio *fv);
+
+/* Every value the driver wrote to Status, in order (up to 64); e.g. a
+ * modern init is {0, 1, 3, 0xb, 0xf}. */
+#define FAKE_STATUS_TRACE_MAX 64
+unsigned fake_virtio_status_writes(const struct fake_virtio *fv, const uint8_t **writes);
+uint32_t fake_virtio_status(const struct fake_virtio *fv); /* Status now */
+
+/* The features the driver accepted: DriverFeatures at FEATURES_OK
+ * (modern) or at DRIVER_OK (legacy); 0 before that. */
+uint64_t fake_virtio_accepted_features(const struct fake_virtio *fv);
+
+/* The last chain the device took from the avail ring, as the device saw it
+ * (indirect tables expanded; the segments' flags are those of the
+ * descriptors holding them). Framing checks read this. */
+#define FAKE_CHAIN_RECORD_MAX 64
+struct fake_virtio_seg {
+	uint64_t addr;
+	uint32_t len_bytes;
+	uint16_t flags;             /* FAKE_DESC_F_* */
+};
+struct fake_virtio_chain {
+	uint16_t head;              /* descriptor index in the avail ring      */
+	bool indirect;              /* some of it came from an indirect table  */
+	unsigned nsegs;             /* all segments (only the first
+				       FAKE_CHAIN_RECORD_MAX are in seg[])    */
+	struct fake_virtio_seg seg[FAKE_CHAIN_RECORD_MAX];
+};
+const struct fake_virtio_chain *fake_virtio_last_chain(const struct fake_virtio *fv);
+
+/* Is queue 0 live (QueueReady=1, or a legacy QueuePFN set)? Broken? */
+bool fake_virtio_queue_ready(const struct fake_virtio *fv);
+bool fake_virtio_broken(const struct fake_virtio *fv);
+
+/* The RAM disk itself: capacity_sectors * 512 bytes, read and write freely.
+ * Only the first FAKE_DISK_BACKED_MAX_SECTORS (64 MiB) are kept: beyond
+ * them (a test may announce a 2 TiB disk) reads return zeroes and writes
+ * are dropped, and fake_virtio_disk_bytes() says how much is kept. */
+#define FAKE_DISK_BACKED_MAX_SECTORS (64ull * 1024 * 1024 / FAKE_SECTOR_BYTES)
+uint8_t *fake_virtio_disk(struct fake_virtio *fv);
+uint64_t fake_virtio_disk_bytes(const struct fake_virtio *fv);
+
+/* ---- rule violations ----------------------------------------------- */
+
+#define FAKE_MAX_VIOLATIONS 32
+/* How many were recorded (all of them; only the first FAKE_MAX_VIOLATIONS
+ * keep their text). Each text starts with the rule ID: "INIT-6: ...". */
+unsigned fake_virtio_violation_count(const struct fake_virtio *fv);
+const char *fake_virtio_violation(const struct fake_virtio *fv, unsigned index);
+/* Was rule `rule_id` (e.g. "SPL-14") broken? */
+bool fake_virtio_has_violation(const struct fake_virtio *fv, const char *rule_id);
+void fake_virtio_clear_violations(struct fake_virtio *fv);
+/* Fail the running test, listing every violation, unless there are none. */
+void fake_virtio_assert_clean(const struct fake_virtio *fv);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * Inside the fake virtio-mmio block device: the state shared by
+ * fake_virtio*.c. Tests use fake_virtio.h only.
+ *
+ * Register offsets, status bits and ring layouts are written out here from
+ * the spec rather than taken from drivers/virtio_mmio.h, so that a wrong
+ * constant in the driver shows up as a test failure instead of agreeing
+ * with itself.
+ */
+#ifndef VBLK_TESTS_FAKE_VIRTIO_INTERNAL_H
+#define VBLK_TESTS_FAKE_VIRTIO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fake_virtio.h"
+
+/* virtio-mmio registers (virtio 1.2 §4.2.2; legacy §4.2.4). */
+#define REG_MAGIC_VALUE         0x000
+#define REG_VERSION             0x004
+#define REG_DEVICE_ID           0x008
+#define REG_VENDOR_ID           0x00c
+#define REG_DEVICE_FEATURES     0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES     0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_GUEST_PAGE_SIZE     0x028
+#define REG_QUEUE_SEL           0x030
+#define REG_QUEUE_NUM_MAX       0x034
+#define REG_QUEUE_NUM           0x038
+#define REG_QUEUE_ALIGN         0x03c
+#define REG_QUEUE_PFN           0x040
+#define REG_QUEUE_READY         0x044
+#define REG_QUEUE_NOTIFY        0x050
+#define REG_INTERRUPT_STATUS    0x060
+#define REG_INTERRUPT_ACK       0x064
+#define REG_STATUS              0x070
+#define REG_QUEUE_DESC_LOW      0x080
+#define REG_QUEUE_DESC_HIGH     0x084
+#define REG_QUEUE_DRIVER_LOW    0x090
+#define REG_QUEUE_DRIVER_HIGH   0x094
+#define REG_QUEUE_DEVICE_LOW    0x0a0
+#define REG_QUEUE_DEVICE_HIGH   0x0a4
+#define REG_CONFIG_GENERATION   0x0fc
+#define REG_CONFIG              0x100
+
+/* InterruptStatus bits. */
+#define INT_USED_BUFFER   1u
+#define INT_CONFIG_CHANGE 2u
+#define INT_DEFINED_BITS  (INT_USED_BUFFER | INT_CONFIG_CHANGE)
+
+/* Device status (virtio 1.2 §2.1). */
+#define STATUS_ACKNOWLEDGE        0x01u
+#define STATUS_DRIVER             0x02u
+#define STATUS_DRIVER_OK          0x04u
+#define STATUS_FEATURES_OK        0x08u
+#define STATUS_DEVICE_NEEDS_RESET 0x40u
+#define STATUS_FAILED             0x80u
+
+/* Split ring layout (virtio 1.2 §2.7): byte offsets inside each area. */
+#define DESC_BYTES            16u  /* le64 addr, le32 len, le16 flags, le16 next */
+#define DESC_OFF_ADDR         0u
+#define DESC_OFF_LEN          8u
+#define DESC_OFF_FLAGS        12u
+#define DESC_OFF_NEXT         14u
+#define RING_OFF_FLAGS        0u   /* avail and used rings alike */
+#define RING_OFF_IDX          2u
+#define RING_OFF_ENTRIES      4u
+#define AVAIL_ENTRY_BYTES     2u   /* le16 descriptor index */
+#define USED_ENTRY_BYTES      8u   /* le32 id, le32 len */
+#define AVAIL_F_NO_INTERRUPT  1u
+#define USED_F_NO_NOTIFY      1u
+#define DESC_TABLE_ALIGN      16u  /* virtio 1.2 §2.7.1 */
+#define AVAIL_ALIGN           2u
+#define USED_ALIGN            4u
+#define MAX_QUEUE_SIZE        32768u /* virtio 1.2 §2.7 */
+
+/* One descriptor as read from (driver-owned) memory. */
+struct fake_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+/* A chain the device has taken from the avail ring but not yet used. */
+struct fake_request {
+	uint16_t head;
+	uint16_t second_idx;        /* next descriptor after the head in the
+				       table, or head if there is none      */
+	uint64_t due_step;          /* relax step it completes at (DEFERRED)  */
+	unsigned nsegs;
+	struct fake_virtio_seg *segs; /* malloc'd copy of the chain           */
+	uint32_t readable_bytes, writable_bytes;
+};
+
+/* Queue 0, the only one a virtio-blk device without MQ has. */
+struct fake_queue {
+	/* Registers the driver programs. */
+	uint32_t num;               /* QueueNum (0: not written)              */
+	uint64_t desc_addr, avail_addr, used_addr; /* modern address registers */
+	uint32_t legacy_align;      /* QueueAlign (0: not written)            */
+	uint32_t legacy_pfn;        /* QueuePFN                                */
+	bool ready;                 /* live: QueueReady=1 or QueuePFN != 0     */
+	/* Where the live rings are, fixed when the queue went live. */
+	uint64_t desc, avail, used;
+	uint32_t size;              /* descriptors in the live queue           */
+	/* Device-side ring state. */
+	uint16_t last_avail_idx;    /* next avail entry the device will read   */
+	uint16_t used_idx;          /* device's copy of used.idx               */
+	uint16_t signalled_used;    /* used idx at the last interrupt decision */
+	bool signalled_valid;
+	struct fake_request *pending; /* `size` slots, oldest first            */
+	unsigned npending;
+};
+
+/* A knob that fires once or stays on. */
+struct fake_knob {
+	bool armed;
+	bool sticky;
+};
+
+struct fake_status_fault {
+	struct fake_knob knob;
+	bool by_sector;
+	uint64_t sector;            /* by_sector: the sector to fail           */
+	uint64_t countdown;         /* !by_sector: requests left before the nth */
+	uint8_t status;
+};
+
+struct fake_virtio {
+	uintptr_t base;
+	struct fake_virtio_opts opts;
+	uint8_t *disk;              /* disk_sectors * 512 bytes                */
+	uint64_t disk_sectors;      /* backed part of the capacity             */
+
+	/* Transport state (what the registers read back). */
+	uint32_t status;
+	uint32_t status_before_reset; /* what Status reads during a slow reset */
+	unsigned reset_reads_left;
+	uint32_t device_features_sel, driver_features_sel;
+	bool device_sel_written, driver_sel_written; /* since reset (MMIO-7/8) */
+	uint64_t driver_features;   /* as written so far                       */
+	uint64_t accepted_features; /* fixed at FEATURES_OK / legacy DRIVER_OK  */
+	uint32_t queue_sel;
+	uint32_t guest_page_size;   /* legacy only; 0: not written            */
+	uint32_t interrupt_status;
+	uint32_t config_generation;
+	bool broken;                /* virtio_error(): ignore the rings        */
+	struct fake_queue queue;
+
+	/* Knobs. */
+	enum fake_virtio_completion completion;
+	unsigned defer_steps;
+	enum fake_virtio_order order;
+	uint32_t rng_state;
+	bool poll_avail;
+	struct fake_status_fault status_faults[FAKE_MAX_STATUS_FAULTS];
+	enum fake_virtio_used_fault used_fault;
+	struct fake_knob used_fault_knob;
+	struct fake_knob refuse_features_ok;
+	unsigned reset_delay_reads;
+	bool tear_capacity;
+	uint64_t tear_capacity_to;
+	bool fail_fast;
+	fake_virtio_irq_hook irq_hook;
+	void *irq_hook_ctx;
+
+	/* Inspection. */
+	uint64_t relax_steps;
+	struct fake_virtio_stats stats;
+	uint8_t status_trace[FAKE_STATUS_TRACE_MAX];
+	unsigned status_trace_len;
+	struct fake_virtio_chain last_chain;
+	unsigned violation_count;
+	char violations[FAKE_MAX_VIOLATIONS][160];
+};
+
+/* fake_virtio.c */
+void fake_violation(struct fake_virtio *fv, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fake_device_error(struct fake_virtio *fv, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool fake_knob_fire(struct fake_knob *knob);
+bool fake_negotiated(const struct fake_virtio *fv, unsigned bit);
+bool fake_offered(const struct fake_virtio *fv, unsigned bit);
+bool fake_is_legacy(const struct fake_virtio *fv);
+void fake_raise_interrupt(struct fake_virtio *fv, uint32_t bits);
+void fake_config_changed(struct fake_virtio *fv);
+void fake_resize_disk(struct fake_virtio *fv, uint64_t capacity_sectors);
+
+/* fake_virtio_regs.c */
+uint32_t fake_regs_read(void *ctx, uint32_t offset, unsigned width_bytes);
+void fake_regs_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val);
+void fake_device_reset(struct fake_virtio *fv);
+
+/* fake_virtio_cfg.c */
+uint32_t fake_cfg_read(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes);
+void fake_cfg_write(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes, uint32_t val);
+
+/* fake_virtio_ring.c */
+int fake_queue_go_live(struct fake_virtio *fv, uint64_t desc, uint64_t avail,
+		       uint64_t used, uint32_t size);
+void fake_queue_stop(struct fake_virtio *fv);
+void fake_ring_take_avail(struct fake_virtio *fv);
+unsigned fake_ring_complete(struct fake_virtio *fv, unsigned max, bool only_due);
+void fake_ring_relax(struct fake_virtio *fv);
+
+/* fake_virtio_blk.c: check a chain's framing when it is taken (0, or -1
+ * after breaking the device); execute it, returning the used.len to report. */
+int fake_blk_validate(struct fake_virtio *fv, const struct fake_request *req);
+uint32_t fake_blk_execute(struct fake_virtio *fv, const struct fake_request *req);
+
+/* Driver memory: a "physical" address is a host pointer here. */
+static inline void *fake_mem(uint64_t phys)
+{
+	return (void *)(uintptr_t)phys;
+}
+
+static inline uint16_t fake_load16(uint64_t phys)
+{
+	uint16_t val;
+	memcpy(&val, fake_mem(phys), sizeof(val));
+	return val;
+}
+
+static inline void fake_store16(uint64_t phys, uint16_t val)
+{
+	memcpy(fake_mem(phys), &val, sizeof(val));
+}
+
+static inline void fake_store32(uint64_t phys, uint32_t val)
+{
+	memcpy(fake_mem(phys), &val, sizeof(val));
+}
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * Host side of include/vblk/platform.h: an MMIO address map of simulated
+ * devices and a virtual clock. See host_platform.h for the model.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef VBLK_HOST_NO_CMOCKA
+#include <cmocka.h>
+#endif
+
+#include "host_platform.h"
+
+struct host_window {
+	uintptr_t base;
+	uint32_t len_bytes;
+	const struct host_mmio_ops *ops;
+	void *ctx;
+};
+
+/* The whole simulated machine; host_platform_reset() returns it to this. */
+static struct host_window windows[HOST_MAX_WINDOWS];
+static unsigned window_count;
+static uint64_t clock_us;
+static uint64_t time_step_us = 1;
+static uint64_t relax_count;
+static uint64_t relax_limit = HOST_DEFAULT_RELAX_LIMIT;
+
+_Noreturn void host_fail_at(const char *file, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+#ifndef VBLK_HOST_NO_CMOCKA
+	print_error("ERROR: %s\n", msg);
+	_fail(file, line);
+#else
+	fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+#endif
+	/* _fail() longjmps out of a running test; outside one, stop here. */
+	abort();
+}
+
+static bool ranges_overlap(uintptr_t a, uint32_t a_len, uintptr_t b, uint32_t b_len)
+{
+	return a < b + b_len && b < a + a_len;
+}
+
+void host_mmio_map(uintptr_t base, uint32_t len_bytes,
+		   const struct host_mmio_ops *ops, void *ctx)
+{
+	if (len_bytes == 0 || ops == NULL || ops->read == NULL || ops->write == NULL)
+		host_fail("host_mmio_map(%#lx): empty window or missing ops",
+			  (unsigned long)base);
+	if (window_count == HOST_MAX_WINDOWS)
+		host_fail("host_mmio_map(%#lx): more than %d windows",
+			  (unsigned long)base, HOST_MAX_WINDOWS);
+	for (unsigned i = 0; i < window_count; i++) {
+		if (ranges_overlap(base, len_bytes, windows[i].base, windows[i].len_bytes))
+			host_fail("host_mmio_map(%#lx): overlaps the window at %#lx",
+				  (unsigned long)base, (unsigned long)windows[i].base);
+	}
+	windows[window_count++] = (struct host_window){ base, len_bytes, ops, ctx };
+}
+
+void host_mmio_unmap(uintptr_t base)
+{
+	for (unsigned i = 0; i < window_count; i++) {
+		if (windows[i].base == base) {
+			windows[i] = windows[--window_count];
+			return;
+		}
+	}
+}
+
+static struct host_window *find_window(uintptr_t addr)
+{
+	for (unsigned i = 0; i < window_count; i++) {
+		if (addr >= windows[i].base && addr - windows[i].base < windows[i].len_bytes)
+			return &windows[i];
+	}
+	return NULL;
+}
+
+bool host_mmio_is_mapped(uintptr_t addr)
+{
+	return find_window(addr) != NULL;
+}
+
+/* On the real machine an access to nothing is a synchronous external
+ * abort; here it ends the test with the culprit address. */
+static struct host_window *window_for_access(uintptr_t addr, unsigned width_bytes,
+					     const char *what)
+{
+	struct host_window *win = find_window(addr);
+
+	if (width_bytes != 1 && width_bytes != 2 && width_bytes != 4)
+		host_fail("MMIO %s of %u bytes at %#lx: no such access width",
+			  what, width_bytes, (unsigned long)addr);
+	if (win == NULL)
+		host_fail("MMIO %s (%u bytes) at %#lx: no device mapped there",
+			  what, width_bytes, (unsigned long)addr);
+	if (addr - win->base + width_bytes > win->len_bytes)
+		host_fail("MMIO %s (%u bytes) at %#lx runs past the window at %#lx",
+			  what, width_bytes, (unsigned long)addr, (unsigned long)win->base);
+	return win;
+}
+
+uint32_t host_mmio_read(uintptr_t addr, unsigned width_bytes)
+{
+	struct host_window *win = window_for_access(addr, width_bytes, "read");
+
+	return win->ops->read(win->ctx, (uint32_t)(addr - win->base), width_bytes);
+}
+
+void host_mmio_write(uintptr_t addr, unsigned width_bytes, uint32_t val)
+{
+	struct host_window *win = window_for_access(addr, width_bytes, "write");
+
+	win->ops->write(win->ctx, (uint32_t)(addr - win->base), width_bytes, val);
+}
+
+uint64_t host_time_us(void)
+{
+	return clock_us;
+}
+
+void host_cpu_relax(void)
+{
+	relax_count++;
+	if (relax_limit != 0 && relax_count > relax_limit)
+		host_fail("host_cpu_relax() called %llu times: the driver is spinning "
+			  "forever (virtual time %llu us)",
+			  (unsigned long long)relax_count, (unsigned long long)clock_us);
+	clock_us += time_step_us;
+	/* A device's relax may not map or unmap windows, so indexing is stable. */
+	for (unsigned i = 0; i < window_count; i++) {
+		if (windows[i].ops->relax != NULL)
+			windows[i].ops->relax(windows[i].ctx);
+	}
+}
+
+void host_set_time_step_us(uint64_t step_us)
+{
+	time_step_us = step_us;
+}
+
+void host_advance_time_us(uint64_t delta_us)
+{
+	clock_us += delta_us;
+}
+
+uint64_t host_relax_count(void)
+{
+	return relax_count;
+}
+
+void host_set_relax_limit(uint64_t max_relaxes)
+{
+	relax_limit = max_relaxes;
+}
+
+void host_platform_reset(void)
+{
+	while (window_count > 0) {
+		struct host_window *last = &windows[window_count - 1];
+		unsigned before = window_count;
+
+		if (last->ops->release != NULL)
+			last->ops->release(last->ctx);
+		if (window_count == before)   /* release did not unmap: do it */
+			host_mmio_unmap(last->base);
+	}
+	clock_us = 0;
+	time_step_us = 1;
+	relax_count = 0;
+	relax_limit = HOST_DEFAULT_RELAX_LIMIT;
+}

@@ -1,0 +1,78 @@
+/*
+ * The simulated machine the host unit tests run the driver on.
+ *
+ * include/vblk/platform.h (host variant) sends every register access of the
+ * driver to host_mmio_read()/host_mmio_write(), asks host_time_us() for the
+ * time and calls host_cpu_relax() inside every polling loop. This file is
+ * the other side of those four functions:
+ *
+ *  - an address map of MMIO windows. Each window belongs to a simulated
+ *    device (the fake virtio device, later perhaps a fake GIC) and is never
+ *    dereferenced: an access is a function call into the device model. An
+ *    access that hits no window fails the running test at once, naming the
+ *    address, because on the real machine it is a synchronous abort;
+ *  - a virtual clock: it stands still until the driver relaxes, and every
+ *    host_cpu_relax() moves it one step (1 µs unless a test changes it).
+ *    So a timeout of T µs costs T / step relaxes, and tests are exact and
+ *    independent of the host's speed;
+ *  - host_cpu_relax() also lets every device run (complete deferred
+ *    requests, poll its rings, deliver interrupts): that is where the
+ *    "other side of the bus" makes progress while the driver waits.
+ *
+ * Memory the driver hands to a device (rings, buffers) is ordinary host
+ * memory: plat_virt_to_phys() is the identity on the host, so a device
+ * model turns a 64-bit "physical" address back into a pointer.
+ */
+#ifndef VBLK_TESTS_HOST_PLATFORM_H
+#define VBLK_TESTS_HOST_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vblk/platform.h"
+
+/* What a device model does when the driver touches its window. `offset`
+ * is relative to the window base; the platform has already checked that
+ * the access lies inside the window and that width is 1, 2 or 4. */
+struct host_mmio_ops {
+	uint32_t (*read)(void *ctx, uint32_t offset, unsigned width_bytes);
+	void (*write)(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val);
+	void (*relax)(void *ctx);   /* optional: on every host_cpu_relax() */
+	void (*release)(void *ctx); /* optional: host_platform_reset() frees the
+				       device; must call host_mmio_unmap()  */
+};
+
+#define HOST_MAX_WINDOWS 64
+
+/* Map a device at [base, base + len_bytes). Overlapping an existing window
+ * or a full map fails the test (it is a bug in the test). */
+void host_mmio_map(uintptr_t base, uint32_t len_bytes,
+		   const struct host_mmio_ops *ops, void *ctx);
+/* Remove the window starting at base (no-op if none). */
+void host_mmio_unmap(uintptr_t base);
+bool host_mmio_is_mapped(uintptr_t addr);
+
+/* Virtual clock. */
+void host_set_time_step_us(uint64_t step_us);  /* per host_cpu_relax(); default 1 */
+void host_advance_time_us(uint64_t delta_us);  /* jump without running devices */
+uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far */
+
+/* A driver loop that relaxes this many times without end is a hang: the
+ * test fails instead of spinning forever. Default HOST_DEFAULT_RELAX_LIMIT
+ * (100 s of virtual time at the default step). 0 disables the check. */
+#define HOST_DEFAULT_RELAX_LIMIT 100000000ull
+void host_set_relax_limit(uint64_t max_relaxes);
+
+/* Back to a fresh machine: release (free) every device that has a release
+ * op, unmap the rest, clock to 0, step 1 µs, default relax limit. Call it
+ * in each test's teardown. */
+void host_platform_reset(void);
+
+/* Fail the running cmocka test with a formatted message (abort() outside a
+ * test, or when built with VBLK_HOST_NO_CMOCKA, e.g. for a fuzzer). */
+#define host_fail(...) host_fail_at(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void host_fail_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,595 @@
+/*
+ * virtio-blk driver + virtio-mmio transport + split ring, driven together
+ * against the fake device, for both transport versions. Each test states one
+ * behaviour; every test also checks that the fake saw no rule broken.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_virtio.h"
+#include "vblk/vblk.h"
+
+#define STATUS_FAILED 0x80u
+#define STATUS_DRIVER_OK 4u
+#define STATUS_FEATURES_OK 8u
+
+static struct fake_virtio *fv;
+static struct vblk_disk *disk;
+static uint8_t buf[256 * 1024] VBLK_ALIGNED;
+static uint8_t buf2[256 * 1024] VBLK_ALIGNED;
+
+static uint32_t test_version(void **state)
+{
+	return (uint32_t)(uintptr_t)*state;
+}
+
+static struct fake_virtio *make_device(uint32_t version, void (*tweak)(struct fake_virtio_opts *))
+{
+	struct fake_virtio_opts opts;
+	fake_virtio_default_opts(&opts, version);
+	if (tweak)
+		tweak(&opts);
+	return fake_virtio_create(&opts);
+}
+
+/* Create a device with optional tweaks and attach the driver to it. */
+static int attach_with(void **state, void (*tweak)(struct fake_virtio_opts *))
+{
+	fv = make_device(test_version(state), tweak);
+	int index = vblk_attach(fake_virtio_base(fv), 79);
+	disk = index >= 0 ? vblk_disk((unsigned)index) : NULL;
+	return index < 0 ? index : 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	vblk_shutdown();
+	host_platform_reset();
+	fv = NULL;
+	disk = NULL;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (fv)
+		fake_virtio_assert_clean(fv);
+	vblk_shutdown();
+	host_platform_reset();
+	return 0;
+}
+
+static void fill(uint8_t *mem, size_t len_bytes, uint8_t seed)
+{
+	for (size_t i = 0; i < len_bytes; i++)
+		mem[i] = (uint8_t)(i * 13u + seed + i / 512u);
+}
+
+/* ---- initialisation -------------------------------------------------- */
+
+static void test_init_walks_status_sequence(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	const uint8_t *writes;
+	unsigned count = fake_virtio_status_writes(fv, &writes);
+	if (test_version(state) == 2) {
+		const uint8_t expected[] = { 0x0, 0x1, 0x3, 0xb, 0xf };
+		assert_int_equal(count, sizeof(expected));
+		assert_memory_equal(writes, expected, sizeof(expected));
+	} else {
+		/* Legacy: no FEATURES_OK step (virtio 1.2 §3.1.2). */
+		const uint8_t expected[] = { 0x0, 0x1, 0x3, 0x7 };
+		assert_int_equal(count, sizeof(expected));
+		assert_memory_equal(writes, expected, sizeof(expected));
+	}
+}
+
+static void test_init_accepts_only_offered_and_known_features(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	uint64_t accepted = fake_virtio_accepted_features(fv);
+	assert_int_equal(accepted & ~fake_virtio_opts(fv)->features, 0);
+	assert_false(accepted & FAKE_BIT(FAKE_F_RING_RESET));
+	assert_false(accepted & FAKE_BIT(FAKE_F_BLK_MQ));
+	if (test_version(state) == 2)
+		assert_true(accepted & FAKE_BIT(FAKE_F_VERSION_1));
+	assert_int_equal(vblk_disk_info(disk)->features, accepted);
+}
+
+static void offer_everything(struct fake_virtio_opts *opts)
+{
+	opts->features = ~0ull;
+}
+
+static void offer_everything_legacy(struct fake_virtio_opts *opts)
+{
+	opts->features = 0xffffffffull;
+}
+
+/* virtio 1.3 §2.2.1: unknown offered bits are ignored, never accepted. */
+static void test_all_ones_offer_still_reaches_driver_ok(void **state)
+{
+	int err = attach_with(state, test_version(state) == 2 ? offer_everything : offer_everything_legacy);
+	assert_int_equal(err, 0);
+	assert_true(fake_virtio_status(fv) & STATUS_DRIVER_OK);
+	uint64_t accepted = fake_virtio_accepted_features(fv);
+	uint64_t allowed = FAKE_BIT(1) | FAKE_BIT(2) | FAKE_BIT(5) | FAKE_BIT(6) | FAKE_BIT(9) |
+			   FAKE_BIT(27) | FAKE_BIT(29) | FAKE_BIT(32) | FAKE_BIT(33);
+	assert_int_equal(accepted & ~allowed, 0);
+}
+
+static void test_refused_features_ok_sets_failed(void **state)
+{
+	if (test_version(state) == 1)
+		skip();   /* legacy has no FEATURES_OK */
+	fv = make_device(2, NULL);
+	fake_virtio_refuse_features_ok(fv, FAKE_STICKY);
+	assert_int_equal(vblk_attach(fake_virtio_base(fv), 0), -VBLK_EFEATURES);
+	assert_true(fake_virtio_status(fv) & STATUS_FAILED);
+	assert_false(fake_virtio_status(fv) & STATUS_DRIVER_OK);
+	assert_false(fake_virtio_queue_ready(fv));
+	assert_int_equal(vblk_disk_count(), 0);
+}
+
+static void drop_version_1(struct fake_virtio_opts *opts)
+{
+	opts->features &= ~FAKE_BIT(FAKE_F_VERSION_1);
+}
+
+static void test_modern_device_without_version_1_is_refused(void **state)
+{
+	if (test_version(state) == 1)
+		skip();
+	assert_int_equal(attach_with(state, drop_version_1), -VBLK_EFEATURES);
+	assert_true(fake_virtio_status(fv) & STATUS_FAILED);
+}
+
+static void empty_slot(struct fake_virtio_opts *opts)
+{
+	opts->device_id = 0;
+}
+
+static void test_empty_slot_is_skipped_without_touching_it(void **state)
+{
+	assert_int_equal(attach_with(state, empty_slot), -VBLK_ENODEV);
+	assert_int_equal(fake_virtio_stats(fv)->resets, 0);
+}
+
+static void bad_magic(struct fake_virtio_opts *opts)
+{
+	opts->magic = 0x12345678;
+}
+
+static void test_bad_magic_is_not_a_device(void **state)
+{
+	assert_int_equal(attach_with(state, bad_magic), -VBLK_ENODEV);
+}
+
+static void not_block(struct fake_virtio_opts *opts)
+{
+	opts->device_id = 1;   /* network */
+}
+
+static void test_other_device_type_is_not_a_disk(void **state)
+{
+	assert_int_equal(attach_with(state, not_block), -VBLK_ENODEV);
+}
+
+static void no_queue(struct fake_virtio_opts *opts)
+{
+	opts->queue_num_max = 0;
+}
+
+static void test_missing_queue_fails_init(void **state)
+{
+	assert_int_equal(attach_with(state, no_queue), -VBLK_ENODEV);
+	assert_true(fake_virtio_status(fv) & STATUS_FAILED);
+	assert_false(fake_virtio_status(fv) & STATUS_DRIVER_OK);
+}
+
+static void queue_max_1000(struct fake_virtio_opts *opts)
+{
+	opts->queue_num_max = 1000;
+}
+
+static void test_queue_size_is_power_of_2_within_max(void **state)
+{
+	assert_int_equal(attach_with(state, queue_max_1000), 0);
+	assert_int_equal(vblk_disk_info(disk)->queue_size, VBLK_QUEUE_SIZE < 512 ? VBLK_QUEUE_SIZE : 512);
+}
+
+static void queue_max_8(struct fake_virtio_opts *opts)
+{
+	opts->queue_num_max = 8;
+}
+
+static void test_small_queue_max_is_used(void **state)
+{
+	assert_int_equal(attach_with(state, queue_max_8), 0);
+	assert_int_equal(vblk_disk_info(disk)->queue_size, 8);
+	/* 8 descriptors: 6 data segments per request; a large write still works. */
+	fill(buf, sizeof(buf), 1);
+	assert_int_equal(vblk_write(disk, 0, buf, sizeof(buf) / 512), 0);
+	assert_memory_equal(fake_virtio_disk(fv), buf, sizeof(buf));
+}
+
+/* §2.4.2: a reset is complete only when Status reads back 0. */
+static void test_slow_reset_is_waited_for(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_set_reset_delay(fv, 5);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_read(disk, 0, buf, 1), 0);
+}
+
+static void test_reset_that_never_finishes_times_out(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_set_reset_delay(fv, 100000000u);
+	assert_int_equal(vblk_reset(disk), -VBLK_ETIMEDOUT);
+	assert_int_equal(vblk_read(disk, 0, buf, 1), -VBLK_ESTATE);
+	fake_virtio_clear_violations(fv);
+}
+
+static void test_config_reports_capacity_and_block_size(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	const struct vblk_info *info = vblk_disk_info(disk);
+	assert_int_equal(info->capacity_sectors, fake_virtio_opts(fv)->capacity_sectors);
+	assert_int_equal(info->block_size_bytes, 512);
+	assert_false(info->read_only);
+	assert_true(info->has_flush);
+	assert_int_equal(info->mmio_version, test_version(state));
+}
+
+static void test_torn_capacity_read_is_retried(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	uint64_t grown = fake_virtio_opts(fv)->capacity_sectors + 8;
+	fake_virtio_tear_capacity_read(fv, grown);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_capacity(disk), grown);
+}
+
+/* ---- data path --------------------------------------------------------- */
+
+static void test_write_then_read_round_trip(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fill(buf, 64 * 512, 7);
+	assert_int_equal(vblk_write(disk, 100, buf, 64), 0);
+	assert_memory_equal(fake_virtio_disk(fv) + 100 * 512, buf, 64 * 512);
+	memset(buf2, 0, 64 * 512);
+	assert_int_equal(vblk_read(disk, 100, buf2, 64), 0);
+	assert_memory_equal(buf2, buf, 64 * 512);
+}
+
+static void test_request_framing_is_header_data_status(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	assert_int_equal(vblk_read(disk, 0, buf, 8), 0);
+	const struct fake_virtio_chain *chain = fake_virtio_last_chain(fv);
+	assert_int_equal(chain->nsegs, 3);
+	assert_int_equal(chain->seg[0].len_bytes, 16);
+	assert_int_equal(chain->seg[0].flags & FAKE_DESC_F_WRITE, 0);
+	assert_int_equal(chain->seg[1].len_bytes, 8 * 512);
+	assert_true(chain->seg[1].flags & FAKE_DESC_F_WRITE);
+	assert_int_equal(chain->seg[1].addr, (uint64_t)(uintptr_t)buf);
+	assert_int_equal(chain->seg[2].len_bytes, 1);
+	assert_true(chain->seg[2].flags & FAKE_DESC_F_WRITE);
+}
+
+static void test_last_sector_is_reachable(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	uint64_t last = vblk_capacity(disk) - 1;
+	fill(buf, 512, 3);
+	assert_int_equal(vblk_write(disk, last, buf, 1), 0);
+	assert_memory_equal(fake_virtio_disk(fv) + last * 512, buf, 512);
+}
+
+static void small_segments(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_SIZE_MAX);
+	opts->size_max_bytes = 4096;
+	opts->seg_max = 3;
+}
+
+/* §5.2.3: at most seg_max data descriptors of at most size_max bytes. */
+static void test_large_transfer_is_split_by_seg_max_and_size_max(void **state)
+{
+	assert_int_equal(attach_with(state, small_segments), 0);
+	fill(buf, 64 * 1024, 9);
+	uint32_t before = fake_virtio_stats(fv)->requests;
+	assert_int_equal(vblk_write(disk, 8, buf, 128), 0);
+	/* 64 KiB in requests of 3 x 4 KiB = 12 KiB: 6 requests. */
+	assert_int_equal(fake_virtio_stats(fv)->requests - before, 6);
+	const struct fake_virtio_chain *chain = fake_virtio_last_chain(fv);
+	for (unsigned i = 1; i + 1 < chain->nsegs; i++)
+		assert_true(chain->seg[i].len_bytes <= 4096);
+	assert_memory_equal(fake_virtio_disk(fv) + 8 * 512, buf, 64 * 1024);
+	memset(buf2, 0, 64 * 1024);
+	assert_int_equal(vblk_read(disk, 8, buf2, 128), 0);
+	assert_memory_equal(buf2, buf, 64 * 1024);
+}
+
+static void test_flush_sends_header_and_status_only(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	assert_int_equal(vblk_flush(disk), 0);
+	assert_int_equal(fake_virtio_stats(fv)->flushes, 1);
+	const struct fake_virtio_chain *chain = fake_virtio_last_chain(fv);
+	assert_int_equal(chain->nsegs, 2);   /* BLK-8: no data descriptor */
+	const uint8_t *hdr = (const uint8_t *)(uintptr_t)chain->seg[0].addr;
+	uint64_t sector;
+	memcpy(&sector, hdr + 8, sizeof(sector));
+	assert_int_equal(sector, 0);         /* BLK-7 */
+}
+
+static void no_flush(struct fake_virtio_opts *opts)
+{
+	opts->features &= ~FAKE_BIT(FAKE_F_BLK_FLUSH);
+}
+
+static void test_flush_without_flush_feature_sends_nothing(void **state)
+{
+	assert_int_equal(attach_with(state, no_flush), 0);
+	assert_int_equal(vblk_flush(disk), 0);
+	assert_int_equal(fake_virtio_stats(fv)->requests, 0);
+}
+
+static void serial_20(struct fake_virtio_opts *opts)
+{
+	memcpy(opts->serial, "ABCDEFGHIJKLMNOPQRST", 21);
+}
+
+static void test_get_id_handles_20_chars_without_nul(void **state)
+{
+	char id[21];
+	assert_int_equal(attach_with(state, serial_20), 0);
+	assert_int_equal(vblk_get_id(disk, id), 0);
+	assert_string_equal(id, "ABCDEFGHIJKLMNOPQRST");
+}
+
+/* ---- bad input: an error, and nothing reaches the device -------------- */
+
+static void expect_refused(int err, int expected)
+{
+	assert_int_equal(err, expected);
+	assert_int_equal(fake_virtio_stats(fv)->requests, 0);
+	assert_int_equal(fake_virtio_stats(fv)->notifies, 0);
+}
+
+static void test_read_past_capacity_is_refused(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	uint64_t capacity = vblk_capacity(disk);
+	expect_refused(vblk_read(disk, capacity, buf, 1), -VBLK_ERANGE);
+	expect_refused(vblk_read(disk, capacity - 1, buf, 2), -VBLK_ERANGE);
+	expect_refused(vblk_read(disk, UINT64_MAX, buf, 2), -VBLK_ERANGE);
+}
+
+static void test_zero_count_is_refused(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	expect_refused(vblk_read(disk, 0, buf, 0), -VBLK_EINVAL);
+	expect_refused(vblk_write(disk, 0, buf, 0), -VBLK_EINVAL);
+}
+
+static void test_null_and_misaligned_buffers_are_refused(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	expect_refused(vblk_read(disk, 0, NULL, 1), -VBLK_EINVAL);
+	expect_refused(vblk_read(disk, 0, buf + 1, 1), -VBLK_EALIGN);
+	expect_refused(vblk_write(disk, 0, buf + 8, 1), -VBLK_EALIGN);
+	expect_refused(vblk_read(NULL, 0, buf, 1), -VBLK_EINVAL);
+}
+
+static void read_only(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_RO);
+}
+
+static void test_read_only_disk_refuses_writes_and_keeps_data(void **state)
+{
+	assert_int_equal(attach_with(state, read_only), 0);
+	assert_true(vblk_disk_info(disk)->read_only);
+	fill(fake_virtio_disk(fv), 4096, 5);
+	fill(buf, 4096, 6);
+	expect_refused(vblk_write(disk, 0, buf, 8), -VBLK_EROFS);
+	expect_refused(vblk_flush(disk), -VBLK_EROFS);
+	fill(buf2, 4096, 5);
+	assert_memory_equal(fake_virtio_disk(fv), buf2, 4096);
+	assert_int_equal(vblk_read(disk, 0, buf, 8), 0);
+	assert_memory_equal(buf, buf2, 4096);
+}
+
+static void block_4k(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_BLK_SIZE);
+	opts->blk_size_bytes = 4096;
+}
+
+static void test_4k_block_disk_refuses_partial_blocks(void **state)
+{
+	assert_int_equal(attach_with(state, block_4k), 0);
+	assert_int_equal(vblk_disk_info(disk)->block_size_bytes, 4096);
+	expect_refused(vblk_read(disk, 1, buf, 8), -VBLK_EALIGN);
+	expect_refused(vblk_read(disk, 0, buf, 4), -VBLK_EALIGN);
+	assert_int_equal(vblk_read(disk, 8, buf, 8), 0);
+}
+
+static void bad_block_size(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_BLK_SIZE);
+	opts->blk_size_bytes = 1000;
+}
+
+static void test_nonsense_block_size_fails_init(void **state)
+{
+	assert_int_equal(attach_with(state, bad_block_size), -VBLK_EBROKEN);
+	assert_true(fake_virtio_status(fv) & STATUS_FAILED);
+}
+
+/* ---- device errors and misbehaviour ----------------------------------- */
+
+static void test_ioerr_is_reported_and_disk_keeps_working(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_fail_request(fv, 1, FAKE_BLK_S_IOERR, FAKE_ONCE);
+	assert_int_equal(vblk_read(disk, 0, buf, 1), -VBLK_EIO);
+	assert_int_equal(vblk_read(disk, 0, buf, 1), 0);
+}
+
+static void test_failed_write_is_not_reported_as_success(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_fail_sector(fv, 33, FAKE_BLK_S_IOERR, FAKE_STICKY);
+	assert_int_equal(vblk_write(disk, 32, buf, 4), -VBLK_EIO);
+	assert_int_equal(vblk_write(disk, 40, buf, 4), 0);
+}
+
+static void test_unsupp_is_reported(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_fail_request(fv, 1, FAKE_BLK_S_UNSUPP, FAKE_ONCE);
+	assert_int_equal(vblk_flush(disk), -VBLK_EUNSUPP);
+}
+
+static void expect_broken_then_recoverable(int err)
+{
+	assert_int_equal(err, -VBLK_EBROKEN);
+	/* The device was reset, so it holds none of our buffers. */
+	assert_false(fake_virtio_queue_ready(fv));
+	assert_int_equal(vblk_read(disk, 0, buf, 1), -VBLK_EBROKEN);
+	fake_virtio_clear_violations(fv);
+	assert_int_equal(vblk_reset(disk), 0);
+	fill(buf, 512, 4);
+	assert_int_equal(vblk_write(disk, 3, buf, 1), 0);
+	assert_memory_equal(fake_virtio_disk(fv) + 3 * 512, buf, 512);
+}
+
+static void test_unknown_status_byte_breaks_disk(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_fail_request(fv, 1, 0xee, FAKE_ONCE);
+	expect_broken_then_recoverable(vblk_read(disk, 0, buf, 1));
+}
+
+static void test_used_id_out_of_range_breaks_disk(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_corrupt_used(fv, FAKE_USED_ID_OUT_OF_RANGE, FAKE_ONCE);
+	expect_broken_then_recoverable(vblk_read(disk, 0, buf, 1));
+}
+
+static void test_used_len_too_large_breaks_disk(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_corrupt_used(fv, FAKE_USED_LEN_TOO_LARGE, FAKE_ONCE);
+	expect_broken_then_recoverable(vblk_read(disk, 0, buf, 1));
+}
+
+static void test_used_idx_jump_breaks_disk(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_corrupt_used(fv, FAKE_USED_IDX_JUMP, FAKE_ONCE);
+	expect_broken_then_recoverable(vblk_write(disk, 0, buf, 1));
+}
+
+static void test_silent_device_times_out_and_is_reset(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	vblk_set_timeout_us(disk, 5000);
+	uint32_t resets = fake_virtio_stats(fv)->resets;
+	assert_int_equal(vblk_read(disk, 0, buf, 1), -VBLK_ETIMEDOUT);
+	assert_int_equal(fake_virtio_stats(fv)->resets, resets + 1);
+	assert_false(fake_virtio_queue_ready(fv));
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_read(disk, 0, buf, 1), 0);
+}
+
+static void test_deferred_completion_is_polled_for(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 50);
+	fill(buf, 4096, 8);
+	assert_int_equal(vblk_write(disk, 0, buf, 8), 0);
+	assert_memory_equal(fake_virtio_disk(fv), buf, 4096);
+}
+
+static void test_strerror_names_every_code(void **state)
+{
+	(void)state;
+	for (int err = 0; err < VBLK_ERROR_COUNT; err++)
+		assert_non_null(vblk_strerror(-err));
+	assert_string_equal(vblk_strerror(-VBLK_EROFS), "disk is read-only");
+	assert_string_equal(vblk_strerror(-999), "unknown error");
+}
+
+static void test_feature_names_list_known_and_unknown_bits(void **state)
+{
+	(void)state;
+	char names[128];
+	vblk_feature_names((1ull << 9) | (1ull << 32) | (1ull << 50), names, sizeof(names));
+	assert_string_equal(names, "FLUSH VERSION_1 bit50");
+}
+
+#define BOTH(name)                                                                           \
+	{ #name " (legacy)", name, setup, teardown, (void *)1 },                             \
+	{ #name " (modern)", name, setup, teardown, (void *)2 }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(test_init_walks_status_sequence),
+		BOTH(test_init_accepts_only_offered_and_known_features),
+		BOTH(test_all_ones_offer_still_reaches_driver_ok),
+		BOTH(test_refused_features_ok_sets_failed),
+		BOTH(test_modern_device_without_version_1_is_refused),
+		BOTH(test_empty_slot_is_skipped_without_touching_it),
+		BOTH(test_bad_magic_is_not_a_device),
+		BOTH(test_other_device_type_is_not_a_disk),
+		BOTH(test_missing_queue_fails_init),
+		BOTH(test_queue_size_is_power_of_2_within_max),
+		BOTH(test_small_queue_max_is_used),
+		BOTH(test_slow_reset_is_waited_for),
+		BOTH(test_reset_that_never_finishes_times_out),
+		BOTH(test_config_reports_capacity_and_block_size),
+		BOTH(test_torn_capacity_read_is_retried),
+		BOTH(test_write_then_read_round_trip),
+		BOTH(test_request_framing_is_header_data_status),
+		BOTH(test_last_sector_is_reachable),
+		BOTH(test_large_transfer_is_split_by_seg_max_and_size_max),
+		BOTH(test_flush_sends_header_and_status_only),
+		BOTH(test_flush_without_flush_feature_sends_nothing),
+		BOTH(test_get_id_handles_20_chars_without_nul),
+		BOTH(test_read_past_capacity_is_refused),
+		BOTH(test_zero_count_is_refused),
+		BOTH(test_null_and_misaligned_buffers_are_refused),
+		BOTH(test_read_only_disk_refuses_writes_and_keeps_data),
+		BOTH(test_4k_block_disk_refuses_partial_blocks),
+		BOTH(test_nonsense_block_size_fails_init),
+		BOTH(test_ioerr_is_reported_and_disk_keeps_working),
+		BOTH(test_failed_write_is_not_reported_as_success),
+		BOTH(test_unsupp_is_reported),
+		BOTH(test_unknown_status_byte_breaks_disk),
+		BOTH(test_used_id_out_of_range_breaks_disk),
+		BOTH(test_used_len_too_large_breaks_disk),
+		BOTH(test_used_idx_jump_breaks_disk),
+		BOTH(test_silent_device_times_out_and_is_reset),
+		BOTH(test_deferred_completion_is_polled_for),
+		cmocka_unit_test(test_strerror_names_every_code),
+		cmocka_unit_test(test_feature_names_list_known_and_unknown_bits),
+	};
+	return cmocka_run_group_tests_name("blk", tests, NULL, NULL);
+}
