@@ -1,0 +1,458 @@
+#!/usr/bin/env bash
+# tests/qemu/run.sh BUILD_DIR [CONFIG...]: the QEMU test layer.
+#
+# Each configuration prepares disk images on the host (qemu-img, diskpat),
+# boots BUILD_DIR/vblk-test.elf (or .bin) in qemu-system-aarch64 with the
+# guest test case chosen by semihosting arguments, checks the exit status
+# and the guest's "RESULT <test> PASS" line, and then checks the images on
+# the host: the written pattern is there (diskpat verify) and nothing else
+# changed (diskpat check-unchanged against a copy made before the boot).
+#
+# Prints "PASS qemu/<name>" or "FAIL qemu/<name>: reason (log: path)" per
+# configuration and ends with "N passed, N failed"; exit status 0 only if
+# all passed. Name configurations to run only those (default: all).
+#
+# Environment: QEMU_TIMEOUT_S (per boot, default 60), QEMU_JOBS (parallel
+# boots, default 2), QEMU (default qemu-system-aarch64), HOST_CC.
+set -uo pipefail
+
+if [ $# -lt 1 ]; then
+	echo "usage: $0 BUILD_DIR [CONFIG...]" >&2
+	exit 2
+fi
+BUILD=$(cd "$1" && pwd) || exit 2
+shift
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+QEMU=${QEMU:-qemu-system-aarch64}
+QEMU_TIMEOUT_S=${QEMU_TIMEOUT_S:-60}
+QEMU_JOBS=${QEMU_JOBS:-2}
+ELF=$BUILD/vblk-test.elf
+BIN=$BUILD/vblk-test.bin
+DISKPAT=$BUILD/tools/diskpat
+WORK=$BUILD/qemu-tests
+
+SECTOR_BYTES=512
+MIB=$((1024 * 1024))
+DISK_BYTES=$((16 * MIB))                 # the default scratch disk
+DISK_SECTORS=$((DISK_BYTES / SECTOR_BYTES))
+ODD_DISK_BYTES=$((5 * MIB + 3 * SECTOR_BYTES)) # not a multiple of 1 MiB
+BACKGROUND_SEED=1000                     # what "untouched" sectors hold
+FIRST_SLOT_BASE=0x0a003e00               # the first -device's virtio-mmio slot
+FIRST_SLOT_INTID=79                      # its GIC INTID (SPI 47)
+
+# ---- host tool --------------------------------------------------------
+
+# diskpat is normally built by make; build it here if the script runs alone.
+ensure_diskpat() {
+	if [ "$DISKPAT" -nt "$ROOT/tools/diskpat.c" ] &&
+		[ "$DISKPAT" -nt "$ROOT/tools/pattern.h" ]; then
+		return 0
+	fi
+	mkdir -p "$(dirname "$DISKPAT")"
+	"${HOST_CC:-cc}" -std=c11 -O2 -Wall -Wextra -Werror -I"$ROOT" \
+		-o "$DISKPAT" "$ROOT/tools/diskpat.c"
+}
+
+# ---- helpers used inside a configuration (each runs in its own subshell) --
+# A configuration sets these, then calls boot:
+#   machine    -machine value           kernel   the image to boot
+#   memory     -m value                 qemu_args extra QEMU arguments (drives)
+#   guest_args semihosting args (key=value) for tests/qemu/guest_tests.c
+#   device_opts extra virtio-blk-device properties for write_cfg/verify_cfg
+
+cfg=""      # name of the running configuration
+dir=""      # its scratch directory
+log=""      # its console log
+
+result() {  # result PASS|FAIL [reason]: record, print, end the configuration
+	local line
+	if [ "$1" = PASS ]; then
+		line="PASS qemu/$cfg"
+	else
+		line="FAIL qemu/$cfg: $2 (log: $log)"
+	fi
+	echo "$line" >"$dir/result"
+	echo "$line"
+	[ "$1" = PASS ] && rm -f "$dir"/*.img "$dir"/*.ref # keep evidence of failures only
+	exit 0
+}
+
+fail() { result FAIL "$1"; }
+
+# disk NAME BYTES [SEED]: a raw image, filled with pattern SEED (default: the
+# background pattern), and NAME.ref, a copy to compare with afterwards.
+disk() {
+	local img="$dir/$1.img"
+	qemu-img create -q -f raw "$img" "$2" >>"$log" 2>&1 ||
+		fail "qemu-img create $1 failed"
+	"$DISKPAT" fill "$img" "${3:-$BACKGROUND_SEED}" >>"$log" 2>&1 ||
+		fail "diskpat fill $1 failed"
+	cp "$img" "$dir/$1.ref" || fail "cannot copy $1"
+}
+
+# drive NAME [DRIVE_OPTS [DEVICE_OPTS]]: attach disk NAME as a virtio-blk-device.
+drive() {
+	qemu_args+=(-drive "if=none,id=$1,format=raw,file=$dir/$1.img${2:+,$2}"
+		-device "virtio-blk-device,drive=$1${3:+,$3}")
+}
+
+boot() {
+	local semihosting="enable=on,target=native,arg=vblk-test" arg status test_name
+	for arg in "${guest_args[@]}"; do
+		semihosting+=",arg=$arg"
+	done
+	test_name=${guest_args[0]#test=}
+	[ -f "$kernel" ] || fail "no $kernel (build it with make)"
+
+	{
+		echo "\$ timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
+			"-m $memory -nographic -semihosting-config $semihosting" \
+			"-kernel $kernel ${qemu_args[*]}"
+		echo "----"
+	} >>"$log"
+	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
+		-machine "$machine" -cpu cortex-a53 -m "$memory" -nographic \
+		-semihosting-config "$semihosting" \
+		-d guest_errors,unimp -D "$dir/qemu-d.log" \
+		-kernel "$kernel" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
+	status=$?
+	echo "---- exit status $status" >>"$log"
+
+	case $status in
+	0) ;;
+	124 | 137) fail "timed out after ${QEMU_TIMEOUT_S}s" ;;
+	*)
+		local why
+		why=$(tr -d '\r' <"$log" | grep -m1 "^RESULT $test_name FAIL" | cut -d' ' -f3-)
+		fail "exit status $status${why:+, $why}"
+		;;
+	esac
+	tr -d '\r' <"$log" | grep -q "^RESULT $test_name PASS\$" ||
+		fail "exit status 0 but no 'RESULT $test_name PASS' line"
+	# QEMU's own complaints about the guest (-d guest_errors,unimp: "bad
+	# register offset", an unimplemented device register; on stderr: "zero
+	# sized buffers are not allowed") are failures even when the guest passed.
+	local complaint
+	complaint=$({
+		cat "$dir/qemu-d.log"
+		tr -d '\r' <"$log" | grep -i '^[^ ]*qemu[^ ]*: .*virtio'
+	} 2>/dev/null | head -n1)
+	[ -z "$complaint" ] || fail "QEMU complained: $complaint"
+}
+
+# The host-side checks.
+expect_pattern() {  # expect_pattern NAME SEED START COUNT
+	local out
+	out=$("$DISKPAT" verify "$dir/$1.img" "$2" "$3" "$4" 2>&1) ||
+		fail "host check of $1: $(echo "$out" | tr '\n' ' ')"
+}
+
+expect_unchanged() {  # expect_unchanged NAME [START COUNT]: outside START+COUNT
+	local out
+	out=$("$DISKPAT" check-unchanged "$dir/$1.img" "$dir/$1.ref" "${@:2}" 2>&1) ||
+		fail "host check of $1: $(echo "$out" | tr '\n' ' ')"
+}
+
+# ---- configurations -----------------------------------------------------
+# Each cfg_NAME prepares disks, boots once, checks, and calls `result PASS`.
+
+LEGACY=()
+MODERN=(-global virtio-mmio.force-legacy=false)
+
+# write_cfg SEED START COUNT EXTRA_GUEST_ARGS...: the guest writes the pattern
+# over the range of a 16 MiB disk; the host finds it there and nothing else.
+write_cfg() {
+	local seed=$1 start=$2 count=$3
+	shift 3
+	disk d0 "$DISK_BYTES"
+	drive d0 "" "$device_opts"
+	guest_args=(test=write_pattern "seed=$seed" "start=$start" "count=$count" disks=1 "$@")
+	boot
+	expect_pattern d0 "$seed" "$start" "$count"
+	expect_unchanged d0 "$start" "$count"
+	result PASS
+}
+
+# verify_cfg SEED START COUNT EXTRA_GUEST_ARGS...: the host fills the disk,
+# the guest reads it back and compares; reading changes nothing.
+verify_cfg() {
+	local seed=$1 start=$2 count=$3
+	shift 3
+	disk d0 "$DISK_BYTES" "$seed"
+	drive d0 "" "$device_opts"
+	guest_args=(test=verify_pattern "seed=$seed" "start=$start" "count=$count" disks=1 "$@")
+	boot
+	expect_unchanged d0
+	result PASS
+}
+
+cfg_legacy_probe() {
+	disk d0 "$DISK_BYTES"
+	drive d0
+	guest_args=(test=probe disks=1 mmio=1 el=1 "capacity=$DISK_SECTORS" ro=0)
+	boot
+	expect_unchanged d0
+	result PASS
+}
+
+cfg_modern_probe() {
+	qemu_args+=("${MODERN[@]}")
+	disk d0 "$DISK_BYTES"
+	drive d0
+	guest_args=(test=probe disks=1 mmio=2 el=1 "capacity=$DISK_SECTORS" ro=0)
+	boot
+	expect_unchanged d0
+	result PASS
+}
+
+cfg_legacy_write() { qemu_args+=("${LEGACY[@]}"); write_cfg 7 1001 20000 mmio=1; }
+cfg_modern_write() { qemu_args+=("${MODERN[@]}"); write_cfg 8 1001 20000 mmio=2; }
+cfg_legacy_verify() { qemu_args+=("${LEGACY[@]}"); verify_cfg 42 3 20000 mmio=1; }
+cfg_modern_verify() { qemu_args+=("${MODERN[@]}"); verify_cfg 43 3 20000 mmio=2; }
+
+# Boot paths: each must reach the tests at the right EL with the DTB found.
+cfg_el2_write() { machine=virt,virtualization=on; write_cfg 21 500 3000 el=2; }
+cfg_el3_write() { machine=virt,secure=on; write_cfg 31 500 3000 el=3; }
+cfg_image_write() { kernel=$BIN; write_cfg 41 500 3000 el=1; }
+cfg_image_1g_write() { kernel=$BIN; memory=1G; write_cfg 42 500 3000 el=1; }
+cfg_mem1g_write() { memory=1G; write_cfg 51 500 3000 el=1; }
+cfg_gicv3_write() { machine=virt,gic-version=3; write_cfg 61 500 3000; }
+
+# Device variants the driver must cope with.
+cfg_modern_packed_offered() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=packed=on
+	write_cfg 71 64 5000 mmio=2
+}
+
+cfg_modern_no_event_idx_indirect() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=event_idx=off,indirect_desc=off
+	write_cfg 72 64 5000 mmio=2
+}
+
+# Offered but not needed: a second queue (MQ), and a config space that
+# ends early (no WCE, DISCARD, WRITE_ZEROES fields).
+cfg_modern_mq_offered() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=num-queues=2
+	write_cfg 151 64 5000 mmio=2
+}
+
+cfg_short_config() {
+	device_opts=config-wce=off,discard=off,write-zeroes=off
+	write_cfg 152 64 5000 mmio=1
+}
+
+# 4 KiB logical blocks: requests are whole blocks, partial ones are refused.
+LBS_4K=logical_block_size=4096,physical_block_size=4096
+cfg_lbs4k_write() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=$LBS_4K
+	write_cfg 141 1008 16000 align=8 blk=4096 mmio=2
+}
+
+cfg_lbs4k_verify() {
+	device_opts=$LBS_4K
+	verify_cfg 142 8 16000 align=8 blk=4096 mmio=1
+}
+
+# Host I/O errors (blkdebug, shared/FAULTS.md): reads of one sector and
+# writes of another fail; the guest sees -VBLK_EIO and carries on.
+cfg_io_error() {
+	local rsector=3000 wsector=5000
+	qemu_args+=("${MODERN[@]}")
+	disk d0 "$DISK_BYTES" 161
+	cat >"$dir/rules.conf" <<-EOF
+		[inject-error]
+		event = "none"
+		iotype = "read"
+		errno = "5"
+		sector = "$rsector"
+
+		[inject-error]
+		event = "none"
+		iotype = "write"
+		errno = "5"
+		sector = "$wsector"
+	EOF
+	local blkdebug="file.driver=blkdebug,file.config=$dir/rules.conf"
+	blkdebug+=",file.image.filename=$dir/d0.img"
+	qemu_args+=(-drive "if=none,id=d0,format=raw,rerror=report,werror=report,$blkdebug"
+		-device "virtio-blk-device,drive=d0")
+	guest_args=(test=io_error seed=161 "rsector=$rsector" "wsector=$wsector")
+	boot
+	expect_pattern d0 162 $((wsector + 1)) 1
+	expect_unchanged d0 $((wsector + 1)) 1
+	result PASS
+}
+
+cfg_readonly() {
+	disk d0 "$DISK_BYTES" 81
+	drive d0 readonly=on
+	guest_args=(test=readonly seed=81 start=0 count=4096)
+	boot
+	expect_unchanged d0
+	result PASS
+}
+
+cfg_range() {
+	qemu_args+=("${MODERN[@]}")
+	disk d0 "$DISK_BYTES"
+	drive d0
+	guest_args=(test=range seed=91)
+	boot
+	expect_unchanged d0
+	result PASS
+}
+
+cfg_flush() {
+	disk d0 "$DISK_BYTES"
+	drive d0
+	guest_args=(test=flush seed=101 start=2048 count=300)
+	boot
+	expect_pattern d0 101 2048 300
+	expect_unchanged d0 2048 300
+	result PASS
+}
+
+# Exactly 20 bytes, the longest id virtio-blk returns (no NUL in the device).
+SERIAL_20=VBLK-SERIAL-0123456Z
+cfg_get_id() {
+	disk d0 "$DISK_BYTES"
+	drive d0 "" "serial=$SERIAL_20"
+	guest_args=(test=get_id "serial=$SERIAL_20")
+	boot
+	expect_unchanged d0
+	result PASS
+}
+
+cfg_get_id_no_serial() {
+	qemu_args+=("${MODERN[@]}")
+	disk d0 "$DISK_BYTES"
+	drive d0
+	guest_args=(test=get_id)
+	boot
+	result PASS
+}
+
+cfg_last_sector() {
+	local nsectors=$((ODD_DISK_BYTES / SECTOR_BYTES))
+	disk d0 "$ODD_DISK_BYTES"
+	drive d0
+	guest_args=(test=last_sector seed=111 "capacity=$nsectors")
+	boot
+	expect_pattern d0 111 $((nsectors - 3)) 3
+	expect_unchanged d0 $((nsectors - 3)) 3
+	result PASS
+}
+
+cfg_two_disks() {
+	disk alpha $((8 * MIB))
+	disk beta $((12 * MIB + 5 * SECTOR_BYTES))
+	drive alpha "" serial=alpha
+	drive beta "" serial=beta
+	guest_args=(test=two_disks disks=2 serials=alpha:beta seeds=121:122 start=100 count=6000)
+	boot
+	expect_pattern alpha 121 100 6000
+	expect_pattern beta 122 100 6000
+	expect_unchanged alpha 100 6000
+	expect_unchanged beta 100 6000
+	result PASS
+}
+
+# More than 65536 requests: the 16-bit avail/used indexes wrap.
+cfg_many_small() {
+	qemu_args+=("${MODERN[@]}")
+	disk d0 "$DISK_BYTES" 131
+	drive d0
+	guest_args=(test=many_small seed=131 count=70000)
+	boot
+	expect_unchanged d0
+	result PASS
+}
+
+# No device tree: vblk_attach() on the first -device's slot.
+cfg_attach_no_dt() {
+	disk d0 "$DISK_BYTES"
+	drive d0
+	guest_args=(test=probe "attach=$FIRST_SLOT_BASE" "intid=$FIRST_SLOT_INTID" disks=1
+		"capacity=$DISK_SECTORS")
+	boot
+	result PASS
+}
+
+# The slowest first, so the two job slots finish together.
+CONFIGS=(
+	many_small
+	legacy_write modern_write legacy_verify modern_verify
+	two_disks
+	legacy_probe modern_probe
+	el2_write el3_write image_write image_1g_write mem1g_write gicv3_write
+	lbs4k_write lbs4k_verify
+	modern_packed_offered modern_no_event_idx_indirect modern_mq_offered short_config
+	readonly range flush get_id get_id_no_serial last_sector attach_no_dt io_error
+)
+
+run_config() {  # in a subshell: defaults, then the configuration's function
+	cfg=$1
+	dir=$WORK/$cfg
+	log=$dir/console.log
+	machine=virt
+	memory=128M
+	kernel=$ELF
+	qemu_args=()
+	guest_args=()
+	device_opts=""
+	mkdir -p "$dir"
+	: >"$log"
+	"cfg_$cfg"
+	fail "configuration ended without a verdict"
+}
+
+main() {
+	local selected=("$@") name running=0 passed=0 failed=0 line
+	[ ${#selected[@]} -gt 0 ] || selected=("${CONFIGS[@]}")
+	for name in "${selected[@]}"; do
+		declare -F "cfg_$name" >/dev/null || {
+			echo "$0: no configuration '$name' (have: ${CONFIGS[*]})" >&2
+			exit 2
+		}
+	done
+	ensure_diskpat || {
+		echo "FAIL qemu: cannot build $DISKPAT"
+		echo "0 passed, 1 failed"
+		exit 1
+	}
+	rm -rf "$WORK"
+	mkdir -p "$WORK"
+
+	for name in "${selected[@]}"; do
+		(run_config "$name") &
+		running=$((running + 1))
+		if [ "$running" -ge "$QEMU_JOBS" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+	done
+	wait
+
+	for name in "${selected[@]}"; do
+		line=$(cat "$WORK/$name/result" 2>/dev/null) ||
+			line="FAIL qemu/$name: no result recorded (log: $WORK/$name/console.log)"
+		case $line in
+		PASS*) passed=$((passed + 1)) ;;
+		*)
+			failed=$((failed + 1))
+			[ -f "$WORK/$name/result" ] || echo "$line"
+			echo "---- last lines of $WORK/$name/console.log:"
+			tail -n 15 "$WORK/$name/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/    /'
+			;;
+		esac
+	done
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# tools/deps.sh {run|test}: make sure what `make run` or `make test` needs is
+# installed (Debian 12 package names). Quick and silent when everything is
+# there, since make calls it on every run/test. When something is missing:
+# as root, `apt-get update` once and `apt-get install -y` the packages; as
+# another user, print the command to run and exit 1.
+set -euo pipefail
+
+mode=${1:-}
+case $mode in
+run | test) ;;
+*)
+	echo "usage: $0 {run|test}" >&2
+	exit 2
+	;;
+esac
+
+PICOLIBC=${PICOLIBC:-/usr/lib/picolibc/aarch64-linux-gnu}
+
+missing=()   # what is absent, for the message
+packages=()  # the Debian packages that provide it
+
+need() {     # need WHAT PACKAGE...: record a missing item
+	missing+=("$1")
+	shift
+	packages+=("$@")
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+check_run() {
+	# The Makefile prefers aarch64-none-elf-gcc (with its newlib) and falls
+	# back to Debian's aarch64-linux-gnu-gcc used freestanding with picolibc.
+	if ! have aarch64-none-elf-gcc; then
+		have aarch64-linux-gnu-gcc ||
+			need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
+		if [ ! -f "$PICOLIBC/include/stdio.h" ] || [ ! -f "$PICOLIBC/lib/libc.a" ]; then
+			need "picolibc ($PICOLIBC)" picolibc-aarch64-linux-gnu
+		fi
+	fi
+	have qemu-system-aarch64 || need qemu-system-aarch64 qemu-system-arm
+	have qemu-img || need qemu-img qemu-utils
+}
+
+check_test() {
+	check_run
+	have "${HOST_CC:-cc}" || need "${HOST_CC:-cc}" gcc libc6-dev
+	[ -f /usr/include/cmocka.h ] || need cmocka libcmocka-dev
+	have clang || need clang clang lld
+	have dtc || need dtc device-tree-compiler
+	have timeout || need timeout coreutils
+	have cmp || need cmp diffutils
+}
+
+"check_$mode"
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+# De-duplicate, keeping the order.
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
+echo "deps: missing for 'make $mode': ${missing[*]}" >&2
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: install them with:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y ${packages[*]}" >&2
+	exit 1
+fi
+if ! have apt-get; then
+	echo "deps: no apt-get here; install the equivalents of: ${packages[*]}" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-y -q -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300)
+echo "deps: apt-get install ${packages[*]}" >&2
+apt-get "${apt_opts[@]}" update >&2
+apt-get "${apt_opts[@]}" install "${packages[@]}" >&2
+
+# Check again: a package that installed but did not provide the tool is an
+# error worth stopping for, not something to find out later in a build.
+missing=()
+packages=()
+"check_$mode"
+if [ ${#missing[@]} -ne 0 ]; then
+	echo "deps: still missing after install: ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: ok" >&2
