@@ -59,7 +59,7 @@ LDLIBS  := -Wl,--start-group -lc -lgcc -Wl,--end-group
 
 # ---- sources -----------------------------------------------------------
 # The storage layer (portable C11; also built for the host tests).
-LIB_SRCS := drivers/fdt.c drivers/board.c drivers/virtio_mmio.c \
+LIB_SRCS := drivers/fdt.c drivers/board.c drivers/virtio_mmio.c drivers/plat_idle.c \
             $(wildcard vring/*.c) $(wildcard blk/*.c)
 # The runtime for a standalone image: boot, console, semihosting, timer, GIC.
 RT_SRCS  := $(wildcard boot/*.S) $(wildcard boot/*.c) \

@@ -143,6 +143,21 @@ static inline uint64_t plat_time_us(void)
 /* Called inside every polling loop: a hint to the CPU, nothing more. */
 static inline void plat_cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
 
+/* Mask IRQs on this CPU (PSTATE.I), returning the previous DAIF. */
+typedef uint64_t plat_irqflags_t;
+
+static inline plat_irqflags_t plat_irq_save(void)
+{
+	plat_irqflags_t daif;
+	__asm__ volatile("mrs %0, daif\n\tmsr daifset, #2" : "=r"(daif) :: "memory");
+	return daif;
+}
+
+static inline void plat_irq_restore(plat_irqflags_t daif)
+{
+	__asm__ volatile("msr daif, %0" :: "r"(daif) : "memory");
+}
+
 #else
 
 /* ---- host (unit tests, fuzzers) -------------------------------------- */
@@ -171,6 +186,29 @@ static inline void plat_dma_invalidate(const void *ptr, size_t len_bytes) { (voi
 static inline uint64_t plat_time_us(void) { return host_time_us(); }
 static inline void plat_cpu_relax(void) { host_cpu_relax(); }
 
+/* A simulated PSTATE.I: while set, host_platform delivers no interrupt. */
+typedef unsigned plat_irqflags_t;
+plat_irqflags_t host_irq_save(void);
+void host_irq_restore(plat_irqflags_t flags);
+static inline plat_irqflags_t plat_irq_save(void) { return host_irq_save(); }
+static inline void plat_irq_restore(plat_irqflags_t flags) { host_irq_restore(flags); }
+
 #endif
+
+/*
+ * Sleep until an interrupt or until plat_time_us() reaches deadline_us,
+ * whichever comes first; it may also return early for no reason, so
+ * callers loop on their own condition. Called with IRQs masked
+ * (plat_irq_save): the interrupt that ends the sleep is taken inside, after
+ * the CPU wakes and before plat_idle returns, so no wake-up is lost between
+ * the caller's check and the sleep (WFI wakes on a pending interrupt even
+ * while it is masked).
+ *
+ * The vblk runtime implements it with the generic timer and `wfi`
+ * (drivers/timer.c). libvblk.a carries a weak fallback that only relaxes
+ * the CPU, for firmware that runs vblk polled without interrupts; firmware
+ * that takes interrupts itself should provide its own.
+ */
+void plat_idle(uint64_t deadline_us);
 
 #endif

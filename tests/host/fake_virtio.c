@@ -232,10 +232,16 @@ static void fake_relax(void *ctx)
 	fake_ring_relax(ctx);
 }
 
+static void fake_deliver(void *ctx)
+{
+	fake_ring_deliver_interrupt(ctx);
+}
+
 static const struct host_mmio_ops fake_mmio_ops = {
 	.read = fake_regs_read,
 	.write = fake_regs_write,
 	.relax = fake_relax,
+	.deliver = fake_deliver,
 	.release = fake_release,
 };
 

@@ -206,6 +206,8 @@ void fake_queue_stop(struct fake_virtio *fv);
 void fake_ring_take_avail(struct fake_virtio *fv);
 unsigned fake_ring_complete(struct fake_virtio *fv, unsigned max, bool only_due);
 void fake_ring_relax(struct fake_virtio *fv);
+/* Call the irq hook if the line is asserted and the CPU is not masked. */
+void fake_ring_deliver_interrupt(struct fake_virtio *fv);
 
 /* fake_virtio_blk.c: check a chain's framing when it is taken (0, or -1
  * after breaking the device); execute it, returning the used.len to report. */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "fake_virtio_internal.h"
+#include "host_platform.h"
 
 #define POLL_AVAIL_EVENT_DISTANCE 0x8000u /* avail_event the driver never reaches */
 #define USED_LEN_EXCESS_BYTES     4096u   /* FAKE_USED_LEN_TOO_LARGE */
@@ -566,9 +567,11 @@ unsigned fake_ring_complete(struct fake_virtio *fv, unsigned max, bool only_due)
 
 /* ---- time passing --------------------------------------------------- */
 
-static void deliver_interrupt(struct fake_virtio *fv)
+void fake_ring_deliver_interrupt(struct fake_virtio *fv)
 {
-	if (fv->interrupt_status != 0 && fv->irq_hook != NULL)
+	/* A masked CPU takes no interrupt; the line stays asserted until it
+	 * unmasks (host_irq_restore / plat_idle), as on a real GIC. */
+	if (fv->interrupt_status != 0 && fv->irq_hook != NULL && !host_irq_masked())
 		fv->irq_hook(fv, fv->irq_hook_ctx);
 }
 
@@ -581,5 +584,5 @@ void fake_ring_relax(struct fake_virtio *fv)
 		fake_ring_complete(fv, ~0u, false);
 	else if (fv->completion == FAKE_COMPLETE_DEFERRED)
 		fake_ring_complete(fv, ~0u, true);
-	deliver_interrupt(fv);
+	fake_ring_deliver_interrupt(fv);
 }

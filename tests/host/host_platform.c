@@ -146,6 +146,52 @@ void host_cpu_relax(void)
 	}
 }
 
+static bool irq_masked;
+static uint64_t idle_count;
+
+bool host_irq_masked(void)
+{
+	return irq_masked;
+}
+
+plat_irqflags_t host_irq_save(void)
+{
+	plat_irqflags_t was_masked = irq_masked;
+	irq_masked = true;
+	return was_masked;
+}
+
+void host_irq_restore(plat_irqflags_t flags)
+{
+	irq_masked = flags != 0;
+	/* Unmasking with the line asserted takes the interrupt at once. */
+	if (!irq_masked) {
+		for (unsigned i = 0; i < window_count; i++) {
+			if (windows[i].ops->deliver != NULL)
+				windows[i].ops->deliver(windows[i].ctx);
+		}
+	}
+}
+
+/* The "sleep": one step of virtual time with interrupts open, so a device
+ * completes and interrupts as it would while the real CPU sits in WFI. It
+ * never sleeps past the deadline, and never sleeps at all once it is due. */
+void plat_idle(uint64_t deadline_us)
+{
+	idle_count++;
+	if (clock_us >= deadline_us)
+		return;
+	plat_irqflags_t flags = host_irq_save();
+	irq_masked = false;
+	host_cpu_relax();
+	host_irq_restore(flags);
+}
+
+uint64_t host_idle_count(void)
+{
+	return idle_count;
+}
+
 void host_set_time_step_us(uint64_t step_us)
 {
 	time_step_us = step_us;
@@ -168,6 +214,8 @@ void host_set_relax_limit(uint64_t max_relaxes)
 
 void host_platform_reset(void)
 {
+	irq_masked = false;
+	idle_count = 0;
 	while (window_count > 0) {
 		struct host_window *last = &windows[window_count - 1];
 		unsigned before = window_count;

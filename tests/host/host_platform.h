@@ -39,6 +39,8 @@ struct host_mmio_ops {
 	uint32_t (*read)(void *ctx, uint32_t offset, unsigned width_bytes);
 	void (*write)(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val);
 	void (*relax)(void *ctx);   /* optional: on every host_cpu_relax() */
+	void (*deliver)(void *ctx); /* optional: the CPU just unmasked IRQs;
+				       raise a pending interrupt now */
 	void (*release)(void *ctx); /* optional: host_platform_reset() frees the
 				       device; must call host_mmio_unmap()  */
 };
@@ -63,6 +65,13 @@ uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far 
  * (100 s of virtual time at the default step). 0 disables the check. */
 #define HOST_DEFAULT_RELAX_LIMIT 100000000ull
 void host_set_relax_limit(uint64_t max_relaxes);
+
+/* The simulated PSTATE.I behind plat_irq_save()/plat_irq_restore(). A
+ * device model delivers an interrupt (calls its hook) only while it is
+ * clear. plat_idle() clears it for one relax step, like the driver's sleep
+ * does on the real CPU. */
+bool host_irq_masked(void);
+uint64_t host_idle_count(void);                /* plat_idle() calls so far */
 
 /* Back to a fresh machine: release (free) every device that has a release
  * op, unmap the rest, clock to 0, step 1 µs, default relax limit. Call it
