@@ -171,8 +171,14 @@ static int configure(struct vblk_disk *disk)
 static int init_device(struct vblk_disk *disk)
 {
 	disk->ready = false;
-	memset(disk->reqs, 0, sizeof(disk->reqs));
 	int err = vmmio_reset(&disk->dev);
+	/* Bios still queued from before are canceled, now that the device
+	 * has let go of their buffers. */
+	blk_queue_fail_all(disk, -VBLK_ECANCELED);
+	memset(disk->reqs, 0, sizeof(disk->reqs));
+	blk_queue_init(disk);
+	disk->stats = (struct vblk_stats){ 0 };
+	disk->use_irq = false;
 	if (err)
 		return err;
 	vmmio_add_status(&disk->dev, VIRTIO_STATUS_ACKNOWLEDGE);
@@ -203,20 +209,39 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid)
 /*
  * Stop using a disk that misbehaved or stopped answering. The device is
  * reset first, so it lets go of every buffer (virtio 1.2 §3.3.1), and only
- * then is each request still in flight completed with `reason`.
+ * then is every queued bio completed with `reason`: nothing the caller
+ * still owns is written after it is told "failed".
  */
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 {
-	struct blk_req *req;
-
 	disk->ready = false;
 	disk->broken_reason = why;
 	vq_set_broken(&disk->vq, why);
 	vmmio_reset(&disk->dev);
-	while ((req = vq_detach(&disk->vq)) != NULL) {
-		req->result = reason;
-		req->done = true;
-	}
+	blk_queue_fail_all(disk, reason);
+}
+
+int blk_check_disk(const struct vblk_disk *disk)
+{
+	if (disk == NULL)
+		return -VBLK_EINVAL;
+	if (!disk->ready)
+		return disk->broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
+	return 0;
+}
+
+/*
+ * The device changed its configuration (virtio 1.2 §2.5.2, e.g. the disk
+ * was resized): read the capacity again. Requests already checked against
+ * the old capacity are the device's to refuse.
+ */
+void blk_config_changed(struct vblk_disk *disk)
+{
+	struct blk_config cfg;
+
+	disk->stats.config_changes++;
+	if (read_config(&disk->dev, &cfg) == 0)
+		disk->info.capacity_sectors = cfg.capacity_sectors;
 }
 
 static void record_probe(uint64_t base, const struct virtio_mmio_dev *dev, int result)
@@ -267,6 +292,7 @@ void vblk_shutdown(void)
 	for (unsigned i = 0; i < disk_count; i++) {
 		vmmio_reset(&disks[i].dev);
 		disks[i].ready = false;
+		blk_queue_fail_all(&disks[i], -VBLK_ECANCELED);
 	}
 	disk_count = 0;
 	probe_count = 0;

@@ -18,6 +18,7 @@ static const char *const messages[VBLK_ERROR_COUNT] = {
 	[VBLK_ENOMEM] = "compile-time table full",
 	[VBLK_EBADDT] = "malformed device tree",
 	[VBLK_ESTATE] = "not valid in this state",
+	[VBLK_ECANCELED] = "canceled by a disk reset or shutdown",
 };
 
 const char *vblk_strerror(int err)

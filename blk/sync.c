@@ -1,21 +1,16 @@
 /*
- * The synchronous (polled) API: check the arguments, cut the transfer into
- * requests the device accepts, submit each one and poll the used ring until
- * it completes. No interrupt is needed, so it works in early boot and in
- * firmware without an interrupt controller.
+ * The synchronous API: check the arguments, cut the transfer into bios the
+ * device accepts in one request each, queue them and wait. It runs on the
+ * same queue as the asynchronous API, polled or with interrupts, so it
+ * works in early boot and in firmware without an interrupt controller.
  */
 #include "blk/virtio_blk.h"
 
 #include <string.h>
 
-static int check_disk(const struct vblk_disk *disk)
-{
-	if (disk == NULL)
-		return -VBLK_EINVAL;
-	if (!disk->ready)
-		return disk->broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
-	return 0;
-}
+/* Bios in flight at once for one synchronous call: enough to keep the
+ * device busy on a large transfer, few enough to live on the stack. */
+#define SYNC_BATCH 8u
 
 static int check_buffer(const void *buf)
 {
@@ -26,137 +21,128 @@ static int check_buffer(const void *buf)
 	return 0;
 }
 
-/* Never send a request that reaches past the capacity (virtio 1.2
- * §5.2.6.1), and keep to whole logical blocks: a device with 4 KiB blocks
- * fails a request for part of one. */
-static int check_range(const struct vblk_disk *disk, uint64_t sector, uint32_t nsectors)
+/* Submit up to SYNC_BATCH bios for the front of the transfer and wait for
+ * them. Returns the bytes done or a negative error. */
+static int64_t transfer_batch(struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
+			      uint8_t *buf, uint64_t left_bytes)
 {
-	uint64_t capacity = disk->info.capacity_sectors;
-	uint32_t sectors_per_block = disk->info.block_size_bytes / VBLK_SECTOR_SIZE;
+	struct vblk_seg segs[SYNC_BATCH];
+	struct vblk_bio bios[SYNC_BATCH];
+	struct vblk_bio *waits[SYNC_BATCH];
+	uint64_t done_bytes = 0;
+	unsigned n = 0;
+	int err = 0;
 
-	if (nsectors == 0)
-		return -VBLK_EINVAL;
-	if (sector > capacity || nsectors > capacity - sector)
-		return -VBLK_ERANGE;
-	if (sector % sectors_per_block != 0 || nsectors % sectors_per_block != 0)
-		return -VBLK_EALIGN;
-	return 0;
-}
-
-/* Get a free request slot; when all are taken (by asynchronous users),
- * complete some first. */
-static struct blk_req *get_req(struct vblk_disk *disk)
-{
-	uint64_t deadline_us = plat_time_us() + disk->timeout_us;
-	struct blk_req *req;
-
-	while ((req = blk_req_alloc(disk)) == NULL) {
-		if (blk_poll(disk) < 0 || plat_time_us() > deadline_us)
-			return NULL;
-		plat_cpu_relax();
-	}
-	return req;
-}
-
-/* Submit one request and wait for it. */
-static int do_request(struct vblk_disk *disk, uint32_t type, uint64_t sector, uintptr_t data,
-		      uint32_t data_bytes)
-{
-	struct blk_req *req = get_req(disk);
-	if (req == NULL)
-		return disk->ready ? -VBLK_EAGAIN : -VBLK_EBROKEN;
-
-	int err = blk_req_submit(disk, req, type, sector, data, data_bytes);
-	while (err == -VBLK_EAGAIN) {
-		/* Ring full of asynchronous work: make room, then retry. */
-		if (blk_poll(disk) < 0)
+	vblk_plug(disk);
+	while (n < SYNC_BATCH && done_bytes < left_bytes) {
+		uint64_t chunk_bytes = left_bytes - done_bytes;
+		if (chunk_bytes > disk->max_req_bytes)
+			chunk_bytes = disk->max_req_bytes;
+		segs[n] = (struct vblk_seg){ buf + done_bytes, (uint32_t)chunk_bytes };
+		bios[n] = (struct vblk_bio){
+			.op = op, .sector = sector + done_bytes / VBLK_SECTOR_SIZE,
+			.segs = &segs[n], .nsegs = 1,
+		};
+		err = blk_submit_checked(disk, &bios[n]);
+		if (err)
 			break;
-		err = blk_req_submit(disk, req, type, sector, data, data_bytes);
+		waits[n] = &bios[n];
+		done_bytes += chunk_bytes;
+		n++;
 	}
-	if (!err) {
-		blk_kick(disk);
-		err = blk_wait(disk, req);
-		if (!err && data_bytes && blk_type_device_writes(type))
-			plat_dma_invalidate((const void *)data, data_bytes);
-	}
-	blk_req_free(disk, req);
-	return err;
+	/* Always wait for what was queued: the bios live in this frame. */
+	int wait_err = vblk_wait_bios(disk, waits, n);
+	if (err == 0)
+		err = wait_err;
+	return err ? err : (int64_t)done_bytes;
 }
 
-static int transfer(struct vblk_disk *disk, uint32_t type, uint64_t sector, uintptr_t buf,
+static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, void *buf,
 		    uint32_t nsectors)
 {
 	uint64_t left_bytes = (uint64_t)nsectors * VBLK_SECTOR_SIZE;
+	uint8_t *next = buf;
 
 	while (left_bytes > 0) {
-		uint32_t chunk_bytes = left_bytes < disk->max_req_bytes ? (uint32_t)left_bytes
-								       : disk->max_req_bytes;
-		int err = do_request(disk, type, sector, buf, chunk_bytes);
-		if (err)
-			return err;
-		sector += chunk_bytes / VBLK_SECTOR_SIZE;
-		buf += chunk_bytes;
-		left_bytes -= chunk_bytes;
+		int64_t done_bytes = transfer_batch(disk, op, sector, next, left_bytes);
+		if (done_bytes < 0)
+			return (int)done_bytes;
+		sector += (uint64_t)done_bytes / VBLK_SECTOR_SIZE;
+		next += done_bytes;
+		left_bytes -= (uint64_t)done_bytes;
 	}
 	return 0;
 }
 
 int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsectors)
 {
-	int err = check_disk(disk);
+	int err = blk_check_disk(disk);
 	if (!err)
 		err = check_buffer(buf);
 	if (!err)
-		err = check_range(disk, sector, nsectors);
+		err = blk_check_range(disk, sector, nsectors);
 	if (err)
 		return err;
-	return transfer(disk, VIRTIO_BLK_T_IN, sector, (uintptr_t)buf, nsectors);
+	return transfer(disk, VBLK_OP_READ, sector, buf, nsectors);
 }
 
 /* A read-only disk is refused here, before anything reaches the device
- * (virtio 1.2 §5.2.6.1: the driver should not write to an RO device). */
+ * (virtio 1.2 §5.2.6.2: the driver must not write to an RO device). */
 int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_t nsectors)
 {
-	int err = check_disk(disk);
+	int err = blk_check_disk(disk);
 	if (!err)
 		err = check_buffer(buf);
 	if (!err)
-		err = check_range(disk, sector, nsectors);
+		err = blk_check_range(disk, sector, nsectors);
 	if (!err && disk->info.read_only)
 		err = -VBLK_EROFS;
 	if (err)
 		return err;
-	return transfer(disk, VIRTIO_BLK_T_OUT, sector, (uintptr_t)buf, nsectors);
+	/* The device only reads it; the bio's segment type is not const. */
+	return transfer(disk, VBLK_OP_WRITE, sector, (void *)(uintptr_t)buf, nsectors);
+}
+
+/* One bio without data, or with the disk's own GET_ID buffer, and wait. */
+static int single(struct vblk_disk *disk, int op, struct vblk_seg *seg)
+{
+	struct vblk_bio bio = { .op = (enum vblk_op)op, .segs = seg, .nsegs = seg ? 1 : 0 };
+	struct vblk_bio *wait = &bio;
+
+	int err = blk_submit_checked(disk, &bio);
+	return err ? err : vblk_wait_bios(disk, &wait, 1);
 }
 
 /*
  * Make completed writes durable. Without VIRTIO_BLK_F_FLUSH the device
  * has no volatile cache to flush (virtio 1.2 §5.2.5.1: write-through may
- * be assumed), so there is nothing to do. T_FLUSH carries sector 0 and no
- * data (§5.2.6.1).
+ * be assumed), so there is nothing to do.
  */
 int vblk_flush(struct vblk_disk *disk)
 {
-	int err = check_disk(disk);
+	int err = blk_check_disk(disk);
 	if (err)
 		return err;
 	if (disk->info.read_only)
 		return -VBLK_EROFS;
 	if (!disk->info.has_flush)
 		return 0;
-	return do_request(disk, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+	return single(disk, VBLK_OP_FLUSH, NULL);
 }
 
 /* The device's ID string: exactly 20 bytes of data, not NUL-terminated when
  * all 20 are used (§5.2.6.1). */
 int vblk_get_id(struct vblk_disk *disk, char id[21])
 {
-	int err = check_disk(disk);
+	struct vblk_seg seg = { NULL, VIRTIO_BLK_ID_BYTES };
+
+	int err = blk_check_disk(disk);
 	if (!err && id == NULL)
 		err = -VBLK_EINVAL;
-	if (!err)
-		err = do_request(disk, VIRTIO_BLK_T_GET_ID, 0, (uintptr_t)disk->id_buf,
-				 VIRTIO_BLK_ID_BYTES);
+	if (!err) {
+		seg.addr = disk->id_buf;
+		err = single(disk, BLK_OP_GET_ID, &seg);
+	}
 	if (err)
 		return err;
 	memcpy(id, disk->id_buf, VIRTIO_BLK_ID_BYTES);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "drivers/virtio_mmio.h"
+#include "vblk/bio.h"
 #include "vblk/vblk.h"
 #include "vring/virtqueue.h"
 
@@ -61,24 +62,54 @@ static inline bool blk_type_device_writes(uint32_t type)
  * needs a header and a status descriptor. */
 #define BLK_MAX_DATA_SEGS (VBLK_QUEUE_SIZE - 2)
 
+/* The operations on the wire; GET_ID is internal (vblk_get_id). */
+#define BLK_OP_GET_ID 3
+
 /*
- * One request in flight: the parts of it the device reads or writes live
- * here, in static memory, so they outlive the caller's stack frame. The
- * status byte has a cache line of its own (it is device-written; see
+ * A request: one or more bios for adjacent sectors, sent as one descriptor
+ * chain. The parts the device reads or writes (header, status) live here,
+ * in static memory, so they outlive the submitter's stack frame. The status
+ * byte has a cache line of its own (it is device-written; see
  * VBLK_DMA_ALIGN).
+ *
+ * The data descriptors are the bios' segments in order, with physically
+ * contiguous neighbours coalesced and anything longer than size_max cut
+ * (blk/merge.c keeps `sg` in step with that).
  */
+struct blk_sg_state {
+	uint32_t ndescs;          /* data descriptors so far */
+	uint64_t end_phys;        /* where the last one ends */
+	uint32_t last_bytes;      /* length of the last one */
+};
+
 struct blk_req {
 	struct virtio_blk_req_hdr hdr;                /* device reads */
 	uint8_t status VBLK_ALIGNED;                  /* device writes */
 	/* Driver-private. */
-	uint32_t data_bytes;   /* data length: a read's used.len must be this + 1 */
-	bool in_use;
-	bool done;
-	int result;            /* 0 or -VBLK_E*, valid once done */
+	uint32_t type;            /* VIRTIO_BLK_T_* */
+	uint64_t sector;
+	uint32_t data_bytes;      /* a read's used.len must be this + 1 */
+	struct blk_sg_state sg;
+	struct vblk_bio *bio_head, *bio_tail;   /* merged bios, sector order */
+	struct blk_req *next;     /* pending list or free list */
+	uint64_t dispatch_us;     /* when it went to the ring (timeouts) */
+	uint16_t nbios;
 } VBLK_ALIGNED;
 
 /* Each chain needs at least two descriptors, so this many can be in flight. */
 #define BLK_MAX_REQS (VBLK_QUEUE_SIZE / 2)
+
+/* A plug holds back at most this many requests before dispatching anyway
+ * (so a long burst still streams; Linux's plug limit is of the same size). */
+#define BLK_PLUG_MAX_REQS 32
+
+struct blk_req_list {
+	struct blk_req *head, *tail;
+};
+
+struct blk_bio_list {
+	struct vblk_bio *head, *tail;
+};
 
 struct vblk_disk {
 	/* Ring memory first: it must be 4 KiB aligned. */
@@ -96,22 +127,54 @@ struct vblk_disk {
 	uint32_t timeout_us;
 	bool ready;               /* DRIVER_OK reached and not broken */
 	const char *broken_reason;
+
+	/* The request queue (blk/queue.c). */
+	struct blk_req *free_reqs;       /* unused requests */
+	struct blk_req_list pending;     /* formed, not yet in the ring (FIFO) */
+	unsigned npending;
+	struct blk_bio_list waiting;     /* bios with no free request yet */
+	unsigned in_flight;              /* requests in the ring */
+	bool plugged;
+	bool completing;                 /* running callbacks: don't dispatch */
+	bool use_irq;
+	uint64_t progress_us;            /* last completion, or first dispatch
+					    into an idle ring (timeouts) */
+	struct vblk_stats stats;
+	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
 };
 
 /* blk/disk.c */
 int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
+int blk_check_disk(const struct vblk_disk *disk);
+void blk_config_changed(struct vblk_disk *disk);
 
 /* blk/features.c */
 uint64_t blk_driver_features(void);
 
-/* blk/request.c: build, submit and complete one request. */
-struct blk_req *blk_req_alloc(struct vblk_disk *disk);
-void blk_req_free(struct vblk_disk *disk, struct blk_req *req);
-int blk_req_submit(struct vblk_disk *disk, struct blk_req *req, uint32_t type, uint64_t sector,
-		   uintptr_t data, uint32_t data_bytes);
+/* blk/merge.c: which bio joins which request, and the scatter-gather list. */
+void blk_sg_add(struct blk_sg_state *sg, uint64_t phys, uint32_t len_bytes, uint32_t seg_bytes_max);
+void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max);
+void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
+bool blk_try_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio *bio);
+unsigned blk_req_map(struct vblk_disk *disk, const struct blk_req *req, struct vring_buf *bufs);
+
+/* blk/request.c: one request on the ring. */
+int blk_req_start(struct vblk_disk *disk, struct blk_req *req);
+int blk_req_result(const struct vblk_disk *disk, const struct blk_req *req, uint32_t used_len);
 void blk_kick(struct vblk_disk *disk);
-int blk_poll(struct vblk_disk *disk);
-int blk_wait(struct vblk_disk *disk, struct blk_req *req);
+
+/* blk/submit.c */
+int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors);
+int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio);
+
+/* blk/queue.c */
+void blk_queue_init(struct vblk_disk *disk);
+int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio);
+void blk_queue_run(struct vblk_disk *disk);
+int blk_queue_complete(struct vblk_disk *disk);
+void blk_queue_fail_all(struct vblk_disk *disk, int reason);
+bool blk_queue_overdue(const struct vblk_disk *disk);
+bool blk_queue_empty(const struct vblk_disk *disk);
 
 #endif

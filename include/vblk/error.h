@@ -31,6 +31,8 @@ enum vblk_error {
 	VBLK_ENOMEM = 13,  /* a compile-time table (disks, queue) is full      */
 	VBLK_EBADDT = 14,  /* the device tree blob is malformed                */
 	VBLK_ESTATE = 15,  /* call not valid in this state (e.g. before init)  */
+	VBLK_ECANCELED = 16, /* the disk was reset or shut down while the bio
+				was queued; it never completed                 */
 	VBLK_ERROR_COUNT
 };
 

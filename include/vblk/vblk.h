@@ -23,6 +23,7 @@
 #include "vblk/config.h"
 #include "vblk/error.h"
 #include "vblk/platform.h"
+#include "vblk/bio.h"
 
 #define VBLK_SECTOR_SIZE 512u
 #define VBLK_ALIGNED __attribute__((aligned(VBLK_DMA_ALIGN)))

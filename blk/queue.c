@@ -1,0 +1,316 @@
+/*
+ * The request queue: bios in, requests onto the ring, completions out.
+ *
+ *   vblk_submit(bio)
+ *        |  waiting bios (no free request)   FIFO, kept in order
+ *        v
+ *   pending requests  <-- a new bio merges into one of them (blk/merge.c)
+ *        |               or starts a new one
+ *        |  blk_queue_run: FIFO, while the ring has room; a FLUSH waits
+ *        v  until everything before it has completed; one kick per batch
+ *   in flight (the ring)
+ *        |  blk_queue_complete: harvest the used ring, every bio of a
+ *        v  request gets the request's status, the request is freed
+ *   done callbacks
+ *
+ * All of it runs with IRQs masked (the callers in blk/wait.c and
+ * blk/submit.c see to it), because the interrupt handler runs the same
+ * code. Callbacks may submit: while they run, `completing` holds dispatch
+ * back until the harvest is over, so a kick is not sent per callback.
+ */
+#include "blk/virtio_blk.h"
+
+static void req_list_push(struct blk_req_list *list, struct blk_req *req)
+{
+	req->next = NULL;
+	if (list->tail)
+		list->tail->next = req;
+	else
+		list->head = req;
+	list->tail = req;
+}
+
+static struct blk_req *req_list_pop(struct blk_req_list *list)
+{
+	struct blk_req *req = list->head;
+	if (req) {
+		list->head = req->next;
+		if (list->head == NULL)
+			list->tail = NULL;
+		req->next = NULL;
+	}
+	return req;
+}
+
+static void bio_list_push(struct blk_bio_list *list, struct vblk_bio *bio)
+{
+	bio->next = NULL;
+	if (list->tail)
+		list->tail->next = bio;
+	else
+		list->head = bio;
+	list->tail = bio;
+}
+
+static struct vblk_bio *bio_list_pop(struct blk_bio_list *list)
+{
+	struct vblk_bio *bio = list->head;
+	if (bio) {
+		list->head = bio->next;
+		if (list->head == NULL)
+			list->tail = NULL;
+		bio->next = NULL;
+	}
+	return bio;
+}
+
+void blk_queue_init(struct vblk_disk *disk)
+{
+	disk->free_reqs = NULL;
+	for (unsigned i = BLK_MAX_REQS; i-- > 0;) {
+		disk->reqs[i].next = disk->free_reqs;
+		disk->free_reqs = &disk->reqs[i];
+	}
+	disk->pending = (struct blk_req_list){ 0 };
+	disk->npending = 0;
+	disk->waiting = (struct blk_bio_list){ 0 };
+	disk->in_flight = 0;
+	disk->plugged = false;
+	disk->completing = false;
+	disk->progress_us = plat_time_us();
+}
+
+static struct blk_req *req_alloc(struct vblk_disk *disk)
+{
+	struct blk_req *req = disk->free_reqs;
+	if (req)
+		disk->free_reqs = req->next;
+	return req;
+}
+
+static void req_free(struct vblk_disk *disk, struct blk_req *req)
+{
+	req->bio_head = req->bio_tail = NULL;
+	req->next = disk->free_reqs;
+	disk->free_reqs = req;
+}
+
+/* Hand a bio back to its owner. Data the device wrote is made visible to
+ * the CPU first (a no-op on coherent platforms). */
+static void complete_bio(struct vblk_disk *disk, struct vblk_bio *bio, int status)
+{
+	if (status == 0 && bio->op != VBLK_OP_WRITE) {
+		for (unsigned i = 0; i < bio->nsegs; i++)
+			plat_dma_invalidate(bio->segs[i].addr, bio->segs[i].len_bytes);
+	}
+	if (status != 0)
+		disk->stats.errors++;
+	bio->next = NULL;
+	bio->status = status;
+	/* A waiter (vblk_wait_bios) reads `completed`; nothing of the bio is
+	 * touched after the callback, which may reuse it. */
+	*(volatile bool *)&bio->completed = true;
+	if (bio->done)
+		bio->done(bio, status);
+}
+
+/* Every bio of `req` gets the request's status (the device answered for
+ * the chain as a whole). The request is free again before the callbacks
+ * run, so they can submit at once. */
+static void finish_req(struct vblk_disk *disk, struct blk_req *req, int status)
+{
+	struct vblk_bio *bio = req->bio_head;
+
+	req_free(disk, req);
+	while (bio != NULL) {
+		struct vblk_bio *next = bio->next;
+		complete_bio(disk, bio, status);
+		bio = next;
+	}
+}
+
+/*
+ * Where may `bio` merge? Only into requests queued after the last one it
+ * overlaps, and after the last FLUSH: merging into an earlier request
+ * would move the bio ahead of one it was submitted after.
+ */
+static struct blk_req *merge_window(const struct vblk_disk *disk, const struct vblk_bio *bio)
+{
+	uint64_t bio_end = bio->sector + bio->bytes / VBLK_SECTOR_SIZE;
+	struct blk_req *start = disk->pending.head;
+
+	for (struct blk_req *req = disk->pending.head; req != NULL; req = req->next) {
+		uint64_t req_end = req->sector + req->data_bytes / VBLK_SECTOR_SIZE;
+		bool overlaps = bio->sector < req_end && req->sector < bio_end;
+		if (overlaps || req->type == VIRTIO_BLK_T_FLUSH)
+			start = req->next;
+	}
+	return start;
+}
+
+/* Put `bio` into a request: merged into a pending one, or a new one.
+ * Returns false if every request is in use. */
+static bool place_bio(struct vblk_disk *disk, struct vblk_bio *bio)
+{
+	for (struct blk_req *req = merge_window(disk, bio); req != NULL; req = req->next) {
+		if (blk_try_merge(disk, req, bio))
+			return true;
+	}
+	struct blk_req *req = req_alloc(disk);
+	if (req == NULL)
+		return false;
+	blk_req_init(req, bio, disk->seg_bytes_max);
+	req_list_push(&disk->pending, req);
+	disk->npending++;
+	return true;
+}
+
+/* Move waiting bios into requests, in order, while requests are free. */
+static void admit_waiting(struct vblk_disk *disk)
+{
+	while (disk->waiting.head != NULL && place_bio(disk, disk->waiting.head))
+		bio_list_pop(&disk->waiting);
+}
+
+/*
+ * Queue a checked bio (vblk_submit has validated it). It completes later,
+ * through the request it joins; nothing here fails.
+ */
+int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
+{
+	bio->status = 0;
+	bio->completed = false;
+	bio->next = NULL;
+	disk->stats.bios++;
+
+	/* Bios that found no request go first, so none is overtaken. */
+	if (disk->waiting.head != NULL || !place_bio(disk, bio))
+		bio_list_push(&disk->waiting, bio);
+	if (!disk->plugged || disk->npending >= BLK_PLUG_MAX_REQS)
+		blk_queue_run(disk);
+	return 0;
+}
+
+/* May the request at the head of the queue go to the ring now? A FLUSH
+ * covers the writes completed before it is sent (virtio 1.2 §5.2.6), so
+ * it waits until every request dispatched before it has completed. */
+static bool may_dispatch(const struct vblk_disk *disk, const struct blk_req *req)
+{
+	return req->type != VIRTIO_BLK_T_FLUSH || disk->in_flight == 0;
+}
+
+/*
+ * Dispatch pending requests in order while the ring has room, then publish
+ * them all with one avail.idx update and at most one notification.
+ */
+void blk_queue_run(struct vblk_disk *disk)
+{
+	bool added = false;
+
+	if (disk->completing || !disk->ready)
+		return;
+	while (disk->pending.head != NULL && may_dispatch(disk, disk->pending.head)) {
+		struct blk_req *req = disk->pending.head;
+		int ndescs = blk_req_start(disk, req);
+		if (ndescs == -VBLK_EAGAIN) {
+			disk->stats.queue_full++;
+			break;
+		}
+		if (ndescs < 0) {
+			/* The queue broke under us: stop the disk, which
+			 * completes this request and everything else. */
+			blk_disk_break(disk, ndescs, "request queue broken");
+			return;
+		}
+		req_list_pop(&disk->pending);
+		disk->npending--;
+		if (disk->in_flight == 0)
+			disk->progress_us = plat_time_us();
+		disk->in_flight++;
+		disk->stats.requests++;
+		disk->stats.descriptors += (unsigned)ndescs;
+		added = true;
+	}
+	if (added)
+		blk_kick(disk);
+}
+
+/*
+ * Harvest every completed request and complete its bios, then refill the
+ * ring. Returns how many requests completed, or -VBLK_EBROKEN if the
+ * device misbehaved (the disk is then stopped and every queued bio
+ * completed with that error).
+ */
+int blk_queue_complete(struct vblk_disk *disk)
+{
+	int completed = 0, got;
+	void *token;
+	uint32_t used_len;
+
+	disk->completing = true;
+harvest:
+	while ((got = vq_harvest(&disk->vq, &token, &used_len)) == 1) {
+		struct blk_req *req = token;
+		int status = blk_req_result(disk, req, used_len);
+
+		disk->in_flight--;
+		disk->stats.completions++;
+		disk->progress_us = plat_time_us();
+		finish_req(disk, req, status);
+		completed++;
+		if (status == -VBLK_EBROKEN) {
+			got = -VBLK_EBROKEN;
+			vq_set_broken(&disk->vq, "unknown status byte");
+			break;
+		}
+	}
+	/* In interrupt mode, ask for the next interrupt (used_event, §2.7.10)
+	 * and look once more: a completion that landed before the request
+	 * took effect raises no interrupt of its own. */
+	if (got == 0 && disk->use_irq && vq_enable_interrupts(&disk->vq))
+		goto harvest;
+	disk->completing = false;
+	if (got < 0) {
+		blk_disk_break(disk, -VBLK_EBROKEN, disk->vq.broken_reason);
+		return -VBLK_EBROKEN;
+	}
+	admit_waiting(disk);
+	blk_queue_run(disk);
+	return completed;
+}
+
+/*
+ * After the device has been reset (so it holds no buffer, virtio 1.2
+ * §3.3.1): complete everything, in flight, pending and waiting, with
+ * `reason`. Nothing is dropped silently.
+ */
+void blk_queue_fail_all(struct vblk_disk *disk, int reason)
+{
+	struct blk_req *req;
+	struct vblk_bio *bio;
+
+	disk->completing = true;
+	while ((req = vq_detach(&disk->vq)) != NULL) {
+		disk->in_flight--;
+		finish_req(disk, req, reason);
+	}
+	while ((req = req_list_pop(&disk->pending)) != NULL) {
+		disk->npending--;
+		finish_req(disk, req, reason);
+	}
+	while ((bio = bio_list_pop(&disk->waiting)) != NULL)
+		complete_bio(disk, bio, reason);
+	disk->completing = false;
+}
+
+/* Has the device sat on work for longer than the disk's timeout without
+ * completing anything? */
+bool blk_queue_overdue(const struct vblk_disk *disk)
+{
+	return disk->in_flight > 0 && plat_time_us() - disk->progress_us > disk->timeout_us;
+}
+
+bool blk_queue_empty(const struct vblk_disk *disk)
+{
+	return disk->in_flight == 0 && disk->pending.head == NULL && disk->waiting.head == NULL;
+}

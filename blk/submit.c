@@ -1,0 +1,166 @@
+/*
+ * The asynchronous API's front door: check a bio, queue it, plug and
+ * unplug. A bio that fails a check is refused with nothing queued; one
+ * that passes completes exactly once, through its callback.
+ */
+#include "blk/virtio_blk.h"
+
+/* Never send a request that reaches past the capacity (virtio 1.2
+ * §5.2.6.1), and keep to whole logical blocks: a device with 4 KiB blocks
+ * fails a request for part of one. */
+int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors)
+{
+	uint64_t capacity = disk->info.capacity_sectors;
+	uint32_t sectors_per_block = disk->info.block_size_bytes / VBLK_SECTOR_SIZE;
+
+	if (nsectors == 0)
+		return -VBLK_EINVAL;
+	if (sector > capacity || nsectors > capacity - sector)
+		return -VBLK_ERANGE;
+	if (sector % sectors_per_block != 0 || nsectors % sectors_per_block != 0)
+		return -VBLK_EALIGN;
+	return 0;
+}
+
+/* Each segment holds whole sectors in memory the device may use: cache-
+ * line aligned, so invalidating it never discards a neighbour's data. */
+static int check_segments(const struct vblk_bio *bio, uint64_t *total_bytes)
+{
+	*total_bytes = 0;
+	if (bio->segs == NULL || bio->nsegs == 0)
+		return -VBLK_EINVAL;
+	for (unsigned i = 0; i < bio->nsegs; i++) {
+		const struct vblk_seg *seg = &bio->segs[i];
+		if (seg->addr == NULL || seg->len_bytes == 0)
+			return -VBLK_EINVAL;
+		if ((uintptr_t)seg->addr % VBLK_DMA_ALIGN != 0 || seg->len_bytes % VBLK_SECTOR_SIZE != 0)
+			return -VBLK_EALIGN;
+		*total_bytes += seg->len_bytes;
+	}
+	return 0;
+}
+
+/* Would the bio, alone, fit one request of this device? */
+static int check_fits(const struct vblk_disk *disk, const struct vblk_bio *bio, uint64_t total_bytes)
+{
+	struct blk_sg_state sg = { 0 };
+
+	if (total_bytes > disk->max_req_bytes)
+		return -VBLK_ETOOBIG;
+	blk_sg_add_bio(&sg, bio, disk->seg_bytes_max);
+	return sg.ndescs > disk->max_data_segs ? -VBLK_ETOOBIG : 0;
+}
+
+static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio)
+{
+	uint64_t total_bytes;
+
+	switch ((int)bio->op) {
+	case VBLK_OP_FLUSH:
+		return disk->info.read_only ? -VBLK_EROFS : 0;
+	case VBLK_OP_WRITE:
+		if (disk->info.read_only)
+			return -VBLK_EROFS;
+		break;
+	case VBLK_OP_READ:
+		break;
+	default:
+		return -VBLK_EINVAL;
+	}
+	int err = check_segments(bio, &total_bytes);
+	if (!err)
+		err = blk_check_range(disk, bio->sector, total_bytes / VBLK_SECTOR_SIZE);
+	if (!err)
+		err = check_fits(disk, bio, total_bytes);
+	return err;
+}
+
+static uint32_t bio_bytes(const struct vblk_bio *bio)
+{
+	uint32_t total_bytes = 0;
+	for (unsigned i = 0; i < bio->nsegs; i++)
+		total_bytes += bio->segs[i].len_bytes;
+	return total_bytes;
+}
+
+/* Queue a bio that is known to be good (the synchronous API's own bios). */
+int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
+{
+	plat_irqflags_t flags = plat_irq_save();
+	int err = blk_check_disk(disk);
+	if (!err) {
+		bio->bytes = bio_bytes(bio);
+		blk_queue_bio(disk, bio);
+	}
+	plat_irq_restore(flags);
+	return err;
+}
+
+int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
+{
+	int err = blk_check_disk(disk);
+	if (!err && bio == NULL)
+		err = -VBLK_EINVAL;
+	if (!err)
+		err = check_bio(disk, bio);
+	if (err)
+		return err;
+
+	/* Without VIRTIO_BLK_F_FLUSH the device has no volatile cache
+	 * (§5.2.5.1: it is write-through) and must not be sent T_FLUSH
+	 * (§5.2.6.2): the flush is complete already. */
+	if (bio->op == VBLK_OP_FLUSH && !disk->info.has_flush) {
+		bio->bytes = 0;
+		bio->status = 0;
+		bio->completed = true;
+		disk->stats.bios++;
+		if (bio->done)
+			bio->done(bio, 0);
+		return 0;
+	}
+	return blk_submit_checked(disk, bio);
+}
+
+void vblk_plug(struct vblk_disk *disk)
+{
+	if (disk)
+		disk->plugged = true;
+}
+
+void vblk_unplug(struct vblk_disk *disk)
+{
+	if (disk == NULL)
+		return;
+	plat_irqflags_t flags = plat_irq_save();
+	disk->plugged = false;
+	blk_queue_run(disk);
+	plat_irq_restore(flags);
+}
+
+uint32_t vblk_max_bio_segs(const struct vblk_disk *disk)
+{
+	return disk ? disk->max_data_segs : 0;
+}
+
+uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk)
+{
+	return disk ? disk->max_req_bytes : 0;
+}
+
+void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats)
+{
+	if (disk && stats) {
+		plat_irqflags_t flags = plat_irq_save();
+		*stats = disk->stats;
+		plat_irq_restore(flags);
+	}
+}
+
+void vblk_reset_stats(struct vblk_disk *disk)
+{
+	if (disk) {
+		plat_irqflags_t flags = plat_irq_save();
+		disk->stats = (struct vblk_stats){ 0 };
+		plat_irq_restore(flags);
+	}
+}

@@ -1,0 +1,170 @@
+/*
+ * Finding completions: polling, waiting, and the interrupt handler.
+ *
+ * Polled mode (the default, and what early boot or firmware without an
+ * interrupt controller uses): the device is asked not to interrupt
+ * (VRING_AVAIL_F_NO_INTERRUPT / used_event, virtio 1.2 §2.7.7) and the
+ * waits read the used ring in a loop.
+ *
+ * Interrupt mode (vblk_use_interrupts): the device interrupts when it puts
+ * buffers in the used ring; vblk_irq_handler harvests them and runs the
+ * callbacks, and the waits sleep in plat_idle() between interrupts. The
+ * waits still look at the used ring themselves before each sleep, so a
+ * lost or unrouted interrupt costs latency, never a hang.
+ *
+ * Either way a wait ends: when its bios complete, or when the device has
+ * made no progress for the disk's timeout, which resets it and completes
+ * every queued bio with -VBLK_ETIMEDOUT.
+ */
+#include "blk/virtio_blk.h"
+
+/* Harvest, then give up on the device if it is overdue. Called with IRQs
+ * masked. */
+static int poll_locked(struct vblk_disk *disk)
+{
+	int completed = blk_queue_complete(disk);
+	if (completed >= 0 && blk_queue_overdue(disk)) {
+		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
+		return -VBLK_ETIMEDOUT;
+	}
+	return completed;
+}
+
+int vblk_poll(struct vblk_disk *disk)
+{
+	int err = blk_check_disk(disk);
+	if (err)
+		return err;
+	plat_irqflags_t flags = plat_irq_save();
+	int completed = poll_locked(disk);
+	plat_irq_restore(flags);
+	return completed;
+}
+
+struct bio_set {
+	struct vblk_bio *const *bios;
+	unsigned count;
+};
+
+static bool bios_completed(struct vblk_disk *disk, const void *ctx)
+{
+	const struct bio_set *set = ctx;
+	(void)disk;
+	for (unsigned i = 0; i < set->count; i++) {
+		if (!*(const volatile bool *)&set->bios[i]->completed)
+			return false;
+	}
+	return true;
+}
+
+static bool queue_empty(struct vblk_disk *disk, const void *ctx)
+{
+	(void)ctx;
+	return blk_queue_empty(disk);
+}
+
+/*
+ * Wait until `done` holds. Before each sleep: dispatch what a plug holds
+ * back, harvest, check the timeout. Returns 0, or -VBLK_EINVAL if the
+ * queue is empty and `done` still does not hold (the caller waits for a
+ * bio that was never submitted: waiting would be forever).
+ */
+static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, const void *),
+		      const void *ctx)
+{
+	plat_irqflags_t flags = plat_irq_save();
+	int err = 0;
+
+	if (disk->plugged) {
+		disk->plugged = false;
+		blk_queue_run(disk);
+	}
+	while (!done(disk, ctx)) {
+		if (disk->ready)
+			poll_locked(disk);
+		if (done(disk, ctx))
+			break;
+		if (blk_queue_empty(disk)) {
+			err = -VBLK_EINVAL;
+			break;
+		}
+		if (disk->use_irq) {
+			plat_idle(disk->progress_us + disk->timeout_us + 1);
+		} else {
+			plat_irq_restore(flags);
+			plat_cpu_relax();
+			flags = plat_irq_save();
+		}
+	}
+	plat_irq_restore(flags);
+	return err;
+}
+
+int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigned count)
+{
+	if (disk == NULL || (bios == NULL && count > 0))
+		return -VBLK_EINVAL;
+	for (unsigned i = 0; i < count; i++) {
+		if (bios[i] == NULL)
+			return -VBLK_EINVAL;
+	}
+	struct bio_set set = { bios, count };
+	int err = wait_until(disk, bios_completed, &set);
+	for (unsigned i = 0; i < count && !err; i++)
+		err = bios[i]->status;
+	return err;
+}
+
+int vblk_drain(struct vblk_disk *disk)
+{
+	if (disk == NULL)
+		return -VBLK_EINVAL;
+	return wait_until(disk, queue_empty, NULL);
+}
+
+/*
+ * The device's interrupt (virtio 1.2 §4.2.3.4): read InterruptStatus,
+ * acknowledge exactly those bits, then act on them. QEMU holds the line
+ * level-high while any status bit is set, so a bit that lands between the
+ * read and the ack keeps the line up and brings us back here; and since
+ * the ring is harvested after the ack, a completion the device posts
+ * meanwhile is seen either now or on that next entry, never lost.
+ */
+void vblk_irq_handler(void *arg)
+{
+	struct vblk_disk *disk = arg;
+	if (disk == NULL)
+		return;
+
+	plat_irqflags_t flags = plat_irq_save();
+	uint32_t status = vmmio_interrupt_status(&disk->dev);
+	vmmio_interrupt_ack(&disk->dev, status);
+	disk->stats.interrupts++;
+
+	if (disk->ready && (status & VIRTIO_MMIO_INT_CONFIG)) {
+		/* §2.1.2: a device that needs a reset says so in its status
+		 * and sends a configuration change interrupt. */
+		if (vmmio_status(&disk->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+			blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
+		else
+			blk_config_changed(disk);
+	}
+	if (disk->ready && (status & VIRTIO_MMIO_INT_VRING))
+		blk_queue_complete(disk);
+	plat_irq_restore(flags);
+}
+
+int vblk_use_interrupts(struct vblk_disk *disk, bool on)
+{
+	int err = blk_check_disk(disk);
+	if (err)
+		return err;
+	plat_irqflags_t flags = plat_irq_save();
+	disk->use_irq = on;
+	if (!on)
+		vq_disable_interrupts(&disk->vq);
+	else if (vq_enable_interrupts(&disk->vq))
+		blk_queue_complete(disk);  /* completions that came meanwhile */
+	plat_irq_restore(flags);
+	return 0;
+}

@@ -1,0 +1,154 @@
+/*
+ * The asynchronous API: bios, the request queue, interrupts.
+ *
+ * A bio ("block I/O", as in Linux) asks for one operation on a run of
+ * sectors, with the data in a list of memory segments. vblk_submit() queues
+ * it and returns at once; when the device has answered, the bio's `done`
+ * callback runs once with the result. In between, the queue merges bios
+ * that touch adjacent sectors into one request (one descriptor chain, one
+ * ring slot), so 64 small adjacent writes can cost the device a handful of
+ * requests:
+ *
+ *   bio  bio  bio  bio      vblk_submit()       (plugged: held back)
+ *     \   |    |   /
+ *      request  request     back/front merges   (vblk_unplug: dispatch)
+ *        |        |
+ *      chain    chain       header | data... | status, in the ring
+ *
+ * Completions are found by polling (vblk_poll, or the wait helpers) or by
+ * the device's interrupt (vblk_irq_handler, registered with your interrupt
+ * controller after vblk_use_interrupts). Example:
+ *
+ *   static void done(struct vblk_bio *bio, int status) { ... }
+ *
+ *   struct vblk_seg seg = { buf, 4096 };
+ *   struct vblk_bio bio = { .op = VBLK_OP_WRITE, .sector = 8, .segs = &seg,
+ *                           .nsegs = 1, .done = done };
+ *   err = vblk_submit(disk, &bio);       // 0: done() will run exactly once
+ *   ...
+ *   err = vblk_wait_bios(disk, &(struct vblk_bio *){ &bio }, 1);
+ *
+ * Context rules (one CPU; the queue masks IRQs around its own state):
+ *  - a `done` callback runs in interrupt context (interrupt mode) or inside
+ *    the vblk call that found the completion (vblk_poll, the wait helpers,
+ *    the synchronous API). It may call vblk_submit() and vblk_plug()/
+ *    vblk_unplug(), and read vblk_stats(); it must not wait (vblk_wait_*,
+ *    vblk_read/write/flush/get_id), reset or shut down the disk;
+ *  - everything else is called from thread context only.
+ */
+#ifndef VBLK_BIO_H
+#define VBLK_BIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vblk_disk;
+
+enum vblk_op {
+	VBLK_OP_READ,    /* device -> memory */
+	VBLK_OP_WRITE,   /* memory -> device */
+	VBLK_OP_FLUSH,   /* make completed writes durable; no data, no sector */
+};
+
+/* One piece of memory. addr is VBLK_DMA_ALIGN-aligned and len_bytes a
+ * non-zero multiple of 512: a segment holds whole sectors. */
+struct vblk_seg {
+	void *addr;
+	uint32_t len_bytes;
+};
+
+struct vblk_bio;
+typedef void (*vblk_bio_done_fn)(struct vblk_bio *bio, int status);
+
+struct vblk_bio {
+	/* Set by the caller before vblk_submit(). The bio, its segment array
+	 * and the memory they describe belong to vblk until `done` runs. */
+	enum vblk_op op;
+	uint64_t sector;              /* first 512-byte sector */
+	const struct vblk_seg *segs;  /* nsegs entries, in sector order */
+	uint16_t nsegs;
+	vblk_bio_done_fn done;        /* may be NULL (then use the wait helpers) */
+	void *private;                /* yours */
+
+	/* Set by vblk. */
+	int status;                   /* 0 or -VBLK_E*, valid once completed */
+	bool completed;               /* set just before `done` runs */
+	uint32_t bytes;               /* sum of the segment lengths */
+	struct vblk_bio *next;        /* vblk's link while queued */
+};
+
+/*
+ * Queue a bio. Returns 0: it will complete exactly once (its `done` runs,
+ * with 0 or a negative error). Or a negative error, and nothing was queued
+ * and `done` will not run: -VBLK_EINVAL (NULL, no segments, bad op,
+ * a zero-length segment), -VBLK_EALIGN (segment address or length, or the
+ * sector range not whole logical blocks), -VBLK_ERANGE, -VBLK_EROFS,
+ * -VBLK_ETOOBIG (more segments or bytes than one request can carry:
+ * vblk_max_bio_segs/vblk_max_bio_bytes), -VBLK_EBROKEN/-VBLK_ESTATE.
+ * A full ring is not an error: the bio waits in the queue.
+ */
+int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio);
+
+/* Hold submitted bios back so they can merge; vblk_unplug dispatches them
+ * (as do a full plug and the wait helpers). Plugs do not nest. */
+void vblk_plug(struct vblk_disk *disk);
+void vblk_unplug(struct vblk_disk *disk);
+
+/* Limits of one bio on this disk (its segments may be split in two only
+ * at size_max boundaries; each needs a descriptor). */
+uint32_t vblk_max_bio_segs(const struct vblk_disk *disk);
+uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk);
+
+/* Harvest completed requests and run their callbacks; also fails the
+ * queue with -VBLK_ETIMEDOUT when the oldest request is overdue. Returns
+ * the number of requests completed, or a negative error if the device is
+ * broken. In interrupt mode the handler does this on its own. */
+int vblk_poll(struct vblk_disk *disk);
+
+/* Wait (sleeping in interrupt mode, polling otherwise) until every one of
+ * `bios` has completed, dispatching any that are held back by a plug.
+ * Returns 0 or the first bio's error; -VBLK_ETIMEDOUT if the disk's timeout
+ * passes with no progress (the device is then reset and every queued bio
+ * completed with that error, so nothing is left in the device's hands).
+ * The bios' callbacks must not free or resubmit them. */
+int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigned count);
+
+/* Wait until the queue is empty: nothing pending, nothing in flight. */
+int vblk_drain(struct vblk_disk *disk);
+
+/*
+ * Interrupts. vblk_use_interrupts(disk, true) asks the device to interrupt
+ * on completions; register vblk_irq_handler(disk) for the disk's INTID
+ * (vblk_disk_info()->intid) with your interrupt controller first, e.g. with
+ * the vblk runtime:
+ *
+ *   rt_irq_register(info->intid, true, vblk_irq_handler, disk);
+ *   vblk_use_interrupts(disk, true);
+ *
+ * The handler reads and acknowledges InterruptStatus, completes requests,
+ * dispatches queued ones, and on a configuration change re-reads the
+ * capacity. Waits then sleep with plat_idle() instead of polling.
+ */
+int vblk_use_interrupts(struct vblk_disk *disk, bool on);
+void vblk_irq_handler(void *disk);
+
+/* What the queue has done since init or vblk_reset_stats(). */
+struct vblk_stats {
+	uint64_t bios;             /* bios accepted by vblk_submit */
+	uint64_t requests;         /* requests dispatched to the ring */
+	uint64_t back_merges;      /* bios appended to a queued request */
+	uint64_t front_merges;     /* bios prepended to a queued request */
+	uint64_t coalesced_segs;   /* segments joined with a contiguous neighbour */
+	uint64_t descriptors;      /* ring descriptors used by those requests */
+	uint64_t notifications;    /* QueueNotify writes (kicks) */
+	uint64_t interrupts;       /* interrupts handled */
+	uint64_t config_changes;   /* configuration-change interrupts */
+	uint64_t completions;      /* requests completed */
+	uint64_t errors;           /* bios completed with an error */
+	uint64_t queue_full;       /* dispatches held back for ring space */
+};
+
+void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats);
+void vblk_reset_stats(struct vblk_disk *disk);
+
+#endif
