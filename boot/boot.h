@@ -4,12 +4,24 @@
 #ifndef VBLK_BOOT_BOOT_H
 #define VBLK_BOOT_BOOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The C entry, called by start.S at EL1 with the MMU off, .bss zeroed and
  * a stack: x0 as QEMU passed it, the EL we started at, and a DTB address
  * start.S had to drop because .bss covered it (else 0). */
 _Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost);
+
+/* The device tree a boot with `entry_x0` in x0 brought: x0 itself (Image
+ * boot), else the start of RAM (ELF boot). Sets *dtb_bytes; NULL if there
+ * is no believable DTB at either place. Uses no static data (EL3 calls it
+ * before .bss is cleared). */
+const void *boot_locate_dtb(uint64_t entry_x0, size_t *dtb_bytes);
+
+/* Called by start.S at EL3 (secure=on, ELF boot) just before the drop to
+ * Non-secure: hand the GIC's interrupts to the Non-secure side. MMU off,
+ * on the boot stack, .bss not yet cleared. */
+void rt_el3_setup(uint64_t entry_x0);
 
 /* End the run without printing anything: semihosting SYS_EXIT with
  * `status`, else PSCI SYSTEM_OFF (QEMU exits with 0), else rt_park(). */

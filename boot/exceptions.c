@@ -1,7 +1,8 @@
 /*
  * What happens on an exception at EL1 (entered from boot/vectors.S).
  *
- *  - IRQ: rt_irq_handler(), a weak no-op an interrupt driver replaces.
+ *  - IRQ: rt_irq_handler(), the GIC dispatch in drivers/irq.c; the weak
+ *    no-op here only serves a runtime built without it.
  *  - A semihosting `hlt #0xf000` that trapped as an undefined instruction
  *    (QEMU run without -semihosting-config): semihosting is marked off, the
  *    call returns -1 and the program goes on after the instruction.
@@ -16,6 +17,7 @@
 #include "boot/rawprint.h"
 #include "boot/sysreg.h"
 #include "boot/trap.h"
+#include "drivers/irq.h"
 #include "drivers/semihosting.h"
 #include "vblk/runtime.h"
 
@@ -47,7 +49,7 @@ _Static_assert(sizeof(struct trap_frame) == TF_BYTES, "trap frame size");
 /* Faults seen so far; more than one means reporting itself faulted. */
 static unsigned fault_depth;
 
-/* The default: no interrupt driver linked, nothing to do. */
+/* The default when no interrupt driver is linked: nothing to do. */
 __attribute__((weak)) void rt_irq_handler(void)
 {
 }

@@ -8,7 +8,9 @@
  *   2. parse it into `board` (RAM, UART, GIC, virtio-mmio, PSCI method);
  *   3. identity-map RAM and devices and turn the MMU and caches on;
  *   4. take over the PL011 (stdio goes there, see drivers/console.c);
- *   5. run main() and exit with its status.
+ *   5. set up the GIC and the timer and unmask IRQs (drivers/irq.c,
+ *      drivers/timer.c), if the device tree names a GIC;
+ *   6. run main() and exit with its status.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -16,8 +18,10 @@
 #include "boot/boot.h"
 #include "boot/mmu.h"
 #include "boot/rawprint.h"
+#include "boot/sysreg.h"
 #include "drivers/board.h"
 #include "drivers/fdt.h"
+#include "drivers/irq.h"
 #include "drivers/pl011.h"
 #include "drivers/semihosting.h"
 #include "vblk/error.h"
@@ -36,6 +40,9 @@
 /* Without a device tree: QEMU virt's default 128 MiB at 0x40000000. */
 #define RT_FALLBACK_RAM_BASE  0x40000000u
 #define RT_FALLBACK_RAM_BYTES (128u << 20)
+
+#define RT_STRINGIFY_(x)     #x
+#define RT_STRINGIFY(x)      RT_STRINGIFY_(x)
 
 /* PSCI 0.2+ SYSTEM_OFF, SMC32 function ID (Arm DEN 0022, "SYSTEM_OFF"). */
 #define PSCI_FN_SYSTEM_OFF   0x84000008u
@@ -76,6 +83,15 @@ static size_t dtb_size_at(uintptr_t addr)
 	return total_bytes;
 }
 
+const void *boot_locate_dtb(uint64_t entry_x0, size_t *len_bytes)
+{
+	if ((*len_bytes = dtb_size_at((uintptr_t)entry_x0)) != 0)
+		return (const void *)(uintptr_t)entry_x0;
+	if ((*len_bytes = dtb_size_at(RT_DTB_ELF_ADDR)) != 0)
+		return (const void *)(uintptr_t)RT_DTB_ELF_ADDR;
+	return NULL;
+}
+
 static void find_dtb(uint64_t entry_x0, uint64_t dtb_lost)
 {
 	if (dtb_lost != 0) {
@@ -84,10 +100,7 @@ static void find_dtb(uint64_t entry_x0, uint64_t dtb_lost)
 		pl011_puts(" lay where .bss goes (loader ignored image_size?):"
 			   " running without it\n");
 	}
-	if ((dtb_bytes = dtb_size_at((uintptr_t)entry_x0)) != 0)
-		dtb = (const void *)(uintptr_t)entry_x0;
-	else if ((dtb_bytes = dtb_size_at(RT_DTB_ELF_ADDR)) != 0)
-		dtb = (const void *)(uintptr_t)RT_DTB_ELF_ADDR;
+	dtb = boot_locate_dtb(entry_x0, &dtb_bytes);
 }
 
 /* How PSCI is called here: the /psci node's "method" (QEMU: "hvc", or
@@ -112,6 +125,27 @@ static enum psci_conduit psci_from_dt(void)
 	if (memcmp(method, "smc", sizeof("smc")) == 0)
 		return PSCI_SMC;
 	return PSCI_NONE;
+}
+
+/* The GIC, then the timer plat_idle() sleeps on; IRQs are unmasked only
+ * once the GIC is set up, every interrupt disabled. Without a GIC the
+ * program runs polled, IRQs masked. */
+static void start_interrupts(void)
+{
+	int err = irq_init(&board);
+
+	if (err < 0) {
+		if (board.gic_version != 0) {
+			pl011_puts("vblk: GIC not usable (");
+			pl011_puts(vblk_strerror(err));
+			pl011_puts("): running without interrupts\n");
+		}
+		return;
+	}
+	if (timer_init(&board) < 0)
+		pl011_puts("vblk: the virtual timer's interrupt does not arrive:"
+			   " plat_idle() polls\n");
+	__asm__ volatile("msr daifclr, #" RT_STRINGIFY(DAIF_CLR_IRQ) ::: "memory");
 }
 
 static void map_memory(void)
@@ -143,6 +177,7 @@ _Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost)
 	}
 	map_memory();
 	pl011_init(board.uart_base != 0 ? (uintptr_t)board.uart_base : PL011_QEMU_VIRT_BASE);
+	start_interrupts();
 	rt_exit(main());
 }
 

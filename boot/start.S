@@ -86,21 +86,32 @@ primary_entry:
  * IRQ/FIQ/EA are 0) and no EL3 vectors are installed: QEMU gives this boot
  * no /psci node, so rt.c never issues an SMC.
  *
- * Left as reset: the GIC's security configuration. Every interrupt stays
- * Group 0 (Secure), so Non-secure EL1 receives none; polled I/O works.
+ * The GIC comes out of reset with every interrupt Secure (Group 0), which
+ * Non-secure EL1 can neither configure nor take: rt_el3_setup() (boot/
+ * el3.c, C on the boot stack, MMU off) makes them all Non-secure Group 1
+ * first. It reads the DTB, so it gets x0 as QEMU passed it.
  */
 el3_setup:
-	/* CPTR_EL3 = 0: FP/SIMD (TFP), trace and CPACR accesses not trapped. */
+	/* CPTR_EL3 = 0: FP/SIMD (TFP), trace and CPACR accesses not trapped
+	 * (the C code below may use SIMD registers). */
 	msr	cptr_el3, xzr
 
-	/* A GICv3 CPU interface: let lower ELs use its system registers. */
+	/* A GICv3 CPU interface: system registers at EL3 (SRE), no FIQ/IRQ
+	 * bypass, and lower ELs may enable them too (Enable); IHI0069,
+	 * ICC_SRE_EL3. */
 	mrs	x1, id_aa64pfr0_el1
 	ubfx	x1, x1, #ID_AA64PFR0_GIC_SHIFT, #ID_AA64PFR0_FIELD_BITS
 	cbz	x1, 1f
-	mov	x1, #ICC_SRE_ALL	/* SRE, no FIQ/IRQ bypass, lower ELs enabled */
+	mov	x1, #ICC_SRE_ALL
 	msr	icc_sre_el3, x1
 	isb
 1:
+	/* x19-x21 are callee-saved: the C call keeps them. */
+	adr_l	x1, __stack_top
+	mov	sp, x1
+	mov	x0, x19
+	bl	rt_el3_setup
+
 	mrs	x1, id_aa64pfr0_el1
 	ubfx	x1, x1, #ID_AA64PFR0_EL2_SHIFT, #ID_AA64PFR0_FIELD_BITS
 	cbz	x1, el3_to_el1
@@ -137,7 +148,10 @@ el2_setup:
 	mov	x1, #HCR_EL2_RW
 	msr	hcr_el2, x1
 	/* CNTHCTL_EL2: EL1 may read the physical counter and use the physical
-	 * timer; CNTVOFF_EL2 = 0 so the virtual counter equals the physical one. */
+	 * timer. The virtual timer and counter, which plat_idle() and
+	 * plat_time_us() use, are never trapped without FEAT_ECV, and with it
+	 * the trap bits (EL1TVT, EL1TVCT) are among the zeros written here.
+	 * CNTVOFF_EL2 = 0 so the virtual counter equals the physical one. */
 	mov	x1, #(CNTHCTL_EL2_EL1PCTEN | CNTHCTL_EL2_EL1PCEN)
 	msr	cnthctl_el2, x1
 	msr	cntvoff_el2, xzr
@@ -152,8 +166,10 @@ el2_setup:
 	mrs	x1, mpidr_el1
 	msr	vmpidr_el2, x1
 
-	/* A GICv3 CPU interface: EL1 may use ICC_* system registers; the
-	 * virtual CPU interface (ICH_HCR_EL2.En) stays off. */
+	/* A GICv3 CPU interface: ICC_SRE_EL2.Enable lets EL1 set
+	 * ICC_SRE_EL1.SRE and use the ICC_* system registers (drivers/
+	 * gicv3.c); the virtual CPU interface (ICH_HCR_EL2.En) stays off, and
+	 * HCR_EL2.IMO/FMO = 0 keep physical IRQs going to EL1. */
 	mrs	x1, id_aa64pfr0_el1
 	ubfx	x1, x1, #ID_AA64PFR0_GIC_SHIFT, #ID_AA64PFR0_FIELD_BITS
 	cbz	x1, 1f

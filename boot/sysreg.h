@@ -58,8 +58,9 @@
 #define SPSR_EL1H_MASKED        (SPSR_DAIF_MASKED | SPSR_MODE_EL1H)
 #define SPSR_EL2H_MASKED        (SPSR_DAIF_MASKED | SPSR_MODE_EL2H)
 
-/* `msr daifclr, #...` immediate: A (SError) is bit 2 of the 4-bit field. */
+/* `msr daifclr, #...` immediates: the 4-bit field is D, A, I, F. */
 #define DAIF_CLR_SERROR         0x4
+#define DAIF_CLR_IRQ            0x2
 
 /* ---- exception syndrome (ESR_ELx) -------------------------------------- */
 #define ESR_EC_SHIFT            26

@@ -275,6 +275,7 @@ static int add_timer(struct board_info *info, const struct fdt *fdt, int node_of
 	if (err < 0)
 		return -VBLK_EBADDT;
 	info->timer_virt_intid = intid;
+	info->timer_virt_flags = flags;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #ifndef VBLK_BOARD_H
 #define VBLK_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,12 +39,24 @@ struct board_info {
 	uint32_t uart_intid;
 
 	uint32_t timer_virt_intid;      /* arm,armv8-timer virtual PPI (27 on virt) */
+	uint32_t timer_virt_flags;      /* its third interrupts cell (level-high) */
 
 	struct board_virtio_mmio virtio[BOARD_MAX_VIRTIO];
 	unsigned virtio_count;          /* in DT order (not slot order) */
 
 	const char *bootargs;           /* /chosen/bootargs inside the blob, or NULL */
 };
+
+/* The third cell of a GIC interrupt specifier (arm,gic binding): bits
+ * [3:0] are the trigger, 1 edge rising, 2 edge falling, 4 level high, 8
+ * level low; on GICv2 bits [15:8] of a PPI's are a CPU mask. */
+#define BOARD_IRQ_EDGE_RISING   0x1u
+#define BOARD_IRQ_EDGE_FALLING  0x2u
+
+static inline bool board_irq_is_edge(uint32_t irq_flags)
+{
+	return (irq_flags & (BOARD_IRQ_EDGE_RISING | BOARD_IRQ_EDGE_FALLING)) != 0;
+}
 
 /* Parse a DTB. Returns 0 or -VBLK_EBADDT; on error *info is zeroed. */
 int board_from_fdt(struct board_info *info, const void *dtb, size_t max_bytes);

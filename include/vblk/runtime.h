@@ -14,6 +14,7 @@
 #ifndef VBLK_RUNTIME_H
 #define VBLK_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,5 +48,36 @@ int rt_cmdline(char *buf, size_t len);
 
 /* Is semihosting usable (QEMU run with -semihosting-config enable=on)? */
 int rt_semihosting_enabled(void);
+
+/*
+ * Interrupts. Before main() the runtime sets up the GIC the device tree
+ * names (GICv2 or GICv3) with every interrupt disabled, and unmasks IRQs;
+ * main() runs with IRQs unmasked. Without a usable GIC it runs with IRQs
+ * masked, polled only, and rt_irq_register() fails.
+ *
+ * A handler runs in the IRQ exception with IRQs masked, on the boot stack,
+ * after the GIC acknowledged the interrupt and before its end of
+ * interrupt: it must make the device lower a level-triggered line (e.g.
+ * virtio's InterruptACK) and must not wait for anything.
+ */
+
+/* Which GIC the runtime drives: 2 or 3, or 0 when running without
+ * interrupts. */
+int rt_irq_controller(void);
+
+/* Call handler(ctx) for each interrupt `intid` (GIC INTID: 16-31 PPI,
+ * 32-1019 SPI) and enable it at the GIC, edge- or level-triggered as the
+ * device tree's flags say (board_irq_is_edge() in drivers/board.h).
+ * Returns 0; -VBLK_EINVAL for a NULL handler or an INTID the GIC does not
+ * have; -VBLK_ESTATE if it already has a handler; -VBLK_ENOMEM if the
+ * handler table is full; -VBLK_ENODEV without a GIC. */
+int rt_irq_register(unsigned intid, bool edge, void (*handler)(void *ctx), void *ctx);
+
+/* Disable `intid` at the GIC and forget its handler (no-op if none). */
+void rt_irq_unregister(unsigned intid);
+
+/* How many times `intid` was acknowledged since boot, with or without a
+ * handler (one without is disabled when it arrives). For statistics. */
+unsigned long rt_irq_count(unsigned intid);
 
 #endif

@@ -383,6 +383,45 @@ cfg_attach_no_dt() {
 	result PASS
 }
 
+# Interrupts: the runtime's GIC set-up, timer sleeps (plat_idle) and SPI
+# dispatch, on both GIC versions, started at EL1, EL2 (virtualization=on)
+# and EL3 (secure=on: our EL3 code hands the interrupts to Non-secure).
+# No disk: the test drives the GIC and the timer only.
+interrupts_cfg() {  # interrupts_cfg EL GIC_VERSION
+	guest_args=(test=interrupts "el=$1" "gic=$2")
+	boot
+	result PASS
+}
+cfg_irq_gicv2() { interrupts_cfg 1 2; }
+cfg_irq_gicv3() { machine=virt,gic-version=3; interrupts_cfg 1 3; }
+cfg_irq_el2_gicv2() { machine=virt,virtualization=on; interrupts_cfg 2 2; }
+cfg_irq_el2_gicv3() { machine=virt,virtualization=on,gic-version=3; interrupts_cfg 2 3; }
+cfg_irq_el3_gicv2() { machine=virt,secure=on; interrupts_cfg 3 2; }
+cfg_irq_el3_gicv3() { machine=virt,secure=on,gic-version=3; interrupts_cfg 3 3; }
+# An Image boot with secure=on starts at Non-secure EL1 with the GIC
+# already handed over by QEMU: our EL3 code does not run.
+cfg_irq_image_secure() { kernel=$BIN; machine=virt,secure=on; interrupts_cfg 1 2; }
+
+# A disk's interrupt reaches a handler registered for its DT INTID while
+# the synchronous reads sleep in plat_idle; the host pattern reads back.
+virtio_irq_cfg() {  # virtio_irq_cfg SEED EXTRA_GUEST_ARGS...
+	local seed=$1
+	shift
+	disk d0 "$DISK_BYTES" "$seed"
+	drive d0
+	guest_args=(test=virtio_irq "seed=$seed" start=8 count=12000 disks=1 "$@")
+	boot
+	expect_unchanged d0
+	result PASS
+}
+cfg_virtio_irq_legacy() { virtio_irq_cfg 171 mmio=1 gic=2; }
+cfg_virtio_irq_modern_gicv3() {
+	machine=virt,gic-version=3
+	qemu_args+=("${MODERN[@]}")
+	virtio_irq_cfg 172 mmio=2 gic=3
+}
+cfg_virtio_irq_el3() { machine=virt,secure=on; virtio_irq_cfg 173 mmio=1 gic=2 el=3; }
+
 # The slowest first, so the two job slots finish together.
 CONFIGS=(
 	many_small
@@ -393,6 +432,8 @@ CONFIGS=(
 	lbs4k_write lbs4k_verify
 	modern_packed_offered modern_no_event_idx_indirect modern_mq_offered short_config
 	readonly range flush get_id get_id_no_serial last_sector attach_no_dt io_error
+	irq_gicv2 irq_gicv3 irq_el2_gicv2 irq_el2_gicv3 irq_el3_gicv2 irq_el3_gicv3
+	irq_image_secure virtio_irq_legacy virtio_irq_modern_gicv3 virtio_irq_el3
 )
 
 run_config() {  # in a subshell: defaults, then the configuration's function
