@@ -112,10 +112,11 @@ $(BUILD)/%.bin: $(BUILD)/%.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 
 # The QEMU test image: guest-side test cases selected by semihosting args.
-$(BUILD)/vblk-test.elf: $(call obj,tests/qemu/guest_tests.c) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
+GUEST_OBJS := $(call obj,$(wildcard tests/qemu/guest*.c))
+$(BUILD)/vblk-test.elf: $(GUEST_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
-	    -Wl,--no-whole-archive $(call obj,tests/qemu/guest_tests.c) $(BUILD)/libvblk.a $(LDLIBS)
+	    -Wl,--no-whole-archive $(GUEST_OBJS) $(BUILD)/libvblk.a $(LDLIBS)
 
 # ---- running -----------------------------------------------------------
 DISK ?= $(BUILD)/disk.img

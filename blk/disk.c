@@ -194,7 +194,7 @@ static int init_device(struct vblk_disk *disk)
 	return 0;
 }
 
-int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid)
+int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
 	int err = vmmio_probe(&disk->dev, (uintptr_t)mmio_base);
 	if (err)
@@ -202,7 +202,7 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid)
 	if (disk->dev.device_id != VIRTIO_ID_BLOCK)
 		return -VBLK_ENODEV;
 	disk->timeout_us = VBLK_TIMEOUT_US;
-	disk->info = (struct vblk_info){ .intid = intid };
+	disk->info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
 	return init_device(disk);
 }
 
@@ -255,12 +255,12 @@ static void record_probe(uint64_t base, const struct virtio_mmio_dev *dev, int r
 		};
 }
 
-static int attach(uint64_t mmio_base, uint32_t intid)
+static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
 	if (disk_count == VBLK_MAX_DISKS)
 		return -VBLK_ENOMEM;
 	struct vblk_disk *disk = &disks[disk_count];
-	int err = blk_disk_setup(disk, mmio_base, intid);
+	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
 	record_probe(mmio_base, &disk->dev, err);
 	if (err)
 		return err;
@@ -269,7 +269,7 @@ static int attach(uint64_t mmio_base, uint32_t intid)
 
 int vblk_attach(uint64_t mmio_base, uint32_t intid)
 {
-	return attach(mmio_base, intid);
+	return attach(mmio_base, intid, false);
 }
 
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
@@ -283,7 +283,8 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 		return err;
 	vblk_shutdown();
 	for (unsigned i = 0; i < board.virtio_count; i++)
-		attach(board.virtio[i].base, board.virtio[i].intid);
+		attach(board.virtio[i].base, board.virtio[i].intid,
+		       board_irq_is_edge(board.virtio[i].irq_flags));
 	return (int)disk_count;
 }
 

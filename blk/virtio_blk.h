@@ -144,7 +144,7 @@ struct vblk_disk {
 };
 
 /* blk/disk.c */
-int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid);
+int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
 int blk_check_disk(const struct vblk_disk *disk);
 void blk_config_changed(struct vblk_disk *disk);

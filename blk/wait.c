@@ -9,8 +9,9 @@
  * Interrupt mode (vblk_use_interrupts): the device interrupts when it puts
  * buffers in the used ring; vblk_irq_handler harvests them and runs the
  * callbacks, and the waits sleep in plat_idle() between interrupts. The
- * waits still look at the used ring themselves before each sleep, so a
- * lost or unrouted interrupt costs latency, never a hang.
+ * waits still look at the used ring themselves before each sleep and at
+ * least every VBLK_IRQ_RECHECK_US, so a lost or unrouted interrupt costs
+ * a little latency, never a hang.
  *
  * Either way a wait ends: when its bios complete, or when the device has
  * made no progress for the disk's timeout, which resets it and completes
@@ -63,6 +64,16 @@ static bool queue_empty(struct vblk_disk *disk, const void *ctx)
 	return blk_queue_empty(disk);
 }
 
+/* Sleep until an interrupt, but no later than the next look at the ring
+ * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue. */
+static uint64_t sleep_deadline(const struct vblk_disk *disk)
+{
+	uint64_t overdue_us = disk->progress_us + disk->timeout_us + 1;
+	uint64_t recheck_us = plat_time_us() + VBLK_IRQ_RECHECK_US;
+
+	return recheck_us < overdue_us ? recheck_us : overdue_us;
+}
+
 /*
  * Wait until `done` holds. Before each sleep: dispatch what a plug holds
  * back, harvest, check the timeout. Returns 0, or -VBLK_EINVAL if the
@@ -89,7 +100,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 			break;
 		}
 		if (disk->use_irq) {
-			plat_idle(disk->progress_us + disk->timeout_us + 1);
+			plat_idle(sleep_deadline(disk));
 		} else {
 			plat_irq_restore(flags);
 			plat_cpu_relax();
@@ -154,17 +165,40 @@ void vblk_irq_handler(void *arg)
 	plat_irq_restore(flags);
 }
 
+/*
+ * Switching to interrupts: while polled, the device may still have raised
+ * its interrupt (with EVENT_IDX nothing stops the first one after a
+ * used_event it saw long ago), and nobody acknowledged it. QEMU keeps the
+ * line high while InterruptStatus is non-zero, so an edge-triggered GIC
+ * input would never see a new rising edge. Acknowledge what is stale
+ * first, then ask for interrupts, then harvest what arrived in between.
+ */
+static void start_interrupts(struct vblk_disk *disk)
+{
+	uint32_t stale = vmmio_interrupt_status(&disk->dev);
+
+	if (stale) {
+		vmmio_interrupt_ack(&disk->dev, stale);
+		if (stale & VIRTIO_MMIO_INT_CONFIG)
+			blk_config_changed(disk);
+	}
+	disk->use_irq = true;
+	if (vq_enable_interrupts(&disk->vq))
+		blk_queue_complete(disk);
+}
+
 int vblk_use_interrupts(struct vblk_disk *disk, bool on)
 {
 	int err = blk_check_disk(disk);
 	if (err)
 		return err;
 	plat_irqflags_t flags = plat_irq_save();
-	disk->use_irq = on;
-	if (!on)
+	if (on) {
+		start_interrupts(disk);
+	} else {
+		disk->use_irq = false;
 		vq_disable_interrupts(&disk->vq);
-	else if (vq_enable_interrupts(&disk->vq))
-		blk_queue_complete(disk);  /* completions that came meanwhile */
+	}
 	plat_irq_restore(flags);
 	return 0;
 }

@@ -86,6 +86,10 @@ struct vblk_bio {
  * -VBLK_ETOOBIG (more segments or bytes than one request can carry:
  * vblk_max_bio_segs/vblk_max_bio_bytes), -VBLK_EBROKEN/-VBLK_ESTATE.
  * A full ring is not an error: the bio waits in the queue.
+ *
+ * A FLUSH on a disk without VIRTIO_BLK_F_FLUSH (a write-through device,
+ * virtio 1.2 §5.2.5) has nothing to do: it completes inside vblk_submit,
+ * `done` included. Writes and flushes on a read-only disk: -VBLK_EROFS.
  */
 int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio);
 
@@ -119,10 +123,11 @@ int vblk_drain(struct vblk_disk *disk);
 /*
  * Interrupts. vblk_use_interrupts(disk, true) asks the device to interrupt
  * on completions; register vblk_irq_handler(disk) for the disk's INTID
- * (vblk_disk_info()->intid) with your interrupt controller first, e.g. with
- * the vblk runtime:
+ * (vblk_disk_info()->intid, irq_edge) with your interrupt controller
+ * first, e.g. with the vblk runtime:
  *
- *   rt_irq_register(info->intid, true, vblk_irq_handler, disk);
+ *   const struct vblk_info *info = vblk_disk_info(disk);
+ *   rt_irq_register(info->intid, info->irq_edge, vblk_irq_handler, disk);
  *   vblk_use_interrupts(disk, true);
  *
  * The handler reads and acknowledges InterruptStatus, completes requests,

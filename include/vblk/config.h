@@ -29,6 +29,13 @@
 #define VBLK_TIMEOUT_US 10000000u
 #endif
 
+/* In interrupt mode a wait sleeps at most this long before it looks at
+ * the used ring itself: an interrupt that never arrives (misrouted, or an
+ * edge lost by the platform) then costs this much latency, not a timeout. */
+#ifndef VBLK_IRQ_RECHECK_US
+#define VBLK_IRQ_RECHECK_US 2000u
+#endif
+
 #if (VBLK_QUEUE_SIZE & (VBLK_QUEUE_SIZE - 1)) != 0 || VBLK_QUEUE_SIZE < 4 || VBLK_QUEUE_SIZE > 32768
 #error "VBLK_QUEUE_SIZE must be a power of 2 between 4 and 32768"
 #endif

@@ -44,6 +44,9 @@ struct vblk_info {
 	uint32_t mmio_version;     /* 1 legacy, 2 modern */
 	uint64_t mmio_base;
 	uint32_t intid;            /* GIC interrupt ID from the DT, 0 if unknown */
+	bool irq_edge;             /* the DT calls it edge-triggered (QEMU does;
+				      its line stays high until acknowledged,
+				      so level works as well) */
 	uint16_t queue_size;       /* descriptors in use on the request queue */
 };
 
@@ -54,7 +57,8 @@ struct vblk_info {
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
 
 /* Initialise the virtio-mmio device at `mmio_base` (for firmware without a
- * device tree). Returns the new disk's index or a negative error. */
+ * device tree); `intid` is its interrupt (0 if unknown), taken as
+ * level-triggered. Returns the new disk's index or a negative error. */
 int vblk_attach(uint64_t mmio_base, uint32_t intid);
 
 /* What the last probe saw in each virtio-mmio slot, for diagnostics. */

@@ -39,8 +39,8 @@
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"
 #include "tools/pattern.h"
+#include "tests/qemu/guest.h"
 
-#define SECTOR_BYTES VBLK_SECTOR_SIZE
 _Static_assert(SECTOR_BYTES == PATTERN_SECTOR_BYTES, "pattern sector size");
 
 /* Big enough for one request above VBLK_MAX_REQUEST_BYTES (4 MiB), so the
@@ -49,10 +49,6 @@ _Static_assert(SECTOR_BYTES == PATTERN_SECTOR_BYTES, "pattern sector size");
 #define BIGGEST_REQUEST_NSECTORS 9000u
 _Static_assert(BIGGEST_REQUEST_NSECTORS <= IO_BUF_SECTORS, "io_buf too small");
 
-/* Filled into a buffer before every read, so data left from an earlier
- * request can never pass for what the device returned. */
-#define POISON_BYTE 0xa5
-
 #define CMDLINE_BYTES 512
 #define MAX_ARGS 24
 #define REASON_BYTES 160
@@ -60,9 +56,6 @@ _Static_assert(BIGGEST_REQUEST_NSECTORS <= IO_BUF_SECTORS, "io_buf too small");
 
 #define VIRTIO_F_VERSION_1_BIT 32
 #define VIRTIO_F_RING_RESET_BIT 40
-
-#define EXIT_PASS 0
-#define EXIT_FAIL 1
 
 /* Interrupt tests. */
 #define DAIF_I_BIT            0x80u   /* PSTATE.I as plat_irq_save returns it */
@@ -123,7 +116,7 @@ static void parse_cmdline(void)
 	}
 }
 
-static const char *arg_str(const char *key)
+const char *arg_str(const char *key)
 {
 	for (unsigned i = 0; i < nargs; i++)
 		if (strcmp(args[i].key, key) == 0)
@@ -133,7 +126,7 @@ static const char *arg_str(const char *key)
 
 /* A numeric argument (decimal or 0x hex), or `fallback` when absent.
  * A malformed number is reported and ends the run. */
-static uint64_t arg_u64(const char *key, uint64_t fallback)
+uint64_t arg_u64(const char *key, uint64_t fallback)
 {
 	const char *text = arg_str(key);
 	char *end;
@@ -155,7 +148,7 @@ static uint64_t arg_u64(const char *key, uint64_t fallback)
 static char fail_reason[REASON_BYTES];
 
 /* Record why the test failed (the first reason wins) and return -1. */
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -168,7 +161,7 @@ static int fail(const char *fmt, ...)
 }
 
 /* A call that must return exactly `want`. */
-static int expect_rc(const char *call, int got, int want)
+int expect_rc(const char *call, int got, int want)
 {
 	if (got == want)
 		return 0;
@@ -178,8 +171,8 @@ static int expect_rc(const char *call, int got, int want)
 
 /* ---- pattern helpers ------------------------------------------------- */
 
-static void fill_pattern(uint8_t *buf, uint64_t seed, uint64_t first_sector,
-			 uint32_t nsectors)
+void fill_pattern(uint8_t *buf, uint64_t seed, uint64_t first_sector,
+		  uint32_t nsectors)
 {
 	for (uint32_t i = 0; i < nsectors; i++)
 		pattern_fill_sector(buf + (size_t)i * SECTOR_BYTES, seed, first_sector + i);
@@ -187,8 +180,8 @@ static void fill_pattern(uint8_t *buf, uint64_t seed, uint64_t first_sector,
 
 /* Check buf against the pattern; on a mismatch record the first bad sector
  * and byte and how many sectors are bad. */
-static int check_pattern(const uint8_t *buf, uint64_t seed, uint64_t first_sector,
-			 uint32_t nsectors)
+int check_pattern(const uint8_t *buf, uint64_t seed, uint64_t first_sector,
+		  uint32_t nsectors)
 {
 	uint32_t nbad = 0;
 	uint64_t first_bad_sector = 0;
@@ -289,7 +282,7 @@ static int read_and_check_range(struct vblk_disk *disk, uint64_t seed,
 
 /* ---- disks ----------------------------------------------------------- */
 
-static struct vblk_disk *chosen_disk(void)
+struct vblk_disk *chosen_disk(void)
 {
 	unsigned index = (unsigned)arg_u64("disk", 0);
 	struct vblk_disk *disk = vblk_disk(index);
@@ -301,7 +294,7 @@ static struct vblk_disk *chosen_disk(void)
 
 /* The range [start, start+count) from the arguments, checked against the
  * disk so a wrong run.sh setting reads as such. */
-static int chosen_range(struct vblk_disk *disk, uint64_t *start, uint64_t *count)
+int chosen_range(struct vblk_disk *disk, uint64_t *start, uint64_t *count)
 {
 	uint64_t capacity = vblk_capacity(disk);
 
@@ -1133,6 +1126,8 @@ static const struct test_case {
 	{ "io_error", test_io_error },
 	{ "interrupts", test_interrupts },
 	{ "virtio_irq", test_virtio_irq },
+	{ "async_io", test_async_io },
+	{ "merge_equal", test_merge_equal },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 
