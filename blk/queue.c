@@ -165,11 +165,32 @@ static bool place_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 	return true;
 }
 
-/* Move waiting bios into requests, in order, while requests are free. */
+/* Put a bio back at the front of the list (it was just popped from there). */
+static void bio_list_unpop(struct blk_bio_list *list, struct vblk_bio *bio)
+{
+	bio->next = list->head;
+	list->head = bio;
+	if (list->tail == NULL)
+		list->tail = bio;
+}
+
+/*
+ * Move waiting bios into requests, in order, while requests are free.
+ * Each bio leaves the waiting list before it is placed: placing it reuses
+ * its `next` as the link in its request's bio list, so the waiting list
+ * must not be read through it afterwards (that lost every bio behind it,
+ * and a front merge made the list run into the request's bios).
+ */
 static void admit_waiting(struct vblk_disk *disk)
 {
-	while (disk->waiting.head != NULL && place_bio(disk, disk->waiting.head))
-		bio_list_pop(&disk->waiting);
+	struct vblk_bio *bio;
+
+	while ((bio = bio_list_pop(&disk->waiting)) != NULL) {
+		if (!place_bio(disk, bio)) {
+			bio_list_unpop(&disk->waiting, bio);
+			break;
+		}
+	}
 }
 
 /*

@@ -57,6 +57,12 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio)
 
 	switch ((int)bio->op) {
 	case VBLK_OP_FLUSH:
+		/* A flush has no data (virtio 1.2 §5.2.6.1: T_FLUSH carries no
+		 * data buffer). Its segments are never checked, so queueing one
+		 * that has some would send them unchecked (or read a NULL
+		 * `segs`): refuse it. */
+		if (bio->nsegs != 0)
+			return -VBLK_EINVAL;
 		return disk->info.read_only ? -VBLK_EROFS : 0;
 	case VBLK_OP_WRITE:
 		if (disk->info.read_only)

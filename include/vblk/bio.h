@@ -62,7 +62,8 @@ typedef void (*vblk_bio_done_fn)(struct vblk_bio *bio, int status);
 
 struct vblk_bio {
 	/* Set by the caller before vblk_submit(). The bio, its segment array
-	 * and the memory they describe belong to vblk until `done` runs. */
+	 * and the memory they describe belong to vblk until `done` runs: do
+	 * not submit it again before then. */
 	enum vblk_op op;
 	uint64_t sector;              /* first 512-byte sector */
 	const struct vblk_seg *segs;  /* nsegs entries, in sector order */
@@ -81,11 +82,17 @@ struct vblk_bio {
  * Queue a bio. Returns 0: it will complete exactly once (its `done` runs,
  * with 0 or a negative error). Or a negative error, and nothing was queued
  * and `done` will not run: -VBLK_EINVAL (NULL, no segments, bad op,
- * a zero-length segment), -VBLK_EALIGN (segment address or length, or the
+ * a zero-length segment, a FLUSH with segments), -VBLK_EALIGN (segment address or length, or the
  * sector range not whole logical blocks), -VBLK_ERANGE, -VBLK_EROFS,
  * -VBLK_ETOOBIG (more segments or bytes than one request can carry:
  * vblk_max_bio_segs/vblk_max_bio_bytes), -VBLK_EBROKEN/-VBLK_ESTATE.
  * A full ring is not an error: the bio waits in the queue.
+ *
+ * Order: a bio never merges into, or is dispatched ahead of, a queued
+ * request it overlaps or a FLUSH queued before it. Bios that are in the
+ * device's hands at the same time may complete in any order (virtio
+ * promises none), so wait for a write before you submit an overlapping
+ * bio whose result depends on it.
  *
  * A FLUSH on a disk without VIRTIO_BLK_F_FLUSH (a write-through device,
  * virtio 1.2 §5.2.5) has nothing to do: it completes inside vblk_submit,
@@ -94,7 +101,8 @@ struct vblk_bio {
 int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio);
 
 /* Hold submitted bios back so they can merge; vblk_unplug dispatches them
- * (as do a full plug and the wait helpers). Plugs do not nest. */
+ * (as do a full plug, the wait helpers, and a completion that frees ring
+ * space while plugged). Plugs do not nest. */
 void vblk_plug(struct vblk_disk *disk);
 void vblk_unplug(struct vblk_disk *disk);
 

@@ -16,7 +16,7 @@ enum vblk_error {
 	VBLK_EALIGN = 3,   /* buffer not VBLK_DMA_ALIGN-aligned, or sector range
 			      not a whole number of logical blocks             */
 	VBLK_ETOOBIG = 4,  /* more bytes or segments than one request carries  */
-	VBLK_EROFS = 5,    /* write or flush-with-data to a read-only disk     */
+	VBLK_EROFS = 5,    /* write or flush to a read-only disk               */
 	VBLK_EIO = 6,      /* the device reported VIRTIO_BLK_S_IOERR           */
 	VBLK_EUNSUPP = 7,  /* the device reported VIRTIO_BLK_S_UNSUPP, or the
 			      feature was not negotiated                       */

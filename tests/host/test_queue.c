@@ -1,0 +1,1361 @@
+/*
+ * The asynchronous request queue (include/vblk/bio.h, blk/queue.c,
+ * blk/merge.c) against the fake device, for both transport versions:
+ *
+ *  - merging: back and front merges, and the cases that must not merge
+ *    (sector gap, other operation, across a FLUSH, ahead of an overlapping
+ *    request), the seg_max / size_max / request-size limits, coalescing of
+ *    physically contiguous segments, bios too big for any request;
+ *  - flow: a full ring holds bios back and loses none whatever order the
+ *    device completes in; plugging; a FLUSH waits for earlier writes;
+ *    callbacks that submit;
+ *  - failure: a device error fails every bio of its request and no other;
+ *    a timeout or a broken used ring completes every queued bio once;
+ *  - interrupts: completions and configuration changes through
+ *    vblk_irq_handler;
+ *  - bad input to vblk_submit: refused, `done` not called, nothing sent.
+ *
+ * Each behaviour is checked twice where it can be: in the driver's own
+ * statistics (vblk_stats) and in what the fake device saw (its statistics,
+ * the framing of the last chain, the disk contents). Every test ends by
+ * checking that the fake recorded no rule violation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_virtio.h"
+#include "vblk/vblk.h"
+/* Internal limits the tests probe: BLK_MAX_REQS (requests the driver has)
+ * and BLK_PLUG_MAX_REQS (requests a plug holds back). */
+#include "blk/virtio_blk.h"
+
+#define SECTOR_BYTES      512u
+#define KIB               1024u
+#define MIB               (1024u * 1024u)
+#define SMALL_QUEUE       8u     /* two 3-descriptor chains fit, a third not */
+#define MEDIUM_QUEUE      16u    /* five fit */
+#define SHORT_TIMEOUT_US  5000u
+
+/* Buffers come from one pool. slot(k) is 8 KiB apart from slot(k+1), so
+ * bios of at most 4 KiB in different slots are never physically contiguous
+ * (and never coalesce) unless a test places them so on purpose. */
+#define SLOT_BYTES  (8u * KIB)
+#define POOL_BYTES  (8u * MIB)
+static uint8_t pool[POOL_BYTES] VBLK_ALIGNED;
+
+/* The bios of a test, and what their callbacks saw. bios[i].private holds
+ * i, so a callback knows which one it is. */
+#define MAX_BIOS         (BLK_MAX_REQS + 32)
+#define MAX_SEGS_PER_BIO 4
+static struct vblk_bio bios[MAX_BIOS];
+static struct vblk_seg segs[MAX_BIOS][MAX_SEGS_PER_BIO];
+static unsigned done_calls[MAX_BIOS];
+static int done_status[MAX_BIOS];
+static bool done_in_irq[MAX_BIOS];
+static unsigned done_seq[MAX_BIOS];   /* 1 for the first bio completed, ... */
+static unsigned completions_seen;
+
+static struct fake_virtio *fv;
+static struct vblk_disk *disk;
+static bool in_irq_hook;              /* the fake is "taking" an interrupt */
+
+/* ---- fixtures ------------------------------------------------------- */
+
+static uint32_t test_version(void **state)
+{
+	return (uint32_t)(uintptr_t)*state;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	vblk_shutdown();
+	host_platform_reset();
+	fv = NULL;
+	disk = NULL;
+	in_irq_hook = false;
+	completions_seen = 0;
+	memset(bios, 0, sizeof(bios));
+	memset(segs, 0, sizeof(segs));
+	memset(done_calls, 0, sizeof(done_calls));
+	memset(done_status, 0, sizeof(done_status));
+	memset(done_in_irq, 0, sizeof(done_in_irq));
+	memset(done_seq, 0, sizeof(done_seq));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vblk_shutdown();
+	host_platform_reset();
+	return 0;
+}
+
+/* A device of this test's transport version, changed by `tweak`, with the
+ * driver attached. */
+static void attach(void **state, void (*tweak)(struct fake_virtio_opts *))
+{
+	struct fake_virtio_opts opts;
+
+	fake_virtio_default_opts(&opts, test_version(state));
+	if (tweak)
+		tweak(&opts);
+	fv = fake_virtio_create(&opts);
+	int index = vblk_attach(fake_virtio_base(fv), 79);
+	assert_true(index >= 0);
+	disk = vblk_disk((unsigned)index);
+	assert_non_null(disk);
+}
+
+static void small_queue(struct fake_virtio_opts *opts)
+{
+	opts->queue_num_max = SMALL_QUEUE;
+}
+
+static void medium_queue(struct fake_virtio_opts *opts)
+{
+	opts->queue_num_max = MEDIUM_QUEUE;
+}
+
+/* ---- memory and bios ------------------------------------------------ */
+
+static uint8_t *slot(unsigned k)
+{
+	return pool + (size_t)k * SLOT_BYTES;
+}
+
+static void fill(uint8_t *mem, size_t len_bytes, uint8_t seed)
+{
+	for (size_t i = 0; i < len_bytes; i++)
+		mem[i] = (uint8_t)(i * 7u + seed + i / SECTOR_BYTES);
+}
+
+static uint8_t *disk_at(uint64_t sector)
+{
+	return fake_virtio_disk(fv) + sector * SECTOR_BYTES;
+}
+
+static unsigned bio_index(const struct vblk_bio *bio)
+{
+	return (unsigned)(uintptr_t)bio->private;
+}
+
+/* Every callback goes through here: count, and remember how and when. */
+static void record_done(struct vblk_bio *bio, int status)
+{
+	unsigned idx = bio_index(bio);
+
+	done_calls[idx]++;
+	done_status[idx] = status;
+	done_in_irq[idx] = in_irq_hook;
+	done_seq[idx] = ++completions_seen;
+}
+
+/* Bio `idx`: `op` on `sector`, one segment of `len_bytes` at `addr`. */
+static struct vblk_bio *prep_bio(unsigned idx, enum vblk_op op, uint64_t sector, void *addr,
+				 uint32_t len_bytes)
+{
+	segs[idx][0] = (struct vblk_seg){ addr, len_bytes };
+	bios[idx] = (struct vblk_bio){
+		.op = op, .sector = sector, .segs = segs[idx], .nsegs = addr ? 1 : 0,
+		.done = record_done, .private = (void *)(uintptr_t)idx,
+	};
+	return &bios[idx];
+}
+
+/* Append another segment to bio `idx`. */
+static void add_seg(unsigned idx, void *addr, uint32_t len_bytes)
+{
+	struct vblk_bio *bio = &bios[idx];
+
+	assert_true(bio->nsegs < MAX_SEGS_PER_BIO);
+	segs[idx][bio->nsegs++] = (struct vblk_seg){ addr, len_bytes };
+}
+
+static struct vblk_bio *prep_flush(unsigned idx)
+{
+	return prep_bio(idx, VBLK_OP_FLUSH, 0, NULL, 0);
+}
+
+static void submit_ok(unsigned idx)
+{
+	assert_int_equal(vblk_submit(disk, &bios[idx]), 0);
+}
+
+/* A write of slot(idx) (filled with a pattern of its own) to `sector`. */
+static void submit_write(unsigned idx, uint64_t sector, uint32_t len_bytes)
+{
+	fill(slot(idx), len_bytes, (uint8_t)(idx + 1));
+	prep_bio(idx, VBLK_OP_WRITE, sector, slot(idx), len_bytes);
+	submit_ok(idx);
+}
+
+static void wait_all(unsigned count, int expected)
+{
+	struct vblk_bio *waits[MAX_BIOS];
+
+	for (unsigned i = 0; i < count; i++)
+		waits[i] = &bios[i];
+	assert_int_equal(vblk_wait_bios(disk, waits, count), expected);
+}
+
+/* Bios [first, first + count) each completed exactly once with `status`. */
+static void expect_done_once(unsigned first, unsigned count, int status)
+{
+	for (unsigned i = first; i < first + count; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_int_equal(done_status[i], status);
+		assert_true(bios[i].completed);
+		assert_int_equal(bios[i].status, status);
+	}
+}
+
+static void expect_not_done(unsigned first, unsigned count)
+{
+	for (unsigned i = first; i < first + count; i++)
+		assert_int_equal(done_calls[i], 0);
+}
+
+/* ---- what the driver and the device saw ----------------------------- */
+
+static struct vblk_stats queue_stats(void)
+{
+	struct vblk_stats stats;
+	vblk_stats(disk, &stats);
+	return stats;
+}
+
+/* The counters that describe how bios became requests and chains. */
+static void expect_shape(const struct vblk_stats *expected)
+{
+	struct vblk_stats got = queue_stats();
+
+	assert_int_equal(got.bios, expected->bios);
+	assert_int_equal(got.requests, expected->requests);
+	assert_int_equal(got.back_merges, expected->back_merges);
+	assert_int_equal(got.front_merges, expected->front_merges);
+	assert_int_equal(got.coalesced_segs, expected->coalesced_segs);
+	assert_int_equal(got.descriptors, expected->descriptors);
+	assert_int_equal(got.notifications, expected->notifications);
+}
+
+/* The device executed `requests` requests after `notifies` notifications. */
+static void expect_device_saw(uint32_t requests, uint32_t notifies)
+{
+	assert_int_equal(fake_virtio_stats(fv)->requests, requests);
+	assert_int_equal(fake_virtio_stats(fv)->notifies, notifies);
+}
+
+static const struct fake_virtio_chain *last_chain(void)
+{
+	return fake_virtio_last_chain(fv);
+}
+
+/*
+ * The last chain is framed as virtio 1.2 §5.2.6 wants: a 16-byte
+ * device-readable header {type, reserved, sector}, `ndata` data buffers
+ * (device-writable for a read), a 1-byte device-writable status. The
+ * header is read where the driver put it: the tests look before that
+ * request slot can be reused.
+ */
+static void expect_framing(uint32_t type, uint64_t sector, unsigned ndata)
+{
+	const struct fake_virtio_chain *chain = last_chain();
+	const struct fake_virtio_seg *status = &chain->seg[ndata + 1];
+	struct { uint32_t type, reserved; uint64_t sector; } hdr;
+
+	assert_int_equal(chain->nsegs, ndata + 2);
+	assert_int_equal(chain->seg[0].len_bytes, sizeof(hdr));
+	assert_int_equal(chain->seg[0].flags & FAKE_DESC_F_WRITE, 0);
+	memcpy(&hdr, (const void *)(uintptr_t)chain->seg[0].addr, sizeof(hdr));
+	assert_int_equal(hdr.type, type);
+	assert_int_equal(hdr.sector, sector);
+	for (unsigned i = 1; i <= ndata; i++) {
+		bool device_writes = chain->seg[i].flags & FAKE_DESC_F_WRITE;
+		assert_int_equal(device_writes, type == FAKE_BLK_T_IN);
+	}
+	assert_int_equal(status->len_bytes, 1);
+	assert_true(status->flags & FAKE_DESC_F_WRITE);
+}
+
+/* Data buffer `i` (0-based, after the header) of the last chain. */
+static void expect_data_seg(unsigned i, const void *addr, uint32_t len_bytes)
+{
+	const struct fake_virtio_seg *seg = &last_chain()->seg[i + 1];
+
+	assert_int_equal(seg->addr, (uint64_t)(uintptr_t)addr);
+	assert_int_equal(seg->len_bytes, len_bytes);
+}
+
+/* ==== merging ======================================================== */
+
+/* A bio starting where a queued request ends joins it (back merge). */
+static void test_adjacent_bio_back_merges_into_one_request(void **state)
+{
+	attach(state, NULL);
+	vblk_plug(disk);
+	submit_write(0, 16, 4 * KIB);
+	submit_write(1, 24, 4 * KIB);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 1, .back_merges = 1,
+					   .descriptors = 4, .notifications = 1 });
+	expect_device_saw(1, 1);
+	expect_framing(FAKE_BLK_T_OUT, 16, 2);
+	expect_data_seg(0, slot(0), 4 * KIB);
+	expect_data_seg(1, slot(1), 4 * KIB);
+	assert_memory_equal(disk_at(16), slot(0), 4 * KIB);
+	assert_memory_equal(disk_at(24), slot(1), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A bio ending where a queued request starts joins it in front, and the
+ * request then starts at the bio's sector with the bio's data first. */
+static void test_preceding_bio_front_merges_into_one_request(void **state)
+{
+	attach(state, NULL);
+	vblk_plug(disk);
+	submit_write(0, 24, 4 * KIB);
+	submit_write(1, 16, 4 * KIB);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 1, .front_merges = 1,
+					   .descriptors = 4, .notifications = 1 });
+	expect_device_saw(1, 1);
+	expect_framing(FAKE_BLK_T_OUT, 16, 2);
+	expect_data_seg(0, slot(1), 4 * KIB);
+	expect_data_seg(1, slot(0), 4 * KIB);
+	assert_memory_equal(disk_at(16), slot(1), 4 * KIB);
+	assert_memory_equal(disk_at(24), slot(0), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* One sector between two bios: two requests (sent with one kick). */
+static void test_bios_with_a_sector_gap_are_not_merged(void **state)
+{
+	attach(state, NULL);
+	vblk_plug(disk);
+	submit_write(0, 16, 4 * KIB);
+	submit_write(1, 25, 4 * KIB);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 2, .descriptors = 6,
+					   .notifications = 1 });
+	expect_device_saw(2, 1);
+	expect_framing(FAKE_BLK_T_OUT, 25, 1);
+	assert_memory_equal(disk_at(16), slot(0), 4 * KIB);
+	assert_memory_equal(disk_at(25), slot(1), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A request carries one operation (virtio 1.2 §5.2.6: one type per
+ * header), so a read right after an adjacent write stays apart. */
+static void test_read_after_adjacent_write_is_not_merged(void **state)
+{
+	attach(state, NULL);
+	fill(disk_at(24), 4 * KIB, 0x55);
+	vblk_plug(disk);
+	submit_write(0, 16, 4 * KIB);
+	prep_bio(1, VBLK_OP_READ, 24, slot(1), 4 * KIB);
+	submit_ok(1);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 2, .descriptors = 6,
+					   .notifications = 1 });
+	expect_device_saw(2, 1);
+	expect_framing(FAKE_BLK_T_IN, 24, 1);
+	assert_memory_equal(slot(1), disk_at(24), 4 * KIB);
+	assert_memory_equal(disk_at(16), slot(0), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A FLUSH covers the writes before it; a write after it that joined an
+ * earlier request would slip in front of it. Neither a back- nor a
+ * front-adjacent write merges across it. */
+static void test_writes_do_not_merge_across_a_flush(void **state)
+{
+	attach(state, NULL);
+	vblk_plug(disk);
+	submit_write(0, 16, 4 * KIB);
+	prep_flush(1);
+	submit_ok(1);
+	submit_write(2, 24, 4 * KIB);   /* would back-merge into bio 0 */
+	submit_write(3, 8, 4 * KIB);    /* would front-merge into bio 0 */
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 4, 0);
+	/* Write 0 goes alone; the FLUSH and the two writes after it once it
+	 * has completed: two kicks. */
+	expect_shape(&(struct vblk_stats){ .bios = 4, .requests = 4, .descriptors = 11,
+					   .notifications = 2 });
+	expect_device_saw(4, 2);
+	assert_int_equal(fake_virtio_stats(fv)->flushes, 1);
+	assert_true(done_seq[0] < done_seq[1]);
+	assert_memory_equal(disk_at(8), slot(3), 4 * KIB);
+	assert_memory_equal(disk_at(16), slot(0), 4 * KIB);
+	assert_memory_equal(disk_at(24), slot(2), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A write adjacent to an earlier write, but overlapping a read queued in
+ * between, must not join the earlier write: it would then be sent before
+ * the read and change what the read returns. */
+static void test_bio_does_not_merge_ahead_of_a_request_it_overlaps(void **state)
+{
+	attach(state, NULL);
+	fill(disk_at(24), 4 * KIB, 0x66);
+	fill(slot(9), 4 * KIB, 0x66);       /* the disk's old contents */
+	vblk_plug(disk);
+	submit_write(0, 16, 4 * KIB);
+	prep_bio(1, VBLK_OP_READ, 24, slot(1), 4 * KIB);
+	submit_ok(1);
+	submit_write(2, 24, 4 * KIB);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 3, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 3, .requests = 3, .descriptors = 9,
+					   .notifications = 1 });
+	expect_device_saw(3, 1);
+	assert_memory_equal(slot(1), slot(9), 4 * KIB);
+	assert_memory_equal(disk_at(24), slot(2), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+static void seg_max_2(struct fake_virtio_opts *opts)
+{
+	opts->seg_max = 2;
+}
+
+/* virtio 1.2 §5.2.4: at most seg_max data buffers per request. Two
+ * one-segment bios fill a request; the third adjacent one starts another. */
+static void test_merge_stops_at_seg_max(void **state)
+{
+	attach(state, seg_max_2);
+	assert_int_equal(vblk_max_bio_segs(disk), 2);
+	vblk_plug(disk);
+	submit_write(0, 16, SECTOR_BYTES);
+	submit_write(1, 17, SECTOR_BYTES);
+	submit_write(2, 18, SECTOR_BYTES);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 3, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 3, .requests = 2, .back_merges = 1,
+					   .descriptors = 7, .notifications = 1 });
+	expect_device_saw(2, 1);
+	expect_framing(FAKE_BLK_T_OUT, 18, 1);
+	for (unsigned i = 0; i < 3; i++)
+		assert_memory_equal(disk_at(16 + i), slot(i), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
+static void room_for_max_request(struct fake_virtio_opts *opts)
+{
+	opts->capacity_sectors = (VBLK_MAX_REQUEST_BYTES + MIB) / SECTOR_BYTES;
+}
+
+/* A request carries at most vblk_max_bio_bytes(): a bio that would take
+ * a full request past it starts a new one. */
+static void test_merge_stops_at_max_request_bytes(void **state)
+{
+	attach(state, room_for_max_request);
+	uint32_t max_bytes = vblk_max_bio_bytes(disk);
+	assert_int_equal(max_bytes, VBLK_MAX_REQUEST_BYTES);
+	uint8_t *big = pool, *small = pool + max_bytes + SLOT_BYTES;
+	fill(big, max_bytes, 1);
+	fill(small, 4 * KIB, 2);
+
+	vblk_plug(disk);
+	prep_bio(0, VBLK_OP_WRITE, 0, big, max_bytes);
+	submit_ok(0);
+	prep_bio(1, VBLK_OP_WRITE, max_bytes / SECTOR_BYTES, small, 4 * KIB);
+	submit_ok(1);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 2, .descriptors = 6,
+					   .notifications = 1 });
+	expect_device_saw(2, 1);
+	assert_memory_equal(disk_at(0), big, max_bytes);
+	assert_memory_equal(disk_at(max_bytes / SECTOR_BYTES), small, 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+static void size_max_4k(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_SIZE_MAX);
+	opts->size_max_bytes = 4 * KIB;
+}
+
+/* virtio 1.2 §5.2.4: no data buffer longer than size_max, so one 16 KiB
+ * segment goes out as four 4 KiB descriptors. */
+static void test_segment_longer_than_size_max_is_split_into_descriptors(void **state)
+{
+	attach(state, size_max_4k);
+	assert_int_equal(vblk_disk_info(disk)->size_max_bytes, 4 * KIB);
+	fill(disk_at(32), 16 * KIB, 3);
+	prep_bio(0, VBLK_OP_READ, 32, pool, 16 * KIB);
+	submit_ok(0);
+	wait_all(1, 0);
+
+	expect_done_once(0, 1, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 1, .requests = 1, .descriptors = 6,
+					   .notifications = 1 });
+	expect_device_saw(1, 1);
+	expect_framing(FAKE_BLK_T_IN, 32, 4);
+	for (unsigned i = 0; i < 4; i++)
+		expect_data_seg(i, pool + i * 4 * KIB, 4 * KIB);
+	assert_memory_equal(pool, disk_at(32), 16 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+static void two_4k_segments(struct fake_virtio_opts *opts)
+{
+	size_max_4k(opts);
+	opts->seg_max = 2;
+}
+
+/* A bio no request can carry is refused whole, before anything is queued. */
+static void expect_too_big(unsigned idx)
+{
+	assert_int_equal(vblk_submit(disk, &bios[idx]), -VBLK_ETOOBIG);
+	assert_int_equal(done_calls[idx], 0);
+}
+
+/* With seg_max 2 and size_max 4 KiB a request holds 8 KiB in two
+ * descriptors. Bios needing more bytes, more segments, or more
+ * descriptors once cut at size_max are refused with -VBLK_ETOOBIG. */
+static void test_bio_over_the_request_limits_is_refused_with_etoobig(void **state)
+{
+	attach(state, two_4k_segments);
+	assert_int_equal(vblk_max_bio_segs(disk), 2);
+	assert_int_equal(vblk_max_bio_bytes(disk), 8 * KIB);
+
+	prep_bio(0, VBLK_OP_WRITE, 0, slot(0), 12 * KIB);      /* bytes */
+	expect_too_big(0);
+	prep_bio(1, VBLK_OP_WRITE, 0, slot(0), SECTOR_BYTES);   /* segments */
+	add_seg(1, slot(1), SECTOR_BYTES);
+	add_seg(1, slot(2), SECTOR_BYTES);
+	expect_too_big(1);
+	prep_bio(2, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);    /* 512 + 4096 + 3584 */
+	add_seg(2, slot(1), 7 * KIB + SECTOR_BYTES);
+	expect_too_big(2);
+	assert_int_equal(queue_stats().bios, 0);
+	expect_device_saw(0, 0);
+
+	/* Exactly at the limits: one 8 KiB segment, cut in two. */
+	prep_bio(3, VBLK_OP_READ, 0, slot(0), 8 * KIB);
+	submit_ok(3);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(3, 1, 0);
+	expect_framing(FAKE_BLK_T_IN, 0, 2);
+	fake_virtio_assert_clean(fv);
+}
+
+/* Two bios whose buffers touch in memory and whose sectors touch on disk
+ * become one request with a single data descriptor. */
+static void test_contiguous_bios_coalesce_into_one_descriptor(void **state)
+{
+	attach(state, NULL);
+	fill(pool, 8 * KIB, 4);
+	vblk_plug(disk);
+	prep_bio(0, VBLK_OP_WRITE, 40, pool, 4 * KIB);
+	submit_ok(0);
+	prep_bio(1, VBLK_OP_WRITE, 48, pool + 4 * KIB, 4 * KIB);
+	submit_ok(1);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 1, .back_merges = 1,
+					   .coalesced_segs = 1, .descriptors = 3,
+					   .notifications = 1 });
+	expect_device_saw(1, 1);
+	expect_framing(FAKE_BLK_T_OUT, 40, 1);
+	expect_data_seg(0, pool, 8 * KIB);
+	assert_memory_equal(disk_at(40), pool, 8 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* Coalescing fills a descriptor up to size_max and no further: 2 KiB +
+ * 4 KiB of contiguous memory become 4 KiB + 2 KiB. */
+static void test_coalescing_stops_at_size_max(void **state)
+{
+	attach(state, size_max_4k);
+	fill(pool, 6 * KIB, 5);
+	vblk_plug(disk);
+	prep_bio(0, VBLK_OP_WRITE, 16, pool, 2 * KIB);
+	submit_ok(0);
+	prep_bio(1, VBLK_OP_WRITE, 20, pool + 2 * KIB, 4 * KIB);
+	submit_ok(1);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 1, .back_merges = 1,
+					   .coalesced_segs = 1, .descriptors = 4,
+					   .notifications = 1 });
+	expect_framing(FAKE_BLK_T_OUT, 16, 2);
+	expect_data_seg(0, pool, 4 * KIB);
+	expect_data_seg(1, pool + 4 * KIB, 2 * KIB);
+	assert_memory_equal(disk_at(16), pool, 6 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* The picture in bio.h: many small adjacent writes out of one buffer cost
+ * the device one request of three descriptors. */
+#define SMALL_WRITES 64u
+
+static void test_many_small_adjacent_writes_become_one_request(void **state)
+{
+	attach(state, NULL);
+	fill(pool, SMALL_WRITES * SECTOR_BYTES, 6);
+	vblk_plug(disk);
+	for (unsigned i = 0; i < SMALL_WRITES; i++) {
+		prep_bio(i, VBLK_OP_WRITE, 100 + i, pool + i * SECTOR_BYTES, SECTOR_BYTES);
+		submit_ok(i);
+	}
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, SMALL_WRITES, 0);
+	expect_shape(&(struct vblk_stats){ .bios = SMALL_WRITES, .requests = 1,
+					   .back_merges = SMALL_WRITES - 1,
+					   .coalesced_segs = SMALL_WRITES - 1,
+					   .descriptors = 3, .notifications = 1 });
+	expect_device_saw(1, 1);
+	expect_data_seg(0, pool, SMALL_WRITES * SECTOR_BYTES);
+	assert_memory_equal(disk_at(100), pool, SMALL_WRITES * SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== a full ring ===================================================== */
+
+static unsigned count_done(unsigned count)
+{
+	unsigned done = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		done += done_calls[i] != 0;
+	return done;
+}
+
+/* Complete the device's held requests a few at a time, harvesting after
+ * each batch, until bios [0, count) have all completed. If the device
+ * holds nothing while some are still outstanding, the driver has dropped
+ * them: fail instead of spinning. */
+static void complete_in_batches(unsigned count, unsigned batch)
+{
+	unsigned done;
+
+	while ((done = count_done(count)) < count) {
+		if (fake_virtio_complete_some(fv, batch) == 0)
+			fail_msg("%u of %u bios never reached the device", count - done, count);
+		assert_true(vblk_poll(disk) >= 0);
+	}
+}
+
+/* More bios than the driver has requests, each needing its own request:
+ * some wait for a request, most for ring space. */
+#define FLOOD_BIOS (BLK_MAX_REQS + 22)
+
+/*
+ * Eight descriptors hold two 3-descriptor chains. The rest wait in the
+ * driver (counted as queue_full), go out as the device completes newest
+ * first, and every bio completes exactly once with its data on the disk.
+ */
+static void test_full_ring_holds_bios_back_and_loses_none(void **state)
+{
+	attach(state, small_queue);
+	assert_int_equal(vblk_disk_info(disk)->queue_size, SMALL_QUEUE);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
+
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);   /* a sector apart: no merging */
+	assert_true(queue_stats().queue_full > 0);
+	assert_int_equal(fake_virtio_pending(fv), 2);
+	expect_not_done(0, FLOOD_BIOS);
+
+	complete_in_batches(FLOOD_BIOS, 1);
+	expect_done_once(0, FLOOD_BIOS, 0);
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		assert_memory_equal(disk_at(2 * i), slot(i), SECTOR_BYTES);
+	struct vblk_stats stats = queue_stats();
+	assert_int_equal(stats.requests, FLOOD_BIOS);
+	assert_int_equal(stats.completions, FLOOD_BIOS);
+	assert_int_equal(stats.errors, 0);
+	assert_int_equal(fake_virtio_stats(fv)->requests, FLOOD_BIOS);
+	assert_int_equal(fake_virtio_stats(fv)->max_pending, 2);
+	fake_virtio_assert_clean(fv);
+}
+
+/*
+ * With every request in use, new bios wait in a list of their own. When a
+ * request frees up they are admitted in order and still merge with each
+ * other: the first starts a request, the next joins it in front, the last
+ * at the back. None is lost on the way.
+ */
+static void test_bios_that_waited_for_a_request_still_merge(void **state)
+{
+	const unsigned first_waiting = BLK_MAX_REQS;
+	const uint64_t middle = 1000;
+
+	attach(state, small_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);   /* every request in use */
+	submit_write(first_waiting, middle, SECTOR_BYTES);
+	submit_write(first_waiting + 1, middle - 1, SECTOR_BYTES);
+	submit_write(first_waiting + 2, middle + 1, SECTOR_BYTES);
+	assert_int_equal(queue_stats().back_merges + queue_stats().front_merges, 0);
+
+	complete_in_batches(first_waiting + 3, 2);
+	expect_done_once(0, first_waiting + 3, 0);
+	struct vblk_stats stats = queue_stats();
+	assert_int_equal(stats.requests, BLK_MAX_REQS + 1);
+	assert_int_equal(stats.front_merges, 1);
+	assert_int_equal(stats.back_merges, 1);
+	assert_int_equal(fake_virtio_stats(fv)->requests, BLK_MAX_REQS + 1);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t sector = i == 0 ? middle : i == 1 ? middle - 1 : middle + 1;
+		assert_memory_equal(disk_at(sector), slot(first_waiting + i), SECTOR_BYTES);
+	}
+	fake_virtio_assert_clean(fv);
+}
+
+#define SHUFFLED_READS 40u
+
+/* Same with reads completed in a shuffled order: each buffer gets its own
+ * sectors, whichever request the device answers first. */
+static void test_full_ring_reads_complete_in_shuffled_order(void **state)
+{
+	attach(state, medium_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_SHUFFLED, 7);
+	fill(disk_at(0), 3 * SHUFFLED_READS * SECTOR_BYTES, 9);
+
+	for (unsigned i = 0; i < SHUFFLED_READS; i++) {
+		memset(slot(i), 0, 2 * SECTOR_BYTES);
+		prep_bio(i, VBLK_OP_READ, 3 * i, slot(i), 2 * SECTOR_BYTES);
+		submit_ok(i);
+	}
+	assert_true(queue_stats().queue_full > 0);
+	assert_int_equal(fake_virtio_pending(fv), MEDIUM_QUEUE / 3);
+
+	complete_in_batches(SHUFFLED_READS, 3);
+	expect_done_once(0, SHUFFLED_READS, 0);
+	for (unsigned i = 0; i < SHUFFLED_READS; i++)
+		assert_memory_equal(slot(i), disk_at(3 * i), 2 * SECTOR_BYTES);
+	assert_int_equal(queue_stats().back_merges + queue_stats().front_merges, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== device errors =================================================== */
+
+/*
+ * The device answers for a chain as a whole (virtio 1.2 §5.2.6: one status
+ * byte), so when it fails the request holding bios 0-2 each of them gets
+ * the error; bio 3, in a request of its own, succeeds. The disk keeps
+ * working afterwards.
+ */
+static void expect_merged_request_fails_with(void **state, uint8_t device_status, int err)
+{
+	attach(state, NULL);
+	fake_virtio_fail_sector(fv, 28, device_status, FAKE_ONCE);
+	vblk_plug(disk);
+	submit_write(0, 16, 4 * KIB);
+	submit_write(1, 24, 4 * KIB);   /* holds sector 28 */
+	submit_write(2, 32, 4 * KIB);
+	submit_write(3, 64, 4 * KIB);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 3, err);
+	expect_done_once(3, 1, 0);
+	assert_int_equal(queue_stats().requests, 2);
+	assert_int_equal(queue_stats().back_merges, 2);
+	assert_int_equal(queue_stats().errors, 3);
+	assert_int_equal(fake_virtio_stats(fv)->failed_by_knob, 1);
+	assert_memory_equal(disk_at(64), slot(3), 4 * KIB);
+
+	fill(pool, 12 * KIB, 8);
+	assert_int_equal(vblk_write(disk, 16, pool, 24), 0);
+	assert_memory_equal(disk_at(16), pool, 12 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_ioerr_fails_every_bio_of_the_merged_request(void **state)
+{
+	expect_merged_request_fails_with(state, FAKE_BLK_S_IOERR, -VBLK_EIO);
+}
+
+static void test_unsupp_fails_every_bio_of_the_merged_request(void **state)
+{
+	expect_merged_request_fails_with(state, FAKE_BLK_S_UNSUPP, -VBLK_EUNSUPP);
+}
+
+/*
+ * A used entry naming no chain (virtio 1.2 §2.7.8: the device returns only
+ * heads it was given) breaks the disk. The device is reset, and every bio,
+ * merged or not, completes once with -VBLK_EBROKEN; new bios are refused
+ * until vblk_reset.
+ */
+#define BROKEN_BIOS 6u
+
+static void test_broken_used_ring_fails_every_bio_in_flight_once(void **state)
+{
+	attach(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	submit_write(0, 8, SECTOR_BYTES);
+	submit_write(1, 9, SECTOR_BYTES);   /* merges with bio 0 */
+	for (unsigned i = 2; i < BROKEN_BIOS; i++)
+		submit_write(i, 16 * i, SECTOR_BYTES);
+	vblk_unplug(disk);
+	assert_int_equal(fake_virtio_pending(fv), BROKEN_BIOS - 1);
+
+	fake_virtio_corrupt_used(fv, FAKE_USED_ID_OUT_OF_RANGE, FAKE_ONCE);
+	fake_virtio_complete_all(fv);
+	assert_int_equal(vblk_poll(disk), -VBLK_EBROKEN);
+	expect_done_once(0, BROKEN_BIOS, -VBLK_EBROKEN);
+	assert_int_equal(queue_stats().errors, BROKEN_BIOS);
+	assert_false(fake_virtio_queue_ready(fv));
+
+	prep_bio(BROKEN_BIOS, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);
+	assert_int_equal(vblk_submit(disk, &bios[BROKEN_BIOS]), -VBLK_EBROKEN);
+	assert_int_equal(vblk_poll(disk), -VBLK_EBROKEN);
+	expect_done_once(0, BROKEN_BIOS, -VBLK_EBROKEN);
+	assert_int_equal(done_calls[BROKEN_BIOS], 0);
+
+	assert_int_equal(vblk_reset(disk), 0);
+	expect_done_once(0, BROKEN_BIOS, -VBLK_EBROKEN);   /* not canceled again */
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	submit_write(BROKEN_BIOS, 8, SECTOR_BYTES);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(BROKEN_BIOS, 1, 0);
+	assert_memory_equal(disk_at(8), slot(BROKEN_BIOS), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A device that never answers: after the timeout with no progress the
+ * wait gives up, the device is reset (so it lets go of the buffers,
+ * virtio 1.2 §3.3.1) and every queued bio - in the ring or still waiting
+ * for room - completes once with -VBLK_ETIMEDOUT. */
+#define TIMEOUT_BIOS 5u
+
+static void test_timeout_fails_every_queued_bio_once(void **state)
+{
+	attach(state, small_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	uint32_t resets = fake_virtio_stats(fv)->resets;
+	for (unsigned i = 0; i < TIMEOUT_BIOS; i++)
+		submit_write(i, 16 * i, SECTOR_BYTES);
+	assert_int_equal(fake_virtio_pending(fv), 2);   /* the rest wait for room */
+
+	wait_all(TIMEOUT_BIOS, -VBLK_ETIMEDOUT);
+	expect_done_once(0, TIMEOUT_BIOS, -VBLK_ETIMEDOUT);
+	assert_int_equal(queue_stats().errors, TIMEOUT_BIOS);
+	assert_int_equal(fake_virtio_stats(fv)->resets, resets + 1);
+	assert_false(fake_virtio_queue_ready(fv));
+	assert_true(host_time_us() >= SHORT_TIMEOUT_US);
+
+	prep_bio(TIMEOUT_BIOS, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);
+	assert_int_equal(vblk_submit(disk, &bios[TIMEOUT_BIOS]), -VBLK_EBROKEN);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_disk_works_again_after_timeout_and_reset(void **state)
+{
+	attach(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	submit_write(0, 16, SECTOR_BYTES);
+	wait_all(1, -VBLK_ETIMEDOUT);
+
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	expect_done_once(0, 1, -VBLK_ETIMEDOUT);
+	submit_write(1, 16, SECTOR_BYTES);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(1, 1, 0);
+	assert_memory_equal(disk_at(16), slot(1), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== callbacks ======================================================= */
+
+#define CHAINED_BIOS 8u
+static int chained_submit_err;
+
+/* bio.h allows `done` to submit: each completion queues the next bio. */
+static void submit_next_bio(struct vblk_bio *bio, int status)
+{
+	unsigned next = bio_index(bio) + 1;
+
+	record_done(bio, status);
+	if (next < CHAINED_BIOS && chained_submit_err == 0)
+		chained_submit_err = vblk_submit(disk, &bios[next]);
+}
+
+static void test_callback_can_submit_the_next_bio(void **state)
+{
+	attach(state, NULL);
+	chained_submit_err = 0;
+	for (unsigned i = 0; i < CHAINED_BIOS; i++) {
+		fill(slot(i), SECTOR_BYTES, (uint8_t)i);
+		prep_bio(i, VBLK_OP_WRITE, 4 * i, slot(i), SECTOR_BYTES)->done = submit_next_bio;
+	}
+	submit_ok(0);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	assert_int_equal(chained_submit_err, 0);
+	expect_done_once(0, CHAINED_BIOS, 0);
+	for (unsigned i = 0; i < CHAINED_BIOS; i++) {
+		assert_int_equal(done_seq[i], i + 1);
+		assert_memory_equal(disk_at(4 * i), slot(i), SECTOR_BYTES);
+	}
+	expect_device_saw(CHAINED_BIOS, CHAINED_BIOS);
+	fake_virtio_assert_clean(fv);
+}
+
+#define RESUBMITS 3u
+
+/* A bio is the caller's again once `done` runs: it may go straight back. */
+static void resubmit_self(struct vblk_bio *bio, int status)
+{
+	unsigned idx = bio_index(bio);
+
+	done_calls[idx]++;
+	done_status[idx] = status;
+	if (done_calls[idx] < RESUBMITS && chained_submit_err == 0)
+		chained_submit_err = vblk_submit(disk, bio);
+}
+
+static void test_callback_can_resubmit_its_own_bio(void **state)
+{
+	attach(state, NULL);
+	chained_submit_err = 0;
+	fill(disk_at(50), SECTOR_BYTES, 3);
+	prep_bio(0, VBLK_OP_READ, 50, slot(0), SECTOR_BYTES)->done = resubmit_self;
+	submit_ok(0);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	assert_int_equal(chained_submit_err, 0);
+	assert_int_equal(done_calls[0], RESUBMITS);
+	assert_int_equal(done_status[0], 0);
+	assert_memory_equal(slot(0), disk_at(50), SECTOR_BYTES);
+	expect_device_saw(RESUBMITS, RESUBMITS);
+	assert_int_equal(queue_stats().bios, RESUBMITS);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== plugging ======================================================== */
+
+/* While plugged nothing reaches the ring or the device; unplugging sends
+ * the whole batch with one notification. */
+static void test_plugged_bios_wait_for_unplug_and_share_one_kick(void **state)
+{
+	attach(state, NULL);
+	vblk_plug(disk);
+	for (unsigned i = 0; i < 3; i++)
+		submit_write(i, 16 * i, SECTOR_BYTES);
+	expect_device_saw(0, 0);
+	assert_int_equal(queue_stats().requests, 0);
+	expect_not_done(0, 3);
+
+	vblk_unplug(disk);
+	expect_shape(&(struct vblk_stats){ .bios = 3, .requests = 3, .descriptors = 9,
+					   .notifications = 1 });
+	expect_device_saw(3, 1);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 3, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+/* Waiting for a plugged bio would be forever; the wait helpers unplug. */
+static void test_wait_helpers_dispatch_plugged_bios(void **state)
+{
+	attach(state, NULL);
+	vblk_plug(disk);
+	submit_write(0, 16, SECTOR_BYTES);
+	wait_all(1, 0);
+	expect_done_once(0, 1, 0);
+
+	vblk_plug(disk);
+	submit_write(1, 32, SECTOR_BYTES);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(1, 1, 0);
+	expect_device_saw(2, 2);
+
+	/* The plug is gone: the next bio goes out at once. */
+	submit_write(2, 48, SECTOR_BYTES);
+	expect_device_saw(3, 3);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(2, 1, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A plug holds back at most BLK_PLUG_MAX_REQS requests, then sends them
+ * (and stays plugged for what follows). */
+static void test_full_plug_dispatches_on_its_own(void **state)
+{
+	attach(state, NULL);
+	vblk_plug(disk);
+	for (unsigned i = 0; i + 1 < BLK_PLUG_MAX_REQS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);
+	expect_device_saw(0, 0);
+	submit_write(BLK_PLUG_MAX_REQS - 1, 2 * (BLK_PLUG_MAX_REQS - 1), SECTOR_BYTES);
+	expect_device_saw(BLK_PLUG_MAX_REQS, 1);
+	submit_write(BLK_PLUG_MAX_REQS, 2 * BLK_PLUG_MAX_REQS, SECTOR_BYTES);
+	expect_device_saw(BLK_PLUG_MAX_REQS, 1);
+
+	vblk_unplug(disk);
+	expect_device_saw(BLK_PLUG_MAX_REQS + 1, 2);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, BLK_PLUG_MAX_REQS + 1, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== flush =========================================================== */
+
+/*
+ * A FLUSH makes durable the writes completed before it is sent (virtio 1.2
+ * §5.2.6), so the driver holds it back until the writes submitted before
+ * it have completed: with two writes in the device's hands, it stays in the
+ * driver; it goes out only when the second write completes.
+ */
+static void test_flush_waits_for_earlier_writes_to_complete(void **state)
+{
+	attach(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	submit_write(0, 16, 4 * KIB);
+	submit_write(1, 64, 4 * KIB);
+	prep_flush(2);
+	submit_ok(2);
+	assert_int_equal(queue_stats().requests, 2);
+	assert_int_equal(fake_virtio_pending(fv), 2);
+
+	assert_int_equal(fake_virtio_complete_some(fv, 1), 1);
+	assert_int_equal(vblk_poll(disk), 1);
+	assert_int_equal(queue_stats().requests, 2);
+	assert_int_equal(fake_virtio_pending(fv), 1);
+	expect_not_done(2, 1);
+
+	assert_int_equal(fake_virtio_complete_some(fv, 1), 1);
+	assert_int_equal(vblk_poll(disk), 1);
+	assert_int_equal(queue_stats().requests, 3);
+	assert_int_equal(fake_virtio_pending(fv), 1);
+	expect_framing(FAKE_BLK_T_FLUSH, 0, 0);
+	assert_int_equal(fake_virtio_stats(fv)->flushes, 0);
+
+	fake_virtio_complete_all(fv);
+	assert_int_equal(vblk_poll(disk), 1);
+	expect_done_once(0, 3, 0);
+	assert_true(done_seq[2] > done_seq[0] && done_seq[2] > done_seq[1]);
+	assert_int_equal(fake_virtio_stats(fv)->flushes, 1);
+	fake_virtio_assert_clean(fv);
+}
+
+static void no_flush(struct fake_virtio_opts *opts)
+{
+	opts->features &= ~FAKE_BIT(FAKE_F_BLK_FLUSH);
+}
+
+/* Without VIRTIO_BLK_F_FLUSH the device is write-through (virtio 1.2
+ * §5.2.5.1) and must not get T_FLUSH: the bio completes at once. */
+static void test_flush_bio_without_flush_feature_completes_at_once(void **state)
+{
+	attach(state, no_flush);
+	prep_flush(0);
+	submit_ok(0);
+	expect_done_once(0, 1, 0);
+	expect_device_saw(0, 0);
+	assert_int_equal(queue_stats().bios, 1);
+	assert_int_equal(queue_stats().requests, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== interrupts ====================================================== */
+
+/* What a GIC would do with the device's line: run the registered handler. */
+static void take_interrupt(struct fake_virtio *device, void *ctx)
+{
+	(void)device;
+	in_irq_hook = true;
+	vblk_irq_handler(ctx);
+	in_irq_hook = false;
+}
+
+static void use_interrupts(void)
+{
+	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+}
+
+#define IRQ_BIOS 4u
+
+/* With interrupts on, the device's completions (a few steps after each
+ * notification) arrive through vblk_irq_handler, which runs the callbacks;
+ * the wait sleeps meanwhile. */
+static void test_interrupt_handler_completes_bios(void **state)
+{
+	attach(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 20);
+	use_interrupts();
+	vblk_plug(disk);
+	submit_write(0, 16, 4 * KIB);
+	submit_write(1, 24, 4 * KIB);   /* merges with bio 0 */
+	submit_write(2, 64, 4 * KIB);
+	fill(disk_at(128), 4 * KIB, 0x77);
+	prep_bio(3, VBLK_OP_READ, 128, slot(3), 4 * KIB);
+	submit_ok(3);
+	wait_all(IRQ_BIOS, 0);
+
+	expect_done_once(0, IRQ_BIOS, 0);
+	for (unsigned i = 0; i < IRQ_BIOS; i++)
+		assert_true(done_in_irq[i]);
+	assert_true(queue_stats().interrupts > 0);
+	assert_true(host_idle_count() > 0);
+	assert_true(fake_virtio_stats(fv)->used_irqs > 0);
+	assert_memory_equal(disk_at(16), slot(0), 4 * KIB);
+	assert_memory_equal(disk_at(24), slot(1), 4 * KIB);
+	assert_memory_equal(disk_at(64), slot(2), 4 * KIB);
+	assert_memory_equal(slot(3), disk_at(128), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A configuration-change interrupt (virtio 1.2 §4.2.3.4; here a resize)
+ * makes the handler re-read the capacity, and the new sectors are usable. */
+static void test_config_change_interrupt_updates_capacity(void **state)
+{
+	attach(state, NULL);
+	use_interrupts();
+	uint64_t old_capacity = vblk_capacity(disk);
+	fake_virtio_resize(fv, 2 * old_capacity);
+	host_cpu_relax();   /* the CPU takes the interrupt */
+
+	assert_int_equal(vblk_capacity(disk), 2 * old_capacity);
+	assert_int_equal(queue_stats().config_changes, 1);
+	assert_true(queue_stats().interrupts > 0);
+	submit_write(0, old_capacity, 4 * KIB);
+	wait_all(1, 0);
+	assert_memory_equal(disk_at(old_capacity), slot(0), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== bad input to vblk_submit ======================================== */
+
+/* Refused with `err`: `done` not called, nothing counted, nothing sent. */
+static void expect_refused(struct vblk_disk *target, struct vblk_bio *bio, int err)
+{
+	assert_int_equal(vblk_submit(target, bio), err);
+	if (bio)
+		assert_int_equal(done_calls[bio_index(bio)], 0);
+	assert_int_equal(queue_stats().bios, 0);
+	expect_device_saw(0, 0);
+}
+
+static void test_submit_refuses_null_disk_and_bio(void **state)
+{
+	attach(state, NULL);
+	expect_refused(NULL, prep_bio(0, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES), -VBLK_EINVAL);
+	expect_refused(disk, NULL, -VBLK_EINVAL);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_submit_refuses_missing_or_empty_segments(void **state)
+{
+	attach(state, NULL);
+	struct vblk_bio *bio = prep_bio(0, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);
+	bio->nsegs = 0;
+	expect_refused(disk, bio, -VBLK_EINVAL);
+
+	bio = prep_bio(1, VBLK_OP_WRITE, 0, slot(0), SECTOR_BYTES);
+	bio->segs = NULL;
+	expect_refused(disk, bio, -VBLK_EINVAL);
+
+	bio = prep_bio(2, VBLK_OP_WRITE, 0, slot(0), 0);
+	expect_refused(disk, bio, -VBLK_EINVAL);
+
+	bio = prep_bio(3, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);
+	add_seg(3, slot(1), 0);           /* the second one is empty */
+	expect_refused(disk, bio, -VBLK_EINVAL);
+
+	bio = prep_bio(4, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);
+	add_seg(4, NULL, SECTOR_BYTES);
+	expect_refused(disk, bio, -VBLK_EINVAL);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A segment starts on a VBLK_DMA_ALIGN boundary and holds whole sectors. */
+static void test_submit_refuses_misaligned_segments(void **state)
+{
+	attach(state, NULL);
+	expect_refused(disk, prep_bio(0, VBLK_OP_READ, 0, slot(0) + 8, SECTOR_BYTES),
+		       -VBLK_EALIGN);
+	expect_refused(disk, prep_bio(1, VBLK_OP_WRITE, 0, slot(0), 1000), -VBLK_EALIGN);
+	struct vblk_bio *bio = prep_bio(2, VBLK_OP_WRITE, 0, slot(0), SECTOR_BYTES);
+	add_seg(2, slot(1), SECTOR_BYTES + 64);
+	expect_refused(disk, bio, -VBLK_EALIGN);
+	fake_virtio_assert_clean(fv);
+}
+
+/* virtio 1.2 §5.2.6.1: no request reaches past the capacity - including
+ * one whose end wraps around 2^64. */
+static void test_submit_refuses_out_of_range_and_wrapping_sectors(void **state)
+{
+	attach(state, NULL);
+	uint64_t capacity = vblk_capacity(disk);
+	expect_refused(disk, prep_bio(0, VBLK_OP_READ, capacity, slot(0), SECTOR_BYTES),
+		       -VBLK_ERANGE);
+	expect_refused(disk, prep_bio(1, VBLK_OP_WRITE, capacity - 1, slot(0), 2 * SECTOR_BYTES),
+		       -VBLK_ERANGE);
+	expect_refused(disk, prep_bio(2, VBLK_OP_READ, UINT64_MAX - 3, slot(0), 4 * KIB),
+		       -VBLK_ERANGE);
+
+	/* The last sector itself is fine. */
+	prep_bio(3, VBLK_OP_READ, capacity - 1, slot(0), SECTOR_BYTES);
+	submit_ok(3);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(3, 1, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+static void block_4k(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_BLK_SIZE);
+	opts->blk_size_bytes = 4 * KIB;
+}
+
+/* On a disk of 4 KiB logical blocks a bio covers whole blocks. */
+static void test_submit_refuses_partial_blocks_on_4k_disk(void **state)
+{
+	attach(state, block_4k);
+	expect_refused(disk, prep_bio(0, VBLK_OP_READ, 1, slot(0), 4 * KIB), -VBLK_EALIGN);
+	expect_refused(disk, prep_bio(1, VBLK_OP_WRITE, 8, slot(0), SECTOR_BYTES), -VBLK_EALIGN);
+	expect_refused(disk, prep_bio(2, VBLK_OP_READ, 8, slot(0), 6 * KIB), -VBLK_EALIGN);
+
+	prep_bio(3, VBLK_OP_READ, 8, slot(0), 4 * KIB);
+	submit_ok(3);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(3, 1, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+static void read_only(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_RO);
+}
+
+/* virtio 1.2 §5.2.6.2: nothing that writes goes to a read-only device.
+ * submit.c refuses FLUSH there too, as vblk_flush does (there can be no
+ * write to make durable); reads still work. */
+static void test_submit_refuses_writes_and_flushes_on_read_only_disk(void **state)
+{
+	attach(state, read_only);
+	expect_refused(disk, prep_bio(0, VBLK_OP_WRITE, 0, slot(0), SECTOR_BYTES), -VBLK_EROFS);
+	expect_refused(disk, prep_flush(1), -VBLK_EROFS);
+
+	prep_bio(2, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);
+	submit_ok(2);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(2, 1, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+/* Only READ, WRITE and FLUSH are public; GET_ID (3) is internal. */
+static void test_submit_refuses_unknown_op(void **state)
+{
+	attach(state, NULL);
+	expect_refused(disk, prep_bio(0, (enum vblk_op)3, 0, slot(0), SECTOR_BYTES),
+		       -VBLK_EINVAL);
+	expect_refused(disk, prep_bio(1, (enum vblk_op)99, 0, slot(0), SECTOR_BYTES),
+		       -VBLK_EINVAL);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A FLUSH has no data (bio.h; virtio 1.2 §5.2.6.1: T_FLUSH carries no
+ * data buffer, checklist BLK-8): one that comes with segments is refused
+ * rather than sent with them. */
+static void test_submit_refuses_flush_with_data(void **state)
+{
+	attach(state, NULL);
+	struct vblk_bio *bio = prep_flush(0);
+	segs[0][0] = (struct vblk_seg){ slot(0), SECTOR_BYTES };
+	bio->nsegs = 1;
+	expect_refused(disk, bio, -VBLK_EINVAL);
+
+	bio = prep_flush(1);
+	bio->segs = NULL;
+	bio->nsegs = 2;
+	expect_refused(disk, bio, -VBLK_EINVAL);
+	fake_virtio_assert_clean(fv);
+}
+
+#define BOTH(name)                                                                           \
+	{ #name " (legacy)", name, setup, teardown, (void *)1 },                             \
+	{ #name " (modern)", name, setup, teardown, (void *)2 }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(test_adjacent_bio_back_merges_into_one_request),
+		BOTH(test_preceding_bio_front_merges_into_one_request),
+		BOTH(test_bios_with_a_sector_gap_are_not_merged),
+		BOTH(test_read_after_adjacent_write_is_not_merged),
+		BOTH(test_writes_do_not_merge_across_a_flush),
+		BOTH(test_bio_does_not_merge_ahead_of_a_request_it_overlaps),
+		BOTH(test_merge_stops_at_seg_max),
+		BOTH(test_merge_stops_at_max_request_bytes),
+		BOTH(test_segment_longer_than_size_max_is_split_into_descriptors),
+		BOTH(test_bio_over_the_request_limits_is_refused_with_etoobig),
+		BOTH(test_contiguous_bios_coalesce_into_one_descriptor),
+		BOTH(test_coalescing_stops_at_size_max),
+		BOTH(test_many_small_adjacent_writes_become_one_request),
+		BOTH(test_full_ring_holds_bios_back_and_loses_none),
+		BOTH(test_bios_that_waited_for_a_request_still_merge),
+		BOTH(test_full_ring_reads_complete_in_shuffled_order),
+		BOTH(test_ioerr_fails_every_bio_of_the_merged_request),
+		BOTH(test_unsupp_fails_every_bio_of_the_merged_request),
+		BOTH(test_broken_used_ring_fails_every_bio_in_flight_once),
+		BOTH(test_timeout_fails_every_queued_bio_once),
+		BOTH(test_disk_works_again_after_timeout_and_reset),
+		BOTH(test_callback_can_submit_the_next_bio),
+		BOTH(test_callback_can_resubmit_its_own_bio),
+		BOTH(test_plugged_bios_wait_for_unplug_and_share_one_kick),
+		BOTH(test_wait_helpers_dispatch_plugged_bios),
+		BOTH(test_full_plug_dispatches_on_its_own),
+		BOTH(test_flush_waits_for_earlier_writes_to_complete),
+		BOTH(test_flush_bio_without_flush_feature_completes_at_once),
+		BOTH(test_interrupt_handler_completes_bios),
+		BOTH(test_config_change_interrupt_updates_capacity),
+		BOTH(test_submit_refuses_null_disk_and_bio),
+		BOTH(test_submit_refuses_missing_or_empty_segments),
+		BOTH(test_submit_refuses_misaligned_segments),
+		BOTH(test_submit_refuses_out_of_range_and_wrapping_sectors),
+		BOTH(test_submit_refuses_partial_blocks_on_4k_disk),
+		BOTH(test_submit_refuses_writes_and_flushes_on_read_only_disk),
+		BOTH(test_submit_refuses_unknown_op),
+		BOTH(test_submit_refuses_flush_with_data),
+	};
+	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
+}
