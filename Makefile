@@ -5,6 +5,7 @@
 #   make test            every test layer; ends with "N passed, N failed"
 #   make APP=my.c        build build/my.elf + build/my.bin from your own main()
 #   make V=1             show the commands
+#   make bench           time the driver in QEMU against qemu-img bench
 #
 # Prerequisites are installed on demand by tools/deps.sh (make deps).
 
@@ -140,6 +141,16 @@ run-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
 
 deps:
 	$(Q)tools/deps.sh test
+
+# ---- benchmark ---------------------------------------------------------
+# make bench: build bench/bench.c as an APP image (a sub-make, so `make`
+# keeps building the demo) and let tools/bench.sh boot it on a scratch
+# disk and compare with `qemu-img bench` (BENCH_DISK_MIB, BENCH_ROW_MS).
+.PHONY: bench
+bench:
+	$(Q)tools/deps.sh run
+	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
+	$(Q)QEMU=$(QEMU) tools/bench.sh $(BUILD)
 
 # ---- host build (unit tests against the fake device) ------------------
 HOST_CC ?= cc

@@ -1,0 +1,574 @@
+/*
+ * The vblk benchmark (`make bench` builds build/bench.elf and boots it
+ * through tools/bench.sh). It times disk 0 with the generic timer, inside
+ * the guest, and prints one table:
+ *
+ *   - sequential reads and writes of 4 KiB, 64 KiB and 1 MiB through the
+ *     synchronous, polled API (vblk_read/vblk_write);
+ *   - random 4 KiB reads and writes: depth 1 through the synchronous API,
+ *     and depth 1, 8 and 32 through interrupt-driven bios, each completion
+ *     resubmitting its bio at a new random offset;
+ *   - 64 adjacent 4 KiB bios in flight at once, submitted plugged (they
+ *     merge into few requests) and unplugged (each goes out on its own).
+ *
+ * Each row runs for a fixed stretch of guest time (row_ms= on the
+ * semihosting command line, default 500 ms). Throughput is bytes over the
+ * row's wall time; latency is one op's, from its submission (or the sync
+ * call) to its completion. An "op" is one sync call or one bio; the
+ * op/req ... desc/r columns are vblk_stats deltas per op or per request the
+ * driver sent, and busy% is how much of a bio row the guest spent working
+ * (interrupt handler, submitting) rather than asleep waiting for QEMU.
+ *
+ * It writes all over the disk, so it refuses to run unless disk 0's serial
+ * is BENCH_SERIAL: tools/bench.sh gives it a scratch image with that
+ * serial, and a user's disk never has it. Exit status 0, or 1 on any
+ * failure (an I/O error included).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/pattern.h"
+#include "vblk/runtime.h"
+#include "vblk/vblk.h"
+
+#define BENCH_SERIAL "vblk-bench-scratch"
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+#define US_PER_S 1000000u
+
+#define DEFAULT_ROW_MS 500u
+#define MAX_ROW_MS 10000u
+#define SMALL_IO_BYTES (4u * KIB)
+#define SEQ_BUF_BYTES MIB           /* the largest sequential request */
+#define MAX_DEPTH 32u               /* random bios in flight at once */
+#define BATCH_BIOS 64u              /* adjacent bios per plugged batch */
+#define PRNG_SEED UINT64_C(0x76626c6b2d62656e)   /* fixed: same offsets every run */
+#define CMDLINE_BYTES 256
+
+/* Latencies in 1 us buckets; anything slower lands in the last one, and
+ * then the maximum stands in for p99. */
+#define LATENCY_BUCKETS 16384u
+
+enum row_kind {
+	ROW_SYNC_SEQ,    /* vblk_read/vblk_write at consecutive offsets, polled */
+	ROW_SYNC_RAND,   /* vblk_read/vblk_write at random offsets, polled */
+	ROW_BIO_RAND,    /* `depth` bios kept in flight at random offsets, IRQs */
+	ROW_BIO_BATCH,   /* `depth` adjacent bios at once, then wait, IRQs */
+};
+
+struct row_spec {
+	const char *pattern;   /* "seq" or "rand": what tools/bench.sh maps */
+	enum vblk_op op;
+	uint32_t size_bytes;   /* per op */
+	unsigned depth;        /* ops in flight */
+	enum row_kind kind;
+	bool plugged;          /* ROW_BIO_BATCH: inside vblk_plug/vblk_unplug */
+	const char *api;       /* for the table; no spaces (the script splits on them) */
+};
+
+static const struct row_spec rows[] = {
+	{ "seq", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
+	{ "seq", VBLK_OP_READ, 64 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
+	{ "seq", VBLK_OP_READ, MIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
+	{ "seq", VBLK_OP_WRITE, 64 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
+	{ "seq", VBLK_OP_WRITE, MIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_RAND, false, "sync-poll" },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 1, ROW_BIO_RAND, false, "bio-irq" },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 8, ROW_BIO_RAND, false, "bio-irq" },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 32, ROW_BIO_RAND, false, "bio-irq" },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_RAND, false, "sync-poll" },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 1, ROW_BIO_RAND, false, "bio-irq" },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 8, ROW_BIO_RAND, false, "bio-irq" },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 32, ROW_BIO_RAND, false, "bio-irq" },
+	{ "seq", VBLK_OP_READ, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, true, "bio-irq-plug" },
+	{ "seq", VBLK_OP_READ, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq" },
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, true, "bio-irq-plug" },
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq" },
+};
+#define ROW_COUNT (sizeof(rows) / sizeof(rows[0]))
+
+/* Data buffers. Static, so QEMU backs them with host memory only when
+ * first touched (PEERS.md: about 3 ms per MiB): touch_buffers() does that
+ * before anything is timed. */
+static uint8_t seq_buf[SEQ_BUF_BYTES] VBLK_ALIGNED;
+static uint8_t slot_bufs[MAX_DEPTH][SMALL_IO_BYTES] VBLK_ALIGNED;
+static uint8_t batch_buf[BATCH_BIOS * SMALL_IO_BYTES] VBLK_ALIGNED;
+
+/* One random-I/O bio and when it was (re)submitted. */
+struct slot {
+	struct vblk_bio bio;
+	struct vblk_seg seg;
+	uint64_t submit_us;
+};
+
+/*
+ * What the current row has measured. The bio callbacks write it from
+ * interrupt context (or from inside a vblk wait); the row functions read
+ * it only after vblk_drain/vblk_wait_bios returned, when no callback can
+ * run for the row any more.
+ */
+static struct {
+	struct vblk_disk *disk;
+	enum vblk_op op;
+	uint64_t deadline_us;      /* ROW_BIO_RAND: no resubmission after this */
+	uint64_t ops;              /* ops completed */
+	uint64_t latency_sum_us;
+	uint32_t latency_max_us;
+	uint32_t latency_hist[LATENCY_BUCKETS];
+	int first_error;           /* 0, or the first failure of the row */
+	uint64_t busy_us;          /* in the disk's interrupt handler or submitting */
+	bool submitting;           /* busy_us is being counted by the thread */
+} run;
+
+static struct slot slots[MAX_DEPTH];
+static struct slot batch[BATCH_BIOS];
+static uint64_t prng_state = PRNG_SEED;
+static uint64_t random_blocks; /* 4 KiB-aligned offsets on the disk */
+static uint64_t row_us = (uint64_t)DEFAULT_ROW_MS * 1000u;
+
+/* What one row produced, for its line in the table. */
+struct row_result {
+	uint64_t ops, bytes, elapsed_us;
+	uint64_t latency_sum_us;
+	uint32_t p99_us;
+	uint64_t busy_us;
+	struct vblk_stats stats;   /* delta over the row */
+};
+
+static void record_latency(uint64_t latency_us)
+{
+	uint32_t clamped = latency_us > UINT32_MAX ? UINT32_MAX : (uint32_t)latency_us;
+
+	run.ops++;
+	run.latency_sum_us += latency_us;
+	if (clamped > run.latency_max_us)
+		run.latency_max_us = clamped;
+	run.latency_hist[clamped < LATENCY_BUCKETS ? clamped : LATENCY_BUCKETS - 1]++;
+}
+
+static void record_error(int err)
+{
+	if (err && run.first_error == 0)
+		run.first_error = err;
+}
+
+static void start_row(struct vblk_disk *disk, enum vblk_op op)
+{
+	memset(&run, 0, sizeof(run));
+	run.disk = disk;
+	run.op = op;
+	vblk_reset_stats(disk);
+}
+
+/* The smallest latency that 99 % of the ops did not exceed. */
+static uint32_t latency_p99_us(void)
+{
+	uint64_t wanted = run.ops - run.ops / 100, seen = 0;
+
+	for (uint32_t bucket = 0; bucket < LATENCY_BUCKETS - 1; bucket++) {
+		seen += run.latency_hist[bucket];
+		if (seen >= wanted)
+			return bucket;
+	}
+	return run.latency_max_us;
+}
+
+static uint64_t random_sector(void)
+{
+	uint64_t block = pattern_next(&prng_state) % random_blocks;
+	return block * (SMALL_IO_BYTES / VBLK_SECTOR_SIZE);
+}
+
+static int sync_io(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, void *buf,
+		   uint32_t size_bytes)
+{
+	uint32_t nsectors = size_bytes / VBLK_SECTOR_SIZE;
+
+	if (op == VBLK_OP_WRITE)
+		return vblk_write(disk, sector, buf, nsectors);
+	return vblk_read(disk, sector, buf, nsectors);
+}
+
+/* Synchronous calls back to back, polled, until the row's time is up:
+ * consecutive offsets (wrapping at the end of the disk) or random ones. */
+static void run_sync(const struct row_spec *spec, struct vblk_disk *disk)
+{
+	uint64_t nsectors = spec->size_bytes / VBLK_SECTOR_SIZE;
+	uint64_t capacity = vblk_capacity(disk), sector = 0;
+	uint64_t deadline_us = rt_time_us() + row_us;
+
+	for (uint64_t now = rt_time_us(); now < deadline_us && !run.first_error;) {
+		if (spec->kind == ROW_SYNC_RAND)
+			sector = random_sector();
+		else if (sector + nsectors > capacity)
+			sector = 0;
+		record_error(sync_io(disk, spec->op, sector, seq_buf, spec->size_bytes));
+		uint64_t end = rt_time_us();
+		record_latency(end - now);
+		sector += nsectors;
+		now = end;
+	}
+}
+
+static void submit_slot(struct slot *slot, uint64_t now_us);
+
+/* A random bio completed: count it and, while the row lasts, send it out
+ * again at a new offset, so `depth` stay in flight without the main loop
+ * having to wake up. Runs in interrupt context or inside vblk_drain. */
+static void on_random_done(struct vblk_bio *bio, int status)
+{
+	struct slot *slot = bio->private;
+	uint64_t now_us = rt_time_us();
+
+	record_latency(now_us - slot->submit_us);
+	record_error(status);
+	if (run.first_error == 0 && now_us < run.deadline_us)
+		submit_slot(slot, now_us);
+}
+
+static void submit_slot(struct slot *slot, uint64_t now_us)
+{
+	slot->bio = (struct vblk_bio){
+		.op = run.op, .sector = random_sector(), .segs = &slot->seg, .nsegs = 1,
+		.done = on_random_done, .private = slot,
+	};
+	slot->submit_us = now_us;
+	record_error(vblk_submit(run.disk, &slot->bio));
+}
+
+static void begin_submitting(uint64_t *start_us)
+{
+	run.submitting = true;
+	*start_us = rt_time_us();
+}
+
+static void end_submitting(uint64_t start_us)
+{
+	run.busy_us += rt_time_us() - start_us;
+	run.submitting = false;
+}
+
+/* `depth` random bios in flight, kept there by their callbacks; the
+ * thread sleeps in vblk_drain until the last one is back. */
+static void run_bio_random(const struct row_spec *spec, struct vblk_disk *disk)
+{
+	uint64_t start_us;
+
+	begin_submitting(&start_us);
+	run.deadline_us = start_us + row_us;
+	for (unsigned i = 0; i < spec->depth && !run.first_error; i++) {
+		slots[i].seg = (struct vblk_seg){ slot_bufs[i], spec->size_bytes };
+		submit_slot(&slots[i], rt_time_us());
+	}
+	end_submitting(start_us);
+	record_error(vblk_drain(disk));
+}
+
+static void on_batch_done(struct vblk_bio *bio, int status)
+{
+	struct slot *slot = bio->private;
+
+	record_latency(rt_time_us() - slot->submit_us);
+	record_error(status);
+}
+
+/* One batch: `depth` bios for adjacent sectors and adjacent memory, so a
+ * plug can merge them into one request with one data segment. */
+static int submit_batch(const struct row_spec *spec, struct vblk_disk *disk, uint64_t sector,
+			struct vblk_bio **waits)
+{
+	uint32_t nsectors = spec->size_bytes / VBLK_SECTOR_SIZE;
+	int err = 0;
+
+	if (spec->plugged)
+		vblk_plug(disk);
+	for (unsigned i = 0; i < spec->depth && !err; i++) {
+		struct slot *slot = &batch[i];
+		slot->seg = (struct vblk_seg){ batch_buf + i * spec->size_bytes, spec->size_bytes };
+		slot->bio = (struct vblk_bio){
+			.op = spec->op, .sector = sector + (uint64_t)i * nsectors, .segs = &slot->seg,
+			.nsegs = 1, .done = on_batch_done, .private = slot,
+		};
+		slot->submit_us = rt_time_us();
+		err = vblk_submit(disk, &slot->bio);
+		waits[i] = &slot->bio;
+	}
+	if (spec->plugged)
+		vblk_unplug(disk);
+	return err;
+}
+
+/* Batches one after another at consecutive offsets until time is up. */
+static void run_bio_batch(const struct row_spec *spec, struct vblk_disk *disk)
+{
+	uint64_t batch_sectors = (uint64_t)spec->depth * spec->size_bytes / VBLK_SECTOR_SIZE;
+	uint64_t capacity = vblk_capacity(disk), sector = 0;
+	uint64_t deadline_us = rt_time_us() + row_us;
+	struct vblk_bio *waits[BATCH_BIOS];
+
+	while (rt_time_us() < deadline_us && !run.first_error) {
+		if (sector + batch_sectors > capacity)
+			sector = 0;
+		uint64_t submit_start_us;
+		begin_submitting(&submit_start_us);
+		int err = submit_batch(spec, disk, sector, waits);
+		end_submitting(submit_start_us);
+		if (err) {
+			/* Wait for those that were queued: they live in `batch`. */
+			record_error(err);
+			record_error(vblk_drain(disk));
+			break;
+		}
+		record_error(vblk_wait_bios(disk, waits, spec->depth));
+		sector += batch_sectors;
+	}
+}
+
+/* vblk_irq_handler, timed: the handler harvests, runs the callbacks
+ * (which resubmit and kick), so its share of the row's wall time is how
+ * busy the guest was rather than waiting for QEMU. */
+static void timed_irq_handler(void *disk)
+{
+	uint64_t start_us = rt_time_us();
+
+	vblk_irq_handler(disk);
+	if (!run.submitting)   /* else the thread's span already covers it */
+		run.busy_us += rt_time_us() - start_us;
+}
+
+static bool row_uses_interrupts(const struct row_spec *spec)
+{
+	return spec->kind == ROW_BIO_RAND || spec->kind == ROW_BIO_BATCH;
+}
+
+static int run_row(const struct row_spec *spec, struct vblk_disk *disk, struct row_result *result)
+{
+	int err = vblk_use_interrupts(disk, row_uses_interrupts(spec));
+	if (err)
+		return err;
+	start_row(disk, spec->op);
+	uint64_t start_us = rt_time_us();
+	switch (spec->kind) {
+	case ROW_SYNC_SEQ:
+	case ROW_SYNC_RAND:
+		run_sync(spec, disk);
+		break;
+	case ROW_BIO_RAND:
+		run_bio_random(spec, disk);
+		break;
+	case ROW_BIO_BATCH:
+		run_bio_batch(spec, disk);
+		break;
+	}
+	result->elapsed_us = rt_time_us() - start_us;
+	vblk_stats(disk, &result->stats);
+	result->ops = run.ops;
+	result->bytes = run.ops * spec->size_bytes;
+	result->latency_sum_us = run.latency_sum_us;
+	result->p99_us = latency_p99_us();
+	result->busy_us = run.busy_us;
+	return run.first_error;
+}
+
+/* ---- the table ------------------------------------------------------ */
+/* The runtime's printf has no floating point: fixed-point by hand. */
+
+/* value / divisor with `decimals` (1 or 2) digits after the point. */
+static void print_fixed(int width, uint64_t value, uint64_t divisor, unsigned decimals)
+{
+	uint64_t scale = decimals == 1 ? 10 : 100;
+	uint64_t scaled = divisor ? (value * scale + divisor / 2) / divisor : 0;
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu.%0*llu", (unsigned long long)(scaled / scale),
+		 (int)decimals, (unsigned long long)(scaled % scale));
+	printf(" %*s", width, text);
+}
+
+static void print_size(uint32_t size_bytes)
+{
+	char text[16];
+
+	if (size_bytes >= MIB)
+		snprintf(text, sizeof(text), "%uM", (unsigned)(size_bytes / MIB));
+	else
+		snprintf(text, sizeof(text), "%uK", (unsigned)(size_bytes / KIB));
+	printf(" %5s", text);
+}
+
+static void print_table_header(void)
+{
+	printf("%-5s %-5s %5s %5s %-12s %7s %8s %7s %7s %7s %6s %6s %6s %6s %6s %5s\n", "test",
+	       "rw", "size", "depth", "api", "ops", "MiB/s", "IOPS", "mean_us", "p99_us",
+	       "op/req", "req/op", "kick/r", "irq/r", "desc/r", "busy%");
+}
+
+static void print_row(const struct row_spec *spec, const struct row_result *result)
+{
+	const struct vblk_stats *stats = &result->stats;
+
+	printf("%-5s %-5s", spec->pattern, spec->op == VBLK_OP_WRITE ? "write" : "read");
+	print_size(spec->size_bytes);
+	printf(" %5u %-12s %7llu", spec->depth, spec->api, (unsigned long long)result->ops);
+	print_fixed(8, result->bytes * US_PER_S, result->elapsed_us * MIB, 1);
+	printf(" %7llu", (unsigned long long)(result->elapsed_us
+					       ? result->ops * US_PER_S / result->elapsed_us : 0));
+	print_fixed(7, result->latency_sum_us, result->ops, 1);
+	printf(" %7u", (unsigned)result->p99_us);
+	print_fixed(6, result->ops, stats->requests, 2);
+	print_fixed(6, stats->requests, result->ops, 2);
+	print_fixed(6, stats->notifications, stats->requests, 2);
+	print_fixed(6, stats->interrupts, stats->requests, 2);
+	print_fixed(6, stats->descriptors, stats->requests, 2);
+	if (row_uses_interrupts(spec))
+		printf(" %5llu\n", (unsigned long long)(result->elapsed_us
+						       ? result->busy_us * 100 / result->elapsed_us : 0));
+	else
+		printf(" %5s\n", "-");   /* polling: busy all the time by construction */
+}
+
+static void print_legend(void)
+{
+	printf("op: one sync call (sync-*) or one bio (bio-*); MiB/s and IOPS over the row's "
+	       "wall time;\n"
+	       "latency: submission (or call) to completion of one op, 1 us timer resolution;\n"
+	       "op/req, req/op: ops per virtio request sent (merging) and requests per op "
+	       "(splitting);\n"
+	       "kick/r, irq/r, desc/r: notifications, interrupts, descriptors per request;\n"
+	       "busy%%: share of the row the guest spent in the disk's interrupt handler or\n"
+	       "submitting (bio rows; most of the rest it slept in wfi, waiting for QEMU)\n");
+}
+
+/* ---- set-up --------------------------------------------------------- */
+
+static void parse_row_ms(void)
+{
+	char cmdline[CMDLINE_BYTES];
+	const char *found;
+
+	if (rt_cmdline(cmdline, sizeof(cmdline)) < 0)
+		return;
+	cmdline[sizeof(cmdline) - 1] = '\0';
+	found = strstr(cmdline, "row_ms=");
+	if (found != NULL) {
+		unsigned long ms = strtoul(found + strlen("row_ms="), NULL, 10);
+		if (ms > 0 && ms <= MAX_ROW_MS)
+			row_us = (uint64_t)ms * 1000u;
+	}
+}
+
+/* QEMU maps guest RAM on first touch; fill every buffer (with data that
+ * is not all zeros, which the write rows then send) before timing. */
+static void touch_buffers(void)
+{
+	uint64_t state = PRNG_SEED;
+	uint8_t *buffers[] = { seq_buf, &slot_bufs[0][0], batch_buf };
+	size_t sizes[] = { sizeof(seq_buf), sizeof(slot_bufs), sizeof(batch_buf) };
+
+	for (unsigned b = 0; b < 3; b++) {
+		for (size_t i = 0; i < sizes[b]; i += sizeof(uint64_t))
+			pattern_put_le64(buffers[b] + i, pattern_next(&state));
+	}
+}
+
+/* Refuse any disk but the scratch image tools/bench.sh made: every row
+ * of writes overwrites data all over it. */
+static int check_scratch_disk(struct vblk_disk *disk)
+{
+	char id[21];
+	int err = vblk_get_id(disk, id);
+
+	if (err || strcmp(id, BENCH_SERIAL) != 0) {
+		printf("bench: disk 0's serial is not \"%s\": not a scratch disk, not writing "
+		       "to it (run `make bench`)\n", BENCH_SERIAL);
+		return -1;
+	}
+	if (vblk_disk_info(disk)->read_only) {
+		printf("bench: disk 0 is read-only\n");
+		return -1;
+	}
+	if (vblk_capacity(disk) * VBLK_SECTOR_SIZE < 2u * BATCH_BIOS * SMALL_IO_BYTES + MIB) {
+		printf("bench: disk 0 is too small\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The disk's completions reach vblk_irq_handler through the GIC, with the
+ * trigger the device tree gives (vblk_info.irq_edge), wrapped so the
+ * bench can tell how much of a row the guest spent handling them. */
+static int register_disk_irq(struct vblk_disk *disk)
+{
+	const struct vblk_info *info = vblk_disk_info(disk);
+
+	if (info->intid == 0) {
+		printf("bench: no interrupt for disk 0 in the device tree\n");
+		return -1;
+	}
+	int err = rt_irq_register(info->intid, info->irq_edge, timed_irq_handler, disk);
+	if (err)
+		printf("bench: rt_irq_register(%u): %s\n", (unsigned)info->intid,
+		       vblk_strerror(err));
+	return err;
+}
+
+static void print_disk(struct vblk_disk *disk)
+{
+	const struct vblk_info *info = vblk_disk_info(disk);
+	char features[256];
+
+	vblk_feature_names(info->features, features, sizeof(features));
+	printf("disk 0: %llu MiB, virtio-mmio v%u, queue size %u, features %s\n",
+	       (unsigned long long)(info->capacity_sectors * VBLK_SECTOR_SIZE / MIB),
+	       (unsigned)info->mmio_version, (unsigned)info->queue_size, features);
+	printf("each row runs %llu ms of guest time; timer: generic timer (rt_time_us)\n",
+	       (unsigned long long)(row_us / 1000u));
+}
+
+static struct vblk_disk *setup(void)
+{
+	parse_row_ms();
+	int ndisks = vblk_init_from_dt(rt_dtb(), rt_dtb_max_bytes());
+	if (ndisks <= 0) {
+		printf("bench: no disk: %s\n", ndisks < 0 ? vblk_strerror(ndisks) : "none attached");
+		return NULL;
+	}
+	struct vblk_disk *disk = vblk_disk(0);
+	if (check_scratch_disk(disk) != 0 || register_disk_irq(disk) != 0)
+		return NULL;
+	random_blocks = vblk_capacity(disk) / (SMALL_IO_BYTES / VBLK_SECTOR_SIZE);
+	touch_buffers();
+	print_disk(disk);
+	return disk;
+}
+
+int main(void)
+{
+	struct vblk_disk *disk = setup();
+	struct row_result result;
+
+	if (disk == NULL)
+		return 1;
+	print_table_header();
+	for (unsigned i = 0; i < ROW_COUNT; i++) {
+		int err = run_row(&rows[i], disk, &result);
+		if (err) {
+			printf("bench: row %u (%s %s) failed: %s\n", i, rows[i].pattern,
+			       rows[i].api, vblk_strerror(err));
+			return 1;
+		}
+		print_row(&rows[i], &result);
+	}
+	print_legend();
+	int err = vblk_use_interrupts(disk, false);
+	if (!err)
+		err = vblk_flush(disk);
+	if (err) {
+		printf("bench: %s\n", vblk_strerror(err));
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# tools/bench.sh [BUILD]: what `make bench` runs after building
+# BUILD/bench.elf (bench/bench.c).
+#
+#  1. creates a scratch raw image, BUILD/bench/scratch.img, filled with
+#     random bytes on the host so every read hits allocated data;
+#  2. boots the benchmark on it in QEMU (virt, cortex-a53, legacy
+#     virtio-mmio, QEMU's default) and shows the guest's table;
+#  3. times QEMU's block layer alone on the same file with `qemu-img bench`
+#     (writeback cache, page cache warm, median of BENCH_BACKEND_RUNS runs:
+#     how shared/PEERS.md timed it) for each row's direction, size and
+#     depth, and prints the guest's throughput as a ratio of it.
+#
+# The guest writes only to a disk whose serial is vblk-bench-scratch, which
+# only this script's image gets. Environment:
+#   BENCH_DISK_MIB      scratch image size (default 256)
+#   BENCH_ROW_MS        guest time per table row (default 500)
+#   BENCH_BACKEND_RUNS  qemu-img bench runs per figure, median taken (default 3)
+#   BENCH_TIMEOUT_S     bound on the QEMU run (default 180)
+#   BENCH_KEEP=1        keep the scratch image and logs afterwards
+#   QEMU, QEMU_IMG      the binaries
+set -euo pipefail
+
+BUILD=${1:-build}
+ELF=$BUILD/bench.elf
+WORK=$BUILD/bench
+IMG=$WORK/scratch.img
+GUEST_LOG=$WORK/guest.log
+SERIAL=vblk-bench-scratch   # bench/bench.c's BENCH_SERIAL
+
+QEMU=${QEMU:-qemu-system-aarch64}
+QEMU_IMG=${QEMU_IMG:-qemu-img}
+DISK_MIB=${BENCH_DISK_MIB:-256}
+ROW_MS=${BENCH_ROW_MS:-500}
+BACKEND_RUNS=${BENCH_BACKEND_RUNS:-3}
+TIMEOUT_S=${BENCH_TIMEOUT_S:-180}
+
+# qemu-img bench request counts: about 1 GiB per figure, within bounds that
+# keep each run near a tenth of a second to half a second on the peers'
+# machine (PEERS.md: 34 us per 4 KiB request at depth 1, 134 us per MiB).
+BACKEND_BYTES=$((1024 * 1024 * 1024))
+BACKEND_MIN_COUNT=1000
+BACKEND_MAX_COUNT=8000
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+
+check_settings() {
+	[ -f "$ELF" ] || die "no $ELF (build it with make bench)"
+	if ! is_count "$DISK_MIB" || [ "$DISK_MIB" -lt 16 ]; then
+		die "BENCH_DISK_MIB must be a whole number of MiB, at least 16"
+	fi
+	is_count "$ROW_MS" || die "BENCH_ROW_MS must be a positive whole number"
+	is_count "$BACKEND_RUNS" || die "BENCH_BACKEND_RUNS must be a positive whole number"
+	is_count "$TIMEOUT_S" || die "BENCH_TIMEOUT_S must be a positive whole number"
+}
+
+cleanup() {
+	[ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$IMG"
+}
+
+print_header() {
+	local cpu
+	cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+	echo "vblk bench, $(date '+%Y-%m-%d %H:%M:%S %Z')"
+	echo "host: $(uname -m), $(nproc) CPU(s)${cpu:+, $cpu}"
+	echo "qemu: $("$QEMU" --version | head -n1)"
+	echo "disk: $DISK_MIB MiB raw scratch image ($IMG), cache=writeback, random content"
+	echo
+}
+
+make_scratch_image() {
+	mkdir -p "$WORK"
+	rm -f "$IMG"
+	# Random bytes, not a sparse file: reads must hit allocated data.
+	dd if=/dev/urandom of="$IMG" bs=1M count="$DISK_MIB" status=none ||
+		die "cannot write $IMG"
+}
+
+# The guest prints its table; show it as it comes and keep a copy.
+run_guest() {
+	local status qemu_args=(
+		-machine virt -cpu cortex-a53 -m 512M -nographic
+		-semihosting-config "enable=on,target=native,arg=vblk-bench,arg=row_ms=$ROW_MS"
+		-kernel "$ELF"
+		-drive "if=none,id=d0,format=raw,cache=writeback,file=$IMG"
+		-device "virtio-blk-device,drive=d0,serial=$SERIAL"
+	)
+	echo "== guest: times itself with the generic timer inside QEMU"
+	echo "\$ $QEMU ${qemu_args[*]}"
+	set +e
+	timeout --kill-after=5 "$TIMEOUT_S" "$QEMU" "${qemu_args[@]}" </dev/null 2>&1 |
+		tr -d '\r' | tee "$GUEST_LOG"
+	status=${PIPESTATUS[0]}
+	set -e
+	case $status in
+	0) ;;
+	124 | 137) die "QEMU timed out after ${TIMEOUT_S}s (log: $GUEST_LOG)" ;;
+	*) die "the guest failed with exit status $status (log: $GUEST_LOG)" ;;
+	esac
+	echo
+}
+
+# Table rows: "test rw size depth api ops MiB/s IOPS mean p99 ...".
+guest_rows() {
+	awk '$1 ~ /^(seq|rand)$/ && $2 ~ /^(read|write)$/' "$GUEST_LOG"
+}
+
+size_bytes() {  # 4K, 64K, 1M -> bytes
+	case $1 in
+	*K) echo $((${1%K} * 1024)) ;;
+	*M) echo $((${1%M} * 1024 * 1024)) ;;
+	*) die "unknown size '$1' in the guest's table" ;;
+	esac
+}
+
+backend_count() {  # backend_count SIZE_BYTES
+	local count=$((BACKEND_BYTES / $1))
+	[ "$count" -ge "$BACKEND_MIN_COUNT" ] || count=$BACKEND_MIN_COUNT
+	[ "$count" -le "$BACKEND_MAX_COUNT" ] || count=$BACKEND_MAX_COUNT
+	echo "$count"
+}
+
+# One qemu-img bench run: prints its seconds. It is sequential from offset
+# 0 with step = size (wrapping at the end of the image); there is no random
+# mode, and on a warm page cache the offset pattern hardly matters.
+backend_seconds() {  # backend_seconds RW SIZE_BYTES DEPTH COUNT
+	local write_flag=() out
+	[ "$1" = write ] && write_flag=(-w)
+	out=$("$QEMU_IMG" bench -f raw -t writeback -i threads -c "$4" -d "$3" -s "$2" \
+		-S "$2" "${write_flag[@]}" "$IMG" </dev/null 2>&1) || die "qemu-img bench failed: $out"
+	echo "$out" | sed -n 's/^Run completed in \([0-9.]*\) seconds.*/\1/p'
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Sets backend_mibs and backend_us (run time per request) for RW SIZE
+# DEPTH, measuring each combination once (rows share them). Not called in
+# a subshell, so the cache survives.
+declare -A backend_cache
+backend_figures() {
+	local key="$1 $2 $3" bytes count seconds
+	if [ -z "${backend_cache[$key]:-}" ]; then
+		bytes=$(size_bytes "$2")
+		count=$(backend_count "$bytes")
+		seconds=$(for _ in $(seq "$BACKEND_RUNS"); do
+			backend_seconds "$1" "$bytes" "$3" "$count"
+		done | median)
+		[ -n "$seconds" ] || die "no time in qemu-img bench's output"
+		backend_cache[$key]=$(awk -v b="$bytes" -v c="$count" -v s="$seconds" \
+			'BEGIN { printf "%.1f %.1f", b * c / s / 1048576, s * 1e6 / c }')
+	fi
+	read -r backend_mibs backend_us <<<"${backend_cache[$key]}"
+}
+
+# The second table: each guest row next to the backend doing the same
+# direction, size and depth (a plugged batch of 64 bios is compared with
+# 64 requests in flight: merging can take the guest above the backend).
+compare_with_backend() {
+	local test rw size depth api mibs backend_mibs backend_us
+	echo "== backend: $QEMU_IMG bench -f raw -t writeback -i threads," \
+		"median of $BACKEND_RUNS, same file;"
+	echo "   its offsets are sequential for every row (it has no random mode)"
+	printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s\n' test rw size depth api \
+		"guest" "backend" "backend" "guest/"
+	printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s\n' "" "" "" "" "" \
+		"MiB/s" "MiB/s" "us/req" "backend"
+	while read -r test rw size depth api _ mibs _; do
+		backend_figures "$rw" "$size" "$depth"
+		printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s\n' "$test" "$rw" "$size" \
+			"$depth" "$api" "$mibs" "$backend_mibs" "$backend_us" \
+			"$(awk -v g="$mibs" -v b="$backend_mibs" \
+				'BEGIN { printf "%.2f", (b > 0 ? g / b : 0) }')"
+	done < <(guest_rows)
+	echo "us/req: the backend's run time per request (at depth > 1, not a latency)"
+}
+
+main() {
+	local start_s=$SECONDS
+	check_settings
+	trap cleanup EXIT
+	print_header
+	make_scratch_image
+	run_guest
+	[ -n "$(guest_rows)" ] || die "no table rows in the guest's output ($GUEST_LOG)"
+	compare_with_backend
+	echo
+	echo "bench: done in $((SECONDS - start_s)) s"
+}
+
+main
