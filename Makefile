@@ -77,7 +77,7 @@ obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 RT_OBJS  := $(call obj,$(RT_SRCS))
 
-.PHONY: all lib run run-image test test-host test-qemu fuzz deps clean
+.PHONY: all lib run run-image test test-full test-host test-qemu fuzz deps clean
 all: $(BUILD)/$(IMAGE).elf $(BUILD)/$(IMAGE).bin $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
 
 lib: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
@@ -214,6 +214,11 @@ test:
 	$(Q)tools/deps.sh test
 	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all $(QEMU_TEST_FILES) $(FUZZ_TARGETS)
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
+
+# make test-full: the same layers at full size: the integrity matrix on
+# 256 MiB disks (make test: 8 MiB) and each fuzzer for 60 s (make test: 5).
+test-full:
+	$(Q)MATRIX_DISK_MIB=256 FUZZ_TIME=60 $(MAKE) --no-print-directory test
 
 clean:
 	rm -rf $(BUILD)

@@ -31,13 +31,37 @@ static int poll_locked(struct vblk_disk *disk)
 	return completed;
 }
 
+/* The configuration-change bit of InterruptStatus. §2.1.2: a device that
+ * needs a reset says so in its status and sends this interrupt; otherwise
+ * the configuration changed (§2.5.2, e.g. a resize). */
+static void config_interrupt(struct vblk_disk *disk)
+{
+	if (vmmio_status(&disk->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+		blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
+	else
+		blk_config_changed(disk);
+}
+
+/* Polled mode has no interrupt to announce a configuration change, so an
+ * explicit vblk_poll looks at InterruptStatus: one register read, which
+ * the waits' inner loops do not pay. */
+static void poll_config_change(struct vblk_disk *disk)
+{
+	if (vmmio_interrupt_status(&disk->dev) & VIRTIO_MMIO_INT_CONFIG) {
+		vmmio_interrupt_ack(&disk->dev, VIRTIO_MMIO_INT_CONFIG);
+		config_interrupt(disk);
+	}
+}
+
 int vblk_poll(struct vblk_disk *disk)
 {
 	int err = blk_check_disk(disk);
 	if (err)
 		return err;
 	plat_irqflags_t flags = plat_irq_save();
-	int completed = poll_locked(disk);
+	if (!disk->use_irq)
+		poll_config_change(disk);
+	int completed = disk->ready ? poll_locked(disk) : -VBLK_EBROKEN;
 	plat_irq_restore(flags);
 	return completed;
 }
@@ -152,14 +176,8 @@ void vblk_irq_handler(void *arg)
 	vmmio_interrupt_ack(&disk->dev, status);
 	disk->stats.interrupts++;
 
-	if (disk->ready && (status & VIRTIO_MMIO_INT_CONFIG)) {
-		/* §2.1.2: a device that needs a reset says so in its status
-		 * and sends a configuration change interrupt. */
-		if (vmmio_status(&disk->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
-			blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
-		else
-			blk_config_changed(disk);
-	}
+	if (disk->ready && (status & VIRTIO_MMIO_INT_CONFIG))
+		config_interrupt(disk);
 	if (disk->ready && (status & VIRTIO_MMIO_INT_VRING))
 		blk_queue_complete(disk);
 	plat_irq_restore(flags);

@@ -50,6 +50,7 @@ check_test() {
 	have dtc || need dtc device-tree-compiler
 	have timeout || need timeout coreutils
 	have cmp || need cmp diffutils
+	have python3 || need python3 python3  # tools/qmp.py (resize tests)
 }
 
 "check_$mode"

@@ -112,7 +112,9 @@ uint32_t vblk_max_bio_segs(const struct vblk_disk *disk);
 uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk);
 
 /* Harvest completed requests and run their callbacks; also fails the
- * queue with -VBLK_ETIMEDOUT when the oldest request is overdue. Returns
+ * queue with -VBLK_ETIMEDOUT when the oldest request is overdue, and in
+ * polled mode notices a configuration change (a resized disk: the new
+ * capacity, which interrupt mode picks up on its own). Returns
  * the number of requests completed, or a negative error if the device is
  * broken. In interrupt mode the handler does this on its own. */
 int vblk_poll(struct vblk_disk *disk);

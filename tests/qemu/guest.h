@@ -38,8 +38,28 @@ int check_pattern(const uint8_t *buf, uint64_t seed, uint64_t first_sector, uint
 struct vblk_disk *chosen_disk(void);
 int chosen_range(struct vblk_disk *disk, uint64_t *start, uint64_t *count);
 
-/* Test cases in guest_async.c. */
+/* The synchronous API over [start, start + count): write the pattern, or
+ * read and check it, with requests of mixed sizes (guest_tests.c). */
+int write_range(struct vblk_disk *disk, uint64_t seed, uint64_t start, uint64_t count,
+		unsigned *nrequests);
+int read_and_check_range(struct vblk_disk *disk, uint64_t seed, uint64_t start, uint64_t count,
+			 unsigned *nrequests);
+
+/* The asynchronous API over the same: bios of mixed sizes and segment
+ * layouts, `depth` at a time, every other batch plugged (guest_async.c). */
+int async_pass(struct vblk_disk *disk, enum vblk_op op, uint64_t seed, uint64_t start,
+	       uint64_t count, unsigned depth, unsigned *nbios);
+/* irq=1: take the disk's completions by interrupt (after a few polled
+ * requests), until stop_irq_if_asked(). */
+int use_irq_if_asked(struct vblk_disk *disk);
+void stop_irq_if_asked(struct vblk_disk *disk);
+
+/* Test cases outside guest_tests.c. */
 int test_async_io(void);
 int test_merge_equal(void);
+int test_integrity(void);
+int test_fault_merged(void);
+int test_flush_error(void);
+int test_resize(void);
 
 #endif

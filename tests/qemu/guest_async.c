@@ -71,7 +71,7 @@ static void count_completion(struct vblk_bio *bio, int status)
 /* ---- interrupts ------------------------------------------------------ */
 
 /* Take the disk's completions by interrupt (irq=1) or by polling. */
-static int choose_completion_mode(struct vblk_disk *disk)
+int use_irq_if_asked(struct vblk_disk *disk)
 {
 	const struct vblk_info *info = vblk_disk_info(disk);
 
@@ -97,7 +97,7 @@ static int choose_completion_mode(struct vblk_disk *disk)
 	return 0;
 }
 
-static void end_completion_mode(struct vblk_disk *disk)
+void stop_irq_if_asked(struct vblk_disk *disk)
 {
 	if (arg_u64("irq", 0) != 0) {
 		vblk_use_interrupts(disk, false);
@@ -266,8 +266,8 @@ static int run_batch(struct vblk_disk *disk, unsigned n, bool plugged)
 }
 
 /* One pass over the range: write the pattern or read and check it. */
-static int pass_over_range(struct vblk_disk *disk, enum vblk_op op, uint64_t seed,
-			   uint64_t start, uint64_t count, unsigned depth, unsigned *nbios)
+int async_pass(struct vblk_disk *disk, enum vblk_op op, uint64_t seed, uint64_t start,
+	       uint64_t count, unsigned depth, unsigned *nbios)
 {
 	unsigned turn = op == VBLK_OP_READ ? BIO_SIZES / 2 : 0, batches = 0;
 
@@ -356,11 +356,11 @@ int test_async_io(void)
 		return -1;
 	if (depth == 0 || depth > MAX_DEPTH)
 		return fail("depth=%u: 1..%u", depth, MAX_DEPTH);
-	if (choose_completion_mode(disk) != 0)
+	if (use_irq_if_asked(disk) != 0)
 		return -1;
 
 	vblk_reset_stats(disk);
-	if (pass_over_range(disk, VBLK_OP_WRITE, seed, start, count, depth, &nbios) != 0)
+	if (async_pass(disk, VBLK_OP_WRITE, seed, start, count, depth, &nbios) != 0)
 		return -1;
 	vblk_stats(disk, &stats);
 	print_stats("writes", &stats);
@@ -372,13 +372,13 @@ int test_async_io(void)
 		return -1;
 
 	vblk_reset_stats(disk);
-	if (pass_over_range(disk, VBLK_OP_READ, seed, start, count, depth, &nbios) != 0)
+	if (async_pass(disk, VBLK_OP_READ, seed, start, count, depth, &nbios) != 0)
 		return -1;
 	vblk_stats(disk, &stats);
 	print_stats("reads", &stats);
 	if (check_stats(&stats, nbios, irq) != 0)
 		return -1;
-	end_completion_mode(disk);
+	stop_irq_if_asked(disk);
 	return 0;
 }
 
@@ -429,7 +429,7 @@ int test_merge_equal(void)
 	if (count > MERGE_BUF_SECTORS || count % MERGE_BIO_SECTORS != 0)
 		return fail("count=%lu: a multiple of %u up to %u", (unsigned long)count,
 			    MERGE_BIO_SECTORS, MERGE_BUF_SECTORS);
-	if (choose_completion_mode(disk) != 0)
+	if (use_irq_if_asked(disk) != 0)
 		return -1;
 
 	memset(merge_buf_a, POISON_BYTE, sizeof(merge_buf_a));
@@ -442,7 +442,7 @@ int test_merge_equal(void)
 	if (read_merged(disk, start, (uint32_t)count) != 0)
 		return -1;
 	vblk_stats(disk, &merged);
-	end_completion_mode(disk);
+	stop_irq_if_asked(disk);
 	print_stats("unmerged", &unmerged);
 	print_stats("merged", &merged);
 

@@ -233,8 +233,8 @@ static uint32_t next_request_nsectors(unsigned *turn, uint64_t left)
 	return aligned_nsectors(nsectors, left);
 }
 
-static int write_range(struct vblk_disk *disk, uint64_t seed, uint64_t start,
-		       uint64_t count, unsigned *nrequests)
+int write_range(struct vblk_disk *disk, uint64_t seed, uint64_t start, uint64_t count,
+		unsigned *nrequests)
 {
 	unsigned turn = 0;
 
@@ -256,8 +256,8 @@ static int write_range(struct vblk_disk *disk, uint64_t seed, uint64_t start,
 
 /* Reads walk the size table backwards, so they do not line up with the
  * requests that wrote the data. */
-static int read_and_check_range(struct vblk_disk *disk, uint64_t seed,
-				uint64_t start, uint64_t count, unsigned *nrequests)
+int read_and_check_range(struct vblk_disk *disk, uint64_t seed, uint64_t start, uint64_t count,
+			 unsigned *nrequests)
 {
 	unsigned turn = 0;
 
@@ -1128,6 +1128,10 @@ static const struct test_case {
 	{ "virtio_irq", test_virtio_irq },
 	{ "async_io", test_async_io },
 	{ "merge_equal", test_merge_equal },
+	{ "integrity", test_integrity },
+	{ "fault_merged", test_fault_merged },
+	{ "flush_error", test_flush_error },
+	{ "resize", test_resize },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 

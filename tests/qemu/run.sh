@@ -80,6 +80,13 @@ result() {  # result PASS|FAIL [reason]: record, print, end the configuration
 
 fail() { result FAIL "$1"; }
 
+skip() {  # skip REASON: this machine cannot run the configuration
+	local line="SKIP qemu/$cfg: $1"
+	echo "$line" >"$dir/result"
+	echo "$line"
+	exit 0
+}
+
 # disk NAME BYTES [SEED]: a raw image, filled with pattern SEED (default: the
 # background pattern), and NAME.ref, a copy to compare with afterwards.
 disk() {
@@ -473,6 +480,226 @@ merge_equal_cfg() {  # merge_equal_cfg SEED IRQ
 cfg_merge_equal_irq() { merge_equal_cfg 191 1; }
 cfg_merge_equal_polled() { qemu_args+=("${MODERN[@]}"); merge_equal_cfg 192 0; }
 
+# ---- faults the host injects (blkdebug, shared/FAULTS.md) -------------------
+
+# blkdebug_drive NAME RULES_FILE: attach disk NAME through blkdebug, errors
+# reported to the guest (never a paused VM).
+blkdebug_drive() {
+	local opts="file.driver=blkdebug,file.config=$2,file.image.filename=$dir/$1.img"
+	qemu_args+=(-drive "if=none,id=$1,format=raw,rerror=report,werror=report,$opts"
+		-device "virtio-blk-device,drive=$1")
+}
+
+# fault_merged_cfg WRITE_ERRNO: reads and writes of sector BAD always fail
+# (writes with WRITE_ERRNO: 5 EIO, 28 ENOSPC), the first read of ONCE fails.
+fault_merged_cfg() {
+	local seed=221 bad=3000 once=6001 good=9000 group=128
+	local around=$((bad - bad % 8 - 32))
+	qemu_args+=("${MODERN[@]}")
+	disk d0 "$DISK_BYTES" "$seed"
+	cat >"$dir/rules.conf" <<-EOF
+		[inject-error]
+		event = "none"
+		iotype = "read"
+		errno = "5"
+		sector = "$bad"
+
+		[inject-error]
+		event = "none"
+		iotype = "write"
+		errno = "$1"
+		sector = "$bad"
+
+		[inject-error]
+		event = "none"
+		iotype = "read"
+		errno = "5"
+		sector = "$once"
+		once = "on"
+	EOF
+	blkdebug_drive d0 "$dir/rules.conf"
+	guest_args=(test=fault_merged "seed=$seed" "bad=$bad" "once=$once" "good=$good" irq=1)
+	boot
+	expect_pattern d0 $((seed + 1)) "$good" "$group"
+	expect_unchanged d0 "$good" "$group"    # the failed writes changed nothing
+	expect_pattern d0 "$seed" "$around" "$group"
+	result PASS
+}
+cfg_fault_merged_eio() { fault_merged_cfg 5; }
+cfg_fault_merged_enospc() { fault_merged_cfg 28; }
+
+cfg_flush_error() {
+	disk d0 "$DISK_BYTES"
+	cat >"$dir/rules.conf" <<-EOF
+		[inject-error]
+		event = "none"
+		iotype = "flush"
+		errno = "5"
+	EOF
+	blkdebug_drive d0 "$dir/rules.conf"
+	guest_args=(test=flush_error seed=231 start=512)
+	boot
+	expect_pattern d0 231 512 64
+	expect_unchanged d0 512 64
+	result PASS
+}
+
+# A drive resized over QMP while the guest waits: the config-change
+# interrupt brings the new capacity. The guest says when it waits.
+resize_cfg() {  # resize_cfg NEW_BYTES IRQ EXTRA_QEMU_ARGS...
+	local new_bytes=$1 irq=$2 sock status
+	shift 2
+	sock=$dir/qmp.sock
+	disk d0 "$DISK_BYTES"
+	qemu_args+=("$@" -qmp "unix:$sock,server=on,wait=off")
+	drive d0
+	guest_args=(test=resize seed=241 "new=$((new_bytes / SECTOR_BYTES))" "irq=$irq")
+	boot &
+	local booted=$!
+	for _ in $(seq 1 200); do
+		tr -d '\r' <"$log" | grep -q "waiting for resize" && break
+		sleep 0.1
+	done
+	python3 "$ROOT/tools/qmp.py" "$sock" block_resize \
+		"{\"device\": \"d0\", \"size\": $new_bytes}" >>"$log" 2>&1 ||
+		echo "qmp block_resize failed" >>"$log"
+	wait "$booted"
+	status=$?
+	[ -f "$dir/result" ] && exit "$status"   # boot already gave a verdict
+	if [ "$new_bytes" -gt "$DISK_BYTES" ]; then
+		expect_pattern d0 241 "$DISK_SECTORS" $(((new_bytes - DISK_BYTES) / SECTOR_BYTES))
+	else
+		expect_pattern d0 241 $((new_bytes / SECTOR_BYTES - 8)) 8
+	fi
+	result PASS
+}
+cfg_resize_grow() { resize_cfg $((DISK_BYTES + 3 * MIB)) 1 "${MODERN[@]}"; }
+cfg_resize_shrink() { resize_cfg $((DISK_BYTES / 2)) 1; }
+cfg_resize_polled() { resize_cfg $((DISK_BYTES + 5 * SECTOR_BYTES)) 0 "${MODERN[@]}"; }
+
+# ---- the integrity matrix ------------------------------------------------
+# Each boot writes every sector of every disk through both APIs, flushes,
+# reads it all back (tests/qemu/guest_integrity.c); the host then checks
+# every sector of every image. MATRIX_DISK_MIB sizes the disks (make test:
+# 8, make test-full: 128); the sum is printed at the end.
+
+MATRIX_DISK_MIB=${MATRIX_DISK_MIB:-8}
+MATRIX_SEED=200
+
+# integrity_cfg SEED [GUEST_ARGS...]: boot with the disks the configuration
+# attached (names in $matrix_disks, disk 0 first), check them all.
+integrity_cfg() {
+	local seed=$1 i name sectors bytes=0
+	shift
+	guest_args=(test=integrity "seed=$seed" "disks=${#matrix_disks[@]}" "$@")
+	boot
+	for i in "${!matrix_disks[@]}"; do
+		name=${matrix_disks[$i]}
+		[ -f "$dir/$name.qcow2" ] && from_qcow2 "$name"
+		sectors=$(($(stat -c %s "$dir/$name.img") / SECTOR_BYTES))
+		expect_pattern "$name" $((seed + i)) 0 "$sectors"
+		bytes=$((bytes + sectors * SECTOR_BYTES))
+	done
+	echo "$bytes" >"$dir/verified_bytes"
+	result PASS
+}
+
+# matrix_disk NAME [MIB [DRIVE_OPTS [DEVICE_OPTS]]]: a disk for the matrix.
+# QEMU numbers disks from the last -device, so disks are added in reverse:
+# the one added last is disk 0.
+matrix_disks=()
+matrix_disk() {
+	disk "$1" $((${2:-$MATRIX_DISK_MIB} * MIB))
+	drive "$1" "${3:-}" "${4:-$device_opts}"
+	matrix_disks=("$1" "${matrix_disks[@]}")
+}
+
+to_qcow2() {  # to_qcow2 NAME: NAME.img becomes NAME.qcow2, attached instead
+	qemu-img convert -f raw -O qcow2 "$dir/$1.img" "$dir/$1.qcow2" >>"$log" 2>&1 ||
+		fail "qemu-img convert to qcow2 failed"
+	qemu_args+=(-drive "if=none,id=$1,format=qcow2,file=$dir/$1.qcow2"
+		-device "virtio-blk-device,drive=$1")
+	matrix_disks=("$1" "${matrix_disks[@]}")
+}
+
+from_qcow2() {  # from_qcow2 NAME: back to raw for the host check
+	qemu-img convert -f qcow2 -O raw "$dir/$1.qcow2" "$dir/$1.img" >>"$log" 2>&1 ||
+		fail "qemu-img convert from qcow2 failed"
+}
+
+matrix_cfg() {  # matrix_cfg SEED [GUEST_ARGS...]: one disk, then check
+	matrix_disk d0
+	integrity_cfg "$@"
+}
+
+GIC3=virt,gic-version=3
+cfg_matrix_legacy_gicv2() { matrix_cfg 201 irq=1 mmio=1 gic=2; }
+cfg_matrix_legacy_gicv3() { machine=$GIC3; matrix_cfg 202 irq=1 mmio=1 gic=3; }
+cfg_matrix_modern_gicv2() { qemu_args+=("${MODERN[@]}"); matrix_cfg 203 irq=1 mmio=2 gic=2; }
+cfg_matrix_modern_gicv3() {
+	machine=$GIC3
+	qemu_args+=("${MODERN[@]}")
+	matrix_cfg 204 irq=1 mmio=2 gic=3
+}
+cfg_matrix_polled() { qemu_args+=("${MODERN[@]}"); matrix_cfg 205 irq=0; }
+cfg_matrix_no_event_idx() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=event_idx=off
+	matrix_cfg 206 irq=1
+}
+cfg_matrix_no_indirect() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=indirect_desc=off
+	matrix_cfg 207 irq=1
+}
+# queue-size= only moves seg_max on virtio-mmio (QueueNumMax stays 1024).
+cfg_matrix_queue_16() { device_opts=queue-size=16; matrix_cfg 208 irq=1; }
+cfg_matrix_queue_1024() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=queue-size=1024
+	matrix_cfg 209 irq=1
+}
+cfg_matrix_lbs4k() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=$LBS_4K
+	matrix_cfg 210 irq=1 align=8 blk=4096
+}
+cfg_matrix_num_queues_4() {
+	qemu_args+=("${MODERN[@]}")
+	device_opts=num-queues=4
+	matrix_cfg 211 irq=1
+}
+cfg_matrix_qcow2() {
+	disk d0 $((MATRIX_DISK_MIB * MIB))
+	to_qcow2 d0
+	integrity_cfg 212 irq=1
+}
+# cache=none opens the image with O_DIRECT, which some file systems refuse.
+cfg_matrix_cache_none() {
+	dd if=/dev/zero of="$dir/odirect" bs=4096 count=1 oflag=direct >/dev/null 2>&1 ||
+		skip "the file system under $dir refuses O_DIRECT (cache=none)"
+	rm -f "$dir/odirect"
+	qemu_args+=("${MODERN[@]}")
+	matrix_disk d0 "" cache=none
+	integrity_cfg 213 irq=1
+}
+# Two disks of different sizes (one not a multiple of 1 MiB) at once.
+cfg_matrix_two_disks() {
+	qemu_args+=("${MODERN[@]}")
+	disk big $(((MATRIX_DISK_MIB + 3) * MIB + 7 * SECTOR_BYTES))
+	drive big
+	matrix_disks=(big)
+	matrix_disk small $((MATRIX_DISK_MIB / 2 + 1))
+	integrity_cfg 214 irq=1
+}
+
+MATRIX_CONFIGS=(
+	matrix_legacy_gicv2 matrix_legacy_gicv3 matrix_modern_gicv2 matrix_modern_gicv3
+	matrix_polled matrix_no_event_idx matrix_no_indirect matrix_queue_16
+	matrix_queue_1024 matrix_lbs4k matrix_num_queues_4 matrix_qcow2 matrix_cache_none
+	matrix_two_disks
+)
+
 # The demo `make run` boots (build/vblk.elf): with a disk it ends with
 # status 0 and leaves the disk exactly as it was (it restores its scratch
 # region); without one it says so and ends with a failure status.
@@ -516,6 +743,8 @@ CONFIGS=(
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk
+	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
+	"${MATRIX_CONFIGS[@]}"
 )
 
 run_config() {  # in a subshell: defaults, then the configuration's function
@@ -535,7 +764,8 @@ run_config() {  # in a subshell: defaults, then the configuration's function
 }
 
 main() {
-	local selected=("$@") name running=0 passed=0 failed=0 line
+	local name running=0 passed=0 failed=0 skipped=0 line
+	selected=("$@")
 	[ ${#selected[@]} -gt 0 ] || selected=("${CONFIGS[@]}")
 	for name in "${selected[@]}"; do
 		declare -F "cfg_$name" >/dev/null || {
@@ -566,6 +796,7 @@ main() {
 			line="FAIL qemu/$name: no result recorded (log: $WORK/$name/console.log)"
 		case $line in
 		PASS*) passed=$((passed + 1)) ;;
+		SKIP*) skipped=$((skipped + 1)) ;;
 		*)
 			failed=$((failed + 1))
 			[ -f "$WORK/$name/result" ] || echo "$line"
@@ -574,8 +805,24 @@ main() {
 			;;
 		esac
 	done
+	report_matrix
+	[ "$skipped" -eq 0 ] || echo "$skipped configuration(s) skipped (SKIP lines above say why)"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
+}
+
+# What the integrity configurations that ran proved, summed.
+report_matrix() {
+	local name file nconfigs=0 bytes=0
+	for name in "${selected[@]}"; do
+		file=$WORK/$name/verified_bytes
+		[ -f "$file" ] || continue
+		nconfigs=$((nconfigs + 1))
+		bytes=$((bytes + $(cat "$file")))
+	done
+	[ "$nconfigs" -gt 0 ] || return 0
+	echo "integrity: $nconfigs configuration(s) passed, $((bytes / MIB)) MiB" \
+		"($bytes bytes) written by the guest and checked on the host, 0 sectors wrong"
 }
 
 main "$@"
