@@ -786,6 +786,19 @@ static int test_io_error(void)
 	return 0;
 }
 
+/* exception: touch an address nothing is mapped at. The runtime's vector
+ * must print the fault (class, ESR, ELR, FAR) and end QEMU with a failure
+ * status; run.sh checks both. Returning from here is the failure. */
+#define UNMAPPED_ADDRESS 0x7f0000000000ull   /* beyond every RAM and MMIO map */
+static int test_exception(void)
+{
+	volatile uint32_t *nowhere = (volatile uint32_t *)(uintptr_t)UNMAPPED_ADDRESS;
+
+	printf("reading 0x%llx\n", UNMAPPED_ADDRESS);
+	(void)*nowhere;
+	return fail("the read of an unmapped address did not fault");
+}
+
 /* ---- interrupts -------------------------------------------------------- */
 
 /* gic=V: the runtime drives the GIC the DT names, and main() runs with
@@ -1129,6 +1142,7 @@ static const struct test_case {
 	{ "async_io", test_async_io },
 	{ "merge_equal", test_merge_equal },
 	{ "integrity", test_integrity },
+	{ "exception", test_exception },
 	{ "fault_merged", test_fault_merged },
 	{ "flush_error", test_flush_error },
 	{ "resize", test_resize },
