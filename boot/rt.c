@@ -127,6 +127,26 @@ static enum psci_conduit psci_from_dt(void)
 	return PSCI_NONE;
 }
 
+/*
+ * plat_cpu_relax() waits in `wfe`. Under QEMU and KVM that returns at
+ * once (both treat it as a yield of the vCPU, which leaves the host's CPUs
+ * to the device emulation a poll is waiting for). On hardware nothing
+ * wakes it when a device writes memory, so turn on the generic timer's
+ * event stream: an event every 2^(EVNTI+1) counter ticks bounds the wait
+ * (about 1 us at QEMU's 62.5 MHz, EVNTI 5).
+ */
+#define RT_EVENT_STREAM_BIT 5u
+
+static void start_event_stream(void)
+{
+	uint64_t cntkctl;
+
+	__asm__ volatile("mrs %0, cntkctl_el1" : "=r"(cntkctl));
+	cntkctl &= ~(uint64_t)CNTKCTL_EVNTI_MASK;
+	cntkctl |= CNTKCTL_EVNTEN | (RT_EVENT_STREAM_BIT << CNTKCTL_EVNTI_SHIFT);
+	__asm__ volatile("msr cntkctl_el1, %0\n\tisb" :: "r"(cntkctl) : "memory");
+}
+
 /* The GIC, then the timer plat_idle() sleeps on; IRQs are unmasked only
  * once the GIC is set up, every interrupt disabled. Without a GIC the
  * program runs polled, IRQs masked. */
@@ -177,6 +197,7 @@ _Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost)
 	}
 	map_memory();
 	pl011_init(board.uart_base != 0 ? (uintptr_t)board.uart_base : PL011_QEMU_VIRT_BASE);
+	start_event_stream();
 	start_interrupts();
 	rt_exit(main());
 }

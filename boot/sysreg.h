@@ -62,6 +62,11 @@
 #define DAIF_CLR_SERROR         0x4
 #define DAIF_CLR_IRQ            0x2
 
+/* CNTKCTL_EL1: the generic timer's event stream (Arm ARM D11.2.3). */
+#define CNTKCTL_EVNTEN          (1u << 2)   /* generate events */
+#define CNTKCTL_EVNTI_SHIFT     4           /* on transitions of this counter bit */
+#define CNTKCTL_EVNTI_MASK      (0xfu << CNTKCTL_EVNTI_SHIFT)
+
 /* ---- exception syndrome (ESR_ELx) -------------------------------------- */
 #define ESR_EC_SHIFT            26
 #define ESR_EC_MASK             0x3f
