@@ -72,6 +72,12 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
  * (seg_max; 0 is read as 1, as Linux does), each of at most seg_bytes_max
  * bytes (size_max, when offered), at most VBLK_MAX_REQUEST_BYTES, and a
  * whole number of logical blocks.
+ *
+ * Indirect descriptors do not raise the segment limit: a chain may not be
+ * longer than the queue size even inside an indirect table (virtio 1.2
+ * §2.7.5.3.1 states the rule there), and a chain longer than the table
+ * goes into the ring directly. So queue_size - 2 holds with or without
+ * them; what they change is how many ring descriptors a request takes.
  */
 static int set_limits(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
 {
@@ -116,6 +122,7 @@ static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 			  vmmio_has_feature(&disk->dev, VIRTIO_F_EVENT_IDX));
 	if (err)
 		return err;
+	vq_use_indirect(&disk->vq, vmmio_has_feature(&disk->dev, VIRTIO_F_INDIRECT_DESC));
 	/* The synchronous API polls; it has no use for interrupts. */
 	vq_disable_interrupts(&disk->vq);
 
@@ -255,8 +262,32 @@ static void record_probe(uint64_t base, const struct virtio_mmio_dev *dev, int r
 		};
 }
 
+/* Is `disk` one of the disks attached now? A pointer kept across
+ * vblk_shutdown() is not: its device is no longer ours to restart. */
+static bool is_attached(const struct vblk_disk *disk)
+{
+	for (unsigned i = 0; i < disk_count; i++) {
+		if (&disks[i] == disk)
+			return true;
+	}
+	return false;
+}
+
+static bool base_attached(uint64_t mmio_base)
+{
+	for (unsigned i = 0; i < disk_count; i++) {
+		if (disks[i].dev.base == mmio_base)
+			return true;
+	}
+	return false;
+}
+
 static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
+	/* Initialising a device that is a disk already would reset it and
+	 * pull its ring from under that disk. */
+	if (base_attached(mmio_base))
+		return -VBLK_ESTATE;
 	if (disk_count == VBLK_MAX_DISKS)
 		return -VBLK_ENOMEM;
 	struct vblk_disk *disk = &disks[disk_count];
@@ -269,6 +300,10 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 
 int vblk_attach(uint64_t mmio_base, uint32_t intid)
 {
+	/* No virtio-mmio window sits at 0 (QEMU virt has flash there):
+	 * it is an address that was never set. */
+	if (mmio_base == 0)
+		return -VBLK_EINVAL;
 	return attach(mmio_base, intid, false);
 }
 
@@ -293,6 +328,7 @@ void vblk_shutdown(void)
 	for (unsigned i = 0; i < disk_count; i++) {
 		vmmio_reset(&disks[i].dev);
 		disks[i].ready = false;
+		disks[i].broken_reason = NULL;  /* forgotten, not broken: ESTATE */
 		blk_queue_fail_all(&disks[i], -VBLK_ECANCELED);
 	}
 	disk_count = 0;
@@ -334,7 +370,9 @@ void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us)
 
 int vblk_reset(struct vblk_disk *disk)
 {
-	if (disk == NULL || disk->dev.base == 0)
+	if (disk == NULL)
 		return -VBLK_EINVAL;
+	if (!is_attached(disk))
+		return -VBLK_ESTATE;
 	return init_device(disk);
 }

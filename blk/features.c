@@ -28,7 +28,7 @@ static const struct blk_feature blk_features[] = {
 	{ VIRTIO_BLK_F_DISCARD, "DISCARD", false },
 	{ VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES", false },
 	{ VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT", true },    /* §6.3: accept if offered */
-	{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC", false },
+	{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC", true }, /* blk/request.c: when it pays */
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX", true },
 	{ VIRTIO_F_VERSION_1, "VERSION_1", true },      /* the transport adds it */
 	{ VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM", true }, /* plat_virt_to_phys */
@@ -48,19 +48,25 @@ uint64_t blk_driver_features(void)
 	return bits;
 }
 
-static size_t append(char *buf, size_t len, size_t used, const char *word)
+/* Append `word`, after a space unless it is the first, if it fits with
+ * its NUL; false if it does not. */
+static bool append(char *buf, size_t len, size_t *used, const char *word)
 {
 	size_t word_len = strlen(word);
-	if (used + word_len + 2 > len)   /* separator and NUL */
-		return used;
-	if (used > 0)
-		buf[used++] = ' ';
-	memcpy(buf + used, word, word_len + 1);
-	return used + word_len;
+	size_t separator = *used > 0 ? 1 : 0;
+	if (*used + separator + word_len + 1 > len)
+		return false;
+	if (separator)
+		buf[(*used)++] = ' ';
+	memcpy(buf + *used, word, word_len + 1);
+	*used += word_len;
+	return true;
 }
 
 /* Names of the bits set in `features`, space-separated; unknown bits as
- * "bitN". Returns the string length (truncated to fit `len`). */
+ * "bitN". Returns the string length. A short buffer ends the list before
+ * the first name that does not fit: listing a later, shorter one instead
+ * would misreport the set. */
 size_t vblk_feature_names(uint64_t features, char *buf, size_t len)
 {
 	size_t used = 0;
@@ -81,7 +87,8 @@ size_t vblk_feature_names(uint64_t features, char *buf, size_t len)
 			unknown[5] = '\0';
 			name = unknown;
 		}
-		used = append(buf, len, used, name);
+		if (!append(buf, len, &used, name))
+			break;
 	}
 	return used;
 }

@@ -23,9 +23,8 @@ static const char *const messages[VBLK_ERROR_COUNT] = {
 
 const char *vblk_strerror(int err)
 {
-	if (err < 0)
-		err = -err;
-	if (err >= VBLK_ERROR_COUNT)
+	/* Range-check before negating: -INT_MIN is not an int. */
+	if (err <= -VBLK_ERROR_COUNT || err >= VBLK_ERROR_COUNT)
 		return "unknown error";
-	return messages[err];
+	return messages[err < 0 ? -err : err];
 }

@@ -90,13 +90,15 @@ int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsect
  * (virtio 1.2 §5.2.6.2: the driver must not write to an RO device). */
 int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_t nsectors)
 {
+	/* The same order as vblk_submit: the disk, then read-only (a property
+	 * of the disk, whatever the arguments), then the arguments. */
 	int err = blk_check_disk(disk);
+	if (!err && disk->info.read_only)
+		err = -VBLK_EROFS;
 	if (!err)
 		err = check_buffer(buf);
 	if (!err)
 		err = blk_check_range(disk, sector, nsectors);
-	if (!err && disk->info.read_only)
-		err = -VBLK_EROFS;
 	if (err)
 		return err;
 	/* The device only reads it; the bio's segment type is not const. */

@@ -58,19 +58,15 @@ static inline bool blk_type_device_writes(uint32_t type)
 	return type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
 }
 
-/* The largest number of data buffers one request may use: every chain also
- * needs a header and a status descriptor. */
-#define BLK_MAX_DATA_SEGS (VBLK_QUEUE_SIZE - 2)
-
 /* The operations on the wire; GET_ID is internal (vblk_get_id). */
 #define BLK_OP_GET_ID 3
 
 /*
  * A request: one or more bios for adjacent sectors, sent as one descriptor
- * chain. The parts the device reads or writes (header, status) live here,
- * in static memory, so they outlive the submitter's stack frame. The status
- * byte has a cache line of its own (it is device-written; see
- * VBLK_DMA_ALIGN).
+ * chain. The parts the device reads or writes (header, status, and the
+ * indirect table when the chain goes through one) live here, in static
+ * memory, so they outlive the submitter's stack frame. The status byte has
+ * a cache line of its own (it is device-written; see VBLK_DMA_ALIGN).
  *
  * The data descriptors are the bios' segments in order, with physically
  * contiguous neighbours coalesced and anything longer than size_max cut
@@ -94,9 +90,14 @@ struct blk_req {
 	struct blk_req *next;     /* pending list or free list */
 	uint64_t dispatch_us;     /* when it went to the ring (timeouts) */
 	uint16_t nbios;
+	/* Device reads, while an indirect chain is in flight (request.c). */
+	struct vring_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
 } VBLK_ALIGNED;
 
-/* Each chain needs at least two descriptors, so this many can be in flight. */
+/* A direct chain needs at least two ring descriptors (a FLUSH: header and
+ * status), so this many can be in flight. Indirect chains need one each,
+ * but every request also carries a table: more requests would cost more
+ * static memory than the ring they could fill is worth. */
 #define BLK_MAX_REQS (VBLK_QUEUE_SIZE / 2)
 
 /* A plug holds back at most this many requests before dispatching anyway

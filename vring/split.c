@@ -97,6 +97,53 @@ static int check_chain(const struct vring_buf *bufs, unsigned nbufs, uint32_t *w
 	return 0;
 }
 
+/* What every chain must satisfy before it is added, in the order the
+ * callers' contracts list the errors. */
+static int check_add(const struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
+		     const void *token, uint32_t *writable_bytes)
+{
+	if (vq->broken)
+		return -VBLK_EBROKEN;
+	if (nbufs == 0 || bufs == NULL || token == NULL)
+		return -VBLK_EINVAL;
+	/* §2.7.5.3.1: no chain longer than the queue, and the rule stands
+	 * in the section on indirect tables: it counts their entries too. */
+	if (nbufs > vq->num)
+		return -VBLK_ETOOBIG;
+	return check_chain(bufs, nbufs, writable_bytes);
+}
+
+/* One descriptor for `buf`; `more` links it to `next` (§2.7.5). */
+static void fill_desc(struct vring_desc *desc, const struct vring_buf *buf, bool more,
+		      uint16_t next)
+{
+	desc->addr = buf->addr;
+	desc->len = buf->len_bytes;
+	desc->flags = (uint16_t)((buf->device_writes ? VRING_DESC_F_WRITE : 0) |
+				 (more ? VRING_DESC_F_NEXT : 0));
+	desc->next = more ? next : 0;
+}
+
+/* Remember the chain that starts at `head` and offer it in the next avail
+ * slot. Its ring descriptors are already off the free list. */
+static void expose_chain(struct virtqueue *vq, uint16_t head, uint16_t ndescs, uint16_t last_desc,
+			 uint32_t writable_bytes, void *token)
+{
+	vq->chain[head] = (struct vq_chain){
+		.token = token,
+		.ndescs = ndescs,
+		.last_desc = last_desc,
+		.writable_bytes = writable_bytes,
+	};
+
+	/* The slot we overwrite held entry avail_idx - num, which the device
+	 * consumed long ago: fewer than num chains can be in flight. The idx
+	 * itself wraps at 2^16, never at num (§2.7.13.1). */
+	vq->avail->ring[vq->avail_idx & (vq->num - 1)] = head;
+	vq->avail_idx++;
+	vq->in_flight++;
+}
+
 /*
  * Put one chain of `nbufs` buffers in the ring, remembered by `token`. The
  * device cannot see it until vq_publish(). Returns 0; -VBLK_EAGAIN when
@@ -107,13 +154,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 {
 	uint32_t writable_bytes;
 
-	if (vq->broken)
-		return -VBLK_EBROKEN;
-	if (nbufs == 0 || bufs == NULL || token == NULL)
-		return -VBLK_EINVAL;
-	if (nbufs > vq->num)   /* §2.7.5.3.1: no chain longer than the queue */
-		return -VBLK_ETOOBIG;
-	int err = check_chain(bufs, nbufs, &writable_bytes);
+	int err = check_add(vq, bufs, nbufs, token, &writable_bytes);
 	if (err)
 		return err;
 	if (nbufs > vq->num_free)
@@ -121,31 +162,84 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 
 	uint16_t head = vq->free_head, desc_idx = head, last = head;
 	for (unsigned i = 0; i < nbufs; i++) {
-		struct vring_desc *desc = &vq->desc[desc_idx];
-		bool more = i + 1 < nbufs;
-		desc->addr = bufs[i].addr;
-		desc->len = bufs[i].len_bytes;
-		desc->flags = (uint16_t)((bufs[i].device_writes ? VRING_DESC_F_WRITE : 0) |
-					 (more ? VRING_DESC_F_NEXT : 0));
-		desc->next = more ? vq->next[desc_idx] : 0;
+		fill_desc(&vq->desc[desc_idx], &bufs[i], i + 1 < nbufs, vq->next[desc_idx]);
 		last = desc_idx;
 		desc_idx = vq->next[desc_idx];
 	}
 	vq->free_head = desc_idx;
 	vq->num_free = (uint16_t)(vq->num_free - nbufs);
-	vq->chain[head] = (struct vq_chain){
-		.token = token,
-		.ndescs = (uint16_t)nbufs,
-		.last_desc = last,
-		.writable_bytes = writable_bytes,
-	};
+	expose_chain(vq, head, (uint16_t)nbufs, last, writable_bytes, token);
+	return 0;
+}
 
-	/* The slot we overwrite held entry avail_idx - num, which the device
-	 * consumed long ago: fewer than num chains can be in flight. The idx
-	 * itself wraps at 2^16, never at num (§2.7.13.1). */
-	vq->avail->ring[vq->avail_idx & (vq->num - 1)] = head;
-	vq->avail_idx++;
-	vq->in_flight++;
+/* Say whether VIRTIO_F_INDIRECT_DESC was negotiated (after vq_init, which
+ * starts without it): §2.7.5.3.1 allows the INDIRECT flag only then. */
+void vq_use_indirect(struct virtqueue *vq, bool negotiated)
+{
+	vq->indirect = negotiated;
+}
+
+/* The longest chain vq_add_indirect() takes with a table of
+ * `table_entries` descriptors: 0 without the feature, and never more than
+ * the queue size (§2.7.5.3.1). */
+unsigned vq_indirect_max(const struct virtqueue *vq, unsigned table_entries)
+{
+	if (!vq->indirect)
+		return 0;
+	return table_entries < vq->num ? table_entries : vq->num;
+}
+
+/*
+ * Put one chain of `nbufs` buffers in the ring as an indirect table
+ * (§2.7.5.3): the buffers go into `table` (table_entries descriptors of
+ * the caller's memory, 16-byte aligned like the ring's own table, §2.7),
+ * and one ring descriptor points at it. Returns 0; -VBLK_EAGAIN when no
+ * ring descriptor is free (nothing is changed); -VBLK_ETOOBIG when the
+ * chain is longer than the table or the queue; -VBLK_EUNSUPP when the
+ * feature was not negotiated; -VBLK_EINVAL for a NULL or misaligned
+ * table; the other errors as vq_add().
+ */
+int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
+		    struct vring_desc *table, unsigned table_entries, void *token)
+{
+	uint32_t writable_bytes;
+
+	int err = check_add(vq, bufs, nbufs, token, &writable_bytes);
+	if (err)
+		return err;
+	/* §2.7.5.3.1: no INDIRECT flag unless the feature was negotiated. */
+	if (!vq->indirect)
+		return -VBLK_EUNSUPP;
+	if (table == NULL || (uintptr_t)table % sizeof(struct vring_desc) != 0)
+		return -VBLK_EINVAL;
+	if (nbufs > table_entries)
+		return -VBLK_ETOOBIG;
+	if (vq->num_free == 0)
+		return -VBLK_EAGAIN;
+
+	/* §2.7.5.3: the table's own chain starts at entry 0 and follows
+	 * `next`; its entries never carry INDIRECT (§2.7.5.3.1: one table
+	 * per descriptor, no nesting). */
+	for (unsigned i = 0; i < nbufs; i++)
+		fill_desc(&table[i], &bufs[i], i + 1 < nbufs, (uint16_t)(i + 1));
+	/* Driver-written memory the device reads, like the ring itself:
+	 * clean it before it can be published (a no-op when coherent). */
+	plat_dma_clean(table, sizeof(*table) * nbufs);
+
+	uint16_t head = vq->free_head;
+	/* §2.7.5.3.1: INDIRECT and NEXT never together; the device ignores
+	 * WRITE here, so it stays clear. len is the table's size in bytes. */
+	vq->desc[head] = (struct vring_desc){
+		.addr = plat_virt_to_phys(table),
+		.len = (uint32_t)(sizeof(*table) * nbufs),
+		.flags = VRING_DESC_F_INDIRECT,
+		.next = 0,
+	};
+	vq->free_head = vq->next[head];
+	vq->num_free--;
+	/* The device writes only through the table's WRITE entries, so
+	 * used.len is checked against their bytes at harvest (§2.7.8.3). */
+	expose_chain(vq, head, 1, head, writable_bytes, token);
 	return 0;
 }
 

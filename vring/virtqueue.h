@@ -6,6 +6,8 @@
  *   ------                               ------
  *   vq_add()      fill descriptors,
  *                 put the chain head in avail.ring
+ *   (or vq_add_indirect(): the chain in a table of the caller's, one
+ *    ring descriptor pointing at it)
  *   vq_publish()  store avail.idx  --->  reads the chains, does the I/O,
  *                 (caller notifies)      writes used.ring[], then used.idx
  *   vq_harvest()  read used.idx    <---
@@ -20,6 +22,21 @@
  * links, never by walking the shared descriptor table. A check that fails
  * marks the queue broken; from then on it refuses work (-VBLK_EBROKEN) until
  * vq_init() is called again after a device reset.
+ *
+ * Indirect descriptors (VIRTIO_F_INDIRECT_DESC, virtio 1.2 §2.7.5.3): once
+ * vq_use_indirect() says the feature was negotiated, vq_add_indirect()
+ * writes the chain into a table the caller owns and puts one descriptor in
+ * the ring that points at it:
+ *
+ *   ring desc[h]  { addr = &table, len = 16 * n, flags = INDIRECT }
+ *                        |
+ *                        v
+ *   table[0] -NEXT-> table[1] -NEXT-> ... table[n-1]      (never INDIRECT)
+ *
+ * The chain then costs one ring descriptor however long it is, and
+ * harvesting it frees exactly that one. The table belongs to the device
+ * from vq_add_indirect() until the chain is harvested or detached: the
+ * caller must not touch or reuse it before then (§3.3.1).
  */
 #ifndef VBLK_VIRTQUEUE_H
 #define VBLK_VIRTQUEUE_H
@@ -87,7 +104,7 @@ struct vring_buf {
 /* What the driver remembers about each outstanding chain, by head index. */
 struct vq_chain {
 	void *token;            /* caller's request; NULL: not a head in flight */
-	uint16_t ndescs;        /* descriptors in the chain */
+	uint16_t ndescs;        /* ring descriptors in the chain (1 if indirect) */
 	uint16_t last_desc;     /* tail, to splice the chain onto the free list */
 	uint32_t writable_bytes;/* the most the device may report in used.len */
 };
@@ -109,6 +126,7 @@ struct virtqueue {
 	uint16_t last_used_idx; /* next used entry to harvest */
 	uint16_t in_flight;     /* chains added and not yet harvested */
 	bool event_idx;         /* VIRTIO_F_EVENT_IDX negotiated */
+	bool indirect;          /* VIRTIO_F_INDIRECT_DESC negotiated */
 	bool broken;
 	const char *broken_reason;
 	uint16_t next[VBLK_QUEUE_SIZE];      /* private copy of descriptor links */
@@ -120,6 +138,10 @@ size_t vring_mem_bytes(uint16_t num);
 
 int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx);
 int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
+void vq_use_indirect(struct virtqueue *vq, bool negotiated);
+unsigned vq_indirect_max(const struct virtqueue *vq, unsigned table_entries);
+int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
+		    struct vring_desc *table, unsigned table_entries, void *token);
 bool vq_publish(struct virtqueue *vq);
 int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len);
 bool vq_has_used(const struct virtqueue *vq);

@@ -107,7 +107,10 @@ void vblk_plug(struct vblk_disk *disk);
 void vblk_unplug(struct vblk_disk *disk);
 
 /* Limits of one bio on this disk (its segments may be split in two only
- * at size_max boundaries; each needs a descriptor). */
+ * at size_max boundaries; each needs a descriptor). The segment limit is
+ * min(seg_max, queue size - 2) with or without indirect descriptors: a
+ * chain is no longer than the queue inside a table either (virtio 1.2
+ * §2.7.5.3.1). */
 uint32_t vblk_max_bio_segs(const struct vblk_disk *disk);
 uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk);
 
@@ -123,7 +126,9 @@ int vblk_poll(struct vblk_disk *disk);
  * `bios` has completed, dispatching any that are held back by a plug.
  * Returns 0 or the first bio's error; -VBLK_ETIMEDOUT if the disk's timeout
  * passes with no progress (the device is then reset and every queued bio
- * completed with that error, so nothing is left in the device's hands).
+ * completed with that error, so nothing is left in the device's hands);
+ * -VBLK_EINVAL for a NULL disk or bio, or a bio that was never submitted
+ * (the queue ran empty without completing it). A count of 0 returns 0.
  * The bios' callbacks must not free or resubmit them. */
 int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigned count);
 

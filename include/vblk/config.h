@@ -18,6 +18,18 @@
 #define VBLK_QUEUE_SIZE 256
 #endif
 
+/* Entries in each request's indirect descriptor table (virtio 1.2
+ * §2.7.5.3, used when the device offers VIRTIO_F_INDIRECT_DESC): a chain
+ * of header + data + status of at most this many descriptors can take one
+ * ring descriptor instead of one each; longer chains go into the ring
+ * directly. 32 holds a 64 KiB bio in scattered 4 KiB pages (18) with room
+ * to merge. Every request has a table of its own: 16 bytes per entry, so
+ * (VBLK_QUEUE_SIZE / 2) * 16 * VBLK_INDIRECT_MAX bytes per disk (64 KiB
+ * with the defaults). At least 3 (header, one data buffer, status). */
+#ifndef VBLK_INDIRECT_MAX
+#define VBLK_INDIRECT_MAX 32
+#endif
+
 /* Largest request the driver builds, in bytes; larger I/O is split. It
  * bounds the time one request holds the device. */
 #ifndef VBLK_MAX_REQUEST_BYTES
@@ -38,6 +50,10 @@
 
 #if (VBLK_QUEUE_SIZE & (VBLK_QUEUE_SIZE - 1)) != 0 || VBLK_QUEUE_SIZE < 4 || VBLK_QUEUE_SIZE > 32768
 #error "VBLK_QUEUE_SIZE must be a power of 2 between 4 and 32768"
+#endif
+
+#if VBLK_INDIRECT_MAX < 3 || VBLK_INDIRECT_MAX > 32768
+#error "VBLK_INDIRECT_MAX must be between 3 and 32768"
 #endif
 
 #endif

@@ -52,13 +52,16 @@ struct vblk_info {
 
 /* Find every virtio-mmio node in the device tree and initialise each block
  * device found. Returns the number of disks ready (>= 0) or a negative error
- * (-VBLK_EBADDT). Devices that fail init are skipped and remembered in the
- * probe report (vblk_probe_report). */
+ * (-VBLK_EINVAL for a NULL dtb, -VBLK_EBADDT for a malformed one; the disks
+ * attached before are then kept). Devices that fail init are skipped and
+ * remembered in the probe report (vblk_probe_report). */
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
 
 /* Initialise the virtio-mmio device at `mmio_base` (for firmware without a
  * device tree); `intid` is its interrupt (0 if unknown), taken as
- * level-triggered. Returns the new disk's index or a negative error. */
+ * level-triggered. Returns the new disk's index or a negative error, e.g.
+ * -VBLK_EINVAL for address 0, -VBLK_ESTATE if that device is a disk
+ * already, -VBLK_ENODEV if no block device answers there. */
 int vblk_attach(uint64_t mmio_base, uint32_t intid);
 
 /* What the last probe saw in each virtio-mmio slot, for diagnostics. */
@@ -93,10 +96,13 @@ int vblk_get_id(struct vblk_disk *disk, char id[21]);
 void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
 
 /* After -VBLK_EBROKEN or -VBLK_ETIMEDOUT: reset and re-initialise the
- * device. Returns 0 or a negative error. */
+ * device. Returns 0 or a negative error (-VBLK_ESTATE for a disk that
+ * vblk_shutdown has forgotten). */
 int vblk_reset(struct vblk_disk *disk);
 
-/* Names of the negotiated feature bits, space-separated, into buf. */
+/* Names of the negotiated feature bits, space-separated, into buf.
+ * Returns the string's length; a short buffer ends the list before the
+ * first name that does not fit. */
 size_t vblk_feature_names(uint64_t features, char *buf, size_t len);
 
 #endif

@@ -9,6 +9,9 @@
  *  - flow: a full ring holds bios back and loses none whatever order the
  *    device completes in; plugging; a FLUSH waits for earlier writes;
  *    callbacks that submit;
+ *  - indirect descriptors: used when ring space is short and only then,
+ *    never without the feature or for a chain longer than the table,
+ *    mixed with direct chains in any completion order, after a timeout;
  *  - failure: a device error fails every bio of its request and no other;
  *    a timeout or a broken used ring completes every queued bio once;
  *  - interrupts: completions and configuration changes through
@@ -37,7 +40,7 @@
 #define SECTOR_BYTES      512u
 #define KIB               1024u
 #define MIB               (1024u * 1024u)
-#define SMALL_QUEUE       8u     /* two 3-descriptor chains fit, a third not */
+#define SMALL_QUEUE       8u     /* two direct 3-descriptor chains fit, a third not */
 #define MEDIUM_QUEUE      16u    /* five fit */
 #define SHORT_TIMEOUT_US  5000u
 
@@ -121,6 +124,26 @@ static void small_queue(struct fake_virtio_opts *opts)
 static void medium_queue(struct fake_virtio_opts *opts)
 {
 	opts->queue_num_max = MEDIUM_QUEUE;
+}
+
+/* A device that does not offer VIRTIO_F_INDIRECT_DESC (QEMU's
+ * indirect_desc=off): every chain goes into the ring directly. */
+static void without_indirect(struct fake_virtio_opts *opts)
+{
+	opts->features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
+}
+
+/* The ring's own back-pressure, with direct chains only. */
+static void small_direct_queue(struct fake_virtio_opts *opts)
+{
+	small_queue(opts);
+	without_indirect(opts);
+}
+
+static void medium_direct_queue(struct fake_virtio_opts *opts)
+{
+	medium_queue(opts);
+	without_indirect(opts);
 }
 
 /* ---- memory and bios ------------------------------------------------ */
@@ -677,13 +700,15 @@ static void complete_in_batches(unsigned count, unsigned batch)
 #define FLOOD_BIOS (BLK_MAX_REQS + 22)
 
 /*
- * Eight descriptors hold two 3-descriptor chains. The rest wait in the
- * driver (counted as queue_full), go out as the device completes newest
- * first, and every bio completes exactly once with its data on the disk.
+ * Eight descriptors hold two 3-descriptor chains (direct only here; with
+ * indirect tables see test_full_ring_takes_indirect_chains_in_the_gap).
+ * The rest wait in the driver (counted as queue_full), go out as the
+ * device completes newest first, and every bio completes exactly once with
+ * its data on the disk.
  */
 static void test_full_ring_holds_bios_back_and_loses_none(void **state)
 {
-	attach(state, small_queue);
+	attach(state, small_direct_queue);
 	assert_int_equal(vblk_disk_info(disk)->queue_size, SMALL_QUEUE);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
@@ -747,7 +772,7 @@ static void test_bios_that_waited_for_a_request_still_merge(void **state)
  * sectors, whichever request the device answers first. */
 static void test_full_ring_reads_complete_in_shuffled_order(void **state)
 {
-	attach(state, medium_queue);
+	attach(state, medium_direct_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	fake_virtio_set_order(fv, FAKE_ORDER_SHUFFLED, 7);
 	fill(disk_at(0), 3 * SHUFFLED_READS * SECTOR_BYTES, 9);
@@ -863,7 +888,7 @@ static void test_broken_used_ring_fails_every_bio_in_flight_once(void **state)
 
 static void test_timeout_fails_every_queued_bio_once(void **state)
 {
-	attach(state, small_queue);
+	attach(state, small_direct_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
 	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
 	uint32_t resets = fake_virtio_stats(fv)->resets;
@@ -898,6 +923,276 @@ static void test_disk_works_again_after_timeout_and_reset(void **state)
 	assert_int_equal(vblk_drain(disk), 0);
 	expect_done_once(1, 1, 0);
 	assert_memory_equal(disk_at(16), slot(1), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== indirect descriptors (virtio 1.2 §2.7.5.3) ===================== */
+
+/* Bio `idx`: a write of two 512-byte segments of slot(idx) with a gap
+ * between them, so they cannot coalesce: a 4-descriptor chain. */
+static void submit_two_segment_write(unsigned idx, uint64_t sector)
+{
+	uint8_t *mem = slot(idx);
+
+	fill(mem, 2 * KIB, (uint8_t)(idx + 1));
+	prep_bio(idx, VBLK_OP_WRITE, sector, mem, SECTOR_BYTES);
+	add_seg(idx, mem + KIB, SECTOR_BYTES);
+	submit_ok(idx);
+}
+
+static void expect_two_segment_write_on_disk(unsigned idx, uint64_t sector)
+{
+	assert_memory_equal(disk_at(sector), slot(idx), SECTOR_BYTES);
+	assert_memory_equal(disk_at(sector + 1), slot(idx) + KIB, SECTOR_BYTES);
+}
+
+/* Three two-segment writes (4-descriptor chains) sent at once to a ring
+ * of 8. The first goes in directly: 4 descriptors leave 4, one for each
+ * request behind it. The second would leave none for the third, so it
+ * goes through its table, one descriptor; so does the third (4 > 3 free).
+ * All three are in the device's hands, where direct chains fit two. */
+static void plug_three_two_segment_writes(void)
+{
+	vblk_plug(disk);
+	for (unsigned i = 0; i < 3; i++)
+		submit_two_segment_write(i, 16 * i);
+	vblk_unplug(disk);
+}
+
+/* The device sees the same framing (§5.2.6) inside the table: header,
+ * data, status, every entry but the last linked with NEXT. */
+static void test_requests_go_indirect_when_ring_space_is_short(void **state)
+{
+	attach(state, small_queue);
+	assert_true(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_INDIRECT_DESC));
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	plug_three_two_segment_writes();
+
+	assert_int_equal(fake_virtio_pending(fv), 3);
+	expect_shape(&(struct vblk_stats){ .bios = 3, .requests = 3, .descriptors = 4 + 1 + 1,
+					   .notifications = 1 });
+	assert_int_equal(queue_stats().queue_full, 0);
+	const struct fake_virtio_chain *chain = last_chain();
+	assert_true(chain->indirect);
+	expect_framing(FAKE_BLK_T_OUT, 32, 2);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(chain->seg[i].flags, FAKE_DESC_F_NEXT);
+	assert_int_equal(chain->seg[3].flags, FAKE_DESC_F_WRITE);
+	expect_data_seg(0, slot(2), SECTOR_BYTES);
+	expect_data_seg(1, slot(2) + KIB, SECTOR_BYTES);
+
+	fake_virtio_complete_all(fv);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 3, 0);
+	for (unsigned i = 0; i < 3; i++)
+		expect_two_segment_write_on_disk(i, 16 * i);
+	assert_int_equal(vq_num_free(&disk->vq), SMALL_QUEUE);
+	fake_virtio_assert_clean(fv);
+}
+
+/* With room to spare a chain goes into the ring directly: that costs the
+ * device less than mapping a table (blk/request.c). */
+static void test_chain_goes_direct_while_the_ring_has_room(void **state)
+{
+	attach(state, NULL);
+	submit_two_segment_write(0, 16);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_shape(&(struct vblk_stats){ .bios = 1, .requests = 1, .descriptors = 4,
+					   .notifications = 1 });
+	assert_false(last_chain()->indirect);
+	expect_framing(FAKE_BLK_T_OUT, 16, 2);
+	expect_two_segment_write_on_disk(0, 16);
+	fake_virtio_assert_clean(fv);
+}
+
+/* §2.7.5.3.1 (SPL-9): without the feature no INDIRECT flag, ever (the
+ * fake records a violation if one appears): the third write waits. */
+static void test_indirect_is_not_used_unless_negotiated(void **state)
+{
+	attach(state, small_direct_queue);
+	assert_false(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_INDIRECT_DESC));
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	plug_three_two_segment_writes();
+
+	assert_int_equal(fake_virtio_pending(fv), 2);
+	assert_int_equal(queue_stats().descriptors, 4 + 4);
+	assert_true(queue_stats().queue_full > 0);
+	assert_false(last_chain()->indirect);
+
+	complete_in_batches(3, 1);
+	expect_done_once(0, 3, 0);
+	assert_int_equal(queue_stats().descriptors, 4 + 4 + 4);
+	assert_false(last_chain()->indirect);
+	for (unsigned i = 0; i < 3; i++)
+		expect_two_segment_write_on_disk(i, 16 * i);
+	fake_virtio_assert_clean(fv);
+}
+
+static void queue_64_size_max_4k(struct fake_virtio_opts *opts)
+{
+	opts->queue_num_max = 64;
+	size_max_4k(opts);
+}
+
+/* Bio `idx`: a write of `ndata` 4 KiB pieces of the pool, cut at size_max
+ * into `ndata` data descriptors. */
+static void submit_long_write(unsigned idx, uint64_t sector, unsigned ndata, uint8_t *mem)
+{
+	fill(mem, ndata * 4 * KIB, (uint8_t)(idx + 1));
+	prep_bio(idx, VBLK_OP_WRITE, sector, mem, ndata * 4 * KIB);
+	submit_ok(idx);
+}
+
+/* A table holds VBLK_INDIRECT_MAX descriptors. Under ring pressure a chain
+ * that long still takes one ring descriptor; one longer goes into the ring
+ * directly, or waits for room there. */
+static void test_chain_longer_than_the_table_never_goes_indirect(void **state)
+{
+	const unsigned too_long = VBLK_INDIRECT_MAX - 1, fits = VBLK_INDIRECT_MAX - 2;
+	uint8_t *mem0 = pool, *mem1 = pool + MIB, *mem2 = pool + 2 * MIB;
+
+	attach(state, queue_64_size_max_4k);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	submit_long_write(0, 0, too_long, mem0);      /* direct: 64 - 33 = 31 left */
+	submit_long_write(1, 512, fits, mem1);        /* 32 > 31: its table */
+	submit_long_write(2, 1024, too_long, mem2);   /* no table, no room: waits */
+	vblk_unplug(disk);
+
+	assert_int_equal(fake_virtio_pending(fv), 2);
+	assert_int_equal(queue_stats().descriptors, (too_long + 2) + 1);
+	assert_true(queue_stats().queue_full > 0);
+	assert_true(last_chain()->indirect);
+	assert_int_equal(last_chain()->nsegs, VBLK_INDIRECT_MAX);
+
+	complete_in_batches(3, 1);
+	expect_done_once(0, 3, 0);
+	assert_false(last_chain()->indirect);
+	assert_int_equal(last_chain()->nsegs, too_long + 2);
+	assert_memory_equal(disk_at(0), mem0, too_long * 4 * KIB);
+	assert_memory_equal(disk_at(512), mem1, fits * 4 * KIB);
+	assert_memory_equal(disk_at(1024), mem2, too_long * 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* §2.7.5.3.1: a chain is no longer than the queue even in a table, so
+ * indirect tables do not raise the per-request segment limit. */
+static void test_indirect_does_not_raise_the_segment_limit(void **state)
+{
+	attach(state, medium_queue);
+	assert_true(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_INDIRECT_DESC));
+	assert_int_equal(vblk_max_bio_segs(disk), MEDIUM_QUEUE - 2);
+}
+
+/*
+ * The ring of 8 takes two direct 3-descriptor chains; the next two do not
+ * fit directly in the 2 descriptors left but do through their tables, one
+ * descriptor each. Only then do requests wait. Completed newest first,
+ * the device holds 4 at a time (2 without indirect), and nothing is lost.
+ */
+static void test_full_ring_takes_indirect_chains_in_the_gap(void **state)
+{
+	attach(state, small_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
+
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);
+	assert_true(queue_stats().queue_full > 0);
+	assert_int_equal(fake_virtio_pending(fv), 4);
+	assert_int_equal(queue_stats().descriptors, 3 + 3 + 1 + 1);
+	assert_int_equal(vq_num_free(&disk->vq), 0);
+
+	complete_in_batches(FLOOD_BIOS, 1);
+	expect_done_once(0, FLOOD_BIOS, 0);
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		assert_memory_equal(disk_at(2 * i), slot(i), SECTOR_BYTES);
+	assert_int_equal(fake_virtio_stats(fv)->requests, FLOOD_BIOS);
+	assert_int_equal(fake_virtio_stats(fv)->max_pending, 4);
+	assert_int_equal(vq_num_free(&disk->vq), SMALL_QUEUE);
+	fake_virtio_assert_clean(fv);
+}
+
+#define MIXED_READS 40u
+
+/* Reads of one segment (direct chains) and of two (indirect) in flight
+ * together, answered in a shuffled order: each buffer gets its own
+ * sectors, and every ring descriptor comes back. */
+static void test_mixed_direct_and_indirect_reads_complete_out_of_order(void **state)
+{
+	attach(state, medium_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_SHUFFLED, 11);
+	fill(disk_at(0), 3 * MIXED_READS * SECTOR_BYTES, 13);
+
+	for (unsigned i = 0; i < MIXED_READS; i++) {
+		memset(slot(i), 0, 2 * KIB);
+		prep_bio(i, VBLK_OP_READ, 3 * i, slot(i), SECTOR_BYTES);
+		if (i % 2)
+			add_seg(i, slot(i) + KIB, SECTOR_BYTES);
+		submit_ok(i);
+	}
+	/* More in flight than 16 descriptors hold as direct chains. */
+	assert_true(fake_virtio_pending(fv) > MEDIUM_QUEUE / 3);
+
+	complete_in_batches(MIXED_READS, 3);
+	expect_done_once(0, MIXED_READS, 0);
+	for (unsigned i = 0; i < MIXED_READS; i++) {
+		assert_memory_equal(slot(i), disk_at(3 * i), SECTOR_BYTES);
+		if (i % 2)
+			assert_memory_equal(slot(i) + KIB, disk_at(3 * i + 1), SECTOR_BYTES);
+	}
+	assert_int_equal(vq_num_free(&disk->vq), MEDIUM_QUEUE);
+	fake_virtio_assert_clean(fv);
+}
+
+/* §2.7.8.3: a used len beyond the writable bytes of the table (data +
+ * status) is impossible: the disk stops and every bio fails. The newest
+ * chain, completed first, is an indirect one. */
+static void test_used_len_beyond_an_indirect_chain_breaks_the_disk(void **state)
+{
+	attach(state, small_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
+	vblk_plug(disk);
+	for (unsigned i = 0; i < 3; i++) {
+		prep_bio(i, VBLK_OP_READ, 16 * i, slot(i), SECTOR_BYTES);
+		add_seg(i, slot(i) + KIB, SECTOR_BYTES);
+		submit_ok(i);
+	}
+	vblk_unplug(disk);
+	assert_true(last_chain()->indirect);
+
+	fake_virtio_corrupt_used(fv, FAKE_USED_LEN_TOO_LARGE, FAKE_ONCE);
+	fake_virtio_complete_all(fv);
+	assert_int_equal(vblk_poll(disk), -VBLK_EBROKEN);
+	expect_done_once(0, 3, -VBLK_EBROKEN);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A timeout resets the device and fails everything, indirect chains
+ * included (vq_detach frees their one descriptor each); after
+ * vblk_reset the tables are used again. */
+static void test_timeout_with_indirect_chains_in_flight_fails_each_bio_once(void **state)
+{
+	attach(state, small_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	for (unsigned i = 0; i < TIMEOUT_BIOS; i++)
+		submit_write(i, 16 * i, SECTOR_BYTES);
+	assert_int_equal(fake_virtio_pending(fv), 4);   /* 2 direct + 2 indirect */
+
+	wait_all(TIMEOUT_BIOS, -VBLK_ETIMEDOUT);
+	expect_done_once(0, TIMEOUT_BIOS, -VBLK_ETIMEDOUT);
+	assert_int_equal(vq_num_free(&disk->vq), SMALL_QUEUE);
+
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	submit_two_segment_write(TIMEOUT_BIOS, 64);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(TIMEOUT_BIOS, 1, 0);
+	expect_two_segment_write_on_disk(TIMEOUT_BIOS, 64);
 	fake_virtio_assert_clean(fv);
 }
 
@@ -1338,6 +1633,15 @@ int main(void)
 		BOTH(test_unsupp_fails_every_bio_of_the_merged_request),
 		BOTH(test_broken_used_ring_fails_every_bio_in_flight_once),
 		BOTH(test_timeout_fails_every_queued_bio_once),
+		BOTH(test_requests_go_indirect_when_ring_space_is_short),
+		BOTH(test_chain_goes_direct_while_the_ring_has_room),
+		BOTH(test_indirect_is_not_used_unless_negotiated),
+		BOTH(test_chain_longer_than_the_table_never_goes_indirect),
+		BOTH(test_indirect_does_not_raise_the_segment_limit),
+		BOTH(test_full_ring_takes_indirect_chains_in_the_gap),
+		BOTH(test_mixed_direct_and_indirect_reads_complete_out_of_order),
+		BOTH(test_used_len_beyond_an_indirect_chain_breaks_the_disk),
+		BOTH(test_timeout_with_indirect_chains_in_flight_fails_each_bio_once),
 		BOTH(test_disk_works_again_after_timeout_and_reset),
 		BOTH(test_callback_can_submit_the_next_bio),
 		BOTH(test_callback_can_resubmit_its_own_bio),

@@ -1,7 +1,7 @@
 /*
  * Split virtqueue unit tests. The test plays the device by hand, reading
  * the avail ring and writing the used ring directly, so each test pins one
- * rule of virtio 1.2 §2.7.
+ * rule of virtio 1.2 §2.7 (indirect tables: §2.7.5.3).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -372,7 +372,243 @@ static void test_event_idx_keeps_avail_flags_zero(void **state)
 	assert_int_equal(*vq.used_event, vq.last_used_idx);
 }
 
+/* ==== indirect descriptors (virtio 1.2 §2.7.5.3) ===================== */
+
+#define TABLE_ENTRIES 4u
+static struct vring_desc table[TABLE_ENTRIES] __attribute__((aligned(16)));
+static struct vring_desc other_table[TABLE_ENTRIES] __attribute__((aligned(16)));
+
+static int setup_indirect(void **state)
+{
+	setup(state);
+	vq_use_indirect(&vq, true);
+	memset(table, 0xa5, sizeof(table));
+	memset(other_table, 0xa5, sizeof(other_table));
+	return 0;
+}
+
+static int add3_indirect(struct vring_desc *tbl, void *token)
+{
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	return vq_add_indirect(&vq, bufs, 3, tbl, TABLE_ENTRIES, token);
+}
+
+/* The ring holds one descriptor with only INDIRECT set (§2.7.5.3.1: never
+ * with NEXT), whose addr/len are the table's; the table holds the chain,
+ * linked from entry 0 with NEXT and never INDIRECT. */
+static void test_indirect_chain_is_one_ring_descriptor_pointing_at_the_table(void **state)
+{
+	(void)state;
+	assert_int_equal(add3_indirect(table, &tokens[0]), 0);
+	assert_int_equal(vq_num_free(&vq), NUM - 1);
+	assert_true(vq_publish(&vq));
+	const struct vring_desc *ring_desc = &vq.desc[avail_head(0)];
+	assert_int_equal(ring_desc->flags, VRING_DESC_F_INDIRECT);
+	assert_int_equal(ring_desc->addr, (uint64_t)(uintptr_t)table);
+	assert_int_equal(ring_desc->len, 3 * sizeof(struct vring_desc));
+
+	assert_int_equal(table[0].addr, read_buf.addr);
+	assert_int_equal(table[0].len, read_buf.len_bytes);
+	assert_int_equal(table[0].flags, VRING_DESC_F_NEXT);
+	assert_int_equal(table[0].next, 1);
+	assert_int_equal(table[1].flags, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE);
+	assert_int_equal(table[1].next, 2);
+	assert_int_equal(table[2].addr, status_buf.addr);
+	assert_int_equal(table[2].flags, VRING_DESC_F_WRITE);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(table[i].flags & VRING_DESC_F_INDIRECT, 0);
+}
+
+/* §2.7.5.3.1: no INDIRECT flag unless the feature was negotiated. */
+static void test_indirect_add_is_refused_without_the_feature(void **state)
+{
+	(void)state;
+	vq_use_indirect(&vq, false);
+	assert_int_equal(add3_indirect(table, &tokens[0]), -VBLK_EUNSUPP);
+	assert_int_equal(vq_num_free(&vq), NUM);
+	assert_int_equal(vq.avail_idx, 0);
+	assert_int_equal(vq_indirect_max(&vq, TABLE_ENTRIES), 0);
+}
+
+static void test_indirect_chain_longer_than_its_table_is_refused(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[TABLE_ENTRIES + 1];
+	for (unsigned i = 0; i < TABLE_ENTRIES + 1; i++)
+		bufs[i] = read_buf;
+	assert_int_equal(vq_add_indirect(&vq, bufs, TABLE_ENTRIES + 1, table, TABLE_ENTRIES,
+					 &tokens[0]), -VBLK_ETOOBIG);
+	assert_int_equal(vq_num_free(&vq), NUM);
+}
+
+/* §2.7.5.3.1 puts "no chain longer than the queue size" among the rules
+ * for indirect tables: a big table does not lift it. */
+static void test_indirect_chain_longer_than_the_queue_is_refused(void **state)
+{
+	(void)state;
+	static struct vring_desc big_table[NUM + 1] __attribute__((aligned(16)));
+	struct vring_buf bufs[NUM + 1];
+	for (unsigned i = 0; i < NUM + 1; i++)
+		bufs[i] = read_buf;
+	assert_int_equal(vq_add_indirect(&vq, bufs, NUM + 1, big_table, NUM + 1, &tokens[0]),
+			 -VBLK_ETOOBIG);
+	assert_int_equal(vq_indirect_max(&vq, NUM + 1), NUM);
+	assert_int_equal(vq_indirect_max(&vq, TABLE_ENTRIES), TABLE_ENTRIES);
+}
+
+static void test_indirect_add_rejects_missing_or_misaligned_table(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	assert_int_equal(vq_add_indirect(&vq, bufs, 3, NULL, TABLE_ENTRIES, &tokens[0]),
+			 -VBLK_EINVAL);
+	assert_int_equal(vq_add_indirect(&vq, bufs, 3, (struct vring_desc *)((uint8_t *)table + 8),
+					 TABLE_ENTRIES - 1, &tokens[0]), -VBLK_EINVAL);
+	assert_int_equal(vq_num_free(&vq), NUM);
+}
+
+/* The chain rules hold inside the table too (§2.7.4.2). */
+static void test_indirect_add_rejects_readable_after_writable(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[3] = { read_buf, write_buf, read_buf };
+	assert_int_equal(vq_add_indirect(&vq, bufs, 3, table, TABLE_ENTRIES, &tokens[0]),
+			 -VBLK_EINVAL);
+	assert_int_equal(vq_num_free(&vq), NUM);
+}
+
+/* Two free descriptors: a 3-descriptor chain only fits indirect. */
+static void test_indirect_chain_fits_where_a_direct_one_does_not(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	add3(&tokens[1]);
+	assert_int_equal(vq_num_free(&vq), 2);
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[2]), -VBLK_EAGAIN);
+	assert_int_equal(add3_indirect(table, &tokens[2]), 0);
+	assert_int_equal(add3_indirect(other_table, &tokens[3]), 0);
+	assert_int_equal(vq_num_free(&vq), 0);
+}
+
+/* With no ring descriptor left, even one is too many: nothing changes. */
+static void test_indirect_add_on_full_ring_returns_eagain_and_changes_nothing(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[NUM];
+	for (unsigned i = 0; i < NUM; i++)
+		bufs[i] = read_buf;
+	assert_int_equal(vq_add(&vq, bufs, NUM, &tokens[0]), 0);
+	uint16_t idx_before = vq.avail_idx;
+	assert_int_equal(add3_indirect(table, &tokens[1]), -VBLK_EAGAIN);
+	assert_int_equal(vq.avail_idx, idx_before);
+	assert_int_equal(table[0].flags, 0xa5a5);   /* the table was not written */
+}
+
+/* §2.7.8.3: the device writes only through the table's WRITE entries
+ * (512 + 1 bytes here): more is impossible and breaks the queue. */
+static void test_indirect_used_len_up_to_the_tables_writable_bytes_is_accepted(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	assert_int_equal(add3_indirect(table, &tokens[0]), 0);
+	vq_publish(&vq);
+	device_complete(avail_head(0), 512 + 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_ptr_equal(token, &tokens[0]);
+	assert_int_equal(len, 513);
+}
+
+static void test_indirect_used_len_beyond_the_tables_writable_bytes_breaks_queue(void **state)
+{
+	(void)state;
+	assert_int_equal(add3_indirect(table, &tokens[0]), 0);
+	vq_publish(&vq);
+	expect_broken_after(avail_head(0), 512 + 1 + 1);
+}
+
+/* Harvesting an indirect chain gives back exactly its one ring
+ * descriptor, and the free list stays whole: afterwards one direct chain
+ * can take every descriptor. */
+static void test_harvesting_an_indirect_chain_frees_exactly_one_descriptor(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	assert_int_equal(add3_indirect(table, &tokens[1]), 0);
+	vq_publish(&vq);
+	assert_int_equal(vq_num_free(&vq), NUM - 4);
+	device_complete(avail_head(1), 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_ptr_equal(token, &tokens[1]);
+	assert_int_equal(vq_num_free(&vq), NUM - 3);
+	device_complete(avail_head(0), 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_int_equal(vq_num_free(&vq), NUM);
+
+	struct vring_buf bufs[NUM];
+	for (unsigned i = 0; i < NUM; i++)
+		bufs[i] = read_buf;
+	assert_int_equal(vq_add(&vq, bufs, NUM, &tokens[2]), 0);
+}
+
+/* Direct and indirect chains in flight together, completed in an order
+ * of the device's choosing: each token comes back once, with its own
+ * len check, and every descriptor returns to the free list. */
+static void test_mixed_direct_and_indirect_chains_complete_out_of_order(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);                                  /* head of 3 */
+	assert_int_equal(add3_indirect(table, &tokens[1]), 0);     /* 1 */
+	add3(&tokens[2]);                                  /* 3 */
+	assert_int_equal(add3_indirect(other_table, &tokens[3]), 0); /* 1 */
+	vq_publish(&vq);
+	assert_int_equal(vq_num_free(&vq), 0);
+
+	const unsigned order[] = { 3, 0, 1, 2 };
+	for (unsigned i = 0; i < 4; i++) {
+		device_complete(avail_head((uint16_t)order[i]), 513);
+		assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+		assert_ptr_equal(token, &tokens[order[i]]);
+	}
+	assert_int_equal(vq_num_free(&vq), NUM);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 0);
+	add3(&tokens[4]);
+	add3(&tokens[5]);
+	assert_int_equal(add3_indirect(table, &tokens[6]), 0);
+	assert_int_equal(add3_indirect(other_table, &tokens[7]), 0);
+	assert_int_equal(vq_num_free(&vq), 0);
+}
+
+/* After a device reset every chain comes back, indirect ones included,
+ * and frees its ring descriptors. */
+static void test_detach_returns_indirect_chains_too(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	assert_int_equal(add3_indirect(table, &tokens[1]), 0);
+	vq_publish(&vq);
+	void *first = vq_detach(&vq), *second = vq_detach(&vq);
+	assert_true((first == &tokens[0] && second == &tokens[1]) ||
+		    (first == &tokens[1] && second == &tokens[0]));
+	assert_null(vq_detach(&vq));
+	assert_int_equal(vq_num_free(&vq), NUM);
+}
+
+/* vq_init starts without the feature (a reset device renegotiates). */
+static void test_init_forgets_indirect(void **state)
+{
+	(void)state;
+	assert_int_equal(vq_init(&vq, ring_mem, sizeof(ring_mem), NUM, false), 0);
+	assert_int_equal(add3_indirect(table, &tokens[0]), -VBLK_EUNSUPP);
+}
+
 #define T(name) cmocka_unit_test_setup(name, setup)
+#define TI(name) cmocka_unit_test_setup(name, setup_indirect)
 
 int main(void)
 {
@@ -406,6 +642,20 @@ int main(void)
 		T(test_detach_returns_every_chain_in_flight_once),
 		T(test_enable_interrupts_reports_waiting_used_entries),
 		T(test_event_idx_keeps_avail_flags_zero),
+		TI(test_indirect_chain_is_one_ring_descriptor_pointing_at_the_table),
+		TI(test_indirect_add_is_refused_without_the_feature),
+		TI(test_indirect_chain_longer_than_its_table_is_refused),
+		TI(test_indirect_chain_longer_than_the_queue_is_refused),
+		TI(test_indirect_add_rejects_missing_or_misaligned_table),
+		TI(test_indirect_add_rejects_readable_after_writable),
+		TI(test_indirect_chain_fits_where_a_direct_one_does_not),
+		TI(test_indirect_add_on_full_ring_returns_eagain_and_changes_nothing),
+		TI(test_indirect_used_len_up_to_the_tables_writable_bytes_is_accepted),
+		TI(test_indirect_used_len_beyond_the_tables_writable_bytes_breaks_queue),
+		TI(test_harvesting_an_indirect_chain_frees_exactly_one_descriptor),
+		TI(test_mixed_direct_and_indirect_chains_complete_out_of_order),
+		TI(test_detach_returns_indirect_chains_too),
+		TI(test_init_forgets_indirect),
 	};
 	return cmocka_run_group_tests_name("vring", tests, NULL, NULL);
 }
