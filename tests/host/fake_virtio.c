@@ -388,6 +388,11 @@ void fake_virtio_tear_capacity_read(struct fake_virtio *fv, uint64_t new_capacit
 
 /* ---- interrupts ----------------------------------------------------- */
 
+void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits)
+{
+	fake_raise_interrupt(fv, bits);
+}
+
 bool fake_virtio_irq_pending(const struct fake_virtio *fv)
 {
 	return fv->interrupt_status != 0;
@@ -430,6 +435,18 @@ uint64_t fake_virtio_accepted_features(const struct fake_virtio *fv)
 const struct fake_virtio_chain *fake_virtio_last_chain(const struct fake_virtio *fv)
 {
 	return &fv->last_chain;
+}
+
+unsigned fake_virtio_reg_trace(const struct fake_virtio *fv,
+			       const struct fake_virtio_access **trace)
+{
+	*trace = fv->reg_trace;
+	return fv->reg_trace_len;
+}
+
+void fake_virtio_clear_reg_trace(struct fake_virtio *fv)
+{
+	fv->reg_trace_len = 0;
 }
 
 bool fake_virtio_queue_ready(const struct fake_virtio *fv)

@@ -228,6 +228,10 @@ enum fake_virtio_used_fault {
 	FAKE_USED_IDX_JUMP,          /* used.idx moves by QueueNum + 1 more      */
 	FAKE_USED_IDX_BACKWARDS,     /* used.idx written one below its old value */
 	FAKE_USED_DUPLICATE,         /* the entry is published twice            */
+	FAKE_USED_LEN_SHORT,         /* used.len one byte short of what was
+					written: the status byte, last, is not
+					covered (SPL-18/19, BLK-25: a driver must
+					not trust data past len; legacy ignores it) */
 };
 void fake_virtio_corrupt_used(struct fake_virtio *fv, enum fake_virtio_used_fault fault,
 			      enum fake_virtio_shot shot);
@@ -249,6 +253,11 @@ void fake_virtio_resize(struct fake_virtio *fv, uint64_t capacity_sectors);
  * a driver that does not check ConfigGeneration (or, legacy, read twice)
  * assembles a mix of old and new halves. */
 void fake_virtio_tear_capacity_read(struct fake_virtio *fv, uint64_t new_capacity_sectors);
+
+/* Set InterruptStatus bits as if the device raised them, defined or not
+ * (e.g. 0x20: MMIO-12, a driver ignores undefined bits and never
+ * acknowledges them). The line is asserted while any bit is set. */
+void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits);
 
 /* Raise DEVICE_NEEDS_RESET (status 0x40 + config interrupt on a modern
  * device; a legacy device just stops, as QEMU does) and stop processing. */
@@ -313,6 +322,21 @@ struct fake_virtio_chain {
 };
 const struct fake_virtio_chain *fake_virtio_last_chain(const struct fake_virtio *fv);
 
+/* Every register access the driver made (config space included), in
+ * order: the first FAKE_REG_TRACE_MAX since creation or the last clear.
+ * For rules about the order of accesses (MMIO-7/8/15/18/20/24, INIT-1/4).
+ * `value` is what was written, or what the read returned. */
+#define FAKE_REG_TRACE_MAX 512
+struct fake_virtio_access {
+	uint32_t offset;            /* from the window base */
+	uint32_t value;
+	uint8_t width_bytes;
+	bool write;
+};
+unsigned fake_virtio_reg_trace(const struct fake_virtio *fv,
+			       const struct fake_virtio_access **trace);
+void fake_virtio_clear_reg_trace(struct fake_virtio *fv);
+
 /* Is queue 0 live (QueueReady=1, or a legacy QueuePFN set)? Broken? */
 bool fake_virtio_queue_ready(const struct fake_virtio *fv);
 bool fake_virtio_broken(const struct fake_virtio *fv);
@@ -320,8 +344,11 @@ bool fake_virtio_broken(const struct fake_virtio *fv);
 /* The RAM disk itself: capacity_sectors * 512 bytes, read and write freely.
  * Only the first FAKE_DISK_BACKED_MAX_SECTORS (64 MiB) are kept: beyond
  * them (a test may announce a 2 TiB disk) reads return zeroes and writes
- * are dropped, and fake_virtio_disk_bytes() says how much is kept. */
+ * are dropped, and fake_virtio_disk_bytes() says how much is kept. A
+ * fuzzer, which creates a device per input, may -D a smaller value. */
+#ifndef FAKE_DISK_BACKED_MAX_SECTORS
 #define FAKE_DISK_BACKED_MAX_SECTORS (64ull * 1024 * 1024 / FAKE_SECTOR_BYTES)
+#endif
 uint8_t *fake_virtio_disk(struct fake_virtio *fv);
 uint64_t fake_virtio_disk_bytes(const struct fake_virtio *fv);
 

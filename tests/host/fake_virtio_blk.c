@@ -62,6 +62,12 @@ static struct blk_header read_header(const struct fake_request *req)
 	return hdr;
 }
 
+void fake_blk_read_header_bytes(const struct fake_request *req, uint8_t header[16])
+{
+	memset(header, 0, BLK_HDR_BYTES);
+	stream_copy(req, false, 0, header, BLK_HDR_BYTES, false);
+}
+
 static void write_status_byte(const struct fake_request *req, uint8_t status)
 {
 	stream_copy(req, true, req->writable_bytes - BLK_STATUS_BYTES, &status,

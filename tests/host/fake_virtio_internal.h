@@ -93,6 +93,7 @@ struct fake_request {
 	unsigned nsegs;
 	struct fake_virtio_seg *segs; /* malloc'd copy of the chain           */
 	uint32_t readable_bytes, writable_bytes;
+	uint8_t header[16];         /* the request header as taken (CLN-1)     */
 };
 
 /* Queue 0, the only one a virtio-blk device without MQ has. */
@@ -173,6 +174,8 @@ struct fake_virtio {
 	uint8_t status_trace[FAKE_STATUS_TRACE_MAX];
 	unsigned status_trace_len;
 	struct fake_virtio_chain last_chain;
+	struct fake_virtio_access reg_trace[FAKE_REG_TRACE_MAX];
+	unsigned reg_trace_len;
 	unsigned violation_count;
 	char violations[FAKE_MAX_VIOLATIONS][160];
 };
@@ -213,6 +216,8 @@ void fake_ring_deliver_interrupt(struct fake_virtio *fv);
  * after breaking the device); execute it, returning the used.len to report. */
 int fake_blk_validate(struct fake_virtio *fv, const struct fake_request *req);
 uint32_t fake_blk_execute(struct fake_virtio *fv, const struct fake_request *req);
+/* The first 16 device-readable bytes of the chain (the request header). */
+void fake_blk_read_header_bytes(const struct fake_request *req, uint8_t header[16]);
 
 /* Driver memory: a "physical" address is a host pointer here. */
 static inline void *fake_mem(uint64_t phys)

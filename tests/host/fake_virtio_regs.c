@@ -166,6 +166,10 @@ static uint32_t read_status(struct fake_virtio *fv)
 {
 	if (fv->reset_reads_left > 0) {
 		fv->reset_reads_left--;
+		/* A device reset from Status 0 reads 0 at once: the driver that
+		 * sees it has waited as §2.4.2 asks, so the delay is over. */
+		if (fv->status_before_reset == 0)
+			fv->reset_reads_left = 0;
 		return fv->status_before_reset;
 	}
 	return fv->status;
@@ -189,10 +193,29 @@ static uint32_t read_register(struct fake_virtio *fv, uint32_t offset)
 	return 0;
 }
 
+static void trace_access(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes,
+			 bool write, uint32_t val)
+{
+	if (fv->reg_trace_len < FAKE_REG_TRACE_MAX)
+		fv->reg_trace[fv->reg_trace_len++] = (struct fake_virtio_access){
+			.offset = offset, .value = val,
+			.width_bytes = (uint8_t)width_bytes, .write = write,
+		};
+}
+
+static uint32_t read_access(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes);
+
 uint32_t fake_regs_read(void *ctx, uint32_t offset, unsigned width_bytes)
 {
 	struct fake_virtio *fv = ctx;
+	uint32_t val = read_access(fv, offset, width_bytes);
 
+	trace_access(fv, offset, width_bytes, false, val);
+	return val;
+}
+
+static uint32_t read_access(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes)
+{
 	check_slot_usable(fv, offset);
 	check_reset_finished(fv, offset, true);
 	if (offset >= REG_CONFIG)
@@ -557,6 +580,7 @@ void fake_regs_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t 
 {
 	struct fake_virtio *fv = ctx;
 
+	trace_access(fv, offset, width_bytes, true, val);
 	check_slot_usable(fv, offset);
 	check_reset_finished(fv, offset, val == 0);
 	if (offset >= REG_CONFIG) {

@@ -307,6 +307,7 @@ static void take_chain(struct fake_virtio *fv, uint16_t head)
 		free(req.segs);
 		return;
 	}
+	fake_blk_read_header_bytes(&req, req.header);
 	req.due_step = fv->relax_steps + fv->defer_steps;
 	q->pending[q->npending++] = req;
 	if (q->npending > fv->stats.max_pending)
@@ -411,8 +412,16 @@ static void check_chain_unchanged(struct fake_virtio *fv, const struct fake_requ
 		       now.segs[i].flags == req->segs[i].flags;
 	}
 	free(now.segs);
-	if (!same)
+	if (!same) {
 		fake_violation(fv, "CLN-1", "chain at head %u changed while the device held it",
+			       req->head);
+		return;
+	}
+	/* The buffers too: the header the device read must still be there. */
+	uint8_t header[sizeof(req->header)];
+	fake_blk_read_header_bytes(req, header);
+	if (memcmp(header, req->header, sizeof(header)) != 0)
+		fake_violation(fv, "CLN-1", "request header at head %u changed while the device held it",
 			       req->head);
 }
 
@@ -456,6 +465,8 @@ static enum fake_virtio_used_fault push_used(struct fake_virtio *fv,
 		id = not_a_head(fv, req);
 	if (fault == FAKE_USED_LEN_TOO_LARGE)
 		len_bytes = req->writable_bytes + USED_LEN_EXCESS_BYTES;
+	if (fault == FAKE_USED_LEN_SHORT && len_bytes > 0)
+		len_bytes--;
 	write_used_entry(q, id, len_bytes);
 	if (fault == FAKE_USED_DUPLICATE)
 		write_used_entry(q, id, len_bytes);

@@ -825,6 +825,20 @@ static void test_changing_a_held_chain_is_recorded(void **state)
 	assert_true(fake_virtio_has_violation(m.fv, "CLN-1"));
 }
 
+static void test_changing_a_held_request_header_is_recorded(void **state)
+{
+	static struct mini_req req;
+	static uint8_t buf[FAKE_SECTOR_BYTES];
+	(void)state;
+	create(2);
+	mini_init(blk_features);
+	fake_virtio_set_completion(m.fv, FAKE_COMPLETE_HELD, 0);
+	mini_submit(&req, FAKE_BLK_T_IN, 8, buf, sizeof(buf), true);
+	req.hdr.sector = 9;   /* the buffer, not the descriptor */
+	fake_virtio_complete_all(m.fv);
+	assert_true(fake_virtio_has_violation(m.fv, "CLN-1"));
+}
+
 static void test_slow_reset_must_be_polled(void **state)
 {
 	(void)state;
@@ -1079,6 +1093,52 @@ static void test_used_idx_jump_and_backwards_knobs(void **state)
 	assert_int_equal(get16(used() + RING_OFF_IDX), QSIZE + 1);
 }
 
+static void test_used_len_short_knob(void **state)
+{
+	static struct mini_req req;
+	static uint8_t buf[FAKE_SECTOR_BYTES];
+	(void)state;
+	create(2);
+	mini_init(blk_features);
+	fake_virtio_corrupt_used(m.fv, FAKE_USED_LEN_SHORT, FAKE_ONCE);
+	mini_submit(&req, FAKE_BLK_T_IN, 0, buf, sizeof(buf), true);
+	assert_int_equal(used_entry_field(0, 1), FAKE_SECTOR_BYTES);   /* data + 1 - 1 */
+	assert_int_equal(req.status, FAKE_BLK_S_OK);
+}
+
+static void test_raised_interrupt_bits_stay_until_acked(void **state)
+{
+	(void)state;
+	create(2);
+	mini_init(blk_features);
+	fake_virtio_raise_interrupt_bits(m.fv, 0x21);
+	assert_int_equal(rd(REG_INTERRUPT_STATUS), 0x21);
+	wr(REG_INTERRUPT_ACK, INT_USED_BUFFER);
+	assert_int_equal(rd(REG_INTERRUPT_STATUS), 0x20);
+	fake_virtio_assert_clean(m.fv);
+}
+
+static void test_register_trace_records_every_access_in_order(void **state)
+{
+	const struct fake_virtio_access *trace;
+	(void)state;
+	create(2);
+	rd(REG_MAGIC_VALUE);
+	wr(REG_DEVICE_FEATURES_SEL, 1);
+	host_mmio_read(m.base + REG_CONFIG + 0x14, 4);
+	assert_int_equal(fake_virtio_reg_trace(m.fv, &trace), 3);
+	assert_false(trace[0].write);
+	assert_int_equal(trace[0].offset, REG_MAGIC_VALUE);
+	assert_int_equal(trace[0].value, FAKE_MAGIC);
+	assert_true(trace[1].write);
+	assert_int_equal(trace[1].offset, REG_DEVICE_FEATURES_SEL);
+	assert_int_equal(trace[1].value, 1);
+	assert_int_equal(trace[2].offset, REG_CONFIG + 0x14);
+	assert_int_equal(trace[2].width_bytes, 4);
+	fake_virtio_clear_reg_trace(m.fv);
+	assert_int_equal(fake_virtio_reg_trace(m.fv, &trace), 0);
+}
+
 static void test_used_duplicate_knob(void **state)
 {
 	static struct mini_req req;
@@ -1211,6 +1271,7 @@ int main(void)
 		T(test_readable_after_writable_is_detected),
 		T(test_legacy_header_sharing_a_descriptor_is_recorded),
 		T(test_changing_a_held_chain_is_recorded),
+		T(test_changing_a_held_request_header_is_recorded),
 		T(test_slow_reset_must_be_polled),
 		T(test_deferred_completion_waits_n_relax_steps),
 		T(test_held_requests_complete_in_reversed_order),
@@ -1227,6 +1288,9 @@ int main(void)
 		T(test_used_id_not_head_knob),
 		T(test_used_len_too_large_knob),
 		T(test_used_idx_jump_and_backwards_knobs),
+		T(test_used_len_short_knob),
+		T(test_raised_interrupt_bits_stay_until_acked),
+		T(test_register_trace_records_every_access_in_order),
 		T(test_used_duplicate_knob),
 		T(test_refuse_features_ok_knob),
 		T(test_resize_raises_config_interrupt_and_generation),
