@@ -220,6 +220,32 @@ static bool may_dispatch(const struct vblk_disk *disk, const struct blk_req *req
 	return req->type != VIRTIO_BLK_T_FLUSH || disk->in_flight == 0;
 }
 
+/* §5.2.6.1: no request may reach past the capacity. Each bio was checked
+ * when it was submitted, but the disk may have shrunk (a config change)
+ * while it waited in the queue. */
+static bool past_capacity(const struct vblk_disk *disk, const struct blk_req *req)
+{
+	uint64_t capacity = disk->info.capacity_sectors;
+	uint64_t nsectors = req->data_bytes / VBLK_SECTOR_SIZE;
+
+	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT)
+		return false;
+	return req->sector > capacity || nsectors > capacity - req->sector;
+}
+
+/* Fail the request at the head of the queue without sending it. Its
+ * callbacks may submit: `completing` holds their dispatch back until the
+ * run that is going on picks it up. */
+static void refuse_head(struct vblk_disk *disk, int reason)
+{
+	struct blk_req *req = req_list_pop(&disk->pending);
+
+	disk->npending--;
+	disk->completing = true;
+	finish_req(disk, req, reason);
+	disk->completing = false;
+}
+
 /*
  * Dispatch pending requests in order while the ring has room, then publish
  * them all with one avail.idx update and at most one notification.
@@ -232,6 +258,10 @@ void blk_queue_run(struct vblk_disk *disk)
 		return;
 	while (disk->pending.head != NULL && may_dispatch(disk, disk->pending.head)) {
 		struct blk_req *req = disk->pending.head;
+		if (past_capacity(disk, req)) {
+			refuse_head(disk, -VBLK_ERANGE);
+			continue;
+		}
 		int ndescs = blk_req_start(disk, req);
 		if (ndescs == -VBLK_EAGAIN) {
 			disk->stats.queue_full++;

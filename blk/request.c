@@ -100,18 +100,20 @@ void blk_kick(struct vblk_disk *disk)
  */
 int blk_req_result(const struct vblk_disk *disk, const struct blk_req *req, uint32_t used_len)
 {
+	/* §2.7.8.3: nothing past the first used_len device-writable bytes
+	 * may be trusted, and the status byte is the last of them: unless
+	 * len covers the data the device writes and the status, the request
+	 * has no result we can believe (a short read, or a status never
+	 * written). Legacy devices may not set len: ignore it (§5.2.6.3). */
+	uint32_t writable_bytes = (blk_type_device_writes(req->type) ? req->data_bytes : 0) + 1;
+	if (disk->dev.version != VIRTIO_MMIO_VERSION_LEGACY && used_len < writable_bytes)
+		return -VBLK_EIO;
+
 	plat_dma_invalidate(&req->status, 1);
 	uint8_t status = *(const volatile uint8_t *)&req->status;
 
 	switch (status) {
 	case VIRTIO_BLK_S_OK:
-		/* A modern device reports how much it wrote; a read that
-		 * delivered less than asked for is not a success (§2.7.8.3).
-		 * Legacy devices may not set len: ignore it (§5.2.6.3). */
-		if (blk_type_device_writes(req->type) &&
-		    disk->dev.version != VIRTIO_MMIO_VERSION_LEGACY &&
-		    used_len < req->data_bytes + 1)
-			return -VBLK_EIO;
 		return 0;
 	case VIRTIO_BLK_S_IOERR:
 		return -VBLK_EIO;

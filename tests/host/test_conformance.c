@@ -10,8 +10,8 @@
  * split ring directly. Every test ends with the fake reporting no rule
  * broken.
  *
- * A test whose rule the driver does not keep yet says so and skips
- * (cmocka prints SKIPPED): see "Open findings" in docs/conformance.md.
+ * Two of these found rules the driver broke (BLK-5, SPL-18): see "Fixed
+ * findings" in docs/conformance.md.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -871,9 +871,7 @@ static void test_read_whose_used_len_falls_short_is_not_trusted(void **state)
 /*
  * SPL-18 for the status byte itself: on a modern device a write whose
  * used.len (0, one short of the status byte) does not cover the status
- * byte has no trustworthy result. The driver reads the status byte anyway
- * (open finding: see docs/conformance.md); until it stops, this test
- * skips.
+ * byte has no trustworthy result: -VBLK_EIO, whatever the byte holds.
  */
 static void test_write_whose_used_len_falls_short_is_not_trusted(void **state)
 {
@@ -881,12 +879,7 @@ static void test_write_whose_used_len_falls_short_is_not_trusted(void **state)
 		skip();   /* legacy: len is ignored (BLK-25) */
 	attach_ok(state, NULL);
 	fake_virtio_corrupt_used(fv, FAKE_USED_LEN_SHORT, FAKE_ONCE);
-	int err = vblk_write(disk, 0, buf, 8);
-	if (err == 0) {
-		print_message("open finding SPL-18: a write with used.len 0 reported success\n");
-		skip();
-	}
-	assert_int_equal(err, -VBLK_EIO);
+	assert_int_equal(vblk_write(disk, 0, buf, 8), -VBLK_EIO);
 }
 
 /* ==== descriptors (§2.7.5) ============================================= */
@@ -1013,9 +1006,8 @@ static void test_every_request_header_has_reserved_zero(void **state)
 /*
  * BLK-5 after a shrink: a bio checked against the old capacity but still
  * in the driver's queue (here: plugged) when the device announces a
- * smaller one must not be sent past the new end. Open finding: the driver
- * dispatches it (the fake records BLK-5); until that is fixed, this test
- * skips after clearing what the fake recorded.
+ * smaller one must not be sent past the new end: it completes with
+ * -VBLK_ERANGE, and the fake records no BLK-5.
  */
 static void test_bio_queued_before_a_shrink_is_not_sent_past_the_new_end(void **state)
 {
@@ -1029,11 +1021,7 @@ static void test_bio_queued_before_a_shrink_is_not_sent_past_the_new_end(void **
 	vblk_unplug(disk);
 	assert_int_equal(vblk_drain(disk), 0);
 	assert_int_equal(done_calls[0], 1);
-	if (fake_virtio_has_violation(fv, "BLK-5")) {
-		fake_virtio_clear_violations(fv);
-		print_message("open finding BLK-5: a bio queued before a shrink went past the new end\n");
-		skip();
-	}
+	assert_false(fake_virtio_has_violation(fv, "BLK-5"));
 	assert_int_equal(done_status[0], -VBLK_ERANGE);
 }
 
