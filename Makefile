@@ -6,6 +6,7 @@
 #   make APP=my.c        build build/my.elf + build/my.bin from your own main()
 #   make V=1             show the commands
 #   make bench           time the driver in QEMU against qemu-img bench
+#   make bench-peers     the same operations with U-Boot beside vblk
 #
 # Prerequisites are installed on demand by tools/deps.sh (make deps).
 
@@ -145,12 +146,24 @@ deps:
 # ---- benchmark ---------------------------------------------------------
 # make bench: build bench/bench.c as an APP image (a sub-make, so `make`
 # keeps building the demo) and let tools/bench.sh boot it on a scratch
-# disk and compare with `qemu-img bench` (BENCH_DISK_MIB, BENCH_ROW_MS).
+# disk and compare with `qemu-img bench` (BENCH_DISK_MIB, BENCH_ROW_MS);
+# then count the split ring's instructions per request with callgrind.
 .PHONY: bench
 bench:
-	$(Q)tools/deps.sh run
+	$(Q)tools/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
 	$(Q)QEMU=$(QEMU) tools/bench.sh $(BUILD)
+	$(Q)tools/ring-cost.sh $(BUILD)
+
+# make bench-peers: Debian's U-Boot for qemu_arm64 (installed on demand by
+# tools/deps.sh peers) doing 4 KiB reads and writes one at a time and
+# 64 MiB reads on the same kind of scratch disk, beside bench.elf's figures
+# for the same operations (tools/bench-peers.sh: PEERS_RUNS, BENCH_ROW_MS).
+.PHONY: bench-peers
+bench-peers:
+	$(Q)tools/deps.sh peers
+	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
+	$(Q)QEMU=$(QEMU) tools/bench-peers.sh $(BUILD)
 
 # ---- host build (unit tests against the fake device) ------------------
 HOST_CC ?= cc

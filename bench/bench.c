@@ -9,7 +9,11 @@
  *     and depth 1, 8 and 32 through interrupt-driven bios, each completion
  *     resubmitting its bio at a new random offset;
  *   - 64 adjacent 4 KiB bios in flight at once, submitted plugged (they
- *     merge into few requests) and unplugged (each goes out on its own).
+ *     merge into few requests) and unplugged (each goes out on its own);
+ *   - random bios made of scattered 4 KiB segments (4 or 16 of them, none
+ *     contiguous with the next), so a request needs 6 or 18 descriptors:
+ *     at depth 32 the 18-descriptor chains would need 576 of the ring's
+ *     256 descriptors, which is where indirect descriptors should pay.
  *
  * Each row runs for a fixed stretch of guest time (row_ms= on the
  * semihosting command line, default 500 ms). Throughput is bytes over the
@@ -18,6 +22,12 @@
  * op/req ... desc/r columns are vblk_stats deltas per op or per request the
  * driver sent, and busy% is how much of a bio row the guest spent working
  * (interrupt handler, submitting) rather than asleep waiting for QEMU.
+ *
+ * With the semihosting argument mode=peers (`make bench-peers`) it runs
+ * only the operations tools/bench-peers.sh times Debian's U-Boot doing:
+ * 4 KiB reads and writes one at a time, and 64 MiB reads in one call each
+ * (U-Boot sends such a `virtio read` as one request), into a buffer in the
+ * RAM after the image.
  *
  * It writes all over the disk, so it refuses to run unless disk 0's serial
  * is BENCH_SERIAL: tools/bench.sh gives it a scratch image with that
@@ -28,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/board.h"
 #include "tools/pattern.h"
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"
@@ -44,8 +55,11 @@
 #define SEQ_BUF_BYTES MIB           /* the largest sequential request */
 #define MAX_DEPTH 32u               /* random bios in flight at once */
 #define BATCH_BIOS 64u              /* adjacent bios per plugged batch */
+#define MAX_SCATTER_SEGS 16u        /* segments of a scattered bio */
 #define PRNG_SEED UINT64_C(0x76626c6b2d62656e)   /* fixed: same offsets every run */
 #define CMDLINE_BYTES 256
+#define PEER_BIG_BYTES (64u * MIB)  /* mode=peers: one large read per call */
+#define BIG_BUF_ALIGN (2u * MIB)
 
 /* Latencies in 1 us buckets; anything slower lands in the last one, and
  * then the maximum stands in for p99. */
@@ -66,29 +80,46 @@ struct row_spec {
 	enum row_kind kind;
 	bool plugged;          /* ROW_BIO_BATCH: inside vblk_plug/vblk_unplug */
 	const char *api;       /* for the table; no spaces (the script splits on them) */
+	unsigned scatter_segs; /* ROW_BIO_RAND: 0, or this many scattered segments */
 };
 
 static const struct row_spec rows[] = {
-	{ "seq", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
-	{ "seq", VBLK_OP_READ, 64 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
-	{ "seq", VBLK_OP_READ, MIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
-	{ "seq", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
-	{ "seq", VBLK_OP_WRITE, 64 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
-	{ "seq", VBLK_OP_WRITE, MIB, 1, ROW_SYNC_SEQ, false, "sync-poll" },
-	{ "rand", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_RAND, false, "sync-poll" },
-	{ "rand", VBLK_OP_READ, 4 * KIB, 1, ROW_BIO_RAND, false, "bio-irq" },
-	{ "rand", VBLK_OP_READ, 4 * KIB, 8, ROW_BIO_RAND, false, "bio-irq" },
-	{ "rand", VBLK_OP_READ, 4 * KIB, 32, ROW_BIO_RAND, false, "bio-irq" },
-	{ "rand", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_RAND, false, "sync-poll" },
-	{ "rand", VBLK_OP_WRITE, 4 * KIB, 1, ROW_BIO_RAND, false, "bio-irq" },
-	{ "rand", VBLK_OP_WRITE, 4 * KIB, 8, ROW_BIO_RAND, false, "bio-irq" },
-	{ "rand", VBLK_OP_WRITE, 4 * KIB, 32, ROW_BIO_RAND, false, "bio-irq" },
-	{ "seq", VBLK_OP_READ, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, true, "bio-irq-plug" },
-	{ "seq", VBLK_OP_READ, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq" },
-	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, true, "bio-irq-plug" },
-	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq" },
+	{ "seq", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "seq", VBLK_OP_READ, 64 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "seq", VBLK_OP_READ, MIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "seq", VBLK_OP_WRITE, 64 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "seq", VBLK_OP_WRITE, MIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_RAND, false, "sync-poll", 0 },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 1, ROW_BIO_RAND, false, "bio-irq", 0 },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 8, ROW_BIO_RAND, false, "bio-irq", 0 },
+	{ "rand", VBLK_OP_READ, 4 * KIB, 32, ROW_BIO_RAND, false, "bio-irq", 0 },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_RAND, false, "sync-poll", 0 },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 1, ROW_BIO_RAND, false, "bio-irq", 0 },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 8, ROW_BIO_RAND, false, "bio-irq", 0 },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, 32, ROW_BIO_RAND, false, "bio-irq", 0 },
+	{ "seq", VBLK_OP_READ, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, true, "bio-irq-plug", 0 },
+	{ "seq", VBLK_OP_READ, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq", 0 },
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, true, "bio-irq-plug", 0 },
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq", 0 },
+	{ "rand", VBLK_OP_READ, 16 * KIB, 1, ROW_BIO_RAND, false, "bio-irq-sg4", 4 },
+	{ "rand", VBLK_OP_READ, 16 * KIB, 32, ROW_BIO_RAND, false, "bio-irq-sg4", 4 },
+	{ "rand", VBLK_OP_READ, 64 * KIB, 1, ROW_BIO_RAND, false, "bio-irq-sg16", 16 },
+	{ "rand", VBLK_OP_READ, 64 * KIB, 32, ROW_BIO_RAND, false, "bio-irq-sg16", 16 },
+	{ "rand", VBLK_OP_WRITE, 64 * KIB, 1, ROW_BIO_RAND, false, "bio-irq-sg16", 16 },
+	{ "rand", VBLK_OP_WRITE, 64 * KIB, 32, ROW_BIO_RAND, false, "bio-irq-sg16", 16 },
 };
 #define ROW_COUNT (sizeof(rows) / sizeof(rows[0]))
+
+/* mode=peers: what tools/bench-peers.sh has U-Boot do (`virtio read` and
+ * `virtio write` of 8 sectors at consecutive offsets, and of 64 MiB). */
+static const struct row_spec peer_rows[] = {
+	{ "seq", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	{ "seq", VBLK_OP_READ, PEER_BIG_BYTES, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+};
+#define PEER_ROW_COUNT (sizeof(peer_rows) / sizeof(peer_rows[0]))
+static bool peers_mode;
 
 /* Data buffers. Static, so QEMU backs them with host memory only when
  * first touched (PEERS.md: about 3 ms per MiB): touch_buffers() does that
@@ -96,11 +127,19 @@ static const struct row_spec rows[] = {
 static uint8_t seq_buf[SEQ_BUF_BYTES] VBLK_ALIGNED;
 static uint8_t slot_bufs[MAX_DEPTH][SMALL_IO_BYTES] VBLK_ALIGNED;
 static uint8_t batch_buf[BATCH_BIOS * SMALL_IO_BYTES] VBLK_ALIGNED;
+/* Scattered segments: segment i of slot s is page i * MAX_DEPTH + s, so no
+ * segment is contiguous with the next one of its bio. */
+static uint8_t scatter_buf[MAX_SCATTER_SEGS * MAX_DEPTH][SMALL_IO_BYTES] VBLK_ALIGNED;
+/* mode=peers: PEER_BIG_BYTES of RAM after the image (not .bss, which boot
+ * code would zero on every run); NULL otherwise. */
+static uint8_t *big_buf;
+extern char _end[];
 
 /* One random-I/O bio and when it was (re)submitted. */
 struct slot {
 	struct vblk_bio bio;
-	struct vblk_seg seg;
+	struct vblk_seg segs[MAX_SCATTER_SEGS];
+	uint16_t nsegs;
 	uint64_t submit_us;
 };
 
@@ -176,10 +215,13 @@ static uint32_t latency_p99_us(void)
 	return run.latency_max_us;
 }
 
-static uint64_t random_sector(void)
+/* A random offset aligned to `size_bytes` (a multiple of 4 KiB), so a
+ * bio of that size ends before the end of the disk. */
+static uint64_t random_sector(uint32_t size_bytes)
 {
-	uint64_t block = pattern_next(&prng_state) % random_blocks;
-	return block * (SMALL_IO_BYTES / VBLK_SECTOR_SIZE);
+	uint64_t blocks = random_blocks / (size_bytes / SMALL_IO_BYTES);
+	uint64_t block = pattern_next(&prng_state) % blocks;
+	return block * (size_bytes / VBLK_SECTOR_SIZE);
 }
 
 static int sync_io(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, void *buf,
@@ -199,13 +241,18 @@ static void run_sync(const struct row_spec *spec, struct vblk_disk *disk)
 	uint64_t nsectors = spec->size_bytes / VBLK_SECTOR_SIZE;
 	uint64_t capacity = vblk_capacity(disk), sector = 0;
 	uint64_t deadline_us = rt_time_us() + row_us;
+	uint8_t *buf = spec->size_bytes > sizeof(seq_buf) ? big_buf : seq_buf;
 
+	if (buf == NULL) {
+		record_error(-VBLK_EINVAL);
+		return;
+	}
 	for (uint64_t now = rt_time_us(); now < deadline_us && !run.first_error;) {
 		if (spec->kind == ROW_SYNC_RAND)
-			sector = random_sector();
+			sector = random_sector(spec->size_bytes);
 		else if (sector + nsectors > capacity)
 			sector = 0;
-		record_error(sync_io(disk, spec->op, sector, seq_buf, spec->size_bytes));
+		record_error(sync_io(disk, spec->op, sector, buf, spec->size_bytes));
 		uint64_t end = rt_time_us();
 		record_latency(end - now);
 		sector += nsectors;
@@ -231,9 +278,13 @@ static void on_random_done(struct vblk_bio *bio, int status)
 
 static void submit_slot(struct slot *slot, uint64_t now_us)
 {
+	uint32_t size_bytes = 0;
+
+	for (unsigned i = 0; i < slot->nsegs; i++)
+		size_bytes += slot->segs[i].len_bytes;
 	slot->bio = (struct vblk_bio){
-		.op = run.op, .sector = random_sector(), .segs = &slot->seg, .nsegs = 1,
-		.done = on_random_done, .private = slot,
+		.op = run.op, .sector = random_sector(size_bytes), .segs = slot->segs,
+		.nsegs = slot->nsegs, .done = on_random_done, .private = slot,
 	};
 	slot->submit_us = now_us;
 	record_error(vblk_submit(run.disk, &slot->bio));
@@ -251,6 +302,23 @@ static void end_submitting(uint64_t start_us)
 	run.submitting = false;
 }
 
+/* Slot `index`'s segments: one buffer of its own, or scatter_segs pages
+ * of scatter_buf no two of which touch. */
+static void lay_out_slot(const struct row_spec *spec, unsigned index)
+{
+	struct slot *slot = &slots[index];
+
+	if (spec->scatter_segs == 0) {
+		slot->segs[0] = (struct vblk_seg){ slot_bufs[index], spec->size_bytes };
+		slot->nsegs = 1;
+		return;
+	}
+	for (unsigned i = 0; i < spec->scatter_segs; i++)
+		slot->segs[i] = (struct vblk_seg){ scatter_buf[i * MAX_DEPTH + index],
+						   spec->size_bytes / spec->scatter_segs };
+	slot->nsegs = (uint16_t)spec->scatter_segs;
+}
+
 /* `depth` random bios in flight, kept there by their callbacks; the
  * thread sleeps in vblk_drain until the last one is back. */
 static void run_bio_random(const struct row_spec *spec, struct vblk_disk *disk)
@@ -260,7 +328,7 @@ static void run_bio_random(const struct row_spec *spec, struct vblk_disk *disk)
 	begin_submitting(&start_us);
 	run.deadline_us = start_us + row_us;
 	for (unsigned i = 0; i < spec->depth && !run.first_error; i++) {
-		slots[i].seg = (struct vblk_seg){ slot_bufs[i], spec->size_bytes };
+		lay_out_slot(spec, i);
 		submit_slot(&slots[i], rt_time_us());
 	}
 	end_submitting(start_us);
@@ -287,9 +355,9 @@ static int submit_batch(const struct row_spec *spec, struct vblk_disk *disk, uin
 		vblk_plug(disk);
 	for (unsigned i = 0; i < spec->depth && !err; i++) {
 		struct slot *slot = &batch[i];
-		slot->seg = (struct vblk_seg){ batch_buf + i * spec->size_bytes, spec->size_bytes };
+		slot->segs[0] = (struct vblk_seg){ batch_buf + i * spec->size_bytes, spec->size_bytes };
 		slot->bio = (struct vblk_bio){
-			.op = spec->op, .sector = sector + (uint64_t)i * nsectors, .segs = &slot->seg,
+			.op = spec->op, .sector = sector + (uint64_t)i * nsectors, .segs = slot->segs,
 			.nsegs = 1, .done = on_batch_done, .private = slot,
 		};
 		slot->submit_us = rt_time_us();
@@ -401,9 +469,9 @@ static void print_size(uint32_t size_bytes)
 
 static void print_table_header(void)
 {
-	printf("%-5s %-5s %5s %5s %-12s %7s %8s %7s %7s %7s %6s %6s %6s %6s %6s %5s\n", "test",
-	       "rw", "size", "depth", "api", "ops", "MiB/s", "IOPS", "mean_us", "p99_us",
-	       "op/req", "req/op", "kick/r", "irq/r", "desc/r", "busy%");
+	printf("%-5s %-5s %5s %5s %-12s %7s %8s %7s %7s %7s %6s %6s %6s %6s %6s %6s %5s\n",
+	       "test", "rw", "size", "depth", "api", "ops", "MiB/s", "IOPS", "mean_us", "p99_us",
+	       "op/req", "req/op", "kick/r", "irq/r", "desc/r", "full/r", "busy%");
 }
 
 static void print_row(const struct row_spec *spec, const struct row_result *result)
@@ -423,6 +491,7 @@ static void print_row(const struct row_spec *spec, const struct row_result *resu
 	print_fixed(6, stats->notifications, stats->requests, 2);
 	print_fixed(6, stats->interrupts, stats->requests, 2);
 	print_fixed(6, stats->descriptors, stats->requests, 2);
+	print_fixed(6, stats->queue_full, stats->requests, 2);
 	if (row_uses_interrupts(spec))
 		printf(" %5llu\n", (unsigned long long)(result->elapsed_us
 						       ? result->busy_us * 100 / result->elapsed_us : 0));
@@ -437,14 +506,16 @@ static void print_legend(void)
 	       "latency: submission (or call) to completion of one op, 1 us timer resolution;\n"
 	       "op/req, req/op: ops per virtio request sent (merging) and requests per op "
 	       "(splitting);\n"
-	       "kick/r, irq/r, desc/r: notifications, interrupts, descriptors per request;\n"
+	       "kick/r, irq/r, desc/r: notifications, interrupts, ring descriptors per request\n"
+	       "(a chain through an indirect table takes one);\n"
+	       "full/r: dispatches held back for ring space, per request;\n"
 	       "busy%%: share of the row the guest spent in the disk's interrupt handler or\n"
 	       "submitting (bio rows; most of the rest it slept in wfi, waiting for QEMU)\n");
 }
 
 /* ---- set-up --------------------------------------------------------- */
 
-static void parse_row_ms(void)
+static void parse_cmdline(void)
 {
 	char cmdline[CMDLINE_BYTES];
 	const char *found;
@@ -452,6 +523,7 @@ static void parse_row_ms(void)
 	if (rt_cmdline(cmdline, sizeof(cmdline)) < 0)
 		return;
 	cmdline[sizeof(cmdline) - 1] = '\0';
+	peers_mode = strstr(cmdline, "mode=peers") != NULL;
 	found = strstr(cmdline, "row_ms=");
 	if (found != NULL) {
 		unsigned long ms = strtoul(found + strlen("row_ms="), NULL, 10);
@@ -465,13 +537,39 @@ static void parse_row_ms(void)
 static void touch_buffers(void)
 {
 	uint64_t state = PRNG_SEED;
-	uint8_t *buffers[] = { seq_buf, &slot_bufs[0][0], batch_buf };
-	size_t sizes[] = { sizeof(seq_buf), sizeof(slot_bufs), sizeof(batch_buf) };
+	uint8_t *buffers[] = { seq_buf, &slot_bufs[0][0], batch_buf, &scatter_buf[0][0] };
+	size_t sizes[] = { sizeof(seq_buf), sizeof(slot_bufs), sizeof(batch_buf),
+			   sizeof(scatter_buf) };
 
-	for (unsigned b = 0; b < 3; b++) {
+	for (unsigned b = 0; b < sizeof(sizes) / sizeof(sizes[0]); b++) {
 		for (size_t i = 0; i < sizes[b]; i += sizeof(uint64_t))
 			pattern_put_le64(buffers[b] + i, pattern_next(&state));
 	}
+}
+
+/* mode=peers: PEER_BIG_BYTES of the RAM after the image (and after the
+ * device tree, should QEMU have put it there), touched before timing. */
+static int setup_big_buffer(void)
+{
+	const struct board_info *board = rt_board();
+	uintptr_t start = (uintptr_t)_end, dtb = (uintptr_t)rt_dtb();
+
+	if (dtb >= start)
+		start = dtb + rt_dtb_max_bytes();
+	start = (start + BIG_BUF_ALIGN - 1) & ~(uintptr_t)(BIG_BUF_ALIGN - 1);
+	for (unsigned i = 0; i < board->memory_count; i++) {
+		const struct board_region *ram = &board->memory[i];
+		if (start >= ram->base && start + PEER_BIG_BYTES <= ram->base + ram->size_bytes) {
+			big_buf = (uint8_t *)start;
+			uint64_t state = PRNG_SEED;
+			for (size_t j = 0; j < PEER_BIG_BYTES; j += sizeof(uint64_t))
+				pattern_put_le64(big_buf + j, pattern_next(&state));
+			return 0;
+		}
+	}
+	printf("bench: no %u MiB of RAM after the image for mode=peers (use -m 512M)\n",
+	       (unsigned)(PEER_BIG_BYTES / MIB));
+	return -1;
 }
 
 /* Refuse any disk but the scratch image tools/bench.sh made: every row
@@ -530,7 +628,7 @@ static void print_disk(struct vblk_disk *disk)
 
 static struct vblk_disk *setup(void)
 {
-	parse_row_ms();
+	parse_cmdline();
 	int ndisks = vblk_init_from_dt(rt_dtb(), rt_dtb_max_bytes());
 	if (ndisks <= 0) {
 		printf("bench: no disk: %s\n", ndisks < 0 ? vblk_strerror(ndisks) : "none attached");
@@ -538,6 +636,12 @@ static struct vblk_disk *setup(void)
 	}
 	struct vblk_disk *disk = vblk_disk(0);
 	if (check_scratch_disk(disk) != 0 || register_disk_irq(disk) != 0)
+		return NULL;
+	if (peers_mode && vblk_capacity(disk) * VBLK_SECTOR_SIZE < PEER_BIG_BYTES) {
+		printf("bench: disk 0 is too small for mode=peers\n");
+		return NULL;
+	}
+	if (peers_mode && setup_big_buffer() != 0)
 		return NULL;
 	random_blocks = vblk_capacity(disk) / (SMALL_IO_BYTES / VBLK_SECTOR_SIZE);
 	touch_buffers();
@@ -552,15 +656,17 @@ int main(void)
 
 	if (disk == NULL)
 		return 1;
+	const struct row_spec *table = peers_mode ? peer_rows : rows;
+	unsigned count = peers_mode ? PEER_ROW_COUNT : ROW_COUNT;
 	print_table_header();
-	for (unsigned i = 0; i < ROW_COUNT; i++) {
-		int err = run_row(&rows[i], disk, &result);
+	for (unsigned i = 0; i < count; i++) {
+		int err = run_row(&table[i], disk, &result);
 		if (err) {
-			printf("bench: row %u (%s %s) failed: %s\n", i, rows[i].pattern,
-			       rows[i].api, vblk_strerror(err));
+			printf("bench: row %u (%s %s) failed: %s\n", i, table[i].pattern,
+			       table[i].api, vblk_strerror(err));
 			return 1;
 		}
-		print_row(&rows[i], &result);
+		print_row(&table[i], &result);
 	}
 	print_legend();
 	int err = vblk_use_interrupts(disk, false);

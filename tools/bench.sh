@@ -18,6 +18,8 @@
 #   BENCH_BACKEND_RUNS  qemu-img bench runs per figure, median taken (default 3)
 #   BENCH_TIMEOUT_S     bound on the QEMU run (default 180)
 #   BENCH_KEEP=1        keep the scratch image and logs afterwards
+#   BENCH_DEVICE_OPTS   more virtio-blk-device properties, e.g.
+#                       indirect_desc=off to compare without that feature
 #   QEMU, QEMU_IMG      the binaries
 set -euo pipefail
 
@@ -88,7 +90,7 @@ run_guest() {
 		-semihosting-config "enable=on,target=native,arg=vblk-bench,arg=row_ms=$ROW_MS"
 		-kernel "$ELF"
 		-drive "if=none,id=d0,format=raw,cache=writeback,file=$IMG"
-		-device "virtio-blk-device,drive=d0,serial=$SERIAL"
+		-device "virtio-blk-device,drive=d0,serial=$SERIAL${BENCH_DEVICE_OPTS:+,$BENCH_DEVICE_OPTS}"
 	)
 	echo "== guest: times itself with the generic timer inside QEMU"
 	echo "\$ $QEMU ${qemu_args[*]}"

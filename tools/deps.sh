@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# tools/deps.sh {run|test}: make sure what `make run` or `make test` needs is
-# installed (Debian 12 package names). Quick and silent when everything is
-# there, since make calls it on every run/test. When something is missing:
+# tools/deps.sh {run|test|bench|peers}: make sure what `make run`, `make test`,
+# `make bench` or `make bench-peers` needs is installed (Debian 12 package names). Quick
+# and silent when everything is there, since make calls it on every
+# run/test. When something is missing:
 # as root, `apt-get update` once and `apt-get install -y` the packages; as
 # another user, print the command to run and exit 1.
 set -euo pipefail
 
 mode=${1:-}
 case $mode in
-run | test) ;;
+run | test | bench | peers) ;;
 *)
-	echo "usage: $0 {run|test}" >&2
+	echo "usage: $0 {run|test|bench|peers}" >&2
 	exit 2
 	;;
 esac
 
 PICOLIBC=${PICOLIBC:-/usr/lib/picolibc/aarch64-linux-gnu}
+UBOOT_BIN=${UBOOT_BIN:-/usr/lib/u-boot/qemu_arm64/u-boot.bin}
 
 missing=()   # what is absent, for the message
 packages=()  # the Debian packages that provide it
@@ -53,12 +55,31 @@ check_test() {
 	have python3 || need python3 python3  # tools/qmp.py (resize tests)
 }
 
+# make bench: the image and QEMU, plus valgrind (tools/ring-cost.sh counts
+# the ring's instructions with callgrind) and a host compiler.
+check_bench() {
+	check_run
+	have valgrind || need valgrind valgrind
+	have "${HOST_CC:-cc}" || need "${HOST_CC:-cc}" gcc libc6-dev
+}
+
+# make bench-peers: the bench's needs, plus Debian's U-Boot for qemu_arm64
+# (the peer it is timed against) and python3 (tools/uboot_bench.py).
+check_peers() {
+	check_run
+	[ -f "$UBOOT_BIN" ] || need "U-Boot for qemu_arm64 ($UBOOT_BIN)" u-boot-qemu
+	have python3 || need python3 python3
+	have timeout || need timeout coreutils
+}
+
 "check_$mode"
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 # De-duplicate, keeping the order.
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
-echo "deps: missing for 'make $mode': ${missing[*]}" >&2
+target=$mode
+[ "$mode" = peers ] && target=bench-peers
+echo "deps: missing for 'make $target': ${missing[*]}" >&2
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: install them with:" >&2
