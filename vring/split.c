@@ -72,35 +72,53 @@ int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, boo
 	return 0;
 }
 
-/* A chain must be readable buffers first, then writable ones (virtio 1.2
+/*
+ * A chain must be readable buffers first, then writable ones (virtio 1.2
  * §2.7.4.2), no buffer may be empty (QEMU marks the device broken), and
- * the total must stay below 2^32 bytes (§2.7.5.2). */
-static int check_chain(const struct vring_buf *bufs, unsigned nbufs, uint32_t *writable_bytes)
-{
-	uint64_t total_bytes = 0, writable = 0;
-	bool seen_writable = false;
+ * the total must stay below 2^32 bytes (§2.7.5.2). The check runs one
+ * buffer at a time, so vq_add() can do it while it fills descriptors.
+ */
+struct chain_check {
+	uint64_t total_bytes;
+	uint64_t writable_bytes;
+	bool seen_writable;
+};
 
-	for (unsigned i = 0; i < nbufs; i++) {
-		if (bufs[i].len_bytes == 0)
-			return -VBLK_EINVAL;
-		if (bufs[i].device_writes) {
-			seen_writable = true;
-			writable += bufs[i].len_bytes;
-		} else if (seen_writable) {
-			return -VBLK_EINVAL;
-		}
-		total_bytes += bufs[i].len_bytes;
+static inline int check_buf(struct chain_check *check, const struct vring_buf *buf)
+{
+	if (buf->len_bytes == 0)
+		return -VBLK_EINVAL;
+	if (buf->device_writes) {
+		check->seen_writable = true;
+		check->writable_bytes += buf->len_bytes;
+	} else if (check->seen_writable) {
+		return -VBLK_EINVAL;
 	}
-	if (total_bytes > UINT32_MAX)
-		return -VBLK_ETOOBIG;
-	*writable_bytes = (uint32_t)writable;
+	check->total_bytes += buf->len_bytes;
 	return 0;
 }
 
-/* What every chain must satisfy before it is added, in the order the
- * callers' contracts list the errors. */
-static int check_add(const struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
-		     const void *token, uint32_t *writable_bytes)
+static inline int check_total(const struct chain_check *check)
+{
+	return check->total_bytes > UINT32_MAX ? -VBLK_ETOOBIG : 0;
+}
+
+static int check_chain(const struct vring_buf *bufs, unsigned nbufs, uint32_t *writable_bytes)
+{
+	struct chain_check check = { 0 };
+
+	for (unsigned i = 0; i < nbufs; i++) {
+		int err = check_buf(&check, &bufs[i]);
+		if (err)
+			return err;
+	}
+	*writable_bytes = (uint32_t)check.writable_bytes;
+	return check_total(&check);
+}
+
+/* What every chain must satisfy, whatever its buffers. */
+static int check_request(const struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
+			 const void *token)
 {
 	if (vq->broken)
 		return -VBLK_EBROKEN;
@@ -110,7 +128,16 @@ static int check_add(const struct virtqueue *vq, const struct vring_buf *bufs, u
 	 * in the section on indirect tables: it counts their entries too. */
 	if (nbufs > vq->num)
 		return -VBLK_ETOOBIG;
-	return check_chain(bufs, nbufs, writable_bytes);
+	return 0;
+}
+
+/* check_request, then the buffers, in the order the callers' contracts
+ * list the errors. */
+static int check_add(const struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
+		     const void *token, uint32_t *writable_bytes)
+{
+	int err = check_request(vq, bufs, nbufs, token);
+	return err ? err : check_chain(bufs, nbufs, writable_bytes);
 }
 
 /* One descriptor for `buf`; `more` links it to `next` (§2.7.5). */
@@ -152,23 +179,36 @@ static void expose_chain(struct virtqueue *vq, uint16_t head, uint16_t ndescs, u
  */
 int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
+	struct chain_check check = { 0 };
 	uint32_t writable_bytes;
 
-	int err = check_add(vq, bufs, nbufs, token, &writable_bytes);
+	int err = check_request(vq, bufs, nbufs, token);
 	if (err)
 		return err;
-	if (nbufs > vq->num_free)
-		return -VBLK_EAGAIN;
+	if (nbufs > vq->num_free) {
+		err = check_chain(bufs, nbufs, &writable_bytes);
+		return err ? err : -VBLK_EAGAIN;
+	}
 
+	/* Check each buffer as its descriptor is filled: one pass over the
+	 * chain on the hot path. A bad buffer leaves early with free_head
+	 * untouched, so the descriptors written so far are still free and
+	 * nothing the device can see has changed. */
 	uint16_t head = vq->free_head, desc_idx = head, last = head;
 	for (unsigned i = 0; i < nbufs; i++) {
+		err = check_buf(&check, &bufs[i]);
+		if (err)
+			return err;
 		fill_desc(&vq->desc[desc_idx], &bufs[i], i + 1 < nbufs, vq->next[desc_idx]);
 		last = desc_idx;
 		desc_idx = vq->next[desc_idx];
 	}
+	err = check_total(&check);
+	if (err)
+		return err;
 	vq->free_head = desc_idx;
 	vq->num_free = (uint16_t)(vq->num_free - nbufs);
-	expose_chain(vq, head, (uint16_t)nbufs, last, writable_bytes, token);
+	expose_chain(vq, head, (uint16_t)nbufs, last, (uint32_t)check.writable_bytes, token);
 	return 0;
 }
 
