@@ -45,6 +45,7 @@
 
 #include "tests/host/fake_virtio.h"
 #include "vblk/vblk.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define STATUS_DRIVER_OK 0x04u
 #define STATUS_FAILED    0x80u
@@ -58,36 +59,6 @@
 #define RELAX_LIMIT      20000000ull
 
 /* ---- the input ------------------------------------------------------- */
-
-struct input {
-	const uint8_t *data;
-	size_t size;
-	size_t pos;
-};
-
-/* Past the end every read is 0: a short input is a well-behaved device. */
-static uint8_t take8(struct input *in)
-{
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
-static uint16_t take16(struct input *in)
-{
-	uint16_t low = take8(in);
-	return (uint16_t)(low | take8(in) << 8);
-}
-
-static uint32_t take32(struct input *in)
-{
-	uint32_t low = take16(in);
-	return low | (uint32_t)take16(in) << 16;
-}
-
-static uint64_t take64(struct input *in)
-{
-	uint64_t low = take32(in);
-	return low | (uint64_t)take32(in) << 32;
-}
 
 static void check_at(bool ok, const char *what)
 {

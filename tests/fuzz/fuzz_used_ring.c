@@ -68,37 +68,9 @@
 
 #include "vblk/error.h"
 #include "vring/virtqueue.h"
+#include "tests/fuzz/fuzz_input.h"
 
 /* ---- the input ------------------------------------------------------- */
-
-struct input {
-	const uint8_t *data;
-	size_t size;
-	size_t pos;
-};
-
-static bool input_left(const struct input *in)
-{
-	return in->pos < in->size;
-}
-
-/* Past the end every read is 0, so a short input is still a program. */
-static uint8_t take8(struct input *in)
-{
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
-static uint16_t take16(struct input *in)
-{
-	uint16_t low = take8(in);
-	return (uint16_t)(low | take8(in) << 8);
-}
-
-static uint32_t take32(struct input *in)
-{
-	uint32_t low = take16(in);
-	return low | (uint32_t)take16(in) << 16;
-}
 
 static void check(bool ok)
 {
