@@ -58,7 +58,7 @@
 #define TIMEOUT_US       100000u
 #define RELAX_LIMIT      20000000ull
 
-/* ---- the input ------------------------------------------------------- */
+/* ---- checks -------------------------------------------------------- */
 
 static void check_at(bool ok, const char *what)
 {

@@ -70,7 +70,7 @@
 #include "vring/virtqueue.h"
 #include "tests/fuzz/fuzz_input.h"
 
-/* ---- the input ------------------------------------------------------- */
+/* ---- checks -------------------------------------------------------- */
 
 static void check(bool ok)
 {
