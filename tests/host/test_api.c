@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "disk_fixture.h"
 #include "fake_virtio.h"
 #include "vblk/vblk.h"
 
@@ -39,7 +40,6 @@
 #define ONE_SECTOR      VBLK_SECTOR_SIZE
 #define CHECK_SECTORS   8u       /* the read that shows a disk still works */
 #define SCATTER_STRIDE  1024u    /* segments this far apart never coalesce */
-#define TEST_INTID      79u
 #define DTB_DIR_DEFAULT "tests/host/dtb"
 #define QEMU_DTB        "qemu-virt.dtb"
 #define FDT_HEADER_BYTES 40u
@@ -69,8 +69,7 @@ struct api_case {
 
 /* ---- the world a call runs in ---------------------------------------- */
 
-static struct fake_virtio *fv;     /* the device in slot 0 */
-static struct vblk_disk *disk;     /* NULL in NO_DISK */
+/* disk_fixture.h's fv is the device in slot 0; its disk is NULL in NO_DISK. */
 static uint8_t buf[VBLK_MAX_REQUEST_BYTES + 4096] VBLK_ALIGNED;
 static struct vblk_seg segs[VBLK_QUEUE_SIZE];
 static struct vblk_bio bio;
@@ -756,11 +755,9 @@ static struct fake_virtio *create_device(uint32_t version, enum disk_state state
 	if (state == NO_DISK)
 		opts.device_id = 0;
 	if (state == READ_ONLY)
-		opts.features |= FAKE_BIT(FAKE_F_BLK_RO);
-	if (state == BLOCK_4K) {
-		opts.features |= FAKE_BIT(FAKE_F_BLK_BLK_SIZE);
-		opts.blk_size_bytes = 4096;
-	}
+		read_only(&opts);
+	if (state == BLOCK_4K)
+		block_4k(&opts);
 	return fake_virtio_create(&opts);
 }
 
@@ -791,9 +788,7 @@ static int setup(void **state)
 	const struct api_run *run = *state;
 	uint64_t disk_bytes;
 
-	vblk_shutdown();
-	host_platform_reset();
-	disk = NULL;
+	disk_setup(state);
 	done_calls = 0;
 	fv = create_device(run->version, run->row->state);
 	disk_bytes = fake_virtio_disk_bytes(fv);
@@ -807,13 +802,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	(void)state;
 	free(disk_before);
 	disk_before = NULL;
-	fake_virtio_assert_clean(fv);
-	vblk_shutdown();
-	host_platform_reset();
-	return 0;
+	return disk_teardown(state);
 }
 
 /* ---- the runner ------------------------------------------------------------ */

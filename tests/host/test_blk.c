@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "disk_fixture.h"
 #include "fake_virtio.h"
 #include "vblk/vblk.h"
 
@@ -18,53 +19,8 @@
 #define STATUS_DRIVER_OK 4u
 #define STATUS_FEATURES_OK 8u
 
-static struct fake_virtio *fv;
-static struct vblk_disk *disk;
 static uint8_t buf[256 * 1024] VBLK_ALIGNED;
 static uint8_t buf2[256 * 1024] VBLK_ALIGNED;
-
-static uint32_t test_version(void **state)
-{
-	return (uint32_t)(uintptr_t)*state;
-}
-
-static struct fake_virtio *make_device(uint32_t version, void (*tweak)(struct fake_virtio_opts *))
-{
-	struct fake_virtio_opts opts;
-	fake_virtio_default_opts(&opts, version);
-	if (tweak)
-		tweak(&opts);
-	return fake_virtio_create(&opts);
-}
-
-/* Create a device with optional tweaks and attach the driver to it. */
-static int attach_with(void **state, void (*tweak)(struct fake_virtio_opts *))
-{
-	fv = make_device(test_version(state), tweak);
-	int index = vblk_attach(fake_virtio_base(fv), 79);
-	disk = index >= 0 ? vblk_disk((unsigned)index) : NULL;
-	return index < 0 ? index : 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	vblk_shutdown();
-	host_platform_reset();
-	fv = NULL;
-	disk = NULL;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (fv)
-		fake_virtio_assert_clean(fv);
-	vblk_shutdown();
-	host_platform_reset();
-	return 0;
-}
 
 static void fill(uint8_t *mem, size_t len_bytes, uint8_t seed)
 {
@@ -180,11 +136,6 @@ static void not_block(struct fake_virtio_opts *opts)
 static void test_other_device_type_is_not_a_disk(void **state)
 {
 	assert_int_equal(attach_with(state, not_block), -VBLK_ENODEV);
-}
-
-static void no_queue(struct fake_virtio_opts *opts)
-{
-	opts->queue_num_max = 0;
 }
 
 static void test_missing_queue_fails_init(void **state)
@@ -333,11 +284,6 @@ static void test_flush_sends_header_and_status_only(void **state)
 	assert_int_equal(sector, 0);         /* BLK-7 */
 }
 
-static void no_flush(struct fake_virtio_opts *opts)
-{
-	opts->features &= ~FAKE_BIT(FAKE_F_BLK_FLUSH);
-}
-
 static void test_flush_without_flush_feature_sends_nothing(void **state)
 {
 	assert_int_equal(attach_with(state, no_flush), 0);
@@ -392,11 +338,6 @@ static void test_null_and_misaligned_buffers_are_refused(void **state)
 	expect_refused(vblk_read(NULL, 0, buf, 1), -VBLK_EINVAL);
 }
 
-static void read_only(struct fake_virtio_opts *opts)
-{
-	opts->features |= FAKE_BIT(FAKE_F_BLK_RO);
-}
-
 static void test_read_only_disk_refuses_writes_and_keeps_data(void **state)
 {
 	assert_int_equal(attach_with(state, read_only), 0);
@@ -409,12 +350,6 @@ static void test_read_only_disk_refuses_writes_and_keeps_data(void **state)
 	assert_memory_equal(fake_virtio_disk(fv), buf2, 4096);
 	assert_int_equal(vblk_read(disk, 0, buf, 8), 0);
 	assert_memory_equal(buf, buf2, 4096);
-}
-
-static void block_4k(struct fake_virtio_opts *opts)
-{
-	opts->features |= FAKE_BIT(FAKE_F_BLK_BLK_SIZE);
-	opts->blk_size_bytes = 4096;
 }
 
 static void test_4k_block_disk_refuses_partial_blocks(void **state)
@@ -544,9 +479,7 @@ static void test_feature_names_list_known_and_unknown_bits(void **state)
 	assert_string_equal(names, "FLUSH VERSION_1 bit50");
 }
 
-#define BOTH(name)                                                                           \
-	{ #name " (legacy)", name, setup, teardown, (void *)1 },                             \
-	{ #name " (modern)", name, setup, teardown, (void *)2 }
+#define BOTH(name) BOTH_TRANSPORTS(name, disk_setup, disk_teardown)
 
 int main(void)
 {

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "bio_log.h"
+#include "disk_fixture.h"
 #include "fake_virtio.h"
 #include "vblk/vblk.h"
 /* White-box: the ring the driver shares with the device (disk->vq). */
@@ -67,79 +69,29 @@
 #define SECTOR_BYTES      512u
 #define NBIOS             4u
 
-static struct fake_virtio *fv;
-static struct vblk_disk *disk;
 static uint8_t buf[64 * 1024] VBLK_ALIGNED;
 static uint8_t bio_mem[NBIOS][4096] VBLK_ALIGNED;
 
-/* The bios of a test, and what was true when each one's callback ran. */
-static struct vblk_bio bios[NBIOS];
-static struct vblk_seg segs[NBIOS][3];
-static unsigned done_calls[NBIOS];
-static int done_status[NBIOS];
+/* What was true when each bio's callback ran (besides bio_log.h's count
+ * and status). */
 static bool live_at_done[NBIOS];     /* the device's queue still live? */
 static uint32_t status_at_done[NBIOS];
 static void (*after_done)(unsigned idx);
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static uint32_t test_version(void **state)
-{
-	return (uint32_t)(uintptr_t)*state;
-}
-
 static bool modern(void **state)
 {
 	return test_version(state) == 2;
 }
 
-static struct fake_virtio *make_device(uint32_t version, void (*tweak)(struct fake_virtio_opts *))
-{
-	struct fake_virtio_opts opts;
-
-	fake_virtio_default_opts(&opts, version);
-	if (tweak)
-		tweak(&opts);
-	return fake_virtio_create(&opts);
-}
-
-static int attach_with(void **state, void (*tweak)(struct fake_virtio_opts *))
-{
-	fv = make_device(test_version(state), tweak);
-	int index = vblk_attach(fake_virtio_base(fv), 79);
-	disk = index >= 0 ? vblk_disk((unsigned)index) : NULL;
-	return index < 0 ? index : 0;
-}
-
-static void attach_ok(void **state, void (*tweak)(struct fake_virtio_opts *))
-{
-	assert_int_equal(attach_with(state, tweak), 0);
-	assert_non_null(disk);
-}
-
 static int setup(void **state)
 {
-	(void)state;
-	vblk_shutdown();
-	host_platform_reset();
-	fv = NULL;
-	disk = NULL;
+	disk_setup(state);
+	bio_log_reset();
 	after_done = NULL;
-	memset(bios, 0, sizeof(bios));
-	memset(done_calls, 0, sizeof(done_calls));
-	memset(done_status, 0, sizeof(done_status));
 	memset(live_at_done, 0, sizeof(live_at_done));
 	memset(status_at_done, 0, sizeof(status_at_done));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (fv)
-		fake_virtio_assert_clean(fv);
-	vblk_shutdown();
-	host_platform_reset();
 	return 0;
 }
 
@@ -384,11 +336,6 @@ static void test_queue_setup_follows_the_register_sequence(void **state)
 	}
 }
 
-static void no_queue(struct fake_virtio_opts *opts)
-{
-	opts->queue_num_max = 0;
-}
-
 /* STAT-3: after FAILED, the next thing written to Status is a reset,
  * before the device is initialised again. */
 static void test_failed_device_is_reset_before_it_is_initialised_again(void **state)
@@ -396,11 +343,11 @@ static void test_failed_device_is_reset_before_it_is_initialised_again(void **st
 	const uint8_t *writes;
 
 	fv = make_device(test_version(state), no_queue);
-	assert_int_equal(vblk_attach(fake_virtio_base(fv), 79), -VBLK_ENODEV);
+	assert_int_equal(vblk_attach(fake_virtio_base(fv), TEST_INTID), -VBLK_ENODEV);
 	assert_true(fake_virtio_status(fv) & S_FAILED);
 
 	fake_virtio_opts(fv)->queue_num_max = 1024;
-	int index = vblk_attach(fake_virtio_base(fv), 79);
+	int index = vblk_attach(fake_virtio_base(fv), TEST_INTID);
 	assert_true(index >= 0);
 	unsigned count = fake_virtio_status_writes(fv, &writes);
 	unsigned failed = 0;
@@ -423,7 +370,7 @@ static void test_unknown_transport_version_is_left_alone(void **state)
 	fake_virtio_default_opts(&opts, 2);
 	opts.version = 3;
 	fv = fake_virtio_create(&opts);
-	assert_int_equal(vblk_attach(fake_virtio_base(fv), 79), -VBLK_ENODEV);
+	assert_int_equal(vblk_attach(fake_virtio_base(fv), TEST_INTID), -VBLK_ENODEV);
 	assert_int_equal(trace(&t), 2);
 	assert_true(is_read(&t[0], R_MAGIC) && is_read(&t[1], R_VERSION));
 }
@@ -483,19 +430,12 @@ static void test_legacy_device_offering_any_layout_gets_it_accepted(void **state
 
 /* ==== device cleanup (§3.3.1), device needs reset (§2.1.2) ============= */
 
-static unsigned bio_index(const struct vblk_bio *bio)
-{
-	return (unsigned)(uintptr_t)bio->private;
-}
-
 /* Each callback records whether the device could still touch the bio's
  * buffers: its queue live, its Status not 0. */
 static void record_done(struct vblk_bio *bio, int status)
 {
-	unsigned idx = bio_index(bio);
+	unsigned idx = log_done(bio, status);
 
-	done_calls[idx]++;
-	done_status[idx] = status;
 	live_at_done[idx] = fake_virtio_queue_ready(fv);
 	status_at_done[idx] = fake_virtio_status(fv);
 	if (after_done)
@@ -505,12 +445,7 @@ static void record_done(struct vblk_bio *bio, int status)
 static struct vblk_bio *prep_bio(unsigned idx, enum vblk_op op, uint64_t sector, uint32_t len_bytes)
 {
 	fill(bio_mem[idx], len_bytes, (uint8_t)(idx + 1));
-	segs[idx][0] = (struct vblk_seg){ bio_mem[idx], len_bytes };
-	bios[idx] = (struct vblk_bio){
-		.op = op, .sector = sector, .segs = segs[idx], .nsegs = 1,
-		.done = record_done, .private = (void *)(uintptr_t)idx,
-	};
-	return &bios[idx];
+	return make_bio(idx, op, sector, bio_mem[idx], len_bytes, record_done);
 }
 
 /* `count` single-bio requests the device takes and holds. */
@@ -884,11 +819,6 @@ static void test_write_whose_used_len_falls_short_is_not_trusted(void **state)
 
 /* ==== descriptors (§2.7.5) ============================================= */
 
-static void no_indirect(struct fake_virtio_opts *opts)
-{
-	opts->features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
-}
-
 /* Bio `idx`: a read of 3 sectors from three pieces of its buffer that
  * are not contiguous in this order, so they never coalesce: a chain of
  * 2 + 3 descriptors. */
@@ -905,7 +835,7 @@ static void submit_three_segment_read(unsigned idx)
  * INDIRECT flag, even for a long chain (the fake records one as SPL-9). */
 static void test_no_indirect_descriptor_unless_negotiated(void **state)
 {
-	attach_ok(state, no_indirect);
+	attach_ok(state, without_indirect);
 	assert_false(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_INDIRECT_DESC));
 	submit_three_segment_read(0);
 	assert_int_equal(vblk_drain(disk), 0);
@@ -1025,10 +955,8 @@ static void test_bio_queued_before_a_shrink_is_not_sent_past_the_new_end(void **
 	assert_int_equal(done_status[0], -VBLK_ERANGE);
 }
 
-#define BOTH(name)                                                                           \
-	{ #name " (legacy)", name, setup, teardown, (void *)1 },                             \
-	{ #name " (modern)", name, setup, teardown, (void *)2 }
-#define ONE(name) { #name, name, setup, teardown, (void *)2 }
+#define BOTH(name) BOTH_TRANSPORTS(name, setup, disk_teardown)
+#define ONE(name) { #name, name, setup, disk_teardown, (void *)2 }
 
 int main(void)
 {

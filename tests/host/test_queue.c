@@ -31,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include "bio_log.h"
+#include "disk_fixture.h"
 #include "fake_virtio.h"
 #include "vblk/vblk.h"
 /* Internal limits the tests probe: BLK_MAX_REQS (requests the driver has)
@@ -51,69 +53,23 @@
 #define POOL_BYTES  (8u * MIB)
 static uint8_t pool[POOL_BYTES] VBLK_ALIGNED;
 
-/* The bios of a test, and what their callbacks saw. bios[i].private holds
- * i, so a callback knows which one it is. */
-#define MAX_BIOS         (BLK_MAX_REQS + 32)
-#define MAX_SEGS_PER_BIO 4
-static struct vblk_bio bios[MAX_BIOS];
-static struct vblk_seg segs[MAX_BIOS][MAX_SEGS_PER_BIO];
-static unsigned done_calls[MAX_BIOS];
-static int done_status[MAX_BIOS];
+/* What the bios' callbacks saw, besides bio_log.h's count and status. */
 static bool done_in_irq[MAX_BIOS];
 static unsigned done_seq[MAX_BIOS];   /* 1 for the first bio completed, ... */
 static unsigned completions_seen;
-
-static struct fake_virtio *fv;
-static struct vblk_disk *disk;
 static bool in_irq_hook;              /* the fake is "taking" an interrupt */
 
 /* ---- fixtures ------------------------------------------------------- */
 
-static uint32_t test_version(void **state)
-{
-	return (uint32_t)(uintptr_t)*state;
-}
-
 static int setup(void **state)
 {
-	(void)state;
-	vblk_shutdown();
-	host_platform_reset();
-	fv = NULL;
-	disk = NULL;
+	disk_setup(state);
+	bio_log_reset();
 	in_irq_hook = false;
 	completions_seen = 0;
-	memset(bios, 0, sizeof(bios));
-	memset(segs, 0, sizeof(segs));
-	memset(done_calls, 0, sizeof(done_calls));
-	memset(done_status, 0, sizeof(done_status));
 	memset(done_in_irq, 0, sizeof(done_in_irq));
 	memset(done_seq, 0, sizeof(done_seq));
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	vblk_shutdown();
-	host_platform_reset();
-	return 0;
-}
-
-/* A device of this test's transport version, changed by `tweak`, with the
- * driver attached. */
-static void attach(void **state, void (*tweak)(struct fake_virtio_opts *))
-{
-	struct fake_virtio_opts opts;
-
-	fake_virtio_default_opts(&opts, test_version(state));
-	if (tweak)
-		tweak(&opts);
-	fv = fake_virtio_create(&opts);
-	int index = vblk_attach(fake_virtio_base(fv), 79);
-	assert_true(index >= 0);
-	disk = vblk_disk((unsigned)index);
-	assert_non_null(disk);
 }
 
 static void small_queue(struct fake_virtio_opts *opts)
@@ -124,13 +80,6 @@ static void small_queue(struct fake_virtio_opts *opts)
 static void medium_queue(struct fake_virtio_opts *opts)
 {
 	opts->queue_num_max = MEDIUM_QUEUE;
-}
-
-/* A device that does not offer VIRTIO_F_INDIRECT_DESC (QEMU's
- * indirect_desc=off): every chain goes into the ring directly. */
-static void without_indirect(struct fake_virtio_opts *opts)
-{
-	opts->features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
 }
 
 /* The ring's own back-pressure, with direct chains only. */
@@ -164,18 +113,11 @@ static uint8_t *disk_at(uint64_t sector)
 	return fake_virtio_disk(fv) + sector * SECTOR_BYTES;
 }
 
-static unsigned bio_index(const struct vblk_bio *bio)
-{
-	return (unsigned)(uintptr_t)bio->private;
-}
-
 /* Every callback goes through here: count, and remember how and when. */
 static void record_done(struct vblk_bio *bio, int status)
 {
-	unsigned idx = bio_index(bio);
+	unsigned idx = log_done(bio, status);
 
-	done_calls[idx]++;
-	done_status[idx] = status;
 	done_in_irq[idx] = in_irq_hook;
 	done_seq[idx] = ++completions_seen;
 }
@@ -184,12 +126,7 @@ static void record_done(struct vblk_bio *bio, int status)
 static struct vblk_bio *prep_bio(unsigned idx, enum vblk_op op, uint64_t sector, void *addr,
 				 uint32_t len_bytes)
 {
-	segs[idx][0] = (struct vblk_seg){ addr, len_bytes };
-	bios[idx] = (struct vblk_bio){
-		.op = op, .sector = sector, .segs = segs[idx], .nsegs = addr ? 1 : 0,
-		.done = record_done, .private = (void *)(uintptr_t)idx,
-	};
-	return &bios[idx];
+	return make_bio(idx, op, sector, addr, len_bytes, record_done);
 }
 
 /* Append another segment to bio `idx`. */
@@ -321,7 +258,7 @@ static void expect_data_seg(unsigned i, const void *addr, uint32_t len_bytes)
 /* A bio starting where a queued request ends joins it (back merge). */
 static void test_adjacent_bio_back_merges_into_one_request(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	vblk_plug(disk);
 	submit_write(0, 16, 4 * KIB);
 	submit_write(1, 24, 4 * KIB);
@@ -344,7 +281,7 @@ static void test_adjacent_bio_back_merges_into_one_request(void **state)
  * request then starts at the bio's sector with the bio's data first. */
 static void test_preceding_bio_front_merges_into_one_request(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	vblk_plug(disk);
 	submit_write(0, 24, 4 * KIB);
 	submit_write(1, 16, 4 * KIB);
@@ -366,7 +303,7 @@ static void test_preceding_bio_front_merges_into_one_request(void **state)
 /* One sector between two bios: two requests (sent with one kick). */
 static void test_bios_with_a_sector_gap_are_not_merged(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	vblk_plug(disk);
 	submit_write(0, 16, 4 * KIB);
 	submit_write(1, 25, 4 * KIB);
@@ -387,7 +324,7 @@ static void test_bios_with_a_sector_gap_are_not_merged(void **state)
  * header), so a read right after an adjacent write stays apart. */
 static void test_read_after_adjacent_write_is_not_merged(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fill(disk_at(24), 4 * KIB, 0x55);
 	vblk_plug(disk);
 	submit_write(0, 16, 4 * KIB);
@@ -411,7 +348,7 @@ static void test_read_after_adjacent_write_is_not_merged(void **state)
  * front-adjacent write merges across it. */
 static void test_writes_do_not_merge_across_a_flush(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	vblk_plug(disk);
 	submit_write(0, 16, 4 * KIB);
 	prep_flush(1);
@@ -440,7 +377,7 @@ static void test_writes_do_not_merge_across_a_flush(void **state)
  * the read and change what the read returns. */
 static void test_bio_does_not_merge_ahead_of_a_request_it_overlaps(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fill(disk_at(24), 4 * KIB, 0x66);
 	fill(slot(9), 4 * KIB, 0x66);       /* the disk's old contents */
 	vblk_plug(disk);
@@ -469,7 +406,7 @@ static void seg_max_2(struct fake_virtio_opts *opts)
  * one-segment bios fill a request; the third adjacent one starts another. */
 static void test_merge_stops_at_seg_max(void **state)
 {
-	attach(state, seg_max_2);
+	attach_ok(state, seg_max_2);
 	assert_int_equal(vblk_max_bio_segs(disk), 2);
 	vblk_plug(disk);
 	submit_write(0, 16, SECTOR_BYTES);
@@ -497,7 +434,7 @@ static void room_for_max_request(struct fake_virtio_opts *opts)
  * a full request past it starts a new one. */
 static void test_merge_stops_at_max_request_bytes(void **state)
 {
-	attach(state, room_for_max_request);
+	attach_ok(state, room_for_max_request);
 	uint32_t max_bytes = vblk_max_bio_bytes(disk);
 	assert_int_equal(max_bytes, VBLK_MAX_REQUEST_BYTES);
 	uint8_t *big = pool, *small = pool + max_bytes + SLOT_BYTES;
@@ -531,7 +468,7 @@ static void size_max_4k(struct fake_virtio_opts *opts)
  * segment goes out as four 4 KiB descriptors. */
 static void test_segment_longer_than_size_max_is_split_into_descriptors(void **state)
 {
-	attach(state, size_max_4k);
+	attach_ok(state, size_max_4k);
 	assert_int_equal(vblk_disk_info(disk)->size_max_bytes, 4 * KIB);
 	fill(disk_at(32), 16 * KIB, 3);
 	prep_bio(0, VBLK_OP_READ, 32, pool, 16 * KIB);
@@ -567,7 +504,7 @@ static void expect_too_big(unsigned idx)
  * descriptors once cut at size_max are refused with -VBLK_ETOOBIG. */
 static void test_bio_over_the_request_limits_is_refused_with_etoobig(void **state)
 {
-	attach(state, two_4k_segments);
+	attach_ok(state, two_4k_segments);
 	assert_int_equal(vblk_max_bio_segs(disk), 2);
 	assert_int_equal(vblk_max_bio_bytes(disk), 8 * KIB);
 
@@ -596,7 +533,7 @@ static void test_bio_over_the_request_limits_is_refused_with_etoobig(void **stat
  * become one request with a single data descriptor. */
 static void test_contiguous_bios_coalesce_into_one_descriptor(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fill(pool, 8 * KIB, 4);
 	vblk_plug(disk);
 	prep_bio(0, VBLK_OP_WRITE, 40, pool, 4 * KIB);
@@ -621,7 +558,7 @@ static void test_contiguous_bios_coalesce_into_one_descriptor(void **state)
  * 4 KiB of contiguous memory become 4 KiB + 2 KiB. */
 static void test_coalescing_stops_at_size_max(void **state)
 {
-	attach(state, size_max_4k);
+	attach_ok(state, size_max_4k);
 	fill(pool, 6 * KIB, 5);
 	vblk_plug(disk);
 	prep_bio(0, VBLK_OP_WRITE, 16, pool, 2 * KIB);
@@ -648,7 +585,7 @@ static void test_coalescing_stops_at_size_max(void **state)
 
 static void test_many_small_adjacent_writes_become_one_request(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fill(pool, SMALL_WRITES * SECTOR_BYTES, 6);
 	vblk_plug(disk);
 	for (unsigned i = 0; i < SMALL_WRITES; i++) {
@@ -708,7 +645,7 @@ static void complete_in_batches(unsigned count, unsigned batch)
  */
 static void test_full_ring_holds_bios_back_and_loses_none(void **state)
 {
-	attach(state, small_direct_queue);
+	attach_ok(state, small_direct_queue);
 	assert_int_equal(vblk_disk_info(disk)->queue_size, SMALL_QUEUE);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
@@ -743,7 +680,7 @@ static void test_bios_that_waited_for_a_request_still_merge(void **state)
 	const unsigned first_waiting = BLK_MAX_REQS;
 	const uint64_t middle = 1000;
 
-	attach(state, small_queue);
+	attach_ok(state, small_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++)
 		submit_write(i, 2 * i, SECTOR_BYTES);   /* every request in use */
@@ -772,7 +709,7 @@ static void test_bios_that_waited_for_a_request_still_merge(void **state)
  * sectors, whichever request the device answers first. */
 static void test_full_ring_reads_complete_in_shuffled_order(void **state)
 {
-	attach(state, medium_direct_queue);
+	attach_ok(state, medium_direct_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	fake_virtio_set_order(fv, FAKE_ORDER_SHUFFLED, 7);
 	fill(disk_at(0), 3 * SHUFFLED_READS * SECTOR_BYTES, 9);
@@ -803,7 +740,7 @@ static void test_full_ring_reads_complete_in_shuffled_order(void **state)
  */
 static void expect_merged_request_fails_with(void **state, uint8_t device_status, int err)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fake_virtio_fail_sector(fv, 28, device_status, FAKE_ONCE);
 	vblk_plug(disk);
 	submit_write(0, 16, 4 * KIB);
@@ -847,7 +784,7 @@ static void test_unsupp_fails_every_bio_of_the_merged_request(void **state)
 
 static void test_broken_used_ring_fails_every_bio_in_flight_once(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	vblk_plug(disk);
 	submit_write(0, 8, SECTOR_BYTES);
@@ -888,7 +825,7 @@ static void test_broken_used_ring_fails_every_bio_in_flight_once(void **state)
 
 static void test_timeout_fails_every_queued_bio_once(void **state)
 {
-	attach(state, small_direct_queue);
+	attach_ok(state, small_direct_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
 	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
 	uint32_t resets = fake_virtio_stats(fv)->resets;
@@ -910,7 +847,7 @@ static void test_timeout_fails_every_queued_bio_once(void **state)
 
 static void test_disk_works_again_after_timeout_and_reset(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
 	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
 	submit_write(0, 16, SECTOR_BYTES);
@@ -963,7 +900,7 @@ static void plug_three_two_segment_writes(void)
  * data, status, every entry but the last linked with NEXT. */
 static void test_requests_go_indirect_when_ring_space_is_short(void **state)
 {
-	attach(state, small_queue);
+	attach_ok(state, small_queue);
 	assert_true(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_INDIRECT_DESC));
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	plug_three_two_segment_writes();
@@ -994,7 +931,7 @@ static void test_requests_go_indirect_when_ring_space_is_short(void **state)
  * device less than mapping a table (blk/request.c). */
 static void test_chain_goes_direct_while_the_ring_has_room(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	submit_two_segment_write(0, 16);
 	assert_int_equal(vblk_drain(disk), 0);
 
@@ -1010,7 +947,7 @@ static void test_chain_goes_direct_while_the_ring_has_room(void **state)
  * fake records a violation if one appears): the third write waits. */
 static void test_indirect_is_not_used_unless_negotiated(void **state)
 {
-	attach(state, small_direct_queue);
+	attach_ok(state, small_direct_queue);
 	assert_false(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_INDIRECT_DESC));
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	plug_three_two_segment_writes();
@@ -1052,7 +989,7 @@ static void test_chain_longer_than_the_table_never_goes_indirect(void **state)
 	const unsigned too_long = VBLK_INDIRECT_MAX - 1, fits = VBLK_INDIRECT_MAX - 2;
 	uint8_t *mem0 = pool, *mem1 = pool + MIB, *mem2 = pool + 2 * MIB;
 
-	attach(state, queue_64_size_max_4k);
+	attach_ok(state, queue_64_size_max_4k);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	vblk_plug(disk);
 	submit_long_write(0, 0, too_long, mem0);      /* direct: 64 - 33 = 31 left */
@@ -1080,7 +1017,7 @@ static void test_chain_longer_than_the_table_never_goes_indirect(void **state)
  * indirect tables do not raise the per-request segment limit. */
 static void test_indirect_does_not_raise_the_segment_limit(void **state)
 {
-	attach(state, medium_queue);
+	attach_ok(state, medium_queue);
 	assert_true(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_INDIRECT_DESC));
 	assert_int_equal(vblk_max_bio_segs(disk), MEDIUM_QUEUE - 2);
 }
@@ -1093,7 +1030,7 @@ static void test_indirect_does_not_raise_the_segment_limit(void **state)
  */
 static void test_full_ring_takes_indirect_chains_in_the_gap(void **state)
 {
-	attach(state, small_queue);
+	attach_ok(state, small_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
 
@@ -1121,7 +1058,7 @@ static void test_full_ring_takes_indirect_chains_in_the_gap(void **state)
  * sectors, and every ring descriptor comes back. */
 static void test_mixed_direct_and_indirect_reads_complete_out_of_order(void **state)
 {
-	attach(state, medium_queue);
+	attach_ok(state, medium_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	fake_virtio_set_order(fv, FAKE_ORDER_SHUFFLED, 11);
 	fill(disk_at(0), 3 * MIXED_READS * SECTOR_BYTES, 13);
@@ -1152,7 +1089,7 @@ static void test_mixed_direct_and_indirect_reads_complete_out_of_order(void **st
  * chain, completed first, is an indirect one. */
 static void test_used_len_beyond_an_indirect_chain_breaks_the_disk(void **state)
 {
-	attach(state, small_queue);
+	attach_ok(state, small_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
 	vblk_plug(disk);
@@ -1176,7 +1113,7 @@ static void test_used_len_beyond_an_indirect_chain_breaks_the_disk(void **state)
  * vblk_reset the tables are used again. */
 static void test_timeout_with_indirect_chains_in_flight_fails_each_bio_once(void **state)
 {
-	attach(state, small_queue);
+	attach_ok(state, small_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
 	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
 	for (unsigned i = 0; i < TIMEOUT_BIOS; i++)
@@ -1213,7 +1150,7 @@ static void submit_next_bio(struct vblk_bio *bio, int status)
 
 static void test_callback_can_submit_the_next_bio(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	chained_submit_err = 0;
 	for (unsigned i = 0; i < CHAINED_BIOS; i++) {
 		fill(slot(i), SECTOR_BYTES, (uint8_t)i);
@@ -1237,17 +1174,15 @@ static void test_callback_can_submit_the_next_bio(void **state)
 /* A bio is the caller's again once `done` runs: it may go straight back. */
 static void resubmit_self(struct vblk_bio *bio, int status)
 {
-	unsigned idx = bio_index(bio);
+	unsigned idx = log_done(bio, status);
 
-	done_calls[idx]++;
-	done_status[idx] = status;
 	if (done_calls[idx] < RESUBMITS && chained_submit_err == 0)
 		chained_submit_err = vblk_submit(disk, bio);
 }
 
 static void test_callback_can_resubmit_its_own_bio(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	chained_submit_err = 0;
 	fill(disk_at(50), SECTOR_BYTES, 3);
 	prep_bio(0, VBLK_OP_READ, 50, slot(0), SECTOR_BYTES)->done = resubmit_self;
@@ -1269,7 +1204,7 @@ static void test_callback_can_resubmit_its_own_bio(void **state)
  * the whole batch with one notification. */
 static void test_plugged_bios_wait_for_unplug_and_share_one_kick(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	vblk_plug(disk);
 	for (unsigned i = 0; i < 3; i++)
 		submit_write(i, 16 * i, SECTOR_BYTES);
@@ -1289,7 +1224,7 @@ static void test_plugged_bios_wait_for_unplug_and_share_one_kick(void **state)
 /* Waiting for a plugged bio would be forever; the wait helpers unplug. */
 static void test_wait_helpers_dispatch_plugged_bios(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	vblk_plug(disk);
 	submit_write(0, 16, SECTOR_BYTES);
 	wait_all(1, 0);
@@ -1313,7 +1248,7 @@ static void test_wait_helpers_dispatch_plugged_bios(void **state)
  * (and stays plugged for what follows). */
 static void test_full_plug_dispatches_on_its_own(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	vblk_plug(disk);
 	for (unsigned i = 0; i + 1 < BLK_PLUG_MAX_REQS; i++)
 		submit_write(i, 2 * i, SECTOR_BYTES);
@@ -1340,7 +1275,7 @@ static void test_full_plug_dispatches_on_its_own(void **state)
  */
 static void test_flush_waits_for_earlier_writes_to_complete(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	submit_write(0, 16, 4 * KIB);
 	submit_write(1, 64, 4 * KIB);
@@ -1370,16 +1305,11 @@ static void test_flush_waits_for_earlier_writes_to_complete(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
-static void no_flush(struct fake_virtio_opts *opts)
-{
-	opts->features &= ~FAKE_BIT(FAKE_F_BLK_FLUSH);
-}
-
 /* Without VIRTIO_BLK_F_FLUSH the device is write-through (virtio 1.2
  * §5.2.5.1) and must not get T_FLUSH: the bio completes at once. */
 static void test_flush_bio_without_flush_feature_completes_at_once(void **state)
 {
-	attach(state, no_flush);
+	attach_ok(state, no_flush);
 	prep_flush(0);
 	submit_ok(0);
 	expect_done_once(0, 1, 0);
@@ -1413,7 +1343,7 @@ static void use_interrupts(void)
  * the wait sleeps meanwhile. */
 static void test_interrupt_handler_completes_bios(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 20);
 	use_interrupts();
 	vblk_plug(disk);
@@ -1442,7 +1372,7 @@ static void test_interrupt_handler_completes_bios(void **state)
  * makes the handler re-read the capacity, and the new sectors are usable. */
 static void test_config_change_interrupt_updates_capacity(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	use_interrupts();
 	uint64_t old_capacity = vblk_capacity(disk);
 	fake_virtio_resize(fv, 2 * old_capacity);
@@ -1471,7 +1401,7 @@ static void expect_refused(struct vblk_disk *target, struct vblk_bio *bio, int e
 
 static void test_submit_refuses_null_disk_and_bio(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	expect_refused(NULL, prep_bio(0, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES), -VBLK_EINVAL);
 	expect_refused(disk, NULL, -VBLK_EINVAL);
 	fake_virtio_assert_clean(fv);
@@ -1479,7 +1409,7 @@ static void test_submit_refuses_null_disk_and_bio(void **state)
 
 static void test_submit_refuses_missing_or_empty_segments(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	struct vblk_bio *bio = prep_bio(0, VBLK_OP_READ, 0, slot(0), SECTOR_BYTES);
 	bio->nsegs = 0;
 	expect_refused(disk, bio, -VBLK_EINVAL);
@@ -1504,7 +1434,7 @@ static void test_submit_refuses_missing_or_empty_segments(void **state)
 /* A segment starts on a VBLK_DMA_ALIGN boundary and holds whole sectors. */
 static void test_submit_refuses_misaligned_segments(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	expect_refused(disk, prep_bio(0, VBLK_OP_READ, 0, slot(0) + 8, SECTOR_BYTES),
 		       -VBLK_EALIGN);
 	expect_refused(disk, prep_bio(1, VBLK_OP_WRITE, 0, slot(0), 1000), -VBLK_EALIGN);
@@ -1518,7 +1448,7 @@ static void test_submit_refuses_misaligned_segments(void **state)
  * one whose end wraps around 2^64. */
 static void test_submit_refuses_out_of_range_and_wrapping_sectors(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	uint64_t capacity = vblk_capacity(disk);
 	expect_refused(disk, prep_bio(0, VBLK_OP_READ, capacity, slot(0), SECTOR_BYTES),
 		       -VBLK_ERANGE);
@@ -1535,16 +1465,10 @@ static void test_submit_refuses_out_of_range_and_wrapping_sectors(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
-static void block_4k(struct fake_virtio_opts *opts)
-{
-	opts->features |= FAKE_BIT(FAKE_F_BLK_BLK_SIZE);
-	opts->blk_size_bytes = 4 * KIB;
-}
-
 /* On a disk of 4 KiB logical blocks a bio covers whole blocks. */
 static void test_submit_refuses_partial_blocks_on_4k_disk(void **state)
 {
-	attach(state, block_4k);
+	attach_ok(state, block_4k);
 	expect_refused(disk, prep_bio(0, VBLK_OP_READ, 1, slot(0), 4 * KIB), -VBLK_EALIGN);
 	expect_refused(disk, prep_bio(1, VBLK_OP_WRITE, 8, slot(0), SECTOR_BYTES), -VBLK_EALIGN);
 	expect_refused(disk, prep_bio(2, VBLK_OP_READ, 8, slot(0), 6 * KIB), -VBLK_EALIGN);
@@ -1556,17 +1480,12 @@ static void test_submit_refuses_partial_blocks_on_4k_disk(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
-static void read_only(struct fake_virtio_opts *opts)
-{
-	opts->features |= FAKE_BIT(FAKE_F_BLK_RO);
-}
-
 /* virtio 1.2 §5.2.6.2: nothing that writes goes to a read-only device.
  * submit.c refuses FLUSH there too, as vblk_flush does (there can be no
  * write to make durable); reads still work. */
 static void test_submit_refuses_writes_and_flushes_on_read_only_disk(void **state)
 {
-	attach(state, read_only);
+	attach_ok(state, read_only);
 	expect_refused(disk, prep_bio(0, VBLK_OP_WRITE, 0, slot(0), SECTOR_BYTES), -VBLK_EROFS);
 	expect_refused(disk, prep_flush(1), -VBLK_EROFS);
 
@@ -1580,7 +1499,7 @@ static void test_submit_refuses_writes_and_flushes_on_read_only_disk(void **stat
 /* Only READ, WRITE and FLUSH are public; GET_ID (3) is internal. */
 static void test_submit_refuses_unknown_op(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	expect_refused(disk, prep_bio(0, (enum vblk_op)3, 0, slot(0), SECTOR_BYTES),
 		       -VBLK_EINVAL);
 	expect_refused(disk, prep_bio(1, (enum vblk_op)99, 0, slot(0), SECTOR_BYTES),
@@ -1593,7 +1512,7 @@ static void test_submit_refuses_unknown_op(void **state)
  * rather than sent with them. */
 static void test_submit_refuses_flush_with_data(void **state)
 {
-	attach(state, NULL);
+	attach_ok(state, NULL);
 	struct vblk_bio *bio = prep_flush(0);
 	segs[0][0] = (struct vblk_seg){ slot(0), SECTOR_BYTES };
 	bio->nsegs = 1;
@@ -1606,9 +1525,7 @@ static void test_submit_refuses_flush_with_data(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
-#define BOTH(name)                                                                           \
-	{ #name " (legacy)", name, setup, teardown, (void *)1 },                             \
-	{ #name " (modern)", name, setup, teardown, (void *)2 }
+#define BOTH(name) BOTH_TRANSPORTS(name, setup, disk_teardown)
 
 int main(void)
 {

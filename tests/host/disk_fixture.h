@@ -1,0 +1,64 @@
+/*
+ * The fixture the driver-level host tests (blk, queue, conformance, api)
+ * share: one fake virtio-blk device, the driver attached to it, and a clean
+ * slate around each test.
+ *
+ * It offers the running test's device and disk (`fv`, `disk`); cmocka setup
+ * and teardown functions (disk_setup, disk_teardown) that shut the driver
+ * down and reset the simulated machine, the teardown first checking that
+ * the fake saw no rule broken; BOTH_TRANSPORTS, which registers a test on a
+ * legacy and on a modern device; ways to make a device and attach to it;
+ * and the device tweaks more than one test file uses.
+ *
+ * A test file with state of its own wraps disk_setup in a setup that also
+ * clears that state. What each file checks in its own way (request
+ * framing, register traces, fill patterns, its other tweaks) stays there.
+ */
+#ifndef VBLK_TESTS_DISK_FIXTURE_H
+#define VBLK_TESTS_DISK_FIXTURE_H
+
+#include <stdint.h>
+
+#include "fake_virtio.h"
+#include "vblk/vblk.h"
+
+/* The interrupt ID the driver is told the device raises. */
+#define TEST_INTID 79u
+
+/* Changes a device's options before it is created (NULL: none). */
+typedef void opts_tweak_fn(struct fake_virtio_opts *opts);
+
+/* The running test's device and disk; NULL until it makes them. */
+extern struct fake_virtio *fv;
+extern struct vblk_disk *disk;
+
+/* Two entries for one test: "name (legacy)" on a version 1 device and
+ * "name (modern)" on version 2. The test asks test_version(state). */
+#define BOTH_TRANSPORTS(name, setup_fn, teardown_fn)                                         \
+	{ #name " (legacy)", name, setup_fn, teardown_fn, (void *)1 },                       \
+	{ #name " (modern)", name, setup_fn, teardown_fn, (void *)2 }
+
+uint32_t test_version(void **state);
+
+int disk_setup(void **state);
+int disk_teardown(void **state);
+
+/* A device of transport `version` with QEMU's defaults, changed by `tweak`. */
+struct fake_virtio *make_device(uint32_t version, opts_tweak_fn *tweak);
+
+/* Such a device of the test's version (fv) and the driver attached to it
+ * (disk): 0, or vblk_attach's error with disk NULL. */
+int attach_with(void **state, opts_tweak_fn *tweak);
+
+/* The same where attaching must succeed. */
+void attach_ok(void **state, opts_tweak_fn *tweak);
+
+opts_tweak_fn read_only;        /* offers VIRTIO_BLK_F_RO */
+opts_tweak_fn block_4k;         /* 4 KiB logical blocks (VIRTIO_BLK_F_BLK_SIZE) */
+opts_tweak_fn no_flush;         /* no VIRTIO_BLK_F_FLUSH: write-through */
+opts_tweak_fn no_queue;         /* QueueNumMax 0 */
+/* No VIRTIO_F_INDIRECT_DESC (QEMU's indirect_desc=off): every chain goes
+ * into the ring directly. */
+opts_tweak_fn without_indirect;
+
+#endif
