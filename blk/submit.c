@@ -47,13 +47,19 @@ static int check_fits(const struct vblk_disk *disk, const struct vblk_bio *bio, 
 
 	if (total_bytes > disk->max_req_bytes)
 		return -VBLK_ETOOBIG;
+	/* The common bio, one segment no longer than size_max, is one
+	 * descriptor: it fits any request (max_data_segs >= 1). */
+	if (bio->nsegs == 1 && total_bytes <= disk->seg_bytes_max)
+		return 0;
 	blk_sg_add_bio(&sg, bio, disk->seg_bytes_max);
 	return sg.ndescs > disk->max_data_segs ? -VBLK_ETOOBIG : 0;
 }
 
-static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio)
+/* Check a bio from the API; on success *total_bytes is its data size. */
+static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
+		     uint64_t *total_bytes)
 {
-	uint64_t total_bytes;
+	*total_bytes = 0;
 
 	switch ((int)bio->op) {
 	case VBLK_OP_FLUSH:
@@ -73,11 +79,11 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio)
 	default:
 		return -VBLK_EINVAL;
 	}
-	int err = check_segments(bio, &total_bytes);
+	int err = check_segments(bio, total_bytes);
 	if (!err)
-		err = blk_check_range(disk, bio->sector, total_bytes / VBLK_SECTOR_SIZE);
+		err = blk_check_range(disk, bio->sector, *total_bytes / VBLK_SECTOR_SIZE);
 	if (!err)
-		err = check_fits(disk, bio, total_bytes);
+		err = check_fits(disk, bio, *total_bytes);
 	return err;
 }
 
@@ -89,26 +95,32 @@ static uint32_t bio_bytes(const struct vblk_bio *bio)
 	return total_bytes;
 }
 
-/* Queue a bio that is known to be good (the synchronous API's own bios). */
-int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
+/* Queue a bio that is known to be good and whose `bytes` is set. */
+static int queue_checked(struct vblk_disk *disk, struct vblk_bio *bio)
 {
 	plat_irqflags_t flags = plat_irq_save();
 	int err = blk_check_disk(disk);
-	if (!err) {
-		bio->bytes = bio_bytes(bio);
+	if (!err)
 		blk_queue_bio(disk, bio);
-	}
 	plat_irq_restore(flags);
 	return err;
 }
 
+/* Queue a bio that is known to be good (the synchronous API's own bios). */
+int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
+{
+	bio->bytes = bio_bytes(bio);
+	return queue_checked(disk, bio);
+}
+
 int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 {
+	uint64_t total_bytes = 0;
 	int err = blk_check_disk(disk);
 	if (!err && bio == NULL)
 		err = -VBLK_EINVAL;
 	if (!err)
-		err = check_bio(disk, bio);
+		err = check_bio(disk, bio, &total_bytes);
 	if (err)
 		return err;
 
@@ -124,7 +136,8 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 			bio->done(bio, 0);
 		return 0;
 	}
-	return blk_submit_checked(disk, bio);
+	bio->bytes = (uint32_t)total_bytes;   /* <= max_req_bytes */
+	return queue_checked(disk, bio);
 }
 
 void vblk_plug(struct vblk_disk *disk)

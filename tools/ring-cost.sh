@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tools/ring-cost.sh [BUILD]: the split ring's instructions per request.
+# tools/ring-cost.sh [BUILD]: the split ring's instructions per request,
+# and the whole driver's per bio.
 #
 # Builds bench/ring_cost.c for the host with the image's optimisation
 # (-O2) and runs it under callgrind, counting only inside vq_add,
@@ -28,3 +29,25 @@ total=$(awk '/^totals:/ { print $2 }' "$OUT")
 [ -n "$total" ] || { echo "ring-cost: no totals in $OUT" >&2; exit 1; }
 echo "ring layer: $((total / REQUESTS)) instructions per request" \
 	"(vq_add + vq_publish + vq_harvest, 3-descriptor chain, host x86-64 -O2, callgrind)"
+
+# The whole driver per bio: bench/bio_cost.c on the fake device, counting
+# only the driver's own files inside the three API calls.
+BIO_BIN=$BUILD/host/bio_cost
+BIO_OUT=$BUILD/host/bio_cost.callgrind
+BIOS=6400   # bench/bio_cost.c's BATCHES * BATCH_BIOS
+"${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -DVBLK_HOST_NO_CMOCKA -no-pie \
+	-I"$ROOT/include" -I"$ROOT" -o "$BIO_BIN" "$ROOT/bench/bio_cost.c" \
+	"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c \
+	"$ROOT"/drivers/fdt.c "$ROOT"/drivers/board.c "$ROOT"/drivers/virtio_mmio.c \
+	"$ROOT"/drivers/plat_idle.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
+valgrind --tool=callgrind --callgrind-out-file="$BIO_OUT" \
+	--toggle-collect=vblk_submit --toggle-collect=vblk_unplug --toggle-collect=vblk_wait_bios \
+	"$BIO_BIN" >/dev/null 2>"$BIO_OUT.log" || {
+	cat "$BIO_OUT.log" >&2
+	exit 1
+}
+driver=$(callgrind_annotate "$BIO_OUT" 2>/dev/null |
+	awk '$0 ~ /\)  (blk|vring|drivers)\// || $0 ~ /include\/vblk\// { gsub(",", "", $1); sum += $1 }
+	     END { print int(sum) }')
+echo "whole driver: $((driver / BIOS)) instructions per bio" \
+	"(64 plugged adjacent 4 KiB reads -> 1 request, submit + unplug + wait, fake device excluded)"
