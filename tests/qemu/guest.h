@@ -58,6 +58,8 @@ void stop_irq_if_asked(struct vblk_disk *disk);
 int test_async_io(void);
 int test_merge_equal(void);
 int test_integrity(void);
+int test_interrupts(void);
+int test_virtio_irq(void);
 int test_fault_merged(void);
 int test_flush_error(void);
 int test_resize(void);
