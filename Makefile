@@ -199,6 +199,7 @@ QEMU_TEST_FILES := $(BUILD)/vblk-test.elf $(BUILD)/vblk-test.bin $(BUILD)/tools/
 test-qemu:
 	$(Q)tools/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all $(QEMU_TEST_FILES)
+	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
 	$(Q)tests/qemu/run.sh $(BUILD)
 
 # ---- fuzzers (clang libFuzzer, ASan + UBSan) ----------------------------
@@ -235,6 +236,7 @@ fuzz:
 test:
 	$(Q)tools/deps.sh test
 	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all $(QEMU_TEST_FILES) $(FUZZ_TARGETS)
+	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
 
 # make test-full: the same layers at full size: the integrity matrix on

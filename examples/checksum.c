@@ -16,27 +16,39 @@
 
 static uint8_t chunk[CHUNK_SECTORS * VBLK_SECTOR_SIZE] VBLK_ALIGNED;
 
-/* CRC-32 (IEEE 802.3, reflected, as zlib computes it), bit by bit. */
+static uint32_t crc_table[256];
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib computes it): the table holds
+ * each byte value's eight shift-and-xor steps done at once. */
+static void crc32_init(void)
+{
+	for (uint32_t byte = 0; byte < 256; byte++) {
+		uint32_t crc = byte;
+		for (int bit = 0; bit < 8; bit++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+		crc_table[byte] = crc;
+	}
+}
+
 static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len_bytes)
 {
 	crc = ~crc;
-	for (size_t i = 0; i < len_bytes; i++) {
-		crc ^= data[i];
-		for (int bit = 0; bit < 8; bit++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
+	for (size_t i = 0; i < len_bytes; i++)
+		crc = (crc >> 8) ^ crc_table[(crc ^ data[i]) & 0xffu];
 	return ~crc;
 }
 
 static int checksum_disk(unsigned index, struct vblk_disk *disk)
 {
-	uint64_t capacity = vblk_capacity(disk), start_us = rt_time_us();
+	uint64_t capacity = vblk_capacity(disk), start_us = rt_time_us(), read_us = 0;
 	uint32_t crc = 0;
 
 	for (uint64_t sector = 0; sector < capacity; sector += CHUNK_SECTORS) {
 		uint32_t nsectors = capacity - sector < CHUNK_SECTORS ? (uint32_t)(capacity - sector)
 								     : CHUNK_SECTORS;
+		uint64_t before_us = rt_time_us();
 		int err = vblk_read(disk, sector, chunk, nsectors);
+		read_us += rt_time_us() - before_us;
 		if (err) {
 			printf("disk %u: read at sector %llu failed: %s\n", index,
 			       (unsigned long long)sector, vblk_strerror(err));
@@ -45,9 +57,9 @@ static int checksum_disk(unsigned index, struct vblk_disk *disk)
 		crc = crc32_update(crc, chunk, (size_t)nsectors * VBLK_SECTOR_SIZE);
 	}
 	uint64_t elapsed_us = rt_time_us() - start_us;
-	printf("disk %u: %llu bytes, crc32 %08x (%llu us)\n", index,
+	printf("disk %u: %llu bytes, crc32 %08x (%llu us, of which reading %llu us)\n", index,
 	       (unsigned long long)capacity * VBLK_SECTOR_SIZE, (unsigned)crc,
-	       (unsigned long long)elapsed_us);
+	       (unsigned long long)elapsed_us, (unsigned long long)read_us);
 	return 0;
 }
 
@@ -59,6 +71,7 @@ int main(void)
 		return 1;
 	}
 	int failures = 0;
+	crc32_init();
 	for (int i = 0; i < ndisks; i++)
 		failures += checksum_disk((unsigned)i, vblk_disk((unsigned)i));
 	return failures ? 1 : 0;

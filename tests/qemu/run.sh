@@ -746,6 +746,26 @@ cfg_exception() {
 	result PASS
 }
 
+# The checksum example (make APP=examples/checksum.c): its CRC-32 of a
+# host-filled disk is zlib's of the image file.
+cfg_checksum() {
+	local status want
+	[ -f "$BUILD/checksum.elf" ] || fail "no $BUILD/checksum.elf (make APP=examples/checksum.c)"
+	disk d0 $((8 * MIB)) 251
+	drive d0
+	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" -machine virt -cpu cortex-a53 \
+		-m "$memory" -nographic -semihosting-config enable=on,target=native \
+		-kernel "$BUILD/checksum.elf" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
+	status=$?
+	echo "---- exit status $status" >>"$log"
+	[ "$status" -eq 0 ] || fail "checksum exit status $status"
+	want=$(python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' \
+		"$dir/d0.img") || fail "python3 zlib failed"
+	tr -d '\r' <"$log" | grep -q "crc32 $want " || fail "guest CRC-32 is not zlib's $want"
+	expect_unchanged d0
+	result PASS
+}
+
 cfg_demo_no_disk() {
 	run_demo 1 "^no virtio-blk disk found"
 	result PASS
@@ -765,7 +785,7 @@ CONFIGS=(
 	irq_image_secure virtio_irq_legacy virtio_irq_modern_gicv3 virtio_irq_el3
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
-	merge_equal_irq merge_equal_polled demo demo_no_disk exception
+	merge_equal_irq merge_equal_polled demo demo_no_disk exception checksum
 	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
