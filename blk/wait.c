@@ -8,10 +8,13 @@
  *
  * Interrupt mode (vblk_use_interrupts): the device interrupts when it puts
  * buffers in the used ring; vblk_irq_handler harvests them and runs the
- * callbacks, and the waits sleep in plat_idle() between interrupts. The
- * waits still look at the used ring themselves before each sleep and at
- * least every VBLK_IRQ_RECHECK_US, so a lost or unrouted interrupt costs
- * a little latency, never a hang.
+ * callbacks, and the waits sleep in plat_idle() between interrupts. For
+ * VBLK_IRQ_POLL_US after each completion or dispatch into an idle ring a
+ * wait polls instead (a fast device is found sooner by looking than by
+ * being woken: 4 KiB reads at depth 1 went from ~60 to ~50 us). The waits
+ * also look at the used ring before each sleep and at least every
+ * VBLK_IRQ_RECHECK_US, so a lost or unrouted interrupt costs a little
+ * latency, never a hang.
  *
  * Either way a wait ends: when its bios complete, or when the device has
  * made no progress for the disk's timeout, which resets it and completes
@@ -88,6 +91,15 @@ static bool queue_empty(struct vblk_disk *disk, const void *ctx)
 	return blk_queue_empty(disk);
 }
 
+/* Interrupt mode polls too, for a while after the last progress (a
+ * completion, or a dispatch into an idle ring): a completion that comes
+ * within VBLK_IRQ_POLL_US is found without the cost of sleeping and
+ * being woken. Beyond that the wait sleeps. */
+static bool worth_polling(const struct vblk_disk *disk)
+{
+	return plat_time_us() - disk->progress_us < VBLK_IRQ_POLL_US;
+}
+
 /* Sleep until an interrupt, but no later than the next look at the ring
  * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue. */
 static uint64_t sleep_deadline(const struct vblk_disk *disk)
@@ -123,7 +135,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 			err = -VBLK_EINVAL;
 			break;
 		}
-		if (disk->use_irq) {
+		if (disk->use_irq && !worth_polling(disk)) {
 			plat_idle(sleep_deadline(disk));
 		} else {
 			plat_irq_restore(flags);

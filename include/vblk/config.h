@@ -44,6 +44,13 @@
 /* In interrupt mode a wait sleeps at most this long before it looks at
  * the used ring itself: an interrupt that never arrives (misrouted, or an
  * edge lost by the platform) then costs this much latency, not a timeout. */
+/* In interrupt mode a wait first polls for this long after the last
+ * completion or dispatch, then sleeps: a fast device is found sooner by
+ * looking than by waking up (0: always sleep). */
+#ifndef VBLK_IRQ_POLL_US
+#define VBLK_IRQ_POLL_US 60u
+#endif
+
 #ifndef VBLK_IRQ_RECHECK_US
 #define VBLK_IRQ_RECHECK_US 2000u
 #endif

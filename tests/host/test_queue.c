@@ -1338,13 +1338,16 @@ static void use_interrupts(void)
 
 #define IRQ_BIOS 4u
 
-/* With interrupts on, the device's completions (a few steps after each
- * notification) arrive through vblk_irq_handler, which runs the callbacks;
- * the wait sleeps meanwhile. */
+/* A device slower than the wait's polling window (VBLK_IRQ_POLL_US). */
+#define SLOW_DEVICE_STEPS (VBLK_IRQ_POLL_US + 100u)
+
+/* With interrupts on, the device's completions (each a while after its
+ * notification) arrive through vblk_irq_handler, which runs the
+ * callbacks; the wait sleeps meanwhile. */
 static void test_interrupt_handler_completes_bios(void **state)
 {
 	attach_ok(state, NULL);
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 20);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, SLOW_DEVICE_STEPS);
 	use_interrupts();
 	vblk_plug(disk);
 	submit_write(0, 16, 4 * KIB);
@@ -1365,6 +1368,23 @@ static void test_interrupt_handler_completes_bios(void **state)
 	assert_memory_equal(disk_at(24), slot(1), 4 * KIB);
 	assert_memory_equal(disk_at(64), slot(2), 4 * KIB);
 	assert_memory_equal(slot(3), disk_at(128), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A device that answers within the polling window is found by polling:
+ * the wait never sleeps (the interrupt may still come; it finds nothing
+ * more to do). */
+static void test_fast_completion_is_polled_for_without_sleeping(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, VBLK_IRQ_POLL_US / 4);
+	use_interrupts();
+	submit_write(0, 16, 4 * KIB);
+	wait_all(1, 0);
+
+	expect_done_once(0, 1, 0);
+	assert_int_equal(host_idle_count(), 0);
+	assert_memory_equal(disk_at(16), slot(0), 4 * KIB);
 	fake_virtio_assert_clean(fv);
 }
 
@@ -1568,6 +1588,7 @@ int main(void)
 		BOTH(test_flush_waits_for_earlier_writes_to_complete),
 		BOTH(test_flush_bio_without_flush_feature_completes_at_once),
 		BOTH(test_interrupt_handler_completes_bios),
+		BOTH(test_fast_completion_is_polled_for_without_sleeping),
 		BOTH(test_config_change_interrupt_updates_capacity),
 		BOTH(test_submit_refuses_null_disk_and_bio),
 		BOTH(test_submit_refuses_missing_or_empty_segments),
