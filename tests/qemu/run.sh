@@ -104,6 +104,25 @@ drive() {
 		-device "virtio-blk-device,drive=$1${3:+,$3}")
 }
 
+# run_image KERNEL SEMIHOSTING_CONFIG: boot KERNEL with the configuration's
+# machine, memory and drives, under the timeout, into the log; sets the
+# caller's `status` to QEMU's exit status.
+run_image() {
+	{
+		echo "\$ timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
+			"-m $memory -nographic -semihosting-config $2" \
+			"-kernel $1 ${qemu_args[*]}"
+		echo "----"
+	} >>"$log"
+	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
+		-machine "$machine" -cpu cortex-a53 -m "$memory" -nographic \
+		-semihosting-config "$2" \
+		-d guest_errors,unimp -D "$dir/qemu-d.log" \
+		-kernel "$1" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
+	status=$?
+	echo "---- exit status $status" >>"$log"
+}
+
 boot() {
 	local semihosting="enable=on,target=native,arg=vblk-test" arg status test_name
 	for arg in "${guest_args[@]}"; do
@@ -112,19 +131,7 @@ boot() {
 	test_name=${guest_args[0]#test=}
 	[ -f "$kernel" ] || fail "no $kernel (build it with make)"
 
-	{
-		echo "\$ timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
-			"-m $memory -nographic -semihosting-config $semihosting" \
-			"-kernel $kernel ${qemu_args[*]}"
-		echo "----"
-	} >>"$log"
-	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
-		-machine "$machine" -cpu cortex-a53 -m "$memory" -nographic \
-		-semihosting-config "$semihosting" \
-		-d guest_errors,unimp -D "$dir/qemu-d.log" \
-		-kernel "$kernel" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
-	status=$?
-	echo "---- exit status $status" >>"$log"
+	run_image "$kernel" "$semihosting"
 
 	case $status in
 	0) ;;
@@ -705,12 +712,7 @@ MATRIX_CONFIGS=(
 # region); without one it says so and ends with a failure status.
 run_demo() {  # run_demo EXPECTED_STATUS LINE_IT_MUST_PRINT
 	local status
-	echo "\$ $QEMU -machine virt -cpu cortex-a53 -kernel $BUILD/vblk.elf ${qemu_args[*]}" >>"$log"
-	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" -machine virt -cpu cortex-a53 \
-		-m "$memory" -nographic -semihosting-config enable=on,target=native \
-		-kernel "$BUILD/vblk.elf" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
-	status=$?
-	echo "---- exit status $status" >>"$log"
+	run_image "$BUILD/vblk.elf" enable=on,target=native
 	[ "$status" -eq "$1" ] || fail "demo exit status $status, expected $1"
 	tr -d '\r' <"$log" | grep -q "$2" || fail "demo did not print '$2'"
 }
@@ -727,13 +729,7 @@ cfg_demo() {
 # the fault; the test case itself never gets to say PASS.
 cfg_exception() {
 	local status
-	guest_args=(test=exception)
-	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" -machine virt -cpu cortex-a53 \
-		-m "$memory" -nographic \
-		-semihosting-config "enable=on,target=native,arg=vblk-test,arg=test=exception" \
-		-kernel "$ELF" </dev/null >>"$log" 2>&1
-	status=$?
-	echo "---- exit status $status" >>"$log"
+	run_image "$ELF" enable=on,target=native,arg=vblk-test,arg=test=exception
 	case $status in
 	0) fail "exit status 0 after a data abort" ;;
 	124 | 137) fail "timed out: the fault did not end QEMU" ;;
@@ -753,11 +749,7 @@ cfg_checksum() {
 	[ -f "$BUILD/checksum.elf" ] || fail "no $BUILD/checksum.elf (make APP=examples/checksum.c)"
 	disk d0 $((8 * MIB)) 251
 	drive d0
-	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" -machine virt -cpu cortex-a53 \
-		-m "$memory" -nographic -semihosting-config enable=on,target=native \
-		-kernel "$BUILD/checksum.elf" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
-	status=$?
-	echo "---- exit status $status" >>"$log"
+	run_image "$BUILD/checksum.elf" enable=on,target=native
 	[ "$status" -eq 0 ] || fail "checksum exit status $status"
 	want=$(python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' \
 		"$dir/d0.img") || fail "python3 zlib failed"
