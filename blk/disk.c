@@ -123,7 +123,7 @@ static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 	if (err)
 		return err;
 	vq_use_indirect(&disk->vq, vmmio_has_feature(&disk->dev, VIRTIO_F_INDIRECT_DESC));
-	/* The synchronous API polls; it has no use for interrupts. */
+	/* Polled until vblk_use_interrupts() asks for interrupts. */
 	vq_disable_interrupts(&disk->vq);
 
 	struct virtio_mmio_queue_addrs addrs = {
@@ -239,8 +239,9 @@ int blk_check_disk(const struct vblk_disk *disk)
 
 /*
  * The device changed its configuration (virtio 1.2 §2.5.2, e.g. the disk
- * was resized): read the capacity again. Requests already checked against
- * the old capacity are the device's to refuse.
+ * was resized): read the capacity again. Requests still in the queue are
+ * checked against it when they leave (blk/queue.c); those already in the
+ * ring were valid when sent and are the device's to refuse.
  */
 void blk_config_changed(struct vblk_disk *disk)
 {

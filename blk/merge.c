@@ -56,16 +56,12 @@ static bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t p
 	return coalesced;
 }
 
-void blk_sg_add(struct blk_sg_state *sg, uint64_t phys, uint32_t len_bytes, uint32_t seg_bytes_max)
-{
-	sg_append(sg, NULL, phys, len_bytes, seg_bytes_max, false);
-}
-
+/* Count the descriptors `bio`'s segments add to `sg` (nothing written). */
 void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max)
 {
 	for (unsigned i = 0; i < bio->nsegs; i++)
-		blk_sg_add(sg, plat_virt_to_phys(bio->segs[i].addr), bio->segs[i].len_bytes,
-			   seg_bytes_max);
+		sg_append(sg, NULL, plat_virt_to_phys(bio->segs[i].addr), bio->segs[i].len_bytes,
+			  seg_bytes_max, false);
 }
 
 static uint32_t op_to_type(enum vblk_op op)

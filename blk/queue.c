@@ -197,7 +197,7 @@ static void admit_waiting(struct vblk_disk *disk)
  * Queue a checked bio (vblk_submit has validated it). It completes later,
  * through the request it joins; nothing here fails.
  */
-int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
+void blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 {
 	bio->status = 0;
 	bio->completed = false;
@@ -209,7 +209,6 @@ int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 		bio_list_push(&disk->waiting, bio);
 	if (!disk->plugged || disk->npending >= BLK_PLUG_MAX_REQS)
 		blk_queue_run(disk);
-	return 0;
 }
 
 /* May the request at the head of the queue go to the ring now? A FLUSH

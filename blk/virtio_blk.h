@@ -154,7 +154,6 @@ void blk_config_changed(struct vblk_disk *disk);
 uint64_t blk_driver_features(void);
 
 /* blk/merge.c: which bio joins which request, and the scatter-gather list. */
-void blk_sg_add(struct blk_sg_state *sg, uint64_t phys, uint32_t len_bytes, uint32_t seg_bytes_max);
 void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max);
 void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
 bool blk_try_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio *bio);
@@ -171,7 +170,7 @@ int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio);
 
 /* blk/queue.c */
 void blk_queue_init(struct vblk_disk *disk);
-int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio);
+void blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio);
 void blk_queue_run(struct vblk_disk *disk);
 int blk_queue_complete(struct vblk_disk *disk);
 void blk_queue_fail_all(struct vblk_disk *disk, int reason);
