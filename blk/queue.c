@@ -13,6 +13,9 @@
  *        v  request gets the request's status, the request is freed
  *   done callbacks
  *
+ * A plug (vblk_plug) holds pending requests back from the ring until
+ * vblk_unplug, a wait helper, or BLK_PLUG_MAX_REQS pending requests.
+ *
  * All of it runs with IRQs masked (the callers in blk/wait.c and
  * blk/submit.c see to it), because the interrupt handler runs the same
  * code. Callbacks may submit: while they run, `completing` holds dispatch
@@ -149,9 +152,15 @@ static struct blk_req *merge_window(const struct vblk_disk *disk, const struct v
 }
 
 /* Put `bio` into a request: merged into a pending one, or a new one.
- * Returns false if every request is in use. */
+ * Returns false if every request is in use. The last pending request is
+ * tried first: a stream of adjacent bios joins it, and joining the last
+ * request cannot move a bio ahead of any other. */
 static bool place_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 {
+	struct blk_req *tail = disk->pending.tail;
+
+	if (tail != NULL && blk_try_merge(disk, tail, bio))
+		return true;
 	for (struct blk_req *req = merge_window(disk, bio); req != NULL; req = req->next) {
 		if (blk_try_merge(disk, req, bio))
 			return true;
@@ -325,7 +334,11 @@ harvest:
 		return -VBLK_EBROKEN;
 	}
 	admit_waiting(disk);
-	blk_queue_run(disk);
+	/* A plug holds back what was submitted under it, even now that the
+	 * ring has room: the last request may still grow. vblk_unplug and
+	 * the wait helpers send it. */
+	if (!disk->plugged)
+		blk_queue_run(disk);
 	return completed;
 }
 

@@ -101,8 +101,9 @@ struct vblk_bio {
 int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio);
 
 /* Hold submitted bios back so they can merge; vblk_unplug dispatches them
- * (as do a full plug, the wait helpers, and a completion that frees ring
- * space while plugged). Plugs do not nest. */
+ * (as do a full plug and the wait helpers; a completion that arrives
+ * meanwhile does not). Plugs do not nest, and bios a callback submits
+ * while the thread is plugged join the plug. */
 void vblk_plug(struct vblk_disk *disk);
 void vblk_unplug(struct vblk_disk *disk);
 

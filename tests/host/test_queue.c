@@ -1265,6 +1265,37 @@ static void test_full_plug_dispatches_on_its_own(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* A completion that arrives while plugged harvests, but leaves the plug
+ * alone: the request being built stays open for the bios that continue
+ * it (a stream of adjacent bios became requests of a third of the batch
+ * when each interrupt sent off what the plug had so far). */
+static void test_completion_while_plugged_keeps_the_plug(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	submit_write(0, 0, SECTOR_BYTES);
+	expect_device_saw(0, 1);
+
+	vblk_plug(disk);
+	submit_write(1, 64, SECTOR_BYTES);
+	submit_write(2, 65, SECTOR_BYTES);
+	assert_int_equal(fake_virtio_complete_all(fv), 1);
+	assert_int_equal(vblk_poll(disk), 1);
+	expect_done_once(0, 1, 0);
+	expect_not_done(1, 2);
+	assert_int_equal(queue_stats().requests, 1);
+
+	submit_write(3, 66, SECTOR_BYTES);   /* still joins bios 1 and 2 */
+	vblk_unplug(disk);
+	/* 3 + (header, three slots, status) descriptors */
+	expect_shape(&(struct vblk_stats){ .bios = 4, .requests = 2, .back_merges = 2,
+					   .descriptors = 8, .notifications = 2 });
+	fake_virtio_complete_all(fv);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 4, 0);
+	fake_virtio_assert_clean(fv);
+}
+
 /* ==== flush =========================================================== */
 
 /*
@@ -1585,6 +1616,7 @@ int main(void)
 		BOTH(test_plugged_bios_wait_for_unplug_and_share_one_kick),
 		BOTH(test_wait_helpers_dispatch_plugged_bios),
 		BOTH(test_full_plug_dispatches_on_its_own),
+		BOTH(test_completion_while_plugged_keeps_the_plug),
 		BOTH(test_flush_waits_for_earlier_writes_to_complete),
 		BOTH(test_flush_bio_without_flush_feature_completes_at_once),
 		BOTH(test_interrupt_handler_completes_bios),
