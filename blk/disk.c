@@ -228,15 +228,6 @@ void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 	blk_queue_fail_all(disk, reason);
 }
 
-int blk_check_disk(const struct vblk_disk *disk)
-{
-	if (disk == NULL)
-		return -VBLK_EINVAL;
-	if (!disk->ready)
-		return disk->broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
-	return 0;
-}
-
 /*
  * The device changed its configuration (virtio 1.2 §2.5.2, e.g. the disk
  * was resized): read the capacity again. Requests still in the queue are

@@ -28,7 +28,7 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
  * `out`, also write the descriptors (out[i] is data descriptor i).
  * Returns true if the memory was coalesced into the previous descriptor.
  */
-static bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t phys,
+static inline bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t phys,
 		      uint32_t len_bytes, uint32_t seg_bytes_max, bool device_writes)
 {
 	bool coalesced = false;
@@ -56,12 +56,19 @@ static bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t p
 	return coalesced;
 }
 
-/* Count the descriptors `bio`'s segments add to `sg` (nothing written). */
-void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max)
+/* Count the descriptors `bio`'s segments add to `sg` (nothing written).
+ * Inline here: merging a bio calls it on the submission path. */
+static inline void sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio,
+			      uint32_t seg_bytes_max)
 {
 	for (unsigned i = 0; i < bio->nsegs; i++)
 		sg_append(sg, NULL, plat_virt_to_phys(bio->segs[i].addr), bio->segs[i].len_bytes,
 			  seg_bytes_max, false);
+}
+
+void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max)
+{
+	sg_add_bio(sg, bio, seg_bytes_max);
 }
 
 static uint32_t op_to_type(enum vblk_op op)
@@ -85,7 +92,7 @@ void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_
 	req->sector = bio->sector;
 	req->data_bytes = bio->bytes;
 	req->sg = (struct blk_sg_state){ 0 };
-	blk_sg_add_bio(&req->sg, bio, seg_bytes_max);
+	sg_add_bio(&req->sg, bio, seg_bytes_max);
 	req->bio_head = req->bio_tail = bio;
 	req->nbios = 1;
 	req->next = NULL;
@@ -111,7 +118,7 @@ static bool try_back_merge(struct vblk_disk *disk, struct blk_req *req, struct v
 
 	if (bio->sector != end_sector(req->sector, req->data_bytes))
 		return false;
-	blk_sg_add_bio(&merged, bio, disk->seg_bytes_max);
+	sg_add_bio(&merged, bio, disk->seg_bytes_max);
 	if (!fits(disk, req, bio, &merged))
 		return false;
 	req->sg = merged;

@@ -95,9 +95,23 @@ static uint32_t bio_bytes(const struct vblk_bio *bio)
 	return total_bytes;
 }
 
-/* Queue a bio that is known to be good and whose `bytes` is set. */
-static int queue_checked(struct vblk_disk *disk, struct vblk_bio *bio)
+/* A FLUSH on a disk without VIRTIO_BLK_F_FLUSH: the device has no
+ * volatile cache (§5.2.5.1: it is write-through) and must not be sent
+ * T_FLUSH (§5.2.6.2), so the flush is complete already. */
+static void complete_empty_flush(struct vblk_disk *disk, struct vblk_bio *bio)
 {
+	bio->bytes = 0;
+	bio->status = 0;
+	bio->completed = true;
+	disk->stats.bios++;
+	if (bio->done)
+		bio->done(bio, 0);
+}
+
+/* Queue a bio that is known to be good (the synchronous API's own bios). */
+int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
+{
+	bio->bytes = bio_bytes(bio);
 	plat_irqflags_t flags = plat_irq_save();
 	int err = blk_check_disk(disk);
 	if (!err)
@@ -106,38 +120,31 @@ static int queue_checked(struct vblk_disk *disk, struct vblk_bio *bio)
 	return err;
 }
 
-/* Queue a bio that is known to be good (the synchronous API's own bios). */
-int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
-{
-	bio->bytes = bio_bytes(bio);
-	return queue_checked(disk, bio);
-}
-
+/*
+ * The disk is checked with IRQs masked, together with the bio and the
+ * queueing: an interrupt (a resize, a device that broke) cannot change
+ * the capacity or stop the disk between the check and the queueing.
+ */
 int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 {
 	uint64_t total_bytes = 0;
+
+	if (disk == NULL)
+		return -VBLK_EINVAL;
+	plat_irqflags_t flags = plat_irq_save();
 	int err = blk_check_disk(disk);
 	if (!err && bio == NULL)
 		err = -VBLK_EINVAL;
 	if (!err)
 		err = check_bio(disk, bio, &total_bytes);
-	if (err)
-		return err;
-
-	/* Without VIRTIO_BLK_F_FLUSH the device has no volatile cache
-	 * (§5.2.5.1: it is write-through) and must not be sent T_FLUSH
-	 * (§5.2.6.2): the flush is complete already. */
-	if (bio->op == VBLK_OP_FLUSH && !disk->info.has_flush) {
-		bio->bytes = 0;
-		bio->status = 0;
-		bio->completed = true;
-		disk->stats.bios++;
-		if (bio->done)
-			bio->done(bio, 0);
-		return 0;
+	if (!err && bio->op == VBLK_OP_FLUSH && !disk->info.has_flush) {
+		complete_empty_flush(disk, bio);
+	} else if (!err) {
+		bio->bytes = (uint32_t)total_bytes;   /* <= max_req_bytes */
+		blk_queue_bio(disk, bio);
 	}
-	bio->bytes = (uint32_t)total_bytes;   /* <= max_req_bytes */
-	return queue_checked(disk, bio);
+	plat_irq_restore(flags);
+	return err;
 }
 
 void vblk_plug(struct vblk_disk *disk)

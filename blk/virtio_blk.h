@@ -147,8 +147,19 @@ struct vblk_disk {
 /* blk/disk.c */
 int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
-int blk_check_disk(const struct vblk_disk *disk);
 void blk_config_changed(struct vblk_disk *disk);
+
+/* Can the disk take I/O? -VBLK_EINVAL for NULL, -VBLK_EBROKEN once it
+ * has been stopped, -VBLK_ESTATE before attach or after shutdown. Inline:
+ * every API call starts with it. */
+static inline int blk_check_disk(const struct vblk_disk *disk)
+{
+	if (disk == NULL)
+		return -VBLK_EINVAL;
+	if (!disk->ready)
+		return disk->broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
+	return 0;
+}
 
 /* blk/features.c */
 uint64_t blk_driver_features(void);
