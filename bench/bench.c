@@ -8,8 +8,10 @@
  *   - random 4 KiB reads and writes: depth 1 through the synchronous API,
  *     and depth 1, 8 and 32 through interrupt-driven bios, each completion
  *     resubmitting its bio at a new random offset;
- *   - 64 adjacent 4 KiB bios in flight at once, submitted plugged (they
- *     merge into few requests) and unplugged (each goes out on its own);
+ *   - a stream of adjacent 4 KiB bios, 256 (1 MiB) at a time, submitted
+ *     plugged (each batch merges into one request) and unplugged (each bio
+ *     goes out on its own), with two batches in flight so the guest
+ *     prepares one while the device works on the other;
  *   - random bios made of scattered 4 KiB segments (4 or 16 of them, none
  *     contiguous with the next), so a request needs 6 or 18 descriptors:
  *     at depth 32 the 18-descriptor chains would need 576 of the ring's
@@ -18,7 +20,9 @@
  * Each row runs for a fixed stretch of guest time (row_ms= on the
  * semihosting command line, default 500 ms). Throughput is bytes over the
  * row's wall time; latency is one op's, from its submission (or the sync
- * call) to its completion. An "op" is one sync call or one bio; the
+ * call) to its completion, except in the batch rows, where it is a whole
+ * batch's (its first submission to its last completion): timing each of
+ * their bios would cost more guest time than the driver spends on one. An "op" is one sync call or one bio; the
  * op/req ... desc/r columns are vblk_stats deltas per op or per request the
  * driver sent, and busy% is how much of a bio row the guest spent working
  * (interrupt handler, submitting) rather than asleep waiting for QEMU.
@@ -54,7 +58,8 @@
 #define SMALL_IO_BYTES (4u * KIB)
 #define SEQ_BUF_BYTES MIB           /* the largest sequential request */
 #define MAX_DEPTH 32u               /* random bios in flight at once */
-#define BATCH_BIOS 64u              /* adjacent bios per plugged batch */
+#define BATCH_BIOS 256u             /* adjacent 4 KiB bios per batch: 1 MiB */
+#define BATCHES_IN_FLIGHT 2u
 #define MAX_SCATTER_SEGS 16u        /* segments of a scattered bio */
 #define PRNG_SEED UINT64_C(0x76626c6b2d62656e)   /* fixed: same offsets every run */
 #define CMDLINE_BYTES 256
@@ -69,7 +74,7 @@ enum row_kind {
 	ROW_SYNC_SEQ,    /* vblk_read/vblk_write at consecutive offsets, polled */
 	ROW_SYNC_RAND,   /* vblk_read/vblk_write at random offsets, polled */
 	ROW_BIO_RAND,    /* `depth` bios kept in flight at random offsets, IRQs */
-	ROW_BIO_BATCH,   /* `depth` adjacent bios at once, then wait, IRQs */
+	ROW_BIO_BATCH,   /* a stream of batches of `depth` adjacent bios, IRQs */
 };
 
 struct row_spec {
@@ -126,7 +131,7 @@ static bool peers_mode;
  * before anything is timed. */
 static uint8_t seq_buf[SEQ_BUF_BYTES] VBLK_ALIGNED;
 static uint8_t slot_bufs[MAX_DEPTH][SMALL_IO_BYTES] VBLK_ALIGNED;
-static uint8_t batch_buf[BATCH_BIOS * SMALL_IO_BYTES] VBLK_ALIGNED;
+static uint8_t batch_buf[BATCHES_IN_FLIGHT][BATCH_BIOS * SMALL_IO_BYTES] VBLK_ALIGNED;
 /* Scattered segments: segment i of slot s is page i * MAX_DEPTH + s, so no
  * segment is contiguous with the next one of its bio. */
 static uint8_t scatter_buf[MAX_SCATTER_SEGS * MAX_DEPTH][SMALL_IO_BYTES] VBLK_ALIGNED;
@@ -154,6 +159,7 @@ static struct {
 	enum vblk_op op;
 	uint64_t deadline_us;      /* ROW_BIO_RAND: no resubmission after this */
 	uint64_t ops;              /* ops completed */
+	uint64_t samples;          /* latencies recorded */
 	uint64_t latency_sum_us;
 	uint32_t latency_max_us;
 	uint32_t latency_hist[LATENCY_BUCKETS];
@@ -162,8 +168,16 @@ static struct {
 	bool submitting;           /* busy_us is being counted by the thread */
 } run;
 
+/* One batch of a batch row, and its bios. */
+struct batch {
+	uint64_t submit_us;       /* when its first bio was submitted */
+	unsigned left;            /* bios not completed yet */
+	struct vblk_bio bios[BATCH_BIOS];
+	struct vblk_seg segs[BATCH_BIOS];
+};
+
 static struct slot slots[MAX_DEPTH];
-static struct slot batch[BATCH_BIOS];
+static struct batch batches[BATCHES_IN_FLIGHT];
 static uint64_t prng_state = PRNG_SEED;
 static uint64_t random_blocks; /* 4 KiB-aligned offsets on the disk */
 static uint64_t row_us = (uint64_t)DEFAULT_ROW_MS * 1000u;
@@ -171,7 +185,7 @@ static uint64_t row_us = (uint64_t)DEFAULT_ROW_MS * 1000u;
 /* What one row produced, for its line in the table. */
 struct row_result {
 	uint64_t ops, bytes, elapsed_us;
-	uint64_t latency_sum_us;
+	uint64_t samples, latency_sum_us;
 	uint32_t p99_us;
 	uint64_t busy_us;
 	struct vblk_stats stats;   /* delta over the row */
@@ -181,7 +195,7 @@ static void record_latency(uint64_t latency_us)
 {
 	uint32_t clamped = latency_us > UINT32_MAX ? UINT32_MAX : (uint32_t)latency_us;
 
-	run.ops++;
+	run.samples++;
 	run.latency_sum_us += latency_us;
 	if (clamped > run.latency_max_us)
 		run.latency_max_us = clamped;
@@ -205,7 +219,7 @@ static void start_row(struct vblk_disk *disk, enum vblk_op op)
 /* The smallest latency that 99 % of the ops did not exceed. */
 static uint32_t latency_p99_us(void)
 {
-	uint64_t wanted = run.ops - run.ops / 100, seen = 0;
+	uint64_t wanted = run.samples - run.samples / 100, seen = 0;
 
 	for (uint32_t bucket = 0; bucket < LATENCY_BUCKETS - 1; bucket++) {
 		seen += run.latency_hist[bucket];
@@ -254,6 +268,7 @@ static void run_sync(const struct row_spec *spec, struct vblk_disk *disk)
 			sector = 0;
 		record_error(sync_io(disk, spec->op, sector, buf, spec->size_bytes));
 		uint64_t end = rt_time_us();
+		run.ops++;
 		record_latency(end - now);
 		sector += nsectors;
 		now = end;
@@ -270,6 +285,7 @@ static void on_random_done(struct vblk_bio *bio, int status)
 	struct slot *slot = bio->private;
 	uint64_t now_us = rt_time_us();
 
+	run.ops++;
 	record_latency(now_us - slot->submit_us);
 	record_error(status);
 	if (run.first_error == 0 && now_us < run.deadline_us)
@@ -337,62 +353,72 @@ static void run_bio_random(const struct row_spec *spec, struct vblk_disk *disk)
 
 static void on_batch_done(struct vblk_bio *bio, int status)
 {
-	struct slot *slot = bio->private;
+	struct batch *batch = bio->private;
 
-	record_latency(rt_time_us() - slot->submit_us);
+	run.ops++;
 	record_error(status);
+	if (--batch->left == 0)
+		record_latency(rt_time_us() - batch->submit_us);
 }
 
 /* One batch: `depth` bios for adjacent sectors and adjacent memory, so a
  * plug can merge them into one request with one data segment. */
-static int submit_batch(const struct row_spec *spec, struct vblk_disk *disk, uint64_t sector,
-			struct vblk_bio **waits)
+static int submit_batch(const struct row_spec *spec, struct vblk_disk *disk, unsigned index,
+			uint64_t sector, struct vblk_bio **waits)
 {
 	uint32_t nsectors = spec->size_bytes / VBLK_SECTOR_SIZE;
+	struct batch *batch = &batches[index];
+	uint8_t *buf = batch_buf[index];
 	int err = 0;
 
+	batch->left = spec->depth;
+	batch->submit_us = rt_time_us();
 	if (spec->plugged)
 		vblk_plug(disk);
 	for (unsigned i = 0; i < spec->depth && !err; i++) {
-		struct slot *slot = &batch[i];
-		slot->segs[0] = (struct vblk_seg){ batch_buf + i * spec->size_bytes, spec->size_bytes };
-		slot->bio = (struct vblk_bio){
-			.op = spec->op, .sector = sector + (uint64_t)i * nsectors, .segs = slot->segs,
-			.nsegs = 1, .done = on_batch_done, .private = slot,
+		batch->segs[i] = (struct vblk_seg){ buf + i * spec->size_bytes, spec->size_bytes };
+		batch->bios[i] = (struct vblk_bio){
+			.op = spec->op, .sector = sector + (uint64_t)i * nsectors,
+			.segs = &batch->segs[i], .nsegs = 1, .done = on_batch_done, .private = batch,
 		};
-		slot->submit_us = rt_time_us();
-		err = vblk_submit(disk, &slot->bio);
-		waits[i] = &slot->bio;
+		err = vblk_submit(disk, &batch->bios[i]);
+		waits[i] = &batch->bios[i];
 	}
 	if (spec->plugged)
 		vblk_unplug(disk);
 	return err;
 }
 
-/* Batches one after another at consecutive offsets until time is up. */
+/*
+ * Batches at consecutive offsets until time is up, BATCHES_IN_FLIGHT of
+ * them at a time: before a batch's memory is used again, the thread waits
+ * for that batch only, so the device always has the other one to work on
+ * while the guest prepares the next.
+ */
 static void run_bio_batch(const struct row_spec *spec, struct vblk_disk *disk)
 {
 	uint64_t batch_sectors = (uint64_t)spec->depth * spec->size_bytes / VBLK_SECTOR_SIZE;
 	uint64_t capacity = vblk_capacity(disk), sector = 0;
 	uint64_t deadline_us = rt_time_us() + row_us;
-	struct vblk_bio *waits[BATCH_BIOS];
+	struct vblk_bio *waits[BATCHES_IN_FLIGHT][BATCH_BIOS];
+	bool in_flight[BATCHES_IN_FLIGHT] = { false };
 
-	while (rt_time_us() < deadline_us && !run.first_error) {
+	for (unsigned index = 0; rt_time_us() < deadline_us && !run.first_error;
+	     index = (index + 1) % BATCHES_IN_FLIGHT) {
+		if (in_flight[index])
+			record_error(vblk_wait_bios(disk, waits[index], spec->depth));
 		if (sector + batch_sectors > capacity)
 			sector = 0;
 		uint64_t submit_start_us;
 		begin_submitting(&submit_start_us);
-		int err = submit_batch(spec, disk, sector, waits);
+		int err = submit_batch(spec, disk, index, sector, waits[index]);
 		end_submitting(submit_start_us);
-		if (err) {
-			/* Wait for those that were queued: they live in `batch`. */
-			record_error(err);
-			record_error(vblk_drain(disk));
-			break;
-		}
-		record_error(vblk_wait_bios(disk, waits, spec->depth));
+		record_error(err);
+		in_flight[index] = true;
 		sector += batch_sectors;
 	}
+	/* Whatever is still queued lives in `batches`: wait for all of it. */
+	record_error(vblk_drain(disk));
 }
 
 /* vblk_irq_handler, timed: the handler harvests, runs the callbacks
@@ -435,6 +461,7 @@ static int run_row(const struct row_spec *spec, struct vblk_disk *disk, struct r
 	vblk_stats(disk, &result->stats);
 	result->ops = run.ops;
 	result->bytes = run.ops * spec->size_bytes;
+	result->samples = run.samples;
 	result->latency_sum_us = run.latency_sum_us;
 	result->p99_us = latency_p99_us();
 	result->busy_us = run.busy_us;
@@ -484,7 +511,7 @@ static void print_row(const struct row_spec *spec, const struct row_result *resu
 	print_fixed(8, result->bytes * US_PER_S, result->elapsed_us * MIB, 1);
 	printf(" %7llu", (unsigned long long)(result->elapsed_us
 					       ? result->ops * US_PER_S / result->elapsed_us : 0));
-	print_fixed(7, result->latency_sum_us, result->ops, 1);
+	print_fixed(7, result->latency_sum_us, result->samples, 1);
 	printf(" %7u", (unsigned)result->p99_us);
 	print_fixed(6, result->ops, stats->requests, 2);
 	print_fixed(6, stats->requests, result->ops, 2);
@@ -503,7 +530,8 @@ static void print_legend(void)
 {
 	printf("op: one sync call (sync-*) or one bio (bio-*); MiB/s and IOPS over the row's "
 	       "wall time;\n"
-	       "latency: submission (or call) to completion of one op, 1 us timer resolution;\n"
+	       "latency: submission (or call) to completion of one op (the batch rows: of one\n"
+	       "batch, first submission to last completion), 1 us timer resolution;\n"
 	       "op/req, req/op: ops per virtio request sent (merging) and requests per op "
 	       "(splitting);\n"
 	       "kick/r, irq/r, desc/r: notifications, interrupts, ring descriptors per request\n"
@@ -537,7 +565,7 @@ static void parse_cmdline(void)
 static void touch_buffers(void)
 {
 	uint64_t state = PRNG_SEED;
-	uint8_t *buffers[] = { seq_buf, &slot_bufs[0][0], batch_buf, &scatter_buf[0][0] };
+	uint8_t *buffers[] = { seq_buf, &slot_bufs[0][0], &batch_buf[0][0], &scatter_buf[0][0] };
 	size_t sizes[] = { sizeof(seq_buf), sizeof(slot_bufs), sizeof(batch_buf),
 			   sizeof(scatter_buf) };
 
@@ -588,7 +616,7 @@ static int check_scratch_disk(struct vblk_disk *disk)
 		printf("bench: disk 0 is read-only\n");
 		return -1;
 	}
-	if (vblk_capacity(disk) * VBLK_SECTOR_SIZE < 2u * BATCH_BIOS * SMALL_IO_BYTES + MIB) {
+	if (vblk_capacity(disk) * VBLK_SECTOR_SIZE < sizeof(batch_buf) + MIB) {
 		printf("bench: disk 0 is too small\n");
 		return -1;
 	}
