@@ -185,7 +185,7 @@ compare_with_backend() {
 # 1 MiB request at a time (the same bytes per request), from this run.
 compare_merged_with_large() {
 	local rw
-	echo "== merging: plugged adjacent 4 KiB bios (1 MiB batches, two in flight) vs"
+	echo "== merging: plugged adjacent 4 KiB bios (1 MiB batches, three in flight) vs"
 	echo "   sequential 1 MiB requests (sync), guest MiB/s from the table above"
 	for rw in read write; do
 		guest_rows | awk -v rw="$rw" '
