@@ -146,7 +146,8 @@ deps:
 # ---- benchmark ---------------------------------------------------------
 # make bench: build bench/bench.c as an APP image (a sub-make, so `make`
 # keeps building the demo) and let tools/bench.sh boot it on a scratch
-# disk and compare with `qemu-img bench` (BENCH_DISK_MIB, BENCH_ROW_MS);
+# disk and compare with `qemu-img bench` (BENCH_DISK_MIB, BENCH_ROW_MS,
+# BENCH_RUNS: boot it that many times and take medians);
 # then count the split ring's instructions per request with callgrind.
 .PHONY: bench
 bench:

@@ -5,7 +5,9 @@
 #  1. creates a scratch raw image, BUILD/bench/scratch.img, filled with
 #     random bytes on the host so every read hits allocated data;
 #  2. boots the benchmark on it in QEMU (virt, cortex-a53, legacy
-#     virtio-mmio, QEMU's default) and shows the guest's table;
+#     virtio-mmio, QEMU's default) and shows the guest's table; with
+#     BENCH_RUNS > 1 it boots it that many times and also shows the median
+#     of every figure, row by row (the host's load moves single runs);
 #  3. times QEMU's block layer alone on the same file with `qemu-img bench`
 #     (writeback cache, page cache warm, median of BENCH_BACKEND_RUNS runs:
 #     how shared/PEERS.md timed it) for each row's direction, size and
@@ -15,6 +17,7 @@
 # only this script's image gets. Environment:
 #   BENCH_DISK_MIB      scratch image size (default 256)
 #   BENCH_ROW_MS        guest time per table row (default 500)
+#   BENCH_RUNS          guest runs, medians taken (default 1)
 #   BENCH_BACKEND_RUNS  qemu-img bench runs per figure, median taken (default 3)
 #   BENCH_TIMEOUT_S     bound on the QEMU run (default 180)
 #   BENCH_KEEP=1        keep the scratch image and logs afterwards
@@ -27,13 +30,15 @@ BUILD=${1:-build}
 ELF=$BUILD/bench.elf
 WORK=$BUILD/bench
 IMG=$WORK/scratch.img
-GUEST_LOG=$WORK/guest.log
+GUEST_LOG=$WORK/guest.log       # the first run's output
+ROWS=$WORK/guest.rows            # the table the comparisons use
 SERIAL=vblk-bench-scratch   # bench/bench.c's BENCH_SERIAL
 
 QEMU=${QEMU:-qemu-system-aarch64}
 QEMU_IMG=${QEMU_IMG:-qemu-img}
 DISK_MIB=${BENCH_DISK_MIB:-256}
 ROW_MS=${BENCH_ROW_MS:-500}
+RUNS=${BENCH_RUNS:-1}
 BACKEND_RUNS=${BENCH_BACKEND_RUNS:-3}
 TIMEOUT_S=${BENCH_TIMEOUT_S:-180}
 
@@ -57,6 +62,7 @@ check_settings() {
 		die "BENCH_DISK_MIB must be a whole number of MiB, at least 16"
 	fi
 	is_count "$ROW_MS" || die "BENCH_ROW_MS must be a positive whole number"
+	is_count "$RUNS" || die "BENCH_RUNS must be a positive whole number"
 	is_count "$BACKEND_RUNS" || die "BENCH_BACKEND_RUNS must be a positive whole number"
 	is_count "$TIMEOUT_S" || die "BENCH_TIMEOUT_S must be a positive whole number"
 }
@@ -83,8 +89,9 @@ make_scratch_image() {
 		die "cannot write $IMG"
 }
 
-# The guest prints its table; show it as it comes and keep a copy.
-run_guest() {
+# One boot of the guest, its output into LOG; with SHOW, also shown as it
+# comes.
+run_guest() {  # run_guest LOG SHOW
 	local status qemu_args=(
 		-machine virt -cpu cortex-a53 -m 512M -nographic
 		-semihosting-config "enable=on,target=native,arg=vblk-bench,arg=row_ms=$ROW_MS"
@@ -92,24 +99,90 @@ run_guest() {
 		-drive "if=none,id=d0,format=raw,cache=writeback,file=$IMG"
 		-device "virtio-blk-device,drive=d0,serial=$SERIAL${BENCH_DEVICE_OPTS:+,$BENCH_DEVICE_OPTS}"
 	)
-	echo "== guest: times itself with the generic timer inside QEMU"
-	echo "\$ $QEMU ${qemu_args[*]}"
+	if [ "$2" = show ]; then
+		echo "== guest: times itself with the generic timer inside QEMU"
+		echo "\$ $QEMU ${qemu_args[*]}"
+	fi
 	set +e
 	timeout --kill-after=5 "$TIMEOUT_S" "$QEMU" "${qemu_args[@]}" </dev/null 2>&1 |
-		tr -d '\r' | tee "$GUEST_LOG"
+		tr -d '\r' | if [ "$2" = show ]; then tee "$1"; else cat >"$1"; fi
 	status=${PIPESTATUS[0]}
 	set -e
 	case $status in
 	0) ;;
-	124 | 137) die "QEMU timed out after ${TIMEOUT_S}s (log: $GUEST_LOG)" ;;
-	*) die "the guest failed with exit status $status (log: $GUEST_LOG)" ;;
+	124 | 137) die "QEMU timed out after ${TIMEOUT_S}s (log: $1)" ;;
+	*) die "the guest failed with exit status $status (log: $1)" ;;
 	esac
-	echo
 }
 
-# Table rows: "test rw size depth api ops MiB/s IOPS mean p99 ...".
+# Table rows of a guest log: "test rw size depth api ops MiB/s IOPS ...".
+table_rows() {  # table_rows LOG
+	awk '$1 ~ /^(seq|rand)$/ && $2 ~ /^(read|write)$/' "$1"
+}
+
+# The table the comparisons use: the only run's, or the medians.
 guest_rows() {
-	awk '$1 ~ /^(seq|rand)$/ && $2 ~ /^(read|write)$/' "$GUEST_LOG"
+	cat "$ROWS"
+}
+
+# Every numeric figure of the logs' tables as its median over the runs,
+# row by row, in the guest's own column layout (mawk: no asort).
+median_rows() {  # median_rows LOG...
+	local log
+	for log in "$@"; do table_rows "$log" | awk -v run="$log" '{ print run, NR, $0 }'; done |
+		awk '
+		# The middle one of texts[1..n] by numeric value, as printed.
+		function median(texts, n,    i, j, t) {
+			for (i = 2; i <= n; i++) {
+				t = texts[i]
+				for (j = i - 1; j >= 1 && texts[j] + 0 > t + 0; j--) texts[j + 1] = texts[j]
+				texts[j + 1] = t
+			}
+			return texts[int((n + 1) / 2)]
+		}
+		{
+			row = $2; if (row > rows) rows = row
+			seen[row]++
+			for (c = 3; c <= NF; c++) { cell[row, seen[row], c - 2] = $c }
+			width[row] = NF - 2
+		}
+		END {
+			for (row = 1; row <= rows; row++) {
+				for (c = 1; c <= width[row]; c++) {
+					n = 0; numeric = 1
+					for (r = 1; r <= seen[row]; r++) {
+						texts[++n] = cell[row, r, c]
+						if (texts[n] !~ /^[0-9.]+$/) numeric = 0
+					}
+					out[c] = (c > 5 && numeric) ? median(texts, n) : cell[row, 1, c]
+				}
+				printf "%-5s %-5s %5s %5s %-12s %7s %8s %7s %7s %7s %6s %6s %6s %6s %6s %6s %5s\n",
+					out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9],
+					out[10], out[11], out[12], out[13], out[14], out[15], out[16], out[17]
+			}
+		}'
+}
+
+# All the guest runs; sets up $ROWS and GUEST_LOGS.
+GUEST_LOGS=()
+run_guests() {
+	local run
+	GUEST_LOGS=("$GUEST_LOG")
+	run_guest "$GUEST_LOG" show
+	for run in $(seq 2 "$RUNS"); do
+		echo "== guest run $run of $RUNS"
+		GUEST_LOGS+=("$WORK/guest.$run.log")
+		run_guest "$WORK/guest.$run.log" quiet
+	done
+	echo
+	if [ "$RUNS" -gt 1 ]; then
+		echo "== guest: median of $RUNS runs, figure by figure"
+		grep -m1 '^test ' "$GUEST_LOG"
+		median_rows "${GUEST_LOGS[@]}" | tee "$ROWS"
+		echo
+	else
+		table_rows "$GUEST_LOG" >"$ROWS"
+	fi
 }
 
 size_bytes() {  # 4K, 64K, 1M -> bytes
@@ -182,17 +255,29 @@ compare_with_backend() {
 }
 
 # What merging buys: the plugged stream of adjacent 4 KiB bios against one
-# 1 MiB request at a time (the same bytes per request), from this run.
+# 1 MiB request at a time (the same bytes per request), from the table the
+# comparisons use, and from each run on its own when there were several.
+merged_vs_large() {  # merged_vs_large RW < table rows: prints "plugged large ratio"
+	awk -v rw="$1" '
+		$2 == rw && $1 == "seq" && $3 == "1M" && $5 == "sync-poll" { large = $7 }
+		$2 == rw && $5 == "bio-irq-plug" { plugged = $7 }
+		END { if (large > 0 && plugged > 0) printf "%.1f %.1f %.2f\n", plugged, large, plugged / large }'
+}
+
 compare_merged_with_large() {
-	local rw
+	local rw plugged large ratio log per_run
 	echo "== merging: plugged adjacent 4 KiB bios (1 MiB batches, three in flight) vs"
 	echo "   sequential 1 MiB requests (sync), guest MiB/s from the table above"
 	for rw in read write; do
-		guest_rows | awk -v rw="$rw" '
-			$2 == rw && $1 == "seq" && $3 == "1M" && $5 == "sync-poll" { large = $7 }
-			$2 == rw && $5 == "bio-irq-plug" { plugged = $7 }
-			END { if (large > 0 && plugged > 0)
-				printf "%-5s %9.1f vs %9.1f MiB/s = %.2f\n", rw, plugged, large, plugged / large }'
+		read -r plugged large ratio < <(guest_rows | merged_vs_large "$rw") || continue
+		per_run=""
+		if [ "${#GUEST_LOGS[@]}" -gt 1 ]; then
+			for log in "${GUEST_LOGS[@]}"; do
+				per_run+=" $(table_rows "$log" | merged_vs_large "$rw" | awk '{ print $3 }')"
+			done
+			per_run="   (runs:$per_run)"
+		fi
+		printf '%-5s %9s vs %9s MiB/s = %s%s\n' "$rw" "$plugged" "$large" "$ratio" "$per_run"
 	done
 }
 
@@ -202,8 +287,8 @@ main() {
 	trap cleanup EXIT
 	print_header
 	make_scratch_image
-	run_guest
-	[ -n "$(guest_rows)" ] || die "no table rows in the guest's output ($GUEST_LOG)"
+	run_guests
+	[ -s "$ROWS" ] || die "no table rows in the guest's output ($GUEST_LOG)"
 	compare_with_backend
 	echo
 	compare_merged_with_large
