@@ -243,7 +243,9 @@ static bool past_capacity(const struct vblk_disk *disk, const struct blk_req *re
 
 /* Fail the request at the head of the queue without sending it. Its
  * callbacks may submit: `completing` holds their dispatch back until the
- * run that is going on picks it up. */
+ * run that is going on picks it up. Its slot is free again, so bios that
+ * waited for one are admitted now: with nothing in flight, no completion
+ * would come to do it. */
 static void refuse_head(struct vblk_disk *disk, int reason)
 {
 	struct blk_req *req = req_list_pop(&disk->pending);
@@ -252,6 +254,7 @@ static void refuse_head(struct vblk_disk *disk, int reason)
 	disk->completing = true;
 	finish_req(disk, req, reason);
 	disk->completing = false;
+	admit_waiting(disk);
 }
 
 /*

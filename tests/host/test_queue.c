@@ -669,6 +669,55 @@ static void test_full_ring_holds_bios_back_and_loses_none(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* Bio 0's callback: fill every request with a bio in the last
+ * FLOOD_SECTORS of the disk, and one more bio (which has to wait for a
+ * request) at sector 0. */
+#define FLOOD_SECTORS (2 * BLK_MAX_REQS + 2)
+static uint64_t flood_capacity;
+
+static void flood_near_the_end(struct vblk_bio *bio, int status)
+{
+	record_done(bio, status);
+	for (unsigned i = 1; i <= BLK_MAX_REQS; i++)
+		submit_write(i, flood_capacity - FLOOD_SECTORS + 2 * i, SECTOR_BYTES);
+	submit_write(BLK_MAX_REQS + 1, 0, SECTOR_BYTES);
+}
+
+/*
+ * Requests refused at dispatch (the disk shrank under them) free their
+ * slots, and bios that waited for one go out in the same run: with
+ * nothing in flight, no completion would come to admit them, and a user
+ * who only takes interrupts would never see them finish. (The flood comes
+ * from a callback while the thread is plugged: dispatch waits for the
+ * unplug, and the shrink is seen in between.)
+ */
+static void test_bios_waiting_behind_refused_requests_go_out_at_once(void **state)
+{
+	const unsigned waiting = BLK_MAX_REQS + 1;
+
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	flood_capacity = vblk_capacity(disk);
+	prep_bio(0, VBLK_OP_WRITE, 0, slot(0), SECTOR_BYTES)->done = flood_near_the_end;
+	submit_ok(0);
+	vblk_plug(disk);
+	assert_int_equal(fake_virtio_complete_all(fv), 1);
+	assert_int_equal(vblk_poll(disk), 1);        /* bio 0 done: the flood is queued */
+	fake_virtio_resize(fv, flood_capacity - FLOOD_SECTORS + 2);   /* all past it */
+	assert_int_equal(vblk_poll(disk), 0);        /* sees the new capacity */
+	expect_not_done(1, waiting);
+
+	vblk_unplug(disk);
+	for (unsigned i = 1; i <= BLK_MAX_REQS; i++)
+		assert_int_equal(done_status[i], -VBLK_ERANGE);
+	assert_int_equal(fake_virtio_pending(fv), 1);   /* the waiting bio, sent */
+	fake_virtio_complete_all(fv);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(waiting, 1, 0);
+	assert_memory_equal(disk_at(0), slot(waiting), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
 /*
  * With every request in use, new bios wait in a list of their own. When a
  * request frees up they are admitted in order and still merge with each
@@ -1596,6 +1645,7 @@ int main(void)
 		BOTH(test_many_small_adjacent_writes_become_one_request),
 		BOTH(test_full_ring_holds_bios_back_and_loses_none),
 		BOTH(test_bios_that_waited_for_a_request_still_merge),
+		BOTH(test_bios_waiting_behind_refused_requests_go_out_at_once),
 		BOTH(test_full_ring_reads_complete_in_shuffled_order),
 		BOTH(test_ioerr_fails_every_bio_of_the_merged_request),
 		BOTH(test_unsupp_fails_every_bio_of_the_merged_request),
