@@ -238,6 +238,7 @@ test:
 	$(Q)tools/deps.sh test
 	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all $(QEMU_TEST_FILES) $(FUZZ_TARGETS)
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
+	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
 
 # make test-full: the same layers at full size: the integrity matrix on

@@ -758,6 +758,23 @@ cfg_checksum() {
 	result PASS
 }
 
+# The benchmark (make bench) end to end on a small scratch disk, each row
+# for 5 ms of guest time: every row runs without an error (the guest ends
+# with status 1 on any) and prints its line. Its figures are not looked
+# at: speed is for `make bench` to show, not for a test to time. This
+# keeps the image and every row working between benchmark runs.
+cfg_bench() {
+	local rows
+	[ -f "$BUILD/bench.elf" ] || fail "no $BUILD/bench.elf (make APP=bench/bench.c)"
+	disk d0 $((16 * MIB))
+	drive d0 "" serial=vblk-bench-scratch   # bench/bench.c's BENCH_SERIAL
+	run_image "$BUILD/bench.elf" enable=on,target=native,arg=vblk-bench,arg=row_ms=5
+	[ "$status" -eq 0 ] || fail "bench exit status $status"
+	rows=$(tr -d '\r' <"$log" | grep -cE '^(seq|rand) +(read|write) ')
+	[ "$rows" -eq 24 ] || fail "$rows table rows, not bench/bench.c's 24"
+	result PASS
+}
+
 cfg_demo_no_disk() {
 	run_demo 1 "^no virtio-blk disk found"
 	result PASS
@@ -777,7 +794,7 @@ CONFIGS=(
 	irq_image_secure virtio_irq_legacy virtio_irq_modern_gicv3 virtio_irq_el3
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
-	merge_equal_irq merge_equal_polled demo demo_no_disk exception checksum
+	merge_equal_irq merge_equal_polled demo demo_no_disk exception checksum bench
 	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
