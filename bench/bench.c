@@ -538,7 +538,8 @@ static void print_legend(void)
 	       "(a chain through an indirect table takes one);\n"
 	       "full/r: dispatches held back for ring space, per request;\n"
 	       "busy%%: share of the row the guest spent in the disk's interrupt handler or\n"
-	       "submitting (bio rows; most of the rest it slept in wfi, waiting for QEMU)\n");
+	       "submitting (bio rows; the rest it slept in wfi, or polled inside a wait,\n"
+	       "which finds completions at low depth and is not counted)\n");
 }
 
 /* ---- set-up --------------------------------------------------------- */

@@ -80,6 +80,7 @@ void blk_queue_init(struct vblk_disk *disk)
 	disk->in_flight = 0;
 	disk->plugged = false;
 	disk->completing = false;
+	disk->irq_quiet = false;
 	disk->progress_us = plat_time_us();
 }
 
@@ -328,8 +329,9 @@ harvest:
 	}
 	/* In interrupt mode, ask for the next interrupt (used_event, §2.7.10)
 	 * and look once more: a completion that landed before the request
-	 * took effect raises no interrupt of its own. */
-	if (got == 0 && disk->use_irq && vq_enable_interrupts(&disk->vq))
+	 * took effect raises no interrupt of its own. Not while a wait polls
+	 * with interrupts off (blk/wait.c): it asks when it stops. */
+	if (got == 0 && disk->use_irq && !disk->irq_quiet && vq_enable_interrupts(&disk->vq))
 		goto harvest;
 	disk->completing = false;
 	if (got < 0) {

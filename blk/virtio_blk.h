@@ -138,6 +138,7 @@ struct vblk_disk {
 	bool plugged;
 	bool completing;                 /* running callbacks: don't dispatch */
 	bool use_irq;
+	bool irq_quiet;                  /* a wait polls: device interrupts off */
 	uint64_t progress_us;            /* last completion, or first dispatch
 					    into an idle ring (timeouts) */
 	struct vblk_stats stats;

@@ -393,20 +393,20 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 
 /*
  * Ask the device not to interrupt after used buffers (a hint only,
- * §2.7.7). Without EVENT_IDX that is the avail flag; with EVENT_IDX the
- * flag must stay 0 (§2.7.7.1) and we simply stop moving used_event.
+ * §2.7.7). Without EVENT_IDX that is the avail flag. With EVENT_IDX the
+ * flag must stay 0 (§2.7.7.1), so used_event goes as far back as it can:
+ * one behind the entries we have harvested. The device interrupts when
+ * used.idx moves past used_event (§2.7.10), and it already has, so it
+ * would have to go round all 2^16 indices to do it again.
  */
 void vq_disable_interrupts(struct virtqueue *vq)
 {
-	if (!vq->event_idx)
+	if (vq->event_idx)
+		store16(vq->used_event, (uint16_t)(vq->last_used_idx - 1));
+	else
 		store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-/*
- * Ask for an interrupt at the next used buffer. Returns true if used
- * buffers are already waiting: they may have arrived before the device saw
- * the request, so the caller must harvest instead of sleeping.
- */
 bool vq_enable_interrupts(struct virtqueue *vq)
 {
 	if (vq->event_idx)

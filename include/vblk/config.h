@@ -45,8 +45,9 @@
  * the used ring itself: an interrupt that never arrives (misrouted, or an
  * edge lost by the platform) then costs this much latency, not a timeout. */
 /* In interrupt mode a wait first polls for this long after the last
- * completion or dispatch, then sleeps: a fast device is found sooner by
- * looking than by waking up (0: always sleep). */
+ * completion or dispatch, with the device's interrupts off, then sleeps:
+ * a fast device is found sooner by looking than by waking up (0: always
+ * sleep). */
 #ifndef VBLK_IRQ_POLL_US
 #define VBLK_IRQ_POLL_US 60u
 #endif

@@ -69,6 +69,11 @@ void without_indirect(struct fake_virtio_opts *opts)
 	opts->features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
 }
 
+void without_event_idx(struct fake_virtio_opts *opts)
+{
+	opts->features &= ~FAKE_BIT(FAKE_F_EVENT_IDX);
+}
+
 int disk_setup(void **state)
 {
 	(void)state;

@@ -60,5 +60,8 @@ opts_tweak_fn no_queue;         /* QueueNumMax 0 */
 /* No VIRTIO_F_INDIRECT_DESC (QEMU's indirect_desc=off): every chain goes
  * into the ring directly. */
 opts_tweak_fn without_indirect;
+/* No VIRTIO_F_EVENT_IDX (QEMU's event_idx=off): suppression by the avail
+ * and used flags only. */
+opts_tweak_fn without_event_idx;
 
 #endif

@@ -368,6 +368,8 @@ static void test_event_idx_keeps_avail_flags_zero(void **state)
 	assert_int_equal(vq_init(&vq, ring_mem, sizeof(ring_mem), NUM, true), 0);
 	vq_disable_interrupts(&vq);
 	assert_int_equal(vq.avail->flags, 0);   /* §2.7.7.1 */
+	/* As far back as it goes: used.idx is past it already (§2.7.10). */
+	assert_int_equal(*vq.used_event, (uint16_t)(vq.last_used_idx - 1));
 	vq_enable_interrupts(&vq);
 	assert_int_equal(*vq.used_event, vq.last_used_idx);
 }
