@@ -29,9 +29,10 @@
  *   err = vblk_wait_bios(disk, &(struct vblk_bio *){ &bio }, 1);
  *
  * Context rules (one CPU; the queue masks IRQs around its own state):
- *  - a `done` callback runs in interrupt context (interrupt mode) or inside
- *    the vblk call that found the completion (vblk_poll, the wait helpers,
- *    the synchronous API). It may call vblk_submit() and vblk_plug()/
+ *  - a `done` callback runs in the interrupt handler, or inside the vblk
+ *    call that found the completion (vblk_poll, the wait helpers, the
+ *    synchronous API; in interrupt mode too, since a wait polls for a
+ *    while before it sleeps). It may call vblk_submit() and vblk_plug()/
  *    vblk_unplug(), and read vblk_stats(); it must not wait (vblk_wait_*,
  *    vblk_read/write/flush/get_id), reset or shut down the disk;
  *  - everything else is called from thread context only.
