@@ -129,9 +129,10 @@ guest_rows() {
 # row by row, in the guest's own column layout (mawk: no asort).
 median_rows() {  # median_rows LOG...
 	local log
-	for log in "$@"; do table_rows "$log" | awk -v run="$log" '{ print run, NR, $0 }'; done |
+	for log in "$@"; do table_rows "$log" | awk '{ print NR, $0 }'; done |
 		awk '
-		# The middle one of texts[1..n] by numeric value, as printed.
+		# The middle one of texts[1..n] by numeric value, as printed
+		# (the lower of the two middle ones for an even n).
 		function median(texts, n,    i, j, t) {
 			for (i = 2; i <= n; i++) {
 				t = texts[i]
@@ -141,10 +142,10 @@ median_rows() {  # median_rows LOG...
 			return texts[int((n + 1) / 2)]
 		}
 		{
-			row = $2; if (row > rows) rows = row
+			row = $1; if (row > rows) rows = row
 			seen[row]++
-			for (c = 3; c <= NF; c++) { cell[row, seen[row], c - 2] = $c }
-			width[row] = NF - 2
+			for (c = 2; c <= NF; c++) { cell[row, seen[row], c - 1] = $c }
+			width[row] = NF - 1
 		}
 		END {
 			for (row = 1; row <= rows; row++) {
