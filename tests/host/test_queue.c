@@ -1507,6 +1507,53 @@ static void test_polling_wait_takes_no_interrupt_without_event_idx(void **state)
 	polling_wait_takes_no_interrupt();
 }
 
+/*
+ * Bios that resubmit themselves from their callbacks while the thread
+ * drains, on a device that answers alternately within the polling window
+ * and well after it: the wait keeps switching between polling with the
+ * device's interrupts off and sleeping with them on. Every round must
+ * complete exactly once, some found by polling, some by interrupt, and
+ * nothing may be left in the ring when the drain returns.
+ */
+#define ALTERNATING_ROUNDS 24u
+
+static void resubmit_alternating(struct vblk_bio *bio, int status)
+{
+	unsigned idx = log_done(bio, status);
+
+	done_in_irq[idx] |= in_irq_hook;
+	if (done_calls[idx] < ALTERNATING_ROUNDS && chained_submit_err == 0) {
+		bool slow_next = done_calls[idx] % 2 == 1;
+		fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED,
+					   slow_next ? SLOW_DEVICE_STEPS : VBLK_IRQ_POLL_US / 4);
+		chained_submit_err = vblk_submit(disk, bio);
+	}
+}
+
+static void test_drain_switches_between_polling_and_interrupts(void **state)
+{
+	attach_ok(state, NULL);
+	chained_submit_err = 0;
+	use_interrupts();
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, VBLK_IRQ_POLL_US / 4);
+	fill(slot(0), SECTOR_BYTES, 9);
+	prep_bio(0, VBLK_OP_WRITE, 40, slot(0), SECTOR_BYTES)->done = resubmit_alternating;
+	submit_ok(0);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	assert_int_equal(chained_submit_err, 0);
+	assert_int_equal(done_calls[0], ALTERNATING_ROUNDS);
+	assert_int_equal(done_status[0], 0);
+	assert_true(done_in_irq[0]);                       /* the slow ones */
+	/* The slow half, and the first completion (QEMU and the fake
+	 * interrupt for it whatever used_event says); none for the rest. */
+	assert_true(queue_stats().interrupts <= ALTERNATING_ROUNDS / 2 + 1);
+	assert_false(vq_has_used(&disk->vq));
+	assert_memory_equal(disk_at(40), slot(0), SECTOR_BYTES);
+	expect_device_saw(ALTERNATING_ROUNDS, ALTERNATING_ROUNDS);
+	fake_virtio_assert_clean(fv);
+}
+
 /* A device that answers within the polling window is found by polling:
  * the wait never sleeps (the interrupt may still come; it finds nothing
  * more to do). */
@@ -1729,6 +1776,7 @@ int main(void)
 		BOTH(test_fast_completion_is_polled_for_without_sleeping),
 		BOTH(test_polling_wait_takes_no_interrupt),
 		BOTH(test_polling_wait_takes_no_interrupt_without_event_idx),
+		BOTH(test_drain_switches_between_polling_and_interrupts),
 		BOTH(test_config_change_interrupt_updates_capacity),
 		BOTH(test_submit_refuses_null_disk_and_bio),
 		BOTH(test_submit_refuses_missing_or_empty_segments),
