@@ -407,6 +407,11 @@ void vq_disable_interrupts(struct virtqueue *vq)
 		store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
 }
 
+/*
+ * Ask for an interrupt at the next used buffer. Returns true if used
+ * buffers are already waiting: they may have arrived before the device saw
+ * the request, so the caller must harvest instead of sleeping.
+ */
 bool vq_enable_interrupts(struct virtqueue *vq)
 {
 	if (vq->event_idx)
