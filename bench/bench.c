@@ -22,8 +22,8 @@
  * row's wall time; latency is one op's, from its submission (or the sync
  * call) to its completion, except in the batch rows, where it is a whole
  * batch's (its first submission to its last completion): timing each of
- * their bios would cost more guest time than the driver spends on one. An "op" is one sync call or one bio; the
- * op/req ... desc/r columns are vblk_stats deltas per op or per request the
+ * their bios would cost more guest time than the driver spends on one.
+ * An "op" is one sync call or one bio; the op/req ... desc/r columns are vblk_stats deltas per op or per request the
  * driver sent, and busy% is how much of a bio row the guest spent working
  * (interrupt handler, submitting) rather than asleep waiting for QEMU.
  *
@@ -174,6 +174,7 @@ struct batch {
 	unsigned left;            /* bios not completed yet */
 	struct vblk_bio bios[BATCH_BIOS];
 	struct vblk_seg segs[BATCH_BIOS];
+	struct vblk_bio *waits[BATCH_BIOS];   /* &bios[i], for vblk_wait_bios */
 };
 
 static struct slot slots[MAX_DEPTH];
@@ -364,7 +365,7 @@ static void on_batch_done(struct vblk_bio *bio, int status)
 /* One batch: `depth` bios for adjacent sectors and adjacent memory, so a
  * plug can merge them into one request with one data segment. */
 static int submit_batch(const struct row_spec *spec, struct vblk_disk *disk, unsigned index,
-			uint64_t sector, struct vblk_bio **waits)
+			uint64_t sector)
 {
 	uint32_t nsectors = spec->size_bytes / VBLK_SECTOR_SIZE;
 	struct batch *batch = &batches[index];
@@ -382,7 +383,7 @@ static int submit_batch(const struct row_spec *spec, struct vblk_disk *disk, uns
 			.segs = &batch->segs[i], .nsegs = 1, .done = on_batch_done, .private = batch,
 		};
 		err = vblk_submit(disk, &batch->bios[i]);
-		waits[i] = &batch->bios[i];
+		batch->waits[i] = &batch->bios[i];
 	}
 	if (spec->plugged)
 		vblk_unplug(disk);
@@ -400,18 +401,17 @@ static void run_bio_batch(const struct row_spec *spec, struct vblk_disk *disk)
 	uint64_t batch_sectors = (uint64_t)spec->depth * spec->size_bytes / VBLK_SECTOR_SIZE;
 	uint64_t capacity = vblk_capacity(disk), sector = 0;
 	uint64_t deadline_us = rt_time_us() + row_us;
-	struct vblk_bio *waits[BATCHES_IN_FLIGHT][BATCH_BIOS];
 	bool in_flight[BATCHES_IN_FLIGHT] = { false };
 
 	for (unsigned index = 0; rt_time_us() < deadline_us && !run.first_error;
 	     index = (index + 1) % BATCHES_IN_FLIGHT) {
 		if (in_flight[index])
-			record_error(vblk_wait_bios(disk, waits[index], spec->depth));
+			record_error(vblk_wait_bios(disk, batches[index].waits, spec->depth));
 		if (sector + batch_sectors > capacity)
 			sector = 0;
 		uint64_t submit_start_us;
 		begin_submitting(&submit_start_us);
-		int err = submit_batch(spec, disk, index, sector, waits[index]);
+		int err = submit_batch(spec, disk, index, sector);
 		end_submitting(submit_start_us);
 		record_error(err);
 		in_flight[index] = true;
