@@ -775,6 +775,33 @@ cfg_bench() {
 	result PASS
 }
 
+# Disks smaller than the demo's scratch region: three sectors (one burst
+# bio of two covers part of it) and one (too small for any burst bio).
+# The demo passes on both and leaves them as they were.
+cfg_demo_three_sectors() {
+	disk d0 $((3 * 512))
+	drive d0
+	run_demo 0 "^demo passed"
+	expect_unchanged d0
+	result PASS
+}
+cfg_demo_one_sector() {
+	disk d0 512
+	drive d0
+	run_demo 0 "^demo passed"
+	expect_unchanged d0
+	result PASS
+}
+# 4 KiB logical blocks: the boot-time first read is one whole block.
+cfg_demo_lbs4k() {
+	disk d0 "$DISK_BYTES"
+	drive d0 "" "$LBS_4K"
+	run_demo 0 "^first sector read .* us after reset"
+	tr -d '\r' <"$log" | grep -q "^demo passed" || fail "demo did not pass"
+	expect_unchanged d0
+	result PASS
+}
+
 cfg_demo_no_disk() {
 	run_demo 1 "^no virtio-blk disk found"
 	result PASS
@@ -794,7 +821,8 @@ CONFIGS=(
 	irq_image_secure virtio_irq_legacy virtio_irq_modern_gicv3 virtio_irq_el3
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
-	merge_equal_irq merge_equal_polled demo demo_no_disk exception checksum bench
+	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
+	demo_lbs4k exception checksum bench
 	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
