@@ -274,6 +274,20 @@ static bool base_attached(uint64_t mmio_base)
 	return false;
 }
 
+/* The disk table is full: identify the device (reading its ID registers
+ * changes nothing) so the probe report still shows the slot, and leave it
+ * alone. A disk there is refused with -VBLK_ENOMEM (raise VBLK_MAX_DISKS). */
+static int report_no_room(uint64_t mmio_base)
+{
+	struct virtio_mmio_dev dev;
+
+	int err = vmmio_probe(&dev, (uintptr_t)mmio_base);
+	if (!err)
+		err = dev.device_id == VIRTIO_ID_BLOCK ? -VBLK_ENOMEM : -VBLK_ENODEV;
+	record_probe(mmio_base, &dev, err);
+	return err;
+}
+
 static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
 	/* Initialising a device that is a disk already would reset it and
@@ -281,7 +295,7 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 	if (base_attached(mmio_base))
 		return -VBLK_ESTATE;
 	if (disk_count == VBLK_MAX_DISKS)
-		return -VBLK_ENOMEM;
+		return report_no_room(mmio_base);
 	struct vblk_disk *disk = &disks[disk_count];
 	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
 	record_probe(mmio_base, &disk->dev, err);

@@ -51,11 +51,17 @@ static void list_devices(void)
 		if (entry->device_id == 0)
 			continue;   /* an empty transport slot */
 		found++;
-		printf("virtio-mmio slot %2u @ 0x%08llx: version %u (%s), device id %u (%s)%s%s\n",
+		printf("virtio-mmio slot %2u @ 0x%08llx: version %u (%s), device id %u (%s)",
 		       slot, (unsigned long long)entry->mmio_base, (unsigned)entry->version,
 		       entry->version == 1 ? "legacy" : "modern", (unsigned)entry->device_id,
-		       device_name(entry->device_id), entry->result ? ": not used: " : "",
-		       entry->result ? vblk_strerror(entry->result) : "");
+		       device_name(entry->device_id));
+		if (entry->result == -VBLK_ENOMEM)
+			printf(": not used: more disks than VBLK_MAX_DISKS (%u)\n",
+			       (unsigned)VBLK_MAX_DISKS);
+		else if (entry->result)
+			printf(": not used: %s\n", vblk_strerror(entry->result));
+		else
+			printf("\n");
 	}
 	printf("%u virtio-mmio device(s) present in %u slots\n", found, count);
 }

@@ -61,7 +61,8 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
  * device tree); `intid` is its interrupt (0 if unknown), taken as
  * level-triggered. Returns the new disk's index or a negative error, e.g.
  * -VBLK_EINVAL for address 0, -VBLK_ESTATE if that device is a disk
- * already, -VBLK_ENODEV if no block device answers there. */
+ * already, -VBLK_ENODEV if no block device answers there, -VBLK_ENOMEM if
+ * VBLK_MAX_DISKS disks are attached already (the device is not touched). */
 int vblk_attach(uint64_t mmio_base, uint32_t intid);
 
 /* What the last probe saw in each virtio-mmio slot, for diagnostics. */

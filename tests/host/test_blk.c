@@ -138,6 +138,27 @@ static void test_other_device_type_is_not_a_disk(void **state)
 	assert_int_equal(attach_with(state, not_block), -VBLK_ENODEV);
 }
 
+/* A disk more than the table holds is left alone (not even reset), and the
+ * probe report still lists its slot and says why it is unused. */
+static void test_disk_beyond_the_table_is_reported_and_left_alone(void **state)
+{
+	const struct vblk_probe_entry *entries;
+
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++)
+		attach_ok(state, NULL);
+	fv = make_device(test_version(state), NULL);
+	assert_int_equal(vblk_attach(fake_virtio_base(fv), TEST_INTID), -VBLK_ENOMEM);
+	assert_int_equal(fake_virtio_stats(fv)->resets, 0);
+	assert_int_equal(fake_virtio_status(fv), 0);
+
+	assert_int_equal(vblk_probe_report(&entries), VBLK_MAX_DISKS + 1);
+	const struct vblk_probe_entry *extra = &entries[VBLK_MAX_DISKS];
+	assert_int_equal(extra->mmio_base, fake_virtio_base(fv));
+	assert_int_equal(extra->device_id, 2);
+	assert_int_equal(extra->version, test_version(state));
+	assert_int_equal(extra->result, -VBLK_ENOMEM);
+}
+
 static void test_missing_queue_fails_init(void **state)
 {
 	assert_int_equal(attach_with(state, no_queue), -VBLK_ENODEV);
@@ -492,6 +513,7 @@ int main(void)
 		BOTH(test_empty_slot_is_skipped_without_touching_it),
 		BOTH(test_bad_magic_is_not_a_device),
 		BOTH(test_other_device_type_is_not_a_disk),
+		BOTH(test_disk_beyond_the_table_is_reported_and_left_alone),
 		BOTH(test_missing_queue_fails_init),
 		BOTH(test_queue_size_is_power_of_2_within_max),
 		BOTH(test_small_queue_max_is_used),

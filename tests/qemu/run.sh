@@ -802,6 +802,27 @@ cfg_demo_lbs4k() {
 	result PASS
 }
 
+# One disk more than the driver's table (VBLK_MAX_DISKS, 8): eight are
+# used, the ninth is listed with the reason and left as it was.
+cfg_demo_nine_disks() {
+	local i
+	for i in 8 7 6 5 4 3 2 1 0; do   # QEMU numbers from the last -device
+		disk "d$i" $((1 * MIB)) $((300 + i))
+		drive "d$i"
+	done
+	run_demo 0 "^demo passed"
+	local text
+	text=$(tr -d '\r' <"$log")
+	grep -q "^8 disk(s) ready" <<<"$text" || fail "not 8 disks ready"
+	grep -q "(block): not used: more disks than VBLK_MAX_DISKS (8)" <<<"$text" ||
+		fail "the ninth disk is not reported as beyond the table"
+	for i in 1 2 3 4 5 6 7 8; do
+		expect_unchanged "d$i"
+	done
+	expect_unchanged d0
+	result PASS
+}
+
 cfg_demo_no_disk() {
 	run_demo 1 "^no virtio-blk disk found"
 	result PASS
@@ -822,7 +843,7 @@ CONFIGS=(
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
-	demo_lbs4k exception checksum bench
+	demo_lbs4k demo_nine_disks exception checksum bench
 	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
