@@ -4,6 +4,7 @@
 #   make run [DISK=f]    boot the demo in QEMU with a scratch disk
 #   make test            every test layer; ends with "N passed, N failed"
 #   make APP=my.c        build build/my.elf + build/my.bin from your own main()
+#   make firmware        build/firmware.elf: examples/firmware, libvblk.a without the runtime
 #   make V=1             show the commands
 #   make bench           time the driver in QEMU against qemu-img bench
 #   make bench-peers     the same operations with U-Boot beside vblk
@@ -78,7 +79,7 @@ obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 RT_OBJS  := $(call obj,$(RT_SRCS))
 
-.PHONY: all lib run run-image test test-full test-host test-qemu fuzz deps clean
+.PHONY: all lib firmware run run-image test test-full test-host test-qemu fuzz deps clean
 all: $(BUILD)/$(IMAGE).elf $(BUILD)/$(IMAGE).bin $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
 
 lib: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
@@ -119,6 +120,16 @@ $(BUILD)/vblk-test.elf: $(GUEST_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a l
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
 	    -Wl,--no-whole-archive $(GUEST_OBJS) $(BUILD)/libvblk.a $(LDLIBS)
+
+# examples/firmware: a firmware with its own boot code and link map that
+# uses libvblk.a alone (no vblk runtime), as firmware authors would.
+FW_OBJS := $(call obj,examples/firmware/start.S examples/firmware/main.c)
+firmware: $(BUILD)/firmware.elf
+$(BUILD)/firmware.elf: $(FW_OBJS) $(BUILD)/libvblk.a examples/firmware/firmware.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -nostdlib -static -no-pie -Wl,--gc-sections \
+	    -Wl,--no-warn-rwx-segments -Wl,--build-id=none -T examples/firmware/firmware.ld $(LIBC_LDFLAGS) -o $@ $(FW_OBJS) \
+	    $(BUILD)/libvblk.a $(LDLIBS)
 
 # ---- running -----------------------------------------------------------
 DISK ?= $(BUILD)/disk.img
@@ -195,7 +206,8 @@ $(BUILD)/tools/diskpat: tools/diskpat.c tools/pattern.h
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $<
 
-QEMU_TEST_FILES := $(BUILD)/vblk-test.elf $(BUILD)/vblk-test.bin $(BUILD)/tools/diskpat
+QEMU_TEST_FILES := $(BUILD)/vblk-test.elf $(BUILD)/vblk-test.bin $(BUILD)/tools/diskpat \
+                   $(BUILD)/firmware.elf
 
 test-qemu:
 	$(Q)tools/deps.sh test

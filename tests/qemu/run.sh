@@ -758,6 +758,25 @@ cfg_checksum() {
 	result PASS
 }
 
+# examples/firmware (make firmware): its own boot code, libvblk.a alone,
+# MMU off, polled. It copies the first 4 KiB to the last 4 KiB; the host
+# finds the copy byte for byte and nothing else changed.
+cfg_firmware() {
+	local status img
+	[ -f "$BUILD/firmware.elf" ] || fail "no $BUILD/firmware.elf (make firmware)"
+	disk d0 "$DISK_BYTES" 253
+	drive d0
+	run_image "$BUILD/firmware.elf" enable=on,target=native
+	[ "$status" -eq 0 ] || fail "firmware exit status $status"
+	tr -d '\r' <"$log" | grep -q "^firmware: first 4 KiB copied to sector $((DISK_SECTORS - 8)) and checked" ||
+		fail "firmware did not report its copy"
+	img="$dir/d0.img"
+	cmp -s <(head -c 4096 "$img") <(tail -c 4096 "$img") ||
+		fail "the last 4 KiB on the host are not the first 4 KiB"
+	expect_unchanged d0 $((DISK_SECTORS - 8)) 8
+	result PASS
+}
+
 # The benchmark (make bench) end to end on a small scratch disk, each row
 # for 5 ms of guest time: every row runs without an error (the guest ends
 # with status 1 on any) and prints its line. Its figures are not looked
@@ -843,7 +862,7 @@ CONFIGS=(
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
-	demo_lbs4k demo_nine_disks exception checksum bench
+	demo_lbs4k demo_nine_disks exception checksum firmware bench
 	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
