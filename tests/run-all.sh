@@ -4,6 +4,7 @@
 # passed.
 #   host  tests/run-host.sh on the cmocka binaries ($HOST_TESTS from the
 #         Makefile, else every BUILD_DIR/host/test_*)
+#   readme  tests/run-readme.sh BUILD_DIR: README.md's C examples compile
 #   qemu  tests/qemu/run.sh BUILD_DIR
 #   fuzz  tests/fuzz/run.sh BUILD_DIR, when it exists
 # Each layer prints its own "N passed, N failed" as its last such line; a
@@ -55,6 +56,9 @@ if [ ${#host_tests[@]} -eq 0 ]; then
 	done
 fi
 run_layer host "$ROOT/tests/run-host.sh" "${host_tests[@]}"
+
+# README.md's C examples compile against the headers.
+run_layer readme "$ROOT/tests/run-readme.sh" "$BUILD"
 
 # Guest tests under QEMU.
 run_layer qemu "$ROOT/tests/qemu/run.sh" "$BUILD"

@@ -38,7 +38,9 @@ unsigned rt_boot_el(void);
 uint64_t rt_time_us(void);
 
 /* End the program: semihosting SYS_EXIT with `status` (QEMU exits with it).
- * Without semihosting it parks the CPU. */
+ * Without semihosting it prints the status and powers off through PSCI
+ * SYSTEM_OFF (QEMU then exits with 0), or parks the CPU if there is no
+ * PSCI either. */
 _Noreturn void rt_exit(int status);
 
 /* Semihosting SYS_GET_CMDLINE: the `arg=` values of QEMU's
