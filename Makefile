@@ -1,7 +1,7 @@
 # vblk — virtio-blk for bare-metal aarch64 on QEMU virt.
 #
 #   make                 build build/vblk.elf, build/vblk.bin, build/libvblk.a
-#   make run [DISK=f]    boot the demo in QEMU with a scratch disk
+#   make run [DISK=f [DISK_FORMAT=qcow2]]  boot the demo in QEMU with a scratch disk
 #   make test            every test layer; ends with "N passed, N failed"
 #   make APP=my.c        build build/my.elf + build/my.bin from your own main()
 #   make firmware        build/firmware.elf: examples/firmware, libvblk.a without the runtime
@@ -133,6 +133,8 @@ $(BUILD)/firmware.elf: $(FW_OBJS) $(BUILD)/libvblk.a examples/firmware/firmware.
 
 # ---- running -----------------------------------------------------------
 DISK ?= $(BUILD)/disk.img
+# The format is given, never probed: a raw image could pose as another.
+DISK_FORMAT ?= raw
 QEMU ?= qemu-system-aarch64
 QEMU_FLAGS ?= -machine virt -cpu cortex-a53 -nographic \
    -semihosting-config enable=on,target=native
@@ -149,7 +151,7 @@ run:
 
 run-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
 	$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf \
-	   -drive if=none,id=d0,format=raw,file=$(DISK) -device virtio-blk-device,drive=d0
+	   -drive if=none,id=d0,format=$(DISK_FORMAT),file=$(DISK) -device virtio-blk-device,drive=d0
 
 deps:
 	$(Q)tools/deps.sh test
