@@ -307,8 +307,10 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 int vblk_attach(uint64_t mmio_base, uint32_t intid)
 {
 	/* No virtio-mmio window sits at 0 (QEMU virt has flash there):
-	 * it is an address that was never set. */
-	if (mmio_base == 0)
+	 * it is an address that was never set. Registers are 32 bits wide
+	 * and naturally aligned (virtio 1.2 §4.2.2.2), so a window off a
+	 * 4-byte boundary is a wrong address too: reading it would fault. */
+	if (mmio_base == 0 || mmio_base % sizeof(uint32_t) != 0)
 		return -VBLK_EINVAL;
 	return attach(mmio_base, intid, false);
 }

@@ -60,7 +60,7 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
 /* Initialise the virtio-mmio device at `mmio_base` (for firmware without a
  * device tree); `intid` is its interrupt (0 if unknown), taken as
  * level-triggered. Returns the new disk's index or a negative error, e.g.
- * -VBLK_EINVAL for address 0, -VBLK_ESTATE if that device is a disk
+ * -VBLK_EINVAL for address 0 or one off a 4-byte boundary, -VBLK_ESTATE if that device is a disk
  * already, -VBLK_ENODEV if no block device answers there, -VBLK_ENOMEM if
  * VBLK_MAX_DISKS disks are attached already (the device is not touched). */
 int vblk_attach(uint64_t mmio_base, uint32_t intid);

@@ -165,6 +165,12 @@ static int64_t init_garbage(void)
 
 static int64_t attach_address_0(void) { return vblk_attach(0, TEST_INTID); }
 static int64_t attach_slot_0(void) { return vblk_attach(fake_virtio_base(fv), TEST_INTID); }
+/* Registers are 32-bit and naturally aligned (virtio 1.2 §4.2.2.2), so no
+ * register window starts off a 4-byte boundary. */
+static int64_t attach_misaligned(void)
+{
+	return vblk_attach(fake_virtio_base(fv) + 2, TEST_INTID);
+}
 
 static int64_t attach_network_device(void)
 {
@@ -469,6 +475,8 @@ static const struct api_case cases[] = {
 
 	{ "vblk_attach at address 0 is invalid",
 	  NO_DISK, attach_address_0, -VBLK_EINVAL },
+	{ "vblk_attach at an address off a 4-byte boundary is invalid",
+	  READY, attach_misaligned, -VBLK_EINVAL },
 	{ "vblk_attach to an empty slot finds no device",
 	  NO_DISK, attach_slot_0, -VBLK_ENODEV },
 	{ "vblk_attach to a network device finds no disk",
