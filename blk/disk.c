@@ -288,8 +288,23 @@ static int report_no_room(uint64_t mmio_base)
 	return err;
 }
 
+/* No virtio-mmio window sits at 0 (QEMU virt has flash there): it is an
+ * address that was never set. Registers are 32 bits wide and naturally
+ * aligned (virtio 1.2 §4.2.2.2), so a window off a 4-byte boundary is a
+ * wrong address too: reading it would fault. */
+static bool plausible_window(uint64_t mmio_base)
+{
+	return mmio_base != 0 && mmio_base % sizeof(uint32_t) == 0;
+}
+
 static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
+	if (!plausible_window(mmio_base)) {
+		/* A device tree's bad address: shown in the report, not read. */
+		record_probe(mmio_base, &(struct virtio_mmio_dev){ .base = mmio_base },
+			     -VBLK_EINVAL);
+		return -VBLK_EINVAL;
+	}
 	/* Initialising a device that is a disk already would reset it and
 	 * pull its ring from under that disk. */
 	if (base_attached(mmio_base))
@@ -306,11 +321,8 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 
 int vblk_attach(uint64_t mmio_base, uint32_t intid)
 {
-	/* No virtio-mmio window sits at 0 (QEMU virt has flash there):
-	 * it is an address that was never set. Registers are 32 bits wide
-	 * and naturally aligned (virtio 1.2 §4.2.2.2), so a window off a
-	 * 4-byte boundary is a wrong address too: reading it would fault. */
-	if (mmio_base == 0 || mmio_base % sizeof(uint32_t) != 0)
+	/* A bad argument changes nothing, not even the probe report. */
+	if (!plausible_window(mmio_base))
 		return -VBLK_EINVAL;
 	return attach(mmio_base, intid, false);
 }

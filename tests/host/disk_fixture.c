@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -41,6 +43,26 @@ void attach_ok(void **state, opts_tweak_fn *tweak)
 {
 	assert_int_equal(attach_with(state, tweak), 0);
 	assert_non_null(disk);
+}
+
+uint8_t *load_test_dtb(const char *name, long keep_bytes, size_t *len_bytes)
+{
+	const char *dir = getenv("VBLK_DTB_DIR");
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/host/dtb", name);
+	FILE *file = fopen(path, "rb");
+	if (file == NULL)
+		fail_msg("cannot open %s (run from the repository root or set VBLK_DTB_DIR)", path);
+	fseek(file, 0, SEEK_END);
+	long file_bytes = ftell(file);
+	rewind(file);
+	*len_bytes = (size_t)(keep_bytes > 0 ? keep_bytes : file_bytes + keep_bytes);
+	uint8_t *blob = malloc(*len_bytes);
+	assert_non_null(blob);
+	assert_int_equal(fread(blob, 1, *len_bytes, file), *len_bytes);
+	fclose(file);
+	return blob;
 }
 
 void read_only(struct fake_virtio_opts *opts)

@@ -17,6 +17,7 @@
 #ifndef VBLK_TESTS_DISK_FIXTURE_H
 #define VBLK_TESTS_DISK_FIXTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fake_virtio.h"
@@ -52,6 +53,12 @@ int attach_with(void **state, opts_tweak_fn *tweak);
 
 /* The same where attaching must succeed. */
 void attach_ok(void **state, opts_tweak_fn *tweak);
+
+/* tests/host/dtb/NAME (or $VBLK_DTB_DIR/NAME) in a heap block of exactly
+ * `keep_bytes` bytes (0: the whole file; negative: that many bytes short
+ * of it), so ASan trips on any read past what a call was told it may
+ * read. The caller frees it. */
+uint8_t *load_test_dtb(const char *name, long keep_bytes, size_t *len_bytes);
 
 opts_tweak_fn read_only;        /* offers VIRTIO_BLK_F_RO */
 opts_tweak_fn block_4k;         /* 4 KiB logical blocks (VIRTIO_BLK_F_BLK_SIZE) */

@@ -40,7 +40,6 @@
 #define ONE_SECTOR      VBLK_SECTOR_SIZE
 #define CHECK_SECTORS   8u       /* the read that shows a disk still works */
 #define SCATTER_STRIDE  1024u    /* segments this far apart never coalesce */
-#define DTB_DIR_DEFAULT "tests/host/dtb"
 #define QEMU_DTB        "qemu-virt.dtb"
 #define FDT_HEADER_BYTES 40u
 
@@ -112,33 +111,10 @@ static struct vblk_bio *flush_bio(void)
 
 /* ---- vblk_init_from_dt ------------------------------------------------ */
 
-/* QEMU's own device tree, in a heap block of exactly `keep_bytes` bytes
- * (0: the whole file; negative: that many bytes short of it), so ASan
- * trips on any read past what the call was told it may read. */
-static uint8_t *qemu_dtb(long keep_bytes, size_t *len_bytes)
-{
-	const char *dir = getenv("VBLK_DTB_DIR");
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : DTB_DIR_DEFAULT, QEMU_DTB);
-	FILE *file = fopen(path, "rb");
-	if (file == NULL)
-		fail_msg("cannot open %s (run from the repository root or set VBLK_DTB_DIR)", path);
-	fseek(file, 0, SEEK_END);
-	long file_bytes = ftell(file);
-	rewind(file);
-	*len_bytes = (size_t)(keep_bytes > 0 ? keep_bytes : file_bytes + keep_bytes);
-	uint8_t *blob = malloc(*len_bytes);
-	assert_non_null(blob);
-	assert_int_equal(fread(blob, 1, *len_bytes, file), *len_bytes);
-	fclose(file);
-	return blob;
-}
-
 static int64_t init_from_qemu_dtb(long keep_bytes)
 {
 	size_t len_bytes;
-	uint8_t *blob = qemu_dtb(keep_bytes, &len_bytes);
+	uint8_t *blob = load_test_dtb(QEMU_DTB, keep_bytes, &len_bytes);
 	int ndisks = vblk_init_from_dt(blob, len_bytes);
 	free(blob);
 	return ndisks;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -157,6 +158,29 @@ static void test_disk_beyond_the_table_is_reported_and_left_alone(void **state)
 	assert_int_equal(extra->device_id, 2);
 	assert_int_equal(extra->version, test_version(state));
 	assert_int_equal(extra->result, -VBLK_ENOMEM);
+}
+
+/* A device tree may name addresses no register window can have: they are
+ * listed in the probe report as invalid and never read (the fake at the
+ * good address is the only device, and the report shows it attached). */
+static void test_device_tree_addresses_that_cannot_be_windows_are_not_read(void **state)
+{
+	const struct vblk_probe_entry *entries;
+	size_t len_bytes;
+
+	fv = make_device(test_version(state), NULL);
+	assert_int_equal(fake_virtio_base(fv), 0x0a000000u);
+	uint8_t *blob = load_test_dtb("virtio-bad-addresses.dtb", 0, &len_bytes);
+	assert_int_equal(vblk_init_from_dt(blob, len_bytes), 1);
+	free(blob);
+
+	assert_int_equal(vblk_probe_report(&entries), 3);
+	assert_int_equal(entries[0].mmio_base, 0);
+	assert_int_equal(entries[0].result, -VBLK_EINVAL);
+	assert_int_equal(entries[1].mmio_base, 0x0a000002u);
+	assert_int_equal(entries[1].result, -VBLK_EINVAL);
+	assert_int_equal(entries[2].mmio_base, 0x0a000000u);
+	assert_int_equal(entries[2].result, 0);
 }
 
 static void test_missing_queue_fails_init(void **state)
@@ -514,6 +538,7 @@ int main(void)
 		BOTH(test_bad_magic_is_not_a_device),
 		BOTH(test_other_device_type_is_not_a_disk),
 		BOTH(test_disk_beyond_the_table_is_reported_and_left_alone),
+		BOTH(test_device_tree_addresses_that_cannot_be_windows_are_not_read),
 		BOTH(test_missing_queue_fails_init),
 		BOTH(test_queue_size_is_power_of_2_within_max),
 		BOTH(test_small_queue_max_is_used),
