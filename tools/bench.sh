@@ -8,17 +8,21 @@
 #     virtio-mmio, QEMU's default) and shows the guest's table; with
 #     BENCH_RUNS > 1 it boots it that many times and also shows the median
 #     of every figure, row by row (the host's load moves single runs);
-#  3. times QEMU's block layer alone on the same file with `qemu-img bench`
-#     (writeback cache, page cache warm, median of BENCH_BACKEND_RUNS runs:
-#     how shared/PEERS.md timed it) for each row's direction, size and
-#     depth, and prints the guest's throughput as a ratio of it.
+#  3. right after each boot, times QEMU's block layer alone on the same
+#     file with `qemu-img bench` (writeback cache, page cache warm: how
+#     shared/PEERS.md timed it) for each row's direction, size and depth,
+#     and prints the guest's throughput as a ratio of it: the median of
+#     the runs' own ratios, each run's guest and backend measured minutes
+#     apart at most, so a busy spell on the shared host moves both.
 #
 # The guest writes only to a disk whose serial is vblk-bench-scratch, which
 # only this script's image gets. Environment:
 #   BENCH_DISK_MIB      scratch image size (default 256)
 #   BENCH_ROW_MS        guest time per table row (default 500)
 #   BENCH_RUNS          guest runs, medians taken (default 1)
-#   BENCH_BACKEND_RUNS  qemu-img bench runs per figure, median taken (default 3)
+#   BENCH_BACKEND_RUNS  qemu-img bench runs per figure after each guest run,
+#                       median taken (default 3 for one guest run, else 1:
+#                       the runs' ratios are the samples then)
 #   BENCH_TIMEOUT_S     bound on the QEMU run (default 180)
 #   BENCH_KEEP=1        keep the scratch image and logs afterwards
 #   BENCH_DEVICE_OPTS   more virtio-blk-device properties, e.g.
@@ -39,7 +43,11 @@ QEMU_IMG=${QEMU_IMG:-qemu-img}
 DISK_MIB=${BENCH_DISK_MIB:-256}
 ROW_MS=${BENCH_ROW_MS:-500}
 RUNS=${BENCH_RUNS:-1}
-BACKEND_RUNS=${BENCH_BACKEND_RUNS:-3}
+if [ "$RUNS" = 1 ]; then
+	BACKEND_RUNS=${BENCH_BACKEND_RUNS:-3}
+else
+	BACKEND_RUNS=${BENCH_BACKEND_RUNS:-1}
+fi
 TIMEOUT_S=${BENCH_TIMEOUT_S:-180}
 
 # qemu-img bench request counts: about 1 GiB per figure, within bounds that
@@ -164,16 +172,19 @@ median_rows() {  # median_rows LOG...
 		}'
 }
 
-# All the guest runs; sets up $ROWS and GUEST_LOGS.
+# All the guest runs, each followed by the backend's figures for its rows;
+# sets up $ROWS and GUEST_LOGS.
 GUEST_LOGS=()
 run_guests() {
 	local run
 	GUEST_LOGS=("$GUEST_LOG")
 	run_guest "$GUEST_LOG" show
+	measure_backend 1 "$GUEST_LOG"
 	for run in $(seq 2 "$RUNS"); do
-		echo "== guest run $run of $RUNS"
+		echo "== guest run $run of $RUNS (and the backend after it)"
 		GUEST_LOGS+=("$WORK/guest.$run.log")
 		run_guest "$WORK/guest.$run.log" quiet
+		measure_backend "$run" "$WORK/guest.$run.log"
 	done
 	echo
 	if [ "$RUNS" -gt 1 ]; then
@@ -214,45 +225,69 @@ backend_seconds() {  # backend_seconds RW SIZE_BYTES DEPTH COUNT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# Sets backend_mibs and backend_us (run time per request) for RW SIZE
-# DEPTH, measuring each combination once (rows share them). Not called in
-# a subshell, so the cache survives.
-declare -A backend_cache
-backend_figures() {
-	local key="$1 $2 $3" bytes count seconds
-	if [ -z "${backend_cache[$key]:-}" ]; then
-		bytes=$(size_bytes "$2")
+# backend["RUN RW SIZE DEPTH"] = "MiB/s us-per-request", from the
+# qemu-img bench runs right after guest run RUN (rows share them).
+declare -A backend
+measure_backend() {  # measure_backend RUN LOG
+	local rw size depth key bytes count seconds
+	while read -r _ rw size depth _; do
+		key="$1 $rw $size $depth"
+		[ -z "${backend[$key]:-}" ] || continue
+		bytes=$(size_bytes "$size")
 		count=$(backend_count "$bytes")
 		seconds=$(for _ in $(seq "$BACKEND_RUNS"); do
-			backend_seconds "$1" "$bytes" "$3" "$count"
+			backend_seconds "$rw" "$bytes" "$depth" "$count"
 		done | median)
 		[ -n "$seconds" ] || die "no time in qemu-img bench's output"
-		backend_cache[$key]=$(awk -v b="$bytes" -v c="$count" -v s="$seconds" \
+		backend[$key]=$(awk -v b="$bytes" -v c="$count" -v s="$seconds" \
 			'BEGIN { printf "%.1f %.1f", b * c / s / 1048576, s * 1e6 / c }')
-	fi
-	read -r backend_mibs backend_us <<<"${backend_cache[$key]}"
+	done < <(table_rows "$2")
+}
+
+# For table row ROW (1-based) of RW SIZE DEPTH: sets backend_mibs and
+# backend_us (medians over the runs), ratio (the median of the runs' own
+# guest/backend ratios) and ratio_range ("min-max", with several runs).
+row_ratios() {  # row_ratios ROW RW SIZE DEPTH
+	local run guest_mibs mibs us figures=() ratios=()
+	for run in $(seq "$RUNS"); do
+		guest_mibs=$(table_rows "${GUEST_LOGS[run - 1]}" | awk -v r="$1" 'NR == r { print $7 }')
+		read -r mibs us <<<"${backend[$run $2 $3 $4]}"
+		figures+=("$mibs $us")
+		ratios+=("$(awk -v g="$guest_mibs" -v b="$mibs" 'BEGIN { printf "%.2f", (b > 0 ? g / b : 0) }')")
+	done
+	backend_mibs=$(printf '%s\n' "${figures[@]}" | awk '{ print $1 }' | median)
+	backend_us=$(printf '%s\n' "${figures[@]}" | awk '{ print $2 }' | median)
+	ratio=$(printf '%s\n' "${ratios[@]}" | median)
+	ratio_range=""
+	[ "$RUNS" -gt 1 ] && ratio_range=$(printf '%s\n' "${ratios[@]}" | sort -g |
+		awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')
+	return 0
 }
 
 # The second table: each guest row next to the backend doing the same
 # direction, size and depth (a plugged batch of 256 bios is compared with
 # 256 requests in flight: merging can take the guest above the backend).
 compare_with_backend() {
-	local test rw size depth api mibs backend_mibs backend_us
-	echo "== backend: $QEMU_IMG bench -f raw -t writeback -i threads," \
-		"median of $BACKEND_RUNS, same file;"
+	local test rw size depth api mibs row=0 backend_mibs backend_us ratio ratio_range
+	echo "== backend: $QEMU_IMG bench -f raw -t writeback -i threads, same file," \
+		"after each guest run (median of $BACKEND_RUNS there);"
 	echo "   its offsets are sequential for every row (it has no random mode)"
-	printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s\n' test rw size depth api \
-		"guest" "backend" "backend" "guest/"
-	printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s\n' "" "" "" "" "" \
-		"MiB/s" "MiB/s" "us/req" "backend"
+	local runs_head1="" runs_head2=""
+	[ "$RUNS" -eq 1 ] || { runs_head1="    runs'"; runs_head2="   ratios"; }
+	printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s%s\n' test rw size depth api \
+		"guest" "backend" "backend" "guest/" "$runs_head1"
+	printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s%s\n' "" "" "" "" "" \
+		"MiB/s" "MiB/s" "us/req" "backend" "$runs_head2"
 	while read -r test rw size depth api _ mibs _; do
-		backend_figures "$rw" "$size" "$depth"
-		printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s\n' "$test" "$rw" "$size" \
-			"$depth" "$api" "$mibs" "$backend_mibs" "$backend_us" \
-			"$(awk -v g="$mibs" -v b="$backend_mibs" \
-				'BEGIN { printf "%.2f", (b > 0 ? g / b : 0) }')"
+		row=$((row + 1))
+		row_ratios "$row" "$rw" "$size" "$depth"
+		printf '%-5s %-5s %5s %5s %-12s %9s | %9s %9s | %7s%s\n' "$test" "$rw" "$size" \
+			"$depth" "$api" "$mibs" "$backend_mibs" "$backend_us" "$ratio" \
+			"${ratio_range:+ $ratio_range}"
 	done < <(guest_rows)
 	echo "us/req: the backend's run time per request (at depth > 1, not a latency)"
+	[ "$RUNS" -eq 1 ] || echo "guest/backend: the median of the runs' own ratios" \
+		"(each run's guest against the backend timed right after it); runs' ratios: their range"
 }
 
 # What merging buys: the plugged stream of adjacent 4 KiB bios against one
