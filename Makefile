@@ -103,10 +103,15 @@ $(BUILD)/libvblk-rt.a: $(RT_OBJS)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # boot/start.o is linked explicitly so its entry point and vectors are kept.
-$(BUILD)/%.elf: $(call obj,$(APP)) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
+# Only the image APP names is linked here: `make build/x.elf` alone used to
+# link the demo under x's name.
+$(BUILD)/$(IMAGE).elf: $(call obj,$(APP)) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
 	    -Wl,--no-whole-archive $(call obj,$(APP)) $(BUILD)/libvblk.a $(LDLIBS)
+
+$(BUILD)/%.elf:
+	@echo "$@: which program? make APP=path/to/$*.c $@" >&2; exit 2
 
 # The raw binary starts with an arm64 Image header, so `-kernel vblk.bin`
 # boots it the way QEMU boots Linux (DTB address in x0).
