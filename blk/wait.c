@@ -99,7 +99,10 @@ static bool queue_empty(struct vblk_disk *disk, const void *ctx)
  * being woken. Beyond that the wait sleeps. */
 static bool worth_polling(const struct vblk_disk *disk)
 {
-	return plat_time_us() - disk->progress_us < VBLK_IRQ_POLL_US;
+	/* A variable, not the macro: with VBLK_IRQ_POLL_US 0 (always sleep)
+	 * the comparison is always false, which -Wtype-limits refuses. */
+	const uint64_t poll_us = VBLK_IRQ_POLL_US;
+	return plat_time_us() - disk->progress_us < poll_us;
 }
 
 /* Sleep until an interrupt, but no later than the next look at the ring

@@ -41,9 +41,6 @@
 #define VBLK_TIMEOUT_US 10000000u
 #endif
 
-/* In interrupt mode a wait sleeps at most this long before it looks at
- * the used ring itself: an interrupt that never arrives (misrouted, or an
- * edge lost by the platform) then costs this much latency, not a timeout. */
 /* In interrupt mode a wait first polls for this long after the last
  * completion or dispatch, with the device's interrupts off, then sleeps:
  * a fast device is found sooner by looking than by waking up (0: always
@@ -52,12 +49,26 @@
 #define VBLK_IRQ_POLL_US 60u
 #endif
 
+/* In interrupt mode a wait sleeps at most this long before it looks at
+ * the used ring itself: an interrupt that never arrives (misrouted, or an
+ * edge lost by the platform) then costs this much latency, not a timeout. */
 #ifndef VBLK_IRQ_RECHECK_US
 #define VBLK_IRQ_RECHECK_US 2000u
 #endif
 
 #if (VBLK_QUEUE_SIZE & (VBLK_QUEUE_SIZE - 1)) != 0 || VBLK_QUEUE_SIZE < 4 || VBLK_QUEUE_SIZE > 32768
 #error "VBLK_QUEUE_SIZE must be a power of 2 between 4 and 32768"
+#endif
+
+#if VBLK_MAX_DISKS < 1
+#error "VBLK_MAX_DISKS must be at least 1"
+#endif
+
+/* One 512-byte sector at least; at most 2 GiB, so that a request with its
+ * header and status stays below the 2^32 bytes a chain may hold (virtio
+ * 1.2 §2.7.5.2). */
+#if VBLK_MAX_REQUEST_BYTES < 512 || VBLK_MAX_REQUEST_BYTES > 0x80000000
+#error "VBLK_MAX_REQUEST_BYTES must be between 512 and 2 GiB"
 #endif
 
 #if VBLK_INDIRECT_MAX < 3 || VBLK_INDIRECT_MAX > 32768

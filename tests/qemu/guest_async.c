@@ -107,21 +107,31 @@ void stop_irq_if_asked(struct vblk_disk *disk)
 
 /* ---- building a batch ------------------------------------------------ */
 
-static unsigned max_segs_per_bio(void)
+/* segs= (default 3), within what one bio may carry on this disk: a
+ * library built with a small VBLK_QUEUE_SIZE allows fewer. */
+static unsigned max_segs_per_bio(const struct vblk_disk *disk)
 {
 	uint64_t segs = arg_u64("segs", 3);
 
-	return segs == 0 || segs > MAX_SEGS_PER_BIO ? MAX_SEGS_PER_BIO : (unsigned)segs;
+	if (segs == 0 || segs > MAX_SEGS_PER_BIO)
+		segs = MAX_SEGS_PER_BIO;
+	if (segs > vblk_max_bio_segs(disk))
+		segs = vblk_max_bio_segs(disk);
+	return (unsigned)segs;
 }
 
-/* The next bio's size, rounded to whole logical blocks (align=). */
-static uint32_t next_nsectors(unsigned *turn, uint64_t left)
+/* The next bio's size, rounded to whole logical blocks (align=), and no
+ * larger than one request carries (VBLK_MAX_REQUEST_BYTES may be small). */
+static uint32_t next_nsectors(const struct vblk_disk *disk, unsigned *turn, uint64_t left)
 {
 	uint32_t align = (uint32_t)arg_u64("align", 1);
 	uint32_t nsectors = bio_nsectors[*turn % BIO_SIZES];
+	uint32_t max_nsectors = vblk_max_bio_bytes(disk) / SECTOR_BYTES / align * align;
 
 	(*turn)++;
 	nsectors = (nsectors + align - 1) / align * align;
+	if (nsectors > max_nsectors)
+		nsectors = max_nsectors;
 	return left < nsectors ? (uint32_t)left : nsectors;
 }
 
@@ -131,12 +141,12 @@ static uint32_t next_nsectors(unsigned *turn, uint64_t left)
  * so some neighbours are contiguous in memory (the queue may coalesce
  * them into one descriptor) and some are not.
  */
-static void lay_out_segments(struct tracked_bio *tracked, unsigned index, uint32_t nsectors,
-			     size_t *offset)
+static void lay_out_segments(const struct vblk_disk *disk, struct tracked_bio *tracked,
+			     unsigned index, uint32_t nsectors, size_t *offset)
 {
 	uint32_t align = (uint32_t)arg_u64("align", 1);
 	uint32_t nblocks = nsectors / align;
-	unsigned nsegs = 1 + index % max_segs_per_bio();
+	unsigned nsegs = 1 + index % max_segs_per_bio(disk);
 	size_t gap = index % 2 ? VBLK_DMA_ALIGN : 0;
 
 	if (nsegs > nblocks)
@@ -153,8 +163,8 @@ static void lay_out_segments(struct tracked_bio *tracked, unsigned index, uint32
 
 /* Fill the batch with up to `depth` bios covering sectors from `sector`,
  * at most `left` of them; returns how many bios. */
-static unsigned build_batch(enum vblk_op op, uint64_t sector, uint64_t left, unsigned depth,
-			    unsigned *turn, uint64_t *covered)
+static unsigned build_batch(const struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
+			    uint64_t left, unsigned depth, unsigned *turn, uint64_t *covered)
 {
 	size_t offset = 0;
 	unsigned n = 0;
@@ -162,7 +172,7 @@ static unsigned build_batch(enum vblk_op op, uint64_t sector, uint64_t left, uns
 	*covered = 0;
 	while (n < depth && *covered < left) {
 		struct tracked_bio *tracked = &batch[n];
-		uint32_t nsectors = next_nsectors(turn, left - *covered);
+		uint32_t nsectors = next_nsectors(disk, turn, left - *covered);
 
 		memset(tracked, 0, sizeof(*tracked));
 		tracked->bio = (struct vblk_bio){
@@ -172,7 +182,7 @@ static unsigned build_batch(enum vblk_op op, uint64_t sector, uint64_t left, uns
 			.done = count_completion,
 			.private = tracked,
 		};
-		lay_out_segments(tracked, *turn, nsectors, &offset);
+		lay_out_segments(disk, tracked, *turn, nsectors, &offset);
 		batch_ptrs[n++] = &tracked->bio;
 		*covered += nsectors;
 	}
@@ -274,7 +284,7 @@ int async_pass(struct vblk_disk *disk, enum vblk_op op, uint64_t seed, uint64_t 
 	*nbios = 0;
 	for (uint64_t done = 0; done < count; batches++) {
 		uint64_t covered;
-		unsigned n = build_batch(op, start + done, count - done, depth, &turn, &covered);
+		unsigned n = build_batch(disk, op, start + done, count - done, depth, &turn, &covered);
 
 		prepare_data(n, seed);
 		if (run_batch(disk, n, batches % 2 == 0) != 0)

@@ -594,8 +594,14 @@ MATRIX_DISK_MIB=${MATRIX_DISK_MIB:-8}
 MATRIX_SEED=200
 
 # integrity_cfg SEED [GUEST_ARGS...]: boot with the disks the configuration
-# attached (names in $matrix_disks, disk 0 first), check them all.
+# attached (names in $matrix_disks, disk 0 first), check them all, pass.
 integrity_cfg() {
+	integrity_check "$@"
+	result PASS
+}
+
+# integrity_check SEED [GUEST_ARGS...]: the same, without the verdict.
+integrity_check() {
 	local seed=$1 i name sectors bytes=0
 	shift
 	guest_args=(test=integrity "seed=$seed" "disks=${#matrix_disks[@]}" "$@")
@@ -608,7 +614,6 @@ integrity_cfg() {
 		bytes=$((bytes + sectors * SECTOR_BYTES))
 	done
 	echo "$bytes" >"$dir/verified_bytes"
-	result PASS
 }
 
 # matrix_disk NAME [MIB [DRIVE_OPTS [DEVICE_OPTS]]]: a disk for the matrix.
@@ -700,11 +705,74 @@ cfg_matrix_two_disks() {
 	integrity_cfg 214 irq=1
 }
 
+# The library's compile-time knobs (include/vblk/config.h), set as a
+# firmware author would (make EXTRA_CFLAGS=-D...): the test image is built
+# with them in a directory of its own, then runs the matrix.
+# knob_image FLAGS: build it and boot it in this configuration.
+knob_image() {
+	local kbuild=$BUILD/knobs/$cfg
+	make --no-print-directory -s -C "$ROOT" BUILD="$kbuild" EXTRA_CFLAGS="$1" \
+		"$kbuild/vblk-test.elf" >>"$log" 2>&1 || fail "building with $1 failed"
+	kernel=$kbuild/vblk-test.elf
+}
+# A ring of 4 descriptors: every pass waits for ring space, and a request
+# of header, data and status takes the whole ring without indirect tables.
+cfg_matrix_knob_queue_4() {
+	knob_image -DVBLK_QUEUE_SIZE=4
+	matrix_cfg 215 irq=1
+}
+cfg_matrix_knob_queue_4_no_indirect() {
+	knob_image -DVBLK_QUEUE_SIZE=4
+	qemu_args+=("${MODERN[@]}")
+	device_opts=indirect_desc=off
+	matrix_cfg 216 irq=1
+}
+# Every request one 4 KiB block at most, so every I/O is split; the
+# smallest indirect table (header, one data buffer, status).
+cfg_matrix_knob_small_requests() {
+	knob_image "-DVBLK_MAX_REQUEST_BYTES=4096u -DVBLK_INDIRECT_MAX=3"
+	matrix_cfg 217 irq=1
+}
+# Waits never poll in interrupt mode: every completion is a wake-up.
+cfg_matrix_knob_always_sleep() {
+	knob_image -DVBLK_IRQ_POLL_US=0u
+	machine=$GIC3
+	matrix_cfg 218 irq=1 gic=3
+}
+# A table of one disk: the second disk is left alone, byte for byte.
+cfg_matrix_knob_one_disk() {
+	knob_image -DVBLK_MAX_DISKS=1
+	disk other $((1 * MIB)) 219
+	drive other
+	matrix_disk d0
+	integrity_check 220 irq=1
+	expect_unchanged other
+	result PASS
+}
+# Values out of range stop the build with config.h's #error, naming the
+# tunable, before anything boots.
+cfg_knobs_out_of_range() {
+	local flags out kbuild=$BUILD/knobs/$cfg
+	for flags in -DVBLK_QUEUE_SIZE=100 -DVBLK_QUEUE_SIZE=2 -DVBLK_MAX_DISKS=0 \
+		-DVBLK_MAX_REQUEST_BYTES=256 -DVBLK_INDIRECT_MAX=2; do
+		rm -rf "$kbuild"
+		if out=$(make --no-print-directory -s -C "$ROOT" BUILD="$kbuild" \
+			EXTRA_CFLAGS="$flags" "$kbuild/obj/blk/disk.o" 2>&1); then
+			fail "$flags was accepted"
+		fi
+		echo "$out" >>"$log"
+		flags=${flags#-D}
+		grep -q "#error \"${flags%%=*} must" <<<"$out" || fail "$flags: no #error naming it"
+	done
+	result PASS
+}
+
 MATRIX_CONFIGS=(
 	matrix_legacy_gicv2 matrix_legacy_gicv3 matrix_modern_gicv2 matrix_modern_gicv3
 	matrix_polled matrix_no_event_idx matrix_no_indirect matrix_queue_16
 	matrix_queue_1024 matrix_lbs4k matrix_num_queues_4 matrix_qcow2 matrix_cache_none
-	matrix_two_disks
+	matrix_two_disks matrix_knob_queue_4 matrix_knob_queue_4_no_indirect
+	matrix_knob_small_requests matrix_knob_always_sleep matrix_knob_one_disk
 )
 
 # The demo `make run` boots (build/vblk.elf): with a disk it ends with
@@ -862,7 +930,7 @@ CONFIGS=(
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
-	demo_lbs4k demo_nine_disks exception checksum firmware bench
+	demo_lbs4k demo_nine_disks exception checksum firmware bench knobs_out_of_range
 	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
