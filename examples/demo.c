@@ -196,6 +196,18 @@ static int exercise_async(unsigned index, struct vblk_disk *disk, uint64_t first
 	return same ? 0 : 1;
 }
 
+/* A disk without one whole block (an empty image): nothing to write, but
+ * a read of its first block must be refused as beyond its end. */
+static int exercise_empty(unsigned index, struct vblk_disk *disk)
+{
+	uint32_t block_sectors = vblk_disk_info(disk)->block_size_bytes / VBLK_SECTOR_SIZE;
+	int err = vblk_read(disk, 0, readback, block_sectors);
+
+	printf("disk %u: no whole block to test; a read of block 0 is refused: %s\n", index,
+	       err == -VBLK_ERANGE ? "yes" : vblk_strerror(err));
+	return err == -VBLK_ERANGE ? 0 : 1;
+}
+
 /* Save, write a pattern, read it back, compare; the same with bios;
  * restore. */
 static int exercise(unsigned index, struct vblk_disk *disk)
@@ -211,10 +223,8 @@ static int exercise(unsigned index, struct vblk_disk *disk)
 	nsectors -= nsectors % block_sectors;
 	uint64_t first = capacity - nsectors;
 	first -= first % block_sectors;
-	if (nsectors == 0) {
-		printf("disk %u: too small for the scratch test\n", index);
-		return 1;
-	}
+	if (nsectors == 0)
+		return exercise_empty(index, disk);
 
 	printf("disk %u: scratch region: sectors %llu..%llu (saved and restored)\n", index,
 	       (unsigned long long)first, (unsigned long long)(first + nsectors - 1));
@@ -243,6 +253,10 @@ static void report_first_read(struct vblk_disk *disk)
 	if (block_bytes > sizeof(readback)) {
 		printf("disk 0: first read skipped: %u-byte blocks are larger than the demo's "
 		       "buffer\n", (unsigned)block_bytes);
+		return;
+	}
+	if (vblk_capacity(disk) < block_bytes / VBLK_SECTOR_SIZE) {
+		printf("disk 0: first read skipped: the disk holds no whole block\n");
 		return;
 	}
 	int err = vblk_read(disk, 0, readback, block_bytes / VBLK_SECTOR_SIZE);

@@ -879,6 +879,16 @@ cfg_demo_one_sector() {
 	expect_unchanged d0
 	result PASS
 }
+# An empty image: nothing to write, and a read of block 0 is refused.
+cfg_demo_empty_disk() {
+	disk d0 0
+	drive d0
+	run_demo 0 "^demo passed"
+	tr -d '\r' <"$log" | grep -q "a read of block 0 is refused: yes" ||
+		fail "the read beyond the end of an empty disk was not refused"
+	expect_unchanged d0
+	result PASS
+}
 # 4 KiB logical blocks: the boot-time first read is one whole block.
 cfg_demo_lbs4k() {
 	disk d0 "$DISK_BYTES"
@@ -930,7 +940,7 @@ CONFIGS=(
 	async_irq_legacy_gicv2 async_irq_modern_gicv3 async_irq_modern_gicv2
 	async_irq_legacy_gicv3 async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
-	demo_lbs4k demo_nine_disks exception checksum firmware bench knobs_out_of_range
+	demo_lbs4k demo_nine_disks demo_empty_disk exception checksum firmware bench knobs_out_of_range
 	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
