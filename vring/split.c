@@ -80,20 +80,18 @@ int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, boo
  */
 struct chain_check {
 	uint64_t total_bytes;
-	uint64_t writable_bytes;
-	bool seen_writable;
+	uint64_t writable_bytes;   /* not 0 once a writable buffer was seen:
+				    * no buffer is empty */
 };
 
 static inline int check_buf(struct chain_check *check, const struct vring_buf *buf)
 {
 	if (buf->len_bytes == 0)
 		return -VBLK_EINVAL;
-	if (buf->device_writes) {
-		check->seen_writable = true;
+	if (buf->device_writes)
 		check->writable_bytes += buf->len_bytes;
-	} else if (check->seen_writable) {
+	else if (check->writable_bytes != 0)
 		return -VBLK_EINVAL;
-	}
 	check->total_bytes += buf->len_bytes;
 	return 0;
 }
@@ -193,22 +191,27 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	/* Check each buffer as its descriptor is filled: one pass over the
 	 * chain on the hot path. A bad buffer leaves early with free_head
 	 * untouched, so the descriptors written so far are still free and
-	 * nothing the device can see has changed. */
-	uint16_t head = vq->free_head, desc_idx = head, last = head;
-	for (unsigned i = 0; i < nbufs; i++) {
-		err = check_buf(&check, &bufs[i]);
+	 * nothing the device can see has changed. The loop links each
+	 * descriptor to the next; the last one, filled after it, ends the
+	 * chain. */
+	uint16_t head = vq->free_head, tail = head;
+	const struct vring_buf *buf = bufs, *last_buf = bufs + nbufs - 1;
+	for (;; buf++) {
+		err = check_buf(&check, buf);
 		if (err)
 			return err;
-		fill_desc(&vq->desc[desc_idx], &bufs[i], i + 1 < nbufs, vq->next[desc_idx]);
-		last = desc_idx;
-		desc_idx = vq->next[desc_idx];
+		if (buf == last_buf)
+			break;
+		fill_desc(&vq->desc[tail], buf, true, vq->next[tail]);
+		tail = vq->next[tail];
 	}
+	fill_desc(&vq->desc[tail], buf, false, 0);
 	err = check_total(&check);
 	if (err)
 		return err;
-	vq->free_head = desc_idx;
+	vq->free_head = vq->next[tail];
 	vq->num_free = (uint16_t)(vq->num_free - nbufs);
-	expose_chain(vq, head, (uint16_t)nbufs, last, (uint32_t)check.writable_bytes, token);
+	expose_chain(vq, head, (uint16_t)nbufs, tail, (uint32_t)check.writable_bytes, token);
 	return 0;
 }
 
