@@ -1571,6 +1571,55 @@ static void test_fast_completion_is_polled_for_without_sleeping(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/*
+ * Interrupt mode whose interrupts never reach vblk_irq_handler (nobody
+ * registered it): each wait sleeps to its recheck deadline and finds the
+ * completion itself; it counts the interrupt as missed and acknowledges
+ * it, so the line is not left high. Each "sleep" here lasts its whole
+ * VBLK_IRQ_RECHECK_US, as a WFI nobody wakes does. With the handler
+ * taking them, nothing is counted.
+ */
+static void expect_missed_interrupts(bool handler_registered)
+{
+	host_set_time_step_us(VBLK_IRQ_RECHECK_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	if (handler_registered)
+		use_interrupts();
+	else
+		assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		submit_write(i, 16 + 8 * i, 4 * KIB);
+		wait_one(i);
+		expect_done_once(i, 1, 0);
+		assert_memory_equal(disk_at(16 + 8 * i), slot(i), 4 * KIB);
+	}
+
+	struct vblk_stats stats = queue_stats();
+	assert_true(host_idle_count() > 0);
+	if (handler_registered) {
+		assert_int_equal(stats.missed_interrupts, 0);
+		assert_true(stats.interrupts > 0);
+	} else {
+		assert_int_equal(stats.interrupts, 0);
+		assert_int_equal(stats.missed_interrupts, fake_virtio_stats(fv)->used_irqs);
+		assert_true(stats.missed_interrupts > 0);
+	}
+	assert_int_equal(fake_virtio_interrupt_status(fv) & VIRTIO_MMIO_INT_VRING, 0);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_interrupts_that_never_reach_the_handler_are_counted(void **state)
+{
+	attach_ok(state, NULL);
+	expect_missed_interrupts(false);
+}
+
+static void test_interrupts_the_handler_takes_are_not_counted_as_missed(void **state)
+{
+	attach_ok(state, NULL);
+	expect_missed_interrupts(true);
+}
+
 /* A configuration-change interrupt (virtio 1.2 §4.2.3.4; here a resize)
  * makes the handler re-read the capacity, and the new sectors are usable. */
 static void test_config_change_interrupt_updates_capacity(void **state)
@@ -1774,6 +1823,8 @@ int main(void)
 		BOTH(test_flush_bio_without_flush_feature_completes_at_once),
 		BOTH(test_interrupt_handler_completes_bios),
 		BOTH(test_fast_completion_is_polled_for_without_sleeping),
+		BOTH(test_interrupts_that_never_reach_the_handler_are_counted),
+		BOTH(test_interrupts_the_handler_takes_are_not_counted_as_missed),
 		BOTH(test_polling_wait_takes_no_interrupt),
 		BOTH(test_polling_wait_takes_no_interrupt_without_event_idx),
 		BOTH(test_drain_switches_between_polling_and_interrupts),
