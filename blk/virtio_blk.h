@@ -139,6 +139,9 @@ struct vblk_disk {
 	bool completing;                 /* running callbacks: don't dispatch */
 	bool use_irq;
 	bool irq_quiet;                  /* a wait polls: device interrupts off */
+	bool irq_unheard;                /* a sleep ended with the used-buffer bit
+					    up and no handler run (blk/wait.c) */
+	uint64_t irq_unheard_handled;    /* stats.interrupts at that moment */
 	uint64_t progress_us;            /* last completion, or first dispatch
 					    into an idle ring (timeouts) */
 	struct vblk_stats stats;

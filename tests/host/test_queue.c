@@ -1574,10 +1574,10 @@ static void test_fast_completion_is_polled_for_without_sleeping(void **state)
 /*
  * Interrupt mode whose interrupts never reach vblk_irq_handler (nobody
  * registered it): each wait sleeps to its recheck deadline and finds the
- * completion itself; it counts the interrupt as missed and acknowledges
- * it, so the line is not left high. Each "sleep" here lasts its whole
- * VBLK_IRQ_RECHECK_US, as a WFI nobody wakes does. With the handler
- * taking them, nothing is counted.
+ * completion itself. An interrupt still unheard at a second such sleep is
+ * counted as missed and acknowledged, so the line is not left high. Each
+ * "sleep" here lasts its whole VBLK_IRQ_RECHECK_US, as a WFI nobody wakes
+ * does. With the handler taking them, nothing is counted.
  */
 static void expect_missed_interrupts(bool handler_registered)
 {
@@ -1601,10 +1601,9 @@ static void expect_missed_interrupts(bool handler_registered)
 		assert_true(stats.interrupts > 0);
 	} else {
 		assert_int_equal(stats.interrupts, 0);
-		assert_int_equal(stats.missed_interrupts, fake_virtio_stats(fv)->used_irqs);
 		assert_true(stats.missed_interrupts > 0);
+		assert_true(stats.missed_interrupts <= fake_virtio_stats(fv)->used_irqs);
 	}
-	assert_int_equal(fake_virtio_interrupt_status(fv) & VIRTIO_MMIO_INT_VRING, 0);
 	fake_virtio_assert_clean(fv);
 }
 
@@ -1618,6 +1617,36 @@ static void test_interrupts_the_handler_takes_are_not_counted_as_missed(void **s
 {
 	attach_ok(state, NULL);
 	expect_missed_interrupts(true);
+}
+
+/* An interrupt that reaches the CPU only after the sleep has ended (it came
+ * as the deadline passed, or the host stalled the CPU): the wait finds the
+ * bit up with no handler run, but the handler does run later. Not missed. */
+static unsigned late_deliveries;
+
+static void take_interrupt_late(struct fake_virtio *device, void *ctx)
+{
+	if (late_deliveries++ % 2 == 0)
+		return;   /* not yet: the line stays up and is offered again */
+	take_interrupt(device, ctx);
+}
+
+static void test_interrupt_taken_after_the_sleep_is_not_counted_as_missed(void **state)
+{
+	attach_ok(state, NULL);
+	late_deliveries = 0;
+	host_set_time_step_us(VBLK_IRQ_RECHECK_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	fake_virtio_set_irq_hook(fv, take_interrupt_late, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		submit_write(i, 16 + 8 * i, 4 * KIB);
+		wait_one(i);
+		expect_done_once(i, 1, 0);
+	}
+	assert_true(queue_stats().interrupts > 0);
+	assert_int_equal(queue_stats().missed_interrupts, 0);
+	fake_virtio_assert_clean(fv);
 }
 
 /* A configuration-change interrupt (virtio 1.2 §4.2.3.4; here a resize)
@@ -1825,6 +1854,7 @@ int main(void)
 		BOTH(test_fast_completion_is_polled_for_without_sleeping),
 		BOTH(test_interrupts_that_never_reach_the_handler_are_counted),
 		BOTH(test_interrupts_the_handler_takes_are_not_counted_as_missed),
+		BOTH(test_interrupt_taken_after_the_sleep_is_not_counted_as_missed),
 		BOTH(test_polling_wait_takes_no_interrupt),
 		BOTH(test_polling_wait_takes_no_interrupt_without_event_idx),
 		BOTH(test_drain_switches_between_polling_and_interrupts),
