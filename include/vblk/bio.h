@@ -165,10 +165,10 @@ struct vblk_stats {
 	uint64_t notifications;    /* QueueNotify writes (kicks) */
 	uint64_t interrupts;       /* interrupts handled */
 	uint64_t missed_interrupts;/* interrupts the device raised that never
-				    * reached vblk_irq_handler: a wait slept
-				    * VBLK_IRQ_RECHECK_US and found them itself
-				    * (is the handler registered for the disk's
-				    * INTID?) */
+				    * reached vblk_irq_handler, seen by waits
+				    * that slept VBLK_IRQ_RECHECK_US twice
+				    * without one (is the handler registered
+				    * for the disk's INTID?) */
 	uint64_t config_changes;   /* configuration-change interrupts */
 	uint64_t completions;      /* requests completed */
 	uint64_t errors;           /* bios completed with an error */
