@@ -63,5 +63,6 @@ int test_virtio_irq(void);
 int test_fault_merged(void);
 int test_flush_error(void);
 int test_resize(void);
+int test_timeout(void);
 
 #endif

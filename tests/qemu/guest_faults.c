@@ -17,6 +17,17 @@
  *   The host fails every flush: vblk_flush() and a FLUSH bio both get
  *   -VBLK_EIO after a write; reads and writes keep working.
  *
+ * timeout seed= wseed= start= count= irq=0|1
+ *   The host throttles the drive to a few requests a second (QEMU's
+ *   throttling group), so with a 100 ms timeout requests overrun it for
+ *   real: a synchronous read ends with -VBLK_ETIMEDOUT, then the disk
+ *   refuses I/O with -VBLK_EBROKEN until vblk_reset(); groups of read bios
+ *   in flight when it times out each complete once, with 0 (and the
+ *   host's pattern `seed`) or -VBLK_ETIMEDOUT, at least one of them the
+ *   latter. After a reset with the default timeout, the pattern `wseed`
+ *   is written over [start, start + count) and read back; the host checks
+ *   it there and nothing else changed.
+ *
  * resize seed= new= irq=0|1
  *   Prints "waiting for resize" and waits until the device's configuration
  *   change brings capacity `new` (run.sh resizes the drive over QMP
@@ -265,4 +276,104 @@ int test_resize(void)
 	int err = now > old ? check_grown(disk, seed, old, now) : check_shrunk(disk, seed, now);
 	stop_irq_if_asked(disk);
 	return err;
+}
+
+/* ---- timeout ----------------------------------------------------------- */
+
+#define SHORT_TIMEOUT_US 100000u   /* the throttled drive takes ~200 ms */
+#define MAX_TIMEOUT_READS 50u
+
+/* Synchronous reads until one times out; then the disk is broken until
+ * it is reset. */
+static int sync_read_times_out(struct vblk_disk *disk, uint64_t seed)
+{
+	int err = 0;
+	unsigned n = 0;
+
+	while (n < MAX_TIMEOUT_READS && err == 0) {
+		err = vblk_read(disk, (uint64_t)n * BIO_SECTORS, small_buf, BIO_SECTORS);
+		if (err == 0 && check_pattern(small_buf, seed, (uint64_t)n * BIO_SECTORS,
+					      BIO_SECTORS) != 0)
+			return -1;
+		n++;
+	}
+	if (err != -VBLK_ETIMEDOUT)
+		return fail("%u throttled reads with a 100 ms timeout ended with %d (%s), "
+			    "expected -VBLK_ETIMEDOUT", n, err, vblk_strerror(err));
+	printf("synchronous read %u timed out\n", n);
+	if (expect_rc("read on the timed-out disk", vblk_read(disk, 0, small_buf, BIO_SECTORS),
+		      -VBLK_EBROKEN) ||
+	    expect_rc("vblk_reset", vblk_reset(disk), 0))
+		return -1;
+	return 0;
+}
+
+/* Groups of read bios in flight when the timeout strikes: each bio
+ * completes exactly once, with its data or with -VBLK_ETIMEDOUT. */
+static int bios_in_flight_time_out(struct vblk_disk *disk, uint64_t seed)
+{
+	unsigned timed_out = 0, succeeded = 0;
+
+	/* One request per group (plugged), a group's width apart so they
+	 * never merge with each other: few requests, because QEMU's
+	 * throttling charges every one, even those a reset lets through,
+	 * and later requests wait for the debt to be paid. */
+	for (unsigned g = 0; g < MAX_GROUPS; g++) {
+		vblk_plug(disk);
+		if (submit_group(disk, g, VBLK_OP_READ, seed, 2 * g * GROUP_SECTORS) != 0)
+			return -1;
+		vblk_unplug(disk);
+	}
+	for (unsigned g = 0; g < MAX_GROUPS; g++) {
+		struct group *group = &groups[g];
+
+		vblk_wait_bios(disk, group->ptrs, GROUP_BIOS);
+		for (unsigned i = 0; i < GROUP_BIOS; i++) {
+			const struct vblk_bio *bio = &group->bios[i];
+
+			if (group->calls[i] != 1)
+				return fail("group %u bio %u completed %u times", g, i,
+					    group->calls[i]);
+			if (bio->status == -VBLK_ETIMEDOUT) {
+				timed_out++;
+			} else if (bio->status != 0) {
+				return fail("group %u bio %u got %d (%s)", g, i, bio->status,
+					    vblk_strerror(bio->status));
+			} else {
+				if (check_pattern(bio->segs[0].addr, seed, bio->sector,
+						  BIO_SECTORS) != 0)
+					return -1;
+				succeeded++;
+			}
+		}
+	}
+	if (timed_out == 0)
+		return fail("none of %u bios in flight timed out", MAX_GROUPS * GROUP_BIOS);
+	printf("bios in flight: %u timed out, %u read their data\n", timed_out, succeeded);
+	return expect_rc("vblk_reset", vblk_reset(disk), 0);
+}
+
+int test_timeout(void)
+{
+	struct vblk_disk *disk = chosen_disk();
+	uint64_t seed = arg_u64("seed", 1), wseed = arg_u64("wseed", 2), start, count;
+	unsigned nreq;
+
+	if (disk == NULL || chosen_range(disk, &start, &count) != 0 ||
+	    use_irq_if_asked(disk) != 0)
+		return -1;
+	if (start < 2 * MAX_GROUPS * GROUP_SECTORS)
+		return fail("start= must lie past the sectors the reads use");
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	if (sync_read_times_out(disk, seed) != 0 || bios_in_flight_time_out(disk, seed) != 0)
+		return -1;
+
+	vblk_set_timeout_us(disk, VBLK_TIMEOUT_US);
+	if (write_range(disk, wseed, start, count, &nreq) != 0 ||
+	    expect_rc("vblk_flush", vblk_flush(disk), 0) ||
+	    read_and_check_range(disk, wseed, start, count, &nreq) != 0)
+		return -1;
+	stop_irq_if_asked(disk);
+	printf("after the resets: wrote and read back %lu sectors\n", (unsigned long)count);
+	return 0;
 }

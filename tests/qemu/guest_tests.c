@@ -803,6 +803,7 @@ static const struct test_case {
 	{ "fault_merged", test_fault_merged },
 	{ "flush_error", test_flush_error },
 	{ "resize", test_resize },
+	{ "timeout", test_timeout },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 

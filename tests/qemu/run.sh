@@ -559,6 +559,22 @@ cfg_flush_error() {
 	result PASS
 }
 
+# A drive QEMU throttles to 5 requests a second, and a guest that gives
+# each request 100 ms: timeouts for real, a reset after each, every bio in
+# flight completed once, then a write after the resets found on the host.
+timeout_cfg() {  # timeout_cfg IRQ
+	disk d0 "$DISK_BYTES" 241
+	qemu_args+=(-drive "if=none,id=d0,format=raw,file=$dir/d0.img,throttling.iops-total=5"
+		-device virtio-blk-device,drive=d0)
+	guest_args=(test=timeout seed=241 wseed=242 start=4096 count=64 "irq=$1")
+	boot
+	expect_pattern d0 242 4096 64
+	expect_unchanged d0 4096 64
+	result PASS
+}
+cfg_timeout_polled() { timeout_cfg 0; }
+cfg_timeout_irq() { machine=virt,gic-version=3; timeout_cfg 1 gic=3; }
+
 # A drive resized over QMP while the guest waits: the config-change
 # interrupt brings the new capacity. The guest says when it waits.
 resize_cfg() {  # resize_cfg NEW_BYTES IRQ EXTRA_QEMU_ARGS...
@@ -949,7 +965,7 @@ CONFIGS=(
 	async_irq_legacy_gicv3 async_irq_unrouted async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
 	demo_lbs4k demo_nine_disks demo_empty_disk exception checksum firmware bench knobs_out_of_range
-	fault_merged_eio fault_merged_enospc flush_error resize_grow resize_shrink resize_polled
+	fault_merged_eio fault_merged_enospc flush_error timeout_polled timeout_irq resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
 
