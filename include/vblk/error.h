@@ -21,7 +21,9 @@ enum vblk_error {
 	VBLK_EUNSUPP = 7,  /* the device reported VIRTIO_BLK_S_UNSUPP, or the
 			      feature was not negotiated                       */
 	VBLK_ETIMEDOUT = 8, /* the device did not answer in time; the device is
-			       reset so no buffer stays exposed to it          */
+			       reset so no buffer stays exposed to it (a
+			       write may still have reached the disk: QEMU
+			       finishes what it holds while it resets)        */
 	VBLK_ENODEV = 9,   /* no such device, or the slot is empty/not blk     */
 	VBLK_EBROKEN = 10, /* the device broke a rule (bad used id/len/idx,
 			      unknown status, NEEDS_RESET); reset to recover   */
