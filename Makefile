@@ -62,7 +62,7 @@ LDLIBS  := -Wl,--start-group -lc -lgcc -Wl,--end-group
 
 # ---- sources -----------------------------------------------------------
 # The storage layer (portable C11; also built for the host tests).
-LIB_SRCS := drivers/fdt.c drivers/board.c drivers/virtio_mmio.c drivers/plat_idle.c \
+LIB_SRCS := drivers/fdt.c drivers/board.c drivers/virtio_mmio.c drivers/plat_idle.c drivers/plat_dma.c \
             $(wildcard vring/*.c) $(wildcard blk/*.c)
 # The runtime for a standalone image: boot, console, semihosting, timer, GIC.
 RT_SRCS  := $(wildcard boot/*.S) $(wildcard boot/*.c) \
@@ -195,12 +195,14 @@ HOST_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -Iinclude -I. \
 HOST_LIBS := -lcmocka
 HOST_SUPPORT := $(filter-out tests/host/test_%.c,$(wildcard tests/host/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+# Per-test flags: test_noncoherent models a cache that DMA does not snoop.
+HOST_FLAGS_test_noncoherent := -DVBLK_NONCOHERENT_DMA
 
 $(BUILD)/host/%: tests/host/%.c $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) \
                  $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$*) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) $(HOST_LIBS)
 
 test-host:
 	$(Q)tools/deps.sh test

@@ -6,6 +6,7 @@
 #define VBLK_VIRTIO_BLK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "drivers/virtio_mmio.h"
@@ -65,8 +66,12 @@ static inline bool blk_type_device_writes(uint32_t type)
  * A request: one or more bios for adjacent sectors, sent as one descriptor
  * chain. The parts the device reads or writes (header, status, and the
  * indirect table when the chain goes through one) live here, in static
- * memory, so they outlive the submitter's stack frame. The status byte has
- * a cache line of its own (it is device-written; see VBLK_DMA_ALIGN).
+ * memory, so they outlive the submitter's stack frame. Header and status
+ * share the first cache line, which the CPU leaves alone while the device
+ * owns the request; the driver-private fields start on the next line,
+ * because the CPU writes some of them (list links) meanwhile, and where
+ * DMA is not coherent a dirty line holding the status would be written
+ * back over the byte the device wrote.
  *
  * The data descriptors are the bios' segments in order, with physically
  * contiguous neighbours coalesced and anything longer than size_max cut
@@ -80,19 +85,22 @@ struct blk_sg_state {
 
 struct blk_req {
 	struct virtio_blk_req_hdr hdr;                /* device reads */
-	uint8_t status VBLK_ALIGNED;                  /* device writes */
-	/* Driver-private. */
-	uint32_t type;            /* VIRTIO_BLK_T_* */
+	uint8_t status;                               /* device writes */
+	/* Driver-private, from the next cache line on. */
+	uint32_t type VBLK_ALIGNED; /* VIRTIO_BLK_T_* */
 	uint64_t sector;
 	uint32_t data_bytes;      /* a read's used.len must be this + 1 */
 	struct blk_sg_state sg;
 	struct vblk_bio *bio_head, *bio_tail;   /* merged bios, sector order */
 	struct blk_req *next;     /* pending list or free list */
-	uint64_t dispatch_us;     /* when it went to the ring (timeouts) */
 	uint16_t nbios;
 	/* Device reads, while an indirect chain is in flight (request.c). */
 	struct vring_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
 } VBLK_ALIGNED;
+
+_Static_assert(offsetof(struct blk_req, status) < VBLK_DMA_ALIGN &&
+		       offsetof(struct blk_req, type) == VBLK_DMA_ALIGN,
+	       "header and status share the first cache line, nothing else does");
 
 /* A direct chain needs at least two ring descriptors (a FLUSH: header and
  * status), so this many can be in flight. Indirect chains need one each,

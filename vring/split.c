@@ -30,6 +30,26 @@ static inline void store16(uint16_t *field, uint16_t val)
 	*(volatile uint16_t *)field = val;
 }
 
+/*
+ * The same for a single field when DMA is not coherent
+ * (VBLK_NONCOHERENT_DMA): the device sees memory, not our cache, so a
+ * field it reads is written back after we store it, and our copy of a
+ * field it writes is dropped before we load it. Without the invalidate a
+ * poll loop could read a cached used.idx forever. No-ops on coherent
+ * platforms such as QEMU virt.
+ */
+static inline void store16_for_device(uint16_t *field, uint16_t val)
+{
+	store16(field, val);
+	plat_dma_clean(field, sizeof(*field));
+}
+
+static inline uint16_t load16_from_device(const uint16_t *field)
+{
+	plat_dma_invalidate(field, sizeof(*field));
+	return load16(field);
+}
+
 static size_t used_offset(uint16_t num)
 {
 	return VRING_ALIGN_UP(sizeof(struct vring_desc) * num +
@@ -304,24 +324,26 @@ bool vq_publish(struct virtqueue *vq)
 
 	if (vq->broken || old_idx == new_idx)
 		return false;
-	plat_dma_clean(vq->desc, vring_mem_bytes(vq->num));
+	/* The descriptor table and the available ring, up to used_event:
+	 * what the driver writes and the device reads. */
+	plat_dma_clean(vq->desc, (size_t)((uint8_t *)(vq->used_event + 1) - (uint8_t *)vq->desc));
 	/* §2.7.13.3.1: descriptors and ring entries must be visible before
 	 * the index that exposes them. */
 	plat_wmb();
-	store16(&vq->avail->idx, new_idx);
+	store16_for_device(&vq->avail->idx, new_idx);
 	vq->published_idx = new_idx;
 	/* §2.7.13.4.1: the idx store must be visible before we read the
 	 * device's suppression state, or we could both decide "no
 	 * notification needed" and the device would sleep on our chain. */
 	plat_mb();
 	if (vq->event_idx)
-		return need_event(load16(vq->avail_event), new_idx, old_idx);
-	return !(load16(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+		return need_event(load16_from_device(vq->avail_event), new_idx, old_idx);
+	return !(load16_from_device(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
 }
 
 bool vq_has_used(const struct virtqueue *vq)
 {
-	return !vq->broken && load16(&vq->used->idx) != vq->last_used_idx;
+	return !vq->broken && load16_from_device(&vq->used->idx) != vq->last_used_idx;
 }
 
 void vq_set_broken(struct virtqueue *vq, const char *reason)
@@ -355,7 +377,7 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	if (vq->broken)
 		return -VBLK_EBROKEN;
 
-	uint16_t used_idx = load16(&vq->used->idx);
+	uint16_t used_idx = load16_from_device(&vq->used->idx);
 	uint16_t ready = (uint16_t)(used_idx - vq->last_used_idx);
 	if (ready == 0)
 		return 0;
@@ -367,10 +389,9 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	/* §2.7.14 (and Linux's virtio_rmb): read used.idx before the entry
 	 * it covers, or we could read a stale entry. */
 	plat_rmb();
-	plat_dma_invalidate(vq->used, sizeof(struct vring_used) +
-			    sizeof(struct vring_used_elem) * vq->num);
 
 	const struct vring_used_elem *elem = &vq->used->ring[vq->last_used_idx & (vq->num - 1)];
+	plat_dma_invalidate(elem, sizeof(*elem));
 	uint32_t id = load32(&elem->id), len = load32(&elem->len);
 	if (id >= vq->num) {
 		vq_set_broken(vq, "used id out of range");
@@ -405,9 +426,9 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 void vq_disable_interrupts(struct virtqueue *vq)
 {
 	if (vq->event_idx)
-		store16(vq->used_event, (uint16_t)(vq->last_used_idx - 1));
+		store16_for_device(vq->used_event, (uint16_t)(vq->last_used_idx - 1));
 	else
-		store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+		store16_for_device(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
 }
 
 /*
@@ -418,9 +439,9 @@ void vq_disable_interrupts(struct virtqueue *vq)
 bool vq_enable_interrupts(struct virtqueue *vq)
 {
 	if (vq->event_idx)
-		store16(vq->used_event, vq->last_used_idx);
+		store16_for_device(vq->used_event, vq->last_used_idx);
 	else
-		store16(&vq->avail->flags, 0);
+		store16_for_device(&vq->avail->flags, 0);
 	/* The request store must be visible before we re-read used.idx. */
 	plat_mb();
 	return vq_has_used(vq);

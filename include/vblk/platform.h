@@ -28,8 +28,14 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 /* Buffers handed to the device must start on this boundary (one cache line
  * on Cortex-A53/A57/A72: non-coherent DMA maintains whole lines, and a line
- * shared with other data would be corrupted by an invalidate). */
+ * shared with other data would be corrupted by an invalidate). A CPU with
+ * longer lines needs it raised (-DVBLK_DMA_ALIGN=128): a power of 2. */
+#ifndef VBLK_DMA_ALIGN
 #define VBLK_DMA_ALIGN 64u
+#endif
+#if (VBLK_DMA_ALIGN & (VBLK_DMA_ALIGN - 1)) != 0 || VBLK_DMA_ALIGN < 64
+#error "VBLK_DMA_ALIGN must be a power of 2, at least 64"
+#endif
 
 #if defined(__aarch64__) && !defined(VBLK_HOST)
 
@@ -102,7 +108,10 @@ static inline uint64_t plat_virt_to_phys(const void *ptr)
 /*
  * Cache maintenance around DMA. QEMU's virt machine marks virtio-mmio
  * `dma-coherent`, so by default these do nothing. Define
- * VBLK_NONCOHERENT_DMA for a platform whose device does not snoop caches.
+ * VBLK_NONCOHERENT_DMA for a platform whose device does not snoop caches:
+ * libvblk.a then carries weak aarch64 versions (drivers/plat_dma.c:
+ * clean, or clean and invalidate, by data cache line to the point of
+ * coherency, then dsb), which firmware may replace.
  */
 #ifdef VBLK_NONCOHERENT_DMA
 void plat_dma_clean(const void *ptr, size_t len_bytes);      /* CPU -> device */
@@ -195,8 +204,15 @@ static inline void plat_rmb(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 static inline void plat_mb(void)  { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 static inline uint64_t plat_virt_to_phys(const void *ptr) { return (uint64_t)(uintptr_t)ptr; }
+/* Coherent, as QEMU virt is; a test built with VBLK_NONCOHERENT_DMA
+ * supplies its own, modelling a cache (tests/host/test_noncoherent.c). */
+#ifdef VBLK_NONCOHERENT_DMA
+void plat_dma_clean(const void *ptr, size_t len_bytes);
+void plat_dma_invalidate(const void *ptr, size_t len_bytes);
+#else
 static inline void plat_dma_clean(const void *ptr, size_t len_bytes) { (void)ptr; (void)len_bytes; }
 static inline void plat_dma_invalidate(const void *ptr, size_t len_bytes) { (void)ptr; (void)len_bytes; }
+#endif
 
 static inline uint64_t plat_time_us(void) { return host_time_us(); }
 static inline void plat_cpu_relax(void) { host_cpu_relax(); }
