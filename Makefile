@@ -195,8 +195,11 @@ HOST_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -Iinclude -I. \
 HOST_LIBS := -lcmocka
 HOST_SUPPORT := $(filter-out tests/host/test_%.c,$(wildcard tests/host/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
-# Per-test flags: test_noncoherent models a cache that DMA does not snoop.
+# Per-test flags: test_noncoherent models a cache that DMA does not snoop;
+# test_translated runs test_queue.c with DMA addresses that are not pointers.
 HOST_FLAGS_test_noncoherent := -DVBLK_NONCOHERENT_DMA
+HOST_FLAGS_test_translated := -DVBLK_PLAT_VIRT_TO_PHYS
+$(BUILD)/host/test_translated: tests/host/test_queue.c
 
 $(BUILD)/host/%: tests/host/%.c $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) \
                  $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fake_virtio.h"
+#include "host_platform.h"
 
 /* virtio-mmio registers (virtio 1.2 §4.2.2; legacy §4.2.4). */
 #define REG_MAGIC_VALUE         0x000
@@ -219,10 +220,10 @@ uint32_t fake_blk_execute(struct fake_virtio *fv, const struct fake_request *req
 /* The first 16 device-readable bytes of the chain (the request header). */
 void fake_blk_read_header_bytes(const struct fake_request *req, uint8_t header[16]);
 
-/* Driver memory: a "physical" address is a host pointer here. */
+/* Driver memory, by the address the driver gave (host_platform.h). */
 static inline void *fake_mem(uint64_t phys)
 {
-	return (void *)(uintptr_t)phys;
+	return host_dma_ptr(phys);
 }
 
 static inline uint16_t fake_load16(uint64_t phys)

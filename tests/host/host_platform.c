@@ -126,6 +126,13 @@ void host_mmio_write(uintptr_t addr, unsigned width_bytes, uint32_t val)
 	win->ops->write(win->ctx, (uint32_t)(addr - win->base), width_bytes, val);
 }
 
+#ifdef VBLK_PLAT_VIRT_TO_PHYS
+uint64_t plat_virt_to_phys(const void *ptr)
+{
+	return (uint64_t)(uintptr_t)ptr + HOST_DMA_OFFSET;
+}
+#endif
+
 uint64_t host_time_us(void)
 {
 	return clock_us;

@@ -21,7 +21,11 @@
  *
  * Memory the driver hands to a device (rings, buffers) is ordinary host
  * memory: plat_virt_to_phys() is the identity on the host, so a device
- * model turns a 64-bit "physical" address back into a pointer.
+ * model turns a 64-bit "physical" address back into a pointer
+ * (host_dma_ptr). A test built with VBLK_PLAT_VIRT_TO_PHYS gets a
+ * translation that adds HOST_DMA_OFFSET instead, as firmware whose RAM is
+ * not mapped 1:1 would have: an address the driver forgot to translate
+ * then points nowhere.
  */
 #ifndef VBLK_TESTS_HOST_PLATFORM_H
 #define VBLK_TESTS_HOST_PLATFORM_H
@@ -46,6 +50,21 @@ struct host_mmio_ops {
 };
 
 #define HOST_MAX_WINDOWS 64
+
+/* DMA addresses: "physical" = host pointer + HOST_DMA_OFFSET. 1 TiB keeps a
+ * legacy 32-bit QueuePFN (4 KiB pages, up to 16 TiB) able to name the
+ * rings of a -no-pie binary. */
+#ifdef VBLK_PLAT_VIRT_TO_PHYS
+#define HOST_DMA_OFFSET 0x10000000000ull
+#else
+#define HOST_DMA_OFFSET 0ull
+#endif
+
+/* What a device model reads or writes for a DMA address. */
+static inline void *host_dma_ptr(uint64_t phys)
+{
+	return (void *)(uintptr_t)(phys - HOST_DMA_OFFSET);
+}
 
 /* Map a device at [base, base + len_bytes). Overlapping an existing window
  * or a full map fails the test (it is a bug in the test). */

@@ -897,7 +897,7 @@ static struct virtio_blk_req_hdr last_header(void)
 	const struct fake_virtio_chain *chain = fake_virtio_last_chain(fv);
 
 	assert_int_equal(chain->seg[0].len_bytes, sizeof(hdr));
-	memcpy(&hdr, (const void *)(uintptr_t)chain->seg[0].addr, sizeof(hdr));
+	memcpy(&hdr, host_dma_ptr(chain->seg[0].addr), sizeof(hdr));
 	return hdr;
 }
 

@@ -233,7 +233,7 @@ static void expect_framing(uint32_t type, uint64_t sector, unsigned ndata)
 	assert_int_equal(chain->nsegs, ndata + 2);
 	assert_int_equal(chain->seg[0].len_bytes, sizeof(hdr));
 	assert_int_equal(chain->seg[0].flags & FAKE_DESC_F_WRITE, 0);
-	memcpy(&hdr, (const void *)(uintptr_t)chain->seg[0].addr, sizeof(hdr));
+	memcpy(&hdr, host_dma_ptr(chain->seg[0].addr), sizeof(hdr));
 	assert_int_equal(hdr.type, type);
 	assert_int_equal(hdr.sector, sector);
 	for (unsigned i = 1; i <= ndata; i++) {
@@ -249,7 +249,7 @@ static void expect_data_seg(unsigned i, const void *addr, uint32_t len_bytes)
 {
 	const struct fake_virtio_seg *seg = &last_chain()->seg[i + 1];
 
-	assert_int_equal(seg->addr, (uint64_t)(uintptr_t)addr);
+	assert_int_equal(seg->addr, plat_virt_to_phys(addr));
 	assert_int_equal(seg->len_bytes, len_bytes);
 }
 

@@ -775,6 +775,13 @@ cfg_matrix_knob_noncoherent() {
 	knob_image "-DVBLK_NONCOHERENT_DMA -DVBLK_DMA_ALIGN=128u"
 	matrix_cfg 221 irq=1
 }
+# The firmware's own plat_virt_to_phys (tests/qemu/guest_integrity.c):
+# the library must link against it and use it (the guest fails otherwise). tests/host/test_translated
+# runs the queue tests with a translation that is not the identity.
+cfg_matrix_knob_virt_to_phys() {
+	knob_image -DVBLK_PLAT_VIRT_TO_PHYS
+	matrix_cfg 222 irq=1
+}
 # A table of one disk: the second disk is left alone, byte for byte.
 cfg_matrix_knob_one_disk() {
 	knob_image -DVBLK_MAX_DISKS=1
@@ -809,7 +816,7 @@ MATRIX_CONFIGS=(
 	matrix_queue_1024 matrix_lbs4k matrix_num_queues_4 matrix_qcow2 matrix_cache_none
 	matrix_two_disks matrix_knob_queue_4 matrix_knob_queue_4_no_indirect
 	matrix_knob_small_requests matrix_knob_always_sleep matrix_knob_one_disk
-	matrix_knob_noncoherent
+	matrix_knob_noncoherent matrix_knob_virt_to_phys
 )
 
 # The demo `make run` boots (build/vblk.elf): with a disk it ends with
