@@ -524,6 +524,11 @@ static void print_row(const struct row_spec *spec, const struct row_result *resu
 						       ? result->busy_us * 100 / result->elapsed_us : 0));
 	else
 		printf(" %5s\n", "-");   /* polling: busy all the time by construction */
+	/* A figure taken while interrupts went nowhere would measure the
+	 * recheck timer, not the driver: say so under the row. */
+	if (stats->missed_interrupts != 0)
+		printf("bench: WARNING: %llu interrupts of the row above never reached the "
+		       "handler\n", (unsigned long long)stats->missed_interrupts);
 }
 
 static void print_legend(void)
