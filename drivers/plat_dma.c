@@ -38,14 +38,27 @@ static uintptr_t dcache_line_bytes(void)
 	return (uintptr_t)4 << ((ctr >> 16) & 0xf);
 }
 
-__attribute__((weak)) void plat_dma_clean(const void *ptr, size_t len_bytes)
+enum dcache_op { DCACHE_CLEAN, DCACHE_CLEAN_INVALIDATE };
+
+/* Every line of [ptr, ptr + len_bytes), then a dsb so that all of it has
+ * finished before the caller publishes an index or reads the data. */
+static void dcache_by_line(const void *ptr, size_t len_bytes, enum dcache_op op)
 {
 	uintptr_t line = dcache_line_bytes();
 	uintptr_t addr = (uintptr_t)ptr & ~(line - 1), end = (uintptr_t)ptr + len_bytes;
 
-	for (; addr < end; addr += line)
-		__asm__ volatile("dc cvac, %0" : : "r"(addr) : "memory");
+	for (; addr < end; addr += line) {
+		if (op == DCACHE_CLEAN)
+			__asm__ volatile("dc cvac, %0" : : "r"(addr) : "memory");
+		else
+			__asm__ volatile("dc civac, %0" : : "r"(addr) : "memory");
+	}
 	__asm__ volatile("dsb sy" : : : "memory");
+}
+
+__attribute__((weak)) void plat_dma_clean(const void *ptr, size_t len_bytes)
+{
+	dcache_by_line(ptr, len_bytes, DCACHE_CLEAN);
 }
 
 /* Clean and invalidate rather than invalidate alone: the lines are clean
@@ -53,12 +66,7 @@ __attribute__((weak)) void plat_dma_clean(const void *ptr, size_t len_bytes)
  * one is not, writing it back loses nothing of the CPU's. */
 __attribute__((weak)) void plat_dma_invalidate(const void *ptr, size_t len_bytes)
 {
-	uintptr_t line = dcache_line_bytes();
-	uintptr_t addr = (uintptr_t)ptr & ~(line - 1), end = (uintptr_t)ptr + len_bytes;
-
-	for (; addr < end; addr += line)
-		__asm__ volatile("dc civac, %0" : : "r"(addr) : "memory");
-	__asm__ volatile("dsb sy" : : : "memory");
+	dcache_by_line(ptr, len_bytes, DCACHE_CLEAN_INVALIDATE);
 }
 
 #endif
