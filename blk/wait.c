@@ -121,8 +121,10 @@ static uint64_t sleep_deadline(const struct vblk_disk *disk)
  * for the disk's INTID, or routed elsewhere. Nothing is lost then (the
  * waits look at the ring themselves), but every wait costs up to
  * VBLK_IRQ_RECHECK_US, so it is counted where vblk_stats shows it.
+ * Called, like plat_idle, with IRQs masked; `flags` are the wait's saved
+ * ones.
  */
-static void sleep_for_interrupt(struct vblk_disk *disk)
+static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
 {
 	uint64_t handled = disk->stats.interrupts, deadline_us = sleep_deadline(disk);
 
@@ -136,11 +138,20 @@ static void sleep_for_interrupt(struct vblk_disk *disk)
 		disk->irq_unheard = false;
 		return;
 	}
-	/* Once proves nothing: the interrupt may have come as the sleep
-	 * ended (or the host stalled this CPU past the deadline) and be
-	 * pending behind the mask, to be taken at the next chance. Seen
-	 * again at a later such sleep with no handler run in between, it is
-	 * not coming. Acknowledge it then, or an edge-triggered input never
+	/* It is, so the interrupt was raised. If the host stalled this CPU
+	 * past the deadline, plat_idle returned without opening the mask and
+	 * the interrupt is pending behind it: let it in, as the polling loop
+	 * does. */
+	plat_irq_restore(*flags);
+	plat_cpu_relax();
+	*flags = plat_irq_save();
+	if (disk->stats.interrupts != handled || !disk->ready) {
+		disk->irq_unheard = false;
+		return;
+	}
+	/* Still unheard. Only a second such sleep with no handler run in
+	 * between counts (an interrupt controller may deliver late), and
+	 * then the bit is acknowledged, or an edge-triggered input never
 	 * sees another rising edge (QEMU keeps the line high while a bit is
 	 * set). */
 	if (disk->irq_unheard && disk->irq_unheard_handled == handled) {
@@ -209,7 +220,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 		}
 		if (disk->use_irq && !worth_polling(disk)) {
 			if (!end_quiet(disk))
-				sleep_for_interrupt(disk);
+				sleep_for_interrupt(disk, &flags);
 		} else {
 			if (disk->use_irq)
 				quiet_interrupts(disk);
