@@ -742,54 +742,51 @@ knob_image() {
 		"$kbuild/vblk-test.elf" >>"$log" 2>&1 || fail "building with $1 failed"
 	kernel=$kbuild/vblk-test.elf
 }
+# knob_cfg FLAGS SEED [GUEST_ARGS...]: the matrix on one disk, with the
+# library built with FLAGS.
+knob_cfg() {
+	knob_image "$1"
+	shift
+	matrix_cfg "$@"
+}
 # A ring of 4 descriptors: every pass waits for ring space, and a request
 # of header, data and status takes the whole ring without indirect tables.
-cfg_matrix_knob_queue_4() {
-	knob_image -DVBLK_QUEUE_SIZE=4
-	matrix_cfg 215 irq=1
-}
+cfg_matrix_knob_queue_4() { knob_cfg -DVBLK_QUEUE_SIZE=4 215 irq=1; }
 cfg_matrix_knob_queue_4_no_indirect() {
-	knob_image -DVBLK_QUEUE_SIZE=4
 	qemu_args+=("${MODERN[@]}")
 	device_opts=indirect_desc=off
-	matrix_cfg 216 irq=1
+	knob_cfg -DVBLK_QUEUE_SIZE=4 216 irq=1
 }
 # Every request one 4 KiB block at most, so every I/O is split; the
 # smallest indirect table (header, one data buffer, status).
 cfg_matrix_knob_small_requests() {
-	knob_image "-DVBLK_MAX_REQUEST_BYTES=4096u -DVBLK_INDIRECT_MAX=3"
-	matrix_cfg 217 irq=1
+	knob_cfg "-DVBLK_MAX_REQUEST_BYTES=4096u -DVBLK_INDIRECT_MAX=3" 217 irq=1
 }
 # Waits never poll in interrupt mode: every completion is a wake-up.
 cfg_matrix_knob_always_sleep() {
-	knob_image -DVBLK_IRQ_POLL_US=0u
 	machine=$GIC3
-	matrix_cfg 218 irq=1 gic=3
-}
-# Cache maintenance around every DMA (drivers/plat_dma.c: dc cvac/civac
-# by the CPU's line size), as on a platform whose devices do not snoop,
-# with buffers aligned for 128-byte lines:
-# QEMU is coherent, so this proves the maintenance runs and harms nothing;
-# tests/host/test_noncoherent.c models the cache it is for.
-cfg_matrix_knob_noncoherent() {
-	knob_image "-DVBLK_NONCOHERENT_DMA -DVBLK_DMA_ALIGN=128u"
-	matrix_cfg 221 irq=1
-}
-# The firmware's own plat_virt_to_phys (tests/qemu/guest_integrity.c):
-# the library must link against it and use it (the guest fails otherwise). tests/host/test_translated
-# runs the queue tests with a translation that is not the identity.
-cfg_matrix_knob_virt_to_phys() {
-	knob_image -DVBLK_PLAT_VIRT_TO_PHYS
-	matrix_cfg 222 irq=1
+	knob_cfg -DVBLK_IRQ_POLL_US=0u 218 irq=1 gic=3
 }
 # Waits that look at the ring every microsecond: nearly every sleep ends
-# at its deadline, often with an interrupt still on its way, and none of
-# them may be taken for a missed one (the matrix requires 0).
+# at its deadline, often with an interrupt on its way, and none of them
+# may be taken for a missed one (the matrix requires 0).
 cfg_matrix_knob_recheck_1us() {
-	knob_image -DVBLK_IRQ_RECHECK_US=1u
 	machine=$GIC3
-	matrix_cfg 223 irq=1 gic=3
+	knob_cfg -DVBLK_IRQ_RECHECK_US=1u 223 irq=1 gic=3
 }
+# Cache maintenance around every DMA (drivers/plat_dma.c: dc cvac/civac by
+# the CPU's line size), as on a platform whose devices do not snoop, with
+# buffers aligned for 128-byte lines. QEMU is coherent, so this proves the
+# maintenance runs and harms nothing; tests/host/test_noncoherent.c models
+# the cache it is for.
+cfg_matrix_knob_noncoherent() {
+	knob_cfg "-DVBLK_NONCOHERENT_DMA -DVBLK_DMA_ALIGN=128u" 221 irq=1
+}
+# The firmware's own plat_virt_to_phys (tests/qemu/guest_integrity.c): the
+# library must link against it and use it (the guest fails otherwise).
+# tests/host/test_translated runs the queue tests with a translation that
+# is not the identity.
+cfg_matrix_knob_virt_to_phys() { knob_cfg -DVBLK_PLAT_VIRT_TO_PHYS 222 irq=1; }
 # A table of one disk: the second disk is left alone, byte for byte.
 cfg_matrix_knob_one_disk() {
 	knob_image -DVBLK_MAX_DISKS=1
