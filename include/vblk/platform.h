@@ -96,40 +96,6 @@ static inline void plat_wmb(void) { __asm__ volatile("dmb ishst" ::: "memory"); 
 static inline void plat_rmb(void) { __asm__ volatile("dmb ishld" ::: "memory"); }
 static inline void plat_mb(void)  { __asm__ volatile("dmb ish" ::: "memory"); }
 
-/* Physical address the device must be given for a CPU pointer. The vblk
- * runtime maps RAM 1:1; firmware with another map builds the library with
- * -DVBLK_PLAT_VIRT_TO_PHYS and defines this function itself. */
-#ifndef VBLK_PLAT_VIRT_TO_PHYS
-static inline uint64_t plat_virt_to_phys(const void *ptr)
-{
-	return (uint64_t)(uintptr_t)ptr;
-}
-#else
-uint64_t plat_virt_to_phys(const void *ptr);
-#endif
-
-/*
- * Cache maintenance around DMA. QEMU's virt machine marks virtio-mmio
- * `dma-coherent`, so by default these do nothing. Define
- * VBLK_NONCOHERENT_DMA for a platform whose device does not snoop caches:
- * libvblk.a then carries weak aarch64 versions (drivers/plat_dma.c:
- * clean, or clean and invalidate, by data cache line to the point of
- * coherency, then dsb), which firmware may replace.
- */
-#ifdef VBLK_NONCOHERENT_DMA
-void plat_dma_clean(const void *ptr, size_t len_bytes);      /* CPU -> device */
-void plat_dma_invalidate(const void *ptr, size_t len_bytes); /* device -> CPU */
-#else
-static inline void plat_dma_clean(const void *ptr, size_t len_bytes)
-{
-	(void)ptr; (void)len_bytes;
-}
-static inline void plat_dma_invalidate(const void *ptr, size_t len_bytes)
-{
-	(void)ptr; (void)len_bytes;
-}
-#endif
-
 /* Monotonic time from the generic timer's virtual counter. */
 static inline uint64_t plat_counter(void)
 {
@@ -206,24 +172,6 @@ static inline void plat_wmb(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 static inline void plat_rmb(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 static inline void plat_mb(void)  { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
-/* The identity, unless a test is built with VBLK_PLAT_VIRT_TO_PHYS: then
- * tests/host/host_platform.c moves every DMA address by HOST_DMA_OFFSET
- * and the fake device moves it back, so an address that skipped the
- * translation points nowhere. */
-#ifdef VBLK_PLAT_VIRT_TO_PHYS
-uint64_t plat_virt_to_phys(const void *ptr);
-#else
-static inline uint64_t plat_virt_to_phys(const void *ptr) { return (uint64_t)(uintptr_t)ptr; }
-#endif
-/* Coherent, as QEMU virt is; a test built with VBLK_NONCOHERENT_DMA
- * supplies its own, modelling a cache (tests/host/test_noncoherent.c). */
-#ifdef VBLK_NONCOHERENT_DMA
-void plat_dma_clean(const void *ptr, size_t len_bytes);
-void plat_dma_invalidate(const void *ptr, size_t len_bytes);
-#else
-static inline void plat_dma_clean(const void *ptr, size_t len_bytes) { (void)ptr; (void)len_bytes; }
-static inline void plat_dma_invalidate(const void *ptr, size_t len_bytes) { (void)ptr; (void)len_bytes; }
-#endif
 
 static inline uint64_t plat_time_us(void) { return host_time_us(); }
 static inline void plat_cpu_relax(void) { host_cpu_relax(); }
@@ -235,6 +183,46 @@ void host_irq_restore(plat_irqflags_t flags);
 static inline plat_irqflags_t plat_irq_save(void) { return host_irq_save(); }
 static inline void plat_irq_restore(plat_irqflags_t flags) { host_irq_restore(flags); }
 
+#endif
+
+/* ---- both ------------------------------------------------------------ */
+
+/* Physical address the device must be given for a CPU pointer. The vblk
+ * runtime maps RAM 1:1; firmware with another map builds the library with
+ * -DVBLK_PLAT_VIRT_TO_PHYS and defines this function itself (on the host,
+ * tests/host/host_platform.c then moves every DMA address by
+ * HOST_DMA_OFFSET and the fake device moves it back, so an address that
+ * skipped the translation points nowhere). */
+#ifndef VBLK_PLAT_VIRT_TO_PHYS
+static inline uint64_t plat_virt_to_phys(const void *ptr)
+{
+	return (uint64_t)(uintptr_t)ptr;
+}
+#else
+uint64_t plat_virt_to_phys(const void *ptr);
+#endif
+
+/*
+ * Cache maintenance around DMA. QEMU's virt machine marks virtio-mmio
+ * `dma-coherent`, so by default these do nothing. Define
+ * VBLK_NONCOHERENT_DMA for a platform whose device does not snoop caches:
+ * libvblk.a then carries weak aarch64 versions (drivers/plat_dma.c:
+ * clean, or clean and invalidate, by data cache line to the point of
+ * coherency, then dsb), which firmware may replace; a host test built so
+ * supplies its own, modelling a cache (tests/host/test_noncoherent.c).
+ */
+#ifdef VBLK_NONCOHERENT_DMA
+void plat_dma_clean(const void *ptr, size_t len_bytes);      /* CPU -> device */
+void plat_dma_invalidate(const void *ptr, size_t len_bytes); /* device -> CPU */
+#else
+static inline void plat_dma_clean(const void *ptr, size_t len_bytes)
+{
+	(void)ptr; (void)len_bytes;
+}
+static inline void plat_dma_invalidate(const void *ptr, size_t len_bytes)
+{
+	(void)ptr; (void)len_bytes;
+}
 #endif
 
 /*
