@@ -53,6 +53,8 @@ int async_pass(struct vblk_disk *disk, enum vblk_op op, uint64_t seed, uint64_t 
  * requests), until stop_irq_if_asked(). */
 int use_irq_if_asked(struct vblk_disk *disk);
 void stop_irq_if_asked(struct vblk_disk *disk);
+/* Every interrupt the device raised reached vblk_irq_handler: 0, or fail(). */
+int expect_no_missed_interrupts(const struct vblk_stats *stats);
 
 /* Test cases outside guest_tests.c. */
 int test_async_io(void);

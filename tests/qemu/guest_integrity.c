@@ -65,9 +65,8 @@ static int check_one_disk(unsigned index, struct vblk_disk *disk, uint64_t seed)
 		return -1;
 	struct vblk_stats stats;
 	vblk_stats(disk, &stats);
-	if (stats.missed_interrupts != 0)
-		return fail("disk %u: %lu interrupts never reached the handler", index,
-			    (unsigned long)stats.missed_interrupts);
+	if (expect_no_missed_interrupts(&stats) != 0)
+		return -1;
 	stop_irq_if_asked(disk);
 	printf("disk %u: read back and checked %lu bytes: %u bios, %u synchronous requests\n",
 	       index, (unsigned long)(capacity * SECTOR_BYTES), nbios, nreq);
