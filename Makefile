@@ -19,6 +19,23 @@ endif
 
 BUILD ?= build
 
+# ---- flags are prerequisites -------------------------------------------
+# make compares file times, not the commands that made a file: by itself
+# it would find every object up to date in `make EXTRA_CFLAGS=-D...` after
+# `make`. So each set of flags has a stamp, $(BUILD)/.flags/<set>, that
+# everything built with it depends on, rewritten (while the Makefile is
+# read) only when its text changes: new flags rebuild, the same flags leave
+# the build a no-op. A stamp holds its variables as make holds them,
+# unexpanded: expanding CFLAGS would run the compiler for GCC_INCLUDE while
+# parsing, and what that adds follows from CC, which is recorded.
+# $(call flags_stamp,SET,VARIABLES): write the stamp; expands to its path.
+FLAGS_DIR := $(BUILD)/.flags
+shell_quote = '$(subst ','\'',$(1))'
+flags_text = $(foreach var,$(1),$(call shell_quote,$(var)=$(value $(var))))
+flags_stamp = $(FLAGS_DIR)/$(1)$(shell mkdir -p $(FLAGS_DIR) && \
+    printf '%s\n' $(call flags_text,$(2)) | cmp -s - $(FLAGS_DIR)/$(1) || \
+    printf '%s\n' $(call flags_text,$(2)) >$(FLAGS_DIR)/$(1))
+
 # ---- cross toolchain ---------------------------------------------------
 ifeq ($(origin CROSS_COMPILE),undefined)
   ifneq ($(shell command -v aarch64-none-elf-gcc 2>/dev/null),)
@@ -59,6 +76,9 @@ ASFLAGS := $(ARCH_FLAGS) -Iinclude -I. -D__ASSEMBLY__
 LDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
            -T linker.ld $(LIBC_LDFLAGS)
 LDLIBS  := -Wl,--start-group -lc -lgcc -Wl,--end-group
+# Every variable the cross commands below are made of.
+CROSS_STAMP := $(call flags_stamp,cross,CROSS_COMPILE CC PICOLIBC LIBC_CFLAGS LIBC_LDFLAGS \
+                 ARCH_FLAGS CFLAGS EXTRA_CFLAGS ASFLAGS LDFLAGS LDLIBS)
 
 # ---- sources -----------------------------------------------------------
 # The storage layer (portable C11; also built for the host tests).
@@ -84,12 +104,12 @@ all: $(BUILD)/$(IMAGE).elf $(BUILD)/$(IMAGE).bin $(BUILD)/libvblk.a $(BUILD)/lib
 
 lib: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(CROSS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.S
+$(BUILD)/obj/%.o: %.S $(CROSS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
@@ -105,7 +125,8 @@ $(BUILD)/libvblk-rt.a: $(RT_OBJS)
 # boot/start.o is linked explicitly so its entry point and vectors are kept.
 # Only the image APP names is linked here: `make build/x.elf` alone used to
 # link the demo under x's name.
-$(BUILD)/$(IMAGE).elf: $(call obj,$(APP)) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
+$(BUILD)/$(IMAGE).elf: $(call obj,$(APP)) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld \
+                        $(CROSS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
 	    -Wl,--no-whole-archive $(call obj,$(APP)) $(BUILD)/libvblk.a $(LDLIBS)
@@ -121,7 +142,8 @@ $(BUILD)/%.bin: $(BUILD)/%.elf
 
 # The QEMU test image: guest-side test cases selected by semihosting args.
 GUEST_OBJS := $(call obj,$(wildcard tests/qemu/guest*.c))
-$(BUILD)/vblk-test.elf: $(GUEST_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld
+$(BUILD)/vblk-test.elf: $(GUEST_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld \
+                        $(CROSS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
 	    -Wl,--no-whole-archive $(GUEST_OBJS) $(BUILD)/libvblk.a $(LDLIBS)
@@ -130,7 +152,7 @@ $(BUILD)/vblk-test.elf: $(GUEST_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a l
 # uses libvblk.a alone (no vblk runtime), as firmware authors would.
 FW_OBJS := $(call obj,examples/firmware/start.S examples/firmware/main.c)
 firmware: $(BUILD)/firmware.elf
-$(BUILD)/firmware.elf: $(FW_OBJS) $(BUILD)/libvblk.a examples/firmware/firmware.ld
+$(BUILD)/firmware.elf: $(FW_OBJS) $(BUILD)/libvblk.a examples/firmware/firmware.ld $(CROSS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -nostdlib -static -no-pie -Wl,--gc-sections \
 	    -Wl,--no-warn-rwx-segments -Wl,--build-id=none -T examples/firmware/firmware.ld $(LIBC_LDFLAGS) -o $@ $(FW_OBJS) \
@@ -193,6 +215,7 @@ HOST_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -Iinclude -I. \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer -no-pie
 HOST_LIBS := -lcmocka
+HOST_STAMP := $(call flags_stamp,host,HOST_CC HOST_CFLAGS HOST_LIBS)
 HOST_SUPPORT := $(filter-out tests/host/test_%.c,$(wildcard tests/host/*.c))
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 # Per-test flags: test_noncoherent models a cache that DMA does not snoop;
@@ -202,7 +225,7 @@ HOST_FLAGS_test_translated := -DVBLK_PLAT_VIRT_TO_PHYS
 $(BUILD)/host/test_translated: tests/host/test_queue.c
 
 $(BUILD)/host/%: tests/host/%.c $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) \
-                 $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h)
+                 $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h) $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$*) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) $(HOST_LIBS)
@@ -213,7 +236,7 @@ test-host:
 	$(Q)tests/run-host.sh $(HOST_TESTS)
 
 # diskpat writes and checks the disk patterns the QEMU tests use (host tool).
-$(BUILD)/tools/diskpat: tools/diskpat.c tools/pattern.h
+$(BUILD)/tools/diskpat: tools/diskpat.c tools/pattern.h $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $<
@@ -231,6 +254,7 @@ test-qemu:
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -g -O1 -DVBLK_HOST -Iinclude -I. \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_STAMP := $(call flags_stamp,fuzz,FUZZ_CC FUZZ_CFLAGS)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TIME ?= 60
 
@@ -246,7 +270,8 @@ FUZZ_SRCS_fuzz_config := $(LIB_SRCS) $(FUZZ_HOST_SRCS)
 FUZZ_FLAGS_fuzz_config := -DVBLK_HOST_NO_CMOCKA -no-pie -DFAKE_DISK_BACKED_MAX_SECTORS=128
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_HOST_SRCS) $(wildcard tests/host/*.h)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h) \
+                  $(FUZZ_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_FLAGS_$*) -o $@ $< $(FUZZ_SRCS_$*)

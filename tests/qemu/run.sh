@@ -733,11 +733,9 @@ cfg_matrix_two_disks() {
 # firmware author would (make EXTRA_CFLAGS=-D...): the test image is built
 # with them in a directory of its own, then runs the matrix.
 # knob_image FLAGS: build it and boot it in this configuration.
+# A change of FLAGS rebuilds all of it (cfg_build_flags shows why).
 knob_image() {
 	local kbuild=$BUILD/knobs/$cfg
-	# make cannot see a change of flags: start afresh when they change.
-	[ "$(cat "$kbuild/flags" 2>/dev/null)" = "$1" ] || rm -rf "$kbuild"
-	mkdir -p "$kbuild" && echo "$1" >"$kbuild/flags"
 	make --no-print-directory -s -C "$ROOT" BUILD="$kbuild" EXTRA_CFLAGS="$1" \
 		"$kbuild/vblk-test.elf" >>"$log" 2>&1 || fail "building with $1 failed"
 	kernel=$kbuild/vblk-test.elf
@@ -812,6 +810,33 @@ cfg_knobs_out_of_range() {
 		flags=${flags#-D}
 		grep -q "#error \"${flags%%=*} must" <<<"$out" || fail "$flags: no #error naming it"
 	done
+	result PASS
+}
+
+# Compiler flags are prerequisites (the Makefile's stamps, BUILD/.flags):
+# on a copy of this build, the same flags leave the test image and diskpat
+# up to date; other EXTRA_CFLAGS would recompile and relink the image,
+# other HOST_CFLAGS rebuild diskpat; and back to the first flags, the image
+# is out of date again. make -q and -n only look: nothing is compiled.
+cfg_build_flags() {
+	local fbuild=$dir/build image=$dir/build/vblk-test.elf diskpat=$dir/build/tools/diskpat out
+	local fmake=(make --no-print-directory -C "$ROOT" BUILD="$fbuild")
+	mkdir -p "$fbuild/tools" || fail "cannot create $fbuild"
+	cp -a "$BUILD/obj" "$BUILD/libvblk.a" "$BUILD/libvblk-rt.a" "$ELF" "$fbuild/" &&
+		cp -a "$DISKPAT" "$fbuild/tools/" || fail "cannot copy the build in $BUILD"
+	[ -d "$BUILD/.flags" ] && cp -a "$BUILD/.flags" "$fbuild/"
+	# Brings the copy up to date if BUILD was built with other flags.
+	"${fmake[@]}" -s "$image" "$diskpat" >>"$log" 2>&1 || fail "building the copy failed"
+	"${fmake[@]}" -q "$image" "$diskpat" || fail "the same flags again would rebuild"
+	out=$("${fmake[@]}" -n EXTRA_CFLAGS=-DVBLK_QUEUE_SIZE=16 "$image" 2>&1)
+	echo "$out" >>"$log"
+	grep -q -- "-DVBLK_QUEUE_SIZE=16 .*-c blk/disk.c" <<<"$out" ||
+		fail "a new EXTRA_CFLAGS would not recompile blk/disk.c"
+	grep -q -- "-o $image " <<<"$out" || fail "a new EXTRA_CFLAGS would not relink the image"
+	"${fmake[@]}" -q "$image"
+	[ $? -eq 1 ] || fail "back to the first flags, the image is not out of date"
+	"${fmake[@]}" -q HOST_CFLAGS=-DVBLK_FLAGS_TEST "$diskpat"
+	[ $? -eq 1 ] || fail "a new HOST_CFLAGS would not rebuild diskpat"
 	result PASS
 }
 
@@ -990,6 +1015,7 @@ CONFIGS=(
 	async_irq_legacy_gicv3 async_irq_unrouted async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
 	demo_lbs4k demo_nine_disks demo_empty_disk exception checksum firmware bench knobs_out_of_range
+	build_flags
 	fault_merged_eio fault_merged_enospc flush_error timeout_polled timeout_irq resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
