@@ -248,6 +248,7 @@ test-qemu:
 	$(Q)tools/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all $(QEMU_TEST_FILES)
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
+	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
 	$(Q)tests/qemu/run.sh $(BUILD)
 
 # ---- fuzzers (clang libFuzzer, ASan + UBSan) ----------------------------
@@ -287,6 +288,7 @@ test:
 	$(Q)tools/deps.sh test
 	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all $(QEMU_TEST_FILES) $(FUZZ_TARGETS)
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
+	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
 	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
 

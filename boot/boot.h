@@ -12,6 +12,12 @@
  * start.S had to drop because .bss covered it (else 0). */
 _Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost);
 
+/* Called by start.S at EL1 before it zeroes .bss, on the early stack (MMU
+ * off), with rt_start()'s entry_x0: returns if the image fits in the RAM
+ * the device tree describes (or there is no DT to say); else prints what
+ * it needs and what there is, and ends the run with exit status 1. */
+void rt_check_ram(uint64_t entry_x0);
+
 /* The device tree a boot with `entry_x0` in x0 brought: x0 itself (Image
  * boot), else the start of RAM (ELF boot). Sets *dtb_bytes; NULL if there
  * is no believable DTB at either place. Uses no static data (EL3 calls it
@@ -20,7 +26,7 @@ const void *boot_locate_dtb(uint64_t entry_x0, size_t *dtb_bytes);
 
 /* Called by start.S at EL3 (secure=on, ELF boot) just before the drop to
  * Non-secure: hand the GIC's interrupts to the Non-secure side. MMU off,
- * on the boot stack, .bss not yet cleared. */
+ * on the early stack, .bss not yet cleared. */
 void rt_el3_setup(uint64_t entry_x0);
 
 /* End the run without printing anything: semihosting SYS_EXIT with

@@ -2,6 +2,9 @@
  * The vblk runtime (include/vblk/runtime.h): from start.S to main() and
  * back out to QEMU.
  *
+ * rt_check_ram() runs first, called by start.S before it zeroes .bss: the
+ * image must fit in the RAM the device tree describes.
+ *
  * rt_start() runs once, at EL1 with the MMU off:
  *   1. find the device tree: x0 of an Image boot, else the start of RAM
  *      where QEMU copies it for an ELF boot;
@@ -64,8 +67,8 @@ static bool overlaps_image(uintptr_t start, size_t len_bytes)
 }
 
 /* A believable DTB at `addr`: FDT magic, a sane totalsize, and not inside
- * our own image. Returns its size, or 0. */
-static size_t dtb_size_at(uintptr_t addr)
+ * our own image. Returns its size, or 0 (saying why if `report`). */
+static size_t dtb_size_at(uintptr_t addr, bool report)
 {
 	const void *blob = (const void *)addr;
 
@@ -73,23 +76,30 @@ static size_t dtb_size_at(uintptr_t addr)
 		return 0;
 	uint32_t total_bytes = fdt_cell32(blob, FDT_TOTALSIZE_CELL);
 	if (total_bytes < RT_DTB_MIN_BYTES || total_bytes > RT_DTB_MAX_BYTES) {
-		pl011_puts("vblk: DTB with implausible totalsize ignored\n");
+		if (report)
+			pl011_puts("vblk: DTB with implausible totalsize ignored\n");
 		return 0;
 	}
 	if (overlaps_image(addr, total_bytes)) {
-		pl011_puts("vblk: DTB overlapping the image ignored\n");
+		if (report)
+			pl011_puts("vblk: DTB overlapping the image ignored\n");
 		return 0;
 	}
 	return total_bytes;
 }
 
-const void *boot_locate_dtb(uint64_t entry_x0, size_t *len_bytes)
+static const void *locate_dtb(uint64_t entry_x0, size_t *len_bytes, bool report)
 {
-	if ((*len_bytes = dtb_size_at((uintptr_t)entry_x0)) != 0)
+	if ((*len_bytes = dtb_size_at((uintptr_t)entry_x0, report)) != 0)
 		return (const void *)(uintptr_t)entry_x0;
-	if ((*len_bytes = dtb_size_at(RT_DTB_ELF_ADDR)) != 0)
+	if ((*len_bytes = dtb_size_at(RT_DTB_ELF_ADDR, report)) != 0)
 		return (const void *)(uintptr_t)RT_DTB_ELF_ADDR;
 	return NULL;
+}
+
+const void *boot_locate_dtb(uint64_t entry_x0, size_t *len_bytes)
+{
+	return locate_dtb(entry_x0, len_bytes, true);
 }
 
 static void find_dtb(uint64_t entry_x0, uint64_t dtb_lost)
@@ -105,13 +115,13 @@ static void find_dtb(uint64_t entry_x0, uint64_t dtb_lost)
 
 /* How PSCI is called here: the /psci node's "method" (QEMU: "hvc", or
  * "smc" with virtualization=on). SYSTEM_OFF needs PSCI 0.2 or later. */
-static enum psci_conduit psci_from_dt(void)
+static enum psci_conduit psci_from_dt(const void *blob, size_t blob_bytes)
 {
 	struct fdt fdt;
 	uint32_t len_bytes;
 	int node;
 
-	if (dtb == NULL || fdt_open(&fdt, dtb, dtb_bytes) < 0)
+	if (blob == NULL || fdt_open(&fdt, blob, blob_bytes) < 0)
 		return PSCI_NONE;
 	node = fdt_path_offset(&fdt, "/psci");
 	if (node < 0 || !(fdt_is_compatible(&fdt, node, "arm,psci-0.2") ||
@@ -125,6 +135,25 @@ static enum psci_conduit psci_from_dt(void)
 	if (memcmp(method, "smc", sizeof("smc")) == 0)
 		return PSCI_SMC;
 	return PSCI_NONE;
+}
+
+/* One SMCCC call with x0 = function ID through `insn` (hvc or smc); the
+ * callee may clobber x0-x17 (SMCCC v1.0). */
+#define SMCCC_CALL(insn, x0)                                                  \
+	__asm__ volatile(insn " #0" : "+r"(x0) : : "x1", "x2", "x3", "x4", "x5", \
+			 "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",   \
+			 "x14", "x15", "x16", "x17", "memory")
+
+/* PSCI SYSTEM_OFF; QEMU then exits (with status 0). Returns only if there
+ * is no PSCI or the call failed. */
+static void psci_system_off(enum psci_conduit conduit)
+{
+	register uint64_t x0 __asm__("x0") = PSCI_FN_SYSTEM_OFF;
+
+	if (conduit == PSCI_HVC)
+		SMCCC_CALL("hvc", x0);
+	else if (conduit == PSCI_SMC)
+		SMCCC_CALL("smc", x0);
 }
 
 /*
@@ -186,6 +215,92 @@ static void map_memory(void)
 		pl011_puts("vblk: page table pool exhausted: some RAM is not mapped\n");
 }
 
+#define RT_RAM_EXIT_STATUS   1     /* as a main() that failed */
+#define MIB_SHIFT            20
+#define MIB_BYTES            (UINT64_C(1) << MIB_SHIFT)
+
+/* The end of the RAM that holds `addr`: the DT memory range it lies in,
+ * and any that follow on without a gap (QEMU gives each NUMA node its
+ * own); 0 if no range holds it. */
+static uint64_t ram_end_from(const struct board_info *info, uint64_t addr)
+{
+	uint64_t end = 0;
+	bool grew = true;
+
+	for (unsigned i = 0; i < info->memory_count; i++) {
+		const struct board_region *range = &info->memory[i];
+
+		if (addr >= range->base && addr - range->base < range->size_bytes)
+			end = range->base + range->size_bytes;
+	}
+	while (end != 0 && grew) {
+		grew = false;
+		for (unsigned i = 0; i < info->memory_count; i++) {
+			if (info->memory[i].base == end) {
+				end += info->memory[i].size_bytes;
+				grew = true;
+			}
+		}
+	}
+	return end;
+}
+
+/* rt_exit() before .bss is zeroed: no disks to shut down, the conduit
+ * passed in, the same words on the console without semihosting. */
+static _Noreturn void exit_before_bss(int status, enum psci_conduit conduit)
+{
+	pl011_flush();
+	semihosting_exit(status);       /* returns only without semihosting */
+	pl011_puts("vblk: exit status ");
+	raw_put_dec(status);
+	pl011_puts(conduit != PSCI_NONE ? " (no semihosting: PSCI SYSTEM_OFF)\n"
+					: " (no semihosting, no PSCI: CPU parked)\n");
+	pl011_flush();
+	psci_system_off(conduit);
+	rt_park();
+}
+
+/*
+ * Does the image fit in RAM, .bss and the boot stack included? start.S asks
+ * before it zeroes .bss: one that runs past the end of RAM (a large
+ * VBLK_QUEUE_SIZE or VBLK_MAX_DISKS, a program's big static array, too
+ * small a -m) would end in a data abort that names nothing. QEMU refuses
+ * only an image larger than all of RAM, though it loads it 2 MiB in.
+ *
+ * This runs on the early stack (linker.ld), with nothing in .bss zeroed
+ * and part of it perhaps not in RAM, so neither it nor what it calls uses
+ * static data there: the DTB lookup and board_from_fdt() keep to the
+ * stack; the UART's base and semihosting's state live in .data; the PSCI
+ * conduit is passed, not kept. Without a DTB or a memory node holding the
+ * image there is nothing to check against: it returns, and rt_start() says
+ * what is wrong with the DTB.
+ */
+void rt_check_ram(uint64_t entry_x0)
+{
+	struct board_info info;
+	size_t blob_bytes;
+	const void *blob = locate_dtb(entry_x0, &blob_bytes, false);
+	uint64_t start = (uintptr_t)__image_start, end = (uintptr_t)_end, ram_end;
+
+	if (blob == NULL || board_from_fdt(&info, blob, blob_bytes) < 0)
+		return;
+	ram_end = ram_end_from(&info, start);
+	if (ram_end == 0 || end <= ram_end)
+		return;
+	if (info.uart_base != 0)
+		pl011_init((uintptr_t)info.uart_base);
+	pl011_puts("vblk: image needs ");
+	raw_put_dec((end - start + MIB_BYTES - 1) >> MIB_SHIFT);
+	pl011_puts(" MiB of RAM from ");
+	raw_put_hex(start);
+	pl011_puts(", machine has ");
+	raw_put_dec((ram_end - start) >> MIB_SHIFT);
+	pl011_puts(" MiB there (RAM ends at ");
+	raw_put_hex(ram_end);
+	pl011_puts("): give it more memory, or the image less .bss\n");
+	exit_before_bss(RT_RAM_EXIT_STATUS, psci_from_dt(blob, blob_bytes));
+}
+
 _Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost)
 {
 	started_el = boot_el;
@@ -193,7 +308,7 @@ _Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost)
 	if (dtb != NULL) {
 		if (board_from_fdt(&board, dtb, dtb_bytes) < 0)
 			pl011_puts("vblk: malformed device tree ignored\n");
-		psci = psci_from_dt();
+		psci = psci_from_dt(dtb, dtb_bytes);
 	}
 	map_memory();
 	pl011_init(board.uart_base != 0 ? (uintptr_t)board.uart_base : PL011_QEMU_VIRT_BASE);
@@ -208,29 +323,10 @@ _Noreturn void rt_park(void)
 		__asm__ volatile("msr daifset, #0xf\n wfi" ::: "memory");
 }
 
-/* One SMCCC call with x0 = function ID through `insn` (hvc or smc); the
- * callee may clobber x0-x17 (SMCCC v1.0). */
-#define SMCCC_CALL(insn, x0)                                                  \
-	__asm__ volatile(insn " #0" : "+r"(x0) : : "x1", "x2", "x3", "x4", "x5", \
-			 "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",   \
-			 "x14", "x15", "x16", "x17", "memory")
-
-/* PSCI SYSTEM_OFF; QEMU then exits (with status 0). Returns only if there
- * is no PSCI or the call failed. */
-static void psci_system_off(void)
-{
-	register uint64_t x0 __asm__("x0") = PSCI_FN_SYSTEM_OFF;
-
-	if (psci == PSCI_HVC)
-		SMCCC_CALL("hvc", x0);
-	else if (psci == PSCI_SMC)
-		SMCCC_CALL("smc", x0);
-}
-
 _Noreturn void rt_halt(int status)
 {
 	semihosting_exit(status);
-	psci_system_off();
+	psci_system_off(psci);
 	rt_park();
 }
 

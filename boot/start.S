@@ -9,9 +9,15 @@
  *
  * This file brings the CPU to a known state at EL1 and calls rt_start()
  * (boot/rt.c): it drops EL3 -> EL2 -> EL1 configuring each level so that EL1
- * runs AArch64 untrapped, sets the stack, vectors and FP/SIMD access, zeroes
- * .bss and points TPIDR_EL0 at the TLS block. The MMU stays off here; rt.c
+ * runs AArch64 untrapped, sets the vectors and FP/SIMD access, has
+ * rt_check_ram() make sure the image fits in RAM, zeroes .bss, sets the boot
+ * stack and points TPIDR_EL0 at the TLS block. The MMU stays off here; rt.c
  * turns it on once it knows where RAM is.
+ *
+ * Two stacks: C that runs before .bss is zeroed (rt_el3_setup,
+ * rt_check_ram) runs on the early stack, inside .data (linker.ld), which
+ * the loader wrote and so is in RAM; the boot stack, at the end of .bss, is
+ * taken only once rt_check_ram() has found RAM reaching it.
  *
  * Registers kept across the whole path (eret does not touch them):
  *   x19  DTB address from x0 at entry (0 for an ELF boot)
@@ -107,7 +113,7 @@ el3_setup:
 	isb
 1:
 	/* x19-x21 are callee-saved: the C call keeps them. */
-	adr_l	x1, __stack_top
+	adr_l	x1, __early_stack_top
 	mov	sp, x1
 	mov	x0, x19
 	bl	rt_el3_setup
@@ -197,7 +203,7 @@ el1_setup:
 	msr	cpacr_el1, x1
 	isb
 
-	adr_l	x1, __stack_top
+	adr_l	x1, __early_stack_top
 	mov	sp, x1
 	adr_l	x1, rt_vectors
 	msr	vbar_el1, x1
@@ -220,7 +226,13 @@ el1_setup:
 	mov	x21, x19
 	mov	x19, xzr
 2:
-	/* Zero .bss (.tbss, page tables, heap and this stack included); the
+	/* Zeroing a .bss that runs past the end of RAM ends in a data abort:
+	 * rt_check_ram() returns only if RAM reaches _end (or no device tree
+	 * says where RAM ends), else it says so and ends the run. */
+	mov	x0, x19
+	bl	rt_check_ram
+
+	/* Zero .bss (.tbss, page tables, heap and boot stack included); the
 	 * linker script aligns both ends to 16 bytes. */
 	adr_l	x1, __bss_start
 	adr_l	x2, __bss_end
@@ -229,6 +241,8 @@ el1_setup:
 	stp	xzr, xzr, [x1], #16
 	b	3b
 4:
+	adr_l	x1, __stack_top
+	mov	sp, x1
 	/* TPIDR_EL0: thread pointer for picolibc's TLS (errno). The AArch64
 	 * TLS ABI puts the TLS block __arm64_tls_tcb_offset bytes above it. */
 	adr_l	x1, __tls_base

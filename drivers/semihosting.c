@@ -13,7 +13,11 @@ enum semihosting_state {
 	SEMIHOSTING_OFF,        /* a call trapped as undefined instruction */
 };
 
-static enum semihosting_state state = SEMIHOSTING_UNKNOWN;
+/* In .data, not .bss: boot/rt.c's rt_check_ram() may exit through
+ * semihosting before start.S has zeroed .bss, part of which may then lie
+ * beyond RAM. */
+static enum semihosting_state state
+	__attribute__((section(".data.semihosting_state"))) = SEMIHOSTING_UNKNOWN;
 
 int64_t semihosting_call(uint32_t op, uintptr_t param_block)
 {

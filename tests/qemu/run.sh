@@ -919,6 +919,63 @@ cfg_firmware() {
 	result PASS
 }
 
+# A program whose .bss does not fit in RAM (tests/qemu/big_bss.c, 63 MiB
+# of it). QEMU loads an image 2 MiB into RAM and refuses only one larger
+# than all of RAM, so with RAM of the image's size plus 1 MiB it is 1 MiB
+# short: the runtime must say so before it zeroes .bss and end with status
+# 1, on each boot path, not with a data abort. With 1 MiB more it fits
+# exactly and runs.
+
+# big_bss_image elf|bin: boot big_bss.elf or .bin; sets need_mib, its
+# image_size (Image header: _end - __image_start) in MiB, rounded up.
+big_bss_image() {
+	local image_bytes
+	kernel=$BUILD/big_bss.$1
+	[ -f "$kernel" ] && [ -f "$BUILD/big_bss.bin" ] ||
+		fail "no $kernel (make APP=tests/qemu/big_bss.c $BUILD/big_bss.elf $BUILD/big_bss.bin)"
+	image_bytes=$(od -An -t u8 -j 16 -N 8 "$BUILD/big_bss.bin") || fail "cannot read its image_size"
+	need_mib=$(((image_bytes + MIB - 1) / MIB))
+}
+
+# big_bss_boot EXTRA_MIB STATUS LINE...: boot it with need_mib + EXTRA_MIB
+# MiB of RAM; it must end with STATUS, print each LINE and never fault.
+big_bss_semihosting=enable=on,target=native
+big_bss_boot() {
+	local status line text
+	memory=$((need_mib + $1))M
+	run_image "$kernel" "$big_bss_semihosting"
+	text=$(tr -d '\r' <"$log")
+	! grep -q "unexpected .* exception" <<<"$text" || fail "the boot faulted"
+	[ "$status" -eq "$2" ] || fail "exit status $status, expected $2"
+	for line in "${@:3}"; do
+		grep -qxF -- "$line" <<<"$text" || fail "no line '$line'"
+	done
+	result PASS
+}
+
+# ram_short_cfg STATUS [LINE]: RAM 1 MiB larger than the image, which
+# starts 2 MiB in; the runtime's message, to the MiB, then LINE.
+ram_short_cfg() {
+	local ram_end message
+	big_bss_image elf
+	ram_end=$(printf '0x%016x' $((0x40000000 + (need_mib + 1) * MIB)))
+	message="vblk: image needs $need_mib MiB of RAM from 0x0000000040200000,"
+	message+=" machine has $((need_mib - 1)) MiB there (RAM ends at $ram_end):"
+	message+=" give it more memory, or the image less .bss"
+	big_bss_boot 1 "$1" "$message" "${@:2}"
+}
+cfg_ram_short() { ram_short_cfg 1; }
+cfg_ram_short_el2() { machine=virt,virtualization=on; ram_short_cfg 1; }
+cfg_ram_short_el3() { machine=virt,secure=on; ram_short_cfg 1; }
+cfg_ram_short_no_semihosting() {
+	big_bss_semihosting=enable=off
+	ram_short_cfg 0 "vblk: exit status 1 (no semihosting: PSCI SYSTEM_OFF)"
+}
+BIG_BSS_RAN="big_bss: 63 MiB of .bss zeroed and writable"
+cfg_ram_exact() { big_bss_image elf; big_bss_boot 2 0 "$BIG_BSS_RAN"; }
+# An Image boot: QEMU puts the DTB just after _end, which needs room too.
+cfg_ram_image() { big_bss_image bin; big_bss_boot 4 0 "$BIG_BSS_RAN"; }
+
 # The benchmark (make bench) end to end on a small scratch disk, each row
 # for 5 ms of guest time: every row runs without an error (the guest ends
 # with status 1 on any) and prints its line. Its figures are not looked
@@ -1015,7 +1072,7 @@ CONFIGS=(
 	async_irq_legacy_gicv3 async_irq_unrouted async_polled async_seg_max_14 async_ring_full async_lbs4k
 	merge_equal_irq merge_equal_polled demo demo_no_disk demo_three_sectors demo_one_sector
 	demo_lbs4k demo_nine_disks demo_empty_disk exception checksum firmware bench knobs_out_of_range
-	build_flags
+	build_flags ram_short ram_short_el2 ram_short_el3 ram_short_no_semihosting ram_exact ram_image
 	fault_merged_eio fault_merged_enospc flush_error timeout_polled timeout_irq resize_grow resize_shrink resize_polled
 	"${MATRIX_CONFIGS[@]}"
 )
