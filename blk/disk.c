@@ -15,7 +15,11 @@
 /* The virtio-blk framing needs a header, one data and a status descriptor. */
 #define MIN_QUEUE_SIZE 4u
 
-static struct vblk_disk disks[VBLK_MAX_DISKS];
+/* Each disk's static memory (ring, requests), and the disks attached now,
+ * in the order vblk_disk() numbers them. A slot is free when it is not
+ * attached and not `held` (its device never confirmed a reset). */
+static struct vblk_disk slots[VBLK_MAX_DISKS];
+static struct vblk_disk *attached[VBLK_MAX_DISKS];
 static unsigned disk_count;
 
 static struct vblk_probe_entry probe_entries[BOARD_MAX_VIRTIO];
@@ -123,8 +127,10 @@ static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 	if (err)
 		return err;
 	vq_use_indirect(&disk->vq, vmmio_has_feature(&disk->dev, VIRTIO_F_INDIRECT_DESC));
-	/* Polled until vblk_use_interrupts() asks for interrupts. */
-	vq_disable_interrupts(&disk->vq);
+	/* Polled until vblk_use_interrupts() asks for interrupts; a reset
+	 * keeps the mode the caller chose (a new ring asks for them). */
+	if (!disk->use_irq)
+		vq_disable_interrupts(&disk->vq);
 
 	struct virtio_mmio_queue_addrs addrs = {
 		.desc = plat_virt_to_phys(disk->vq.desc),
@@ -171,23 +177,39 @@ static int configure(struct vblk_disk *disk)
 }
 
 /*
+ * Reset the device and complete every queued bio: those in flight with
+ * `reason` once the reset is confirmed (Status reads back 0: virtio 1.2
+ * §2.4.2; the device has then let go of every buffer, §3.3.1), the rest
+ * with `reason` anyway. If the reset is not confirmed, the device may
+ * still read and write what it was given: the bios in flight complete
+ * with -VBLK_EHELD, and the disk is `held`: its ring, its requests and
+ * those buffers are neither touched nor reused until a reset completes.
+ * Nothing but the Status register is touched meanwhile (RST-1).
+ */
+static int reset_device(struct vblk_disk *disk, int reason)
+{
+	disk->ready = false;
+	int err = vmmio_reset(&disk->dev);
+	disk->held = err != 0;
+	if (disk->held && disk->broken_reason == NULL)
+		disk->broken_reason = "device did not reset";
+	blk_queue_fail_all(disk, reason, disk->held ? -VBLK_EHELD : reason);
+	return disk->held ? -VBLK_EHELD : 0;
+}
+
+/*
  * The initialisation sequence of virtio 1.2 §3.1.1: reset, ACKNOWLEDGE,
  * DRIVER, features (+ FEATURES_OK on modern, in vmmio_negotiate), device
  * setup, DRIVER_OK. Any failure after the reset sets FAILED.
  */
 static int init_device(struct vblk_disk *disk)
 {
-	disk->ready = false;
-	int err = vmmio_reset(&disk->dev);
-	/* Bios still queued from before are canceled, now that the device
-	 * has let go of their buffers. */
-	blk_queue_fail_all(disk, -VBLK_ECANCELED);
-	memset(disk->reqs, 0, sizeof(disk->reqs));
-	blk_queue_init(disk);
-	disk->stats = (struct vblk_stats){ 0 };
-	disk->use_irq = false;
+	/* Bios still queued from before are canceled. */
+	int err = reset_device(disk, -VBLK_ECANCELED);
 	if (err)
 		return err;
+	memset(disk->reqs, 0, sizeof(disk->reqs));
+	blk_queue_init(disk);
 	vmmio_add_status(&disk->dev, VIRTIO_STATUS_ACKNOWLEDGE);
 	vmmio_add_status(&disk->dev, VIRTIO_STATUS_DRIVER);
 	err = configure(disk);
@@ -210,22 +232,29 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, b
 		return -VBLK_ENODEV;
 	disk->timeout_us = VBLK_TIMEOUT_US;
 	disk->info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
-	return init_device(disk);
+	disk->use_irq = false;
+	disk->stats = (struct vblk_stats){ 0 };
+	disk->broken_reason = NULL;
+	err = init_device(disk);
+	/* A device that does not reset before it ever saw this slot's
+	 * memory holds none of it: the slot stays free. */
+	disk->held = false;
+	return err;
 }
 
 /*
  * Stop using a disk that misbehaved or stopped answering. The device is
  * reset first, so it lets go of every buffer (virtio 1.2 §3.3.1), and only
  * then is every queued bio completed with `reason`: nothing the caller
- * still owns is written after it is told "failed".
+ * still owns is written after it is told "failed" (reset_device says what
+ * happens when the reset does not complete).
  */
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 {
-	disk->ready = false;
 	disk->broken_reason = why;
+	disk->broken_err = reason;
 	vq_set_broken(&disk->vq, why);
-	vmmio_reset(&disk->dev);
-	blk_queue_fail_all(disk, reason);
+	reset_device(disk, reason);
 }
 
 /*
@@ -259,7 +288,7 @@ static void record_probe(uint64_t base, const struct virtio_mmio_dev *dev, int r
 static bool is_attached(const struct vblk_disk *disk)
 {
 	for (unsigned i = 0; i < disk_count; i++) {
-		if (&disks[i] == disk)
+		if (attached[i] == disk)
 			return true;
 	}
 	return false;
@@ -268,10 +297,50 @@ static bool is_attached(const struct vblk_disk *disk)
 static bool base_attached(uint64_t mmio_base)
 {
 	for (unsigned i = 0; i < disk_count; i++) {
-		if (disks[i].dev.base == mmio_base)
+		if (attached[i]->dev.base == mmio_base)
 			return true;
 	}
 	return false;
+}
+
+/* Does any attached disk hold `bio` (queued, in flight, being completed)?
+ * bio->owner says which disk to ask; it is only a hint, since a bio the
+ * caller did not zero may hold anything there. */
+bool blk_disk_holds_bio(const struct vblk_bio *bio)
+{
+	for (unsigned i = 0; i < disk_count; i++) {
+		if (attached[i] == bio->owner)
+			return blk_queue_holds(attached[i], bio);
+	}
+	return false;
+}
+
+static bool slot_free(const struct vblk_disk *slot)
+{
+	return !slot->held && !is_attached(slot);
+}
+
+/* Ask the device of a held slot that is no disk any more to reset once
+ * more: if it does now, it has let go of the slot's memory. */
+static bool reclaim(struct vblk_disk *slot)
+{
+	if (slot->held && !is_attached(slot) && vmmio_reset(&slot->dev) == 0)
+		slot->held = false;
+	return !slot->held;
+}
+
+/* A free slot; if there is none, one whose device resets now. */
+static struct vblk_disk *free_slot(void)
+{
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+		if (slot_free(&slots[i]))
+			return &slots[i];
+	}
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+		if (slots[i].held && !is_attached(&slots[i]) && reclaim(&slots[i]))
+			return &slots[i];
+	}
+	return NULL;
 }
 
 /* The disk table is full: identify the device (reading its ID registers
@@ -309,13 +378,14 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 	 * pull its ring from under that disk. */
 	if (base_attached(mmio_base))
 		return -VBLK_ESTATE;
-	if (disk_count == VBLK_MAX_DISKS)
+	struct vblk_disk *disk = free_slot();
+	if (disk == NULL)
 		return report_no_room(mmio_base);
-	struct vblk_disk *disk = &disks[disk_count];
 	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
 	record_probe(mmio_base, &disk->dev, err);
 	if (err)
 		return err;
+	attached[disk_count] = disk;
 	return (int)disk_count++;
 }
 
@@ -343,16 +413,47 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 	return (int)disk_count;
 }
 
-void vblk_shutdown(void)
+/*
+ * Finish with one disk: let what is queued complete, make completed
+ * writes durable (a device with FLUSH may hold them in a volatile cache,
+ * virtio 1.2 §5.2.6.2), then reset. A disk that is broken already has
+ * nothing left to wait for or flush.
+ */
+static int finish_disk(struct vblk_disk *disk)
 {
+	int err = 0;
+
+	if (disk->ready) {
+		vblk_drain(disk);
+		if (!disk->ready)
+			err = disk->broken_err;   /* it broke or timed out meanwhile */
+		else if (disk->info.has_flush && !disk->info.read_only)
+			err = vblk_flush(disk);
+	}
+	int reset_err = reset_device(disk, -VBLK_ECANCELED);
+	return err ? err : reset_err;
+}
+
+int vblk_shutdown(void)
+{
+	int first_err = 0;
+
 	for (unsigned i = 0; i < disk_count; i++) {
-		vmmio_reset(&disks[i].dev);
-		disks[i].ready = false;
-		disks[i].broken_reason = NULL;  /* forgotten, not broken: ESTATE */
-		blk_queue_fail_all(&disks[i], -VBLK_ECANCELED);
+		int err = finish_disk(attached[i]);
+		if (first_err == 0)
+			first_err = err;
+		attached[i]->broken_reason = NULL;  /* forgotten, not broken: ESTATE */
 	}
 	disk_count = 0;
 	probe_count = 0;
+	/* Devices that still hold memory of ours, from this shutdown or an
+	 * earlier one, are asked again: the caller is about to hand memory
+	 * on, and should know if some of it is not free. */
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+		if (slots[i].held && !reclaim(&slots[i]) && first_err == 0)
+			first_err = -VBLK_EHELD;
+	}
+	return first_err;
 }
 
 unsigned vblk_probe_report(const struct vblk_probe_entry **entries)
@@ -369,7 +470,7 @@ unsigned vblk_disk_count(void)
 
 struct vblk_disk *vblk_disk(unsigned index)
 {
-	return index < disk_count ? &disks[index] : NULL;
+	return index < disk_count ? attached[index] : NULL;
 }
 
 const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk)

@@ -81,7 +81,10 @@ void blk_queue_init(struct vblk_disk *disk)
 	disk->plugged = false;
 	disk->completing = false;
 	disk->irq_quiet = false;
+	disk->irq_unheard = false;
+	disk->finishing = NULL;
 	disk->progress_us = plat_time_us();
+	disk->status_checked_us = disk->progress_us;
 }
 
 static struct blk_req *req_alloc(struct vblk_disk *disk)
@@ -111,6 +114,7 @@ static void complete_bio(struct vblk_disk *disk, struct vblk_bio *bio, int statu
 		disk->stats.errors++;
 	bio->next = NULL;
 	bio->status = status;
+	bio->owner = NULL;
 	/* A waiter (vblk_wait_bios) reads `completed`; nothing of the bio is
 	 * touched after the callback, which may reuse it. */
 	*(volatile bool *)&bio->completed = true;
@@ -120,17 +124,20 @@ static void complete_bio(struct vblk_disk *disk, struct vblk_bio *bio, int statu
 
 /* Every bio of `req` gets the request's status (the device answered for
  * the chain as a whole). The request is free again before the callbacks
- * run, so they can submit at once. */
+ * run, so they can submit at once; the bios still to be told stay in
+ * `finishing`, where blk_queue_holds finds them. */
 static void finish_req(struct vblk_disk *disk, struct blk_req *req, int status)
 {
+	struct vblk_bio *outer = disk->finishing;
 	struct vblk_bio *bio = req->bio_head;
 
 	req_free(disk, req);
 	while (bio != NULL) {
-		struct vblk_bio *next = bio->next;
+		disk->finishing = bio->next;
 		complete_bio(disk, bio, status);
-		bio = next;
+		bio = disk->finishing;
 	}
+	disk->finishing = outer;
 }
 
 /*
@@ -212,6 +219,7 @@ void blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 	bio->status = 0;
 	bio->completed = false;
 	bio->next = NULL;
+	bio->owner = disk;
 	disk->stats.bios++;
 
 	/* Bios that found no request go first, so none is overtaken. */
@@ -348,11 +356,14 @@ harvest:
 }
 
 /*
- * After the device has been reset (so it holds no buffer, virtio 1.2
- * §3.3.1): complete everything, in flight, pending and waiting, with
- * `reason`. Nothing is dropped silently.
+ * The disk stops: complete everything, in flight, pending and waiting.
+ * Nothing is dropped silently. What was in flight gets `in_flight_reason`:
+ * `reason` too once the device has been reset (so it holds no buffer,
+ * virtio 1.2 §3.3.1), -VBLK_EHELD when the reset did not complete and the
+ * device may still use those buffers. The rest never reached the device
+ * and gets `reason`.
  */
-void blk_queue_fail_all(struct vblk_disk *disk, int reason)
+void blk_queue_fail_all(struct vblk_disk *disk, int reason, int in_flight_reason)
 {
 	struct blk_req *req;
 	struct vblk_bio *bio;
@@ -360,7 +371,7 @@ void blk_queue_fail_all(struct vblk_disk *disk, int reason)
 	disk->completing = true;
 	while ((req = vq_detach(&disk->vq)) != NULL) {
 		disk->in_flight--;
-		finish_req(disk, req, reason);
+		finish_req(disk, req, in_flight_reason);
 	}
 	while ((req = req_list_pop(&disk->pending)) != NULL) {
 		disk->npending--;
@@ -371,11 +382,29 @@ void blk_queue_fail_all(struct vblk_disk *disk, int reason)
 	disk->completing = false;
 }
 
-/* Has the device sat on work for longer than the disk's timeout without
- * completing anything? */
-bool blk_queue_overdue(const struct vblk_disk *disk)
+static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
 {
-	return disk->in_flight > 0 && plat_time_us() - disk->progress_us > disk->timeout_us;
+	for (const struct vblk_bio *it = first; it != NULL; it = it->next) {
+		if (it == bio)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Is `bio` in this queue: waiting, in a request (pending or in flight),
+ * or about to be told its result? Only a double submission asks, so a
+ * walk over every request costs nothing on the normal path.
+ */
+bool blk_queue_holds(const struct vblk_disk *disk, const struct vblk_bio *bio)
+{
+	if (bio_listed(disk->waiting.head, bio) || bio_listed(disk->finishing, bio))
+		return true;
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
+		if (bio_listed(disk->reqs[i].bio_head, bio))
+			return true;
+	}
+	return false;
 }
 
 bool blk_queue_empty(const struct vblk_disk *disk)

@@ -19,6 +19,8 @@ static const char *const messages[VBLK_ERROR_COUNT] = {
 	[VBLK_EBADDT] = "malformed device tree",
 	[VBLK_ESTATE] = "not valid in this state",
 	[VBLK_ECANCELED] = "canceled by a disk reset or shutdown",
+	[VBLK_EBUSY] = "bio already submitted and not yet completed",
+	[VBLK_EHELD] = "device did not reset: it may still use the buffers",
 };
 
 const char *vblk_strerror(int err)

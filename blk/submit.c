@@ -102,6 +102,7 @@ static void complete_empty_flush(struct vblk_disk *disk, struct vblk_bio *bio)
 {
 	bio->bytes = 0;
 	bio->status = 0;
+	bio->owner = NULL;
 	bio->completed = true;
 	disk->stats.bios++;
 	if (bio->done)
@@ -135,6 +136,10 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 	int err = blk_check_disk(disk);
 	if (!err && bio == NULL)
 		err = -VBLK_EINVAL;
+	/* Queued twice, a bio would be linked into two lists through its one
+	 * `next` and cut the first: refuse it before anything is touched. */
+	if (!err && bio->owner != NULL && blk_disk_holds_bio(bio))
+		err = -VBLK_EBUSY;
 	if (!err)
 		err = check_bio(disk, bio, &total_bytes);
 	if (!err && bio->op == VBLK_OP_FLUSH && !disk->info.has_flush) {

@@ -136,6 +136,12 @@ struct vblk_disk {
 	uint32_t timeout_us;
 	bool ready;               /* DRIVER_OK reached and not broken */
 	const char *broken_reason;
+	int broken_err;           /* what the bios in flight were told then */
+	bool held;                /* a reset did not complete: the device may
+				     still use the ring, the requests and the
+				     buffers of what was in flight, so none of
+				     it is touched or reused until a reset
+				     completes (VBLK_EHELD) */
 
 	/* The request queue (blk/queue.c). */
 	struct blk_req *free_reqs;       /* unused requests */
@@ -145,6 +151,8 @@ struct vblk_disk {
 	unsigned in_flight;              /* requests in the ring */
 	bool plugged;
 	bool completing;                 /* running callbacks: don't dispatch */
+	struct vblk_bio *finishing;      /* bios of a completed request whose
+					    callbacks have yet to run */
 	bool use_irq;
 	bool irq_quiet;                  /* a wait polls: device interrupts off */
 	bool irq_unheard;                /* a sleep ended with the used-buffer bit
@@ -152,6 +160,7 @@ struct vblk_disk {
 	uint64_t irq_unheard_handled;    /* stats.interrupts at that moment */
 	uint64_t progress_us;            /* last completion, or first dispatch
 					    into an idle ring (timeouts) */
+	uint64_t status_checked_us;      /* last look for DEVICE_NEEDS_RESET */
 	struct vblk_stats stats;
 	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
 };
@@ -160,6 +169,7 @@ struct vblk_disk {
 int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
 void blk_config_changed(struct vblk_disk *disk);
+bool blk_disk_holds_bio(const struct vblk_bio *bio);
 
 /* Can the disk take I/O? -VBLK_EINVAL for NULL, -VBLK_EBROKEN once it
  * has been stopped, -VBLK_ESTATE before attach or after shutdown. Inline:
@@ -196,8 +206,8 @@ void blk_queue_init(struct vblk_disk *disk);
 void blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio);
 void blk_queue_run(struct vblk_disk *disk);
 int blk_queue_complete(struct vblk_disk *disk);
-void blk_queue_fail_all(struct vblk_disk *disk, int reason);
-bool blk_queue_overdue(const struct vblk_disk *disk);
+void blk_queue_fail_all(struct vblk_disk *disk, int reason, int in_flight_reason);
+bool blk_queue_holds(const struct vblk_disk *disk, const struct vblk_bio *bio);
 bool blk_queue_empty(const struct vblk_disk *disk);
 
 #endif

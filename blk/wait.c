@@ -24,14 +24,47 @@
  */
 #include "blk/virtio_blk.h"
 
-/* Harvest, then give up on the device if it is overdue. Called with IRQs
+static bool needs_reset(const struct vblk_disk *disk)
+{
+	return vmmio_status(&disk->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+}
+
+/*
+ * While requests are in flight: give up on a device that has made no
+ * progress for the disk's timeout, or that says it needs a reset (§2.1.2).
+ * A modern device announces the latter with a configuration interrupt,
+ * which a polled wait never takes: so Status is read every
+ * VBLK_STATUS_CHECK_US (QEMU gives up on a request whose buffer lies
+ * outside guest RAM this way, and the wait then ends in about a
+ * millisecond instead of the whole timeout).
+ */
+static int check_device(struct vblk_disk *disk)
+{
+	uint64_t now_us = plat_time_us();
+
+	if (now_us - disk->progress_us > disk->timeout_us) {
+		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
+		return -VBLK_ETIMEDOUT;
+	}
+	if (now_us - disk->status_checked_us >= VBLK_STATUS_CHECK_US) {
+		disk->status_checked_us = now_us;
+		if (needs_reset(disk)) {
+			blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
+			return -VBLK_EBROKEN;
+		}
+	}
+	return 0;
+}
+
+/* Harvest, then look after the device (check_device). Called with IRQs
  * masked. */
 static int poll_locked(struct vblk_disk *disk)
 {
 	int completed = blk_queue_complete(disk);
-	if (completed >= 0 && blk_queue_overdue(disk)) {
-		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
-		return -VBLK_ETIMEDOUT;
+	if (completed >= 0 && disk->in_flight > 0) {
+		int err = check_device(disk);
+		if (err)
+			return err;
 	}
 	return completed;
 }
@@ -41,21 +74,47 @@ static int poll_locked(struct vblk_disk *disk)
  * the configuration changed (§2.5.2, e.g. a resize). */
 static void config_interrupt(struct vblk_disk *disk)
 {
-	if (vmmio_status(&disk->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+	if (needs_reset(disk))
 		blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
 	else
 		blk_config_changed(disk);
 }
 
+/*
+ * Read InterruptStatus and acknowledge every bit that is up; return the
+ * bits virtio defines (§4.2.2: used buffer, configuration change).
+ *
+ * §4.2.2.2 asks the driver to ignore other bits and never to acknowledge
+ * them. But a device that raises one holds its interrupt line up until
+ * the bit is cleared, and only an acknowledgement clears it: ignored, a
+ * level-triggered line re-enters the handler forever and an edge-triggered
+ * one never rises again. So such a bit is treated as the device fault it
+ * is: acknowledged (it is pending, so QEMU just clears it), counted, and
+ * if it is still up after that, the disk is stopped: the reset clears it.
+ */
+static uint32_t take_interrupt_status(struct vblk_disk *disk)
+{
+	uint32_t status = vmmio_interrupt_status(&disk->dev);
+
+	if (status == 0)
+		return 0;
+	vmmio_interrupt_ack(&disk->dev, status);
+	if (status & ~VIRTIO_MMIO_INT_DEFINED) {
+		disk->stats.bad_interrupts++;
+		if (vmmio_interrupt_status(&disk->dev) & ~VIRTIO_MMIO_INT_DEFINED)
+			blk_disk_break(disk, -VBLK_EBROKEN, "interrupt bits that cannot be acknowledged");
+	}
+	return status & VIRTIO_MMIO_INT_DEFINED;
+}
+
 /* Polled mode has no interrupt to announce a configuration change, so an
  * explicit vblk_poll looks at InterruptStatus: one register read, which
- * the waits' inner loops do not pay. */
+ * the waits' inner loops do not pay. A used-buffer bit found here is
+ * acknowledged too; the harvest that follows finds its buffers. */
 static void poll_config_change(struct vblk_disk *disk)
 {
-	if (vmmio_interrupt_status(&disk->dev) & VIRTIO_MMIO_INT_CONFIG) {
-		vmmio_interrupt_ack(&disk->dev, VIRTIO_MMIO_INT_CONFIG);
+	if (take_interrupt_status(disk) & VIRTIO_MMIO_INT_CONFIG && disk->ready)
 		config_interrupt(disk);
-	}
 }
 
 int vblk_poll(struct vblk_disk *disk)
@@ -193,6 +252,17 @@ static bool end_quiet(struct vblk_disk *disk)
 	return true;
 }
 
+/* A wait sends what a plug holds back: the thread's own plug, and one a
+ * callback took while the wait ran (nobody else would ever unplug it,
+ * and with nothing in flight no timeout would end the wait). */
+static void dispatch_plugged(struct vblk_disk *disk)
+{
+	if (disk->plugged) {
+		disk->plugged = false;
+		blk_queue_run(disk);
+	}
+}
+
 /*
  * Wait until `done` holds. Before each sleep: dispatch what a plug holds
  * back, harvest, check the timeout. Returns 0, or -VBLK_EINVAL if the
@@ -205,13 +275,12 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 	plat_irqflags_t flags = plat_irq_save();
 	int err = 0;
 
-	if (disk->plugged) {
-		disk->plugged = false;
-		blk_queue_run(disk);
-	}
+	dispatch_plugged(disk);
 	while (!done(disk, ctx)) {
 		if (disk->ready)
 			poll_locked(disk);
+		/* A callback that just ran may have plugged and submitted. */
+		dispatch_plugged(disk);
 		if (done(disk, ctx))
 			break;
 		if (blk_queue_empty(disk)) {
@@ -271,8 +340,7 @@ void vblk_irq_handler(void *arg)
 		return;
 
 	plat_irqflags_t flags = plat_irq_save();
-	uint32_t status = vmmio_interrupt_status(&disk->dev);
-	vmmio_interrupt_ack(&disk->dev, status);
+	uint32_t status = take_interrupt_status(disk);
 	disk->stats.interrupts++;
 
 	if (disk->ready && (status & VIRTIO_MMIO_INT_CONFIG))
@@ -292,13 +360,10 @@ void vblk_irq_handler(void *arg)
  */
 static void start_interrupts(struct vblk_disk *disk)
 {
-	uint32_t stale = vmmio_interrupt_status(&disk->dev);
-
-	if (stale) {
-		vmmio_interrupt_ack(&disk->dev, stale);
-		if (stale & VIRTIO_MMIO_INT_CONFIG)
-			blk_config_changed(disk);
-	}
+	if (take_interrupt_status(disk) & VIRTIO_MMIO_INT_CONFIG && disk->ready)
+		config_interrupt(disk);
+	if (!disk->ready)
+		return;
 	disk->use_irq = true;
 	disk->irq_unheard = false;
 	if (vq_enable_interrupts(&disk->vq))
@@ -317,6 +382,7 @@ int vblk_use_interrupts(struct vblk_disk *disk, bool on)
 		disk->use_irq = false;
 		vq_disable_interrupts(&disk->vq);
 	}
+	err = blk_check_disk(disk);   /* a stale fault found on the way */
 	plat_irq_restore(flags);
-	return 0;
+	return err;
 }

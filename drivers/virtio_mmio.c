@@ -5,11 +5,10 @@
  */
 #include "drivers/virtio_mmio.h"
 
+#include "vblk/config.h"
 #include "vblk/error.h"
 #include "vblk/platform.h"
 
-/* A reset that has not finished after this long is a dead device. */
-#define RESET_TIMEOUT_US 1000000u
 /* A legacy 64-bit config field that never reads the same twice in this
  * many tries is changing faster than we can follow; take the last value. */
 #define LEGACY_READ64_TRIES 16
@@ -59,7 +58,7 @@ int vmmio_probe(struct virtio_mmio_dev *dev, uintptr_t base)
 int vmmio_reset(struct virtio_mmio_dev *dev)
 {
 	reg_write(dev, VIRTIO_MMIO_STATUS, 0);
-	uint64_t deadline_us = plat_time_us() + RESET_TIMEOUT_US;
+	uint64_t deadline_us = plat_time_us() + VBLK_RESET_TIMEOUT_US;
 	while (reg_read(dev, VIRTIO_MMIO_STATUS) != 0) {
 		if (plat_time_us() > deadline_us)
 			return -VBLK_ETIMEDOUT;
@@ -232,11 +231,11 @@ uint32_t vmmio_interrupt_status(const struct virtio_mmio_dev *dev)
 	return reg_read(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
 }
 
-/* Acknowledge only the bits we handled, and never undefined ones
- * (virtio 1.2 §4.2.2.2). */
+/* Acknowledge `bits`: those the caller handled (virtio 1.2 §4.2.2.2), or
+ * bits the device raised that virtio does not define, which nothing else
+ * would ever clear (blk/wait.c says why it acknowledges them). */
 void vmmio_interrupt_ack(struct virtio_mmio_dev *dev, uint32_t bits)
 {
-	bits &= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
 	if (bits)
 		reg_write(dev, VIRTIO_MMIO_INTERRUPT_ACK, bits);
 }

@@ -48,6 +48,7 @@
 /* InterruptStatus / InterruptACK bits (virtio 1.2 §4.2.2). */
 #define VIRTIO_MMIO_INT_VRING           (1u << 0)
 #define VIRTIO_MMIO_INT_CONFIG          (1u << 1)
+#define VIRTIO_MMIO_INT_DEFINED         (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)
 
 /* Device status bits (virtio 1.2 §2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE        1u

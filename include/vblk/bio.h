@@ -63,8 +63,8 @@ typedef void (*vblk_bio_done_fn)(struct vblk_bio *bio, int status);
 
 struct vblk_bio {
 	/* Set by the caller before vblk_submit(). The bio, its segment array
-	 * and the memory they describe belong to vblk until `done` runs: do
-	 * not submit it again before then. */
+	 * and the memory they describe belong to vblk until `done` runs;
+	 * submitting it again before then is refused (-VBLK_EBUSY). */
 	enum vblk_op op;
 	uint64_t sector;              /* first 512-byte sector */
 	const struct vblk_seg *segs;  /* nsegs entries, in sector order */
@@ -72,11 +72,14 @@ struct vblk_bio {
 	vblk_bio_done_fn done;        /* may be NULL (then use the wait helpers) */
 	void *private;                /* yours */
 
-	/* Set by vblk. */
+	/* Set by vblk. Start a bio with these zeroed (declare it with an
+	 * initializer, as below) or reuse one that has completed. */
 	int status;                   /* 0 or -VBLK_E*, valid once completed */
 	bool completed;               /* set just before `done` runs */
 	uint32_t bytes;               /* sum of the segment lengths */
 	struct vblk_bio *next;        /* vblk's link while queued */
+	struct vblk_disk *owner;      /* the disk holding it, from vblk_submit
+					 until just before `done` runs */
 };
 
 /*
@@ -86,8 +89,13 @@ struct vblk_bio {
  * a zero-length segment, a FLUSH with segments), -VBLK_EALIGN (segment address or length, or the
  * sector range not whole logical blocks), -VBLK_ERANGE, -VBLK_EROFS,
  * -VBLK_ETOOBIG (more segments or bytes than one request can carry:
- * vblk_max_bio_segs/vblk_max_bio_bytes), -VBLK_EBROKEN/-VBLK_ESTATE.
- * A full ring is not an error: the bio waits in the queue.
+ * vblk_max_bio_segs/vblk_max_bio_bytes), -VBLK_EBUSY (this bio is
+ * queued or in flight already: submitted twice), -VBLK_EBROKEN/
+ * -VBLK_ESTATE. A full ring is not an error: the bio waits in the queue.
+ *
+ * A bio completed with -VBLK_EHELD is the exception to "the memory is
+ * yours again once `done` runs": the device did not confirm its reset
+ * and may still use the buffers (vblk/error.h).
  *
  * Order: a bio never merges into, or is dispatched ahead of, a queued
  * request it overlaps or a FLUSH queued before it. Bios that are in the
@@ -104,7 +112,9 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio);
 /* Hold submitted bios back so they can merge; vblk_unplug dispatches them
  * (as do a full plug and the wait helpers; a completion that arrives
  * meanwhile does not). Plugs do not nest, and bios a callback submits
- * while the thread is plugged join the plug. */
+ * while the thread is plugged join the plug. A wait dispatches whatever
+ * is plugged, also a plug a callback takes while the wait runs: a wait
+ * never waits on work it has not sent. */
 void vblk_plug(struct vblk_disk *disk);
 void vblk_unplug(struct vblk_disk *disk);
 
@@ -154,7 +164,8 @@ int vblk_drain(struct vblk_disk *disk);
 int vblk_use_interrupts(struct vblk_disk *disk, bool on);
 void vblk_irq_handler(void *disk);
 
-/* What the queue has done since init or vblk_reset_stats(). */
+/* What the queue has done since the disk was attached or
+ * vblk_reset_stats() was called (vblk_reset keeps the counts). */
 struct vblk_stats {
 	uint64_t bios;             /* bios accepted by vblk_submit */
 	uint64_t requests;         /* requests dispatched to the ring */
@@ -170,6 +181,10 @@ struct vblk_stats {
 				    * without one (is the handler registered
 				    * for the disk's INTID?) */
 	uint64_t config_changes;   /* configuration-change interrupts */
+	uint64_t bad_interrupts;   /* InterruptStatus reads with bits virtio
+				    * does not define (acknowledged; a bit
+				    * that stays up after that breaks the
+				    * disk) */
 	uint64_t completions;      /* requests completed */
 	uint64_t errors;           /* bios completed with an error */
 	uint64_t queue_full;       /* dispatches held back for ring space */

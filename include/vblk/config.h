@@ -41,6 +41,22 @@
 #define VBLK_TIMEOUT_US 10000000u
 #endif
 
+/* A device reset (Status written 0) that has not read back 0 after this
+ * long has failed (virtio 1.2 §2.4.2 gives no bound; a working device
+ * takes microseconds). The disk is then dead and its memory set aside
+ * (VBLK_EHELD in vblk/error.h). */
+#ifndef VBLK_RESET_TIMEOUT_US
+#define VBLK_RESET_TIMEOUT_US 1000000u
+#endif
+
+/* While requests are in flight, a wait reads the device's Status at most
+ * this often to notice DEVICE_NEEDS_RESET (virtio 1.2 §2.1.2) without an
+ * interrupt: a device that gave up on a request fails it within this
+ * time, not after the whole timeout. */
+#ifndef VBLK_STATUS_CHECK_US
+#define VBLK_STATUS_CHECK_US 1000u
+#endif
+
 /* In interrupt mode a wait first polls for this long after the last
  * completion or dispatch, with the device's interrupts off, then sleeps:
  * a fast device is found sooner by looking than by waking up (0: always

@@ -3,8 +3,15 @@
  *
  * Every vblk function that can fail returns 0 (or a count) on success and a
  * negative code from this table on failure: `return -VBLK_ERANGE;`.
- * A function that fails changes nothing: no descriptor is exposed to the
- * device and no caller-visible state moves.
+ * A call refused for its arguments or the disk's state changes nothing: no
+ * descriptor is exposed to the device and no caller-visible state moves.
+ *
+ * A request the device accepted and then failed is another matter. A
+ * failed write (-VBLK_EIO, -VBLK_ETIMEDOUT, -VBLK_EBROKEN, -VBLK_EHELD)
+ * may have reached the disk in part or in whole: QEMU writing a qcow2
+ * image onto a filesystem that runs out of space stores some sectors and
+ * reports the request failed. After a failed write, treat the range as
+ * holding old data, new data or a mix, and write it again.
  */
 #ifndef VBLK_ERROR_H
 #define VBLK_ERROR_H
@@ -17,7 +24,8 @@ enum vblk_error {
 			      not a whole number of logical blocks             */
 	VBLK_ETOOBIG = 4,  /* more bytes or segments than one request carries  */
 	VBLK_EROFS = 5,    /* write or flush to a read-only disk               */
-	VBLK_EIO = 6,      /* the device reported VIRTIO_BLK_S_IOERR           */
+	VBLK_EIO = 6,      /* the device reported VIRTIO_BLK_S_IOERR (a write
+			      may have changed part of its range)            */
 	VBLK_EUNSUPP = 7,  /* the device reported VIRTIO_BLK_S_UNSUPP, or the
 			      feature was not negotiated                       */
 	VBLK_ETIMEDOUT = 8, /* the device did not answer in time; the device is
@@ -29,12 +37,21 @@ enum vblk_error {
 			      unknown status, NEEDS_RESET); reset to recover   */
 	VBLK_EFEATURES = 11, /* the device refused our features (FEATURES_OK
 				did not stick) or lacks a required one         */
-	VBLK_EAGAIN = 12,  /* no free descriptors right now; try again later   */
+	VBLK_EAGAIN = 12,  /* internal: no free descriptors right now          */
 	VBLK_ENOMEM = 13,  /* a compile-time table (disks, queue) is full      */
 	VBLK_EBADDT = 14,  /* the device tree blob is malformed                */
 	VBLK_ESTATE = 15,  /* call not valid in this state (e.g. before init)  */
 	VBLK_ECANCELED = 16, /* the disk was reset or shut down while the bio
 				was queued; it never completed                 */
+	VBLK_EBUSY = 17,   /* vblk_submit of a bio that vblk holds already
+			      (queued or in flight): refused, nothing changed */
+	VBLK_EHELD = 18,   /* the device did not confirm its reset (Status
+			      never read back 0), so it may still read or
+			      write this bio's buffers: do NOT reuse or free
+			      them. The disk is dead and its memory set
+			      aside; a vblk_reset that completes (or a later
+			      probe whose reset of that device completes)
+			      is what hands the buffers back to you.         */
 	VBLK_ERROR_COUNT
 };
 

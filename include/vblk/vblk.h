@@ -74,10 +74,16 @@ struct vblk_probe_entry {
 };
 unsigned vblk_probe_report(const struct vblk_probe_entry **entries);
 
-/* Reset every disk (the devices let go of all buffers, virtio 1.2 §3.3.1)
- * and forget them: call before handing memory to another program (e.g. an
- * OS kernel) or before probing again. */
-void vblk_shutdown(void);
+/* Finish with every disk: wait for what is queued, flush each disk that
+ * has a volatile write cache (VIRTIO_BLK_F_FLUSH, e.g. a qcow2 image on
+ * QEMU: writes completed but not flushed can be lost when QEMU exits),
+ * reset the device so it lets go of all buffers (virtio 1.2 §3.3.1) and
+ * forget it. Call it before handing memory to another program (e.g. an
+ * OS kernel) or before probing again; the vblk runtime calls it when
+ * main() returns and in rt_exit(). Returns 0, or the first error: a wait
+ * or flush that failed (the data may not be durable) or -VBLK_EHELD for a
+ * device that did not reset. Every disk is forgotten either way. */
+int vblk_shutdown(void);
 
 unsigned vblk_disk_count(void);
 struct vblk_disk *vblk_disk(unsigned index);    /* NULL if out of range */
@@ -96,9 +102,12 @@ int vblk_get_id(struct vblk_disk *disk, char id[21]);
 /* Per-request timeout in microseconds (0 restores VBLK_TIMEOUT_US). */
 void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
 
-/* After -VBLK_EBROKEN or -VBLK_ETIMEDOUT: reset and re-initialise the
- * device. Returns 0 or a negative error (-VBLK_ESTATE for a disk that
- * vblk_shutdown has forgotten). */
+/* After -VBLK_EBROKEN, -VBLK_ETIMEDOUT or -VBLK_EHELD: reset and
+ * re-initialise the device. Bios still queued complete with
+ * -VBLK_ECANCELED first. The disk keeps its interrupt mode, timeout and
+ * statistics. Returns 0 or a negative error: -VBLK_EHELD if the device
+ * still does not confirm the reset (its memory stays set aside),
+ * -VBLK_ESTATE for a disk that vblk_shutdown has forgotten. */
 int vblk_reset(struct vblk_disk *disk);
 
 /* Names of the negotiated feature bits, space-separated, into buf.

@@ -393,6 +393,12 @@ void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits)
 	fake_raise_interrupt(fv, bits);
 }
 
+void fake_virtio_stick_interrupt_bits(struct fake_virtio *fv, uint32_t bits)
+{
+	fv->stuck_interrupt_bits = bits;
+	fake_raise_interrupt(fv, bits);
+}
+
 bool fake_virtio_irq_pending(const struct fake_virtio *fv)
 {
 	return fv->interrupt_status != 0;

@@ -255,9 +255,12 @@ void fake_virtio_resize(struct fake_virtio *fv, uint64_t capacity_sectors);
 void fake_virtio_tear_capacity_read(struct fake_virtio *fv, uint64_t new_capacity_sectors);
 
 /* Set InterruptStatus bits as if the device raised them, defined or not
- * (e.g. 0x20: MMIO-12, a driver ignores undefined bits and never
- * acknowledges them). The line is asserted while any bit is set. */
+ * (e.g. 0x20: MMIO-12; the driver acknowledges an undefined bit only
+ * while it is pending). The line is asserted while any bit is set. */
 void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits);
+/* Raise `bits` and keep them up through every ACK, as a broken device
+ * would (0 clears the knob; a reset clears the bits). */
+void fake_virtio_stick_interrupt_bits(struct fake_virtio *fv, uint32_t bits);
 
 /* Raise DEVICE_NEEDS_RESET (status 0x40 + config interrupt on a modern
  * device; a legacy device just stops, as QEMU does) and stop processing. */

@@ -148,6 +148,7 @@ struct fake_virtio {
 	uint32_t queue_sel;
 	uint32_t guest_page_size;   /* legacy only; 0: not written            */
 	uint32_t interrupt_status;
+	uint32_t stuck_interrupt_bits; /* survive an ACK (a broken device) */
 	uint32_t config_generation;
 	bool broken;                /* virtio_error(): ignore the rings        */
 	struct fake_queue queue;

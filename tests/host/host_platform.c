@@ -138,9 +138,12 @@ uint64_t host_time_us(void)
 	return clock_us;
 }
 
+static uint64_t idle_spins;
+
 void host_cpu_relax(void)
 {
 	relax_count++;
+	idle_spins = 0;
 	if (relax_limit != 0 && relax_count > relax_limit)
 		host_fail("host_cpu_relax() called %llu times: the driver is spinning "
 			  "forever (virtual time %llu us)",
@@ -186,8 +189,16 @@ void host_irq_restore(plat_irqflags_t flags)
 void plat_idle(uint64_t deadline_us)
 {
 	idle_count++;
-	if (clock_us >= deadline_us)
+	if (clock_us >= deadline_us) {
+		/* A loop that sleeps with a deadline already past never
+		 * relaxes: the clock stands still and the relax limit never
+		 * fires, so such sleeps in a row are counted on their own. */
+		if (relax_limit != 0 && ++idle_spins > HOST_IDLE_SPIN_LIMIT)
+			host_fail("plat_idle() returned at once %llu times in a row: the driver "
+				  "is spinning forever (virtual time %llu us)",
+				  (unsigned long long)idle_spins, (unsigned long long)clock_us);
 		return;
+	}
 	plat_irqflags_t flags = host_irq_save();
 	irq_masked = false;
 	host_cpu_relax();
@@ -235,5 +246,6 @@ void host_platform_reset(void)
 	clock_us = 0;
 	time_step_us = 1;
 	relax_count = 0;
+	idle_spins = 0;
 	relax_limit = HOST_DEFAULT_RELAX_LIMIT;
 }

@@ -84,6 +84,10 @@ uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far 
  * (100 s of virtual time at the default step). 0 disables the check. */
 #define HOST_DEFAULT_RELAX_LIMIT 100000000ull
 void host_set_relax_limit(uint64_t max_relaxes);
+/* So many plat_idle() calls in a row that return at once (their deadline
+ * has passed) without a relax between them are a hang as well: such a
+ * loop stops the clock. Checked while the relax limit is on. */
+#define HOST_IDLE_SPIN_LIMIT 1000000ull
 
 /* The simulated PSTATE.I behind plat_irq_save()/plat_irq_restore(). A
  * device model delivers an interrupt (calls its hook) only while it is

@@ -1,0 +1,454 @@
+/*
+ * Sequences of calls and device events that once went wrong (issue 13),
+ * each as found from outside, against the fake device on both transports:
+ *
+ *  - a plug a callback takes while a wait runs is dispatched by the wait
+ *    (it hung: nothing in flight, so no timeout either);
+ *  - a device whose reset never completes keeps its memory: the bios it
+ *    may still use come back with -VBLK_EHELD, the disk stays dead, its
+ *    slot is not handed to the next disk, and a reset that completes
+ *    brings it all back (they were handed back as "failed" and reused);
+ *  - InterruptStatus bits virtio does not define, delivered as a real
+ *    interrupt, do not re-enter the handler forever;
+ *  - a bio submitted while vblk holds it is refused with -VBLK_EBUSY and
+ *    changes nothing (it cut the queued request's bio list);
+ *  - vblk_shutdown flushes disks with a write cache, after what is
+ *    queued has completed;
+ *  - a polled wait notices DEVICE_NEEDS_RESET in about a millisecond;
+ *  - vblk_reset keeps the interrupt mode and the statistics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bio_log.h"
+#include "disk_fixture.h"
+#include "fake_virtio.h"
+#include "vblk/vblk.h"
+
+#define SECTOR_BYTES     512u
+#define BIO_BYTES        4096u
+#define SHORT_TIMEOUT_US 5000u
+/* A test that would hang ends here instead (the default is 100 s); a
+ * stalled reset costs VBLK_RESET_TIMEOUT_US of them. */
+#define HANG_RELAXES     (20u * VBLK_RESET_TIMEOUT_US)
+/* A reset that never completes: more Status reads than any bound. */
+#define STALLED_RESET    0xffffffffu
+#define UNDEFINED_BIT    0x20u
+
+static uint8_t pool[64 * BIO_BYTES] VBLK_ALIGNED;
+
+/* What the callbacks are asked to do besides logging. */
+static struct vblk_bio *plug_and_submit;  /* done() plugs and submits it */
+static struct vblk_bio *resubmit;         /* done() submits it again */
+static int resubmit_result;
+
+static int setup(void **state)
+{
+	disk_setup(state);
+	bio_log_reset();
+	host_set_relax_limit(HANG_RELAXES);
+	plug_and_submit = resubmit = NULL;
+	resubmit_result = 1;
+	return 0;
+}
+
+static uint8_t *buffer(unsigned idx)
+{
+	return pool + (size_t)idx * BIO_BYTES;
+}
+
+static void done(struct vblk_bio *bio, int status)
+{
+	log_done(bio, status);
+	if (plug_and_submit != NULL) {
+		struct vblk_bio *next = plug_and_submit;
+		plug_and_submit = NULL;
+		vblk_plug(disk);
+		assert_int_equal(vblk_submit(disk, next), 0);
+	}
+	if (resubmit != NULL) {
+		struct vblk_bio *again = resubmit;
+		resubmit = NULL;
+		resubmit_result = vblk_submit(disk, again);
+	}
+}
+
+static struct vblk_bio *write_bio(unsigned idx, uint64_t sector)
+{
+	memset(buffer(idx), (int)(0x40 + idx), BIO_BYTES);
+	return make_bio(idx, VBLK_OP_WRITE, sector, buffer(idx), BIO_BYTES, done);
+}
+
+static void submit_ok(struct vblk_bio *bio)
+{
+	assert_int_equal(vblk_submit(disk, bio), 0);
+}
+
+static void take_interrupt(struct fake_virtio *device, void *ctx)
+{
+	(void)device;
+	vblk_irq_handler(ctx);
+}
+
+static void use_interrupts(void)
+{
+	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+}
+
+static struct vblk_stats stats_now(void)
+{
+	struct vblk_stats stats;
+	vblk_stats(disk, &stats);
+	return stats;
+}
+
+static void expect_done_once(unsigned first, unsigned count, int status)
+{
+	for (unsigned i = first; i < first + count; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_int_equal(done_status[i], status);
+	}
+}
+
+static bool on_disk(unsigned idx, uint64_t sector)
+{
+	return memcmp(fake_virtio_disk(fv) + sector * SECTOR_BYTES, buffer(idx), BIO_BYTES) == 0;
+}
+
+/* ==== 1. a plug taken in a callback during a wait ====================== */
+
+/* The completion of bio 0 plugs and submits bio 1 while the thread is in
+ * vblk_drain: the drain sends it, and returns once both are done. */
+static void expect_drain_sends_a_callbacks_plug(void **state, bool interrupts)
+{
+	attach_ok(state, NULL);
+	if (interrupts)
+		use_interrupts();
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	plug_and_submit = write_bio(1, 64);
+	submit_ok(write_bio(0, 0));
+
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 2, 0);
+	assert_true(on_disk(0, 0) && on_disk(1, 64));
+}
+
+static void test_drain_sends_what_a_callback_plugged(void **state)
+{
+	expect_drain_sends_a_callbacks_plug(state, false);
+}
+
+static void test_drain_sends_what_a_callback_plugged_with_interrupts(void **state)
+{
+	expect_drain_sends_a_callbacks_plug(state, true);
+}
+
+/* The same while the thread waits for that very bio. */
+static void test_wait_sends_what_a_callback_plugged(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	struct vblk_bio *later = write_bio(1, 64);
+	plug_and_submit = later;
+	submit_ok(write_bio(0, 0));
+
+	assert_int_equal(vblk_wait_bios(disk, &later, 1), 0);
+	expect_done_once(0, 2, 0);
+}
+
+/* ==== 2. a reset that never completes =================================== */
+
+/* Bios 0-1 in the device's hands, bio 2 a FLUSH that waits for them
+ * (never sent). */
+static void queue_two_in_flight_one_pending(void)
+{
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, 64));
+	submit_ok(make_bio(2, VBLK_OP_FLUSH, 0, NULL, 0, done));
+	assert_int_equal(fake_virtio_pending(fv), 2);
+}
+
+/* A timeout resets the device; if Status never reads back 0, the bios
+ * it may still write into come back with -VBLK_EHELD, the one it never
+ * saw with the timeout. The disk stays dead, and vblk_reset says so until
+ * the device resets; then the disk works again. */
+static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	queue_two_in_flight_one_pending();
+	struct vblk_bio *first = &bios[0];
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+
+	assert_int_equal(vblk_wait_bios(disk, &first, 1), -VBLK_EHELD);
+	expect_done_once(0, 2, -VBLK_EHELD);
+	expect_done_once(2, 1, -VBLK_ETIMEDOUT);
+	assert_int_equal(vblk_read(disk, 0, buffer(8), 8), -VBLK_EBROKEN);
+	assert_int_equal(vblk_reset(disk), -VBLK_EHELD);
+
+	fake_virtio_set_reset_delay(fv, 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	submit_ok(write_bio(3, 0));
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(3, 1, 0);
+	assert_true(on_disk(3, 0));
+}
+
+/* vblk_reset with bios in flight and a reset that does not complete. */
+static void test_vblk_reset_that_stalls_holds_what_was_in_flight(void **state)
+{
+	attach_ok(state, NULL);
+	queue_two_in_flight_one_pending();
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+
+	assert_int_equal(vblk_reset(disk), -VBLK_EHELD);
+	expect_done_once(0, 2, -VBLK_EHELD);
+	expect_done_once(2, 1, -VBLK_ECANCELED);
+	assert_int_equal(vblk_submit(disk, write_bio(3, 0)), -VBLK_EBROKEN);
+	assert_int_equal(done_calls[3], 0);
+}
+
+/* vblk_shutdown: the device keeps the held slot's memory, so the next
+ * disk attached gets another slot; once the device resets, the slot is
+ * free again. */
+static void test_shutdown_with_a_stalled_reset_sets_the_slot_aside(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	submit_ok(write_bio(0, 0));
+	struct vblk_disk *held = disk;
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+
+	assert_int_equal(vblk_shutdown(), -VBLK_ETIMEDOUT);
+	expect_done_once(0, 1, -VBLK_EHELD);
+
+	struct fake_virtio *second = make_device(test_version(state), NULL);
+	int index = vblk_attach(fake_virtio_base(second), TEST_INTID);
+	assert_int_equal(index, 0);
+	assert_ptr_not_equal(vblk_disk(0), held);
+	assert_int_equal(vblk_read(vblk_disk(0), 0, buffer(8), 8), 0);
+	fake_virtio_assert_clean(second);
+
+	/* The stalled device resets at last: a shutdown finds it so, and
+	 * its slot is used again once the others are taken. */
+	fake_virtio_set_reset_delay(fv, 0);
+	assert_int_equal(vblk_shutdown(), 0);
+	bool reused = false;
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+		struct fake_virtio *dev = make_device(test_version(state), NULL);
+		assert_true(vblk_attach(fake_virtio_base(dev), TEST_INTID) >= 0);
+		reused |= vblk_disk(i) == held;
+	}
+	assert_true(reused);
+	fake_virtio_clear_violations(fv);
+}
+
+/* ==== 3. interrupt bits virtio does not define ========================= */
+
+/* Delivered as an interrupt (the fake calls the handler while its line is
+ * up): the handler runs once, not on every step, and I/O goes on. */
+static void test_undefined_interrupt_bit_does_not_storm(void **state)
+{
+	attach_ok(state, NULL);
+	use_interrupts();
+	uint64_t handled = stats_now().interrupts;
+
+	fake_virtio_raise_interrupt_bits(fv, UNDEFINED_BIT);
+	assert_int_equal(vblk_read(disk, 0, buffer(0), 8), 0);
+	assert_int_equal(vblk_read(disk, 8, buffer(1), 8), 0);
+	assert_false(fake_virtio_irq_pending(fv));
+	assert_int_equal(stats_now().bad_interrupts, 1);
+	assert_true(stats_now().interrupts - handled <= 3);
+}
+
+/* A bit an acknowledgement cannot clear stops the disk: the line drops,
+ * the bio in flight fails once, and nothing hangs. */
+static void test_undefined_interrupt_bit_that_sticks_stops_the_disk(void **state)
+{
+	attach_ok(state, NULL);
+	use_interrupts();
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	struct vblk_bio *bio = write_bio(0, 0);
+	submit_ok(bio);
+
+	fake_virtio_stick_interrupt_bits(fv, UNDEFINED_BIT);
+	assert_int_equal(vblk_wait_bios(disk, &bio, 1), -VBLK_EBROKEN);
+	expect_done_once(0, 1, -VBLK_EBROKEN);
+	assert_false(fake_virtio_irq_pending(fv));
+	assert_true(stats_now().interrupts <= 2);
+}
+
+/* ==== 4. a bio submitted twice ========================================== */
+
+/* Bios 0 and 1 merged into one request behind a plug: submitting bio 0
+ * again is refused and changes nothing; both reach the disk, once. */
+static void test_bio_queued_twice_is_refused(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_plug(disk);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, BIO_BYTES / SECTOR_BYTES));
+
+	assert_int_equal(vblk_submit(disk, &bios[0]), -VBLK_EBUSY);
+	assert_int_equal(vblk_submit(disk, &bios[1]), -VBLK_EBUSY);
+	assert_int_equal(stats_now().bios, 2);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 2, 0);
+	assert_true(on_disk(0, 0) && on_disk(1, BIO_BYTES / SECTOR_BYTES));
+	assert_int_equal(fake_virtio_stats(fv)->writes, 1);
+}
+
+static void test_bio_in_flight_submitted_again_is_refused(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	submit_ok(write_bio(0, 0));
+
+	assert_int_equal(vblk_submit(disk, &bios[0]), -VBLK_EBUSY);
+	fake_virtio_complete_all(fv);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 1, 0);
+	/* Completed, it is the caller's again. */
+	submit_ok(&bios[0]);
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_int_equal(done_calls[0], 2);
+}
+
+/* Bio 0's callback submits bio 1, which shares its request and has not
+ * been told its result yet: still vblk's, so refused. */
+static void test_bio_whose_callback_has_not_run_is_refused(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_plug(disk);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, BIO_BYTES / SECTOR_BYTES));
+	resubmit = &bios[1];
+
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_int_equal(resubmit_result, -VBLK_EBUSY);
+	expect_done_once(0, 2, 0);
+}
+
+/* vblk owns nothing of a bio the caller did not zero: a stale owner
+ * pointer does not make it "held". */
+static void test_bio_with_a_stale_owner_is_accepted(void **state)
+{
+	attach_ok(state, NULL);
+	struct vblk_bio *bio = write_bio(0, 0);
+	bio->owner = disk;
+	bio->next = bio;
+
+	submit_ok(bio);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 1, 0);
+}
+
+/* ==== 5. writes flushed at shutdown ===================================== */
+
+/* A write-back disk (FLUSH offered): vblk_shutdown waits for the write
+ * still queued, then flushes, then resets. */
+static void test_shutdown_flushes_a_write_back_disk(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 5);
+	submit_ok(write_bio(0, 0));
+
+	assert_int_equal(vblk_shutdown(), 0);
+	expect_done_once(0, 1, 0);
+	assert_true(on_disk(0, 0));
+	assert_int_equal(fake_virtio_stats(fv)->flushes, 1);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_shutdown_sends_no_flush_to_a_write_through_disk(void **state)
+{
+	attach_ok(state, no_flush);
+	assert_int_equal(vblk_write(disk, 0, buffer(0), 8), 0);
+	assert_int_equal(vblk_shutdown(), 0);
+	assert_int_equal(fake_virtio_stats(fv)->flushes, 0);
+}
+
+/* The flush fails: the data may not be durable, and vblk_shutdown says so
+ * (the disk is forgotten all the same). */
+static void test_shutdown_reports_a_failed_flush(void **state)
+{
+	attach_ok(state, NULL);
+	assert_int_equal(vblk_write(disk, 0, buffer(0), 8), 0);
+	fake_virtio_fail_request(fv, 1, FAKE_BLK_S_IOERR, FAKE_ONCE);
+
+	assert_int_equal(vblk_shutdown(), -VBLK_EIO);
+	assert_int_equal(vblk_disk_count(), 0);
+}
+
+/* ==== smaller things ==================================================== */
+
+/* A modern device that gave up (DEVICE_NEEDS_RESET, as QEMU does for a
+ * buffer outside guest RAM) fails a polled wait in about a millisecond,
+ * not after the 10 s timeout. A legacy device cannot say so. */
+static void test_polled_wait_notices_device_needs_reset(void **state)
+{
+	if (test_version(state) == 1)
+		skip();
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	struct vblk_bio *bio = write_bio(0, 0);
+	submit_ok(bio);
+	fake_virtio_needs_reset(fv);
+
+	uint64_t start_us = plat_time_us();
+	assert_int_equal(vblk_wait_bios(disk, &bio, 1), -VBLK_EBROKEN);
+	assert_true(plat_time_us() - start_us <= 2 * VBLK_STATUS_CHECK_US);
+	expect_done_once(0, 1, -VBLK_EBROKEN);
+}
+
+/* vblk_reset keeps what the caller chose and what was counted. */
+static void test_reset_keeps_interrupt_mode_and_statistics(void **state)
+{
+	attach_ok(state, NULL);
+	use_interrupts();
+	assert_int_equal(vblk_read(disk, 0, buffer(0), 8), 0);
+	uint64_t requests = stats_now().requests;
+
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(stats_now().requests, requests);
+	uint64_t irqs = fake_virtio_stats(fv)->used_irqs;
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 200);
+	assert_int_equal(vblk_read(disk, 0, buffer(0), 8), 0);
+	assert_true(fake_virtio_stats(fv)->used_irqs > irqs);
+	assert_int_equal(stats_now().requests, requests + 1);
+}
+
+#define BOTH(test) BOTH_TRANSPORTS(test, setup, disk_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(test_drain_sends_what_a_callback_plugged),
+		BOTH(test_drain_sends_what_a_callback_plugged_with_interrupts),
+		BOTH(test_wait_sends_what_a_callback_plugged),
+		BOTH(test_timeout_with_a_stalled_reset_holds_the_buffers),
+		BOTH(test_vblk_reset_that_stalls_holds_what_was_in_flight),
+		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
+		BOTH(test_undefined_interrupt_bit_does_not_storm),
+		BOTH(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
+		BOTH(test_bio_queued_twice_is_refused),
+		BOTH(test_bio_in_flight_submitted_again_is_refused),
+		BOTH(test_bio_whose_callback_has_not_run_is_refused),
+		BOTH(test_bio_with_a_stale_owner_is_accepted),
+		BOTH(test_shutdown_flushes_a_write_back_disk),
+		BOTH(test_shutdown_sends_no_flush_to_a_write_through_disk),
+		BOTH(test_shutdown_reports_a_failed_flush),
+		BOTH(test_polled_wait_notices_device_needs_reset),
+		BOTH(test_reset_keeps_interrupt_mode_and_statistics),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
