@@ -29,6 +29,10 @@ const void *boot_locate_dtb(uint64_t entry_x0, size_t *dtb_bytes);
  * on the early stack, .bss not yet cleared. */
 void rt_el3_setup(uint64_t entry_x0);
 
+/* rt_exit() without shutting the disks down first: the fault handler's
+ * exit, where the driver's state cannot be trusted any more. */
+_Noreturn void rt_exit_now(int status);
+
 /* End the run without printing anything: semihosting SYS_EXIT with
  * `status`, else PSCI SYSTEM_OFF (QEMU exits with 0), else rt_park(). */
 _Noreturn void rt_halt(int status);

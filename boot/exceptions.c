@@ -155,7 +155,7 @@ static _Noreturn void report_fault(const struct trap_frame *frame, unsigned vect
 	fault_depth++;
 	if (fault_depth == 1) {
 		print_fault(frame, vector);
-		rt_exit(RT_FAULT_EXIT_STATUS);
+		rt_exit_now(RT_FAULT_EXIT_STATUS);
 	}
 	/* Reporting or exiting faulted. Each step below is skipped once it
 	 * has faulted itself (the UART may be what is broken). */

@@ -30,6 +30,7 @@
 #include "vblk/error.h"
 #include "vblk/platform.h"
 #include "vblk/runtime.h"
+#include "vblk/vblk.h"
 
 /* Where QEMU copies the DTB for an ELF boot: the start of RAM. */
 #define RT_DTB_ELF_ADDR      0x40000000u
@@ -330,7 +331,30 @@ _Noreturn void rt_halt(int status)
 	rt_park();
 }
 
+/* Exit status of a program whose disks could not be shut down cleanly
+ * (a flush failed: its writes may not be durable) though main() said 0. */
+#define RT_SHUTDOWN_EXIT_STATUS 1
+
+/*
+ * The disks first: vblk_shutdown waits for queued I/O and flushes every
+ * disk with a write cache, or writes a program believed done can be lost
+ * when QEMU exits (a qcow2 image keeps them in its cache).
+ */
 _Noreturn void rt_exit(int status)
+{
+	int err = vblk_shutdown();
+
+	if (err) {
+		pl011_puts("vblk: disks not shut down cleanly at exit: ");
+		pl011_puts(vblk_strerror(err));
+		pl011_putc('\n');
+		if (status == 0)
+			status = RT_SHUTDOWN_EXIT_STATUS;
+	}
+	rt_exit_now(status);
+}
+
+_Noreturn void rt_exit_now(int status)
 {
 	pl011_flush();
 	if (!semihosting_available()) {

@@ -37,8 +37,11 @@ unsigned rt_boot_el(void);
 /* Microseconds since the counter started, from the generic timer. */
 uint64_t rt_time_us(void);
 
-/* End the program: semihosting SYS_EXIT with `status` (QEMU exits with it).
- * Without semihosting it prints the status and powers off through PSCI
+/* End the program (returning from main() does the same): first
+ * vblk_shutdown(), so queued writes complete and disks with a write cache
+ * are flushed (if that fails, it says so and a status of 0 becomes 1);
+ * then semihosting SYS_EXIT with `status` (QEMU exits with it). Without
+ * semihosting it prints the status and powers off through PSCI
  * SYSTEM_OFF (QEMU then exits with 0), or parks the CPU if there is no
  * PSCI either. */
 _Noreturn void rt_exit(int status);

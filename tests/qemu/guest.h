@@ -66,5 +66,6 @@ int test_fault_merged(void);
 int test_flush_error(void);
 int test_resize(void);
 int test_timeout(void);
+int test_outside_ram(void);
 
 #endif

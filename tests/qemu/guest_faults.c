@@ -15,7 +15,8 @@
  *
  * flush_error seed= start= count=
  *   The host fails every flush: vblk_flush() and a FLUSH bio both get
- *   -VBLK_EIO after a write; reads and writes keep working.
+ *   -VBLK_EIO after a write; reads and writes keep working; vblk_shutdown
+ *   reports its own failed flush.
  *
  * timeout seed= wseed= start= count= irq=0|1
  *   The host throttles the drive to a few requests a second (QEMU's
@@ -27,6 +28,14 @@
  *   latter. After a reset with the default timeout, the pattern `wseed`
  *   is written over [start, start + count) and read back; the host checks
  *   it there and nothing else changed.
+ *
+ * outside_ram seed= addr= irq=0|1
+ *   A read into `addr`, memory the machine does not have: QEMU cannot map
+ *   the buffer, gives up on the device and (modern virtio-mmio) sets
+ *   DEVICE_NEEDS_RESET. The read must end with -VBLK_EBROKEN within
+ *   OUTSIDE_RAM_NOTICE_US, polled as with interrupts, not after the 10 s
+ *   timeout; after vblk_reset the disk reads the host's pattern `seed`
+ *   and keeps the interrupt mode it had.
  *
  * resize seed= new= irq=0|1
  *   Prints "waiting for resize" and waits until the device's configuration
@@ -208,6 +217,41 @@ int test_flush_error(void)
 	    check_pattern(small_buf, seed, start, RESIZE_IO_SECTORS) != 0)
 		return -1;
 	printf("both flushes failed with -VBLK_EIO; the disk still reads and writes\n");
+	/* The flush at shutdown (the runtime's exit would do it) fails too,
+	 * and says so: the writes may not be durable. */
+	if (expect_rc("vblk_shutdown", vblk_shutdown(), -VBLK_EIO))
+		return -1;
+	return 0;
+}
+
+#define OUTSIDE_RAM_NOTICE_US 100000u
+
+int test_outside_ram(void)
+{
+	struct vblk_disk *disk = chosen_disk();
+	uint64_t seed = arg_u64("seed", 1);
+	void *outside = (void *)(uintptr_t)arg_u64("addr", 0);
+
+	if (disk == NULL || use_irq_if_asked(disk) != 0)
+		return -1;
+	uint64_t start_us = rt_time_us();
+	/* More than a page: QEMU bounces one page of memory it does not
+	 * have through a buffer of its own, and fails the rest. */
+	int rc = vblk_read(disk, 0, outside, RESIZE_IO_SECTORS);
+	uint64_t took_us = rt_time_us() - start_us;
+	printf("read into %p: %s after %lu us\n", outside, vblk_strerror(rc),
+	       (unsigned long)took_us);
+	if (expect_rc("vblk_read into memory outside RAM", rc, -VBLK_EBROKEN))
+		return -1;
+	if (took_us > OUTSIDE_RAM_NOTICE_US)
+		return fail("the broken device was noticed only after %lu us",
+			    (unsigned long)took_us);
+	memset(small_buf, POISON_BYTE, sizeof(small_buf));
+	if (expect_rc("vblk_reset", vblk_reset(disk), 0) ||
+	    expect_rc("read after the reset", vblk_read(disk, 0, small_buf, RESIZE_IO_SECTORS), 0) ||
+	    check_pattern(small_buf, seed, 0, RESIZE_IO_SECTORS) != 0)
+		return -1;
+	stop_irq_if_asked(disk);
 	return 0;
 }
 

@@ -804,6 +804,7 @@ static const struct test_case {
 	{ "flush_error", test_flush_error },
 	{ "resize", test_resize },
 	{ "timeout", test_timeout },
+	{ "outside_ram", test_outside_ram },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 
