@@ -82,7 +82,7 @@ CROSS_STAMP := $(call flags_stamp,cross,CROSS_COMPILE CC PICOLIBC LIBC_CFLAGS LI
 
 # ---- sources -----------------------------------------------------------
 # The storage layer (portable C11; also built for the host tests).
-LIB_SRCS := drivers/fdt.c drivers/board.c drivers/virtio_mmio.c drivers/plat_idle.c drivers/plat_dma.c \
+LIB_SRCS := drivers/fdt.c drivers/board.c drivers/plat_idle.c drivers/plat_dma.c $(wildcard virtio/*.c) \
             $(wildcard vring/*.c) $(wildcard blk/*.c)
 # The runtime for a standalone image: boot, console, semihosting, timer, GIC.
 RT_SRCS  := $(wildcard boot/*.S) $(wildcard boot/*.c) \
@@ -225,7 +225,7 @@ HOST_FLAGS_test_translated := -DVBLK_PLAT_VIRT_TO_PHYS
 $(BUILD)/host/test_translated: tests/host/test_queue.c
 
 $(BUILD)/host/%: tests/host/%.c $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) \
-                 $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h) $(HOST_STAMP)
+                 $(wildcard include/vblk/*.h drivers/*.h virtio/*.h vring/*.h blk/*.h) $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$*) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) $(HOST_LIBS)

@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include "drivers/board.h"
+#include "virtio/mmio.h"
 
-/* A config space whose generation keeps changing under us this many times
- * is not settling (virtio 1.2 §2.5.1 asks us to retry, not forever). */
-#define CONFIG_READ_TRIES 8
 /* The virtio-blk framing needs a header, one data and a status descriptor. */
 #define MIN_QUEUE_SIZE 4u
 
@@ -32,24 +30,25 @@ struct blk_config {
 	uint32_t block_size_bytes;
 };
 
-/* Read the fields we negotiated, and only those (§2.5.1: a field exists
- * only if its feature bit is offered), inside a generation check. */
-static int read_config(const struct virtio_mmio_dev *dev, struct blk_config *cfg)
+/* The fields we negotiated, and only those (§2.5.1: a field exists only
+ * if its feature bit is offered); virtio_read_config keeps them whole. */
+static void read_config_fields(struct virtio_dev *dev, void *snapshot)
 {
-	for (int tries = 0; tries < CONFIG_READ_TRIES; tries++) {
-		uint32_t generation = vmmio_config_generation(dev);
-		*cfg = (struct blk_config){ .block_size_bytes = VBLK_SECTOR_SIZE };
-		cfg->capacity_sectors = vmmio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY);
-		if (vmmio_has_feature(dev, VIRTIO_BLK_F_SIZE_MAX))
-			cfg->size_max_bytes = vmmio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
-		if (vmmio_has_feature(dev, VIRTIO_BLK_F_SEG_MAX))
-			cfg->seg_max = vmmio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
-		if (vmmio_has_feature(dev, VIRTIO_BLK_F_BLK_SIZE))
-			cfg->block_size_bytes = vmmio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE);
-		if (vmmio_config_generation(dev) == generation)
-			return 0;
-	}
-	return -VBLK_EBROKEN;
+	struct blk_config *cfg = snapshot;
+
+	cfg->block_size_bytes = VBLK_SECTOR_SIZE;
+	cfg->capacity_sectors = virtio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY);
+	if (virtio_has_feature(dev, VIRTIO_BLK_F_SIZE_MAX))
+		cfg->size_max_bytes = virtio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
+	if (virtio_has_feature(dev, VIRTIO_BLK_F_SEG_MAX))
+		cfg->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
+	if (virtio_has_feature(dev, VIRTIO_BLK_F_BLK_SIZE))
+		cfg->block_size_bytes = virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE);
+}
+
+static int read_config(struct virtio_dev *dev, struct blk_config *cfg)
+{
+	return virtio_read_config(dev, read_config_fields, cfg, sizeof(*cfg));
 }
 
 static bool is_power_of_2(uint64_t val)
@@ -86,12 +85,12 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 static int set_limits(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
 {
 	uint32_t segs = queue_size - 2u;
-	if (vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_SEG_MAX))
+	if (virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_SEG_MAX))
 		segs = min_u32(segs, cfg->seg_max ? cfg->seg_max : 1);
 	disk->max_data_segs = segs;
 
 	disk->seg_bytes_max = VBLK_MAX_REQUEST_BYTES;
-	if (vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_SIZE_MAX) && cfg->size_max_bytes != 0)
+	if (virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_SIZE_MAX) && cfg->size_max_bytes != 0)
 		disk->seg_bytes_max = min_u32(disk->seg_bytes_max, cfg->size_max_bytes);
 
 	uint64_t max_bytes = (uint64_t)segs * disk->seg_bytes_max;
@@ -117,28 +116,28 @@ static uint32_t round_down_pow2(uint32_t val)
 
 static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 {
-	uint32_t offered = round_down_pow2(vmmio_queue_max(&disk->dev, 0));
+	uint32_t offered = round_down_pow2(virtio_queue_max(&disk->vdev, 0));
 	uint32_t num = min_u32(offered, VBLK_QUEUE_SIZE);
 	if (num < MIN_QUEUE_SIZE)
 		return -VBLK_ENODEV;
 
 	int err = vq_init(&disk->vq, disk->ring_mem, sizeof(disk->ring_mem), (uint16_t)num,
-			  vmmio_has_feature(&disk->dev, VIRTIO_F_EVENT_IDX));
+			  virtio_has_feature(&disk->vdev, VIRTIO_F_EVENT_IDX));
 	if (err)
 		return err;
-	vq_use_indirect(&disk->vq, vmmio_has_feature(&disk->dev, VIRTIO_F_INDIRECT_DESC));
+	vq_use_indirect(&disk->vq, virtio_has_feature(&disk->vdev, VIRTIO_F_INDIRECT_DESC));
 	/* Polled until vblk_use_interrupts() asks for interrupts; a reset
 	 * keeps the mode the caller chose (a new ring asks for them). */
 	if (!disk->use_irq)
 		vq_disable_interrupts(&disk->vq);
 
-	struct virtio_mmio_queue_addrs addrs = {
+	struct virtio_queue_addrs addrs = {
 		.desc = plat_virt_to_phys(disk->vq.desc),
-		.avail = plat_virt_to_phys(disk->vq.avail),
-		.used = plat_virt_to_phys(disk->vq.used),
+		.driver = plat_virt_to_phys(disk->vq.avail),
+		.device = plat_virt_to_phys(disk->vq.used),
 	};
 	*queue_size = (uint16_t)num;
-	return vmmio_queue_enable(&disk->dev, 0, num, &addrs);
+	return virtio_queue_enable(&disk->vdev, 0, (uint16_t)num, &addrs);
 }
 
 static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
@@ -148,11 +147,11 @@ static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint
 	info->block_size_bytes = cfg->block_size_bytes;
 	info->seg_max = cfg->seg_max;
 	info->size_max_bytes = cfg->size_max_bytes;
-	info->read_only = vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_RO);
-	info->has_flush = vmmio_has_feature(&disk->dev, VIRTIO_BLK_F_FLUSH);
-	info->features = disk->dev.features;
-	info->mmio_version = disk->dev.version;
-	info->mmio_base = disk->dev.base;
+	info->read_only = virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_RO);
+	info->has_flush = virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_FLUSH);
+	info->features = disk->vdev.features;
+	info->mmio_version = disk->vdev.regs.mmio.version;
+	info->mmio_base = disk->vdev.regs.mmio.base;
 	info->queue_size = queue_size;
 }
 
@@ -162,9 +161,9 @@ static int configure(struct vblk_disk *disk)
 	struct blk_config cfg;
 	uint16_t queue_size = 0;
 
-	int err = vmmio_negotiate(&disk->dev, blk_driver_features());
+	int err = virtio_begin_init(&disk->vdev, blk_driver_features());
 	if (!err)
-		err = read_config(&disk->dev, &cfg);
+		err = read_config(&disk->vdev, &cfg);
 	if (!err)
 		err = check_config(&cfg);
 	if (!err)
@@ -189,7 +188,7 @@ static int configure(struct vblk_disk *disk)
 static int reset_device(struct vblk_disk *disk, int reason)
 {
 	disk->ready = false;
-	int err = vmmio_reset(&disk->dev);
+	int err = virtio_reset(&disk->vdev);
 	disk->held = err != 0;
 	if (disk->held && disk->broken_reason == NULL)
 		disk->broken_reason = "device did not reset";
@@ -198,9 +197,9 @@ static int reset_device(struct vblk_disk *disk, int reason)
 }
 
 /*
- * The initialisation sequence of virtio 1.2 §3.1.1: reset, ACKNOWLEDGE,
- * DRIVER, features (+ FEATURES_OK on modern, in vmmio_negotiate), device
- * setup, DRIVER_OK. Any failure after the reset sets FAILED.
+ * The initialisation sequence of virtio 1.2 §3.1.1: reset, then
+ * ACKNOWLEDGE, DRIVER and the features (virtio_begin_init), device setup
+ * (configure), DRIVER_OK. Any failure after the reset sets FAILED.
  */
 static int init_device(struct vblk_disk *disk)
 {
@@ -210,14 +209,12 @@ static int init_device(struct vblk_disk *disk)
 		return err;
 	memset(disk->reqs, 0, sizeof(disk->reqs));
 	blk_queue_init(disk);
-	vmmio_add_status(&disk->dev, VIRTIO_STATUS_ACKNOWLEDGE);
-	vmmio_add_status(&disk->dev, VIRTIO_STATUS_DRIVER);
 	err = configure(disk);
 	if (err) {
-		vmmio_fail(&disk->dev);
+		virtio_fail(&disk->vdev);
 		return err;
 	}
-	vmmio_add_status(&disk->dev, VIRTIO_STATUS_DRIVER_OK);
+	virtio_finish_init(&disk->vdev);
 	disk->broken_reason = NULL;
 	disk->ready = true;
 	return 0;
@@ -225,10 +222,10 @@ static int init_device(struct vblk_disk *disk)
 
 int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
-	int err = vmmio_probe(&disk->dev, (uintptr_t)mmio_base);
+	int err = virtio_mmio_probe(&disk->vdev, (uintptr_t)mmio_base);
 	if (err)
 		return err;
-	if (disk->dev.device_id != VIRTIO_ID_BLOCK)
+	if (disk->vdev.device_id != VIRTIO_ID_BLOCK)
 		return -VBLK_ENODEV;
 	disk->timeout_us = VBLK_TIMEOUT_US;
 	disk->info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
@@ -268,16 +265,16 @@ void blk_config_changed(struct vblk_disk *disk)
 	struct blk_config cfg;
 
 	disk->stats.config_changes++;
-	if (read_config(&disk->dev, &cfg) == 0)
+	if (read_config(&disk->vdev, &cfg) == 0)
 		disk->info.capacity_sectors = cfg.capacity_sectors;
 }
 
-static void record_probe(uint64_t base, const struct virtio_mmio_dev *dev, int result)
+static void record_probe(uint64_t base, const struct virtio_dev *dev, int result)
 {
 	if (probe_count < BOARD_MAX_VIRTIO)
 		probe_entries[probe_count++] = (struct vblk_probe_entry){
 			.mmio_base = base,
-			.version = dev->version,
+			.version = dev->regs.mmio.version,
 			.device_id = dev->device_id,
 			.result = result,
 		};
@@ -297,7 +294,7 @@ static bool is_attached(const struct vblk_disk *disk)
 static bool base_attached(uint64_t mmio_base)
 {
 	for (unsigned i = 0; i < disk_count; i++) {
-		if (attached[i]->dev.base == mmio_base)
+		if (attached[i]->vdev.regs.mmio.base == mmio_base)
 			return true;
 	}
 	return false;
@@ -324,7 +321,7 @@ static bool slot_free(const struct vblk_disk *slot)
  * more: if it does now, it has let go of the slot's memory. */
 static bool reclaim(struct vblk_disk *slot)
 {
-	if (slot->held && !is_attached(slot) && vmmio_reset(&slot->dev) == 0)
+	if (slot->held && !is_attached(slot) && virtio_reset(&slot->vdev) == 0)
 		slot->held = false;
 	return !slot->held;
 }
@@ -348,9 +345,9 @@ static struct vblk_disk *free_slot(void)
  * alone. A disk there is refused with -VBLK_ENOMEM (raise VBLK_MAX_DISKS). */
 static int report_no_room(uint64_t mmio_base)
 {
-	struct virtio_mmio_dev dev;
+	struct virtio_dev dev;
 
-	int err = vmmio_probe(&dev, (uintptr_t)mmio_base);
+	int err = virtio_mmio_probe(&dev, (uintptr_t)mmio_base);
 	if (!err)
 		err = dev.device_id == VIRTIO_ID_BLOCK ? -VBLK_ENOMEM : -VBLK_ENODEV;
 	record_probe(mmio_base, &dev, err);
@@ -370,7 +367,7 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
 	if (!plausible_window(mmio_base)) {
 		/* A device tree's bad address: shown in the report, not read. */
-		record_probe(mmio_base, &(struct virtio_mmio_dev){ .base = mmio_base },
+		record_probe(mmio_base, &(struct virtio_dev){ .regs.mmio.base = mmio_base },
 			     -VBLK_EINVAL);
 		return -VBLK_EINVAL;
 	}
@@ -382,7 +379,7 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 	if (disk == NULL)
 		return report_no_room(mmio_base);
 	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
-	record_probe(mmio_base, &disk->dev, err);
+	record_probe(mmio_base, &disk->vdev, err);
 	if (err)
 		return err;
 	attached[disk_count] = disk;

@@ -89,7 +89,7 @@ int blk_req_start(struct vblk_disk *disk, struct blk_req *req)
 void blk_kick(struct vblk_disk *disk)
 {
 	if (vq_publish(&disk->vq)) {
-		vmmio_notify(&disk->dev, 0);
+		virtio_notify(&disk->vdev, 0);
 		disk->stats.notifications++;
 	}
 }
@@ -106,7 +106,7 @@ int blk_req_result(const struct vblk_disk *disk, const struct blk_req *req, uint
 	 * has no result we can believe (a short read, or a status never
 	 * written). Legacy devices may not set len: ignore it (§5.2.6.3). */
 	uint32_t writable_bytes = (blk_type_device_writes(req->type) ? req->data_bytes : 0) + 1;
-	if (disk->dev.version != VIRTIO_MMIO_VERSION_LEGACY && used_len < writable_bytes)
+	if (!disk->vdev.legacy && used_len < writable_bytes)
 		return -VBLK_EIO;
 
 	plat_dma_invalidate(&req->status, 1);

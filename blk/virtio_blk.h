@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/virtio_mmio.h"
+#include "virtio/virtio.h"
 #include "vblk/bio.h"
 #include "vblk/vblk.h"
 #include "vring/virtqueue.h"
@@ -128,7 +128,7 @@ struct vblk_disk {
 
 	uint8_t id_buf[VIRTIO_BLK_ID_BYTES] VBLK_ALIGNED; /* GET_ID answer */
 
-	struct virtio_mmio_dev dev;
+	struct virtio_dev vdev;    /* the transport */
 	struct vblk_info info;
 	uint32_t max_req_bytes;   /* bytes of data one request may carry */
 	uint32_t max_data_segs;   /* data descriptors one request may use */

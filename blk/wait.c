@@ -24,9 +24,9 @@
  */
 #include "blk/virtio_blk.h"
 
-static bool needs_reset(const struct vblk_disk *disk)
+static bool needs_reset(struct vblk_disk *disk)
 {
-	return vmmio_status(&disk->dev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	return virtio_needs_reset(&disk->vdev);
 }
 
 /*
@@ -94,17 +94,17 @@ static void config_interrupt(struct vblk_disk *disk)
  */
 static uint32_t take_interrupt_status(struct vblk_disk *disk)
 {
-	uint32_t status = vmmio_interrupt_status(&disk->dev);
+	uint32_t status = virtio_interrupt_status(&disk->vdev);
 
 	if (status == 0)
 		return 0;
-	vmmio_interrupt_ack(&disk->dev, status);
-	if (status & ~VIRTIO_MMIO_INT_DEFINED) {
+	virtio_interrupt_ack(&disk->vdev, status);
+	if (status & ~VIRTIO_INT_DEFINED) {
 		disk->stats.bad_interrupts++;
-		if (vmmio_interrupt_status(&disk->dev) & ~VIRTIO_MMIO_INT_DEFINED)
+		if (virtio_interrupt_status(&disk->vdev) & ~VIRTIO_INT_DEFINED)
 			blk_disk_break(disk, -VBLK_EBROKEN, "interrupt bits that cannot be acknowledged");
 	}
-	return status & VIRTIO_MMIO_INT_DEFINED;
+	return status & VIRTIO_INT_DEFINED;
 }
 
 /* Polled mode has no interrupt to announce a configuration change, so an
@@ -113,7 +113,7 @@ static uint32_t take_interrupt_status(struct vblk_disk *disk)
  * acknowledged too; the harvest that follows finds its buffers. */
 static void poll_config_change(struct vblk_disk *disk)
 {
-	if (take_interrupt_status(disk) & VIRTIO_MMIO_INT_CONFIG && disk->ready)
+	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->ready)
 		config_interrupt(disk);
 }
 
@@ -193,7 +193,7 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
 	/* The sleep ran to its deadline and no handler ran: is the device's
 	 * used-buffer bit up? The register is read only here, so a working
 	 * handler costs nothing. */
-	if (!(vmmio_interrupt_status(&disk->dev) & VIRTIO_MMIO_INT_VRING)) {
+	if (!(virtio_interrupt_status(&disk->vdev) & VIRTIO_INT_USED_BUFFER)) {
 		disk->irq_unheard = false;
 		return;
 	}
@@ -214,7 +214,7 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
 	 * sees another rising edge (QEMU keeps the line high while a bit is
 	 * set). */
 	if (disk->irq_unheard && disk->irq_unheard_handled == handled) {
-		vmmio_interrupt_ack(&disk->dev, VIRTIO_MMIO_INT_VRING);
+		virtio_interrupt_ack(&disk->vdev, VIRTIO_INT_USED_BUFFER);
 		disk->stats.missed_interrupts++;
 		disk->irq_unheard = false;
 	} else {
@@ -343,9 +343,9 @@ void vblk_irq_handler(void *arg)
 	uint32_t status = take_interrupt_status(disk);
 	disk->stats.interrupts++;
 
-	if (disk->ready && (status & VIRTIO_MMIO_INT_CONFIG))
+	if (disk->ready && (status & VIRTIO_INT_CONFIG_CHANGE))
 		config_interrupt(disk);
-	if (disk->ready && (status & VIRTIO_MMIO_INT_VRING))
+	if (disk->ready && (status & VIRTIO_INT_USED_BUFFER))
 		blk_queue_complete(disk);
 	plat_irq_restore(flags);
 }
@@ -360,7 +360,7 @@ void vblk_irq_handler(void *arg)
  */
 static void start_interrupts(struct vblk_disk *disk)
 {
-	if (take_interrupt_status(disk) & VIRTIO_MMIO_INT_CONFIG && disk->ready)
+	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->ready)
 		config_interrupt(disk);
 	if (!disk->ready)
 		return;

@@ -38,7 +38,7 @@ BIOS=6400   # bench/bio_cost.c's BATCHES * BATCH_BIOS
 "${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -DVBLK_HOST_NO_CMOCKA -no-pie \
 	-I"$ROOT/include" -I"$ROOT" -o "$BIO_BIN" "$ROOT/bench/bio_cost.c" \
 	"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c \
-	"$ROOT"/drivers/fdt.c "$ROOT"/drivers/board.c "$ROOT"/drivers/virtio_mmio.c \
+	"$ROOT"/drivers/fdt.c "$ROOT"/drivers/board.c "$ROOT"/virtio/*.c \
 	"$ROOT"/drivers/plat_idle.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
 valgrind --tool=callgrind --callgrind-out-file="$BIO_OUT" \
 	--toggle-collect=vblk_submit --toggle-collect=vblk_unplug --toggle-collect=vblk_wait_bios \

@@ -19,7 +19,7 @@
 
 #include "drivers/board.h"
 #include "drivers/gic.h"
-#include "drivers/virtio_mmio.h"
+#include "virtio/mmio.h"
 #include "tests/qemu/guest.h"
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"
