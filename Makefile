@@ -270,8 +270,15 @@ FUZZ_HOST_SRCS := tests/host/host_platform.c $(wildcard tests/host/fake_virtio*.
 FUZZ_SRCS_fuzz_config := $(LIB_SRCS) $(FUZZ_HOST_SRCS)
 FUZZ_FLAGS_fuzz_config := -DVBLK_HOST_NO_CMOCKA -no-pie -DFAKE_DISK_BACKED_MAX_SECTORS=128
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_HOST_SRCS) $(wildcard tests/host/*.h)
+# The same, driven by a program of steps; a 16-entry queue (8 requests),
+# so the fuzzer's few dozen bios fill it, and 128 KiB of disk, the most a
+# resize in its programs makes.
+FUZZ_SRCS_fuzz_queue := $(LIB_SRCS) $(FUZZ_HOST_SRCS)
+FUZZ_FLAGS_fuzz_queue := -DVBLK_HOST_NO_CMOCKA -no-pie -DFAKE_DISK_BACKED_MAX_SECTORS=256 \
+                         -DVBLK_QUEUE_SIZE=16
+$(BUILD)/fuzz/fuzz_queue: $(FUZZ_HOST_SRCS) $(wildcard tests/host/*.h)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(wildcard include/vblk/*.h drivers/*.h vring/*.h blk/*.h) \
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(wildcard include/vblk/*.h drivers/*.h virtio/*.h vring/*.h blk/*.h) \
                   $(FUZZ_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $@")

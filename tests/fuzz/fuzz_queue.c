@@ -1,0 +1,1185 @@
+/*
+ * Stateful libFuzzer target for the whole driver (issue 13): the input is
+ * a program of steps against one disk on the fake virtio-mmio device of
+ * the host tests (tests/host/fake_virtio.h, built without cmocka, so a
+ * hang or a broken harness rule aborts), and invariants are checked after
+ * every step.
+ *
+ *   make build/fuzz/fuzz_queue
+ *   build/fuzz/fuzz_queue -max_total_time=60 tests/fuzz/corpus/queue
+ *   FUZZ_QUEUE_TRACE=1 build/fuzz/fuzz_queue crash-file   # print each step
+ *
+ * The seeds in tests/fuzz/corpus/queue are named by what they do; `xxd`
+ * shows their bytes and FUZZ_QUEUE_TRACE their steps. defect1/3/4-* were
+ * written for, and found-defect* found by fuzzing, three bugs of issue 13
+ * on the driver before its fix: a plug a callback took during a wait
+ * stalled the wait (1); an undefined InterruptStatus bit was never
+ * acknowledged, so the handler was entered without end (3); a bio
+ * submitted again while queued cut its request's bio list (4).
+ *
+ * Input: one byte describing the device, then steps until the input ends
+ * (past the end every byte reads 0, fuzz_input.h). The device byte:
+ *   bit 0 legacy (version 1), bit 1 no INDIRECT_DESC, bit 2 no EVENT_IDX,
+ *   bit 3 no FLUSH, bit 4 read-only, bits 5-6 QueueNumMax 1024/4/8/16,
+ *   bit 7 seg_max 2 (else QEMU's 254).
+ * The disk has 128 sectors; the library is built with a 16-entry queue
+ * (8 requests), so a few dozen bios fill it and wait for a request.
+ * Each step is an opcode byte (modulo OP_COUNT, numbered as in enum op)
+ * and its argument bytes:
+ *   0 SUBMIT a, b, c   a bio from a pool of POOL_BIOS, each with its own
+ *                      stretch of a buffer pool.
+ *                      a: bits 0-1 READ/WRITE/FLUSH/WRITE, bits 2-3
+ *                      segments 1/2/3/1, bit 4 segments contiguous in
+ *                      memory, bits 5-6 where: at sector b, just after
+ *                      the last bio (back merge), just before it (front
+ *                      merge), over it; bit 7 no `done` callback.
+ *                      c: bit 0 sectors per segment - 1 (up to
+ *                      SEG_SECTORS_MAX), bits 2-3 what the callback does
+ *                      (nothing, submit a follow-up bio, plug and submit
+ *                      one, nothing), bits 4-7 a flaw (enum flaw; 8-15
+ *                      none): out of range, misaligned, bad segment
+ *                      length, too many segments, no segments, bad op,
+ *                      the same bio again while the driver holds it
+ *   1 PLUG   2 UNPLUG   3 POLL   5 DRAIN   6 RESET (vblk_reset)
+ *   4 WAIT m           vblk_wait_bios on the held bios whose rank
+ *                      (mod 8) has its bit set in m
+ *   7 INTERRUPTS on    vblk_use_interrupts(bit 0)
+ *   8 SYNC k, s, n     vblk_read (k%3 0), vblk_write (1) or vblk_flush
+ *                      (2) of n%32+1 sectors at s % capacity
+ *   9 COMPLETION m, d  the device completes immediately, d relax steps
+ *                      later, or only when told (m%3)
+ *  10 COMPLETE_SOME n  complete n%4+1 held requests now
+ *  11 ORDER o, seed    FIFO, reversed or shuffled (o%3)
+ *  12 CORRUPT_USED f   the next used entry (bit 7: every one) gets fault
+ *                      f%7+1 (enum fake_virtio_used_fault)
+ *  13 STATUS_FAULT k, n  bit 0: fail requests over sector n, else the
+ *                      n%4+1th request from now; bit 1 sticky; bits 2-3
+ *                      status IOERR/UNSUPP/0xEE (unknown)/IOERR
+ *  14 IRQ_DELIVERY d   the interrupt line reaches vblk_irq_handler:
+ *                      never (lost), at once, or at every other chance
+ *                      (late), d%3
+ *  15 RAISE_BITS i     raise InterruptStatus bits 0x20, 0x1, 0x2, 0x24,
+ *                      0x80000000 or 0x3 ((i & 0x7f) % 6; bit 7: bits
+ *                      outside 0-1 stay up through every ACK, as on a
+ *                      broken device), while the device runs
+ *  16 RESET_DELAY r    Status reads back its old value r more times after
+ *                      a reset; 255: never within the driver's bound
+ *  17 NEEDS_RESET      the device sets DEVICE_NEEDS_RESET and stops
+ *                      (while it runs)
+ *  18 RESIZE c         the capacity becomes c sectors (config interrupt)
+ * Callbacks submit (and plug) from wherever the driver runs them: inside
+ * vblk_poll, a wait, vblk_submit itself, or the interrupt handler.
+ *
+ * The disk's timeout is TIMEOUT_US; the device knobs are the fake's, and
+ * its misbehaviour is what a driver must survive. The program ends with
+ * the device set to behave: vblk_drain, and vblk_reset if the disk is
+ * dead.
+ *
+ * Invariants (abort, naming the one broken):
+ *  - each accepted bio completes exactly once: its callback never runs
+ *    twice, and by the end of the program every one has run;
+ *  - a refused bio's callback never runs, and a flawed bio or one the
+ *    driver already holds is refused with a documented error; every
+ *    status is from the documented set;
+ *  - nothing is still held when the disk is dead (a probe submission is
+ *    refused with -VBLK_EBROKEN or -VBLK_ESTATE), when vblk_drain or
+ *    vblk_reset returns 0, or when vblk_wait_bios returns (for its bios);
+ *  - no write into memory the driver does not own: canaries around every
+ *    buffer and in the unused parts of the pool; a write buffer does not
+ *    change while the driver holds it; a buffer does not change after its
+ *    bio completed or was refused; the device never sees a chain it holds
+ *    change (the fake's CLN-1);
+ *  - a successful read returns what the shadow model of the disk says;
+ *    sectors a failed write, overlapping writes in flight or a shrink
+ *    touched are unknown until written again; the disk itself matches the
+ *    model at the end;
+ *  - no step takes unbounded time: each has a budget of host relax steps
+ *    (host_fail aborts past it, as it does for a loop of sleeps that end
+ *    at once), and the interrupt handler is not taken again and again
+ *    with the line never cleared.
+ * A bio completed with -VBLK_EHELD is quarantined (the device may still
+ * use its buffers): its slot is not reused and its buffers not checked
+ * until a vblk_reset completes; a write with it makes its sectors unknown.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/host/fake_virtio.h"
+#include "vblk/vblk.h"
+#include "tests/fuzz/fuzz_input.h"
+
+#define DISK_SECTORS     128u
+#define MODEL_SECTORS    FAKE_DISK_BACKED_MAX_SECTORS  /* the most a resize makes */
+#define TIMEOUT_US       1000u
+/* A stalled reset waits out the driver's bound (VBLK_RESET_TIMEOUT_US);
+ * the clock runs faster meanwhile so that costs few relax steps. */
+#define STALL_STEP_US    500u
+#define STALL_READS      0xffffffffu
+#define STEP_RELAX_LIMIT 2000000ull
+/* Handler runs in a row with the line still up: far more than a callback
+ * chain of POOL_BIOS bios can cause. */
+#define IRQ_STORM_RUNS   1000u
+
+#define POOL_BIOS        24u
+#define SEGS_MAX         3u
+#define SEG_SECTORS_MAX  2u
+#define BIO_SECTORS_MAX  (SEGS_MAX * SEG_SECTORS_MAX)
+#define GAP_BYTES        64u    /* canary before and after each buffer */
+#define SLOT_BYTES       (GAP_BYTES + SEGS_MAX * (SEG_SECTORS_MAX * VBLK_SECTOR_SIZE + GAP_BYTES))
+#define TOO_MANY_SEGS    16u    /* > the most segments any device here takes */
+#define SYNC_SECTORS_MAX 32u
+#define SECTOR_WORDS     (VBLK_SECTOR_SIZE / sizeof(uint64_t))
+
+#define CANARY           0xcbu
+#define READ_POISON      0x5au  /* a read that moves no data shows */
+#define TAG_ZERO         0u     /* never written: the disk starts zeroed */
+#define TAG_UNKNOWN      0xffffffffu
+#define STATUS_DRIVER_OK 0x04u
+
+/* ---- checks -------------------------------------------------------- */
+
+static bool tracing;
+
+static void check_at(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz_queue: invariant broken: %s\n", what);
+		abort();
+	}
+}
+
+#define check(cond, what) check_at((cond), (what))
+
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+	va_list args;
+
+	if (!tracing)
+		return;
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+}
+
+static bool is_completion_status(int status)
+{
+	switch (-status) {
+	case VBLK_OK: case VBLK_EIO: case VBLK_EUNSUPP: case VBLK_ETIMEDOUT:
+	case VBLK_EBROKEN: case VBLK_ECANCELED: case VBLK_ERANGE: case VBLK_EHELD:
+		return true;
+	}
+	return false;
+}
+
+static bool is_error(int rc)
+{
+	return rc < 0 && -rc < VBLK_ERROR_COUNT;
+}
+
+/* ---- the shadow model of the disk ----------------------------------- */
+
+/* What a sector holds: the pattern of the write tagged `tag`, zeroes, or
+ * unknown. A read may be checked only against a sector that was known and
+ * had no write in flight when it started, and that no write touched
+ * since (last_write_seq). */
+struct sector_model {
+	uint32_t tag;
+	uint32_t last_write_seq;
+	uint16_t writes_in_flight;
+	bool contended;    /* two writes in flight at once: either may land last */
+	bool haunted;      /* a write completed with -VBLK_EHELD may still land */
+};
+
+static struct sector_model model[MODEL_SECTORS];
+static uint32_t write_seq;
+static uint32_t next_tag;
+
+static uint64_t pattern_word(uint32_t tag, uint64_t sector, unsigned word)
+{
+	if (tag == TAG_ZERO)
+		return 0;
+	return (((uint64_t)tag << 32 | (uint32_t)sector) ^ (uint64_t)word << 48) *
+	       0x9e3779b97f4a7c15ull;
+}
+
+static void fill_sector(uint8_t *buf, uint32_t tag, uint64_t sector)
+{
+	for (unsigned i = 0; i < SECTOR_WORDS; i++) {
+		uint64_t word = pattern_word(tag, sector, i);
+		memcpy(buf + i * sizeof(word), &word, sizeof(word));
+	}
+}
+
+static bool sector_holds(const uint8_t *buf, uint32_t tag, uint64_t sector)
+{
+	for (unsigned i = 0; i < SECTOR_WORDS; i++) {
+		uint64_t word;
+		memcpy(&word, buf + i * sizeof(word), sizeof(word));
+		if (word != pattern_word(tag, sector, i))
+			return false;
+	}
+	return true;
+}
+
+/* Sectors past the model (only a refused bio reaches them) are left out. */
+static uint64_t model_end(uint64_t first, uint64_t count)
+{
+	return first >= MODEL_SECTORS ? first
+	       : count > MODEL_SECTORS - first ? MODEL_SECTORS : first + count;
+}
+
+static void model_write_start(uint64_t first, uint64_t count)
+{
+	write_seq++;
+	for (uint64_t s = first; s < model_end(first, count); s++) {
+		model[s].contended |= model[s].writes_in_flight > 0;
+		model[s].writes_in_flight++;
+		model[s].tag = TAG_UNKNOWN;
+		model[s].last_write_seq = write_seq;
+	}
+}
+
+static void model_write_end(uint64_t first, uint64_t count, uint32_t tag, int status)
+{
+	for (uint64_t s = first; s < model_end(first, count); s++) {
+		struct sector_model *m = &model[s];
+		bool known = status == 0 && !m->contended && !m->haunted;
+		m->tag = known ? tag : TAG_UNKNOWN;
+		m->haunted |= status == -VBLK_EHELD;
+		if (--m->writes_in_flight == 0)
+			m->contended = false;
+	}
+}
+
+/* Sectors a read starting now may be checked on, a bit each. */
+static uint64_t model_stable(uint64_t first, uint64_t count)
+{
+	uint64_t stable = 0;
+
+	for (uint64_t s = first; s < model_end(first, count); s++) {
+		if (model[s].tag != TAG_UNKNOWN && model[s].writes_in_flight == 0 && !model[s].haunted)
+			stable |= 1ull << (s - first);
+	}
+	return stable;
+}
+
+/* `stable`: model_stable() said so when the read started, `since_seq`
+ * was write_seq then. */
+static void check_read_sector(const uint8_t *buf, uint64_t sector, bool stable, uint32_t since_seq)
+{
+	if (stable && model[sector].last_write_seq <= since_seq)
+		check(sector_holds(buf, model[sector].tag, sector),
+		      "a successful read returns what was written (shadow model)");
+}
+
+/* A resize drops what lies past the new end (the fake zeroes it when the
+ * disk grows again): like a write of zeroes there. */
+static void model_resize(uint64_t capacity)
+{
+	write_seq++;
+	for (uint64_t s = capacity; s < MODEL_SECTORS; s++) {
+		model[s].contended |= model[s].writes_in_flight > 0;
+		model[s].tag = model[s].writes_in_flight ? TAG_UNKNOWN : TAG_ZERO;
+		model[s].last_write_seq = write_seq;
+	}
+}
+
+/* ---- the bio pool ---------------------------------------------------- */
+
+enum slot_state { SLOT_FREE, SLOT_HELD, SLOT_QUARANTINED };
+
+enum callback_action { AFTER_NOTHING, AFTER_SUBMIT, AFTER_PLUG_SUBMIT };
+
+enum flaw {
+	FLAW_NONE,
+	FLAW_OUT_OF_RANGE,
+	FLAW_MISALIGNED,
+	FLAW_BAD_SEG_LEN,
+	FLAW_TOO_MANY_SEGS,
+	FLAW_NO_SEGS,
+	FLAW_BAD_OP,
+	FLAW_AGAIN,
+	FLAW_COUNT,
+};
+
+struct slot {
+	struct vblk_bio bio;
+	struct vblk_seg segs[TOO_MANY_SEGS];
+	enum slot_state state;
+	bool used;            /* its region holds a layout, not all canary */
+	bool waited;          /* in a running vblk_wait_bios: not reused */
+	enum callback_action action;
+	unsigned callbacks;
+	uint64_t sum;         /* HELD write: its segments; FREE: the region */
+	uint32_t tag;         /* write: the pattern it carries */
+	uint32_t seq;         /* write: its write_seq; read: write_seq when submitted */
+	uint64_t stable;      /* read: model_stable() then */
+	/* A write refused after model_write_start: what to put back. */
+	uint32_t prior_tag[BIO_SECTORS_MAX], prior_seq[BIO_SECTORS_MAX];
+	unsigned prior_count;
+};
+
+static struct slot pool[POOL_BIOS];
+static uint8_t buffers[POOL_BIOS][SLOT_BYTES] VBLK_ALIGNED;
+static uint8_t too_many_segs_area[TOO_MANY_SEGS * 2 * VBLK_SECTOR_SIZE] VBLK_ALIGNED;
+static uint8_t canary_block[SLOT_BYTES];   /* what untouched pool memory holds */
+static unsigned next_slot;   /* round robin: a freed slot rests longest */
+
+static uint8_t sync_area[GAP_BYTES + SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE + GAP_BYTES] VBLK_ALIGNED;
+static uint8_t *const sync_buf = sync_area + GAP_BYTES;
+static uint64_t sync_sum;
+
+static uint64_t checksum(const uint8_t *bytes, size_t len)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
+		uint64_t word;
+		memcpy(&word, bytes + i, sizeof(word));
+		sum = (sum ^ word) * 0x100000001b3ull + i;
+	}
+	return sum;
+}
+
+static uint64_t segments_sum(const struct slot *t)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < t->bio.nsegs; i++)
+		sum = sum * 31 + checksum(t->segs[i].addr, t->segs[i].len_bytes);
+	return sum;
+}
+
+static uint8_t *region(const struct slot *t)
+{
+	return buffers[t - pool];
+}
+
+static bool all_canary(const uint8_t *bytes, size_t len)
+{
+	return memcmp(bytes, canary_block, len) == 0;
+}
+
+/* Everything in the slot's region outside its segments is canary. */
+static bool canaries_intact(const struct slot *t)
+{
+	const uint8_t *at = region(t);
+
+	for (unsigned i = 0; i < t->bio.nsegs; i++) {
+		const uint8_t *seg = t->segs[i].addr;
+		if (!all_canary(at, (size_t)(seg - at)))
+			return false;
+		at = seg + t->segs[i].len_bytes;
+	}
+	return all_canary(at, (size_t)(region(t) + SLOT_BYTES - at));
+}
+
+static uint64_t bio_sectors(const struct vblk_bio *bio)
+{
+	uint64_t bytes = 0;
+
+	for (unsigned i = 0; i < bio->nsegs; i++)
+		bytes += bio->segs[i].len_bytes;
+	return bytes / VBLK_SECTOR_SIZE;
+}
+
+/* A slot that is neither held nor in a wait's set, the longest free. */
+static struct slot *free_slot(void)
+{
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		struct slot *t = &pool[(next_slot + i) % POOL_BIOS];
+		if (t->state == SLOT_FREE && !t->waited) {
+			next_slot = (unsigned)(t - pool) + 1;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the machine ----------------------------------------------------- */
+
+static struct fake_virtio *fv;
+static struct vblk_disk *disk;
+static bool read_only;
+static uint64_t last_start, last_end;  /* the last accepted bio's sectors */
+
+static void on_done(struct vblk_bio *bio, int status);
+
+/* ---- completing ------------------------------------------------------ */
+
+static void submit_follow_up(const struct slot *parent, bool plug);
+
+/* The driver handed the bio back (its callback, or `completed` seen for a
+ * bio without one): check it and bring the model up to date. */
+static void take_back(struct slot *t, int status)
+{
+	struct vblk_bio *bio = &t->bio;
+	uint64_t nsectors = bio_sectors(bio);
+
+	trace("  done slot %u: %d", (unsigned)(t - pool), status);
+	check(t->state == SLOT_HELD, "a callback runs only for a bio the driver holds, and once");
+	check(is_completion_status(status), "a bio completes with a documented status");
+	check(bio->completed && bio->status == status, "`completed` and `status` are set before `done`");
+	check(canaries_intact(t), "nothing is written around a buffer the driver holds (canary)");
+	if (bio->op == VBLK_OP_WRITE) {
+		check(segments_sum(t) == t->sum, "a write buffer is not written while the driver holds it");
+		model_write_end(bio->sector, nsectors, t->tag, status);
+	}
+	if (bio->op == VBLK_OP_READ && status == 0) {
+		uint64_t sector = bio->sector;
+		for (unsigned i = 0; i < bio->nsegs; i++) {
+			const uint8_t *buf = bio->segs[i].addr;
+			for (uint32_t k = 0; k < bio->segs[i].len_bytes / VBLK_SECTOR_SIZE; k++, sector++)
+				check_read_sector(buf + k * VBLK_SECTOR_SIZE, sector,
+						  t->stable >> (sector - bio->sector) & 1, t->seq);
+		}
+	}
+	if (status == -VBLK_EHELD) {
+		t->state = SLOT_QUARANTINED;
+		return;
+	}
+	t->state = SLOT_FREE;
+	t->sum = checksum(region(t), SLOT_BYTES);
+}
+
+static void on_done(struct vblk_bio *bio, int status)
+{
+	struct slot *t = bio->private;
+
+	check(t != NULL && t >= pool && t < pool + POOL_BIOS, "a callback runs only for a submitted bio");
+	t->callbacks++;
+	check(t->callbacks == 1, "a bio's callback runs exactly once");
+	take_back(t, status);
+	if (t->action == AFTER_SUBMIT || t->action == AFTER_PLUG_SUBMIT)
+		submit_follow_up(t, t->action == AFTER_PLUG_SUBMIT);
+}
+
+/* Bios without a callback are noticed by `completed`, after each step. */
+static void take_back_silent_bios(void)
+{
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		struct slot *t = &pool[i];
+		if (t->state == SLOT_HELD && t->bio.done == NULL && t->bio.completed)
+			take_back(t, t->bio.status);
+	}
+}
+
+static bool any_held(void)
+{
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		if (pool[i].state == SLOT_HELD)
+			return true;
+	}
+	return false;
+}
+
+/* ---- submitting ------------------------------------------------------ */
+
+struct bio_plan {
+	enum vblk_op op;
+	unsigned nsegs;
+	uint32_t seg_sectors;
+	bool contiguous;
+	uint64_t sector;
+	bool silent;          /* no `done` */
+	enum callback_action action;
+	enum flaw flaw;
+};
+
+/* Lay the segments out in the slot's region, canary around them, and
+ * fill them: a write with a fresh pattern, a read with poison. */
+static void lay_out(struct slot *t, const struct bio_plan *plan)
+{
+	uint8_t *base = region(t);
+	uint32_t offset = GAP_BYTES;
+
+	memset(base, CANARY, SLOT_BYTES);
+	t->bio = (struct vblk_bio){
+		.op = plan->op, .sector = plan->sector, .segs = t->segs,
+		.nsegs = (uint16_t)(plan->op == VBLK_OP_FLUSH ? 0 : plan->nsegs),
+		.done = plan->silent ? NULL : on_done, .private = t,
+	};
+	t->tag = plan->op == VBLK_OP_WRITE ? ++next_tag : TAG_ZERO;
+	for (unsigned i = 0; i < t->bio.nsegs; i++) {
+		uint32_t len = plan->seg_sectors * VBLK_SECTOR_SIZE;
+		t->segs[i] = (struct vblk_seg){ base + offset, len };
+		for (uint32_t k = 0; k < plan->seg_sectors; k++) {
+			uint8_t *sector_buf = base + offset + k * VBLK_SECTOR_SIZE;
+			if (plan->op == VBLK_OP_WRITE)
+				fill_sector(sector_buf, t->tag, plan->sector + i * plan->seg_sectors + k);
+			else
+				memset(sector_buf, READ_POISON, VBLK_SECTOR_SIZE);
+		}
+		offset += len + (plan->contiguous ? 0 : GAP_BYTES);
+	}
+	t->action = plan->action;
+	t->used = true;
+}
+
+/* Spoil a laid-out bio; returns the error it must be refused with (any
+ * refusal is accepted where more than one check fails). */
+static int spoil(struct slot *t, enum flaw flaw, uint64_t capacity)
+{
+	struct vblk_bio *bio = &t->bio;
+	uint64_t nsectors = bio_sectors(bio);
+
+	switch (flaw) {
+	case FLAW_OUT_OF_RANGE:
+		if (bio->op == VBLK_OP_FLUSH)
+			return 0;
+		bio->sector = capacity >= nsectors ? capacity - nsectors + 1 : UINT64_MAX - 1;
+		return -VBLK_ERANGE;
+	case FLAW_MISALIGNED:
+		if (bio->nsegs == 0)
+			return 0;
+		t->segs[bio->nsegs - 1].addr = (uint8_t *)t->segs[bio->nsegs - 1].addr + 8;
+		return -VBLK_EALIGN;
+	case FLAW_BAD_SEG_LEN:
+		if (bio->nsegs == 0)
+			return 0;
+		t->segs[0].len_bytes -= VBLK_SECTOR_SIZE / 2;
+		return -VBLK_EALIGN;
+	case FLAW_TOO_MANY_SEGS: {
+		uint32_t nsegs = vblk_max_bio_segs(disk) + 1;
+		if (bio->op == VBLK_OP_FLUSH || nsegs > TOO_MANY_SEGS)
+			return 0;
+		/* Apart, so they cannot be coalesced into fewer descriptors;
+		 * never touched if refused. */
+		for (uint32_t i = 0; i < nsegs; i++)
+			t->segs[i] = (struct vblk_seg){ too_many_segs_area + 2 * i * VBLK_SECTOR_SIZE,
+							VBLK_SECTOR_SIZE };
+		bio->nsegs = (uint16_t)nsegs;
+		bio->sector = 0;
+		return -VBLK_ETOOBIG;
+	}
+	case FLAW_NO_SEGS:
+		/* A FLUSH with data, or a READ/WRITE without. */
+		bio->nsegs = bio->op == VBLK_OP_FLUSH ? 1 : 0;
+		t->segs[0] = (struct vblk_seg){ region(t) + GAP_BYTES, VBLK_SECTOR_SIZE };
+		return -VBLK_EINVAL;
+	case FLAW_BAD_OP:
+		bio->op = (enum vblk_op)7;
+		return -VBLK_EINVAL;
+	default:
+		return 0;
+	}
+}
+
+/* A dead disk refuses everything, a read-only one writes, a device with a
+ * small seg_max or queue more segments than it takes (unless they are
+ * contiguous); a flawed bio may trip another argument check before the
+ * one its flaw is for. */
+static bool refusal_allowed(int rc, int expected, const struct vblk_bio *bio, uint64_t capacity)
+{
+	bool writes = bio->op == VBLK_OP_WRITE || bio->op == VBLK_OP_FLUSH;
+	bool past_end = bio->op != VBLK_OP_FLUSH &&
+			(bio->sector > capacity || bio_sectors(bio) > capacity - bio->sector);
+	bool too_big = bio->nsegs > vblk_max_bio_segs(disk) ||
+		       bio_sectors(bio) * VBLK_SECTOR_SIZE > vblk_max_bio_bytes(disk);
+	bool argument_error = rc == -VBLK_EINVAL || rc == -VBLK_EALIGN || rc == -VBLK_ERANGE ||
+			      rc == -VBLK_ETOOBIG;
+
+	return rc == expected || rc == -VBLK_EBROKEN || rc == -VBLK_ESTATE ||
+	       (rc == -VBLK_EROFS && read_only && writes) || (rc == -VBLK_ERANGE && past_end) ||
+	       (rc == -VBLK_ETOOBIG && too_big) || (expected != 0 && argument_error);
+}
+
+static void remember_prior(struct slot *t)
+{
+	uint64_t first = t->bio.sector;
+
+	t->prior_count = 0;
+	for (uint64_t s = first; s < model_end(first, bio_sectors(&t->bio)); s++) {
+		t->prior_tag[t->prior_count] = model[s].tag;
+		t->prior_seq[t->prior_count++] = model[s].last_write_seq;
+	}
+}
+
+/* A write that was refused changed nothing: undo model_write_start where
+ * no other write came since. */
+static void forget_refused_write(const struct slot *t)
+{
+	for (unsigned k = 0; k < t->prior_count; k++) {
+		struct sector_model *m = &model[t->bio.sector + k];
+		if (m->last_write_seq == t->seq) {
+			m->tag = t->prior_tag[k];
+			m->last_write_seq = t->prior_seq[k];
+		}
+		if (--m->writes_in_flight == 0)
+			m->contended = false;
+	}
+}
+
+/* Submit a laid-out (and perhaps spoiled) bio and check the answer. */
+static int submit_slot(struct slot *t, int expected)
+{
+	struct vblk_bio *bio = &t->bio;
+	uint64_t capacity = vblk_capacity(disk);
+	bool good = expected == 0;
+
+	t->state = SLOT_HELD;
+	t->callbacks = 0;
+	if (good && bio->op == VBLK_OP_WRITE) {
+		remember_prior(t);
+		model_write_start(bio->sector, bio_sectors(bio));
+		t->seq = write_seq;
+		t->sum = segments_sum(t);
+	}
+	if (good && bio->op == VBLK_OP_READ) {
+		t->seq = write_seq;
+		t->stable = model_stable(bio->sector, bio_sectors(bio));
+	}
+	int rc = vblk_submit(disk, bio);
+	trace("  submit slot %u op %d sector %llu x%llu segs %u flaw-expects %d: %d",
+	      (unsigned)(t - pool), (int)bio->op, (unsigned long long)bio->sector,
+	      (unsigned long long)bio_sectors(bio), bio->nsegs, expected, rc);
+	if (rc == 0) {
+		check(good, "a flawed bio is refused");
+		last_start = bio->sector;
+		last_end = bio->sector + bio_sectors(bio);
+		return 0;
+	}
+	check(t->callbacks == 0 && !bio->completed, "a refused bio's callback never runs");
+	check(refusal_allowed(rc, expected, bio, capacity), "a bio is refused only with a documented reason");
+	if (good && bio->op == VBLK_OP_WRITE)
+		forget_refused_write(t);
+	t->state = SLOT_FREE;
+	t->sum = checksum(region(t), SLOT_BYTES);
+	return rc;
+}
+
+/* From a callback: the next sectors, one segment, the same op. */
+static void submit_follow_up(const struct slot *parent, bool plug)
+{
+	struct slot *t = free_slot();
+	uint64_t capacity = vblk_capacity(disk);
+	uint32_t seg_sectors = parent->bio.nsegs ? parent->segs[0].len_bytes / VBLK_SECTOR_SIZE : 1;
+	uint64_t end = parent->bio.sector + bio_sectors(&parent->bio);
+	struct bio_plan plan = {
+		.op = parent->bio.op, .nsegs = 1, .seg_sectors = seg_sectors,
+		.sector = end + seg_sectors <= capacity ? end : 0,
+	};
+
+	if (t == NULL)
+		return;
+	if (plug)
+		vblk_plug(disk);
+	lay_out(t, &plan);
+	submit_slot(t, 0);
+}
+
+static uint64_t place(unsigned where, uint8_t sector_arg, uint64_t nsectors, uint64_t capacity)
+{
+	switch (where) {
+	case 1:
+		return last_end;                      /* back merge */
+	case 2:
+		return last_start >= nsectors ? last_start - nsectors : 0;   /* front merge */
+	case 3:
+		return last_start;                    /* overlaps */
+	default:
+		return capacity > nsectors ? sector_arg % (capacity - nsectors + 1) : 0;
+	}
+}
+
+static void step_submit(struct input *in)
+{
+	uint8_t shape = take8(in), sector_arg = take8(in), extra = take8(in);
+	static const enum vblk_op ops[] = { VBLK_OP_READ, VBLK_OP_WRITE, VBLK_OP_FLUSH, VBLK_OP_WRITE };
+	static const unsigned nsegs[] = { 1, 2, 3, 1 };
+	static const enum callback_action actions[] = {
+		AFTER_NOTHING, AFTER_SUBMIT, AFTER_PLUG_SUBMIT, AFTER_NOTHING,
+	};
+	uint64_t capacity = vblk_capacity(disk);
+	struct bio_plan plan = {
+		.op = ops[shape & 3u],
+		.nsegs = nsegs[shape >> 2 & 3u],
+		.contiguous = shape >> 4 & 1u,
+		.silent = shape >> 7 & 1u,
+		.seg_sectors = 1u + (extra & 1u),
+		.action = actions[extra >> 2 & 3u],
+		.flaw = (enum flaw)(extra >> 4 < FLAW_COUNT ? extra >> 4 : FLAW_NONE),
+	};
+	uint64_t nsectors = plan.op == VBLK_OP_FLUSH ? 0 : plan.nsegs * plan.seg_sectors;
+
+	plan.sector = place(shape >> 5 & 3u, sector_arg, nsectors, capacity);
+	if (plan.flaw == FLAW_AGAIN) {
+		/* The same bio again while the driver holds it: refused, and
+		 * nothing changes (it still completes once). */
+		for (unsigned i = 0; i < POOL_BIOS; i++) {
+			struct slot *t = &pool[(sector_arg + i) % POOL_BIOS];
+			if (t->state != SLOT_HELD)
+				continue;
+			int rc = vblk_submit(disk, &t->bio);
+			trace("  resubmit slot %u: %d", (unsigned)(t - pool), rc);
+			/* It may complete meanwhile (an interrupt let in as the
+			 * call unmasks), but still just once. */
+			check(rc != 0 && is_error(rc),
+			      "a bio the driver holds is refused if submitted again (-VBLK_EBUSY)");
+			return;
+		}
+		plan.flaw = FLAW_NONE;
+	}
+	struct slot *t = free_slot();
+	if (t == NULL)
+		return;
+	lay_out(t, &plan);
+	submit_slot(t, spoil(t, plan.flaw, capacity));
+}
+
+/* ---- interrupts -------------------------------------------------------- */
+
+enum irq_delivery { IRQ_LOST, IRQ_AT_ONCE, IRQ_LATE };
+static enum irq_delivery irq_delivery;
+static unsigned irq_offers;
+static bool in_interrupt;
+
+/* What a GIC and CPU do with the device's level-triggered line: take the
+ * interrupt, and take it again at once if the line is still up after the
+ * handler returns. IRQs are masked while it is taken, so a delivery
+ * offered meanwhile (the handler unmasking inside) waits for the loop. */
+static void take_interrupt(struct fake_virtio *device, void *ctx)
+{
+	if (in_interrupt || (irq_delivery == IRQ_LATE && irq_offers++ % 2 == 0))
+		return;
+	in_interrupt = true;
+	for (unsigned runs = 1; ; runs++) {
+		vblk_irq_handler(ctx);
+		if (!fake_virtio_irq_pending(device))
+			break;
+		check(runs < IRQ_STORM_RUNS,
+		      "the interrupt handler clears the line (no step takes unbounded time)");
+	}
+	in_interrupt = false;
+}
+
+static void set_irq_delivery(enum irq_delivery delivery)
+{
+	irq_delivery = delivery;
+	fake_virtio_set_irq_hook(fv, delivery == IRQ_LOST ? NULL : take_interrupt, disk);
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+enum op {
+	OP_SUBMIT, OP_PLUG, OP_UNPLUG, OP_POLL, OP_WAIT, OP_DRAIN, OP_RESET,
+	OP_INTERRUPTS, OP_SYNC, OP_COMPLETION, OP_COMPLETE_SOME, OP_ORDER,
+	OP_CORRUPT_USED, OP_STATUS_FAULT, OP_IRQ_DELIVERY, OP_RAISE_BITS,
+	OP_RESET_DELAY, OP_NEEDS_RESET, OP_RESIZE,
+	OP_COUNT
+};
+
+static const char *const op_names[OP_COUNT] = {
+	"submit", "plug", "unplug", "poll", "wait", "drain", "reset",
+	"interrupts", "sync", "completion", "complete_some", "order",
+	"corrupt_used", "status_fault", "irq_delivery", "raise_bits",
+	"reset_delay", "needs_reset", "resize",
+};
+
+static unsigned status_faults_armed;
+
+static bool device_live(void)
+{
+	return (fake_virtio_status(fv) & STATUS_DRIVER_OK) && !fake_virtio_broken(fv);
+}
+
+static void step_wait(struct input *in)
+{
+	uint8_t mask = take8(in);
+	struct vblk_bio *bios[POOL_BIOS];
+	struct slot *slots[POOL_BIOS];
+	unsigned count = 0, rank = 0;
+
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		if (pool[i].state == SLOT_HELD && (mask >> (rank++ % 8) & 1u)) {
+			slots[count] = &pool[i];
+			bios[count++] = &pool[i].bio;
+			pool[i].waited = true;
+		}
+	}
+	int rc = vblk_wait_bios(disk, bios, count);
+	trace("  wait for %u: %d", count, rc);
+	bool all_ok = true;
+	for (unsigned i = 0; i < count; i++) {
+		check(bios[i]->completed, "vblk_wait_bios returns only once its bios have completed");
+		all_ok &= bios[i]->status == 0;
+		slots[i]->waited = false;
+	}
+	check(rc == 0 ? all_ok : is_error(rc) && !all_ok,
+	      "vblk_wait_bios returns 0 exactly when its bios all succeeded");
+}
+
+static void sync_io(unsigned kind, uint64_t sector, uint32_t nsectors)
+{
+	uint64_t capacity = vblk_capacity(disk);
+	bool in_range = sector <= capacity && nsectors <= capacity - sector;
+	int rc;
+
+	if (kind == 2) {
+		rc = vblk_flush(disk);
+	} else if (kind == 1 && (!in_range || read_only)) {
+		rc = vblk_write(disk, sector, sync_buf, nsectors);
+		check(rc != 0, "a write past the end or to a read-only disk is refused");
+	} else if (kind == 1) {
+		uint32_t tag = ++next_tag;
+		for (uint32_t k = 0; k < nsectors; k++)
+			fill_sector(sync_buf + k * VBLK_SECTOR_SIZE, tag, sector + k);
+		uint64_t sum = checksum(sync_buf, nsectors * VBLK_SECTOR_SIZE);
+		model_write_start(sector, nsectors);
+		rc = vblk_write(disk, sector, sync_buf, nsectors);
+		model_write_end(sector, nsectors, tag, rc);
+		check(checksum(sync_buf, nsectors * VBLK_SECTOR_SIZE) == sum,
+		      "vblk_write does not write its buffer");
+	} else {
+		uint32_t since = write_seq;
+		uint64_t stable = model_stable(sector, nsectors);
+		memset(sync_buf, READ_POISON, nsectors * VBLK_SECTOR_SIZE);
+		rc = vblk_read(disk, sector, sync_buf, nsectors);
+		for (uint32_t k = 0; rc == 0 && k < nsectors; k++)
+			check_read_sector(sync_buf + k * VBLK_SECTOR_SIZE, sector + k,
+					  stable >> k & 1, since);
+	}
+	trace("  sync %u sector %llu x%u: %d", kind, (unsigned long long)sector, nsectors, rc);
+	check(rc == 0 || is_error(rc), "a synchronous call returns 0 or a documented error");
+	sync_sum = checksum(sync_buf, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE);
+}
+
+static void step_status_fault(struct input *in)
+{
+	static const uint8_t statuses[] = { FAKE_BLK_S_IOERR, FAKE_BLK_S_UNSUPP, 0xee, FAKE_BLK_S_IOERR };
+	uint8_t how = take8(in), where = take8(in);
+	enum fake_virtio_shot shot = how & 2u ? FAKE_STICKY : FAKE_ONCE;
+
+	/* The fake has room for FAKE_MAX_STATUS_FAULTS and no way to clear them. */
+	if (status_faults_armed++ >= FAKE_MAX_STATUS_FAULTS)
+		return;
+	if (how & 1u)
+		fake_virtio_fail_sector(fv, where % DISK_SECTORS, statuses[how >> 2 & 3u], shot);
+	else
+		fake_virtio_fail_request(fv, where % 4u + 1u, statuses[how >> 2 & 3u], shot);
+}
+
+static void set_reset_delay(unsigned reads)
+{
+	fake_virtio_set_reset_delay(fv, reads);
+	host_set_time_step_us(reads == STALL_READS ? STALL_STEP_US : 1);
+}
+
+static void step_raise_bits(struct input *in)
+{
+	static const uint32_t bits[] = { 0x20, 0x1, 0x2, 0x24, 0x80000000u, 0x3 };
+	uint8_t arg = take8(in);
+	uint32_t raise = bits[(arg & 0x7fu) % 6u];
+
+	/* A device that is not running raises nothing. */
+	if (!device_live())
+		return;
+	if ((arg & 0x80u) && (raise & ~0x3u))
+		fake_virtio_stick_interrupt_bits(fv, raise);
+	else
+		fake_virtio_raise_interrupt_bits(fv, raise);
+}
+
+static void step_resize(struct input *in)
+{
+	uint64_t capacity = take8(in);
+
+	model_resize(capacity);
+	fake_virtio_resize(fv, capacity);
+}
+
+/* vblk_reset handed everything back, the quarantined buffers too. */
+static void after_reset(int rc)
+{
+	if (rc != 0)
+		return;
+	check(!any_held(), "vblk_reset completes every bio it held");
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		if (pool[i].state == SLOT_QUARANTINED) {
+			pool[i].state = SLOT_FREE;
+			pool[i].sum = checksum(region(&pool[i]), SLOT_BYTES);
+		}
+	}
+	for (unsigned s = 0; s < MODEL_SECTORS; s++)
+		model[s].haunted = false;
+}
+
+static void run_step(struct input *in)
+{
+	uint8_t opcode = take8(in) % OP_COUNT;
+	int rc = 0;
+
+	trace("%s", op_names[opcode]);
+	switch ((enum op)opcode) {
+	case OP_SUBMIT:
+		step_submit(in);
+		break;
+	case OP_PLUG:
+		vblk_plug(disk);
+		break;
+	case OP_UNPLUG:
+		vblk_unplug(disk);
+		break;
+	case OP_POLL:
+		rc = vblk_poll(disk);
+		check(rc >= 0 || is_error(rc), "vblk_poll returns a count or a documented error");
+		break;
+	case OP_WAIT:
+		step_wait(in);
+		break;
+	case OP_DRAIN:
+		rc = vblk_drain(disk);
+		take_back_silent_bios();
+		check(rc != 0 || !any_held(), "vblk_drain returns 0 only when every bio has completed");
+		break;
+	case OP_RESET:
+		rc = vblk_reset(disk);
+		take_back_silent_bios();
+		after_reset(rc);
+		break;
+	case OP_INTERRUPTS:
+		rc = vblk_use_interrupts(disk, take8(in) & 1u);
+		break;
+	case OP_SYNC: {
+		unsigned kind = take8(in) % 3u;
+		uint64_t capacity = vblk_capacity(disk);
+		uint64_t sector = take8(in) % (capacity ? capacity : 1);
+		sync_io(kind, sector, take8(in) % SYNC_SECTORS_MAX + 1u);
+		break;
+	}
+	case OP_COMPLETION: {
+		static const enum fake_virtio_completion modes[] = {
+			FAKE_COMPLETE_IMMEDIATE, FAKE_COMPLETE_DEFERRED, FAKE_COMPLETE_HELD,
+		};
+		uint8_t mode = take8(in);
+		fake_virtio_set_completion(fv, modes[mode % 3u], take8(in));
+		break;
+	}
+	case OP_COMPLETE_SOME:
+		fake_virtio_complete_some(fv, take8(in) % 4u + 1u);
+		break;
+	case OP_ORDER: {
+		uint8_t order = take8(in);
+		fake_virtio_set_order(fv, (enum fake_virtio_order)(order % 3u), take8(in));
+		break;
+	}
+	case OP_CORRUPT_USED: {
+		uint8_t fault = take8(in);
+		fake_virtio_corrupt_used(fv, (enum fake_virtio_used_fault)(fault % 7u + 1u),
+					 fault & 0x80u ? FAKE_STICKY : FAKE_ONCE);
+		break;
+	}
+	case OP_STATUS_FAULT:
+		step_status_fault(in);
+		break;
+	case OP_IRQ_DELIVERY:
+		set_irq_delivery((enum irq_delivery)(take8(in) % 3u));
+		break;
+	case OP_RAISE_BITS:
+		step_raise_bits(in);
+		break;
+	case OP_RESET_DELAY: {
+		uint8_t reads = take8(in);
+		set_reset_delay(reads == 0xff ? STALL_READS : reads);
+		break;
+	}
+	case OP_NEEDS_RESET:
+		if (device_live())
+			fake_virtio_needs_reset(fv);
+		break;
+	case OP_RESIZE:
+		step_resize(in);
+		break;
+	case OP_COUNT:
+		break;
+	}
+	if (rc != 0)
+		trace("  -> %d", rc);
+}
+
+/* ---- after every step -------------------------------------------------- */
+
+/* Refused without touching anything: -VBLK_EBROKEN/-VBLK_ESTATE say the
+ * disk is dead (a live one says -VBLK_EINVAL: no segments). */
+static bool disk_dead(void)
+{
+	static struct vblk_bio probe;
+
+	probe = (struct vblk_bio){ .op = VBLK_OP_READ };
+	int rc = vblk_submit(disk, &probe);
+	check(rc != 0, "a bio without segments is refused");
+	return rc == -VBLK_EBROKEN || rc == -VBLK_ESTATE;
+}
+
+static void check_memory(void)
+{
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		struct slot *t = &pool[i];
+		if (!t->used)
+			continue;
+		if (t->state == SLOT_FREE) {
+			check(checksum(region(t), SLOT_BYTES) == t->sum,
+			      "a buffer is not written after its bio completed or was refused");
+			continue;
+		}
+		check(canaries_intact(t), "nothing is written around a buffer the driver holds (canary)");
+		if (t->state == SLOT_HELD && t->bio.op == VBLK_OP_WRITE)
+			check(segments_sum(t) == t->sum,
+			      "a write buffer is not written while the driver holds it");
+	}
+	check(all_canary(sync_area, GAP_BYTES) &&
+	      all_canary(sync_buf + SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE, GAP_BYTES),
+	      "nothing is written around a synchronous call's buffer (canary)");
+	check(checksum(sync_buf, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE) == sync_sum,
+	      "a synchronous call's buffer is not written after it returned");
+}
+
+static void check_step(void)
+{
+	/* The probe may let an interrupt in, and bios complete. */
+	bool dead = disk_dead();
+
+	take_back_silent_bios();
+	check_memory();
+	if (dead)
+		check(!any_held(), "nothing is still held when the disk is dead");
+	/* The chain the device holds changed under it: the driver wrote
+	 * memory the device owned. Other rules are left to the other tests
+	 * (the misbehaviour knobs make some of them unavoidable). */
+	check(!fake_virtio_has_violation(fv, "CLN-1"), "the driver never changes a chain the device holds");
+	fake_virtio_clear_violations(fv);
+}
+
+/* ---- one program ------------------------------------------------------- */
+
+static void create_disk(uint8_t shape)
+{
+	static const uint32_t queue_num_max[] = { 1024, 4, 8, 16 };
+	struct fake_virtio_opts opts;
+
+	fake_virtio_default_opts(&opts, shape & 1u ? 1 : 2);
+	if (shape & 2u)
+		opts.features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
+	if (shape & 4u)
+		opts.features &= ~FAKE_BIT(FAKE_F_EVENT_IDX);
+	if (shape & 8u)
+		opts.features &= ~FAKE_BIT(FAKE_F_BLK_FLUSH);
+	if (shape & 16u)
+		opts.features |= FAKE_BIT(FAKE_F_BLK_RO);
+	opts.queue_num_max = queue_num_max[shape >> 5 & 3u];
+	if (shape & 128u)
+		opts.seg_max = 2;
+	opts.capacity_sectors = DISK_SECTORS;
+	read_only = shape & 16u;
+
+	fv = fake_virtio_create(&opts);
+	int index = vblk_attach(fake_virtio_base(fv), 0);
+	check(index == 0, "the disk attaches");
+	disk = vblk_disk((unsigned)index);
+	vblk_set_timeout_us(disk, TIMEOUT_US);
+}
+
+static void reset_harness(void)
+{
+	memset(pool, 0, sizeof(pool));
+	memset(canary_block, CANARY, sizeof(canary_block));
+	memset(buffers, CANARY, sizeof(buffers));
+	memset(model, 0, sizeof(model));
+	memset(sync_area, CANARY, sizeof(sync_area));
+	memset(sync_buf, 0, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE);
+	sync_sum = checksum(sync_buf, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE);
+	write_seq = next_tag = 0;
+	next_slot = 0;
+	last_start = last_end = 0;
+	status_faults_armed = 0;
+	irq_delivery = IRQ_LOST;
+	irq_offers = 0;
+	in_interrupt = false;
+}
+
+/* The disk holds what the model says, where it knows. */
+static void check_disk_contents(void)
+{
+	const uint8_t *bytes = fake_virtio_disk(fv);
+	uint64_t backed = fake_virtio_disk_bytes(fv) / VBLK_SECTOR_SIZE;
+
+	for (uint64_t s = 0; s < backed && s < MODEL_SECTORS; s++) {
+		const struct sector_model *m = &model[s];
+		check(m->writes_in_flight == 0, "no write is still in flight at the end");
+		if (m->tag != TAG_UNKNOWN && !m->haunted)
+			check(sector_holds(bytes + s * VBLK_SECTOR_SIZE, m->tag, s),
+			      "the disk holds what completed writes wrote (shadow model)");
+	}
+}
+
+static void check_pool_canaries(void)
+{
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		if (!pool[i].used)
+			check(all_canary(buffers[i], SLOT_BYTES), "the unused part of the buffer pool is untouched");
+	}
+}
+
+/* The device behaves again; everything must drain, or a reset must take
+ * back what a dead disk held. */
+static void finish_program(void)
+{
+	trace("finish");
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	fake_virtio_corrupt_used(fv, FAKE_USED_OK, FAKE_ONCE);
+	fake_virtio_stick_interrupt_bits(fv, 0);
+	set_reset_delay(0);
+	host_set_relax_limit(host_relax_count() + STEP_RELAX_LIMIT);
+	int rc = vblk_drain(disk);
+	trace("  drain: %d", rc);
+	check_step();
+	check(rc != 0 || !any_held(), "vblk_drain returns 0 only when every bio has completed");
+	if (rc != 0 || disk_dead()) {
+		host_set_relax_limit(host_relax_count() + STEP_RELAX_LIMIT);
+		rc = vblk_reset(disk);
+		trace("  reset: %d", rc);
+		take_back_silent_bios();
+		check(rc == 0, "vblk_reset of a device that behaves succeeds");
+		after_reset(rc);
+		check_step();
+	}
+	check(!any_held(), "every accepted bio has completed by the end");
+	check_pool_canaries();
+	check_disk_contents();
+}
+
+/* Each input creates a device with a fresh 64 KiB disk; behind ASan's
+ * default 256 MB quarantine every one lands on new pages, and the page
+ * faults took two thirds of a short input's time. A use after free
+ * within an input is still caught. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "quarantine_size_mb=16";
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = { data, size, 0 };
+
+	tracing = getenv("FUZZ_QUEUE_TRACE") != NULL;
+	reset_harness();
+	create_disk(take8(&in));
+	while (input_left(&in)) {
+		host_set_relax_limit(host_relax_count() + STEP_RELAX_LIMIT);
+		run_step(&in);
+		check_step();
+	}
+	finish_program();
+	vblk_shutdown();
+	host_platform_reset();
+	return 0;
+}
