@@ -1,27 +1,17 @@
 /*
- * Finding and initialising virtio-blk disks: the device status sequence of
- * virtio 1.2 §3.1.1, the block config space (§5.2.4) and the limits a
- * request must respect.
+ * One disk's life on its device: initialisation (the virtio-blk config
+ * space, §5.2.4, the limits a request must respect, the queue), reset,
+ * and stopping it when it misbehaves. The table of disks and the calls
+ * that find them are in blk/disks.c.
  */
 #include "blk/virtio_blk.h"
 
 #include <string.h>
 
-#include "drivers/board.h"
 #include "virtio/mmio.h"
 
 /* The virtio-blk framing needs a header, one data and a status descriptor. */
 #define MIN_QUEUE_SIZE 4u
-
-/* Each disk's static memory (ring, requests), and the disks attached now,
- * in the order vblk_disk() numbers them. A slot is free when it is not
- * attached and not `held` (its device never confirmed a reset). */
-static struct vblk_disk slots[VBLK_MAX_DISKS];
-static struct vblk_disk *attached[VBLK_MAX_DISKS];
-static unsigned disk_count;
-
-static struct vblk_probe_entry probe_entries[BOARD_MAX_VIRTIO];
-static unsigned probe_count;
 
 struct blk_config {
 	uint64_t capacity_sectors;
@@ -185,7 +175,7 @@ static int configure(struct vblk_disk *disk)
  * those buffers are neither touched nor reused until a reset completes.
  * Nothing but the Status register is touched meanwhile (RST-1).
  */
-static int reset_device(struct vblk_disk *disk, int reason)
+int blk_disk_reset(struct vblk_disk *disk, int reason)
 {
 	disk->ready = false;
 	int err = virtio_reset(&disk->vdev);
@@ -201,10 +191,10 @@ static int reset_device(struct vblk_disk *disk, int reason)
  * ACKNOWLEDGE, DRIVER and the features (virtio_begin_init), device setup
  * (configure), DRIVER_OK. Any failure after the reset sets FAILED.
  */
-static int init_device(struct vblk_disk *disk)
+int blk_disk_init(struct vblk_disk *disk)
 {
 	/* Bios still queued from before are canceled. */
-	int err = reset_device(disk, -VBLK_ECANCELED);
+	int err = blk_disk_reset(disk, -VBLK_ECANCELED);
 	if (err)
 		return err;
 	memset(disk->reqs, 0, sizeof(disk->reqs));
@@ -232,7 +222,7 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, b
 	disk->use_irq = false;
 	disk->stats = (struct vblk_stats){ 0 };
 	disk->broken_reason = NULL;
-	err = init_device(disk);
+	err = blk_disk_init(disk);
 	/* A device that does not reset before it ever saw this slot's
 	 * memory holds none of it: the slot stays free. */
 	disk->held = false;
@@ -243,7 +233,7 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, b
  * Stop using a disk that misbehaved or stopped answering. The device is
  * reset first, so it lets go of every buffer (virtio 1.2 §3.3.1), and only
  * then is every queued bio completed with `reason`: nothing the caller
- * still owns is written after it is told "failed" (reset_device says what
+ * still owns is written after it is told "failed" (blk_disk_reset says what
  * happens when the reset does not complete).
  */
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
@@ -251,7 +241,19 @@ void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 	disk->broken_reason = why;
 	disk->broken_err = reason;
 	vq_set_broken(&disk->vq, why);
-	reset_device(disk, reason);
+	blk_disk_reset(disk, reason);
+}
+
+/* What a queue call returned: if the device broke the protocol under it
+ * (-VBLK_EBROKEN), stop the disk, which completes every queued bio. The
+ * queue never stops the disk itself: it is the layer below. */
+int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
+{
+	if (err == -VBLK_EBROKEN) {
+		const char *why = disk->vq.broken_reason;
+		blk_disk_break(disk, -VBLK_EBROKEN, why ? why : "request queue broken");
+	}
+	return err;
 }
 
 /*
@@ -267,230 +269,4 @@ void blk_config_changed(struct vblk_disk *disk)
 	disk->stats.config_changes++;
 	if (read_config(&disk->vdev, &cfg) == 0)
 		disk->info.capacity_sectors = cfg.capacity_sectors;
-}
-
-static void record_probe(uint64_t base, const struct virtio_dev *dev, int result)
-{
-	if (probe_count < BOARD_MAX_VIRTIO)
-		probe_entries[probe_count++] = (struct vblk_probe_entry){
-			.mmio_base = base,
-			.version = dev->regs.mmio.version,
-			.device_id = dev->device_id,
-			.result = result,
-		};
-}
-
-/* Is `disk` one of the disks attached now? A pointer kept across
- * vblk_shutdown() is not: its device is no longer ours to restart. */
-static bool is_attached(const struct vblk_disk *disk)
-{
-	for (unsigned i = 0; i < disk_count; i++) {
-		if (attached[i] == disk)
-			return true;
-	}
-	return false;
-}
-
-static bool base_attached(uint64_t mmio_base)
-{
-	for (unsigned i = 0; i < disk_count; i++) {
-		if (attached[i]->vdev.regs.mmio.base == mmio_base)
-			return true;
-	}
-	return false;
-}
-
-/* Does any attached disk hold `bio` (queued, in flight, being completed)?
- * bio->owner says which disk to ask; it is only a hint, since a bio the
- * caller did not zero may hold anything there. */
-bool blk_disk_holds_bio(const struct vblk_bio *bio)
-{
-	for (unsigned i = 0; i < disk_count; i++) {
-		if (attached[i] == bio->owner)
-			return blk_queue_holds(attached[i], bio);
-	}
-	return false;
-}
-
-static bool slot_free(const struct vblk_disk *slot)
-{
-	return !slot->held && !is_attached(slot);
-}
-
-/* Ask the device of a held slot that is no disk any more to reset once
- * more: if it does now, it has let go of the slot's memory. */
-static bool reclaim(struct vblk_disk *slot)
-{
-	if (slot->held && !is_attached(slot) && virtio_reset(&slot->vdev) == 0)
-		slot->held = false;
-	return !slot->held;
-}
-
-/* A free slot; if there is none, one whose device resets now. */
-static struct vblk_disk *free_slot(void)
-{
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
-		if (slot_free(&slots[i]))
-			return &slots[i];
-	}
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
-		if (slots[i].held && !is_attached(&slots[i]) && reclaim(&slots[i]))
-			return &slots[i];
-	}
-	return NULL;
-}
-
-/* The disk table is full: identify the device (reading its ID registers
- * changes nothing) so the probe report still shows the slot, and leave it
- * alone. A disk there is refused with -VBLK_ENOMEM (raise VBLK_MAX_DISKS). */
-static int report_no_room(uint64_t mmio_base)
-{
-	struct virtio_dev dev;
-
-	int err = virtio_mmio_probe(&dev, (uintptr_t)mmio_base);
-	if (!err)
-		err = dev.device_id == VIRTIO_ID_BLOCK ? -VBLK_ENOMEM : -VBLK_ENODEV;
-	record_probe(mmio_base, &dev, err);
-	return err;
-}
-
-/* No virtio-mmio window sits at 0 (QEMU virt has flash there): it is an
- * address that was never set. Registers are 32 bits wide and naturally
- * aligned (virtio 1.2 §4.2.2.2), so a window off a 4-byte boundary is a
- * wrong address too: reading it would fault. */
-static bool plausible_window(uint64_t mmio_base)
-{
-	return mmio_base != 0 && mmio_base % sizeof(uint32_t) == 0;
-}
-
-static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
-{
-	if (!plausible_window(mmio_base)) {
-		/* A device tree's bad address: shown in the report, not read. */
-		record_probe(mmio_base, &(struct virtio_dev){ .regs.mmio.base = mmio_base },
-			     -VBLK_EINVAL);
-		return -VBLK_EINVAL;
-	}
-	/* Initialising a device that is a disk already would reset it and
-	 * pull its ring from under that disk. */
-	if (base_attached(mmio_base))
-		return -VBLK_ESTATE;
-	struct vblk_disk *disk = free_slot();
-	if (disk == NULL)
-		return report_no_room(mmio_base);
-	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
-	record_probe(mmio_base, &disk->vdev, err);
-	if (err)
-		return err;
-	attached[disk_count] = disk;
-	return (int)disk_count++;
-}
-
-int vblk_attach(uint64_t mmio_base, uint32_t intid)
-{
-	/* A bad argument changes nothing, not even the probe report. */
-	if (!plausible_window(mmio_base))
-		return -VBLK_EINVAL;
-	return attach(mmio_base, intid, false);
-}
-
-int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
-{
-	static struct board_info board;
-
-	if (dtb == NULL)
-		return -VBLK_EINVAL;
-	int err = board_from_fdt(&board, dtb, dtb_max_bytes);
-	if (err)
-		return err;
-	vblk_shutdown();
-	for (unsigned i = 0; i < board.virtio_count; i++)
-		attach(board.virtio[i].base, board.virtio[i].intid,
-		       board_irq_is_edge(board.virtio[i].irq_flags));
-	return (int)disk_count;
-}
-
-/*
- * Finish with one disk: let what is queued complete, make completed
- * writes durable (a device with FLUSH may hold them in a volatile cache,
- * virtio 1.2 §5.2.6.2), then reset. A disk that is broken already has
- * nothing left to wait for or flush.
- */
-static int finish_disk(struct vblk_disk *disk)
-{
-	int err = 0;
-
-	if (disk->ready) {
-		vblk_drain(disk);
-		if (!disk->ready)
-			err = disk->broken_err;   /* it broke or timed out meanwhile */
-		else if (disk->info.has_flush && !disk->info.read_only)
-			err = vblk_flush(disk);
-	}
-	int reset_err = reset_device(disk, -VBLK_ECANCELED);
-	return err ? err : reset_err;
-}
-
-int vblk_shutdown(void)
-{
-	int first_err = 0;
-
-	for (unsigned i = 0; i < disk_count; i++) {
-		int err = finish_disk(attached[i]);
-		if (first_err == 0)
-			first_err = err;
-		attached[i]->broken_reason = NULL;  /* forgotten, not broken: ESTATE */
-	}
-	disk_count = 0;
-	probe_count = 0;
-	/* Devices that still hold memory of ours, from this shutdown or an
-	 * earlier one, are asked again: the caller is about to hand memory
-	 * on, and should know if some of it is not free. */
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
-		if (slots[i].held && !reclaim(&slots[i]) && first_err == 0)
-			first_err = -VBLK_EHELD;
-	}
-	return first_err;
-}
-
-unsigned vblk_probe_report(const struct vblk_probe_entry **entries)
-{
-	if (entries)
-		*entries = probe_entries;
-	return probe_count;
-}
-
-unsigned vblk_disk_count(void)
-{
-	return disk_count;
-}
-
-struct vblk_disk *vblk_disk(unsigned index)
-{
-	return index < disk_count ? attached[index] : NULL;
-}
-
-const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk)
-{
-	return disk ? &disk->info : NULL;
-}
-
-uint64_t vblk_capacity(const struct vblk_disk *disk)
-{
-	return disk ? disk->info.capacity_sectors : 0;
-}
-
-void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us)
-{
-	if (disk)
-		disk->timeout_us = timeout_us ? timeout_us : VBLK_TIMEOUT_US;
-}
-
-int vblk_reset(struct vblk_disk *disk)
-{
-	if (disk == NULL)
-		return -VBLK_EINVAL;
-	if (!is_attached(disk))
-		return -VBLK_ESTATE;
-	return init_device(disk);
 }

@@ -214,7 +214,7 @@ static void admit_waiting(struct vblk_disk *disk)
  * Queue a checked bio (vblk_submit has validated it). It completes later,
  * through the request it joins; nothing here fails.
  */
-void blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
+int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 {
 	bio->status = 0;
 	bio->completed = false;
@@ -226,7 +226,8 @@ void blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 	if (disk->waiting.head != NULL || !place_bio(disk, bio))
 		bio_list_push(&disk->waiting, bio);
 	if (!disk->plugged || disk->npending >= BLK_PLUG_MAX_REQS)
-		blk_queue_run(disk);
+		return blk_queue_run(disk);
+	return 0;
 }
 
 /* May the request at the head of the queue go to the ring now? A FLUSH
@@ -269,13 +270,15 @@ static void refuse_head(struct vblk_disk *disk, int reason)
 /*
  * Dispatch pending requests in order while the ring has room, then publish
  * them all with one avail.idx update and at most one notification.
+ * Returns 0, or -VBLK_EBROKEN if the ring refused a chain because the
+ * device broke it.
  */
-void blk_queue_run(struct vblk_disk *disk)
+int blk_queue_run(struct vblk_disk *disk)
 {
 	bool added = false;
 
 	if (disk->completing || !disk->ready)
-		return;
+		return 0;
 	while (disk->pending.head != NULL && may_dispatch(disk, disk->pending.head)) {
 		struct blk_req *req = disk->pending.head;
 		if (past_capacity(disk, req)) {
@@ -288,10 +291,10 @@ void blk_queue_run(struct vblk_disk *disk)
 			break;
 		}
 		if (ndescs < 0) {
-			/* The queue broke under us: stop the disk, which
-			 * completes this request and everything else. */
-			blk_disk_break(disk, ndescs, "request queue broken");
-			return;
+			/* The ring broke under us; the caller stops the disk,
+			 * which completes this request and everything else. */
+			vq_set_broken(&disk->vq, "request queue broken");
+			return -VBLK_EBROKEN;
 		}
 		req_list_pop(&disk->pending);
 		disk->npending--;
@@ -304,13 +307,14 @@ void blk_queue_run(struct vblk_disk *disk)
 	}
 	if (added)
 		blk_kick(disk);
+	return 0;
 }
 
 /*
  * Harvest every completed request and complete its bios, then refill the
  * ring. Returns how many requests completed, or -VBLK_EBROKEN if the
- * device misbehaved (the disk is then stopped and every queued bio
- * completed with that error).
+ * device misbehaved (the caller then stops the disk, which completes
+ * every queued bio with that error).
  */
 int blk_queue_complete(struct vblk_disk *disk)
 {
@@ -342,16 +346,14 @@ harvest:
 	if (got == 0 && disk->use_irq && !disk->irq_quiet && vq_enable_interrupts(&disk->vq))
 		goto harvest;
 	disk->completing = false;
-	if (got < 0) {
-		blk_disk_break(disk, -VBLK_EBROKEN, disk->vq.broken_reason);
+	if (got < 0)
 		return -VBLK_EBROKEN;
-	}
 	admit_waiting(disk);
 	/* A plug holds back what was submitted under it, even now that the
 	 * ring has room: the last request may still grow. vblk_unplug and
 	 * the wait helpers send it. */
-	if (!disk->plugged)
-		blk_queue_run(disk);
+	if (!disk->plugged && blk_queue_run(disk) < 0)
+		return -VBLK_EBROKEN;
 	return completed;
 }
 

@@ -115,8 +115,10 @@ int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
 	bio->bytes = bio_bytes(bio);
 	plat_irqflags_t flags = plat_irq_save();
 	int err = blk_check_disk(disk);
+	/* Queued, the bio completes through its request, even if the disk
+	 * stops on the way: 0 either way. */
 	if (!err)
-		blk_queue_bio(disk, bio);
+		blk_disk_broken_by_queue(disk, blk_queue_bio(disk, bio));
 	plat_irq_restore(flags);
 	return err;
 }
@@ -146,7 +148,7 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 		complete_empty_flush(disk, bio);
 	} else if (!err) {
 		bio->bytes = (uint32_t)total_bytes;   /* <= max_req_bytes */
-		blk_queue_bio(disk, bio);
+		blk_disk_broken_by_queue(disk, blk_queue_bio(disk, bio));
 	}
 	plat_irq_restore(flags);
 	return err;
@@ -164,7 +166,7 @@ void vblk_unplug(struct vblk_disk *disk)
 		return;
 	plat_irqflags_t flags = plat_irq_save();
 	disk->plugged = false;
-	blk_queue_run(disk);
+	blk_disk_broken_by_queue(disk, blk_queue_run(disk));
 	plat_irq_restore(flags);
 }
 

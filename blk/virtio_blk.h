@@ -165,10 +165,19 @@ struct vblk_disk {
 	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
 };
 
-/* blk/disk.c */
+/* blk/disk.c: one disk on its device. */
 int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge);
+int blk_disk_init(struct vblk_disk *disk);
+int blk_disk_reset(struct vblk_disk *disk, int reason);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
+int blk_disk_broken_by_queue(struct vblk_disk *disk, int err);
 void blk_config_changed(struct vblk_disk *disk);
+
+/* blk/table.c: the table of disks. */
+struct vblk_disk *blk_table_slot(unsigned index);
+bool blk_table_is_attached(const struct vblk_disk *disk);
+unsigned blk_table_add(struct vblk_disk *disk);
+void blk_table_forget_all(void);
 bool blk_disk_holds_bio(const struct vblk_bio *bio);
 
 /* Can the disk take I/O? -VBLK_EINVAL for NULL, -VBLK_EBROKEN once it
@@ -201,10 +210,12 @@ void blk_kick(struct vblk_disk *disk);
 int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors);
 int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio);
 
-/* blk/queue.c */
+/* blk/queue.c. Those returning int report a device that broke the
+ * protocol with -VBLK_EBROKEN (the queue is then marked broken, and the
+ * caller stops the disk: blk_disk_broken_by_queue). */
 void blk_queue_init(struct vblk_disk *disk);
-void blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio);
-void blk_queue_run(struct vblk_disk *disk);
+int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio);
+int blk_queue_run(struct vblk_disk *disk);
 int blk_queue_complete(struct vblk_disk *disk);
 void blk_queue_fail_all(struct vblk_disk *disk, int reason, int in_flight_reason);
 bool blk_queue_holds(const struct vblk_disk *disk, const struct vblk_bio *bio);

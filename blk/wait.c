@@ -60,7 +60,7 @@ static int check_device(struct vblk_disk *disk)
  * masked. */
 static int poll_locked(struct vblk_disk *disk)
 {
-	int completed = blk_queue_complete(disk);
+	int completed = blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
 	if (completed >= 0 && disk->in_flight > 0) {
 		int err = check_device(disk);
 		if (err)
@@ -259,7 +259,7 @@ static void dispatch_plugged(struct vblk_disk *disk)
 {
 	if (disk->plugged) {
 		disk->plugged = false;
-		blk_queue_run(disk);
+		blk_disk_broken_by_queue(disk, blk_queue_run(disk));
 	}
 }
 
@@ -346,7 +346,7 @@ void vblk_irq_handler(void *arg)
 	if (disk->ready && (status & VIRTIO_INT_CONFIG_CHANGE))
 		config_interrupt(disk);
 	if (disk->ready && (status & VIRTIO_INT_USED_BUFFER))
-		blk_queue_complete(disk);
+		blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
 	plat_irq_restore(flags);
 }
 
@@ -367,7 +367,7 @@ static void start_interrupts(struct vblk_disk *disk)
 	disk->use_irq = true;
 	disk->irq_unheard = false;
 	if (vq_enable_interrupts(&disk->vq))
-		blk_queue_complete(disk);
+		blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
 }
 
 int vblk_use_interrupts(struct vblk_disk *disk, bool on)

@@ -1,0 +1,206 @@
+/*
+ * The disks: finding them (in a device tree, or at an address), the probe
+ * report, shutting them all down, and resetting one of them. Their
+ * memory and the list of those attached are in blk/table.c.
+ */
+#include "blk/virtio_blk.h"
+
+#include "drivers/board.h"
+#include "virtio/mmio.h"
+
+static struct vblk_probe_entry probe_entries[BOARD_MAX_VIRTIO];
+static unsigned probe_count;
+
+static void record_probe(uint64_t base, const struct virtio_dev *dev, int result)
+{
+	if (probe_count < BOARD_MAX_VIRTIO)
+		probe_entries[probe_count++] = (struct vblk_probe_entry){
+			.mmio_base = base,
+			.version = dev->regs.mmio.version,
+			.device_id = dev->device_id,
+			.result = result,
+		};
+}
+
+static bool base_attached(uint64_t mmio_base)
+{
+	for (unsigned i = 0; i < vblk_disk_count(); i++) {
+		if (vblk_disk(i)->vdev.regs.mmio.base == mmio_base)
+			return true;
+	}
+	return false;
+}
+
+static bool slot_free(const struct vblk_disk *slot)
+{
+	return !slot->held && !blk_table_is_attached(slot);
+}
+
+/* Ask the device of a held slot that is no disk any more to reset once
+ * more: if it does now, it has let go of the slot's memory. */
+static bool reclaim(struct vblk_disk *slot)
+{
+	if (slot->held && !blk_table_is_attached(slot) && virtio_reset(&slot->vdev) == 0)
+		slot->held = false;
+	return !slot->held;
+}
+
+/* A free slot; if there is none, one whose device resets now. */
+static struct vblk_disk *free_slot(void)
+{
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+		if (slot_free(blk_table_slot(i)))
+			return blk_table_slot(i);
+	}
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+		struct vblk_disk *slot = blk_table_slot(i);
+		if (slot->held && !blk_table_is_attached(slot) && reclaim(slot))
+			return slot;
+	}
+	return NULL;
+}
+
+/* The disk table is full: identify the device (reading its ID registers
+ * changes nothing) so the probe report still shows the slot, and leave it
+ * alone. A disk there is refused with -VBLK_ENOMEM (raise VBLK_MAX_DISKS). */
+static int report_no_room(uint64_t mmio_base)
+{
+	struct virtio_dev dev;
+
+	int err = virtio_mmio_probe(&dev, (uintptr_t)mmio_base);
+	if (!err)
+		err = dev.device_id == VIRTIO_ID_BLOCK ? -VBLK_ENOMEM : -VBLK_ENODEV;
+	record_probe(mmio_base, &dev, err);
+	return err;
+}
+
+/* No virtio-mmio window sits at 0 (QEMU virt has flash there): it is an
+ * address that was never set. Registers are 32 bits wide and naturally
+ * aligned (virtio 1.2 §4.2.2.2), so a window off a 4-byte boundary is a
+ * wrong address too: reading it would fault. */
+static bool plausible_window(uint64_t mmio_base)
+{
+	return mmio_base != 0 && mmio_base % sizeof(uint32_t) == 0;
+}
+
+static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
+{
+	if (!plausible_window(mmio_base)) {
+		/* A device tree's bad address: shown in the report, not read. */
+		record_probe(mmio_base, &(struct virtio_dev){ .regs.mmio.base = mmio_base },
+			     -VBLK_EINVAL);
+		return -VBLK_EINVAL;
+	}
+	/* Initialising a device that is a disk already would reset it and
+	 * pull its ring from under that disk. */
+	if (base_attached(mmio_base))
+		return -VBLK_ESTATE;
+	struct vblk_disk *disk = free_slot();
+	if (disk == NULL)
+		return report_no_room(mmio_base);
+	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
+	record_probe(mmio_base, &disk->vdev, err);
+	if (err)
+		return err;
+	return (int)blk_table_add(disk);
+}
+
+int vblk_attach(uint64_t mmio_base, uint32_t intid)
+{
+	/* A bad argument changes nothing, not even the probe report. */
+	if (!plausible_window(mmio_base))
+		return -VBLK_EINVAL;
+	return attach(mmio_base, intid, false);
+}
+
+int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
+{
+	static struct board_info board;
+
+	if (dtb == NULL)
+		return -VBLK_EINVAL;
+	int err = board_from_fdt(&board, dtb, dtb_max_bytes);
+	if (err)
+		return err;
+	vblk_shutdown();
+	for (unsigned i = 0; i < board.virtio_count; i++)
+		attach(board.virtio[i].base, board.virtio[i].intid,
+		       board_irq_is_edge(board.virtio[i].irq_flags));
+	return (int)vblk_disk_count();
+}
+
+/*
+ * Finish with one disk: let what is queued complete, make completed
+ * writes durable (a device with FLUSH may hold them in a volatile cache,
+ * virtio 1.2 §5.2.6.2), then reset. A disk that is broken already has
+ * nothing left to wait for or flush.
+ */
+static int finish_disk(struct vblk_disk *disk)
+{
+	int err = 0;
+
+	if (disk->ready) {
+		vblk_drain(disk);
+		if (!disk->ready)
+			err = disk->broken_err;   /* it broke or timed out meanwhile */
+		else if (disk->info.has_flush && !disk->info.read_only)
+			err = vblk_flush(disk);
+	}
+	int reset_err = blk_disk_reset(disk, -VBLK_ECANCELED);
+	return err ? err : reset_err;
+}
+
+int vblk_shutdown(void)
+{
+	int first_err = 0;
+
+	for (unsigned i = 0; i < vblk_disk_count(); i++) {
+		struct vblk_disk *disk = vblk_disk(i);
+		int err = finish_disk(disk);
+		if (first_err == 0)
+			first_err = err;
+		disk->broken_reason = NULL;  /* forgotten, not broken: ESTATE */
+	}
+	blk_table_forget_all();
+	probe_count = 0;
+	/* Devices that still hold memory of ours, from this shutdown or an
+	 * earlier one, are asked again: the caller is about to hand memory
+	 * on, and should know if some of it is not free. */
+	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+		if (blk_table_slot(i)->held && !reclaim(blk_table_slot(i)) && first_err == 0)
+			first_err = -VBLK_EHELD;
+	}
+	return first_err;
+}
+
+unsigned vblk_probe_report(const struct vblk_probe_entry **entries)
+{
+	if (entries)
+		*entries = probe_entries;
+	return probe_count;
+}
+
+const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk)
+{
+	return disk ? &disk->info : NULL;
+}
+
+uint64_t vblk_capacity(const struct vblk_disk *disk)
+{
+	return disk ? disk->info.capacity_sectors : 0;
+}
+
+void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us)
+{
+	if (disk)
+		disk->timeout_us = timeout_us ? timeout_us : VBLK_TIMEOUT_US;
+}
+
+int vblk_reset(struct vblk_disk *disk)
+{
+	if (disk == NULL)
+		return -VBLK_EINVAL;
+	if (!blk_table_is_attached(disk))
+		return -VBLK_ESTATE;
+	return blk_disk_init(disk);
+}

@@ -1,0 +1,63 @@
+/*
+ * The table of disks: each disk's static memory (its slot: ring, requests)
+ * and the disks attached now, in the order vblk_disk() numbers them. A
+ * slot is free when it is not attached and not `held` (its device never
+ * confirmed a reset). It calls nothing: finding and shutting down disks
+ * (blk/disks.c) and refusing a bio submitted twice (blk/submit.c) both
+ * ask it.
+ */
+#include "blk/virtio_blk.h"
+
+static struct vblk_disk slots[VBLK_MAX_DISKS];
+static struct vblk_disk *attached[VBLK_MAX_DISKS];
+static unsigned disk_count;
+
+struct vblk_disk *blk_table_slot(unsigned index)
+{
+	return &slots[index];
+}
+
+/* Is `disk` one of the disks attached now? A pointer kept across
+ * vblk_shutdown() is not: its device is no longer ours to restart. */
+bool blk_table_is_attached(const struct vblk_disk *disk)
+{
+	for (unsigned i = 0; i < disk_count; i++) {
+		if (attached[i] == disk)
+			return true;
+	}
+	return false;
+}
+
+/* The caller has checked there is room (a free slot means there is). */
+unsigned blk_table_add(struct vblk_disk *disk)
+{
+	attached[disk_count] = disk;
+	return disk_count++;
+}
+
+void blk_table_forget_all(void)
+{
+	disk_count = 0;
+}
+
+unsigned vblk_disk_count(void)
+{
+	return disk_count;
+}
+
+struct vblk_disk *vblk_disk(unsigned index)
+{
+	return index < disk_count ? attached[index] : NULL;
+}
+
+/* Does any attached disk hold `bio` (queued, in flight, being completed)?
+ * bio->owner says which disk to ask; it is only a hint, since a bio the
+ * caller did not zero may hold anything there. */
+bool blk_disk_holds_bio(const struct vblk_bio *bio)
+{
+	for (unsigned i = 0; i < disk_count; i++) {
+		if (attached[i] == bio->owner)
+			return blk_queue_holds(attached[i], bio);
+	}
+	return false;
+}
