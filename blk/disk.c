@@ -55,11 +55,6 @@ static int check_config(const struct blk_config *cfg)
 	return 0;
 }
 
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
-
 /*
  * How a request must be cut: at most max_data_segs data descriptors
  * (seg_max; 0 is read as 1, as Linux does), each of at most seg_bytes_max
@@ -244,16 +239,10 @@ void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 	blk_disk_reset(disk, reason);
 }
 
-/* What a queue call returned: if the device broke the protocol under it
- * (-VBLK_EBROKEN), stop the disk, which completes every queued bio. The
- * queue never stops the disk itself: it is the layer below. */
-int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
+void blk_disk_stop_broken_queue(struct vblk_disk *disk)
 {
-	if (err == -VBLK_EBROKEN) {
-		const char *why = disk->vq.broken_reason;
-		blk_disk_break(disk, -VBLK_EBROKEN, why ? why : "request queue broken");
-	}
-	return err;
+	const char *why = disk->vq.broken_reason;
+	blk_disk_break(disk, -VBLK_EBROKEN, why ? why : "request queue broken");
 }
 
 /*

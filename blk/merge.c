@@ -17,11 +17,6 @@
  */
 #include "blk/virtio_blk.h"
 
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
-
 /*
  * Add `len_bytes` at `phys` to the list: first fill up the last descriptor
  * if the memory continues it, then cut the rest at seg_bytes_max. With
@@ -71,18 +66,18 @@ void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_
 	sg_add_bio(sg, bio, seg_bytes_max);
 }
 
+/* The request type of each operation (§5.2.6). Every bio that reaches
+ * the queue has passed vblk_submit's check of its op, or is the
+ * synchronous API's own. */
 static uint32_t op_to_type(enum vblk_op op)
 {
-	switch ((int)op) {
-	case VBLK_OP_READ:
-		return VIRTIO_BLK_T_IN;
-	case VBLK_OP_WRITE:
-		return VIRTIO_BLK_T_OUT;
-	case VBLK_OP_FLUSH:
-		return VIRTIO_BLK_T_FLUSH;
-	default:
-		return VIRTIO_BLK_T_GET_ID;
-	}
+	static const uint32_t types[] = {
+		[VBLK_OP_READ] = VIRTIO_BLK_T_IN,
+		[VBLK_OP_WRITE] = VIRTIO_BLK_T_OUT,
+		[VBLK_OP_FLUSH] = VIRTIO_BLK_T_FLUSH,
+		[VBLK_OP_GET_ID] = VIRTIO_BLK_T_GET_ID,
+	};
+	return types[op];
 }
 
 /* A new request holding just `bio`. */

@@ -352,7 +352,7 @@ harvest:
 	/* A plug holds back what was submitted under it, even now that the
 	 * ring has room: the last request may still grow. vblk_unplug and
 	 * the wait helpers send it. */
-	if (!disk->plugged && blk_queue_run(disk) < 0)
+	if (!disk->plugged && disk->pending.head != NULL && blk_queue_run(disk) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
 }

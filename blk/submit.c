@@ -76,6 +76,7 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 		break;
 	case VBLK_OP_READ:
 		break;
+	case VBLK_OP_GET_ID:   /* vblk_get_id's own, with a 20-byte buffer */
 	default:
 		return -VBLK_EINVAL;
 	}

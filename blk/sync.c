@@ -33,7 +33,10 @@ static int64_t transfer_batch(struct vblk_disk *disk, enum vblk_op op, uint64_t 
 	unsigned n = 0;
 	int err = 0;
 
-	vblk_plug(disk);
+	/* A transfer of more than one request is plugged so its bios go out
+	 * together, with one notification; one request goes straight out. */
+	if (left_bytes > disk->max_req_bytes)
+		vblk_plug(disk);
 	while (n < SYNC_BATCH && done_bytes < left_bytes) {
 		uint64_t chunk_bytes = left_bytes - done_bytes;
 		if (chunk_bytes > disk->max_req_bytes)
@@ -51,7 +54,7 @@ static int64_t transfer_batch(struct vblk_disk *disk, enum vblk_op op, uint64_t 
 		n++;
 	}
 	/* Always wait for what was queued: the bios live in this frame. */
-	int wait_err = vblk_wait_bios(disk, waits, n);
+	int wait_err = n > 0 ? vblk_wait_bios(disk, waits, n) : 0;
 	if (err == 0)
 		err = wait_err;
 	return err ? err : (int64_t)done_bytes;
@@ -106,9 +109,9 @@ int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_
 }
 
 /* One bio without data, or with the disk's own GET_ID buffer, and wait. */
-static int single(struct vblk_disk *disk, int op, struct vblk_seg *seg)
+static int single(struct vblk_disk *disk, enum vblk_op op, struct vblk_seg *seg)
 {
-	struct vblk_bio bio = { .op = (enum vblk_op)op, .segs = seg, .nsegs = seg ? 1 : 0 };
+	struct vblk_bio bio = { .op = op, .segs = seg, .nsegs = seg ? 1 : 0 };
 	struct vblk_bio *wait = &bio;
 
 	int err = blk_submit_checked(disk, &bio);
@@ -143,7 +146,7 @@ int vblk_get_id(struct vblk_disk *disk, char id[21])
 		err = -VBLK_EINVAL;
 	if (!err) {
 		seg.addr = disk->id_buf;
-		err = single(disk, BLK_OP_GET_ID, &seg);
+		err = single(disk, VBLK_OP_GET_ID, &seg);
 	}
 	if (err)
 		return err;

@@ -59,8 +59,10 @@ static inline bool blk_type_device_writes(uint32_t type)
 	return type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
 }
 
-/* The operations on the wire; GET_ID is internal (vblk_get_id). */
-#define BLK_OP_GET_ID 3
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
 
 /*
  * A request: one or more bios for adjacent sectors, sent as one descriptor
@@ -170,8 +172,19 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, b
 int blk_disk_init(struct vblk_disk *disk);
 int blk_disk_reset(struct vblk_disk *disk, int reason);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
-int blk_disk_broken_by_queue(struct vblk_disk *disk, int err);
+void blk_disk_stop_broken_queue(struct vblk_disk *disk);
 void blk_config_changed(struct vblk_disk *disk);
+
+/* What a queue call returned: if the device broke the protocol under it
+ * (-VBLK_EBROKEN), stop the disk, which completes every queued bio. The
+ * queue never stops the disk itself: it is the layer below. Inline: it
+ * follows every queue call. */
+static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
+{
+	if (err == -VBLK_EBROKEN)
+		blk_disk_stop_broken_queue(disk);
+	return err;
+}
 
 /* blk/table.c: the table of disks. */
 struct vblk_disk *blk_table_slot(unsigned index);

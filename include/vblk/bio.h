@@ -49,6 +49,8 @@ enum vblk_op {
 	VBLK_OP_READ,    /* device -> memory */
 	VBLK_OP_WRITE,   /* memory -> device */
 	VBLK_OP_FLUSH,   /* make completed writes durable; no data, no sector */
+	VBLK_OP_GET_ID,  /* the device's ID string: vblk_get_id's own bio,
+			    which vblk_submit refuses (-VBLK_EINVAL) */
 };
 
 /* One piece of memory. addr is VBLK_DMA_ALIGN-aligned and len_bytes a
