@@ -68,25 +68,39 @@ else
   LIBC_LDFLAGS :=
 endif
 
+# Include paths. An application (APP, examples/firmware, README's C
+# examples, bench/bench.c) sees the public headers only, include/vblk/, so
+# nothing it needs can hide in an internal header; the library, the
+# runtime and the guest tests also name internal headers by their path
+# from the top (INTERNAL_INCLUDES, given to their objects below).
+PUBLIC_INCLUDES := -Iinclude
+INTERNAL_INCLUDES := -I.
+
 ARCH_FLAGS := -mcpu=cortex-a53 -mstrict-align
 CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie \
           -fno-stack-protector -ftls-model=local-exec -ffunction-sections \
-          -fdata-sections $(ARCH_FLAGS) $(LIBC_CFLAGS) -Iinclude -I. $(EXTRA_CFLAGS)
-ASFLAGS := $(ARCH_FLAGS) -Iinclude -I. -D__ASSEMBLY__
+          -fdata-sections $(ARCH_FLAGS) $(LIBC_CFLAGS) $(PUBLIC_INCLUDES) $(EXTRA_CFLAGS)
+ASFLAGS := $(ARCH_FLAGS) $(PUBLIC_INCLUDES) -D__ASSEMBLY__
 LDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
            -T linker.ld $(LIBC_LDFLAGS)
 LDLIBS  := -Wl,--start-group -lc -lgcc -Wl,--end-group
 # Every variable the cross commands below are made of.
 CROSS_STAMP := $(call flags_stamp,cross,CROSS_COMPILE CC PICOLIBC LIBC_CFLAGS LIBC_LDFLAGS \
-                 ARCH_FLAGS CFLAGS EXTRA_CFLAGS ASFLAGS LDFLAGS LDLIBS)
+                 ARCH_FLAGS PUBLIC_INCLUDES INTERNAL_INCLUDES CFLAGS EXTRA_CFLAGS ASFLAGS \
+                 LDFLAGS LDLIBS)
 
 # ---- sources -----------------------------------------------------------
-# The storage layer (portable C11; also built for the host tests).
-LIB_SRCS := drivers/fdt.c drivers/board.c drivers/plat_idle.c drivers/plat_dma.c $(wildcard virtio/*.c) \
-            $(wildcard vring/*.c) $(wildcard blk/*.c)
-# The runtime for a standalone image: boot, console, semihosting, timer, GIC.
-RT_SRCS  := $(wildcard boot/*.S) $(wildcard boot/*.c) \
-            $(filter-out $(LIB_SRCS),$(wildcard drivers/*.c))
+# Each archive is its folders: a new file lands where its folder says.
+# libvblk.a, the storage layer (portable C11; also built for the host
+# tests): the block layer, the ring, the transport and the device-tree
+# reader that finds it, the DTB walker, and the platform's weak defaults
+# firmware without the runtime links against (plat/idle.c, plat/dma.c).
+LIB_DIRS := blk vring virtio fdt plat
+LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+# libvblk-rt.a, the runtime for a standalone image: boot, board
+# description, console, semihosting, timer, GIC.
+RT_DIRS  := boot drivers
+RT_SRCS  := $(wildcard $(addsuffix /*.S,$(RT_DIRS)) $(addsuffix /*.c,$(RT_DIRS)))
 
 APP ?= examples/demo.c
 ifeq ($(APP),examples/demo.c)
@@ -107,12 +121,12 @@ lib: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
 $(BUILD)/obj/%.o: %.c $(CROSS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(OBJ_INCLUDES) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.S $(CROSS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
-	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ASFLAGS) $(OBJ_INCLUDES) -MMD -MP -c $< -o $@
 
 $(BUILD)/libvblk.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -142,6 +156,11 @@ $(BUILD)/%.bin: $(BUILD)/%.elf
 
 # The QEMU test image: guest-side test cases selected by semihosting args.
 GUEST_OBJS := $(call obj,$(wildcard tests/qemu/guest*.c))
+
+# Only these objects see the internal headers; every other one (an
+# application's) is compiled with PUBLIC_INCLUDES alone.
+$(LIB_OBJS) $(RT_OBJS) $(GUEST_OBJS): OBJ_INCLUDES := $(INTERNAL_INCLUDES)
+
 $(BUILD)/vblk-test.elf: $(GUEST_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld \
                         $(CROSS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
@@ -223,12 +242,19 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/te
 HOST_FLAGS_test_noncoherent := -DVBLK_NONCOHERENT_DMA
 HOST_FLAGS_test_translated := -DVBLK_PLAT_VIRT_TO_PHYS
 $(BUILD)/host/test_translated: tests/host/test_queue.c
+# Per-test sources beyond the library: test_fdt also holds the runtime's
+# board parser to the same trees.
+HOST_SRCS_test_fdt := drivers/board.c
+$(BUILD)/host/test_fdt: $(HOST_SRCS_test_fdt)
+# Every header the library and the tests may include.
+SRC_HEADERS = $(wildcard include/vblk/*.h $(addsuffix /*.h,$(LIB_DIRS) $(RT_DIRS)))
 
 $(BUILD)/host/%: tests/host/%.c $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) \
-                 $(wildcard include/vblk/*.h drivers/*.h virtio/*.h vring/*.h blk/*.h) $(HOST_STAMP)
+                 $(SRC_HEADERS) $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$*) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$*) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) \
+	    $(HOST_SRCS_$*) $(HOST_LIBS)
 
 test-host:
 	$(Q)tools/deps.sh test
@@ -261,7 +287,7 @@ FUZZ_TIME ?= 60
 
 # Each fuzzer links only the code it drives (FUZZ_SRCS_<target>), with
 # its own extra flags if any (FUZZ_FLAGS_<target>).
-FUZZ_SRCS_fuzz_fdt := drivers/fdt.c drivers/board.c
+FUZZ_SRCS_fuzz_fdt := fdt/fdt.c fdt/walk.c virtio/dt.c drivers/board.c
 FUZZ_SRCS_fuzz_used_ring := vring/split.c
 # The whole driver on the fake device, without cmocka (host_fail aborts);
 # -no-pie for the same reason as HOST_CFLAGS (legacy 32-bit QueuePFN);
@@ -278,7 +304,7 @@ FUZZ_FLAGS_fuzz_queue := -DVBLK_HOST_NO_CMOCKA -no-pie -DFAKE_DISK_BACKED_MAX_SE
                          -DVBLK_QUEUE_SIZE=16
 $(BUILD)/fuzz/fuzz_queue: $(FUZZ_HOST_SRCS) $(wildcard tests/host/*.h)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(wildcard include/vblk/*.h drivers/*.h virtio/*.h vring/*.h blk/*.h) \
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(SRC_HEADERS) \
                   $(FUZZ_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $@")

@@ -42,8 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/board.h"
-#include "tools/pattern.h"
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"
 
@@ -183,6 +181,27 @@ static uint64_t prng_state = PRNG_SEED;
 static uint64_t random_blocks; /* 4 KiB-aligned offsets on the disk */
 static uint64_t row_us = (uint64_t)DEFAULT_ROW_MS * 1000u;
 
+/* One xorshift64* step (the generator of tools/pattern.h, the host tools'
+ * header, which a guest program does not include): the same offsets and
+ * buffer contents every run. The state must never be 0. */
+static uint64_t prng_next(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * UINT64_C(0x2545f4914f6cdd1d);
+}
+
+/* A byte at a time: no alignment assumed (-mstrict-align). */
+static void put_le64(uint8_t *dst, uint64_t value)
+{
+	for (unsigned i = 0; i < 8; i++)
+		dst[i] = (uint8_t)(value >> (8 * i));
+}
+
 /* What one row produced, for its line in the table. */
 struct row_result {
 	uint64_t ops, bytes, elapsed_us;
@@ -235,7 +254,7 @@ static uint32_t latency_p99_us(void)
 static uint64_t random_sector(uint32_t size_bytes)
 {
 	uint64_t blocks = random_blocks / (size_bytes / SMALL_IO_BYTES);
-	uint64_t block = pattern_next(&prng_state) % blocks;
+	uint64_t block = prng_next(&prng_state) % blocks;
 	return block * (size_bytes / VBLK_SECTOR_SIZE);
 }
 
@@ -577,7 +596,7 @@ static void touch_buffers(void)
 
 	for (unsigned b = 0; b < sizeof(sizes) / sizeof(sizes[0]); b++) {
 		for (size_t i = 0; i < sizes[b]; i += sizeof(uint64_t))
-			pattern_put_le64(buffers[b] + i, pattern_next(&state));
+			put_le64(buffers[b] + i, prng_next(&state));
 	}
 }
 
@@ -585,21 +604,18 @@ static void touch_buffers(void)
  * device tree, should QEMU have put it there), touched before timing. */
 static int setup_big_buffer(void)
 {
-	const struct board_info *board = rt_board();
 	uintptr_t start = (uintptr_t)_end, dtb = (uintptr_t)rt_dtb();
 
 	if (dtb >= start)
 		start = dtb + rt_dtb_max_bytes();
 	start = (start + BIG_BUF_ALIGN - 1) & ~(uintptr_t)(BIG_BUF_ALIGN - 1);
-	for (unsigned i = 0; i < board->memory_count; i++) {
-		const struct board_region *ram = &board->memory[i];
-		if (start >= ram->base && start + PEER_BIG_BYTES <= ram->base + ram->size_bytes) {
-			big_buf = (uint8_t *)start;
-			uint64_t state = PRNG_SEED;
-			for (size_t j = 0; j < PEER_BIG_BYTES; j += sizeof(uint64_t))
-				pattern_put_le64(big_buf + j, pattern_next(&state));
-			return 0;
-		}
+	uint64_t ram_end = rt_ram_end(start);
+	if (ram_end != 0 && PEER_BIG_BYTES <= ram_end - start) {
+		big_buf = (uint8_t *)start;
+		uint64_t state = PRNG_SEED;
+		for (size_t j = 0; j < PEER_BIG_BYTES; j += sizeof(uint64_t))
+			put_le64(big_buf + j, prng_next(&state));
+		return 0;
 	}
 	printf("bench: no %u MiB of RAM after the image for mode=peers (use -m 512M)\n",
 	       (unsigned)(PEER_BIG_BYTES / MIB));

@@ -6,8 +6,12 @@
  * tools/ring-cost.sh runs it under callgrind, collecting inside the three
  * API calls a user makes (vblk_submit, vblk_unplug, vblk_wait_bios), and
  * counts only what is spent in the driver's files (blk/, vring/,
- * drivers/): the fake device's work, copying the data included, is left
- * out. The result is divided by BATCHES * BATCH_BIOS.
+ * virtio/, plat/): the fake device's work, copying the data included, is
+ * left out. The result is divided by BATCHES * BATCH_BIOS.
+ *
+ * A host measuring harness, not an application: it includes the fake
+ * device's header (and is built with -I. by tools/ring-cost.sh). Only
+ * bench/bench.c, the guest benchmark, keeps to the public headers.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,6 +11,10 @@
  * tools/ring-cost.sh runs it under callgrind, collecting only inside the
  * three vq_* calls (--toggle-collect), and divides by REQUESTS. It also
  * runs without valgrind, as a smoke test of the ring.
+ *
+ * A host measuring harness, not an application: it drives the ring's
+ * internal interface (vring/virtqueue.h, built with -I. by
+ * tools/ring-cost.sh). Only bench/bench.c keeps to the public headers.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,15 +5,15 @@
  */
 #include "blk/virtio_blk.h"
 
-#include "drivers/board.h"
+#include "virtio/dt.h"
 #include "virtio/mmio.h"
 
-static struct vblk_probe_entry probe_entries[BOARD_MAX_VIRTIO];
+static struct vblk_probe_entry probe_entries[VIRTIO_DT_MAX_NODES];
 static unsigned probe_count;
 
 static void record_probe(uint64_t base, const struct virtio_dev *dev, int result)
 {
-	if (probe_count < BOARD_MAX_VIRTIO)
+	if (probe_count < VIRTIO_DT_MAX_NODES)
 		probe_entries[probe_count++] = (struct vblk_probe_entry){
 			.mmio_base = base,
 			.version = dev->regs.mmio.version,
@@ -115,17 +115,16 @@ int vblk_attach(uint64_t mmio_base, uint32_t intid)
 
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 {
-	static struct board_info board;
+	static struct virtio_dt found;
 
 	if (dtb == NULL)
 		return -VBLK_EINVAL;
-	int err = board_from_fdt(&board, dtb, dtb_max_bytes);
+	int err = virtio_dt_find(&found, dtb, dtb_max_bytes);
 	if (err)
 		return err;
 	vblk_shutdown();
-	for (unsigned i = 0; i < board.virtio_count; i++)
-		attach(board.virtio[i].base, board.virtio[i].intid,
-		       board_irq_is_edge(board.virtio[i].irq_flags));
+	for (unsigned i = 0; i < found.count; i++)
+		attach(found.node[i].base, found.node[i].intid, found.node[i].irq_edge);
 	return (int)vblk_disk_count();
 }
 

@@ -8,7 +8,8 @@
  * rt_start() runs once, at EL1 with the MMU off:
  *   1. find the device tree: x0 of an Image boot, else the start of RAM
  *      where QEMU copies it for an ELF boot;
- *   2. parse it into `board` (RAM, UART, GIC, virtio-mmio, PSCI method);
+ *   2. parse it into `board` (RAM, UART, GIC, timer) and find the PSCI
+ *      method (the disks' nodes are the library's: vblk_init_from_dt);
  *   3. identity-map RAM and devices and turn the MMU and caches on;
  *   4. take over the PL011 (stdio goes there, see drivers/console.c);
  *   5. set up the GIC and the timer and unmask IRQs (drivers/irq.c,
@@ -23,12 +24,12 @@
 #include "boot/rawprint.h"
 #include "boot/sysreg.h"
 #include "drivers/board.h"
-#include "drivers/fdt.h"
 #include "drivers/irq.h"
 #include "drivers/pl011.h"
 #include "drivers/semihosting.h"
+#include "fdt/fdt.h"
 #include "vblk/error.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"
 
@@ -381,6 +382,11 @@ size_t rt_dtb_max_bytes(void)
 const struct board_info *rt_board(void)
 {
 	return &board;
+}
+
+uint64_t rt_ram_end(uint64_t addr)
+{
+	return ram_end_from(&board, addr);
 }
 
 unsigned rt_boot_el(void)

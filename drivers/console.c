@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "drivers/pl011.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 #ifndef VBLK_PICOLIBC
 #error "drivers/console.c binds stdio with picolibc's FDEV_SETUP_STREAM"

@@ -10,7 +10,7 @@
  */
 #include "drivers/gic.h"
 
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 #define GIC_REG_BYTES      4u
 #define GIC_CFG_BITS       2u

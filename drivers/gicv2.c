@@ -17,7 +17,7 @@
 #include "drivers/gic.h"
 
 #include "vblk/error.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 /* Distributor registers outside the shared banks (§4.3). */
 #define GICD_CTLR                0x000

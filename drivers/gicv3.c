@@ -19,7 +19,7 @@
 #include "drivers/gic.h"
 
 #include "vblk/error.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 /* ---- distributor --------------------------------------------------------- */
 #define GICD_CTLR                 0x0000

@@ -20,7 +20,7 @@
 
 #include "drivers/gic.h"
 #include "vblk/error.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 #include "vblk/runtime.h"
 
 /* Handlers registered at once: the timer, a few disks, a UART. */

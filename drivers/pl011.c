@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 /* Register offsets. */
 #define UART_DR     0x00    /* data: write to send, read to receive */

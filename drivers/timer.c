@@ -8,15 +8,16 @@
  * IMASK clear, its level-triggered PPI (INTID 27 on QEMU virt) is asserted
  * until software changes CVAL or CTL.
  *
- * This replaces the weak plat_idle() in drivers/plat_idle.c: the runtime
+ * This replaces the weak plat_idle() in plat/idle.c: the runtime
  * archive is linked with --whole-archive ahead of libvblk.a, so the strong
  * definition is already there when the linker scans libvblk.a, and
- * plat_idle.o is never pulled in.
+ * plat/idle.o is never pulled in.
  */
 #include "drivers/irq.h"
 
+#include "fdt/fdt.h"
 #include "vblk/error.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 #include "vblk/runtime.h"
 
 #define CNTV_CTL_ENABLE       0x1u   /* the timer runs */
@@ -100,7 +101,7 @@ int timer_init(const struct board_info *board)
 	if (board->timer_virt_intid == 0)
 		return -VBLK_ENODEV;
 	timer_intid = board->timer_virt_intid;
-	err = rt_irq_register(timer_intid, board_irq_is_edge(board->timer_virt_flags),
+	err = rt_irq_register(timer_intid, fdt_gic_irq_is_edge(board->timer_virt_flags),
 			      timer_irq, NULL);
 	if (err < 0)
 		return err;

@@ -5,6 +5,8 @@
 #   host  tests/run-host.sh on the cmocka binaries ($HOST_TESTS from the
 #         Makefile, else every BUILD_DIR/host/test_*)
 #   readme  tests/run-readme.sh BUILD_DIR: README.md's C examples compile
+#   headers  tests/run-headers.sh BUILD_DIR: the public headers stand alone
+#         and hide the library's inside; applications need nothing else
 #   qemu  tests/qemu/run.sh BUILD_DIR
 #   fuzz  tests/fuzz/run.sh BUILD_DIR, when it exists
 # Each layer prints its own "N passed, N failed" as its last such line; a
@@ -59,6 +61,9 @@ run_layer host "$ROOT/tests/run-host.sh" "${host_tests[@]}"
 
 # README.md's C examples compile against the headers.
 run_layer readme "$ROOT/tests/run-readme.sh" "$BUILD"
+
+# The public headers are self-contained and all an application needs.
+run_layer headers "$ROOT/tests/run-headers.sh" "$BUILD"
 
 # Guest tests under QEMU.
 run_layer qemu "$ROOT/tests/qemu/run.sh" "$BUILD"

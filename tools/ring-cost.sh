@@ -38,8 +38,7 @@ BIOS=6400   # bench/bio_cost.c's BATCHES * BATCH_BIOS
 "${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -DVBLK_HOST_NO_CMOCKA -no-pie \
 	-I"$ROOT/include" -I"$ROOT" -o "$BIO_BIN" "$ROOT/bench/bio_cost.c" \
 	"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c \
-	"$ROOT"/drivers/fdt.c "$ROOT"/drivers/board.c "$ROOT"/virtio/*.c \
-	"$ROOT"/drivers/plat_idle.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
+	"$ROOT"/fdt/*.c "$ROOT"/plat/*.c "$ROOT"/virtio/*.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
 valgrind --tool=callgrind --callgrind-out-file="$BIO_OUT" \
 	--toggle-collect=vblk_submit --toggle-collect=vblk_unplug --toggle-collect=vblk_wait_bios \
 	"$BIO_BIN" >/dev/null 2>"$BIO_OUT.log" || {
@@ -47,7 +46,7 @@ valgrind --tool=callgrind --callgrind-out-file="$BIO_OUT" \
 	exit 1
 }
 driver=$(callgrind_annotate "$BIO_OUT" 2>/dev/null |
-	awk '$0 ~ /\)  (blk|vring|drivers)\// || $0 ~ /include\/vblk\// { gsub(",", "", $1); sum += $1 }
+	awk '$0 ~ /\)  (blk|vring|virtio|plat)\// || $0 ~ /include\/vblk\// { gsub(",", "", $1); sum += $1 }
 	     END { print int(sum) }')
 echo "whole driver: $((driver / BIOS)) instructions per bio" \
 	"(64 plugged adjacent 4 KiB reads -> 1 request, submit + unplug + wait, fake device excluded)"

@@ -6,7 +6,7 @@
 
 #include "vblk/config.h"
 #include "vblk/error.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 static uint32_t reg_read(const struct virtio_dev *dev, uint32_t offset)
 {

@@ -20,6 +20,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The platform below every transport (MMIO, barriers, time, IRQ masking):
+ * a device driver above, such as blk/, reaches it through this header. */
+#include "plat/platform.h"
+
 /* Device status bits (virtio 1.2 §2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE        1u
 #define VIRTIO_STATUS_DRIVER             2u

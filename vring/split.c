@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "vblk/error.h"
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 /*
  * Loads and stores of the fields the other side reads or writes

@@ -18,8 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct board_info;
-
 int main(void);
 
 /* The device tree found at boot (x0 for an Image boot, start of RAM for an
@@ -27,9 +25,12 @@ int main(void);
 const void *rt_dtb(void);
 size_t rt_dtb_max_bytes(void);
 
-/* The machine description parsed from that device tree (never NULL; all
- * zero if there was no device tree). */
-const struct board_info *rt_board(void);
+/* The end of the RAM that holds `addr`: the device tree's memory range
+ * it lies in, joined with any that follow on without a gap; 0 if no range
+ * holds it (or there was no device tree). Given the linker's `_end`
+ * (`extern char _end[];`), it says how much RAM after the image is free
+ * for a program's own use (the device tree may lie there too: rt_dtb()). */
+uint64_t rt_ram_end(uint64_t addr);
 
 /* Exception level the CPU was in when QEMU started us (1, 2 or 3). */
 unsigned rt_boot_el(void);
@@ -71,8 +72,9 @@ int rt_semihosting_enabled(void);
 int rt_irq_controller(void);
 
 /* Call handler(ctx) for each interrupt `intid` (GIC INTID: 16-31 PPI,
- * 32-1019 SPI) and enable it at the GIC, edge- or level-triggered as the
- * device tree's flags say (board_irq_is_edge() in drivers/board.h).
+ * 32-1019 SPI) and enable it at the GIC, edge-triggered if `edge`, else
+ * level-triggered, as the device tree's flags say (for a disk:
+ * vblk_disk_info()->irq_edge).
  * Returns 0; -VBLK_EINVAL for a NULL handler or an INTID the GIC does not
  * have; -VBLK_ESTATE if it already has a handler; -VBLK_ENOMEM if the
  * handler table is full; -VBLK_ENODEV without a GIC. */

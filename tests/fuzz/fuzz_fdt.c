@@ -1,23 +1,25 @@
 /*
- * libFuzzer target for the device-tree reader.
+ * libFuzzer target for the device-tree readers.
  *
  *   clang -fsanitize=fuzzer,address,undefined -DVBLK_HOST -Iinclude -I. \
- *         tests/fuzz/fuzz_fdt.c drivers/fdt.c drivers/board.c -o fuzz_fdt
+ *         tests/fuzz/fuzz_fdt.c fdt/fdt.c fdt/walk.c virtio/dt.c \
+ *         drivers/board.c -o fuzz_fdt
  *   ./fuzz_fdt -max_total_time=60 tests/fuzz/corpus/fdt
  *
  * The input is the whole readable buffer (max_bytes = its size), placed one
  * byte past an aligned address so every multi-byte read is unaligned and a
  * read one byte past the end is caught by ASan. Besides "no crash, no
- * hang", it checks what board_from_fdt promises: counts within their
- * tables, bootargs a C string inside the blob, *info zeroed on error.
+ * hang", it checks what board_from_fdt and virtio_dt_find promise:
+ * counts within their tables, the output zeroed on error.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vblk/error.h"
-#include "drivers/fdt.h"
+#include "fdt/fdt.h"
 #include "drivers/board.h"
+#include "virtio/dt.h"
 
 /* Paths and names worth looking up in any tree. */
 static const char *const probe_paths[] = {
@@ -55,15 +57,22 @@ static void check_board(const uint8_t *blob, size_t size)
 	}
 	check(err == 0);
 	check(info.memory_count <= BOARD_MAX_MEMORY);
-	check(info.virtio_count <= BOARD_MAX_VIRTIO);
 	check(info.gic_version == 0 || info.gic_version == 2 ||
 	      info.gic_version == 3);
-	if (info.bootargs != NULL) {
-		const uint8_t *start = (const uint8_t *)info.bootargs;
+}
 
-		check(start >= blob && start < blob + size);
-		check(memchr(start, '\0', (size_t)(blob + size - start)) != NULL);
+static void check_virtio(const uint8_t *blob, size_t size)
+{
+	static struct virtio_dt found;
+	int err = virtio_dt_find(&found, blob, size);
+
+	if (err < 0) {
+		check(err == -VBLK_EBADDT);
+		check(all_zero(&found, sizeof(found)));
+		return;
 	}
+	check(err == 0);
+	check(found.count <= VIRTIO_DT_MAX_NODES);
 }
 
 /* Exercise the low-level API on every node: walk, names, properties. */
@@ -110,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 0)
 		memcpy(blob, data, size);
 	check_board(blob, size);
+	check_virtio(blob, size);
 	check_walk(blob, size);
 	free(buf);
 	return 0;

@@ -1,5 +1,5 @@
 /*
- * Host side of include/vblk/platform.h: an MMIO address map of simulated
+ * Host side of plat/platform.h: an MMIO address map of simulated
  * devices and a virtual clock. See host_platform.h for the model.
  */
 #include <stdarg.h>

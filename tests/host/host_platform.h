@@ -1,7 +1,7 @@
 /*
  * The simulated machine the host unit tests run the driver on.
  *
- * include/vblk/platform.h (host variant) sends every register access of the
+ * plat/platform.h (host variant) sends every register access of the
  * driver to host_mmio_read()/host_mmio_write(), asks host_time_us() for the
  * time and calls host_cpu_relax() inside every polling loop. This file is
  * the other side of those four functions:
@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 /* What a device model does when the driver touches its window. `offset`
  * is relative to the window base; the platform has already checked that

@@ -1,5 +1,9 @@
 /*
- * Device-tree reader and board parser tests.
+ * Device-tree tests: the DTB walker (fdt/), the library's virtio-mmio
+ * reader (virtio/dt.c) and vblk_init_from_dt above it, and the runtime's
+ * board parser (drivers/board.c). Each reader decodes only its own nodes,
+ * so a node one of them cannot decode must not fail the other: a tree
+ * with a broken UART, GIC, memory or timer node still gives its disks.
  *
  * Inputs: real QEMU 7.2 `-machine virt,dumpdtb=` dumps and small
  * hand-written trees in tests/host/dtb/ (see regen.sh there), corrupted
@@ -19,8 +23,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "disk_fixture.h"
+#include "fake_virtio.h"
 #include "vblk/error.h"
-#include "drivers/fdt.h"
+#include "vblk/vblk.h"
+#include "fdt/fdt.h"
+#include "virtio/dt.h"
 #include "drivers/board.h"
 
 #define DTB_DIR_DEFAULT     "tests/host/dtb"
@@ -32,13 +40,11 @@
 #define VIRT_GICC_BASE      0x08010000u
 #define VIRT_GICR_BASE      0x080a0000u
 #define VIRT_UART_BASE      0x09000000u
-#define VIRT_UART_INTID     33u
 #define VIRT_TIMER_INTID    27u
 #define VIRT_VIRTIO_BASE    0x0a000000u
 #define VIRT_VIRTIO_STRIDE  0x200u
 #define VIRT_VIRTIO_INTID0  48u
 #define VIRT_VIRTIO_SLOTS   32u
-#define IRQ_EDGE_RISING     1u
 
 /* Header field offsets, for corrupting them. */
 #define HDR_TOTALSIZE       4u
@@ -125,8 +131,20 @@ static int parse_file(const char *name, struct board_info *info)
 	struct blob blob = load_dtb(name);
 	int err = parse_blob(&blob, info);
 
-	/* bootargs points into the blob: tests that need it keep the blob. */
-	info->bootargs = NULL;
+	free_blob(&blob);
+	return err;
+}
+
+static int find_blob(const struct blob *blob, struct virtio_dt *found)
+{
+	return virtio_dt_find(found, blob->bytes, blob->size);
+}
+
+static int find_file(const char *name, struct virtio_dt *found)
+{
+	struct blob blob = load_dtb(name);
+	int err = find_blob(&blob, found);
+
 	free_blob(&blob);
 	return err;
 }
@@ -151,12 +169,58 @@ static void assert_board_rejects(const struct blob *blob)
 	assert_true(all_zero(&info, sizeof(info)));
 }
 
+/* virtio_dt_find fails with -VBLK_EBADDT and leaves *found zeroed. */
+static void assert_virtio_rejects(const struct blob *blob)
+{
+	static struct virtio_dt found;
+
+	memset(&found, 0xa5, sizeof(found));
+	assert_int_equal(find_blob(blob, &found), -VBLK_EBADDT);
+	assert_true(all_zero(&found, sizeof(found)));
+}
+
+/* A blob malformed as a whole: neither reader takes anything from it. */
+static void assert_rejected(const struct blob *blob)
+{
+	assert_board_rejects(blob);
+	assert_virtio_rejects(blob);
+}
+
 static void assert_file_rejected(const char *name)
 {
 	struct blob blob = load_dtb(name);
 
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
+}
+
+/* A node only the virtio reader decodes is broken: it refuses the tree,
+ * the runtime's parse (which does not read the node) takes it. */
+static void assert_only_virtio_rejects(const struct blob *blob)
+{
+	struct board_info info;
+
+	assert_virtio_rejects(blob);
+	assert_int_equal(parse_blob(blob, &info), 0);
+}
+
+static void assert_only_virtio_rejects_file(const char *name)
+{
+	struct blob blob = load_dtb(name);
+
+	assert_only_virtio_rejects(&blob);
+	free_blob(&blob);
+}
+
+/* The other way round: a runtime node is broken, the virtio nodes are
+ * still found. Returns how many. */
+static unsigned assert_only_board_rejects(const struct blob *blob)
+{
+	static struct virtio_dt found;
+
+	assert_board_rejects(blob);
+	assert_int_equal(find_blob(blob, &found), 0);
+	return found.count;
 }
 
 static void patch_header(struct blob *blob, uint32_t field_off, uint32_t value)
@@ -369,7 +433,6 @@ static void test_qemu_virt_uart_is_pl011_at_9000000_intid_33(void **state)
 	for (size_t i = 0; i < QEMU_DUMP_COUNT; i++) {
 		assert_int_equal(parse_file(qemu_dumps[i], &info), 0);
 		assert_int_equal(info.uart_base, VIRT_UART_BASE);
-		assert_int_equal(info.uart_intid, VIRT_UART_INTID);
 	}
 }
 
@@ -384,36 +447,34 @@ static void test_qemu_virt_virtual_timer_is_intid_27(void **state)
 	}
 }
 
-static void assert_virt_virtio_slots(const struct board_info *info)
+/* QEMU virt's 32 transports, as the library reads them from `name`. */
+static void assert_virt_virtio_slots(const char *name)
 {
-	assert_int_equal(info->virtio_count, VIRT_VIRTIO_SLOTS);
+	static struct virtio_dt found;
+
+	assert_int_equal(find_file(name, &found), 0);
+	assert_int_equal(found.count, VIRT_VIRTIO_SLOTS);
 	for (unsigned n = 0; n < VIRT_VIRTIO_SLOTS; n++) {
-		const struct board_virtio_mmio *slot = &info->virtio[n];
+		const struct virtio_dt_node *slot = &found.node[n];
 
 		assert_int_equal(slot->base, VIRT_VIRTIO_BASE + n * VIRT_VIRTIO_STRIDE);
 		assert_int_equal(slot->size_bytes, VIRT_VIRTIO_STRIDE);
 		assert_int_equal(slot->intid, VIRT_VIRTIO_INTID0 + n);
-		assert_int_equal(slot->irq_flags, IRQ_EDGE_RISING);
-		assert_true(slot->dma_coherent);
+		assert_true(slot->irq_edge);
 	}
 }
 
 static void test_qemu_virt_has_32_virtio_mmio_slots_in_dt_order(void **state)
 {
-	struct board_info info;
-
 	(void)state;
-	assert_int_equal(parse_file("qemu-virt.dtb", &info), 0);
-	assert_virt_virtio_slots(&info);
+	for (size_t i = 0; i < QEMU_DUMP_COUNT; i++)
+		assert_virt_virtio_slots(qemu_dumps[i]);
 }
 
 static void test_qemu_virt_slots_do_not_change_with_attached_disks(void **state)
 {
-	struct board_info info;
-
 	(void)state;
-	assert_int_equal(parse_file("qemu-virt-2blk.dtb", &info), 0);
-	assert_virt_virtio_slots(&info);
+	assert_virt_virtio_slots("qemu-virt-2blk.dtb");
 }
 
 static void test_qemu_virt_secure_skips_disabled_secure_uart_and_ram(void **state)
@@ -427,7 +488,7 @@ static void test_qemu_virt_secure_skips_disabled_secure_uart_and_ram(void **stat
 	assert_int_equal(info.uart_base, VIRT_UART_BASE);
 	assert_int_equal(info.memory_count, 1);
 	assert_int_equal(info.memory[0].base, VIRT_RAM_BASE);
-	assert_virt_virtio_slots(&info);
+	assert_virt_virtio_slots("qemu-virt-secure.dtb");
 }
 
 static void test_qemu_virt_virtualization_on_parses_like_default(void **state)
@@ -438,18 +499,7 @@ static void test_qemu_virt_virtualization_on_parses_like_default(void **state)
 	assert_int_equal(parse_file("qemu-virt-el2.dtb", &info), 0);
 	assert_int_equal(info.gic_version, 2);
 	assert_int_equal(info.memory[0].size_bytes, 128 * MIB);
-	assert_virt_virtio_slots(&info);
-}
-
-static void test_qemu_virt_without_append_has_no_bootargs(void **state)
-{
-	struct blob blob = load_dtb("qemu-virt.dtb");
-	struct board_info info;
-
-	(void)state;
-	assert_int_equal(parse_blob(&blob, &info), 0);
-	assert_null(info.bootargs);
-	free_blob(&blob);
+	assert_virt_virtio_slots("qemu-virt-el2.dtb");
 }
 
 static void test_qemu_dumps_parse_at_every_unaligned_address(void **state)
@@ -458,17 +508,19 @@ static void test_qemu_dumps_parse_at_every_unaligned_address(void **state)
 	for (size_t i = 0; i < QEMU_DUMP_COUNT; i++) {
 		struct blob blob = load_dtb(qemu_dumps[i]);
 		struct board_info aligned, shifted;
+		static struct virtio_dt found_aligned, found_shifted;
 
 		assert_int_equal(parse_blob(&blob, &aligned), 0);
-		aligned.bootargs = NULL;
+		assert_int_equal(find_blob(&blob, &found_aligned), 0);
 		for (size_t shift = 1; shift < 8; shift++) {
 			uint8_t *buf = malloc(blob.size + shift);
 
 			assert_non_null(buf);
 			memcpy(buf + shift, blob.bytes, blob.size);
 			assert_int_equal(board_from_fdt(&shifted, buf + shift, blob.size), 0);
-			shifted.bootargs = NULL;
 			assert_memory_equal(&aligned, &shifted, sizeof(aligned));
+			assert_int_equal(virtio_dt_find(&found_shifted, buf + shift, blob.size), 0);
+			assert_memory_equal(&found_aligned, &found_shifted, sizeof(found_aligned));
 			free(buf);
 		}
 		free_blob(&blob);
@@ -523,7 +575,6 @@ static void test_stdout_path_alias_with_options_selects_that_uart(void **state)
 	/* stdout-path = "serial1:115200n8", serial1 = "/soc/uart@2000" */
 	assert_int_equal(parse_file("board-cells1.dtb", &info), 0);
 	assert_int_equal(info.uart_base, 0x1c0a0000u);
-	assert_int_equal(info.uart_intid, 32 + 6);
 }
 
 static void test_gic400_is_gic_version_2(void **state)
@@ -541,49 +592,26 @@ static void test_gic400_is_gic_version_2(void **state)
 
 static void test_virtio_reg_uses_parent_bus_cells(void **state)
 {
-	struct board_info info;
+	static struct virtio_dt found;
 
 	(void)state;
 	/* root is 1/1, /soc is 2/2: reg = <0x1 0x1c130000 0x0 0x200> */
-	assert_int_equal(parse_file("board-cells1.dtb", &info), 0);
-	assert_int_equal(info.virtio_count, 2);
-	assert_int_equal(info.virtio[0].base, 0x11c130000ull);
-	assert_int_equal(info.virtio[0].size_bytes, 0x200u);
+	assert_int_equal(find_file("board-cells1.dtb", &found), 0);
+	assert_int_equal(found.count, 2);
+	assert_int_equal(found.node[0].base, 0x11c130000ull);
+	assert_int_equal(found.node[0].size_bytes, 0x200u);
 }
 
 static void test_virtio_ppi_maps_to_intid_16_plus_n(void **state)
 {
-	struct board_info info;
+	static struct virtio_dt found;
 
 	(void)state;
-	assert_int_equal(parse_file("board-cells1.dtb", &info), 0);
-	assert_int_equal(info.virtio[0].intid, 16 + 9);
-	assert_int_equal(info.virtio[0].irq_flags, 4);
-	assert_int_equal(info.virtio[1].intid, 32 + 42);
-}
-
-static void test_virtio_dma_coherent_follows_the_property(void **state)
-{
-	struct board_info info;
-
-	(void)state;
-	assert_int_equal(parse_file("board-cells1.dtb", &info), 0);
-	assert_false(info.virtio[0].dma_coherent);
-	assert_true(info.virtio[1].dma_coherent);
-}
-
-static void test_bootargs_points_at_chosen_property(void **state)
-{
-	struct blob blob = load_dtb("board-cells1.dtb");
-	struct board_info info;
-
-	(void)state;
-	assert_int_equal(parse_blob(&blob, &info), 0);
-	assert_non_null(info.bootargs);
-	assert_string_equal(info.bootargs, "console=ttyAMA1 root=/dev/vda");
-	assert_true((const uint8_t *)info.bootargs > blob.bytes &&
-		    (const uint8_t *)info.bootargs < blob.bytes + blob.size);
-	free_blob(&blob);
+	assert_int_equal(find_file("board-cells1.dtb", &found), 0);
+	assert_int_equal(found.node[0].intid, 16 + 9);
+	assert_false(found.node[0].irq_edge);     /* flags 4: level high */
+	assert_int_equal(found.node[1].intid, 32 + 42);
+	assert_true(found.node[1].irq_edge);      /* flags 1: edge rising */
 }
 
 static void test_version_16_blob_parses_like_version_17(void **state)
@@ -591,14 +619,16 @@ static void test_version_16_blob_parses_like_version_17(void **state)
 	struct blob v16 = load_dtb("board-cells1-v16.dtb");
 	struct blob v17 = load_dtb("board-cells1.dtb");
 	struct board_info info16, info17;
+	static struct virtio_dt found16, found17;
 
 	(void)state;
 	assert_int_equal(header(&v16, HDR_VERSION), 16);
 	assert_int_equal(parse_blob(&v16, &info16), 0);
 	assert_int_equal(parse_blob(&v17, &info17), 0);
-	assert_string_equal(info16.bootargs, info17.bootargs);
-	info16.bootargs = info17.bootargs = NULL;
 	assert_memory_equal(&info16, &info17, sizeof(info16));
+	assert_int_equal(find_blob(&v16, &found16), 0);
+	assert_int_equal(find_blob(&v17, &found17), 0);
+	assert_memory_equal(&found16, &found17, sizeof(found16));
 	free_blob(&v16);
 	free_blob(&v17);
 }
@@ -606,15 +636,17 @@ static void test_version_16_blob_parses_like_version_17(void **state)
 static void test_missing_cells_properties_default_to_2_and_1(void **state)
 {
 	struct board_info info;
+	static struct virtio_dt found;
 
 	(void)state;
 	assert_int_equal(parse_file("board-default-cells.dtb", &info), 0);
 	assert_int_equal(info.memory_count, 1);
 	assert_int_equal(info.memory[0].base, VIRT_RAM_BASE);
 	assert_int_equal(info.memory[0].size_bytes, 512 * MIB);
-	assert_int_equal(info.virtio_count, 1);
-	assert_int_equal(info.virtio[0].base, VIRT_VIRTIO_BASE);
-	assert_int_equal(info.virtio[0].size_bytes, VIRT_VIRTIO_STRIDE);
+	assert_int_equal(find_file("board-default-cells.dtb", &found), 0);
+	assert_int_equal(found.count, 1);
+	assert_int_equal(found.node[0].base, VIRT_VIRTIO_BASE);
+	assert_int_equal(found.node[0].size_bytes, VIRT_VIRTIO_STRIDE);
 }
 
 static void test_first_pl011_is_console_without_stdout_path(void **state)
@@ -624,7 +656,6 @@ static void test_first_pl011_is_console_without_stdout_path(void **state)
 	(void)state;
 	assert_int_equal(parse_file("board-default-cells.dtb", &info), 0);
 	assert_int_equal(info.uart_base, VIRT_UART_BASE);
-	assert_int_equal(info.uart_intid, VIRT_UART_INTID);
 }
 
 static void test_stdout_path_to_missing_node_falls_back_to_first_pl011(void **state)
@@ -634,39 +665,44 @@ static void test_stdout_path_to_missing_node_falls_back_to_first_pl011(void **st
 	(void)state;
 	assert_int_equal(parse_file("board-stdout-missing.dtb", &info), 0);
 	assert_int_equal(info.uart_base, 0x1000u);
-	assert_int_equal(info.uart_intid, 32 + 3);
 }
 
 static void test_empty_root_gives_zeroed_board(void **state)
 {
 	struct board_info info, zero;
+	static struct virtio_dt found;
 
 	(void)state;
 	memset(&zero, 0, sizeof(zero));
 	memset(&info, 0xa5, sizeof(info));
 	assert_int_equal(parse_file("board-empty.dtb", &info), 0);
 	assert_memory_equal(&info, &zero, sizeof(info));
+	memset(&found, 0xa5, sizeof(found));
+	assert_int_equal(find_file("board-empty.dtb", &found), 0);
+	assert_true(all_zero(&found, sizeof(found)));
 }
 
 static void test_more_than_max_virtio_nodes_keeps_the_first_ones(void **state)
 {
-	struct board_info info;
+	static struct virtio_dt found;
 
 	(void)state;
-	assert_int_equal(parse_file("board-many-virtio.dtb", &info), 0);
-	assert_int_equal(info.virtio_count, BOARD_MAX_VIRTIO);
-	for (unsigned n = 0; n < BOARD_MAX_VIRTIO; n++) {
-		assert_int_equal(info.virtio[n].base, 0x10000000u + n * 0x200u);
-		assert_int_equal(info.virtio[n].intid, 32 + n);
+	assert_int_equal(find_file("board-many-virtio.dtb", &found), 0);
+	assert_int_equal(found.count, VIRTIO_DT_MAX_NODES);
+	for (unsigned n = 0; n < VIRTIO_DT_MAX_NODES; n++) {
+		assert_int_equal(found.node[n].base, 0x10000000u + n * 0x200u);
+		assert_int_equal(found.node[n].intid, 32 + n);
 	}
 }
 
 static void test_nesting_at_max_depth_is_accepted(void **state)
 {
 	struct board_info info;
+	static struct virtio_dt found;
 
 	(void)state;
 	assert_int_equal(parse_file("deep-64.dtb", &info), 0);
+	assert_int_equal(find_file("deep-64.dtb", &found), 0);
 }
 
 static void test_nesting_beyond_max_depth_is_rejected(void **state)
@@ -678,25 +714,19 @@ static void test_nesting_beyond_max_depth_is_rejected(void **state)
 static void test_rejects_virtio_reg_with_partial_entry(void **state)
 {
 	(void)state;
-	assert_file_rejected("board-bad-virtio-reg.dtb");
+	assert_only_virtio_rejects_file("board-bad-virtio-reg.dtb");
 }
 
 static void test_rejects_three_cell_address_for_virtio(void **state)
 {
 	(void)state;
-	assert_file_rejected("board-bad-address-cells.dtb");
+	assert_only_virtio_rejects_file("board-bad-address-cells.dtb");
 }
 
 static void test_rejects_spi_number_beyond_gic_range(void **state)
 {
 	(void)state;
-	assert_file_rejected("board-bad-spi.dtb");
-}
-
-static void test_rejects_unterminated_bootargs(void **state)
-{
-	(void)state;
-	assert_file_rejected("board-bad-bootargs.dtb");
+	assert_only_virtio_rejects_file("board-bad-spi.dtb");
 }
 
 /* ---- header checks ---------------------------------------------------- */
@@ -704,10 +734,13 @@ static void test_rejects_unterminated_bootargs(void **state)
 static void test_rejects_null_blob(void **state)
 {
 	struct board_info info;
+	static struct virtio_dt found;
 
 	(void)state;
 	assert_int_equal(board_from_fdt(&info, NULL, 4096), -VBLK_EBADDT);
 	assert_true(all_zero(&info, sizeof(info)));
+	assert_int_equal(virtio_dt_find(&found, NULL, 4096), -VBLK_EBADDT);
+	assert_true(all_zero(&found, sizeof(found)));
 }
 
 static void test_rejects_null_info(void **state)
@@ -716,6 +749,7 @@ static void test_rejects_null_info(void **state)
 
 	(void)state;
 	assert_int_equal(board_from_fdt(NULL, blob.bytes, blob.size), -VBLK_EINVAL);
+	assert_int_equal(virtio_dt_find(NULL, blob.bytes, blob.size), -VBLK_EINVAL);
 	free_blob(&blob);
 }
 
@@ -725,7 +759,7 @@ static void test_rejects_bad_magic(void **state)
 
 	(void)state;
 	blob.bytes[3] ^= 1;
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -735,7 +769,7 @@ static void test_rejects_totalsize_beyond_buffer(void **state)
 
 	(void)state;
 	patch_header(&blob, HDR_TOTALSIZE, (uint32_t)blob.size + 1);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -747,7 +781,7 @@ static void test_rejects_blob_truncated_at_every_length(void **state)
 	for (size_t len = 0; len < whole.size; len++) {
 		struct blob cut = copy_prefix(&whole, len);
 
-		assert_board_rejects(&cut);
+		assert_rejected(&cut);
 		free_blob(&cut);
 	}
 	free_blob(&whole);
@@ -764,7 +798,7 @@ static void test_rejects_totalsize_shrunk_to_every_length(void **state)
 		struct blob cut = copy_prefix(&whole, len);
 
 		patch_header(&cut, HDR_TOTALSIZE, (uint32_t)len);
-		assert_board_rejects(&cut);
+		assert_rejected(&cut);
 		free_blob(&cut);
 	}
 	free_blob(&whole);
@@ -776,13 +810,16 @@ static void test_accepts_buffer_larger_than_totalsize(void **state)
 	const size_t slack_bytes = 4096;
 	uint8_t *buf = calloc(1, blob.size + slack_bytes);
 	struct board_info info;
+	static struct virtio_dt found;
 
 	(void)state;
 	/* The runtime passes "up to the end of RAM": more than the blob. */
 	assert_non_null(buf);
 	memcpy(buf, blob.bytes, blob.size);
 	assert_int_equal(board_from_fdt(&info, buf, blob.size + slack_bytes), 0);
-	assert_int_equal(info.virtio_count, VIRT_VIRTIO_SLOTS);
+	assert_int_equal(info.memory_count, 1);
+	assert_int_equal(virtio_dt_find(&found, buf, blob.size + slack_bytes), 0);
+	assert_int_equal(found.count, VIRT_VIRTIO_SLOTS);
 	free(buf);
 	free_blob(&blob);
 }
@@ -793,7 +830,7 @@ static void test_rejects_version_below_16(void **state)
 
 	(void)state;
 	patch_header(&blob, HDR_VERSION, 15);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -803,7 +840,7 @@ static void test_rejects_last_compatible_version_above_17(void **state)
 
 	(void)state;
 	patch_header(&blob, HDR_LAST_COMP, 18);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -814,7 +851,7 @@ static void test_rejects_struct_block_beyond_totalsize(void **state)
 	(void)state;
 	patch_header(&blob, HDR_SIZE_DT_STRUCT,
 		     (uint32_t)blob.size - header(&blob, HDR_OFF_DT_STRUCT) + 4);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -826,7 +863,7 @@ static void test_rejects_struct_offset_plus_size_overflow(void **state)
 	/* 0xfffffff0 + 0x20 wraps to 0x10: inside the blob if unchecked. */
 	patch_header(&blob, HDR_OFF_DT_STRUCT, 0xfffffff0u);
 	patch_header(&blob, HDR_SIZE_DT_STRUCT, 0x20u);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -836,7 +873,7 @@ static void test_rejects_strings_block_beyond_totalsize(void **state)
 
 	(void)state;
 	patch_header(&blob, HDR_SIZE_DT_STRINGS, header(&blob, HDR_SIZE_DT_STRINGS) + 1);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -847,7 +884,7 @@ static void test_rejects_strings_offset_plus_size_overflow(void **state)
 	(void)state;
 	patch_header(&blob, HDR_OFF_DT_STRINGS, 0xffffff00u);
 	patch_header(&blob, HDR_SIZE_DT_STRINGS, 0x200u);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -858,7 +895,7 @@ static void test_rejects_misaligned_struct_block(void **state)
 	(void)state;
 	patch_header(&blob, HDR_OFF_DT_STRUCT, header(&blob, HDR_OFF_DT_STRUCT) + 2);
 	patch_header(&blob, HDR_SIZE_DT_STRUCT, header(&blob, HDR_SIZE_DT_STRUCT) - 4);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -868,7 +905,7 @@ static void test_rejects_struct_size_not_whole_tokens(void **state)
 
 	(void)state;
 	patch_header(&blob, HDR_SIZE_DT_STRUCT, header(&blob, HDR_SIZE_DT_STRUCT) - 1);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -880,7 +917,7 @@ static void test_rejects_struct_block_cut_at_every_token(void **state)
 	(void)state;
 	for (uint32_t len = 0; len < struct_bytes; len += FDT_TOKEN_BYTES) {
 		patch_header(&blob, HDR_SIZE_DT_STRUCT, len);
-		assert_board_rejects(&blob);
+		assert_rejected(&blob);
 	}
 	free_blob(&blob);
 }
@@ -894,7 +931,7 @@ static void test_rejects_strings_block_cut_at_every_length(void **state)
 	/* Every cut leaves at least the last name without its NUL. */
 	for (uint32_t len = 0; len < strings_bytes; len++) {
 		patch_header(&blob, HDR_SIZE_DT_STRINGS, len);
-		assert_board_rejects(&blob);
+		assert_rejected(&blob);
 	}
 	free_blob(&blob);
 }
@@ -917,7 +954,7 @@ static void test_rejects_unknown_token(void **state)
 
 	(void)state;
 	put_be32(blob.bytes + first_prop_off(&blob), 0x5);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -956,7 +993,7 @@ static void assert_every_token_replacement_rejected(uint32_t replacement)
 		uint32_t word = get_be32(blob.bytes + offs[i]);
 
 		put_be32(blob.bytes + offs[i], replacement);
-		assert_board_rejects(&blob);
+		assert_rejected(&blob);
 		put_be32(blob.bytes + offs[i], word);
 	}
 	free_blob(&blob);
@@ -984,10 +1021,13 @@ static void test_flipping_any_byte_fails_cleanly_or_parses(void **state)
 	 * -VBLK_EBADDT and, under ASan, without a stray read. */
 	for (size_t i = 0; i < blob.size; i++) {
 		struct board_info info;
+		static struct virtio_dt found;
 		int err;
 
 		blob.bytes[i] ^= 0xff;
 		err = parse_blob(&blob, &info);
+		assert_true(err == 0 || err == -VBLK_EBADDT);
+		err = find_blob(&blob, &found);
 		assert_true(err == 0 || err == -VBLK_EBADDT);
 		blob.bytes[i] ^= 0xff;
 	}
@@ -1000,7 +1040,7 @@ static void test_rejects_property_length_beyond_struct_block(void **state)
 
 	(void)state;
 	put_be32(blob.bytes + first_prop_off(&blob) + 4, 0xfffffff0u);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1011,7 +1051,7 @@ static void test_rejects_property_name_offset_beyond_strings_block(void **state)
 	(void)state;
 	put_be32(blob.bytes + first_prop_off(&blob) + 8,
 		 header(&blob, HDR_SIZE_DT_STRINGS));
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1027,7 +1067,7 @@ static void test_rejects_property_name_reaching_past_strings_block(void **state)
 	assert_int_equal(blob.bytes[last], '\0');
 	assert_int_equal(last + 1, blob.size);
 	blob.bytes[last] = 'x';
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1042,7 +1082,7 @@ static void test_rejects_node_name_without_nul(void **state)
 	emit_bytes(b, "abcdefgh", 8);  /* no NUL up to the end of the block */
 	blob = finish(b);
 	free(b);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1059,7 +1099,7 @@ static void test_root_with_unterminated_name_is_not_a_node(void **state)
 	free(b);
 	assert_int_equal(fdt_open(&fdt, blob.bytes, blob.size), 0);
 	assert_int_equal(fdt_root(&fdt), -VBLK_EBADDT);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1073,7 +1113,7 @@ static void test_rejects_end_token_inside_open_node(void **state)
 	begin_node(b, "child");
 	end_node(b);
 	blob = close_tree(b, 0);     /* root never closed */
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1087,7 +1127,7 @@ static void test_rejects_missing_end_token(void **state)
 	end_node(b);
 	blob = finish(b);
 	free(b);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1100,7 +1140,7 @@ static void test_rejects_extra_end_node(void **state)
 	begin_node(b, "");
 	end_node(b);
 	blob = close_tree(b, 1);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1113,7 +1153,7 @@ static void test_rejects_property_before_root_node(void **state)
 	prop_cells(b, "#address-cells", 1, 2u);
 	begin_node(b, "");
 	blob = close_tree(b, 1);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1160,7 +1200,7 @@ static void test_rejects_memory_range_that_wraps(void **state)
 	prop_str(b, "device_type", "memory");
 	prop_cells(b, "reg", 4, 0xffffffffu, 0x0u, 0x1u, 0x0u);
 	blob = close_tree(b, 2);
-	assert_board_rejects(&blob);
+	assert_int_equal(assert_only_board_rejects(&blob), 0);
 	free_blob(&blob);
 }
 
@@ -1175,8 +1215,12 @@ static void test_rejects_cells_property_of_wrong_length(void **state)
 	begin_node(b, "memory@1000");
 	prop_str(b, "device_type", "memory");
 	prop_cells(b, "reg", 2, 0x1000u, 0x1000u);
+	end_node(b);
+	begin_node(b, "virtio_mmio@a000000");
+	prop_str(b, "compatible", "virtio,mmio");
+	prop_cells(b, "reg", 2, 0x0a000000u, 0x200u);
 	blob = close_tree(b, 2);
-	assert_board_rejects(&blob);
+	assert_rejected(&blob);
 	free_blob(&blob);
 }
 
@@ -1193,7 +1237,7 @@ static void test_rejects_gic_with_single_reg_entry(void **state)
 	prop_str(b, "compatible", "arm,gic-v3");
 	prop_cells(b, "reg", 2, 0x08000000u, 0x10000u);
 	blob = close_tree(b, 2);
-	assert_board_rejects(&blob);
+	assert_int_equal(assert_only_board_rejects(&blob), 0);
 	free_blob(&blob);
 }
 
@@ -1208,7 +1252,7 @@ static void test_rejects_timer_without_virtual_interrupt(void **state)
 	prop_str(b, "compatible", "arm,armv8-timer");
 	prop_cells(b, "interrupts", 6, 1u, 13u, 4u, 1u, 14u, 4u);
 	blob = close_tree(b, 2);
-	assert_board_rejects(&blob);
+	assert_int_equal(assert_only_board_rejects(&blob), 0);
 	free_blob(&blob);
 }
 
@@ -1221,7 +1265,7 @@ static void test_rejects_interrupts_not_whole_specifiers(void **state)
 	prop_cells(b, "reg", 4, 0u, 0x0a000000u, 0u, 0x200u);
 	prop_cells(b, "interrupts", 2, 0u, 16u);
 	blob = close_tree(b, 2);
-	assert_board_rejects(&blob);
+	assert_only_virtio_rejects(&blob);
 	free_blob(&blob);
 }
 
@@ -1233,29 +1277,51 @@ static void test_rejects_virtio_without_reg(void **state)
 	(void)state;
 	prop_cells(b, "interrupts", 3, 0u, 16u, 1u);
 	blob = close_tree(b, 2);
-	assert_board_rejects(&blob);
+	assert_only_virtio_rejects(&blob);
 	free_blob(&blob);
 }
 
 static void test_virtio_without_interrupts_has_intid_0(void **state)
 {
 	struct builder *b = root_with_virtio_begun();
-	struct board_info info;
+	static struct virtio_dt found;
 	struct blob blob;
 
 	(void)state;
 	prop_cells(b, "reg", 4, 0u, 0x0a000000u, 0u, 0x200u);
 	blob = close_tree(b, 2);
-	assert_int_equal(parse_blob(&blob, &info), 0);
-	assert_int_equal(info.virtio_count, 1);
-	assert_int_equal(info.virtio[0].intid, 0);
+	assert_int_equal(find_blob(&blob, &found), 0);
+	assert_int_equal(found.count, 1);
+	assert_int_equal(found.node[0].intid, 0);
+	assert_false(found.node[0].irq_edge);
+	free_blob(&blob);
+}
+
+static void test_disabled_virtio_node_is_skipped(void **state)
+{
+	struct builder *b = root_with_virtio_begun();
+	static struct virtio_dt found;
+	struct blob blob;
+
+	(void)state;
+	prop_str(b, "status", "disabled");
+	prop_cells(b, "reg", 4, 0u, 0x0a000000u, 0u, 0x200u);
+	end_node(b);
+	begin_node(b, "virtio_mmio@a000200");
+	prop_str(b, "compatible", "virtio,mmio");
+	prop_str(b, "status", "okay");
+	prop_cells(b, "reg", 4, 0u, 0x0a000200u, 0u, 0x200u);
+	blob = close_tree(b, 2);
+	assert_int_equal(find_blob(&blob, &found), 0);
+	assert_int_equal(found.count, 1);
+	assert_int_equal(found.node[0].base, 0x0a000200u);
 	free_blob(&blob);
 }
 
 static void test_unterminated_compatible_is_compared_within_its_length(void **state)
 {
 	struct builder *b = new_builder();
-	struct board_info info;
+	static struct virtio_dt found;
 	struct blob blob;
 
 	(void)state;
@@ -1265,9 +1331,128 @@ static void test_unterminated_compatible_is_compared_within_its_length(void **st
 	prop_raw(b, "compatible", "virtio,mmio", 11);
 	prop_cells(b, "reg", 3, 0u, 0x0a000000u, 0x200u);
 	blob = close_tree(b, 2);
-	assert_int_equal(parse_blob(&blob, &info), 0);
-	assert_int_equal(info.virtio_count, 1);
+	assert_int_equal(find_blob(&blob, &found), 0);
+	assert_int_equal(found.count, 1);
 	free_blob(&blob);
+}
+
+/* ---- the library's reader beside the runtime's -------------------------- */
+
+/* The virtio-mmio nodes of every tree in tests/host/dtb: how many (or
+ * -VBLK_EBADDT), and the first one's window, INTID and trigger. */
+struct committed_tree {
+	const char *name;
+	int result;             /* node count, or -VBLK_EBADDT */
+	uint64_t first_base;
+	uint32_t first_intid;
+	bool first_edge;
+};
+
+static const struct committed_tree committed_trees[] = {
+	{ "qemu-virt.dtb",              32, 0x0a000000u, 48, true },
+	{ "qemu-virt-gicv3.dtb",        32, 0x0a000000u, 48, true },
+	{ "qemu-virt-1g.dtb",           32, 0x0a000000u, 48, true },
+	{ "qemu-virt-2blk.dtb",         32, 0x0a000000u, 48, true },
+	{ "qemu-virt-secure.dtb",       32, 0x0a000000u, 48, true },
+	{ "qemu-virt-el2.dtb",          32, 0x0a000000u, 48, true },
+	{ "board-cells1.dtb",            2, 0x11c130000ull, 25, false },
+	{ "board-cells1-v16.dtb",        2, 0x11c130000ull, 25, false },
+	{ "board-default-cells.dtb",     1, 0x0a000000u, 48, true },
+	{ "board-many-virtio.dtb",      32, 0x10000000u, 32, true },
+	{ "virtio-bad-addresses.dtb",    3, 0, 48, true },
+	{ "board-empty.dtb",             0, 0, 0, false },
+	{ "board-stdout-missing.dtb",    0, 0, 0, false },
+	{ "deep-64.dtb",                 0, 0, 0, false },
+	{ "board-bad-virtio-reg.dtb",    -VBLK_EBADDT, 0, 0, false },
+	{ "board-bad-address-cells.dtb", -VBLK_EBADDT, 0, 0, false },
+	{ "board-bad-spi.dtb",           -VBLK_EBADDT, 0, 0, false },
+	{ "deep-65.dtb",                 -VBLK_EBADDT, 0, 0, false },
+	{ "virtio-beside-bad-uart.dtb",   1, 0x0a000000u, 48, true },
+	{ "virtio-beside-bad-gic.dtb",    1, 0x0a000000u, 48, true },
+	{ "virtio-beside-bad-memory.dtb", 1, 0x0a000000u, 48, true },
+	{ "virtio-beside-bad-timer.dtb",  1, 0x0a000000u, 48, true },
+};
+
+static void test_virtio_nodes_of_every_committed_tree(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(committed_trees) / sizeof(committed_trees[0]); i++) {
+		const struct committed_tree *tree = &committed_trees[i];
+		static struct virtio_dt found;
+		int err = find_file(tree->name, &found);
+		int result = err < 0 ? err : (int)found.count;
+
+		if (result != tree->result)
+			fail_msg("%s: %d, expected %d", tree->name, result, tree->result);
+		if (result <= 0)
+			continue;
+		if (found.node[0].base != tree->first_base ||
+		    found.node[0].intid != tree->first_intid ||
+		    found.node[0].irq_edge != tree->first_edge)
+			fail_msg("%s: first node 0x%llx INTID %u %s", tree->name,
+				 (unsigned long long)found.node[0].base, found.node[0].intid,
+				 found.node[0].irq_edge ? "edge" : "level");
+	}
+}
+
+/*
+ * vblk_init_from_dt on a tree whose runtime node `name` describes cannot
+ * be decoded: the runtime's parse refuses it, the disk beside it (the
+ * fake device at QEMU's first slot, 0x0a000000, INTID 48, edge) is found
+ * and attached all the same.
+ */
+static void assert_disk_found_beside_broken_node(void **state, const char *name)
+{
+	const struct vblk_probe_entry *entries;
+	struct blob blob = load_dtb(name);
+
+	fv = make_device(test_version(state), NULL);
+	assert_int_equal(fake_virtio_base(fv), VIRT_VIRTIO_BASE);
+	assert_int_equal(assert_only_board_rejects(&blob), 1);
+	assert_int_equal(vblk_init_from_dt(blob.bytes, blob.size), 1);
+	free_blob(&blob);
+
+	disk = vblk_disk(0);
+	assert_non_null(disk);
+	assert_int_equal(vblk_disk_info(disk)->mmio_base, VIRT_VIRTIO_BASE);
+	assert_int_equal(vblk_disk_info(disk)->intid, VIRT_VIRTIO_INTID0);
+	assert_true(vblk_disk_info(disk)->irq_edge);
+	assert_int_equal(vblk_probe_report(&entries), 1);
+	assert_int_equal(entries[0].result, 0);
+}
+
+static void test_init_from_dt_finds_disk_beside_broken_uart(void **state)
+{
+	assert_disk_found_beside_broken_node(state, "virtio-beside-bad-uart.dtb");
+}
+
+static void test_init_from_dt_finds_disk_beside_broken_gic(void **state)
+{
+	assert_disk_found_beside_broken_node(state, "virtio-beside-bad-gic.dtb");
+}
+
+static void test_init_from_dt_finds_disk_beside_broken_memory(void **state)
+{
+	assert_disk_found_beside_broken_node(state, "virtio-beside-bad-memory.dtb");
+}
+
+static void test_init_from_dt_finds_disk_beside_broken_timer(void **state)
+{
+	assert_disk_found_beside_broken_node(state, "virtio-beside-bad-timer.dtb");
+}
+
+/* A broken virtio-mmio node still refuses the whole tree, before any
+ * device is touched: the disks already attached stay. */
+static void test_init_from_dt_refuses_broken_virtio_node_and_keeps_disks(void **state)
+{
+	struct blob blob = load_dtb("board-bad-virtio-reg.dtb");
+
+	attach_ok(state, NULL);
+	assert_int_equal(vblk_init_from_dt(blob.bytes, blob.size), -VBLK_EBADDT);
+	free_blob(&blob);
+	assert_int_equal(vblk_disk_count(), 1);
+	assert_ptr_equal(vblk_disk(0), disk);
+	assert_int_equal(fake_virtio_stats(fv)->resets, 1);   /* attach's own */
 }
 
 /* ---- low-level API ---------------------------------------------------- */
@@ -1532,7 +1717,6 @@ int main(void)
 		cmocka_unit_test(test_qemu_virt_slots_do_not_change_with_attached_disks),
 		cmocka_unit_test(test_qemu_virt_secure_skips_disabled_secure_uart_and_ram),
 		cmocka_unit_test(test_qemu_virt_virtualization_on_parses_like_default),
-		cmocka_unit_test(test_qemu_virt_without_append_has_no_bootargs),
 		cmocka_unit_test(test_qemu_dumps_parse_at_every_unaligned_address),
 
 		cmocka_unit_test(test_one_cell_memory_ranges_across_nodes_are_collected),
@@ -1542,8 +1726,6 @@ int main(void)
 		cmocka_unit_test(test_gic400_is_gic_version_2),
 		cmocka_unit_test(test_virtio_reg_uses_parent_bus_cells),
 		cmocka_unit_test(test_virtio_ppi_maps_to_intid_16_plus_n),
-		cmocka_unit_test(test_virtio_dma_coherent_follows_the_property),
-		cmocka_unit_test(test_bootargs_points_at_chosen_property),
 		cmocka_unit_test(test_version_16_blob_parses_like_version_17),
 		cmocka_unit_test(test_missing_cells_properties_default_to_2_and_1),
 		cmocka_unit_test(test_first_pl011_is_console_without_stdout_path),
@@ -1555,7 +1737,6 @@ int main(void)
 		cmocka_unit_test(test_rejects_virtio_reg_with_partial_entry),
 		cmocka_unit_test(test_rejects_three_cell_address_for_virtio),
 		cmocka_unit_test(test_rejects_spi_number_beyond_gic_range),
-		cmocka_unit_test(test_rejects_unterminated_bootargs),
 
 		cmocka_unit_test(test_rejects_null_blob),
 		cmocka_unit_test(test_rejects_null_info),
@@ -1596,7 +1777,20 @@ int main(void)
 		cmocka_unit_test(test_rejects_interrupts_not_whole_specifiers),
 		cmocka_unit_test(test_rejects_virtio_without_reg),
 		cmocka_unit_test(test_virtio_without_interrupts_has_intid_0),
+		cmocka_unit_test(test_disabled_virtio_node_is_skipped),
 		cmocka_unit_test(test_unterminated_compatible_is_compared_within_its_length),
+
+		cmocka_unit_test(test_virtio_nodes_of_every_committed_tree),
+		BOTH_TRANSPORTS(test_init_from_dt_finds_disk_beside_broken_uart,
+				disk_setup, disk_teardown),
+		BOTH_TRANSPORTS(test_init_from_dt_finds_disk_beside_broken_gic,
+				disk_setup, disk_teardown),
+		BOTH_TRANSPORTS(test_init_from_dt_finds_disk_beside_broken_memory,
+				disk_setup, disk_teardown),
+		BOTH_TRANSPORTS(test_init_from_dt_finds_disk_beside_broken_timer,
+				disk_setup, disk_teardown),
+		BOTH_TRANSPORTS(test_init_from_dt_refuses_broken_virtio_node_and_keeps_disks,
+				disk_setup, disk_teardown),
 
 		cmocka_unit_test(test_open_records_block_offsets),
 		cmocka_unit_test(test_failed_open_leaves_fdt_unchanged),

@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plat/platform.h"
 #include "tests/qemu/guest.h"
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"

@@ -19,6 +19,8 @@
 
 #include "drivers/board.h"
 #include "drivers/gic.h"
+#include "plat/platform.h"
+#include "virtio/dt.h"
 #include "virtio/mmio.h"
 #include "tests/qemu/guest.h"
 #include "vblk/runtime.h"
@@ -290,13 +292,17 @@ static void on_disk_interrupt(void *ctx)
 	disk_irq.status_seen |= status;
 }
 
-static const struct board_virtio_mmio *board_slot_at(uint64_t mmio_base)
+/* The device tree's node for the window at mmio_base, as the library
+ * reads it (NULL if none). */
+static const struct virtio_dt_node *dt_node_at(uint64_t mmio_base)
 {
-	const struct board_info *board = rt_board();
+	static struct virtio_dt found;
 
-	for (unsigned i = 0; i < board->virtio_count; i++)
-		if (board->virtio[i].base == mmio_base)
-			return &board->virtio[i];
+	if (virtio_dt_find(&found, rt_dtb(), rt_dtb_max_bytes()) < 0)
+		return NULL;
+	for (unsigned i = 0; i < found.count; i++)
+		if (found.node[i].base == mmio_base)
+			return &found.node[i];
 	return NULL;
 }
 
@@ -309,7 +315,7 @@ int test_virtio_irq(void)
 {
 	struct vblk_disk *disk = chosen_disk();
 	uint64_t seed = arg_u64("seed", 1), start, count, t0, took_us;
-	const struct board_virtio_mmio *slot;
+	const struct virtio_dt_node *slot;
 	const struct vblk_info *info;
 	unsigned nrequests = 0;
 	unsigned long calls;
@@ -318,14 +324,13 @@ int test_virtio_irq(void)
 	if (disk == NULL || chosen_range(disk, &start, &count) != 0)
 		return -1;
 	info = vblk_disk_info(disk);
-	slot = board_slot_at(info->mmio_base);
+	slot = dt_node_at(info->mmio_base);
 	if (slot == NULL || slot->intid == 0)
 		return fail("no interrupt for the disk at 0x%lx in the DT",
 			    (unsigned long)info->mmio_base);
-	edge = board_irq_is_edge(slot->irq_flags);
-	printf("disk interrupt: INTID %lu, DT flags 0x%lx: %s-triggered\n",
-	       (unsigned long)slot->intid, (unsigned long)slot->irq_flags,
-	       edge ? "edge" : "level");
+	edge = slot->irq_edge;
+	printf("disk interrupt: INTID %lu, DT flags: %s-triggered\n",
+	       (unsigned long)slot->intid, edge ? "edge" : "level");
 	if (expect_rc("rt_irq_register(disk)",
 		      rt_irq_register(slot->intid, edge, on_disk_interrupt,
 				      (void *)(uintptr_t)info->mmio_base), 0) ||

@@ -4,7 +4,7 @@
  * wake it), so it returns after a CPU relax hint and the caller polls
  * again. The vblk runtime replaces it with a real sleep (drivers/timer.c).
  */
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 #if defined(__aarch64__) && !defined(VBLK_HOST)
 __attribute__((weak)) void plat_idle(uint64_t deadline_us)

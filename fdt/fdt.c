@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "vblk/error.h"
-#include "drivers/fdt.h"
+#include "fdt/fdt.h"
 
 /* Header field offsets (DT spec §5.2). */
 #define HDR_MAGIC             0u

@@ -24,7 +24,7 @@
  * VBLK_DMA_ALIGN to the line size, or a neighbour sharing a line could
  * be written back over data the device wrote.
  */
-#include "vblk/platform.h"
+#include "plat/platform.h"
 
 #if defined(__aarch64__) && !defined(VBLK_HOST) && defined(VBLK_NONCOHERENT_DMA)
 

@@ -1,0 +1,156 @@
+/*
+ * A small flattened-device-tree (DTB) reader, in the library (libvblk.a)
+ * and used by the runtime too.
+ *
+ * It never trusts the blob: fdt_open() checks the header against the size
+ * the caller knows, and every walk re-checks each offset and length against
+ * the structure block, so a malformed blob yields -VBLK_EBADDT, never a read
+ * out of bounds. No allocation, no libfdt.
+ */
+#ifndef VBLK_FDT_H
+#define VBLK_FDT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Blob header and structure-block tokens (Devicetree Specification v0.4
+ * §5.2, §5.4.1). All values in the blob are big-endian. */
+#define FDT_MAGIC          0xd00dfeedu
+#define FDT_BEGIN_NODE     0x1u
+#define FDT_END_NODE       0x2u
+#define FDT_PROP           0x3u
+#define FDT_NOP            0x4u
+#define FDT_END            0x9u
+#define FDT_TOKEN_BYTES    4u
+#define FDT_CELL_BYTES     4u
+
+/* Deepest node (root = depth 0) the walker accepts; a deeper tree is
+ * treated as malformed, which bounds every depth-indexed table. */
+#define FDT_MAX_DEPTH      64
+
+struct fdt {
+	const uint8_t *blob;
+	uint32_t total_bytes;      /* header totalsize, checked <= max_bytes */
+	uint32_t struct_off, struct_bytes;
+	uint32_t strings_off, strings_bytes;
+};
+
+/* Validate the header of the blob at `blob` (at most max_bytes readable).
+ * Returns 0, -VBLK_EBADDT, or -VBLK_EINVAL if fdt is NULL; on failure *fdt
+ * is unchanged. The blob may sit at any byte address. */
+int fdt_open(struct fdt *fdt, const void *blob, size_t max_bytes);
+
+/* Node walk. Offsets are byte offsets of FDT_BEGIN_NODE tokens inside the
+ * structure block; the root node is at offset fdt_root(). fdt_next_node()
+ * returns the next node in document order (and its depth relative to the
+ * root = 0), 0 at the end, or -VBLK_EBADDT.
+ * *depth is in/out: on entry the depth of node_off (0 for the root, or the
+ * value the previous call returned), on return the depth of the new node.
+ * depth may be NULL when node_off is the root. Reaching the end of the root
+ * node also checks that FDT_END follows, so a walk to 0 has seen a complete,
+ * balanced structure block. */
+int fdt_root(const struct fdt *fdt);
+int fdt_next_node(const struct fdt *fdt, int node_off, int *depth);
+const char *fdt_node_name(const struct fdt *fdt, int node_off);
+
+/* Property value of a node (NULL if absent; -VBLK_EBADDT cases also NULL).
+ * *len_bytes receives the value length (len_bytes may be NULL; it is left
+ * unchanged when NULL is returned). The value may sit at any address: read
+ * cells with fdt_cell32()/fdt_read_cells(), never through a uint32_t *. */
+const void *fdt_getprop(const struct fdt *fdt, int node_off, const char *name,
+			uint32_t *len_bytes);
+
+/* Find a node by absolute path ("/chosen", "/intc@8000000"); <0 if absent
+ * (-VBLK_ENODEV), or -VBLK_EBADDT. A component without a unit address
+ * ("/memory") also matches a node that has one ("memory@40000000"). */
+int fdt_path_offset(const struct fdt *fdt, const char *path);
+
+/* Does the node's "compatible" string list contain `compat`? */
+bool fdt_is_compatible(const struct fdt *fdt, int node_off, const char *compat);
+
+/* Big-endian cell readers (DTB cells are big-endian). */
+uint32_t fdt_cell32(const void *cells, unsigned index);
+uint64_t fdt_read_cells(const void *cells, unsigned index, unsigned ncells);
+
+/* ---- nodes decoded (fdt/walk.c) --------------------------------------
+ * What every reader of a tree needs beyond the blob: a walk that knows the
+ * cells each node's parent gives it, and the decoders of the properties
+ * they all read. The library finds virtio-mmio nodes with them
+ * (virtio/dt.c), the vblk runtime its RAM, GIC, UART and timer
+ * (drivers/board.c); each walks the tree for itself, so a node one reader
+ * cannot decode never fails the other. */
+
+/* The #address-cells and #size-cells a node gives its children (DT spec
+ * §2.3.5: 2 and 1 when absent; FDT_CELLS_INVALID when the property is not
+ * one cell, which fdt_read_reg then refuses). */
+#define FDT_CELLS_INVALID  UINT32_MAX
+
+struct fdt_bus {
+	uint32_t address_cells;
+	uint32_t size_cells;
+};
+
+/* Called for every node below the root, in document order, with its depth
+ * (the root's children are at 1) and the cells its parent gives it. A
+ * negative return ends the walk with that code. */
+typedef int fdt_visit_fn(void *ctx, const struct fdt *fdt, int node_off, int depth,
+			 struct fdt_bus bus);
+
+/* Visit every node of an opened blob. Returns 0 once the walk has reached
+ * the end of a complete, balanced structure block; -VBLK_EBADDT for a
+ * malformed one (also after some nodes were visited); or the first
+ * negative code `visit` returned. */
+int fdt_walk(const struct fdt *fdt, fdt_visit_fn *visit, void *ctx);
+
+/* DT spec §2.3.4: a node is usable if status is absent, "okay" or "ok". */
+bool fdt_node_enabled(const struct fdt *fdt, int node_off);
+
+/* A string property equal to `want` (NUL included, as the blob stores it). */
+bool fdt_prop_is_string(const struct fdt *fdt, int node_off, const char *name,
+			const char *want);
+
+/* A node's reg, decoded with the cells its parent gives it: `count`
+ * entries of (address, size). We hold addresses and sizes in 64 bits, so
+ * at most two cells each. */
+struct fdt_reg {
+	const uint8_t *cells;
+	uint32_t count;
+	struct fdt_bus bus;
+};
+
+struct fdt_region {
+	uint64_t base;
+	uint64_t size_bytes;
+};
+
+/* -VBLK_ENODEV if the node has no reg; -VBLK_EBADDT if it cannot be
+ * decoded (no address cells or more than two, more than two size cells,
+ * empty, or not a whole number of entries). */
+int fdt_read_reg(const struct fdt *fdt, int node_off, struct fdt_bus bus,
+		 struct fdt_reg *reg);
+
+/* Entry `index` (below reg->count) of a decoded reg. */
+struct fdt_region fdt_reg_entry(const struct fdt_reg *reg, uint32_t index);
+
+/* Interrupt specifier `index` of the node's interrupts property in the
+ * arm,gic binding's three cells <type number flags>: type 0 is an SPI
+ * (INTID 32 + n, n < 988), type 1 a PPI (INTID 16 + n, n < 16); other
+ * types (extended ranges) give *intid = 0. *flags is the third cell.
+ * -VBLK_ENODEV if there is no such specifier; -VBLK_EBADDT if the property
+ * is not whole specifiers or the number is outside its range. */
+int fdt_gic_interrupt(const struct fdt *fdt, int node_off, uint32_t index,
+		      uint32_t *intid, uint32_t *flags);
+
+/* The trigger in a GIC specifier's flags (bits [3:0]: 1 edge rising, 2
+ * edge falling, 4 level high, 8 level low; on GICv2 bits [15:8] of a
+ * PPI's are a CPU mask). */
+#define FDT_GIC_EDGE_RISING   0x1u
+#define FDT_GIC_EDGE_FALLING  0x2u
+
+static inline bool fdt_gic_irq_is_edge(uint32_t flags)
+{
+	return (flags & (FDT_GIC_EDGE_RISING | FDT_GIC_EDGE_FALLING)) != 0;
+}
+
+#endif
