@@ -70,21 +70,21 @@ static int check_config(const struct blk_config *cfg)
 static int set_limits(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
 {
 	uint32_t segs = queue_size - 2u;
-	if (virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_SEG_MAX))
+	if (virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_SEG_MAX))
 		segs = min_u32(segs, cfg->seg_max ? cfg->seg_max : 1);
-	disk->max_data_segs = segs;
+	disk->dev.max_data_segs = segs;
 
-	disk->seg_bytes_max = VBLK_MAX_REQUEST_BYTES;
-	if (virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_SIZE_MAX) && cfg->size_max_bytes != 0)
-		disk->seg_bytes_max = min_u32(disk->seg_bytes_max, cfg->size_max_bytes);
+	disk->dev.seg_bytes_max = VBLK_MAX_REQUEST_BYTES;
+	if (virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_SIZE_MAX) && cfg->size_max_bytes != 0)
+		disk->dev.seg_bytes_max = min_u32(disk->dev.seg_bytes_max, cfg->size_max_bytes);
 
-	uint64_t max_bytes = (uint64_t)segs * disk->seg_bytes_max;
+	uint64_t max_bytes = (uint64_t)segs * disk->dev.seg_bytes_max;
 	if (max_bytes > VBLK_MAX_REQUEST_BYTES)
 		max_bytes = VBLK_MAX_REQUEST_BYTES;
 	max_bytes -= max_bytes % cfg->block_size_bytes;
 	if (max_bytes == 0)
 		return -VBLK_EUNSUPP;  /* not even one block fits a request */
-	disk->max_req_bytes = (uint32_t)max_bytes;
+	disk->dev.max_req_bytes = (uint32_t)max_bytes;
 	return 0;
 }
 
@@ -101,42 +101,42 @@ static uint32_t round_down_pow2(uint32_t val)
 
 static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 {
-	uint32_t offered = round_down_pow2(virtio_queue_max(&disk->vdev, 0));
+	uint32_t offered = round_down_pow2(virtio_queue_max(&disk->dev.vdev, 0));
 	uint32_t num = min_u32(offered, VBLK_QUEUE_SIZE);
 	if (num < MIN_QUEUE_SIZE)
 		return -VBLK_ENODEV;
 
-	int err = vq_init(&disk->vq, disk->ring_mem, sizeof(disk->ring_mem), (uint16_t)num,
-			  virtio_has_feature(&disk->vdev, VIRTIO_F_EVENT_IDX));
+	int err = vq_init(&disk->dev.vq, disk->dev.ring_mem, sizeof(disk->dev.ring_mem), (uint16_t)num,
+			  virtio_has_feature(&disk->dev.vdev, VIRTIO_F_EVENT_IDX));
 	if (err)
 		return err;
-	vq_use_indirect(&disk->vq, virtio_has_feature(&disk->vdev, VIRTIO_F_INDIRECT_DESC));
+	vq_use_indirect(&disk->dev.vq, virtio_has_feature(&disk->dev.vdev, VIRTIO_F_INDIRECT_DESC));
 	/* Polled until vblk_use_interrupts() asks for interrupts; a reset
 	 * keeps the mode the caller chose (a new ring asks for them). */
-	if (!disk->use_irq)
-		vq_disable_interrupts(&disk->vq);
+	if (!disk->queue.use_irq)
+		vq_disable_interrupts(&disk->dev.vq);
 
 	struct virtio_queue_addrs addrs = {
-		.desc = plat_virt_to_phys(disk->vq.desc),
-		.driver = plat_virt_to_phys(disk->vq.avail),
-		.device = plat_virt_to_phys(disk->vq.used),
+		.desc = plat_virt_to_phys(disk->dev.vq.desc),
+		.driver = plat_virt_to_phys(disk->dev.vq.avail),
+		.device = plat_virt_to_phys(disk->dev.vq.used),
 	};
 	*queue_size = (uint16_t)num;
-	return virtio_queue_enable(&disk->vdev, 0, (uint16_t)num, &addrs);
+	return virtio_queue_enable(&disk->dev.vdev, 0, (uint16_t)num, &addrs);
 }
 
 static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
 {
-	struct vblk_info *info = &disk->info;
+	struct vblk_info *info = &disk->dev.info;
 	info->capacity_sectors = cfg->capacity_sectors;
 	info->block_size_bytes = cfg->block_size_bytes;
 	info->seg_max = cfg->seg_max;
 	info->size_max_bytes = cfg->size_max_bytes;
-	info->read_only = virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_RO);
-	info->has_flush = virtio_has_feature(&disk->vdev, VIRTIO_BLK_F_FLUSH);
-	info->features = disk->vdev.features;
-	info->mmio_version = disk->vdev.regs.mmio.version;
-	info->mmio_base = disk->vdev.regs.mmio.base;
+	info->read_only = virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_RO);
+	info->has_flush = virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_FLUSH);
+	info->features = disk->dev.vdev.features;
+	info->mmio_version = disk->dev.vdev.regs.mmio.version;
+	info->mmio_base = disk->dev.vdev.regs.mmio.base;
 	info->queue_size = queue_size;
 }
 
@@ -146,9 +146,9 @@ static int configure(struct vblk_disk *disk)
 	struct blk_config cfg;
 	uint16_t queue_size = 0;
 
-	int err = virtio_begin_init(&disk->vdev, blk_driver_features());
+	int err = virtio_begin_init(&disk->dev.vdev, blk_driver_features());
 	if (!err)
-		err = read_config(&disk->vdev, &cfg);
+		err = read_config(&disk->dev.vdev, &cfg);
 	if (!err)
 		err = check_config(&cfg);
 	if (!err)
@@ -172,13 +172,13 @@ static int configure(struct vblk_disk *disk)
  */
 int blk_disk_reset(struct vblk_disk *disk, int reason)
 {
-	disk->ready = false;
-	int err = virtio_reset(&disk->vdev);
-	disk->held = err != 0;
-	if (disk->held && disk->broken_reason == NULL)
-		disk->broken_reason = "device did not reset";
-	blk_queue_fail_all(disk, reason, disk->held ? -VBLK_EHELD : reason);
-	return disk->held ? -VBLK_EHELD : 0;
+	disk->dev.ready = false;
+	int err = virtio_reset(&disk->dev.vdev);
+	disk->dev.held = err != 0;
+	if (disk->dev.held && disk->dev.broken_reason == NULL)
+		disk->dev.broken_reason = "device did not reset";
+	blk_queue_fail_all(disk, reason, disk->dev.held ? -VBLK_EHELD : reason);
+	return disk->dev.held ? -VBLK_EHELD : 0;
 }
 
 /*
@@ -192,35 +192,37 @@ int blk_disk_init(struct vblk_disk *disk)
 	int err = blk_disk_reset(disk, -VBLK_ECANCELED);
 	if (err)
 		return err;
-	memset(disk->reqs, 0, sizeof(disk->reqs));
+	memset(disk->dev.reqs, 0, sizeof(disk->dev.reqs));
+	blk_dev_init_reqs(&disk->dev);
 	blk_queue_init(disk);
 	err = configure(disk);
 	if (err) {
-		virtio_fail(&disk->vdev);
+		virtio_fail(&disk->dev.vdev);
 		return err;
 	}
-	virtio_finish_init(&disk->vdev);
-	disk->broken_reason = NULL;
-	disk->ready = true;
+	virtio_finish_init(&disk->dev.vdev);
+	disk->dev.broken_reason = NULL;
+	disk->dev.ready = true;
 	return 0;
 }
 
 int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
-	int err = virtio_mmio_probe(&disk->vdev, (uintptr_t)mmio_base);
+	int err = virtio_mmio_probe(&disk->dev.vdev, (uintptr_t)mmio_base);
 	if (err)
 		return err;
-	if (disk->vdev.device_id != VIRTIO_ID_BLOCK)
+	if (disk->dev.vdev.device_id != VIRTIO_ID_BLOCK)
 		return -VBLK_ENODEV;
-	disk->timeout_us = VBLK_TIMEOUT_US;
-	disk->info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
-	disk->use_irq = false;
-	disk->stats = (struct vblk_stats){ 0 };
-	disk->broken_reason = NULL;
+	disk->queue.timeout_us = VBLK_TIMEOUT_US;
+	disk->dev.info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
+	disk->queue.use_irq = false;
+	disk->queue.stats = (struct vblk_stats){ 0 };
+	disk->dev.counts = (struct blk_dev_counts){ 0 };
+	disk->dev.broken_reason = NULL;
 	err = blk_disk_init(disk);
 	/* A device that does not reset before it ever saw this slot's
 	 * memory holds none of it: the slot stays free. */
-	disk->held = false;
+	disk->dev.held = false;
 	return err;
 }
 
@@ -233,15 +235,15 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, b
  */
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 {
-	disk->broken_reason = why;
-	disk->broken_err = reason;
-	vq_set_broken(&disk->vq, why);
+	disk->dev.broken_reason = why;
+	disk->dev.broken_err = reason;
+	vq_set_broken(&disk->dev.vq, why);
 	blk_disk_reset(disk, reason);
 }
 
 void blk_disk_stop_broken_queue(struct vblk_disk *disk)
 {
-	const char *why = disk->vq.broken_reason;
+	const char *why = disk->dev.vq.broken_reason;
 	blk_disk_break(disk, -VBLK_EBROKEN, why ? why : "request queue broken");
 }
 
@@ -255,7 +257,7 @@ void blk_config_changed(struct vblk_disk *disk)
 {
 	struct blk_config cfg;
 
-	disk->stats.config_changes++;
-	if (read_config(&disk->vdev, &cfg) == 0)
-		disk->info.capacity_sectors = cfg.capacity_sectors;
+	disk->queue.stats.config_changes++;
+	if (read_config(&disk->dev.vdev, &cfg) == 0)
+		disk->dev.info.capacity_sectors = cfg.capacity_sectors;
 }

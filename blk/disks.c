@@ -25,7 +25,7 @@ static void record_probe(uint64_t base, const struct virtio_dev *dev, int result
 static bool base_attached(uint64_t mmio_base)
 {
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
-		if (vblk_disk(i)->vdev.regs.mmio.base == mmio_base)
+		if (vblk_disk(i)->dev.vdev.regs.mmio.base == mmio_base)
 			return true;
 	}
 	return false;
@@ -33,16 +33,16 @@ static bool base_attached(uint64_t mmio_base)
 
 static bool slot_free(const struct vblk_disk *slot)
 {
-	return !slot->held && !blk_table_is_attached(slot);
+	return !slot->dev.held && !blk_table_is_attached(slot);
 }
 
 /* Ask the device of a held slot that is no disk any more to reset once
  * more: if it does now, it has let go of the slot's memory. */
 static bool reclaim(struct vblk_disk *slot)
 {
-	if (slot->held && !blk_table_is_attached(slot) && virtio_reset(&slot->vdev) == 0)
-		slot->held = false;
-	return !slot->held;
+	if (slot->dev.held && !blk_table_is_attached(slot) && virtio_reset(&slot->dev.vdev) == 0)
+		slot->dev.held = false;
+	return !slot->dev.held;
 }
 
 /* A free slot; if there is none, one whose device resets now. */
@@ -54,7 +54,7 @@ static struct vblk_disk *free_slot(void)
 	}
 	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
 		struct vblk_disk *slot = blk_table_slot(i);
-		if (slot->held && !blk_table_is_attached(slot) && reclaim(slot))
+		if (slot->dev.held && !blk_table_is_attached(slot) && reclaim(slot))
 			return slot;
 	}
 	return NULL;
@@ -99,7 +99,7 @@ static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 	if (disk == NULL)
 		return report_no_room(mmio_base);
 	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
-	record_probe(mmio_base, &disk->vdev, err);
+	record_probe(mmio_base, &disk->dev.vdev, err);
 	if (err)
 		return err;
 	return (int)blk_table_add(disk);
@@ -138,11 +138,11 @@ static int finish_disk(struct vblk_disk *disk)
 {
 	int err = 0;
 
-	if (disk->ready) {
+	if (disk->dev.ready) {
 		vblk_drain(disk);
-		if (!disk->ready)
-			err = disk->broken_err;   /* it broke or timed out meanwhile */
-		else if (disk->info.has_flush && !disk->info.read_only)
+		if (!disk->dev.ready)
+			err = disk->dev.broken_err;   /* it broke or timed out meanwhile */
+		else if (disk->dev.info.has_flush && !disk->dev.info.read_only)
 			err = vblk_flush(disk);
 	}
 	int reset_err = blk_disk_reset(disk, -VBLK_ECANCELED);
@@ -158,7 +158,7 @@ int vblk_shutdown(void)
 		int err = finish_disk(disk);
 		if (first_err == 0)
 			first_err = err;
-		disk->broken_reason = NULL;  /* forgotten, not broken: ESTATE */
+		disk->dev.broken_reason = NULL;  /* forgotten, not broken: ESTATE */
 	}
 	blk_table_forget_all();
 	probe_count = 0;
@@ -166,7 +166,7 @@ int vblk_shutdown(void)
 	 * earlier one, are asked again: the caller is about to hand memory
 	 * on, and should know if some of it is not free. */
 	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
-		if (blk_table_slot(i)->held && !reclaim(blk_table_slot(i)) && first_err == 0)
+		if (blk_table_slot(i)->dev.held && !reclaim(blk_table_slot(i)) && first_err == 0)
 			first_err = -VBLK_EHELD;
 	}
 	return first_err;
@@ -181,18 +181,18 @@ unsigned vblk_probe_report(const struct vblk_probe_entry **entries)
 
 const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk)
 {
-	return disk ? &disk->info : NULL;
+	return disk ? &disk->dev.info : NULL;
 }
 
 uint64_t vblk_capacity(const struct vblk_disk *disk)
 {
-	return disk ? disk->info.capacity_sectors : 0;
+	return disk ? disk->dev.info.capacity_sectors : 0;
 }
 
 void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us)
 {
 	if (disk)
-		disk->timeout_us = timeout_us ? timeout_us : VBLK_TIMEOUT_US;
+		disk->queue.timeout_us = timeout_us ? timeout_us : VBLK_TIMEOUT_US;
 }
 
 int vblk_reset(struct vblk_disk *disk)

@@ -12,44 +12,12 @@
  * order, where a segment that starts at the physical address where the
  * previous one ended is coalesced with it, and anything longer than
  * size_max is cut (as Linux's blk_rq_map_sg does). One greedy rule,
- * sg_append(), decides both how many descriptors a request needs (while
- * merging) and what they are (at dispatch), so the two always agree.
+ * sg_append() in blk/sg.h, decides both how many descriptors a request
+ * needs (here, while merging) and what they are (blk/device.c, at
+ * dispatch), so the two always agree.
  */
 #include "blk/virtio_blk.h"
-
-/*
- * Add `len_bytes` at `phys` to the list: first fill up the last descriptor
- * if the memory continues it, then cut the rest at seg_bytes_max. With
- * `out`, also write the descriptors (out[i] is data descriptor i).
- * Returns true if the memory was coalesced into the previous descriptor.
- */
-static inline bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t phys,
-		      uint32_t len_bytes, uint32_t seg_bytes_max, bool device_writes)
-{
-	bool coalesced = false;
-
-	if (sg->ndescs > 0 && phys == sg->end_phys && sg->last_bytes < seg_bytes_max) {
-		uint32_t take = min_u32(len_bytes, seg_bytes_max - sg->last_bytes);
-		sg->last_bytes += take;
-		sg->end_phys += take;
-		if (out)
-			out[sg->ndescs - 1].len_bytes = sg->last_bytes;
-		phys += take;
-		len_bytes -= take;
-		coalesced = true;
-	}
-	while (len_bytes > 0) {
-		uint32_t take = min_u32(len_bytes, seg_bytes_max);
-		if (out)
-			out[sg->ndescs] = (struct vring_buf){ phys, take, device_writes };
-		sg->ndescs++;
-		sg->last_bytes = take;
-		sg->end_phys = phys + take;
-		phys += take;
-		len_bytes -= take;
-	}
-	return coalesced;
-}
+#include "blk/sg.h"
 
 /* Count the descriptors `bio`'s segments add to `sg` (nothing written).
  * Inline here: merging a bio calls it on the submission path. */
@@ -103,8 +71,8 @@ static uint64_t end_sector(uint64_t sector, uint32_t bytes)
 static bool fits(const struct vblk_disk *disk, const struct blk_req *req,
 		 const struct vblk_bio *bio, const struct blk_sg_state *merged)
 {
-	return req->data_bytes + (uint64_t)bio->bytes <= disk->max_req_bytes &&
-	       merged->ndescs <= disk->max_data_segs && req->nbios < UINT16_MAX;
+	return req->data_bytes + (uint64_t)bio->bytes <= disk->dev.max_req_bytes &&
+	       merged->ndescs <= disk->dev.max_data_segs && req->nbios < UINT16_MAX;
 }
 
 static bool try_back_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio *bio)
@@ -113,7 +81,7 @@ static bool try_back_merge(struct vblk_disk *disk, struct blk_req *req, struct v
 
 	if (bio->sector != end_sector(req->sector, req->data_bytes))
 		return false;
-	sg_add_bio(&merged, bio, disk->seg_bytes_max);
+	sg_add_bio(&merged, bio, disk->dev.seg_bytes_max);
 	if (!fits(disk, req, bio, &merged))
 		return false;
 	req->sg = merged;
@@ -122,7 +90,7 @@ static bool try_back_merge(struct vblk_disk *disk, struct blk_req *req, struct v
 	req->bio_tail = bio;
 	bio->next = NULL;
 	req->nbios++;
-	disk->stats.back_merges++;
+	disk->queue.stats.back_merges++;
 	return true;
 }
 
@@ -133,9 +101,9 @@ static bool try_front_merge(struct vblk_disk *disk, struct blk_req *req, struct 
 
 	if (end_sector(bio->sector, bio->bytes) != req->sector)
 		return false;
-	blk_sg_add_bio(&merged, bio, disk->seg_bytes_max);
+	blk_sg_add_bio(&merged, bio, disk->dev.seg_bytes_max);
 	for (const struct vblk_bio *old = req->bio_head; old != NULL; old = old->next)
-		blk_sg_add_bio(&merged, old, disk->seg_bytes_max);
+		blk_sg_add_bio(&merged, old, disk->dev.seg_bytes_max);
 	if (!fits(disk, req, bio, &merged))
 		return false;
 	req->sg = merged;
@@ -144,7 +112,7 @@ static bool try_front_merge(struct vblk_disk *disk, struct blk_req *req, struct 
 	bio->next = req->bio_head;
 	req->bio_head = bio;
 	req->nbios++;
-	disk->stats.front_merges++;
+	disk->queue.stats.front_merges++;
 	return true;
 }
 
@@ -156,29 +124,4 @@ bool blk_try_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio 
 	if (type != req->type || (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_OUT))
 		return false;
 	return try_back_merge(disk, req, bio) || try_front_merge(disk, req, bio);
-}
-
-/*
- * The chain for `req`: header, data descriptors, status (virtio 1.2
- * §5.2.6). Header, data and status always sit in descriptors of their own:
- * a legacy device without ANY_LAYOUT requires exactly this framing
- * (§5.2.6.4), and every other device accepts it. Returns the number of
- * buffers written to `bufs` (req->sg.ndescs + 2) and counts coalesced
- * segments in the disk's statistics.
- */
-unsigned blk_req_map(struct vblk_disk *disk, const struct blk_req *req, struct vring_buf *bufs)
-{
-	bool device_writes = blk_type_device_writes(req->type);
-	struct blk_sg_state sg = { 0 };
-
-	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
-	for (const struct vblk_bio *bio = req->bio_head; bio != NULL; bio = bio->next) {
-		for (unsigned i = 0; i < bio->nsegs; i++) {
-			if (sg_append(&sg, bufs + 1, plat_virt_to_phys(bio->segs[i].addr),
-				      bio->segs[i].len_bytes, disk->seg_bytes_max, device_writes))
-				disk->stats.coalesced_segs++;
-		}
-	}
-	bufs[sg.ndescs + 1] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
-	return sg.ndescs + 2;
 }

@@ -69,37 +69,17 @@ static struct vblk_bio *bio_list_pop(struct blk_bio_list *list)
 
 void blk_queue_init(struct vblk_disk *disk)
 {
-	disk->free_reqs = NULL;
-	for (unsigned i = BLK_MAX_REQS; i-- > 0;) {
-		disk->reqs[i].next = disk->free_reqs;
-		disk->free_reqs = &disk->reqs[i];
-	}
-	disk->pending = (struct blk_req_list){ 0 };
-	disk->npending = 0;
-	disk->waiting = (struct blk_bio_list){ 0 };
-	disk->in_flight = 0;
-	disk->plugged = false;
-	disk->completing = false;
-	disk->irq_quiet = false;
-	disk->irq_unheard = false;
-	disk->finishing = NULL;
-	disk->progress_us = plat_time_us();
-	disk->status_checked_us = disk->progress_us;
-}
-
-static struct blk_req *req_alloc(struct vblk_disk *disk)
-{
-	struct blk_req *req = disk->free_reqs;
-	if (req)
-		disk->free_reqs = req->next;
-	return req;
-}
-
-static void req_free(struct vblk_disk *disk, struct blk_req *req)
-{
-	req->bio_head = req->bio_tail = NULL;
-	req->next = disk->free_reqs;
-	disk->free_reqs = req;
+	disk->queue.pending = (struct blk_req_list){ 0 };
+	disk->queue.npending = 0;
+	disk->queue.waiting = (struct blk_bio_list){ 0 };
+	disk->queue.in_flight = 0;
+	disk->queue.plugged = false;
+	disk->queue.completing = false;
+	disk->queue.irq_quiet = false;
+	disk->queue.irq_unheard = false;
+	disk->queue.finishing = NULL;
+	disk->queue.progress_us = plat_time_us();
+	disk->dev.status_checked_us = disk->queue.progress_us;
 }
 
 /* Hand a bio back to its owner. Data the device wrote is made visible to
@@ -111,7 +91,7 @@ static void complete_bio(struct vblk_disk *disk, struct vblk_bio *bio, int statu
 			plat_dma_invalidate(bio->segs[i].addr, bio->segs[i].len_bytes);
 	}
 	if (status != 0)
-		disk->stats.errors++;
+		disk->queue.stats.errors++;
 	bio->next = NULL;
 	bio->status = status;
 	bio->owner = NULL;
@@ -128,16 +108,16 @@ static void complete_bio(struct vblk_disk *disk, struct vblk_bio *bio, int statu
  * `finishing`, where blk_queue_holds finds them. */
 static void finish_req(struct vblk_disk *disk, struct blk_req *req, int status)
 {
-	struct vblk_bio *outer = disk->finishing;
+	struct vblk_bio *outer = disk->queue.finishing;
 	struct vblk_bio *bio = req->bio_head;
 
-	req_free(disk, req);
+	blk_dev_free_req(&disk->dev, req);
 	while (bio != NULL) {
-		disk->finishing = bio->next;
+		disk->queue.finishing = bio->next;
 		complete_bio(disk, bio, status);
-		bio = disk->finishing;
+		bio = disk->queue.finishing;
 	}
-	disk->finishing = outer;
+	disk->queue.finishing = outer;
 }
 
 /*
@@ -148,9 +128,9 @@ static void finish_req(struct vblk_disk *disk, struct blk_req *req, int status)
 static struct blk_req *merge_window(const struct vblk_disk *disk, const struct vblk_bio *bio)
 {
 	uint64_t bio_end = bio->sector + bio->bytes / VBLK_SECTOR_SIZE;
-	struct blk_req *start = disk->pending.head;
+	struct blk_req *start = disk->queue.pending.head;
 
-	for (struct blk_req *req = disk->pending.head; req != NULL; req = req->next) {
+	for (struct blk_req *req = disk->queue.pending.head; req != NULL; req = req->next) {
 		uint64_t req_end = req->sector + req->data_bytes / VBLK_SECTOR_SIZE;
 		bool overlaps = bio->sector < req_end && req->sector < bio_end;
 		if (overlaps || req->type == VIRTIO_BLK_T_FLUSH)
@@ -165,7 +145,7 @@ static struct blk_req *merge_window(const struct vblk_disk *disk, const struct v
  * request cannot move a bio ahead of any other. */
 static bool place_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 {
-	struct blk_req *tail = disk->pending.tail;
+	struct blk_req *tail = disk->queue.pending.tail;
 
 	if (tail != NULL && blk_try_merge(disk, tail, bio))
 		return true;
@@ -173,12 +153,12 @@ static bool place_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 		if (blk_try_merge(disk, req, bio))
 			return true;
 	}
-	struct blk_req *req = req_alloc(disk);
+	struct blk_req *req = blk_dev_alloc_req(&disk->dev);
 	if (req == NULL)
 		return false;
-	blk_req_init(req, bio, disk->seg_bytes_max);
-	req_list_push(&disk->pending, req);
-	disk->npending++;
+	blk_req_init(req, bio, disk->dev.seg_bytes_max);
+	req_list_push(&disk->queue.pending, req);
+	disk->queue.npending++;
 	return true;
 }
 
@@ -202,9 +182,9 @@ static void admit_waiting(struct vblk_disk *disk)
 {
 	struct vblk_bio *bio;
 
-	while ((bio = bio_list_pop(&disk->waiting)) != NULL) {
+	while ((bio = bio_list_pop(&disk->queue.waiting)) != NULL) {
 		if (!place_bio(disk, bio)) {
-			bio_list_unpop(&disk->waiting, bio);
+			bio_list_unpop(&disk->queue.waiting, bio);
 			break;
 		}
 	}
@@ -220,12 +200,12 @@ int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
 	bio->completed = false;
 	bio->next = NULL;
 	bio->owner = disk;
-	disk->stats.bios++;
+	disk->queue.stats.bios++;
 
 	/* Bios that found no request go first, so none is overtaken. */
-	if (disk->waiting.head != NULL || !place_bio(disk, bio))
-		bio_list_push(&disk->waiting, bio);
-	if (!disk->plugged || disk->npending >= BLK_PLUG_MAX_REQS)
+	if (disk->queue.waiting.head != NULL || !place_bio(disk, bio))
+		bio_list_push(&disk->queue.waiting, bio);
+	if (!disk->queue.plugged || disk->queue.npending >= BLK_PLUG_MAX_REQS)
 		return blk_queue_run(disk);
 	return 0;
 }
@@ -235,7 +215,7 @@ int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
  * it waits until every request dispatched before it has completed. */
 static bool may_dispatch(const struct vblk_disk *disk, const struct blk_req *req)
 {
-	return req->type != VIRTIO_BLK_T_FLUSH || disk->in_flight == 0;
+	return req->type != VIRTIO_BLK_T_FLUSH || disk->queue.in_flight == 0;
 }
 
 /* §5.2.6.1: no request may reach past the capacity. Each bio was checked
@@ -243,7 +223,7 @@ static bool may_dispatch(const struct vblk_disk *disk, const struct blk_req *req
  * while it waited in the queue. */
 static bool past_capacity(const struct vblk_disk *disk, const struct blk_req *req)
 {
-	uint64_t capacity = disk->info.capacity_sectors;
+	uint64_t capacity = disk->dev.info.capacity_sectors;
 	uint64_t nsectors = req->data_bytes / VBLK_SECTOR_SIZE;
 
 	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT)
@@ -258,12 +238,12 @@ static bool past_capacity(const struct vblk_disk *disk, const struct blk_req *re
  * would come to do it. */
 static void refuse_head(struct vblk_disk *disk, int reason)
 {
-	struct blk_req *req = req_list_pop(&disk->pending);
+	struct blk_req *req = req_list_pop(&disk->queue.pending);
 
-	disk->npending--;
-	disk->completing = true;
+	disk->queue.npending--;
+	disk->queue.completing = true;
 	finish_req(disk, req, reason);
-	disk->completing = false;
+	disk->queue.completing = false;
 	admit_waiting(disk);
 }
 
@@ -277,36 +257,35 @@ int blk_queue_run(struct vblk_disk *disk)
 {
 	bool added = false;
 
-	if (disk->completing || !disk->ready)
+	if (disk->queue.completing || !disk->dev.ready)
 		return 0;
-	while (disk->pending.head != NULL && may_dispatch(disk, disk->pending.head)) {
-		struct blk_req *req = disk->pending.head;
+	while (disk->queue.pending.head != NULL && may_dispatch(disk, disk->queue.pending.head)) {
+		struct blk_req *req = disk->queue.pending.head;
 		if (past_capacity(disk, req)) {
 			refuse_head(disk, -VBLK_ERANGE);
 			continue;
 		}
-		int ndescs = blk_req_start(disk, req);
+		/* The head goes first; the rest of the list waits behind it. */
+		int ndescs = blk_dev_start(&disk->dev, req, disk->queue.npending - 1);
 		if (ndescs == -VBLK_EAGAIN) {
-			disk->stats.queue_full++;
+			disk->queue.stats.queue_full++;
 			break;
 		}
-		if (ndescs < 0) {
-			/* The ring broke under us; the caller stops the disk,
-			 * which completes this request and everything else. */
-			vq_set_broken(&disk->vq, "request queue broken");
+		/* The ring broke under us; the caller stops the disk, which
+		 * completes this request and everything else. */
+		if (ndescs < 0)
 			return -VBLK_EBROKEN;
-		}
-		req_list_pop(&disk->pending);
-		disk->npending--;
-		if (disk->in_flight == 0)
-			disk->progress_us = plat_time_us();
-		disk->in_flight++;
-		disk->stats.requests++;
-		disk->stats.descriptors += (unsigned)ndescs;
+		req_list_pop(&disk->queue.pending);
+		disk->queue.npending--;
+		if (disk->queue.in_flight == 0)
+			disk->queue.progress_us = plat_time_us();
+		disk->queue.in_flight++;
+		disk->queue.stats.requests++;
+		disk->queue.stats.descriptors += (unsigned)ndescs;
 		added = true;
 	}
 	if (added)
-		blk_kick(disk);
+		blk_dev_kick(&disk->dev);
 	return 0;
 }
 
@@ -318,41 +297,32 @@ int blk_queue_run(struct vblk_disk *disk)
  */
 int blk_queue_complete(struct vblk_disk *disk)
 {
-	int completed = 0, got;
-	void *token;
-	uint32_t used_len;
+	int completed = 0, got, status;
+	struct blk_req *req;
 
-	disk->completing = true;
+	disk->queue.completing = true;
 harvest:
-	while ((got = vq_harvest(&disk->vq, &token, &used_len)) == 1) {
-		struct blk_req *req = token;
-		int status = blk_req_result(disk, req, used_len);
-
-		disk->in_flight--;
-		disk->stats.completions++;
-		disk->progress_us = plat_time_us();
+	while ((got = blk_dev_harvest(&disk->dev, &req, &status)) == 1) {
+		disk->queue.in_flight--;
+		disk->queue.stats.completions++;
+		disk->queue.progress_us = plat_time_us();
 		finish_req(disk, req, status);
 		completed++;
-		if (status == -VBLK_EBROKEN) {
-			got = -VBLK_EBROKEN;
-			vq_set_broken(&disk->vq, "unknown status byte");
-			break;
-		}
 	}
 	/* In interrupt mode, ask for the next interrupt (used_event, §2.7.10)
 	 * and look once more: a completion that landed before the request
 	 * took effect raises no interrupt of its own. Not while a wait polls
 	 * with interrupts off (blk/wait.c): it asks when it stops. */
-	if (got == 0 && disk->use_irq && !disk->irq_quiet && vq_enable_interrupts(&disk->vq))
+	if (got == 0 && disk->queue.use_irq && !disk->queue.irq_quiet && blk_dev_irq_on(&disk->dev))
 		goto harvest;
-	disk->completing = false;
+	disk->queue.completing = false;
 	if (got < 0)
 		return -VBLK_EBROKEN;
 	admit_waiting(disk);
 	/* A plug holds back what was submitted under it, even now that the
 	 * ring has room: the last request may still grow. vblk_unplug and
 	 * the wait helpers send it. */
-	if (!disk->plugged && disk->pending.head != NULL && blk_queue_run(disk) < 0)
+	if (!disk->queue.plugged && disk->queue.pending.head != NULL && blk_queue_run(disk) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
 }
@@ -370,18 +340,18 @@ void blk_queue_fail_all(struct vblk_disk *disk, int reason, int in_flight_reason
 	struct blk_req *req;
 	struct vblk_bio *bio;
 
-	disk->completing = true;
-	while ((req = vq_detach(&disk->vq)) != NULL) {
-		disk->in_flight--;
+	disk->queue.completing = true;
+	while ((req = blk_dev_detach(&disk->dev)) != NULL) {
+		disk->queue.in_flight--;
 		finish_req(disk, req, in_flight_reason);
 	}
-	while ((req = req_list_pop(&disk->pending)) != NULL) {
-		disk->npending--;
+	while ((req = req_list_pop(&disk->queue.pending)) != NULL) {
+		disk->queue.npending--;
 		finish_req(disk, req, reason);
 	}
-	while ((bio = bio_list_pop(&disk->waiting)) != NULL)
+	while ((bio = bio_list_pop(&disk->queue.waiting)) != NULL)
 		complete_bio(disk, bio, reason);
-	disk->completing = false;
+	disk->queue.completing = false;
 }
 
 static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
@@ -400,10 +370,10 @@ static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
  */
 bool blk_queue_holds(const struct vblk_disk *disk, const struct vblk_bio *bio)
 {
-	if (bio_listed(disk->waiting.head, bio) || bio_listed(disk->finishing, bio))
+	if (bio_listed(disk->queue.waiting.head, bio) || bio_listed(disk->queue.finishing, bio))
 		return true;
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
-		if (bio_listed(disk->reqs[i].bio_head, bio))
+		if (bio_listed(disk->dev.reqs[i].bio_head, bio))
 			return true;
 	}
 	return false;
@@ -411,5 +381,5 @@ bool blk_queue_holds(const struct vblk_disk *disk, const struct vblk_bio *bio)
 
 bool blk_queue_empty(const struct vblk_disk *disk)
 {
-	return disk->in_flight == 0 && disk->pending.head == NULL && disk->waiting.head == NULL;
+	return disk->queue.in_flight == 0 && disk->queue.pending.head == NULL && disk->queue.waiting.head == NULL;
 }

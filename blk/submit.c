@@ -10,8 +10,8 @@
  * fails a request for part of one. */
 int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors)
 {
-	uint64_t capacity = disk->info.capacity_sectors;
-	uint32_t sectors_per_block = disk->info.block_size_bytes / VBLK_SECTOR_SIZE;
+	uint64_t capacity = disk->dev.info.capacity_sectors;
+	uint32_t sectors_per_block = disk->dev.info.block_size_bytes / VBLK_SECTOR_SIZE;
 
 	if (nsectors == 0)
 		return -VBLK_EINVAL;
@@ -45,14 +45,14 @@ static int check_fits(const struct vblk_disk *disk, const struct vblk_bio *bio, 
 {
 	struct blk_sg_state sg = { 0 };
 
-	if (total_bytes > disk->max_req_bytes)
+	if (total_bytes > disk->dev.max_req_bytes)
 		return -VBLK_ETOOBIG;
 	/* The common bio, one segment no longer than size_max, is one
 	 * descriptor: it fits any request (max_data_segs >= 1). */
-	if (bio->nsegs == 1 && total_bytes <= disk->seg_bytes_max)
+	if (bio->nsegs == 1 && total_bytes <= disk->dev.seg_bytes_max)
 		return 0;
-	blk_sg_add_bio(&sg, bio, disk->seg_bytes_max);
-	return sg.ndescs > disk->max_data_segs ? -VBLK_ETOOBIG : 0;
+	blk_sg_add_bio(&sg, bio, disk->dev.seg_bytes_max);
+	return sg.ndescs > disk->dev.max_data_segs ? -VBLK_ETOOBIG : 0;
 }
 
 /* Check a bio from the API; on success *total_bytes is its data size. */
@@ -69,9 +69,9 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 		 * `segs`): refuse it. */
 		if (bio->nsegs != 0)
 			return -VBLK_EINVAL;
-		return disk->info.read_only ? -VBLK_EROFS : 0;
+		return disk->dev.info.read_only ? -VBLK_EROFS : 0;
 	case VBLK_OP_WRITE:
-		if (disk->info.read_only)
+		if (disk->dev.info.read_only)
 			return -VBLK_EROFS;
 		break;
 	case VBLK_OP_READ:
@@ -105,7 +105,7 @@ static void complete_empty_flush(struct vblk_disk *disk, struct vblk_bio *bio)
 	bio->status = 0;
 	bio->owner = NULL;
 	bio->completed = true;
-	disk->stats.bios++;
+	disk->queue.stats.bios++;
 	if (bio->done)
 		bio->done(bio, 0);
 }
@@ -145,7 +145,7 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 		err = -VBLK_EBUSY;
 	if (!err)
 		err = check_bio(disk, bio, &total_bytes);
-	if (!err && bio->op == VBLK_OP_FLUSH && !disk->info.has_flush) {
+	if (!err && bio->op == VBLK_OP_FLUSH && !disk->dev.info.has_flush) {
 		complete_empty_flush(disk, bio);
 	} else if (!err) {
 		bio->bytes = (uint32_t)total_bytes;   /* <= max_req_bytes */
@@ -158,7 +158,7 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 void vblk_plug(struct vblk_disk *disk)
 {
 	if (disk)
-		disk->plugged = true;
+		disk->queue.plugged = true;
 }
 
 void vblk_unplug(struct vblk_disk *disk)
@@ -166,26 +166,30 @@ void vblk_unplug(struct vblk_disk *disk)
 	if (disk == NULL)
 		return;
 	plat_irqflags_t flags = plat_irq_save();
-	disk->plugged = false;
+	disk->queue.plugged = false;
 	blk_disk_broken_by_queue(disk, blk_queue_run(disk));
 	plat_irq_restore(flags);
 }
 
 uint32_t vblk_max_bio_segs(const struct vblk_disk *disk)
 {
-	return disk ? disk->max_data_segs : 0;
+	return disk ? disk->dev.max_data_segs : 0;
 }
 
 uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk)
 {
-	return disk ? disk->max_req_bytes : 0;
+	return disk ? disk->dev.max_req_bytes : 0;
 }
 
 void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats)
 {
 	if (disk && stats) {
 		plat_irqflags_t flags = plat_irq_save();
-		*stats = disk->stats;
+		*stats = disk->queue.stats;
+		/* What the device layer counts itself. */
+		stats->notifications = disk->dev.counts.notifications;
+		stats->coalesced_segs = disk->dev.counts.coalesced_segs;
+		stats->bad_interrupts = disk->dev.counts.bad_interrupts;
 		plat_irq_restore(flags);
 	}
 }
@@ -194,7 +198,8 @@ void vblk_reset_stats(struct vblk_disk *disk)
 {
 	if (disk) {
 		plat_irqflags_t flags = plat_irq_save();
-		disk->stats = (struct vblk_stats){ 0 };
+		disk->queue.stats = (struct vblk_stats){ 0 };
+		disk->dev.counts = (struct blk_dev_counts){ 0 };
 		plat_irq_restore(flags);
 	}
 }

@@ -35,12 +35,12 @@ static int64_t transfer_batch(struct vblk_disk *disk, enum vblk_op op, uint64_t 
 
 	/* A transfer of more than one request is plugged so its bios go out
 	 * together, with one notification; one request goes straight out. */
-	if (left_bytes > disk->max_req_bytes)
+	if (left_bytes > disk->dev.max_req_bytes)
 		vblk_plug(disk);
 	while (n < SYNC_BATCH && done_bytes < left_bytes) {
 		uint64_t chunk_bytes = left_bytes - done_bytes;
-		if (chunk_bytes > disk->max_req_bytes)
-			chunk_bytes = disk->max_req_bytes;
+		if (chunk_bytes > disk->dev.max_req_bytes)
+			chunk_bytes = disk->dev.max_req_bytes;
 		segs[n] = (struct vblk_seg){ buf + done_bytes, (uint32_t)chunk_bytes };
 		bios[n] = (struct vblk_bio){
 			.op = op, .sector = sector + done_bytes / VBLK_SECTOR_SIZE,
@@ -96,7 +96,7 @@ int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_
 	/* The same order as vblk_submit: the disk, then read-only (a property
 	 * of the disk, whatever the arguments), then the arguments. */
 	int err = blk_check_disk(disk);
-	if (!err && disk->info.read_only)
+	if (!err && disk->dev.info.read_only)
 		err = -VBLK_EROFS;
 	if (!err)
 		err = check_buffer(buf);
@@ -128,9 +128,9 @@ int vblk_flush(struct vblk_disk *disk)
 	int err = blk_check_disk(disk);
 	if (err)
 		return err;
-	if (disk->info.read_only)
+	if (disk->dev.info.read_only)
 		return -VBLK_EROFS;
-	if (!disk->info.has_flush)
+	if (!disk->dev.info.has_flush)
 		return 0;
 	return single(disk, VBLK_OP_FLUSH, NULL);
 }
@@ -145,12 +145,12 @@ int vblk_get_id(struct vblk_disk *disk, char id[21])
 	if (!err && id == NULL)
 		err = -VBLK_EINVAL;
 	if (!err) {
-		seg.addr = disk->id_buf;
+		seg.addr = disk->dev.id_buf;
 		err = single(disk, VBLK_OP_GET_ID, &seg);
 	}
 	if (err)
 		return err;
-	memcpy(id, disk->id_buf, VIRTIO_BLK_ID_BYTES);
+	memcpy(id, disk->dev.id_buf, VIRTIO_BLK_ID_BYTES);
 	id[VIRTIO_BLK_ID_BYTES] = '\0';
 	return 0;
 }

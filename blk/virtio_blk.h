@@ -122,11 +122,19 @@ struct blk_bio_list {
 	struct vblk_bio *head, *tail;
 };
 
-struct vblk_disk {
+/*
+ * The device layer's state: everything the ring and the device touch, and
+ * what the device told us. blk/disk.c sets it up and resets it,
+ * blk/request.c turns requests into chains and back; the queue above
+ * asks for those through functions and reads only `ready` and the
+ * limits.
+ */
+struct blk_dev {
 	/* Ring memory first: it must be 4 KiB aligned. */
 	uint8_t ring_mem[VRING_MEM_BYTES(VBLK_QUEUE_SIZE)] __attribute__((aligned(VRING_ALIGN_BYTES)));
 	struct virtqueue vq;
 	struct blk_req reqs[BLK_MAX_REQS];
+	struct blk_req *free_reqs;       /* unused requests */
 
 	uint8_t id_buf[VIRTIO_BLK_ID_BYTES] VBLK_ALIGNED; /* GET_ID answer */
 
@@ -135,7 +143,6 @@ struct vblk_disk {
 	uint32_t max_req_bytes;   /* bytes of data one request may carry */
 	uint32_t max_data_segs;   /* data descriptors one request may use */
 	uint32_t seg_bytes_max;   /* bytes per data descriptor */
-	uint32_t timeout_us;
 	bool ready;               /* DRIVER_OK reached and not broken */
 	const char *broken_reason;
 	int broken_err;           /* what the bios in flight were told then */
@@ -144,9 +151,16 @@ struct vblk_disk {
 				     buffers of what was in flight, so none of
 				     it is touched or reused until a reset
 				     completes (VBLK_EHELD) */
+	uint64_t status_checked_us;      /* last look for DEVICE_NEEDS_RESET */
+	struct blk_dev_counts {          /* its part of vblk_stats */
+		uint64_t notifications, coalesced_segs, bad_interrupts;
+	} counts;
+	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
+};
 
-	/* The request queue (blk/queue.c). */
-	struct blk_req *free_reqs;       /* unused requests */
+/* The queue layer's state (blk/queue.c, blk/wait.c): bios, the requests
+ * they form before they reach the ring, plugging, waiting, statistics. */
+struct blk_queue {
 	struct blk_req_list pending;     /* formed, not yet in the ring (FIFO) */
 	unsigned npending;
 	struct blk_bio_list waiting;     /* bios with no free request yet */
@@ -160,11 +174,15 @@ struct vblk_disk {
 	bool irq_unheard;                /* a sleep ended with the used-buffer bit
 					    up and no handler run (blk/wait.c) */
 	uint64_t irq_unheard_handled;    /* stats.interrupts at that moment */
+	uint32_t timeout_us;
 	uint64_t progress_us;            /* last completion, or first dispatch
 					    into an idle ring (timeouts) */
-	uint64_t status_checked_us;      /* last look for DEVICE_NEEDS_RESET */
 	struct vblk_stats stats;
-	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
+};
+
+struct vblk_disk {
+	struct blk_dev dev;       /* first: its ring memory is 4 KiB aligned */
+	struct blk_queue queue;
 };
 
 /* blk/disk.c: one disk on its device. */
@@ -200,24 +218,64 @@ static inline int blk_check_disk(const struct vblk_disk *disk)
 {
 	if (disk == NULL)
 		return -VBLK_EINVAL;
-	if (!disk->ready)
-		return disk->broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
+	if (!disk->dev.ready)
+		return disk->dev.broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
 	return 0;
 }
 
 /* blk/features.c */
 uint64_t blk_driver_features(void);
 
-/* blk/merge.c: which bio joins which request, and the scatter-gather list. */
+/* blk/merge.c: which bio joins which request. */
 void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max);
 void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
 bool blk_try_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio *bio);
-unsigned blk_req_map(struct vblk_disk *disk, const struct blk_req *req, struct vring_buf *bufs);
 
-/* blk/request.c: one request on the ring. */
-int blk_req_start(struct vblk_disk *disk, struct blk_req *req);
-int blk_req_result(const struct vblk_disk *disk, const struct blk_req *req, uint32_t used_len);
-void blk_kick(struct vblk_disk *disk);
+/* blk/device.c: the device layer, everything that touches the ring. */
+void blk_dev_init_reqs(struct blk_dev *dev);
+int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind);
+void blk_dev_kick(struct blk_dev *dev);
+int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used_len);
+struct blk_req *blk_dev_detach(struct blk_dev *dev);
+void blk_dev_irq_off(struct blk_dev *dev);
+bool blk_dev_irq_on(struct blk_dev *dev);
+bool blk_dev_needs_reset(struct blk_dev *dev);
+bool blk_dev_used_bit_up(struct blk_dev *dev);
+void blk_dev_ack_used_bit(struct blk_dev *dev);
+int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits);
+
+/* The device layer's small steps, inline: each runs once per request.
+ * A request slot from the free list, and back. */
+static inline struct blk_req *blk_dev_alloc_req(struct blk_dev *dev)
+{
+	struct blk_req *req = dev->free_reqs;
+	if (req)
+		dev->free_reqs = req->next;
+	return req;
+}
+
+static inline void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
+{
+	req->bio_head = req->bio_tail = NULL;
+	req->next = dev->free_reqs;
+	dev->free_reqs = req;
+}
+
+/* Take one completed request from the used ring. Returns 1 with the
+ * request and its result (blk_dev_result), 0 if none is ready, or
+ * -VBLK_EBROKEN if the device wrote something impossible. */
+static inline int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int *result)
+{
+	void *token;
+	uint32_t used_len;
+
+	int got = vq_harvest(&dev->vq, &token, &used_len);
+	if (got == 1) {
+		*req = token;
+		*result = blk_dev_result(dev, *req, used_len);
+	}
+	return got;
+}
 
 /* blk/submit.c */
 int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors);

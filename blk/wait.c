@@ -26,7 +26,7 @@
 
 static bool needs_reset(struct vblk_disk *disk)
 {
-	return virtio_needs_reset(&disk->vdev);
+	return blk_dev_needs_reset(&disk->dev);
 }
 
 /*
@@ -42,12 +42,12 @@ static int check_device(struct vblk_disk *disk)
 {
 	uint64_t now_us = plat_time_us();
 
-	if (now_us - disk->progress_us > disk->timeout_us) {
+	if (now_us - disk->queue.progress_us > disk->queue.timeout_us) {
 		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
 		return -VBLK_ETIMEDOUT;
 	}
-	if (now_us - disk->status_checked_us >= VBLK_STATUS_CHECK_US) {
-		disk->status_checked_us = now_us;
+	if (now_us - disk->dev.status_checked_us >= VBLK_STATUS_CHECK_US) {
+		disk->dev.status_checked_us = now_us;
 		if (needs_reset(disk)) {
 			blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
 			return -VBLK_EBROKEN;
@@ -61,7 +61,7 @@ static int check_device(struct vblk_disk *disk)
 static int poll_locked(struct vblk_disk *disk)
 {
 	int completed = blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
-	if (completed >= 0 && disk->in_flight > 0) {
+	if (completed >= 0 && disk->queue.in_flight > 0) {
 		int err = check_device(disk);
 		if (err)
 			return err;
@@ -80,31 +80,16 @@ static void config_interrupt(struct vblk_disk *disk)
 		blk_config_changed(disk);
 }
 
-/*
- * Read InterruptStatus and acknowledge every bit that is up; return the
- * bits virtio defines (§4.2.2: used buffer, configuration change).
- *
- * §4.2.2.2 asks the driver to ignore other bits and never to acknowledge
- * them. But a device that raises one holds its interrupt line up until
- * the bit is cleared, and only an acknowledgement clears it: ignored, a
- * level-triggered line re-enters the handler forever and an edge-triggered
- * one never rises again. So such a bit is treated as the device fault it
- * is: acknowledged (it is pending, so QEMU just clears it), counted, and
- * if it is still up after that, the disk is stopped: the reset clears it.
- */
+/* Read and acknowledge the device's interrupt status (blk/device.c says
+ * how bits virtio does not define are handled); a bit that will not clear
+ * stops the disk, whose reset clears it. Returns the bits virtio defines. */
 static uint32_t take_interrupt_status(struct vblk_disk *disk)
 {
-	uint32_t status = virtio_interrupt_status(&disk->vdev);
+	uint32_t bits;
 
-	if (status == 0)
-		return 0;
-	virtio_interrupt_ack(&disk->vdev, status);
-	if (status & ~VIRTIO_INT_DEFINED) {
-		disk->stats.bad_interrupts++;
-		if (virtio_interrupt_status(&disk->vdev) & ~VIRTIO_INT_DEFINED)
-			blk_disk_break(disk, -VBLK_EBROKEN, "interrupt bits that cannot be acknowledged");
-	}
-	return status & VIRTIO_INT_DEFINED;
+	if (blk_dev_take_interrupt(&disk->dev, &bits) < 0)
+		blk_disk_break(disk, -VBLK_EBROKEN, "interrupt bits that cannot be acknowledged");
+	return bits;
 }
 
 /* Polled mode has no interrupt to announce a configuration change, so an
@@ -113,7 +98,7 @@ static uint32_t take_interrupt_status(struct vblk_disk *disk)
  * acknowledged too; the harvest that follows finds its buffers. */
 static void poll_config_change(struct vblk_disk *disk)
 {
-	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->ready)
+	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->dev.ready)
 		config_interrupt(disk);
 }
 
@@ -123,9 +108,9 @@ int vblk_poll(struct vblk_disk *disk)
 	if (err)
 		return err;
 	plat_irqflags_t flags = plat_irq_save();
-	if (!disk->use_irq)
+	if (!disk->queue.use_irq)
 		poll_config_change(disk);
-	int completed = disk->ready ? poll_locked(disk) : -VBLK_EBROKEN;
+	int completed = disk->dev.ready ? poll_locked(disk) : -VBLK_EBROKEN;
 	plat_irq_restore(flags);
 	return completed;
 }
@@ -161,14 +146,14 @@ static bool worth_polling(const struct vblk_disk *disk)
 	/* A variable, not the macro: with VBLK_IRQ_POLL_US 0 (always sleep)
 	 * the comparison is always false, which -Wtype-limits refuses. */
 	const uint64_t poll_us = VBLK_IRQ_POLL_US;
-	return plat_time_us() - disk->progress_us < poll_us;
+	return plat_time_us() - disk->queue.progress_us < poll_us;
 }
 
 /* Sleep until an interrupt, but no later than the next look at the ring
  * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue. */
 static uint64_t sleep_deadline(const struct vblk_disk *disk)
 {
-	uint64_t overdue_us = disk->progress_us + disk->timeout_us + 1;
+	uint64_t overdue_us = disk->queue.progress_us + disk->queue.timeout_us + 1;
 	uint64_t recheck_us = plat_time_us() + VBLK_IRQ_RECHECK_US;
 
 	return recheck_us < overdue_us ? recheck_us : overdue_us;
@@ -185,16 +170,16 @@ static uint64_t sleep_deadline(const struct vblk_disk *disk)
  */
 static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
 {
-	uint64_t handled = disk->stats.interrupts, deadline_us = sleep_deadline(disk);
+	uint64_t handled = disk->queue.stats.interrupts, deadline_us = sleep_deadline(disk);
 
 	plat_idle(deadline_us);
-	if (disk->stats.interrupts != handled || plat_time_us() < deadline_us || !disk->ready)
+	if (disk->queue.stats.interrupts != handled || plat_time_us() < deadline_us || !disk->dev.ready)
 		return;
 	/* The sleep ran to its deadline and no handler ran: is the device's
 	 * used-buffer bit up? The register is read only here, so a working
 	 * handler costs nothing. */
-	if (!(virtio_interrupt_status(&disk->vdev) & VIRTIO_INT_USED_BUFFER)) {
-		disk->irq_unheard = false;
+	if (!blk_dev_used_bit_up(&disk->dev)) {
+		disk->queue.irq_unheard = false;
 		return;
 	}
 	/* It is, so the interrupt was raised. If the host stalled this CPU
@@ -204,8 +189,8 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
 	plat_irq_restore(*flags);
 	plat_cpu_relax();
 	*flags = plat_irq_save();
-	if (disk->stats.interrupts != handled || !disk->ready) {
-		disk->irq_unheard = false;
+	if (disk->queue.stats.interrupts != handled || !disk->dev.ready) {
+		disk->queue.irq_unheard = false;
 		return;
 	}
 	/* Still unheard. Only a second such sleep with no handler run in
@@ -213,13 +198,13 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
 	 * then the bit is acknowledged, or an edge-triggered input never
 	 * sees another rising edge (QEMU keeps the line high while a bit is
 	 * set). */
-	if (disk->irq_unheard && disk->irq_unheard_handled == handled) {
-		virtio_interrupt_ack(&disk->vdev, VIRTIO_INT_USED_BUFFER);
-		disk->stats.missed_interrupts++;
-		disk->irq_unheard = false;
+	if (disk->queue.irq_unheard && disk->queue.irq_unheard_handled == handled) {
+		blk_dev_ack_used_bit(&disk->dev);
+		disk->queue.stats.missed_interrupts++;
+		disk->queue.irq_unheard = false;
 	} else {
-		disk->irq_unheard = true;
-		disk->irq_unheard_handled = handled;
+		disk->queue.irq_unheard = true;
+		disk->queue.irq_unheard_handled = handled;
 	}
 }
 
@@ -232,9 +217,9 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
  */
 static void quiet_interrupts(struct vblk_disk *disk)
 {
-	if (!disk->irq_quiet) {
-		disk->irq_quiet = true;
-		vq_disable_interrupts(&disk->vq);
+	if (!disk->queue.irq_quiet) {
+		disk->queue.irq_quiet = true;
+		blk_dev_irq_off(&disk->dev);
 	}
 }
 
@@ -243,10 +228,10 @@ static void quiet_interrupts(struct vblk_disk *disk)
  * if there is one, harvest it now. Returns whether there was. */
 static bool end_quiet(struct vblk_disk *disk)
 {
-	if (!disk->irq_quiet)
+	if (!disk->queue.irq_quiet)
 		return false;
-	disk->irq_quiet = false;
-	if (!disk->ready || !vq_enable_interrupts(&disk->vq))
+	disk->queue.irq_quiet = false;
+	if (!disk->dev.ready || !blk_dev_irq_on(&disk->dev))
 		return false;
 	poll_locked(disk);
 	return true;
@@ -257,8 +242,8 @@ static bool end_quiet(struct vblk_disk *disk)
  * and with nothing in flight no timeout would end the wait). */
 static void dispatch_plugged(struct vblk_disk *disk)
 {
-	if (disk->plugged) {
-		disk->plugged = false;
+	if (disk->queue.plugged) {
+		disk->queue.plugged = false;
 		blk_disk_broken_by_queue(disk, blk_queue_run(disk));
 	}
 }
@@ -277,7 +262,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 
 	dispatch_plugged(disk);
 	while (!done(disk, ctx)) {
-		if (disk->ready)
+		if (disk->dev.ready)
 			poll_locked(disk);
 		/* A callback that just ran may have plugged and submitted. */
 		dispatch_plugged(disk);
@@ -287,11 +272,11 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 			err = -VBLK_EINVAL;
 			break;
 		}
-		if (disk->use_irq && !worth_polling(disk)) {
+		if (disk->queue.use_irq && !worth_polling(disk)) {
 			if (!end_quiet(disk))
 				sleep_for_interrupt(disk, &flags);
 		} else {
-			if (disk->use_irq)
+			if (disk->queue.use_irq)
 				quiet_interrupts(disk);
 			plat_irq_restore(flags);
 			plat_cpu_relax();
@@ -341,11 +326,11 @@ void vblk_irq_handler(void *arg)
 
 	plat_irqflags_t flags = plat_irq_save();
 	uint32_t status = take_interrupt_status(disk);
-	disk->stats.interrupts++;
+	disk->queue.stats.interrupts++;
 
-	if (disk->ready && (status & VIRTIO_INT_CONFIG_CHANGE))
+	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))
 		config_interrupt(disk);
-	if (disk->ready && (status & VIRTIO_INT_USED_BUFFER))
+	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER))
 		blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
 	plat_irq_restore(flags);
 }
@@ -360,13 +345,13 @@ void vblk_irq_handler(void *arg)
  */
 static void start_interrupts(struct vblk_disk *disk)
 {
-	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->ready)
+	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->dev.ready)
 		config_interrupt(disk);
-	if (!disk->ready)
+	if (!disk->dev.ready)
 		return;
-	disk->use_irq = true;
-	disk->irq_unheard = false;
-	if (vq_enable_interrupts(&disk->vq))
+	disk->queue.use_irq = true;
+	disk->queue.irq_unheard = false;
+	if (blk_dev_irq_on(&disk->dev))
 		blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
 }
 
@@ -379,8 +364,8 @@ int vblk_use_interrupts(struct vblk_disk *disk, bool on)
 	if (on) {
 		start_interrupts(disk);
 	} else {
-		disk->use_irq = false;
-		vq_disable_interrupts(&disk->vq);
+		disk->queue.use_irq = false;
+		blk_dev_irq_off(&disk->dev);
 	}
 	err = blk_check_disk(disk);   /* a stale fault found on the way */
 	plat_irq_restore(flags);

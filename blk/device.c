@@ -1,0 +1,244 @@
+/*
+ * The device layer: everything that touches the ring (struct blk_dev). It
+ * hands out request slots, turns a formed request (blk/merge.c) into a
+ * descriptor chain, publishes and notifies, harvests completions and
+ * turns the device's status byte back into a result (virtio 1.2 §5.2.6),
+ * and takes the device's interrupt status. It knows nothing of bios
+ * waiting, plugs or callbacks: that is the queue above (blk/queue.c).
+ *
+ *
+ *   desc 0   header {type, reserved, sector}   16 bytes, device reads
+ *   desc 1.. data, one per coalesced segment   device reads (OUT) or
+ *                                              writes (IN, GET_ID)
+ *   desc n   status                            1 byte, device writes
+ *
+ * The same chain goes either into the ring, or into the request's own
+ * indirect table with one ring descriptor pointing at it (virtio 1.2
+ * §2.7.5.3); use_indirect() decides which.
+ */
+#include "blk/virtio_blk.h"
+#include "blk/sg.h"
+
+#include <stddef.h>
+
+/* Marks a status byte the device has not written. */
+#define STATUS_UNWRITTEN 0xffu
+
+/* Clean the caches over what the device will read, and over memory it will
+ * write (so no dirty line is written back over the device's data later).
+ * Both are no-ops on a coherent platform such as QEMU virt. The indirect
+ * table is left to the ring code, which cleans it once it has filled it. */
+static void clean_for_device(const struct blk_req *req)
+{
+	plat_dma_clean(req, offsetof(struct blk_req, table));
+	for (const struct vblk_bio *bio = req->bio_head; bio != NULL; bio = bio->next) {
+		for (unsigned i = 0; i < bio->nsegs; i++)
+			plat_dma_clean(bio->segs[i].addr, bio->segs[i].len_bytes);
+	}
+}
+
+/*
+ * Does this chain of `ndescs` descriptors go through the request's indirect
+ * table (one ring descriptor) rather than straight into the ring? Only if
+ * the feature was negotiated and the chain fits the table, and then only
+ * when ring space is short: when the ring cannot take the direct chain and
+ * still keep one descriptor for each request queued behind it. Otherwise
+ * the direct chain is cheaper: mapping a table costs QEMU 400-480 more
+ * instructions per request, while a request that finds no room waits for a
+ * whole completion round trip (docs/design.md, "Indirect or direct").
+ */
+static bool use_indirect(const struct blk_dev *dev, unsigned ndescs, unsigned queued_behind)
+{
+	const struct virtqueue *vq = &dev->vq;
+
+	if (ndescs > vq_indirect_max(vq, VBLK_INDIRECT_MAX))
+		return false;
+	return ndescs + queued_behind > vq_num_free(vq);
+}
+
+/*
+ * The chain for `req`: header, data descriptors, status (virtio 1.2
+ * §5.2.6). Header, data and status always sit in descriptors of their own:
+ * a legacy device without ANY_LAYOUT requires exactly this framing
+ * (§5.2.6.4), and every other device accepts it. Returns the number of
+ * buffers written to `bufs` (req->sg.ndescs + 2) and counts coalesced
+ * segments in the disk's statistics.
+ */
+static unsigned map_chain(struct blk_dev *dev, const struct blk_req *req, struct vring_buf *bufs)
+{
+	bool device_writes = blk_type_device_writes(req->type);
+	struct blk_sg_state sg = { 0 };
+
+	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
+	for (const struct vblk_bio *bio = req->bio_head; bio != NULL; bio = bio->next) {
+		for (unsigned i = 0; i < bio->nsegs; i++) {
+			if (sg_append(&sg, bufs + 1, plat_virt_to_phys(bio->segs[i].addr),
+				      bio->segs[i].len_bytes, dev->seg_bytes_max, device_writes))
+				dev->counts.coalesced_segs++;
+		}
+	}
+	bufs[sg.ndescs + 1] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
+	return sg.ndescs + 2;
+}
+
+/*
+ * Put `req`'s chain in the ring (not yet published: see blk_dev_kick),
+ * directly or through its indirect table; `queued_behind` requests wait
+ * behind it for ring space. Returns the number of ring descriptors used,
+ * -VBLK_EAGAIN if the ring has no room for them now, or -VBLK_EBROKEN if
+ * the ring is broken (it is then marked so).
+ */
+int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind)
+{
+	unsigned ndescs = req->sg.ndescs + 2u;
+	bool indirect = use_indirect(dev, ndescs, queued_behind);
+	unsigned ring_descs = indirect ? 1u : ndescs;
+
+	if (vq_num_free(&dev->vq) < ring_descs)
+		return vq_is_broken(&dev->vq) ? -VBLK_EBROKEN : -VBLK_EAGAIN;
+
+	/* T_FLUSH and T_GET_ID carry sector 0 (§5.2.6.1). */
+	bool has_sector = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT;
+	req->hdr = (struct virtio_blk_req_hdr){
+		.type = req->type, .reserved = 0, .sector = has_sector ? req->sector : 0,
+	};
+	req->status = STATUS_UNWRITTEN;
+	clean_for_device(req);
+
+	unsigned nbufs = map_chain(dev, req, dev->chain_bufs);
+	int err = indirect ? vq_add_indirect(&dev->vq, dev->chain_bufs, nbufs, req->table,
+					     VBLK_INDIRECT_MAX, req)
+			   : vq_add(&dev->vq, dev->chain_bufs, nbufs, req);
+	if (err) {
+		vq_set_broken(&dev->vq, "request refused by the ring");
+		return -VBLK_EBROKEN;
+	}
+	return (int)ring_descs;
+}
+
+/* Publish what was added and notify the device if it asked for it
+ * (VRING_USED_F_NO_NOTIFY or avail_event, §2.7.10, in vq_publish). */
+void blk_dev_kick(struct blk_dev *dev)
+{
+	if (vq_publish(&dev->vq)) {
+		virtio_notify(&dev->vdev, 0);
+		dev->counts.notifications++;
+	}
+}
+
+/*
+ * Turn a completed request's status byte into a result (§5.2.6: 0 OK,
+ * 1 IOERR, 2 UNSUPP). Any other value means the device broke the
+ * protocol: the request completes with -VBLK_EBROKEN, and the ring is
+ * marked broken so the next harvest says so.
+ */
+static int status_result(const struct blk_dev *dev, const struct blk_req *req, uint32_t used_len)
+{
+	/* §2.7.8.3: nothing past the first used_len device-writable bytes
+	 * may be trusted, and the status byte is the last of them: unless
+	 * len covers the data the device writes and the status, the request
+	 * has no result we can believe (a short read, or a status never
+	 * written). Legacy devices may not set len: ignore it (§5.2.6.3). */
+	uint32_t writable_bytes = (blk_type_device_writes(req->type) ? req->data_bytes : 0) + 1;
+	if (!dev->vdev.legacy && used_len < writable_bytes)
+		return -VBLK_EIO;
+
+	plat_dma_invalidate(&req->status, 1);
+	uint8_t status = *(const volatile uint8_t *)&req->status;
+
+	switch (status) {
+	case VIRTIO_BLK_S_OK:
+		return 0;
+	case VIRTIO_BLK_S_IOERR:
+		return -VBLK_EIO;
+	case VIRTIO_BLK_S_UNSUPP:
+		return -VBLK_EUNSUPP;
+	default:
+		return -VBLK_EBROKEN;
+	}
+}
+
+int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used_len)
+{
+	int result = status_result(dev, req, used_len);
+	if (result == -VBLK_EBROKEN)
+		vq_set_broken(&dev->vq, "unknown status byte");
+	return result;
+}
+
+/* After a reset (the device holds no buffer, §3.3.1): one request that was
+ * in flight, or NULL when none is left. */
+struct blk_req *blk_dev_detach(struct blk_dev *dev)
+{
+	return vq_detach(&dev->vq);
+}
+
+/* The request slots: static, each with its header, status and indirect
+ * table, so they outlive the submitter's stack frame. */
+void blk_dev_init_reqs(struct blk_dev *dev)
+{
+	dev->free_reqs = NULL;
+	for (unsigned i = BLK_MAX_REQS; i-- > 0;) {
+		dev->reqs[i].next = dev->free_reqs;
+		dev->free_reqs = &dev->reqs[i];
+	}
+}
+
+/* Ask the device not to interrupt after used buffers, or to interrupt at
+ * the next one; the latter returns whether used buffers wait already
+ * (they raise no interrupt of their own: harvest them). */
+void blk_dev_irq_off(struct blk_dev *dev)
+{
+	vq_disable_interrupts(&dev->vq);
+}
+
+bool blk_dev_irq_on(struct blk_dev *dev)
+{
+	return vq_enable_interrupts(&dev->vq);
+}
+
+bool blk_dev_needs_reset(struct blk_dev *dev)
+{
+	return virtio_needs_reset(&dev->vdev);
+}
+
+/* Is the device's used-buffer interrupt bit up? (Read only where an
+ * interrupt seems to have gone missing: blk/wait.c.) */
+bool blk_dev_used_bit_up(struct blk_dev *dev)
+{
+	return virtio_interrupt_status(&dev->vdev) & VIRTIO_INT_USED_BUFFER;
+}
+
+void blk_dev_ack_used_bit(struct blk_dev *dev)
+{
+	virtio_interrupt_ack(&dev->vdev, VIRTIO_INT_USED_BUFFER);
+}
+
+/*
+ * Read InterruptStatus and acknowledge every bit that is up; *bits gets
+ * the bits virtio defines (§4.2.2: used buffer, configuration change).
+ *
+ * §4.2.2.2 asks the driver to ignore other bits and never to acknowledge
+ * them. But a device that raises one holds its interrupt line up until
+ * the bit is cleared, and only an acknowledgement clears it: ignored, a
+ * level-triggered line re-enters the handler forever and an edge-triggered
+ * one never rises again. So such a bit is treated as the device fault it
+ * is: acknowledged (it is pending, so QEMU just clears it) and counted;
+ * if it is still up after that, -VBLK_EBROKEN: the caller stops the disk,
+ * and the reset clears it.
+ */
+int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits)
+{
+	uint32_t status = virtio_interrupt_status(&dev->vdev);
+
+	*bits = status & VIRTIO_INT_DEFINED;
+	if (status == 0)
+		return 0;
+	virtio_interrupt_ack(&dev->vdev, status);
+	if (!(status & ~VIRTIO_INT_DEFINED))
+		return 0;
+	dev->counts.bad_interrupts++;
+	if (virtio_interrupt_status(&dev->vdev) & ~VIRTIO_INT_DEFINED)
+		return -VBLK_EBROKEN;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * A request's scatter-gather list: the rule that turns memory segments
+ * into data descriptors, shared by merging (blk/merge.c: how many would a
+ * request need?) and dispatch (blk/device.c: what are they?), so the two
+ * always agree. Inline: both run it per segment on the hot path.
+ */
+#ifndef VBLK_BLK_SG_H
+#define VBLK_BLK_SG_H
+
+#include "blk/virtio_blk.h"
+
+/*
+ * Add `len_bytes` at `phys` to the list: first fill up the last descriptor
+ * if the memory continues it, then cut the rest at seg_bytes_max. With
+ * `out`, also write the descriptors (out[i] is data descriptor i).
+ * Returns true if the memory was coalesced into the previous descriptor.
+ */
+static inline bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t phys,
+		      uint32_t len_bytes, uint32_t seg_bytes_max, bool device_writes)
+{
+	bool coalesced = false;
+
+	if (sg->ndescs > 0 && phys == sg->end_phys && sg->last_bytes < seg_bytes_max) {
+		uint32_t take = min_u32(len_bytes, seg_bytes_max - sg->last_bytes);
+		sg->last_bytes += take;
+		sg->end_phys += take;
+		if (out)
+			out[sg->ndescs - 1].len_bytes = sg->last_bytes;
+		phys += take;
+		len_bytes -= take;
+		coalesced = true;
+	}
+	while (len_bytes > 0) {
+		uint32_t take = min_u32(len_bytes, seg_bytes_max);
+		if (out)
+			out[sg->ndescs] = (struct vring_buf){ phys, take, device_writes };
+		sg->ndescs++;
+		sg->last_bytes = take;
+		sg->end_phys = phys + take;
+		phys += take;
+		len_bytes -= take;
+	}
+	return coalesced;
+}
+
+#endif
