@@ -16,7 +16,7 @@
  * indirect table with one ring descriptor pointing at it (virtio 1.2
  * §2.7.5.3); use_indirect() decides which.
  */
-#include "blk/virtio_blk.h"
+#include "blk/device.h"
 #include "blk/sg.h"
 
 #include <stddef.h>

@@ -4,7 +4,7 @@
  * and stopping it when it misbehaves. The table of disks and the calls
  * that find them are in blk/disks.c.
  */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 #include <string.h>
 
@@ -177,7 +177,7 @@ int blk_disk_reset(struct vblk_disk *disk, int reason)
 	disk->dev.held = err != 0;
 	if (disk->dev.held && disk->dev.broken_reason == NULL)
 		disk->dev.broken_reason = "device did not reset";
-	blk_queue_fail_all(disk, reason, disk->dev.held ? -VBLK_EHELD : reason);
+	blk_queue_fail_all(&disk->queue, reason, disk->dev.held ? -VBLK_EHELD : reason);
 	return disk->dev.held ? -VBLK_EHELD : 0;
 }
 
@@ -194,7 +194,7 @@ int blk_disk_init(struct vblk_disk *disk)
 		return err;
 	memset(disk->dev.reqs, 0, sizeof(disk->dev.reqs));
 	blk_dev_init_reqs(&disk->dev);
-	blk_queue_init(disk);
+	blk_queue_init(&disk->queue);
 	err = configure(disk);
 	if (err) {
 		virtio_fail(&disk->dev.vdev);
@@ -213,6 +213,7 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, b
 		return err;
 	if (disk->dev.vdev.device_id != VIRTIO_ID_BLOCK)
 		return -VBLK_ENODEV;
+	disk->queue.dev = &disk->dev;
 	disk->queue.timeout_us = VBLK_TIMEOUT_US;
 	disk->dev.info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
 	disk->queue.use_irq = false;

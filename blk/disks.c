@@ -3,7 +3,7 @@
  * report, shutting them all down, and resetting one of them. Their
  * memory and the list of those attached are in blk/table.c.
  */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 #include "virtio/dt.h"
 #include "virtio/mmio.h"

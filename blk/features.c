@@ -5,7 +5,7 @@
  * (virtio 1.2 §2.2.1; e.g. RING_RESET, which QEMU 7.2 offers on MMIO
  * without implementing the register it needs).
  */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 #include <string.h>
 

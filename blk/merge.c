@@ -16,7 +16,7 @@
  * needs (here, while merging) and what they are (blk/device.c, at
  * dispatch), so the two always agree.
  */
-#include "blk/virtio_blk.h"
+#include "blk/queue.h"
 #include "blk/sg.h"
 
 /* Count the descriptors `bio`'s segments add to `sg` (nothing written).
@@ -68,21 +68,21 @@ static uint64_t end_sector(uint64_t sector, uint32_t bytes)
 }
 
 /* Can `req` carry `bio` as well, given what its descriptors would be? */
-static bool fits(const struct vblk_disk *disk, const struct blk_req *req,
+static bool fits(const struct blk_queue *q, const struct blk_req *req,
 		 const struct vblk_bio *bio, const struct blk_sg_state *merged)
 {
-	return req->data_bytes + (uint64_t)bio->bytes <= disk->dev.max_req_bytes &&
-	       merged->ndescs <= disk->dev.max_data_segs && req->nbios < UINT16_MAX;
+	return req->data_bytes + (uint64_t)bio->bytes <= q->dev->max_req_bytes &&
+	       merged->ndescs <= q->dev->max_data_segs && req->nbios < UINT16_MAX;
 }
 
-static bool try_back_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio *bio)
+static bool try_back_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
 {
 	struct blk_sg_state merged = req->sg;
 
 	if (bio->sector != end_sector(req->sector, req->data_bytes))
 		return false;
-	sg_add_bio(&merged, bio, disk->dev.seg_bytes_max);
-	if (!fits(disk, req, bio, &merged))
+	sg_add_bio(&merged, bio, q->dev->seg_bytes_max);
+	if (!fits(q, req, bio, &merged))
 		return false;
 	req->sg = merged;
 	req->data_bytes += bio->bytes;
@@ -90,21 +90,21 @@ static bool try_back_merge(struct vblk_disk *disk, struct blk_req *req, struct v
 	req->bio_tail = bio;
 	bio->next = NULL;
 	req->nbios++;
-	disk->queue.stats.back_merges++;
+	q->stats.back_merges++;
 	return true;
 }
 
 /* The bio's segments come first now, so the list is recounted from it. */
-static bool try_front_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio *bio)
+static bool try_front_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
 {
 	struct blk_sg_state merged = { 0 };
 
 	if (end_sector(bio->sector, bio->bytes) != req->sector)
 		return false;
-	blk_sg_add_bio(&merged, bio, disk->dev.seg_bytes_max);
+	blk_sg_add_bio(&merged, bio, q->dev->seg_bytes_max);
 	for (const struct vblk_bio *old = req->bio_head; old != NULL; old = old->next)
-		blk_sg_add_bio(&merged, old, disk->dev.seg_bytes_max);
-	if (!fits(disk, req, bio, &merged))
+		blk_sg_add_bio(&merged, old, q->dev->seg_bytes_max);
+	if (!fits(q, req, bio, &merged))
 		return false;
 	req->sg = merged;
 	req->data_bytes += bio->bytes;
@@ -112,16 +112,16 @@ static bool try_front_merge(struct vblk_disk *disk, struct blk_req *req, struct 
 	bio->next = req->bio_head;
 	req->bio_head = bio;
 	req->nbios++;
-	disk->queue.stats.front_merges++;
+	q->stats.front_merges++;
 	return true;
 }
 
 /* Merge `bio` into `req` if the rules above allow; true if it did. */
-bool blk_try_merge(struct vblk_disk *disk, struct blk_req *req, struct vblk_bio *bio)
+bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
 {
 	uint32_t type = op_to_type(bio->op);
 
 	if (type != req->type || (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_OUT))
 		return false;
-	return try_back_merge(disk, req, bio) || try_front_merge(disk, req, bio);
+	return try_back_merge(q, req, bio) || try_front_merge(q, req, bio);
 }

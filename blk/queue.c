@@ -21,7 +21,7 @@
  * code. Callbacks may submit: while they run, `completing` holds dispatch
  * back until the harvest is over, so a kick is not sent per callback.
  */
-#include "blk/virtio_blk.h"
+#include "blk/queue.h"
 
 static void req_list_push(struct blk_req_list *list, struct blk_req *req)
 {
@@ -67,31 +67,31 @@ static struct vblk_bio *bio_list_pop(struct blk_bio_list *list)
 	return bio;
 }
 
-void blk_queue_init(struct vblk_disk *disk)
+void blk_queue_init(struct blk_queue *q)
 {
-	disk->queue.pending = (struct blk_req_list){ 0 };
-	disk->queue.npending = 0;
-	disk->queue.waiting = (struct blk_bio_list){ 0 };
-	disk->queue.in_flight = 0;
-	disk->queue.plugged = false;
-	disk->queue.completing = false;
-	disk->queue.irq_quiet = false;
-	disk->queue.irq_unheard = false;
-	disk->queue.finishing = NULL;
-	disk->queue.progress_us = plat_time_us();
-	disk->dev.status_checked_us = disk->queue.progress_us;
+	q->pending = (struct blk_req_list){ 0 };
+	q->npending = 0;
+	q->waiting = (struct blk_bio_list){ 0 };
+	q->in_flight = 0;
+	q->plugged = false;
+	q->completing = false;
+	q->irq_quiet = false;
+	q->irq_unheard = false;
+	q->finishing = NULL;
+	q->progress_us = plat_time_us();
+	q->dev->status_checked_us = q->progress_us;
 }
 
 /* Hand a bio back to its owner. Data the device wrote is made visible to
  * the CPU first (a no-op on coherent platforms). */
-static void complete_bio(struct vblk_disk *disk, struct vblk_bio *bio, int status)
+static void complete_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
 {
 	if (status == 0 && bio->op != VBLK_OP_WRITE) {
 		for (unsigned i = 0; i < bio->nsegs; i++)
 			plat_dma_invalidate(bio->segs[i].addr, bio->segs[i].len_bytes);
 	}
 	if (status != 0)
-		disk->queue.stats.errors++;
+		q->stats.errors++;
 	bio->next = NULL;
 	bio->status = status;
 	bio->owner = NULL;
@@ -106,18 +106,18 @@ static void complete_bio(struct vblk_disk *disk, struct vblk_bio *bio, int statu
  * the chain as a whole). The request is free again before the callbacks
  * run, so they can submit at once; the bios still to be told stay in
  * `finishing`, where blk_queue_holds finds them. */
-static void finish_req(struct vblk_disk *disk, struct blk_req *req, int status)
+static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
 {
-	struct vblk_bio *outer = disk->queue.finishing;
+	struct vblk_bio *outer = q->finishing;
 	struct vblk_bio *bio = req->bio_head;
 
-	blk_dev_free_req(&disk->dev, req);
+	blk_dev_free_req(q->dev, req);
 	while (bio != NULL) {
-		disk->queue.finishing = bio->next;
-		complete_bio(disk, bio, status);
-		bio = disk->queue.finishing;
+		q->finishing = bio->next;
+		complete_bio(q, bio, status);
+		bio = q->finishing;
 	}
-	disk->queue.finishing = outer;
+	q->finishing = outer;
 }
 
 /*
@@ -125,12 +125,12 @@ static void finish_req(struct vblk_disk *disk, struct blk_req *req, int status)
  * overlaps, and after the last FLUSH: merging into an earlier request
  * would move the bio ahead of one it was submitted after.
  */
-static struct blk_req *merge_window(const struct vblk_disk *disk, const struct vblk_bio *bio)
+static struct blk_req *merge_window(const struct blk_queue *q, const struct vblk_bio *bio)
 {
 	uint64_t bio_end = bio->sector + bio->bytes / VBLK_SECTOR_SIZE;
-	struct blk_req *start = disk->queue.pending.head;
+	struct blk_req *start = q->pending.head;
 
-	for (struct blk_req *req = disk->queue.pending.head; req != NULL; req = req->next) {
+	for (struct blk_req *req = q->pending.head; req != NULL; req = req->next) {
 		uint64_t req_end = req->sector + req->data_bytes / VBLK_SECTOR_SIZE;
 		bool overlaps = bio->sector < req_end && req->sector < bio_end;
 		if (overlaps || req->type == VIRTIO_BLK_T_FLUSH)
@@ -143,22 +143,22 @@ static struct blk_req *merge_window(const struct vblk_disk *disk, const struct v
  * Returns false if every request is in use. The last pending request is
  * tried first: a stream of adjacent bios joins it, and joining the last
  * request cannot move a bio ahead of any other. */
-static bool place_bio(struct vblk_disk *disk, struct vblk_bio *bio)
+static bool place_bio(struct blk_queue *q, struct vblk_bio *bio)
 {
-	struct blk_req *tail = disk->queue.pending.tail;
+	struct blk_req *tail = q->pending.tail;
 
-	if (tail != NULL && blk_try_merge(disk, tail, bio))
+	if (tail != NULL && blk_try_merge(q, tail, bio))
 		return true;
-	for (struct blk_req *req = merge_window(disk, bio); req != NULL; req = req->next) {
-		if (blk_try_merge(disk, req, bio))
+	for (struct blk_req *req = merge_window(q, bio); req != NULL; req = req->next) {
+		if (blk_try_merge(q, req, bio))
 			return true;
 	}
-	struct blk_req *req = blk_dev_alloc_req(&disk->dev);
+	struct blk_req *req = blk_dev_alloc_req(q->dev);
 	if (req == NULL)
 		return false;
-	blk_req_init(req, bio, disk->dev.seg_bytes_max);
-	req_list_push(&disk->queue.pending, req);
-	disk->queue.npending++;
+	blk_req_init(req, bio, q->dev->seg_bytes_max);
+	req_list_push(&q->pending, req);
+	q->npending++;
 	return true;
 }
 
@@ -178,13 +178,13 @@ static void bio_list_unpop(struct blk_bio_list *list, struct vblk_bio *bio)
  * must not be read through it afterwards (that lost every bio behind it,
  * and a front merge made the list run into the request's bios).
  */
-static void admit_waiting(struct vblk_disk *disk)
+static void admit_waiting(struct blk_queue *q)
 {
 	struct vblk_bio *bio;
 
-	while ((bio = bio_list_pop(&disk->queue.waiting)) != NULL) {
-		if (!place_bio(disk, bio)) {
-			bio_list_unpop(&disk->queue.waiting, bio);
+	while ((bio = bio_list_pop(&q->waiting)) != NULL) {
+		if (!place_bio(q, bio)) {
+			bio_list_unpop(&q->waiting, bio);
 			break;
 		}
 	}
@@ -194,36 +194,35 @@ static void admit_waiting(struct vblk_disk *disk)
  * Queue a checked bio (vblk_submit has validated it). It completes later,
  * through the request it joins; nothing here fails.
  */
-int blk_queue_bio(struct vblk_disk *disk, struct vblk_bio *bio)
+int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio)
 {
 	bio->status = 0;
 	bio->completed = false;
 	bio->next = NULL;
-	bio->owner = disk;
-	disk->queue.stats.bios++;
+	q->stats.bios++;
 
 	/* Bios that found no request go first, so none is overtaken. */
-	if (disk->queue.waiting.head != NULL || !place_bio(disk, bio))
-		bio_list_push(&disk->queue.waiting, bio);
-	if (!disk->queue.plugged || disk->queue.npending >= BLK_PLUG_MAX_REQS)
-		return blk_queue_run(disk);
+	if (q->waiting.head != NULL || !place_bio(q, bio))
+		bio_list_push(&q->waiting, bio);
+	if (!q->plugged || q->npending >= BLK_PLUG_MAX_REQS)
+		return blk_queue_run(q);
 	return 0;
 }
 
 /* May the request at the head of the queue go to the ring now? A FLUSH
  * covers the writes completed before it is sent (virtio 1.2 §5.2.6), so
  * it waits until every request dispatched before it has completed. */
-static bool may_dispatch(const struct vblk_disk *disk, const struct blk_req *req)
+static bool may_dispatch(const struct blk_queue *q, const struct blk_req *req)
 {
-	return req->type != VIRTIO_BLK_T_FLUSH || disk->queue.in_flight == 0;
+	return req->type != VIRTIO_BLK_T_FLUSH || q->in_flight == 0;
 }
 
 /* §5.2.6.1: no request may reach past the capacity. Each bio was checked
  * when it was submitted, but the disk may have shrunk (a config change)
  * while it waited in the queue. */
-static bool past_capacity(const struct vblk_disk *disk, const struct blk_req *req)
+static bool past_capacity(const struct blk_queue *q, const struct blk_req *req)
 {
-	uint64_t capacity = disk->dev.info.capacity_sectors;
+	uint64_t capacity = q->dev->info.capacity_sectors;
 	uint64_t nsectors = req->data_bytes / VBLK_SECTOR_SIZE;
 
 	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT)
@@ -236,15 +235,15 @@ static bool past_capacity(const struct vblk_disk *disk, const struct blk_req *re
  * run that is going on picks it up. Its slot is free again, so bios that
  * waited for one are admitted now: with nothing in flight, no completion
  * would come to do it. */
-static void refuse_head(struct vblk_disk *disk, int reason)
+static void refuse_head(struct blk_queue *q, int reason)
 {
-	struct blk_req *req = req_list_pop(&disk->queue.pending);
+	struct blk_req *req = req_list_pop(&q->pending);
 
-	disk->queue.npending--;
-	disk->queue.completing = true;
-	finish_req(disk, req, reason);
-	disk->queue.completing = false;
-	admit_waiting(disk);
+	q->npending--;
+	q->completing = true;
+	finish_req(q, req, reason);
+	q->completing = false;
+	admit_waiting(q);
 }
 
 /*
@@ -253,39 +252,39 @@ static void refuse_head(struct vblk_disk *disk, int reason)
  * Returns 0, or -VBLK_EBROKEN if the ring refused a chain because the
  * device broke it.
  */
-int blk_queue_run(struct vblk_disk *disk)
+int blk_queue_run(struct blk_queue *q)
 {
 	bool added = false;
 
-	if (disk->queue.completing || !disk->dev.ready)
+	if (q->completing || !q->dev->ready)
 		return 0;
-	while (disk->queue.pending.head != NULL && may_dispatch(disk, disk->queue.pending.head)) {
-		struct blk_req *req = disk->queue.pending.head;
-		if (past_capacity(disk, req)) {
-			refuse_head(disk, -VBLK_ERANGE);
+	while (q->pending.head != NULL && may_dispatch(q, q->pending.head)) {
+		struct blk_req *req = q->pending.head;
+		if (past_capacity(q, req)) {
+			refuse_head(q, -VBLK_ERANGE);
 			continue;
 		}
 		/* The head goes first; the rest of the list waits behind it. */
-		int ndescs = blk_dev_start(&disk->dev, req, disk->queue.npending - 1);
+		int ndescs = blk_dev_start(q->dev, req, q->npending - 1);
 		if (ndescs == -VBLK_EAGAIN) {
-			disk->queue.stats.queue_full++;
+			q->stats.queue_full++;
 			break;
 		}
 		/* The ring broke under us; the caller stops the disk, which
 		 * completes this request and everything else. */
 		if (ndescs < 0)
 			return -VBLK_EBROKEN;
-		req_list_pop(&disk->queue.pending);
-		disk->queue.npending--;
-		if (disk->queue.in_flight == 0)
-			disk->queue.progress_us = plat_time_us();
-		disk->queue.in_flight++;
-		disk->queue.stats.requests++;
-		disk->queue.stats.descriptors += (unsigned)ndescs;
+		req_list_pop(&q->pending);
+		q->npending--;
+		if (q->in_flight == 0)
+			q->progress_us = plat_time_us();
+		q->in_flight++;
+		q->stats.requests++;
+		q->stats.descriptors += (unsigned)ndescs;
 		added = true;
 	}
 	if (added)
-		blk_dev_kick(&disk->dev);
+		blk_dev_kick(q->dev);
 	return 0;
 }
 
@@ -295,34 +294,34 @@ int blk_queue_run(struct vblk_disk *disk)
  * device misbehaved (the caller then stops the disk, which completes
  * every queued bio with that error).
  */
-int blk_queue_complete(struct vblk_disk *disk)
+int blk_queue_complete(struct blk_queue *q)
 {
 	int completed = 0, got, status;
 	struct blk_req *req;
 
-	disk->queue.completing = true;
+	q->completing = true;
 harvest:
-	while ((got = blk_dev_harvest(&disk->dev, &req, &status)) == 1) {
-		disk->queue.in_flight--;
-		disk->queue.stats.completions++;
-		disk->queue.progress_us = plat_time_us();
-		finish_req(disk, req, status);
+	while ((got = blk_dev_harvest(q->dev, &req, &status)) == 1) {
+		q->in_flight--;
+		q->stats.completions++;
+		q->progress_us = plat_time_us();
+		finish_req(q, req, status);
 		completed++;
 	}
 	/* In interrupt mode, ask for the next interrupt (used_event, §2.7.10)
 	 * and look once more: a completion that landed before the request
 	 * took effect raises no interrupt of its own. Not while a wait polls
 	 * with interrupts off (blk/wait.c): it asks when it stops. */
-	if (got == 0 && disk->queue.use_irq && !disk->queue.irq_quiet && blk_dev_irq_on(&disk->dev))
+	if (got == 0 && q->use_irq && !q->irq_quiet && blk_dev_irq_on(q->dev))
 		goto harvest;
-	disk->queue.completing = false;
+	q->completing = false;
 	if (got < 0)
 		return -VBLK_EBROKEN;
-	admit_waiting(disk);
+	admit_waiting(q);
 	/* A plug holds back what was submitted under it, even now that the
 	 * ring has room: the last request may still grow. vblk_unplug and
 	 * the wait helpers send it. */
-	if (!disk->queue.plugged && disk->queue.pending.head != NULL && blk_queue_run(disk) < 0)
+	if (!q->plugged && q->pending.head != NULL && blk_queue_run(q) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
 }
@@ -335,23 +334,23 @@ harvest:
  * device may still use those buffers. The rest never reached the device
  * and gets `reason`.
  */
-void blk_queue_fail_all(struct vblk_disk *disk, int reason, int in_flight_reason)
+void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason)
 {
 	struct blk_req *req;
 	struct vblk_bio *bio;
 
-	disk->queue.completing = true;
-	while ((req = blk_dev_detach(&disk->dev)) != NULL) {
-		disk->queue.in_flight--;
-		finish_req(disk, req, in_flight_reason);
+	q->completing = true;
+	while ((req = blk_dev_detach(q->dev)) != NULL) {
+		q->in_flight--;
+		finish_req(q, req, in_flight_reason);
 	}
-	while ((req = req_list_pop(&disk->queue.pending)) != NULL) {
-		disk->queue.npending--;
-		finish_req(disk, req, reason);
+	while ((req = req_list_pop(&q->pending)) != NULL) {
+		q->npending--;
+		finish_req(q, req, reason);
 	}
-	while ((bio = bio_list_pop(&disk->queue.waiting)) != NULL)
-		complete_bio(disk, bio, reason);
-	disk->queue.completing = false;
+	while ((bio = bio_list_pop(&q->waiting)) != NULL)
+		complete_bio(q, bio, reason);
+	q->completing = false;
 }
 
 static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
@@ -368,18 +367,18 @@ static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
  * or about to be told its result? Only a double submission asks, so a
  * walk over every request costs nothing on the normal path.
  */
-bool blk_queue_holds(const struct vblk_disk *disk, const struct vblk_bio *bio)
+bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio)
 {
-	if (bio_listed(disk->queue.waiting.head, bio) || bio_listed(disk->queue.finishing, bio))
+	if (bio_listed(q->waiting.head, bio) || bio_listed(q->finishing, bio))
 		return true;
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
-		if (bio_listed(disk->dev.reqs[i].bio_head, bio))
+		if (bio_listed(q->dev->reqs[i].bio_head, bio))
 			return true;
 	}
 	return false;
 }
 
-bool blk_queue_empty(const struct vblk_disk *disk)
+bool blk_queue_empty(const struct blk_queue *q)
 {
-	return disk->queue.in_flight == 0 && disk->queue.pending.head == NULL && disk->queue.waiting.head == NULL;
+	return q->in_flight == 0 && q->pending.head == NULL && q->waiting.head == NULL;
 }

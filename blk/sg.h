@@ -7,7 +7,23 @@
 #ifndef VBLK_BLK_SG_H
 #define VBLK_BLK_SG_H
 
-#include "blk/virtio_blk.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vring/virtqueue.h"
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* How far a request's data descriptors have got: blk_req keeps one while
+ * bios merge into it (blk/merge.c), dispatch builds another (blk/device.c). */
+struct blk_sg_state {
+	uint32_t ndescs;          /* data descriptors so far */
+	uint64_t end_phys;        /* where the last one ends */
+	uint32_t last_bytes;      /* length of the last one */
+};
 
 /*
  * Add `len_bytes` at `phys` to the list: first fill up the last descriptor

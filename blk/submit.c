@@ -3,7 +3,7 @@
  * unplug. A bio that fails a check is refused with nothing queued; one
  * that passes completes exactly once, through its callback.
  */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 /* Never send a request that reaches past the capacity (virtio 1.2
  * §5.2.6.1), and keep to whole logical blocks: a device with 4 KiB blocks
@@ -118,8 +118,10 @@ int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
 	int err = blk_check_disk(disk);
 	/* Queued, the bio completes through its request, even if the disk
 	 * stops on the way: 0 either way. */
-	if (!err)
-		blk_disk_broken_by_queue(disk, blk_queue_bio(disk, bio));
+	if (!err) {
+		bio->owner = disk;
+		blk_disk_broken_by_queue(disk, blk_queue_bio(&disk->queue, bio));
+	}
 	plat_irq_restore(flags);
 	return err;
 }
@@ -149,7 +151,8 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 		complete_empty_flush(disk, bio);
 	} else if (!err) {
 		bio->bytes = (uint32_t)total_bytes;   /* <= max_req_bytes */
-		blk_disk_broken_by_queue(disk, blk_queue_bio(disk, bio));
+		bio->owner = disk;
+		blk_disk_broken_by_queue(disk, blk_queue_bio(&disk->queue, bio));
 	}
 	plat_irq_restore(flags);
 	return err;
@@ -167,7 +170,7 @@ void vblk_unplug(struct vblk_disk *disk)
 		return;
 	plat_irqflags_t flags = plat_irq_save();
 	disk->queue.plugged = false;
-	blk_disk_broken_by_queue(disk, blk_queue_run(disk));
+	blk_disk_broken_by_queue(disk, blk_queue_run(&disk->queue));
 	plat_irq_restore(flags);
 }
 

@@ -4,7 +4,7 @@
  * same queue as the asynchronous API, polled or with interrupts, so it
  * works in early boot and in firmware without an interrupt controller.
  */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * (blk/disks.c) and refusing a bio submitted twice (blk/submit.c) both
  * ask it.
  */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 static struct vblk_disk slots[VBLK_MAX_DISKS];
 static struct vblk_disk *attached[VBLK_MAX_DISKS];
@@ -57,7 +57,7 @@ bool blk_disk_holds_bio(const struct vblk_bio *bio)
 {
 	for (unsigned i = 0; i < disk_count; i++) {
 		if (attached[i] == bio->owner)
-			return blk_queue_holds(attached[i], bio);
+			return blk_queue_holds(&attached[i]->queue, bio);
 	}
 	return false;
 }

@@ -22,7 +22,7 @@
  * made no progress for the disk's timeout, which resets it and completes
  * every queued bio with -VBLK_ETIMEDOUT.
  */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 static bool needs_reset(struct vblk_disk *disk)
 {
@@ -60,7 +60,7 @@ static int check_device(struct vblk_disk *disk)
  * masked. */
 static int poll_locked(struct vblk_disk *disk)
 {
-	int completed = blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
+	int completed = blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
 	if (completed >= 0 && disk->queue.in_flight > 0) {
 		int err = check_device(disk);
 		if (err)
@@ -134,7 +134,7 @@ static bool bios_completed(struct vblk_disk *disk, const void *ctx)
 static bool queue_empty(struct vblk_disk *disk, const void *ctx)
 {
 	(void)ctx;
-	return blk_queue_empty(disk);
+	return blk_queue_empty(&disk->queue);
 }
 
 /* Interrupt mode polls too, for a while after the last progress (a
@@ -244,7 +244,7 @@ static void dispatch_plugged(struct vblk_disk *disk)
 {
 	if (disk->queue.plugged) {
 		disk->queue.plugged = false;
-		blk_disk_broken_by_queue(disk, blk_queue_run(disk));
+		blk_disk_broken_by_queue(disk, blk_queue_run(&disk->queue));
 	}
 }
 
@@ -268,7 +268,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 		dispatch_plugged(disk);
 		if (done(disk, ctx))
 			break;
-		if (blk_queue_empty(disk)) {
+		if (blk_queue_empty(&disk->queue)) {
 			err = -VBLK_EINVAL;
 			break;
 		}
@@ -331,7 +331,7 @@ void vblk_irq_handler(void *arg)
 	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))
 		config_interrupt(disk);
 	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER))
-		blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
+		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
 	plat_irq_restore(flags);
 }
 
@@ -352,7 +352,7 @@ static void start_interrupts(struct vblk_disk *disk)
 	disk->queue.use_irq = true;
 	disk->queue.irq_unheard = false;
 	if (blk_dev_irq_on(&disk->dev))
-		blk_disk_broken_by_queue(disk, blk_queue_complete(disk));
+		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
 }
 
 int vblk_use_interrupts(struct vblk_disk *disk, bool on)

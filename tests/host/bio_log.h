@@ -19,7 +19,7 @@
 
 #include "vblk/vblk.h"
 /* BLK_MAX_REQS: the requests the driver has. */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 /* Enough to fill every request the driver has and keep more waiting. */
 #define MAX_BIOS         (BLK_MAX_REQS + 32)

@@ -26,7 +26,7 @@
 #include "fake_virtio.h"
 #include "vblk/vblk.h"
 /* White-box: the ring the driver shares with the device (disk->dev.vq). */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 /* virtio-mmio registers and status bits, from the spec (§4.2.2, §2.1),
  * not from the driver's headers. */

@@ -37,7 +37,7 @@
 #include "vblk/vblk.h"
 /* Internal limits the tests probe: BLK_MAX_REQS (requests the driver has)
  * and BLK_PLUG_MAX_REQS (requests a plug holds back). */
-#include "blk/virtio_blk.h"
+#include "blk/disk.h"
 
 #define SECTOR_BYTES      512u
 #define KIB               1024u

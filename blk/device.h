@@ -1,0 +1,144 @@
+/*
+ * The device layer: one request = one descriptor chain. struct blk_dev
+ * holds everything the ring and the device touch; blk/disk.c sets it up
+ * and resets it, blk/device.c turns requests into chains and back. Only
+ * the queue (blk/queue.h) and the disk (blk/disk.h) above call it.
+ */
+#ifndef VBLK_BLK_DEVICE_H
+#define VBLK_BLK_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blk/sg.h"
+#include "blk/virtio_blk.h"
+#include "vblk/bio.h"
+#include "vblk/vblk.h"
+#include "virtio/virtio.h"
+#include "vring/virtqueue.h"
+
+/*
+ * A request: one or more bios for adjacent sectors, sent as one descriptor
+ * chain. The parts the device reads or writes (header, status, and the
+ * indirect table when the chain goes through one) live here, in static
+ * memory, so they outlive the submitter's stack frame. Header and status
+ * share the first cache line, which the CPU leaves alone while the device
+ * owns the request; the driver-private fields start on the next line,
+ * because the CPU writes some of them (list links) meanwhile, and where
+ * DMA is not coherent a dirty line holding the status would be written
+ * back over the byte the device wrote.
+ *
+ * The data descriptors are the bios' segments in order, with physically
+ * contiguous neighbours coalesced and anything longer than size_max cut
+ * (blk/merge.c keeps `sg` in step with that).
+ */
+
+struct blk_req {
+	struct virtio_blk_req_hdr hdr;                /* device reads */
+	uint8_t status;                               /* device writes */
+	/* Driver-private, from the next cache line on. */
+	uint32_t type VBLK_ALIGNED; /* VIRTIO_BLK_T_* */
+	uint64_t sector;
+	uint32_t data_bytes;      /* a read's used.len must be this + 1 */
+	struct blk_sg_state sg;
+	struct vblk_bio *bio_head, *bio_tail;   /* merged bios, sector order */
+	struct blk_req *next;     /* pending list or free list */
+	uint16_t nbios;
+	/* Device reads, while an indirect chain is in flight (request.c). */
+	struct vring_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
+} VBLK_ALIGNED;
+
+_Static_assert(offsetof(struct blk_req, status) < VBLK_DMA_ALIGN &&
+		       offsetof(struct blk_req, type) == VBLK_DMA_ALIGN,
+	       "header and status share the first cache line, nothing else does");
+
+/* A direct chain needs at least two ring descriptors (a FLUSH: header and
+ * status), so this many can be in flight. Indirect chains need one each,
+ * but every request also carries a table: more requests would cost more
+ * static memory than the ring they could fill is worth. */
+#define BLK_MAX_REQS (VBLK_QUEUE_SIZE / 2)
+
+/*
+ * The device layer's state: everything the ring and the device touch, and
+ * what the device told us. blk/disk.c sets it up and resets it,
+ * blk/device.c turns requests into chains and back; the queue above
+ * asks for those through functions and reads only `ready` and the
+ * limits.
+ */
+struct blk_dev {
+	/* Ring memory first: it must be 4 KiB aligned. */
+	uint8_t ring_mem[VRING_MEM_BYTES(VBLK_QUEUE_SIZE)] __attribute__((aligned(VRING_ALIGN_BYTES)));
+	struct virtqueue vq;
+	struct blk_req reqs[BLK_MAX_REQS];
+	struct blk_req *free_reqs;       /* unused requests */
+
+	uint8_t id_buf[VIRTIO_BLK_ID_BYTES] VBLK_ALIGNED; /* GET_ID answer */
+
+	struct virtio_dev vdev;    /* the transport */
+	struct vblk_info info;
+	uint32_t max_req_bytes;   /* bytes of data one request may carry */
+	uint32_t max_data_segs;   /* data descriptors one request may use */
+	uint32_t seg_bytes_max;   /* bytes per data descriptor */
+	bool ready;               /* DRIVER_OK reached and not broken */
+	const char *broken_reason;
+	int broken_err;           /* what the bios in flight were told then */
+	bool held;                /* a reset did not complete: the device may
+				     still use the ring, the requests and the
+				     buffers of what was in flight, so none of
+				     it is touched or reused until a reset
+				     completes (VBLK_EHELD) */
+	uint64_t status_checked_us;      /* last look for DEVICE_NEEDS_RESET */
+	struct blk_dev_counts {          /* its part of vblk_stats */
+		uint64_t notifications, coalesced_segs, bad_interrupts;
+	} counts;
+	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
+};
+
+/* blk/device.c: the device layer, everything that touches the ring. */
+void blk_dev_init_reqs(struct blk_dev *dev);
+int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind);
+void blk_dev_kick(struct blk_dev *dev);
+int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used_len);
+struct blk_req *blk_dev_detach(struct blk_dev *dev);
+void blk_dev_irq_off(struct blk_dev *dev);
+bool blk_dev_irq_on(struct blk_dev *dev);
+bool blk_dev_needs_reset(struct blk_dev *dev);
+bool blk_dev_used_bit_up(struct blk_dev *dev);
+void blk_dev_ack_used_bit(struct blk_dev *dev);
+int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits);
+
+/* The device layer's small steps, inline: each runs once per request.
+ * A request slot from the free list, and back. */
+static inline struct blk_req *blk_dev_alloc_req(struct blk_dev *dev)
+{
+	struct blk_req *req = dev->free_reqs;
+	if (req)
+		dev->free_reqs = req->next;
+	return req;
+}
+
+static inline void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
+{
+	req->bio_head = req->bio_tail = NULL;
+	req->next = dev->free_reqs;
+	dev->free_reqs = req;
+}
+
+/* Take one completed request from the used ring. Returns 1 with the
+ * request and its result (blk_dev_result), 0 if none is ready, or
+ * -VBLK_EBROKEN if the device wrote something impossible. */
+static inline int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int *result)
+{
+	void *token;
+	uint32_t used_len;
+
+	int got = vq_harvest(&dev->vq, &token, &used_len);
+	if (got == 1) {
+		*req = token;
+		*result = blk_dev_result(dev, *req, used_len);
+	}
+	return got;
+}
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * A disk: its device layer and its request queue together, and what the
+ * API files (blk/sync.c, submit.c, wait.c, disks.c) need to run them:
+ * the disk's life on its device (blk/disk.c), the table of disks
+ * (blk/table.c), the checks every call starts with.
+ */
+#ifndef VBLK_BLK_DISK_H
+#define VBLK_BLK_DISK_H
+
+#include "blk/queue.h"
+
+struct vblk_disk {
+	struct blk_dev dev;       /* first: its ring memory is 4 KiB aligned */
+	struct blk_queue queue;
+};
+
+/* blk/disk.c: one disk on its device. */
+int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge);
+int blk_disk_init(struct vblk_disk *disk);
+int blk_disk_reset(struct vblk_disk *disk, int reason);
+void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
+void blk_disk_stop_broken_queue(struct vblk_disk *disk);
+void blk_config_changed(struct vblk_disk *disk);
+
+/* What a queue call returned: if the device broke the protocol under it
+ * (-VBLK_EBROKEN), stop the disk, which completes every queued bio. The
+ * queue never stops the disk itself: it is the layer below. Inline: it
+ * follows every queue call. */
+static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
+{
+	if (err == -VBLK_EBROKEN)
+		blk_disk_stop_broken_queue(disk);
+	return err;
+}
+
+/* blk/table.c: the table of disks. */
+struct vblk_disk *blk_table_slot(unsigned index);
+bool blk_table_is_attached(const struct vblk_disk *disk);
+unsigned blk_table_add(struct vblk_disk *disk);
+void blk_table_forget_all(void);
+bool blk_disk_holds_bio(const struct vblk_bio *bio);
+
+/* Can the disk take I/O? -VBLK_EINVAL for NULL, -VBLK_EBROKEN once it
+ * has been stopped, -VBLK_ESTATE before attach or after shutdown. Inline:
+ * every API call starts with it. */
+static inline int blk_check_disk(const struct vblk_disk *disk)
+{
+	if (disk == NULL)
+		return -VBLK_EINVAL;
+	if (!disk->dev.ready)
+		return disk->dev.broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
+	return 0;
+}
+
+/* blk/features.c */
+uint64_t blk_driver_features(void);
+
+/* blk/submit.c */
+int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors);
+int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * The request queue: bios in, requests to the device layer, completions
+ * out (blk/queue.c), and which bio may join which request (blk/merge.c).
+ * It owns struct blk_queue and calls only the device layer below it.
+ */
+#ifndef VBLK_BLK_QUEUE_H
+#define VBLK_BLK_QUEUE_H
+
+#include "blk/device.h"
+
+/* A plug holds back at most this many requests before dispatching anyway
+ * (so a long burst still streams; Linux's plug limit is of the same size). */
+#define BLK_PLUG_MAX_REQS 32
+
+struct blk_req_list {
+	struct blk_req *head, *tail;
+};
+
+struct blk_bio_list {
+	struct vblk_bio *head, *tail;
+};
+
+/* The queue layer's state (blk/queue.c, blk/wait.c): bios, the requests
+ * they form before they reach the ring, plugging, waiting, statistics. */
+struct blk_queue {
+	struct blk_dev *dev;             /* the layer below */
+	struct blk_req_list pending;     /* formed, not yet in the ring (FIFO) */
+	unsigned npending;
+	struct blk_bio_list waiting;     /* bios with no free request yet */
+	unsigned in_flight;              /* requests in the ring */
+	bool plugged;
+	bool completing;                 /* running callbacks: don't dispatch */
+	struct vblk_bio *finishing;      /* bios of a completed request whose
+					    callbacks have yet to run */
+	bool use_irq;
+	bool irq_quiet;                  /* a wait polls: device interrupts off */
+	bool irq_unheard;                /* a sleep ended with the used-buffer bit
+					    up and no handler run (blk/wait.c) */
+	uint64_t irq_unheard_handled;    /* stats.interrupts at that moment */
+	uint32_t timeout_us;
+	uint64_t progress_us;            /* last completion, or first dispatch
+					    into an idle ring (timeouts) */
+	struct vblk_stats stats;
+};
+
+/* blk/merge.c: which bio joins which request. */
+void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max);
+void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
+bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio);
+
+/* blk/queue.c. Those returning int report a device that broke the
+ * protocol with -VBLK_EBROKEN (the queue is then marked broken, and the
+ * caller stops the disk: blk_disk_broken_by_queue). */
+void blk_queue_init(struct blk_queue *q);
+int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio);
+int blk_queue_run(struct blk_queue *q);
+int blk_queue_complete(struct blk_queue *q);
+void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason);
+bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio);
+bool blk_queue_empty(const struct blk_queue *q);
+
+#endif
