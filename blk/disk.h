@@ -55,7 +55,8 @@ static inline int blk_check_disk(const struct vblk_disk *disk)
 /* blk/features.c */
 uint64_t blk_driver_features(void);
 
-/* blk/submit.c */
+/* blk/submit.c: the checks both APIs make. */
+int blk_check_op(const struct vblk_disk *disk, enum vblk_op op);
 int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors);
 int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio);
 

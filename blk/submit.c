@@ -5,6 +5,30 @@
  */
 #include "blk/disk.h"
 
+/*
+ * May `op` run on this disk now? The check both APIs start with: the disk
+ * is up (blk_check_disk), the op is one an application may ask for, and
+ * a read-only disk takes no write or flush (virtio 1.2 §5.2.6.2: the
+ * driver must not write to an RO device). Read-only is a property of the
+ * disk, so it is refused before any argument is looked at.
+ */
+int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
+{
+	int err = blk_check_disk(disk);
+	if (err)
+		return err;
+	switch ((int)op) {
+	case VBLK_OP_READ:
+		return 0;
+	case VBLK_OP_WRITE:
+	case VBLK_OP_FLUSH:
+		return disk->dev.info.read_only ? -VBLK_EROFS : 0;
+	case VBLK_OP_GET_ID:   /* vblk_get_id's own, with a 20-byte buffer */
+	default:
+		return -VBLK_EINVAL;
+	}
+}
+
 /* Never send a request that reaches past the capacity (virtio 1.2
  * §5.2.6.1), and keep to whole logical blocks: a device with 4 KiB blocks
  * fails a request for part of one. */
@@ -55,32 +79,22 @@ static int check_fits(const struct vblk_disk *disk, const struct vblk_bio *bio, 
 	return sg.ndescs > disk->dev.max_data_segs ? -VBLK_ETOOBIG : 0;
 }
 
-/* Check a bio from the API; on success *total_bytes is its data size. */
+/* Check a bio from the API (the disk is up); on success *total_bytes is
+ * its data size. */
 static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 		     uint64_t *total_bytes)
 {
 	*total_bytes = 0;
 
-	switch ((int)bio->op) {
-	case VBLK_OP_FLUSH:
-		/* A flush has no data (virtio 1.2 §5.2.6.1: T_FLUSH carries no
-		 * data buffer). Its segments are never checked, so queueing one
-		 * that has some would send them unchecked (or read a NULL
-		 * `segs`): refuse it. */
-		if (bio->nsegs != 0)
-			return -VBLK_EINVAL;
-		return disk->dev.info.read_only ? -VBLK_EROFS : 0;
-	case VBLK_OP_WRITE:
-		if (disk->dev.info.read_only)
-			return -VBLK_EROFS;
-		break;
-	case VBLK_OP_READ:
-		break;
-	case VBLK_OP_GET_ID:   /* vblk_get_id's own, with a 20-byte buffer */
-	default:
-		return -VBLK_EINVAL;
-	}
-	int err = check_segments(bio, total_bytes);
+	int err = blk_check_op(disk, bio->op);
+	if (err)
+		return err;
+	/* A flush has no data (virtio 1.2 §5.2.6.1: T_FLUSH carries no data
+	 * buffer). Its segments are never checked, so queueing one that has
+	 * some would send them unchecked (or read a NULL `segs`): refuse it. */
+	if (bio->op == VBLK_OP_FLUSH)
+		return bio->nsegs != 0 ? -VBLK_EINVAL : 0;
+	err = check_segments(bio, total_bytes);
 	if (!err)
 		err = blk_check_range(disk, bio->sector, *total_bytes / VBLK_SECTOR_SIZE);
 	if (!err)

@@ -77,9 +77,11 @@ static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, vo
 	return 0;
 }
 
+/* The same checks as vblk_submit's, in the same order: the disk and the
+ * operation (blk_check_op), then the buffer, then the sector range. */
 int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsectors)
 {
-	int err = blk_check_disk(disk);
+	int err = blk_check_op(disk, VBLK_OP_READ);
 	if (!err)
 		err = check_buffer(buf);
 	if (!err)
@@ -89,15 +91,9 @@ int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsect
 	return transfer(disk, VBLK_OP_READ, sector, buf, nsectors);
 }
 
-/* A read-only disk is refused here, before anything reaches the device
- * (virtio 1.2 §5.2.6.2: the driver must not write to an RO device). */
 int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_t nsectors)
 {
-	/* The same order as vblk_submit: the disk, then read-only (a property
-	 * of the disk, whatever the arguments), then the arguments. */
-	int err = blk_check_disk(disk);
-	if (!err && disk->dev.info.read_only)
-		err = -VBLK_EROFS;
+	int err = blk_check_op(disk, VBLK_OP_WRITE);
 	if (!err)
 		err = check_buffer(buf);
 	if (!err)
@@ -125,11 +121,9 @@ static int single(struct vblk_disk *disk, enum vblk_op op, struct vblk_seg *seg)
  */
 int vblk_flush(struct vblk_disk *disk)
 {
-	int err = blk_check_disk(disk);
+	int err = blk_check_op(disk, VBLK_OP_FLUSH);
 	if (err)
 		return err;
-	if (disk->dev.info.read_only)
-		return -VBLK_EROFS;
 	if (!disk->dev.info.has_flush)
 		return 0;
 	return single(disk, VBLK_OP_FLUSH, NULL);
