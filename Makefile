@@ -236,12 +236,16 @@ HOST_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -Iinclude -I. \
 HOST_LIBS := -lcmocka
 HOST_STAMP := $(call flags_stamp,host,HOST_CC HOST_CFLAGS HOST_LIBS)
 HOST_SUPPORT := $(filter-out tests/host/test_%.c,$(wildcard tests/host/*.c))
-HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
-# Per-test flags: test_noncoherent models a cache that DMA does not snoop;
-# test_translated runs test_queue.c with DMA addresses that are not pointers.
+# test_translated is test_queue.c built once more, on a platform whose DMA
+# addresses are not its pointers (VBLK_PLAT_VIRT_TO_PHYS: the host
+# platform adds 1 TiB, the fake device takes it off), so every address
+# the driver gives the device must have gone through plat_virt_to_phys.
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c)) \
+              $(BUILD)/host/test_translated
+# Per-test flags: test_noncoherent models a cache that DMA does not snoop.
 HOST_FLAGS_test_noncoherent := -DVBLK_NONCOHERENT_DMA
 HOST_FLAGS_test_translated := -DVBLK_PLAT_VIRT_TO_PHYS
-$(BUILD)/host/test_translated: tests/host/test_queue.c
+HOST_MAIN_test_translated := tests/host/test_queue.c
 # Per-test sources beyond the library: test_fdt also holds the runtime's
 # board parser to the same trees.
 HOST_SRCS_test_fdt := drivers/board.c
@@ -249,12 +253,20 @@ $(BUILD)/host/test_fdt: $(HOST_SRCS_test_fdt)
 # Every header the library and the tests may include.
 SRC_HEADERS = $(wildcard include/vblk/*.h $(addsuffix /*.h,$(LIB_DIRS) $(RT_DIRS)))
 
-$(BUILD)/host/%: tests/host/%.c $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) \
-                 $(SRC_HEADERS) $(HOST_STAMP)
+HOST_DEPS = $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) $(SRC_HEADERS) $(HOST_STAMP)
+# The test's name is the target's file name (an explicit rule has no $*).
+define host_link
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$*) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) \
-	    $(HOST_SRCS_$*) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$(@F)) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) \
+	    $(HOST_SRCS_$(@F)) $(HOST_LIBS)
+endef
+
+$(BUILD)/host/test_translated: $(HOST_MAIN_test_translated) $(HOST_DEPS)
+	$(host_link)
+
+$(BUILD)/host/%: tests/host/%.c $(HOST_DEPS)
+	$(host_link)
 
 test-host:
 	$(Q)tools/deps.sh test

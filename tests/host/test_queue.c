@@ -18,6 +18,11 @@
  *    vblk_irq_handler;
  *  - bad input to vblk_submit: refused, `done` not called, nothing sent.
  *
+ * The Makefile builds this file twice: as test_queue, and as
+ * test_translated with VBLK_PLAT_VIRT_TO_PHYS, where DMA addresses are
+ * 1 TiB away from the pointers, so any address the driver forgot to
+ * translate points nowhere.
+ *
  * Each behaviour is checked twice where it can be: in the driver's own
  * statistics (vblk_stats) and in what the fake device saw (its statistics,
  * the framing of the last chain, the disk contents). Every test ends by
