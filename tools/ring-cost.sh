@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/ring-cost.sh [BUILD]: the split ring's instructions per request,
-# and the whole driver's per bio.
+# and the whole driver's per bio and per synchronous vblk_read.
 #
 # Builds bench/ring_cost.c for the host with the image's optimisation
 # (-O2) and runs it under callgrind, counting only inside vq_add,
@@ -30,23 +30,35 @@ total=$(awk '/^totals:/ { print $2 }' "$OUT")
 echo "ring layer: $((total / REQUESTS)) instructions per request" \
 	"(vq_add + vq_publish + vq_harvest, 3-descriptor chain, host x86-64 -O2, callgrind)"
 
-# The whole driver per bio: bench/bio_cost.c on the fake device, counting
-# only the driver's own files inside the three API calls.
-BIO_BIN=$BUILD/host/bio_cost
-BIO_OUT=$BUILD/host/bio_cost.callgrind
-BIOS=6400   # bench/bio_cost.c's BATCHES * BATCH_BIOS
-"${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -DVBLK_HOST_NO_CMOCKA -no-pie \
-	-I"$ROOT/include" -I"$ROOT" -o "$BIO_BIN" "$ROOT/bench/bio_cost.c" \
-	"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c \
-	"$ROOT"/fdt/*.c "$ROOT"/plat/*.c "$ROOT"/virtio/*.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
-valgrind --tool=callgrind --callgrind-out-file="$BIO_OUT" \
-	--toggle-collect=vblk_submit --toggle-collect=vblk_unplug --toggle-collect=vblk_wait_bios \
-	"$BIO_BIN" >/dev/null 2>"$BIO_OUT.log" || {
-	cat "$BIO_OUT.log" >&2
-	exit 1
+# The whole driver on the fake device: build bench/NAME.c with the
+# library and the fake, run it under callgrind collecting inside the given
+# API calls, and count only the driver's own files. Prints the total.
+driver_cost() {  # driver_cost NAME API_FUNCTION...
+	local name=$1 bin=$BUILD/host/$1 out=$BUILD/host/$1.callgrind toggles=() fn
+	shift
+	for fn in "$@"; do
+		toggles+=(--toggle-collect="$fn")
+	done
+	"${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -DVBLK_HOST_NO_CMOCKA -no-pie \
+		-I"$ROOT/include" -I"$ROOT" -o "$bin" "$ROOT/bench/$name.c" \
+		"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c \
+		"$ROOT"/fdt/*.c "$ROOT"/plat/*.c "$ROOT"/virtio/*.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
+	valgrind --tool=callgrind --callgrind-out-file="$out" "${toggles[@]}" \
+		"$bin" >/dev/null 2>"$out.log" || {
+		cat "$out.log" >&2
+		exit 1
+	}
+	callgrind_annotate "$out" 2>/dev/null |
+		awk '$0 ~ /\)  (blk|vring|virtio|plat)\// || $0 ~ /include\/vblk\// { gsub(",", "", $1); sum += $1 }
+		     END { print int(sum) }'
 }
-driver=$(callgrind_annotate "$BIO_OUT" 2>/dev/null |
-	awk '$0 ~ /\)  (blk|vring|virtio|plat)\// || $0 ~ /include\/vblk\// { gsub(",", "", $1); sum += $1 }
-	     END { print int(sum) }')
+
+BIOS=6400    # bench/bio_cost.c's BATCHES * BATCH_BIOS
+driver=$(driver_cost bio_cost vblk_submit vblk_unplug vblk_wait_bios)
 echo "whole driver: $((driver / BIOS)) instructions per bio" \
 	"(64 plugged adjacent 4 KiB reads -> 1 request, submit + unplug + wait, fake device excluded)"
+
+READS=10000  # bench/read_cost.c's READS
+driver=$(driver_cost read_cost vblk_read)
+echo "whole driver: $((driver / READS)) instructions per vblk_read" \
+	"(4 KiB, synchronous, a device that completes at once, fake device excluded)"
