@@ -1,0 +1,516 @@
+/*
+ * Packed virtqueue unit tests (vring/packed.c, virtio 1.2 §2.8). The test
+ * plays the device: it reads available chains from the ring in slot
+ * order with a wrap counter of its own, and writes used descriptors at
+ * its own position, as QEMU does, so each test pins one rule (the PK- IDs
+ * of the project's virtio checklist).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vblk/error.h"
+#include "vring/packed.h"
+
+#define NUM 8u
+#define ODD_NUM 7u          /* PK-2: need not be a power of 2 */
+
+static uint8_t ring_mem[VRING_PACKED_MEM_BYTES(VBLK_QUEUE_SIZE)] __attribute__((aligned(16)));
+static struct vq_packed vq;
+static int tokens[VBLK_QUEUE_SIZE];
+
+/* The device's side of the ring. */
+static struct {
+	uint16_t avail_slot;   /* next slot it reads */
+	bool avail_wrap;
+	uint16_t used_slot;    /* next slot it writes a used descriptor to */
+	bool used_wrap;
+} dev;
+
+static int setup_num(uint16_t num, bool event_idx)
+{
+	memset(ring_mem, 0xa5, sizeof(ring_mem));   /* PK-3: must be zeroed */
+	dev.avail_slot = dev.used_slot = 0;
+	dev.avail_wrap = dev.used_wrap = true;
+	return vqp_init(&vq, ring_mem, sizeof(ring_mem), num, event_idx);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return setup_num(NUM, false);
+}
+
+static int setup_odd(void **state)
+{
+	(void)state;
+	return setup_num(ODD_NUM, false);
+}
+
+static int setup_event_idx(void **state)
+{
+	(void)state;
+	return setup_num(NUM, true);
+}
+
+static const struct vring_buf read_buf = { 0x1000, 16, false };
+static const struct vring_buf write_buf = { 0x2000, 512, true };
+static const struct vring_buf status_buf = { 0x3000, 1, true };
+
+static int add3(void *token)
+{
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	return vqp_add(&vq, bufs, 3, token);
+}
+
+static bool flag(uint16_t flags, uint16_t bit)
+{
+	return (flags & bit) != 0;
+}
+
+/* Is slot `slot` available to a device in lap `wrap` (PK-5)? */
+static bool slot_available(uint16_t slot, bool wrap)
+{
+	uint16_t flags = vq.desc[slot].flags;
+	return flag(flags, VRING_PACKED_DESC_F_AVAIL) == wrap &&
+	       flag(flags, VRING_PACKED_DESC_F_USED) != wrap;
+}
+
+/* The device takes the next available chain: returns its buffer ID and
+ * slot count, checking every slot of it (PK-5, PK-16, PK-17), or -1. */
+static int device_take(uint16_t *nslots)
+{
+	uint16_t slot = dev.avail_slot, id = vq.desc[slot].id, count = 0;
+
+	if (!slot_available(slot, dev.avail_wrap))
+		return -1;
+	for (;;) {
+		assert_true(slot_available(slot, dev.avail_wrap));
+		assert_int_equal(vq.desc[slot].id, id);
+		uint16_t flags = vq.desc[slot].flags;
+		count++;
+		if (++slot == vq.num) {
+			slot = 0;
+			dev.avail_wrap = !dev.avail_wrap;
+		}
+		if (!flag(flags, VRING_DESC_F_NEXT))
+			break;
+	}
+	dev.avail_slot = slot;
+	*nslots = count;
+	return id;
+}
+
+/* The device returns buffer `id` of `nslots` slots with `len` written. */
+static void device_complete(uint16_t id, uint16_t nslots, uint32_t len)
+{
+	struct vring_packed_desc *desc = &vq.desc[dev.used_slot];
+	desc->id = id;
+	desc->len = len;
+	desc->flags = dev.used_wrap ? (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED) : 0;
+	for (uint16_t i = 0; i < nslots; i++) {
+		if (++dev.used_slot == vq.num) {
+			dev.used_slot = 0;
+			dev.used_wrap = !dev.used_wrap;
+		}
+	}
+}
+
+static void expect_harvest(void *token, uint32_t len)
+{
+	void *got;
+	uint32_t got_len;
+	assert_int_equal(vqp_harvest(&vq, &got, &got_len), 1);
+	assert_ptr_equal(got, token);
+	assert_int_equal(got_len, len);
+}
+
+static void expect_nothing_used(void)
+{
+	void *got;
+	uint32_t got_len;
+	assert_int_equal(vqp_harvest(&vq, &got, &got_len), 0);
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+static void test_init_checks_size_and_alignment(void **state)
+{
+	(void)state;
+	assert_int_equal(vqp_init(&vq, ring_mem, sizeof(ring_mem), 1, false), -VBLK_EINVAL);
+	assert_int_equal(vqp_init(&vq, ring_mem, sizeof(ring_mem), VBLK_QUEUE_SIZE + 1, false),
+			 -VBLK_EINVAL);
+	assert_int_equal(vqp_init(&vq, ring_mem + 4, sizeof(ring_mem) - 4, NUM, false),
+			 -VBLK_EINVAL);
+	assert_int_equal(vqp_init(&vq, ring_mem, VRING_PACKED_MEM_BYTES(NUM) - 1, NUM, false),
+			 -VBLK_EINVAL);
+}
+
+/* PK-2, PK-3: any size up to the limit; ring and both areas zeroed. */
+static void test_init_zeroes_ring_and_event_areas(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < VRING_PACKED_MEM_BYTES(ODD_NUM); i++)
+		assert_int_equal(ring_mem[i], 0);
+	assert_int_equal(ring_mem[VRING_PACKED_MEM_BYTES(ODD_NUM)], 0xa5);
+	assert_ptr_equal(vq.driver, (void *)(ring_mem + 16 * ODD_NUM));
+	assert_ptr_equal(vq.device, (void *)(ring_mem + 16 * ODD_NUM + 4));
+}
+
+/* ---- making chains available ----------------------------------------- */
+
+/* PK-15: the head's flags are the publication, stored by vqp_publish;
+ * the rest of the chain is written before. PK-5, PK-16, PK-17. */
+static void test_chain_is_exposed_by_its_head_flags_at_publish(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	assert_int_equal(add3(&tokens[0]), 0);
+	assert_int_equal(vq.desc[0].flags, 0);
+	assert_true(slot_available(1, true) && slot_available(2, true));
+	assert_int_equal(device_take(&nslots), -1);
+
+	assert_true(vqp_publish(&vq));
+	assert_int_equal(vq.desc[0].flags, VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_NEXT);
+	assert_int_equal(vq.desc[1].flags,
+			 VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_NEXT | VRING_DESC_F_WRITE);
+	assert_int_equal(vq.desc[2].flags, VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_WRITE);
+	assert_int_equal(vq.desc[1].addr, write_buf.addr);
+	assert_int_equal(vq.desc[1].len, write_buf.len_bytes);
+	int id = device_take(&nslots);
+	assert_true(id >= 0 && id < (int)NUM);
+	assert_int_equal(nslots, 3);
+}
+
+/* A batch: only its first head waits for vqp_publish; a device reading
+ * in order sees nothing of it before. */
+static void test_batch_is_exposed_at_once(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	assert_int_equal(add3(&tokens[0]), 0);
+	assert_int_equal(add3(&tokens[1]), 0);
+	assert_int_equal(device_take(&nslots), -1);
+	assert_true(vqp_publish(&vq));
+	assert_true(device_take(&nslots) >= 0);
+	assert_true(device_take(&nslots) >= 0);
+	assert_int_equal(device_take(&nslots), -1);
+	assert_false(vqp_publish(&vq));   /* nothing new */
+}
+
+/* PK-12, PK-13, PK-14: bad chains and a full ring expose nothing. */
+static void test_bad_chains_and_full_ring_expose_nothing(void **state)
+{
+	(void)state;
+	struct vring_buf backwards[2] = { write_buf, read_buf };
+	struct vring_buf empty[1] = { { 0x1000, 0, false } };
+	struct vring_buf long_chain[NUM + 1];
+	for (unsigned i = 0; i <= NUM; i++)
+		long_chain[i] = read_buf;
+
+	assert_int_equal(vqp_add(&vq, backwards, 2, &tokens[0]), -VBLK_EINVAL);
+	assert_int_equal(vqp_add(&vq, empty, 1, &tokens[0]), -VBLK_EINVAL);
+	assert_int_equal(vqp_add(&vq, long_chain, NUM + 1, &tokens[0]), -VBLK_ETOOBIG);
+	assert_int_equal(vqp_add(&vq, long_chain, 1, NULL), -VBLK_EINVAL);
+	assert_int_equal(add3(&tokens[0]), 0);
+	assert_int_equal(add3(&tokens[1]), 0);
+	assert_int_equal(add3(&tokens[2]), -VBLK_EAGAIN);   /* 2 slots left */
+	assert_int_equal(vq.num_free, 2);
+	assert_int_equal(vq.desc[6].flags, 0);
+}
+
+/* ---- completions ------------------------------------------------------ */
+
+static void test_completion_returns_token_and_frees_slots(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	assert_int_equal(add3(&tokens[0]), 0);
+	vqp_publish(&vq);
+	expect_nothing_used();
+	int id = device_take(&nslots);
+	device_complete((uint16_t)id, nslots, 513);
+	expect_harvest(&tokens[0], 513);
+	assert_int_equal(vq.num_free, NUM);
+	assert_int_equal(vq.last_used, 3);
+	expect_nothing_used();
+}
+
+/* PK-19: out of order; each used descriptor advances by its own chain's
+ * slot count. */
+static void test_out_of_order_completions(void **state)
+{
+	(void)state;
+	uint16_t first_slots, second_slots;
+	struct vring_buf one[1] = { status_buf };
+
+	assert_int_equal(add3(&tokens[0]), 0);
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[1]), 0);
+	vqp_publish(&vq);
+	int first = device_take(&first_slots), second = device_take(&second_slots);
+
+	device_complete((uint16_t)second, second_slots, 1);
+	device_complete((uint16_t)first, first_slots, 513);
+	expect_harvest(&tokens[1], 1);
+	assert_int_equal(vq.last_used, 1);
+	expect_harvest(&tokens[0], 513);
+	assert_int_equal(vq.last_used, 4);
+	assert_int_equal(vq.num_free, NUM);
+}
+
+/* PK-4, PK-6: many laps of an odd-sized ring with chains that straddle
+ * its end; the flags flip each lap on both sides. */
+static void test_many_laps_of_an_odd_ring(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	for (unsigned round = 0; round < 5 * ODD_NUM; round++) {
+		int *token = &tokens[round % ODD_NUM];
+		assert_int_equal(add3(token), 0);
+		assert_int_equal(add3(token + 1), 0);
+		vqp_publish(&vq);
+		int first = device_take(&nslots);
+		assert_true(first >= 0);
+		int second = device_take(&nslots);
+		assert_true(second >= 0);
+		device_complete((uint16_t)first, 3, 513);
+		device_complete((uint16_t)second, 3, 513);
+		expect_harvest(token, 513);
+		expect_harvest(token + 1, 513);
+		assert_int_equal(vq.last_used, dev.used_slot);
+		assert_int_equal(vq.used_wrap, dev.used_wrap);
+	}
+	assert_int_equal(vq.num_free, ODD_NUM);
+}
+
+/* PK-6: a used descriptor of the wrong lap (stale flags) is not used. */
+static void test_used_descriptor_of_the_wrong_lap_is_ignored(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	assert_int_equal(add3(&tokens[0]), 0);
+	vqp_publish(&vq);
+	int id = device_take(&nslots);
+	vq.desc[0].id = (uint16_t)id;
+	vq.desc[0].flags = 0;          /* "used" in the second lap, not this one */
+	expect_nothing_used();
+	vq.desc[0].flags = VRING_PACKED_DESC_F_USED;   /* AVAIL != USED */
+	expect_nothing_used();
+	assert_false(vqp_has_used(&vq));
+}
+
+/* PK-20 and the used length: what the device writes is checked. */
+static void expect_breaks(uint16_t id, uint32_t len, const char *why)
+{
+	void *got;
+	uint32_t got_len;
+
+	device_complete(id, 3, len);
+	assert_int_equal(vqp_harvest(&vq, &got, &got_len), -VBLK_EBROKEN);
+	assert_true(vq.broken);
+	assert_non_null(strstr(vq.broken_reason, why));
+	assert_int_equal(add3(&tokens[5]), -VBLK_EBROKEN);
+	assert_false(vqp_publish(&vq));
+}
+
+static void test_used_id_out_of_range_breaks_the_queue(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+	assert_int_equal(add3(&tokens[0]), 0);
+	vqp_publish(&vq);
+	device_take(&nslots);
+	expect_breaks(NUM + 3, 1, "ID");
+}
+
+static void test_used_id_not_in_flight_breaks_the_queue(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+	assert_int_equal(add3(&tokens[0]), 0);
+	vqp_publish(&vq);
+	int id = device_take(&nslots);
+	expect_breaks((uint16_t)((id + 1) % NUM), 1, "ID");
+}
+
+static void test_used_len_beyond_writable_breaks_the_queue(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+	assert_int_equal(add3(&tokens[0]), 0);
+	vqp_publish(&vq);
+	int id = device_take(&nslots);
+	expect_breaks((uint16_t)id, 514, "len");
+}
+
+/* A buffer completed twice is "not in flight" the second time. */
+static void test_id_completed_twice_breaks_the_queue(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+	assert_int_equal(add3(&tokens[0]), 0);
+	assert_int_equal(add3(&tokens[1]), 0);
+	vqp_publish(&vq);
+	int id = device_take(&nslots);
+	device_complete((uint16_t)id, 3, 1);
+	expect_harvest(&tokens[0], 1);
+	expect_breaks((uint16_t)id, 1, "ID");
+}
+
+/* ---- indirect tables (§2.8.19) ----------------------------------------- */
+
+static struct vring_packed_desc table[4] __attribute__((aligned(16)));
+
+static void test_indirect_needs_the_feature(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	assert_int_equal(vqp_add_indirect(&vq, bufs, 3, table, 4, &tokens[0]), -VBLK_EUNSUPP);
+}
+
+/* PK-23..26: one slot, INDIRECT without NEXT or WRITE; table entries
+ * carry WRITE only; the used position advances by one. */
+static void test_indirect_chain_takes_one_slot(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
+	uint16_t nslots;
+
+	vqp_use_indirect(&vq, true);
+	assert_int_equal(vqp_add_indirect(&vq, bufs, 3, table, 2, &tokens[0]), -VBLK_ETOOBIG);
+	assert_int_equal(vqp_add_indirect(&vq, bufs, 3, table, 4, &tokens[0]), 0);
+	vqp_publish(&vq);
+	assert_int_equal(vq.desc[0].flags, VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT);
+	assert_int_equal(vq.desc[0].len, 3 * sizeof(table[0]));
+	assert_int_equal(vq.desc[0].addr, (uint64_t)(uintptr_t)table);
+	assert_int_equal(table[0].flags, 0);
+	assert_int_equal(table[1].flags, VRING_DESC_F_WRITE);
+	assert_int_equal(table[2].flags, VRING_DESC_F_WRITE);
+	int id = device_take(&nslots);
+	assert_int_equal(nslots, 1);
+	device_complete((uint16_t)id, 1, 513);
+	expect_harvest(&tokens[0], 513);
+	assert_int_equal(vq.last_used, 1);
+}
+
+/* ---- notifications and interrupts (§2.8.10, §2.8.21) -------------------- */
+
+/* PK-33: ENABLE notifies, DISABLE does not. */
+static void test_notify_follows_device_event_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(add3(&tokens[0]), 0);
+	vq.device->flags = VRING_PACKED_EVENT_DISABLE;
+	assert_false(vqp_publish(&vq));
+	assert_int_equal(add3(&tokens[1]), 0);
+	vq.device->flags = VRING_PACKED_EVENT_ENABLE;
+	assert_true(vqp_publish(&vq));
+}
+
+/* PK-33 with EVENT_IDX: DESC notifies only when the slot it names (in its
+ * lap) was just exposed, across the ring's end too. */
+static void test_notify_with_desc_event_window(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	vq.device->flags = VRING_PACKED_EVENT_DESC;
+	vq.device->off_wrap = 5 | VRING_PACKED_EVENT_WRAP;   /* slot 5, lap 1 */
+	assert_int_equal(add3(&tokens[0]), 0);                 /* slots 0-2 */
+	assert_false(vqp_publish(&vq));
+	assert_int_equal(add3(&tokens[1]), 0);                 /* slots 3-5 */
+	assert_true(vqp_publish(&vq));
+
+	/* Free the ring, then expose slots 6, 7, 0 (the wrap): an event at
+	 * slot 0 of lap 0 (after the wrap) is inside, slot 1 is not. */
+	for (int i = 0; i < 2; i++) {
+		int id = device_take(&nslots);
+		device_complete((uint16_t)id, nslots, 1);
+		expect_harvest(&tokens[i], 1);
+	}
+	vq.device->off_wrap = 1;   /* slot 1 of lap 0 */
+	assert_int_equal(add3(&tokens[2]), 0);
+	assert_false(vqp_publish(&vq));
+	vq.device->off_wrap = 2;   /* slot 2 of lap 0: the next batch */
+	assert_int_equal(add3(&tokens[3]), 0);                 /* slots 1-3 */
+	assert_true(vqp_publish(&vq));
+}
+
+/* PK-28, PK-29, PK-35. */
+static void test_interrupt_suppression_without_event_idx(void **state)
+{
+	(void)state;
+	vqp_disable_interrupts(&vq);
+	assert_int_equal(vq.driver->flags, VRING_PACKED_EVENT_DISABLE);
+	assert_false(vqp_enable_interrupts(&vq));
+	assert_int_equal(vq.driver->flags, VRING_PACKED_EVENT_ENABLE);
+}
+
+static void test_interrupt_request_names_the_next_used_slot(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	assert_int_equal(add3(&tokens[0]), 0);
+	vqp_publish(&vq);
+	int id = device_take(&nslots);
+	assert_false(vqp_enable_interrupts(&vq));
+	assert_int_equal(vq.driver->flags, VRING_PACKED_EVENT_DESC);
+	assert_int_equal(vq.driver->off_wrap, 0 | VRING_PACKED_EVENT_WRAP);
+	device_complete((uint16_t)id, nslots, 1);
+	/* Used before the request took effect: the caller must harvest. */
+	assert_true(vqp_enable_interrupts(&vq));
+	expect_harvest(&tokens[0], 1);
+	vqp_enable_interrupts(&vq);
+	assert_int_equal(vq.driver->off_wrap, 3 | VRING_PACKED_EVENT_WRAP);
+}
+
+/* After a reset: every chain in flight handed back once. */
+static void test_detach_hands_back_every_chain_in_flight(void **state)
+{
+	(void)state;
+	assert_int_equal(add3(&tokens[0]), 0);
+	assert_int_equal(add3(&tokens[1]), 0);
+	void *first = vqp_detach(&vq), *second = vqp_detach(&vq);
+	assert_true((first == &tokens[0] && second == &tokens[1]) ||
+		    (first == &tokens[1] && second == &tokens[0]));
+	assert_null(vqp_detach(&vq));
+}
+
+#define T(test) cmocka_unit_test_setup(test, setup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_init_checks_size_and_alignment),
+		cmocka_unit_test_setup(test_init_zeroes_ring_and_event_areas, setup_odd),
+		T(test_chain_is_exposed_by_its_head_flags_at_publish),
+		T(test_batch_is_exposed_at_once),
+		T(test_bad_chains_and_full_ring_expose_nothing),
+		T(test_completion_returns_token_and_frees_slots),
+		T(test_out_of_order_completions),
+		cmocka_unit_test_setup(test_many_laps_of_an_odd_ring, setup_odd),
+		T(test_used_descriptor_of_the_wrong_lap_is_ignored),
+		T(test_used_id_out_of_range_breaks_the_queue),
+		T(test_used_id_not_in_flight_breaks_the_queue),
+		T(test_used_len_beyond_writable_breaks_the_queue),
+		T(test_id_completed_twice_breaks_the_queue),
+		T(test_indirect_needs_the_feature),
+		T(test_indirect_chain_takes_one_slot),
+		T(test_notify_follows_device_event_flags),
+		cmocka_unit_test_setup(test_notify_with_desc_event_window, setup_event_idx),
+		T(test_interrupt_suppression_without_event_idx),
+		cmocka_unit_test_setup(test_interrupt_request_names_the_next_used_slot, setup_event_idx),
+		T(test_detach_hands_back_every_chain_in_flight),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,406 @@
+/*
+ * Packed virtqueue, driver side (virtio 1.2 §2.8). See packed.h for the
+ * picture; the comments here say which rule each step keeps (the PK- IDs
+ * are those of the project's virtio checklist).
+ */
+#include "vring/packed.h"
+
+#include <string.h>
+
+#include "plat/platform.h"
+#include "vblk/error.h"
+
+/* The head's flags and the used flags are what the other side polls:
+ * exactly one 16-bit access each (see vring/split.c's load16/store16), and
+ * where DMA is not coherent, written back after a store and dropped from
+ * the cache before a load. */
+static inline void store16_for_device(uint16_t *field, uint16_t val)
+{
+	*(volatile uint16_t *)field = val;
+	plat_dma_clean(field, sizeof(*field));
+}
+
+static inline uint16_t load16_from_device(const uint16_t *field)
+{
+	plat_dma_invalidate(field, sizeof(*field));
+	return *(const volatile uint16_t *)field;
+}
+
+/* The flags that make a slot available in the driver's current lap
+ * (§2.8.1, PK-5): AVAIL = the wrap counter, USED = its inverse. */
+static uint16_t avail_flags(bool wrap)
+{
+	return wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+}
+
+/* The slot after `slot`, flipping `wrap` past the last one (PK-4). */
+static uint16_t next_slot(const struct vq_packed *vq, uint16_t slot, bool *wrap)
+{
+	if (++slot == vq->num) {
+		slot = 0;
+		*wrap = !*wrap;
+	}
+	return slot;
+}
+
+/*
+ * Lay the ring and the two event areas out in `mem` (16-byte aligned,
+ * PK-1) and zero them all (PK-3: a stale flags word with AVAIL != USED
+ * would look available to the device). Both wrap counters start at 1
+ * (§2.8.1). Unlike the split ring, `num` need not be a power of 2 (PK-2).
+ */
+int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx)
+{
+	if (num < 2 || num > VBLK_QUEUE_SIZE)
+		return -VBLK_EINVAL;
+	if (mem == NULL || (uintptr_t)mem % sizeof(struct vring_packed_desc) != 0 ||
+	    mem_bytes < VRING_PACKED_MEM_BYTES((size_t)num))
+		return -VBLK_EINVAL;
+
+	memset(mem, 0, VRING_PACKED_MEM_BYTES((size_t)num));
+	uint8_t *base = mem;
+	*vq = (struct vq_packed){
+		.desc = (struct vring_packed_desc *)base,
+		.driver = (struct vring_packed_event *)(base + sizeof(struct vring_packed_desc) * num),
+		.num = num,
+		.num_free = num,
+		.avail_wrap = true,
+		.used_wrap = true,
+		.event_idx = event_idx,
+	};
+	vq->device = vq->driver + 1;
+	for (uint16_t id = 0; id < num; id++)
+		vq->next_id[id] = (uint16_t)(id + 1);
+	plat_dma_clean(mem, VRING_PACKED_MEM_BYTES((size_t)num));
+	return 0;
+}
+
+void vqp_use_indirect(struct vq_packed *vq, bool negotiated)
+{
+	vq->indirect = negotiated;
+}
+
+void vqp_set_broken(struct vq_packed *vq, const char *reason)
+{
+	if (!vq->broken) {
+		vq->broken = true;
+		vq->broken_reason = reason;
+	}
+}
+
+/*
+ * What every chain must satisfy (§2.8.17): not empty, no longer than the
+ * ring (PK-12), readable buffers before writable ones (PK-13), no empty
+ * buffer, fewer than 2^32 bytes. Returns the writable byte count through
+ * `writable_bytes`.
+ */
+static int check_chain(const struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs,
+		       const void *token, uint32_t *writable_bytes)
+{
+	uint64_t total_bytes = 0, writable = 0;
+
+	if (vq->broken)
+		return -VBLK_EBROKEN;
+	if (nbufs == 0 || bufs == NULL || token == NULL)
+		return -VBLK_EINVAL;
+	if (nbufs > vq->num)
+		return -VBLK_ETOOBIG;
+	for (unsigned i = 0; i < nbufs; i++) {
+		if (bufs[i].len_bytes == 0 || (!bufs[i].device_writes && writable != 0))
+			return -VBLK_EINVAL;
+		if (bufs[i].device_writes)
+			writable += bufs[i].len_bytes;
+		total_bytes += bufs[i].len_bytes;
+	}
+	if (total_bytes > UINT32_MAX)
+		return -VBLK_ETOOBIG;
+	*writable_bytes = (uint32_t)writable;
+	return 0;
+}
+
+/* A buffer ID from the pool (PK-18: unique among those in flight). The
+ * caller has checked that a slot is free, and there are as many IDs as
+ * slots, so one is. */
+static uint16_t take_id(struct vq_packed *vq)
+{
+	uint16_t id = vq->free_id;
+	vq->free_id = vq->next_id[id];
+	return id;
+}
+
+/*
+ * Make the chain starting at `head` available, or hold it for
+ * vqp_publish if it opens a batch: the device reads slots in order and
+ * stops at the first that is not available, so holding the batch's first
+ * head keeps the whole batch from it, and the chains after it can be
+ * exposed at once.
+ */
+static void expose_head(struct vq_packed *vq, uint16_t head, uint16_t head_flags, uint16_t nslots)
+{
+	if (vq->batch_slots == 0) {
+		vq->batch_head = head;
+		vq->batch_head_flags = head_flags;
+	} else {
+		/* §2.8.21.1 (PK-15, PK-31): the other descriptors of the chain
+		 * must be visible before its head's flags. */
+		plat_wmb();
+		store16_for_device(&vq->desc[head].flags, head_flags);
+	}
+	vq->batch_slots = (uint16_t)(vq->batch_slots + nslots);
+}
+
+static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
+			   uint32_t writable_bytes, void *token)
+{
+	vq->chain[id] = (struct vqp_chain){
+		.token = token, .nslots = nslots, .writable_bytes = writable_bytes,
+	};
+	vq->num_free = (uint16_t)(vq->num_free - nslots);
+	vq->in_flight++;
+}
+
+/*
+ * Put one chain of `nbufs` buffers in consecutive slots (wrapping at the
+ * ring's end, PK-16), each carrying the buffer ID (PK-17: QEMU 7.2 reads
+ * it from the head, the spec from the tail, so every slot has it). The
+ * device cannot see it until vqp_publish(). Returns 0; -VBLK_EAGAIN when
+ * there are not enough free slots (PK-14: nothing is exposed, try again
+ * after harvesting); the errors of check_chain.
+ */
+int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
+{
+	uint32_t writable_bytes;
+
+	int err = check_chain(vq, bufs, nbufs, token, &writable_bytes);
+	if (err)
+		return err;
+	if (nbufs > vq->num_free)
+		return -VBLK_EAGAIN;
+
+	uint16_t id = take_id(vq), head = vq->next_avail, slot = head, head_flags = 0;
+	bool wrap = vq->avail_wrap;
+	for (unsigned i = 0; i < nbufs; i++) {
+		uint16_t flags = avail_flags(wrap);
+		if (bufs[i].device_writes)
+			flags |= VRING_DESC_F_WRITE;
+		if (i + 1 < nbufs)
+			flags |= VRING_DESC_F_NEXT;
+		struct vring_packed_desc *desc = &vq->desc[slot];
+		desc->addr = bufs[i].addr;
+		desc->len = bufs[i].len_bytes;
+		desc->id = id;
+		if (i == 0)
+			head_flags = flags;   /* stored last: expose_head */
+		else
+			desc->flags = flags;
+		plat_dma_clean(desc, sizeof(*desc));
+		slot = next_slot(vq, slot, &wrap);
+	}
+	vq->next_avail = slot;
+	vq->avail_wrap = wrap;
+	remember_chain(vq, id, (uint16_t)nbufs, writable_bytes, token);
+	expose_head(vq, head, head_flags, (uint16_t)nbufs);
+	return 0;
+}
+
+/*
+ * One chain as an indirect table (§2.8.19): the buffers go into `table`
+ * as packed descriptors with WRITE as their only flag (PK-23), and one
+ * ring slot points at it with INDIRECT, no NEXT (PK-25) and no WRITE
+ * (PK-26). Only after VIRTIO_F_INDIRECT_DESC was negotiated (PK-22).
+ * Returns as vqp_add; -VBLK_EUNSUPP without the feature, -VBLK_ETOOBIG
+ * for a chain longer than the table, -VBLK_EINVAL for a NULL or
+ * misaligned table.
+ */
+int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs,
+		     struct vring_packed_desc *table, unsigned table_entries, void *token)
+{
+	uint32_t writable_bytes;
+
+	int err = check_chain(vq, bufs, nbufs, token, &writable_bytes);
+	if (err)
+		return err;
+	if (!vq->indirect)
+		return -VBLK_EUNSUPP;
+	if (table == NULL || (uintptr_t)table % sizeof(*table) != 0)
+		return -VBLK_EINVAL;
+	if (nbufs > table_entries)
+		return -VBLK_ETOOBIG;
+	if (vq->num_free == 0)
+		return -VBLK_EAGAIN;
+
+	for (unsigned i = 0; i < nbufs; i++)
+		table[i] = (struct vring_packed_desc){
+			.addr = bufs[i].addr, .len = bufs[i].len_bytes, .id = 0,
+			.flags = bufs[i].device_writes ? VRING_DESC_F_WRITE : 0,
+		};
+	plat_dma_clean(table, sizeof(*table) * nbufs);
+
+	uint16_t id = take_id(vq), head = vq->next_avail;
+	struct vring_packed_desc *desc = &vq->desc[head];
+	desc->addr = plat_virt_to_phys(table);
+	desc->len = (uint32_t)(sizeof(*table) * nbufs);   /* PK-24 */
+	desc->id = id;
+	plat_dma_clean(desc, sizeof(*desc));
+	uint16_t head_flags = (uint16_t)(avail_flags(vq->avail_wrap) | VRING_DESC_F_INDIRECT);
+	vq->next_avail = next_slot(vq, head, &vq->avail_wrap);
+	remember_chain(vq, id, 1, writable_bytes, token);
+	expose_head(vq, head, head_flags, 1);
+	return 0;
+}
+
+/*
+ * §2.8.10, PK-33: with DESC, the device wants a notification once the
+ * driver makes slot `off` of lap `wrap` available. The publish exposed
+ * the `exposed` slots before next_avail. As Linux does, the positions are
+ * counted modulo 2^16 from the current lap: the batch's start and an
+ * event in the previous lap fall below 0, and the split ring's wrap-safe
+ * window test (§2.7.10) applies unchanged.
+ */
+static bool packed_need_event(const struct vq_packed *vq, uint16_t off_wrap, uint16_t exposed)
+{
+	uint16_t new_slot = vq->next_avail;
+	uint16_t old_slot = (uint16_t)(new_slot - exposed);
+	uint16_t event = off_wrap & (uint16_t)~VRING_PACKED_EVENT_WRAP;
+	bool event_wrap = off_wrap & VRING_PACKED_EVENT_WRAP;
+
+	if (event_wrap != vq->avail_wrap)
+		event = (uint16_t)(event - vq->num);
+	return (uint16_t)(new_slot - event - 1) < (uint16_t)(new_slot - old_slot);
+}
+
+/*
+ * Expose the batch added since the last call by storing its first head's
+ * flags, then say whether the device wants a notification (its event
+ * area: ENABLE yes, DISABLE no, DESC if the slot it named was just
+ * exposed). The caller writes the transport's notify register.
+ */
+bool vqp_publish(struct vq_packed *vq)
+{
+	if (vq->broken || vq->batch_slots == 0)
+		return false;
+	/* §2.8.21.1.1 (PK-31): every descriptor of the batch before the
+	 * flags that make its first head available. */
+	plat_wmb();
+	store16_for_device(&vq->desc[vq->batch_head].flags, vq->batch_head_flags);
+
+	uint16_t exposed = vq->batch_slots;
+	vq->batch_slots = 0;
+
+	/* §2.8.21.3.1 (PK-32): the flags store before the read of the
+	 * device's suppression state, or both sides could decide that no
+	 * notification is needed. */
+	plat_mb();
+	uint16_t flags = load16_from_device(&vq->device->flags);
+	if (flags == VRING_PACKED_EVENT_DESC && vq->event_idx)
+		return packed_need_event(vq, load16_from_device(&vq->device->off_wrap), exposed);
+	return flags != VRING_PACKED_EVENT_DISABLE;
+}
+
+/* Is the slot at last_used a used descriptor of this lap (§2.8.1, PK-6:
+ * AVAIL == USED == the used wrap counter)? Only that slot is looked at
+ * (PK-7). */
+static bool slot_used(const struct vq_packed *vq)
+{
+	uint16_t flags = load16_from_device(&vq->desc[vq->last_used].flags);
+	bool avail = flags & VRING_PACKED_DESC_F_AVAIL, used = flags & VRING_PACKED_DESC_F_USED;
+	return avail == used && used == vq->used_wrap;
+}
+
+bool vqp_has_used(const struct vq_packed *vq)
+{
+	return !vq->broken && vq->in_flight > 0 && slot_used(vq);
+}
+
+/*
+ * Take one completed chain. Returns 1 with its token and the device's
+ * len, 0 if none is ready, or -VBLK_EBROKEN if the device wrote something
+ * impossible (the queue is then broken): an ID out of range or not in
+ * flight (PK-20), a length beyond the chain's writable bytes.
+ */
+int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
+{
+	if (vq->broken)
+		return -VBLK_EBROKEN;
+	if (vq->in_flight == 0 || !slot_used(vq))
+		return 0;
+	/* §2.8.22 (PK-34): the flags that say "used" before the id and len
+	 * they cover. */
+	plat_rmb();
+	const struct vring_packed_desc *desc = &vq->desc[vq->last_used];
+	plat_dma_invalidate(desc, sizeof(*desc));
+	uint16_t id = *(const volatile uint16_t *)&desc->id;
+	uint32_t len = *(const volatile uint32_t *)&desc->len;
+	if (id >= vq->num || vq->chain[id].token == NULL) {
+		vqp_set_broken(vq, "used buffer ID out of range or not in flight");
+		return -VBLK_EBROKEN;
+	}
+	/* PK-21: QEMU fills len without setting WRITE; what it may not do is
+	 * report more than the chain lets it write. */
+	if (len > vq->chain[id].writable_bytes) {
+		vqp_set_broken(vq, "used len larger than the chain's writable buffers");
+		return -VBLK_EBROKEN;
+	}
+
+	struct vqp_chain *chain = &vq->chain[id];
+	*token = chain->token;
+	*used_len = len;
+	/* PK-19: the next used descriptor is as many slots on as this
+	 * chain took, in the device's lap. */
+	for (uint16_t i = 0; i < chain->nslots; i++)
+		vq->last_used = next_slot(vq, vq->last_used, &vq->used_wrap);
+	vq->num_free = (uint16_t)(vq->num_free + chain->nslots);
+	vq->in_flight--;
+	chain->token = NULL;
+	vq->next_id[id] = vq->free_id;
+	vq->free_id = id;
+	return 1;
+}
+
+/*
+ * After a device reset (§3.3.1: it holds no buffer): hand back the token
+ * of one chain still in flight, NULL when none is left. The ring is
+ * re-initialised before it is used again.
+ */
+void *vqp_detach(struct vq_packed *vq)
+{
+	for (uint16_t id = 0; id < vq->num; id++) {
+		void *token = vq->chain[id].token;
+		if (token != NULL) {
+			vq->chain[id].token = NULL;
+			vq->in_flight--;
+			return token;
+		}
+	}
+	return NULL;
+}
+
+/* Ask the device not to interrupt after used buffers (a hint, §2.8.10;
+ * PK-28: only DISABLE or ENABLE/DESC, reserved bits zero). */
+void vqp_disable_interrupts(struct vq_packed *vq)
+{
+	store16_for_device(&vq->driver->flags, VRING_PACKED_EVENT_DISABLE);
+}
+
+/*
+ * Ask for an interrupt at the next used descriptor: with EVENT_IDX the
+ * slot and lap it will appear at (PK-29: off_wrap, a store barrier, then
+ * flags), else ENABLE. Returns true if a used descriptor waits already
+ * (PK-35: it may have come before the device saw the request, so harvest
+ * instead of sleeping).
+ */
+bool vqp_enable_interrupts(struct vq_packed *vq)
+{
+	if (vq->event_idx) {
+		uint16_t off_wrap = (uint16_t)(vq->last_used |
+					       (vq->used_wrap ? VRING_PACKED_EVENT_WRAP : 0));
+		store16_for_device(&vq->driver->off_wrap, off_wrap);
+		plat_wmb();
+		store16_for_device(&vq->driver->flags, VRING_PACKED_EVENT_DESC);
+	} else {
+		store16_for_device(&vq->driver->flags, VRING_PACKED_EVENT_ENABLE);
+	}
+	/* The request before the look at the ring (§2.8.22). */
+	plat_mb();
+	return vqp_has_used(vq);
+}

@@ -1,0 +1,120 @@
+/*
+ * Packed virtqueue (virtio 1.2 §2.8): one descriptor ring that driver and
+ * device both write, and two small event-suppression areas, in memory the
+ * caller provides.
+ *
+ *   slot:     0      1      2      3      4      5      6      7
+ *   desc[]: [h0  ] [  ] [t0 ] [h1 ] [t1 ] [    ] [    ] [    ]
+ *            A=1 U=0 ...        <- the driver makes slots available with
+ *                                  AVAIL = its wrap counter, USED = !AVAIL
+ *            A=1 U=1            <- the device writes one used descriptor
+ *                                  per chain, at its own position, with
+ *                                  AVAIL = USED = its wrap counter
+ *
+ * Both sides walk the ring in slot order and flip their wrap counter each
+ * time they pass the last slot, so a slot's AVAIL/USED bits say, without
+ * any index, whether it is new to the device or done: after the wrap the
+ * bits a lap ago meant "used" read as "available" to nobody. There is no
+ * avail or used index to publish; the head descriptor's flags are the
+ * publication, so they are stored last (§2.8.21.1).
+ *
+ * A chain is consecutive slots linked by NEXT; each carries the chain's
+ * buffer ID, which the device hands back in its used descriptor. The ID
+ * comes from a pool of the driver's and indexes what the driver remembers
+ * of the chain (its token, its slot count, its writable bytes), so nothing
+ * the device writes is trusted: an ID out of range or not in flight, a
+ * length beyond the chain's writable bytes, break the queue.
+ *
+ * The functions mirror the split ring's (vring/virtqueue.h) one for one,
+ * so the device layer can drive either.
+ */
+#ifndef VBLK_VRING_PACKED_H
+#define VBLK_VRING_PACKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vblk/config.h"
+#include "vring/virtqueue.h"
+
+/* Descriptor flags (virtio 1.2 §2.8.1, §2.8.6); NEXT, WRITE and INDIRECT
+ * are the split ring's. */
+#define VRING_PACKED_DESC_F_AVAIL (1u << 7)
+#define VRING_PACKED_DESC_F_USED  (1u << 15)
+
+/* Event suppression flags (§2.8.10). */
+#define VRING_PACKED_EVENT_ENABLE  0u
+#define VRING_PACKED_EVENT_DISABLE 1u
+#define VRING_PACKED_EVENT_DESC    2u   /* only with VIRTIO_F_EVENT_IDX */
+#define VRING_PACKED_EVENT_WRAP    (1u << 15)  /* in off_wrap */
+
+/* Little-endian, as the device sees them. */
+struct vring_packed_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;        /* buffer ID */
+	uint16_t flags;     /* NEXT, WRITE, INDIRECT, AVAIL, USED */
+};
+
+struct vring_packed_event {
+	uint16_t off_wrap;  /* descriptor offset (bits 0-14) and wrap (bit 15) */
+	uint16_t flags;     /* ENABLE, DISABLE or DESC */
+};
+
+/* Bytes of ring memory for `num` slots: the descriptor ring (16-byte
+ * aligned, §2.8.11), then the driver's and the device's event areas
+ * (4 bytes each, 4-byte aligned). */
+#define VRING_PACKED_MEM_BYTES(num) (16u * (num) + 2u * 4u)
+
+/* What the driver remembers about a chain, by buffer ID. */
+struct vqp_chain {
+	void *token;             /* caller's request; NULL: ID not in flight */
+	uint16_t nslots;         /* ring slots it took (1 if indirect) */
+	uint32_t writable_bytes; /* the most the device may report in len */
+};
+
+struct vq_packed {
+	/* Shared with the device. */
+	struct vring_packed_desc *desc;
+	struct vring_packed_event *driver;  /* the driver writes it */
+	struct vring_packed_event *device;  /* the device writes it */
+
+	/* Driver-private. */
+	uint16_t num;            /* slots; need not be a power of 2 */
+	uint16_t num_free;       /* slots not in the device's hands */
+	uint16_t next_avail;     /* slot the next chain starts at */
+	bool avail_wrap;         /* driver ring wrap counter (starts 1) */
+	uint16_t last_used;      /* slot the next used descriptor appears at */
+	bool used_wrap;          /* its wrap counter (starts 1) */
+	uint16_t free_id;        /* head of the buffer-ID pool */
+	uint16_t in_flight;      /* chains added and not yet harvested */
+	/* The batch since the last vqp_publish: its first head's flags are
+	 * held back and stored by vqp_publish, which exposes the batch. */
+	uint16_t batch_head;
+	uint16_t batch_head_flags;
+	uint16_t batch_slots;    /* slots the batch took */
+	bool event_idx;
+	bool indirect;
+	bool broken;
+	const char *broken_reason;
+	uint16_t next_id[VBLK_QUEUE_SIZE];  /* the free-ID list's links */
+	struct vqp_chain chain[VBLK_QUEUE_SIZE];
+};
+
+int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx);
+int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
+void vqp_use_indirect(struct vq_packed *vq, bool negotiated);
+/* An indirect table of the packed ring holds packed descriptors too
+ * (§2.8.19), 16 bytes each like the split ring's but laid out as above. */
+int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs,
+		     struct vring_packed_desc *table, unsigned table_entries, void *token);
+bool vqp_publish(struct vq_packed *vq);
+int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len);
+bool vqp_has_used(const struct vq_packed *vq);
+void *vqp_detach(struct vq_packed *vq);
+void vqp_set_broken(struct vq_packed *vq, const char *reason);
+void vqp_disable_interrupts(struct vq_packed *vq);
+bool vqp_enable_interrupts(struct vq_packed *vq);
+
+#endif
