@@ -301,6 +301,7 @@ FUZZ_TIME ?= 60
 # its own extra flags if any (FUZZ_FLAGS_<target>).
 FUZZ_SRCS_fuzz_fdt := fdt/fdt.c fdt/walk.c virtio/dt.c drivers/board.c
 FUZZ_SRCS_fuzz_used_ring := vring/split.c
+FUZZ_SRCS_fuzz_packed_ring := vring/packed.c
 # The whole driver on the fake device, without cmocka (host_fail aborts);
 # -no-pie for the same reason as HOST_CFLAGS (legacy 32-bit QueuePFN);
 # only 64 KiB of disk kept in memory, as a device is created per input.
