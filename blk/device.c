@@ -12,6 +12,14 @@
  *                                              writes (IN, GET_ID)
  *   desc n   status                            1 byte, device writes
  *
+ * DISCARD and WRITE_ZEROES (§5.2.6) carry no memory: their one data
+ * descriptor is the request's own segment array, device-readable:
+ *
+ *   desc 0   header {type, 0, sector 0}             16 bytes, device reads
+ *   desc 1   {le64 sector, le32 num_sectors,        16 bytes per segment,
+ *             le32 flags} x nsegs                   device reads
+ *   desc 2   status                                 1 byte, device writes
+ *
  * The same chain goes either into the ring, or into the request's own
  * indirect table with one ring descriptor pointing at it (virtio 1.2
  * §2.7.5.3); use_indirect() decides which.
@@ -82,6 +90,45 @@ static unsigned map_chain(struct blk_dev *dev, const struct blk_req *req, struct
 }
 
 /*
+ * A DISCARD's or WRITE_ZEROES's run of sectors as the device reads it:
+ * segments of at most the device's max_*_sectors, each a whole number of
+ * alignment units (the limit is), no more than max_*_seg of them (merging
+ * kept the run within that), all with the request's flags: unmap only on
+ * WRITE_ZEROES, reserved bits zero (§5.2.6.2). Returns how many.
+ */
+static unsigned fill_ranges(const struct blk_dev *dev, struct blk_req *req)
+{
+	uint32_t seg_sectors = blk_dev_range_limits(dev, req->type)->seg_sectors;
+	uint64_t sector = req->sector, left = req->range_sectors;
+	unsigned nranges = 0;
+
+	while (left > 0 && nranges < BLK_RANGE_SEGS_MAX) {
+		uint32_t take = left < seg_sectors ? (uint32_t)left : seg_sectors;
+		req->ranges[nranges++] = (struct virtio_blk_range_seg){
+			.sector = sector, .num_sectors = take,
+			.flags = req->type == VIRTIO_BLK_T_WRITE_ZEROES ? req->range_flags : 0,
+		};
+		sector += take;
+		left -= take;
+	}
+	return nranges;
+}
+
+/* The chain of a DISCARD or WRITE_ZEROES: header, its segment array
+ * (filled here), status. Returns 3, the buffers written to `bufs`. */
+static unsigned map_range_chain(const struct blk_dev *dev, struct blk_req *req,
+				struct vring_buf *bufs)
+{
+	unsigned nranges = fill_ranges(dev, req);
+
+	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
+	bufs[1] = (struct vring_buf){ plat_virt_to_phys(req->ranges),
+				      nranges * (uint32_t)sizeof(req->ranges[0]), false };
+	bufs[2] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
+	return 3;
+}
+
+/*
  * Put `req`'s chain in the ring (not yet published: see blk_dev_kick),
  * directly or through its indirect table; `queued_behind` requests wait
  * behind it for ring space. Returns the number of ring descriptors used,
@@ -97,15 +144,18 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	if (vq_num_free(&dev->vq) < ring_descs)
 		return vq_is_broken(&dev->vq) ? -VBLK_EBROKEN : -VBLK_EAGAIN;
 
-	/* T_FLUSH and T_GET_ID carry sector 0 (§5.2.6.1). */
+	/* T_FLUSH, T_GET_ID, T_DISCARD and T_WRITE_ZEROES carry sector 0
+	 * (§5.2.6.1: the field is used by reads and writes only). */
 	bool has_sector = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT;
 	req->hdr = (struct virtio_blk_req_hdr){
 		.type = req->type, .reserved = 0, .sector = has_sector ? req->sector : 0,
 	};
 	req->status = STATUS_UNWRITTEN;
+	/* The segment array is written before the caches are cleaned. */
+	unsigned nbufs = blk_type_is_range(req->type) ? map_range_chain(dev, req, dev->chain_bufs)
+						      : map_chain(dev, req, dev->chain_bufs);
 	clean_for_device(req);
 
-	unsigned nbufs = map_chain(dev, req, dev->chain_bufs);
 	int err = indirect ? vq_add_indirect(&dev->vq, dev->chain_bufs, nbufs, req->table,
 					     VBLK_INDIRECT_MAX, req)
 			   : vq_add(&dev->vq, dev->chain_bufs, nbufs, req);

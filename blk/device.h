@@ -32,7 +32,18 @@
  * The data descriptors are the bios' segments in order, with physically
  * contiguous neighbours coalesced and anything longer than size_max cut
  * (blk/merge.c keeps `sg` in step with that).
+ *
+ * A DISCARD or WRITE_ZEROES request has no data memory: its bios cover
+ * the one run of sectors [sector, sector + range_sectors), and its one
+ * data descriptor is `ranges`, that run cut into segments of at most the
+ * device's max_*_sectors (blk/device.c fills it at dispatch).
  */
+
+/* Segments one DISCARD or WRITE_ZEROES request carries at most, whatever
+ * the device allows (max_*_seg): 16 bytes each in every request slot, so
+ * four fill one cache line (a request of 4 x UINT32_MAX sectors is 8 TiB;
+ * QEMU 7.2 allows one segment anyway). */
+#define BLK_RANGE_SEGS_MAX 4u
 
 struct blk_req {
 	struct virtio_blk_req_hdr hdr;                /* device reads */
@@ -45,6 +56,10 @@ struct blk_req {
 	struct vblk_bio *bio_head, *bio_tail;   /* merged bios, sector order */
 	struct blk_req *next;     /* pending list or free list */
 	uint16_t nbios;
+	uint64_t range_sectors;   /* DISCARD/WRITE_ZEROES: sectors covered */
+	uint32_t range_flags;     /* WRITE_ZEROES: VIRTIO_BLK_WZ_F_UNMAP or 0 */
+	/* Device reads, while a DISCARD or WRITE_ZEROES is in flight. */
+	struct virtio_blk_range_seg ranges[BLK_RANGE_SEGS_MAX] VBLK_ALIGNED;
 	/* Device reads, while an indirect chain is in flight (request.c). */
 	struct vring_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
 } VBLK_ALIGNED;
@@ -66,6 +81,15 @@ _Static_assert(offsetof(struct blk_req, status) < VBLK_DMA_ALIGN &&
  * asks for those through functions and reads only `ready` and the
  * limits.
  */
+/* How a DISCARD or WRITE_ZEROES request must be cut (blk/disk.c): max_segs
+ * 0 when the feature was not negotiated. */
+struct blk_range_limits {
+	uint32_t seg_sectors;     /* per segment: max_*_sectors in whole
+				     alignment units */
+	uint32_t max_segs;        /* max_*_seg, at most BLK_RANGE_SEGS_MAX */
+	uint32_t align_sectors;   /* start and length are multiples of it */
+};
+
 struct blk_dev {
 	/* Ring memory first: it must be 4 KiB aligned. */
 	uint8_t ring_mem[VRING_MEM_BYTES(VBLK_QUEUE_SIZE)] __attribute__((aligned(VRING_ALIGN_BYTES)));
@@ -80,6 +104,7 @@ struct blk_dev {
 	uint32_t max_req_bytes;   /* bytes of data one request may carry */
 	uint32_t max_data_segs;   /* data descriptors one request may use */
 	uint32_t seg_bytes_max;   /* bytes per data descriptor */
+	struct blk_range_limits discard, write_zeroes;
 	bool ready;               /* DRIVER_OK reached and not broken */
 	const char *broken_reason;
 	int broken_err;           /* what the bios in flight were told then */
@@ -107,6 +132,19 @@ bool blk_dev_needs_reset(struct blk_dev *dev);
 bool blk_dev_used_bit_up(struct blk_dev *dev);
 void blk_dev_ack_used_bit(struct blk_dev *dev);
 int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits);
+
+/* The limits of a DISCARD or WRITE_ZEROES request of `type`. */
+static inline const struct blk_range_limits *blk_dev_range_limits(const struct blk_dev *dev,
+								  uint32_t type)
+{
+	return type == VIRTIO_BLK_T_DISCARD ? &dev->discard : &dev->write_zeroes;
+}
+
+/* The most sectors one such request covers. */
+static inline uint64_t blk_range_max_sectors(const struct blk_range_limits *limits)
+{
+	return (uint64_t)limits->seg_sectors * limits->max_segs;
+}
 
 /* The device layer's small steps, inline: each runs once per request.
  * A request slot from the free list, and back. */

@@ -18,6 +18,12 @@ struct blk_config {
 	uint32_t size_max_bytes;
 	uint32_t seg_max;
 	uint32_t block_size_bytes;
+	uint32_t max_discard_sectors;
+	uint32_t max_discard_seg;
+	uint32_t discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors;
+	uint32_t max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
 };
 
 /* The fields we negotiated, and only those (§2.5.1: a field exists only
@@ -34,6 +40,19 @@ static void read_config_fields(struct virtio_dev *dev, void *snapshot)
 		cfg->seg_max = virtio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
 	if (virtio_has_feature(dev, VIRTIO_BLK_F_BLK_SIZE))
 		cfg->block_size_bytes = virtio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE);
+	if (virtio_has_feature(dev, VIRTIO_BLK_F_DISCARD)) {
+		cfg->max_discard_sectors = virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS);
+		cfg->max_discard_seg = virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_DISCARD_SEG);
+		cfg->discard_sector_alignment =
+			virtio_config_read32(dev, VIRTIO_BLK_CFG_DISCARD_ALIGNMENT);
+	}
+	if (virtio_has_feature(dev, VIRTIO_BLK_F_WRITE_ZEROES)) {
+		cfg->max_write_zeroes_sectors =
+			virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS);
+		cfg->max_write_zeroes_seg = virtio_config_read32(dev, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG);
+		cfg->write_zeroes_may_unmap =
+			virtio_config_read8(dev, VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP);
+	}
 }
 
 static int read_config(struct virtio_dev *dev, struct blk_config *cfg)
@@ -53,6 +72,56 @@ static int check_config(const struct blk_config *cfg)
 	if (!is_power_of_2(cfg->block_size_bytes) || cfg->block_size_bytes < VBLK_SECTOR_SIZE)
 		return -VBLK_EBROKEN;
 	return 0;
+}
+
+static uint32_t gcd_u32(uint32_t a, uint32_t b)
+{
+	while (b != 0) {
+		uint32_t rest = a % b;
+		a = b;
+		b = rest;
+	}
+	return a;
+}
+
+/*
+ * How a DISCARD or WRITE_ZEROES request must be cut (virtio 1.2 §5.2.4,
+ * §5.2.6.2): segments of at most `max_sectors` (0: no limit given, as
+ * Linux reads it) in whole units of `align_sectors`, at most `max_seg` of
+ * them (0: no limit given; never more than the request slot holds). A
+ * limit that leaves no whole unit makes the command unusable: max_segs 0,
+ * as without the feature.
+ */
+static void set_range_limits(struct blk_range_limits *limits, bool negotiated,
+			     uint32_t max_sectors, uint32_t max_seg, uint32_t align_sectors)
+{
+	*limits = (struct blk_range_limits){ 0 };
+	if (!negotiated)
+		return;
+	uint32_t per_seg = max_sectors ? max_sectors : UINT32_MAX;
+	per_seg -= per_seg % align_sectors;
+	if (per_seg == 0)
+		return;
+	limits->seg_sectors = per_seg;
+	limits->max_segs = max_seg ? min_u32(max_seg, BLK_RANGE_SEGS_MAX) : BLK_RANGE_SEGS_MAX;
+	limits->align_sectors = align_sectors;
+}
+
+/* A discard keeps to discard_sector_alignment and to the logical block,
+ * so to their least common multiple; a write-zeroes to the block. */
+static void set_discard_limits(struct vblk_disk *disk, const struct blk_config *cfg)
+{
+	uint32_t block_sectors = cfg->block_size_bytes / VBLK_SECTOR_SIZE;
+	uint32_t dsa = cfg->discard_sector_alignment ? cfg->discard_sector_alignment : 1;
+	uint64_t discard_align = (uint64_t)dsa / gcd_u32(dsa, block_sectors) * block_sectors;
+
+	set_range_limits(&disk->dev.discard,
+			 virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_DISCARD) &&
+				 discard_align <= UINT32_MAX,
+			 cfg->max_discard_sectors, cfg->max_discard_seg, (uint32_t)discard_align);
+	set_range_limits(&disk->dev.write_zeroes,
+			 virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_WRITE_ZEROES),
+			 cfg->max_write_zeroes_sectors, cfg->max_write_zeroes_seg, block_sectors);
 }
 
 /*
@@ -85,6 +154,7 @@ static int set_limits(struct vblk_disk *disk, const struct blk_config *cfg, uint
 	if (max_bytes == 0)
 		return -VBLK_EUNSUPP;  /* not even one block fits a request */
 	disk->dev.max_req_bytes = (uint32_t)max_bytes;
+	set_discard_limits(disk, cfg);
 	return 0;
 }
 
@@ -134,6 +204,14 @@ static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint
 	info->size_max_bytes = cfg->size_max_bytes;
 	info->read_only = virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_RO);
 	info->has_flush = virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_FLUSH);
+	info->has_discard = virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_DISCARD);
+	info->max_discard_sectors = cfg->max_discard_sectors;
+	info->max_discard_seg = cfg->max_discard_seg;
+	info->discard_sector_alignment = cfg->discard_sector_alignment;
+	info->has_write_zeroes = virtio_has_feature(&disk->dev.vdev, VIRTIO_BLK_F_WRITE_ZEROES);
+	info->max_write_zeroes_sectors = cfg->max_write_zeroes_sectors;
+	info->max_write_zeroes_seg = cfg->max_write_zeroes_seg;
+	info->write_zeroes_may_unmap = cfg->write_zeroes_may_unmap != 0;
 	info->features = disk->dev.vdev.features;
 	info->mmio_version = disk->dev.vdev.regs.mmio.version;
 	info->mmio_base = disk->dev.vdev.regs.mmio.base;
@@ -143,7 +221,7 @@ static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint
 /* Everything between DRIVER and DRIVER_OK: features, config, queue. */
 static int configure(struct vblk_disk *disk)
 {
-	struct blk_config cfg;
+	struct blk_config cfg = { 0 };
 	uint16_t queue_size = 0;
 
 	int err = virtio_begin_init(&disk->dev.vdev, blk_driver_features());

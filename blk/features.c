@@ -25,8 +25,8 @@ static const struct blk_feature blk_features[] = {
 	{ VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY", false },
 	{ VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE", false },
 	{ VIRTIO_BLK_F_MQ, "MQ", false },               /* one request queue */
-	{ VIRTIO_BLK_F_DISCARD, "DISCARD", false },
-	{ VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES", false },
+	{ VIRTIO_BLK_F_DISCARD, "DISCARD", true },      /* vblk_discard, VBLK_OP_DISCARD */
+	{ VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES", true }, /* vblk_write_zeroes */
 	{ VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT", true },    /* §6.3: accept if offered */
 	{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC", true }, /* blk/request.c: when it pays */
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX", true },

@@ -44,6 +44,8 @@ static uint32_t op_to_type(enum vblk_op op)
 		[VBLK_OP_WRITE] = VIRTIO_BLK_T_OUT,
 		[VBLK_OP_FLUSH] = VIRTIO_BLK_T_FLUSH,
 		[VBLK_OP_GET_ID] = VIRTIO_BLK_T_GET_ID,
+		[VBLK_OP_DISCARD] = VIRTIO_BLK_T_DISCARD,
+		[VBLK_OP_WRITE_ZEROES] = VIRTIO_BLK_T_WRITE_ZEROES,
 	};
 	return types[op];
 }
@@ -60,6 +62,12 @@ void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_
 	req->nbios = 1;
 	req->next = NULL;
 	bio->next = NULL;
+	if (bio->op >= VBLK_OP_DISCARD) {
+		/* One data descriptor: the segment array (blk/device.c). */
+		req->sg.ndescs = 1;
+		req->range_sectors = bio->nsectors;
+		req->range_flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
+	}
 }
 
 static uint64_t end_sector(uint64_t sector, uint32_t bytes)
@@ -116,12 +124,49 @@ static bool try_front_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 	return true;
 }
 
-/* Merge `bio` into `req` if the rules above allow; true if it did. */
+/*
+ * DISCARD and WRITE_ZEROES: a bio that continues or leads into the
+ * request's run of sectors widens it, with the same flags (a request's
+ * segments share them), as long as the run still fits one request:
+ * max_*_seg segments of max_*_sectors (virtio 1.2 §5.2.4, §5.2.6.2).
+ * Each bio's range is whole alignment units, so the run is too.
+ */
+static bool try_range_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
+{
+	uint32_t flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
+	uint64_t limit = blk_range_max_sectors(blk_dev_range_limits(q->dev, req->type));
+	bool back = bio->sector == req->sector + req->range_sectors;
+	bool front = bio->sector + bio->nsectors == req->sector;
+
+	if (flags != req->range_flags || (!back && !front) || req->nbios == UINT16_MAX ||
+	    bio->nsectors > limit - req->range_sectors)
+		return false;
+	req->range_sectors += bio->nsectors;
+	req->nbios++;
+	if (back) {
+		req->bio_tail->next = bio;
+		req->bio_tail = bio;
+		bio->next = NULL;
+		q->stats.back_merges++;
+	} else {
+		req->sector = bio->sector;
+		bio->next = req->bio_head;
+		req->bio_head = bio;
+		q->stats.front_merges++;
+	}
+	return true;
+}
+
+/* Merge `bio` into `req` if the rules above allow; true if it did. Only
+ * the same operation merges: never a read with a write, a discard with a
+ * write-zeroes, or anything with a FLUSH or GET_ID. */
 bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
 {
 	uint32_t type = op_to_type(bio->op);
 
-	if (type != req->type || (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_OUT))
+	if (type != req->type)
 		return false;
-	return try_back_merge(q, req, bio) || try_front_merge(q, req, bio);
+	if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT)
+		return try_back_merge(q, req, bio) || try_front_merge(q, req, bio);
+	return blk_type_is_range(type) && try_range_merge(q, req, bio);
 }

@@ -120,6 +120,14 @@ static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
 	q->finishing = outer;
 }
 
+/* The sectors a request covers: its data, or a DISCARD's or
+ * WRITE_ZEROES's run (FLUSH and GET_ID: none). */
+static uint64_t req_sectors(const struct blk_req *req)
+{
+	return blk_type_is_range(req->type) ? req->range_sectors
+					    : req->data_bytes / VBLK_SECTOR_SIZE;
+}
+
 /*
  * Where may `bio` merge? Only into requests queued after the last one it
  * overlaps, and after the last FLUSH: merging into an earlier request
@@ -127,11 +135,12 @@ static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
  */
 static struct blk_req *merge_window(const struct blk_queue *q, const struct vblk_bio *bio)
 {
-	uint64_t bio_end = bio->sector + bio->bytes / VBLK_SECTOR_SIZE;
+	uint64_t bio_end = bio->sector + (bio->op >= VBLK_OP_DISCARD ? bio->nsectors
+								     : bio->bytes / VBLK_SECTOR_SIZE);
 	struct blk_req *start = q->pending.head;
 
 	for (struct blk_req *req = q->pending.head; req != NULL; req = req->next) {
-		uint64_t req_end = req->sector + req->data_bytes / VBLK_SECTOR_SIZE;
+		uint64_t req_end = req->sector + req_sectors(req);
 		bool overlaps = bio->sector < req_end && req->sector < bio_end;
 		if (overlaps || req->type == VIRTIO_BLK_T_FLUSH)
 			start = req->next;
@@ -147,11 +156,13 @@ static bool place_bio(struct blk_queue *q, struct vblk_bio *bio)
 {
 	struct blk_req *tail = q->pending.tail;
 
-	if (tail != NULL && blk_try_merge(q, tail, bio))
-		return true;
-	for (struct blk_req *req = merge_window(q, bio); req != NULL; req = req->next) {
-		if (blk_try_merge(q, req, bio))
+	if (tail != NULL) {
+		if (blk_try_merge(q, tail, bio))
 			return true;
+		for (struct blk_req *req = merge_window(q, bio); req != NULL; req = req->next) {
+			if (blk_try_merge(q, req, bio))
+				return true;
+		}
 	}
 	struct blk_req *req = blk_dev_alloc_req(q->dev);
 	if (req == NULL)
@@ -225,8 +236,11 @@ static bool past_capacity(const struct blk_queue *q, const struct blk_req *req)
 	uint64_t capacity = q->dev->info.capacity_sectors;
 	uint64_t nsectors = req->data_bytes / VBLK_SECTOR_SIZE;
 
-	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT)
-		return false;
+	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT) {
+		if (!blk_type_is_range(req->type))
+			return false;
+		nsectors = req->range_sectors;
+	}
 	return req->sector > capacity || nsectors > capacity - req->sector;
 }
 

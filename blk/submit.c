@@ -5,6 +5,19 @@
  */
 #include "blk/disk.h"
 
+/* DISCARD and WRITE_ZEROES: never sent to a device that did not offer
+ * them (virtio 1.2 §2.2); they change the disk, so not to a read-only
+ * one. GET_ID is vblk_get_id's own (a 20-byte buffer); the rest is no op.
+ * Apart, so the common ops' check stays small. */
+static int check_other_op(const struct vblk_disk *disk, enum vblk_op op)
+{
+	if (op != VBLK_OP_DISCARD && op != VBLK_OP_WRITE_ZEROES)
+		return -VBLK_EINVAL;
+	if (disk->dev.info.read_only)
+		return -VBLK_EROFS;
+	return blk_range_limits(disk, op)->max_segs ? 0 : -VBLK_EUNSUPP;
+}
+
 /*
  * May `op` run on this disk now? The check both APIs start with: the disk
  * is up (blk_check_disk), the op is one an application may ask for, and
@@ -23,9 +36,8 @@ int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
 	case VBLK_OP_WRITE:
 	case VBLK_OP_FLUSH:
 		return disk->dev.info.read_only ? -VBLK_EROFS : 0;
-	case VBLK_OP_GET_ID:   /* vblk_get_id's own, with a 20-byte buffer */
 	default:
-		return -VBLK_EINVAL;
+		return check_other_op(disk, op);
 	}
 }
 
@@ -44,6 +56,46 @@ int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsec
 	if (sector % sectors_per_block != 0 || nsectors % sectors_per_block != 0)
 		return -VBLK_EALIGN;
 	return 0;
+}
+
+const struct blk_range_limits *blk_range_limits(const struct vblk_disk *disk, enum vblk_op op)
+{
+	return op == VBLK_OP_DISCARD ? &disk->dev.discard : &disk->dev.write_zeroes;
+}
+
+/*
+ * The arguments of a DISCARD or WRITE_ZEROES on a disk that takes it
+ * (blk_check_op): known flags (only WRITE_ZEROES has one, unmap: virtio
+ * 1.2 §5.2.6.2), a range inside the capacity (§5.2.6.1) of whole logical
+ * blocks and, for a discard, of whole discard_sector_alignment units
+ * (§5.2.4).
+ */
+int blk_check_range_op(const struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
+		       uint64_t nsectors, unsigned flags)
+{
+	unsigned allowed = op == VBLK_OP_WRITE_ZEROES ? VBLK_WZ_UNMAP : 0;
+	uint32_t align = blk_range_limits(disk, op)->align_sectors;
+
+	if (flags & ~allowed)
+		return -VBLK_EINVAL;
+	int err = blk_check_range(disk, sector, nsectors);
+	if (err)
+		return err;
+	if (sector % align != 0 || nsectors % align != 0)
+		return -VBLK_EALIGN;
+	return 0;
+}
+
+/* A DISCARD or WRITE_ZEROES bio: a range, no segments, that fits one
+ * request. */
+static int check_range_bio(const struct vblk_disk *disk, const struct vblk_bio *bio)
+{
+	if (bio->nsegs != 0)
+		return -VBLK_EINVAL;
+	int err = blk_check_range_op(disk, bio->op, bio->sector, bio->nsectors, bio->flags);
+	if (!err && bio->nsectors > blk_range_max_sectors(blk_range_limits(disk, bio->op)))
+		err = -VBLK_ETOOBIG;
+	return err;
 }
 
 /* Each segment holds whole sectors in memory the device may use: cache-
@@ -94,6 +146,8 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 	 * some would send them unchecked (or read a NULL `segs`): refuse it. */
 	if (bio->op == VBLK_OP_FLUSH)
 		return bio->nsegs != 0 ? -VBLK_EINVAL : 0;
+	if (bio->op == VBLK_OP_DISCARD || bio->op == VBLK_OP_WRITE_ZEROES)
+		return check_range_bio(disk, bio);
 	err = check_segments(bio, total_bytes);
 	if (!err)
 		err = blk_check_range(disk, bio->sector, *total_bytes / VBLK_SECTOR_SIZE);
@@ -196,6 +250,13 @@ uint32_t vblk_max_bio_segs(const struct vblk_disk *disk)
 uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk)
 {
 	return disk ? disk->dev.max_req_bytes : 0;
+}
+
+uint64_t vblk_max_range_sectors(const struct vblk_disk *disk, enum vblk_op op)
+{
+	if (disk == NULL || (op != VBLK_OP_DISCARD && op != VBLK_OP_WRITE_ZEROES))
+		return 0;
+	return blk_range_max_sectors(blk_range_limits(disk, op));
 }
 
 void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats)

@@ -51,7 +51,18 @@ enum vblk_op {
 	VBLK_OP_FLUSH,   /* make completed writes durable; no data, no sector */
 	VBLK_OP_GET_ID,  /* the device's ID string: vblk_get_id's own bio,
 			    which vblk_submit refuses (-VBLK_EINVAL) */
+	VBLK_OP_DISCARD, /* the device may forget `nsectors` sectors from
+			    `sector` on (what they read back as is
+			    unspecified); no segments */
+	VBLK_OP_WRITE_ZEROES, /* `nsectors` sectors from `sector` read back
+			    as zeros; no segments; `flags` may hold
+			    VBLK_WZ_UNMAP */
 };
+
+/* WRITE_ZEROES flag: the device may deallocate the range instead of
+ * writing zeros (it reads back as zeros either way; whether it does is
+ * vblk_info.write_zeroes_may_unmap). */
+#define VBLK_WZ_UNMAP 1u
 
 /* One piece of memory. addr is VBLK_DMA_ALIGN-aligned and len_bytes a
  * non-zero multiple of 512: a segment holds whole sectors. */
@@ -71,6 +82,12 @@ struct vblk_bio {
 	uint64_t sector;              /* first 512-byte sector */
 	const struct vblk_seg *segs;  /* nsegs entries, in sector order */
 	uint16_t nsegs;
+	uint64_t nsectors;            /* DISCARD and WRITE_ZEROES only: the
+					 range's length in 512-byte sectors
+					 (they carry no segments: nsegs 0);
+					 other ops ignore it */
+	uint32_t flags;               /* WRITE_ZEROES: 0 or VBLK_WZ_UNMAP;
+					 DISCARD: 0; other ops ignore it */
 	vblk_bio_done_fn done;        /* may be NULL (then use the wait helpers) */
 	void *private;                /* yours */
 
@@ -88,16 +105,26 @@ struct vblk_bio {
  * Queue a bio. Returns 0: it will complete exactly once (its `done` runs,
  * with 0 or a negative error). Or a negative error, and nothing was queued
  * and `done` will not run: -VBLK_EINVAL (NULL, no segments, bad op,
- * a zero-length segment, a FLUSH with segments), -VBLK_EALIGN (segment address or length, or the
- * sector range not whole logical blocks), -VBLK_ERANGE, -VBLK_EROFS,
+ * a zero-length segment, a FLUSH with segments; a DISCARD or
+ * WRITE_ZEROES with segments, 0 sectors or an unknown flag),
+ * -VBLK_EALIGN (segment address or length, or the
+ * sector range not whole logical blocks; a discard off
+ * discard_sector_alignment), -VBLK_ERANGE, -VBLK_EROFS,
+ * -VBLK_EUNSUPP (DISCARD or WRITE_ZEROES the disk does not offer),
  * -VBLK_ETOOBIG (more segments or bytes than one request can carry:
- * vblk_max_bio_segs/vblk_max_bio_bytes), -VBLK_EBUSY (this bio is
+ * vblk_max_bio_segs/vblk_max_bio_bytes; a range longer than
+ * vblk_max_range_sectors), -VBLK_EBUSY (this bio is
  * queued or in flight already: submitted twice), -VBLK_EBROKEN/
  * -VBLK_ESTATE. A full ring is not an error: the bio waits in the queue.
  *
  * A bio completed with -VBLK_EHELD is the exception to "the memory is
  * yours again once `done` runs": the device did not confirm its reset
  * and may still use the buffers (vblk/error.h).
+ *
+ * DISCARD and WRITE_ZEROES bios merge with adjacent bios of the same op
+ * (and, for WRITE_ZEROES, the same flags) into one request, whose range
+ * the device gets cut into segments of at most max_*_sectors, at most
+ * max_*_seg of them; never with any other op.
  *
  * Order: a bio never merges into, or is dispatched ahead of, a queued
  * request it overlaps or a FLUSH queued before it. Bios that are in the
@@ -127,6 +154,10 @@ void vblk_unplug(struct vblk_disk *disk);
  * §2.7.5.3.1). */
 uint32_t vblk_max_bio_segs(const struct vblk_disk *disk);
 uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk);
+/* The most sectors one DISCARD or WRITE_ZEROES bio may cover on this
+ * disk (its limits per segment times segments per request, in whole
+ * alignment units); 0 without the feature or for another op. */
+uint64_t vblk_max_range_sectors(const struct vblk_disk *disk, enum vblk_op op);
 
 /* Harvest completed requests and run their callbacks; also fails the
  * queue with -VBLK_ETIMEDOUT when the oldest request is overdue, and in

@@ -21,9 +21,11 @@ enum vblk_error {
 	VBLK_EINVAL = 1,   /* bad argument: NULL pointer, count 0, unknown op  */
 	VBLK_ERANGE = 2,   /* sector range reaches past the capacity (or wraps) */
 	VBLK_EALIGN = 3,   /* buffer not VBLK_DMA_ALIGN-aligned, or sector range
-			      not a whole number of logical blocks             */
+			      not a whole number of logical blocks (a discard:
+			      of discard_sector_alignment either)            */
 	VBLK_ETOOBIG = 4,  /* more bytes or segments than one request carries  */
-	VBLK_EROFS = 5,    /* write or flush to a read-only disk               */
+	VBLK_EROFS = 5,    /* write, flush, discard or write-zeroes to a
+			      read-only disk                                  */
 	VBLK_EIO = 6,      /* the device reported VIRTIO_BLK_S_IOERR (a write
 			      may have changed part of its range)            */
 	VBLK_EUNSUPP = 7,  /* the device reported VIRTIO_BLK_S_UNSUPP, or the

@@ -40,6 +40,19 @@ struct vblk_info {
 	uint32_t size_max_bytes;   /* bytes per segment (0: no limit given) */
 	bool read_only;            /* VIRTIO_BLK_F_RO negotiated */
 	bool has_flush;            /* VIRTIO_BLK_F_FLUSH negotiated */
+	/* DISCARD and WRITE_ZEROES (virtio 1.2 §5.2.4), as the device gave
+	 * them (0: no limit given). vblk_discard and vblk_write_zeroes split
+	 * a range to them; a bio must fit one request (vblk_max_range_sectors). */
+	bool has_discard;                  /* VIRTIO_BLK_F_DISCARD negotiated */
+	uint32_t max_discard_sectors;      /* sectors per segment */
+	uint32_t max_discard_seg;          /* segments per request */
+	uint32_t discard_sector_alignment; /* a discard starts and ends on a
+					      multiple of it (and of the
+					      logical block) */
+	bool has_write_zeroes;             /* VIRTIO_BLK_F_WRITE_ZEROES negotiated */
+	uint32_t max_write_zeroes_sectors; /* sectors per segment */
+	uint32_t max_write_zeroes_seg;     /* segments per request */
+	bool write_zeroes_may_unmap;       /* VBLK_WZ_UNMAP may deallocate */
 	uint64_t features;         /* negotiated feature bits */
 	uint32_t mmio_version;     /* 1 legacy, 2 modern */
 	uint64_t mmio_base;
@@ -95,6 +108,19 @@ uint64_t vblk_capacity(const struct vblk_disk *disk); /* sectors; 0 if NULL */
 int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsectors);
 int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_t nsectors);
 int vblk_flush(struct vblk_disk *disk);
+
+/* Free (DISCARD) or zero (WRITE_ZEROES) `nsectors` sectors from `sector`,
+ * in as many requests as the device's limits need. The range must be
+ * whole logical blocks and, for a discard, multiples of
+ * discard_sector_alignment: -VBLK_EALIGN. Also -VBLK_EINVAL (0 sectors,
+ * a flag other than VBLK_WZ_UNMAP), -VBLK_ERANGE (past the capacity or
+ * wrapping), -VBLK_EROFS, -VBLK_EUNSUPP (the feature was not offered);
+ * then nothing is sent. After a discard the range reads back as anything
+ * (virtio 1.2 §5.2.6.2); after a write-zeroes, as zeros. A failure part
+ * way leaves the range's state unknown. */
+int vblk_discard(struct vblk_disk *disk, uint64_t sector, uint64_t nsectors);
+int vblk_write_zeroes(struct vblk_disk *disk, uint64_t sector, uint64_t nsectors,
+		      unsigned flags);
 /* Device id string (virtio-blk GET_ID, e.g. QEMU's serial=): up to 20 bytes,
  * NUL-terminated into id[21]. */
 int vblk_get_id(struct vblk_disk *disk, char id[21]);

@@ -3,7 +3,8 @@
  *
  * STATUS: usable. Register model for virtio-mmio version 2 (modern) and
  * version 1 (legacy), split virtqueue with direct and indirect descriptors
- * and EVENT_IDX, block requests IN/OUT/FLUSH/GET_ID on a RAM disk, rule
+ * and EVENT_IDX, block requests IN/OUT/FLUSH/GET_ID/DISCARD/WRITE_ZEROES
+ * on a RAM disk, rule
  * checking, completion-timing and misbehaviour knobs, inspection.
  *
  * The driver under test runs unchanged: include/vblk/platform.h routes its
@@ -34,8 +35,16 @@
  * DEVICE_NEEDS_RESET and raises a config interrupt (InterruptStatus 0x3),
  * and no device touches its rings again until it is reset.
  *
- * Not modelled: DISCARD / WRITE_ZEROES requests (answered UNSUPP), more
- * than one queue (MQ), packed rings, NOTIFY_ON_EMPTY, the MMIO-11 read-back
+ * DISCARD and WRITE_ZEROES zero their ranges (a discard too, to keep it
+ * simple) and check the segment array against §5.2.6 and the limits in
+ * the options: BLK-10 (whole 16-byte segments), BLK-12/BLK-14 (no more
+ * than max_*_seg), BLK-16 (no unmap on a discard), and BLK-DISCARD-FLAGS
+ * (reserved bits), -SIZE (num_sectors 0 or over max_*_sectors), -ALIGN
+ * (discard_sector_alignment, logical block), -RANGE (past capacity),
+ * -SECTOR (header sector not 0), -FEATURE (not negotiated); a broken rule
+ * fails the request with IOERR. fail_sector knobs match the first segment.
+ *
+ * Not modelled: more than one queue (MQ), packed rings, NOTIFY_ON_EMPTY, the MMIO-11 read-back
  * of QueueReady after retiring a queue.
  *
  * Typical test:
@@ -94,6 +103,9 @@
 #define FAKE_BLK_T_OUT    1u
 #define FAKE_BLK_T_FLUSH  4u
 #define FAKE_BLK_T_GET_ID 8u
+#define FAKE_BLK_T_DISCARD 11u
+#define FAKE_BLK_T_WRITE_ZEROES 13u
+#define FAKE_BLK_WZ_F_UNMAP 1u
 #define FAKE_BLK_S_OK     0u
 #define FAKE_BLK_S_IOERR  1u
 #define FAKE_BLK_S_UNSUPP 2u
@@ -287,6 +299,10 @@ struct fake_virtio_stats {
 	uint32_t notifies;          /* QueueNotify writes (accepted or not)     */
 	uint32_t requests;          /* requests executed                        */
 	uint32_t reads, writes, flushes, get_ids, unsupported;
+	uint32_t discards, write_zeroes; /* DISCARD / WRITE_ZEROES requests    */
+	uint32_t range_segs;        /* their segments, all of them              */
+	uint64_t deallocated_sectors; /* discarded, or zeroed with unmap while
+					 write_zeroes_may_unmap is set         */
 	uint32_t failed_by_knob;    /* answered by fail_request/fail_sector     */
 	uint32_t used_irqs;         /* used-buffer interrupts raised            */
 	uint32_t used_irqs_suppressed; /* used.idx updates that raised no

@@ -9,7 +9,8 @@
  * header and the status in descriptors of their own (BLK-27).
  *
  * used.len is the size of the writable stream whatever the outcome, as on
- * QEMU: data + 1 for IN and GET_ID, 1 for OUT and FLUSH.
+ * QEMU: data + 1 for IN and GET_ID, 1 for OUT, FLUSH, DISCARD and
+ * WRITE_ZEROES.
  */
 #include "fake_virtio_internal.h"
 
@@ -224,6 +225,140 @@ static uint8_t do_get_id(struct fake_virtio *fv, const struct fake_request *req)
 	return FAKE_BLK_S_OK;
 }
 
+/* ---- DISCARD and WRITE_ZEROES (§5.2.6) ------------------------------ */
+
+struct blk_range_seg {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+};
+
+#define BLK_RANGE_SEG_BYTES 16u
+
+/* One segment against the rules of its command; false after recording
+ * the first it breaks. */
+static bool range_seg_ok(struct fake_virtio *fv, bool discard, const struct blk_range_seg *seg)
+{
+	const struct fake_virtio_opts *o = &fv->opts;
+	uint32_t max = discard ? o->max_discard_sectors : o->max_write_zeroes_sectors;
+	uint32_t block = o->blk_size_bytes / FAKE_SECTOR_BYTES;
+	uint32_t align = discard && o->discard_sector_alignment ? o->discard_sector_alignment : 1;
+	uint64_t capacity = o->capacity_sectors;
+
+	if (!fake_offered(fv, FAKE_F_BLK_BLK_SIZE) || block == 0)
+		block = 1;
+	if (discard && (seg->flags & FAKE_BLK_WZ_F_UNMAP)) {
+		fake_violation(fv, "BLK-16", "DISCARD segment with the unmap flag");
+		return false;
+	}
+	if (seg->flags & ~FAKE_BLK_WZ_F_UNMAP) {
+		fake_violation(fv, "BLK-DISCARD-FLAGS", "segment flags %#x: reserved bits set",
+			       seg->flags);
+		return false;
+	}
+	if (seg->num_sectors == 0 || (max != 0 && seg->num_sectors > max)) {
+		fake_violation(fv, "BLK-DISCARD-SIZE", "segment of %u sectors (max %u)",
+			       seg->num_sectors, max);
+		return false;
+	}
+	if (seg->sector % align || seg->num_sectors % align || seg->sector % block ||
+	    seg->num_sectors % block) {
+		fake_violation(fv, "BLK-DISCARD-ALIGN", "segment %llu+%u off alignment %u / block %u",
+			       (unsigned long long)seg->sector, seg->num_sectors, align, block);
+		return false;
+	}
+	if (seg->sector > capacity || seg->num_sectors > capacity - seg->sector) {
+		fake_violation(fv, "BLK-DISCARD-RANGE", "segment %llu+%u past capacity %llu",
+			       (unsigned long long)seg->sector, seg->num_sectors,
+			       (unsigned long long)capacity);
+		return false;
+	}
+	return true;
+}
+
+/* The segment array's framing: whole segments (BLK-10), at least one,
+ * no more than the device allows (BLK-12, BLK-14), nothing device-writable
+ * but the status, sector 0 in the header. */
+static bool range_framing_ok(struct fake_virtio *fv, const struct fake_request *req,
+			     const struct blk_header *hdr, bool discard, uint64_t nsegs)
+{
+	uint64_t data_bytes = req->readable_bytes - BLK_HDR_BYTES;
+	uint32_t max_seg = discard ? fv->opts.max_discard_seg : fv->opts.max_write_zeroes_seg;
+
+	if (!fake_negotiated(fv, discard ? FAKE_F_BLK_DISCARD : FAKE_F_BLK_WRITE_ZEROES)) {
+		fake_violation(fv, "BLK-DISCARD-FEATURE", "%s without its feature bit",
+			       discard ? "DISCARD" : "WRITE_ZEROES");
+		return false;
+	}
+	if (data_bytes == 0 || data_bytes % BLK_RANGE_SEG_BYTES != 0) {
+		fake_violation(fv, "BLK-10", "%llu bytes of segments: not whole 16-byte segments",
+			       (unsigned long long)data_bytes);
+		return false;
+	}
+	if (max_seg != 0 && nsegs > max_seg) {
+		fake_violation(fv, discard ? "BLK-12" : "BLK-14", "%llu segments, max %u",
+			       (unsigned long long)nsegs, max_seg);
+		return false;
+	}
+	if (req->writable_bytes > BLK_STATUS_BYTES) {
+		fake_violation(fv, "BLK-19", "head %u: %s with device-writable data", req->head,
+			       discard ? "DISCARD" : "WRITE_ZEROES");
+		return false;
+	}
+	if (hdr->sector != 0) {
+		fake_violation(fv, "BLK-DISCARD-SECTOR", "header sector %llu, not 0",
+			       (unsigned long long)hdr->sector);
+		return false;
+	}
+	return true;
+}
+
+static struct blk_range_seg read_range_seg(const struct fake_request *req, uint64_t index)
+{
+	struct blk_range_seg seg;
+
+	stream_copy(req, false, BLK_HDR_BYTES + index * BLK_RANGE_SEG_BYTES, &seg, sizeof(seg),
+		    false);
+	return seg;
+}
+
+/* Every segment is checked before any is carried out: a request that
+ * breaks a rule changes nothing. A discard zeroes its range too (what a
+ * discarded sector reads back as is unspecified, BLK-17). */
+static uint8_t do_range(struct fake_virtio *fv, const struct fake_request *req,
+			const struct blk_header *hdr, bool discard)
+{
+	uint64_t nsegs = (req->readable_bytes - BLK_HDR_BYTES) / BLK_RANGE_SEG_BYTES;
+
+	if (discard)
+		fv->stats.discards++;
+	else
+		fv->stats.write_zeroes++;
+	if (!range_framing_ok(fv, req, hdr, discard, nsegs))
+		return FAKE_BLK_S_IOERR;
+	if (fake_offered(fv, FAKE_F_BLK_RO)) {
+		fake_violation(fv, "BLK-6", "%s to a read-only disk", discard ? "DISCARD" : "WRITE_ZEROES");
+		return FAKE_BLK_S_IOERR;
+	}
+	for (uint64_t i = 0; i < nsegs; i++) {
+		struct blk_range_seg seg = read_range_seg(req, i);
+		if (!range_seg_ok(fv, discard, &seg))
+			return FAKE_BLK_S_IOERR;
+	}
+	for (uint64_t i = 0; i < nsegs; i++) {
+		struct blk_range_seg seg = read_range_seg(req, i);
+		fv->stats.range_segs++;
+		for (uint64_t s = 0; s < seg.num_sectors; s++) {
+			uint8_t *dst = backed_sector(fv, seg.sector + s);
+			if (dst != NULL)
+				memset(dst, 0, FAKE_SECTOR_BYTES);
+		}
+		if (discard || ((seg.flags & FAKE_BLK_WZ_F_UNMAP) && fv->opts.write_zeroes_may_unmap))
+			fv->stats.deallocated_sectors += seg.num_sectors;
+	}
+	return FAKE_BLK_S_OK;
+}
+
 /* ---- injected failures ---------------------------------------------- */
 
 static uint64_t request_sectors(const struct fake_request *req, const struct blk_header *hdr)
@@ -233,6 +368,21 @@ static uint64_t request_sectors(const struct fake_request *req, const struct blk
 	if (hdr->type == FAKE_BLK_T_OUT)
 		return (req->readable_bytes - BLK_HDR_BYTES) / FAKE_SECTOR_BYTES;
 	return 0;  /* like blkdebug, a flush matches no sector */
+}
+
+/* The first sector a request touches: a DISCARD's or WRITE_ZEROES's first
+ * segment's, so fail_sector knobs can match them. */
+static void request_span(const struct fake_request *req, const struct blk_header *hdr,
+			 uint64_t *sector, uint64_t *nsectors)
+{
+	*sector = hdr->sector;
+	*nsectors = request_sectors(req, hdr);
+	if ((hdr->type == FAKE_BLK_T_DISCARD || hdr->type == FAKE_BLK_T_WRITE_ZEROES) &&
+	    req->readable_bytes >= BLK_HDR_BYTES + BLK_RANGE_SEG_BYTES) {
+		struct blk_range_seg seg = read_range_seg(req, 0);
+		*sector = seg.sector;
+		*nsectors = seg.num_sectors;
+	}
 }
 
 static bool fault_matches(struct fake_status_fault *fault, uint64_t sector, uint64_t nsectors)
@@ -253,12 +403,13 @@ static bool fault_matches(struct fake_status_fault *fault, uint64_t sector, uint
 static int injected_status(struct fake_virtio *fv, const struct fake_request *req,
 			   const struct blk_header *hdr)
 {
-	uint64_t nsectors = request_sectors(req, hdr);
+	uint64_t sector, nsectors;
 	int status = -1;
 
+	request_span(req, hdr, &sector, &nsectors);
 	for (unsigned i = 0; i < FAKE_MAX_STATUS_FAULTS; i++) {
 		struct fake_status_fault *fault = &fv->status_faults[i];
-		if (fault_matches(fault, hdr->sector, nsectors) && status < 0) {
+		if (fault_matches(fault, sector, nsectors) && status < 0) {
 			fake_knob_fire(&fault->knob);
 			status = fault->status;
 		}
@@ -276,6 +427,8 @@ static uint8_t dispatch(struct fake_virtio *fv, const struct fake_request *req,
 	case FAKE_BLK_T_OUT:    return do_write(fv, req, hdr);
 	case FAKE_BLK_T_FLUSH:  return do_flush(fv, req, hdr);
 	case FAKE_BLK_T_GET_ID: return do_get_id(fv, req);
+	case FAKE_BLK_T_DISCARD: return do_range(fv, req, hdr, true);
+	case FAKE_BLK_T_WRITE_ZEROES: return do_range(fv, req, hdr, false);
 	}
 	if (hdr->type == BLK_T_FLUSH_OUT_LEGACY && fake_is_legacy(fv))
 		return do_flush(fv, req, hdr);

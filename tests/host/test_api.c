@@ -5,7 +5,9 @@
  * zero counts, sector ranges at or past the capacity or wrapping past
  * 2^64, buffers off the VBLK_DMA_ALIGN boundary, bios with more segments
  * or bytes than one request carries, writes and flushes on a read-only
- * disk, partial blocks on a 4 KiB-block disk, calls before any init, after
+ * disk, partial blocks on a 4 KiB-block disk, discards off
+ * discard_sector_alignment, unknown write-zeroes flags, discards and
+ * write-zeroes on a disk that offers neither, calls before any init, after
  * vblk_shutdown() and after the device broke, and device trees that are
  * NULL, garbage or cut short.
  *
@@ -54,6 +56,7 @@ enum disk_state {
 	READY,
 	READ_ONLY,  /* the device offers VIRTIO_BLK_F_RO */
 	BLOCK_4K,   /* blk_size 4096 */
+	NO_RANGE_OPS, /* the device offers neither DISCARD nor WRITE_ZEROES */
 	BROKEN,     /* the device published a bogus used id: -VBLK_EBROKEN */
 	SHUT_DOWN,  /* attached, then vblk_shutdown(); the pointer kept */
 	BROKEN_THEN_SHUT_DOWN, /* forgotten, so not "broken: reset it" any more */
@@ -202,6 +205,30 @@ static int64_t write_inside_block(void) { return vblk_write(disk, 1, buf, 8); }
 static int64_t write_half_block(void) { return vblk_write(disk, 8, buf, 4); }
 static int64_t write_one_block(void) { return vblk_write(disk, 0, buf, 8); }
 
+/* ---- vblk_discard, vblk_write_zeroes (discard_sector_alignment 8) ------ */
+
+static int64_t discard_null_disk(void) { return vblk_discard(NULL, 0, 8); }
+static int64_t discard_disk_0(void) { return vblk_discard(vblk_disk(0), 0, 8); }
+static int64_t discard_0_sectors(void) { return vblk_discard(disk, 0, 0); }
+static int64_t discard_at_capacity(void) { return vblk_discard(disk, DISK_SECTORS, 8); }
+static int64_t discard_past_capacity(void) { return vblk_discard(disk, DISK_SECTORS - 8, 16); }
+static int64_t discard_wrapping(void) { return vblk_discard(disk, UINT64_MAX - 7, 16); }
+static int64_t discard_uint64_max(void) { return vblk_discard(disk, 0, UINT64_MAX); }
+static int64_t discard_off_alignment(void) { return vblk_discard(disk, 4, 8); }
+static int64_t discard_part_unit(void) { return vblk_discard(disk, 8, 4); }
+static int64_t discard_one_unit(void) { return vblk_discard(disk, 0, 8); }
+
+static int64_t zeroes_null_disk(void) { return vblk_write_zeroes(NULL, 0, 8, 0); }
+static int64_t zeroes_disk_0(void) { return vblk_write_zeroes(vblk_disk(0), 0, 8, 0); }
+static int64_t zeroes_0_sectors(void) { return vblk_write_zeroes(disk, 0, 0, 0); }
+static int64_t zeroes_flag_2(void) { return vblk_write_zeroes(disk, 0, 8, 2); }
+static int64_t zeroes_all_flags(void) { return vblk_write_zeroes(disk, 0, 8, ~0u); }
+static int64_t zeroes_at_capacity(void) { return vblk_write_zeroes(disk, DISK_SECTORS, 1, 0); }
+static int64_t zeroes_wrapping(void) { return vblk_write_zeroes(disk, UINT64_MAX - 3, 8, 0); }
+static int64_t zeroes_inside_block(void) { return vblk_write_zeroes(disk, 1, 8, 0); }
+static int64_t zeroes_half_block(void) { return vblk_write_zeroes(disk, 8, 4, 0); }
+static int64_t zeroes_one_block(void) { return vblk_write_zeroes(disk, 0, 8, VBLK_WZ_UNMAP); }
+
 /* ---- vblk_flush, vblk_get_id, vblk_set_timeout_us, vblk_reset ---------- */
 
 static int64_t flush_null(void) { return vblk_flush(NULL); }
@@ -343,6 +370,46 @@ static int64_t submit_one_seg_too_many(void)
 static int64_t submit_one_sector_too_big(void)
 {
 	return submit_read_of(0, buf, vblk_max_bio_bytes(disk) + ONE_SECTOR);
+}
+
+/* A DISCARD or WRITE_ZEROES bio: a range, no segments. */
+static int64_t submit_range(enum vblk_op op, uint64_t sector, uint64_t nsectors, uint32_t flags)
+{
+	bio = (struct vblk_bio){ .op = op, .sector = sector, .nsectors = nsectors, .flags = flags,
+				 .done = count_done };
+	return submit(&bio);
+}
+
+static int64_t submit_discard(void) { return submit_range(VBLK_OP_DISCARD, 0, 8, 0); }
+static int64_t submit_zeroes(void) { return submit_range(VBLK_OP_WRITE_ZEROES, 0, 8, 0); }
+static int64_t submit_discard_0_sectors(void) { return submit_range(VBLK_OP_DISCARD, 0, 0, 0); }
+static int64_t submit_discard_unmap(void)
+{
+	return submit_range(VBLK_OP_DISCARD, 0, 8, VBLK_WZ_UNMAP);
+}
+static int64_t submit_zeroes_flag_2(void) { return submit_range(VBLK_OP_WRITE_ZEROES, 0, 8, 2); }
+static int64_t submit_discard_off_alignment(void) { return submit_range(VBLK_OP_DISCARD, 4, 8, 0); }
+static int64_t submit_zeroes_past_capacity(void)
+{
+	return submit_range(VBLK_OP_WRITE_ZEROES, DISK_SECTORS - 8, 16, 0);
+}
+static int64_t submit_discard_wrapping(void)
+{
+	return submit_range(VBLK_OP_DISCARD, UINT64_MAX - 7, 16, 0);
+}
+
+static int64_t submit_zeroes_with_a_segment(void)
+{
+	struct vblk_bio *submitted = bio_of(VBLK_OP_WRITE_ZEROES, 0, buf, 4096);
+	submitted->nsectors = 8;
+	return submit(submitted);
+}
+
+static int64_t max_range_of_null(void) { return (int64_t)vblk_max_range_sectors(NULL, VBLK_OP_DISCARD); }
+static int64_t max_range_of_read(void) { return (int64_t)vblk_max_range_sectors(disk, VBLK_OP_READ); }
+static int64_t max_range_without_feature(void)
+{
+	return (int64_t)vblk_max_range_sectors(disk, VBLK_OP_DISCARD);
 }
 
 /* ---- plugging, limits, polling, waiting -------------------------------- */
@@ -550,6 +617,62 @@ static const struct api_case cases[] = {
 	{ "vblk_write on a disk that was shut down is not valid now",
 	  SHUT_DOWN, write_one_block, -VBLK_ESTATE },
 
+	{ "vblk_discard of a NULL disk is invalid",
+	  READY, discard_null_disk, -VBLK_EINVAL },
+	{ "vblk_discard of vblk_disk(0) before any init is invalid",
+	  NO_DISK, discard_disk_0, -VBLK_EINVAL },
+	{ "vblk_discard of 0 sectors is invalid",
+	  READY, discard_0_sectors, -VBLK_EINVAL },
+	{ "vblk_discard starting at the capacity is out of range",
+	  READY, discard_at_capacity, -VBLK_ERANGE },
+	{ "vblk_discard running past the capacity is out of range",
+	  READY, discard_past_capacity, -VBLK_ERANGE },
+	{ "vblk_discard whose end wraps past 2^64 is out of range",
+	  READY, discard_wrapping, -VBLK_ERANGE },
+	{ "vblk_discard of UINT64_MAX sectors is out of range",
+	  READY, discard_uint64_max, -VBLK_ERANGE },
+	{ "vblk_discard starting off discard_sector_alignment is misaligned",
+	  READY, discard_off_alignment, -VBLK_EALIGN },
+	{ "vblk_discard of part of an alignment unit is misaligned",
+	  READY, discard_part_unit, -VBLK_EALIGN },
+	{ "vblk_discard on a read-only disk is refused as read-only",
+	  READ_ONLY, discard_one_unit, -VBLK_EROFS },
+	{ "vblk_discard on a disk without DISCARD is unsupported",
+	  NO_RANGE_OPS, discard_one_unit, -VBLK_EUNSUPP },
+	{ "vblk_discard of half a 4 KiB block is misaligned",
+	  BLOCK_4K, discard_part_unit, -VBLK_EALIGN },
+	{ "vblk_discard on a broken disk says it is broken",
+	  BROKEN, discard_one_unit, -VBLK_EBROKEN },
+	{ "vblk_discard on a disk that was shut down is not valid now",
+	  SHUT_DOWN, discard_one_unit, -VBLK_ESTATE },
+
+	{ "vblk_write_zeroes of a NULL disk is invalid",
+	  READY, zeroes_null_disk, -VBLK_EINVAL },
+	{ "vblk_write_zeroes of vblk_disk(0) before any init is invalid",
+	  NO_DISK, zeroes_disk_0, -VBLK_EINVAL },
+	{ "vblk_write_zeroes of 0 sectors is invalid",
+	  READY, zeroes_0_sectors, -VBLK_EINVAL },
+	{ "vblk_write_zeroes with an unknown flag is invalid",
+	  READY, zeroes_flag_2, -VBLK_EINVAL },
+	{ "vblk_write_zeroes with every flag bit set is invalid",
+	  READY, zeroes_all_flags, -VBLK_EINVAL },
+	{ "vblk_write_zeroes starting at the capacity is out of range",
+	  READY, zeroes_at_capacity, -VBLK_ERANGE },
+	{ "vblk_write_zeroes whose end wraps past 2^64 is out of range",
+	  READY, zeroes_wrapping, -VBLK_ERANGE },
+	{ "vblk_write_zeroes starting inside a 4 KiB block is misaligned",
+	  BLOCK_4K, zeroes_inside_block, -VBLK_EALIGN },
+	{ "vblk_write_zeroes of half a 4 KiB block is misaligned",
+	  BLOCK_4K, zeroes_half_block, -VBLK_EALIGN },
+	{ "vblk_write_zeroes on a read-only disk is refused as read-only",
+	  READ_ONLY, zeroes_one_block, -VBLK_EROFS },
+	{ "vblk_write_zeroes on a disk without WRITE_ZEROES is unsupported",
+	  NO_RANGE_OPS, zeroes_one_block, -VBLK_EUNSUPP },
+	{ "vblk_write_zeroes on a broken disk says it is broken",
+	  BROKEN, zeroes_one_block, -VBLK_EBROKEN },
+	{ "vblk_write_zeroes on a disk that was shut down is not valid now",
+	  SHUT_DOWN, zeroes_one_block, -VBLK_ESTATE },
+
 	{ "vblk_flush of a NULL disk is invalid",
 	  READY, flush_null, -VBLK_EINVAL },
 	{ "vblk_flush of vblk_disk(0) before any init is invalid",
@@ -648,6 +771,28 @@ static const struct api_case cases[] = {
 	  BLOCK_4K, submit_inside_block, -VBLK_EALIGN },
 	{ "vblk_submit of half a 4 KiB block is misaligned",
 	  BLOCK_4K, submit_half_block, -VBLK_EALIGN },
+	{ "vblk_submit of a discard of 0 sectors is invalid",
+	  READY, submit_discard_0_sectors, -VBLK_EINVAL },
+	{ "vblk_submit of a discard with the unmap flag is invalid",
+	  READY, submit_discard_unmap, -VBLK_EINVAL },
+	{ "vblk_submit of a write-zeroes with an unknown flag is invalid",
+	  READY, submit_zeroes_flag_2, -VBLK_EINVAL },
+	{ "vblk_submit of a write-zeroes that carries a segment is invalid",
+	  READY, submit_zeroes_with_a_segment, -VBLK_EINVAL },
+	{ "vblk_submit of a discard off discard_sector_alignment is misaligned",
+	  READY, submit_discard_off_alignment, -VBLK_EALIGN },
+	{ "vblk_submit of a write-zeroes running past the capacity is out of range",
+	  READY, submit_zeroes_past_capacity, -VBLK_ERANGE },
+	{ "vblk_submit of a discard whose end wraps past 2^64 is out of range",
+	  READY, submit_discard_wrapping, -VBLK_ERANGE },
+	{ "vblk_submit of a discard to a read-only disk is refused as read-only",
+	  READ_ONLY, submit_discard, -VBLK_EROFS },
+	{ "vblk_submit of a write-zeroes to a read-only disk is refused as read-only",
+	  READ_ONLY, submit_zeroes, -VBLK_EROFS },
+	{ "vblk_submit of a discard to a disk without DISCARD is unsupported",
+	  NO_RANGE_OPS, submit_discard, -VBLK_EUNSUPP },
+	{ "vblk_submit of a write-zeroes to a disk without WRITE_ZEROES is unsupported",
+	  NO_RANGE_OPS, submit_zeroes, -VBLK_EUNSUPP },
 	{ "vblk_submit to a broken disk says it is broken",
 	  BROKEN, submit_read, -VBLK_EBROKEN },
 	{ "vblk_submit to a disk that was shut down is not valid now",
@@ -663,6 +808,12 @@ static const struct api_case cases[] = {
 	  READY, max_segs_of_null, 0 },
 	{ "vblk_max_bio_bytes of a NULL disk is 0",
 	  READY, max_bytes_of_null, 0 },
+	{ "vblk_max_range_sectors of a NULL disk is 0",
+	  READY, max_range_of_null, 0 },
+	{ "vblk_max_range_sectors of a read is 0",
+	  READY, max_range_of_read, 0 },
+	{ "vblk_max_range_sectors of DISCARD on a disk without it is 0",
+	  NO_RANGE_OPS, max_range_without_feature, 0 },
 	{ "vblk_poll of a NULL disk is invalid",
 	  READY, poll_null, -VBLK_EINVAL },
 	{ "vblk_poll of an idle disk completes nothing",
@@ -742,6 +893,8 @@ static struct fake_virtio *create_device(uint32_t version, enum disk_state state
 		read_only(&opts);
 	if (state == BLOCK_4K)
 		block_4k(&opts);
+	if (state == NO_RANGE_OPS)
+		opts.features &= ~((1ull << 13) | (1ull << 14));
 	return fake_virtio_create(&opts);
 }
 
