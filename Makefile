@@ -95,7 +95,7 @@ CROSS_STAMP := $(call flags_stamp,cross,CROSS_COMPILE CC PICOLIBC LIBC_CFLAGS LI
 # tests): the block layer, the ring, the transport and the device-tree
 # reader that finds it, the DTB walker, and the platform's weak defaults
 # firmware without the runtime links against (plat/idle.c, plat/dma.c).
-LIB_DIRS := blk vring virtio fdt plat
+LIB_DIRS := blk vring virtio fdt plat pci
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 # libvblk-rt.a, the runtime for a standalone image: boot, board
 # description, console, semihosting, timer, GIC.

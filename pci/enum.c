@@ -1,0 +1,169 @@
+/*
+ * Enumeration: every device and function on every bus reachable from the
+ * host's first bus, depth first through PCI-to-PCI bridges, each bridge
+ * given the next free bus number as it is met (the order Linux and
+ * U-Boot number them in). Each function found is recorded in the
+ * caller's static table and its BARs sized (bar.c); nothing is enabled.
+ *
+ * Every loop is bounded: 32 devices x 8 functions per bus, a bus number
+ * used once, bridges followed PCI_MAX_BRIDGE_DEPTH deep, the table
+ * PCI_MAX_FUNCTIONS long. A device that answers everywhere costs time,
+ * never a hang.
+ */
+#include <string.h>
+
+#include "pci/pci.h"
+
+#include "vblk/error.h"
+
+static struct pci_bdf bdf_of(uint8_t bus, unsigned dev, unsigned fn)
+{
+	return (struct pci_bdf){ .bus = bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn };
+}
+
+/* Vendor ID all ones: no function there (PCI 3.0 §6.2.1, a master abort
+ * reads all ones). */
+static bool present(const struct pci_host *host, struct pci_bdf bdf)
+{
+	return pci_cfg_rd(host, bdf, PCI_VENDOR_ID, 2) != PCI_VENDOR_NONE;
+}
+
+/* Record the function at bdf; its index, or -1 if the table is full. */
+static int record(struct pci_scan *scan, struct pci_bdf bdf, int parent)
+{
+	const struct pci_host *host = &scan->host;
+	struct pci_function *fn;
+	uint32_t ids, command;
+
+	if (scan->count >= PCI_MAX_FUNCTIONS) {
+		scan->dropped++;
+		return -1;
+	}
+	fn = &scan->fn[scan->count];
+	memset(fn, 0, sizeof(*fn));
+	ids = pci_cfg_rd(host, bdf, PCI_VENDOR_ID, 4);
+	fn->bdf = bdf;
+	fn->vendor_id = (uint16_t)ids;
+	fn->device_id = (uint16_t)(ids >> 16);
+	fn->class_code = pci_cfg_rd(host, bdf, PCI_CLASS_REVISION, 4) >> 8;
+	fn->header_type = (uint8_t)(pci_cfg_rd(host, bdf, PCI_HEADER_TYPE, 1) &
+				    PCI_HEADER_LAYOUT_MASK);
+	fn->parent = parent;
+	fn->nbars = fn->header_type == PCI_HEADER_BRIDGE ? PCI_BARS_BRIDGE : PCI_BARS_NORMAL;
+	/* Decoding on means someone (firmware) set this function up: its
+	 * BARs are used as they are. */
+	command = pci_cfg_rd(host, bdf, PCI_COMMAND, 2);
+	fn->firmware_assigned = (command & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) != 0;
+	if (fn->header_type != PCI_HEADER_NORMAL && fn->header_type != PCI_HEADER_BRIDGE)
+		fn->nbars = 0;   /* a CardBus bridge (type 2) or worse: left alone */
+	pci_size_bars(host, fn);
+	return (int)scan->count++;
+}
+
+static void set_bus_numbers(const struct pci_host *host, struct pci_bdf bdf,
+			    uint8_t primary, uint8_t secondary, uint8_t subordinate)
+{
+	pci_cfg_wr(host, bdf, PCI_PRIMARY_BUS, 1, primary);
+	pci_cfg_wr(host, bdf, PCI_SECONDARY_BUS, 1, secondary);
+	pci_cfg_wr(host, bdf, PCI_SUBORDINATE_BUS, 1, subordinate);
+}
+
+static void scan_bus(struct pci_scan *scan, uint8_t bus, int parent, unsigned depth);
+
+/*
+ * Give the bridge at `index` the next bus number and walk behind it. While
+ * we walk, its subordinate bus is the last the host has, so configuration
+ * requests for every bus yet to be numbered below it are forwarded
+ * (PCI-to-PCI Bridge 1.2 §3.2.5.3-5); afterwards it is the last number
+ * handed out below it.
+ */
+static void follow_bridge(struct pci_scan *scan, int index, unsigned depth)
+{
+	const struct pci_host *host = &scan->host;
+	struct pci_function *bridge = &scan->fn[index];
+	uint8_t secondary;
+
+	if (depth >= PCI_MAX_BRIDGE_DEPTH) {
+		bridge->status = -VBLK_ENOMEM;
+		set_bus_numbers(host, bridge->bdf, bridge->bdf.bus, 0, 0);
+		return;
+	}
+	if (scan->last_bus >= host->bus_last) {
+		bridge->status = -VBLK_ERANGE;   /* no bus number left */
+		set_bus_numbers(host, bridge->bdf, bridge->bdf.bus, 0, 0);
+		return;
+	}
+	secondary = ++scan->last_bus;
+	set_bus_numbers(host, bridge->bdf, bridge->bdf.bus, secondary, host->bus_last);
+	scan_bus(scan, secondary, index, depth + 1);
+	/* scan_bus may have refilled the table; the bridge's entry stays. */
+	bridge = &scan->fn[index];
+	bridge->secondary_bus = secondary;
+	bridge->subordinate_bus = scan->last_bus;
+	pci_cfg_wr(host, bridge->bdf, PCI_SUBORDINATE_BUS, 1, scan->last_bus);
+}
+
+static void scan_function(struct pci_scan *scan, struct pci_bdf bdf, int parent,
+			  unsigned depth)
+{
+	int index = record(scan, bdf, parent);
+
+	if (index >= 0 && scan->fn[index].header_type == PCI_HEADER_BRIDGE)
+		follow_bridge(scan, index, depth);
+}
+
+/* PCI 3.0 §6.2.1: functions 1-7 exist only where function 0 does and
+ * says it is a multi-function device. */
+static void scan_device(struct pci_scan *scan, uint8_t bus, unsigned dev, int parent,
+			unsigned depth)
+{
+	const struct pci_host *host = &scan->host;
+	unsigned fns = 1;
+
+	if (!present(host, bdf_of(bus, dev, 0)))
+		return;
+	if (pci_cfg_rd(host, bdf_of(bus, dev, 0), PCI_HEADER_TYPE, 1) & PCI_HEADER_MULTI_FN)
+		fns = PCI_FNS_PER_DEV;
+	for (unsigned fn = 0; fn < fns; fn++)
+		if (present(host, bdf_of(bus, dev, fn)))
+			scan_function(scan, bdf_of(bus, dev, fn), parent, depth);
+}
+
+static void scan_bus(struct pci_scan *scan, uint8_t bus, int parent, unsigned depth)
+{
+	for (unsigned dev = 0; dev < PCI_DEVS_PER_BUS; dev++)
+		scan_device(scan, bus, dev, parent, depth);
+}
+
+int pci_enumerate(struct pci_scan *scan, const struct pci_host *host)
+{
+	if (scan == NULL || host == NULL)
+		return -VBLK_EINVAL;
+	memset(scan, 0, sizeof(*scan));
+	scan->host = *host;
+	if (pci_host_check(&scan->host) < 0) {
+		memset(scan, 0, sizeof(*scan));
+		return -VBLK_EINVAL;
+	}
+	scan->last_bus = scan->host.bus_first;
+	scan_bus(scan, scan->host.bus_first, -1, 0);
+	return (int)scan->count;
+}
+
+int pci_scan(struct pci_scan *scan, const struct pci_host *host)
+{
+	int found = pci_enumerate(scan, host);
+
+	if (found >= 0)
+		pci_assign(scan);
+	return found;
+}
+
+int pci_find(const struct pci_scan *scan, uint16_t vendor_id, uint16_t device_id,
+	     unsigned start)
+{
+	for (unsigned i = start; scan != NULL && i < scan->count; i++)
+		if (scan->fn[i].vendor_id == vendor_id && scan->fn[i].device_id == device_id)
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,160 @@
+/*
+ * The PCI host bridge of QEMU virt: the ECAM "pci-host-ecam-generic" host
+ * (Documentation/devicetree/bindings/pci/host-generic-pci.yaml).
+ *
+ *   dt.c      the host from the device tree: ECAM window, bus range, the
+ *             ranges windows BARs are placed in
+ *   ecam.c    configuration space through ECAM, every access checked
+ *             against the window
+ *   enum.c    every bus from the first, through PCI-to-PCI bridges
+ *             (pcie-root-port): bus numbers, each function recorded
+ *   bar.c     BAR sizing, and pci_enable for a function a driver will use
+ *   assign.c  BARs placed in the windows, bridge windows opened around them
+ *
+ * With -kernel and no firmware nobody has assigned a BAR on virt, so the
+ * library does it (QEMU-FACTS: every BAR unassigned, decoding off). A
+ * function whose decoding firmware already turned on is kept as it is.
+ * Nothing is enabled but what pci_enable is asked for.
+ */
+#ifndef VBLK_PCI_PCI_H
+#define VBLK_PCI_PCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pci/regs.h"
+
+/* Static tables: functions kept, bridges followed deep. */
+#ifndef PCI_MAX_FUNCTIONS
+#define PCI_MAX_FUNCTIONS 64
+#endif
+#define PCI_MAX_BRIDGE_DEPTH 8
+
+/* One window of the host's ranges: PCI bus addresses [pci_base,
+ * pci_base + size_bytes) appear to the CPU at cpu_base. size 0: absent. */
+struct pci_window {
+	uint64_t pci_base;
+	uint64_t cpu_base;
+	uint64_t size_bytes;
+};
+
+struct pci_host {
+	uint64_t ecam_base;        /* CPU address of bus_first's config space */
+	uint64_t ecam_size_bytes;
+	uint8_t bus_first, bus_last;  /* those the ECAM window holds */
+	struct pci_window io;      /* not used for BARs (reported) */
+	struct pci_window mem32;   /* 32-bit memory, below 4 GiB */
+	struct pci_window mem64;   /* 64-bit memory: prefetchable BARs */
+};
+
+struct pci_bdf {
+	uint8_t bus, dev, fn;
+};
+
+/* ---- the host from a device tree (dt.c) ---------------------------- */
+
+/* The first enabled "pci-host-ecam-generic" node of the DTB. Returns 0;
+ * -VBLK_ENODEV if there is none; -VBLK_EINVAL for a NULL host;
+ * -VBLK_EBADDT, *host zeroed, if the blob is malformed or the node cannot
+ * be decoded (reg, bus-range, ranges, #address-cells other than 3). */
+int pci_dt_find_host(struct pci_host *host, const void *dtb, size_t max_bytes);
+
+/* ---- configuration space (ecam.c) ----------------------------------- */
+
+/* Check a host description: an ECAM window of at least one bus, buses in
+ * order; bus_last is lowered to what the window holds. 0 or -VBLK_EINVAL. */
+int pci_host_check(struct pci_host *host);
+
+/* Config reads and writes at 1, 2 or 4 bytes, naturally aligned, offset
+ * below 4096, on a bus inside [bus_first, bus_last], dev < 32, fn < 8:
+ * else -VBLK_ERANGE (-VBLK_EINVAL for a misaligned offset) and nothing
+ * is accessed. */
+int pci_cfg_read(const struct pci_host *host, struct pci_bdf bdf, uint32_t offset,
+		 unsigned width_bytes, uint32_t *val);
+int pci_cfg_write(const struct pci_host *host, struct pci_bdf bdf, uint32_t offset,
+		  unsigned width_bytes, uint32_t val);
+
+/* The same, for callers that already know the address is inside: a
+ * refused read gives all ones, as a master abort does (PCI 3.0 §6.1),
+ * and a refused write is dropped. */
+uint32_t pci_cfg_rd(const struct pci_host *host, struct pci_bdf bdf, uint32_t offset,
+		    unsigned width_bytes);
+void pci_cfg_wr(const struct pci_host *host, struct pci_bdf bdf, uint32_t offset,
+		unsigned width_bytes, uint32_t val);
+
+/* ---- what enumeration found (enum.c, bar.c, assign.c) --------------- */
+
+enum pci_bar_kind {
+	PCI_BAR_UNUSED = 0,    /* not implemented, or the upper half of a 64-bit BAR */
+	PCI_BAR_IO,
+	PCI_BAR_MEM32,
+	PCI_BAR_MEM64,
+};
+
+struct pci_bar {
+	enum pci_bar_kind kind;
+	bool prefetchable;
+	uint64_t size_bytes;   /* a power of 2 */
+	uint64_t pci_addr;     /* as the BAR holds it */
+	uint64_t cpu_addr;     /* where the CPU reaches it */
+	/* 0 assigned (or kept); -VBLK_ENOMEM no room in the windows;
+	 * -VBLK_EUNSUPP an I/O BAR (not assigned: no I/O window is used);
+	 * -VBLK_EBROKEN an absurd size (not a contiguous mask, or past the
+	 * address space); -VBLK_ESTATE not assigned yet. */
+	int status;
+};
+
+struct pci_function {
+	struct pci_bdf bdf;
+	uint16_t vendor_id, device_id;
+	uint32_t class_code;      /* 24 bits: base class, subclass, prog-if */
+	uint8_t header_type;      /* bits [6:0] of the register */
+	int parent;               /* index of the bridge above, -1 on bus_first */
+	bool firmware_assigned;   /* decoding was on: BARs kept as they were */
+	unsigned nbars;           /* 6, or 2 for a bridge */
+	struct pci_bar bar[PCI_BARS_NORMAL];
+	/* A bridge (header type 1): the buses behind it, 0 and 0 if it was
+	 * not followed (too deep, or no bus number left), and its windows
+	 * (base > limit: closed). */
+	uint8_t secondary_bus, subordinate_bus;
+	uint64_t mem_base, mem_limit, pref_base, pref_limit;
+	int status;               /* 0, or why a bridge was not followed */
+};
+
+struct pci_scan {
+	struct pci_host host;
+	struct pci_function fn[PCI_MAX_FUNCTIONS];
+	unsigned count;
+	unsigned dropped;         /* functions past the table, not recorded */
+	uint8_t last_bus;         /* highest bus number handed out */
+};
+
+/* Walk every bus from host->bus_first (checked with pci_host_check),
+ * number the buses behind bridges depth-first, record and size every
+ * function (enum.c), then assign BARs and program the bridges' windows
+ * (assign.c). Functions with decoding on are kept as they are and nothing
+ * new overlaps their BARs. Decoding stays off everywhere else. Returns
+ * the number of functions recorded; -VBLK_EINVAL for a bad host or NULL.
+ * Per-BAR and per-bridge problems are in each entry's status. */
+int pci_scan(struct pci_scan *scan, const struct pci_host *host);
+
+/* The two halves, for tests: pci_enumerate records and sizes, and
+ * pci_assign places the BARs and opens the bridge windows. */
+int pci_enumerate(struct pci_scan *scan, const struct pci_host *host);
+void pci_assign(struct pci_scan *scan);
+
+/* Size function fn's BARs from its config space (bar.c). */
+void pci_size_bars(const struct pci_host *host, struct pci_function *fn);
+
+/* Turn on memory decoding and bus mastering for function `index`, and on
+ * the bridges above it so its BARs and its DMA are forwarded. Returns 0;
+ * -VBLK_EINVAL for a bad index; -VBLK_ESTATE if one of its memory BARs
+ * is unassigned (it would decode at whatever address it holds). */
+int pci_enable(struct pci_scan *scan, unsigned index);
+
+/* The index of the first function with these IDs from `start`, or -1. */
+int pci_find(const struct pci_scan *scan, uint16_t vendor_id, uint16_t device_id,
+	     unsigned start);
+
+#endif
