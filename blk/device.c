@@ -132,7 +132,7 @@ static unsigned map_range_chain(const struct blk_dev *dev, struct blk_req *req,
  * Put `req`'s chain in the ring (not yet published: see blk_dev_kick),
  * directly or through its indirect table; `queued_behind` requests wait
  * behind it for ring space. Returns the number of ring descriptors used,
- * -VBLK_EAGAIN if the ring has no room for them now, or -VBLK_EBROKEN if
+ * -VQ_EAGAIN if the ring has no room for them now, or -VBLK_EBROKEN if
  * the ring is broken (it is then marked so).
  */
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind)
@@ -142,7 +142,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	unsigned ring_descs = indirect ? 1u : ndescs;
 
 	if (vq_num_free(&dev->vq) < ring_descs)
-		return vq_is_broken(&dev->vq) ? -VBLK_EBROKEN : -VBLK_EAGAIN;
+		return vq_is_broken(&dev->vq) ? -VBLK_EBROKEN : -VQ_EAGAIN;
 
 	/* T_FLUSH, T_GET_ID, T_DISCARD and T_WRITE_ZEROES carry sector 0
 	 * (§5.2.6.1: the field is used by reads and writes only). */

@@ -280,7 +280,7 @@ int blk_queue_run(struct blk_queue *q)
 		}
 		/* The head goes first; the rest of the list waits behind it. */
 		int ndescs = blk_dev_start(q->dev, req, q->npending - 1);
-		if (ndescs == -VBLK_EAGAIN) {
+		if (ndescs == -VQ_EAGAIN) {
 			q->stats.queue_full++;
 			break;
 		}

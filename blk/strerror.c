@@ -14,7 +14,6 @@ static const char *const messages[VBLK_ERROR_COUNT] = {
 	[VBLK_ENODEV] = "no such device",
 	[VBLK_EBROKEN] = "device misbehaved; reset it to recover",
 	[VBLK_EFEATURES] = "device refused the driver's features",
-	[VBLK_EAGAIN] = "no free descriptors; try again",
 	[VBLK_ENOMEM] = "compile-time table full",
 	[VBLK_EBADDT] = "malformed device tree",
 	[VBLK_ESTATE] = "not valid in this state",
@@ -28,5 +27,6 @@ const char *vblk_strerror(int err)
 	/* Range-check before negating: -INT_MIN is not an int. */
 	if (err <= -VBLK_ERROR_COUNT || err >= VBLK_ERROR_COUNT)
 		return "unknown error";
-	return messages[err < 0 ? -err : err];
+	const char *message = messages[err < 0 ? -err : err];
+	return message ? message : "unknown error";
 }

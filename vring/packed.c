@@ -163,7 +163,7 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
  * Put one chain of `nbufs` buffers in consecutive slots (wrapping at the
  * ring's end, PK-16), each carrying the buffer ID (PK-17: QEMU 7.2 reads
  * it from the head, the spec from the tail, so every slot has it). The
- * device cannot see it until vqp_publish(). Returns 0; -VBLK_EAGAIN when
+ * device cannot see it until vqp_publish(). Returns 0; -VQ_EAGAIN when
  * there are not enough free slots (PK-14: nothing is exposed, try again
  * after harvesting); the errors of check_chain.
  */
@@ -175,7 +175,7 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 	if (err)
 		return err;
 	if (nbufs > vq->num_free)
-		return -VBLK_EAGAIN;
+		return -VQ_EAGAIN;
 
 	uint16_t id = take_id(vq), head = vq->next_avail, slot = head, head_flags = 0;
 	bool wrap = vq->avail_wrap;
@@ -227,7 +227,7 @@ int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigne
 	if (nbufs > table_entries)
 		return -VBLK_ETOOBIG;
 	if (vq->num_free == 0)
-		return -VBLK_EAGAIN;
+		return -VQ_EAGAIN;
 
 	for (unsigned i = 0; i < nbufs; i++)
 		table[i] = (struct vring_packed_desc){

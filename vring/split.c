@@ -191,7 +191,7 @@ static void expose_chain(struct virtqueue *vq, uint16_t head, uint16_t ndescs, u
 
 /*
  * Put one chain of `nbufs` buffers in the ring, remembered by `token`. The
- * device cannot see it until vq_publish(). Returns 0; -VBLK_EAGAIN when
+ * device cannot see it until vq_publish(). Returns 0; -VQ_EAGAIN when
  * there are not enough free descriptors (nothing is changed: try again after
  * harvesting); -VBLK_ETOOBIG when the chain could never fit.
  */
@@ -205,7 +205,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 		return err;
 	if (nbufs > vq->num_free) {
 		err = check_chain(bufs, nbufs, &writable_bytes);
-		return err ? err : -VBLK_EAGAIN;
+		return err ? err : -VQ_EAGAIN;
 	}
 
 	/* Check each buffer as its descriptor is filled: one pass over the
@@ -256,7 +256,7 @@ unsigned vq_indirect_max(const struct virtqueue *vq, unsigned table_entries)
  * Put one chain of `nbufs` buffers in the ring as an indirect table
  * (§2.7.5.3): the buffers go into `table` (table_entries descriptors of
  * the caller's memory, 16-byte aligned like the ring's own table, §2.7),
- * and one ring descriptor points at it. Returns 0; -VBLK_EAGAIN when no
+ * and one ring descriptor points at it. Returns 0; -VQ_EAGAIN when no
  * ring descriptor is free (nothing is changed); -VBLK_ETOOBIG when the
  * chain is longer than the table or the queue; -VBLK_EUNSUPP when the
  * feature was not negotiated; -VBLK_EINVAL for a NULL or misaligned
@@ -278,7 +278,7 @@ int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned
 	if (nbufs > table_entries)
 		return -VBLK_ETOOBIG;
 	if (vq->num_free == 0)
-		return -VBLK_EAGAIN;
+		return -VQ_EAGAIN;
 
 	/* §2.7.5.3: the table's own chain starts at entry 0 and follows
 	 * `next`; its entries never carry INDIRECT (§2.7.5.3.1: one table

@@ -46,6 +46,13 @@
 #include <stdint.h>
 
 #include "vblk/config.h"
+#include "vblk/error.h"
+
+/* What vq_add and vq_add_indirect (and the packed ring's) return, negated,
+ * when the ring has no room for a chain now: the caller keeps it and tries
+ * after a harvest. Not one of vblk's public errors (it never reaches an
+ * application), and beyond them so the two never mix. */
+#define VQ_EAGAIN (VBLK_ERROR_COUNT + 1)
 
 /* Descriptor flags (virtio 1.2 §2.7.5). */
 #define VRING_DESC_F_NEXT     1u

@@ -39,7 +39,7 @@ enum vblk_error {
 			      unknown status, NEEDS_RESET); reset to recover   */
 	VBLK_EFEATURES = 11, /* the device refused our features (FEATURES_OK
 				did not stick) or lacks a required one         */
-	VBLK_EAGAIN = 12,  /* internal: no free descriptors right now          */
+	/* 12 is not used (it was a ring's internal "no room now") */
 	VBLK_ENOMEM = 13,  /* a compile-time table (disks, queue) is full      */
 	VBLK_EBADDT = 14,  /* the device tree blob is malformed                */
 	VBLK_ESTATE = 15,  /* call not valid in this state (e.g. before init)  */

@@ -325,7 +325,7 @@ static int expected_add(const struct vring_buf *bufs, unsigned nbufs)
 	int err = expected_chain_check(bufs, nbufs);
 
 	if (err == 0 && nbufs > model.num - model.descs_in_flight)
-		err = -VBLK_EAGAIN;
+		err = -VQ_EAGAIN;
 	return err;
 }
 
@@ -467,7 +467,7 @@ static int expected_add_indirect(const struct vring_buf *bufs, unsigned nbufs,
 	if (nbufs > choice->entries)
 		return -VBLK_ETOOBIG;
 	if (model.descs_in_flight == model.num)
-		return -VBLK_EAGAIN;
+		return -VQ_EAGAIN;
 	return 0;
 }
 

@@ -153,7 +153,7 @@ static void test_add_when_full_returns_eagain_and_changes_nothing(void **state)
 	add3(&tokens[1]);
 	uint16_t free_before = vq_num_free(&vq), idx_before = vq.avail_idx;
 	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
-	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[2]), -VBLK_EAGAIN);
+	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[2]), -VQ_EAGAIN);
 	assert_int_equal(vq_num_free(&vq), free_before);
 	assert_int_equal(vq.avail_idx, idx_before);
 }
@@ -487,7 +487,7 @@ static void test_indirect_chain_fits_where_a_direct_one_does_not(void **state)
 	add3(&tokens[1]);
 	assert_int_equal(vq_num_free(&vq), 2);
 	struct vring_buf bufs[3] = { read_buf, write_buf, status_buf };
-	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[2]), -VBLK_EAGAIN);
+	assert_int_equal(vq_add(&vq, bufs, 3, &tokens[2]), -VQ_EAGAIN);
 	assert_int_equal(add3_indirect(table, &tokens[2]), 0);
 	assert_int_equal(add3_indirect(other_table, &tokens[3]), 0);
 	assert_int_equal(vq_num_free(&vq), 0);
@@ -502,7 +502,7 @@ static void test_indirect_add_on_full_ring_returns_eagain_and_changes_nothing(vo
 		bufs[i] = read_buf;
 	assert_int_equal(vq_add(&vq, bufs, NUM, &tokens[0]), 0);
 	uint16_t idx_before = vq.avail_idx;
-	assert_int_equal(add3_indirect(table, &tokens[1]), -VBLK_EAGAIN);
+	assert_int_equal(add3_indirect(table, &tokens[1]), -VQ_EAGAIN);
 	assert_int_equal(vq.avail_idx, idx_before);
 	assert_int_equal(table[0].flags, 0xa5a5);   /* the table was not written */
 }

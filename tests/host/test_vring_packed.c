@@ -220,7 +220,7 @@ static void test_bad_chains_and_full_ring_expose_nothing(void **state)
 	assert_int_equal(vqp_add(&vq, long_chain, 1, NULL), -VBLK_EINVAL);
 	assert_int_equal(add3(&tokens[0]), 0);
 	assert_int_equal(add3(&tokens[1]), 0);
-	assert_int_equal(add3(&tokens[2]), -VBLK_EAGAIN);   /* 2 slots left */
+	assert_int_equal(add3(&tokens[2]), -VQ_EAGAIN);   /* 2 slots left */
 	assert_int_equal(vq.num_free, 2);
 	assert_int_equal(vq.desc[6].flags, 0);
 }
