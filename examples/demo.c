@@ -79,6 +79,15 @@ static void describe_disk(unsigned index, struct vblk_disk *disk)
 	       (unsigned)info->block_size_bytes, info->read_only ? "read-only" : "read-write",
 	       (unsigned)info->queue_size);
 	printf("disk %u: features: %s\n", index, features);
+	if (info->has_discard)
+		printf("disk %u: discard: up to %u sectors a segment, %u segment(s) a request, "
+		       "aligned to %u sector(s)\n", index, (unsigned)info->max_discard_sectors,
+		       (unsigned)info->max_discard_seg, (unsigned)info->discard_sector_alignment);
+	if (info->has_write_zeroes)
+		printf("disk %u: write-zeroes: up to %u sectors a segment, %u segment(s) a request, "
+		       "%s\n", index, (unsigned)info->max_write_zeroes_sectors,
+		       (unsigned)info->max_write_zeroes_seg,
+		       info->write_zeroes_may_unmap ? "may unmap" : "never unmaps");
 	if (vblk_get_id(disk, id) == 0 && id[0] != '\0')
 		printf("disk %u: id \"%s\"\n", index, id);
 }

@@ -67,5 +67,6 @@ int test_flush_error(void);
 int test_resize(void);
 int test_timeout(void);
 int test_outside_ram(void);
+int test_discard(void);
 
 #endif

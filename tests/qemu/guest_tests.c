@@ -805,6 +805,7 @@ static const struct test_case {
 	{ "resize", test_resize },
 	{ "timeout", test_timeout },
 	{ "outside_ram", test_outside_ram },
+	{ "discard", test_discard },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 

@@ -347,6 +347,35 @@ step_bench() { # each row ran and printed its line; its figures are not timed he
 	[ "$rows" -eq 24 ] || fail "$rows table rows, not bench/bench.c's 24"
 }
 
+# step_discard FREED [START:COUNT...]: d0's drive opened with discard=unmap
+# (QEMU punches holes in the raw file for discards and unmapping
+# write-zeroes). Afterwards d0 is its copy from before the boot with
+# exactly the ranges START:COUNT zeroed, and with FREED > 0 the file holds
+# at least 90% of FREED sectors fewer allocated blocks (stat %b; QEMU
+# punches at its own granularity).
+step_discard() {
+	local freed=$1 range before after i name expected=$dir/d0-expected.img
+	for i in "${!qemu_args[@]}"; do
+		[[ ${qemu_args[$i]} != if=none,id=d0,* ]] || qemu_args[i]+=,discard=unmap
+	done
+	before=$(stat -c %b "$dir/d0.img")
+	boot
+	for name in "${qcow2_disks[@]}"; do
+		qemu-img convert -f qcow2 -O raw "$dir/$name.qcow2" "$dir/$name.img" >>"$log" 2>&1 ||
+			fail "qemu-img convert $name from qcow2 failed"
+	done
+	after=$(stat -c %b "$dir/d0.img")
+	echo "d0.img: $before 512-byte blocks allocated before the boot, $after after" >>"$log"
+	cp "$dir/d0.ref" "$expected" || fail "cannot copy d0.ref"
+	for range in "${@:2}"; do
+		dd if=/dev/zero of="$expected" bs=$SECTOR_BYTES seek="${range%:*}" count="${range#*:}" \
+			conv=notrunc status=none || fail "configs.txt: bad range '$range'"
+	done
+	diskpat_check check-unchanged d0 "$expected"
+	[ "$freed" -eq 0 ] || [ $((before - after)) -ge $((freed * 9 / 10)) ] ||
+		fail "d0.img freed $((before - after)) blocks, expected at least 90% of $freed"
+}
+
 # step_big_bss EXTRA_MIB: boot big_bss with RAM of its image size (Image
 # header: _end - __image_start) plus EXTRA_MIB. QEMU loads the image 2 MiB
 # into RAM and refuses only one larger than all of RAM, so 1 MiB extra is
