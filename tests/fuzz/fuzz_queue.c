@@ -21,7 +21,9 @@
  * (past the end every byte reads 0, fuzz_input.h). The device byte:
  *   bit 0 legacy (version 1), bit 1 no INDIRECT_DESC, bit 2 no EVENT_IDX,
  *   bit 3 no FLUSH, bit 4 read-only, bits 5-6 QueueNumMax 1024/4/8/16,
- *   bit 7 seg_max 2 (else QEMU's 254).
+ *   bit 7 seg_max 2 and 2 sectors per discard or write-zeroes segment
+ *   (else QEMU's 254 and the fake's defaults). Discards may start at
+ *   any sector, as on QEMU 7.2 with 512-byte blocks.
  * The disk has 128 sectors; the library is built with a 16-entry queue
  * (8 requests), so a few dozen bios fill it and wait for a request.
  * Each step is an opcode byte (modulo OP_COUNT, numbered as in enum op)
@@ -34,7 +36,11 @@
  *                      the last bio (back merge), just before it (front
  *                      merge), over it; bit 7 no `done` callback.
  *                      c: bit 0 sectors per segment - 1 (up to
- *                      SEG_SECTORS_MAX), bits 2-3 what the callback does
+ *                      SEG_SECTORS_MAX), bit 1 a range op instead of
+ *                      FLUSH (DISCARD) or of the second WRITE
+ *                      (WRITE_ZEROES, with VBLK_WZ_UNMAP when b is odd),
+ *                      of segments x sectors sectors and no segments,
+ *                      bits 2-3 what the callback does
  *                      (nothing, submit a follow-up bio, plug and submit
  *                      one, nothing), bits 4-7 a flaw (enum flaw; 8-15
  *                      none): out of range, misaligned, bad segment
@@ -380,9 +386,33 @@ static bool canaries_intact(const struct slot *t)
 	return all_canary(at, (size_t)(region(t) + SLOT_BYTES - at));
 }
 
+static bool is_range_op(enum vblk_op op)
+{
+	return op == VBLK_OP_DISCARD || op == VBLK_OP_WRITE_ZEROES;
+}
+
+/* Does the bio change the disk (and the model)? */
+static bool changes_disk(enum vblk_op op)
+{
+	return op == VBLK_OP_WRITE || is_range_op(op);
+}
+
+/* What a completed bio leaves in its sectors: a write its pattern,
+ * WRITE_ZEROES zeroes, DISCARD anything (virtio 1.2 §5.2.6.2: reads of a
+ * discarded range need not return zeroes, even though the fake does). */
+static uint32_t tag_left(const struct vblk_bio *bio, uint32_t write_tag)
+{
+	if (bio->op == VBLK_OP_WRITE_ZEROES)
+		return TAG_ZERO;
+	return bio->op == VBLK_OP_DISCARD ? TAG_UNKNOWN : write_tag;
+}
+
 static uint64_t bio_sectors(const struct vblk_bio *bio)
 {
 	uint64_t bytes = 0;
+
+	if (is_range_op(bio->op))
+		return bio->nsectors;
 
 	for (unsigned i = 0; i < bio->nsegs; i++)
 		bytes += bio->segs[i].len_bytes;
@@ -427,10 +457,10 @@ static void take_back(struct slot *t, int status)
 	check(is_completion_status(status), "a bio completes with a documented status");
 	check(bio->completed && bio->status == status, "`completed` and `status` are set before `done`");
 	check(canaries_intact(t), "nothing is written around a buffer the driver holds (canary)");
-	if (bio->op == VBLK_OP_WRITE) {
+	if (bio->op == VBLK_OP_WRITE)
 		check(segments_sum(t) == t->sum, "a write buffer is not written while the driver holds it");
-		model_write_end(bio->sector, nsectors, t->tag, status);
-	}
+	if (changes_disk(bio->op))
+		model_write_end(bio->sector, nsectors, tag_left(bio, t->tag), status);
 	if (bio->op == VBLK_OP_READ && status == 0) {
 		uint64_t sector = bio->sector;
 		for (unsigned i = 0; i < bio->nsegs; i++) {
@@ -483,6 +513,7 @@ static bool any_held(void)
 
 struct bio_plan {
 	enum vblk_op op;
+	uint32_t range_flags; /* WRITE_ZEROES: VBLK_WZ_UNMAP or 0 */
 	unsigned nsegs;
 	uint32_t seg_sectors;
 	bool contiguous;
@@ -500,11 +531,16 @@ static void lay_out(struct slot *t, const struct bio_plan *plan)
 	uint32_t offset = GAP_BYTES;
 
 	memset(base, CANARY, SLOT_BYTES);
+	bool no_data = plan->op == VBLK_OP_FLUSH || is_range_op(plan->op);
 	t->bio = (struct vblk_bio){
 		.op = plan->op, .sector = plan->sector, .segs = t->segs,
-		.nsegs = (uint16_t)(plan->op == VBLK_OP_FLUSH ? 0 : plan->nsegs),
+		.nsegs = (uint16_t)(no_data ? 0 : plan->nsegs),
 		.done = plan->silent ? NULL : on_done, .private = t,
 	};
+	if (is_range_op(plan->op)) {
+		t->bio.nsectors = (uint64_t)plan->nsegs * plan->seg_sectors;
+		t->bio.flags = plan->range_flags;
+	}
 	t->tag = plan->op == VBLK_OP_WRITE ? ++next_tag : TAG_ZERO;
 	for (unsigned i = 0; i < t->bio.nsegs; i++) {
 		uint32_t len = plan->seg_sectors * VBLK_SECTOR_SIZE;
@@ -559,8 +595,9 @@ static int spoil(struct slot *t, enum flaw flaw, uint64_t capacity)
 		return -VBLK_ETOOBIG;
 	}
 	case FLAW_NO_SEGS:
-		/* A FLUSH with data, or a READ/WRITE without. */
-		bio->nsegs = bio->op == VBLK_OP_FLUSH ? 1 : 0;
+		/* A FLUSH, DISCARD or WRITE_ZEROES with data, or a READ/WRITE
+		 * without. */
+		bio->nsegs = bio->op == VBLK_OP_FLUSH || is_range_op(bio->op) ? 1 : 0;
 		t->segs[0] = (struct vblk_seg){ region(t) + GAP_BYTES, VBLK_SECTOR_SIZE };
 		return -VBLK_EINVAL;
 	case FLAW_BAD_OP:
@@ -577,17 +614,23 @@ static int spoil(struct slot *t, enum flaw flaw, uint64_t capacity)
  * one its flaw is for. */
 static bool refusal_allowed(int rc, int expected, const struct vblk_bio *bio, uint64_t capacity)
 {
-	bool writes = bio->op == VBLK_OP_WRITE || bio->op == VBLK_OP_FLUSH;
+	bool writes = changes_disk(bio->op) || bio->op == VBLK_OP_FLUSH;
 	bool past_end = bio->op != VBLK_OP_FLUSH &&
 			(bio->sector > capacity || bio_sectors(bio) > capacity - bio->sector);
 	bool too_big = bio->nsegs > vblk_max_bio_segs(disk) ||
-		       bio_sectors(bio) * VBLK_SECTOR_SIZE > vblk_max_bio_bytes(disk);
+		       bio_sectors(bio) * VBLK_SECTOR_SIZE > vblk_max_bio_bytes(disk) ||
+		       (is_range_op(bio->op) &&
+			bio_sectors(bio) > vblk_max_range_sectors(disk, bio->op));
 	bool argument_error = rc == -VBLK_EINVAL || rc == -VBLK_EALIGN || rc == -VBLK_ERANGE ||
 			      rc == -VBLK_ETOOBIG;
+	/* A range op must also keep to the device's alignment (the fake asks
+	 * for 8 sectors) and to a device that has the feature. */
+	bool range_refusal = is_range_op(bio->op) && (rc == -VBLK_EALIGN || rc == -VBLK_EUNSUPP);
 
 	return rc == expected || rc == -VBLK_EBROKEN || rc == -VBLK_ESTATE ||
 	       (rc == -VBLK_EROFS && read_only && writes) || (rc == -VBLK_ERANGE && past_end) ||
-	       (rc == -VBLK_ETOOBIG && too_big) || (expected != 0 && argument_error);
+	       (rc == -VBLK_ETOOBIG && too_big) || range_refusal ||
+	       (expected != 0 && argument_error);
 }
 
 static void remember_prior(struct slot *t)
@@ -625,7 +668,7 @@ static int submit_slot(struct slot *t, int expected)
 
 	t->state = SLOT_HELD;
 	t->callbacks = 0;
-	if (good && bio->op == VBLK_OP_WRITE) {
+	if (good && changes_disk(bio->op)) {
 		remember_prior(t);
 		model_write_start(bio->sector, bio_sectors(bio));
 		t->seq = write_seq;
@@ -647,7 +690,7 @@ static int submit_slot(struct slot *t, int expected)
 	}
 	check(t->callbacks == 0 && !bio->completed, "a refused bio's callback never runs");
 	check(refusal_allowed(rc, expected, bio, capacity), "a bio is refused only with a documented reason");
-	if (good && bio->op == VBLK_OP_WRITE)
+	if (good && changes_disk(bio->op))
 		forget_refused_write(t);
 	t->state = SLOT_FREE;
 	t->sum = checksum(region(t), SLOT_BYTES);
@@ -662,8 +705,8 @@ static void submit_follow_up(const struct slot *parent, bool plug)
 	uint32_t seg_sectors = parent->bio.nsegs ? parent->segs[0].len_bytes / VBLK_SECTOR_SIZE : 1;
 	uint64_t end = parent->bio.sector + bio_sectors(&parent->bio);
 	struct bio_plan plan = {
-		.op = parent->bio.op, .nsegs = 1, .seg_sectors = seg_sectors,
-		.sector = end + seg_sectors <= capacity ? end : 0,
+		.op = parent->bio.op, .range_flags = parent->bio.flags, .nsegs = 1,
+		.seg_sectors = seg_sectors, .sector = end + seg_sectors <= capacity ? end : 0,
 	};
 
 	if (t == NULL)
@@ -706,6 +749,13 @@ static void step_submit(struct input *in)
 		.action = actions[extra >> 2 & 3u],
 		.flaw = (enum flaw)(extra >> 4 < FLAW_COUNT ? extra >> 4 : FLAW_NONE),
 	};
+	if (extra & 2u) {
+		if (plan.op == VBLK_OP_FLUSH)
+			plan.op = VBLK_OP_DISCARD;
+		else if ((shape & 3u) == 3u)
+			plan.op = VBLK_OP_WRITE_ZEROES;
+		plan.range_flags = plan.op == VBLK_OP_WRITE_ZEROES && (sector_arg & 1u) ? VBLK_WZ_UNMAP : 0;
+	}
 	uint64_t nsectors = plan.op == VBLK_OP_FLUSH ? 0 : plan.nsegs * plan.seg_sectors;
 
 	plan.sector = place(shape >> 5 & 3u, sector_arg, nsectors, capacity);
@@ -1076,6 +1126,12 @@ static void create_disk(uint8_t shape)
 	if (shape & 128u)
 		opts.seg_max = 2;
 	opts.capacity_sectors = DISK_SECTORS;
+	/* As QEMU 7.2 at 512-byte blocks: any sector starts a discard, so the
+	 * small ranges here are accepted, and with seg_max 2 a discard of a
+	 * few sectors per segment gets split and merged. */
+	opts.discard_sector_alignment = 1;
+	if (shape & 128u)
+		opts.max_discard_sectors = opts.max_write_zeroes_sectors = 2;
 	read_only = shape & 16u;
 
 	fv = fake_virtio_create(&opts);
