@@ -18,18 +18,11 @@ static int check_other_op(const struct vblk_disk *disk, enum vblk_op op)
 	return blk_range_limits(disk, op)->max_segs ? 0 : -VBLK_EUNSUPP;
 }
 
-/*
- * May `op` run on this disk now? The check both APIs start with: the disk
- * is up (blk_check_disk), the op is one an application may ask for, and
- * a read-only disk takes no write or flush (virtio 1.2 §5.2.6.2: the
- * driver must not write to an RO device). Read-only is a property of the
- * disk, so it is refused before any argument is looked at.
- */
-int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
+/* Is `op` one an application may ask of this disk (the disk is up)? A
+ * read-only disk takes no write or flush (virtio 1.2 §5.2.6.2: the driver
+ * must not write to an RO device). */
+static int check_op_allowed(const struct vblk_disk *disk, enum vblk_op op)
 {
-	int err = blk_check_disk(disk);
-	if (err)
-		return err;
 	switch ((int)op) {
 	case VBLK_OP_READ:
 		return 0;
@@ -39,6 +32,17 @@ int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
 	default:
 		return check_other_op(disk, op);
 	}
+}
+
+/*
+ * May `op` run on this disk now? The check both APIs start with: the disk
+ * is up (blk_check_disk), then the op. Read-only is a property of the
+ * disk, so it is refused before any argument is looked at.
+ */
+int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
+{
+	int err = blk_check_disk(disk);
+	return err ? err : check_op_allowed(disk, op);
 }
 
 /* Never send a request that reaches past the capacity (virtio 1.2
@@ -131,14 +135,14 @@ static int check_fits(const struct vblk_disk *disk, const struct vblk_bio *bio, 
 	return sg.ndescs > disk->dev.max_data_segs ? -VBLK_ETOOBIG : 0;
 }
 
-/* Check a bio from the API (the disk is up); on success *total_bytes is
- * its data size. */
+/* Check a bio from the API (vblk_submit has checked the disk is up); on
+ * success *total_bytes is its data size. */
 static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 		     uint64_t *total_bytes)
 {
 	*total_bytes = 0;
 
-	int err = blk_check_op(disk, bio->op);
+	int err = check_op_allowed(disk, bio->op);
 	if (err)
 		return err;
 	/* A flush has no data (virtio 1.2 §5.2.6.1: T_FLUSH carries no data
