@@ -95,12 +95,9 @@ int pci_cfg_write(const struct pci_host *host, struct pci_bdf bdf, uint32_t offs
 	if (width_bytes == 4) {
 		plat_mmio_write32(addr, val);
 	} else if (width_bytes == 2) {
-		/* plat/platform.h has no 16-bit store; two byte stores reach
-		 * the same bytes (ECAM takes byte writes, PCIe 4.0 §7.2.2),
-		 * and a 32-bit store could not leave the neighbouring half
-		 * alone (Status's write-1-to-clear bits beside Command). */
-		plat_mmio_write8(addr, (uint8_t)val);
-		plat_mmio_write8(addr + 1, (uint8_t)(val >> 8));
+		/* A 16-bit store: a 32-bit one could not leave the neighbouring
+		 * half alone (Status's write-1-to-clear bits beside Command). */
+		plat_mmio_write16(addr, (uint16_t)val);
 	} else {
 		plat_mmio_write8(addr, (uint8_t)val);
 	}

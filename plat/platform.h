@@ -66,6 +66,12 @@ static inline void plat_mmio_write32(uintptr_t addr, uint32_t val)
 	__asm__ volatile("str %w0, [%1]" : : "r"(val), "r"(addr) : "memory");
 }
 
+static inline void plat_mmio_write16(uintptr_t addr, uint16_t val)
+{
+	__asm__ volatile("dmb oshst" ::: "memory");
+	__asm__ volatile("strh %w0, [%1]" : : "r"(val), "r"(addr) : "memory");
+}
+
 static inline void plat_mmio_write8(uintptr_t addr, uint8_t val)
 {
 	__asm__ volatile("dmb oshst" ::: "memory");
@@ -151,6 +157,7 @@ static inline uint32_t plat_mmio_read32(uintptr_t addr) { return host_mmio_read(
 static inline uint16_t plat_mmio_read16(uintptr_t addr) { return (uint16_t)host_mmio_read(addr, 2); }
 static inline uint8_t plat_mmio_read8(uintptr_t addr) { return (uint8_t)host_mmio_read(addr, 1); }
 static inline void plat_mmio_write32(uintptr_t addr, uint32_t val) { host_mmio_write(addr, 4, val); }
+static inline void plat_mmio_write16(uintptr_t addr, uint16_t val) { host_mmio_write(addr, 2, val); }
 static inline void plat_mmio_write8(uintptr_t addr, uint8_t val) { host_mmio_write(addr, 1, val); }
 
 static inline void plat_wmb(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }

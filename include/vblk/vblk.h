@@ -31,6 +31,17 @@
 
 struct vblk_disk;
 
+/* How the driver reaches a device (virtio 1.2 §4.1, §4.2). */
+enum vblk_transport {
+	VBLK_TRANSPORT_MMIO = 0,
+	VBLK_TRANSPORT_PCI,
+};
+
+/* A PCI function: bus, device (slot) and function numbers. */
+struct vblk_pci_address {
+	uint8_t bus, dev, fn;
+};
+
 /* What a disk is, as the device reported it at init (or at the last
  * config-change). */
 struct vblk_info {
@@ -54,8 +65,10 @@ struct vblk_info {
 	uint32_t max_write_zeroes_seg;     /* segments per request */
 	bool write_zeroes_may_unmap;       /* VBLK_WZ_UNMAP may deallocate */
 	uint64_t features;         /* negotiated feature bits */
-	uint32_t mmio_version;     /* 1 legacy, 2 modern */
-	uint64_t mmio_base;
+	enum vblk_transport transport;
+	uint32_t mmio_version;     /* virtio-mmio: 1 legacy, 2 modern; 0 on PCI */
+	uint64_t mmio_base;        /* virtio-mmio: the register window; 0 on PCI */
+	struct vblk_pci_address pci; /* virtio-pci: where the function is */
 	uint32_t intid;            /* GIC interrupt ID from the DT, 0 if unknown */
 	bool irq_edge;             /* the DT calls it edge-triggered (QEMU does;
 				      its line stays high until acknowledged,
@@ -63,8 +76,11 @@ struct vblk_info {
 	uint16_t queue_size;       /* descriptors in use on the request queue */
 };
 
-/* Find every virtio-mmio node in the device tree and initialise each block
- * device found. Returns the number of disks ready (>= 0) or a negative error
+/* Find every virtio-mmio node in the device tree, and every virtio-blk
+ * function behind its PCI host (pci-host-ecam-generic: buses enumerated,
+ * BARs nobody assigned placed in the host's windows), and initialise each
+ * block device found: MMIO disks first, in the tree's order, then PCI
+ * ones by bus, device and function. Returns the number of disks ready (>= 0) or a negative error
  * (-VBLK_EINVAL for a NULL dtb, -VBLK_EBADDT for a malformed one; the disks
  * attached before are then kept). Devices that fail init are skipped and
  * remembered in the probe report (vblk_probe_report). */
@@ -78,11 +94,29 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
  * VBLK_MAX_DISKS disks are attached already (the device is not touched). */
 int vblk_attach(uint64_t mmio_base, uint32_t intid);
 
-/* What the last probe saw in each virtio-mmio slot, for diagnostics. */
+/* Initialise the virtio-pci block device at bus:dev.fn behind the ECAM
+ * window whose bus 0 configuration space is at `ecam_base` (for firmware
+ * without a device tree). Its BARs must have been assigned already (by
+ * the firmware), with CPU addresses equal to PCI addresses as on QEMU
+ * virt; vblk turns on memory decoding and bus mastering. `intid` is its
+ * INTx interrupt (0 if unknown; polled mode needs none), taken as
+ * level-triggered. Returns the new disk's index or a negative error:
+ * -VBLK_ENODEV if no virtio-blk function answers there, -VBLK_EUNSUPP for
+ * a legacy-only device (no virtio capabilities), -VBLK_ESTATE if a BAR it
+ * needs is unassigned or the function is a disk already, -VBLK_EBROKEN
+ * for capabilities that do not fit their BARs, -VBLK_ENOMEM as for
+ * vblk_attach. */
+int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t intid);
+
+/* What the last probe saw in each virtio-mmio slot and at each virtio PCI
+ * function, for diagnostics. */
 struct vblk_probe_entry {
-	uint64_t mmio_base;
-	uint32_t version;    /* 0 if the magic value was wrong */
-	uint32_t device_id;  /* 0: empty slot */
+	enum vblk_transport transport;
+	uint64_t mmio_base;  /* virtio-mmio */
+	uint32_t version;    /* virtio-mmio: 0 if the magic value was wrong */
+	uint32_t device_id;  /* virtio device ID (2 block); 0: empty slot */
+	struct vblk_pci_address pci;        /* virtio-pci */
+	uint16_t pci_vendor_id, pci_device_id;
 	int result;          /* 0 attached as a disk, or the error that stopped it */
 };
 unsigned vblk_probe_report(const struct vblk_probe_entry **entries);
