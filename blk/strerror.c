@@ -20,6 +20,8 @@ static const char *const messages[VBLK_ERROR_COUNT] = {
 	[VBLK_ECANCELED] = "canceled by a disk reset or shutdown",
 	[VBLK_EBUSY] = "bio already submitted and not yet completed",
 	[VBLK_EHELD] = "device did not reset: it may still use the buffers",
+	[VBLK_EBADGPT] = "malformed GUID partition table",
+	[VBLK_ENOGPT] = "no GUID partition table on the disk",
 };
 
 const char *vblk_strerror(int err)

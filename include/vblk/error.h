@@ -54,6 +54,11 @@ enum vblk_error {
 			      aside; a vblk_reset that completes (or a later
 			      probe whose reset of that device completes)
 			      is what hands the buffers back to you.         */
+	VBLK_EBADGPT = 19, /* the GUID partition table is malformed: neither
+			      the primary nor the backup passed every check
+			      (vblk/gpt.h says which check each one failed)   */
+	VBLK_ENOGPT = 20,  /* the disk holds no GPT: no protective MBR
+			      (UEFI 2.10 §5.2.3) in its first block           */
 	VBLK_ERROR_COUNT
 };
 
