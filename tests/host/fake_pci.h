@@ -14,6 +14,16 @@
  * answers only once its bridge's secondary bus is set, and on that bus.
  * Hostile BARs come from mask_override (any bit pattern: not contiguous,
  * 2^63, ...). Absent functions read all ones.
+ *
+ * A function may have a device model behind it (fake_pci_set_device):
+ * each of its memory BARs then decodes a host MMIO window while Memory
+ * Space is on in Command and the BAR holds an address (QEMU's
+ * pci_bar_address(): 0, or a range that wraps, decodes nothing); the
+ * window moves when the BAR is rewritten and goes when decoding goes.
+ * The model sees Command changes (Bus Master Enable: may it DMA?) and
+ * runs on every host_cpu_relax() through the ECAM window. Its capability
+ * list is bytes the creator puts in config space (fake_pci_cfg_set),
+ * read-only to the bus.
  */
 #ifndef VBLK_TESTS_FAKE_PCI_H
 #define VBLK_TESTS_FAKE_PCI_H
@@ -44,6 +54,9 @@ struct fake_pci_fn_spec {
 	uint8_t dev, fn;
 	uint16_t vendor_id, device_id;
 	uint32_t class_code;     /* 24 bits */
+	uint8_t revision;
+	uint16_t subsystem_vendor_id, subsystem_id; /* type 0 only */
+	uint8_t interrupt_pin;   /* 0 none, 1-4 INTA-INTD */
 	bool bridge;             /* header type 1 (2 BARs) */
 	bool multi_function;     /* header type bit 7 */
 	struct fake_pci_bar_spec bar[FAKE_PCI_BARS];
@@ -74,5 +87,34 @@ uint64_t fake_pci_bar_addr(struct fake_pci *pci, int index, unsigned bar);
 
 /* Config accesses the driver made so far. */
 uint64_t fake_pci_access_count(const struct fake_pci *pci);
+
+/* ---- a device model behind a function -------------------------------- */
+
+/* All optional. `offset` is from the BAR's base; accesses are 1, 2 or 4
+ * bytes, inside the BAR's size_bytes (mask_override aside). */
+struct fake_pci_device_ops {
+	uint32_t (*bar_read)(void *ctx, unsigned bar, uint32_t offset, unsigned width_bytes);
+	void (*bar_write)(void *ctx, unsigned bar, uint32_t offset, unsigned width_bytes,
+			  uint32_t val);
+	/* Command changed, by the driver or by a test playing firmware. */
+	void (*command_changed)(void *ctx, uint16_t old_command, uint16_t new_command);
+	void (*relax)(void *ctx);    /* every host_cpu_relax() */
+	void (*deliver)(void *ctx);  /* the CPU unmasked IRQs */
+	void (*release)(void *ctx);  /* the ECAM is being freed */
+};
+
+void fake_pci_set_device(struct fake_pci *pci, int index, const struct fake_pci_device_ops *ops,
+			 void *ctx);
+
+/* Put raw bytes in function `index`'s config space (capabilities, Status
+ * bits, the capability pointer): the bus reads them, writes leave them. */
+void fake_pci_cfg_set(struct fake_pci *pci, int index, uint32_t offset, const void *bytes,
+		      uint32_t len_bytes);
+
+/* Command now (Memory Space, Bus Master Enable, ...). */
+uint16_t fake_pci_command(const struct fake_pci *pci, int index);
+
+/* Where BAR `bar` of a function with a device model is decoded now, or 0. */
+uint64_t fake_pci_bar_mapped_at(const struct fake_pci *pci, int index, unsigned bar);
 
 #endif
