@@ -1,8 +1,8 @@
 /*
  * board_from_fdt(): one walk over the device tree that picks out what the
- * vblk runtime needs (RAM, GIC, PL011, timer PPI) into a struct
- * board_info. The disks are not among them: the library finds those
- * itself (virtio/dt.c).
+ * vblk runtime needs (RAM, GIC, PL011, timer PPI, the address windows of a
+ * PCI host) into a struct board_info. The disks are not among them: the
+ * library finds those itself (virtio/dt.c, pci/).
  *
  * Addresses are decoded with the #address-cells/#size-cells of each node's
  * parent, interrupt specifiers with the arm,gic binding (fdt/walk.c).
@@ -11,7 +11,12 @@
  * whole number of entries, a 3-cell address, an interrupt number outside the
  * GIC's range) makes the whole parse fail with -VBLK_EBADDT: a wrong MMIO
  * address is worse than no address. Nodes we do not know are skipped.
+ * The PCI host is the exception: its windows are only mapped, for the
+ * library, which reads the node itself and refuses a broken one (pci/dt.c);
+ * so a node we cannot decode adds no windows and fails nothing, and the
+ * runtime still boots for the library's virtio-mmio disks.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "vblk/error.h"
@@ -30,6 +35,18 @@
 #define GIC_REG_DIST          0u
 #define GIC_REG_CPU_OR_REDIST 1u
 
+/* pci-host-ecam-generic (Linux's host-generic-pci binding, on the IEEE
+ * 1275 PCI bus binding §2.2.1): a ranges entry is a PCI address of 3
+ * cells (phys.hi bits [25:24] its space), a CPU address in the parent's
+ * cells and a size of 2 cells. */
+#define PCI_ADDRESS_CELLS     3u
+#define PCI_SIZE_CELLS        2u
+#define PCI_SPACE_SHIFT       24
+#define PCI_SPACE_MASK        0x3u
+#define PCI_SPACE_MEM32       2u
+#define PCI_SPACE_MEM64       3u
+#define PCI_MAX_PARENT_CELLS  2u       /* CPU addresses held in 64 bits */
+
 /* Longest stdout-path (or alias target) we resolve; longer ones are
  * ignored and the first PL011 is used. */
 #define STDOUT_PATH_MAX       128u
@@ -38,6 +55,7 @@ struct board_walk {
 	struct board_info *info;
 	int stdout_off;          /* node named by /chosen stdout-path, or < 0 */
 	int have_uart;
+	bool have_pci;           /* the first enabled PCI host was seen */
 };
 
 static struct board_region reg_entry(const struct fdt_reg *reg, uint32_t index)
@@ -120,6 +138,98 @@ static int add_timer(struct board_info *info, const struct fdt *fdt, int node_of
 	return 0;
 }
 
+static bool own_cells_are(const struct fdt *fdt, int node_off, const char *name,
+			  uint32_t want)
+{
+	uint32_t len_bytes;
+	const void *value = fdt_getprop(fdt, node_off, name, &len_bytes);
+
+	return value != NULL && len_bytes == FDT_CELL_BYTES && fdt_cell32(value, 0) == want;
+}
+
+static bool region_wraps(struct board_region region)
+{
+	return region.size_bytes != 0 && region.base + (region.size_bytes - 1) < region.base;
+}
+
+/* The first window of `space` in the host's ranges into *window (size 0
+ * if there is none). -VBLK_EBADDT if ranges is not whole entries or an
+ * entry wraps. */
+static int pci_window(const struct fdt *fdt, int node_off, struct fdt_bus parent,
+		      uint32_t space, struct board_region *window)
+{
+	unsigned entry_cells = PCI_ADDRESS_CELLS + parent.address_cells + PCI_SIZE_CELLS;
+	uint32_t entry_bytes = entry_cells * FDT_CELL_BYTES, len_bytes;
+	const uint8_t *value = fdt_getprop(fdt, node_off, "ranges", &len_bytes);
+
+	*window = (struct board_region){ 0, 0 };
+	if (value == NULL)
+		return 0;                /* no windows: the ECAM alone */
+	if (len_bytes % entry_bytes != 0)
+		return -VBLK_EBADDT;
+	for (uint32_t at = 0; at < len_bytes; at += entry_bytes) {
+		const uint8_t *entry = value + at;
+		struct board_region found = {
+			.base = fdt_read_cells(entry, PCI_ADDRESS_CELLS, parent.address_cells),
+			.size_bytes = fdt_read_cells(entry, PCI_ADDRESS_CELLS + parent.address_cells,
+						     PCI_SIZE_CELLS),
+		};
+
+		if (region_wraps(found))
+			return -VBLK_EBADDT;
+		if ((fdt_cell32(entry, 0) >> PCI_SPACE_SHIFT & PCI_SPACE_MASK) == space &&
+		    found.size_bytes != 0 && window->size_bytes == 0)
+			*window = found;
+	}
+	return 0;
+}
+
+/* The regions of one PCI host into `device` (at most BOARD_MAX_DEVICE):
+ * how many, or -VBLK_EBADDT. */
+static int pci_regions(const struct fdt *fdt, int node_off, struct fdt_bus parent,
+		       struct board_region device[BOARD_MAX_DEVICE])
+{
+	static const uint32_t spaces[] = { PCI_SPACE_MEM32, PCI_SPACE_MEM64 };
+	struct fdt_reg reg;
+	int count = 0;
+
+	if (!own_cells_are(fdt, node_off, "#address-cells", PCI_ADDRESS_CELLS) ||
+	    !own_cells_are(fdt, node_off, "#size-cells", PCI_SIZE_CELLS) ||
+	    parent.address_cells == 0 || parent.address_cells > PCI_MAX_PARENT_CELLS ||
+	    fdt_read_reg(fdt, node_off, parent, &reg) < 0)
+		return -VBLK_EBADDT;
+	device[count] = reg_entry(&reg, 0);
+	if (device[count].size_bytes == 0 || region_wraps(device[count]))
+		return -VBLK_EBADDT;
+	count++;
+	for (unsigned i = 0; i < sizeof(spaces) / sizeof(spaces[0]); i++) {
+		if (pci_window(fdt, node_off, parent, spaces[i], &device[count]) < 0)
+			return -VBLK_EBADDT;
+		if (device[count].size_bytes != 0)
+			count++;
+	}
+	return count;
+}
+
+/* The first enabled host only, as the library takes it; all its regions
+ * or none. */
+static int add_pci_host(struct board_walk *walk, const struct fdt *fdt, int node_off,
+			struct fdt_bus bus)
+{
+	struct board_region device[BOARD_MAX_DEVICE];
+	int count;
+
+	if (walk->have_pci)
+		return 0;
+	walk->have_pci = true;
+	count = pci_regions(fdt, node_off, bus, device);
+	if (count < 0)
+		return 0;           /* not ours to refuse: see the header */
+	memcpy(walk->info->device, device, (size_t)count * sizeof(device[0]));
+	walk->info->device_count = (unsigned)count;
+	return 0;
+}
+
 static int visit_node(void *ctx, const struct fdt *fdt, int node_off, int depth,
 		      struct fdt_bus bus)
 {
@@ -140,6 +250,8 @@ static int visit_node(void *ctx, const struct fdt *fdt, int node_off, int depth,
 		return add_uart(walk, fdt, node_off, bus);
 	if (fdt_is_compatible(fdt, node_off, "arm,armv8-timer"))
 		return add_timer(info, fdt, node_off);
+	if (fdt_is_compatible(fdt, node_off, "pci-host-ecam-generic"))
+		return add_pci_host(walk, fdt, node_off, bus);
 	return 0;
 }
 

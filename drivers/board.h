@@ -2,9 +2,11 @@
  * What the device tree says about the machine the vblk runtime runs on:
  * RAM, the GIC, the console PL011 and the virtual timer's interrupt,
  * gathered once into a plain struct so no later code walks the DTB again.
- * The runtime's own: the disks are the library's (virtio/dt.h), whose nodes
- * are not read here, and a node here that cannot be decoded does not keep
- * the library from finding them.
+ * The runtime's own: the disks are the library's (virtio/dt.h, pci/), whose
+ * nodes are not read here, and a node here that cannot be decoded does not
+ * keep the library from finding them. Of a PCI host only the address
+ * windows are read, for the MMU to map (boot/mmu.h): the library reaches
+ * its PCI disks through them.
  */
 #ifndef VBLK_BOARD_H
 #define VBLK_BOARD_H
@@ -14,6 +16,9 @@
 #include <stdint.h>
 
 #define BOARD_MAX_MEMORY 4
+/* Device regions beyond QEMU virt's first GiB: one PCI host's ECAM and
+ * its two memory windows (32-bit and 64-bit). */
+#define BOARD_MAX_DEVICE 3
 
 struct board_region {
 	uint64_t base;
@@ -34,6 +39,14 @@ struct board_info {
 	uint32_t timer_virt_intid;      /* arm,armv8-timer virtual PPI (27 on virt) */
 	uint32_t timer_virt_flags;      /* its third interrupts cell (level-high;
 					   fdt_gic_irq_is_edge) */
+
+	/* The first enabled pci-host-ecam-generic: its ECAM (reg), then the
+	 * first 32-bit and the first 64-bit memory window of its ranges, in
+	 * ranges order (the windows pci/ places BARs in; I/O is not used).
+	 * CPU addresses. None if the node cannot be decoded: the rest of the
+	 * board still parses. To be mapped as device memory. */
+	struct board_region device[BOARD_MAX_DEVICE];
+	unsigned device_count;
 };
 
 /* Parse a DTB. Returns 0 or -VBLK_EBADDT; on error *info is zeroed. */

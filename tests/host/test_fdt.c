@@ -527,6 +527,208 @@ static void test_qemu_dumps_parse_at_every_unaligned_address(void **state)
 	}
 }
 
+/* ---- the PCI host's windows (for the runtime's MMU) ------------------- */
+
+/* QEMU virt's pcie@10000000 (shared/QEMU-FACTS.md "PCI on virt"). */
+#define VIRT_ECAM_HIGH_BASE   0x4010000000ull   /* 256 GiB + 256 MiB */
+#define VIRT_ECAM_HIGH_BYTES  (256ull * MIB)
+#define VIRT_ECAM_LOW_BASE    0x3f000000u       /* highmem=off */
+#define VIRT_ECAM_LOW_BYTES   (16ull * MIB)
+#define VIRT_MEM32_BASE       0x10000000u
+#define VIRT_MEM32_BYTES      0x2eff0000u
+#define VIRT_MEM64_BASE       0x8000000000ull   /* 512 GiB */
+#define VIRT_MEM64_BYTES      0x8000000000ull
+
+static void assert_device(const struct board_info *info, unsigned index, uint64_t base,
+			  uint64_t size_bytes)
+{
+	assert_true(index < info->device_count);
+	assert_int_equal(info->device[index].base, base);
+	assert_int_equal(info->device[index].size_bytes, size_bytes);
+}
+
+static void test_qemu_virt_pci_gives_high_ecam_and_both_memory_windows(void **state)
+{
+	struct board_info info;
+
+	(void)state;
+	for (size_t i = 0; i < QEMU_DUMP_COUNT; i++) {
+		assert_int_equal(parse_file(qemu_dumps[i], &info), 0);
+		assert_int_equal(info.device_count, 3);
+		assert_device(&info, 0, VIRT_ECAM_HIGH_BASE, VIRT_ECAM_HIGH_BYTES);
+		assert_device(&info, 1, VIRT_MEM32_BASE, VIRT_MEM32_BYTES);
+		assert_device(&info, 2, VIRT_MEM64_BASE, VIRT_MEM64_BYTES);
+	}
+}
+
+static void test_highmem_off_pci_gives_low_ecam_and_32_bit_window_only(void **state)
+{
+	struct board_info info;
+
+	(void)state;
+	assert_int_equal(parse_file("pci-highmem-off.dtb", &info), 0);
+	assert_int_equal(info.device_count, 2);
+	assert_device(&info, 0, VIRT_ECAM_LOW_BASE, VIRT_ECAM_LOW_BYTES);
+	assert_device(&info, 1, VIRT_MEM32_BASE, VIRT_MEM32_BYTES);
+}
+
+static void test_first_enabled_pci_host_gives_first_window_of_each_kind(void **state)
+{
+	struct board_info info;
+
+	(void)state;
+	/* See the tree's comment: 1-cell parent addresses, I/O and empty
+	 * windows skipped, a second 32-bit window and later hosts ignored. */
+	assert_int_equal(parse_file("pci-hosts.dtb", &info), 0);
+	assert_int_equal(info.device_count, 3);
+	assert_device(&info, 0, 0x20000000u, 0x200000u);
+	assert_device(&info, 1, 0x22000000u, 0x1000000u);
+	assert_device(&info, 2, 0xc0000000u, 0x10000000u);
+}
+
+static void test_pci_host_with_bad_ranges_adds_no_regions(void **state)
+{
+	struct board_info info;
+
+	(void)state;
+	memset(&info, 0xa5, sizeof(info));
+	assert_int_equal(parse_file("pci-bad-ranges.dtb", &info), 0);
+	assert_int_equal(info.device_count, 0);
+}
+
+static void test_broken_pci_host_leaves_the_rest_of_the_board(void **state)
+{
+	struct board_info info;
+	static struct virtio_dt found;
+
+	(void)state;
+	assert_int_equal(parse_file("pci-bad-beside-board.dtb", &info), 0);
+	assert_int_equal(info.device_count, 0);
+	assert_int_equal(info.memory_count, 1);
+	assert_int_equal(info.memory[0].base, VIRT_RAM_BASE);
+	assert_int_equal(info.gic_version, 2);
+	assert_int_equal(info.gic_cpu.base, VIRT_GICC_BASE);
+	assert_int_equal(info.uart_base, VIRT_UART_BASE);
+	assert_int_equal(info.timer_virt_intid, VIRT_TIMER_INTID);
+	assert_int_equal(find_file("pci-bad-beside-board.dtb", &found), 0);
+	assert_int_equal(found.count, 1);
+}
+
+/* A root (2/2 cells) with QEMU's RAM and one pci-host-ecam-generic node;
+ * `shape` writes the host's properties. */
+static struct blob tree_with_pci_host(void (*shape)(struct builder *b))
+{
+	struct builder *b = new_builder();
+
+	begin_node(b, "");
+	prop_cells(b, "#address-cells", 1, 2u);
+	prop_cells(b, "#size-cells", 1, 2u);
+	begin_node(b, "memory@40000000");
+	prop_str(b, "device_type", "memory");
+	prop_cells(b, "reg", 4, 0u, VIRT_RAM_BASE, 0u, 128 * MIB);
+	end_node(b);
+	begin_node(b, "pcie@10000000");
+	prop_str(b, "compatible", "pci-host-ecam-generic");
+	shape(b);
+	return close_tree(b, 2);
+}
+
+static void host_cells(struct builder *b)
+{
+	prop_cells(b, "#address-cells", 1, 3u);
+	prop_cells(b, "#size-cells", 1, 2u);
+}
+
+static void high_ecam(struct builder *b)
+{
+	prop_cells(b, "reg", 4, 0x40u, 0x10000000u, 0u, 0x10000000u);
+}
+
+static void shape_no_ranges(struct builder *b)
+{
+	host_cells(b);
+	high_ecam(b);
+}
+
+static void shape_two_address_cells(struct builder *b)
+{
+	prop_cells(b, "#address-cells", 1, 2u);
+	prop_cells(b, "#size-cells", 1, 2u);
+	high_ecam(b);
+}
+
+static void shape_one_size_cell(struct builder *b)
+{
+	prop_cells(b, "#address-cells", 1, 3u);
+	prop_cells(b, "#size-cells", 1, 1u);
+	high_ecam(b);
+}
+
+static void shape_no_reg(struct builder *b)
+{
+	host_cells(b);
+	prop_cells(b, "ranges", 7, 0x2000000u, 0u, VIRT_MEM32_BASE, 0u, VIRT_MEM32_BASE,
+		   0u, VIRT_MEM32_BYTES);
+}
+
+static void shape_partial_reg(struct builder *b)
+{
+	host_cells(b);
+	prop_cells(b, "reg", 3, 0x40u, 0x10000000u, 0u);
+}
+
+static void shape_empty_ecam(struct builder *b)
+{
+	host_cells(b);
+	prop_cells(b, "reg", 4, 0x40u, 0x10000000u, 0u, 0u);
+}
+
+static void shape_ecam_wraps(struct builder *b)
+{
+	host_cells(b);
+	prop_cells(b, "reg", 4, 0xffffffffu, 0xf0000000u, 0u, 0x20000000u);
+}
+
+static void shape_window_wraps(struct builder *b)
+{
+	host_cells(b);
+	high_ecam(b);
+	prop_cells(b, "ranges", 7, 0x3000000u, 0x80u, 0u, 0xffffffffu, 0xf0000000u,
+		   0u, 0x20000000u);
+}
+
+static void test_pci_host_without_ranges_gives_its_ecam_alone(void **state)
+{
+	struct blob blob = tree_with_pci_host(shape_no_ranges);
+	struct board_info info;
+
+	(void)state;
+	assert_int_equal(parse_blob(&blob, &info), 0);
+	assert_int_equal(info.device_count, 1);
+	assert_device(&info, 0, VIRT_ECAM_HIGH_BASE, VIRT_ECAM_HIGH_BYTES);
+	free_blob(&blob);
+}
+
+static void test_undecodable_pci_host_adds_no_regions_and_fails_nothing(void **state)
+{
+	static void (*const shapes[])(struct builder *) = {
+		shape_two_address_cells, shape_one_size_cell, shape_no_reg,
+		shape_partial_reg, shape_empty_ecam, shape_ecam_wraps, shape_window_wraps,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct blob blob = tree_with_pci_host(shapes[i]);
+		struct board_info info;
+
+		if (parse_blob(&blob, &info) != 0 || info.device_count != 0 ||
+		    info.memory_count != 1)
+			fail_msg("shape %zu: device_count %u, memory_count %u", i,
+				 info.device_count, info.memory_count);
+		free_blob(&blob);
+	}
+}
+
 /* ---- hand-written boards --------------------------------------------- */
 
 static void test_one_cell_memory_ranges_across_nodes_are_collected(void **state)
@@ -1371,6 +1573,8 @@ static const struct committed_tree committed_trees[] = {
 	{ "virtio-beside-bad-gic.dtb",    1, 0x0a000000u, 48, true },
 	{ "virtio-beside-bad-memory.dtb", 1, 0x0a000000u, 48, true },
 	{ "virtio-beside-bad-timer.dtb",  1, 0x0a000000u, 48, true },
+	{ "pci-bad-beside-board.dtb",     1, 0x0a000000u, 48, true },
+	{ "pci-hosts.dtb",                0, 0, 0, false },
 };
 
 static void test_virtio_nodes_of_every_committed_tree(void **state)
@@ -1718,6 +1922,14 @@ int main(void)
 		cmocka_unit_test(test_qemu_virt_secure_skips_disabled_secure_uart_and_ram),
 		cmocka_unit_test(test_qemu_virt_virtualization_on_parses_like_default),
 		cmocka_unit_test(test_qemu_dumps_parse_at_every_unaligned_address),
+
+		cmocka_unit_test(test_qemu_virt_pci_gives_high_ecam_and_both_memory_windows),
+		cmocka_unit_test(test_highmem_off_pci_gives_low_ecam_and_32_bit_window_only),
+		cmocka_unit_test(test_first_enabled_pci_host_gives_first_window_of_each_kind),
+		cmocka_unit_test(test_pci_host_with_bad_ranges_adds_no_regions),
+		cmocka_unit_test(test_broken_pci_host_leaves_the_rest_of_the_board),
+		cmocka_unit_test(test_pci_host_without_ranges_gives_its_ecam_alone),
+		cmocka_unit_test(test_undecodable_pci_host_adds_no_regions_and_fails_nothing),
 
 		cmocka_unit_test(test_one_cell_memory_ranges_across_nodes_are_collected),
 		cmocka_unit_test(test_memory_ranges_beyond_table_are_dropped),
