@@ -1,12 +1,33 @@
 /*
- * EL1 identity map with the 4 KiB granule and a 39-bit address space
+ * EL1 identity map with the 4 KiB granule and a 48-bit address space
  * (Arm ARM D8 "The AArch64 Virtual Memory System Architecture").
  *
- * With T0SZ = 25 a walk starts at level 1: a 4 KiB table of 512 entries of
- * 1 GiB each. An entry is a block, or points to a table of 512 entries one
- * level down (2 MiB blocks at level 2, 4 KiB pages at level 3). Each range
- * is mapped with the largest blocks its alignment allows, so tables below
- * level 1 are only needed at the unaligned ends of RAM.
+ * With T0SZ = 16 a walk starts at level 0: a table of 512 entries of
+ * 512 GiB each, every one a pointer to a level-1 table (level 0 has no
+ * blocks with this granule). Below it an entry is a block, or points to a
+ * table of 512 entries one level down (1 GiB blocks at level 1, 2 MiB at
+ * level 2, 4 KiB pages at level 3). Each range is mapped with the largest
+ * blocks its alignment allows, so tables below level 1 are only needed at
+ * a range's unaligned ends.
+ *
+ * What is mapped, and why:
+ *  - 0 .. 1 GiB, Device-nGnRnE: QEMU virt's devices (flash, GIC, PL011,
+ *    RTC, virtio-mmio), the PCI I/O window, the 32-bit PCI memory window
+ *    0x1000_0000..0x3efe_ffff and, with highmem=off, the ECAM at
+ *    0x3f00_0000. One level-1 block.
+ *  - RAM (the DT memory nodes): Normal write-back, executable.
+ *  - The board's device regions (drivers/board.h: the PCI host's ECAM and
+ *    memory windows, where the library's PCI disks are reached), Device-
+ *    nGnRnE, never executable: with highmem (QEMU's default) the ECAM at
+ *    256 GiB + 256 MiB (2 MiB blocks) and the 64-bit window at 512 GiB (a
+ *    level-1 table of 1 GiB blocks). That window is why the address space
+ *    is 48 bits: 39 end at 512 GiB. What lies in the first GiB is mapped
+ *    already.
+ * A device region is mapped whole or not at all: not if it reaches past
+ * the CPU's physical address range (ID_AA64MMFR0_EL1.PARange: 40 bits, 1
+ * TiB, on cortex-a53; an output address beyond it would fault), overlaps
+ * RAM (whose attributes must not change) or needs more tables than the
+ * pool has left. The caller is told which, and says so.
  */
 #include "boot/mmu.h"
 
@@ -20,18 +41,26 @@
 #define PAGE_BYTES       (1u << PAGE_SHIFT)
 #define TABLE_SHIFT      9                /* 512 entries per table */
 #define TABLE_ENTRIES    (1u << TABLE_SHIFT)
-#define FIRST_LEVEL      1
+#define FIRST_LEVEL      0
+#define FIRST_BLOCK_LEVEL 1               /* no level-0 blocks with 4 KiB pages */
 #define LAST_LEVEL       3
-#define VA_BITS          39
-#define VA_LIMIT         (1ull << VA_BITS)
+#define VA_BITS          48
+#define GIB_BYTES        (1ull << 30)
+#define BLOCK_2M_BYTES   (1ull << 21)
 
-/* QEMU virt puts every device below 1 GiB and RAM from 1 GiB up. */
-#define DEVICE_REGION_END (1ull << 30)
+/* QEMU virt puts its own devices below 1 GiB and RAM from 1 GiB up. */
+#define DEVICE_REGION_END GIB_BYTES
 
-/* Tables below level 1: a RAM region needs at most two (level 2 and 3) at
- * each unaligned end; two spare in case RAM is carved out of the device
- * GiB. */
-#define MMU_TABLES       (4 * BOARD_MAX_MEMORY + 2)
+/* The pool below level 0. The first GiB's level-1 table; for RAM, as
+ * when the walk started at level 1, two tables (levels 2 and 3) at each
+ * unaligned end of a region and two spare in case RAM is carved out of
+ * the device GiB, and a level-1 table for a region beyond 512 GiB; for a
+ * device region in a 512 GiB entry of its own, its level-1 table and two
+ * at each end (tables_needed). */
+#define TABLES_PER_RAM    5
+#define TABLES_PER_DEVICE 5
+#define MMU_TABLES       (1 + TABLES_PER_RAM * BOARD_MAX_MEMORY + 2 + \
+			  TABLES_PER_DEVICE * BOARD_MAX_DEVICE)
 
 /* Translation table descriptor bits (Arm ARM D8.3). */
 #define DESC_VALID       (1ull << 0)
@@ -75,14 +104,14 @@
 #define CTR_WORD_BYTES     4u
 
 /* The tables: in .bss, so zero (all entries invalid) before mmu_init. */
-static uint64_t l1_table[TABLE_ENTRIES] __attribute__((aligned(PAGE_BYTES)));
+static uint64_t l0_table[TABLE_ENTRIES] __attribute__((aligned(PAGE_BYTES)));
 static uint64_t tables[MMU_TABLES][TABLE_ENTRIES] __attribute__((aligned(PAGE_BYTES)));
 static unsigned tables_used;
 
 /* Linker symbols: the whole image, code to stack. */
 extern char __image_start[], _end[];
 
-/* Address bits one entry of a level covers: 30, 21, 12. */
+/* Address bits one entry of a level covers: 39, 30, 21, 12. */
 static unsigned level_shift(unsigned level)
 {
 	return PAGE_SHIFT + TABLE_SHIFT * (LAST_LEVEL - level);
@@ -121,12 +150,13 @@ static uint64_t *next_table(uint64_t *entry, unsigned level)
  * -VBLK_ENOMEM. */
 static int64_t map_one(uint64_t addr, uint64_t end, uint64_t attrs)
 {
-	uint64_t *table = l1_table;
+	uint64_t *table = l0_table;
 
 	for (unsigned level = FIRST_LEVEL;; level++) {
 		uint64_t bytes = 1ull << level_shift(level);
 		uint64_t *entry = &table[(addr >> level_shift(level)) % TABLE_ENTRIES];
-		bool fits = addr % bytes == 0 && end - addr >= bytes;
+		bool fits = level >= FIRST_BLOCK_LEVEL && addr % bytes == 0 &&
+			    end - addr >= bytes;
 
 		if (level == LAST_LEVEL || (fits && !is_table(*entry, level))) {
 			*entry = addr | attrs | (level == LAST_LEVEL ? DESC_PAGE : DESC_BLOCK);
@@ -150,18 +180,91 @@ static int map_range(uint64_t base, uint64_t end, uint64_t attrs)
 	return 0;
 }
 
-/* A RAM region, shrunk to whole pages inside our address space. */
+/* The CPU's physical address size (ID_AA64MMFR0_EL1.PARange, Arm ARM
+ * D17.2.64) as TCR_EL1.IPS encodes it, at most 48 bits: larger ones need
+ * FEAT_LPA, and our VA has 48 bits. */
+static uint64_t parange(void)
+{
+	uint64_t mmfr0;
+
+	__asm__ volatile("mrs %0, id_aa64mmfr0_el1" : "=r"(mmfr0));
+	uint64_t encoding = mmfr0 & ID_AA64MMFR0_PARANGE_MASK;
+	return encoding > PARANGE_48_BITS ? PARANGE_48_BITS : encoding;
+}
+
+unsigned mmu_pa_bits(void)
+{
+	static const unsigned bits_of_parange[PARANGE_48_BITS + 1] = { 32, 36, 40, 42, 44, 48 };
+
+	return bits_of_parange[parange()];
+}
+
+/* A RAM region, shrunk to whole pages inside the physical address space. */
 static int map_ram(const struct board_region *region)
 {
 	uint64_t base = region->base, end = region->base + region->size_bytes;
+	uint64_t pa_limit = 1ull << mmu_pa_bits();
 
-	if (end < base || end > VA_LIMIT)
-		end = VA_LIMIT;         /* wrapped, or beyond our 39 bits */
+	if (end < base || end > pa_limit)
+		end = pa_limit;         /* wrapped, or beyond what the CPU can address */
 	base = (base + PAGE_BYTES - 1) & ~(uint64_t)(PAGE_BYTES - 1);
 	end &= ~(uint64_t)(PAGE_BYTES - 1);
 	if (base >= end)
 		return 0;
 	return map_range(base, end, ATTRS_RAM);
+}
+
+/* Tables an end of a range at `addr` can add: none on a 1 GiB boundary,
+ * a level-2 table on a 2 MiB one, else a level-3 table too. */
+static unsigned end_tables(uint64_t addr)
+{
+	if (addr % GIB_BYTES == 0)
+		return 0;
+	return addr % BLOCK_2M_BYTES == 0 ? 1 : 2;
+}
+
+/* At least as many tables as mapping [base, end) takes: a level-1 table
+ * for each 512 GiB entry that has none yet, and the ends' (a block is
+ * split, or a table started, only where the range does not cover it). */
+static unsigned tables_needed(uint64_t base, uint64_t end)
+{
+	unsigned count = end_tables(base) + end_tables(end);
+
+	for (uint64_t index = base >> level_shift(0); index <= (end - 1) >> level_shift(0);
+	     index++)
+		if (!is_table(l0_table[index], 0))
+			count++;
+	return count;
+}
+
+static bool overlaps(uint64_t base, uint64_t end, const struct board_region *region)
+{
+	return base < region->base + region->size_bytes && region->base < end;
+}
+
+/* A device region, widened to whole pages: 0, or why it stays unmapped
+ * (mmu.h). */
+static int map_device(const struct board_region *region, const struct board_region *ram,
+		      unsigned ram_count)
+{
+	uint64_t base = region->base & ~(uint64_t)(PAGE_BYTES - 1);
+	uint64_t end = region->base + region->size_bytes;
+
+	if (region->size_bytes == 0 || end < region->base)
+		return -VBLK_EINVAL;
+	if (end > 1ull << mmu_pa_bits())
+		return -VBLK_ERANGE;
+	end = (end + PAGE_BYTES - 1) & ~(uint64_t)(PAGE_BYTES - 1);
+	if (base < DEVICE_REGION_END)
+		base = DEVICE_REGION_END;        /* mapped as device already */
+	if (base >= end)
+		return 0;
+	for (unsigned i = 0; i < ram_count; i++)
+		if (overlaps(base, end, &ram[i]))
+			return -VBLK_EINVAL;
+	if (tables_needed(base, end) > MMU_TABLES - tables_used)
+		return -VBLK_ENOMEM;
+	return map_range(base, end, ATTRS_DEVICE);   /* cannot run out: counted */
 }
 
 /* Invalidate the data cache lines of [start, end) to the point of
@@ -180,14 +283,10 @@ static void dcache_invalidate(uintptr_t start, uintptr_t end)
 	__asm__ volatile("dsb sy" ::: "memory");
 }
 
+/* An output address beyond IPS faults; nothing we map lies there. */
 static uint64_t tcr_ips(void)
 {
-	uint64_t mmfr0;
-	__asm__ volatile("mrs %0, id_aa64mmfr0_el1" : "=r"(mmfr0));
-	uint64_t parange = mmfr0 & ID_AA64MMFR0_PARANGE_MASK;
-	if (parange > PARANGE_48_BITS)
-		parange = PARANGE_48_BITS;
-	return parange << TCR_IPS_SHIFT;
+	return parange() << TCR_IPS_SHIFT;
 }
 
 static void mmu_enable(void)
@@ -206,7 +305,7 @@ static void mmu_enable(void)
 		"ic iallu\n"
 		"dsb nsh\n"
 		"isb\n"
-		: : "r"(MAIR_VALUE), "r"(TCR_VALUE | tcr_ips()), "r"((uintptr_t)l1_table)
+		: : "r"(MAIR_VALUE), "r"(TCR_VALUE | tcr_ips()), "r"((uintptr_t)l0_table)
 		: "memory");
 
 	__asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
@@ -215,16 +314,21 @@ static void mmu_enable(void)
 	__asm__ volatile("msr sctlr_el1, %0\n isb" : : "r"(sctlr) : "memory");
 }
 
-int mmu_init(const struct board_region *ram, unsigned ram_count)
+int mmu_init(const struct board_region *ram, unsigned ram_count,
+	     const struct board_region *device, unsigned device_count, int *device_result)
 {
 	int err = 0;
 
-	map_range(0, DEVICE_REGION_END, ATTRS_DEVICE);   /* one L1 block: cannot fail */
+	/* One level-1 table and block, the pool's first: cannot fail. */
+	map_range(0, DEVICE_REGION_END, ATTRS_DEVICE);
 	for (unsigned i = 0; i < ram_count; i++) {
 		int region_err = map_ram(&ram[i]);
 		if (region_err < 0)
 			err = region_err;
 	}
+	/* After RAM, so a device region can take no table RAM needs. */
+	for (unsigned i = 0; i < device_count; i++)
+		device_result[i] = map_device(&device[i], ram, ram_count);
 	/* Tables must be in memory before the walker reads them. */
 	__asm__ volatile("dsb ish" ::: "memory");
 	dcache_invalidate((uintptr_t)__image_start, (uintptr_t)_end);

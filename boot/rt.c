@@ -8,9 +8,12 @@
  * rt_start() runs once, at EL1 with the MMU off:
  *   1. find the device tree: x0 of an Image boot, else the start of RAM
  *      where QEMU copies it for an ELF boot;
- *   2. parse it into `board` (RAM, UART, GIC, timer) and find the PSCI
- *      method (the disks' nodes are the library's: vblk_init_from_dt);
- *   3. identity-map RAM and devices and turn the MMU and caches on;
+ *   2. parse it into `board` (RAM, UART, GIC, timer, the PCI host's
+ *      windows) and find the PSCI method (the disks' nodes are the
+ *      library's: vblk_init_from_dt);
+ *   3. identity-map RAM and devices, the PCI windows among them, and turn
+ *      the MMU and caches on (boot/mmu.h; a window left unmapped is
+ *      reported, and a PCI disk behind it cannot be used);
  *   4. take over the PL011 (stdio goes there, see drivers/console.c);
  *   5. set up the GIC and the timer and unmask IRQs (drivers/irq.c,
  *      drivers/timer.c), if the device tree names a GIC;
@@ -199,8 +202,31 @@ static void start_interrupts(void)
 	__asm__ volatile("msr daifclr, #" RT_STRINGIFY(DAIF_CLR_IRQ) ::: "memory");
 }
 
+/* Say why a device region of the board (a PCI window) stays unmapped:
+ * the library's accesses there would fault. */
+static void report_unmapped(const struct board_region *region, int err)
+{
+	if (err == 0)
+		return;
+	pl011_puts("vblk: device region ");
+	raw_put_hex(region->base);
+	pl011_puts(" (");
+	raw_put_hex(region->size_bytes);
+	pl011_puts(" bytes) not mapped: ");
+	if (err == -VBLK_ERANGE) {
+		pl011_puts("beyond the CPU's ");
+		raw_put_dec(mmu_pa_bits());
+		pl011_puts("-bit physical addresses\n");
+	} else if (err == -VBLK_ENOMEM) {
+		pl011_puts("page table pool exhausted\n");
+	} else {
+		pl011_puts("empty, wrapping or overlapping RAM\n");
+	}
+}
+
 static void map_memory(void)
 {
+	int device_result[BOARD_MAX_DEVICE];
 	static const struct board_region fallback = {
 		.base = RT_FALLBACK_RAM_BASE, .size_bytes = RT_FALLBACK_RAM_BYTES,
 	};
@@ -213,8 +239,10 @@ static void map_memory(void)
 		ram = &fallback;
 		ram_count = 1;
 	}
-	if (mmu_init(ram, ram_count) < 0)
+	if (mmu_init(ram, ram_count, board.device, board.device_count, device_result) < 0)
 		pl011_puts("vblk: page table pool exhausted: some RAM is not mapped\n");
+	for (unsigned i = 0; i < board.device_count; i++)
+		report_unmapped(&board.device[i], device_result[i]);
 }
 
 #define RT_RAM_EXIT_STATUS   1     /* as a main() that failed */
