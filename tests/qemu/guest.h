@@ -68,5 +68,6 @@ int test_resize(void);
 int test_timeout(void);
 int test_outside_ram(void);
 int test_discard(void);
+int test_pci_map(void);
 
 #endif

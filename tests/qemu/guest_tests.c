@@ -806,6 +806,7 @@ static const struct test_case {
 	{ "timeout", test_timeout },
 	{ "outside_ram", test_outside_ram },
 	{ "discard", test_discard },
+	{ "pci_map", test_pci_map },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 
