@@ -1,7 +1,7 @@
 # vblk — virtio-blk for bare-metal aarch64 on QEMU virt.
 #
 #   make                 build build/vblk.elf, build/vblk.bin, build/libvblk.a
-#   make run [DISK=f [DISK_FORMAT=qcow2]]  boot the demo in QEMU with a scratch disk
+#   make run [DISK=f [DISK_FORMAT=qcow2]] [TRANSPORT=pci]  boot the demo in QEMU with a scratch disk
 #   make test            every test layer; ends with "N passed, N failed"
 #   make APP=my.c        build build/my.elf + build/my.bin from your own main()
 #   make firmware        build/firmware.elf: examples/firmware, libvblk.a without the runtime
@@ -184,6 +184,16 @@ DISK_FORMAT ?= raw
 QEMU ?= qemu-system-aarch64
 QEMU_FLAGS ?= -machine virt -cpu cortex-a53 -nographic \
    -semihosting-config enable=on,target=native
+# More QEMU arguments after those, e.g. QEMU_EXTRA="-machine gic-version=3"
+# (-machine options add up) or "-machine highmem=off".
+QEMU_EXTRA ?=
+# How the disk is attached: mmio, as virtio-blk-device on virtio-mmio; or
+# pci, as `-drive if=virtio` gives it, virtio-blk-pci on pcie.0 (the
+# runtime maps the PCI host's ECAM and windows, boot/mmu.c).
+TRANSPORT ?= mmio
+DISK_ARGS_mmio = -drive if=none,id=d0,format=$(DISK_FORMAT),file=$(DISK) \
+   -device virtio-blk-device,drive=d0
+DISK_ARGS_pci  = -drive file=$(DISK),if=virtio,format=$(DISK_FORMAT)
 
 $(BUILD)/disk.img:
 	@mkdir -p $(BUILD)
@@ -196,8 +206,8 @@ run:
 	$(Q)$(MAKE) --no-print-directory run-image
 
 run-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
-	$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf \
-	   -drive if=none,id=d0,format=$(DISK_FORMAT),file=$(DISK) -device virtio-blk-device,drive=d0
+	$(if $(DISK_ARGS_$(TRANSPORT)),,$(error TRANSPORT=$(TRANSPORT): mmio or pci))
+	$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf $(DISK_ARGS_$(TRANSPORT)) $(QEMU_EXTRA)
 
 deps:
 	$(Q)tools/deps.sh test
