@@ -441,6 +441,39 @@ int fdt_path_offset(const struct fdt *fdt, const char *path)
 	return node_off;
 }
 
+static bool has_phandle(const struct fdt *fdt, int node_off, const char *name,
+			uint32_t phandle)
+{
+	uint32_t len_bytes;
+	const void *value = fdt_getprop(fdt, node_off, name, &len_bytes);
+
+	return value != NULL && len_bytes == FDT_CELL_BYTES && fdt_cell32(value, 0) == phandle;
+}
+
+/* §2.3.3: 0 and all ones are not phandles (dtc never assigns them). */
+#define FDT_PHANDLE_NONE 0u
+#define FDT_PHANDLE_ALL  UINT32_MAX
+
+int fdt_node_by_phandle(const struct fdt *fdt, uint32_t phandle)
+{
+	int node_off, depth = 0;
+
+	if (phandle == FDT_PHANDLE_NONE || phandle == FDT_PHANDLE_ALL)
+		return -VBLK_ENODEV;
+	/* The root first (it may sit at offset 0, which fdt_next_node
+	 * returns only at the end); fdt_next_node bounds the walk by the
+	 * structure block. */
+	for (node_off = fdt_root(fdt); node_off >= 0;) {
+		if (has_phandle(fdt, node_off, "phandle", phandle) ||
+		    has_phandle(fdt, node_off, "linux,phandle", phandle))
+			return node_off;
+		node_off = fdt_next_node(fdt, node_off, &depth);
+		if (node_off == 0)
+			return -VBLK_ENODEV;
+	}
+	return node_off;
+}
+
 bool fdt_is_compatible(const struct fdt *fdt, int node_off, const char *compat)
 {
 	uint32_t len_bytes, pos = 0;

@@ -66,6 +66,12 @@ const void *fdt_getprop(const struct fdt *fdt, int node_off, const char *name,
  * ("/memory") also matches a node that has one ("memory@40000000"). */
 int fdt_path_offset(const struct fdt *fdt, const char *path);
 
+/* The node whose "phandle" (or older "linux,phandle") property is one
+ * cell equal to `phandle` (DT spec v0.4 §2.3.3), the first in document
+ * order; -VBLK_ENODEV if none is, or for 0 and 0xffffffff, which name no
+ * node; -VBLK_EBADDT if the walk meets a malformed structure block. */
+int fdt_node_by_phandle(const struct fdt *fdt, uint32_t phandle);
+
 /* Does the node's "compatible" string list contain `compat`? */
 bool fdt_is_compatible(const struct fdt *fdt, int node_off, const char *compat);
 
@@ -141,6 +147,13 @@ struct fdt_region fdt_reg_entry(const struct fdt_reg *reg, uint32_t index);
  * is not whole specifiers or the number is outside its range. */
 int fdt_gic_interrupt(const struct fdt *fdt, int node_off, uint32_t index,
 		      uint32_t *intid, uint32_t *flags);
+
+#define FDT_GIC_IRQ_CELLS  3u
+
+/* One such specifier, FDT_GIC_IRQ_CELLS cells at `cells` from any
+ * property (an interrupt-map entry's parent specifier): the same
+ * decoding, -VBLK_EBADDT for a number outside its range. */
+int fdt_gic_specifier(const void *cells, uint32_t *intid, uint32_t *flags);
 
 /* The trigger in a GIC specifier's flags (bits [3:0]: 1 edge rising, 2
  * edge falling, 4 level high, 8 level low; on GICv2 bits [15:8] of a

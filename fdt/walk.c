@@ -20,7 +20,6 @@
 #define MAX_SIZE_CELLS        2u
 
 /* arm,gic binding: interrupts = <type number flags>. */
-#define GIC_IRQ_CELLS         3u
 #define GIC_IRQ_TYPE_SPI      0u
 #define GIC_IRQ_TYPE_PPI      1u
 #define GIC_SPI_BASE_INTID    32u
@@ -132,10 +131,10 @@ struct fdt_region fdt_reg_entry(const struct fdt_reg *reg, uint32_t index)
 int fdt_gic_interrupt(const struct fdt *fdt, int node_off, uint32_t index,
 		      uint32_t *intid, uint32_t *flags)
 {
-	uint32_t len_bytes, type, number;
-	const uint32_t spec_bytes = GIC_IRQ_CELLS * FDT_CELL_BYTES;
+	uint32_t len_bytes;
+	const uint32_t spec_bytes = FDT_GIC_IRQ_CELLS * FDT_CELL_BYTES;
 	const void *value = fdt_getprop(fdt, node_off, "interrupts", &len_bytes);
-	unsigned first = index * GIC_IRQ_CELLS;
+	unsigned first = index * FDT_GIC_IRQ_CELLS;
 
 	if (value == NULL)
 		return -VBLK_ENODEV;
@@ -143,9 +142,14 @@ int fdt_gic_interrupt(const struct fdt *fdt, int node_off, uint32_t index,
 		return -VBLK_EBADDT;
 	if (index >= len_bytes / spec_bytes)
 		return -VBLK_ENODEV;
-	type = fdt_cell32(value, first);
-	number = fdt_cell32(value, first + 1);
-	*flags = fdt_cell32(value, first + 2);
+	return fdt_gic_specifier((const uint8_t *)value + first * FDT_CELL_BYTES, intid, flags);
+}
+
+int fdt_gic_specifier(const void *cells, uint32_t *intid, uint32_t *flags)
+{
+	uint32_t type = fdt_cell32(cells, 0), number = fdt_cell32(cells, 1);
+
+	*flags = fdt_cell32(cells, 2);
 	*intid = 0;
 	if (type == GIC_IRQ_TYPE_SPI) {
 		if (number >= GIC_SPI_COUNT)

@@ -11,10 +11,14 @@
  *   ranges     (PCI address: 3 cells, CPU address: the parent's cells,
  *              size: 2 cells) entries; phys.hi's bits [25:24] say I/O (1),
  *              32-bit memory (2) or 64-bit memory (3)
+ *   interrupt-map, interrupt-map-mask
+ *              where each INTx pin goes (pci.h says what is supported);
+ *              never a reason to refuse the host
  */
 #include <string.h>
 
 #include "pci/pci.h"
+#include "pci/dt_intx.h"
 
 #include "vblk/error.h"
 #include "fdt/fdt.h"
@@ -107,6 +111,8 @@ static int read_ranges(const struct fdt *fdt, int node_off, struct fdt_bus paren
 	return 0;
 }
 
+/* ---- the host node ------------------------------------------------------ */
+
 static int read_host(const struct fdt *fdt, int node_off, struct fdt_bus parent,
 		     struct pci_host *host)
 {
@@ -127,6 +133,8 @@ static int read_host(const struct fdt *fdt, int node_off, struct fdt_bus parent,
 		err = read_ranges(fdt, node_off, parent, host);
 	if (err == 0 && pci_host_check(host) < 0)
 		err = -VBLK_EBADDT;
+	if (err == 0)
+		pci_dt_read_intx_map(fdt, node_off, &host->intx);
 	return err;
 }
 

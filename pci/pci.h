@@ -10,6 +10,8 @@
  *             (pcie-root-port): bus numbers, each function recorded
  *   bar.c     BAR sizing, and pci_enable for a function a driver will use
  *   assign.c  BARs placed in the windows, bridge windows opened around them
+ *   intx.c    which GIC interrupt a function's INTx pin reaches, from the
+ *             host's interrupt-map (dt.c reads it)
  *
  * With -kernel and no firmware nobody has assigned a BAR on virt, so the
  * library does it (QEMU-FACTS: every BAR unassigned, decoding off). A
@@ -39,6 +41,50 @@ struct pci_window {
 	uint64_t size_bytes;
 };
 
+/*
+ * INTx routing: the host node's interrupt-map as far as it leads to an Arm
+ * GIC (Documentation/devicetree/bindings/pci/pci.txt; Open Firmware
+ * Recommended Practice: Interrupt Mapping 0.9; DT spec v0.4 §2.4.3).
+ *
+ * Supported: entries of 3 child address cells and 1 interrupt cell (the
+ * pin), whose interrupt parent is a GIC ("arm,gic-v3", "arm,gic-400",
+ * "arm,cortex-a15-gic", with "interrupt-controller" and #interrupt-cells
+ * = 3) with any #address-cells (absent: 0): an SPI or a PPI, its trigger.
+ * Entries to any other parent (another nexus, a GIC with other cells) or
+ * to a GIC number outside the SPI/PPI ranges are skipped, and so are
+ * entries whose masked phys.mid/phys.lo are not 0 (no function's
+ * configuration address matches them). An absent interrupt-map-mask
+ * matches every bit (as Linux reads it). A map that cannot be read
+ * whole (a truncated entry, a phandle naming no node, a parent without
+ * #interrupt-cells, a mask not 4 cells, #interrupt-cells of the host not
+ * 1) is empty, with status -VBLK_EBADDT: INTx is then unknown and a
+ * driver polls. It never fails pci_dt_find_host.
+ */
+#ifndef PCI_INTX_MAP_MAX
+#define PCI_INTX_MAP_MAX 64        /* QEMU virt's map has 16 */
+#endif
+
+/* A function whose configuration address is phys_hi (bus << 16 | dev << 11
+ * | fn << 8) raising pin (1-4: INTA-INTD), both masked with the map's
+ * mask, interrupts the GIC at intid. */
+struct pci_intx_route {
+	uint32_t phys_hi;
+	uint32_t pin;
+	uint32_t intid;            /* GIC INTID: 32 + n for SPI n */
+	bool edge;                 /* false: level (what INTx is, PCI 3.0 §2.2.6) */
+};
+
+struct pci_intx_map {
+	int status;                /* 0 read; -VBLK_ENODEV no interrupt-map;
+				      -VBLK_EBADDT unreadable: count 0 */
+	uint32_t mask_phys_hi;     /* interrupt-map-mask cells 0 and 3 */
+	uint32_t mask_pin;
+	unsigned count;            /* routes kept, in the map's order */
+	unsigned skipped;          /* entries not to a GIC or never matching */
+	unsigned dropped;          /* GIC entries past the table */
+	struct pci_intx_route route[PCI_INTX_MAP_MAX];
+};
+
 struct pci_host {
 	uint64_t ecam_base;        /* CPU address of bus_first's config space */
 	uint64_t ecam_size_bytes;
@@ -46,6 +92,7 @@ struct pci_host {
 	struct pci_window io;      /* not used for BARs (reported) */
 	struct pci_window mem32;   /* 32-bit memory, below 4 GiB */
 	struct pci_window mem64;   /* 64-bit memory: prefetchable BARs */
+	struct pci_intx_map intx;  /* zeroed: no route known */
 };
 
 struct pci_bdf {
@@ -57,7 +104,9 @@ struct pci_bdf {
 /* The first enabled "pci-host-ecam-generic" node of the DTB. Returns 0;
  * -VBLK_ENODEV if there is none; -VBLK_EINVAL for a NULL host;
  * -VBLK_EBADDT, *host zeroed, if the blob is malformed or the node cannot
- * be decoded (reg, bus-range, ranges, #address-cells other than 3). */
+ * be decoded (reg, bus-range, ranges, #address-cells other than 3). The
+ * interrupt-map is read into host->intx as above; whatever it holds, the
+ * result is that of the rest of the node. */
 int pci_dt_find_host(struct pci_host *host, const void *dtb, size_t max_bytes);
 
 /* ---- configuration space (ecam.c) ----------------------------------- */
@@ -152,6 +201,17 @@ void pci_size_bars(const struct pci_host *host, struct pci_function *fn);
  * -VBLK_EINVAL for a bad index; -VBLK_ESTATE if one of its memory BARs
  * is unassigned (it would decode at whatever address it holds). */
 int pci_enable(struct pci_scan *scan, unsigned index);
+
+/* ---- INTx (intx.c) ---------------------------------------------------- */
+
+/* The GIC interrupt function `index` raises on its INTx pin: its Interrupt
+ * Pin register, swizzled at every bridge up to the root bus
+ * (PCI-to-PCI Bridge 1.2 §9.1), looked up with the root-bus ancestor's
+ * address in scan->host.intx. Returns 0 with *intid and *edge; -VBLK_EINVAL
+ * for a NULL argument, an index past the table or a parent link that does
+ * not lead up; -VBLK_ENODEV if the function has no pin (0, or a reserved
+ * value) or no route matches (no map, an empty one, or none for it). */
+int pci_intx(const struct pci_scan *scan, unsigned index, uint32_t *intid, bool *edge);
 
 /* The index of the first function with these IDs from `start`, or -1. */
 int pci_find(const struct pci_scan *scan, uint16_t vendor_id, uint16_t device_id,

@@ -29,7 +29,15 @@
 #define PCI_CLASS_REVISION      0x08u   /* [31:8] class code, [7:0] revision */
 #define PCI_HEADER_TYPE         0x0eu   /* 8 bits */
 #define PCI_BAR0                0x10u
+#define PCI_INTERRUPT_PIN       0x3du   /* 8 bits: 0 none, 1-4 INTA#-INTD# */
 #define PCI_VENDOR_NONE         0xffffu
+
+/* Interrupt Pin (PCI 3.0 §6.2.4): which INTx# the function uses; values
+ * above 4 are reserved. */
+#define PCI_INTX_PIN_NONE       0u
+#define PCI_INTX_PIN_A          1u
+#define PCI_INTX_PIN_D          4u
+#define PCI_INTX_PINS           4u
 
 /* Command register bits (PCI 3.0 §6.2.2). */
 #define PCI_COMMAND_IO          0x0001u

@@ -1,0 +1,19 @@
+/*
+ * The host node's interrupt-map, for pci/dt.c (dt_intx.c): internal to
+ * pci/.
+ */
+#ifndef VBLK_PCI_DT_INTX_H
+#define VBLK_PCI_DT_INTX_H
+
+#include "pci/pci.h"
+
+struct fdt;
+
+/* Read the interrupt-map and interrupt-map-mask of the PCI host node at
+ * node_off into *map (pci.h: struct pci_intx_map). Whatever the map
+ * holds the host stays usable: one that cannot be read whole is empty,
+ * map->status -VBLK_EBADDT (-VBLK_ENODEV: there is none), and a driver
+ * then polls. */
+void pci_dt_read_intx_map(const struct fdt *fdt, int node_off, struct pci_intx_map *map);
+
+#endif
