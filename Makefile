@@ -260,6 +260,9 @@ HOST_MAIN_test_translated := tests/host/test_queue.c
 # board parser to the same trees.
 HOST_SRCS_test_fdt := drivers/board.c
 $(BUILD)/host/test_fdt: $(HOST_SRCS_test_fdt)
+# test_mmu builds the runtime's page tables and walks them.
+HOST_SRCS_test_mmu := boot/mmu_tables.c
+$(BUILD)/host/test_mmu: $(HOST_SRCS_test_mmu)
 # Every header the library and the tests may include.
 SRC_HEADERS = $(wildcard include/vblk/*.h $(addsuffix /*.h,$(LIB_DIRS) $(RT_DIRS)))
 
