@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-#include "virtio/mmio.h"
 
 /* The virtio-blk framing needs a header, one data and a status descriptor. */
 #define MIN_QUEUE_SIZE 4u
@@ -195,6 +194,19 @@ static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 	return virtio_queue_enable(&disk->dev.vdev, 0, (uint16_t)num, &addrs);
 }
 
+static void fill_transport(struct vblk_info *info, const struct virtio_dev *vdev)
+{
+	if (vdev->transport == VIRTIO_TRANSPORT_PCI) {
+		info->transport = VBLK_TRANSPORT_PCI;
+		info->pci = (struct vblk_pci_address){ vdev->regs.pci.bus, vdev->regs.pci.dev,
+						       vdev->regs.pci.fn };
+	} else {
+		info->transport = VBLK_TRANSPORT_MMIO;
+		info->mmio_version = vdev->regs.mmio.version;
+		info->mmio_base = vdev->regs.mmio.base;
+	}
+}
+
 static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint16_t queue_size)
 {
 	struct vblk_info *info = &disk->dev.info;
@@ -213,8 +225,7 @@ static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint
 	info->max_write_zeroes_seg = cfg->max_write_zeroes_seg;
 	info->write_zeroes_may_unmap = cfg->write_zeroes_may_unmap != 0;
 	info->features = disk->dev.vdev.features;
-	info->mmio_version = disk->dev.vdev.regs.mmio.version;
-	info->mmio_base = disk->dev.vdev.regs.mmio.base;
+	fill_transport(info, &disk->dev.vdev);
 	info->queue_size = queue_size;
 }
 
@@ -284,13 +295,10 @@ int blk_disk_init(struct vblk_disk *disk)
 	return 0;
 }
 
-int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge)
+int blk_disk_setup(struct vblk_disk *disk, const struct virtio_dev *probed, uint32_t intid,
+		   bool irq_edge)
 {
-	int err = virtio_mmio_probe(&disk->dev.vdev, (uintptr_t)mmio_base);
-	if (err)
-		return err;
-	if (disk->dev.vdev.device_id != VIRTIO_ID_BLOCK)
-		return -VBLK_ENODEV;
+	disk->dev.vdev = *probed;
 	disk->queue.dev = &disk->dev;
 	disk->queue.timeout_us = VBLK_TIMEOUT_US;
 	disk->dev.info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
@@ -298,7 +306,7 @@ int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, b
 	disk->queue.stats = (struct vblk_stats){ 0 };
 	disk->dev.counts = (struct blk_dev_counts){ 0 };
 	disk->dev.broken_reason = NULL;
-	err = blk_disk_init(disk);
+	int err = blk_disk_init(disk);
 	/* A device that does not reset before it ever saw this slot's
 	 * memory holds none of it: the slot stays free. */
 	disk->dev.held = false;

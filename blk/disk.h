@@ -15,7 +15,8 @@ struct vblk_disk {
 };
 
 /* blk/disk.c: one disk on its device. */
-int blk_disk_setup(struct vblk_disk *disk, uint64_t mmio_base, uint32_t intid, bool irq_edge);
+int blk_disk_setup(struct vblk_disk *disk, const struct virtio_dev *probed, uint32_t intid,
+		   bool irq_edge);
 int blk_disk_init(struct vblk_disk *disk);
 int blk_disk_reset(struct vblk_disk *disk, int reason);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
@@ -32,6 +33,12 @@ static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
 		blk_disk_stop_broken_queue(disk);
 	return err;
 }
+
+/* blk/disks.c and blk/pci_disks.c: finding the disks. */
+int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge);
+bool blk_device_attached(const struct virtio_dev *dev);
+void blk_record_probe(const struct vblk_probe_entry *entry);
+void blk_attach_pci_from_dt(const void *dtb, size_t dtb_max_bytes);
 
 /* blk/table.c: the table of disks. */
 struct vblk_disk *blk_table_slot(unsigned index);

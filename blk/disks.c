@@ -7,25 +7,46 @@
 
 #include "virtio/dt.h"
 #include "virtio/mmio.h"
+#include "pci/pci.h"
 
-static struct vblk_probe_entry probe_entries[VIRTIO_DT_MAX_NODES];
+/* Every MMIO slot of the tree, and every virtio function on the PCI bus. */
+#define PROBE_ENTRIES_MAX (VIRTIO_DT_MAX_NODES + PCI_MAX_FUNCTIONS)
+
+static struct vblk_probe_entry probe_entries[PROBE_ENTRIES_MAX];
 static unsigned probe_count;
 
-static void record_probe(uint64_t base, const struct virtio_dev *dev, int result)
+void blk_record_probe(const struct vblk_probe_entry *entry)
 {
-	if (probe_count < VIRTIO_DT_MAX_NODES)
-		probe_entries[probe_count++] = (struct vblk_probe_entry){
-			.mmio_base = base,
-			.version = dev->regs.mmio.version,
-			.device_id = dev->device_id,
-			.result = result,
-		};
+	if (probe_count < PROBE_ENTRIES_MAX)
+		probe_entries[probe_count++] = *entry;
 }
 
-static bool base_attached(uint64_t mmio_base)
+static void record_mmio_probe(uint64_t base, const struct virtio_dev *dev, int result)
+{
+	blk_record_probe(&(struct vblk_probe_entry){
+		.transport = VBLK_TRANSPORT_MMIO,
+		.mmio_base = base,
+		.version = dev->regs.mmio.version,
+		.device_id = dev->device_id,
+		.result = result,
+	});
+}
+
+/* Two probes of one device: the same register window, or the same
+ * common configuration structure (a PCI function's BARs are unique). */
+static bool same_device(const struct virtio_dev *a, const struct virtio_dev *b)
+{
+	if (a->transport != b->transport)
+		return false;
+	if (a->transport == VIRTIO_TRANSPORT_PCI)
+		return a->regs.pci.common == b->regs.pci.common;
+	return a->regs.mmio.base == b->regs.mmio.base;
+}
+
+bool blk_device_attached(const struct virtio_dev *dev)
 {
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
-		if (vblk_disk(i)->dev.vdev.regs.mmio.base == mmio_base)
+		if (same_device(&vblk_disk(i)->dev.vdev, dev))
 			return true;
 	}
 	return false;
@@ -60,18 +81,28 @@ static struct vblk_disk *free_slot(void)
 	return NULL;
 }
 
-/* The disk table is full: identify the device (reading its ID registers
- * changes nothing) so the probe report still shows the slot, and leave it
- * alone. A disk there is refused with -VBLK_ENOMEM (raise VBLK_MAX_DISKS). */
-static int report_no_room(uint64_t mmio_base)
+/*
+ * Make a disk of a device its transport has identified (and reset
+ * nothing yet): the device is initialised in a free slot. -VBLK_ENODEV
+ * for a device that is no disk, -VBLK_ENOMEM when the table is full
+ * (the device is not touched: raise VBLK_MAX_DISKS), else the disk's
+ * index or the error that stopped its initialisation.
+ */
+int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge)
 {
-	struct virtio_dev dev;
-
-	int err = virtio_mmio_probe(&dev, (uintptr_t)mmio_base);
-	if (!err)
-		err = dev.device_id == VIRTIO_ID_BLOCK ? -VBLK_ENOMEM : -VBLK_ENODEV;
-	record_probe(mmio_base, &dev, err);
-	return err;
+	if (probed->device_id != VIRTIO_ID_BLOCK)
+		return -VBLK_ENODEV;
+	/* Initialising a device that is a disk already would reset it and
+	 * pull its ring from under that disk. */
+	if (blk_device_attached(probed))
+		return -VBLK_ESTATE;
+	struct vblk_disk *disk = free_slot();
+	if (disk == NULL)
+		return -VBLK_ENOMEM;
+	int err = blk_disk_setup(disk, probed, intid, irq_edge);
+	if (err)
+		return err;
+	return (int)blk_table_add(disk);
 }
 
 /* No virtio-mmio window sits at 0 (QEMU virt has flash there): it is an
@@ -83,26 +114,24 @@ static bool plausible_window(uint64_t mmio_base)
 	return mmio_base != 0 && mmio_base % sizeof(uint32_t) == 0;
 }
 
-static int attach(uint64_t mmio_base, uint32_t intid, bool irq_edge)
+static int attach_mmio(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 {
+	struct virtio_dev probed;
+
 	if (!plausible_window(mmio_base)) {
 		/* A device tree's bad address: shown in the report, not read. */
-		record_probe(mmio_base, &(struct virtio_dev){ .regs.mmio.base = mmio_base },
-			     -VBLK_EINVAL);
+		record_mmio_probe(mmio_base, &(struct virtio_dev){ .regs.mmio.base = mmio_base },
+				  -VBLK_EINVAL);
 		return -VBLK_EINVAL;
 	}
-	/* Initialising a device that is a disk already would reset it and
-	 * pull its ring from under that disk. */
-	if (base_attached(mmio_base))
+	int result = virtio_mmio_probe(&probed, (uintptr_t)mmio_base);
+	/* A disk's window is not initialised again, nor reported twice. */
+	if (result == 0 && blk_device_attached(&probed))
 		return -VBLK_ESTATE;
-	struct vblk_disk *disk = free_slot();
-	if (disk == NULL)
-		return report_no_room(mmio_base);
-	int err = blk_disk_setup(disk, mmio_base, intid, irq_edge);
-	record_probe(mmio_base, &disk->dev.vdev, err);
-	if (err)
-		return err;
-	return (int)blk_table_add(disk);
+	if (result == 0)
+		result = blk_attach_probed(&probed, intid, irq_edge);
+	record_mmio_probe(mmio_base, &probed, result < 0 ? result : 0);
+	return result;
 }
 
 int vblk_attach(uint64_t mmio_base, uint32_t intid)
@@ -110,7 +139,7 @@ int vblk_attach(uint64_t mmio_base, uint32_t intid)
 	/* A bad argument changes nothing, not even the probe report. */
 	if (!plausible_window(mmio_base))
 		return -VBLK_EINVAL;
-	return attach(mmio_base, intid, false);
+	return attach_mmio(mmio_base, intid, false);
 }
 
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
@@ -124,7 +153,8 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 		return err;
 	vblk_shutdown();
 	for (unsigned i = 0; i < found.count; i++)
-		attach(found.node[i].base, found.node[i].intid, found.node[i].irq_edge);
+		attach_mmio(found.node[i].base, found.node[i].intid, found.node[i].irq_edge);
+	blk_attach_pci_from_dt(dtb, dtb_max_bytes);
 	return (int)vblk_disk_count();
 }
 

@@ -41,29 +41,48 @@ static const char *device_name(uint32_t device_id)
 	}
 }
 
-static void list_devices(void)
+static void print_probe_line(unsigned slot, const struct vblk_probe_entry *entry)
 {
-	const struct vblk_probe_entry *entries;
-	unsigned count = vblk_probe_report(&entries), found = 0;
-
-	for (unsigned slot = 0; slot < count; slot++) {
-		const struct vblk_probe_entry *entry = &entries[slot];
-		if (entry->device_id == 0)
-			continue;   /* an empty transport slot */
-		found++;
+	if (entry->transport == VBLK_TRANSPORT_PCI)
+		printf("virtio-pci %02x:%02x.%u %04x:%04x: device id %u (%s)",
+		       (unsigned)entry->pci.bus, (unsigned)entry->pci.dev, (unsigned)entry->pci.fn,
+		       (unsigned)entry->pci_vendor_id, (unsigned)entry->pci_device_id,
+		       (unsigned)entry->device_id, device_name(entry->device_id));
+	else
 		printf("virtio-mmio slot %2u @ 0x%08llx: version %u (%s), device id %u (%s)",
 		       slot, (unsigned long long)entry->mmio_base, (unsigned)entry->version,
 		       entry->version == 1 ? "legacy" : "modern", (unsigned)entry->device_id,
 		       device_name(entry->device_id));
-		if (entry->result == -VBLK_ENOMEM)
-			printf(": not used: more disks than VBLK_MAX_DISKS (%u)\n",
-			       (unsigned)VBLK_MAX_DISKS);
-		else if (entry->result)
-			printf(": not used: %s\n", vblk_strerror(entry->result));
+	if (entry->result == -VBLK_ENOMEM)
+		printf(": not used: more disks than VBLK_MAX_DISKS (%u)\n",
+		       (unsigned)VBLK_MAX_DISKS);
+	else if (entry->result)
+		printf(": not used: %s\n", vblk_strerror(entry->result));
+	else
+		printf("\n");
+}
+
+static void list_devices(void)
+{
+	const struct vblk_probe_entry *entries;
+	unsigned count = vblk_probe_report(&entries), mmio_slots = 0, mmio_found = 0, pci_found = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		const struct vblk_probe_entry *entry = &entries[i];
+		bool pci = entry->transport == VBLK_TRANSPORT_PCI;
+
+		mmio_slots += !pci;
+		if (entry->device_id == 0)
+			continue;   /* an empty transport slot */
+		if (pci)
+			pci_found++;
 		else
-			printf("\n");
+			mmio_found++;
+		print_probe_line(i, entry);
 	}
-	printf("%u virtio-mmio device(s) present in %u slots\n", found, count);
+	printf("%u virtio-mmio device(s) present in %u slots\n", mmio_found, mmio_slots);
+	if (pci_found)
+		printf("%u virtio-pci device(s)\n", pci_found);
 }
 
 static void describe_disk(unsigned index, struct vblk_disk *disk)

@@ -142,6 +142,27 @@ static void set_command_bits(const struct pci_host *host, struct pci_bdf bdf, ui
 	pci_cfg_wr(host, bdf, PCI_COMMAND, 2, command | bits);
 }
 
+void pci_use_bars_as_set(struct pci_function *fn)
+{
+	for (unsigned i = 0; i < fn->nbars; i++) {
+		struct pci_bar *bar = &fn->bar[i];
+
+		if ((bar->kind == PCI_BAR_MEM32 || bar->kind == PCI_BAR_MEM64) &&
+		    bar->status == -VBLK_ESTATE && bar->pci_addr != 0) {
+			bar->status = 0;
+			bar->cpu_addr = bar->pci_addr;
+		}
+	}
+}
+
+int pci_enable_function(const struct pci_host *host, const struct pci_function *fn)
+{
+	if (!memory_bars_assigned(fn))
+		return -VBLK_ESTATE;
+	set_command_bits(host, fn->bdf, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	return 0;
+}
+
 /*
  * A bridge forwards memory requests downstream only with Memory Space
  * Enable set, and the device's DMA upstream only with Bus Master Enable

@@ -28,18 +28,11 @@ static bool present(const struct pci_host *host, struct pci_bdf bdf)
 	return pci_cfg_rd(host, bdf, PCI_VENDOR_ID, 2) != PCI_VENDOR_NONE;
 }
 
-/* Record the function at bdf; its index, or -1 if the table is full. */
-static int record(struct pci_scan *scan, struct pci_bdf bdf, int parent)
+void pci_read_function(const struct pci_host *host, struct pci_bdf bdf, int parent,
+		       struct pci_function *fn)
 {
-	const struct pci_host *host = &scan->host;
-	struct pci_function *fn;
 	uint32_t ids, command;
 
-	if (scan->count >= PCI_MAX_FUNCTIONS) {
-		scan->dropped++;
-		return -1;
-	}
-	fn = &scan->fn[scan->count];
 	memset(fn, 0, sizeof(*fn));
 	ids = pci_cfg_rd(host, bdf, PCI_VENDOR_ID, 4);
 	fn->bdf = bdf;
@@ -57,6 +50,16 @@ static int record(struct pci_scan *scan, struct pci_bdf bdf, int parent)
 	if (fn->header_type != PCI_HEADER_NORMAL && fn->header_type != PCI_HEADER_BRIDGE)
 		fn->nbars = 0;   /* a CardBus bridge (type 2) or worse: left alone */
 	pci_size_bars(host, fn);
+}
+
+/* Record the function at bdf; its index, or -1 if the table is full. */
+static int record(struct pci_scan *scan, struct pci_bdf bdf, int parent)
+{
+	if (scan->count >= PCI_MAX_FUNCTIONS) {
+		scan->dropped++;
+		return -1;
+	}
+	pci_read_function(&scan->host, bdf, parent, &scan->fn[scan->count]);
 	return (int)scan->count++;
 }
 

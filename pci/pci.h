@@ -196,6 +196,21 @@ void pci_assign(struct pci_scan *scan);
 /* Size function fn's BARs from its config space (bar.c). */
 void pci_size_bars(const struct pci_host *host, struct pci_function *fn);
 
+/* Read the function at bdf into *fn (IDs, class, header type) and size
+ * its BARs; `parent` as in struct pci_function. Nothing is enabled. */
+void pci_read_function(const struct pci_host *host, struct pci_bdf bdf, int parent,
+		       struct pci_function *fn);
+
+/* For a function whose BARs firmware placed but whose decoding it left
+ * off: take each memory BAR that holds a nonzero address as assigned,
+ * at that address (CPU address = PCI address, as on QEMU virt). */
+void pci_use_bars_as_set(struct pci_function *fn);
+
+/* Turn on memory decoding and bus mastering on this one function, not
+ * on bridges above it (firmware's): -VBLK_ESTATE if a memory BAR is
+ * unassigned. */
+int pci_enable_function(const struct pci_host *host, const struct pci_function *fn);
+
 /* Turn on memory decoding and bus mastering for function `index`, and on
  * the bridges above it so its BARs and its DMA are forwarded. Returns 0;
  * -VBLK_EINVAL for a bad index; -VBLK_ESTATE if one of its memory BARs

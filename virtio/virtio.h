@@ -8,8 +8,8 @@
  *     |               of §3.1.1, feature negotiation, consistent config
  *     |               reads (§2.5.1), written once
  *     v   dev->ops
- *   virtio/mmio.c     one transport: its registers (§4.2); a PCI transport
- *                     would be virtio/pci.c filling the same table
+ *   virtio/mmio.c     one transport: its registers (§4.2)
+ *   virtio/pci.c      the other: capabilities and structures (§4.1)
  *
  * The ring memory is laid out by vring/ and handed to the transport as
  * physical addresses; the transport knows nothing of rings or requests.
@@ -85,8 +85,14 @@ struct virtio_transport_ops {
 	void (*interrupt_ack)(struct virtio_dev *dev, uint32_t bits);
 };
 
+enum virtio_transport_kind {
+	VIRTIO_TRANSPORT_MMIO,   /* regs.mmio */
+	VIRTIO_TRANSPORT_PCI,    /* regs.pci */
+};
+
 struct virtio_dev {
 	const struct virtio_transport_ops *ops;
+	enum virtio_transport_kind transport;
 	bool legacy;            /* the legacy interface (§7): 32 feature bits,
 				   no FEATURES_OK, guest-endian */
 	uint32_t device_id;
@@ -98,6 +104,23 @@ struct virtio_dev {
 			uintptr_t base;     /* the 0x200-byte register window */
 			uint32_t version;   /* 1 legacy, 2 modern */
 		} mmio;
+		struct virtio_pci_regs {
+			/* CPU addresses of the four structures the
+			 * capabilities point at (§4.1.4), in the BARs */
+			uintptr_t common, isr, device, notify;
+			uint32_t device_bytes;    /* device config length */
+			uint32_t notify_bytes;
+			uint32_t notify_multiplier;
+			uint16_t num_queues;
+			/* Queue 0's notify address, set by queue_enable
+			 * (§4.1.4.4: it depends on the queue) */
+			uintptr_t queue0_notify;
+			/* ISR bits read (the read clears them, §4.1.4.5)
+			 * and not yet acknowledged by the driver */
+			uint8_t isr_pending;
+			uint8_t bus, dev, fn;
+			uint16_t pci_vendor_id, pci_device_id;
+		} pci;
 	} regs;
 };
 

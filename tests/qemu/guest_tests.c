@@ -292,9 +292,14 @@ static void print_disk(unsigned index, const struct vblk_disk *disk)
 	char names[256];
 
 	vblk_feature_names(info->features, names, sizeof(names));
-	printf("disk %u: mmio 0x%08lx v%lu intid %lu: %lu sectors (%lu KiB), "
+	if (info->transport == VBLK_TRANSPORT_PCI)
+		printf("disk %u: pci %02x:%02x.%u ", index, (unsigned)info->pci.bus,
+		       (unsigned)info->pci.dev, (unsigned)info->pci.fn);
+	else
+		printf("disk %u: mmio 0x%08lx v%lu ", index, (unsigned long)info->mmio_base,
+		       (unsigned long)info->mmio_version);
+	printf("intid %lu: %lu sectors (%lu KiB), "
 	       "block %lu B, seg_max %lu, size_max %lu B, queue %u, %s%s\n",
-	       index, (unsigned long)info->mmio_base, (unsigned long)info->mmio_version,
 	       (unsigned long)info->intid, (unsigned long)info->capacity_sectors,
 	       (unsigned long)(info->capacity_sectors / 2),
 	       (unsigned long)info->block_size_bytes, (unsigned long)info->seg_max,
@@ -310,13 +315,19 @@ static void print_probe_report(void)
 	unsigned nentries = vblk_probe_report(&entries);
 
 	for (unsigned i = 0; i < nentries; i++) {
-		if (entries[i].device_id == 0)
+		const struct vblk_probe_entry *entry = &entries[i];
+
+		if (entry->device_id == 0)
 			continue;       /* an empty slot */
-		printf("probe: 0x%08lx version %lu device %lu: %d (%s)\n",
-		       (unsigned long)entries[i].mmio_base,
-		       (unsigned long)entries[i].version,
-		       (unsigned long)entries[i].device_id, entries[i].result,
-		       vblk_strerror(entries[i].result));
+		if (entry->transport == VBLK_TRANSPORT_PCI)
+			printf("probe: pci %02x:%02x.%u %04x:%04x", (unsigned)entry->pci.bus,
+			       (unsigned)entry->pci.dev, (unsigned)entry->pci.fn,
+			       (unsigned)entry->pci_vendor_id, (unsigned)entry->pci_device_id);
+		else
+			printf("probe: 0x%08lx version %lu", (unsigned long)entry->mmio_base,
+			       (unsigned long)entry->version);
+		printf(" device %lu: %d (%s)\n", (unsigned long)entry->device_id, entry->result,
+		       vblk_strerror(entry->result));
 	}
 }
 
@@ -352,11 +363,22 @@ static void print_disks(void)
 		print_disk(i, vblk_disk(i));
 }
 
-/* The expectations every case shares: el=, disks=, mmio=, blk=. */
+static unsigned count_pci_disks(void)
+{
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < vblk_disk_count(); i++)
+		count += vblk_disk_info(vblk_disk(i))->transport == VBLK_TRANSPORT_PCI;
+	return count;
+}
+
+/* The expectations every case shares: el=, disks=, mmio= (every MMIO
+ * disk's version), pci= (how many disks are on PCI), blk=. */
 static int check_environment(void)
 {
 	uint64_t want_el = arg_u64("el", 0), want_disks = arg_u64("disks", 0);
 	uint64_t want_version = arg_u64("mmio", 0), want_block = arg_u64("blk", 0);
+	const char *want_pci = arg_str("pci");
 
 	if (want_el != 0 && rt_boot_el() != want_el)
 		return fail("booted at EL%u, expected EL%lu", rt_boot_el(),
@@ -367,7 +389,8 @@ static int check_environment(void)
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
 		const struct vblk_info *info = vblk_disk_info(vblk_disk(i));
 
-		if (want_version != 0 && info->mmio_version != want_version)
+		if (want_version != 0 && info->transport == VBLK_TRANSPORT_MMIO &&
+		    info->mmio_version != want_version)
 			return fail("disk %u is virtio-mmio v%lu, expected v%lu", i,
 				    (unsigned long)info->mmio_version,
 				    (unsigned long)want_version);
@@ -376,6 +399,8 @@ static int check_environment(void)
 				    (unsigned long)info->block_size_bytes,
 				    (unsigned long)want_block);
 	}
+	if (want_pci != NULL && count_pci_disks() != arg_u64("pci", 0))
+		return fail("%u disk(s) on PCI, expected %s", count_pci_disks(), want_pci);
 	return 0;
 }
 
@@ -392,11 +417,15 @@ static int test_probe(void)
 		const struct vblk_info *info = vblk_disk_info(vblk_disk(i));
 		bool version_1 = (info->features >> VIRTIO_F_VERSION_1_BIT) & 1;
 
+		bool modern = info->transport == VBLK_TRANSPORT_PCI || info->mmio_version == 2;
+
 		/* virtio 1.2 §4.2.3.1.1 / §6.1: a modern transport needs
-		 * VERSION_1; a legacy one cannot negotiate bits above 31. */
-		if (version_1 != (info->mmio_version == 2))
-			return fail("disk %u: VERSION_1 %snegotiated on mmio v%lu", i,
-				    version_1 ? "" : "not ", (unsigned long)info->mmio_version);
+		 * VERSION_1; a legacy one cannot negotiate bits above 31.
+		 * vblk drives PCI devices through the modern interface. */
+		if (version_1 != modern)
+			return fail("disk %u: VERSION_1 %snegotiated on %s", i,
+				    version_1 ? "" : "not ",
+				    modern ? "a modern transport" : "a legacy one");
 		/* QEMU 7.2 offers RING_RESET without the QueueReset register. */
 		if ((info->features >> VIRTIO_F_RING_RESET_BIT) & 1)
 			return fail("disk %u: RING_RESET accepted", i);

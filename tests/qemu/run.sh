@@ -101,6 +101,7 @@ boot_options() { # boot_options WORD...: the boot column
 add_disk() {
 	local name=$1 img=$dir/$1.img bytes seed=$BACKGROUND_SEED option
 	local format=raw file="file=$dir/$1.img" drive_opts="" device_opts="" rule seeded='^([0-9]+|zero)$'
+	local device=virtio-blk-device
 	bytes=$(size_bytes "${2:-}") || fail "configs.txt: bad size '${2:-}' of disk $name"
 	shift 2
 	if [[ ${1:-} =~ $seeded ]]; then
@@ -131,11 +132,28 @@ add_disk() {
 			file+=",file.config=$dir/$name.rules,file.image.filename=$img"
 			;;
 		readonly=* | cache=* | throttling.*) drive_opts+=,$option ;;
+		pci) device=virtio-blk-pci ;;
+		pci-port | pci-bridge)
+			device=virtio-blk-pci
+			add_root_port
+			device_opts+=,bus=rp$pci_ports
+			if [ "$option" = pci-bridge ]; then
+				qemu_args+=(-device "pcie-pci-bridge,id=br$pci_ports,bus=rp$pci_ports")
+				device_opts=${device_opts%,bus=*},bus=br$pci_ports,addr=3
+			fi
+			;;
 		*) device_opts+=,$option ;;
 		esac
 	done
 	qemu_args+=(-drive "if=none,id=$name,format=$format,$file$drive_opts"
-		-device "virtio-blk-device,drive=$name$device_opts")
+		-device "$device,drive=$name$device_opts")
+}
+
+# A pcie-root-port of its own on pcie.0 (slot 8 up) for the next PCI
+# disk: rp$pci_ports.
+add_root_port() {
+	pci_ports=$((pci_ports + 1))
+	qemu_args+=(-device "pcie-root-port,id=rp$pci_ports,chassis=$pci_ports,addr=$((7 + pci_ports))")
 }
 
 run_program() { # run_program WORD...: the run column
@@ -256,7 +274,7 @@ run_config() { # in a subshell: set up the row's QEMU, boot, check the disks
 	cfg=$1 dir=$WORK/$1 log=$WORK/$1/console.log
 	machine=virt memory=128M image=0 lib_flags="" semihosting=enable=on,target=native
 	kernel="" test_name="" want_status=0 expected_complaint="" verified_bytes=0
-	qemu_args=() says=() checks=() qcow2_disks=()
+	qemu_args=() says=() checks=() qcow2_disks=() pci_ports=0
 	mkdir -p "$dir"
 	: >"$log"
 	IFS='|' read -r _ boot disks run expect step <<<"${ROWS[$cfg]}"

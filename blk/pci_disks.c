@@ -1,0 +1,140 @@
+/*
+ * Finding virtio-blk disks on PCI: every one behind the device tree's
+ * ECAM host (the bus enumerated and the BARs nobody assigned placed by
+ * pci/), or one function firmware set up (vblk_attach_pci). The disks
+ * join the one table blk/disks.c keeps, and the same probe report.
+ */
+#include "blk/disk.h"
+
+#include "pci/pci.h"
+#include "virtio/pci.h"
+
+static void record_pci_probe(const struct pci_function *fn, uint32_t device_type, int result)
+{
+	blk_record_probe(&(struct vblk_probe_entry){
+		.transport = VBLK_TRANSPORT_PCI,
+		.device_id = device_type,
+		.pci = { fn->bdf.bus, fn->bdf.dev, fn->bdf.fn },
+		.pci_vendor_id = fn->vendor_id,
+		.pci_device_id = fn->device_id,
+		.result = result,
+	});
+}
+
+/* A function ready to be driven (BARs assigned, decoding and bus
+ * mastering on: virtio 1.2 §4.1 needs bus mastering before DRIVER_OK)
+ * becomes a disk. */
+static int attach_function(const struct pci_host *host, const struct pci_function *fn,
+			   uint32_t intid, bool irq_edge)
+{
+	struct virtio_dev probed;
+
+	int err = virtio_pci_probe(&probed, host, fn);
+	if (err)
+		return err;
+	return blk_attach_probed(&probed, intid, irq_edge);
+}
+
+/* The function's INTx as the host's interrupt-map routes it; 0 (none:
+ * the disk still works polled) if it has none. */
+static void find_intx(const struct pci_scan *scan, unsigned index, uint32_t *intid, bool *edge)
+{
+	*intid = 0;
+	*edge = false;
+	(void)scan;
+	(void)index;
+}
+
+/*
+ * Every virtio-blk function of the scan, in bus order. Only those are
+ * enabled: the others (a NIC, a bridge's other children) keep decoding
+ * off, as enumeration left them. Non-block virtio functions are
+ * reported, as MMIO slots holding other devices are.
+ */
+static void attach_scanned(struct pci_scan *scan)
+{
+	for (unsigned i = 0; i < scan->count; i++) {
+		const struct pci_function *fn = &scan->fn[i];
+		uint32_t type = virtio_pci_device_type(&scan->host, fn);
+		uint32_t intid;
+		bool edge;
+
+		if (type == 0)
+			continue;                 /* not a virtio device */
+		int err = -VBLK_ENODEV;
+		if (type == VIRTIO_ID_BLOCK)
+			err = pci_enable(scan, i);
+		if (err == 0) {
+			find_intx(scan, i, &intid, &edge);
+			err = attach_function(&scan->host, fn, intid, edge);
+		}
+		record_pci_probe(fn, type, err < 0 ? err : 0);
+	}
+}
+
+/* The device tree's PCI host, if it has one that can be decoded (a
+ * malformed PCI node costs the PCI disks only: those on MMIO are found
+ * all the same). */
+void blk_attach_pci_from_dt(const void *dtb, size_t dtb_max_bytes)
+{
+	static struct pci_scan scan;
+	struct pci_host host;
+
+	if (pci_dt_find_host(&host, dtb, dtb_max_bytes) != 0)
+		return;
+	if (pci_scan(&scan, &host) < 0)
+		return;
+	attach_scanned(&scan);
+}
+
+/* An ECAM window is 4 KiB per function at least; bus 0 at ecam_base. */
+static bool plausible_function(uint64_t ecam_base, uint8_t dev, uint8_t fn)
+{
+	return ecam_base != 0 && ecam_base % PCI_CFG_SPACE_BYTES == 0 &&
+	       dev < PCI_DEVS_PER_BUS && fn < PCI_FNS_PER_DEV;
+}
+
+static bool function_attached(struct pci_bdf bdf)
+{
+	for (unsigned i = 0; i < vblk_disk_count(); i++) {
+		const struct virtio_dev *vdev = &vblk_disk(i)->dev.vdev;
+		if (vdev->transport == VIRTIO_TRANSPORT_PCI && vdev->regs.pci.bus == bdf.bus &&
+		    vdev->regs.pci.dev == bdf.dev && vdev->regs.pci.fn == bdf.fn)
+			return true;
+	}
+	return false;
+}
+
+int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t intid)
+{
+	struct pci_host host = {
+		.ecam_base = ecam_base,
+		.ecam_size_bytes = ((uint64_t)bus + 1) * PCI_ECAM_BUS_BYTES,
+		.bus_first = 0,
+		.bus_last = bus,
+	};
+	struct pci_bdf bdf = { bus, dev, fn };
+	struct pci_function found;
+
+	/* A bad argument changes nothing, not even the probe report. */
+	if (!plausible_function(ecam_base, dev, fn) || pci_host_check(&host) != 0)
+		return -VBLK_EINVAL;
+	/* Sizing the BARs of a disk's function would stop its decoding
+	 * for a moment under the disk. */
+	if (function_attached(bdf))
+		return -VBLK_ESTATE;
+	pci_read_function(&host, bdf, -1, &found);
+	if (found.vendor_id == PCI_VENDOR_NONE)
+		return -VBLK_ENODEV;
+	uint32_t type = virtio_pci_device_type(&host, &found);
+	int err = type == VIRTIO_ID_BLOCK ? 0 : -VBLK_ENODEV;
+	if (!err) {
+		pci_use_bars_as_set(&found);
+		err = pci_enable_function(&host, &found);
+	}
+	if (!err)
+		err = attach_function(&host, &found, intid, false);
+	if (type != 0)
+		record_pci_probe(&found, type, err < 0 ? err : 0);
+	return err;
+}
