@@ -35,14 +35,15 @@ static int attach_function(const struct pci_host *host, const struct pci_functio
 	return blk_attach_probed(&probed, intid, irq_edge);
 }
 
-/* The function's INTx as the host's interrupt-map routes it; 0 (none:
- * the disk still works polled) if it has none. */
+/* The function's INTx as the host's interrupt-map routes it (virtio
+ * 1.2 §4.1.5.3: without MSI-X a device interrupts on INTx); 0 if it has
+ * none or the map says nothing: the disk then works polled only. */
 static void find_intx(const struct pci_scan *scan, unsigned index, uint32_t *intid, bool *edge)
 {
-	*intid = 0;
-	*edge = false;
-	(void)scan;
-	(void)index;
+	if (pci_intx(scan, index, intid, edge) != 0) {
+		*intid = 0;
+		*edge = false;
+	}
 }
 
 /*
