@@ -56,7 +56,12 @@ void stop_irq_if_asked(struct vblk_disk *disk);
 /* Every interrupt the device raised reached vblk_irq_handler: 0, or fail(). */
 int expect_no_missed_interrupts(const struct vblk_stats *stats);
 
+/* attach_pci=BUS:DEV.FN: the disk found as firmware without a device tree
+ * would (guest_pci.c). */
+int attach_pci_as_firmware(const char *where);
+
 /* Test cases outside guest_tests.c. */
+int test_reinit(void);
 int test_async_io(void);
 int test_merge_equal(void);
 int test_integrity(void);

@@ -331,11 +331,15 @@ static void print_probe_report(void)
 	}
 }
 
-/* Bring the disks up from the device tree, or from attach=ADDR. */
+/* Bring the disks up from the device tree, from attach=ADDR, or from
+ * attach_pci=BUS:DEV.FN. */
 static int init_disks(void)
 {
 	const char *attach = arg_str("attach");
 	int rc;
+
+	if (arg_str("attach_pci") != NULL)
+		return attach_pci_as_firmware(arg_str("attach_pci"));
 
 	if (attach != NULL) {
 		uint64_t base = arg_u64("attach", 0);
@@ -836,6 +840,7 @@ static const struct test_case {
 	{ "outside_ram", test_outside_ram },
 	{ "discard", test_discard },
 	{ "pci_map", test_pci_map },
+	{ "reinit", test_reinit },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 
