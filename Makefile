@@ -316,9 +316,9 @@ FUZZ_SRCS_fuzz_fdt := fdt/fdt.c fdt/walk.c virtio/dt.c drivers/board.c
 FUZZ_SRCS_fuzz_used_ring := vring/split.c
 # PCI enumeration and BAR assignment on a fake ECAM built from the input.
 FUZZ_SRCS_fuzz_pci := $(wildcard pci/*.c) fdt/fdt.c fdt/walk.c tests/host/host_platform.c \
-                      tests/host/fake_pci.c
+                      tests/host/fake_pci.c tests/host/fake_pci_device.c
 FUZZ_FLAGS_fuzz_pci := -DVBLK_HOST_NO_CMOCKA
-$(BUILD)/fuzz/fuzz_pci: tests/host/fake_pci.c $(wildcard tests/host/*.h)
+$(BUILD)/fuzz/fuzz_pci: tests/host/fake_pci.c tests/host/fake_pci_device.c $(wildcard tests/host/*.h)
 FUZZ_SRCS_fuzz_packed_ring := vring/packed.c
 # The whole driver on the fake device, without cmocka (host_fail aborts);
 # -no-pie for the same reason as HOST_CFLAGS (legacy 32-bit QueuePFN);

@@ -2,53 +2,25 @@
  * The fake ECAM host bridge (fake_pci.h). Config space is a byte array
  * per function; what a write may change is one mask per register
  * (writable_mask), and the BARs are kept apart as 64-bit values filtered
- * through their address masks. A function with a device model has one
- * host MMIO window per decoding memory BAR, kept in step with Command
- * and the BARs after every config write (update_decoding).
+ * through their address masks. After every config write to a function
+ * with a device model, what its BARs decode is brought in step
+ * (fake_pci_device.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_pci.h"
+#include "fake_pci_internal.h"
 #include "host_platform.h"
 #include "pci/regs.h"
 
-#define CFG_REVISION        0x08u
-#define CFG_SUBSYSTEM       0x2cu   /* vendor, then device (type 0) */
-#define CFG_INTERRUPT_PIN   0x3du
-#define WINDOW_MAX_BYTES    (1u << 30)  /* what a BAR window maps at most */
-#define BAR_SIZE_DEFAULT    4096u
-
-struct fake_fn;
-
-/* One memory BAR's host window while it decodes. */
-struct fake_bar_window {
-	struct fake_fn *owner;
-	unsigned bar;
-	uint64_t mapped_at;                /* 0: not decoding */
-};
-
-struct fake_fn {
-	struct fake_pci_fn_spec spec;
-	uint8_t cfg[PCI_CFG_SPACE_BYTES];
-	uint64_t bar_val[FAKE_PCI_BARS];   /* of the BAR that starts there */
-	const struct fake_pci_device_ops *dev_ops;  /* NULL: no model */
-	void *dev_ctx;
-	struct fake_bar_window window[FAKE_PCI_BARS];
-};
-
-struct fake_pci {
-	uint64_t ecam_base;
-	uint32_t ecam_bytes;
-	uint8_t bus_first;
-	struct fake_fn fn[FAKE_PCI_MAX_FNS];
-	int count;
-	uint64_t accesses;
-};
-
-static unsigned nbars(const struct fake_fn *f)
+unsigned fake_pci_nbars(const struct fake_fn *f)
 {
 	return f->spec.bridge ? PCI_BARS_BRIDGE : PCI_BARS_NORMAL;
+}
+
+uint16_t fake_pci_command_of(const struct fake_fn *f)
+{
+	return (uint16_t)(f->cfg[PCI_COMMAND] | f->cfg[PCI_COMMAND + 1] << 8);
 }
 
 static uint32_t get32(const uint8_t *p)
@@ -117,7 +89,7 @@ static void bar_write(struct fake_fn *f, unsigned reg, uint32_t val)
 
 static bool is_bar_reg(const struct fake_fn *f, uint32_t dword_off)
 {
-	return dword_off >= PCI_BAR0 && dword_off < PCI_BAR0 + 4 * nbars(f);
+	return dword_off >= PCI_BAR0 && dword_off < PCI_BAR0 + 4 * fake_pci_nbars(f);
 }
 
 /* The bits of a register a write may change; everything else reads
@@ -158,17 +130,9 @@ static uint32_t cfg_read(const struct fake_fn *f, uint32_t offset, unsigned widt
 	return width_bytes == 4 ? shifted : shifted & ((1u << (8 * width_bytes)) - 1);
 }
 
-static void update_decoding(struct fake_fn *f);
-static void notify_command(struct fake_fn *f, uint16_t old_command);
-
-static uint16_t command_of(const struct fake_fn *f)
-{
-	return (uint16_t)(f->cfg[PCI_COMMAND] | f->cfg[PCI_COMMAND + 1] << 8);
-}
-
 static void cfg_write(struct fake_fn *f, uint32_t offset, unsigned width_bytes, uint32_t val)
 {
-	uint16_t old_command = command_of(f);
+	uint16_t old_command = fake_pci_command_of(f);
 
 	uint32_t dword_off = offset & ~3u, shift = 8 * (offset & 3);
 	uint32_t lanes = (width_bytes == 4 ? UINT32_MAX : (1u << (8 * width_bytes)) - 1) << shift;
@@ -182,91 +146,9 @@ static void cfg_write(struct fake_fn *f, uint32_t offset, unsigned width_bytes, 
 		put32(&f->cfg[dword_off], merged);
 	if (f->dev_ops == NULL)
 		return;
-	update_decoding(f);
-	if (command_of(f) != old_command)
-		notify_command(f, old_command);
-}
-
-/* ---- what a device model's BARs decode -------------------------------- */
-
-static uint32_t window_read(void *ctx, uint32_t offset, unsigned width_bytes)
-{
-	struct fake_bar_window *w = ctx;
-	const struct fake_fn *f = w->owner;
-
-	if (f->dev_ops->bar_read == NULL)
-		return 0;
-	return f->dev_ops->bar_read(f->dev_ctx, w->bar, offset, width_bytes);
-}
-
-static void window_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val)
-{
-	struct fake_bar_window *w = ctx;
-	const struct fake_fn *f = w->owner;
-
-	if (f->dev_ops->bar_write != NULL)
-		f->dev_ops->bar_write(f->dev_ctx, w->bar, offset, width_bytes, val);
-}
-
-static const struct host_mmio_ops window_ops = {
-	.read = window_read,
-	.write = window_write,
-};
-
-static uint32_t window_bytes(const struct fake_pci_bar_spec *bar)
-{
-	if (bar->size_bytes == 0)
-		return BAR_SIZE_DEFAULT;
-	return bar->size_bytes < WINDOW_MAX_BYTES ? (uint32_t)bar->size_bytes : WINDOW_MAX_BYTES;
-}
-
-/* The address memory BAR `reg` decodes now, or 0. As QEMU's
- * pci_bar_address(): nothing without Memory Space, at address 0, or for
- * a range that wraps (a 32-bit BAR: past 4 GiB). */
-static uint64_t decoded_addr(const struct fake_fn *f, unsigned reg)
-{
-	const struct fake_pci_bar_spec *bar = &f->spec.bar[reg];
-	uint64_t addr = f->bar_val[reg];
-	uint64_t last = addr + window_bytes(bar) - 1;
-
-	if (!(command_of(f) & PCI_COMMAND_MEMORY) || addr == 0 || last < addr)
-		return 0;
-	if (bar->kind == FAKE_BAR_MEM32 && last > UINT32_MAX)
-		return 0;
-	return addr;
-}
-
-static void update_decoding(struct fake_fn *f)
-{
-	for (unsigned reg = 0; reg < nbars(f); reg++) {
-		struct fake_bar_window *w = &f->window[reg];
-		enum fake_pci_bar_kind kind = f->spec.bar[reg].kind;
-		uint64_t want = kind == FAKE_BAR_MEM32 || kind == FAKE_BAR_MEM64
-					? decoded_addr(f, reg) : 0;
-
-		if (want == w->mapped_at)
-			continue;
-		if (w->mapped_at != 0)
-			host_mmio_unmap((uintptr_t)w->mapped_at);
-		w->mapped_at = want;
-		if (want != 0)
-			host_mmio_map((uintptr_t)want, window_bytes(&f->spec.bar[reg]), &window_ops, w);
-	}
-}
-
-static void notify_command(struct fake_fn *f, uint16_t old_command)
-{
-	if (f->dev_ops->command_changed != NULL)
-		f->dev_ops->command_changed(f->dev_ctx, old_command, command_of(f));
-}
-
-static void unmap_windows(struct fake_fn *f)
-{
-	for (unsigned reg = 0; reg < FAKE_PCI_BARS; reg++) {
-		if (f->window[reg].mapped_at != 0)
-			host_mmio_unmap((uintptr_t)f->window[reg].mapped_at);
-		f->window[reg].mapped_at = 0;
-	}
+	fake_pci_update_decoding(f);
+	if (fake_pci_command_of(f) != old_command)
+		fake_pci_notify_command(f, old_command);
 }
 
 /* ---- routing --------------------------------------------------------- */
@@ -343,7 +225,7 @@ static void ecam_release(void *ctx)
 
 		if (f->dev_ops == NULL)
 			continue;
-		unmap_windows(f);
+		fake_pci_unmap_windows(f);
 		if (f->dev_ops->release != NULL)
 			f->dev_ops->release(f->dev_ctx);
 	}
@@ -351,32 +233,11 @@ static void ecam_release(void *ctx)
 	free(pci);
 }
 
-/* The device models run with the machine, whatever their BARs decode. */
-static void ecam_relax(void *ctx)
-{
-	struct fake_pci *pci = ctx;
-
-	for (int i = 0; i < pci->count; i++) {
-		if (pci->fn[i].dev_ops != NULL && pci->fn[i].dev_ops->relax != NULL)
-			pci->fn[i].dev_ops->relax(pci->fn[i].dev_ctx);
-	}
-}
-
-static void ecam_deliver(void *ctx)
-{
-	struct fake_pci *pci = ctx;
-
-	for (int i = 0; i < pci->count; i++) {
-		if (pci->fn[i].dev_ops != NULL && pci->fn[i].dev_ops->deliver != NULL)
-			pci->fn[i].dev_ops->deliver(pci->fn[i].dev_ctx);
-	}
-}
-
 static const struct host_mmio_ops ecam_ops = {
 	.read = ecam_read,
 	.write = ecam_write,
-	.relax = ecam_relax,
-	.deliver = ecam_deliver,
+	.relax = fake_pci_relax_devices,
+	.deliver = fake_pci_deliver_devices,
 	.release = ecam_release,
 };
 
@@ -440,34 +301,4 @@ uint64_t fake_pci_bar_addr(struct fake_pci *pci, int index, unsigned bar)
 uint64_t fake_pci_access_count(const struct fake_pci *pci)
 {
 	return pci->accesses;
-}
-
-void fake_pci_set_device(struct fake_pci *pci, int index, const struct fake_pci_device_ops *ops,
-			 void *ctx)
-{
-	struct fake_fn *f = &pci->fn[index];
-
-	f->dev_ops = ops;
-	f->dev_ctx = ctx;
-	for (unsigned reg = 0; reg < FAKE_PCI_BARS; reg++)
-		f->window[reg] = (struct fake_bar_window){ .owner = f, .bar = reg };
-	update_decoding(f);
-}
-
-void fake_pci_cfg_set(struct fake_pci *pci, int index, uint32_t offset, const void *bytes,
-		      uint32_t len_bytes)
-{
-	if (offset > PCI_CFG_SPACE_BYTES || len_bytes > PCI_CFG_SPACE_BYTES - offset)
-		host_fail("fake_pci: config bytes %#x+%#x past the config space", offset, len_bytes);
-	memcpy(&pci->fn[index].cfg[offset], bytes, len_bytes);
-}
-
-uint16_t fake_pci_command(const struct fake_pci *pci, int index)
-{
-	return command_of(&pci->fn[index]);
-}
-
-uint64_t fake_pci_bar_mapped_at(const struct fake_pci *pci, int index, unsigned bar)
-{
-	return pci->fn[index].window[bar].mapped_at;
 }
