@@ -323,7 +323,8 @@ FUZZ_SRCS_fuzz_packed_ring := vring/packed.c
 # The whole driver on the fake device, without cmocka (host_fail aborts);
 # -no-pie for the same reason as HOST_CFLAGS (legacy 32-bit QueuePFN);
 # only 64 KiB of disk kept in memory, as a device is created per input.
-FUZZ_HOST_SRCS := tests/host/host_platform.c $(wildcard tests/host/fake_virtio*.c)
+FUZZ_HOST_SRCS := tests/host/host_platform.c $(wildcard tests/host/fake_virtio*.c) \
+                  tests/host/fake_pci.c tests/host/fake_pci_device.c
 FUZZ_SRCS_fuzz_config := $(LIB_SRCS) $(FUZZ_HOST_SRCS)
 FUZZ_FLAGS_fuzz_config := -DVBLK_HOST_NO_CMOCKA -no-pie -DFAKE_DISK_BACKED_MAX_SECTORS=128
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_HOST_SRCS) $(wildcard tests/host/*.h)

@@ -118,6 +118,11 @@ void fake_virtio_set_fail_fast(struct fake_virtio *fv, bool fail_fast)
 
 /* ---- small helpers for the other files ------------------------------ */
 
+const char *fake_rule(const struct fake_virtio *fv, const char *mmio_rule, const char *pci_rule)
+{
+	return fv->pci != NULL ? pci_rule : mmio_rule;
+}
+
 bool fake_knob_fire(struct fake_knob *knob)
 {
 	if (!knob->armed)
@@ -245,7 +250,7 @@ static const struct host_mmio_ops fake_mmio_ops = {
 	.release = fake_release,
 };
 
-struct fake_virtio *fake_virtio_create_at(uintptr_t base, const struct fake_virtio_opts *opts)
+struct fake_virtio *fake_virtio_alloc(const struct fake_virtio_opts *opts)
 {
 	struct fake_virtio *fv = calloc(1, sizeof(*fv));
 
@@ -255,10 +260,17 @@ struct fake_virtio *fake_virtio_create_at(uintptr_t base, const struct fake_virt
 		fv->opts = *opts;
 	else
 		fake_virtio_default_opts(&fv->opts, 2);
-	fv->base = base;
 	fv->completion = FAKE_COMPLETE_IMMEDIATE;
 	fv->order = FAKE_ORDER_FIFO;
 	fake_resize_disk(fv, fv->opts.capacity_sectors);
+	return fv;
+}
+
+struct fake_virtio *fake_virtio_create_at(uintptr_t base, const struct fake_virtio_opts *opts)
+{
+	struct fake_virtio *fv = fake_virtio_alloc(opts);
+
+	fv->base = base;
 	host_mmio_map(base, FAKE_VIRTIO_WINDOW_BYTES, &fake_mmio_ops, fv);
 	return fv;
 }
@@ -277,7 +289,8 @@ void fake_virtio_destroy(struct fake_virtio *fv)
 {
 	if (fv == NULL)
 		return;
-	host_mmio_unmap(fv->base);
+	if (fv->pci == NULL)   /* a PCI device's BARs belong to its function */
+		host_mmio_unmap(fv->base);
 	fake_queue_stop(fv);
 	free(fv->disk);
 	free(fv);

@@ -21,6 +21,11 @@
  *                       decide when to interrupt
  *   fake_virtio_blk.c   what a block device does with one request (§5.2.6)
  *   fake_virtio.c       creation, knobs, rule violations, inspection
+ *   fake_virtio_pci.c   the same device as a virtio-pci function behind the
+ *                       fake ECAM (fake_virtio_pci.h: IDs, capabilities,
+ *                       BARs, Bus Master Enable)
+ *   fake_virtio_pci_common.c  its BAR4: common configuration, ISR, device
+ *                       configuration, notifications (virtio 1.2 §4.1.4)
  *
  * Rules: a driver mistake the spec forbids is RECORDED as a violation named
  * by its ID in /work/shared/VIRTIO-CHECKLIST.md ("INIT-6: QueueNotify

@@ -3,9 +3,10 @@
  * (virtio 1.2 §5.2.4) at register offset 0x100.
  *
  * Each field is read at its own width, a 64-bit field as two 32-bit
- * halves (virtio 1.2 §4.2.2.2, MMIO-3). A field that belongs to a feature
- * is read only if the feature is offered (§2.5.1, CFG-2). Like QEMU, bytes
- * past the config size read as all-ones.
+ * halves (virtio 1.2 §4.2.2.2 MMIO-3; on PCI §4.1.3.1 PCI-5). A field
+ * that belongs to a feature is read only if the feature is offered
+ * (§2.5.1, CFG-2). Like QEMU, bytes past the config size read as
+ * all-ones.
  */
 #include <stddef.h>
 
@@ -75,11 +76,13 @@ static const struct cfg_field *find_field(struct fake_virtio *fv, uint32_t offse
 			continue;
 		if (offset == f->offset && width_bytes == f->width_bytes)
 			return f;
-		fake_violation(fv, "MMIO-3", "%u-byte config %s at %#x: %s is %u bytes at %#x",
+		fake_violation(fv, fake_rule(fv, "MMIO-3", "PCI-5"),
+			       "%u-byte config %s at %#x: %s is %u bytes at %#x",
 			       width_bytes, verb, offset, f->name, f->width_bytes, f->offset);
 		return NULL;
 	}
-	fake_violation(fv, "MMIO-1", "config %s at %#x, where there is no field", verb, offset);
+	fake_violation(fv, fake_rule(fv, "MMIO-1", "PCI-37"), "config %s at %#x, where there is no field",
+		       verb, offset);
 	return NULL;
 }
 
@@ -158,7 +161,8 @@ void fake_cfg_write(struct fake_virtio *fv, uint32_t offset, unsigned width_byte
 		return;
 	}
 	if (!f->writable) {
-		fake_violation(fv, "MMIO-1", "write to read-only config field %s", f->name);
+		fake_violation(fv, fake_rule(fv, "MMIO-1", "PCI-17"), "write to read-only config field %s",
+			       f->name);
 		return;
 	}
 	if (!fake_negotiated(fv, (unsigned)f->feature)) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fake_virtio.h"
+#include "fake_virtio_pci.h"
 #include "host_platform.h"
 
 /* virtio-mmio registers (virtio 1.2 §4.2.2; legacy §4.2.4). */
@@ -151,6 +152,9 @@ struct fake_virtio {
 	uint32_t stuck_interrupt_bits; /* survive an ACK (a broken device) */
 	uint32_t config_generation;
 	bool broken;                /* virtio_error(): ignore the rings        */
+	bool queue_sel_written;     /* PCI: queue_select since reset (PCI-21)  */
+	/* The PCI face (fake_virtio_pci*.c); NULL on virtio-mmio. */
+	struct fake_virtio_pci *pci;
 	struct fake_queue queue;
 
 	/* Knobs. */
@@ -183,6 +187,10 @@ struct fake_virtio {
 };
 
 /* fake_virtio.c */
+/* A device with no window of its own yet (fake_virtio_create_at maps one). */
+struct fake_virtio *fake_virtio_alloc(const struct fake_virtio_opts *opts);
+/* The rule a transport names for the same mistake. */
+const char *fake_rule(const struct fake_virtio *fv, const char *mmio_rule, const char *pci_rule);
 void fake_violation(struct fake_virtio *fv, const char *rule, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void fake_device_error(struct fake_virtio *fv, const char *rule, const char *fmt, ...)
@@ -199,6 +207,34 @@ void fake_resize_disk(struct fake_virtio *fv, uint64_t capacity_sectors);
 uint32_t fake_regs_read(void *ctx, uint32_t offset, unsigned width_bytes);
 void fake_regs_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val);
 void fake_device_reset(struct fake_virtio *fv);
+/* What every transport shares. The rule IDs name the transport's own
+ * rule for the same mistake (MMIO-8 / PCI-18, MMIO-19 / PCI-31). */
+void fake_trace_access(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes,
+		       bool write, uint32_t val);
+void fake_check_reset_done(struct fake_virtio *fv, uint32_t offset, bool status_poll);
+uint32_t fake_status_read(struct fake_virtio *fv);
+void fake_status_write(struct fake_virtio *fv, uint32_t val);
+bool fake_features_fixed(const struct fake_virtio *fv);
+void fake_driver_features_write(struct fake_virtio *fv, uint32_t val, const char *no_select_rule);
+void fake_driver_features_sel_write(struct fake_virtio *fv, uint32_t val);
+void fake_check_setup_phase(struct fake_virtio *fv, const char *what);
+void fake_queue_notify(struct fake_virtio *fv, uint32_t queue_index, const char *no_queue_rule);
+
+/* The PCI face: the function it is, the knobs it was made with, and
+ * what the bus lets it do (fake_virtio_pci.c). */
+struct fake_virtio_pci {
+	struct fake_virtio *fv;
+	struct fake_pci *bus;
+	int fn_index;
+	uint8_t dev, fn;            /* where it sits on its bus */
+	struct fake_virtio_pci_opts opts;
+	bool bus_master;            /* Command's Bus Master Enable: may DMA */
+};
+
+/* fake_virtio_pci_common.c: BAR4's structures (virtio 1.2 §4.1.4). */
+uint32_t fake_pci_bar4_read(struct fake_virtio_pci *face, uint32_t offset, unsigned width_bytes);
+void fake_pci_bar4_write(struct fake_virtio_pci *face, uint32_t offset, unsigned width_bytes,
+			 uint32_t val);
 
 /* fake_virtio_cfg.c */
 uint32_t fake_cfg_read(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes);

@@ -2,7 +2,9 @@
  * The fake device's virtio-mmio register file (virtio 1.2 §4.2.2, legacy
  * interface §4.2.4): what each register reads back, what a write does,
  * and which driver rules each access must obey. Config space (0x100 on)
- * is in fake_virtio_cfg.c.
+ * is in fake_virtio_cfg.c. Device status, driver features and queue
+ * notifications behave alike on every transport: the PCI face
+ * (fake_virtio_pci_common.c) calls the fake_* functions here.
  */
 #include <stddef.h>
 
@@ -99,9 +101,9 @@ static const struct reg_info *check_access(struct fake_virtio *fv, uint32_t offs
 /* virtio 1.2 §2.4.2 (RST-1): after writing 0 the driver waits until
  * Status reads 0 before touching the device again (reading Status, or
  * writing 0 once more, is all it may do meanwhile). */
-static void check_reset_finished(struct fake_virtio *fv, uint32_t offset, bool status_poll)
+void fake_check_reset_done(struct fake_virtio *fv, uint32_t offset, bool status_poll)
 {
-	if (fv->reset_reads_left == 0 || (offset == REG_STATUS && status_poll))
+	if (fv->reset_reads_left == 0 || status_poll)
 		return;
 	fake_violation(fv, "RST-1", "access to offset %#x before Status read back 0", offset);
 	fv->reset_reads_left = 0;
@@ -162,7 +164,7 @@ static uint32_t read_queue_num_max(struct fake_virtio *fv)
 	return fv->opts.queue_num_max;
 }
 
-static uint32_t read_status(struct fake_virtio *fv)
+uint32_t fake_status_read(struct fake_virtio *fv)
 {
 	if (fv->reset_reads_left > 0) {
 		fv->reset_reads_left--;
@@ -187,14 +189,14 @@ static uint32_t read_register(struct fake_virtio *fv, uint32_t offset)
 	case REG_QUEUE_PFN:         return fv->queue_sel == 0 ? fv->queue.legacy_pfn : 0;
 	case REG_QUEUE_READY:       return fv->queue_sel == 0 ? fv->queue.ready : 0;
 	case REG_INTERRUPT_STATUS:  return fv->interrupt_status;
-	case REG_STATUS:            return read_status(fv);
+	case REG_STATUS:            return fake_status_read(fv);
 	case REG_CONFIG_GENERATION: return fv->config_generation;
 	}
 	return 0;
 }
 
-static void trace_access(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes,
-			 bool write, uint32_t val)
+void fake_trace_access(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes,
+		       bool write, uint32_t val)
 {
 	if (fv->reg_trace_len < FAKE_REG_TRACE_MAX)
 		fv->reg_trace[fv->reg_trace_len++] = (struct fake_virtio_access){
@@ -210,14 +212,14 @@ uint32_t fake_regs_read(void *ctx, uint32_t offset, unsigned width_bytes)
 	struct fake_virtio *fv = ctx;
 	uint32_t val = read_access(fv, offset, width_bytes);
 
-	trace_access(fv, offset, width_bytes, false, val);
+	fake_trace_access(fv, offset, width_bytes, false, val);
 	return val;
 }
 
 static uint32_t read_access(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes)
 {
 	check_slot_usable(fv, offset);
-	check_reset_finished(fv, offset, true);
+	fake_check_reset_done(fv, offset, offset == REG_STATUS);
 	if (offset >= REG_CONFIG)
 		return fake_cfg_read(fv, offset - REG_CONFIG, width_bytes);
 	if (check_access(fv, offset, width_bytes, ACC_R) == NULL)
@@ -239,6 +241,7 @@ void fake_device_reset(struct fake_virtio *fv)
 	fv->guest_page_size = 0;
 	fv->interrupt_status = 0;
 	fv->broken = false;
+	fv->queue_sel_written = false;
 }
 
 /* virtio 1.2 §3.1.1: each step's bit needs the previous step's bit. */
@@ -271,7 +274,7 @@ static bool features_acceptable(struct fake_virtio *fv)
 	if (!fake_is_legacy(fv) && fake_offered(fv, FAKE_F_VERSION_1) &&
 	    !fake_negotiated(fv, FAKE_F_VERSION_1))
 		fake_violation(fv, "FEAT-7", "VERSION_1 offered but not accepted");
-	if (fake_negotiated(fv, FAKE_F_RING_RESET))
+	if (fv->pci == NULL && fake_negotiated(fv, FAKE_F_RING_RESET))
 		fake_violation(fv, "FEAT-15", "RING_RESET accepted, but there is no QueueReset register");
 	return true;
 }
@@ -303,7 +306,7 @@ static void trace_status(struct fake_virtio *fv, uint32_t val)
 		fv->status_trace[fv->status_trace_len++] = (uint8_t)val;
 }
 
-static void write_status(struct fake_virtio *fv, uint32_t val)
+void fake_status_write(struct fake_virtio *fv, uint32_t val)
 {
 	uint32_t old = fv->status;
 	uint32_t added = val & ~old;
@@ -335,21 +338,21 @@ static void write_status(struct fake_virtio *fv, uint32_t val)
 /* ---- features (virtio 1.2 §2.2, §4.2.2) ----------------------------- */
 
 /* Have the features been fixed? Modern: FEATURES_OK; legacy: DRIVER_OK. */
-static bool features_fixed(const struct fake_virtio *fv)
+bool fake_features_fixed(const struct fake_virtio *fv)
 {
 	return fv->status & (fake_is_legacy(fv) ? STATUS_DRIVER_OK : STATUS_FEATURES_OK);
 }
 
-static void write_driver_features(struct fake_virtio *fv, uint32_t val)
+void fake_driver_features_write(struct fake_virtio *fv, uint32_t val, const char *no_select_rule)
 {
 	unsigned shift = 32 * fv->driver_features_sel;
 
-	if (features_fixed(fv)) {
+	if (fake_features_fixed(fv)) {
 		fake_violation(fv, "INIT-3", "DriverFeatures written after the features were fixed");
 		return;
 	}
 	if (!fv->driver_sel_written)
-		fake_violation(fv, "MMIO-8", "DriverFeatures written before DriverFeaturesSel");
+		fake_violation(fv, no_select_rule, "driver features written before their select");
 	if (!(fv->status & STATUS_DRIVER))
 		fake_violation(fv, "INIT-1", "DriverFeatures written before Status DRIVER");
 	if (fv->driver_features_sel > 1) {
@@ -362,9 +365,9 @@ static void write_driver_features(struct fake_virtio *fv, uint32_t val)
 	fv->driver_features |= (uint64_t)val << shift;
 }
 
-static void write_driver_features_sel(struct fake_virtio *fv, uint32_t val)
+void fake_driver_features_sel_write(struct fake_virtio *fv, uint32_t val)
 {
-	if (features_fixed(fv))
+	if (fake_features_fixed(fv))
 		fake_violation(fv, "INIT-3", "DriverFeaturesSel written after the features were fixed");
 	fv->driver_features_sel = val;
 	fv->driver_sel_written = true;
@@ -373,9 +376,9 @@ static void write_driver_features_sel(struct fake_virtio *fv, uint32_t val)
 /* ---- queue setup (virtio 1.2 §4.2.3.2, legacy §4.2.4) --------------- */
 
 /* INIT-1: queues are set up after feature negotiation, before DRIVER_OK. */
-static void check_setup_phase(struct fake_virtio *fv, const char *what)
+void fake_check_setup_phase(struct fake_virtio *fv, const char *what)
 {
-	if (!features_fixed(fv) && !fake_is_legacy(fv))
+	if (!fake_features_fixed(fv) && !fake_is_legacy(fv))
 		fake_violation(fv, "INIT-1", "%s before FEATURES_OK", what);
 	if (fake_is_legacy(fv) && !(fv->status & STATUS_DRIVER))
 		fake_violation(fv, "INIT-1", "%s before Status DRIVER", what);
@@ -454,7 +457,7 @@ static void write_queue_ready(struct fake_virtio *fv, uint32_t val)
 		fake_violation(fv, "MMIO-10", "QueueReady = %u while ready = %u", val, q->ready);
 		return;
 	}
-	check_setup_phase(fv, "QueueReady = 1");
+	fake_check_setup_phase(fv, "QueueReady = 1");
 	size = queue_size_to_use(fv, q);
 	if (size != 0)
 		fake_queue_go_live(fv, q->desc_addr, q->avail_addr, q->used_addr, size);
@@ -515,7 +518,7 @@ static void write_queue_pfn(struct fake_virtio *fv, uint32_t val)
 	q = queue_for_setup(fv, "QueuePFN");
 	if (q == NULL)
 		return;
-	check_setup_phase(fv, "QueuePFN");
+	fake_check_setup_phase(fv, "QueuePFN");
 	size = queue_size_to_use(fv, q);
 	if (size == 0 || !legacy_layout_known(fv, q))
 		return;
@@ -529,7 +532,7 @@ static void write_queue_pfn(struct fake_virtio *fv, uint32_t val)
 
 /* ---- notifications and interrupts ----------------------------------- */
 
-static void write_queue_notify(struct fake_virtio *fv, uint32_t val)
+void fake_queue_notify(struct fake_virtio *fv, uint32_t queue_index, const char *no_queue_rule)
 {
 	fv->stats.notifies++;
 	/* virtio 1.2 §3.1.1 (INIT-6): no notifications before DRIVER_OK. */
@@ -537,8 +540,9 @@ static void write_queue_notify(struct fake_virtio *fv, uint32_t val)
 		fake_violation(fv, "INIT-6", "QueueNotify before DRIVER_OK");
 		return;
 	}
-	if (val != 0 || !fv->queue.ready) {
-		fake_violation(fv, "MMIO-19", "QueueNotify %u names no live queue", val);
+	if (queue_index != 0 || !fv->queue.ready) {
+		fake_violation(fv, no_queue_rule, "notification for queue %u, which is not live",
+			       queue_index);
 		return;
 	}
 	fake_ring_take_avail(fv);
@@ -566,17 +570,17 @@ static void write_register(struct fake_virtio *fv, uint32_t offset, uint32_t val
 		fv->device_features_sel = val;
 		fv->device_sel_written = true;
 		break;
-	case REG_DRIVER_FEATURES:     write_driver_features(fv, val); break;
-	case REG_DRIVER_FEATURES_SEL: write_driver_features_sel(fv, val); break;
+	case REG_DRIVER_FEATURES:     fake_driver_features_write(fv, val, "MMIO-8"); break;
+	case REG_DRIVER_FEATURES_SEL: fake_driver_features_sel_write(fv, val); break;
 	case REG_GUEST_PAGE_SIZE:     write_guest_page_size(fv, val); break;
 	case REG_QUEUE_SEL:           fv->queue_sel = val; break;
 	case REG_QUEUE_NUM:           write_queue_num(fv, val); break;
 	case REG_QUEUE_ALIGN:         write_queue_align(fv, val); break;
 	case REG_QUEUE_PFN:           write_queue_pfn(fv, val); break;
 	case REG_QUEUE_READY:         write_queue_ready(fv, val); break;
-	case REG_QUEUE_NOTIFY:        write_queue_notify(fv, val); break;
+	case REG_QUEUE_NOTIFY:        fake_queue_notify(fv, val, "MMIO-19"); break;
 	case REG_INTERRUPT_ACK:       write_interrupt_ack(fv, val); break;
-	case REG_STATUS:              write_status(fv, val); break;
+	case REG_STATUS:              fake_status_write(fv, val); break;
 	default:                      write_queue_addr(fv, offset, val); break;
 	}
 }
@@ -585,9 +589,9 @@ void fake_regs_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t 
 {
 	struct fake_virtio *fv = ctx;
 
-	trace_access(fv, offset, width_bytes, true, val);
+	fake_trace_access(fv, offset, width_bytes, true, val);
 	check_slot_usable(fv, offset);
-	check_reset_finished(fv, offset, val == 0);
+	fake_check_reset_done(fv, offset, offset == REG_STATUS && val == 0);
 	if (offset >= REG_CONFIG) {
 		fake_cfg_write(fv, offset - REG_CONFIG, width_bytes, val);
 		return;
