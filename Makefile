@@ -312,7 +312,10 @@ FUZZ_TIME ?= 60
 
 # Each fuzzer links only the code it drives (FUZZ_SRCS_<target>), with
 # its own extra flags if any (FUZZ_FLAGS_<target>).
-FUZZ_SRCS_fuzz_fdt := fdt/fdt.c fdt/walk.c virtio/dt.c drivers/board.c
+FUZZ_SRCS_fuzz_fdt := fdt/fdt.c fdt/walk.c virtio/dt.c drivers/board.c \
+                      pci/dt.c pci/dt_intx.c pci/ecam.c tests/host/host_platform.c
+FUZZ_FLAGS_fuzz_fdt := -DVBLK_HOST_NO_CMOCKA
+$(BUILD)/fuzz/fuzz_fdt: drivers/board.c tests/host/host_platform.c tests/host/host_platform.h
 FUZZ_SRCS_fuzz_used_ring := vring/split.c
 # PCI enumeration and BAR assignment on a fake ECAM built from the input.
 FUZZ_SRCS_fuzz_pci := $(wildcard pci/*.c) fdt/fdt.c fdt/walk.c tests/host/host_platform.c \

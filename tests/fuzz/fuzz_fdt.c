@@ -2,15 +2,17 @@
  * libFuzzer target for the device-tree readers.
  *
  *   clang -fsanitize=fuzzer,address,undefined -DVBLK_HOST -Iinclude -I. \
- *         tests/fuzz/fuzz_fdt.c fdt/fdt.c fdt/walk.c virtio/dt.c \
- *         drivers/board.c -o fuzz_fdt
+ *         -DVBLK_HOST_NO_CMOCKA tests/fuzz/fuzz_fdt.c fdt/fdt.c fdt/walk.c \
+ *         virtio/dt.c drivers/board.c pci/dt.c pci/dt_intx.c pci/ecam.c \
+ *         tests/host/host_platform.c -o fuzz_fdt
  *   ./fuzz_fdt -max_total_time=60 tests/fuzz/corpus/fdt
  *
  * The input is the whole readable buffer (max_bytes = its size), placed one
  * byte past an aligned address so every multi-byte read is unaligned and a
  * read one byte past the end is caught by ASan. Besides "no crash, no
- * hang", it checks what board_from_fdt and virtio_dt_find promise:
- * counts within their tables, the output zeroed on error.
+ * hang", it checks what board_from_fdt, virtio_dt_find and
+ * pci_dt_find_host promise: counts within their tables, the output zeroed
+ * on error, an interrupt-map that is read whole or empty.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "vblk/error.h"
 #include "fdt/fdt.h"
 #include "drivers/board.h"
+#include "pci/pci.h"
 #include "virtio/dt.h"
 
 /* Paths and names worth looking up in any tree. */
@@ -75,6 +78,49 @@ static void check_virtio(const uint8_t *blob, size_t size)
 	check(found.count <= VIRTIO_DT_MAX_NODES);
 }
 
+/* GIC INTIDs an interrupt-map may give: PPIs 16-31, SPIs 32-1019. */
+#define INTID_FIRST_PPI 16u
+#define INTID_LAST_SPI  1019u
+
+static void check_pci_host(const uint8_t *blob, size_t size)
+{
+	static struct pci_host host;
+	const struct pci_intx_map *map = &host.intx;
+	int err = pci_dt_find_host(&host, blob, size);
+
+	if (err < 0) {
+		check(err == -VBLK_EBADDT || err == -VBLK_ENODEV);
+		check(all_zero(&host, sizeof(host)));
+		return;
+	}
+	check(err == 0);
+	check(map->count <= PCI_INTX_MAP_MAX);
+	check(map->status == 0 || map->status == -VBLK_ENODEV || map->status == -VBLK_EBADDT);
+	check(map->status == 0 || (map->count == 0 && map->dropped == 0));
+	check(map->dropped == 0 || map->count == PCI_INTX_MAP_MAX);
+	for (unsigned i = 0; i < map->count; i++) {
+		check(map->route[i].intid >= INTID_FIRST_PPI &&
+		      map->route[i].intid <= INTID_LAST_SPI);
+		check((map->route[i].phys_hi & ~map->mask_phys_hi) == 0);
+		check((map->route[i].pin & ~map->mask_pin) == 0);
+	}
+}
+
+/* A phandle lookup gives a node or a refusal. */
+static void check_phandles(const struct fdt *fdt)
+{
+	static const uint32_t phandles[] = { 0, 1, 2, 0x8000, 0x8002, UINT32_MAX };
+
+	for (size_t i = 0; i < sizeof(phandles) / sizeof(phandles[0]); i++) {
+		int node_off = fdt_node_by_phandle(fdt, phandles[i]);
+
+		if (node_off >= 0)
+			check(fdt_node_name(fdt, node_off) != NULL);
+		else
+			check(node_off == -VBLK_ENODEV || node_off == -VBLK_EBADDT);
+	}
+}
+
 /* Exercise the low-level API on every node: walk, names, properties. */
 static void check_walk(const uint8_t *blob, size_t size)
 {
@@ -85,6 +131,7 @@ static void check_walk(const uint8_t *blob, size_t size)
 		return;
 	for (size_t i = 0; i < sizeof(probe_paths) / sizeof(probe_paths[0]); i++)
 		(void)fdt_path_offset(&fdt, probe_paths[i]);
+	check_phandles(&fdt);
 	node_off = fdt_root(&fdt);
 	while (node_off >= 0) {
 		const char *name = fdt_node_name(&fdt, node_off);
@@ -120,6 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(blob, data, size);
 	check_board(blob, size);
 	check_virtio(blob, size);
+	check_pci_host(blob, size);
 	check_walk(blob, size);
 	free(buf);
 	return 0;
