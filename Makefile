@@ -93,9 +93,10 @@ CROSS_STAMP := $(call flags_stamp,cross,CROSS_COMPILE CC PICOLIBC LIBC_CFLAGS LI
 # Each archive is its folders: a new file lands where its folder says.
 # libvblk.a, the storage layer (portable C11; also built for the host
 # tests): the block layer, the ring, the transport and the device-tree
-# reader that finds it, the DTB walker, and the platform's weak defaults
-# firmware without the runtime links against (plat/idle.c, plat/dma.c).
-LIB_DIRS := blk vring virtio fdt plat pci
+# reader that finds it, the DTB walker, the platform's weak defaults
+# firmware without the runtime links against (plat/idle.c, plat/dma.c),
+# and GUID partition tables above the disk API (part/).
+LIB_DIRS := blk vring virtio fdt plat pci part
 LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 # libvblk-rt.a, the runtime for a standalone image: boot, board
 # description, console, semihosting, timer, GIC.
