@@ -324,6 +324,11 @@ FUZZ_SRCS_fuzz_pci := $(wildcard pci/*.c) fdt/fdt.c fdt/walk.c tests/host/host_p
 FUZZ_FLAGS_fuzz_pci := -DVBLK_HOST_NO_CMOCKA
 $(BUILD)/fuzz/fuzz_pci: tests/host/fake_pci.c tests/host/fake_pci_device.c $(wildcard tests/host/*.h)
 FUZZ_SRCS_fuzz_packed_ring := vring/packed.c
+# The GPT reader alone, on sparse disks the input describes (no driver:
+# part/part.c, which binds it to vblk_read, is left out).
+FUZZ_SRCS_fuzz_gpt := part/crc32.c part/gpt.c part/gpt_header.c part/gpt_find.c \
+                      tests/host/gpt_image.c
+$(BUILD)/fuzz/fuzz_gpt: tests/host/gpt_image.c tests/host/gpt_image.h
 # The whole driver on the fake device, without cmocka (host_fail aborts);
 # -no-pie for the same reason as HOST_CFLAGS (legacy 32-bit QueuePFN);
 # only 64 KiB of disk kept in memory, as a device is created per input.

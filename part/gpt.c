@@ -122,10 +122,13 @@ static enum vblk_gpt_defect check_entries(const struct vblk_gpt *gpt)
 	return VBLK_GPT_SOUND;
 }
 
-/* Read and check the header at `lba` alone (gpt->buffer then holds it). */
+/* Read and check the header at `lba` alone (gpt->buffer then holds it).
+ * A disk of one block has no LBA 1, so no primary header to read. */
 static enum vblk_gpt_defect read_header(struct vblk_gpt *gpt, struct gpt_source *src,
 					uint64_t lba, struct gpt_header *hdr)
 {
+	if (lba >= gpt->nblocks)
+		return VBLK_GPT_NO_SIGNATURE;
 	if (read_blocks(gpt, src, lba, 1))
 		return VBLK_GPT_READ_FAILED;
 	return gpt_check_header(gpt->buffer, gpt->block_bytes, gpt->nblocks, lba, hdr);

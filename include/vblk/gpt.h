@@ -66,7 +66,7 @@ enum vblk_gpt_defect {
 	VBLK_GPT_NOT_CHECKED,     /* not looked at (a backup while the primary is sound
 				     is compared header to header, its array not read) */
 	VBLK_GPT_READ_FAILED,     /* the reader returned an error */
-	VBLK_GPT_NO_SIGNATURE,    /* not "EFI PART" */
+	VBLK_GPT_NO_SIGNATURE,    /* not "EFI PART" (or no such block) */
 	VBLK_GPT_HEADER_SIZE,     /* HeaderSize < 92 or > the block */
 	VBLK_GPT_HEADER_CRC,      /* HeaderCRC32 wrong */
 	VBLK_GPT_MY_LBA,          /* MyLBA is not where the header was read */

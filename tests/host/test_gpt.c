@@ -196,6 +196,22 @@ static void test_disk_without_protective_mbr_has_no_gpt(void **state)
 	assert_int_equal(vblk_gpt_parse(&fx_gpt, fx_read, &fx_disk, 512, 0), -VBLK_ENOGPT);
 }
 
+/* A protective MBR on disks too small for a table: only blocks that
+ * exist are read (the reader fails the test otherwise). */
+static void test_disks_of_one_and_two_blocks_hold_no_table(void **state)
+{
+	(void)state;
+	for (uint64_t nblocks = 1; nblocks <= 2; nblocks++) {
+		fx_new_disk(512, nblocks, 0, 0);
+		fx_block(0)[446 + 4] = 0xee;
+		gpt_image_put32(fx_block(0) + 446 + 8, 1);
+		fx_block(0)[510] = 0x55;
+		fx_block(0)[511] = 0xaa;
+		assert_int_equal(fx_parse(), -VBLK_EBADGPT);
+		assert_int_equal(fx_gpt.primary_defect, VBLK_GPT_NO_SIGNATURE);
+	}
+}
+
 static void test_bad_arguments_are_refused(void **state)
 {
 	(void)state;
@@ -222,6 +238,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_names_beyond_ascii_match_no_ascii_name, fx_teardown),
 		cmocka_unit_test_teardown(test_name_of_36_units_matches_36_characters, fx_teardown),
 		cmocka_unit_test_teardown(test_disk_without_protective_mbr_has_no_gpt, fx_teardown),
+		cmocka_unit_test_teardown(test_disks_of_one_and_two_blocks_hold_no_table, fx_teardown),
 		cmocka_unit_test_teardown(test_bad_arguments_are_refused, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("gpt", tests, NULL, NULL);
