@@ -318,6 +318,8 @@ FUZZ_SRCS_fuzz_fdt := fdt/fdt.c fdt/walk.c virtio/dt.c drivers/board.c \
 FUZZ_FLAGS_fuzz_fdt := -DVBLK_HOST_NO_CMOCKA
 $(BUILD)/fuzz/fuzz_fdt: drivers/board.c tests/host/host_platform.c tests/host/host_platform.h
 FUZZ_SRCS_fuzz_used_ring := vring/split.c
+# The device-tree writer and the reader it is checked with.
+FUZZ_SRCS_fuzz_fdt_write := fdt/fdt.c fdt/walk.c fdt/write.c fdt/edit.c
 # PCI enumeration and BAR assignment on a fake ECAM built from the input.
 FUZZ_SRCS_fuzz_pci := $(wildcard pci/*.c) fdt/fdt.c fdt/walk.c tests/host/host_platform.c \
                       tests/host/fake_pci.c tests/host/fake_pci_device.c

@@ -22,6 +22,7 @@ static const char *const messages[VBLK_ERROR_COUNT] = {
 	[VBLK_EHELD] = "device did not reset: it may still use the buffers",
 	[VBLK_EBADGPT] = "malformed GUID partition table",
 	[VBLK_ENOGPT] = "no GUID partition table on the disk",
+	[VBLK_ENOSPC] = "no room left within the buffer's bound",
 };
 
 const char *vblk_strerror(int err)

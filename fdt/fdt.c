@@ -15,33 +15,11 @@
 
 #include "vblk/error.h"
 #include "fdt/fdt.h"
-
-/* Header field offsets (DT spec §5.2). */
-#define HDR_MAGIC             0u
-#define HDR_TOTALSIZE         4u
-#define HDR_OFF_DT_STRUCT     8u
-#define HDR_OFF_DT_STRINGS   12u
-#define HDR_OFF_MEM_RSVMAP   16u
-#define HDR_VERSION          20u
-#define HDR_LAST_COMP        24u
-#define HDR_SIZE_DT_STRINGS  32u
-#define HDR_SIZE_DT_STRUCT   36u
-#define HDR_BYTES_V16        36u   /* up to and including size_dt_strings */
-#define HDR_BYTES_V17        40u   /* adds size_dt_struct */
-
-#define FDT_FIRST_VERSION    16u   /* oldest layout we read */
-#define FDT_NEWEST_COMPAT    17u   /* newest layout we know */
-#define FDT_VERSION_STRUCT_SIZE 17u /* first version with size_dt_struct */
+#include "fdt/header.h"
 
 /* Smallest structure block: FDT_BEGIN_NODE, the root's empty name padded
  * to one word, FDT_END_NODE, FDT_END. */
 #define FDT_MIN_STRUCT_BYTES (4u * FDT_TOKEN_BYTES)
-
-/* Offsets are handed out as int, so no block may reach past INT32_MAX. */
-#define FDT_MAX_TOTAL_BYTES  0x7fffffffu
-
-/* FDT_PROP is followed by two words: value length and name offset. */
-#define PROP_HDR_BYTES       (3u * FDT_TOKEN_BYTES)
 
 static uint32_t be32(const uint8_t *bytes)
 {

@@ -166,4 +166,36 @@ static inline bool fdt_gic_irq_is_edge(uint32_t flags)
 	return (flags & (FDT_GIC_EDGE_RISING | FDT_GIC_EDGE_FALLING)) != 0;
 }
 
+/* ---- editing a blob in place (fdt/write.c) ---------------------------
+ * For a loader that hands the tree on (examples/bootloader: /chosen). The
+ * blob is checked whole before anything is written: a header fdt_open()
+ * accepts, version 17 (size_dt_struct), the blocks in the order dtc
+ * writes them (header, memory reservation map, structure, strings) without
+ * overlap, and a structure block a walk reads to FDT_END; otherwise
+ * -VBLK_EBADDT (-VBLK_EUNSUPP for a version-16 blob or blocks in another
+ * order, which are valid but which this writer does not move). An edit moves
+ * what follows its point (the rest of the structure block, the strings)
+ * and grows totalsize up to `max_bytes`, the bytes the caller owns at
+ * `blob`; it never shrinks totalsize (bytes an edit frees at the end are
+ * zeroed). -VBLK_ENOSPC if the result would not fit: then, as on every
+ * error, not a byte has changed. `value` and `name` must not lie inside
+ * the blob (-VBLK_EINVAL). Node offsets move: find nodes again after an
+ * edit. */
+
+/* Set property `name` of the node at node_off to len_bytes of `value`,
+ * replacing its old value (longer or shorter) or adding it as the node's
+ * first property; a new name is appended to the strings block unless the
+ * block already holds it (as a whole string or the tail of one). */
+int fdt_set_prop(void *blob, size_t max_bytes, int node_off, const char *name,
+		 const void *value, uint32_t len_bytes);
+
+/* Add an empty child `name` (no '/', 1 to FDT_MAX_NAME_BYTES bytes) to
+ * the node at parent_off, after its properties. Returns the new node's
+ * offset, or that of a child already named exactly `name` (nothing is
+ * written then); -VBLK_EUNSUPP for a parent at FDT_MAX_DEPTH, whose
+ * child the reader would refuse. */
+int fdt_add_subnode(void *blob, size_t max_bytes, int parent_off, const char *name);
+
+#define FDT_MAX_NAME_BYTES 255u
+
 #endif

@@ -59,6 +59,8 @@ enum vblk_error {
 			      (vblk/gpt.h says which check each one failed)   */
 	VBLK_ENOGPT = 20,  /* the disk holds no GPT: no protective MBR
 			      (UEFI 2.10 §5.2.3) in its first block           */
+	VBLK_ENOSPC = 21,  /* no room: the edit would make the device tree
+			      larger than the bound its caller gave           */
 	VBLK_ERROR_COUNT
 };
 
