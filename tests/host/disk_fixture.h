@@ -7,8 +7,18 @@
  * and teardown functions (disk_setup, disk_teardown) that shut the driver
  * down and reset the simulated machine, the teardown first checking that
  * the fake saw no rule broken; BOTH_TRANSPORTS, which registers a test on a
- * legacy and on a modern device; ways to make a device and attach to it;
- * and the device tweaks more than one test file uses.
+ * legacy and on a modern device, and ALL_TRANSPORTS, which adds a modern
+ * virtio-blk-pci function; ways to make a device and attach to it; and
+ * the device tweaks more than one test file uses.
+ *
+ * The PCI device (TRANSPORT_PCI) is a function on the root bus of a fake
+ * ECAM at FAKE_ECAM_BASE (QEMU virt's), devices 1, 2, ... in the order
+ * made, whose BARs "firmware" has assigned (BAR1 in the 32-bit window,
+ * BAR4 in the 64-bit one, 1 MiB apart per device), CPU address = PCI
+ * address. Firmware leaves Memory Space off unless pci_decoding_on is
+ * set (the driver must cope with both) and Bus Master Enable off always:
+ * vblk_attach_pci turns both on. Until the driver defines
+ * vblk_attach_pci, attaching a PCI device fails the test with a message.
  *
  * A test file with state of its own wraps disk_setup in a setup that also
  * clears that state. What each file checks in its own way (request
@@ -17,10 +27,12 @@
 #ifndef VBLK_TESTS_DISK_FIXTURE_H
 #define VBLK_TESTS_DISK_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fake_virtio.h"
+#include "fake_virtio_pci.h"
 #include "vblk/vblk.h"
 
 /* The interrupt ID the driver is told the device raises. */
@@ -39,13 +51,34 @@ extern struct vblk_disk *disk;
 	{ #name " (legacy)", name, setup_fn, teardown_fn, (void *)1 },                       \
 	{ #name " (modern)", name, setup_fn, teardown_fn, (void *)2 }
 
+/* test_version() of a virtio-pci device: modern, through BAR4. */
+#define TRANSPORT_PCI 3u
+
+/* Three entries: BOTH_TRANSPORTS and "name (pci)". Only for tests that
+ * do not read MMIO registers or ask test_version(state) == 2 for
+ * "modern" (test_is_modern says that for PCI too). */
+#define ALL_TRANSPORTS(name, setup_fn, teardown_fn)                                          \
+	BOTH_TRANSPORTS(name, setup_fn, teardown_fn),                                        \
+	{ #name " (pci)", name, setup_fn, teardown_fn, (void *)(uintptr_t)TRANSPORT_PCI }
+
 uint32_t test_version(void **state);
+bool test_is_pci(void **state);
+bool test_is_modern(void **state);   /* virtio-mmio version 2, or PCI */
+
+/* PCI devices made from now on have Memory Space on, as firmware that
+ * enumerated the bus leaves them (default false; disk_setup clears it). */
+extern bool pci_decoding_on;
 
 int disk_setup(void **state);
 int disk_teardown(void **state);
 
-/* A device of transport `version` with QEMU's defaults, changed by `tweak`. */
+/* A device of transport `version` (1, 2 or TRANSPORT_PCI) with QEMU's
+ * defaults, changed by `tweak`. */
 struct fake_virtio *make_device(uint32_t version, opts_tweak_fn *tweak);
+
+/* Attach the driver to `device` by its transport (vblk_attach, or
+ * vblk_attach_pci with TEST_INTID): the disk's index or the error. */
+int attach_device(struct fake_virtio *device);
 
 /* Such a device of the test's version (fv) and the driver attached to it
  * (disk): 0, or vblk_attach's error with disk NULL. */
