@@ -468,7 +468,7 @@ static void test_short_used_len_fails_the_request(void **state)
 	fill_disk();
 	fake_virtio_corrupt_used(fv, FAKE_USED_LEN_SHORT, FAKE_ONCE);
 	int err = vblk_write_zeroes(disk, 0, 8, 0);
-	if (test_version(state) == 2)
+	if (test_is_modern(state))
 		assert_int_equal(err, -VBLK_EIO);
 	else
 		assert_int_equal(err, 0);   /* legacy: len is not trusted either way */
@@ -501,34 +501,35 @@ static void test_range_past_a_shrunk_capacity_is_not_sent(void **state)
 	assert_int_equal(fake_virtio_stats(fv)->discards, 0);
 }
 
-#define BOTH(name) BOTH_TRANSPORTS(name, setup, disk_teardown)
+/* Legacy and modern virtio-mmio, and a virtio-pci function. */
+#define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_both_features_are_negotiated_and_reported),
-		BOTH(test_limits_given_as_0_mean_none),
-		BOTH(test_discard_zeroes_its_range_in_one_request),
-		BOTH(test_write_zeroes_zeroes_and_unmaps_only_when_asked),
-		BOTH(test_range_splits_to_max_sectors_with_one_segment),
-		BOTH(test_range_splits_into_several_segments_per_request),
-		BOTH(test_long_range_takes_many_batches),
-		BOTH(test_bad_ranges_are_refused_before_anything_is_sent),
-		BOTH(test_4k_blocks_refuse_partial_blocks),
-		BOTH(test_read_only_disk_refuses_both),
-		BOTH(test_disk_without_the_feature_refuses_it),
-		BOTH(test_disk_without_write_zeroes_refuses_it),
-		BOTH(test_range_bio_with_segments_or_too_long_is_refused),
-		BOTH(test_adjacent_discards_merge_into_one_request),
-		BOTH(test_merging_stops_at_the_request_limit),
-		BOTH(test_different_kinds_never_merge),
-		BOTH(test_write_after_overlapping_discard_keeps_its_order),
-		BOTH(test_ioerr_reaches_every_merged_bio),
-		BOTH(test_unsupp_reaches_every_merged_bio),
-		BOTH(test_bad_status_breaks_the_disk_for_every_merged_bio),
-		BOTH(test_short_used_len_fails_the_request),
-		BOTH(test_used_len_too_large_breaks_the_disk),
-		BOTH(test_range_past_a_shrunk_capacity_is_not_sent),
+		ALL(test_both_features_are_negotiated_and_reported),
+		ALL(test_limits_given_as_0_mean_none),
+		ALL(test_discard_zeroes_its_range_in_one_request),
+		ALL(test_write_zeroes_zeroes_and_unmaps_only_when_asked),
+		ALL(test_range_splits_to_max_sectors_with_one_segment),
+		ALL(test_range_splits_into_several_segments_per_request),
+		ALL(test_long_range_takes_many_batches),
+		ALL(test_bad_ranges_are_refused_before_anything_is_sent),
+		ALL(test_4k_blocks_refuse_partial_blocks),
+		ALL(test_read_only_disk_refuses_both),
+		ALL(test_disk_without_the_feature_refuses_it),
+		ALL(test_disk_without_write_zeroes_refuses_it),
+		ALL(test_range_bio_with_segments_or_too_long_is_refused),
+		ALL(test_adjacent_discards_merge_into_one_request),
+		ALL(test_merging_stops_at_the_request_limit),
+		ALL(test_different_kinds_never_merge),
+		ALL(test_write_after_overlapping_discard_keeps_its_order),
+		ALL(test_ioerr_reaches_every_merged_bio),
+		ALL(test_unsupp_reaches_every_merged_bio),
+		ALL(test_bad_status_breaks_the_disk_for_every_merged_bio),
+		ALL(test_short_used_len_fails_the_request),
+		ALL(test_used_len_too_large_breaks_the_disk),
+		ALL(test_range_past_a_shrunk_capacity_is_not_sent),
 	};
 	return cmocka_run_group_tests_name("discard", tests, NULL, NULL);
 }
