@@ -11,14 +11,21 @@
 
 static void record_pci_probe(const struct pci_function *fn, uint32_t device_type, int result)
 {
-	blk_record_probe(&(struct vblk_probe_entry){
+	struct vblk_probe_entry entry = {
 		.transport = VBLK_TRANSPORT_PCI,
 		.device_id = device_type,
 		.pci = { fn->bdf.bus, fn->bdf.dev, fn->bdf.fn },
 		.pci_vendor_id = fn->vendor_id,
 		.pci_device_id = fn->device_id,
 		.result = result,
-	});
+	};
+
+	for (unsigned i = 0; i < fn->nbars && i < PCI_BARS_NORMAL; i++) {
+		const struct pci_bar *bar = &fn->bar[i];
+		if ((bar->kind == PCI_BAR_MEM32 || bar->kind == PCI_BAR_MEM64) && bar->status == 0)
+			entry.pci_bar[i] = bar->cpu_addr;
+	}
+	blk_record_probe(&entry);
 }
 
 /* A function ready to be driven (BARs assigned, decoding and bus

@@ -43,16 +43,22 @@ static const char *device_name(uint32_t device_id)
 
 static void print_probe_line(unsigned slot, const struct vblk_probe_entry *entry)
 {
-	if (entry->transport == VBLK_TRANSPORT_PCI)
+	if (entry->transport == VBLK_TRANSPORT_PCI) {
 		printf("virtio-pci %02x:%02x.%u %04x:%04x: device id %u (%s)",
 		       (unsigned)entry->pci.bus, (unsigned)entry->pci.dev, (unsigned)entry->pci.fn,
 		       (unsigned)entry->pci_vendor_id, (unsigned)entry->pci_device_id,
 		       (unsigned)entry->device_id, device_name(entry->device_id));
-	else
+		for (unsigned bar = 0; bar < 6; bar++) {
+			if (entry->pci_bar[bar])
+				printf(", BAR%u @ 0x%llx", bar,
+				       (unsigned long long)entry->pci_bar[bar]);
+		}
+	} else {
 		printf("virtio-mmio slot %2u @ 0x%08llx: version %u (%s), device id %u (%s)",
 		       slot, (unsigned long long)entry->mmio_base, (unsigned)entry->version,
 		       entry->version == 1 ? "legacy" : "modern", (unsigned)entry->device_id,
 		       device_name(entry->device_id));
+	}
 	if (entry->result == -VBLK_ENOMEM)
 		printf(": not used: more disks than VBLK_MAX_DISKS (%u)\n",
 		       (unsigned)VBLK_MAX_DISKS);

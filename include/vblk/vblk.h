@@ -117,6 +117,8 @@ struct vblk_probe_entry {
 	uint32_t device_id;  /* virtio device ID (2 block); 0: empty slot */
 	struct vblk_pci_address pci;        /* virtio-pci */
 	uint16_t pci_vendor_id, pci_device_id;
+	uint64_t pci_bar[6];  /* CPU address of each memory BAR; 0: none, or
+				 one nobody assigned (no room in the windows) */
 	int result;          /* 0 attached as a disk, or the error that stopped it */
 };
 unsigned vblk_probe_report(const struct vblk_probe_entry **entries);
