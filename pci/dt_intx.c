@@ -29,11 +29,18 @@
 #define MAP_PHYS_LO            2u
 #define MAP_PIN                3u
 
-/* The interrupt parent the last entry named: QEMU's map names one GIC in
- * every entry, so most entries need no search of the tree. */
+/*
+ * Finding a parent searches the whole tree, so the parents found are kept:
+ * QEMU's map names one GIC in every entry. A map that makes more than
+ * MAP_PARENT_SEARCHES searches (more distinct parents than the cache
+ * holds, in turn) is not read, or a large hostile blob would cost entries
+ * x nodes steps.
+ */
+#define MAP_PARENTS_KEPT     4u
+#define MAP_PARENT_SEARCHES  16u
+
 struct map_parent {
-	bool known;
-	uint32_t phandle;
+	uint32_t phandle;          /* 0: an empty slot (0 names no node) */
 	uint32_t address_cells;
 	uint32_t interrupt_cells;
 	bool is_gic;
@@ -42,7 +49,8 @@ struct map_parent {
 struct map_reader {
 	const struct fdt *fdt;
 	uint32_t mask[MAP_CHILD_CELLS];
-	struct map_parent parent;
+	struct map_parent parent[MAP_PARENTS_KEPT];
+	unsigned searches;         /* also picks the slot the next one fills */
 	struct pci_intx_map *map;
 };
 
@@ -74,25 +82,28 @@ static bool is_gic(const struct fdt *fdt, int node_off)
 		fdt_is_compatible(fdt, node_off, "arm,cortex-a15-gic"));
 }
 
-static int resolve_parent(struct map_reader *reader, uint32_t phandle)
+static const struct map_parent *resolve_parent(struct map_reader *reader, uint32_t phandle)
 {
-	struct map_parent *parent = &reader->parent;
+	struct map_parent *parent;
 	int node_off;
 
-	if (parent->known && parent->phandle == phandle)
-		return 0;
-	parent->known = false;
+	for (unsigned i = 0; i < MAP_PARENTS_KEPT; i++)
+		if (reader->parent[i].phandle == phandle && phandle != 0)
+			return &reader->parent[i];
+	if (reader->searches >= MAP_PARENT_SEARCHES)
+		return NULL;
+	parent = &reader->parent[reader->searches++ % MAP_PARENTS_KEPT];
+	parent->phandle = 0;
 	node_off = fdt_node_by_phandle(reader->fdt, phandle);
 	if (node_off < 0 ||
 	    read_cells(reader->fdt, node_off, "#address-cells", 0, &parent->address_cells) < 0 ||
 	    read_cells(reader->fdt, node_off, "#interrupt-cells", REQUIRED_CELLS,
 		       &parent->interrupt_cells) < 0)
-		return -VBLK_EBADDT;
+		return NULL;
 	parent->is_gic = is_gic(reader->fdt, node_off) &&
 			 parent->interrupt_cells == FDT_GIC_IRQ_CELLS;
 	parent->phandle = phandle;
-	parent->known = true;
-	return 0;
+	return parent;
 }
 
 /* An entry to a GIC: kept masked, unless no configuration address (phys.mid
@@ -128,14 +139,13 @@ static int read_entry(struct map_reader *reader, const uint8_t *cells, uint32_t 
 {
 	const uint8_t *entry = cells + (size_t)*at * FDT_CELL_BYTES;
 	uint32_t cells_left = cells_total - *at;
-	const struct map_parent *parent = &reader->parent;
-	int err;
+	const struct map_parent *parent;
 
 	if (cells_left < MAP_FIXED_CELLS)
 		return -VBLK_EBADDT;
-	err = resolve_parent(reader, fdt_cell32(entry, MAP_CHILD_CELLS));
-	if (err < 0)
-		return err;
+	parent = resolve_parent(reader, fdt_cell32(entry, MAP_CHILD_CELLS));
+	if (parent == NULL)
+		return -VBLK_EBADDT;
 	cells_left -= MAP_FIXED_CELLS;
 	if (parent->address_cells > cells_left ||
 	    parent->interrupt_cells > cells_left - parent->address_cells)

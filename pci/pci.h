@@ -10,8 +10,8 @@
  *             (pcie-root-port): bus numbers, each function recorded
  *   bar.c     BAR sizing, and pci_enable for a function a driver will use
  *   assign.c  BARs placed in the windows, bridge windows opened around them
- *   intx.c    which GIC interrupt a function's INTx pin reaches, from the
- *             host's interrupt-map (dt.c reads it)
+ *   dt_intx.c the host node's interrupt-map, for INTx routing
+ *   intx.c    which GIC interrupt a function's INTx pin reaches
  *
  * With -kernel and no firmware nobody has assigned a BAR on virt, so the
  * library does it (QEMU-FACTS: every BAR unassigned, decoding off). A
@@ -57,8 +57,9 @@ struct pci_window {
  * matches every bit (as Linux reads it). A map that cannot be read
  * whole (a truncated entry, a phandle naming no node, a parent without
  * #interrupt-cells, a mask not 4 cells, #interrupt-cells of the host not
- * 1) is empty, with status -VBLK_EBADDT: INTx is then unknown and a
- * driver polls. It never fails pci_dt_find_host.
+ * 1, parents that need more than 16 searches of the tree: more than 4
+ * distinct ones named in turn) is empty, with status -VBLK_EBADDT: INTx
+ * is then unknown and a driver polls. It never fails pci_dt_find_host.
  */
 #ifndef PCI_INTX_MAP_MAX
 #define PCI_INTX_MAP_MAX 64        /* QEMU virt's map has 16 */

@@ -296,6 +296,7 @@ static void test_unreadable_maps_are_empty_and_the_host_is_found(void **state)
 	static const char *const broken[] = {
 		"pci-intx-truncated.dtb", "pci-intx-no-phandle.dtb",
 		"pci-intx-bad-mask.dtb", "pci-intx-parent-no-cells.dtb",
+		"pci-intx-five-parents.dtb",
 	};
 
 	(void)state;
@@ -373,6 +374,24 @@ static void test_map_past_the_table_keeps_the_first_entries(void **state)
 	}
 }
 
+/* Four parents named in turn fit the reader's cache: the tree is searched
+ * once for each, however long the map (five are refused, above). */
+static void test_four_parents_in_turn_are_read_whole(void **state)
+{
+	const struct pci_intx_map *map = &host.intx;
+
+	(void)state;
+	find_host("pci-intx-four-parents.dtb");
+	assert_int_equal(map->status, 0);
+	assert_int_equal(map->count, 8);
+	assert_int_equal(map->skipped, 24);
+	for (unsigned i = 0; i < map->count; i++) {
+		assert_int_equal(map->route[i].phys_hi, i << 11);
+		assert_int_equal(map->route[i].pin, PIN_A);
+		assert_int_equal(map->route[i].intid, 32 + 4 * i);
+	}
+}
+
 static void test_host_with_no_interrupt_map_says_so(void **state)
 {
 	size_t size;
@@ -427,6 +446,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_map_without_mask_matches_every_bit, teardown),
 		cmocka_unit_test(test_map_past_the_table_keeps_the_first_entries),
+		cmocka_unit_test(test_four_parents_in_turn_are_read_whole),
 		cmocka_unit_test(test_host_with_no_interrupt_map_says_so),
 		cmocka_unit_test(test_phandle_names_its_node_and_nothing_else),
 	};
