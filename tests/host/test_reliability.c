@@ -428,27 +428,32 @@ static void test_reset_keeps_interrupt_mode_and_statistics(void **state)
 }
 
 #define BOTH(test) BOTH_TRANSPORTS(test, setup, disk_teardown)
+/* And on a virtio-pci function, all but three: the stalled-reset
+ * shutdown attaches its second device by a virtio-mmio address, and the
+ * two undefined-interrupt-bit tests expect virtio-mmio's InterruptACK (a
+ * PCI driver reads the ISR and ignores bits 2-7, virtio 1.2 §4.1.4.5). */
+#define ALL(test) ALL_TRANSPORTS(test, setup, disk_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_drain_sends_what_a_callback_plugged),
-		BOTH(test_drain_sends_what_a_callback_plugged_with_interrupts),
-		BOTH(test_wait_sends_what_a_callback_plugged),
-		BOTH(test_timeout_with_a_stalled_reset_holds_the_buffers),
-		BOTH(test_vblk_reset_that_stalls_holds_what_was_in_flight),
+		ALL(test_drain_sends_what_a_callback_plugged),
+		ALL(test_drain_sends_what_a_callback_plugged_with_interrupts),
+		ALL(test_wait_sends_what_a_callback_plugged),
+		ALL(test_timeout_with_a_stalled_reset_holds_the_buffers),
+		ALL(test_vblk_reset_that_stalls_holds_what_was_in_flight),
 		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
 		BOTH(test_undefined_interrupt_bit_does_not_storm),
 		BOTH(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
-		BOTH(test_bio_queued_twice_is_refused),
-		BOTH(test_bio_in_flight_submitted_again_is_refused),
-		BOTH(test_bio_whose_callback_has_not_run_is_refused),
-		BOTH(test_bio_with_a_stale_owner_is_accepted),
-		BOTH(test_shutdown_flushes_a_write_back_disk),
-		BOTH(test_shutdown_sends_no_flush_to_a_write_through_disk),
-		BOTH(test_shutdown_reports_a_failed_flush),
-		BOTH(test_polled_wait_notices_device_needs_reset),
-		BOTH(test_reset_keeps_interrupt_mode_and_statistics),
+		ALL(test_bio_queued_twice_is_refused),
+		ALL(test_bio_in_flight_submitted_again_is_refused),
+		ALL(test_bio_whose_callback_has_not_run_is_refused),
+		ALL(test_bio_with_a_stale_owner_is_accepted),
+		ALL(test_shutdown_flushes_a_write_back_disk),
+		ALL(test_shutdown_sends_no_flush_to_a_write_through_disk),
+		ALL(test_shutdown_reports_a_failed_flush),
+		ALL(test_polled_wait_notices_device_needs_reset),
+		ALL(test_reset_keeps_interrupt_mode_and_statistics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
