@@ -41,8 +41,8 @@ driver_cost() {  # driver_cost NAME API_FUNCTION...
 	done
 	"${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -DVBLK_HOST_NO_CMOCKA -no-pie \
 		-I"$ROOT/include" -I"$ROOT" -o "$bin" "$ROOT/bench/$name.c" \
-		"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c \
-		"$ROOT"/fdt/*.c "$ROOT"/plat/*.c "$ROOT"/virtio/*.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
+		"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c "$ROOT"/tests/host/fake_pci*.c \
+		"$ROOT"/fdt/*.c "$ROOT"/plat/*.c "$ROOT"/virtio/*.c "$ROOT"/pci/*.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
 	valgrind --tool=callgrind --callgrind-out-file="$out" "${toggles[@]}" \
 		"$bin" >/dev/null 2>"$out.log" || {
 		cat "$out.log" >&2

@@ -4,6 +4,7 @@
  * are those of the project's virtio checklist).
  */
 #include "vring/packed.h"
+#include "vring/chain.h"
 
 #include <string.h>
 
@@ -88,36 +89,6 @@ void vqp_set_broken(struct vq_packed *vq, const char *reason)
 	}
 }
 
-/*
- * What every chain must satisfy (§2.8.17): not empty, no longer than the
- * ring (PK-12), readable buffers before writable ones (PK-13), no empty
- * buffer, fewer than 2^32 bytes. Returns the writable byte count through
- * `writable_bytes`.
- */
-static int check_chain(const struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs,
-		       const void *token, uint32_t *writable_bytes)
-{
-	uint64_t total_bytes = 0, writable = 0;
-
-	if (vq->broken)
-		return -VBLK_EBROKEN;
-	if (nbufs == 0 || bufs == NULL || token == NULL)
-		return -VBLK_EINVAL;
-	if (nbufs > vq->num)
-		return -VBLK_ETOOBIG;
-	for (unsigned i = 0; i < nbufs; i++) {
-		if (bufs[i].len_bytes == 0 || (!bufs[i].device_writes && writable != 0))
-			return -VBLK_EINVAL;
-		if (bufs[i].device_writes)
-			writable += bufs[i].len_bytes;
-		total_bytes += bufs[i].len_bytes;
-	}
-	if (total_bytes > UINT32_MAX)
-		return -VBLK_ETOOBIG;
-	*writable_bytes = (uint32_t)writable;
-	return 0;
-}
-
 /* A buffer ID from the pool (PK-18: unique among those in flight). The
  * caller has checked that a slot is free, and there are as many IDs as
  * slots, so one is. */
@@ -171,7 +142,7 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 {
 	uint32_t writable_bytes;
 
-	int err = check_chain(vq, bufs, nbufs, token, &writable_bytes);
+	int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
 	if (err)
 		return err;
 	if (nbufs > vq->num_free)
@@ -217,7 +188,7 @@ int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigne
 {
 	uint32_t writable_bytes;
 
-	int err = check_chain(vq, bufs, nbufs, token, &writable_bytes);
+	int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
 	if (err)
 		return err;
 	if (!vq->indirect)

@@ -3,6 +3,7 @@
  * picture; the comments here say which rule each step keeps.
  */
 #include "vring/virtqueue.h"
+#include "vring/chain.h"
 
 #include <string.h>
 
@@ -92,72 +93,6 @@ int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, boo
 	return 0;
 }
 
-/*
- * A chain must be readable buffers first, then writable ones (virtio 1.2
- * §2.7.4.2), no buffer may be empty (QEMU marks the device broken), and
- * the total must stay below 2^32 bytes (§2.7.5.2). The check runs one
- * buffer at a time, so vq_add() can do it while it fills descriptors.
- */
-struct chain_check {
-	uint64_t total_bytes;
-	uint64_t writable_bytes;   /* not 0 once a writable buffer was seen:
-				    * no buffer is empty */
-};
-
-static inline int check_buf(struct chain_check *check, const struct vring_buf *buf)
-{
-	if (buf->len_bytes == 0)
-		return -VBLK_EINVAL;
-	if (buf->device_writes)
-		check->writable_bytes += buf->len_bytes;
-	else if (check->writable_bytes != 0)
-		return -VBLK_EINVAL;
-	check->total_bytes += buf->len_bytes;
-	return 0;
-}
-
-static inline int check_total(const struct chain_check *check)
-{
-	return check->total_bytes > UINT32_MAX ? -VBLK_ETOOBIG : 0;
-}
-
-static int check_chain(const struct vring_buf *bufs, unsigned nbufs, uint32_t *writable_bytes)
-{
-	struct chain_check check = { 0 };
-
-	for (unsigned i = 0; i < nbufs; i++) {
-		int err = check_buf(&check, &bufs[i]);
-		if (err)
-			return err;
-	}
-	*writable_bytes = (uint32_t)check.writable_bytes;
-	return check_total(&check);
-}
-
-/* What every chain must satisfy, whatever its buffers. */
-static int check_request(const struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
-			 const void *token)
-{
-	if (vq->broken)
-		return -VBLK_EBROKEN;
-	if (nbufs == 0 || bufs == NULL || token == NULL)
-		return -VBLK_EINVAL;
-	/* §2.7.5.3.1: no chain longer than the queue, and the rule stands
-	 * in the section on indirect tables: it counts their entries too. */
-	if (nbufs > vq->num)
-		return -VBLK_ETOOBIG;
-	return 0;
-}
-
-/* check_request, then the buffers, in the order the callers' contracts
- * list the errors. */
-static int check_add(const struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
-		     const void *token, uint32_t *writable_bytes)
-{
-	int err = check_request(vq, bufs, nbufs, token);
-	return err ? err : check_chain(bufs, nbufs, writable_bytes);
-}
-
 /* One descriptor for `buf`; `more` links it to `next` (§2.7.5). */
 static void fill_desc(struct vring_desc *desc, const struct vring_buf *buf, bool more,
 		      uint16_t next)
@@ -200,7 +135,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	struct chain_check check = { 0 };
 	uint32_t writable_bytes;
 
-	int err = check_request(vq, bufs, nbufs, token);
+	int err = check_request(vq->broken, vq->num, bufs, nbufs, token);
 	if (err)
 		return err;
 	if (nbufs > vq->num_free) {
@@ -267,7 +202,7 @@ int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned
 {
 	uint32_t writable_bytes;
 
-	int err = check_add(vq, bufs, nbufs, token, &writable_bytes);
+	int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
 	if (err)
 		return err;
 	/* §2.7.5.3.1: no INDIRECT flag unless the feature was negotiated. */
