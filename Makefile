@@ -178,6 +178,33 @@ $(BUILD)/firmware.elf: $(FW_OBJS) $(BUILD)/libvblk.a examples/firmware/firmware.
 	    -Wl,--no-warn-rwx-segments -Wl,--build-id=none -T examples/firmware/firmware.ld $(LIBC_LDFLAGS) -o $@ $(FW_OBJS) \
 	    $(BUILD)/libvblk.a $(LDLIBS)
 
+# examples/bootloader: loads arm64 Linux from a GPT disk and starts it, an
+# application of several files on the runtime. BOOT_CMDLINE is the kernel
+# command line when the disk has no "cmdline" partition (no single quotes).
+BOOT_CMDLINE ?= console=ttyAMA0
+BOOTLOADER_OBJS := $(call obj,$(wildcard examples/bootloader/*.c examples/bootloader/*.S))
+BOOTLOADER_STAMP := $(call flags_stamp,bootloader,BOOT_CMDLINE)
+$(call obj,examples/bootloader/chosen.c): CFLAGS += -DBOOT_CMDLINE='"$(BOOT_CMDLINE)"'
+$(call obj,examples/bootloader/chosen.c): $(BOOTLOADER_STAMP)
+.PHONY: bootloader
+bootloader: $(BUILD)/bootloader.elf $(BUILD)/bootloader.bin
+$(BUILD)/bootloader.elf: $(BOOTLOADER_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld \
+                         $(CROSS_STAMP)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
+	    -Wl,--no-whole-archive $(BOOTLOADER_OBJS) $(BUILD)/libvblk.a $(LDLIBS)
+
+# The bootloader test's initramfs: /init (tools/initrd/init.c), a static
+# aarch64 Linux program without a C library, alone in a newc cpio.
+$(BUILD)/initrd/init: tools/initrd/init.c $(CROSS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -static -nostdlib -ffreestanding -fno-pie \
+	    -no-pie -fno-stack-protector $(ARCH_FLAGS) -o $@ $<
+$(BUILD)/initrd.cpio: $(BUILD)/initrd/init
+	@$(if $(Q),echo "  CPIO    $@")
+	$(Q)cd $(BUILD)/initrd && echo init | cpio -o -H newc -R 0:0 --quiet >../initrd.cpio
+
 # ---- running -----------------------------------------------------------
 DISK ?= $(BUILD)/disk.img
 # The format is given, never probed: a raw image could pose as another.
@@ -294,7 +321,8 @@ $(BUILD)/tools/diskpat: tools/diskpat.c tools/pattern.h $(HOST_STAMP)
 	$(Q)$(HOST_CC) -std=c11 -O2 -Wall -Wextra -Werror -I. -o $@ $<
 
 QEMU_TEST_FILES := $(BUILD)/vblk-test.elf $(BUILD)/vblk-test.bin $(BUILD)/tools/diskpat \
-                   $(BUILD)/firmware.elf
+                   $(BUILD)/firmware.elf $(BUILD)/bootloader.elf $(BUILD)/bootloader.bin \
+                   $(BUILD)/initrd.cpio
 
 test-qemu:
 	$(Q)tools/deps.sh test

@@ -184,6 +184,11 @@ el2_setup:
 	isb
 	msr	ich_hcr_el2, xzr
 1:
+	/* Leave the EL2 stub (boot/el2_stub.S) behind us, through which a
+	 * program can hand the machine to an OS at EL2 (rt_enter_el2). */
+	adr_l	x1, rt_el2_vectors
+	msr	vbar_el2, x1
+
 	mov	x1, #SPSR_EL1H_MASKED
 	msr	spsr_el2, x1
 	adr_l	x1, el1_setup

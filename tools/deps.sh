@@ -53,6 +53,10 @@ check_test() {
 	have timeout || need timeout coreutils
 	have cmp || need cmp diffutils
 	have python3 || need python3 python3  # tools/qmp.py (resize tests)
+	# the bootloader's test disk (tools/mkbootdisk.sh) and initramfs
+	have sfdisk || need sfdisk fdisk
+	have cpio || need cpio cpio
+	have dpkg-deb || need dpkg-deb dpkg  # tools/fetch-linux.sh
 }
 
 # make bench: the image and QEMU, plus valgrind (tools/ring-cost.sh counts

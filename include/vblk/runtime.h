@@ -35,6 +35,17 @@ uint64_t rt_ram_end(uint64_t addr);
 /* Exception level the CPU was in when QEMU started us (1, 2 or 3). */
 unsigned rt_boot_el(void);
 
+/* Handing the machine on (a bootloader): the runtime drops to EL1, but
+ * when it passed through EL2 (started at EL2, or at EL3 on a CPU with
+ * EL2) it leaves a stub there (boot/el2_stub.S), and rt_el2_available()
+ * says so. rt_enter_el2() then masks every exception at EL1 and, through
+ * that stub, jumps to `entry` at EL2 with EL2's MMU and caches off, x0 =
+ * arg0 and x1-x3 = 0: what arm64 Linux wants (booting.rst), with arg0 its
+ * device tree. Everything `entry` will read must have been cleaned to the
+ * point of coherency first, and the disks shut down (vblk_shutdown). */
+bool rt_el2_available(void);
+_Noreturn void rt_enter_el2(uint64_t entry, uint64_t arg0);
+
 /* Microseconds since the counter started, from the generic timer. */
 uint64_t rt_time_us(void);
 
