@@ -129,14 +129,17 @@ static uint32_t pci_queue_max(struct virtio_dev *dev, uint16_t queue_idx)
 /*
  * The queue's notify address: cap.offset + queue_notify_off ×
  * notify_off_multiplier into the notify structure (§4.1.4.4), where a
- * 16-bit write must fit. 0 if it does not: the device gave a bad offset.
+ * 16-bit write must fit, aligned (§4.1.3.1). 0 if it does not: the device
+ * gave a bad offset, or an odd multiplier (§4.1.4.4 allows only 0 or an
+ * even power of 2) that puts the write at an odd address, a misaligned
+ * store on Device memory.
  */
 static uintptr_t notify_address(const struct virtio_dev *dev)
 {
 	uint64_t off = common_read(dev, VIRTIO_PCI_COMMON_Q_NOFF, 2);
 	uint64_t at = off * dev->regs.pci.notify_multiplier;
 
-	if (at + sizeof(uint16_t) > dev->regs.pci.notify_bytes)
+	if (at % sizeof(uint16_t) != 0 || at + sizeof(uint16_t) > dev->regs.pci.notify_bytes)
 		return 0;
 	return dev->regs.pci.notify + (uintptr_t)at;
 }
