@@ -354,6 +354,14 @@ FUZZ_SRCS_fuzz_pci := $(wildcard pci/*.c) fdt/fdt.c fdt/walk.c tests/host/host_p
 FUZZ_FLAGS_fuzz_pci := -DVBLK_HOST_NO_CMOCKA
 $(BUILD)/fuzz/fuzz_pci: tests/host/fake_pci.c tests/host/fake_pci_device.c $(wildcard tests/host/*.h)
 FUZZ_SRCS_fuzz_packed_ring := vring/packed.c
+# The virtio-pci transport's probe and ops on one function built from the
+# input (its config space, BARs and register values).
+FUZZ_SRCS_fuzz_virtio_pci := virtio/pci.c $(wildcard pci/*.c) fdt/fdt.c fdt/walk.c \
+                             tests/host/host_platform.c tests/host/fake_pci.c \
+                             tests/host/fake_pci_device.c
+FUZZ_FLAGS_fuzz_virtio_pci := -DVBLK_HOST_NO_CMOCKA
+$(BUILD)/fuzz/fuzz_virtio_pci: tests/host/fake_pci.c tests/host/fake_pci_device.c \
+                               $(wildcard tests/host/*.h)
 # The GPT reader alone, on sparse disks the input describes (no driver:
 # part/part.c, which binds it to vblk_read, is left out).
 FUZZ_SRCS_fuzz_gpt := part/crc32.c part/gpt.c part/gpt_header.c part/gpt_find.c \
