@@ -291,6 +291,9 @@ $(BUILD)/host/test_fdt: $(HOST_SRCS_test_fdt)
 # test_mmu builds the runtime's page tables and walks them.
 HOST_SRCS_test_mmu := boot/mmu_tables.c
 $(BUILD)/host/test_mmu: $(HOST_SRCS_test_mmu)
+# test_boot_plan: the bootloader's Image header and RAM placement.
+HOST_SRCS_test_boot_plan := examples/bootloader/image.c
+$(BUILD)/host/test_boot_plan: $(HOST_SRCS_test_boot_plan) examples/bootloader/bootloader.h
 # Every header the library and the tests may include.
 SRC_HEADERS = $(wildcard include/vblk/*.h $(addsuffix /*.h,$(LIB_DIRS) $(RT_DIRS)))
 

@@ -1,0 +1,217 @@
+/*
+ * The bootloader's arithmetic (examples/bootloader/image.c), on the host:
+ * the arm64 Image header (Linux Documentation/arch/arm64/booting.rst) and
+ * where the kernel, the initrd and the device tree go. The layouts are
+ * QEMU virt's: RAM at 1 GiB, the bootloader linked at RAM + 2 MiB, the
+ * tree QEMU gave at the start of RAM (ELF boot) or at RAM + 128 MiB
+ * (Image boot).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vblk/error.h"
+#include "examples/bootloader/bootloader.h"
+
+#define RAM_BASE      0x40000000ull
+#define RAM_END_512M  (RAM_BASE + 512ull * MIB)
+#define LOADER_BASE   (RAM_BASE + 2 * MIB)
+#define LOADER_BYTES  0x1a0000ull
+#define DEBIAN_IMAGE_SIZE 0x2010000ull   /* 6.1.0-57-arm64's header */
+
+static void put_le64(uint8_t *at, uint64_t value)
+{
+	for (unsigned i = 0; i < 8; i++)
+		at[i] = (uint8_t)(value >> (8 * i));
+}
+
+static void make_header(uint8_t *header, uint64_t text_offset, uint64_t image_size,
+			uint64_t flags)
+{
+	memset(header, 0, ARM64_IMAGE_HEADER_BYTES);
+	put_le64(header + 8, text_offset);
+	put_le64(header + 16, image_size);
+	put_le64(header + 24, flags);
+	memcpy(header + 56, "ARM\x64", 4);
+}
+
+static void test_header_fields_read_little_endian(void **state)
+{
+	(void)state;
+	uint8_t header[ARM64_IMAGE_HEADER_BYTES];
+	struct arm64_image image;
+
+	make_header(header, 0, DEBIAN_IMAGE_SIZE, 0xa);
+	assert_int_equal(arm64_image_parse(header, 32956352, &image), 0);
+	assert_int_equal(image.text_offset, 0);
+	assert_int_equal(image.image_size, DEBIAN_IMAGE_SIZE);
+	assert_int_equal(image.flags, 0xa);
+}
+
+static void test_header_refused_without_magic_or_big_endian(void **state)
+{
+	(void)state;
+	uint8_t header[ARM64_IMAGE_HEADER_BYTES];
+	struct arm64_image image;
+
+	make_header(header, 0, DEBIAN_IMAGE_SIZE, 0x1);   /* bit 0: big-endian */
+	assert_int_equal(arm64_image_parse(header, 1 * MIB, &image), -VBLK_EINVAL);
+	make_header(header, 0, DEBIAN_IMAGE_SIZE, 0xa);
+	header[59] = 0;                                     /* "ARM\0" */
+	assert_int_equal(arm64_image_parse(header, 1 * MIB, &image), -VBLK_EINVAL);
+}
+
+static void test_old_header_gets_booting_rst_defaults(void **state)
+{
+	(void)state;
+	uint8_t header[ARM64_IMAGE_HEADER_BYTES];
+	struct arm64_image image;
+
+	make_header(header, 0x1234, 0, 0);   /* before v3.17: image_size 0 */
+	assert_int_equal(arm64_image_parse(header, 5 * MIB, &image), 0);
+	assert_int_equal(image.text_offset, 0x80000);
+	assert_int_equal(image.image_size, 5 * MIB);
+}
+
+static const struct arm64_image debian = { 0, DEBIAN_IMAGE_SIZE, 0xa };
+
+static void test_elf_boot_layout(void **state)
+{
+	(void)state;
+	const struct boot_region reserved[] = {
+		{ LOADER_BASE, LOADER_BYTES },
+		{ RAM_BASE, 7510 },                       /* QEMU's tree */
+	};
+	struct boot_plan plan;
+
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_END_512M, reserved, 2, &debian,
+					32956416, 2048, 7510 + 3072), 0);
+	/* the first 2 MiB boundary past the bootloader */
+	assert_int_equal(plan.kernel_base, RAM_BASE + 4 * MIB);
+	assert_int_equal(plan.kernel_entry, plan.kernel_base);
+	/* the initrd after the kernel's image_size, the tree after that */
+	assert_int_equal(plan.initrd.base, plan.kernel_base + DEBIAN_IMAGE_SIZE);
+	assert_int_equal(plan.initrd.bytes, 2048);
+	assert_int_equal(plan.dtb.base, plan.initrd.base + 4096);
+	assert_int_equal(plan.dtb.bytes, 7510 + 3072);
+}
+
+static void test_text_offset_added_to_the_2mib_base(void **state)
+{
+	(void)state;
+	const struct arm64_image old = { 0x80000, 12 * MIB, 0x2 };
+	struct boot_plan plan;
+
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_END_512M, NULL, 0, &old,
+					10 * MIB, 0, 8192), 0);
+	assert_int_equal(plan.kernel_base % (2 * MIB), 0);
+	assert_int_equal(plan.kernel_entry, plan.kernel_base + 0x80000);
+	assert_int_equal(plan.initrd.bytes, 0);
+	assert_int_equal(plan.dtb.base, plan.kernel_entry + 12 * MIB);
+}
+
+static void test_large_initrd_skips_the_image_boot_tree(void **state)
+{
+	(void)state;
+	/* QEMU's Image path puts the tree at RAM + 128 MiB. */
+	const struct boot_region reserved[] = {
+		{ LOADER_BASE, LOADER_BYTES },
+		{ RAM_BASE + 128 * MIB, 8192 },
+	};
+	struct boot_plan plan;
+
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_END_512M, reserved, 2, &debian,
+					DEBIAN_IMAGE_SIZE, 100 * MIB, 16384), 0);
+	assert_true(plan.initrd.base >= RAM_BASE + 128 * MIB + 8192);
+	assert_int_equal(plan.initrd.base % 4096, 0);
+	assert_int_equal(plan.dtb.base, plan.initrd.base + 100 * MIB);
+}
+
+static void test_load_rounded_past_image_size_is_the_kernels(void **state)
+{
+	(void)state;
+	const struct arm64_image small = { 0, 4 * MIB, 0xa };
+	struct boot_plan plan;
+
+	/* the load, rounded to whole blocks, reaches past image_size */
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_END_512M, NULL, 0, &small,
+					4 * MIB + 512, 4096, 4096), 0);
+	assert_true(plan.initrd.base >= plan.kernel_entry + 4 * MIB + 512);
+}
+
+static void test_not_enough_ram(void **state)
+{
+	(void)state;
+	struct boot_plan plan;
+
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_BASE + 32 * MIB, NULL, 0, &debian,
+					DEBIAN_IMAGE_SIZE, 0, 8192), -VBLK_ERANGE);
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_BASE + 64 * MIB, NULL, 0, &debian,
+					DEBIAN_IMAGE_SIZE, 64 * MIB, 8192), -VBLK_ERANGE);
+	/* exactly enough: the tree's last byte is RAM's */
+	assert_int_equal(boot_plan_make(&plan, RAM_BASE, RAM_BASE + DEBIAN_IMAGE_SIZE + 8192, NULL,
+					0, &debian, DEBIAN_IMAGE_SIZE, 0, 8192), 0);
+	assert_int_equal(plan.dtb.base + plan.dtb.bytes, RAM_BASE + DEBIAN_IMAGE_SIZE + 8192);
+}
+
+static bool overlap(uint64_t a, uint64_t a_bytes, uint64_t b, uint64_t b_bytes)
+{
+	return a < b + b_bytes && b < a + a_bytes;
+}
+
+/* Whatever the reserved regions, a plan never overlaps one of them or
+ * itself, stays in RAM and keeps its alignments. */
+static void test_plans_clear_of_reserved_regions(void **state)
+{
+	(void)state;
+	uint64_t seed = 12345;
+
+	for (unsigned trial = 0; trial < 2000; trial++) {
+		struct boot_region reserved[3];
+		struct boot_plan plan;
+		uint64_t initrd;
+
+		for (unsigned i = 0; i < 3; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			reserved[i].base = RAM_BASE + (seed >> 33) % (256 * MIB);
+			reserved[i].bytes = 1 + (seed >> 20) % (40 * MIB);
+		}
+		initrd = (seed >> 40) % (64 * MIB);
+		if (boot_plan_make(&plan, LOADER_BASE, RAM_END_512M, reserved, 3, &debian,
+				   DEBIAN_IMAGE_SIZE, initrd, 12288) != 0)
+			continue;
+		const struct boot_region mine[] = {
+			{ plan.kernel_base, DEBIAN_IMAGE_SIZE }, plan.initrd, plan.dtb,
+		};
+		assert_int_equal(plan.kernel_base % (2 * MIB), 0);
+		assert_int_equal(plan.dtb.base % 8, 0);
+		for (unsigned m = 0; m < 3; m++) {
+			assert_true(mine[m].base + mine[m].bytes <= RAM_END_512M);
+			for (unsigned r = 0; r < 3; r++)
+				assert_false(overlap(mine[m].base, mine[m].bytes, reserved[r].base,
+						     reserved[r].bytes));
+			for (unsigned o = m + 1; o < 3; o++)
+				assert_false(overlap(mine[m].base, mine[m].bytes, mine[o].base,
+						     mine[o].bytes));
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_fields_read_little_endian),
+		cmocka_unit_test(test_header_refused_without_magic_or_big_endian),
+		cmocka_unit_test(test_old_header_gets_booting_rst_defaults),
+		cmocka_unit_test(test_elf_boot_layout),
+		cmocka_unit_test(test_text_offset_added_to_the_2mib_base),
+		cmocka_unit_test(test_large_initrd_skips_the_image_boot_tree),
+		cmocka_unit_test(test_load_rounded_past_image_size_is_the_kernels),
+		cmocka_unit_test(test_not_enough_ram),
+		cmocka_unit_test(test_plans_clear_of_reserved_regions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
