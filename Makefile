@@ -5,6 +5,7 @@
 #   make test            every test layer; ends with "N passed, N failed"
 #   make APP=my.c        build build/my.elf + build/my.bin from your own main()
 #   make firmware        build/firmware.elf: examples/firmware, libvblk.a without the runtime
+#   make bootloader      build/bootloader.elf: examples/bootloader, boots Linux from a GPT disk
 #   make V=1             show the commands
 #   make bench           time the driver in QEMU against qemu-img bench
 #   make bench-peers     the same operations with U-Boot beside vblk

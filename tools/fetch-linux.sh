@@ -46,6 +46,6 @@ else
 	cp "$vmlinuz" "$dir/Image.tmp"
 fi
 basename "$vmlinuz" | sed 's/^vmlinuz-//' >"$dir/version"
-rm -rf "$dir/x" "$dir/deb"
+rm -rf "$dir/x" "$dir/deb" "$apt_dir"
 mv "$dir/Image.tmp" "$dir/Image"
 echo "fetch-linux: $(cat "$dir/version") in $dir/Image" >&2
