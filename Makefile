@@ -7,7 +7,7 @@
 #   make firmware        build/firmware.elf: examples/firmware, libvblk.a without the runtime
 #   make bootloader      build/bootloader.elf: examples/bootloader, boots Linux from a GPT disk
 #   make V=1             show the commands
-#   make bench           time the driver in QEMU against qemu-img bench
+#   make bench           time the driver in QEMU against qemu-img bench and a minimal guest
 #   make bench-peers     the same operations with U-Boot beside vblk
 #
 # Prerequisites are installed on demand by tools/deps.sh (make deps).
@@ -112,6 +112,9 @@ else
 endif
 
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
+# An image's sources: APP, and for the benchmark the yardstick and the
+# minimal guest it measures vblk against.
+APP_SRCS := $(APP) $(if $(filter bench/bench.c,$(APP)),bench/yardstick.c bench/minimal.c)
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 RT_OBJS  := $(call obj,$(RT_SRCS))
 
@@ -141,11 +144,11 @@ $(BUILD)/libvblk-rt.a: $(RT_OBJS)
 # boot/start.o is linked explicitly so its entry point and vectors are kept.
 # Only the image APP names is linked here: `make build/x.elf` alone used to
 # link the demo under x's name.
-$(BUILD)/$(IMAGE).elf: $(call obj,$(APP)) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld \
+$(BUILD)/$(IMAGE).elf: $(call obj,$(APP_SRCS)) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld \
                         $(CROSS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(BUILD)/libvblk-rt.a \
-	    -Wl,--no-whole-archive $(call obj,$(APP)) $(BUILD)/libvblk.a $(LDLIBS)
+	    -Wl,--no-whole-archive $(call obj,$(APP_SRCS)) $(BUILD)/libvblk.a $(LDLIBS)
 
 $(BUILD)/%.elf:
 	@echo "$@: which program? make APP=path/to/$*.c $@" >&2; exit 2
@@ -245,7 +248,9 @@ deps:
 # make bench: build bench/bench.c as an APP image (a sub-make, so `make`
 # keeps building the demo) and let tools/bench.sh boot it on a scratch
 # disk and compare with `qemu-img bench` (BENCH_DISK_MIB, BENCH_ROW_MS,
-# BENCH_RUNS: boot it that many times and take medians);
+# BENCH_RUNS: boot it that many times and take medians), on virtio-mmio
+# and virtio-pci, then with a minimal guest on the same disk
+# (tools/bench-yardstick.sh: BENCH_YARD_ROUNDS, BENCH_LOAD_PROCS);
 # then count the split ring's instructions per request with callgrind.
 .PHONY: bench
 bench:

@@ -27,6 +27,9 @@
  * driver sent, and busy% is how much of a bio row the guest spent working
  * (interrupt handler, submitting) rather than asleep waiting for QEMU.
  *
+ * With the semihosting argument mode=yardstick it runs only the yardstick
+ * instead (bench/yardstick.c: vblk against a minimal guest on this disk).
+ *
  * With the semihosting argument mode=peers (`make bench-peers`) it runs
  * only the operations tools/bench-peers.sh times Debian's U-Boot doing:
  * 4 KiB reads and writes one at a time, and 64 MiB reads in one call each
@@ -42,8 +45,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prng.h"
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"
+#include "yardstick.h"
 
 #define BENCH_SERIAL "vblk-bench-scratch"
 
@@ -59,7 +64,6 @@
 #define BATCH_BIOS 256u             /* adjacent 4 KiB bios per batch: 1 MiB */
 #define BATCHES_IN_FLIGHT 3u         /* plugged reads: 2 gave 0.57-0.83 of the 1 MiB rate, 3 gave 0.70-1.00 */
 #define MAX_SCATTER_SEGS 16u        /* segments of a scattered bio */
-#define PRNG_SEED UINT64_C(0x76626c6b2d62656e)   /* fixed: same offsets every run */
 #define CMDLINE_BYTES 256
 #define PEER_BIG_BYTES (64u * MIB)  /* mode=peers: one large read per call */
 #define BIG_BUF_ALIGN (2u * MIB)
@@ -123,6 +127,8 @@ static const struct row_spec peer_rows[] = {
 };
 #define PEER_ROW_COUNT (sizeof(peer_rows) / sizeof(peer_rows[0]))
 static bool peers_mode;
+/* mode=yardstick: only vblk against the minimal guest (bench/yardstick.c). */
+static bool yardstick_mode;
 
 /* Data buffers. Static, so QEMU backs them with host memory only when
  * first touched (PEERS.md: about 3 ms per MiB): touch_buffers() does that
@@ -180,27 +186,6 @@ static struct batch batches[BATCHES_IN_FLIGHT];
 static uint64_t prng_state = PRNG_SEED;
 static uint64_t random_blocks; /* 4 KiB-aligned offsets on the disk */
 static uint64_t row_us = (uint64_t)DEFAULT_ROW_MS * 1000u;
-
-/* One xorshift64* step (the generator of tools/pattern.h, the host tools'
- * header, which a guest program does not include): the same offsets and
- * buffer contents every run. The state must never be 0. */
-static uint64_t prng_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-/* A byte at a time: no alignment assumed (-mstrict-align). */
-static void put_le64(uint8_t *dst, uint64_t value)
-{
-	for (unsigned i = 0; i < 8; i++)
-		dst[i] = (uint8_t)(value >> (8 * i));
-}
 
 /* What one row produced, for its line in the table. */
 struct row_result {
@@ -577,6 +562,8 @@ static void parse_cmdline(void)
 		return;
 	cmdline[sizeof(cmdline) - 1] = '\0';
 	peers_mode = strstr(cmdline, "mode=peers") != NULL;
+	yardstick_mode = strstr(cmdline, "mode=yardstick") != NULL;
+	yardstick_configure(cmdline);
 	found = strstr(cmdline, "row_ms=");
 	if (found != NULL) {
 		unsigned long ms = strtoul(found + strlen("row_ms="), NULL, 10);
@@ -668,12 +655,21 @@ static void print_disk(struct vblk_disk *disk)
 	const struct vblk_info *info = vblk_disk_info(disk);
 	char features[256];
 
+	char transport[32];
+
 	vblk_feature_names(info->features, features, sizeof(features));
-	printf("disk 0: %llu MiB, virtio-mmio v%u, queue size %u, features %s\n",
-	       (unsigned long long)(info->capacity_sectors * VBLK_SECTOR_SIZE / MIB),
-	       (unsigned)info->mmio_version, (unsigned)info->queue_size, features);
-	printf("each row runs %llu ms of guest time; timer: generic timer (rt_time_us)\n",
-	       (unsigned long long)(row_us / 1000u));
+	if (info->transport == VBLK_TRANSPORT_PCI)
+		snprintf(transport, sizeof(transport), "virtio-pci %02x:%02x.%u",
+			 (unsigned)info->pci.bus, (unsigned)info->pci.dev, (unsigned)info->pci.fn);
+	else
+		snprintf(transport, sizeof(transport), "virtio-mmio v%u",
+			 (unsigned)info->mmio_version);
+	printf("disk 0: %llu MiB, %s, queue size %u, features %s\n",
+	       (unsigned long long)(info->capacity_sectors * VBLK_SECTOR_SIZE / MIB), transport,
+	       (unsigned)info->queue_size, features);
+	if (!yardstick_mode)
+		printf("each row runs %llu ms of guest time; timer: generic timer (rt_time_us)\n",
+		       (unsigned long long)(row_us / 1000u));
 }
 
 static struct vblk_disk *setup(void)
@@ -706,6 +702,8 @@ int main(void)
 
 	if (disk == NULL)
 		return 1;
+	if (yardstick_mode)
+		return yardstick_run(disk) == 0 && vblk_flush(disk) == 0 ? 0 : 1;
 	const struct row_spec *table = peers_mode ? peer_rows : rows;
 	unsigned count = peers_mode ? PEER_ROW_COUNT : ROW_COUNT;
 	print_table_header();

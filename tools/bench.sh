@@ -4,16 +4,21 @@
 #
 #  1. creates a scratch raw image, BUILD/bench/scratch.img, filled with
 #     random bytes on the host so every read hits allocated data;
-#  2. boots the benchmark on it in QEMU (virt, cortex-a53, legacy
-#     virtio-mmio, QEMU's default) and shows the guest's table; with
-#     BENCH_RUNS > 1 it boots it that many times and also shows the median
-#     of every figure, row by row (the host's load moves single runs);
+#  2. boots the benchmark on it in QEMU (virt, cortex-a53) and shows the
+#     guest's table, once per transport: the disk as virtio-blk-device on
+#     legacy virtio-mmio (QEMU's default), then as virtio-blk-pci (what
+#     `-drive if=virtio` gives); with BENCH_RUNS > 1 it boots it that many
+#     times and also shows the median of every figure, row by row (the
+#     host's load moves single runs);
 #  3. right after each boot, times QEMU's block layer alone on the same
 #     file with `qemu-img bench` (writeback cache, page cache warm: how
 #     shared/PEERS.md timed it) for each row's direction, size and depth,
 #     and prints the guest's throughput as a ratio of it: the median of
 #     the runs' own ratios, each run's guest and backend measured minutes
-#     apart at most, so a busy spell on the shared host moves both.
+#     apart at most, so a busy spell on the shared host moves both;
+#  4. the yardstick (tools/bench-yardstick.sh): vblk against a minimal
+#     guest on the same disk in the same QEMU process, quiet and with a
+#     CPU-bound process beside QEMU, on both transports.
 #
 # The guest writes only to a disk whose serial is vblk-bench-scratch, which
 # only this script's image gets. Environment:
@@ -25,8 +30,13 @@
 #                       the runs' ratios are the samples then)
 #   BENCH_TIMEOUT_S     bound on the QEMU run (default 180)
 #   BENCH_KEEP=1        keep the scratch image and logs afterwards
-#   BENCH_DEVICE_OPTS   more virtio-blk-device properties, e.g.
+#   BENCH_TRANSPORTS    which disks to time: "mmio pci" (default), or one
+#   BENCH_DEVICE_OPTS   more virtio-blk-device/-pci properties, e.g.
 #                       indirect_desc=off to compare without that feature
+#   BENCH_QEMU_EXTRA    more QEMU arguments, e.g. modern virtio-mmio:
+#                       "-global virtio-mmio.force-legacy=false"
+#   BENCH_YARDSTICK=0   leave the yardstick out (its settings: see
+#                       tools/bench-yardstick.sh)
 #   QEMU, QEMU_IMG      the binaries
 set -euo pipefail
 
@@ -34,8 +44,9 @@ BUILD=${1:-build}
 ELF=$BUILD/bench.elf
 WORK=$BUILD/bench
 IMG=$WORK/scratch.img
-GUEST_LOG=$WORK/guest.log       # the first run's output
-ROWS=$WORK/guest.rows            # the table the comparisons use
+TRANSPORT=mmio                  # the one being timed: mmio or pci
+GUEST_LOG=$WORK/guest.log       # the first run's output (set per transport)
+ROWS=$WORK/guest.rows            # the table the comparisons use (same)
 SERIAL=vblk-bench-scratch   # bench/bench.c's BENCH_SERIAL
 
 QEMU=${QEMU:-qemu-system-aarch64}
@@ -49,6 +60,7 @@ else
 	BACKEND_RUNS=${BENCH_BACKEND_RUNS:-1}
 fi
 TIMEOUT_S=${BENCH_TIMEOUT_S:-180}
+TRANSPORTS=${BENCH_TRANSPORTS:-mmio pci}
 
 # qemu-img bench request counts: about 1 GiB per figure, within bounds that
 # keep each run near a tenth of a second to half a second on the peers'
@@ -73,9 +85,17 @@ check_settings() {
 	is_count "$RUNS" || die "BENCH_RUNS must be a positive whole number"
 	is_count "$BACKEND_RUNS" || die "BENCH_BACKEND_RUNS must be a positive whole number"
 	is_count "$TIMEOUT_S" || die "BENCH_TIMEOUT_S must be a positive whole number"
+	local transport
+	for transport in $TRANSPORTS; do
+		case $transport in
+		mmio | pci) ;;
+		*) die "BENCH_TRANSPORTS: mmio and/or pci, not '$transport'" ;;
+		esac
+	done
 }
 
 cleanup() {
+	stop_load   # tools/bench-yardstick.sh: the loaded boots' processes
 	[ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$IMG"
 }
 
@@ -97,29 +117,41 @@ make_scratch_image() {
 		die "cannot write $IMG"
 }
 
-# One boot of the guest, its output into LOG; with SHOW, also shown as it
-# comes.
-run_guest() {  # run_guest LOG SHOW
-	local status qemu_args=(
+# The QEMU device the scratch disk is, on $TRANSPORT.
+disk_device() {
+	local device=virtio-blk-device
+	[ "$TRANSPORT" = pci ] && device=virtio-blk-pci
+	echo "$device,drive=d0,serial=$SERIAL${BENCH_DEVICE_OPTS:+,$BENCH_DEVICE_OPTS}"
+}
+
+# One boot of the guest on $TRANSPORT, its output into LOG; with SHOW,
+# also shown as it comes. ARGs go to the guest's command line.
+run_guest() {  # run_guest LOG SHOW [ARG...]
+	local log=$1 show=$2 status semihosting="enable=on,target=native,arg=vblk-bench"
+	shift 2
+	semihosting+=",arg=row_ms=$ROW_MS"
+	[ $# -eq 0 ] || semihosting+=$(printf ',arg=%s' "$@")
+	# shellcheck disable=SC2206  # BENCH_QEMU_EXTRA is a list of words
+	local qemu_args=(
 		-machine virt -cpu cortex-a53 -m 512M -nographic
-		-semihosting-config "enable=on,target=native,arg=vblk-bench,arg=row_ms=$ROW_MS"
+		-semihosting-config "$semihosting"
 		-kernel "$ELF"
 		-drive "if=none,id=d0,format=raw,cache=writeback,file=$IMG"
-		-device "virtio-blk-device,drive=d0,serial=$SERIAL${BENCH_DEVICE_OPTS:+,$BENCH_DEVICE_OPTS}"
+		-device "$(disk_device)" ${BENCH_QEMU_EXTRA:-}
 	)
-	if [ "$2" = show ]; then
+	if [ "$show" = show ]; then
 		echo "== guest: times itself with the generic timer inside QEMU"
 		echo "\$ $QEMU ${qemu_args[*]}"
 	fi
 	set +e
 	timeout --kill-after=5 "$TIMEOUT_S" "$QEMU" "${qemu_args[@]}" </dev/null 2>&1 |
-		tr -d '\r' | if [ "$2" = show ]; then tee "$1"; else cat >"$1"; fi
+		tr -d '\r' | if [ "$show" = show ]; then tee "$log"; else cat >"$log"; fi
 	status=${PIPESTATUS[0]}
 	set -e
 	case $status in
 	0) ;;
-	124 | 137) die "QEMU timed out after ${TIMEOUT_S}s (log: $1)" ;;
-	*) die "the guest failed with exit status $status (log: $1)" ;;
+	124 | 137) die "QEMU timed out after ${TIMEOUT_S}s (log: $log)" ;;
+	*) die "the guest failed with exit status $status (log: $log)" ;;
 	esac
 }
 
@@ -182,9 +214,9 @@ run_guests() {
 	measure_backend 1 "$GUEST_LOG"
 	for run in $(seq 2 "$RUNS"); do
 		echo "== guest run $run of $RUNS (and the backend after it)"
-		GUEST_LOGS+=("$WORK/guest.$run.log")
-		run_guest "$WORK/guest.$run.log" quiet
-		measure_backend "$run" "$WORK/guest.$run.log"
+		GUEST_LOGS+=("$WORK/guest.$TRANSPORT.$run.log")
+		run_guest "$WORK/guest.$TRANSPORT.$run.log" quiet
+		measure_backend "$run" "$WORK/guest.$TRANSPORT.$run.log"
 	done
 	echo
 	if [ "$RUNS" -gt 1 ]; then
@@ -317,19 +349,35 @@ compare_merged_with_large() {
 	done
 }
 
-main() {
-	local start_s=$SECONDS
-	check_settings
-	trap cleanup EXIT
-	print_header
-	make_scratch_image
+# The guest's table on one transport, and its comparisons.
+bench_transport() {  # bench_transport mmio|pci
+	TRANSPORT=$1
+	GUEST_LOG=$WORK/guest.$TRANSPORT.log
+	ROWS=$WORK/guest.$TRANSPORT.rows
+	backend=()
+	echo "=== the disk on $( [ "$TRANSPORT" = pci ] && echo virtio-pci || echo virtio-mmio)"
 	run_guests
 	[ -s "$ROWS" ] || die "no table rows in the guest's output ($GUEST_LOG)"
 	compare_with_backend
 	echo
 	compare_merged_with_large
 	echo
+}
+
+main() {
+	local start_s=$SECONDS transport
+	check_settings
+	trap cleanup EXIT
+	print_header
+	make_scratch_image
+	for transport in $TRANSPORTS; do
+		bench_transport "$transport"
+	done
+	[ "${BENCH_YARDSTICK:-1}" = 0 ] || yardstick_main
 	echo "bench: done in $((SECONDS - start_s)) s"
 }
+
+# shellcheck source=tools/bench-yardstick.sh
+. "$(dirname "$0")/bench-yardstick.sh"
 
 main

@@ -1,0 +1,333 @@
+/*
+ * The minimal guest (bench/minimal.h): a hand-coded virtio-blk driver
+ * with one pre-built request, the yardstick of bench/yardstick.c.
+ * Section numbers are virtio 1.2's.
+ */
+#include <string.h>
+
+#include "minimal.h"
+
+/* virtio-mmio registers (§4.2.2; the legacy ones from §4.2.4). */
+#define MMIO_DEVICE_FEATURES      0x010
+#define MMIO_DEVICE_FEATURES_SEL  0x014
+#define MMIO_DRIVER_FEATURES      0x020
+#define MMIO_DRIVER_FEATURES_SEL  0x024
+#define MMIO_LEGACY_PAGE_SIZE     0x028
+#define MMIO_QUEUE_SEL            0x030
+#define MMIO_QUEUE_NUM_MAX        0x034
+#define MMIO_QUEUE_NUM            0x038
+#define MMIO_LEGACY_QUEUE_ALIGN   0x03c
+#define MMIO_LEGACY_QUEUE_PFN     0x040
+#define MMIO_QUEUE_READY          0x044
+#define MMIO_QUEUE_NOTIFY         0x050
+#define MMIO_INTERRUPT_STATUS     0x060
+#define MMIO_INTERRUPT_ACK        0x064
+#define MMIO_STATUS               0x070
+#define MMIO_QUEUE_DESC           0x080   /* low word; high at +4 */
+#define MMIO_QUEUE_DRIVER         0x090
+#define MMIO_QUEUE_DEVICE         0x0a0
+
+/* virtio-pci common configuration (§4.1.4.3), and where QEMU 7.2 puts
+ * the other structures in BAR4 (see minimal.h). */
+#define PCI_DEVICE_FEATURE_SEL    0x00
+#define PCI_DEVICE_FEATURE        0x04
+#define PCI_DRIVER_FEATURE_SEL    0x08
+#define PCI_DRIVER_FEATURE        0x0c
+#define PCI_DEVICE_STATUS         0x14
+#define PCI_QUEUE_SELECT          0x16
+#define PCI_QUEUE_SIZE            0x18
+#define PCI_QUEUE_ENABLE          0x1c
+#define PCI_QUEUE_NOTIFY_OFF      0x1e
+#define PCI_QUEUE_DESC            0x20   /* 64-bit, written as two words */
+#define PCI_QUEUE_DRIVER          0x28
+#define PCI_QUEUE_DEVICE          0x30
+#define QEMU_PCI_BAR              4
+#define QEMU_PCI_ISR              0x1000
+#define QEMU_PCI_NOTIFY           0x3000
+#define QEMU_PCI_NOTIFY_MULT      4
+
+#define STATUS_ACKNOWLEDGE 1u
+#define STATUS_DRIVER      2u
+#define STATUS_DRIVER_OK   4u
+#define STATUS_FEATURES_OK 8u
+#define FEATURE_BLK_FLUSH  (1u << 9)   /* word 0 */
+#define FEATURE_VERSION_1  (1u << 0)   /* word 1: bit 32 */
+
+#define BLK_T_IN  0u
+#define BLK_T_OUT 1u
+#define DESC_F_NEXT  1u
+#define DESC_F_WRITE 2u
+#define AVAIL_F_NO_INTERRUPT 1u
+
+#define QUEUE_SIZE 4u          /* one chain of 3 in flight; a power of 2 */
+#define RING_ALIGN 4096u       /* legacy QueueAlign and QueuePFN's page */
+#define RESET_POLLS 1000000u   /* Status reads before a reset is given up */
+
+/* The split ring (§2.7), laid out as legacy virtio-mmio wants it: the
+ * used ring on the page after the descriptors and the avail ring. */
+struct ring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+static struct {
+	struct ring_desc desc[QUEUE_SIZE];              /* driver writes */
+	struct {
+		uint16_t flags, idx, ring[QUEUE_SIZE], used_event;
+	} avail;                                        /* driver writes */
+	_Alignas(RING_ALIGN) struct {
+		uint16_t flags, idx;
+		struct { uint32_t id, len; } ring[QUEUE_SIZE];
+		uint16_t avail_event;
+	} used;                                         /* device writes */
+} ring __attribute__((aligned(RING_ALIGN)));
+
+/* The one request: header (device reads), status (device writes). */
+static struct {
+	uint32_t type, reserved;
+	uint64_t sector;
+} header VBLK_ALIGNED;
+static uint8_t status_byte VBLK_ALIGNED;
+
+static struct minimal_regs *regs;     /* the device the guest owns */
+static uint16_t avail_idx;            /* requests handed over so far */
+static enum minimal_wait wait_kind;
+
+static uint32_t rd32(uintptr_t addr) { return *(volatile uint32_t *)addr; }
+static uint8_t rd8(uintptr_t addr) { return *(volatile uint8_t *)addr; }
+static void wr32(uintptr_t addr, uint32_t value) { *(volatile uint32_t *)addr = value; }
+static void wr16(uintptr_t addr, uint16_t value) { *(volatile uint16_t *)addr = value; }
+static void wr8(uintptr_t addr, uint8_t value) { *(volatile uint8_t *)addr = value; }
+
+static void wr64_split(uintptr_t addr, const void *ptr)
+{
+	uint64_t value = plat_virt_to_phys(ptr);
+
+	wr32(addr, (uint32_t)value);
+	wr32(addr + 4, (uint32_t)(value >> 32));
+}
+
+static bool is_pci(void)
+{
+	return regs->transport == VBLK_TRANSPORT_PCI;
+}
+
+static uint32_t read_status(void)
+{
+	return is_pci() ? rd8(regs->base + PCI_DEVICE_STATUS) : rd32(regs->base + MMIO_STATUS);
+}
+
+static void write_status(uint32_t status)
+{
+	if (is_pci())
+		wr8(regs->base + PCI_DEVICE_STATUS, (uint8_t)status);
+	else
+		wr32(regs->base + MMIO_STATUS, status);
+}
+
+/* Writing 0 resets the device; it has let go of every buffer once Status
+ * reads 0 again (§2.1.2, §4.1.4.3.2, §4.2.2.2). */
+static int reset_device(void)
+{
+	write_status(0);
+	for (unsigned poll = 0; poll < RESET_POLLS; poll++) {
+		if (read_status() == 0)
+			return 0;
+	}
+	return -VBLK_EHELD;
+}
+
+/* Offer-and-accept of one feature word: ours is FLUSH (QEMU otherwise
+ * runs the disk write-through) and, on a modern device, VERSION_1. */
+static void accept_features(uintptr_t dev_sel, uintptr_t dev_val, uintptr_t drv_sel,
+			    uintptr_t drv_val, bool modern)
+{
+	wr32(dev_sel, 0);
+	uint32_t word0 = rd32(dev_val) & FEATURE_BLK_FLUSH;
+	wr32(drv_sel, 0);
+	wr32(drv_val, word0);
+	if (modern) {
+		wr32(drv_sel, 1);
+		wr32(drv_val, FEATURE_VERSION_1);
+	}
+}
+
+static int queue_mmio(void)
+{
+	uintptr_t base = regs->base;
+
+	wr32(base + MMIO_QUEUE_SEL, 0);
+	if (rd32(base + MMIO_QUEUE_NUM_MAX) < QUEUE_SIZE)
+		return -VBLK_EBROKEN;
+	wr32(base + MMIO_QUEUE_NUM, QUEUE_SIZE);
+	if (regs->mmio_version == 1) {
+		wr32(base + MMIO_LEGACY_QUEUE_ALIGN, RING_ALIGN);
+		wr32(base + MMIO_LEGACY_QUEUE_PFN, (uint32_t)(plat_virt_to_phys(&ring) / RING_ALIGN));
+		return 0;
+	}
+	wr64_split(base + MMIO_QUEUE_DESC, ring.desc);
+	wr64_split(base + MMIO_QUEUE_DRIVER, &ring.avail);
+	wr64_split(base + MMIO_QUEUE_DEVICE, &ring.used);
+	wr32(base + MMIO_QUEUE_READY, 1);
+	return 0;
+}
+
+static int queue_pci(void)
+{
+	uintptr_t base = regs->base;
+
+	wr16(base + PCI_QUEUE_SELECT, 0);
+	if (*(volatile uint16_t *)(base + PCI_QUEUE_SIZE) < QUEUE_SIZE)
+		return -VBLK_EBROKEN;
+	wr16(base + PCI_QUEUE_SIZE, QUEUE_SIZE);
+	wr64_split(base + PCI_QUEUE_DESC, ring.desc);
+	wr64_split(base + PCI_QUEUE_DRIVER, &ring.avail);
+	wr64_split(base + PCI_QUEUE_DEVICE, &ring.used);
+	uint16_t notify_off = *(volatile uint16_t *)(base + PCI_QUEUE_NOTIFY_OFF);
+	regs->notify = regs->isr - QEMU_PCI_ISR + QEMU_PCI_NOTIFY +
+		       (uintptr_t)notify_off * QEMU_PCI_NOTIFY_MULT;
+	wr16(base + PCI_QUEUE_ENABLE, 1);
+	return 0;
+}
+
+int minimal_find_regs(const struct vblk_disk *disk, struct minimal_regs *found)
+{
+	const struct vblk_info *info = vblk_disk_info(disk);
+	const struct vblk_probe_entry *entries;
+	unsigned count = vblk_probe_report(&entries);
+
+	*found = (struct minimal_regs){ .transport = info->transport };
+	if (info->transport == VBLK_TRANSPORT_MMIO) {
+		found->mmio_version = info->mmio_version;
+		found->base = (uintptr_t)info->mmio_base;
+		found->notify = found->base + MMIO_QUEUE_NOTIFY;
+		found->isr = found->base + MMIO_INTERRUPT_STATUS;
+		return 0;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		const struct vblk_probe_entry *entry = &entries[i];
+		if (entry->transport != VBLK_TRANSPORT_PCI || entry->pci.bus != info->pci.bus ||
+		    entry->pci.dev != info->pci.dev || entry->pci.fn != info->pci.fn)
+			continue;
+		if (entry->pci_bar[QEMU_PCI_BAR] == 0)
+			return -VBLK_ENODEV;
+		found->base = (uintptr_t)entry->pci_bar[QEMU_PCI_BAR];
+		found->isr = found->base + QEMU_PCI_ISR;
+		return 0;
+	}
+	return -VBLK_ENODEV;
+}
+
+/* The initialisation sequence of §3.1.1, by hand, for each transport. */
+int minimal_attach(struct minimal_regs *device)
+{
+	regs = device;
+	if (reset_device() != 0)
+		return -VBLK_EHELD;
+	memset(&ring, 0, sizeof(ring));
+	avail_idx = 0;
+	bool modern = is_pci() || regs->mmio_version == 2;
+	write_status(STATUS_ACKNOWLEDGE);
+	write_status(STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+	uintptr_t base = regs->base;
+	if (is_pci())
+		accept_features(base + PCI_DEVICE_FEATURE_SEL, base + PCI_DEVICE_FEATURE,
+				base + PCI_DRIVER_FEATURE_SEL, base + PCI_DRIVER_FEATURE, true);
+	else
+		accept_features(base + MMIO_DEVICE_FEATURES_SEL, base + MMIO_DEVICE_FEATURES,
+				base + MMIO_DRIVER_FEATURES_SEL, base + MMIO_DRIVER_FEATURES, modern);
+	uint32_t status = STATUS_ACKNOWLEDGE | STATUS_DRIVER;
+	if (modern) {
+		status |= STATUS_FEATURES_OK;
+		write_status(status);
+		if (!(read_status() & STATUS_FEATURES_OK))
+			return -VBLK_EBROKEN;
+	} else {
+		wr32(base + MMIO_LEGACY_PAGE_SIZE, RING_ALIGN);
+	}
+	int err = is_pci() ? queue_pci() : queue_mmio();
+	if (err)
+		return err;
+	write_status(status | STATUS_DRIVER_OK);
+	return 0;
+}
+
+void minimal_prepare(enum vblk_op op, void *buf, uint32_t len_bytes, enum minimal_wait wait)
+{
+	bool is_read = op == VBLK_OP_READ;
+
+	header.type = is_read ? BLK_T_IN : BLK_T_OUT;
+	ring.desc[0] = (struct ring_desc){ plat_virt_to_phys(&header), sizeof(header),
+					   DESC_F_NEXT, 1 };
+	ring.desc[1] = (struct ring_desc){ plat_virt_to_phys(buf), len_bytes,
+					   DESC_F_NEXT | (is_read ? DESC_F_WRITE : 0), 2 };
+	ring.desc[2] = (struct ring_desc){ plat_virt_to_phys(&status_byte), 1, DESC_F_WRITE, 0 };
+	/* Every avail slot already names chain 0 (the ring was zeroed). */
+	ring.avail.flags = wait == MINIMAL_SPIN ? AVAIL_F_NO_INTERRUPT : 0;
+	wait_kind = wait;
+	__asm__ volatile("dmb ishst" ::: "memory");
+}
+
+static uint16_t used_idx(void)
+{
+	return *(volatile uint16_t *)&ring.used.idx;
+}
+
+/* Masked between the look at the ring and wfi, so a completion in
+ * between stays pending and ends the wfi; the brief unmask lets the
+ * runtime's handler acknowledge it (design.md, "Sleeping without losing
+ * a wake-up", without the timer: nothing here gives up). */
+static void sleep_until_used(uint16_t idx)
+{
+	__asm__ volatile("msr daifset, #2" ::: "memory");
+	while (used_idx() != idx)
+		__asm__ volatile("wfi\n\tmsr daifclr, #2\n\tisb\n\tmsr daifset, #2" ::: "memory");
+	__asm__ volatile("msr daifclr, #2" ::: "memory");
+}
+
+void minimal_io(uint64_t sector)
+{
+	uint16_t next = (uint16_t)(avail_idx + 1);
+
+	header.sector = sector;
+	/* The header before the index that hands the chain over (§2.7.13),
+	 * the index before the notification (§2.7.13.4). */
+	__asm__ volatile("dmb ishst" ::: "memory");
+	*(volatile uint16_t *)&ring.avail.idx = next;
+	__asm__ volatile("dmb oshst" ::: "memory");
+	if (is_pci())
+		wr16(regs->notify, 0);
+	else
+		wr32(regs->notify, 0);
+	avail_idx = next;
+	if (wait_kind == MINIMAL_SLEEP)
+		sleep_until_used(next);
+	else
+		while (used_idx() != next)
+			;
+	/* used.idx before the data and status it covers (§2.7.14). */
+	__asm__ volatile("dmb ishld" ::: "memory");
+}
+
+uint8_t minimal_last_status(void)
+{
+	return *(volatile uint8_t *)&status_byte;
+}
+
+void minimal_irq_handler(void *ctx)
+{
+	const struct minimal_regs *device = ctx;
+
+	/* PCI: reading the ISR clears it and lowers INTx (§4.1.4.5);
+	 * virtio-mmio: acknowledge the bits read (§4.2.2). */
+	if (device->transport == VBLK_TRANSPORT_PCI) {
+		(void)rd8(device->isr);
+		return;
+	}
+	wr32(device->base + MMIO_INTERRUPT_ACK, rd32(device->isr));
+}
+
+int minimal_detach(void)
+{
+	return reset_device();
+}

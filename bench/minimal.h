@@ -1,0 +1,73 @@
+/*
+ * The minimal guest: the fastest virtio-blk driver a guest can be, as the
+ * yardstick vblk is measured against (bench/yardstick.c, shared/PEERS.md).
+ *
+ * It takes over a disk vblk found (same device, same QEMU process), with
+ * its own tiny ring in its own static memory: a hand-coded reset and
+ * initialisation, one pre-built 3-descriptor chain, and per request only
+ * the sector into the header, avail.idx + 1, the notify register, and a
+ * wait on used.idx, spinning or sleeping in `wfi` on the disk's interrupt.
+ * No validation, no queue, no timeout (tools/bench.sh bounds the run).
+ *
+ * It reaches the device through what the public API tells: a virtio-mmio
+ * disk's register window (vblk_info.mmio_base, legacy or modern), and for
+ * a virtio-pci disk the CPU address of its BAR4 from the probe report,
+ * inside which QEMU 7.2 puts the common configuration at +0, the ISR at
+ * +0x1000 and the notify area at +0x3000 with a multiplier of 4: the
+ * minimal guest knows its machine rather than walking the capabilities.
+ *
+ * vblk's memory is never touched. The caller hands the device back with
+ * minimal_detach() (a reset) and then vblk_reset(), which initialises it
+ * again from scratch.
+ */
+#ifndef BENCH_MINIMAL_H
+#define BENCH_MINIMAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vblk/vblk.h"
+
+enum minimal_wait {
+	MINIMAL_SPIN,    /* read used.idx in a loop; the device does not interrupt */
+	MINIMAL_SLEEP,   /* wfi until the disk's interrupt, IRQs masked in between */
+};
+
+/* Where the device's registers are, for the transport it is on. */
+struct minimal_regs {
+	enum vblk_transport transport;
+	uint32_t mmio_version;       /* virtio-mmio: 1 legacy, 2 modern */
+	uintptr_t base;              /* virtio-mmio window, or PCI common config */
+	uintptr_t notify;            /* the address a notification is written to */
+	uintptr_t isr;               /* interrupt status: read (and ack) it */
+};
+
+/* Find the registers of `disk` (attached by vblk): 0, or -VBLK_ENODEV
+ * when the public API does not say where they are. */
+int minimal_find_regs(const struct vblk_disk *disk, struct minimal_regs *regs);
+
+/* Reset the device and initialise it with the minimal guest's ring (FLUSH
+ * negotiated, so QEMU keeps its write cache on, as for vblk); on PCI this
+ * also finds regs->notify. 0, -VBLK_EHELD if the reset does not complete,
+ * or -VBLK_EBROKEN if the device refuses. */
+int minimal_attach(struct minimal_regs *regs);
+
+/* Pre-build the chain for requests of `op` on `len_bytes` of `buf`, waited
+ * for in the given way. */
+void minimal_prepare(enum vblk_op op, void *buf, uint32_t len_bytes, enum minimal_wait wait);
+
+/* One request at `sector`, returned from once the device has used it. */
+void minimal_io(uint64_t sector);
+
+/* The status byte of the last request (0: VIRTIO_BLK_S_OK). */
+uint8_t minimal_last_status(void);
+
+/* The disk's interrupt while the minimal guest owns it: acknowledge it.
+ * ctx: the struct minimal_regs given to minimal_attach. */
+void minimal_irq_handler(void *ctx);
+
+/* Reset the device, so it lets go of the minimal guest's ring. 0, or
+ * -VBLK_EHELD if the reset does not complete. */
+int minimal_detach(void);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * The yardstick (bench/yardstick.h): vblk and the minimal guest take turns
+ * on one disk. Each side's turn begins with a reset and its own
+ * initialisation (minimal_attach, or minimal_detach then vblk_reset) and a
+ * few untimed requests, so neither inherits the other's ring or a cold
+ * start, and a turn's figures are requests over the guest time it ran.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minimal.h"
+#include "prng.h"
+#include "vblk/runtime.h"
+#include "yardstick.h"
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+#define DEFAULT_ROUNDS 8u
+#define MAX_ROUNDS 100u
+#define DEFAULT_PHASE_MS 100u
+#define MAX_PHASE_MS 10000u
+#define WARMUP_OPS 4u       /* untimed, after each change of owner */
+#define OPS_PER_CLOCK 8u    /* requests between looks at the clock: under
+			       TCG a CNTVCT read takes QEMU's global lock */
+
+struct yard_row {
+	const char *pattern;   /* "rand" or "seq" */
+	enum vblk_op op;
+	uint32_t size_bytes;
+	bool interrupts;       /* vblk with interrupts vs the sleeping minimal
+				  guest; else vblk polled vs the spinning one */
+	bool small;            /* a depth-1 4 KiB row: also run loaded (rows=d1) */
+};
+
+static const struct yard_row rows[] = {
+	{ "rand", VBLK_OP_READ, 4 * KIB, false, true },
+	{ "rand", VBLK_OP_READ, 4 * KIB, true, true },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, false, true },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, true, true },
+	{ "seq", VBLK_OP_READ, MIB, false, false },
+	{ "seq", VBLK_OP_WRITE, MIB, false, false },
+};
+#define ROW_COUNT (sizeof(rows) / sizeof(rows[0]))
+
+static unsigned rounds = DEFAULT_ROUNDS;
+static uint64_t phase_us = (uint64_t)DEFAULT_PHASE_MS * 1000u;
+static bool small_rows_only;
+
+static uint8_t buf[MIB] VBLK_ALIGNED;
+static struct minimal_regs regs;
+static struct vblk_disk *disk;
+static uint64_t prng_state = PRNG_SEED;
+static uint64_t next_seq_sector;   /* both sides walk on from here */
+
+/* Requests and guest time one side ran, over a round's turns. */
+struct side {
+	uint64_t ops, elapsed_us;
+};
+
+static unsigned long option(const char *cmdline, const char *name, unsigned long max,
+			    unsigned long fallback)
+{
+	const char *found = strstr(cmdline, name);
+	if (found == NULL)
+		return fallback;
+	unsigned long value = strtoul(found + strlen(name), NULL, 10);
+	return value > 0 && value <= max ? value : fallback;
+}
+
+void yardstick_configure(const char *cmdline)
+{
+	rounds = (unsigned)option(cmdline, "rounds=", MAX_ROUNDS, DEFAULT_ROUNDS);
+	phase_us = option(cmdline, "phase_ms=", MAX_PHASE_MS, DEFAULT_PHASE_MS) * 1000u;
+	small_rows_only = strstr(cmdline, "rows=d1") != NULL;
+}
+
+/* The next request's sector: random and aligned to its size, or the next
+ * one on, wrapping at the end of the disk. */
+static uint64_t next_sector(const struct yard_row *row)
+{
+	uint64_t nsectors = row->size_bytes / VBLK_SECTOR_SIZE;
+	uint64_t slots = vblk_capacity(disk) / nsectors;
+
+	if (row->pattern[0] == 'r')
+		return prng_next(&prng_state) % slots * nsectors;
+	if (next_seq_sector + nsectors > vblk_capacity(disk))
+		next_seq_sector = 0;
+	uint64_t sector = next_seq_sector;
+	next_seq_sector += nsectors;
+	return sector;
+}
+
+static int vblk_op(const struct yard_row *row)
+{
+	uint32_t nsectors = row->size_bytes / VBLK_SECTOR_SIZE;
+	uint64_t sector = next_sector(row);
+
+	if (row->op == VBLK_OP_WRITE)
+		return vblk_write(disk, sector, buf, nsectors);
+	return vblk_read(disk, sector, buf, nsectors);
+}
+
+static int minimal_op(const struct yard_row *row)
+{
+	minimal_io(next_sector(row));
+	return 0;
+}
+
+/* One side's turn: requests back to back for `turn_us` of guest time. */
+static int run_turn(const struct yard_row *row, int (*one_op)(const struct yard_row *),
+		    uint64_t turn_us, struct side *side)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i < WARMUP_OPS && !err; i++)
+		err = one_op(row);
+	uint64_t start_us = rt_time_us(), now_us = start_us, ops = 0;
+	while (!err && now_us - start_us < turn_us) {
+		for (unsigned i = 0; i < OPS_PER_CLOCK && !err; i++, ops++)
+			err = one_op(row);
+		now_us = rt_time_us();
+	}
+	side->ops += ops;
+	side->elapsed_us += now_us - start_us;
+	return err;
+}
+
+/* The disk's interrupt goes to whoever owns the device now. */
+static int route_interrupt(void (*handler)(void *), void *ctx)
+{
+	const struct vblk_info *info = vblk_disk_info(disk);
+
+	rt_irq_unregister(info->intid);
+	return rt_irq_register(info->intid, info->irq_edge, handler, ctx);
+}
+
+static int give_to_minimal(const struct yard_row *row)
+{
+	int err = minimal_attach(&regs);
+	if (!err)
+		err = route_interrupt(minimal_irq_handler, &regs);
+	minimal_prepare(row->op, buf, row->size_bytes,
+			row->interrupts ? MINIMAL_SLEEP : MINIMAL_SPIN);
+	return err;
+}
+
+static int give_to_vblk(const struct yard_row *row)
+{
+	int err = minimal_detach();
+	if (!err && minimal_last_status() != 0)
+		err = -VBLK_EIO;   /* the minimal guest's last request failed */
+	if (!err)
+		err = vblk_reset(disk);
+	if (!err)
+		err = route_interrupt(vblk_irq_handler, disk);
+	if (!err)
+		err = vblk_use_interrupts(disk, row->interrupts);
+	return err;
+}
+
+/* One round, A B B A: vblk for a turn, the minimal guest for two, vblk for
+ * one; vblk owns the disk before and after. */
+static int run_round(const struct yard_row *row, struct side *vblk_side,
+		     struct side *minimal_side)
+{
+	int err = run_turn(row, vblk_op, phase_us, vblk_side);
+	if (!err)
+		err = give_to_minimal(row);
+	if (!err)
+		err = run_turn(row, minimal_op, 2 * phase_us, minimal_side);
+	if (!err)
+		err = give_to_vblk(row);
+	if (!err)
+		err = run_turn(row, vblk_op, phase_us, vblk_side);
+	return err;
+}
+
+static int run_row(const struct yard_row *row)
+{
+	int err = give_to_vblk(row);
+
+	for (unsigned round = 1; round <= rounds && !err; round++) {
+		struct side vblk_side = { 0 }, minimal_side = { 0 };
+		err = run_round(row, &vblk_side, &minimal_side);
+		if (err)
+			break;
+		printf("yard %s %s %uK %s %u %llu %llu %llu %llu\n", row->pattern,
+		       row->op == VBLK_OP_WRITE ? "write" : "read",
+		       (unsigned)(row->size_bytes / KIB), row->interrupts ? "irq" : "poll", round,
+		       (unsigned long long)vblk_side.ops, (unsigned long long)vblk_side.elapsed_us,
+		       (unsigned long long)minimal_side.ops,
+		       (unsigned long long)minimal_side.elapsed_us);
+	}
+	return err;
+}
+
+static void touch_buffer(void)
+{
+	uint64_t state = PRNG_SEED;
+
+	for (size_t i = 0; i < sizeof(buf); i += sizeof(uint64_t))
+		put_le64(buf + i, prng_next(&state));
+}
+
+int yardstick_run(struct vblk_disk *scratch)
+{
+	disk = scratch;
+	int err = minimal_find_regs(disk, &regs);
+	if (err) {
+		printf("yardstick: where are the disk's registers? %s\n", vblk_strerror(err));
+		return err;
+	}
+	touch_buffer();
+	printf("yardstick: %u rounds of vblk %llu ms, minimal guest 2 x %llu ms, vblk %llu ms\n",
+	       rounds, (unsigned long long)(phase_us / 1000u),
+	       (unsigned long long)(phase_us / 1000u), (unsigned long long)(phase_us / 1000u));
+	for (unsigned i = 0; i < ROW_COUNT && !err; i++) {
+		if (small_rows_only && !rows[i].small)
+			continue;
+		err = run_row(&rows[i]);
+		if (err)
+			printf("yardstick: row %u failed: %s\n", i, vblk_strerror(err));
+	}
+	const struct vblk_info *info = vblk_disk_info(disk);
+	rt_irq_unregister(info->intid);
+	int poll_err = vblk_use_interrupts(disk, false);
+	return err ? err : poll_err;
+}

@@ -1,0 +1,25 @@
+/*
+ * The yardstick (issue 18): vblk against the minimal guest (bench/minimal.h)
+ * on the same disk in the same QEMU process, row by row, in rounds of
+ * A B B A (vblk, minimal, minimal, vblk: plain A B order biased the ratio
+ * by about 0.2, shared/PEERS.md).
+ */
+#ifndef BENCH_YARDSTICK_H
+#define BENCH_YARDSTICK_H
+
+#include "vblk/vblk.h"
+
+/* Read rounds=, phase_ms= and rows=d1 (only the depth-1 4 KiB rows, for
+ * the loaded variant) from the semihosting command line. */
+void yardstick_configure(const char *cmdline);
+
+/*
+ * Run every row on `disk` (attached by vblk, the scratch disk, its
+ * interrupt not registered) and print, per row and round,
+ *   yard PATTERN RW SIZE WAIT ROUND VBLK_OPS VBLK_US MIN_OPS MIN_US
+ * (tools/bench-yardstick.sh turns them into ratios). The disk is vblk's
+ * again afterwards, polled. Returns 0, or the first error.
+ */
+int yardstick_run(struct vblk_disk *disk);
+
+#endif

@@ -1,0 +1,162 @@
+# shellcheck shell=bash disable=SC2153  # TRANSPORTS etc.: tools/bench.sh's
+# tools/bench-yardstick.sh: the yardstick part of `make bench`, sourced by
+# tools/bench.sh (it uses that script's run_guest, backend_seconds,
+# backend_count, median, die and settings).
+#
+# vblk against the fastest guest possible (bench/minimal.c: a pre-built
+# chain, per request the sector, avail.idx, the notify register and a
+# wait on used.idx), on the same disk in the same QEMU process, taking
+# turns A B B A for BENCH_YARD_ROUNDS rounds (bench/yardstick.c). For each
+# transport in BENCH_TRANSPORTS, two boots:
+#   quiet   every row (4 KiB random read and write at depth 1, polled and
+#           with interrupts; 1 MiB sequential read and write, polled);
+#   loaded  the depth-1 4 KiB rows with BENCH_LOAD_PROCS CPU-bound
+#           processes on the host beside QEMU (started and stopped here),
+#           as on a CI machine or a laptop running other VMs.
+# After each boot `qemu-img bench` times the backend alone on the same file
+# (under the same load), for the guest/backend ratio beside vblk/minimal.
+# Environment:
+#   BENCH_YARD_ROUNDS   rounds per row (default 8)
+#   BENCH_YARD_TURN_MS  one turn of A (B runs two) in guest ms (default 100)
+#   BENCH_LOAD_PROCS    CPU-bound processes for the loaded boots (default 1;
+#                       0 leaves the loaded boots out)
+
+YARD_ROUNDS=${BENCH_YARD_ROUNDS:-8}
+YARD_TURN_MS=${BENCH_YARD_TURN_MS:-100}
+LOAD_PROCS=${BENCH_LOAD_PROCS:-1}
+LOAD_PIDS=()
+YARD_RESULTS=$WORK/yardstick.results   # one line per row and round
+
+# A busy loop per process, in a subshell of its own: nothing but CPU.
+start_load() {
+	local _
+	for _ in $(seq "$LOAD_PROCS"); do
+		(while :; do :; done) &
+		LOAD_PIDS+=("$!")
+	done
+}
+
+# Also called from tools/bench.sh's cleanup, so a failed boot cannot leave
+# the load running.
+stop_load() {
+	local pid
+	for pid in "${LOAD_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	LOAD_PIDS=()
+}
+
+# The backend's MiB/s for RW of SIZE (4K, 1024K) at depth 1.
+yard_backend_mibs() {  # yard_backend_mibs RW SIZE
+	local bytes=$((${2%K} * 1024)) count seconds
+	count=$(backend_count "$bytes")
+	seconds=$(for _ in $(seq "$BACKEND_RUNS"); do
+		backend_seconds "$1" "$bytes" 1 "$count"
+	done | median)
+	[ -n "$seconds" ] || die "no time in qemu-img bench's output"
+	awk -v b="$bytes" -v c="$count" -v s="$seconds" 'BEGIN { printf "%.1f", b * c / s / 1048576 }'
+}
+
+# One boot on $TRANSPORT, quiet or loaded; its rows go to YARD_RESULTS as
+# "transport load pattern rw size wait round vops vus mops mus backend".
+yardstick_boot() {  # yardstick_boot quiet|loaded
+	local load=$1 log=$WORK/yardstick.$TRANSPORT.$1.log rw size
+	local args=(mode=yardstick "rounds=$YARD_ROUNDS" "phase_ms=$YARD_TURN_MS")
+	declare -A mibs=()
+	echo "== yardstick: the disk on $TRANSPORT, host $load"
+	if [ "$load" = loaded ]; then
+		args+=(rows=d1)
+		start_load
+	fi
+	run_guest "$log" quiet "${args[@]}"
+	while read -r rw size; do
+		mibs[$rw $size]=$(yard_backend_mibs "$rw" "$size")
+	done < <(awk '$1 == "yard" { print $3, $4 }' "$log" | sort -u)
+	stop_load
+	awk '$1 == "yard"' "$log" | while read -r _ pattern rw size rest; do
+		echo "$TRANSPORT $load $pattern $rw $size $rest ${mibs[$rw $size]}"
+	done >>"$YARD_RESULTS"
+}
+
+# The table: per row, medians over the rounds of vblk's and the minimal
+# guest's time per request, the rounds' own vblk/minimal throughput ratios
+# (median and range), vblk over the faster of the minimal guest's two
+# waits (4 KiB rows), and vblk over qemu-img bench.
+yardstick_table() {
+	awk '
+	function sort_values(v, n,    i, j, t) {
+		for (i = 2; i <= n; i++) {
+			t = v[i]
+			for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]
+			v[j + 1] = t
+		}
+	}
+	function median(list,    v, n) {
+		n = split(list, v, " ")
+		sort_values(v, n)
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	function range(list,    v, n) {
+		n = split(list, v, " ")
+		sort_values(v, n)
+		return sprintf("%.2f-%.2f", v[1], v[n])
+	}
+	{
+		key = $1 " " $2 " " $3 " " $4 " " $5 " " $6
+		if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
+		v = $8 / $9; m = $10 / $11     # requests per us
+		ratios[key] = ratios[key] " " v / m
+		vrate[key] = vrate[key] " " v; mrate[key] = mrate[key] " " m
+		vus[key] = vus[key] " " $9 / $8; mus[key] = mus[key] " " $11 / $10
+		backend[key] = $12
+	}
+	END {
+		for (r = 1; r <= rows; r++) {
+			key = order[r]
+			mv[key] = median(vrate[key]); mm[key] = median(mrate[key])
+			split(key, f, " ")
+			if (f[5] == "4K" && mm[key] > best[f[1], f[2], f[4]])
+				best[f[1], f[2], f[4]] = mm[key]
+		}
+		printf "%-4s %-6s %-4s %-5s %5s %-4s | %7s %7s | %8s %-9s | %8s | %8s\n", "disk",
+			"host", "test", "rw", "size", "wait", "vblk_us", "min_us", "vblk/min", "range",
+			"vs_best", "vblk/img"
+		for (r = 1; r <= rows; r++) {
+			key = order[r]
+			split(key, f, " ")
+			kib = f[5] + 0; size = kib >= 1024 ? kib / 1024 "M" : kib "K"
+			vs_best = f[5] == "4K" ? sprintf("%.2f", mv[key] / best[f[1], f[2], f[4]]) : "-"
+			img = backend[key] > 0 ? sprintf("%.2f", mv[key] * kib * 1024 * 1e6 / 1048576 / backend[key]) : "-"
+			printf "%-4s %-6s %-4s %-5s %5s %-4s | %7.1f %7.1f | %8.2f %-9s | %8s | %8s\n",
+				f[1], f[2], f[3], f[4], size, f[6], median(vus[key]), median(mus[key]),
+				median(ratios[key]), range(ratios[key]), vs_best, img
+		}
+	}' "$YARD_RESULTS"
+}
+
+yardstick_main() {
+	local transport load loads=quiet
+	is_count "$YARD_ROUNDS" || die "BENCH_YARD_ROUNDS must be a positive whole number"
+	is_count "$YARD_TURN_MS" || die "BENCH_YARD_TURN_MS must be a positive whole number"
+	[[ $LOAD_PROCS =~ ^[0-9]+$ ]] || die "BENCH_LOAD_PROCS must be a whole number"
+	[ "$LOAD_PROCS" = 0 ] || loads="quiet loaded"
+	: >"$YARD_RESULTS"
+	for transport in $TRANSPORTS; do
+		TRANSPORT=$transport
+		for load in $loads; do
+			yardstick_boot "$load"
+		done
+	done
+	echo
+	echo "=== yardstick: vblk against a minimal guest (bench/minimal.c) on the same disk in"
+	echo "    the same QEMU process, $YARD_ROUNDS rounds of A B B A ($YARD_TURN_MS ms turns);" \
+		"loaded: $LOAD_PROCS CPU-bound process(es) beside QEMU"
+	yardstick_table
+	echo "wait: poll = vblk polled vs the minimal guest spinning on used.idx; irq = vblk with"
+	echo "  interrupts (its sync API's wait) vs the minimal guest sleeping in wfi on the interrupt"
+	echo "vblk_us, min_us: guest time per request (medians of the rounds); vblk/min: the rounds'"
+	echo "  throughput ratios, median and range; vs_best: vblk over the faster of the minimal"
+	echo "  guest's two waits; vblk/img: vblk over qemu-img bench at depth 1, timed after the boot"
+	echo
+}
