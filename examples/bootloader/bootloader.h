@@ -74,7 +74,8 @@ int boot_plan_make(struct boot_plan *plan, uint64_t from, uint64_t ram_end,
 
 /* ---- chosen.c ---- */
 /* The command line: the `cmdline` partition's text if there is one, else
- * BOOT_CMDLINE (build time). 0 or a vblk error. */
+ * BOOT_CMDLINE (build time). 0, -VBLK_ETOOBIG for a text of
+ * CMDLINE_MAX_BYTES or more, or a vblk error. */
 #define CMDLINE_MAX_BYTES 2048u   /* arm64 Linux's COMMAND_LINE_SIZE */
 int read_cmdline(const struct boot_disk *boot, char *cmdline);
 

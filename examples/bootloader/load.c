@@ -40,7 +40,7 @@ static uint32_t bio_bytes(struct vblk_disk *disk)
 	return max / block * block;
 }
 
-/* Queue the bio in `slot` for the next chunk of [*done_bytes, span). */
+/* Queue the bio in `slot` for the chunk of [offset, span) that starts at offset. */
 static int submit_chunk(const struct vblk_part *part, unsigned slot, uint8_t *dest,
 			uint64_t offset, uint64_t span, uint32_t chunk)
 {

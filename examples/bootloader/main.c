@@ -150,6 +150,11 @@ int main(void)
 	if (read_image_header(&boot, &image) != 0)
 		return 1;
 	err = read_cmdline(&boot, cmdline);
+	if (err == -VBLK_ETOOBIG) {
+		printf("bootloader: the \"cmdline\" partition holds more than %u bytes of text\n",
+		       CMDLINE_MAX_BYTES - 1);
+		return 1;
+	}
 	if (err)
 		return fail("reading the \"cmdline\" partition", err);
 	printf("command line: \"%s\"%s\n", cmdline, boot.has_cmdline ? " (partition)" : "");
