@@ -27,11 +27,13 @@ LOAD_PROCS=${BENCH_LOAD_PROCS:-1}
 LOAD_PIDS=()
 YARD_RESULTS=$WORK/yardstick.results   # one line per row and round
 
-# A busy loop per process, in a subshell of its own: nothing but CPU.
+# A busy loop per process, in a subshell of its own: nothing but CPU (kill
+# -0 is a builtin: no fork). Each loop ends by itself once this script is
+# gone, however it ended.
 start_load() {
 	local _
 	for _ in $(seq "$LOAD_PROCS"); do
-		(while :; do :; done) &
+		(while kill -0 $$ 2>/dev/null; do :; done) &
 		LOAD_PIDS+=("$!")
 	done
 }
