@@ -329,5 +329,7 @@ void minimal_irq_handler(void *ctx)
 
 int minimal_detach(void)
 {
+	if (regs == NULL)   /* never attached: the device is vblk's already */
+		return 0;
 	return reset_device();
 }

@@ -66,8 +66,9 @@ uint8_t minimal_last_status(void);
  * ctx: the struct minimal_regs given to minimal_attach. */
 void minimal_irq_handler(void *ctx);
 
-/* Reset the device, so it lets go of the minimal guest's ring. 0, or
- * -VBLK_EHELD if the reset does not complete. */
+/* Reset the device, so it lets go of the minimal guest's ring (nothing
+ * before the first minimal_attach). 0, or -VBLK_EHELD if the reset does
+ * not complete. */
 int minimal_detach(void);
 
 #endif

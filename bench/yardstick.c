@@ -145,6 +145,15 @@ static int give_to_minimal(const struct yard_row *row)
 	return err;
 }
 
+/* vblk owns the disk: its handler takes the interrupt, in the row's mode. */
+static int vblk_takes_row(const struct yard_row *row)
+{
+	int err = route_interrupt(vblk_irq_handler, disk);
+	if (!err)
+		err = vblk_use_interrupts(disk, row->interrupts);
+	return err;
+}
+
 static int give_to_vblk(const struct yard_row *row)
 {
 	int err = minimal_detach();
@@ -153,9 +162,7 @@ static int give_to_vblk(const struct yard_row *row)
 	if (!err)
 		err = vblk_reset(disk);
 	if (!err)
-		err = route_interrupt(vblk_irq_handler, disk);
-	if (!err)
-		err = vblk_use_interrupts(disk, row->interrupts);
+		err = vblk_takes_row(row);
 	return err;
 }
 
@@ -178,7 +185,7 @@ static int run_round(const struct yard_row *row, struct side *vblk_side,
 
 static int run_row(const struct yard_row *row)
 {
-	int err = give_to_vblk(row);
+	int err = vblk_takes_row(row);
 
 	for (unsigned round = 1; round <= rounds && !err; round++) {
 		struct side vblk_side = { 0 }, minimal_side = { 0 };
