@@ -9,6 +9,7 @@
 #   make V=1             show the commands
 #   make bench           time the driver in QEMU against qemu-img bench and a minimal guest
 #   make bench-peers     the same operations with U-Boot beside vblk
+#   make bench-boot      reset to Linux: examples/bootloader beside U-Boot
 #
 # Prerequisites are installed on demand by tools/deps.sh (make deps).
 
@@ -269,6 +270,20 @@ bench-peers:
 	$(Q)tools/deps.sh peers
 	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
 	$(Q)QEMU=$(QEMU) tools/bench-peers.sh $(BUILD)
+
+# make bench-boot: reset to Linux, examples/bootloader beside Debian's
+# U-Boot loading the same kernel and initramfs from the same GPT disk
+# (tools/boot_bench.py: BOOT_RUNS fresh boots each, medians).
+BOOT_RUNS ?= 3
+.PHONY: bench-boot
+bench-boot:
+	$(Q)tools/deps.sh test && tools/deps.sh peers
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bootloader.elf $(BUILD)/initrd.cpio
+	$(Q)tools/fetch-linux.sh $(BUILD)/linux
+	$(Q)tools/mkbootdisk.sh $(BUILD)/linux/Image $(BUILD)/initrd.cpio $(BUILD)/bench-boot.img \
+	    "console=ttyAMA0 panic=-1" >/dev/null
+	$(Q)QEMU=$(QEMU) tools/boot_bench.py --runs $(BOOT_RUNS) --cmdline "console=ttyAMA0 panic=-1" \
+	    $(BUILD)/bootloader.elf $(BUILD)/bench-boot.img
 
 # ---- host build (unit tests against the fake device) ------------------
 HOST_CC ?= cc
