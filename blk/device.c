@@ -39,7 +39,7 @@
 static void clean_for_device(const struct blk_req *req)
 {
 	plat_dma_clean(req, offsetof(struct blk_req, table));
-	for (const struct vblk_bio *bio = req->bio_head; bio != NULL; bio = bio->next) {
+	for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
 		for (unsigned i = 0; i < bio->nsegs; i++)
 			plat_dma_clean(bio->segs[i].addr, bio->segs[i].len_bytes);
 	}
@@ -78,7 +78,7 @@ static unsigned map_chain(struct blk_dev *dev, const struct blk_req *req, struct
 	struct blk_sg_state sg = { 0 };
 
 	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
-	for (const struct vblk_bio *bio = req->bio_head; bio != NULL; bio = bio->next) {
+	for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
 		for (unsigned i = 0; i < bio->nsegs; i++) {
 			if (sg_append(&sg, bufs + 1, plat_virt_to_phys(bio->segs[i].addr),
 				      bio->segs[i].len_bytes, dev->seg_bytes_max, device_writes))
@@ -128,11 +128,48 @@ static unsigned map_range_chain(const struct blk_dev *dev, struct blk_req *req,
 	return 3;
 }
 
+/* A new request holding just `bio` (blk/merge.c may add more). */
+void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max)
+{
+	req->type = blk_op_type(bio->op);
+	req->sector = bio->sector;
+	req->data_bytes = bio->bytes;
+	req->sg = (struct blk_sg_state){ 0 };
+	blk_sg_add_bio(&req->sg, bio, seg_bytes_max);
+	req->bios = (struct blk_bio_list){ NULL, NULL };
+	blk_bio_list_push(&req->bios, bio);
+	req->nbios = 1;
+	req->next = NULL;
+	if (bio->op >= VBLK_OP_DISCARD) {
+		/* One data descriptor: the segment array (fill_ranges). */
+		req->sg.ndescs = 1;
+		req->range_sectors = bio->nsectors;
+		req->range_flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
+	}
+}
+
+/* §5.2.6.1: no request may reach past the capacity. Each bio was checked
+ * when it was submitted, but the disk may have shrunk (a config change)
+ * since. Requests without sectors (FLUSH, GET_ID) never do. */
+static bool past_capacity(const struct blk_dev *dev, const struct blk_req *req)
+{
+	uint64_t capacity = dev->info.capacity_sectors;
+	uint64_t nsectors = req->data_bytes / VBLK_SECTOR_SIZE;
+
+	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT) {
+		if (!blk_type_is_range(req->type))
+			return false;
+		nsectors = req->range_sectors;
+	}
+	return req->sector > capacity || nsectors > capacity - req->sector;
+}
+
 /*
  * Put `req`'s chain in the ring (not yet published: see blk_dev_kick),
  * directly or through its indirect table; `queued_behind` requests wait
  * behind it for ring space. Returns the number of ring descriptors used,
- * -VQ_EAGAIN if the ring has no room for them now, or -VBLK_EBROKEN if
+ * -VBLK_ERANGE if the request reaches past the capacity (nothing sent),
+ * -VQ_EAGAIN if the ring has no room for it now, or -VBLK_EBROKEN if
  * the ring is broken (it is then marked so).
  */
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind)
@@ -141,6 +178,8 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	bool indirect = use_indirect(dev, ndescs, queued_behind);
 	unsigned ring_descs = indirect ? 1u : ndescs;
 
+	if (past_capacity(dev, req))
+		return -VBLK_ERANGE;
 	if (vq_num_free(&dev->vq) < ring_descs)
 		return vq_is_broken(&dev->vq) ? -VBLK_EBROKEN : -VQ_EAGAIN;
 
@@ -163,6 +202,11 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 		vq_set_broken(&dev->vq, "request refused by the ring");
 		return -VBLK_EBROKEN;
 	}
+	/* The timeout counts from here if the device had nothing to do. */
+	if (blk_dev_in_flight(dev) == 1)
+		dev->progress_us = plat_time_us();
+	dev->counts.requests++;
+	dev->counts.descriptors += ring_descs;
 	return (int)ring_descs;
 }
 
@@ -227,6 +271,8 @@ struct blk_req *blk_dev_detach(struct blk_dev *dev)
  * table, so they outlive the submitter's stack frame. */
 void blk_dev_init_reqs(struct blk_dev *dev)
 {
+	dev->progress_us = plat_time_us();
+	dev->status_checked_us = dev->progress_us;
 	dev->free_reqs = NULL;
 	for (unsigned i = BLK_MAX_REQS; i-- > 0;) {
 		dev->reqs[i].next = dev->free_reqs;

@@ -11,8 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blk/list.h"
 #include "blk/sg.h"
 #include "blk/virtio_blk.h"
+#include "plat/platform.h"
 #include "vblk/bio.h"
 #include "vblk/vblk.h"
 #include "virtio/virtio.h"
@@ -45,6 +47,9 @@
  * QEMU 7.2 allows one segment anyway). */
 #define BLK_RANGE_SEGS_MAX 4u
 
+/* A FIFO of bios, linked through their `next` (blk/list.h). */
+BLK_FIFO(blk_bio_list, struct vblk_bio, next)
+
 struct blk_req {
 	struct virtio_blk_req_hdr hdr;                /* device reads */
 	uint8_t status;                               /* device writes */
@@ -53,7 +58,7 @@ struct blk_req {
 	uint64_t sector;
 	uint32_t data_bytes;      /* a read's used.len must be this + 1 */
 	struct blk_sg_state sg;
-	struct vblk_bio *bio_head, *bio_tail;   /* merged bios, sector order */
+	struct blk_bio_list bios; /* merged bios, sector order */
 	struct blk_req *next;     /* pending list or free list */
 	uint16_t nbios;
 	uint64_t range_sectors;   /* DISCARD/WRITE_ZEROES: sectors covered */
@@ -63,6 +68,9 @@ struct blk_req {
 	/* Device reads, while an indirect chain is in flight (request.c). */
 	struct vring_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
 } VBLK_ALIGNED;
+
+/* A FIFO of requests, linked through their `next`. */
+BLK_FIFO(blk_req_list, struct blk_req, next)
 
 _Static_assert(offsetof(struct blk_req, status) < VBLK_DMA_ALIGN &&
 		       offsetof(struct blk_req, type) == VBLK_DMA_ALIGN,
@@ -114,14 +122,18 @@ struct blk_dev {
 				     it is touched or reused until a reset
 				     completes (VBLK_EHELD) */
 	uint64_t status_checked_us;      /* last look for DEVICE_NEEDS_RESET */
+	uint64_t progress_us;            /* last completion, or first start
+					    into an idle ring (timeouts) */
 	struct blk_dev_counts {          /* its part of vblk_stats */
-		uint64_t notifications, coalesced_segs, bad_interrupts;
+		uint64_t requests, descriptors, notifications, completions;
+		uint64_t coalesced_segs, bad_interrupts;
 	} counts;
 	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
 };
 
 /* blk/device.c: the device layer, everything that touches the ring. */
 void blk_dev_init_reqs(struct blk_dev *dev);
+void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind);
 void blk_dev_kick(struct blk_dev *dev);
 int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used_len);
@@ -146,6 +158,28 @@ static inline uint64_t blk_range_max_sectors(const struct blk_range_limits *limi
 	return (uint64_t)limits->seg_sectors * limits->max_segs;
 }
 
+/* The request type of each operation (§5.2.6). Every bio that reaches
+ * a request has passed vblk_submit's check of its op, or is the
+ * synchronous API's own. */
+static inline uint32_t blk_op_type(enum vblk_op op)
+{
+	static const uint32_t types[] = {
+		[VBLK_OP_READ] = VIRTIO_BLK_T_IN,
+		[VBLK_OP_WRITE] = VIRTIO_BLK_T_OUT,
+		[VBLK_OP_FLUSH] = VIRTIO_BLK_T_FLUSH,
+		[VBLK_OP_GET_ID] = VIRTIO_BLK_T_GET_ID,
+		[VBLK_OP_DISCARD] = VIRTIO_BLK_T_DISCARD,
+		[VBLK_OP_WRITE_ZEROES] = VIRTIO_BLK_T_WRITE_ZEROES,
+	};
+	return types[op];
+}
+
+/* Requests in the ring: one chain each, so the ring's count. */
+static inline unsigned blk_dev_in_flight(const struct blk_dev *dev)
+{
+	return dev->vq.in_flight;
+}
+
 /* The device layer's small steps, inline: each runs once per request.
  * A request slot from the free list, and back. */
 static inline struct blk_req *blk_dev_alloc_req(struct blk_dev *dev)
@@ -158,14 +192,15 @@ static inline struct blk_req *blk_dev_alloc_req(struct blk_dev *dev)
 
 static inline void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
 {
-	req->bio_head = req->bio_tail = NULL;
+	req->bios = (struct blk_bio_list){ NULL, NULL };
 	req->next = dev->free_reqs;
 	dev->free_reqs = req;
 }
 
-/* Take one completed request from the used ring. Returns 1 with the
- * request and its result (blk_dev_result), 0 if none is ready, or
- * -VBLK_EBROKEN if the device wrote something impossible. */
+/* Take one completed request from the used ring (progress: see
+ * progress_us). Returns 1 with the request and its result
+ * (blk_dev_result), 0 if none is ready, or -VBLK_EBROKEN if the device
+ * wrote something impossible. */
 static inline int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int *result)
 {
 	void *token;
@@ -175,6 +210,8 @@ static inline int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int
 	if (got == 1) {
 		*req = token;
 		*result = blk_dev_result(dev, *req, used_len);
+		dev->counts.completions++;
+		dev->progress_us = plat_time_us();
 	}
 	return got;
 }

@@ -62,12 +62,8 @@ static inline int blk_check_disk(const struct vblk_disk *disk)
 /* blk/features.c */
 uint64_t blk_driver_features(void);
 
-/* blk/submit.c: the checks both APIs make. */
-int blk_check_op(const struct vblk_disk *disk, enum vblk_op op);
-int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors);
-const struct blk_range_limits *blk_range_limits(const struct vblk_disk *disk, enum vblk_op op);
-int blk_check_range_op(const struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
-		       uint64_t nsectors, unsigned flags);
+/* blk/submit.c: queue a bio the synchronous API made (the checks both
+ * APIs make are blk/check.h). */
 int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio);
 
 #endif

@@ -19,57 +19,6 @@
 #include "blk/queue.h"
 #include "blk/sg.h"
 
-/* Count the descriptors `bio`'s segments add to `sg` (nothing written).
- * Inline here: merging a bio calls it on the submission path. */
-static inline void sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio,
-			      uint32_t seg_bytes_max)
-{
-	for (unsigned i = 0; i < bio->nsegs; i++)
-		sg_append(sg, NULL, plat_virt_to_phys(bio->segs[i].addr), bio->segs[i].len_bytes,
-			  seg_bytes_max, false);
-}
-
-void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max)
-{
-	sg_add_bio(sg, bio, seg_bytes_max);
-}
-
-/* The request type of each operation (§5.2.6). Every bio that reaches
- * the queue has passed vblk_submit's check of its op, or is the
- * synchronous API's own. */
-static uint32_t op_to_type(enum vblk_op op)
-{
-	static const uint32_t types[] = {
-		[VBLK_OP_READ] = VIRTIO_BLK_T_IN,
-		[VBLK_OP_WRITE] = VIRTIO_BLK_T_OUT,
-		[VBLK_OP_FLUSH] = VIRTIO_BLK_T_FLUSH,
-		[VBLK_OP_GET_ID] = VIRTIO_BLK_T_GET_ID,
-		[VBLK_OP_DISCARD] = VIRTIO_BLK_T_DISCARD,
-		[VBLK_OP_WRITE_ZEROES] = VIRTIO_BLK_T_WRITE_ZEROES,
-	};
-	return types[op];
-}
-
-/* A new request holding just `bio`. */
-void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max)
-{
-	req->type = op_to_type(bio->op);
-	req->sector = bio->sector;
-	req->data_bytes = bio->bytes;
-	req->sg = (struct blk_sg_state){ 0 };
-	sg_add_bio(&req->sg, bio, seg_bytes_max);
-	req->bio_head = req->bio_tail = bio;
-	req->nbios = 1;
-	req->next = NULL;
-	bio->next = NULL;
-	if (bio->op >= VBLK_OP_DISCARD) {
-		/* One data descriptor: the segment array (blk/device.c). */
-		req->sg.ndescs = 1;
-		req->range_sectors = bio->nsectors;
-		req->range_flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
-	}
-}
-
 static uint64_t end_sector(uint64_t sector, uint32_t bytes)
 {
 	return sector + bytes / VBLK_SECTOR_SIZE;
@@ -89,14 +38,12 @@ static bool try_back_merge(struct blk_queue *q, struct blk_req *req, struct vblk
 
 	if (bio->sector != end_sector(req->sector, req->data_bytes))
 		return false;
-	sg_add_bio(&merged, bio, q->dev->seg_bytes_max);
+	blk_sg_add_bio(&merged, bio, q->dev->seg_bytes_max);
 	if (!fits(q, req, bio, &merged))
 		return false;
 	req->sg = merged;
 	req->data_bytes += bio->bytes;
-	req->bio_tail->next = bio;
-	req->bio_tail = bio;
-	bio->next = NULL;
+	blk_bio_list_push(&req->bios, bio);
 	req->nbios++;
 	q->stats.back_merges++;
 	return true;
@@ -110,15 +57,14 @@ static bool try_front_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 	if (end_sector(bio->sector, bio->bytes) != req->sector)
 		return false;
 	blk_sg_add_bio(&merged, bio, q->dev->seg_bytes_max);
-	for (const struct vblk_bio *old = req->bio_head; old != NULL; old = old->next)
+	for (const struct vblk_bio *old = req->bios.head; old != NULL; old = old->next)
 		blk_sg_add_bio(&merged, old, q->dev->seg_bytes_max);
 	if (!fits(q, req, bio, &merged))
 		return false;
 	req->sg = merged;
 	req->data_bytes += bio->bytes;
 	req->sector = bio->sector;
-	bio->next = req->bio_head;
-	req->bio_head = bio;
+	blk_bio_list_push_front(&req->bios, bio);
 	req->nbios++;
 	q->stats.front_merges++;
 	return true;
@@ -144,14 +90,11 @@ static bool try_range_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 	req->range_sectors += bio->nsectors;
 	req->nbios++;
 	if (back) {
-		req->bio_tail->next = bio;
-		req->bio_tail = bio;
-		bio->next = NULL;
+		blk_bio_list_push(&req->bios, bio);
 		q->stats.back_merges++;
 	} else {
 		req->sector = bio->sector;
-		bio->next = req->bio_head;
-		req->bio_head = bio;
+		blk_bio_list_push_front(&req->bios, bio);
 		q->stats.front_merges++;
 	}
 	return true;
@@ -162,7 +105,7 @@ static bool try_range_merge(struct blk_queue *q, struct blk_req *req, struct vbl
  * write-zeroes, or anything with a FLUSH or GET_ID. */
 bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
 {
-	uint32_t type = op_to_type(bio->op);
+	uint32_t type = blk_op_type(bio->op);
 
 	if (type != req->type)
 		return false;

@@ -23,83 +23,16 @@
  */
 #include "blk/queue.h"
 
-static void req_list_push(struct blk_req_list *list, struct blk_req *req)
-{
-	req->next = NULL;
-	if (list->tail)
-		list->tail->next = req;
-	else
-		list->head = req;
-	list->tail = req;
-}
-
-static struct blk_req *req_list_pop(struct blk_req_list *list)
-{
-	struct blk_req *req = list->head;
-	if (req) {
-		list->head = req->next;
-		if (list->head == NULL)
-			list->tail = NULL;
-		req->next = NULL;
-	}
-	return req;
-}
-
-static void bio_list_push(struct blk_bio_list *list, struct vblk_bio *bio)
-{
-	bio->next = NULL;
-	if (list->tail)
-		list->tail->next = bio;
-	else
-		list->head = bio;
-	list->tail = bio;
-}
-
-static struct vblk_bio *bio_list_pop(struct blk_bio_list *list)
-{
-	struct vblk_bio *bio = list->head;
-	if (bio) {
-		list->head = bio->next;
-		if (list->head == NULL)
-			list->tail = NULL;
-		bio->next = NULL;
-	}
-	return bio;
-}
-
 void blk_queue_init(struct blk_queue *q)
 {
 	q->pending = (struct blk_req_list){ 0 };
 	q->npending = 0;
 	q->waiting = (struct blk_bio_list){ 0 };
-	q->in_flight = 0;
 	q->plugged = false;
 	q->completing = false;
 	q->irq_quiet = false;
 	q->irq_unheard = false;
 	q->finishing = NULL;
-	q->progress_us = plat_time_us();
-	q->dev->status_checked_us = q->progress_us;
-}
-
-/* Hand a bio back to its owner. Data the device wrote is made visible to
- * the CPU first (a no-op on coherent platforms). */
-static void complete_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
-{
-	if (status == 0 && bio->op != VBLK_OP_WRITE) {
-		for (unsigned i = 0; i < bio->nsegs; i++)
-			plat_dma_invalidate(bio->segs[i].addr, bio->segs[i].len_bytes);
-	}
-	if (status != 0)
-		q->stats.errors++;
-	bio->next = NULL;
-	bio->status = status;
-	bio->owner = NULL;
-	/* A waiter (vblk_wait_bios) reads `completed`; nothing of the bio is
-	 * touched after the callback, which may reuse it. */
-	*(volatile bool *)&bio->completed = true;
-	if (bio->done)
-		bio->done(bio, status);
 }
 
 /* Every bio of `req` gets the request's status (the device answered for
@@ -109,12 +42,12 @@ static void complete_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
 static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
 {
 	struct vblk_bio *outer = q->finishing;
-	struct vblk_bio *bio = req->bio_head;
+	struct vblk_bio *bio = req->bios.head;
 
 	blk_dev_free_req(q->dev, req);
 	while (bio != NULL) {
 		q->finishing = bio->next;
-		complete_bio(q, bio, status);
+		blk_queue_complete_bio(q, bio, status);
 		bio = q->finishing;
 	}
 	q->finishing = outer;
@@ -168,18 +101,9 @@ static bool place_bio(struct blk_queue *q, struct vblk_bio *bio)
 	if (req == NULL)
 		return false;
 	blk_req_init(req, bio, q->dev->seg_bytes_max);
-	req_list_push(&q->pending, req);
+	blk_req_list_push(&q->pending, req);
 	q->npending++;
 	return true;
-}
-
-/* Put a bio back at the front of the list (it was just popped from there). */
-static void bio_list_unpop(struct blk_bio_list *list, struct vblk_bio *bio)
-{
-	bio->next = list->head;
-	list->head = bio;
-	if (list->tail == NULL)
-		list->tail = bio;
 }
 
 /*
@@ -193,9 +117,9 @@ static void admit_waiting(struct blk_queue *q)
 {
 	struct vblk_bio *bio;
 
-	while ((bio = bio_list_pop(&q->waiting)) != NULL) {
+	while ((bio = blk_bio_list_pop(&q->waiting)) != NULL) {
 		if (!place_bio(q, bio)) {
-			bio_list_unpop(&q->waiting, bio);
+			blk_bio_list_push_front(&q->waiting, bio);
 			break;
 		}
 	}
@@ -209,12 +133,11 @@ int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio)
 {
 	bio->status = 0;
 	bio->completed = false;
-	bio->next = NULL;
 	q->stats.bios++;
 
 	/* Bios that found no request go first, so none is overtaken. */
 	if (q->waiting.head != NULL || !place_bio(q, bio))
-		bio_list_push(&q->waiting, bio);
+		blk_bio_list_push(&q->waiting, bio);
 	if (!q->plugged || q->npending >= BLK_PLUG_MAX_REQS)
 		return blk_queue_run(q);
 	return 0;
@@ -225,23 +148,7 @@ int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio)
  * it waits until every request dispatched before it has completed. */
 static bool may_dispatch(const struct blk_queue *q, const struct blk_req *req)
 {
-	return req->type != VIRTIO_BLK_T_FLUSH || q->in_flight == 0;
-}
-
-/* §5.2.6.1: no request may reach past the capacity. Each bio was checked
- * when it was submitted, but the disk may have shrunk (a config change)
- * while it waited in the queue. */
-static bool past_capacity(const struct blk_queue *q, const struct blk_req *req)
-{
-	uint64_t capacity = q->dev->info.capacity_sectors;
-	uint64_t nsectors = req->data_bytes / VBLK_SECTOR_SIZE;
-
-	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT) {
-		if (!blk_type_is_range(req->type))
-			return false;
-		nsectors = req->range_sectors;
-	}
-	return req->sector > capacity || nsectors > capacity - req->sector;
+	return req->type != VIRTIO_BLK_T_FLUSH || blk_dev_in_flight(q->dev) == 0;
 }
 
 /* Fail the request at the head of the queue without sending it. Its
@@ -251,7 +158,7 @@ static bool past_capacity(const struct blk_queue *q, const struct blk_req *req)
  * would come to do it. */
 static void refuse_head(struct blk_queue *q, int reason)
 {
-	struct blk_req *req = req_list_pop(&q->pending);
+	struct blk_req *req = blk_req_list_pop(&q->pending);
 
 	q->npending--;
 	q->completing = true;
@@ -273,13 +180,14 @@ int blk_queue_run(struct blk_queue *q)
 	if (q->completing || !q->dev->ready)
 		return 0;
 	while (q->pending.head != NULL && may_dispatch(q, q->pending.head)) {
-		struct blk_req *req = q->pending.head;
-		if (past_capacity(q, req)) {
+		/* The head goes first; the rest of the list waits behind it. A
+		 * request past the capacity (the disk shrank while it waited)
+		 * is refused, not sent. */
+		int ndescs = blk_dev_start(q->dev, q->pending.head, q->npending - 1);
+		if (ndescs == -VBLK_ERANGE) {
 			refuse_head(q, -VBLK_ERANGE);
 			continue;
 		}
-		/* The head goes first; the rest of the list waits behind it. */
-		int ndescs = blk_dev_start(q->dev, req, q->npending - 1);
 		if (ndescs == -VQ_EAGAIN) {
 			q->stats.queue_full++;
 			break;
@@ -288,13 +196,8 @@ int blk_queue_run(struct blk_queue *q)
 		 * completes this request and everything else. */
 		if (ndescs < 0)
 			return -VBLK_EBROKEN;
-		req_list_pop(&q->pending);
+		blk_req_list_pop(&q->pending);
 		q->npending--;
-		if (q->in_flight == 0)
-			q->progress_us = plat_time_us();
-		q->in_flight++;
-		q->stats.requests++;
-		q->stats.descriptors += (unsigned)ndescs;
 		added = true;
 	}
 	if (added)
@@ -316,9 +219,6 @@ int blk_queue_complete(struct blk_queue *q)
 	q->completing = true;
 harvest:
 	while ((got = blk_dev_harvest(q->dev, &req, &status)) == 1) {
-		q->in_flight--;
-		q->stats.completions++;
-		q->progress_us = plat_time_us();
 		finish_req(q, req, status);
 		completed++;
 	}
@@ -354,16 +254,14 @@ void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason)
 	struct vblk_bio *bio;
 
 	q->completing = true;
-	while ((req = blk_dev_detach(q->dev)) != NULL) {
-		q->in_flight--;
+	while ((req = blk_dev_detach(q->dev)) != NULL)
 		finish_req(q, req, in_flight_reason);
-	}
-	while ((req = req_list_pop(&q->pending)) != NULL) {
+	while ((req = blk_req_list_pop(&q->pending)) != NULL) {
 		q->npending--;
 		finish_req(q, req, reason);
 	}
-	while ((bio = bio_list_pop(&q->waiting)) != NULL)
-		complete_bio(q, bio, reason);
+	while ((bio = blk_bio_list_pop(&q->waiting)) != NULL)
+		blk_queue_complete_bio(q, bio, reason);
 	q->completing = false;
 }
 
@@ -386,7 +284,7 @@ bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio)
 	if (bio_listed(q->waiting.head, bio) || bio_listed(q->finishing, bio))
 		return true;
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
-		if (bio_listed(q->dev->reqs[i].bio_head, bio))
+		if (bio_listed(q->dev->reqs[i].bios.head, bio))
 			return true;
 	}
 	return false;
@@ -394,5 +292,6 @@ bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio)
 
 bool blk_queue_empty(const struct blk_queue *q)
 {
-	return q->in_flight == 0 && q->pending.head == NULL && q->waiting.head == NULL;
+	return blk_dev_in_flight(q->dev) == 0 && blk_req_list_empty(&q->pending) &&
+	       blk_bio_list_empty(&q->waiting);
 }

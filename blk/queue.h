@@ -12,14 +12,6 @@
  * (so a long burst still streams; Linux's plug limit is of the same size). */
 #define BLK_PLUG_MAX_REQS 32
 
-struct blk_req_list {
-	struct blk_req *head, *tail;
-};
-
-struct blk_bio_list {
-	struct vblk_bio *head, *tail;
-};
-
 /* The queue layer's state (blk/queue.c, blk/wait.c): bios, the requests
  * they form before they reach the ring, plugging, waiting, statistics. */
 struct blk_queue {
@@ -27,7 +19,6 @@ struct blk_queue {
 	struct blk_req_list pending;     /* formed, not yet in the ring (FIFO) */
 	unsigned npending;
 	struct blk_bio_list waiting;     /* bios with no free request yet */
-	unsigned in_flight;              /* requests in the ring */
 	bool plugged;
 	bool completing;                 /* running callbacks: don't dispatch */
 	struct vblk_bio *finishing;      /* bios of a completed request whose
@@ -38,14 +29,10 @@ struct blk_queue {
 					    up and no handler run (blk/wait.c) */
 	uint64_t irq_unheard_handled;    /* stats.interrupts at that moment */
 	uint32_t timeout_us;
-	uint64_t progress_us;            /* last completion, or first dispatch
-					    into an idle ring (timeouts) */
 	struct vblk_stats stats;
 };
 
 /* blk/merge.c: which bio joins which request. */
-void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max);
-void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
 bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio);
 
 /* blk/queue.c. Those returning int report a device that broke the
@@ -58,5 +45,36 @@ int blk_queue_complete(struct blk_queue *q);
 void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason);
 bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio);
 bool blk_queue_empty(const struct blk_queue *q);
+
+/* Nothing held back in the queue: no request pending, no bio waiting for
+ * one, no plug, no callbacks running. A new request then passes nothing
+ * by going straight to the device (blk/sync.c). */
+static inline bool blk_queue_idle(const struct blk_queue *q)
+{
+	return blk_req_list_empty(&q->pending) && blk_bio_list_empty(&q->waiting) && !q->plugged &&
+	       !q->completing;
+}
+
+/* Hand a bio back to its owner with the request's status. Data the
+ * device wrote is made visible to the CPU first (a no-op on coherent
+ * platforms). Inline: blk/queue.c runs it per bio, blk/sync.c for the
+ * requests it harvests itself. */
+static inline void blk_queue_complete_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
+{
+	if (status == 0 && bio->op != VBLK_OP_WRITE) {
+		for (unsigned i = 0; i < bio->nsegs; i++)
+			plat_dma_invalidate(bio->segs[i].addr, bio->segs[i].len_bytes);
+	}
+	if (status != 0)
+		q->stats.errors++;
+	bio->next = NULL;
+	bio->status = status;
+	bio->owner = NULL;
+	/* A waiter (vblk_wait_bios) reads `completed`; nothing of the bio is
+	 * touched after the callback, which may reuse it. */
+	*(volatile bool *)&bio->completed = true;
+	if (bio->done)
+		bio->done(bio, status);
+}
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vblk/bio.h"
+#include "vblk/platform.h"
 #include "vring/virtqueue.h"
 
 static inline uint32_t min_u32(uint32_t a, uint32_t b)
@@ -57,6 +59,17 @@ static inline bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uin
 		len_bytes -= take;
 	}
 	return coalesced;
+}
+
+/* Count the descriptors `bio`'s segments add to `sg` (nothing written):
+ * a request's as it forms (blk/device.c, blk/merge.c), a bio's alone
+ * (blk/submit.c). */
+static inline void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio,
+				  uint32_t seg_bytes_max)
+{
+	for (unsigned i = 0; i < bio->nsegs; i++)
+		sg_append(sg, NULL, plat_virt_to_phys(bio->segs[i].addr), bio->segs[i].len_bytes,
+			  seg_bytes_max, false);
 }
 
 #endif

@@ -1,94 +1,10 @@
 /*
- * The asynchronous API's front door: check a bio, queue it, plug and
- * unplug. A bio that fails a check is refused with nothing queued; one
- * that passes completes exactly once, through its callback.
+ * The asynchronous API's front door: check a bio (with blk/check.h's
+ * checks of the disk, the op and the range), queue it, plug and unplug.
+ * A bio that fails a check is refused with nothing queued; one that
+ * passes completes exactly once, through its callback.
  */
-#include "blk/disk.h"
-
-/* DISCARD and WRITE_ZEROES: never sent to a device that did not offer
- * them (virtio 1.2 §2.2); they change the disk, so not to a read-only
- * one. GET_ID is vblk_get_id's own (a 20-byte buffer); the rest is no op.
- * Apart, so the common ops' check stays small. */
-static int check_other_op(const struct vblk_disk *disk, enum vblk_op op)
-{
-	if (op != VBLK_OP_DISCARD && op != VBLK_OP_WRITE_ZEROES)
-		return -VBLK_EINVAL;
-	if (disk->dev.info.read_only)
-		return -VBLK_EROFS;
-	return blk_range_limits(disk, op)->max_segs ? 0 : -VBLK_EUNSUPP;
-}
-
-/* Is `op` one an application may ask of this disk (the disk is up)? A
- * read-only disk takes no write or flush (virtio 1.2 §5.2.6.2: the driver
- * must not write to an RO device). */
-static int check_op_allowed(const struct vblk_disk *disk, enum vblk_op op)
-{
-	switch ((int)op) {
-	case VBLK_OP_READ:
-		return 0;
-	case VBLK_OP_WRITE:
-	case VBLK_OP_FLUSH:
-		return disk->dev.info.read_only ? -VBLK_EROFS : 0;
-	default:
-		return check_other_op(disk, op);
-	}
-}
-
-/*
- * May `op` run on this disk now? The check both APIs start with: the disk
- * is up (blk_check_disk), then the op. Read-only is a property of the
- * disk, so it is refused before any argument is looked at.
- */
-int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
-{
-	int err = blk_check_disk(disk);
-	return err ? err : check_op_allowed(disk, op);
-}
-
-/* Never send a request that reaches past the capacity (virtio 1.2
- * §5.2.6.1), and keep to whole logical blocks: a device with 4 KiB blocks
- * fails a request for part of one. */
-int blk_check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors)
-{
-	uint64_t capacity = disk->dev.info.capacity_sectors;
-	uint32_t sectors_per_block = disk->dev.info.block_size_bytes / VBLK_SECTOR_SIZE;
-
-	if (nsectors == 0)
-		return -VBLK_EINVAL;
-	if (sector > capacity || nsectors > capacity - sector)
-		return -VBLK_ERANGE;
-	if (sector % sectors_per_block != 0 || nsectors % sectors_per_block != 0)
-		return -VBLK_EALIGN;
-	return 0;
-}
-
-const struct blk_range_limits *blk_range_limits(const struct vblk_disk *disk, enum vblk_op op)
-{
-	return op == VBLK_OP_DISCARD ? &disk->dev.discard : &disk->dev.write_zeroes;
-}
-
-/*
- * The arguments of a DISCARD or WRITE_ZEROES on a disk that takes it
- * (blk_check_op): known flags (only WRITE_ZEROES has one, unmap: virtio
- * 1.2 §5.2.6.2), a range inside the capacity (§5.2.6.1) of whole logical
- * blocks and, for a discard, of whole discard_sector_alignment units
- * (§5.2.4).
- */
-int blk_check_range_op(const struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
-		       uint64_t nsectors, unsigned flags)
-{
-	unsigned allowed = op == VBLK_OP_WRITE_ZEROES ? VBLK_WZ_UNMAP : 0;
-	uint32_t align = blk_range_limits(disk, op)->align_sectors;
-
-	if (flags & ~allowed)
-		return -VBLK_EINVAL;
-	int err = blk_check_range(disk, sector, nsectors);
-	if (err)
-		return err;
-	if (sector % align != 0 || nsectors % align != 0)
-		return -VBLK_EALIGN;
-	return 0;
-}
+#include "blk/check.h"
 
 /* A DISCARD or WRITE_ZEROES bio: a range, no segments, that fits one
  * request. */
@@ -142,7 +58,7 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 {
 	*total_bytes = 0;
 
-	int err = check_op_allowed(disk, bio->op);
+	int err = blk_check_op_allowed(disk, bio->op);
 	if (err)
 		return err;
 	/* A flush has no data (virtio 1.2 §5.2.6.1: T_FLUSH carries no data
@@ -182,7 +98,8 @@ static void complete_empty_flush(struct vblk_disk *disk, struct vblk_bio *bio)
 		bio->done(bio, 0);
 }
 
-/* Queue a bio that is known to be good (the synchronous API's own bios). */
+/* Queue a bio that is known to be good: one of the synchronous API's own
+ * that may not skip the queue (blk/sync.c). */
 int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
 {
 	bio->bytes = bio_bytes(bio);
@@ -269,6 +186,9 @@ void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats)
 		plat_irqflags_t flags = plat_irq_save();
 		*stats = disk->queue.stats;
 		/* What the device layer counts itself. */
+		stats->requests = disk->dev.counts.requests;
+		stats->descriptors = disk->dev.counts.descriptors;
+		stats->completions = disk->dev.counts.completions;
 		stats->notifications = disk->dev.counts.notifications;
 		stats->coalesced_segs = disk->dev.counts.coalesced_segs;
 		stats->bad_interrupts = disk->dev.counts.bad_interrupts;

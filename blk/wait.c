@@ -42,7 +42,7 @@ static int check_device(struct vblk_disk *disk)
 {
 	uint64_t now_us = plat_time_us();
 
-	if (now_us - disk->queue.progress_us > disk->queue.timeout_us) {
+	if (now_us - disk->dev.progress_us > disk->queue.timeout_us) {
 		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
 		return -VBLK_ETIMEDOUT;
 	}
@@ -61,7 +61,7 @@ static int check_device(struct vblk_disk *disk)
 static int poll_locked(struct vblk_disk *disk)
 {
 	int completed = blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
-	if (completed >= 0 && disk->queue.in_flight > 0) {
+	if (completed >= 0 && blk_dev_in_flight(&disk->dev) > 0) {
 		int err = check_device(disk);
 		if (err)
 			return err;
@@ -146,14 +146,14 @@ static bool worth_polling(const struct vblk_disk *disk)
 	/* A variable, not the macro: with VBLK_IRQ_POLL_US 0 (always sleep)
 	 * the comparison is always false, which -Wtype-limits refuses. */
 	const uint64_t poll_us = VBLK_IRQ_POLL_US;
-	return plat_time_us() - disk->queue.progress_us < poll_us;
+	return plat_time_us() - disk->dev.progress_us < poll_us;
 }
 
 /* Sleep until an interrupt, but no later than the next look at the ring
  * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue. */
 static uint64_t sleep_deadline(const struct vblk_disk *disk)
 {
-	uint64_t overdue_us = disk->queue.progress_us + disk->queue.timeout_us + 1;
+	uint64_t overdue_us = disk->dev.progress_us + disk->queue.timeout_us + 1;
 	uint64_t recheck_us = plat_time_us() + VBLK_IRQ_RECHECK_US;
 
 	return recheck_us < overdue_us ? recheck_us : overdue_us;
