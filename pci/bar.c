@@ -147,8 +147,11 @@ void pci_use_bars_as_set(struct pci_function *fn)
 	for (unsigned i = 0; i < fn->nbars; i++) {
 		struct pci_bar *bar = &fn->bar[i];
 
-		if ((bar->kind == PCI_BAR_MEM32 || bar->kind == PCI_BAR_MEM64) &&
-		    bar->status == -VBLK_ESTATE && bar->pci_addr != 0) {
+		if (bar->kind != PCI_BAR_MEM32 && bar->kind != PCI_BAR_MEM64)
+			continue;
+		/* Decoding on (status 0 already) or off with an address in
+		 * the BAR: either way, where firmware put it. */
+		if (bar->status == 0 || (bar->status == -VBLK_ESTATE && bar->pci_addr != 0)) {
 			bar->status = 0;
 			bar->cpu_addr = bar->pci_addr;
 		}

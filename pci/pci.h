@@ -202,9 +202,10 @@ void pci_size_bars(const struct pci_host *host, struct pci_function *fn);
 void pci_read_function(const struct pci_host *host, struct pci_bdf bdf, int parent,
 		       struct pci_function *fn);
 
-/* For a function whose BARs firmware placed but whose decoding it left
- * off: take each memory BAR that holds a nonzero address as assigned,
- * at that address (CPU address = PCI address, as on QEMU virt). */
+/* For a function whose BARs firmware placed, whether it left decoding on
+ * or off: take each memory BAR it kept (decoding on) or that holds a
+ * nonzero address as assigned, at that address (CPU address = PCI
+ * address, as on QEMU virt). */
 void pci_use_bars_as_set(struct pci_function *fn);
 
 /* Turn on memory decoding and bus mastering on this one function, not

@@ -181,15 +181,17 @@ static void pci_notify(struct virtio_dev *dev, uint16_t queue_idx)
  * line; the bits it held are kept here until the driver acknowledges
  * them, so the transport answers as virtio-mmio's InterruptStatus and
  * InterruptACK do and the driver above needs no PCI case. Bits 2-7 are
- * reserved and dropped (§4.1.4.5.1: the driver ignores them); reading
- * cleared them, so unlike on MMIO they cannot hold the line up.
+ * reserved: they are passed up as read, not kept, so the driver counts
+ * them and, if they are up again at the next read, takes the device for
+ * the broken one it is (a device whose ISR does not clear holds its line
+ * up, and the interrupt would come back forever).
  */
 static uint32_t pci_interrupt_status(struct virtio_dev *dev)
 {
 	uint8_t isr = plat_mmio_read8(dev->regs.pci.isr);
 
 	dev->regs.pci.isr_pending |= (uint8_t)(isr & VIRTIO_INT_DEFINED);
-	return dev->regs.pci.isr_pending;
+	return dev->regs.pci.isr_pending | (isr & ~VIRTIO_INT_DEFINED);
 }
 
 static void pci_interrupt_ack(struct virtio_dev *dev, uint32_t bits)

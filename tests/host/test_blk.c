@@ -502,6 +502,17 @@ static void test_silent_device_times_out_and_is_reset(void **state)
 	assert_int_equal(vblk_read(disk, 0, buf, 1), 0);
 }
 
+/* Firmware that placed the BARs and left memory decoding on: the
+ * function is used where its BARs are (vblk_attach_pci's PCI path). */
+static void test_pci_function_firmware_left_decoding_on(void **state)
+{
+	pci_decoding_on = true;
+	assert_int_equal(attach_with(state, NULL), 0);
+	fill(buf, 4096, 3);
+	assert_int_equal(vblk_write(disk, 0, buf, 8), 0);
+	assert_memory_equal(fake_virtio_disk(fv), buf, 4096);
+}
+
 static void test_deferred_completion_is_polled_for(void **state)
 {
 	assert_int_equal(attach_with(state, NULL), 0);
@@ -537,6 +548,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_init_walks_status_sequence),
 		ALL(test_init_accepts_only_offered_and_known_features),
+		{ "test_pci_function_firmware_left_decoding_on (pci)",
+		  test_pci_function_firmware_left_decoding_on, disk_setup, disk_teardown,
+		  (void *)(uintptr_t)TRANSPORT_PCI },
 		BOTH(test_all_ones_offer_still_reaches_driver_ok),
 		ALL(test_refused_features_ok_sets_failed),
 		ALL(test_modern_device_without_version_1_is_refused),

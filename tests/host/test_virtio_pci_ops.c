@@ -184,13 +184,15 @@ static void test_features_through_their_selects(void **state)
 /* ---- ISR (PCI-33) ------------------------------------------------------ */
 
 /* The read clears the ISR; the transport keeps bits 0-1 until the driver
- * acknowledges them, and drops the reserved bits 2-7. */
-static void test_isr_latched_until_ack_reserved_bits_dropped(void **state)
+ * acknowledges them, and passes the reserved bits 2-7 up as read, once,
+ * not kept (so the driver can count them, and stop a device whose ISR
+ * holds them: blk_dev_take_interrupt). */
+static void test_isr_latched_until_ack_reserved_bits_passed_once(void **state)
 {
 	(void)state;
 	probe_with_notify(4, 0x1000);
 	fx.model.isr = 0xfd;
-	assert_int_equal(dev.ops->interrupt_status(&dev), VIRTIO_INT_USED_BUFFER);
+	assert_int_equal(dev.ops->interrupt_status(&dev), 0xfd);
 	assert_int_equal(fx.model.isr, 0);
 	assert_int_equal(dev.ops->interrupt_status(&dev), VIRTIO_INT_USED_BUFFER);
 	assert_int_equal(fx.model.isr_reads, 2);
@@ -252,7 +254,7 @@ int main(void)
 		T(test_queue_enable_writes_fields_then_enable),
 		T(test_queue_max_past_num_queues_selects_nothing),
 		T(test_features_through_their_selects),
-		T(test_isr_latched_until_ack_reserved_bits_dropped),
+		T(test_isr_latched_until_ack_reserved_bits_passed_once),
 		T(test_reset_clears_isr_latch),
 		T(test_config_read_past_device_bytes_is_zero),
 	};
