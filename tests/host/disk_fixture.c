@@ -23,13 +23,21 @@ struct fake_virtio *fv;
 struct vblk_disk *disk;
 bool pci_decoding_on;
 
+/* The running test is a PACKED_TRANSPORTS entry (set by disk_setup). */
+static bool packed_ring;
+
 /* The fake ECAM this test's PCI devices sit behind, and how many. */
 static struct fake_pci *ecam;
 static uint8_t pci_devices;
 
 uint32_t test_version(void **state)
 {
-	return (uint32_t)(uintptr_t)*state;
+	return (uint32_t)(uintptr_t)*state & ~TEST_RING_PACKED;
+}
+
+bool test_is_packed(void **state)
+{
+	return ((uintptr_t)*state & TEST_RING_PACKED) != 0;
 }
 
 bool test_is_pci(void **state)
@@ -66,12 +74,14 @@ struct fake_virtio *make_device(uint32_t version, opts_tweak_fn *tweak)
 	bool pci = version == TRANSPORT_PCI;
 
 	fake_virtio_default_opts(&opts, pci ? 2 : version);
+	if (packed_ring && version != 1)
+		with_packed_ring(&opts);
 	if (tweak)
 		tweak(&opts);
 	return pci ? make_pci_device(&opts) : fake_virtio_create(&opts);
 }
 
-int attach_device(struct fake_virtio *device)
+static int attach_by_transport(struct fake_virtio *device)
 {
 	uint8_t dev, fn;
 
@@ -82,6 +92,18 @@ int attach_device(struct fake_virtio *device)
 	fake_virtio_pci_slot(device, &dev, &fn);
 	return vblk_attach_pci(FAKE_ECAM_BASE, (uint8_t)fake_virtio_pci_bus(device), dev, fn,
 			       TEST_INTID);
+}
+
+/* A packed entry that ran on the split ring would pass for the wrong
+ * reason: the driver must have taken the packed ring it was offered. */
+int attach_device(struct fake_virtio *device)
+{
+	int index = attach_by_transport(device);
+	uint64_t packed = FAKE_BIT(FAKE_F_RING_PACKED);
+
+	if (index >= 0 && packed_ring && (fake_virtio_opts(device)->features & packed))
+		assert_true(fake_virtio_accepted_features(device) & packed);
+	return index;
 }
 
 int attach_with(void **state, opts_tweak_fn *tweak)
@@ -149,9 +171,14 @@ void without_event_idx(struct fake_virtio_opts *opts)
 	opts->features &= ~FAKE_BIT(FAKE_F_EVENT_IDX);
 }
 
+void with_packed_ring(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_RING_PACKED);
+}
+
 int disk_setup(void **state)
 {
-	(void)state;
+	packed_ring = state != NULL && test_is_packed(state);
 	vblk_shutdown();
 	host_platform_reset();
 	fv = NULL;

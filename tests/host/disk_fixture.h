@@ -7,8 +7,9 @@
  * and teardown functions (disk_setup, disk_teardown) that shut the driver
  * down and reset the simulated machine, the teardown first checking that
  * the fake saw no rule broken; BOTH_TRANSPORTS, which registers a test on a
- * legacy and on a modern device, and ALL_TRANSPORTS, which adds a modern
- * virtio-blk-pci function; ways to make a device and attach to it; and
+ * legacy and on a modern device, ALL_TRANSPORTS, which adds a modern
+ * virtio-blk-pci function, and PACKED_TRANSPORTS, the modern ones again
+ * on packed rings; ways to make a device and attach to it; and
  * the device tweaks more than one test file uses.
  *
  * The PCI device (TRANSPORT_PCI) is a function on the root bus of a fake
@@ -61,7 +62,21 @@ extern struct vblk_disk *disk;
 	BOTH_TRANSPORTS(name, setup_fn, teardown_fn),                                        \
 	{ #name " (pci)", name, setup_fn, teardown_fn, (void *)(uintptr_t)TRANSPORT_PCI }
 
+/* Two entries on packed rings: "name (modern, packed)" and "name (pci,
+ * packed)", whose devices offer VIRTIO_F_RING_PACKED (QEMU's packed=on);
+ * test_version() says 2 and TRANSPORT_PCI as for their split twins, and
+ * attaching asserts that the driver accepted the packed ring. Set by
+ * disk_setup: every make_device() of such a test offers it. A file turns
+ * them on by adding this macro beside ALL_TRANSPORTS. */
+#define TEST_RING_PACKED 0x100u
+#define PACKED_TRANSPORTS(name, setup_fn, teardown_fn)                                       \
+	{ #name " (modern, packed)", name, setup_fn, teardown_fn,                            \
+	  (void *)(uintptr_t)(2u | TEST_RING_PACKED) },                                      \
+	{ #name " (pci, packed)", name, setup_fn, teardown_fn,                               \
+	  (void *)(uintptr_t)(TRANSPORT_PCI | TEST_RING_PACKED) }
+
 uint32_t test_version(void **state);
+bool test_is_packed(void **state);   /* a PACKED_TRANSPORTS entry */
 bool test_is_pci(void **state);
 bool test_is_modern(void **state);   /* virtio-mmio version 2, or PCI */
 
@@ -103,5 +118,7 @@ opts_tweak_fn without_indirect;
 /* No VIRTIO_F_EVENT_IDX (QEMU's event_idx=off): suppression by the avail
  * and used flags only. */
 opts_tweak_fn without_event_idx;
+/* Offers VIRTIO_F_RING_PACKED (what make_device does in a packed entry). */
+opts_tweak_fn with_packed_ring;
 
 #endif

@@ -2,8 +2,8 @@
  * A fake virtio-mmio block device for the host unit tests.
  *
  * STATUS: usable. Register model for virtio-mmio version 2 (modern) and
- * version 1 (legacy), split virtqueue with direct and indirect descriptors
- * and EVENT_IDX, block requests IN/OUT/FLUSH/GET_ID/DISCARD/WRITE_ZEROES
+ * version 1 (legacy), split and packed virtqueues with direct and indirect
+ * descriptors and EVENT_IDX, block requests IN/OUT/FLUSH/GET_ID/DISCARD/WRITE_ZEROES
  * on a RAM disk, rule
  * checking, completion-timing and misbehaviour knobs, inspection.
  *
@@ -19,6 +19,14 @@
  *   fake_virtio_ring.c  the device side of a split virtqueue (§2.7): take
  *                       chains from the avail ring, publish used entries,
  *                       decide when to interrupt
+ *   fake_virtio_packed.c  the device side of a packed virtqueue (§2.8),
+ *                       used instead when the driver accepts
+ *                       VIRTIO_F_RING_PACKED (offered when opts.features
+ *                       has FAKE_F_RING_PACKED, QEMU's packed=on): chains
+ *                       of consecutive slots or one indirect table, used
+ *                       descriptors at the device's own position, event
+ *                       suppression both ways; rules by their PK- IDs
+ *                       (fake_virtio_packed_chain.c reads one chain)
  *   fake_virtio_blk.c   what a block device does with one request (§5.2.6)
  *   fake_virtio.c       creation, knobs, rule violations, inspection
  *   fake_virtio_pci.c   the same device as a virtio-pci function behind the
@@ -33,7 +41,8 @@
  * device-side checks the checklist has no row for are named FAKE-HEAD
  * (avail entry >= queue size), FAKE-NEXT (next index outside its table),
  * FAKE-INDIRECT (bad indirect table), FAKE-ZERO-LEN and FAKE-NULL-ADDR
- * (buffer of 0 bytes / at address 0). Mistakes QEMU treats as fatal (those
+ * (buffer of 0 bytes / at address 0), FAKE-CHAIN-BYTES (a packed chain
+ * of 2^32 bytes or more). Mistakes QEMU treats as fatal (those
  * FAKE-* ones, SPL-5/7/10/12/14, a chain without room for header and
  * status (BLK-19), a head made available twice (CLN-1)) also break the
  * device the way QEMU's virtio_error() does: a modern device sets
@@ -49,7 +58,7 @@
  * -SECTOR (header sector not 0), -FEATURE (not negotiated); a broken rule
  * fails the request with IOERR. fail_sector knobs match the first segment.
  *
- * Not modelled: more than one queue (MQ), packed rings, NOTIFY_ON_EMPTY, the MMIO-11 read-back
+ * Not modelled: more than one queue (MQ), IN_ORDER, NOTIFICATION_DATA, NOTIFY_ON_EMPTY, the MMIO-11 read-back
  * of QueueReady after retiring a queue.
  *
  * Typical test:
@@ -92,6 +101,7 @@
 #define FAKE_F_INDIRECT_DESC     28
 #define FAKE_F_EVENT_IDX         29
 #define FAKE_F_VERSION_1         32
+#define FAKE_F_RING_PACKED       34
 #define FAKE_F_RING_RESET        40
 #define FAKE_BIT(b)              (1ull << (b))
 
@@ -249,7 +259,17 @@ enum fake_virtio_used_fault {
 					written: the status byte, last, is not
 					covered (SPL-18/19, BLK-25: a driver must
 					not trust data past len; legacy ignores it) */
+	FAKE_USED_WRONG_WRAP,        /* packed: the used descriptor's AVAIL and
+					USED carry the other lap's wrap value,
+					so it reads as stale (PK-6: the driver
+					must ignore it; its request never ends) */
 };
+/* On a packed ring (VIRTIO_F_RING_PACKED) the faults are about the used
+ * descriptor: ID_OUT_OF_RANGE writes ID = queue size + 5, ID_NOT_HEAD an
+ * ID no chain in flight carries, LEN_TOO_LARGE and LEN_SHORT its len,
+ * DUPLICATE writes it again at the next used position (the same ID
+ * completed twice), IDX_JUMP writes it one slot past the used position
+ * (PK-7: the driver must not look there), IDX_BACKWARDS is WRONG_WRAP. */
 void fake_virtio_corrupt_used(struct fake_virtio *fv, enum fake_virtio_used_fault fault,
 			      enum fake_virtio_shot shot);
 
@@ -338,7 +358,8 @@ struct fake_virtio_seg {
 	uint16_t flags;             /* FAKE_DESC_F_* */
 };
 struct fake_virtio_chain {
-	uint16_t head;              /* descriptor index in the avail ring      */
+	uint16_t head;              /* descriptor index in the avail ring
+				       (packed: the chain's first slot)       */
 	bool indirect;              /* some of it came from an indirect table  */
 	unsigned nsegs;             /* all segments (only the first
 				       FAKE_CHAIN_RECORD_MAX are in seg[])    */

@@ -96,6 +96,45 @@ struct fake_request {
 	struct fake_virtio_seg *segs; /* malloc'd copy of the chain           */
 	uint32_t readable_bytes, writable_bytes;
 	uint8_t header[16];         /* the request header as taken (CLN-1)     */
+	/* Packed ring only (fake_virtio_packed.c); head is then its first slot. */
+	uint16_t id;                /* buffer ID, from the chain's last slot   */
+	uint16_t nslots;            /* ring slots it took (1 if indirect)      */
+	uint64_t table;             /* its indirect table, 0 if none           */
+};
+
+/* Packed ring layout (virtio 1.2 §2.8.13): 16-byte descriptors
+ * {le64 addr, le32 len, le16 id, le16 flags}; event areas {le16 off_wrap,
+ * le16 flags}. */
+#define PDESC_OFF_ID          12u
+#define PDESC_OFF_FLAGS       14u
+#define PDESC_F_AVAIL         (1u << 7)
+#define PDESC_F_USED          (1u << 15)
+#define PEVENT_OFF_OFF_WRAP   0u
+#define PEVENT_OFF_FLAGS      2u
+#define PEVENT_BYTES          4u
+#define PEVENT_ENABLE         0u
+#define PEVENT_DISABLE        1u
+#define PEVENT_DESC           2u
+#define PEVENT_WRAP           (1u << 15)
+
+/* What the device last read in one ring slot it holds (PK-8). */
+struct fake_packed_slot {
+	uint8_t raw[DESC_BYTES];
+	bool held;                  /* taken and not yet covered by a used
+				       descriptor                            */
+};
+
+/* The device side of a packed ring: where it reads and where it writes,
+ * each with its own wrap counter (§2.8.1). */
+struct fake_packed {
+	uint16_t avail_slot;        /* next slot to look at for a new chain    */
+	bool avail_wrap;
+	uint16_t used_slot;         /* where the next used descriptor goes     */
+	bool used_wrap;
+	uint16_t used_since_signal; /* slots used since the last interrupt
+				       decision (§2.8.10's event window)     */
+	bool signalled_valid;
+	struct fake_packed_slot *slots; /* `size` of them                     */
 };
 
 /* Queue 0, the only one a virtio-blk device without MQ has. */
@@ -116,6 +155,10 @@ struct fake_queue {
 	bool signalled_valid;
 	struct fake_request *pending; /* `size` slots, oldest first            */
 	unsigned npending;
+	bool packed;                /* VIRTIO_F_RING_PACKED: desc/avail/used
+				       are the descriptor ring and the driver
+				       and device event areas (PK-36)        */
+	struct fake_packed pk;
 };
 
 /* A knob that fires once or stays on. */
@@ -219,6 +262,8 @@ void fake_driver_features_write(struct fake_virtio *fv, uint32_t val, const char
 void fake_driver_features_sel_write(struct fake_virtio *fv, uint32_t val);
 void fake_check_setup_phase(struct fake_virtio *fv, const char *what);
 void fake_queue_notify(struct fake_virtio *fv, uint32_t queue_index, const char *no_queue_rule);
+/* Is `size` a queue size of the negotiated ring format? */
+bool fake_ring_size_ok(const struct fake_virtio *fv, uint32_t size);
 
 /* The PCI face: the function it is, the knobs it was made with, and
  * what the bus lets it do (fake_virtio_pci.c). */
@@ -250,6 +295,45 @@ void fake_ring_relax(struct fake_virtio *fv);
 /* Call the irq hook if the line is asserted and the CPU is not masked. */
 void fake_ring_deliver_interrupt(struct fake_virtio *fv);
 
+/* fake_virtio_packed.c: the same steps on a packed ring (§2.8). */
+int fake_packed_go_live(struct fake_virtio *fv, uint64_t desc, uint64_t driver,
+			uint64_t device, uint32_t size);
+void fake_packed_stop(struct fake_queue *q);
+void fake_packed_take_avail(struct fake_virtio *fv);
+/* Execute one request and write its used descriptor; after a batch,
+ * decide on the interrupt. */
+void fake_packed_complete(struct fake_virtio *fv, const struct fake_request *req);
+void fake_packed_signal(struct fake_virtio *fv);
+/* fake_virtio_packed_chain.c: read the chain whose head is the device's
+ * next slot, remembering what each slot held (PK-8). Returns 0 with req
+ * filled in and the avail position moved past it, -1 after breaking the
+ * device. */
+int fake_packed_read_chain(struct fake_virtio *fv, struct fake_request *req);
+
+static inline uint64_t fake_packed_slot_addr(const struct fake_queue *q, uint32_t slot)
+{
+	return q->desc + (uint64_t)DESC_BYTES * slot;
+}
+
+/* §2.8.1: available in lap `wrap` = AVAIL is the wrap, USED is not. */
+static inline bool fake_packed_available(uint16_t flags, bool wrap)
+{
+	return ((flags & PDESC_F_AVAIL) != 0) == wrap && ((flags & PDESC_F_USED) != 0) != wrap;
+}
+
+/* `count` slots on from `slot`, flipping `wrap` past the last one. */
+static inline uint16_t fake_packed_advance(const struct fake_queue *q, uint16_t slot,
+					   uint32_t count, bool *wrap)
+{
+	uint32_t next = slot + count;
+
+	while (next >= q->size) {
+		next -= q->size;
+		*wrap = !*wrap;
+	}
+	return (uint16_t)next;
+}
+
 /* fake_virtio_blk.c: check a chain's framing when it is taken (0, or -1
  * after breaking the device); execute it, returning the used.len to report. */
 int fake_blk_validate(struct fake_virtio *fv, const struct fake_request *req);
@@ -278,6 +362,25 @@ static inline void fake_store16(uint64_t phys, uint16_t val)
 static inline void fake_store32(uint64_t phys, uint32_t val)
 {
 	memcpy(fake_mem(phys), &val, sizeof(val));
+}
+
+static inline uint32_t fake_load32(uint64_t phys)
+{
+	uint32_t val;
+	memcpy(&val, fake_mem(phys), sizeof(val));
+	return val;
+}
+
+static inline uint64_t fake_load64(uint64_t phys)
+{
+	uint64_t val;
+	memcpy(&val, fake_mem(phys), sizeof(val));
+	return val;
+}
+
+static inline uint16_t fake_packed_slot_flags(const struct fake_queue *q, uint32_t slot)
+{
+	return fake_load16(fake_packed_slot_addr(q, slot) + PDESC_OFF_FLAGS);
 }
 
 #endif

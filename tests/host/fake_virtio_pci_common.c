@@ -110,11 +110,6 @@ static bool queue_selected(struct fake_virtio *fv, const struct cc_field *f)
 	return fv->queue_sel == 0;
 }
 
-static bool is_power_of_2(uint32_t val)
-{
-	return val != 0 && (val & (val - 1)) == 0;
-}
-
 /* ---- reads ---------------------------------------------------------- */
 
 static uint32_t feature_word(uint64_t features, uint32_t select)
@@ -183,9 +178,10 @@ static void write_status(struct fake_virtio_pci *face, uint32_t val)
 
 static void write_queue_size(struct fake_virtio *fv, uint32_t val)
 {
-	/* virtio 1.2 §4.1.4.3.2 (PCI-19): split ring, a power of 2 no
-	 * larger than the maximum read after reset. */
-	if (!is_power_of_2(val) || val > fv->opts.queue_num_max || val > MAX_QUEUE_SIZE) {
+	/* virtio 1.2 §4.1.4.3.2 (PCI-19): no larger than the maximum read
+	 * after reset; a power of 2 on a split ring (PK-2: any size on a
+	 * packed one). */
+	if (!fake_ring_size_ok(fv, val) || val > fv->opts.queue_num_max) {
 		fake_violation(fv, "PCI-19", "queue_size %u (maximum %u)", val, fv->opts.queue_num_max);
 		return;
 	}

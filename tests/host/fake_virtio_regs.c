@@ -398,6 +398,15 @@ static struct fake_queue *queue_for_setup(struct fake_virtio *fv, const char *re
 	return q;
 }
 
+/* A split ring's size is a power of 2 (SPL-2); a packed ring's need
+ * not be (PK-2). Either is at most 32768. */
+bool fake_ring_size_ok(const struct fake_virtio *fv, uint32_t size)
+{
+	if (fake_negotiated(fv, FAKE_F_RING_PACKED))
+		return size != 0 && size <= MAX_QUEUE_SIZE;
+	return is_power_of_2(size) && size <= MAX_QUEUE_SIZE;
+}
+
 static void write_queue_num(struct fake_virtio *fv, uint32_t val)
 {
 	struct fake_queue *q = queue_for_setup(fv, "QueueNum");
@@ -406,8 +415,11 @@ static void write_queue_num(struct fake_virtio *fv, uint32_t val)
 		return;
 	if (val > fv->opts.queue_num_max)
 		fake_violation(fv, "MMIO-9", "QueueNum %u > QueueNumMax %u", val, fv->opts.queue_num_max);
-	if (!is_power_of_2(val) || val > MAX_QUEUE_SIZE)
-		fake_violation(fv, "SPL-2", "QueueNum %u is not a power of 2 <= 32768", val);
+	if (!fake_ring_size_ok(fv, val))
+		fake_violation(fv, fake_negotiated(fv, FAKE_F_RING_PACKED) ? "PK-2" : "SPL-2",
+			       "QueueNum %u is not %s", val,
+			       fake_negotiated(fv, FAKE_F_RING_PACKED) ? "in 1..32768"
+								   : "a power of 2 <= 32768");
 	q->num = val;
 }
 
@@ -437,7 +449,7 @@ static uint32_t queue_size_to_use(struct fake_virtio *fv, const struct fake_queu
 		fake_violation(fv, "MMIO-18", "queue enabled without writing QueueNum");
 		return 0;
 	}
-	if (q->num > fv->opts.queue_num_max || !is_power_of_2(q->num) || q->num > MAX_QUEUE_SIZE)
+	if (q->num > fv->opts.queue_num_max || !fake_ring_size_ok(fv, q->num))
 		return 0;  /* already recorded when QueueNum was written */
 	return q->num;
 }

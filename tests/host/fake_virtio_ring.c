@@ -11,6 +11,10 @@
  *  3. it interrupts unless the driver asked it not to (avail flags, or
  *     used_event with EVENT_IDX).
  *
+ * A packed ring (the driver accepted VIRTIO_F_RING_PACKED) takes the same
+ * three steps in fake_virtio_packed.c: going live, taking chains and
+ * completing them branch there; the completion order is chosen here.
+ *
  * Memory order: the test is single-threaded, so the fences below order
  * nothing; they mark where a real device needs them.
  */
@@ -80,6 +84,8 @@ int fake_queue_go_live(struct fake_virtio *fv, uint64_t desc, uint64_t avail,
 {
 	struct fake_queue *q = &fv->queue;
 
+	if (fake_negotiated(fv, FAKE_F_RING_PACKED))   /* PK-36 */
+		return fake_packed_go_live(fv, desc, avail, used, size);
 	if (desc == 0 || avail == 0 || used == 0) {
 		fake_violation(fv, "MMIO-18", "queue enabled with a zero ring address");
 		return -1;
@@ -115,6 +121,7 @@ void fake_queue_stop(struct fake_virtio *fv)
 		free(q->pending[i].segs);
 	free(q->pending);
 	q->pending = NULL;
+	fake_packed_stop(q);
 	q->npending = 0;
 	q->ready = false;
 	q->legacy_pfn = 0;
@@ -346,6 +353,10 @@ void fake_ring_take_avail(struct fake_virtio *fv)
 	struct fake_queue *q = &fv->queue;
 	uint16_t avail_idx, new_entries;
 
+	if (q->packed) {
+		fake_packed_take_avail(fv);
+		return;
+	}
 	if (!q->ready || fv->broken || !(fv->status & STATUS_DRIVER_OK))
 		return;
 	check_avail_flags(fv);
@@ -564,12 +575,18 @@ unsigned fake_ring_complete(struct fake_virtio *fv, unsigned max, bool only_due)
 	count = count < max ? count : max;
 	remove_slots(q, slots, count, batch);
 	for (unsigned i = 0; i < count; i++) {
-		check_chain_unchanged(fv, &batch[i]);
-		uint32_t len_bytes = fake_blk_execute(fv, &batch[i]);
-		backwards |= push_used(fv, &batch[i], len_bytes) == FAKE_USED_IDX_BACKWARDS;
+		if (q->packed) {
+			fake_packed_complete(fv, &batch[i]);
+		} else {
+			check_chain_unchanged(fv, &batch[i]);
+			uint32_t len_bytes = fake_blk_execute(fv, &batch[i]);
+			backwards |= push_used(fv, &batch[i], len_bytes) == FAKE_USED_IDX_BACKWARDS;
+		}
 		free(batch[i].segs);
 	}
-	if (count > 0)
+	if (count > 0 && q->packed)
+		fake_packed_signal(fv);
+	else if (count > 0)
 		publish_used_idx(fv, old_used_idx, backwards);
 	free(slots);
 	free(batch);
