@@ -57,11 +57,9 @@ static void clean_for_device(const struct blk_req *req)
  */
 static bool use_indirect(const struct blk_dev *dev, unsigned ndescs, unsigned queued_behind)
 {
-	const struct virtqueue *vq = &dev->vq;
-
-	if (ndescs > vq_indirect_max(vq, VBLK_INDIRECT_MAX))
+	if (ndescs > vring_indirect_max(&dev->ring, VBLK_INDIRECT_MAX))
 		return false;
-	return ndescs + queued_behind > vq_num_free(vq);
+	return ndescs + queued_behind > vring_num_free(&dev->ring);
 }
 
 /*
@@ -180,8 +178,8 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 
 	if (past_capacity(dev, req))
 		return -VBLK_ERANGE;
-	if (vq_num_free(&dev->vq) < ring_descs)
-		return vq_is_broken(&dev->vq) ? -VBLK_EBROKEN : -VQ_EAGAIN;
+	if (vring_num_free(&dev->ring) < ring_descs)
+		return vring_is_broken(&dev->ring) ? -VBLK_EBROKEN : -VQ_EAGAIN;
 
 	/* T_FLUSH, T_GET_ID, T_DISCARD and T_WRITE_ZEROES carry sector 0
 	 * (§5.2.6.1: the field is used by reads and writes only). */
@@ -195,11 +193,11 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 						      : map_chain(dev, req, dev->chain_bufs);
 	clean_for_device(req);
 
-	int err = indirect ? vq_add_indirect(&dev->vq, dev->chain_bufs, nbufs, req->table,
-					     VBLK_INDIRECT_MAX, req)
-			   : vq_add(&dev->vq, dev->chain_bufs, nbufs, req);
+	int err = indirect ? vring_add_indirect(&dev->ring, dev->chain_bufs, nbufs, req->table,
+						VBLK_INDIRECT_MAX, req)
+			   : vring_add(&dev->ring, dev->chain_bufs, nbufs, req);
 	if (err) {
-		vq_set_broken(&dev->vq, "request refused by the ring");
+		vring_set_broken(&dev->ring, "request refused by the ring");
 		return -VBLK_EBROKEN;
 	}
 	/* The timeout counts from here if the device had nothing to do. */
@@ -211,13 +209,34 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 }
 
 /* Publish what was added and notify the device if it asked for it
- * (VRING_USED_F_NO_NOTIFY or avail_event, §2.7.10, in vq_publish). */
+ * (split: VRING_USED_F_NO_NOTIFY or avail_event, §2.7.10; packed: the
+ * device event area, §2.8.10; the ring decides). */
 void blk_dev_kick(struct blk_dev *dev)
 {
-	if (vq_publish(&dev->vq)) {
+	if (vring_publish(&dev->ring)) {
 		virtio_notify(&dev->vdev, 0);
 		dev->counts.notifications++;
 	}
+}
+
+/*
+ * Notify the device although the ring did not ask for it: requests are in
+ * flight and nothing has completed for VBLK_RENOTIFY_US (blk/wait.c). A
+ * notification the device does not need costs it one look at the ring
+ * (§2.7.13.3 only says when the driver need not send one). The case it
+ * rescues: with EVENT_IDX the driver stores avail.idx, and reads
+ * avail_event after a full barrier; a device that stores avail_event and
+ * re-reads avail.idx the other way round can then miss the chain if the
+ * barrier does not reach it, both sides decide "no notification" and the
+ * device sleeps on requests it never saw. Under QEMU's TCG with one vCPU
+ * the guest's barriers are not emitted as host fences while the device
+ * runs in another host thread (virtio-pci's ioeventfd), which is how such
+ * a hang was seen: a 10 s timeout in about one boot in ten under load.
+ */
+void blk_dev_renotify(struct blk_dev *dev)
+{
+	virtio_notify(&dev->vdev, 0);
+	dev->counts.renotifications++;
 }
 
 /*
@@ -256,7 +275,7 @@ int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used
 {
 	int result = status_result(dev, req, used_len);
 	if (result == -VBLK_EBROKEN)
-		vq_set_broken(&dev->vq, "unknown status byte");
+		vring_set_broken(&dev->ring, "unknown status byte");
 	return result;
 }
 
@@ -264,7 +283,7 @@ int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used
  * in flight, or NULL when none is left. */
 struct blk_req *blk_dev_detach(struct blk_dev *dev)
 {
-	return vq_detach(&dev->vq);
+	return vring_detach(&dev->ring);
 }
 
 /* The request slots: static, each with its header, status and indirect
@@ -285,12 +304,12 @@ void blk_dev_init_reqs(struct blk_dev *dev)
  * (they raise no interrupt of their own: harvest them). */
 void blk_dev_irq_off(struct blk_dev *dev)
 {
-	vq_disable_interrupts(&dev->vq);
+	vring_disable_interrupts(&dev->ring);
 }
 
 bool blk_dev_irq_on(struct blk_dev *dev)
 {
-	return vq_enable_interrupts(&dev->vq);
+	return vring_enable_interrupts(&dev->ring);
 }
 
 bool blk_dev_needs_reset(struct blk_dev *dev)

@@ -18,7 +18,7 @@
 #include "vblk/bio.h"
 #include "vblk/vblk.h"
 #include "virtio/virtio.h"
-#include "vring/virtqueue.h"
+#include "vring/ring.h"
 
 /*
  * A request: one or more bios for adjacent sectors, sent as one descriptor
@@ -66,7 +66,7 @@ struct blk_req {
 	/* Device reads, while a DISCARD or WRITE_ZEROES is in flight. */
 	struct virtio_blk_range_seg ranges[BLK_RANGE_SEGS_MAX] VBLK_ALIGNED;
 	/* Device reads, while an indirect chain is in flight (request.c). */
-	struct vring_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
+	union vring_indirect_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
 } VBLK_ALIGNED;
 
 /* A FIFO of requests, linked through their `next`. */
@@ -100,8 +100,9 @@ struct blk_range_limits {
 
 struct blk_dev {
 	/* Ring memory first: it must be 4 KiB aligned. */
-	uint8_t ring_mem[VRING_MEM_BYTES(VBLK_QUEUE_SIZE)] __attribute__((aligned(VRING_ALIGN_BYTES)));
-	struct virtqueue vq;
+	uint8_t ring_mem[VRING_ANY_MEM_BYTES(VBLK_QUEUE_SIZE)]
+		__attribute__((aligned(VRING_ALIGN_BYTES)));
+	struct vring ring;         /* split, or packed (VIRTIO_F_RING_PACKED) */
 	struct blk_req reqs[BLK_MAX_REQS];
 	struct blk_req *free_reqs;       /* unused requests */
 
@@ -122,11 +123,12 @@ struct blk_dev {
 				     it is touched or reused until a reset
 				     completes (VBLK_EHELD) */
 	uint64_t status_checked_us;      /* last look for DEVICE_NEEDS_RESET */
+	uint64_t renotified_us;          /* last notification sent again */
 	uint64_t progress_us;            /* last completion, or first start
 					    into an idle ring (timeouts) */
 	struct blk_dev_counts {          /* its part of vblk_stats */
 		uint64_t requests, descriptors, notifications, completions;
-		uint64_t coalesced_segs, bad_interrupts;
+		uint64_t coalesced_segs, bad_interrupts, renotifications;
 	} counts;
 	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
 };
@@ -136,6 +138,7 @@ void blk_dev_init_reqs(struct blk_dev *dev);
 void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind);
 void blk_dev_kick(struct blk_dev *dev);
+void blk_dev_renotify(struct blk_dev *dev);
 int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used_len);
 struct blk_req *blk_dev_detach(struct blk_dev *dev);
 void blk_dev_irq_off(struct blk_dev *dev);
@@ -177,7 +180,7 @@ static inline uint32_t blk_op_type(enum vblk_op op)
 /* Requests in the ring: one chain each, so the ring's count. */
 static inline unsigned blk_dev_in_flight(const struct blk_dev *dev)
 {
-	return dev->vq.in_flight;
+	return vring_in_flight(&dev->ring);
 }
 
 /* The device layer's small steps, inline: each runs once per request.
@@ -206,7 +209,7 @@ static inline int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int
 	void *token;
 	uint32_t used_len;
 
-	int got = vq_harvest(&dev->vq, &token, &used_len);
+	int got = vring_harvest(&dev->ring, &token, &used_len);
 	if (got == 1) {
 		*req = token;
 		*result = blk_dev_result(dev, *req, used_len);

@@ -168,30 +168,47 @@ static uint32_t round_down_pow2(uint32_t val)
 	return pow;
 }
 
+/*
+ * The ring's size: the device's maximum, at most VBLK_QUEUE_SIZE. A split
+ * ring's size is a power of 2 (§2.7: the avail and used indices wrap with
+ * it); a packed ring's need not be (§2.8, PK-2 of the checklist).
+ */
+static uint32_t queue_num(struct blk_dev *dev, enum vring_format format)
+{
+	uint32_t offered = virtio_queue_max(&dev->vdev, 0);
+	if (format == VRING_SPLIT)
+		offered = round_down_pow2(offered);
+	return min_u32(offered, VBLK_QUEUE_SIZE);
+}
+
 static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 {
-	uint32_t offered = round_down_pow2(virtio_queue_max(&disk->dev.vdev, 0));
-	uint32_t num = min_u32(offered, VBLK_QUEUE_SIZE);
+	struct blk_dev *dev = &disk->dev;
+	enum vring_format format =
+		virtio_has_feature(&dev->vdev, VIRTIO_F_RING_PACKED) ? VRING_PACKED : VRING_SPLIT;
+	uint32_t num = queue_num(dev, format);
 	if (num < MIN_QUEUE_SIZE)
 		return -VBLK_ENODEV;
 
-	int err = vq_init(&disk->dev.vq, disk->dev.ring_mem, sizeof(disk->dev.ring_mem), (uint16_t)num,
-			  virtio_has_feature(&disk->dev.vdev, VIRTIO_F_EVENT_IDX));
+	int err = vring_init(&dev->ring, format, dev->ring_mem, sizeof(dev->ring_mem),
+			     (uint16_t)num, virtio_has_feature(&dev->vdev, VIRTIO_F_EVENT_IDX));
 	if (err)
 		return err;
-	vq_use_indirect(&disk->dev.vq, virtio_has_feature(&disk->dev.vdev, VIRTIO_F_INDIRECT_DESC));
+	vring_use_indirect(&dev->ring, virtio_has_feature(&dev->vdev, VIRTIO_F_INDIRECT_DESC));
 	/* Polled until vblk_use_interrupts() asks for interrupts; a reset
 	 * keeps the mode the caller chose (a new ring asks for them). */
 	if (!disk->queue.use_irq)
-		vq_disable_interrupts(&disk->dev.vq);
+		vring_disable_interrupts(&dev->ring);
 
+	const void *desc, *driver, *device;
+	vring_areas(&dev->ring, &desc, &driver, &device);
 	struct virtio_queue_addrs addrs = {
-		.desc = plat_virt_to_phys(disk->dev.vq.desc),
-		.driver = plat_virt_to_phys(disk->dev.vq.avail),
-		.device = plat_virt_to_phys(disk->dev.vq.used),
+		.desc = plat_virt_to_phys(desc),
+		.driver = plat_virt_to_phys(driver),
+		.device = plat_virt_to_phys(device),
 	};
 	*queue_size = (uint16_t)num;
-	return virtio_queue_enable(&disk->dev.vdev, 0, (uint16_t)num, &addrs);
+	return virtio_queue_enable(&dev->vdev, 0, (uint16_t)num, &addrs);
 }
 
 static void fill_transport(struct vblk_info *info, const struct virtio_dev *vdev)
@@ -227,6 +244,7 @@ static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint
 	info->features = disk->dev.vdev.features;
 	fill_transport(info, &disk->dev.vdev);
 	info->queue_size = queue_size;
+	info->ring_packed = vring_is_packed(&disk->dev.ring);
 }
 
 /* Everything between DRIVER and DRIVER_OK: features, config, queue. */
@@ -324,13 +342,13 @@ void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 {
 	disk->dev.broken_reason = why;
 	disk->dev.broken_err = reason;
-	vq_set_broken(&disk->dev.vq, why);
+	vring_set_broken(&disk->dev.ring, why);
 	blk_disk_reset(disk, reason);
 }
 
 void blk_disk_stop_broken_queue(struct vblk_disk *disk)
 {
-	const char *why = disk->dev.vq.broken_reason;
+	const char *why = vring_broken_reason(&disk->dev.ring);
 	blk_disk_break(disk, -VBLK_EBROKEN, why ? why : "request queue broken");
 }
 

@@ -32,7 +32,8 @@ static const struct blk_feature blk_features[] = {
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX", true },
 	{ VIRTIO_F_VERSION_1, "VERSION_1", true },      /* the transport adds it */
 	{ VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM", true }, /* plat_virt_to_phys */
-	{ VIRTIO_F_RING_PACKED, "RING_PACKED", false },
+	{ VIRTIO_F_RING_PACKED, "RING_PACKED", VBLK_RING_PACKED }, /* vring/packed.c;
+								       modern only */
 	{ VIRTIO_F_ORDER_PLATFORM, "ORDER_PLATFORM", false },
 	{ VIRTIO_F_RING_RESET, "RING_RESET", false },
 };

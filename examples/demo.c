@@ -98,11 +98,11 @@ static void describe_disk(unsigned index, struct vblk_disk *disk)
 	char id[21];
 
 	vblk_feature_names(info->features, features, sizeof(features));
-	printf("disk %u: %llu sectors (%llu bytes), block size %u, %s, queue size %u\n", index,
+	printf("disk %u: %llu sectors (%llu bytes), block size %u, %s, queue size %u, %s ring\n", index,
 	       (unsigned long long)info->capacity_sectors,
 	       (unsigned long long)info->capacity_sectors * VBLK_SECTOR_SIZE,
 	       (unsigned)info->block_size_bytes, info->read_only ? "read-only" : "read-write",
-	       (unsigned)info->queue_size);
+	       (unsigned)info->queue_size, info->ring_packed ? "packed" : "split");
 	printf("disk %u: features: %s\n", index, features);
 	if (info->has_discard)
 		printf("disk %u: discard: up to %u sectors a segment, %u segment(s) a request, "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tools/ring-cost.sh [BUILD]: the split ring's instructions per request,
-# and the whole driver's per bio and per synchronous vblk_read.
+# tools/ring-cost.sh [BUILD]: the split and the packed ring's instructions
+# per request, and the whole driver's per bio and per synchronous vblk_read.
 #
 # Builds bench/ring_cost.c for the host with the image's optimisation
 # (-O2) and runs it under callgrind, counting only inside vq_add,
@@ -29,6 +29,22 @@ total=$(awk '/^totals:/ { print $2 }' "$OUT")
 [ -n "$total" ] || { echo "ring-cost: no totals in $OUT" >&2; exit 1; }
 echo "ring layer: $((total / REQUESTS)) instructions per request" \
 	"(vq_add + vq_publish + vq_harvest, 3-descriptor chain, host x86-64 -O2, callgrind)"
+
+# The same run on the packed ring (bench/ring_cost_packed.c).
+BIN_PACKED=$BUILD/host/ring_cost_packed
+OUT_PACKED=$BUILD/host/ring_cost_packed.callgrind
+"${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -I"$ROOT/include" -I"$ROOT" \
+	-o "$BIN_PACKED" "$ROOT/bench/ring_cost_packed.c" "$ROOT/vring/packed.c"
+valgrind --tool=callgrind --callgrind-out-file="$OUT_PACKED" \
+	--toggle-collect=vqp_add --toggle-collect=vqp_publish --toggle-collect=vqp_harvest \
+	"$BIN_PACKED" >/dev/null 2>"$OUT_PACKED.log" || {
+	cat "$OUT_PACKED.log" >&2
+	exit 1
+}
+total=$(awk '/^totals:/ { print $2 }' "$OUT_PACKED")
+[ -n "$total" ] || { echo "ring-cost: no totals in $OUT_PACKED" >&2; exit 1; }
+echo "packed ring: $((total / REQUESTS)) instructions per request" \
+	"(vqp_add + vqp_publish + vqp_harvest, the same chain)"
 
 # The whole driver on the fake device: build bench/NAME.c with the
 # library and the fake, run it under callgrind collecting inside the given

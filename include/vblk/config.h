@@ -12,10 +12,17 @@
 #endif
 
 /* Descriptors per virtqueue: a power of 2, at most 32768 (virtio 1.2
- * §2.7). The device may offer fewer (QueueNumMax); then its value, rounded
- * down to a power of 2, is used. */
+ * §2.7). The device may offer fewer (QueueNumMax); then its value is used,
+ * rounded down to a power of 2 for a split ring. */
 #ifndef VBLK_QUEUE_SIZE
 #define VBLK_QUEUE_SIZE 256
+#endif
+
+/* Use the packed virtqueue (virtio 1.2 §2.8) when a modern device offers
+ * VIRTIO_F_RING_PACKED (QEMU: packed=on); 0 keeps every disk on the split
+ * ring. Legacy devices always use the split ring. */
+#ifndef VBLK_RING_PACKED
+#define VBLK_RING_PACKED 1
 #endif
 
 /* Entries in each request's indirect descriptor table (virtio 1.2
@@ -63,6 +70,14 @@
  * sleep). */
 #ifndef VBLK_IRQ_POLL_US
 #define VBLK_IRQ_POLL_US 60u
+#endif
+
+/* With requests in flight and no completion for this long, a wait
+ * notifies the device again (blk/device.c: blk_dev_renotify says which
+ * lost notification this rescues), and again each time this much more
+ * passes without one. */
+#ifndef VBLK_RENOTIFY_US
+#define VBLK_RENOTIFY_US 100000u
 #endif
 
 /* In interrupt mode a wait sleeps at most this long before it looks at

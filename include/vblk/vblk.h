@@ -74,6 +74,8 @@ struct vblk_info {
 				      its line stays high until acknowledged,
 				      so level works as well) */
 	uint16_t queue_size;       /* descriptors in use on the request queue */
+	bool ring_packed;          /* the packed ring (VIRTIO_F_RING_PACKED,
+				      virtio 1.2 §2.8), else the split one */
 };
 
 /* Find every virtio-mmio node in the device tree, and every virtio-blk

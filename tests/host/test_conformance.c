@@ -25,7 +25,7 @@
 #include "disk_fixture.h"
 #include "fake_virtio.h"
 #include "vblk/vblk.h"
-/* White-box: the ring the driver shares with the device (disk->dev.vq). */
+/* White-box: the ring the driver shares with the device (disk->dev.ring). */
 #include "blk/disk.h"
 
 /* virtio-mmio registers and status bits, from the spec (§4.2.2, §2.1),
@@ -541,7 +541,7 @@ static void test_without_event_idx_flags_are_0_or_1_and_every_publish_notifies(v
 {
 	attach_ok(state, no_event_idx);
 	assert_false(fake_virtio_accepted_features(fv) & FAKE_BIT(FAKE_F_EVENT_IDX));
-	assert_int_equal(disk->dev.vq.avail->flags, 1);
+	assert_int_equal(disk->dev.ring.q.split.avail->flags, 1);
 	fill(buf, 8192, 5);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_equal(vblk_write(disk, 16 * i, buf, 16), 0);
@@ -550,7 +550,7 @@ static void test_without_event_idx_flags_are_0_or_1_and_every_publish_notifies(v
 	assert_int_equal(stats->used_irqs, 0);   /* the device honoured flags = 1 */
 
 	assert_int_equal(vblk_use_interrupts(disk, true), 0);
-	assert_int_equal(disk->dev.vq.avail->flags, 0);
+	assert_int_equal(disk->dev.ring.q.split.avail->flags, 0);
 	assert_int_equal(vblk_read(disk, 0, buf, 16), 0);
 	assert_true(stats->used_irqs > 0);
 	assert_memory_equal(fake_virtio_disk(fv), buf, 8192);
@@ -900,7 +900,7 @@ static void test_indirect_table_is_one_level_and_never_has_next_beside_it(void *
 	const struct fake_virtio_chain *chain = fake_virtio_last_chain(fv);
 	assert_int_equal(chain->nsegs, 5);
 	assert_true(chain->indirect);
-	const struct vring_desc *head = &disk->dev.vq.desc[chain->head];
+	const struct vring_desc *head = &disk->dev.ring.q.split.desc[chain->head];
 	assert_int_equal(head->flags, VRING_DESC_F_INDIRECT);
 	const struct vring_desc *table = (const struct vring_desc *)(uintptr_t)head->addr;
 	assert_int_equal(head->len, 5 * sizeof(*table));

@@ -977,7 +977,7 @@ static void test_requests_go_indirect_when_ring_space_is_short(void **state)
 	expect_done_once(0, 3, 0);
 	for (unsigned i = 0; i < 3; i++)
 		expect_two_segment_write_on_disk(i, 16 * i);
-	assert_int_equal(vq_num_free(&disk->dev.vq), SMALL_QUEUE);
+	assert_int_equal(vring_num_free(&disk->dev.ring), SMALL_QUEUE);
 	fake_virtio_assert_clean(fv);
 }
 
@@ -1093,7 +1093,7 @@ static void test_full_ring_takes_indirect_chains_in_the_gap(void **state)
 	assert_true(queue_stats().queue_full > 0);
 	assert_int_equal(fake_virtio_pending(fv), 4);
 	assert_int_equal(queue_stats().descriptors, 3 + 3 + 1 + 1);
-	assert_int_equal(vq_num_free(&disk->dev.vq), 0);
+	assert_int_equal(vring_num_free(&disk->dev.ring), 0);
 
 	complete_in_batches(FLOOD_BIOS, 1);
 	expect_done_once(0, FLOOD_BIOS, 0);
@@ -1101,7 +1101,7 @@ static void test_full_ring_takes_indirect_chains_in_the_gap(void **state)
 		assert_memory_equal(disk_at(2 * i), slot(i), SECTOR_BYTES);
 	assert_int_equal(fake_virtio_stats(fv)->requests, FLOOD_BIOS);
 	assert_int_equal(fake_virtio_stats(fv)->max_pending, 4);
-	assert_int_equal(vq_num_free(&disk->dev.vq), SMALL_QUEUE);
+	assert_int_equal(vring_num_free(&disk->dev.ring), SMALL_QUEUE);
 	fake_virtio_assert_clean(fv);
 }
 
@@ -1134,7 +1134,7 @@ static void test_mixed_direct_and_indirect_reads_complete_out_of_order(void **st
 		if (i % 2)
 			assert_memory_equal(slot(i) + KIB, disk_at(3 * i + 1), SECTOR_BYTES);
 	}
-	assert_int_equal(vq_num_free(&disk->dev.vq), MEDIUM_QUEUE);
+	assert_int_equal(vring_num_free(&disk->dev.ring), MEDIUM_QUEUE);
 	fake_virtio_assert_clean(fv);
 }
 
@@ -1176,7 +1176,7 @@ static void test_timeout_with_indirect_chains_in_flight_fails_each_bio_once(void
 
 	wait_all(TIMEOUT_BIOS, -VBLK_ETIMEDOUT);
 	expect_done_once(0, TIMEOUT_BIOS, -VBLK_ETIMEDOUT);
-	assert_int_equal(vq_num_free(&disk->dev.vq), SMALL_QUEUE);
+	assert_int_equal(vring_num_free(&disk->dev.ring), SMALL_QUEUE);
 
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
 	assert_int_equal(vblk_reset(disk), 0);
@@ -1553,7 +1553,7 @@ static void test_drain_switches_between_polling_and_interrupts(void **state)
 	/* The slow half, and the first completion (QEMU and the fake
 	 * interrupt for it whatever used_event says); none for the rest. */
 	assert_true(queue_stats().interrupts <= ALTERNATING_ROUNDS / 2 + 1);
-	assert_false(vq_has_used(&disk->dev.vq));
+	assert_false(vring_has_used(&disk->dev.ring));
 	assert_memory_equal(disk_at(40), slot(0), SECTOR_BYTES);
 	expect_device_saw(ALTERNATING_ROUNDS, ALTERNATING_ROUNDS);
 	fake_virtio_assert_clean(fv);

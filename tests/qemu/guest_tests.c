@@ -299,11 +299,11 @@ static void print_disk(unsigned index, const struct vblk_disk *disk)
 		printf("disk %u: mmio 0x%08lx v%lu ", index, (unsigned long)info->mmio_base,
 		       (unsigned long)info->mmio_version);
 	printf("intid %lu: %lu sectors (%lu KiB), "
-	       "block %lu B, seg_max %lu, size_max %lu B, queue %u, %s%s\n",
+	       "block %lu B, seg_max %lu, size_max %lu B, queue %u %s, %s%s\n",
 	       (unsigned long)info->intid, (unsigned long)info->capacity_sectors,
 	       (unsigned long)(info->capacity_sectors / 2),
 	       (unsigned long)info->block_size_bytes, (unsigned long)info->seg_max,
-	       (unsigned long)info->size_max_bytes, (unsigned)info->queue_size,
+	       (unsigned long)info->size_max_bytes, (unsigned)info->queue_size, info->ring_packed ? "packed" : "split",
 	       info->read_only ? "read-only" : "read-write",
 	       info->has_flush ? ", flush" : "");
 	printf("disk %u: features 0x%lx: %s\n", index, (unsigned long)info->features, names);
@@ -377,12 +377,13 @@ static unsigned count_pci_disks(void)
 }
 
 /* The expectations every case shares: el=, disks=, mmio= (every MMIO
- * disk's version), pci= (how many disks are on PCI), blk=. */
+ * disk's version), pci= (how many disks are on PCI), packed=0|1 (every
+ * disk's ring format), blk=. */
 static int check_environment(void)
 {
 	uint64_t want_el = arg_u64("el", 0), want_disks = arg_u64("disks", 0);
 	uint64_t want_version = arg_u64("mmio", 0), want_block = arg_u64("blk", 0);
-	const char *want_pci = arg_str("pci");
+	const char *want_pci = arg_str("pci"), *want_packed = arg_str("packed");
 
 	if (want_el != 0 && rt_boot_el() != want_el)
 		return fail("booted at EL%u, expected EL%lu", rt_boot_el(),
@@ -398,6 +399,9 @@ static int check_environment(void)
 			return fail("disk %u is virtio-mmio v%lu, expected v%lu", i,
 				    (unsigned long)info->mmio_version,
 				    (unsigned long)want_version);
+		if (want_packed != NULL && info->ring_packed != (want_packed[0] == '1'))
+			return fail("disk %u uses the %s ring, expected packed=%s", i,
+				    info->ring_packed ? "packed" : "split", want_packed);
 		if (want_block != 0 && info->block_size_bytes != want_block)
 			return fail("disk %u has %lu-byte blocks, expected %lu", i,
 				    (unsigned long)info->block_size_bytes,
