@@ -192,6 +192,7 @@ void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats)
 		stats->notifications = disk->dev.counts.notifications;
 		stats->coalesced_segs = disk->dev.counts.coalesced_segs;
 		stats->bad_interrupts = disk->dev.counts.bad_interrupts;
+		stats->renotifications = disk->dev.counts.renotifications;
 		plat_irq_restore(flags);
 	}
 }

@@ -31,7 +31,9 @@ static bool needs_reset(struct vblk_disk *disk)
 
 /*
  * While requests are in flight: give up on a device that has made no
- * progress for the disk's timeout, or that says it needs a reset (§2.1.2).
+ * progress for the disk's timeout, or that says it needs a reset (§2.1.2);
+ * short of that, notify it again every VBLK_RENOTIFY_US without progress
+ * (blk_dev_renotify says why).
  * A modern device announces the latter with a configuration interrupt,
  * which a polled wait never takes: so Status is read every
  * VBLK_STATUS_CHECK_US (QEMU gives up on a request whose buffer lies
@@ -45,6 +47,11 @@ static int check_device(struct vblk_disk *disk)
 	if (now_us - disk->dev.progress_us > disk->queue.timeout_us) {
 		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
 		return -VBLK_ETIMEDOUT;
+	}
+	if (now_us - disk->dev.progress_us >= VBLK_RENOTIFY_US &&
+	    now_us - disk->dev.renotified_us >= VBLK_RENOTIFY_US) {
+		disk->dev.renotified_us = now_us;
+		blk_dev_renotify(&disk->dev);
 	}
 	if (now_us - disk->dev.status_checked_us >= VBLK_STATUS_CHECK_US) {
 		disk->dev.status_checked_us = now_us;

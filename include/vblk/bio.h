@@ -221,6 +221,9 @@ struct vblk_stats {
 	uint64_t completions;      /* requests completed */
 	uint64_t errors;           /* bios completed with an error */
 	uint64_t queue_full;       /* dispatches held back for ring space */
+	uint64_t renotifications;  /* notifications sent again after
+				    * VBLK_RENOTIFY_US without a completion
+				    * (not in `notifications`) */
 };
 
 void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats);
