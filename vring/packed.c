@@ -330,16 +330,22 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 
 /*
  * After a device reset (§3.3.1: it holds no buffer): hand back the token
- * of one chain still in flight, NULL when none is left. The ring is
- * re-initialised before it is used again.
+ * of one chain still in flight, NULL when none is left. Its slots and its
+ * ID go back to the driver as a harvest would give them, so once every
+ * chain is detached the ring counts all its slots free again, as the
+ * split ring does (the ring is re-initialised before it is used again).
  */
 void *vqp_detach(struct vq_packed *vq)
 {
 	for (uint16_t id = 0; id < vq->num; id++) {
-		void *token = vq->chain[id].token;
+		struct vqp_chain *chain = &vq->chain[id];
+		void *token = chain->token;
 		if (token != NULL) {
-			vq->chain[id].token = NULL;
+			chain->token = NULL;
+			vq->num_free = (uint16_t)(vq->num_free + chain->nslots);
 			vq->in_flight--;
+			vq->next_id[id] = vq->free_id;
+			vq->free_id = id;
 			return token;
 		}
 	}

@@ -502,7 +502,8 @@ static void test_range_past_a_shrunk_capacity_is_not_sent(void **state)
 }
 
 /* Legacy and modern virtio-mmio, and a virtio-pci function. */
-#define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown)
+#define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
+		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
 int main(void)
 {

@@ -1812,7 +1812,8 @@ static void test_submit_refuses_flush_with_data(void **state)
 }
 
 /* Legacy and modern virtio-mmio, and a virtio-pci function. */
-#define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown)
+#define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
+		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
 int main(void)
 {

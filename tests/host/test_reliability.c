@@ -454,7 +454,8 @@ static void test_reset_keeps_interrupt_mode_and_statistics(void **state)
  * which attaches its second device by a virtio-mmio address. There the
  * undefined interrupt bits are ISR bits 2-7: a read clears them, and a
  * device whose ISR keeps them is stopped as on MMIO (virtio/pci.c). */
-#define ALL(test) ALL_TRANSPORTS(test, setup, disk_teardown)
+#define ALL(test) ALL_TRANSPORTS(test, setup, disk_teardown), \
+		  PACKED_TRANSPORTS(test, setup, disk_teardown)
 
 int main(void)
 {
@@ -467,7 +468,7 @@ int main(void)
 		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
 		ALL(test_undefined_interrupt_bit_does_not_storm),
 		ALL(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
-		ALL(test_lost_notification_is_sent_again),
+		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
 		ALL(test_bio_queued_twice_is_refused),
 		ALL(test_bio_in_flight_submitted_again_is_refused),
 		ALL(test_bio_whose_callback_has_not_run_is_refused),
