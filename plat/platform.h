@@ -177,4 +177,26 @@ static inline void plat_irq_restore(plat_irqflags_t flags) { host_irq_restore(fl
 
 #endif
 
+/* A register of 1, 2 or 4 bytes at its own width (virtio 1.2 §4.1.3.1,
+ * §4.2.2.2: config fields are read at theirs), for transports whose
+ * fields come in all three. */
+static inline uint32_t plat_mmio_read_sized(uintptr_t addr, unsigned width_bytes)
+{
+	if (width_bytes == 1)
+		return plat_mmio_read8(addr);
+	if (width_bytes == 2)
+		return plat_mmio_read16(addr);
+	return plat_mmio_read32(addr);
+}
+
+static inline void plat_mmio_write_sized(uintptr_t addr, unsigned width_bytes, uint32_t val)
+{
+	if (width_bytes == 1)
+		plat_mmio_write8(addr, (uint8_t)val);
+	else if (width_bytes == 2)
+		plat_mmio_write16(addr, (uint16_t)val);
+	else
+		plat_mmio_write32(addr, val);
+}
+
 #endif

@@ -73,11 +73,7 @@ static uint32_t mmio_config_read(struct virtio_dev *dev, uint32_t offset, unsign
 {
 	uintptr_t addr = dev->regs.mmio.base + VIRTIO_MMIO_CONFIG + offset;
 
-	if (width_bytes == 1)
-		return plat_mmio_read8(addr);
-	if (width_bytes == 2)
-		return plat_mmio_read16(addr);
-	return plat_mmio_read32(addr);
+	return plat_mmio_read_sized(addr, width_bytes);
 }
 
 /* Legacy devices have no ConfigGeneration register. */

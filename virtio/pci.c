@@ -17,26 +17,13 @@
  * (§4.1.3.1: a driver accesses each field at its width). */
 static uint32_t common_read(const struct virtio_dev *dev, uint32_t offset, unsigned width_bytes)
 {
-	uintptr_t addr = dev->regs.pci.common + offset;
-
-	if (width_bytes == 1)
-		return plat_mmio_read8(addr);
-	if (width_bytes == 2)
-		return plat_mmio_read16(addr);
-	return plat_mmio_read32(addr);
+	return plat_mmio_read_sized(dev->regs.pci.common + offset, width_bytes);
 }
 
 static void common_write(const struct virtio_dev *dev, uint32_t offset, unsigned width_bytes,
 			 uint32_t val)
 {
-	uintptr_t addr = dev->regs.pci.common + offset;
-
-	if (width_bytes == 1)
-		plat_mmio_write8(addr, (uint8_t)val);
-	else if (width_bytes == 2)
-		plat_mmio_write16(addr, (uint16_t)val);
-	else
-		plat_mmio_write32(addr, val);
+	plat_mmio_write_sized(dev->regs.pci.common + offset, width_bytes, val);
 }
 
 /* A 64-bit field as its low, then its high dword (§4.1.3.1). */
@@ -94,15 +81,9 @@ static void pci_set_driver_features(struct virtio_dev *dev, uint64_t features)
  * probe made sure the capacity, the one field every disk reads, is inside. */
 static uint32_t pci_config_read(struct virtio_dev *dev, uint32_t offset, unsigned width_bytes)
 {
-	uintptr_t addr = dev->regs.pci.device + offset;
-
 	if (offset + width_bytes > dev->regs.pci.device_bytes)
 		return 0;
-	if (width_bytes == 1)
-		return plat_mmio_read8(addr);
-	if (width_bytes == 2)
-		return plat_mmio_read16(addr);
-	return plat_mmio_read32(addr);
+	return plat_mmio_read_sized(dev->regs.pci.device + offset, width_bytes);
 }
 
 static uint32_t pci_config_generation(struct virtio_dev *dev)
