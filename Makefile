@@ -270,6 +270,7 @@ bench-peers:
 	$(Q)tools/deps.sh peers
 	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
 	$(Q)QEMU=$(QEMU) tools/bench-peers.sh $(BUILD)
+	$(Q)$(MAKE) --no-print-directory bench-boot
 
 # make bench-boot: reset to Linux, examples/bootloader beside Debian's
 # U-Boot loading the same kernel and initramfs from the same GPT disk

@@ -30,7 +30,9 @@
 #                       the runs' ratios are the samples then)
 #   BENCH_TIMEOUT_S     bound on the QEMU run (default 180)
 #   BENCH_KEEP=1        keep the scratch image and logs afterwards
-#   BENCH_TRANSPORTS    which disks to time: "mmio pci" (default), or one
+#   BENCH_TRANSPORTS    which disks to time: "mmio pci pci-packed" (default:
+#                       legacy virtio-mmio, virtio-pci on the split ring and
+#                       on the packed ring, packed=on), or some of them
 #   BENCH_DEVICE_OPTS   more virtio-blk-device/-pci properties, e.g.
 #                       indirect_desc=off to compare without that feature
 #   BENCH_QEMU_EXTRA    more QEMU arguments, e.g. modern virtio-mmio:
@@ -60,7 +62,7 @@ else
 	BACKEND_RUNS=${BENCH_BACKEND_RUNS:-1}
 fi
 TIMEOUT_S=${BENCH_TIMEOUT_S:-180}
-TRANSPORTS=${BENCH_TRANSPORTS:-mmio pci}
+TRANSPORTS=${BENCH_TRANSPORTS:-mmio pci pci-packed}
 
 # qemu-img bench request counts: about 1 GiB per figure, within bounds that
 # keep each run near a tenth of a second to half a second on the peers'
@@ -88,8 +90,8 @@ check_settings() {
 	local transport
 	for transport in $TRANSPORTS; do
 		case $transport in
-		mmio | pci) ;;
-		*) die "BENCH_TRANSPORTS: mmio and/or pci, not '$transport'" ;;
+		mmio | pci | pci-packed) ;;
+		*) die "BENCH_TRANSPORTS: mmio, pci and/or pci-packed, not '$transport'" ;;
 		esac
 	done
 }
@@ -120,8 +122,10 @@ make_scratch_image() {
 # The QEMU device the scratch disk is, on $TRANSPORT.
 disk_device() {
 	local device=virtio-blk-device
-	[ "$TRANSPORT" = pci ] && device=virtio-blk-pci
-	echo "$device,drive=d0,serial=$SERIAL${BENCH_DEVICE_OPTS:+,$BENCH_DEVICE_OPTS}"
+	local ring=""
+	[ "$TRANSPORT" != mmio ] && device=virtio-blk-pci
+	[ "$TRANSPORT" = pci-packed ] && ring=,packed=on
+	echo "$device,drive=d0,serial=$SERIAL$ring${BENCH_DEVICE_OPTS:+,$BENCH_DEVICE_OPTS}"
 }
 
 # One boot of the guest on $TRANSPORT, its output into LOG; with SHOW,
@@ -350,12 +354,16 @@ compare_merged_with_large() {
 }
 
 # The guest's table on one transport, and its comparisons.
-bench_transport() {  # bench_transport mmio|pci
+bench_transport() {  # bench_transport mmio|pci|pci-packed
 	TRANSPORT=$1
 	GUEST_LOG=$WORK/guest.$TRANSPORT.log
 	ROWS=$WORK/guest.$TRANSPORT.rows
 	backend=()
-	echo "=== the disk on $( [ "$TRANSPORT" = pci ] && echo virtio-pci || echo virtio-mmio)"
+	case $TRANSPORT in
+	mmio) echo "=== the disk on virtio-mmio" ;;
+	pci) echo "=== the disk on virtio-pci" ;;
+	pci-packed) echo "=== the disk on virtio-pci, packed ring (packed=on)" ;;
+	esac
 	run_guests
 	[ -s "$ROWS" ] || die "no table rows in the guest's output ($GUEST_LOG)"
 	compare_with_backend
