@@ -21,45 +21,13 @@
 #include "vblk/error.h"
 #include "vpci_fixture.h"
 
-static struct vpci_fixture fx;   /* static: it holds a pci_scan */
-static struct virtio_dev dev;
-
-static int setup(void **state)
-{
-	(void)state;
-	vpci_init(&fx);
-	dev = (struct virtio_dev){ 0 };
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	host_platform_reset();
-	return 0;
-}
-
-/* QEMU's function with QEMU's capabilities, probed. */
-static int probe_qemu(void)
-{
-	vpci_add_function(&fx);
-	vpci_qemu_caps(&fx);
-	return vpci_probe_scanned(&fx, &dev);
-}
-
-static void assert_untouched(int err, int expected)
-{
-	assert_int_equal(err, expected);
-	assert_int_equal(fx.model.bar_accesses, 0);
-}
-
 /* ---- IDs (PCI-1..4) ---------------------------------------------------- */
 
 /* PCI-9: QEMU's order (MSI-X, PCI_CFG, NOTIFY, DEVICE, ISR, COMMON). */
 static void test_qemu_layout_probes_at_bar4(void **state)
 {
 	(void)state;
-	assert_int_equal(probe_qemu(), 0);
+	assert_int_equal(vpci_probe_qemu(), 0);
 	assert_int_equal(fx.enable_err, 0);
 	uint64_t bar4 = vpci_bar_addr(&fx, 4);
 	assert_true(bar4 >= VPCI_MEM64_BASE);
@@ -109,7 +77,7 @@ static void test_device_type_from_ids(void **state)
 		fx.spec.bridge = rows[i].bridge;
 		if (rows[i].bridge)
 			fx.spec.bar[4] = (struct fake_pci_bar_spec){ 0 };
-		int err = probe_qemu();
+		int err = vpci_probe_qemu();
 		assert_int_equal(err, rows[i].probe);
 		assert_int_equal(dev.device_id, rows[i].type);
 		if (err)
@@ -126,7 +94,7 @@ static void test_status_without_cap_list_is_legacy_only(void **state)
 	vpci_add_function(&fx);
 	vpci_qemu_caps(&fx);
 	vpci_cap_list(&fx, 0, 0x98);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EUNSUPP);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EUNSUPP);
 }
 
 /* PCI-42: QEMU's disable-modern=on: an MSI-X capability only. */
@@ -136,7 +104,7 @@ static void test_only_msix_is_legacy_only(void **state)
 	vpci_add_function(&fx);
 	vpci_qemu_caps(&fx);
 	vpci_cfg_byte(&fx, 0x99, 0x00);    /* MSI-X's next: the end */
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EUNSUPP);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EUNSUPP);
 }
 
 /* PCI-7: COMMON's next points back at the first capability: the walk
@@ -160,7 +128,7 @@ static void test_self_loop_ends_broken(void **state)
 	vpci_cap_list(&fx, 1, 0x40);
 	vpci_four_caps(&fx, 0x40, 0);
 	vpci_cfg_byte(&fx, 0x55, 0x54);    /* ISR -> ISR */
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 }
 
 /* PCI-7: a pointer into the header (below 0x40) ends the walk. */
@@ -171,10 +139,10 @@ static void test_pointer_below_0x40_ends_walk(void **state)
 	vpci_cap_list(&fx, 1, 0x40);
 	vpci_four_caps(&fx, 0x40, 0);
 	vpci_cfg_byte(&fx, 0x55, 0x10);    /* ISR -> the BARs */
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 
 	vpci_cap_list(&fx, 1, 0x3c);       /* the first pointer already */
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EUNSUPP);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EUNSUPP);
 }
 
 /* PCI-7 (PCI 3.0 §6.7): the pointers' two low bits are reserved and
@@ -275,13 +243,13 @@ static void test_cap_len_longer_accepted_shorter_not(void **state)
 	assert_int_equal(vpci_probe_scanned(&fx, &dev), 0);
 
 	vpci_cfg_byte(&fx, 0xa0 + VIRTIO_PCI_CAP_LEN, VIRTIO_PCI_CAP_BYTES);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 	vpci_cfg_byte(&fx, 0xa0 + VIRTIO_PCI_CAP_LEN, 0x20);
 	vpci_cfg_byte(&fx, 0x40 + VIRTIO_PCI_CAP_LEN, 12);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, vpci_setup, vpci_teardown)
 
 int main(void)
 {

@@ -22,38 +22,6 @@
 #define BAR4_BYTES (16u * 1024u)
 #define MIB        (1024u * 1024u)
 
-static struct vpci_fixture fx;   /* static: it holds a pci_scan */
-static struct virtio_dev dev;
-
-static int setup(void **state)
-{
-	(void)state;
-	vpci_init(&fx);
-	dev = (struct virtio_dev){ 0 };
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	host_platform_reset();
-	return 0;
-}
-
-/* QEMU's function with QEMU's capabilities, probed. */
-static int probe_qemu(void)
-{
-	vpci_add_function(&fx);
-	vpci_qemu_caps(&fx);
-	return vpci_probe_scanned(&fx, &dev);
-}
-
-static void assert_untouched(int err, int expected)
-{
-	assert_int_equal(err, expected);
-	assert_int_equal(fx.model.bar_accesses, 0);
-}
-
 /* PCI-12: a COMMON of 0x10 bytes lacks the queue fields. */
 static void test_common_too_short_broken(void **state)
 {
@@ -62,7 +30,7 @@ static void test_common_too_short_broken(void **state)
 	vpci_cap_list(&fx, 1, 0x40);
 	vpci_four_caps(&fx, 0x40, 0);
 	vpci_cap(&fx, 0x40, 0x54, VIRTIO_PCI_CAP_COMMON_CFG, 4, 0, 0x10);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 	vpci_cap(&fx, 0x40, 0x54, VIRTIO_PCI_CAP_COMMON_CFG, 4, 0, VIRTIO_PCI_COMMON_MIN_BYTES);
 	assert_int_equal(vpci_probe_scanned(&fx, &dev), 0);
 }
@@ -95,7 +63,7 @@ static void test_device_past_bar_refused(void **state)
 	assert_int_equal(dev.regs.pci.device_bytes, 0x1000);
 
 	vpci_cap(&fx, 0x68, 0x7c, VIRTIO_PCI_CAP_DEVICE_CFG, 4, 0x2000, BAR4_BYTES - 0x2000 + 1);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 }
 
 /* PCI-13: offset + length wrapping 32 bits lands inside the BAR in
@@ -107,12 +75,12 @@ static void test_offset_plus_length_wrapping_refused(void **state)
 	vpci_cap_list(&fx, 1, 0x40);
 	vpci_four_caps(&fx, 0x40, 0);
 	vpci_cap(&fx, 0x68, 0x7c, VIRTIO_PCI_CAP_DEVICE_CFG, 4, 0x2000, 0xffffe001u);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 	vpci_cap(&fx, 0x68, 0x7c, VIRTIO_PCI_CAP_DEVICE_CFG, 4, 0xfffff000u, 0x2000);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 	vpci_cap(&fx, 0x68, 0x7c, VIRTIO_PCI_CAP_DEVICE_CFG, 4, 0x2000, 0x1000);
 	vpci_notify_cap(&fx, 0x7c, 0, 4, 0x3000, 0xfffff000u, 4);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 }
 
 /* PCI-13: COMMON and DEVICE 4-aligned, NOTIFY 2-aligned; ISR any. */
@@ -123,10 +91,10 @@ static void test_misaligned_structures_refused(void **state)
 	vpci_cap_list(&fx, 1, 0x40);
 	vpci_four_caps(&fx, 0x40, 0);
 	vpci_cap(&fx, 0x40, 0x54, VIRTIO_PCI_CAP_COMMON_CFG, 4, 0x0002, 0x1000);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 	vpci_four_caps(&fx, 0x40, 0);
 	vpci_notify_cap(&fx, 0x7c, 0, 4, 0x3001, 0x800, 4);
-	assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+	vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 	vpci_four_caps(&fx, 0x40, 0);
 	vpci_cap(&fx, 0x54, 0x68, VIRTIO_PCI_CAP_ISR_CFG, 4, 0x1003, 1);
 	assert_int_equal(vpci_probe_scanned(&fx, &dev), 0);
@@ -140,7 +108,7 @@ static void test_unassigned_bar_estate(void **state)
 	(void)state;
 	vpci_add_function(&fx);
 	vpci_qemu_caps(&fx);
-	assert_untouched(vpci_probe_unassigned(&fx, &dev), -VBLK_ESTATE);
+	vpci_assert_untouched(vpci_probe_unassigned(&fx, &dev), -VBLK_ESTATE);
 }
 
 /* PCI-13: the I/O BAR0, the absent BAR2, BAR5 (BAR4's upper half). */
@@ -154,7 +122,7 @@ static void test_structure_in_io_or_absent_bar_refused(void **state)
 	for (size_t i = 0; i < sizeof(bars); i++) {
 		vpci_four_caps(&fx, 0x40, 0);
 		vpci_cap(&fx, 0x40, 0x54, VIRTIO_PCI_CAP_COMMON_CFG, bars[i], 0, 0x40);
-		assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
+		vpci_assert_untouched(vpci_probe_scanned(&fx, &dev), -VBLK_EBROKEN);
 	}
 }
 
@@ -169,15 +137,15 @@ static void test_absurd_bar_size_refused(void **state)
 		host_platform_reset();
 		vpci_init(&fx);
 		fx.spec.bar[4].mask_override = masks[i];
-		assert_int_equal(probe_qemu(), -VBLK_EBROKEN);
+		assert_int_equal(vpci_probe_qemu(), -VBLK_EBROKEN);
 		assert_int_equal(fx.enable_err, -VBLK_ESTATE);
 		assert_int_equal(fx.model.bar_accesses, 0);
 	}
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, vpci_setup, vpci_teardown)
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, vpci_setup, vpci_teardown)
 
 int main(void)
 {

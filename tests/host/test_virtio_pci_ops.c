@@ -18,27 +18,9 @@
 #include "vblk/error.h"
 #include "vpci_fixture.h"
 
-static struct vpci_fixture fx;
-static struct virtio_dev dev;
-
 static const struct virtio_queue_addrs ring = {
 	.desc = 0x40001000, .driver = 0x40002000, .device = 0x123456789000ull,
 };
-
-static int setup(void **state)
-{
-	(void)state;
-	vpci_init(&fx);
-	dev = (struct virtio_dev){ 0 };
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	host_platform_reset();
-	return 0;
-}
 
 /* QEMU's capabilities but the NOTIFY one's multiplier and length. */
 static void probe_with_notify(uint32_t multiplier, uint32_t length)
@@ -241,7 +223,7 @@ static void test_config_read_past_device_bytes_is_zero(void **state)
 	assert_int_equal(fx.model.device_cfg_reads, reads);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, vpci_setup, vpci_teardown)
 
 int main(void)
 {

@@ -3,7 +3,12 @@
  * function, its capability bytes, the register model behind its BARs, and
  * the logging config window the probe reads through.
  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "host_platform.h"
 #include "vpci_fixture.h"
@@ -321,4 +326,35 @@ int vpci_probe_unassigned(struct vpci_fixture *fx, struct virtio_dev *dev)
 uint64_t vpci_bar_addr(const struct vpci_fixture *fx, unsigned bar)
 {
 	return fake_pci_bar_mapped_at(fx->pci, fx->index, bar);
+}
+
+struct vpci_fixture fx;
+struct virtio_dev dev;
+
+int vpci_setup(void **state)
+{
+	(void)state;
+	vpci_init(&fx);
+	dev = (struct virtio_dev){ 0 };
+	return 0;
+}
+
+int vpci_teardown(void **state)
+{
+	(void)state;
+	host_platform_reset();
+	return 0;
+}
+
+int vpci_probe_qemu(void)
+{
+	vpci_add_function(&fx);
+	vpci_qemu_caps(&fx);
+	return vpci_probe_scanned(&fx, &dev);
+}
+
+void vpci_assert_untouched(int err, int expected)
+{
+	assert_int_equal(err, expected);
+	assert_int_equal(fx.model.bar_accesses, 0);
 }

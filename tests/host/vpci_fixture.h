@@ -80,6 +80,18 @@ struct vpci_fixture {
 
 /* Fresh fake ECAM, the default spec and QEMU's model; no function yet. */
 void vpci_init(struct vpci_fixture *fx);
+
+/* What the transport tests (test_virtio_pci*.c) share: the fixture and
+ * the device probed from it (static: the fixture holds a pci_scan), a
+ * fresh pair before each test, the simulated machine reset after it. */
+extern struct vpci_fixture fx;
+extern struct virtio_dev dev;
+int vpci_setup(void **state);
+int vpci_teardown(void **state);
+/* QEMU's function with QEMU's capabilities, probed. */
+int vpci_probe_qemu(void);
+/* The probe returned `expected` and touched no BAR. */
+void vpci_assert_untouched(int err, int expected);
 /* Add fx->spec at 00:01.0, with the model behind its BARs; Status bit 4
  * and the capability pointer 0 (set them with vpci_cap_list). */
 void vpci_add_function(struct vpci_fixture *fx);
