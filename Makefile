@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vblk — virtio-blk for bare-metal aarch64 on QEMU virt.
 #
 #   make                 build build/vblk.elf, build/vblk.bin, build/libvblk.a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vblk benchmark (`make bench` builds build/bench.elf and boots it
  * through tools/bench.sh). It times disk 0 with the generic timer, inside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the guest's table shares: bench/bench.c lists the rows and sets up
  * the disk, bench/rows.c runs a row, bench/table.c prints it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The driver's own cost per bio, in instructions (host build): batches of
  * 64 adjacent 4 KiB reads, submitted plugged, merged into one request,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The minimal guest (bench/minimal.h): a hand-coded virtio-blk driver
  * with one pre-built request, the yardstick of bench/yardstick.c.

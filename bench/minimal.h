@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The minimal guest: the fastest virtio-blk driver a guest can be, as the
  * yardstick vblk is measured against (bench/yardstick.c, shared/PEERS.md).

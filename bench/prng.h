@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The benchmark's random numbers: one xorshift64* step (the generator of
  * tools/pattern.h, the host tools' header, which a guest program does not

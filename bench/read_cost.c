@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The driver's own cost of one synchronous vblk_read of 4 KiB, in
  * instructions (host build), against the fake virtio device (tests/host/)

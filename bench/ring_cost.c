@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The ring layer's own cost per request, in instructions (host build).
  *

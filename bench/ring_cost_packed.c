@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The packed ring's own cost per request, in instructions (host build):
  * bench/ring_cost.c's run on vring/packed.c. REQUESTS chains of header,

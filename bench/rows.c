@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Running one row of the guest's table (bench/bench.c lists the rows and
  * says what each kind does): synchronous calls back to back, random bios

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The guest's table (bench/bench.c): its header, one line per row, and
  * the legend under it. tools/bench.sh reads the lines back, splitting on

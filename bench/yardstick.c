@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The yardstick (bench/yardstick.h): vblk and the minimal guest take turns
  * on one disk. Each side's turn begins with a reset and its own

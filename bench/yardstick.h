@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The yardstick (issue 18): vblk against the minimal guest (bench/minimal.h)
  * on the same disk in the same QEMU process, row by row, in rounds of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The checks both APIs make, in one place: the synchronous calls
  * (blk/sync.c) and vblk_submit's check of a bio (blk/submit.c) run the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device layer: everything that touches the ring (struct blk_dev). It
  * hands out request slots, turns a formed request (blk/merge.c) into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device layer: one request = one descriptor chain. struct blk_dev
  * holds everything the ring and the device touch; blk/disk.c sets it up

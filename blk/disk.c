@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One disk's life on its device: initialisation (the virtio-blk config
  * space, §5.2.4, the limits a request must respect, the queue), reset,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A disk: its device layer and its request queue together, and what the
  * API files (blk/sync.c, submit.c, wait.c, disks.c) need to run them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The disks: finding them (in a device tree, or at an address), the probe
  * report, shutting them all down, and resetting one of them. Their

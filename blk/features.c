@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The feature bits the block driver knows, which of them it accepts, and
  * their names for diagnostics. A bit that is not in this table with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one list type of blk/: an intrusive FIFO (first in, first out),
  * linked through a pointer the element already has, so queueing never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Merging bios into requests, and a request's scatter-gather list.
  *

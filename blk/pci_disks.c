@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Finding virtio-blk disks on PCI: every one behind the device tree's
  * ECAM host (the bus enumerated and the BARs nobody assigned placed by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The request queue: bios in, requests onto the ring, completions out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The request queue: bios in, requests to the device layer, completions
  * out (blk/queue.c), and which bio may join which request (blk/merge.c).

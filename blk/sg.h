@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A request's scatter-gather list: the rule that turns memory segments
  * into data descriptors, shared by merging (blk/merge.c: how many would a

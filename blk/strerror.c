@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The table behind vblk_strerror(): one line per code of vblk/error.h. */
 #include "vblk/error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The asynchronous API's front door: check a bio (with blk/check.h's
  * checks of the disk, the op and the range), queue it, plug and unplug.

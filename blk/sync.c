@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The synchronous API: check the arguments once (blk/check.h), cut the
  * range into requests the device accepts, send them and wait. It works

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The table of disks: each disk's static memory (its slot: ring, requests)
  * and the disks attached now, in the order vblk_disk() numbers them. A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The virtio-blk device as the specification defines it (virtio 1.2
  * §5.2): feature bits, config space, the request header, types and status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Finding completions: polling, waiting, and the interrupt handler.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Between the files of boot/ (not for applications: see vblk/runtime.h).
  */

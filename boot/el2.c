@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Whether the EL2 stub (boot/el2_stub.S) is there for rt_enter_el2: the
  * runtime passed through EL2 on its way to EL1 when QEMU started it at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The EL2 stub: what the runtime leaves at EL2 when it drops to EL1, so
  * that a program it runs can hand the machine to an OS at EL2 (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one thing done in C at EL3 (QEMU `-machine virt,secure=on`, ELF
  * boot): give the GIC's interrupts to the Non-secure side before

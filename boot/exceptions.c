@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What happens on an exception at EL1 (entered from boot/vectors.S).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * EL1 identity map with the 4 KiB granule and a 48-bit address space
  * (Arm ARM D8 "The AArch64 Virtual Memory System Architecture"): the

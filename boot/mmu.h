@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The EL1 stage 1 identity map of a vblk image, and turning the MMU on.
  *

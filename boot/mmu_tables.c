@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Building the identity map's tables (boot/mmu_tables.h; what is mapped,
  * and why, is boot/mmu.c's header). Arm ARM D8 "The AArch64 Virtual

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The translation tables of the runtime's identity map (boot/mmu.h),
  * built in memory; boot/mmu.c points the MMU at them. Portable C with no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Output for the paths where printf cannot be trusted: the fault handler
  * (printf may be what faulted) and the last words of rt_exit(). Straight to

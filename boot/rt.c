@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vblk runtime (include/vblk/runtime.h): from start.S to main() and
  * back out to QEMU.

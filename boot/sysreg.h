@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * AArch64 system register fields the vblk boot code writes, named once for
  * start.S, vectors.S and the C files of boot/. Values are the ARMv8.0-A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The trap frame boot/vectors.S builds on the stack for every exception
  * taken to EL1, and the C entry it calls. Shared by vectors.S (offsets) and

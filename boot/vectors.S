@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * EL1 exception vector table (VBAR_EL1, set by start.S).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * board_from_fdt(): one walk over the device tree that picks out what the
  * vblk runtime needs (RAM, GIC, PL011, timer PPI, the address windows of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the device tree says about the machine the vblk runtime runs on:
  * RAM, the GIC, the console PL011 and the virtual timer's interrupt,

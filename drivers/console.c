@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * picolibc's stdin/stdout/stderr on the PL011.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Arm Generic Interrupt Controller, as the vblk runtime uses it: one
  * CPU (the boot CPU), every interrupt in Group 1 Non-secure (or the one

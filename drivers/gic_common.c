@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The per-INTID register banks every GIC frame shares (drivers/gic.h):
  * one bit, two bits or one byte per INTID, at the same offsets in GICv2's

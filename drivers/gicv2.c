@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * GICv2 (Arm IHI 0048B): a memory-mapped distributor (GICD) and CPU
  * interface (GICC), both named by the device tree.

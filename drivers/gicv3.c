@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * GICv3 (Arm IHI 0069): a memory-mapped distributor (GICD, SPIs), one
  * redistributor per CPU (GICR: an RD_base frame for control and an SGI_base

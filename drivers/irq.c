@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The runtime's interrupt dispatch: a small table of handlers and the C
  * side of the IRQ exception.

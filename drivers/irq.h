@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Interrupts inside the vblk runtime: what boot/ calls in drivers/irq.c
  * and drivers/timer.c. Applications use rt_irq_register() and friends from

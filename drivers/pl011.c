@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ARM PL011 UART, polled (PrimeCell UART PL011 TRM, ARM DDI 0183).
  *

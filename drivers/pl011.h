@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ARM PL011 UART: the console of QEMU `virt` (0x09000000, from the DT's
  * arm,pl011 node). Polled only; one UART per image.

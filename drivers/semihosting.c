@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Arm semihosting calls over `hlt #0xf000` (see semihosting.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Arm semihosting (Arm "Semihosting for AArch32 and AArch64",
  * github.com/ARM-software/abi-aa, semihosting/semihosting.rst):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plat_idle() for the vblk runtime: sleep in `wfi` until an interrupt, with
  * the EL1 virtual timer (CNTV_*, Arm ARM DDI 0487 "The Generic Timer in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Example application: the CRC-32 of every disk, read through the
  * synchronous API in 1 MiB steps. Build and run it with

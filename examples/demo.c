@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vblk demo (`make run`): find the virtio-mmio devices, describe each
  * disk, then prove the data path on a small scratch region at the end of

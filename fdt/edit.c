@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vblk/fdt_edit.h: the device-tree writer (fdt/write.c) by path, for
  * applications, which see node offsets nowhere else.

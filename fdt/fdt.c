@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Flattened device tree reader (Devicetree Specification v0.4, chapter 5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A small flattened-device-tree (DTB) reader, in the library (libvblk.a)
  * and used by the runtime too.

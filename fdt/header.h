@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The blob header's layout (Devicetree Specification v0.4 §5.2), shared by
  * the reader (fdt/fdt.c) and the writer (fdt/write.c). Every field is a

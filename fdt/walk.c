@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fdt_walk() and the decoders its visitors share: reg with the parent's
  * #address-cells/#size-cells (DT spec §2.3.5), status (§2.3.4), and GIC

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Editing a flattened device tree in place (Devicetree Specification v0.4,
  * chapter 5): set a property, add a node, within a bound the caller gives.

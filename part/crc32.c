@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CRC-32 four bits at a time: a 16-entry table (64 bytes) instead of the
  * usual 256 entries (1 KiB), as a table holds at most 32 KiB of array

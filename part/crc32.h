@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CRC-32 as GPT headers and partition arrays use it (UEFI 2.10 §5.3.2:
  * the ISO 3309 / ITU-T V.42 CRC, reflected polynomial 0xEDB88320, initial

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reading a GUID partition table (UEFI 2.10 §5.3): the protective MBR,
  * then the primary copy (header at LBA 1 and its entry array), and the

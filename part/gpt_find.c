@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Finding partitions in a table already read: by their slot in the
  * array, by name (the UTF-16 label of §5.3.3, compared with ASCII) and by

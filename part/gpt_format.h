@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The on-disk layout of a GUID partition table (UEFI 2.10 §5.2, §5.3):
  * field offsets, and the header as part/ decodes it. Every multi-byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The checks one block can settle: is LBA 0 a protective MBR, and is a
  * GPT header sound on its own (UEFI 2.10 §5.3.2). Nothing in the block is

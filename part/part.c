@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The GPT reader bound to a vblk disk, and partitions as bounded disks:
  * every read or write through a partition handle is checked against the

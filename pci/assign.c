@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * BAR assignment: each BAR naturally aligned (PCI 3.0 §6.2.5.1) inside
  * one of the host's windows, bus by bus from the first, and each bridge's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * BAR sizing (PCI Local Bus 3.0 §6.2.5.1): write all ones, read back the
  * bits that stuck, restore. The address bits a BAR implements are a run

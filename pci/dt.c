@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The ECAM host bridge from the device tree: the first enabled node
  * compatible with "pci-host-ecam-generic" (Linux's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PCI host node's interrupt-map (DT spec v0.4 §2.4.3; Linux's
  * Documentation/devicetree/bindings/pci/pci.txt; Open Firmware

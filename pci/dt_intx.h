@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The host node's interrupt-map, for pci/dt.c (dt_intx.c): internal to
  * pci/.

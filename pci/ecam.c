@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Configuration space through ECAM (PCI Express Base 4.0 §7.2.2): each
  * function's 4 KiB at a fixed place in one memory window, so a config

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Enumeration: every device and function on every bus reachable from the
  * host's first bus, depth first through PCI-to-PCI bridges, each bridge

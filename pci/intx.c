@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Which GIC interrupt a function's INTx pin reaches.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PCI host bridge of QEMU virt: the ECAM "pci-host-ecam-generic" host
  * (Documentation/devicetree/bindings/pci/host-generic-pci.yaml).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * PCI configuration space as the specifications lay it out: the offsets,
  * bits and codes pci/ reads and writes. Definitions only.

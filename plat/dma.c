@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Cache maintenance around DMA for a platform whose devices do not snoop
  * the CPU's data caches: build the library with -DVBLK_NONCOHERENT_DMA.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fallback plat_idle() for firmware that links libvblk.a and runs it
  * polled, without an interrupt controller: it cannot sleep (nothing would

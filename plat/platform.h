@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The thin platform layer, as the library sees it: every access vblk makes
  * to hardware goes through this header (internal: applications include

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/run-all.sh BUILD_DIR: every test layer, then one line
 # "N passed, N failed" summed over the layers; exit status 0 only if all
 # passed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/run-headers.sh BUILD_DIR: the public headers (include/vblk/) are
 # all an application needs, and show it nothing of the library's inside.
 #   - each header compiles on its own, and included twice, with the

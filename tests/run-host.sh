@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/run-host.sh BIN...: run each cmocka host test binary (built with
 # ASan/UBSan), show its output, and count tests from cmocka's summary lines
 #   [  PASSED  ] N test(s).

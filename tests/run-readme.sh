@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/run-readme.sh BUILD_DIR: every ```c example in README.md must
 # compile with the image's flags (-Wall -Wextra -Werror), so the API the
 # README shows is the API the headers have. Each block is written to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/bench-peers.sh [BUILD]: what `make bench-peers` runs after building
 # BUILD/bench.elf (bench/bench.c) and installing Debian's U-Boot
 # (tools/deps.sh peers).

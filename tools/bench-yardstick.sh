@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2153  # TRANSPORTS etc.: tools/bench.sh's
 # tools/bench-yardstick.sh: the yardstick part of `make bench`, sourced by
 # tools/bench.sh (it uses that script's run_guest, backend_seconds,

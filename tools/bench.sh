@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/bench.sh [BUILD]: what `make bench` runs after building
 # BUILD/bench.elf (bench/bench.c).
 #

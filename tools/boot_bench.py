@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tools/boot_bench.py: reset to Linux, vblk's bootloader beside U-Boot.
 
 What `make bench-boot` runs. Both load the same kernel Image and initramfs

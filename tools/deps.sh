@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/deps.sh {run|test|bench|peers}: make sure what `make run`, `make test`,
 # `make bench` or `make bench-peers` needs is installed (Debian 12 package names). Quick
 # and silent when everything is there, since make calls it on every

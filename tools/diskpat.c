@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diskpat — write and check deterministic sector patterns in a disk image,
  * so the QEMU tests can prove on the host what the guest wrote (and that it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/fetch-linux.sh DIR: Debian 12's arm64 kernel as a raw Image, in
 # DIR/Image (and its version in DIR/version), for the bootloader's QEMU
 # test. Quick when DIR/Image is there.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/mkbootdisk.sh [--order LIST] KERNEL INITRD OUT.img [CMDLINE]
 #
 # A GPT disk image for examples/bootloader: a partition labelled "kernel"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The deterministic disk pattern shared by the host tool (tools/diskpat.c)
  * and the QEMU guest tests (tests/qemu/guest_tests.c): whichever side writes

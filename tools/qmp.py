@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tools/qmp.py SOCKET COMMAND [JSON_ARGUMENTS]: run one QMP command.
 
 Connects to QEMU's QMP unix socket (-qmp unix:SOCKET,server=on,wait=off),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/ring-cost.sh [BUILD]: the split and the packed ring's instructions
 # per request, and the whole driver's per bio and per synchronous vblk_read.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tools/uboot_bench.py: time Debian's U-Boot's virtio-blk driver in QEMU.
 
 What tools/bench-peers.sh (`make bench-peers`) runs for the U-Boot side.

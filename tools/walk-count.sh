@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/walk-count.sh [BUILD]: the walk of one 4 KiB vblk_read, counted.
 #
 # Every function of the driver's source that one synchronous read passes

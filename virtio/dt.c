@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * virtio_dt_find(): one walk over the device tree that keeps the
  * virtio-mmio nodes (virtio/dt.h). It walks the whole tree, so a blob that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Finding virtio-mmio transports in a device tree: every enabled node
  * compatible with "virtio,mmio", in document order, with its register

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The virtio-mmio transport, versions 1 (legacy) and 2 (modern): the
  * struct virtio_transport_ops of virtio 1.2 §4.2 on a register window.

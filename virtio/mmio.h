@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The virtio-mmio transport (virtio 1.2 §4.2), versions 1 (legacy, QEMU's
  * default) and 2 (modern): its registers, and the probe that makes a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The virtio PCI transport, modern interface (virtio 1.2 §4.1): the
  * capability walk that finds the structures, and the struct

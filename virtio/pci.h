@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The virtio PCI transport (virtio 1.2 §4.1), its modern interface: how a
  * PCI function becomes a struct virtio_dev.

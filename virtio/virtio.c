@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What every transport shares: the device status sequence (virtio 1.2
  * §3.1), feature negotiation (§2.2, §6) and consistent reads of the

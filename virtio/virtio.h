@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A virtio device, whatever transport carries it (virtio 1.2 §2, §3, §4).
  *

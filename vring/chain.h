@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What every chain must satisfy, in either ring format (virtio 1.2
  * §2.7.4.2 and §2.8.17: readable buffers first, then writable ones; no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Packed virtqueue, driver side (virtio 1.2 §2.8). See packed.h for the
  * picture; the comments here say which rule each step keeps (the PK- IDs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Packed virtqueue (virtio 1.2 §2.8): one descriptor ring that driver and
  * device both write, and two small event-suppression areas, in memory the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One virtqueue in either of virtio's two formats, chosen when the device
  * is set up: the split ring (virtio 1.2 §2.7, vring/split.c) or, when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Split virtqueue, driver side (virtio 1.2 §2.7). See virtqueue.h for the
  * picture; the comments here say which rule each step keeps.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Split virtqueue (virtio 1.2 §2.7): the descriptor table, the available
  * ring and the used ring, in memory the caller provides (static in vblk).

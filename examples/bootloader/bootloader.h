@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * examples/bootloader: a small bootloader on the vblk runtime that loads
  * arm64 Linux from a GPT disk and starts it (issue 20).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device tree the kernel gets: a copy of the one QEMU gave us, moved
  * to where the plan says (clear of the kernel, the initrd and ourselves),

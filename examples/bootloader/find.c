@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Which disk to boot: the first, in vblk's disk order (MMIO by address,
  * then PCI by bus), whose GUID partition table holds a partition

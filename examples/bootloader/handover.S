@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Handing the CPU to the kernel (Linux Documentation/arch/arm64/
  * booting.rst, "Call the kernel image"): what was loaded is cleaned to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The arm64 Image header and the placement of what the bootloader loads
  * (Linux Documentation/arch/arm64/booting.rst):

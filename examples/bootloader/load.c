@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reading a partition into RAM with the asynchronous API: bios of up to
  * LOAD_BIO_BYTES, LOAD_IN_FLIGHT of them queued at once, each refilled as

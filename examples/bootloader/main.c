@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The bootloader (`make bootloader`): boots arm64 Linux from a GPT disk.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A firmware with its own boot code (start.S, firmware.ld) that uses vblk
  * as its storage layer: it links build/libvblk.a alone, without the vblk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Entry of examples/firmware: the least a firmware's own boot code does
  * before it can call libvblk. QEMU starts this ELF at EL1 with the MMU

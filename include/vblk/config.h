@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Compile-time configuration. Every table vblk uses is static and sized
  * here; override a value with -D when building the library, e.g.

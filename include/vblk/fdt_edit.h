@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Editing the device tree a loader hands on (a bootloader's /chosen).
  *

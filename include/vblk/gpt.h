@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * GUID partition tables (UEFI 2.10 §5.3) and partitions as bounded disks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What vblk needs from the platform it runs on, as a firmware author sees
  * it: the hooks libvblk.a calls and you may provide or replace, and the

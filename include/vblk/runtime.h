@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vblk runtime: what boot/ and the platform drivers give an application
  * image built with `make APP=yourfile.c`.

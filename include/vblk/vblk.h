@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vblk — a virtio-blk driver for bare-metal aarch64 (QEMU `virt`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for device discovery: probe, feature negotiation and
  * the virtio-blk config space (drivers/virtio_mmio.c, blk/disk.c), then one

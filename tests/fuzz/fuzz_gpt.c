@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the GPT reader (part/gpt*.c, UEFI 2.10 §5.2.3 and
  * §5.3), fed arbitrary blocks through its reader callback: no device, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reading a libFuzzer input as a little-endian byte stream, for the
  * fuzzers that turn their input into a device or a sequence of steps.

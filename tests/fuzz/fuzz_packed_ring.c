@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the driver side of the packed virtqueue
  * (vring/packed.c), with the fuzzer playing a hostile device.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: PCI enumeration and BAR assignment (pci/) on a fake
  * ECAM whose topology, BAR masks and firmware leftovers come from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Stateful libFuzzer target for the whole driver (issue 13): the input is
  * a program of steps against one disk on the fake virtio-mmio device of

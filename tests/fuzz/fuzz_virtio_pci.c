@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the virtio-pci transport's capability walk and BAR
  * checks (virtio/pci.c), on one function of the fake ECAM whose config

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/fuzz/run.sh BUILD_DIR: every libFuzzer target in BUILD_DIR/fuzz.
 #   1. replays its committed corpus (tests/fuzz/corpus/<name>): each input
 #      that once found a bug, or that covers a shape worth keeping, must

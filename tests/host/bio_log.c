@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The bios of a host test and the calls of their callbacks: see bio_log.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The bios a host test submits (queue, conformance), and what their
  * callbacks were told.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One fake device with the driver attached, reset around every test: see
  * disk_fixture.h.

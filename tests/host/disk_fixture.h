@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fixture the driver-level host tests (blk, queue, conformance, api)
  * share: one fake virtio-blk device, the driver attached to it, and a clean

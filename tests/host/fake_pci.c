@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fake ECAM host bridge (fake_pci.h). Config space is a byte array
  * per function; what a write may change is one mask per register

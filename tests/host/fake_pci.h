@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A fake PCI Express host bridge for the host tests: an ECAM window
  * (PCIe 4.0 §7.2.2) mapped with host_mmio_map, behind it a topology the

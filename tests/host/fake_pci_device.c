@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device model behind a fake PCI function (fake_pci.h): each memory
  * BAR a host MMIO window while it decodes, kept in step with Command and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Inside the fake ECAM host (fake_pci.h): a function's state, shared by
  * fake_pci.c (config space, routing) and fake_pci_device.c (the device

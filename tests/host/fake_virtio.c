@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fake virtio-mmio block device: creation, knobs, rule violations and
  * inspection. The device's behaviour lives in fake_virtio_regs.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A fake virtio-mmio block device for the host unit tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the fake block device does with one request (virtio 1.2 §5.2.6).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fake device's configuration space: struct virtio_blk_config
  * (virtio 1.2 §5.2.4) at register offset 0x100.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Inside the fake virtio-mmio block device: the state shared by
  * fake_virtio*.c. Tests use fake_virtio.h only.

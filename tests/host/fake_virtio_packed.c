@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device side of a packed virtqueue (virtio 1.2 §2.8), used instead
  * of fake_virtio_ring.c's split ring when the driver accepted

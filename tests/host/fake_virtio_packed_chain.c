@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * How the fake device reads one chain of a packed virtqueue (virtio 1.2
  * §2.8.6, §2.8.17, §2.8.19): consecutive slots linked by NEXT, or one

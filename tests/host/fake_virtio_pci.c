@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fake virtio-blk device as a PCI function (fake_virtio_pci.h): its
  * configuration header and capability list, what its BARs decode, and

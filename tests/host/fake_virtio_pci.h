@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fake virtio-blk device's PCI face (virtio 1.2 §4.1): the same device
  * (fake_virtio.h: disk, rings, knobs, violations, inspection) reached as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * BAR4 of the fake virtio-pci device (virtio 1.2 §4.1.4): the common
  * configuration structure (§4.1.4.3) decoded into the state the MMIO face

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fake device's virtio-mmio register file (virtio 1.2 §4.2.2, legacy
  * interface §4.2.4): what each register reads back, what a write does,

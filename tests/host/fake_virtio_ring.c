@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The device side of a split virtqueue (virtio 1.2 §2.7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for test_fdt_write.c: see fdt_write_util.h. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers for the device-tree writer's tests (tests/host/test_fdt_write.c):
  * blobs in heap buffers of an exact bound, loaded from tests/host/dtb/ or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The GPT tests' shared disk: see gpt_fixture.h. */
 #include "gpt_fixture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the GPT tests share: a disk held in memory (exactly its blocks on
  * the heap, so ASan sees any access past them) read through a reader that

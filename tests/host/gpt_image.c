@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hand-made GUID partition tables: see gpt_image.h. */
 #include "gpt_image.h"
 

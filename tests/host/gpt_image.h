@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hand-made GUID partition tables for the GPT tests and the GPT fuzzer:
  * a builder that lays out a whole disk (protective MBR, primary header

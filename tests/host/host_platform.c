@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Host side of plat/platform.h: an MMIO address map of simulated
  * devices and a virtual clock. See host_platform.h for the model.

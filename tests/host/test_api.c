@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Bad input to every public function of include/vblk/vblk.h and
  * include/vblk/bio.h, as one table: each row names a call, the state of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * virtio-blk driver + virtio-mmio transport + split ring, driven together
  * against the fake device, for both transport versions. Each test states one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The bootloader's arithmetic (examples/bootloader/image.c), on the host:
  * the arm64 Image header (Linux Documentation/arch/arm64/booting.rst) and

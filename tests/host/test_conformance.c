@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Conformance: the driver requirements of the virtio spec that the other
  * host tests do not pin, one rule per test, named by its ID in

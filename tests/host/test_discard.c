@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * DISCARD and WRITE_ZEROES (virtio 1.2 §5.2.6, issue 17) against the fake
  * device, on both transports: what is negotiated and reported, how the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Tests of the fake virtio-mmio block device itself, driven through
  * host_mmio_read/write by a tiny hand-written driver ("mini") so the fake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Tests of the fake device's packed ring (fake_virtio_packed.c), with the
  * driver's own vring/packed.c as the driver side and a few register

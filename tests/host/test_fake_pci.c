@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fake virtio-pci device itself (fake_virtio_pci.h), what the driver
  * tests rely on: its config space walks as QEMU 7.2's does, BAR4 decodes

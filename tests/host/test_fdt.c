@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Device-tree tests: the DTB walker (fdt/), the library's virtio-mmio
  * reader (virtio/dt.c) and vblk_init_from_dt above it, and the runtime's

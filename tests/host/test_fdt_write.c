@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Device-tree writer tests (fdt/write.c, vblk/fdt_edit.h): every edit is
  * read back with the reader (fdt/fdt.c), and the rest of the tree is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The GPT reader (part/, UEFI 2.10 §5.2.3 and §5.3) on hand-made disks
  * held in memory, when the table is sound: read whole at 512-byte and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The GPT reader's two copies (UEFI 2.10 §5.3.2): the primary corrupted
  * one field at a time, each refused by the check for that field (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The runtime's identity map (boot/mmu_tables.c), built on the host and
  * walked here as the MMU would walk it (Arm ARM D8, 4 KiB granule, 48-bit

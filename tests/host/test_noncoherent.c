@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Both rings, split and packed, on a platform whose DMA is not coherent
  * (VBLK_NONCOHERENT_DMA): built with that flag, this test supplies

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * GPT partitions through the real driver on the fake device: the table
  * read with vblk_read (vblk_gpt_read_disk), at 512-byte and 4 KiB logical

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PCI host bridge module (pci/) on the fake ECAM (fake_pci.h):
  * enumeration through bridges, bus numbers, BAR sizing and assignment,

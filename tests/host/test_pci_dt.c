@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PCI host from the device tree (pci/dt.c) and config-space access
  * through ECAM (pci/ecam.c): the committed QEMU virt dumps hold the

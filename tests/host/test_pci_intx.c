@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * INTx routing (pci/dt_intx.c, pci/intx.c): the host's interrupt-map from
  * the committed QEMU virt dumps and from hand-written hostile maps

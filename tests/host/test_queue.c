@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The asynchronous request queue (include/vblk/bio.h, blk/queue.c,
  * blk/merge.c) against the fake device, for both transport versions:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Sequences of calls and device events that once went wrong (issue 13),
  * each as found from outside, against the fake device on both transports:

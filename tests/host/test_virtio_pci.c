@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * virtio_pci_probe against hostile config spaces (virtio 1.2 §4.1.2,
  * §4.1.4; shared/VIRTIO-CHECKLIST.md §7, the IDs in the test names'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * virtio_pci_probe against structures that do not fit their BARs (virtio
  * 1.2 §4.1.4.1; shared/VIRTIO-CHECKLIST.md §7, PCI-12, 13 and 15): too

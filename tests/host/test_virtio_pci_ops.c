@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The virtio-pci transport's ops on structures a hostile device described
  * (virtio 1.2 §4.1.4.3-6, §4.1.5; shared/VIRTIO-CHECKLIST.md §7): where

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Split virtqueue unit tests. The test plays the device by hand, reading
  * the avail ring and writing the used ring directly, so each test pins one

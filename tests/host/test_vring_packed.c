@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Packed virtqueue unit tests (vring/packed.c, virtio 1.2 §2.8). The test
  * plays the device: it reads available chains from the ring in slot

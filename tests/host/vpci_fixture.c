@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The virtio-pci transport's test function (vpci_fixture.h): the fake
  * function, its capability bytes, the register model behind its BARs, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A small virtio-pci function for the transport's own tests
  * (test_virtio_pci.c): one function at 00:01.0 of the fake ECAM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A program with 96 MiB of .bss, as an APP (make APP=tests/qemu/big_bss.c):
  * the QEMU configurations ram_* boot it on machines with too little RAM,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the QEMU test image's files share: argument parsing, failure
  * reporting, the per-sector pattern, and the disk the arguments choose.

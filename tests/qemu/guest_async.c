@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * QEMU test cases for the asynchronous API (vblk/bio.h): bios with
  * callbacks, many in flight at once, merged by the request queue, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * DISCARD and WRITE_ZEROES on a real QEMU device (issue 17), through both
  * APIs. run.sh's step_discard boots the drive with discard=unmap and, after

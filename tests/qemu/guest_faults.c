@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Faults QEMU injects for real (blkdebug, shared/FAULTS.md; a QMP
  * block_resize), seen through the asynchronous API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The integrity test: every sector of every disk, through both APIs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * QEMU test cases for the runtime's interrupts (drivers/gic*.c, irq.c,
  * timer.c), as a firmware author would use them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * QEMU test cases for how disks are found again and found without a
  * device tree: vblk_attach_pci as firmware would call it, and a second

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The runtime maps what PCI needs (boot/mmu.c): the case pci_map checks,
  * on whichever start and GIC the row boots, that the PCI host's ECAM and

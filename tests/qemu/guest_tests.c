@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The QEMU test image (build/vblk-test.elf): one test case per boot, chosen
  * by the semihosting command line that tests/qemu/run.sh passes, e.g.

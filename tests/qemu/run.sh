@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tests/qemu/run.sh BUILD_DIR [CONFIG...]: the QEMU test layer.
 #
 # Boots the configurations of tests/qemu/configs.txt (one a row: machine,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * /init of the bootloader test's initramfs: prove that the kernel the
  * vblk bootloader started reached user space with the initrd it loaded,

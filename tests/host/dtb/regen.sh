@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Regenerate the test device trees in this directory.
 #
 #   tests/host/dtb/regen.sh          (needs qemu-system-aarch64 and dtc)
