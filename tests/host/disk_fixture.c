@@ -130,8 +130,9 @@ uint8_t *load_test_dtb(const char *name, long keep_bytes, size_t *len_bytes)
 	FILE *file = fopen(path, "rb");
 	if (file == NULL)
 		fail_msg("cannot open %s (run from the repository root or set VBLK_DTB_DIR)", path);
-	fseek(file, 0, SEEK_END);
+	assert_int_equal(fseek(file, 0, SEEK_END), 0);
 	long file_bytes = ftell(file);
+	assert_true(file_bytes > 0);
 	rewind(file);
 	*len_bytes = (size_t)(keep_bytes > 0 ? keep_bytes : file_bytes + keep_bytes);
 	uint8_t *blob = malloc(*len_bytes);

@@ -11,9 +11,9 @@
 
 #include "fdt/fdt.h"
 #include "fdt/header.h"
+#include "disk_fixture.h"
 #include "fdt_write_util.h"
 
-#define DTB_DIR_DEFAULT "tests/host/dtb"
 #define DUMP_MAX_BYTES  (1024u * 1024u)
 
 static void put_be32(uint8_t *bytes, uint32_t value)
@@ -34,24 +34,16 @@ size_t align4(size_t len_bytes)
 
 struct blob blob_load(const char *name, size_t room_bytes)
 {
-	const char *dir = getenv("VBLK_DTB_DIR");
-	char path[512];
+	size_t size;
+	uint8_t *file = load_test_dtb(name, 0, &size);
 	struct blob blob;
-	FILE *file;
-	long size;
 
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : DTB_DIR_DEFAULT, name);
-	file = fopen(path, "rb");
-	assert_non_null(file);
-	assert_int_equal(fseek(file, 0, SEEK_END), 0);
-	size = ftell(file);
-	rewind(file);
 	blob.used = (uint32_t)size;
-	blob.max = (size_t)size + room_bytes;
+	blob.max = size + room_bytes;
 	blob.bytes = calloc(1, blob.max);
 	assert_non_null(blob.bytes);
-	assert_int_equal(fread(blob.bytes, 1, (size_t)size, file), (size_t)size);
-	fclose(file);
+	memcpy(blob.bytes, file, size);
+	free(file);
 	assert_int_equal(blob_be32(&blob, HDR_TOTALSIZE), blob.used);
 	return blob;
 }

@@ -32,7 +32,6 @@
 #include "virtio/dt.h"
 #include "drivers/board.h"
 
-#define DTB_DIR_DEFAULT     "tests/host/dtb"
 #define MIB                 (1024u * 1024u)
 
 /* QEMU virt facts (shared/QEMU-FACTS.md), as the dumps must show them. */
@@ -81,28 +80,9 @@ static void put_be32(uint8_t *p, uint32_t value)
 
 static struct blob load_dtb(const char *name)
 {
-	const char *dir = getenv("VBLK_DTB_DIR");
-	char path[512];
-	struct blob blob = { NULL, 0 };
-	FILE *file;
-	long len;
+	struct blob blob;
 
-	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir : DTB_DIR_DEFAULT, name);
-	file = fopen(path, "rb");
-	if (file == NULL) {
-		print_error("cannot open %s (run from the repository root or set VBLK_DTB_DIR)\n",
-			    path);
-		fail();
-	}
-	assert_int_equal(fseek(file, 0, SEEK_END), 0);
-	len = ftell(file);
-	assert_true(len > 0);
-	rewind(file);
-	blob.size = (size_t)len;
-	blob.bytes = malloc(blob.size);
-	assert_non_null(blob.bytes);
-	assert_int_equal(fread(blob.bytes, 1, blob.size, file), blob.size);
-	fclose(file);
+	blob.bytes = load_test_dtb(name, 0, &blob.size);
 	return blob;
 }
 

@@ -14,39 +14,19 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "disk_fixture.h"
 #include "fake_pci.h"
 #include "host_platform.h"
 #include "pci/pci.h"
 #include "vblk/error.h"
 
-#define DTB_DIR_DEFAULT "tests/host/dtb"
 #define ECAM_BASE       0x4010000000ull
 #define ECAM_BYTES      0x10000000u
 
+/* Exactly the blob (load_test_dtb): ASan sees any overread. */
 static void *load_dtb(const char *name, size_t *size)
 {
-	const char *dir = getenv("VBLK_DTB_DIR");
-	char path[512];
-	FILE *file;
-	void *bytes;
-	long len;
-
-	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir : DTB_DIR_DEFAULT, name);
-	file = fopen(path, "rb");
-	if (file == NULL) {
-		print_error("cannot open %s (run from the repository root)\n", path);
-		fail();
-	}
-	assert_int_equal(fseek(file, 0, SEEK_END), 0);
-	len = ftell(file);
-	assert_true(len > 0);
-	rewind(file);
-	*size = (size_t)len;
-	bytes = malloc(*size);          /* exactly the blob: ASan sees overreads */
-	assert_non_null(bytes);
-	assert_int_equal(fread(bytes, 1, *size, file), *size);
-	fclose(file);
-	return bytes;
+	return load_test_dtb(name, 0, size);
 }
 
 static int find_in(const char *name, struct pci_host *host)
