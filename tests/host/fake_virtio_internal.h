@@ -305,6 +305,36 @@ void fake_packed_take_avail(struct fake_virtio *fv);
  * decide on the interrupt. */
 void fake_packed_complete(struct fake_virtio *fv, const struct fake_request *req);
 void fake_packed_signal(struct fake_virtio *fv);
+
+/* ---- a chain, whichever ring (fake_virtio_chain.c) ------------------ */
+
+/* What is wrong with a buffer of a chain, by the rules both rings share. */
+enum fake_chain_fault {
+	FAKE_CHAIN_OK,
+	FAKE_CHAIN_ZERO_LEN,
+	FAKE_CHAIN_NULL_ADDR,
+	FAKE_CHAIN_READABLE_AFTER_WRITABLE,
+	FAKE_CHAIN_TOO_MANY_BYTES,
+};
+
+/* The buffers of one chain as its walk collects them into req. */
+struct fake_chain {
+	struct fake_request *req;
+	unsigned segs_cap;
+	bool seen_writable;
+	uint64_t total_bytes;
+};
+
+/* Appends one buffer (seg_flags: what the request keeps of its flags, at
+ * least WRITE) to chain->req, or says which shared rule it breaks. */
+enum fake_chain_fault fake_chain_add(struct fake_chain *chain, uint64_t addr, uint32_t len,
+				     uint16_t seg_flags);
+const char *fake_chain_fault_text(enum fake_chain_fault fault);
+
+/* Records a walked chain as fv->last_chain and, if the block device takes
+ * it (fake_blk_validate), queues it as pending; otherwise frees its segs. */
+void fake_chain_accept(struct fake_virtio *fv, struct fake_request *req, bool indirect);
+
 /* fake_virtio_packed_chain.c: read the chain whose head is the device's
  * next slot, remembering what each slot held (PK-8). Returns 0 with req
  * filled in and the avail position moved past it, -1 after breaking the

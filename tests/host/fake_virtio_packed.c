@@ -100,21 +100,6 @@ static bool id_in_flight(const struct fake_queue *q, uint16_t id)
 	return false;
 }
 
-static void record_last_chain(struct fake_virtio *fv, const struct fake_request *req)
-{
-	struct fake_virtio_chain *rec = &fv->last_chain;
-	unsigned kept = req->nsegs < FAKE_CHAIN_RECORD_MAX ? req->nsegs : FAKE_CHAIN_RECORD_MAX;
-
-	rec->head = req->head;
-	rec->indirect = req->table != 0;
-	rec->nsegs = req->nsegs;
-	memcpy(rec->seg, req->segs, kept * sizeof(rec->seg[0]));
-	/* Recorded as the split ring's are: NEXT on every segment but the
-	 * last, though a packed indirect table has no NEXT (PK-23). */
-	for (unsigned i = 0; i + 1 < kept; i++)
-		rec->seg[i].flags |= FAKE_DESC_F_NEXT;
-}
-
 static void take_chain(struct fake_virtio *fv)
 {
 	struct fake_queue *q = &fv->queue;
@@ -134,16 +119,7 @@ static void take_chain(struct fake_virtio *fv)
 		free(req.segs);
 		return;
 	}
-	record_last_chain(fv, &req);
-	if (fake_blk_validate(fv, &req) != 0) {
-		free(req.segs);
-		return;
-	}
-	fake_blk_read_header_bytes(&req, req.header);
-	req.due_step = fv->relax_steps + fv->defer_steps;
-	q->pending[q->npending++] = req;
-	if (q->npending > fv->stats.max_pending)
-		fv->stats.max_pending = q->npending;
+	fake_chain_accept(fv, &req, req.table != 0);
 }
 
 /* ---- event suppression (§2.8.10) ------------------------------------ */

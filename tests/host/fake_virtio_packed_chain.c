@@ -15,10 +15,7 @@
 
 struct packed_walk {
 	struct fake_virtio *fv;
-	struct fake_request *req;
-	unsigned segs_cap;
-	bool seen_writable;
-	uint64_t total_bytes;
+	struct fake_chain chain;
 };
 
 static int walk_fail(struct packed_walk *w, const char *rule, const char *fmt, ...)
@@ -31,37 +28,32 @@ static int walk_fail(struct packed_walk *w, const char *rule, const char *fmt, .
 	va_start(args, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, args);
 	va_end(args);
-	fake_device_error(w->fv, rule, "slot %u: %s", w->req->head, msg);
+	fake_device_error(w->fv, rule, "slot %u: %s", w->chain.req->head, msg);
 	return -1;
+}
+
+/* The packed ring's names for the shared rules (PK-13 is §2.8.19). */
+static const char *packed_rule(enum fake_chain_fault fault)
+{
+	switch (fault) {
+	case FAKE_CHAIN_READABLE_AFTER_WRITABLE:
+		return "PK-13";
+	case FAKE_CHAIN_TOO_MANY_BYTES:
+		return "FAKE-CHAIN-BYTES";
+	case FAKE_CHAIN_ZERO_LEN:
+		return "FAKE-ZERO-LEN";
+	default:
+		return "FAKE-NULL-ADDR";
+	}
 }
 
 static int add_segment(struct packed_walk *w, uint64_t addr, uint32_t len, bool writable)
 {
-	struct fake_request *req = w->req;
+	enum fake_chain_fault fault =
+		fake_chain_add(&w->chain, addr, len, writable ? FAKE_DESC_F_WRITE : 0);
 
-	if (len == 0)
-		return walk_fail(w, "FAKE-ZERO-LEN", "zero-sized buffer");
-	if (addr == 0)
-		return walk_fail(w, "FAKE-NULL-ADDR", "buffer at address 0");
-	if (!writable && w->seen_writable)
-		return walk_fail(w, "PK-13", "device-readable buffer after a writable one");
-	w->total_bytes += len;
-	if (w->total_bytes > UINT32_MAX)   /* §2.7.5.2 holds for both rings */
-		return walk_fail(w, "FAKE-CHAIN-BYTES", "chain holds 2^32 bytes or more");
-	w->seen_writable |= writable;
-	if (req->nsegs == w->segs_cap) {
-		w->segs_cap = w->segs_cap ? 2 * w->segs_cap : 4;
-		req->segs = realloc(req->segs, w->segs_cap * sizeof(*req->segs));
-		if (req->segs == NULL)
-			host_fail("fake virtio: out of memory");
-	}
-	req->segs[req->nsegs++] = (struct fake_virtio_seg){
-		.addr = addr, .len_bytes = len, .flags = writable ? FAKE_DESC_F_WRITE : 0,
-	};
-	if (writable)
-		req->writable_bytes += len;
-	else
-		req->readable_bytes += len;
+	if (fault != FAKE_CHAIN_OK)
+		return walk_fail(w, packed_rule(fault), "%s", fake_chain_fault_text(fault));
 	return 0;
 }
 
@@ -75,7 +67,7 @@ static int walk_indirect(struct packed_walk *w, uint64_t table, uint32_t len, ui
 
 	if (!fake_negotiated(w->fv, FAKE_F_INDIRECT_DESC))
 		fake_violation(w->fv, "PK-22", "slot %u: INDIRECT without INDIRECT_DESC",
-			       w->req->head);
+			       w->chain.req->head);
 	if (!first || (flags & FAKE_DESC_F_NEXT))
 		return walk_fail(w, "PK-25", "INDIRECT inside a NEXT-linked list");
 	if (len == 0 || len % DESC_BYTES != 0 || table == 0)
@@ -83,8 +75,8 @@ static int walk_indirect(struct packed_walk *w, uint64_t table, uint32_t len, ui
 				 (unsigned long long)table);
 	if (len / DESC_BYTES > q->size)
 		fake_violation(w->fv, "PK-12", "slot %u: indirect table of %u entries, ring of %u",
-			       w->req->head, len / DESC_BYTES, q->size);
-	w->req->table = table;
+			       w->chain.req->head, len / DESC_BYTES, q->size);
+	w->chain.req->table = table;
 	for (uint32_t i = 0; i < len / DESC_BYTES; i++) {
 		uint64_t entry = table + (uint64_t)DESC_BYTES * i;
 		uint16_t entry_flags = fake_load16(entry + PDESC_OFF_FLAGS);
@@ -101,7 +93,7 @@ static int walk_indirect(struct packed_walk *w, uint64_t table, uint32_t len, ui
 int fake_packed_read_chain(struct fake_virtio *fv, struct fake_request *req)
 {
 	struct fake_queue *q = &fv->queue;
-	struct packed_walk w = { .fv = fv, .req = req };
+	struct packed_walk w = { .fv = fv, .chain = { .req = req } };
 	uint16_t slot = q->pk.avail_slot;
 	bool wrap = q->pk.avail_wrap;
 

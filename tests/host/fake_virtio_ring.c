@@ -133,11 +133,8 @@ void fake_queue_stop(struct fake_virtio *fv)
 struct chain_walk {
 	struct fake_virtio *fv;
 	bool quiet;          /* re-walk for CLN-1: report nothing, break nothing */
-	struct fake_request *req;
-	unsigned segs_cap;
-	bool seen_writable;
+	struct fake_chain chain;
 	bool indirect;
-	uint64_t total_bytes;
 };
 
 /* A chain the device cannot use: QEMU's virtio_error(). */
@@ -153,54 +150,42 @@ static int walk_fail(struct chain_walk *w, const char *rule, const char *fmt, ..
 	va_start(args, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, args);
 	va_end(args);
-	fake_device_error(w->fv, rule, "head %u: %s", w->req->head, msg);
+	fake_device_error(w->fv, rule, "head %u: %s", w->chain.req->head, msg);
 	return -1;
 }
 
 static void walk_note(struct chain_walk *w, const char *rule, const char *msg)
 {
 	if (!w->quiet)
-		fake_violation(w->fv, rule, "head %u: %s", w->req->head, msg);
+		fake_violation(w->fv, rule, "head %u: %s", w->chain.req->head, msg);
 }
 
-static void append_segment(struct chain_walk *w, const struct fake_desc *d)
+/* The split ring's names for the shared rules (SPL-5 is §2.7.4.2, SPL-7
+ * §2.7.5.2). */
+static const char *split_rule(enum fake_chain_fault fault)
 {
-	struct fake_request *req = w->req;
-
-	if (req->nsegs == w->segs_cap) {
-		w->segs_cap = w->segs_cap ? 2 * w->segs_cap : 4;
-		req->segs = realloc(req->segs, w->segs_cap * sizeof(*req->segs));
-		if (req->segs == NULL)
-			host_fail("fake virtio: out of memory");
+	switch (fault) {
+	case FAKE_CHAIN_READABLE_AFTER_WRITABLE:
+		return "SPL-5";
+	case FAKE_CHAIN_TOO_MANY_BYTES:
+		return "SPL-7";
+	case FAKE_CHAIN_ZERO_LEN:
+		return "FAKE-ZERO-LEN";
+	default:
+		return "FAKE-NULL-ADDR";
 	}
-	req->segs[req->nsegs++] = (struct fake_virtio_seg){
-		.addr = d->addr,
-		.len_bytes = d->len,
-		.flags = d->flags & (FAKE_DESC_F_NEXT | FAKE_DESC_F_WRITE),
-	};
 }
 
 static int add_segment(struct chain_walk *w, const struct fake_desc *d)
 {
-	bool writable = d->flags & FAKE_DESC_F_WRITE;
+	enum fake_chain_fault fault;
 
-	if (d->len == 0)
-		return walk_fail(w, "FAKE-ZERO-LEN", "zero-sized buffer");
-	if (d->addr == 0)
-		return walk_fail(w, "FAKE-NULL-ADDR", "buffer at address 0");
-	if (!writable && w->seen_writable)   /* SPL-5, §2.7.4.2 */
-		return walk_fail(w, "SPL-5", "device-readable buffer after a writable one");
-	w->total_bytes += d->len;
-	if (w->total_bytes > UINT32_MAX)     /* SPL-7, §2.7.5.2 */
-		return walk_fail(w, "SPL-7", "chain holds 2^32 bytes or more");
-	w->seen_writable |= writable;
-	if (w->req->nsegs == w->fv->queue.size)  /* SPL-11 */
+	if (w->chain.req->nsegs == w->fv->queue.size)  /* SPL-11 */
 		walk_note(w, "SPL-11", "chain longer than the queue size");
-	append_segment(w, d);
-	if (writable)
-		w->req->writable_bytes += d->len;
-	else
-		w->req->readable_bytes += d->len;
+	fault = fake_chain_add(&w->chain, d->addr, d->len,
+			       d->flags & (FAKE_DESC_F_NEXT | FAKE_DESC_F_WRITE));
+	if (fault != FAKE_CHAIN_OK)
+		return walk_fail(w, split_rule(fault), "%s", fake_chain_fault_text(fault));
 	return 0;
 }
 
@@ -228,7 +213,7 @@ static int walk_chain(struct chain_walk *w, uint16_t head)
 	uint32_t table_size = q->size, idx = head, visited = 0;
 	bool in_indirect = false;
 
-	w->req->second_idx = head;
+	w->chain.req->second_idx = head;
 	for (;;) {
 		struct fake_desc d;
 
@@ -251,7 +236,7 @@ static int walk_chain(struct chain_walk *w, uint16_t head)
 		if (d.next >= table_size)
 			return walk_fail(w, "FAKE-NEXT", "next %u beyond a table of %u", d.next, table_size);
 		if (idx == head && !in_indirect)
-			w->req->second_idx = d.next;
+			w->chain.req->second_idx = d.next;
 		idx = d.next;
 	}
 }
@@ -259,7 +244,7 @@ static int walk_chain(struct chain_walk *w, uint16_t head)
 static int read_chain(struct fake_virtio *fv, uint16_t head, struct fake_request *req,
 		      bool quiet, bool *indirect)
 {
-	struct chain_walk w = { .fv = fv, .quiet = quiet, .req = req };
+	struct chain_walk w = { .fv = fv, .quiet = quiet, .chain = { .req = req } };
 
 	*req = (struct fake_request){ .head = head };
 	if (walk_chain(&w, head) != 0) {
@@ -272,18 +257,6 @@ static int read_chain(struct fake_virtio *fv, uint16_t head, struct fake_request
 }
 
 /* ---- taking chains from the avail ring ------------------------------ */
-
-static void record_last_chain(struct fake_virtio *fv, const struct fake_request *req,
-			      bool indirect)
-{
-	struct fake_virtio_chain *rec = &fv->last_chain;
-	unsigned kept = req->nsegs < FAKE_CHAIN_RECORD_MAX ? req->nsegs : FAKE_CHAIN_RECORD_MAX;
-
-	rec->head = req->head;
-	rec->indirect = indirect;
-	rec->nsegs = req->nsegs;
-	memcpy(rec->seg, req->segs, kept * sizeof(rec->seg[0]));
-}
 
 static bool head_in_flight(const struct fake_queue *q, uint16_t head)
 {
@@ -310,16 +283,7 @@ static void take_chain(struct fake_virtio *fv, uint16_t head)
 	}
 	if (read_chain(fv, head, &req, false, &indirect) != 0)
 		return;
-	record_last_chain(fv, &req, indirect);
-	if (fake_blk_validate(fv, &req) != 0) {
-		free(req.segs);
-		return;
-	}
-	fake_blk_read_header_bytes(&req, req.header);
-	req.due_step = fv->relax_steps + fv->defer_steps;
-	q->pending[q->npending++] = req;
-	if (q->npending > fv->stats.max_pending)
-		fv->stats.max_pending = q->npending;
+	fake_chain_accept(fv, &req, indirect);
 }
 
 /* virtio 1.2 §2.7.7.1 (SPL-15/16): what the driver may put in avail.flags. */
