@@ -7,6 +7,7 @@
 #   make APP=my.c        build build/my.elf + build/my.bin from your own main()
 #   make firmware        build/firmware.elf: examples/firmware, libvblk.a without the runtime
 #   make bootloader      build/bootloader.elf: examples/bootloader, boots Linux from a GPT disk
+#   make install PREFIX=dir  the archives, headers, make fragment, CMake and pkg-config files
 #   make V=1             show the commands
 #   make bench           time the driver in QEMU against qemu-img bench and a minimal guest
 #   make bench-peers     the same operations with U-Boot beside vblk
@@ -93,18 +94,21 @@ CROSS_STAMP := $(call flags_stamp,cross,CROSS_COMPILE CC PICOLIBC LIBC_CFLAGS LI
                  LDFLAGS LDLIBS)
 
 # ---- sources -----------------------------------------------------------
-# Each archive is its folders: a new file lands where its folder says.
-# libvblk.a, the storage layer (portable C11; also built for the host
-# tests): the block layer, the ring, the transport and the device-tree
-# reader that finds it, the DTB walker, the platform's weak defaults
-# firmware without the runtime links against (plat/idle.c, plat/dma.c),
-# and GUID partition tables above the disk API (part/).
-LIB_DIRS := blk vring virtio fdt plat pci part
-LIB_SRCS := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
-# libvblk-rt.a, the runtime for a standalone image: boot, board
-# description, console, semihosting, timer, GIC.
-RT_DIRS  := boot drivers
-RT_SRCS  := $(wildcard $(addsuffix /*.S,$(RT_DIRS)) $(addsuffix /*.c,$(RT_DIRS)))
+# vblk.mk, the fragment firmware includes, holds the one list of folders:
+# each archive is its folders, so a new file lands where its folder says.
+# libvblk.a (VBLK_SRCS), the storage layer (portable C11; also built for
+# the host tests): the block layer, the ring, the transport and the
+# device-tree reader that finds it, the DTB walker, the platform's weak
+# defaults firmware without the runtime links against (plat/idle.c,
+# plat/dma.c), and GUID partition tables above the disk API (part/).
+# libvblk-rt.a (VBLK_RT_SRCS), the runtime for a standalone image: boot,
+# board description, console, semihosting, timer, GIC.
+VBLK_DIR := .
+include vblk.mk
+LIB_DIRS := $(VBLK_LIB_DIRS)
+LIB_SRCS := $(VBLK_SRCS)
+RT_DIRS  := $(VBLK_RT_DIRS)
+RT_SRCS  := $(VBLK_RT_SRCS)
 
 APP ?= examples/demo.c
 ifeq ($(APP),examples/demo.c)
@@ -211,6 +215,50 @@ $(BUILD)/initrd/init: tools/initrd/init.c $(CROSS_STAMP)
 $(BUILD)/initrd.cpio: $(BUILD)/initrd/init
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)cd $(BUILD)/initrd && echo init | cpio -o -H newc -R 0:0 --quiet >../initrd.cpio
+
+# ---- install -----------------------------------------------------------
+# make install PREFIX=dir [DESTDIR=staging]: what a firmware build outside
+# this tree takes vblk from (README.md, "Your own application or firmware"):
+#   lib/libvblk.a          the library; firmware with its own boot code
+#                          needs only this
+#   lib/libvblk-rt.a, share/vblk/linker.ld  the runtime and its link map,
+#                          for an application on vblk's boot code
+#   include/vblk/*.h       the public headers
+#   lib/cmake/vblk/        find_package(vblk) and the cross toolchain file
+#   lib/pkgconfig/vblk.pc  pkg-config --cflags --libs vblk
+#   share/vblk/vblk.mk     the make fragment, with vblk-installed.mk: the
+#                          version and the tunables the archives hold
+#   share/doc/vblk/        LICENSE, CHANGELOG.md
+# The tunables are EXTRA_CFLAGS' -D flags; the installed configs hand
+# them on, so the firmware's files see the values the library was built
+# with. The cmake and pc files find the prefix from where they lie, so an
+# install can be moved.
+PREFIX ?= /usr/local
+DESTDIR ?=
+VBLK_VERSION_TEXT := $(strip $(file <VERSION))
+INSTALL_DEFINES := $(filter -D%,$(EXTRA_CFLAGS))
+install_subst = sed -e 's|@VBLK_VERSION@|$(VBLK_VERSION_TEXT)|g' \
+    -e 's|@VBLK_DEFINITIONS@|$(subst $(space),;,$(strip $(patsubst -D%,%,$(INSTALL_DEFINES))))|g' \
+    -e 's|@VBLK_CFLAGS_DEFINES@|$(strip $(INSTALL_DEFINES))|g'
+space := $(subst ,, )
+.PHONY: install
+install: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
+	$(if $(PREFIX),,$(error make install: PREFIX is empty))
+	$(Q)dest='$(DESTDIR)$(PREFIX)' && \
+	install -d "$$dest/lib/cmake/vblk" "$$dest/lib/pkgconfig" "$$dest/include/vblk" \
+	    "$$dest/share/vblk" "$$dest/share/doc/vblk" && \
+	install -m 644 $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a "$$dest/lib/" && \
+	install -m 644 include/vblk/*.h "$$dest/include/vblk/" && \
+	install -m 644 vblk.mk linker.ld "$$dest/share/vblk/" && \
+	install -m 644 LICENSE CHANGELOG.md "$$dest/share/doc/vblk/" && \
+	install -m 644 cmake/aarch64-toolchain.cmake "$$dest/lib/cmake/vblk/" && \
+	$(install_subst) cmake/vblkConfig.cmake.in >"$$dest/lib/cmake/vblk/vblkConfig.cmake" && \
+	$(install_subst) cmake/vblkConfigVersion.cmake.in >"$$dest/lib/cmake/vblk/vblkConfigVersion.cmake" && \
+	$(install_subst) cmake/vblk.pc.in >"$$dest/lib/pkgconfig/vblk.pc" && \
+	printf '# SPDX-License-Identifier: MIT\n# Written by make install: what the archives in %s were built with.\nVBLK_VERSION := %s\nVBLK_INSTALLED_DEFINES := %s\n' \
+	    "$$dest/lib" '$(VBLK_VERSION_TEXT)' '$(strip $(INSTALL_DEFINES))' \
+	    >"$$dest/share/vblk/vblk-installed.mk" && \
+	echo "installed vblk $(VBLK_VERSION_TEXT) in $$dest"
 
 # ---- running -----------------------------------------------------------
 DISK ?= $(BUILD)/disk.img

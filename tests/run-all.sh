@@ -8,6 +8,9 @@
 #   readme  tests/run-readme.sh BUILD_DIR: README.md's C examples compile
 #   headers  tests/run-headers.sh BUILD_DIR: the public headers stand alone
 #         and hide the library's inside; applications need nothing else
+#   build  tests/run-build.sh BUILD_DIR: SPDX lines, the version, make
+#         install, and examples/firmware built out of tree with vblk.mk
+#         and CMake (source tree and install), each booted in QEMU
 #   qemu  tests/qemu/run.sh BUILD_DIR
 #   fuzz  tests/fuzz/run.sh BUILD_DIR, when it exists
 # Each layer prints its own "N passed, N failed" as its last such line; a
@@ -65,6 +68,9 @@ run_layer readme "$ROOT/tests/run-readme.sh" "$BUILD"
 
 # The public headers are self-contained and all an application needs.
 run_layer headers "$ROOT/tests/run-headers.sh" "$BUILD"
+
+# Licence lines, the version, and the builds firmware takes vblk with.
+run_layer build "$ROOT/tests/run-build.sh" "$BUILD"
 
 # Guest tests under QEMU.
 run_layer qemu "$ROOT/tests/qemu/run.sh" "$BUILD"

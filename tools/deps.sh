@@ -58,6 +58,7 @@ check_test() {
 	have sfdisk || need sfdisk fdisk
 	have cpio || need cpio cpio
 	have dpkg-deb || need dpkg-deb dpkg  # tools/fetch-linux.sh
+	have cmake || need cmake cmake  # tests/run-build.sh: CMake builds of examples/firmware
 }
 
 # make bench: the image and QEMU, plus valgrind (tools/ring-cost.sh counts

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vblk/version.h"
 #include "vblk/config.h"
 #include "vblk/error.h"
 #include "vblk/platform.h"
