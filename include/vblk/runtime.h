@@ -60,8 +60,10 @@ uint64_t rt_time_us(void);
 _Noreturn void rt_exit(int status);
 
 /* Semihosting SYS_GET_CMDLINE: the `arg=` values of QEMU's
- * -semihosting-config, space-separated. Returns the length, or -1 if
- * semihosting is not available. */
+ * -semihosting-config, space-separated. Without any `arg=`, QEMU gives
+ * the -kernel path as it was typed, then the words of -append if any
+ * (e.g. "build/vblk.elf"). Returns the length, or -1 if semihosting
+ * is not available or buf cannot hold the line. */
 int rt_cmdline(char *buf, size_t len);
 
 /* Is semihosting usable (QEMU run with -semihosting-config enable=on)? */
