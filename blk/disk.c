@@ -322,6 +322,7 @@ int blk_disk_setup(struct vblk_disk *disk, const struct virtio_dev *probed, uint
 	disk->queue.timeout_us = VBLK_TIMEOUT_US;
 	disk->dev.info = (struct vblk_info){ .intid = intid, .irq_edge = irq_edge };
 	disk->queue.use_irq = false;
+	disk->queue.learn = (struct blk_wait_learn){ 0 };
 	disk->queue.stats = (struct vblk_stats){ 0 };
 	disk->dev.counts = (struct blk_dev_counts){ 0 };
 	disk->dev.broken_reason = NULL;

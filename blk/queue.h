@@ -8,6 +8,7 @@
 #define VBLK_BLK_QUEUE_H
 
 #include "blk/device.h"
+#include "blk/wait.h"
 
 /* A plug holds back at most this many requests before dispatching anyway
  * (so a long burst still streams; Linux's plug limit is of the same size). */
@@ -29,6 +30,7 @@ struct blk_queue {
 	bool irq_unheard;                /* a sleep ended with the used-buffer bit
 					    up and no handler run (blk/wait.c) */
 	uint64_t irq_unheard_handled;    /* stats.interrupts at that moment */
+	struct blk_wait_learn learn;     /* spin or sleep (blk/wait.c) */
 	uint32_t timeout_us;
 	struct vblk_stats stats;
 };

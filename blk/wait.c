@@ -9,15 +9,13 @@
  *
  * Interrupt mode (vblk_use_interrupts): the device interrupts when it puts
  * buffers in the used ring; vblk_irq_handler harvests them and runs the
- * callbacks, and the waits sleep in plat_idle() between interrupts. For
- * VBLK_IRQ_POLL_US after each completion or dispatch into an idle ring a
- * wait polls instead (a fast device is found sooner by looking than by
- * being woken: 4 KiB reads at depth 1 went from ~60 to ~50 us), and asks
- * the device not to interrupt meanwhile (the completion it finds would
- * cost an interrupt on top: 1 per request before, 0 after). The waits
- * also look at the used ring before each sleep and at least every
- * VBLK_IRQ_RECHECK_US, so a lost or unrouted interrupt costs a little
- * latency, never a hang.
+ * callbacks. A wait either spins on the used ring for a while first (with
+ * the device asked not to interrupt meanwhile: the completion it finds
+ * would cost an interrupt on top) or sleeps in plat_idle() at once, as the
+ * disk has learned is faster on this host (wait_until says how; docs/
+ * design.md, "How a wait waits"). The waits also look at the used ring
+ * before each sleep and at least every VBLK_IRQ_RECHECK_US, so a lost or
+ * unrouted interrupt costs a little latency, never a hang.
  *
  * Either way a wait ends: when its bios complete, or when the device has
  * made no progress for the disk's timeout, which resets it and completes
@@ -41,10 +39,8 @@ static bool needs_reset(struct vblk_disk *disk)
  * outside guest RAM this way, and the wait then ends in about a
  * millisecond instead of the whole timeout).
  */
-static int check_device(struct vblk_disk *disk)
+static int check_device(struct vblk_disk *disk, uint64_t now_us)
 {
-	uint64_t now_us = plat_time_us();
-
 	if (now_us - disk->dev.progress_us > disk->queue.timeout_us) {
 		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
 		return -VBLK_ETIMEDOUT;
@@ -70,7 +66,7 @@ static int poll_locked(struct vblk_disk *disk)
 {
 	int completed = blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
 	if (completed >= 0 && blk_dev_in_flight(&disk->dev) > 0) {
-		int err = check_device(disk);
+		int err = check_device(disk, plat_time_us());
 		if (err)
 			return err;
 	}
@@ -143,18 +139,6 @@ static bool queue_empty(struct vblk_disk *disk, const void *ctx)
 {
 	(void)ctx;
 	return blk_queue_empty(&disk->queue);
-}
-
-/* Interrupt mode polls too, for a while after the last progress (a
- * completion, or a dispatch into an idle ring): a completion that comes
- * within VBLK_IRQ_POLL_US is found without the cost of sleeping and
- * being woken. Beyond that the wait sleeps. */
-static bool worth_polling(const struct vblk_disk *disk)
-{
-	/* A variable, not the macro: with VBLK_IRQ_POLL_US 0 (always sleep)
-	 * the comparison is always false, which -Wtype-limits refuses. */
-	const uint64_t poll_us = VBLK_IRQ_POLL_US;
-	return plat_time_us() - disk->dev.progress_us < poll_us;
 }
 
 /* Sleep until an interrupt, but no later than the next look at the ring
@@ -257,8 +241,169 @@ static void dispatch_plugged(struct vblk_disk *disk)
 }
 
 /*
- * Wait until `done` holds. Before each sleep: dispatch what a plug holds
- * back, harvest, check the timeout. Returns 0, or -VBLK_EINVAL if the
+ * How a wait waits (docs/design.md has the whole argument). A wait is a
+ * series of stretches, each from one piece of progress (a completion, or
+ * the dispatch into an idle ring: dev.progress_us) to the next. A stretch
+ * either spins first (looks at the used ring, reading the clock only every
+ * VBLK_WAIT_LOOKS_PER_CLOCK looks) or sleeps at once (interrupts on, wfi).
+ * Polled, every stretch spins: there is nothing to sleep on. With
+ * interrupts, the disk learns which way ends its stretches sooner on this
+ * host (struct blk_wait_learn): on an idle host spinning wins by the cost
+ * of a wake-up; on a host whose CPUs are all busy a spinning vCPU takes
+ * the CPU the device's thread needs, and sleeping wins by up to 2x. A
+ * spinning stretch gives up after a budget learned from its latencies and
+ * sleeps, so a slow device is not spun on for long.
+ */
+enum wait_way { WAY_SPIN, WAY_SLEEP };
+
+struct stretch {
+	uint64_t start_us;        /* dev.progress_us when it began */
+	uint64_t completions;     /* dev.counts.completions then */
+	uint64_t budget_us;       /* spin this long, then sleep (interrupts) */
+	uint64_t now_us;          /* the last clock read */
+	unsigned looks;           /* at the ring since that read */
+	enum wait_way way;
+};
+
+/* A variable, not the macro: with VBLK_IRQ_POLL_US 0 (always sleep) a
+ * comparison with the macro is always false, which -Wtype-limits refuses. */
+static const uint64_t min_spin_us = VBLK_IRQ_POLL_US;
+
+/* Which way the next stretch goes: spin while nothing is known, try
+ * sleeping once early on, then the faster way by the averages, and the
+ * other one every VBLK_WAIT_EXPLORE_EVERY stretches to keep its average
+ * current. */
+static enum wait_way choose_way(struct blk_queue *q)
+{
+	struct blk_wait_learn *learn = &q->learn;
+
+	if (!q->use_irq)
+		return WAY_SPIN;
+	if (min_spin_us == 0)
+		return WAY_SLEEP;
+	learn->stretches++;
+	if (learn->spin_us == 0)
+		return WAY_SPIN;
+	if (learn->sleep_us == 0)
+		return learn->stretches >= BLK_WAIT_FIRST_SLEEP ? WAY_SLEEP : WAY_SPIN;
+	bool explore = learn->stretches % VBLK_WAIT_EXPLORE_EVERY == 0;
+	return learn->prefer_sleep != explore ? WAY_SLEEP : WAY_SPIN;
+}
+
+/* Twice the spinning stretches' average latency, within
+ * [VBLK_IRQ_POLL_US, VBLK_WAIT_SPIN_MAX_US]. */
+static uint64_t spin_budget_us(const struct blk_wait_learn *learn)
+{
+	uint64_t budget_us = 2u * (uint64_t)learn->spin_us;
+
+	if (budget_us < min_spin_us)
+		budget_us = min_spin_us;
+	return budget_us < VBLK_WAIT_SPIN_MAX_US ? budget_us : VBLK_WAIT_SPIN_MAX_US;
+}
+
+static void begin_stretch(struct vblk_disk *disk, struct stretch *st)
+{
+	st->start_us = disk->dev.progress_us;
+	st->now_us = st->start_us;
+	st->completions = disk->dev.counts.completions;
+	st->looks = 0;
+	st->way = choose_way(&disk->queue);
+	st->budget_us = spin_budget_us(&disk->queue.learn);
+}
+
+/* Move `avg` a step towards `sample_us`: an eighth for the way in use, a
+ * quarter for the one tried now and then (fewer samples). One stall of the
+ * host moves it at most as far as four times the average would. */
+static void average_in(uint32_t *avg, uint64_t sample_us, unsigned shift)
+{
+	if (sample_us == 0)
+		sample_us = 1;
+	if (sample_us > UINT32_MAX / 8u)
+		sample_us = UINT32_MAX / 8u;
+	if (*avg == 0) {
+		*avg = (uint32_t)sample_us;
+		return;
+	}
+	if (sample_us > 4u * (uint64_t)*avg)
+		sample_us = 4u * (uint64_t)*avg;
+	int64_t step = ((int64_t)sample_us - (int64_t)*avg) / (int64_t)(1u << shift);
+	if (step == 0)
+		step = sample_us > *avg ? 1 : (sample_us < *avg ? -1 : 0);
+	*avg = (uint32_t)((int64_t)*avg + step);
+}
+
+/* A stretch ended with a completion: learn from how long it took. The
+ * preference changes only when the other way is faster by a sixteenth,
+ * so two equal ways do not flip back and forth. */
+static void end_stretch(struct vblk_disk *disk, const struct stretch *st)
+{
+	struct blk_wait_learn *learn = &disk->queue.learn;
+
+	if (!disk->queue.use_irq || min_spin_us == 0)
+		return;
+	uint64_t latency_us = disk->dev.progress_us - st->start_us;
+	bool sleeping = st->way == WAY_SLEEP;
+	average_in(sleeping ? &learn->sleep_us : &learn->spin_us, latency_us,
+		   sleeping == learn->prefer_sleep ? 3u : 2u);
+	if (learn->spin_us == 0 || learn->sleep_us == 0)
+		return;
+	if (learn->prefer_sleep)
+		learn->prefer_sleep = !(learn->spin_us < learn->sleep_us - learn->sleep_us / 16u);
+	else
+		learn->prefer_sleep = learn->sleep_us < learn->spin_us - learn->spin_us / 16u;
+}
+
+/* Harvested something since the stretch began? Then it ended: learn, and
+ * begin the next one from that completion. */
+static void note_progress(struct vblk_disk *disk, struct stretch *st)
+{
+	if (disk->dev.counts.completions != st->completions) {
+		end_stretch(disk, st);
+		begin_stretch(disk, st);
+	}
+}
+
+/* Every VBLK_WAIT_LOOKS_PER_CLOCK looks while spinning, and before each
+ * sleep: read the clock and look after the device (check_device). */
+static int look_at_clock(struct vblk_disk *disk, struct stretch *st)
+{
+	if (st->way == WAY_SPIN && ++st->looks < VBLK_WAIT_LOOKS_PER_CLOCK)
+		return 0;
+	st->looks = 0;
+	st->now_us = plat_time_us();
+	if (!disk->dev.ready || blk_dev_in_flight(&disk->dev) == 0)
+		return 0;
+	return check_device(disk, st->now_us);
+}
+
+/* In interrupt mode: does this stretch sleep now? */
+static bool time_to_sleep(const struct vblk_disk *disk, const struct stretch *st)
+{
+	return disk->queue.use_irq &&
+	       (st->way == WAY_SLEEP || st->now_us - st->start_us >= st->budget_us);
+}
+
+/* One look's worth of spinning. In interrupt mode the device is asked not
+ * to interrupt meanwhile (quiet_interrupts); IRQs are let in for the
+ * instant of the relax, as everywhere else. */
+static void spin_once(struct vblk_disk *disk, plat_irqflags_t *flags)
+{
+	if (disk->queue.use_irq)
+		quiet_interrupts(disk);
+	plat_irq_restore(*flags);
+	plat_cpu_relax();
+	*flags = plat_irq_save();
+}
+
+/*
+ * Wait until `done` holds. Each time round: dispatch what a plug holds
+ * back, harvest, and spin or sleep as the stretch says; the timeout, the
+ * re-notification and the status check run at each clock read
+ * (look_at_clock). Switching from spinning to sleeping asks for
+ * interrupts again first (end_quiet), and a completion that landed while
+ * they were off is harvested then instead of slept on; one that lands
+ * after that raises an interrupt, which stays pending while IRQs are
+ * masked and ends the sleep (plat_idle). Returns 0, or -VBLK_EINVAL if the
  * queue is empty and `done` still does not hold (the caller waits for a
  * bio that was never submitted: waiting would be forever).
  */
@@ -266,12 +411,15 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 		      const void *ctx)
 {
 	plat_irqflags_t flags = plat_irq_save();
+	struct stretch st;
 	int err = 0;
 
 	dispatch_plugged(disk);
+	begin_stretch(disk, &st);
 	while (!done(disk, ctx)) {
 		if (disk->dev.ready)
-			poll_locked(disk);
+			blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+		note_progress(disk, &st);
 		/* A callback that just ran may have plugged and submitted. */
 		dispatch_plugged(disk);
 		if (done(disk, ctx))
@@ -280,17 +428,14 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 			err = -VBLK_EINVAL;
 			break;
 		}
-		if (disk->queue.use_irq && !worth_polling(disk)) {
-			if (!end_quiet(disk))
-				sleep_for_interrupt(disk, &flags);
-		} else {
-			if (disk->queue.use_irq)
-				quiet_interrupts(disk);
-			plat_irq_restore(flags);
-			plat_cpu_relax();
-			flags = plat_irq_save();
-		}
+		if (look_at_clock(disk, &st) != 0)
+			continue;   /* the disk stopped: its bios are completed */
+		if (!time_to_sleep(disk, &st))
+			spin_once(disk, &flags);
+		else if (!end_quiet(disk))
+			sleep_for_interrupt(disk, &flags);
 	}
+	note_progress(disk, &st);
 	end_quiet(disk);
 	plat_irq_restore(flags);
 	return err;

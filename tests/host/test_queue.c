@@ -1585,9 +1585,20 @@ static void test_fast_completion_is_polled_for_without_sleeping(void **state)
  * "sleep" here lasts its whole VBLK_IRQ_RECHECK_US, as a WFI nobody wakes
  * does. With the handler taking them, nothing is counted.
  */
+/* A disk that has learned that sleeping is faster here (blk/wait.h): its
+ * waits sleep at once instead of spinning their first looks, which at a
+ * clock step of VBLK_IRQ_RECHECK_US per look would outlast the device. */
+static void prefer_sleeping(void)
+{
+	disk->queue.learn = (struct blk_wait_learn){ .spin_us = VBLK_WAIT_SPIN_MAX_US,
+						     .sleep_us = 1, .stretches = 1,
+						     .prefer_sleep = true };
+}
+
 static void expect_missed_interrupts(bool handler_registered)
 {
 	host_set_time_step_us(VBLK_IRQ_RECHECK_US);
+	prefer_sleeping();
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
 	if (handler_registered)
 		use_interrupts();
@@ -1642,7 +1653,9 @@ static void test_interrupt_taken_after_the_sleep_is_not_counted_as_missed(void *
 	attach_ok(state, NULL);
 	late_deliveries = 0;
 	host_set_time_step_us(VBLK_IRQ_RECHECK_US);
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	/* Later than a spinning wait's first look at the clock, so each wait
+	 * spins, then sleeps, then meets the late interrupt. */
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, VBLK_WAIT_LOOKS_PER_CLOCK + 4);
 	fake_virtio_set_irq_hook(fv, take_interrupt_late, disk);
 	assert_int_equal(vblk_use_interrupts(disk, true), 0);
 	for (unsigned i = 0; i < 4; i++) {
@@ -1862,7 +1875,16 @@ int main(void)
 		ALL(test_fast_completion_is_polled_for_without_sleeping),
 		ALL(test_interrupts_that_never_reach_the_handler_are_counted),
 		ALL(test_interrupts_the_handler_takes_are_not_counted_as_missed),
-		ALL(test_interrupt_taken_after_the_sleep_is_not_counted_as_missed),
+		/* virtio-mmio only: on virtio-pci the wait's own look at the
+		 * ISR (blk_dev_used_bit_up) clears it and lowers INTx, so an
+		 * interrupt the CPU had not yet taken never comes and is
+		 * counted as missed (it did with the wait of before too, with
+		 * the completion 12 looks out). */
+		BOTH_TRANSPORTS(test_interrupt_taken_after_the_sleep_is_not_counted_as_missed,
+				setup, disk_teardown),
+		{ "test_interrupt_taken_after_the_sleep_is_not_counted_as_missed (modern, packed)",
+		  test_interrupt_taken_after_the_sleep_is_not_counted_as_missed, setup,
+		  disk_teardown, (void *)(uintptr_t)(2u | TEST_RING_PACKED) },
 		ALL(test_polling_wait_takes_no_interrupt),
 		ALL(test_polling_wait_takes_no_interrupt_without_event_idx),
 		ALL(test_drain_switches_between_polling_and_interrupts),
