@@ -25,28 +25,38 @@
 #define OPS_PER_CLOCK 8u    /* requests between looks at the clock: under
 			       TCG a CNTVCT read takes QEMU's global lock */
 
+/* How vblk waits in a row, and against which of the minimal guest's
+ * waits it is measured. */
+enum yard_wait {
+	YARD_POLL,   /* vblk polled (vblk_use_interrupts off) vs the spinning
+			minimal guest: the polled targets */
+	YARD_BEST,   /* vblk with interrupts, its adaptive wait (blk/wait.c),
+			vs both minimal waits, spinning and sleeping, in the
+			same round: the waiting target takes the better one */
+};
+
 struct yard_row {
 	const char *pattern;   /* "rand" or "seq" */
 	enum vblk_op op;
 	uint32_t size_bytes;
-	bool interrupts;       /* vblk with interrupts vs the sleeping minimal
-				  guest; else vblk polled vs the spinning one */
-	bool small;            /* a depth-1 4 KiB row: also run loaded (rows=d1) */
+	enum yard_wait wait;
 };
 
 static const struct yard_row rows[] = {
-	{ "rand", VBLK_OP_READ, 4 * KIB, false, true },
-	{ "rand", VBLK_OP_READ, 4 * KIB, true, true },
-	{ "rand", VBLK_OP_WRITE, 4 * KIB, false, true },
-	{ "rand", VBLK_OP_WRITE, 4 * KIB, true, true },
-	{ "seq", VBLK_OP_READ, MIB, false, false },
-	{ "seq", VBLK_OP_WRITE, MIB, false, false },
+	{ "rand", VBLK_OP_READ, 4 * KIB, YARD_POLL },
+	{ "rand", VBLK_OP_READ, 4 * KIB, YARD_BEST },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, YARD_POLL },
+	{ "rand", VBLK_OP_WRITE, 4 * KIB, YARD_BEST },
+	{ "seq", VBLK_OP_READ, MIB, YARD_POLL },
+	{ "seq", VBLK_OP_READ, MIB, YARD_BEST },
+	{ "seq", VBLK_OP_WRITE, MIB, YARD_POLL },
+	{ "seq", VBLK_OP_WRITE, MIB, YARD_BEST },
 };
 #define ROW_COUNT (sizeof(rows) / sizeof(rows[0]))
 
 static unsigned rounds = DEFAULT_ROUNDS;
 static uint64_t phase_us = (uint64_t)DEFAULT_PHASE_MS * 1000u;
-static bool small_rows_only;
+static bool small_rows_only;   /* rows=d1: the 4 KiB rows only */
 
 static uint8_t buf[MIB] VBLK_ALIGNED;
 static struct minimal_regs regs;
@@ -136,13 +146,12 @@ static int route_interrupt(void (*handler)(void *), void *ctx)
 	return rt_irq_register(info->intid, info->irq_edge, handler, ctx);
 }
 
-static int give_to_minimal(const struct yard_row *row)
+static int give_to_minimal(const struct yard_row *row, enum minimal_wait wait)
 {
 	int err = minimal_attach(&regs);
 	if (!err)
 		err = route_interrupt(minimal_irq_handler, &regs);
-	minimal_prepare(row->op, buf, row->size_bytes,
-			row->interrupts ? MINIMAL_SLEEP : MINIMAL_SPIN);
+	minimal_prepare(row->op, buf, row->size_bytes, wait);
 	return err;
 }
 
@@ -151,7 +160,7 @@ static int vblk_takes_row(const struct yard_row *row)
 {
 	int err = route_interrupt(vblk_irq_handler, disk);
 	if (!err)
-		err = vblk_use_interrupts(disk, row->interrupts);
+		err = vblk_use_interrupts(disk, row->wait == YARD_BEST);
 	return err;
 }
 
@@ -167,16 +176,44 @@ static int give_to_vblk(const struct yard_row *row)
 	return err;
 }
 
-/* One round, A B B A: vblk for a turn, the minimal guest for two, vblk for
- * one; vblk owns the disk before and after. */
-static int run_round(const struct yard_row *row, struct side *vblk_side,
-		     struct side *minimal_side)
+/* One round of a polled row, A B B A: vblk for a turn, the spinning
+ * minimal guest for two, vblk for one; vblk owns the disk before and
+ * after. */
+static int run_poll_round(const struct yard_row *row, struct side *vblk_side,
+			  struct side *spin_side)
 {
 	int err = run_turn(row, vblk_op, phase_us, vblk_side);
 	if (!err)
-		err = give_to_minimal(row);
+		err = give_to_minimal(row, MINIMAL_SPIN);
 	if (!err)
-		err = run_turn(row, minimal_op, 2 * phase_us, minimal_side);
+		err = run_turn(row, minimal_op, 2 * phase_us, spin_side);
+	if (!err)
+		err = give_to_vblk(row);
+	if (!err)
+		err = run_turn(row, vblk_op, phase_us, vblk_side);
+	return err;
+}
+
+/* One round of a waiting row, A B C C B A: vblk, the minimal guest
+ * spinning, then sleeping for two turns, spinning again, vblk. Each side
+ * runs two turns, placed symmetrically. The minimal guest changes its
+ * wait between requests (nothing in flight). */
+static int run_best_round(const struct yard_row *row, struct side *vblk_side,
+			  struct side *spin_side, struct side *sleep_side)
+{
+	int err = run_turn(row, vblk_op, phase_us, vblk_side);
+	if (!err)
+		err = give_to_minimal(row, MINIMAL_SPIN);
+	if (!err)
+		err = run_turn(row, minimal_op, phase_us, spin_side);
+	if (!err) {
+		minimal_prepare(row->op, buf, row->size_bytes, MINIMAL_SLEEP);
+		err = run_turn(row, minimal_op, 2 * phase_us, sleep_side);
+	}
+	if (!err) {
+		minimal_prepare(row->op, buf, row->size_bytes, MINIMAL_SPIN);
+		err = run_turn(row, minimal_op, phase_us, spin_side);
+	}
 	if (!err)
 		err = give_to_vblk(row);
 	if (!err)
@@ -189,16 +226,20 @@ static int run_row(const struct yard_row *row)
 	int err = vblk_takes_row(row);
 
 	for (unsigned round = 1; round <= rounds && !err; round++) {
-		struct side vblk_side = { 0 }, minimal_side = { 0 };
-		err = run_round(row, &vblk_side, &minimal_side);
+		struct side vblk_side = { 0 }, spin_side = { 0 }, sleep_side = { 0 };
+		if (row->wait == YARD_BEST)
+			err = run_best_round(row, &vblk_side, &spin_side, &sleep_side);
+		else
+			err = run_poll_round(row, &vblk_side, &spin_side);
 		if (err)
 			break;
-		printf("yard %s %s %uK %s %u %llu %llu %llu %llu\n", row->pattern,
+		printf("yard %s %s %uK %s %u %llu %llu %llu %llu %llu %llu\n", row->pattern,
 		       row->op == VBLK_OP_WRITE ? "write" : "read",
-		       (unsigned)(row->size_bytes / KIB), row->interrupts ? "irq" : "poll", round,
-		       (unsigned long long)vblk_side.ops, (unsigned long long)vblk_side.elapsed_us,
-		       (unsigned long long)minimal_side.ops,
-		       (unsigned long long)minimal_side.elapsed_us);
+		       (unsigned)(row->size_bytes / KIB), row->wait == YARD_BEST ? "best" : "poll",
+		       round, (unsigned long long)vblk_side.ops,
+		       (unsigned long long)vblk_side.elapsed_us, (unsigned long long)spin_side.ops,
+		       (unsigned long long)spin_side.elapsed_us, (unsigned long long)sleep_side.ops,
+		       (unsigned long long)sleep_side.elapsed_us);
 	}
 	return err;
 }
@@ -224,7 +265,7 @@ int yardstick_run(struct vblk_disk *scratch)
 	       rounds, (unsigned long long)(phase_us / 1000u),
 	       (unsigned long long)(phase_us / 1000u), (unsigned long long)(phase_us / 1000u));
 	for (unsigned i = 0; i < ROW_COUNT && !err; i++) {
-		if (small_rows_only && !rows[i].small)
+		if (small_rows_only && rows[i].size_bytes != 4 * KIB)
 			continue;
 		err = run_row(&rows[i]);
 		if (err)
