@@ -121,7 +121,8 @@ obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
 # An image's sources: APP, and for the benchmark its rows, its table, and
 # the yardstick with the minimal guest it measures vblk against.
 APP_SRCS := $(APP) $(if $(filter bench/bench.c,$(APP)),bench/rows.c bench/table.c \
-                                                   bench/yardstick.c bench/minimal.c)
+                                                   bench/yardstick.c bench/minimal.c \
+                                                   bench/rings.c)
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 RT_OBJS  := $(call obj,$(RT_SRCS))
 

@@ -31,6 +31,9 @@
  * With the semihosting argument mode=yardstick it runs only the yardstick
  * instead (bench/yardstick.c: vblk against a minimal guest on this disk).
  *
+ * With the semihosting argument mode=rings it runs only the split ring
+ * against the packed ring on disks 0 and 1 (bench/rings.c).
+ *
  * With the semihosting argument mode=peers (`make bench-peers`) it runs
  * only the operations tools/bench-peers.sh times Debian's U-Boot doing:
  * 4 KiB reads and writes one at a time, and 64 MiB reads in one call each
@@ -53,6 +56,7 @@
 #include "prng.h"
 #include "vblk/runtime.h"
 #include "vblk/vblk.h"
+#include "rings.h"
 #include "yardstick.h"
 
 #define BENCH_SERIAL "vblk-bench-scratch"
@@ -82,6 +86,10 @@ static const struct row_spec rows[] = {
 	{ "seq", VBLK_OP_READ, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq", 0 },
 	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, true, "bio-irq-plug", 0 },
 	{ "seq", VBLK_OP_WRITE, 4 * KIB, BATCH_BIOS, ROW_BIO_BATCH, false, "bio-irq", 0 },
+	/* The plugged rows' like: 1 MiB bios, one per batch, driven the same
+	 * way (interrupts, three batches in flight). */
+	{ "seq", VBLK_OP_READ, MIB, 1, ROW_BIO_BATCH, false, "bio-irq-1M", 0 },
+	{ "seq", VBLK_OP_WRITE, MIB, 1, ROW_BIO_BATCH, false, "bio-irq-1M", 0 },
 	{ "rand", VBLK_OP_READ, 16 * KIB, 1, ROW_BIO_RAND, false, "bio-irq-sg4", 4 },
 	{ "rand", VBLK_OP_READ, 16 * KIB, 32, ROW_BIO_RAND, false, "bio-irq-sg4", 4 },
 	{ "rand", VBLK_OP_READ, 64 * KIB, 1, ROW_BIO_RAND, false, "bio-irq-sg16", 16 },
@@ -97,11 +105,20 @@ static const struct row_spec peer_rows[] = {
 	{ "seq", VBLK_OP_READ, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
 	{ "seq", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
 	{ "seq", VBLK_OP_READ, PEER_BIG_BYTES, 1, ROW_SYNC_SEQ, false, "sync-poll", 0 },
+	/* U-Boot negotiates no FLUSH, so QEMU runs its disk write-through (a
+	 * host flush after every write): the same work for vblk is a write
+	 * and a FLUSH request. */
+	{ "seq", VBLK_OP_WRITE, 4 * KIB, 1, ROW_SYNC_SEQ_FLUSH, false, "sync-flush", 0 },
 };
 #define PEER_ROW_COUNT (sizeof(peer_rows) / sizeof(peer_rows[0]))
 static bool peers_mode;
 /* mode=yardstick: only vblk against the minimal guest (bench/yardstick.c). */
 static bool yardstick_mode;
+/* mode=rings: only the split ring against the packed ring, disks 0 and 1
+ * (bench/rings.c), `rings_rounds` rounds of row_ms turns. */
+static bool rings_mode;
+static unsigned rings_rounds = 8;
+#define MAX_RINGS_ROUNDS 100u
 
 static uint64_t row_us = (uint64_t)DEFAULT_ROW_MS * 1000u;
 /* mode=peers: PEER_BIG_BYTES of RAM after the image (not .bss, which boot
@@ -121,6 +138,13 @@ static void parse_cmdline(void)
 	cmdline[sizeof(cmdline) - 1] = '\0';
 	peers_mode = strstr(cmdline, "mode=peers") != NULL;
 	yardstick_mode = strstr(cmdline, "mode=yardstick") != NULL;
+	rings_mode = strstr(cmdline, "mode=rings") != NULL;
+	found = strstr(cmdline, "rounds=");
+	if (found != NULL) {
+		unsigned long n = strtoul(found + strlen("rounds="), NULL, 10);
+		if (n > 0 && n <= MAX_RINGS_ROUNDS)
+			rings_rounds = (unsigned)n;
+	}
 	yardstick_configure(cmdline);
 	found = strstr(cmdline, "row_ms=");
 	if (found != NULL) {
@@ -232,6 +256,11 @@ static struct vblk_disk *setup(void)
 	}
 	if (peers_mode && setup_big_buffer() != 0)
 		return NULL;
+	if (rings_mode && (ndisks < 2 || check_scratch_disk(vblk_disk(1)) != 0 ||
+			   register_disk_irq(vblk_disk(1)) != 0)) {
+		printf("bench: mode=rings needs a second scratch disk\n");
+		return NULL;
+	}
 	rows_set_up(row_us, vblk_capacity(disk) / (SMALL_IO_BYTES / VBLK_SECTOR_SIZE), big_buf);
 	print_disk(disk);
 	return disk;
@@ -246,6 +275,9 @@ int main(void)
 		return 1;
 	if (yardstick_mode)
 		return yardstick_run(disk) == 0 && vblk_flush(disk) == 0 ? 0 : 1;
+	if (rings_mode)
+		return rings_run(disk, vblk_disk(1), rings_rounds) == 0 && vblk_flush(disk) == 0 &&
+			       vblk_flush(vblk_disk(1)) == 0 ? 0 : 1;
 	const struct row_spec *table = peers_mode ? peer_rows : rows;
 	unsigned count = peers_mode ? PEER_ROW_COUNT : ROW_COUNT;
 	print_table_header();

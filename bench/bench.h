@@ -23,6 +23,8 @@
 enum row_kind {
 	ROW_SYNC_SEQ,    /* vblk_read/vblk_write at consecutive offsets, polled */
 	ROW_SYNC_RAND,   /* vblk_read/vblk_write at random offsets, polled */
+	ROW_SYNC_SEQ_FLUSH, /* ROW_SYNC_SEQ writes, each followed by vblk_flush:
+			       what a write-through disk does (mode=peers) */
 	ROW_BIO_RAND,    /* `depth` bios kept in flight at random offsets, IRQs */
 	ROW_BIO_BATCH,   /* a stream of batches of `depth` adjacent bios, IRQs */
 };

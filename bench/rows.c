@@ -150,6 +150,8 @@ static void run_sync(const struct row_spec *spec, struct vblk_disk *disk)
 		else if (sector + nsectors > capacity)
 			sector = 0;
 		record_error(sync_io(disk, spec->op, sector, buf, spec->size_bytes));
+		if (spec->kind == ROW_SYNC_SEQ_FLUSH)
+			record_error(vblk_flush(disk));
 		uint64_t end = rt_time_us();
 		run.ops++;
 		record_latency(end - now);
@@ -330,6 +332,7 @@ int run_row(const struct row_spec *spec, struct vblk_disk *disk, struct row_resu
 	switch (spec->kind) {
 	case ROW_SYNC_SEQ:
 	case ROW_SYNC_RAND:
+	case ROW_SYNC_SEQ_FLUSH:
 		run_sync(spec, disk);
 		break;
 	case ROW_BIO_RAND:

@@ -19,7 +19,10 @@
 #     apart at most, so a busy spell on the shared host moves both;
 #  4. the yardstick (tools/bench-yardstick.sh): vblk against a minimal
 #     guest on the same disk in the same QEMU process, quiet and with a
-#     CPU-bound process beside QEMU, on both transports.
+#     CPU-bound process beside QEMU, on both transports;
+#  5. the split ring against the packed ring (tools/bench-rings.sh): two
+#     virtio-pci disks in one QEMU process, packed=off and packed=on,
+#     alternating A B B A.
 #
 # The guest writes only to a disk whose serial is vblk-bench-scratch, which
 # only this script's image gets. Environment:
@@ -40,6 +43,8 @@
 #                       "-global virtio-mmio.force-legacy=false"
 #   BENCH_YARDSTICK=0   leave the yardstick out (its settings: see
 #                       tools/bench-yardstick.sh)
+#   BENCH_RINGS=0       leave the split/packed comparison out (its settings:
+#                       see tools/bench-rings.sh)
 #   QEMU, QEMU_IMG      the binaries
 set -euo pipefail
 
@@ -327,30 +332,39 @@ compare_with_backend() {
 		"(each run's guest against the backend timed right after it); runs' ratios: their range"
 }
 
-# What merging buys: the plugged stream of adjacent 4 KiB bios against one
-# 1 MiB request at a time (the same bytes per request), from the table the
+# What merging buys: the plugged stream of adjacent 4 KiB bios against
+# 1 MiB requests (the same bytes per request), driven as LARGE_API says:
+# bio-irq-1M (interrupts, three batches in flight, as the plugged row) or
+# sync-poll (one synchronous polled request at a time), from the table the
 # comparisons use, and from each run on its own when there were several.
-merged_vs_large() {  # merged_vs_large RW < table rows: prints "plugged large ratio"
-	awk -v rw="$1" '
-		$2 == rw && $1 == "seq" && $3 == "1M" && $5 == "sync-poll" { large = $7 }
+merged_vs_large() {  # merged_vs_large RW LARGE_API < table rows: "plugged large ratio"
+	awk -v rw="$1" -v api="$2" '
+		$2 == rw && $1 == "seq" && $3 == "1M" && $5 == api { large = $7 }
 		$2 == rw && $5 == "bio-irq-plug" { plugged = $7 }
 		END { if (large > 0 && plugged > 0) printf "%.1f %.1f %.2f\n", plugged, large, plugged / large }'
 }
 
 compare_merged_with_large() {
-	local rw plugged large ratio log per_run
-	echo "== merging: plugged adjacent 4 KiB bios (1 MiB batches, three in flight) vs"
-	echo "   sequential 1 MiB requests (sync), guest MiB/s from the table above"
-	for rw in read write; do
-		read -r plugged large ratio < <(guest_rows | merged_vs_large "$rw") || continue
-		per_run=""
-		if [ "${#GUEST_LOGS[@]}" -gt 1 ]; then
-			for log in "${GUEST_LOGS[@]}"; do
-				per_run+=" $(table_rows "$log" | merged_vs_large "$rw" | awk '{ print $3 }')"
-			done
-			per_run="   (runs:$per_run)"
-		fi
-		printf '%-5s %9s vs %9s MiB/s = %s%s\n' "$rw" "$plugged" "$large" "$ratio" "$per_run"
+	local rw api plugged large ratio log per_run
+	echo "== merging: plugged adjacent 4 KiB bios (1 MiB batches, three in flight, interrupts)"
+	echo "   vs sequential 1 MiB requests, guest MiB/s from the table above: like with like"
+	echo "   (bio-irq-1M: 1 MiB bios, three in flight, interrupts), and against one"
+	echo "   synchronous polled 1 MiB request at a time (sync-poll, the earlier comparison)"
+	for api in bio-irq-1M sync-poll; do
+		for rw in read write; do
+			read -r plugged large ratio < <(guest_rows | merged_vs_large "$rw" "$api") ||
+				continue
+			per_run=""
+			if [ "${#GUEST_LOGS[@]}" -gt 1 ]; then
+				for log in "${GUEST_LOGS[@]}"; do
+					per_run+=" $(table_rows "$log" | merged_vs_large "$rw" "$api" |
+						awk '{ print $3 }')"
+				done
+				per_run="   (runs:$per_run)"
+			fi
+			printf '%-5s vs %-10s %9s vs %9s MiB/s = %s%s\n' "$rw" "$api" "$plugged" \
+				"$large" "$ratio" "$per_run"
+		done
 	done
 }
 
@@ -383,10 +397,13 @@ main() {
 		bench_transport "$transport"
 	done
 	[ "${BENCH_YARDSTICK:-1}" = 0 ] || yardstick_main
+	[ "${BENCH_RINGS:-1}" = 0 ] || rings_main
 	echo "bench: done in $((SECONDS - start_s)) s"
 }
 
 # shellcheck source=tools/bench-yardstick.sh
 . "$(dirname "$0")/bench-yardstick.sh"
+# shellcheck source=tools/bench-rings.sh
+. "$(dirname "$0")/bench-rings.sh"
 
 main
