@@ -143,10 +143,10 @@ static bool queue_empty(struct vblk_disk *disk, const void *ctx)
 
 /* Sleep until an interrupt, but no later than the next look at the ring
  * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue. */
-static uint64_t sleep_deadline(const struct vblk_disk *disk)
+static uint64_t sleep_deadline(const struct vblk_disk *disk, uint64_t now_us)
 {
 	uint64_t overdue_us = disk->dev.progress_us + disk->queue.timeout_us + 1;
-	uint64_t recheck_us = plat_time_us() + VBLK_IRQ_RECHECK_US;
+	uint64_t recheck_us = now_us + VBLK_IRQ_RECHECK_US;
 
 	return recheck_us < overdue_us ? recheck_us : overdue_us;
 }
@@ -158,11 +158,13 @@ static uint64_t sleep_deadline(const struct vblk_disk *disk)
  * waits look at the ring themselves), but every wait costs up to
  * VBLK_IRQ_RECHECK_US, so it is counted where vblk_stats shows it.
  * Called, like plat_idle, with IRQs masked; `flags` are the wait's saved
- * ones.
+ * ones, `now_us` the time it read just before (one counter read less: under
+ * TCG each takes QEMU's global lock).
  */
-static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags)
+static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, uint64_t now_us)
 {
-	uint64_t handled = disk->queue.stats.interrupts, deadline_us = sleep_deadline(disk);
+	uint64_t handled = disk->queue.stats.interrupts;
+	uint64_t deadline_us = sleep_deadline(disk, now_us);
 
 	plat_idle(deadline_us);
 	if (disk->queue.stats.interrupts != handled || plat_time_us() < deadline_us || !disk->dev.ready)
@@ -269,10 +271,27 @@ struct stretch {
  * comparison with the macro is always false, which -Wtype-limits refuses. */
 static const uint64_t min_spin_us = VBLK_IRQ_POLL_US;
 
+/* How often the way not preferred is tried: every VBLK_WAIT_EXPLORE_EVERY
+ * stretches, and half as often for each doubling of how much slower it
+ * has been (up to VBLK_WAIT_EXPLORE_MAX), so a try costs at most about
+ * 1/16 of a stretch on average however bad that way is (a spinning vCPU
+ * on a crowded host took five times as long as a sleeping one). */
+static uint32_t explore_every(const struct blk_wait_learn *learn)
+{
+	uint64_t fast_us = learn->prefer_sleep ? learn->sleep_us : learn->spin_us;
+	uint64_t slow_us = learn->prefer_sleep ? learn->spin_us : learn->sleep_us;
+	uint32_t every = VBLK_WAIT_EXPLORE_EVERY;
+
+	while (every < VBLK_WAIT_EXPLORE_MAX && slow_us >= 2u * fast_us) {
+		every *= 2u;
+		fast_us *= 2u;
+	}
+	return every;
+}
+
 /* Which way the next stretch goes: spin while nothing is known, try
  * sleeping once early on, then the faster way by the averages, and the
- * other one every VBLK_WAIT_EXPLORE_EVERY stretches to keep its average
- * current. */
+ * other one now and then (explore_every) to keep its average current. */
 static enum wait_way choose_way(struct blk_queue *q)
 {
 	struct blk_wait_learn *learn = &q->learn;
@@ -286,7 +305,7 @@ static enum wait_way choose_way(struct blk_queue *q)
 		return WAY_SPIN;
 	if (learn->sleep_us == 0)
 		return learn->stretches >= BLK_WAIT_FIRST_SLEEP ? WAY_SLEEP : WAY_SPIN;
-	bool explore = learn->stretches % VBLK_WAIT_EXPLORE_EVERY == 0;
+	bool explore = learn->stretches % explore_every(learn) == 0;
 	return learn->prefer_sleep != explore ? WAY_SLEEP : WAY_SPIN;
 }
 
@@ -433,7 +452,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 		if (!time_to_sleep(disk, &st))
 			spin_once(disk, &flags);
 		else if (!end_quiet(disk))
-			sleep_for_interrupt(disk, &flags);
+			sleep_for_interrupt(disk, &flags, st.now_us);
 	}
 	note_progress(disk, &st);
 	end_quiet(disk);

@@ -29,10 +29,15 @@
 #define VBLK_WAIT_SPIN_MAX_US 1000u
 #endif
 
-/* One wait in this many tries the way the disk does not prefer, so a
- * change in the host's load is noticed (a power of 2). */
+/* One stretch in this many tries the way the disk does not prefer, so a
+ * change in the host's load is noticed; half as often for each doubling
+ * of how much slower that way has been, down to one in
+ * VBLK_WAIT_EXPLORE_MAX (powers of 2). */
 #ifndef VBLK_WAIT_EXPLORE_EVERY
 #define VBLK_WAIT_EXPLORE_EVERY 32u
+#endif
+#ifndef VBLK_WAIT_EXPLORE_MAX
+#define VBLK_WAIT_EXPLORE_MAX 512u
 #endif
 
 /* The first waits spin; the first try of sleeping comes at this wait. */
