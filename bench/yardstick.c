@@ -64,9 +64,10 @@ static struct vblk_disk *disk;
 static uint64_t prng_state = PRNG_SEED;
 static uint64_t next_seq_sector;   /* both sides walk on from here */
 
-/* Requests and guest time one side ran, over a round's turns. */
+/* Requests and guest time one side ran, over a round's turns; for vblk
+ * also the interrupts it took (how often its waits slept). */
 struct side {
-	uint64_t ops, elapsed_us;
+	uint64_t ops, elapsed_us, interrupts;
 };
 
 static unsigned long option(const char *cmdline, const char *name, unsigned long max,
@@ -124,16 +125,21 @@ static int run_turn(const struct yard_row *row, int (*one_op)(const struct yard_
 {
 	int err = 0;
 
+	struct vblk_stats before, after;
+
 	for (unsigned i = 0; i < WARMUP_OPS && !err; i++)
 		err = one_op(row);
+	vblk_stats(disk, &before);
 	uint64_t start_us = rt_time_us(), now_us = start_us, ops = 0;
 	while (!err && now_us - start_us < turn_us) {
 		for (unsigned i = 0; i < OPS_PER_CLOCK && !err; i++, ops++)
 			err = one_op(row);
 		now_us = rt_time_us();
 	}
+	vblk_stats(disk, &after);
 	side->ops += ops;
 	side->elapsed_us += now_us - start_us;
+	side->interrupts += after.interrupts - before.interrupts;
 	return err;
 }
 
@@ -233,13 +239,14 @@ static int run_row(const struct yard_row *row)
 			err = run_poll_round(row, &vblk_side, &spin_side);
 		if (err)
 			break;
-		printf("yard %s %s %uK %s %u %llu %llu %llu %llu %llu %llu\n", row->pattern,
+		printf("yard %s %s %uK %s %u %llu %llu %llu %llu %llu %llu %llu\n", row->pattern,
 		       row->op == VBLK_OP_WRITE ? "write" : "read",
 		       (unsigned)(row->size_bytes / KIB), row->wait == YARD_BEST ? "best" : "poll",
 		       round, (unsigned long long)vblk_side.ops,
 		       (unsigned long long)vblk_side.elapsed_us, (unsigned long long)spin_side.ops,
 		       (unsigned long long)spin_side.elapsed_us, (unsigned long long)sleep_side.ops,
-		       (unsigned long long)sleep_side.elapsed_us);
+		       (unsigned long long)sleep_side.elapsed_us,
+		       (unsigned long long)vblk_side.interrupts);
 	}
 	return err;
 }

@@ -18,6 +18,7 @@ void yardstick_configure(const char *cmdline);
  * Run every row on `disk` (attached by vblk, the scratch disk, its
  * interrupt not registered) and print, per row and round,
  *   yard PATTERN RW SIZE WAIT ROUND VBLK_OPS VBLK_US SPIN_OPS SPIN_US SLEEP_OPS SLEEP_US
+ *        VBLK_INTERRUPTS
  * WAIT poll: vblk polled against the spinning minimal guest (SLEEP_* 0);
  * best: vblk with interrupts (its adaptive wait) against the minimal guest
  * spinning and sleeping, A B C C B A (tools/bench-yardstick.sh turns them

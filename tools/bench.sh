@@ -41,6 +41,8 @@
 #                       indirect_desc=off to compare without that feature
 #   BENCH_QEMU_EXTRA    more QEMU arguments, e.g. modern virtio-mmio:
 #                       "-global virtio-mmio.force-legacy=false"
+#   BENCH_TABLE=0       leave the guest's table (and its qemu-img bench
+#                       figures) out
 #   BENCH_YARDSTICK=0   leave the yardstick out (its settings: see
 #                       tools/bench-yardstick.sh)
 #   BENCH_RINGS=0       leave the split/packed comparison out (its settings:
@@ -393,9 +395,11 @@ main() {
 	trap cleanup EXIT
 	print_header
 	make_scratch_image
-	for transport in $TRANSPORTS; do
-		bench_transport "$transport"
-	done
+	if [ "${BENCH_TABLE:-1}" != 0 ]; then
+		for transport in $TRANSPORTS; do
+			bench_transport "$transport"
+		done
+	fi
 	[ "${BENCH_YARDSTICK:-1}" = 0 ] || yardstick_main
 	[ "${BENCH_RINGS:-1}" = 0 ] || rings_main
 	echo "bench: done in $((SECONDS - start_s)) s"
