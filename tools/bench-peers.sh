@@ -192,7 +192,7 @@ print_table() {
 	columns "" "vblk" "" "U-Boot" "" "" "" "vblk" "vblk"
 	columns operation "per op" "rate" "per cmd" console "net/op" "net rate" "vs net" "vs cmd"
 	row "4 KiB read, one at a time" us read4k
-	row "4 KiB write, unlike (see below)" us write4k
+	row "4 KiB write (write-back)" us write4k
 	row "4 KiB write + FLUSH each" us write4kflush write4k
 	row "64 MiB read, one call" ms read64m
 	cat <<EOF
