@@ -83,14 +83,19 @@ INTERNAL_INCLUDES := -I.
 ARCH_FLAGS := -mcpu=cortex-a53 -mstrict-align
 CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie \
           -fno-stack-protector -ftls-model=local-exec -ffunction-sections \
-          -fdata-sections $(ARCH_FLAGS) $(LIBC_CFLAGS) $(PUBLIC_INCLUDES) $(EXTRA_CFLAGS)
+          -fdata-sections $(ARCH_FLAGS) $(LIBC_CFLAGS) $(PUBLIC_INCLUDES) $(EXTRA_CFLAGS) $(TRACE_CFLAGS)
+# make TRACE=1: the library prints every step of every request
+# (plat/trace.h, docs/trace.md); off, the trace compiles to nothing.
+TRACE ?= 0
+TRACE_CFLAGS := $(if $(filter 1,$(TRACE)),-DVBLK_TRACE=1)
 ASFLAGS := $(ARCH_FLAGS) $(PUBLIC_INCLUDES) -D__ASSEMBLY__
 LDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
            -T linker.ld $(LIBC_LDFLAGS)
 LDLIBS  := -Wl,--start-group -lc -lgcc -Wl,--end-group
 # Every variable the cross commands below are made of.
 CROSS_STAMP := $(call flags_stamp,cross,CROSS_COMPILE CC PICOLIBC LIBC_CFLAGS LIBC_LDFLAGS \
-                 ARCH_FLAGS PUBLIC_INCLUDES INTERNAL_INCLUDES CFLAGS EXTRA_CFLAGS ASFLAGS \
+                 ARCH_FLAGS PUBLIC_INCLUDES INTERNAL_INCLUDES CFLAGS EXTRA_CFLAGS TRACE_CFLAGS \
+                 ASFLAGS \
                  LDFLAGS LDLIBS)
 
 # ---- sources -----------------------------------------------------------
@@ -356,6 +361,8 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/te
 # Per-test flags: test_noncoherent models a cache that DMA does not snoop.
 HOST_FLAGS_test_noncoherent := -DVBLK_NONCOHERENT_DMA
 HOST_FLAGS_test_translated := -DVBLK_PLAT_VIRT_TO_PHYS
+# test_trace: the library with its trace lines on (make TRACE=1).
+HOST_FLAGS_test_trace := -DVBLK_TRACE=1
 HOST_MAIN_test_translated := tests/host/test_queue.c
 # Per-test sources beyond the library: test_fdt also holds the runtime's
 # board parser to the same trees.

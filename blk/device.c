@@ -27,6 +27,8 @@
  */
 #include "blk/device.h"
 #include "blk/sg.h"
+#include "plat/trace.h"
+#include "vring/describe.h"
 
 #include <stddef.h>
 
@@ -194,6 +196,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 						      : map_chain(dev, req, dev->chain_bufs);
 	clean_for_device(req);
 
+	VBLK_TRACE_LINE("request     %s sector %llu, %u bytes, %u bio(s), %s\n", VBLK_TRACE_TYPE_NAME(req->type), (unsigned long long)req->sector, (unsigned)req->data_bytes, (unsigned)req->nbios, indirect ? "indirect" : "direct");
 	int err = indirect ? vring_add_indirect(&dev->ring, dev->chain_bufs, nbufs, req->table,
 						VBLK_INDIRECT_MAX, req)
 			   : vring_add(&dev->ring, dev->chain_bufs, nbufs, req);
@@ -214,7 +217,9 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
  * device event area, §2.8.10; the ring decides). */
 void blk_dev_kick(struct blk_dev *dev)
 {
-	if (vring_publish(&dev->ring)) {
+	bool notify = vring_publish(&dev->ring);
+	VBLK_TRACE_DO(vring_describe_notify("[vblk] notify      ", &dev->ring, notify));
+	if (notify) {
 		virtio_notify(&dev->vdev, 0);
 		dev->counts.notifications++;
 	}

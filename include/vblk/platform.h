@@ -96,4 +96,15 @@ static inline void plat_dma_invalidate(const void *ptr, size_t len_bytes)
  */
 void plat_idle(uint64_t deadline_us);
 
+/*
+ * How the library prints, when it is asked to: vblk_dump() (vblk.h) and,
+ * in a build with -DVBLK_TRACE=1 (`make TRACE=1`), one line per step of
+ * every request (plat/trace.h). The library has no console of its own:
+ * it calls this printf-like hook. The vblk runtime defines it as printf
+ * (drivers/print.c); libvblk.a carries a weak fallback that prints
+ * nothing (plat/print.c), so firmware that wants the output defines its
+ * own. It may be called from the disk's interrupt handler.
+ */
+int vblk_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -181,4 +181,16 @@ int vblk_reset(struct vblk_disk *disk);
  * first name that does not fit. */
 size_t vblk_feature_names(uint64_t features, char *buf, size_t len);
 
+/* Print the disk's queue and ring as they are now, through vblk_printf
+ * (vblk/platform.h; the vblk runtime prints to the console): its
+ * transport and negotiated features; the queue's pending requests and
+ * waiting bios; the virtqueue in the spec's words (split: avail idx and
+ * the driver's shadow, used idx and last_used, each chain in flight
+ * descriptor by descriptor, the last used entries; packed: the wrap
+ * counters, the buffer IDs in flight, the slots in the device's hands).
+ * For students and for debugging (docs/trace.md); it changes nothing.
+ * Returns 0, or -VBLK_EINVAL for NULL, -VBLK_ESTATE for a disk whose
+ * ring was never laid out. */
+int vblk_dump(const struct vblk_disk *disk);
+
 #endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring in words, through vblk_printf (vblk/platform.h): one chain as
+ * the trace mode prints it when it is added (plat/trace.h), and the whole
+ * ring's state for vblk_dump() (blk/dump.c). Read-only: nothing here
+ * changes the ring, and what the device wrote is printed, never trusted
+ * (an index or ID is printed as read, and only the driver's own links are
+ * followed).
+ */
+#ifndef VBLK_VRING_DESCRIBE_H
+#define VBLK_VRING_DESCRIBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vring/ring.h"
+
+/* The indirect table of the chain a token stands for (NULL: none known):
+ * the ring does not keep it, its caller does (blk/dump.c). */
+typedef const union vring_indirect_desc *vring_table_of_fn(const void *token);
+
+/* One line after `prefix`: the split chain at `head` (its ring
+ * descriptors, then the entries of `table` if the head is INDIRECT), as
+ * "#index length direction" links. */
+void vq_describe_chain(const char *prefix, const struct virtqueue *vq, uint16_t head,
+		       const struct vring_desc *table);
+
+/* The same for the packed chain of `nslots` slots from `slot`. */
+void vqp_describe_chain(const char *prefix, const struct vq_packed *vq, uint16_t slot,
+			uint16_t nslots, const struct vring_packed_desc *table);
+
+/* The ring's state, several lines, each after `prefix`: indices and
+ * their shadows, wrap counters, the chains in flight descriptor by
+ * descriptor, the last `last_used` used entries. */
+void vring_describe(const char *prefix, const struct vring *ring, unsigned last_used,
+		    vring_table_of_fn *table_of);
+
+/* One line after `prefix`: whether a publish notified the device, and
+ * the suppression state it went by (§2.7.10 avail_event or NO_NOTIFY,
+ * §2.8.10 the device event area). */
+void vring_describe_notify(const char *prefix, const struct vring *ring, bool sent);
+
+#endif
