@@ -12,6 +12,10 @@
 #   make bench           time the driver in QEMU against qemu-img bench and a minimal guest
 #   make bench-peers     the same operations with U-Boot beside vblk
 #   make bench-boot      reset to Linux: examples/bootloader beside U-Boot
+#   make TRACE=1 run     the same with every step of every request printed
+#   make debug           QEMU halted under gdb-multiarch with vblk's ring commands
+#   make debug-batch     the same, scripted: break at vblk_read, print the ring
+#   make lab1 ... lab4   check a lab exercise (docs/labs/) on a real QEMU disk
 #
 # Prerequisites are installed on demand by tools/deps.sh (make deps).
 
@@ -300,6 +304,24 @@ run-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
 
 deps:
 	$(Q)tools/deps.sh test
+
+# make debug [DISK=f] [TRANSPORT=pci]: the image under QEMU halted before
+# its first instruction, gdb stub on a free local port, and gdb-multiarch
+# attached with the image's symbols and tools/gdb/vblk.py (vblk-ring,
+# vblk-disks, vblk-chain; docs/debug.md). make debug-batch: the same
+# without a prompt, running tools/gdb/batch.gdb (break at vblk_read, print
+# the ring, again at the first harvest, run to the end).
+GDB ?= gdb-multiarch
+DEBUG_QEMU_FLAGS = $(filter-out -nographic,$(QEMU_FLAGS)) -display none -monitor none
+.PHONY: debug debug-batch debug-image
+debug debug-batch:
+	$(Q)tools/deps.sh debug
+	$(Q)$(MAKE) --no-print-directory DEBUG_BATCH=$(if $(filter debug-batch,$@),1,0) debug-image
+
+debug-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
+	$(if $(DISK_ARGS_$(TRANSPORT)),,$(error TRANSPORT=$(TRANSPORT): mmio or pci))
+	$(Q)GDB=$(GDB) tools/debug.sh $(if $(filter 1,$(DEBUG_BATCH)),--batch) $(BUILD)/$(IMAGE).elf \
+	    $(QEMU) $(DEBUG_QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf $(DISK_ARGS_$(TRANSPORT)) $(QEMU_EXTRA)
 
 # ---- benchmark ---------------------------------------------------------
 # make bench: build bench/bench.c as an APP image (a sub-make, so `make`

@@ -90,6 +90,9 @@ int vblk_dump(const struct vblk_disk *disk)
 		return -VBLK_ESTATE;
 	dump_device(disk);
 	dump_queue(disk);
-	vring_describe("  ", ring, DUMP_LAST_USED, req_table);
+	/* Only entries the driver harvested: the counter bounds them. */
+	uint64_t done = disk->dev.counts.completions;
+	vring_describe("  ", ring, done < DUMP_LAST_USED ? (unsigned)done : DUMP_LAST_USED,
+		       req_table);
 	return 0;
 }

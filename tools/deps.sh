@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tools/deps.sh {run|test|bench|peers}: make sure what `make run`, `make test`,
-# `make bench` or `make bench-peers` needs is installed (Debian 12 package names). Quick
+# tools/deps.sh {run|test|bench|peers|debug}: make sure what `make run`, `make test`,
+# `make bench`, `make bench-peers` or `make debug` needs is installed (Debian 12 package names). Quick
 # and silent when everything is there, since make calls it on every
 # run/test. When something is missing:
 # as root, `apt-get update` once and `apt-get install -y` the packages; as
@@ -10,9 +10,9 @@ set -euo pipefail
 
 mode=${1:-}
 case $mode in
-run | test | bench | peers) ;;
+run | test | bench | peers | debug) ;;
 *)
-	echo "usage: $0 {run|test|bench|peers}" >&2
+	echo "usage: $0 {run|test|bench|peers|debug}" >&2
 	exit 2
 	;;
 esac
@@ -59,6 +59,18 @@ check_test() {
 	have cpio || need cpio cpio
 	have dpkg-deb || need dpkg-deb dpkg  # tools/fetch-linux.sh
 	have cmake || need cmake cmake  # tests/run-build.sh: CMake builds of examples/firmware
+	# the debug-batch rows (tests/qemu/run.sh step_debug_batch)
+	have gdb-multiarch || need gdb-multiarch gdb-multiarch
+}
+
+# make debug: the image and QEMU, plus gdb-multiarch (it debugs aarch64
+# and embeds Python, which tools/gdb/vblk.py needs) and python3
+# (tools/debug.sh finds a free port with it).
+check_debug() {
+	check_run
+	have gdb-multiarch || need gdb-multiarch gdb-multiarch
+	have python3 || need python3 python3
+	have timeout || need timeout coreutils
 }
 
 # make bench: the image and QEMU, plus valgrind (tools/ring-cost.sh counts

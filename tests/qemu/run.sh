@@ -522,6 +522,37 @@ step_build_flags() {
 	[ $? -eq 1 ] || fail "a new HOST_CFLAGS would not rebuild diskpat"
 }
 
+# step_debug_batch: make debug-batch's form on the row's machine and disks:
+# tools/debug.sh starts QEMU halted with its gdb stub on a free port and
+# gdb-multiarch runs tools/gdb/batch.gdb (the ring at vblk_read and at the
+# first harvest, then the program to its end). The row's "says" patterns
+# are looked for in gdb's output and the guest's console together; the
+# program must end normally (QEMU exit status 0 through semihosting).
+step_debug_batch() {
+	local out=$dir/gdb.out console=$dir/guest-console.log status
+	command -v gdb-multiarch >/dev/null 2>&1 ||
+		skip "skipped: gdb-multiarch not installed (tools/deps.sh test installs it)"
+	[ -f "$kernel" ] || fail "no $kernel (make test-qemu builds it)"
+	DEBUG_CONSOLE=$console DEBUG_TIMEOUT_S=$QEMU_TIMEOUT_S \
+		"$ROOT/tools/debug.sh" --batch "$kernel" "$QEMU" -machine "$machine" -cpu cortex-a53 \
+		-m "$memory" -display none -monitor none -semihosting-config "$semihosting" \
+		-kernel "$kernel" "${qemu_args[@]}" >"$out" 2>&1
+	status=$?
+	{
+		echo "---- gdb (exit status $status):"
+		cat "$out"
+		echo "---- guest console:"
+		cat "$console" 2>/dev/null
+	} >>"$log"
+	[ "$status" -ne 124 ] && [ "$status" -ne 137 ] || fail "gdb timed out after ${QEMU_TIMEOUT_S}s"
+	[ "$status" -eq 0 ] || fail "gdb exit status $status"
+	grep -q '^\[Inferior 1 (process 1) exited normally\]' "$out" ||
+		fail "the program did not end normally under gdb"
+	for pattern in "${says[@]}"; do
+		grep -q -e "$pattern" "$out" "$console" || fail "no gdb or console line matching '$pattern'"
+	done
+}
+
 # ---- the run ----------------------------------------------------------------
 
 declare -A ROWS # name -> its row
