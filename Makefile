@@ -300,7 +300,15 @@ run:
 
 run-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
 	$(if $(DISK_ARGS_$(TRANSPORT)),,$(error TRANSPORT=$(TRANSPORT): mmio or pci))
-	$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf $(DISK_ARGS_$(TRANSPORT)) $(QEMU_EXTRA)
+	$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf $(DISK_ARGS_$(TRANSPORT)) $(QEMU_EXTRA) \
+	    $(QEMU_TRACE_ARGS)
+
+# make QEMU_TRACE=1 run (with TRACE=1: docs/trace.md): QEMU's own virtio
+# trace events on stderr, the device's side of the ring beside the
+# driver's lines on the console.
+QEMU_TRACE_EVENTS ?= virtio_queue_notify virtqueue_pop virtio_blk_handle_read \
+    virtio_blk_handle_write virtio_blk_req_complete virtqueue_fill virtqueue_flush virtio_notify
+QEMU_TRACE_ARGS = $(if $(filter 1,$(QEMU_TRACE)),$(addprefix -trace ,$(QEMU_TRACE_EVENTS)))
 
 deps:
 	$(Q)tools/deps.sh test
@@ -322,6 +330,29 @@ debug-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
 	$(if $(DISK_ARGS_$(TRANSPORT)),,$(error TRANSPORT=$(TRANSPORT): mmio or pci))
 	$(Q)GDB=$(GDB) tools/debug.sh $(if $(filter 1,$(DEBUG_BATCH)),--batch) $(BUILD)/$(IMAGE).elf \
 	    $(QEMU) $(DEBUG_QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf $(DISK_ARGS_$(TRANSPORT)) $(QEMU_EXTRA)
+
+# ---- labs (docs/labs/) ---------------------------------------------------
+# make lab1 ... make lab4 [LAB=path/to/your.c]: build a lab's exercise
+# (default labs/labN.c) on the runtime, as an APP, and check it on a real
+# QEMU disk (tools/lab-check.sh: a pattern the host wrote, read and hashed
+# by the guest, compared on the host). make test checks each checker with
+# the lab's solution (labs/solutions/) and with the exercise as shipped.
+LABS := 1 2 3 4
+LAB_TARGETS := $(addprefix lab,$(LABS))
+lab_src = $(or $(LAB),labs/lab$(1).c)
+lab_elf = $(BUILD)/$(basename $(notdir $(call lab_src,$(1)))).elf
+.PHONY: $(LAB_TARGETS) lab-images
+$(LAB_TARGETS): lab%:
+	$(Q)tools/deps.sh run
+	$(Q)$(MAKE) --no-print-directory APP=$(call lab_src,$*) $(call lab_elf,$*)
+	$(Q)QEMU=$(QEMU) LAB_QEMU_EXTRA="$(QEMU_EXTRA) $(QEMU_TRACE_ARGS)" \
+	    tools/lab-check.sh $* $(call lab_elf,$*) $(BUILD)/labs/lab$*
+
+# Every lab's exercise and solution, for the QEMU rows lab*_*.
+lab-images:
+	$(Q)$(foreach n,$(LABS),$(MAKE) --no-print-directory APP=labs/lab$(n).c $(BUILD)/lab$(n).elf && \
+	    $(MAKE) --no-print-directory APP=labs/solutions/lab$(n)_solution.c \
+	        $(BUILD)/lab$(n)_solution.elf &&) true
 
 # ---- benchmark ---------------------------------------------------------
 # make bench: build bench/bench.c as an APP image (a sub-make, so `make`
@@ -434,6 +465,7 @@ test-qemu:
 	$(Q)$(MAKE) --no-print-directory all $(QEMU_TEST_FILES)
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
 	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
+	$(Q)$(MAKE) --no-print-directory lab-images
 	$(Q)tests/qemu/run.sh $(BUILD)
 
 # ---- fuzzers (clang libFuzzer, ASan + UBSan) ----------------------------
@@ -507,6 +539,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
 	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
 	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
+	$(Q)$(MAKE) --no-print-directory lab-images
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
 
 # make test-full: the same layers at full size: the integrity matrix on

@@ -553,6 +553,23 @@ step_debug_batch() {
 	done
 }
 
+# step_lab N VERDICT: make labN's check (tools/lab-check.sh) on the row's
+# program, a lab's solution or its exercise as shipped: its verdict line
+# must be "lab N: VERDICT" (PASSED, or NOT DONE with the TODO named).
+step_lab() {
+	local lab=$1 want=${*:2} out status
+	[ -f "$kernel" ] || fail "no $kernel (make lab-images builds it)"
+	out=$(LAB_TIMEOUT_S=$QEMU_TIMEOUT_S QEMU=$QEMU "$ROOT/tools/lab-check.sh" "$lab" "$kernel" \
+		"$dir/lab" 2>&1)
+	status=$?
+	echo "$out" >>"$log"
+	case $want in
+	PASSED) [ "$status" -eq 0 ] || fail "$(tail -n1 <<<"$out")" ;;
+	"NOT DONE") [ "$status" -eq 2 ] || fail "expected NOT DONE, got: $(tail -n1 <<<"$out")" ;;
+	esac
+	grep -q "^lab $lab: $want" <<<"$(tail -n1 <<<"$out")" || fail "no 'lab $lab: $want' verdict"
+}
+
 # ---- the run ----------------------------------------------------------------
 
 declare -A ROWS # name -> its row

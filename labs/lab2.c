@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lab 2 (docs/labs/lab2.md): lab 1's read, with every value
+ * the device wrote checked before it is believed (§2.7.8, §5.2.6).
+ * Fill in the TODOs; `make lab2` checks your file on a real QEMU disk
+ * (labs/solutions/lab2_solution.c is one answer).
+ */
+#include "lab.h"
+
+static uint8_t sector_buf[SECTOR_BYTES] __attribute__((aligned(64)));
+
+/* From lab 1. */
+static int setup_queue(struct lab_dev *dev)
+{
+	mmio_write(dev, REG_QUEUE_SEL, 0);
+	if (mmio_read(dev, REG_QUEUE_READY) != 0 || mmio_read(dev, REG_QUEUE_NUM_MAX) < LAB_QSIZE)
+		return -1;
+	mmio_write(dev, REG_QUEUE_NUM, LAB_QSIZE);
+	uint64_t desc = (uintptr_t)dev->desc, avail = (uintptr_t)dev->avail,
+		 used = (uintptr_t)dev->used;
+	mmio_write(dev, REG_QUEUE_DESC_LOW, (uint32_t)desc);
+	mmio_write(dev, REG_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+	mmio_write(dev, REG_QUEUE_DRIVER_LOW, (uint32_t)avail);
+	mmio_write(dev, REG_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
+	mmio_write(dev, REG_QUEUE_DEVICE_LOW, (uint32_t)used);
+	mmio_write(dev, REG_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
+	mmio_write(dev, REG_QUEUE_READY, 1);
+	return 0;
+}
+
+/* From lab 1: the chain for a one-sector read at head 0, made available
+ * and notified. */
+static void send_read(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
+{
+	dev->hdr = (struct virtio_blk_req_hdr){ .type = VIRTIO_BLK_T_IN, .sector = sector };
+	dev->status = 0xff;
+	dev->desc[0] = (struct virtq_desc){ (uintptr_t)&dev->hdr, sizeof(dev->hdr),
+					    VIRTQ_DESC_F_NEXT, 1 };
+	dev->desc[1] = (struct virtq_desc){ (uintptr_t)buf, SECTOR_BYTES,
+					    VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 };
+	dev->desc[2] = (struct virtq_desc){ (uintptr_t)&dev->status, 1, VIRTQ_DESC_F_WRITE, 0 };
+	dev->avail->ring[dev->avail_idx % LAB_QSIZE] = 0;
+	dev->avail_idx++;
+	lab_wmb();
+	*(volatile uint16_t *)&dev->avail->idx = dev->avail_idx;
+	lab_trace_chain(dev, 0);
+	mmio_write(dev, REG_QUEUE_NOTIFY, 0);
+}
+
+enum harvest {
+	HARVEST_OK,      /* the request completed, status OK */
+	HARVEST_IOERR,   /* completed with VIRTIO_BLK_S_IOERR, or without a
+			    status byte we can trust */
+	HARVEST_UNSUPP,  /* completed with VIRTIO_BLK_S_UNSUPP */
+	HARVEST_NOT_YET, /* nothing new in the used ring */
+	HARVEST_BROKEN,  /* the device wrote something impossible */
+};
+
+/* TODO 1: look at the used ring once, for the one chain in flight (head
+ * `head`, which lets the device write `writable` bytes). Believe nothing
+ * the device wrote until it is checked; move last_used only past an entry
+ * that passed. */
+static enum harvest harvest(struct lab_dev *dev, uint16_t head, uint32_t writable)
+{
+	/* TODO 1: your code here (docs/labs/lab2.md). */
+	(void)dev;
+	(void)head;
+	(void)writable;
+	lab_not_done("TODO 1, harvest: used idx, id, len and the status byte, each checked");
+	return HARVEST_BROKEN;
+}
+
+/* One sector, waited for with a bound: the harvest's verdict. */
+static enum harvest read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
+{
+	send_read(dev, sector, buf);
+	uint64_t deadline = rt_time_us() + 1000000;
+	enum harvest got;
+	while ((got = harvest(dev, 0, SECTOR_BYTES + 1)) == HARVEST_NOT_YET) {
+		if (rt_time_us() > deadline) {
+			printf("lab: no answer from the device in 1 s\n");
+			return HARVEST_BROKEN;
+		}
+	}
+	return got;
+}
+
+/* What a faulty device could leave in the used ring, and what harvest
+ * must make of it. Played on the ring before the device is given it. */
+struct fault_case {
+	const char *what;
+	uint16_t idx_step;
+	uint32_t id, len;
+	uint8_t status;
+	enum harvest want;
+};
+
+static const struct fault_case cases[] = {
+	{ "nothing new", 0, 0, 513, 0, HARVEST_NOT_YET },
+	{ "a good completion", 1, 0, 513, VIRTIO_BLK_S_OK, HARVEST_OK },
+	{ "an I/O error", 1, 0, 513, VIRTIO_BLK_S_IOERR, HARVEST_IOERR },
+	{ "an unsupported request", 1, 0, 513, VIRTIO_BLK_S_UNSUPP, HARVEST_UNSUPP },
+	{ "used idx two ahead", 2, 0, 513, 0, HARVEST_BROKEN },
+	{ "an id never made available", 1, 5, 513, 0, HARVEST_BROKEN },
+	{ "an id past the ring", 1, 4096, 513, 0, HARVEST_BROKEN },
+	{ "len past the writable bytes", 1, 0, 9999, 0, HARVEST_BROKEN },
+	{ "a status byte none of virtio-blk's", 1, 0, 513, 7, HARVEST_BROKEN },
+	{ "len short of the status byte", 1, 0, 100, 0, HARVEST_IOERR },
+};
+
+static unsigned play_cases(struct lab_dev *dev)
+{
+	unsigned right = 0, count = sizeof(cases) / sizeof(cases[0]);
+
+	for (unsigned i = 0; i < count; i++) {
+		const struct fault_case *c = &cases[i];
+		memset(dev->used, 0, sizeof(*dev->used));
+		dev->last_used = 0;
+		dev->used->idx = c->idx_step;
+		dev->used->ring[0] = (struct virtq_used_elem){ c->id, c->len };
+		dev->status = c->status;
+		enum harvest got = harvest(dev, 0, SECTOR_BYTES + 1);
+		printf("lab: case %u, %s: %s\n", i + 1, c->what, got == c->want ? "right" : "WRONG");
+		right += got == c->want;
+	}
+	memset(dev->used, 0, sizeof(*dev->used));   /* as the device must find it */
+	dev->last_used = 0;
+	printf("lab: checks: %u of %u cases right\n", right, count);
+	return right == count ? 0 : 1;
+}
+
+int main(void)
+{
+	static struct lab_dev dev_storage;
+	struct lab_dev *dev = &dev_storage;
+
+	if (lab_find_disk(dev) || lab_handshake(dev))
+		return 1;
+	if (play_cases(dev))
+		return 1;
+	if (setup_queue(dev))
+		return 1;
+	lab_driver_ok(dev);
+
+	if (read_sector(dev, 0, sector_buf) != HARVEST_OK)
+		return 1;
+	lab_report_sector(0, sector_buf);
+	enum harvest got = read_sector(dev, 40, sector_buf);   /* the host made it fail */
+	if (got != HARVEST_IOERR) {
+		printf("lab: sector 40 should have failed, harvest said %d\n", got);
+		return 1;
+	}
+	printf("lab: sector 40: I/O error\n");
+	if (read_sector(dev, 41, sector_buf) != HARVEST_OK)
+		return 1;
+	lab_report_sector(41, sector_buf);
+	printf("lab2: done\n");
+	return 0;
+}
