@@ -27,7 +27,7 @@
  */
 #include "blk/device.h"
 #include "blk/sg.h"
-#include "plat/trace.h"
+#include "blk/trace.h"
 #include "vring/describe.h"
 
 #include <stddef.h>
@@ -196,7 +196,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 						      : map_chain(dev, req, dev->chain_bufs);
 	clean_for_device(req);
 
-	VBLK_TRACE_LINE("request     %s sector %llu, %u bytes, %u bio(s), %s\n", VBLK_TRACE_TYPE_NAME(req->type), (unsigned long long)req->sector, (unsigned)req->data_bytes, (unsigned)req->nbios, indirect ? "indirect" : "direct");
+	BLK_TRACE_REQUEST(req, indirect);
 	int err = indirect ? vring_add_indirect(&dev->ring, dev->chain_bufs, nbufs, req->table,
 						VBLK_INDIRECT_MAX, req)
 			   : vring_add(&dev->ring, dev->chain_bufs, nbufs, req);
@@ -218,7 +218,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 void blk_dev_kick(struct blk_dev *dev)
 {
 	bool notify = vring_publish(&dev->ring);
-	VBLK_TRACE_DO(vring_describe_notify("[vblk] notify      ", &dev->ring, notify));
+	VRING_TRACE_NOTIFY(&dev->ring, notify);
 	if (notify) {
 		virtio_notify(&dev->vdev, 0);
 		dev->counts.notifications++;

@@ -47,7 +47,7 @@ static bool try_back_merge(struct blk_queue *q, struct blk_req *req, struct vblk
 	blk_bio_list_push(&req->bios, bio);
 	req->nbios++;
 	q->stats.back_merges++;
-	VBLK_TRACE_LINE("bio merged  %s sector %llu behind the request at sector %llu (%u bios)\n", VBLK_TRACE_OP_NAME(bio->op), (unsigned long long)bio->sector, (unsigned long long)req->sector, (unsigned)req->nbios);
+	BLK_TRACE_MERGED(bio, req, "behind the request at");
 	return true;
 }
 
@@ -69,7 +69,7 @@ static bool try_front_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 	blk_bio_list_push_front(&req->bios, bio);
 	req->nbios++;
 	q->stats.front_merges++;
-	VBLK_TRACE_LINE("bio merged  %s sector %llu in front of the request (%u bios)\n", VBLK_TRACE_OP_NAME(bio->op), (unsigned long long)bio->sector, (unsigned)req->nbios);
+	BLK_TRACE_MERGED(bio, req, "in front of the request, now at");
 	return true;
 }
 
@@ -100,7 +100,7 @@ static bool try_range_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 		blk_bio_list_push_front(&req->bios, bio);
 		q->stats.front_merges++;
 	}
-	VBLK_TRACE_LINE("bio merged  %s sector %llu into the range at sector %llu (%u bios)\n", VBLK_TRACE_OP_NAME(bio->op), (unsigned long long)bio->sector, (unsigned long long)req->sector, (unsigned)req->nbios);
+	BLK_TRACE_MERGED(bio, req, "into the range at");
 	return true;
 }
 

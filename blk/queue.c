@@ -135,7 +135,7 @@ int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio)
 	bio->status = 0;
 	bio->completed = false;
 	q->stats.bios++;
-	VBLK_TRACE_LINE("bio queued  %s sector %llu, %llu sector(s)\n", VBLK_TRACE_OP_NAME(bio->op), (unsigned long long)bio->sector, VBLK_TRACE_BIO_SECTORS(bio));
+	BLK_TRACE_QUEUED(bio);
 
 	/* Bios that found no request go first, so none is overtaken. */
 	if (q->waiting.head != NULL || !place_bio(q, bio))

@@ -8,8 +8,8 @@
 #define VBLK_BLK_QUEUE_H
 
 #include "blk/device.h"
+#include "blk/trace.h"
 #include "blk/wait.h"
-#include "plat/trace.h"
 
 /* A plug holds back at most this many requests before dispatching anyway
  * (so a long burst still streams; Linux's plug limit is of the same size). */
@@ -77,7 +77,7 @@ static inline void blk_queue_complete_bio(struct blk_queue *q, struct vblk_bio *
 	/* A waiter (vblk_wait_bios) reads `completed`; nothing of the bio is
 	 * touched after the callback, which may reuse it. */
 	*(volatile bool *)&bio->completed = true;
-	VBLK_TRACE_LINE("complete    %s sector %llu, %llu sector(s): status %d, %s\n", VBLK_TRACE_OP_NAME(bio->op), (unsigned long long)bio->sector, VBLK_TRACE_BIO_SECTORS(bio), status, bio->done ? "callback" : "no callback");
+	BLK_TRACE_COMPLETE(bio, status);
 	if (bio->done)
 		bio->done(bio, status);
 }

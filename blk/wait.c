@@ -498,7 +498,7 @@ void vblk_irq_handler(void *arg)
 
 	plat_irqflags_t flags = plat_irq_save();
 	uint32_t status = take_interrupt_status(disk);
-	VBLK_TRACE_LINE("interrupt   status 0x%x%s%s\n", (unsigned)status, status & VIRTIO_INT_USED_BUFFER ? " used-buffer" : "", status & VIRTIO_INT_CONFIG_CHANGE ? " config-change" : "");
+	BLK_TRACE_INTERRUPT(status);
 	disk->queue.stats.interrupts++;
 
 	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))

@@ -254,15 +254,19 @@ static void describe_packed(const char *prefix, const struct vq_packed *vq, unsi
 		}
 		slot = (uint16_t)(slot + 1 == vq->num ? 0 : slot + 1);
 	}
-	/* The slots just before last_used: the used descriptors harvested
-	 * last (a chain's used descriptor sits in its first slot). */
-	for (unsigned i = 1; i <= last_used && i <= vq->num; i++) {
+	/* Going back from last_used, the used descriptors harvested last: a
+	 * chain's used descriptor sits in its first slot, so they are as far
+	 * apart as their chains were long. */
+	unsigned shown = 0;
+	for (unsigned i = 1; shown < last_used && i <= vq->num; i++) {
 		uint16_t slot = (uint16_t)((vq->last_used + vq->num - i) % vq->num);
 		uint16_t flags = peek16(&vq->desc[slot].flags);
-		if (bit_avail(flags) == bit_used(flags))
-			vblk_printf("%s  used slot %u: id %u len %u (wrap %u)\n", prefix,
-				    (unsigned)slot, (unsigned)peek16(&vq->desc[slot].id),
-				    (unsigned)peek32(&vq->desc[slot].len), bit_used(flags));
+		if (bit_avail(flags) != bit_used(flags))
+			continue;
+		vblk_printf("%s  used slot %u: id %u len %u (wrap %u)\n", prefix, (unsigned)slot,
+			    (unsigned)peek16(&vq->desc[slot].id),
+			    (unsigned)peek32(&vq->desc[slot].len), bit_used(flags));
+		shown++;
 	}
 }
 

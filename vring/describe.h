@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "plat/trace.h"
 #include "vring/ring.h"
 
 /* The indirect table of the chain a token stands for (NULL: none known):
@@ -39,5 +40,35 @@ void vring_describe(const char *prefix, const struct vring *ring, unsigned last_
  * the suppression state it went by (§2.7.10 avail_event or NO_NOTIFY,
  * §2.8.10 the device event area). */
 void vring_describe_notify(const char *prefix, const struct vring *ring, bool sent);
+
+/* The ring's trace lines (plat/trace.h: only with -DVBLK_TRACE=1), one
+ * macro a step so each call site in split.c, packed.c and blk/device.c
+ * is one line (docs/trace.md lists them). */
+#define VRING_TRACE_PREFIX(step) "[vblk] " step
+/* A chain just added: split from its head, packed from its first slot. */
+#define VQ_TRACE_CHAIN(vq, head, table)                                                      \
+	VBLK_TRACE_DO(vq_describe_chain(VRING_TRACE_PREFIX("chain       "), vq, head, table))
+#define VQP_TRACE_CHAIN(vq, slot, nslots, table)                                             \
+	VBLK_TRACE_DO(vqp_describe_chain(VRING_TRACE_PREFIX("chain       "), vq, slot,        \
+					 (uint16_t)(nslots), table))
+/* The store that exposes what was added: avail.idx (split), the batch
+ * head's flags (packed). */
+#define VQ_TRACE_PUBLISHED(old_idx, new_idx)                                                 \
+	VBLK_TRACE_LINE("avail idx   %u -> %u published\n", (unsigned)(old_idx),             \
+			(unsigned)(new_idx))
+#define VQP_TRACE_PUBLISHED(nslots, first_slot)                                              \
+	VBLK_TRACE_LINE("avail       %u slot(s) from slot %u published\n", (unsigned)(nslots), \
+			(unsigned)(first_slot))
+/* Whether the device was notified, and what decided it. */
+#define VRING_TRACE_NOTIFY(ring, sent)                                                       \
+	VBLK_TRACE_DO(vring_describe_notify(VRING_TRACE_PREFIX("notify      "), ring, sent))
+/* A used entry harvested, after its checks. */
+#define VQ_TRACE_USED(used_idx, id, len)                                                     \
+	VBLK_TRACE_LINE("used        used idx %u: id %u len %u\n", (unsigned)(used_idx),      \
+			(unsigned)(id), (unsigned)(len))
+#define VQP_TRACE_USED(vq, id, len)                                                          \
+	VBLK_TRACE_LINE("used        slot %u (used wrap %u): id %u len %u\n",                \
+			(unsigned)(vq)->last_used, (unsigned)(vq)->used_wrap, (unsigned)(id), \
+			(unsigned)(len))
 
 #endif

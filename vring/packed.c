@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "plat/platform.h"
-#include "plat/trace.h"
 #include "vring/describe.h"
 #include "vblk/error.h"
 
@@ -174,7 +173,7 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 	vq->avail_wrap = wrap;
 	remember_chain(vq, id, (uint16_t)nbufs, writable_bytes, token);
 	expose_head(vq, head, head_flags, (uint16_t)nbufs);
-	VBLK_TRACE_DO(vqp_describe_chain("[vblk] chain       ", vq, head, (uint16_t)nbufs, NULL));
+	VQP_TRACE_CHAIN(vq, head, nbufs, NULL);
 	return 0;
 }
 
@@ -221,7 +220,7 @@ int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigne
 	vq->next_avail = next_slot(vq, head, &vq->avail_wrap);
 	remember_chain(vq, id, 1, writable_bytes, token);
 	expose_head(vq, head, head_flags, 1);
-	VBLK_TRACE_DO(vqp_describe_chain("[vblk] chain       ", vq, head, 1, table));
+	VQP_TRACE_CHAIN(vq, head, 1, table);
 	return 0;
 }
 
@@ -262,7 +261,7 @@ bool vqp_publish(struct vq_packed *vq)
 
 	uint16_t exposed = vq->batch_slots;
 	vq->batch_slots = 0;
-	VBLK_TRACE_LINE("avail       %u slot(s) from slot %u published\n", (unsigned)exposed, (unsigned)vq->batch_head);
+	VQP_TRACE_PUBLISHED(exposed, vq->batch_head);
 
 	/* §2.8.21.3.1 (PK-32): the flags store before the read of the
 	 * device's suppression state, or both sides could decide that no
@@ -319,7 +318,7 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 		return -VBLK_EBROKEN;
 	}
 
-	VBLK_TRACE_LINE("used        slot %u (used wrap %u): id %u len %u\n", (unsigned)vq->last_used, (unsigned)vq->used_wrap, (unsigned)id, (unsigned)len);
+	VQP_TRACE_USED(vq, id, len);
 	struct vqp_chain *chain = &vq->chain[id];
 	*token = chain->token;
 	*used_len = len;

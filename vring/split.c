@@ -10,7 +10,6 @@
 
 #include "vblk/error.h"
 #include "plat/platform.h"
-#include "plat/trace.h"
 #include "vring/describe.h"
 
 /*
@@ -170,7 +169,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	vq->free_head = vq->next[tail];
 	vq->num_free = (uint16_t)(vq->num_free - nbufs);
 	expose_chain(vq, head, (uint16_t)nbufs, tail, (uint32_t)check.writable_bytes, token);
-	VBLK_TRACE_DO(vq_describe_chain("[vblk] chain       ", vq, head, NULL));
+	VQ_TRACE_CHAIN(vq, head, NULL);
 	return 0;
 }
 
@@ -242,7 +241,7 @@ int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned
 	/* The device writes only through the table's WRITE entries, so
 	 * used.len is checked against their bytes at harvest (§2.7.8.3). */
 	expose_chain(vq, head, 1, head, writable_bytes, token);
-	VBLK_TRACE_DO(vq_describe_chain("[vblk] chain       ", vq, head, table));
+	VQ_TRACE_CHAIN(vq, head, table);
 	return 0;
 }
 
@@ -272,7 +271,7 @@ bool vq_publish(struct virtqueue *vq)
 	plat_wmb();
 	store16_for_device(&vq->avail->idx, new_idx);
 	vq->published_idx = new_idx;
-	VBLK_TRACE_LINE("avail idx   %u -> %u published\n", (unsigned)old_idx, (unsigned)new_idx);
+	VQ_TRACE_PUBLISHED(old_idx, new_idx);
 	/* §2.7.13.4.1: the idx store must be visible before we read the
 	 * device's suppression state, or we could both decide "no
 	 * notification needed" and the device would sleep on our chain. */
@@ -351,7 +350,7 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 
 	*token = vq->chain[id].token;
 	*used_len = len;
-	VBLK_TRACE_LINE("used        used idx %u: id %u len %u\n", (unsigned)vq->last_used_idx, id, len);
+	VQ_TRACE_USED(vq->last_used_idx, id, len);
 	free_chain(vq, (uint16_t)id);
 	vq->last_used_idx++;
 	return 1;

@@ -325,13 +325,19 @@ def describe_packed(vq, last_n):
     last_n = min(last_n, num(field(field(field(vq_disk[0], "dev"), "counts"), "completions")))
     if last_n:
         out("  used descriptors just before last_used (newest first):")
-        for i in range(1, min(last_n, qnum) + 1):
+        # A chain's used descriptor sits in its first slot: they are as
+        # far apart as their chains were long.
+        shown = 0
+        for i in range(1, qnum + 1):
+            if shown == last_n:
+                break
             slot = (num(vq, "last_used") + qnum - i) % qnum
             desc = field(vq, "desc")[slot]
             flags = num(desc, "flags")
             if bool(flags & PACKED_F_AVAIL) == bool(flags & PACKED_F_USED):
                 out("    slot %d: id %d len %d (wrap %d)" % (
                     slot, num(desc, "id"), num(desc, "len"), 1 if flags & PACKED_F_USED else 0))
+                shown += 1
     return tokens
 
 
