@@ -410,7 +410,11 @@ class VblkChain(gdb.Command):
         if kind == "packed":
             out(packed_slot_line(vq, head))
         else:
-            describe_split_chain(vq, head, field(field(vq, "chain")[head], "token"))
+            token = field(field(vq, "chain")[head], "token")
+            if int(token) == 0:
+                out("    head %d: not a chain in flight (vblk-ring lists those)" % head)
+            else:
+                describe_split_chain(vq, head, token)
 
 
 VblkDisks()
