@@ -32,6 +32,9 @@
 enum minimal_wait {
 	MINIMAL_SPIN,    /* read used.idx in a loop; the device does not interrupt */
 	MINIMAL_SLEEP,   /* wfi until the disk's interrupt, IRQs masked in between */
+	MINIMAL_SLEEP_DEADLINE, /* the same through plat_idle() with a deadline
+				   2 ms on (a clock read and the timer armed
+				   and disarmed per sleep), as vblk sleeps */
 };
 
 /* Where the device's registers are, for the transport it is on. */

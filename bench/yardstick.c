@@ -32,7 +32,9 @@ enum yard_wait {
 			minimal guest: the polled targets */
 	YARD_BEST,   /* vblk with interrupts, its adaptive wait (blk/wait.c),
 			vs both minimal waits, spinning and sleeping, in the
-			same round: the waiting target takes the better one */
+			same round: the waiting target takes the better one;
+			and vs the minimal guest sleeping with a deadline as
+			vblk does (what vblk's bound on a sleep costs) */
 };
 
 struct yard_row {
@@ -200,25 +202,23 @@ static int run_poll_round(const struct yard_row *row, struct side *vblk_side,
 	return err;
 }
 
-/* One round of a waiting row, A B C C B A: vblk, the minimal guest
- * spinning, then sleeping for two turns, spinning again, vblk. Each side
- * runs two turns, placed symmetrically. The minimal guest changes its
- * wait between requests (nothing in flight). */
+/* One round of a waiting row, A B C D D C B A: vblk, the minimal guest
+ * spinning, sleeping, sleeping with a deadline (as vblk sleeps), then
+ * back the same way. Each side runs two turns, placed symmetrically. The
+ * minimal guest changes its wait between requests (nothing in flight). */
 static int run_best_round(const struct yard_row *row, struct side *vblk_side,
-			  struct side *spin_side, struct side *sleep_side)
+			  struct side *waits[3])
 {
+	static const enum minimal_wait kinds[3] = { MINIMAL_SPIN, MINIMAL_SLEEP,
+						    MINIMAL_SLEEP_DEADLINE };
+	static const unsigned order[6] = { 0, 1, 2, 2, 1, 0 };
 	int err = run_turn(row, vblk_op, phase_us, vblk_side);
+
 	if (!err)
 		err = give_to_minimal(row, MINIMAL_SPIN);
-	if (!err)
-		err = run_turn(row, minimal_op, phase_us, spin_side);
-	if (!err) {
-		minimal_prepare(row->op, buf, row->size_bytes, MINIMAL_SLEEP);
-		err = run_turn(row, minimal_op, 2 * phase_us, sleep_side);
-	}
-	if (!err) {
-		minimal_prepare(row->op, buf, row->size_bytes, MINIMAL_SPIN);
-		err = run_turn(row, minimal_op, phase_us, spin_side);
+	for (unsigned i = 0; i < 6 && !err; i++) {
+		minimal_prepare(row->op, buf, row->size_bytes, kinds[order[i]]);
+		err = run_turn(row, minimal_op, phase_us, waits[order[i]]);
 	}
 	if (!err)
 		err = give_to_vblk(row);
@@ -233,20 +233,25 @@ static int run_row(const struct yard_row *row)
 
 	for (unsigned round = 1; round <= rounds && !err; round++) {
 		struct side vblk_side = { 0 }, spin_side = { 0 }, sleep_side = { 0 };
+		struct side deadline_side = { 0 };
+		struct side *waits[3] = { &spin_side, &sleep_side, &deadline_side };
 		if (row->wait == YARD_BEST)
-			err = run_best_round(row, &vblk_side, &spin_side, &sleep_side);
+			err = run_best_round(row, &vblk_side, waits);
 		else
 			err = run_poll_round(row, &vblk_side, &spin_side);
 		if (err)
 			break;
-		printf("yard %s %s %uK %s %u %llu %llu %llu %llu %llu %llu %llu\n", row->pattern,
+		printf("yard %s %s %uK %s %u %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		       row->pattern,
 		       row->op == VBLK_OP_WRITE ? "write" : "read",
 		       (unsigned)(row->size_bytes / KIB), row->wait == YARD_BEST ? "best" : "poll",
 		       round, (unsigned long long)vblk_side.ops,
 		       (unsigned long long)vblk_side.elapsed_us, (unsigned long long)spin_side.ops,
 		       (unsigned long long)spin_side.elapsed_us, (unsigned long long)sleep_side.ops,
 		       (unsigned long long)sleep_side.elapsed_us,
-		       (unsigned long long)vblk_side.interrupts);
+		       (unsigned long long)vblk_side.interrupts,
+		       (unsigned long long)deadline_side.ops,
+		       (unsigned long long)deadline_side.elapsed_us);
 	}
 	return err;
 }

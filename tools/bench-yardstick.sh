@@ -131,24 +131,25 @@ yardstick_table() {
 			vs_best[key] = vs_best[key] " " v / best
 		}
 		irqs[key] = irqs[key] " " $14 / $8
-		backend[key] = $15
+		if ($15 > 0) vs_dl[key] = vs_dl[key] " " v / ($15 / $16)
+		backend[key] = $17
 	}
 	END {
-		printf "%-4s %-6s %-4s %-5s %4s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s\n",
+		printf "%-4s %-6s %-4s %-5s %4s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s %5s\n",
 			"disk", "host", "test", "rw", "size", "wait", "vblk_us", "spin_us", "sleep_us",
-			"/spin", "range", "/sleep", "range", "/best", "range", "irq/op", "/img"
+			"/spin", "range", "/sleep", "range", "/best", "range", "irq/op", "/dl", "/img"
 		for (r = 1; r <= rows; r++) {
 			key = order[r]
 			split(key, f, " ")
 			kib = f[5] + 0; size = kib >= 1024 ? kib / 1024 "M" : kib "K"
 			img = backend[key] > 0 ? sprintf("%.2f", median(vrate[key]) * kib * 1024 * 1e6 / 1048576 / backend[key]) : "-"
-			printf "%-4s %-6s %-4s %-5s %4s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s\n",
+			printf "%-4s %-6s %-4s %-5s %4s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s %5s\n",
 				f[1], f[2], f[3], f[4], size, f[6], us(median(vus[key])),
 				us(median(spus[key])), us(median(slus[key])),
 				fmt(median(vs_spin[key])), range(vs_spin[key]),
 				fmt(median(vs_sleep[key])), range(vs_sleep[key]),
 				fmt(median(vs_best[key])), range(vs_best[key]),
-				fmt(median(irqs[key])), img
+				fmt(median(irqs[key])), fmt(median(vs_dl[key])), img
 		}
 	}' "$YARD_RESULTS"
 }
@@ -173,11 +174,14 @@ yardstick_main() {
 	yardstick_table
 	echo "wait: poll = vblk polled (no interrupts) against the minimal guest spinning on used.idx,"
 	echo "  A B B A; best = vblk with interrupts (its adaptive wait, blk/wait.c) against the minimal"
-	echo "  guest spinning and sleeping in wfi on the disk's interrupt, A B C C B A"
+	echo "  guest spinning, sleeping in wfi on the disk's interrupt, and sleeping with a deadline,"
+	echo "  A B C D D C B A"
 	echo "vblk_us, spin_us, sleep_us: guest time per request (medians of the rounds); /spin, /sleep:"
 	echo "  the rounds' vblk/minimal throughput ratios, median and range; /best: over the faster"
 	echo "  minimal wait of the same round (target: >= 0.95); irq/op: vblk's interrupts per call"
-	echo "  (its waits' share of sleeping; 0 when polled); /img: vblk over qemu-img bench at"
+	echo "  (its waits' share of sleeping; 0 when polled); /dl: vblk over the minimal guest sleeping"
+	echo "  through plat_idle with a deadline, as vblk's sleeps do (not part of /best);"
+	echo "  /img: vblk over qemu-img bench at"
 	echo "  depth 1, timed after the boot. Only ratios inside one boot mean much on a shared host"
 	echo
 }
