@@ -16,6 +16,7 @@
 #   make debug           QEMU halted under gdb-multiarch with vblk's ring commands
 #   make debug-batch     the same, scripted: break at vblk_read, print the ring
 #   make lab1 ... lab4   check a lab exercise (docs/labs/) on a real QEMU disk
+#   make size            the driver's code size and static RAM (tools/footprint.sh)
 #
 # Prerequisites are installed on demand by tools/deps.sh (make deps).
 
@@ -135,7 +136,7 @@ APP_SRCS := $(APP) $(if $(filter bench/bench.c,$(APP)),bench/rows.c bench/table.
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 RT_OBJS  := $(call obj,$(RT_SRCS))
 
-.PHONY: all lib firmware run run-image test test-full test-host test-qemu fuzz deps clean
+.PHONY: all lib firmware run run-image test test-full test-host test-qemu fuzz deps clean size
 all: $(BUILD)/$(IMAGE).elf $(BUILD)/$(IMAGE).bin $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
 
 lib: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
@@ -353,6 +354,15 @@ lab-images:
 	$(Q)$(foreach n,$(LABS),$(MAKE) --no-print-directory APP=labs/lab$(n).c $(BUILD)/lab$(n).elf && \
 	    $(MAKE) --no-print-directory APP=labs/solutions/lab$(n)_solution.c \
 	        $(BUILD)/lab$(n)_solution.elf &&) true
+
+# ---- footprint ---------------------------------------------------------
+# make size: the driver core's code and data, object by object, the other
+# parts of libvblk.a in groups, and the static RAM a disk takes
+# (tools/footprint.sh says what "driver core" counts and leaves out).
+.PHONY: size
+size: $(BUILD)/libvblk.a
+	$(Q)CC="$(CC)" CFLAGS="$(CFLAGS) $(INTERNAL_INCLUDES)" \
+	    SIZE=$(CROSS_COMPILE)size NM=$(CROSS_COMPILE)nm tools/footprint.sh $(BUILD)
 
 # ---- benchmark ---------------------------------------------------------
 # make bench: build bench/bench.c as an APP image (a sub-make, so `make`

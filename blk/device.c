@@ -41,7 +41,7 @@
  * table is left to the ring code, which cleans it once it has filled it. */
 static void clean_for_device(const struct blk_req *req)
 {
-	plat_dma_clean(req, offsetof(struct blk_req, table));
+	plat_dma_clean(req, sizeof(*req));
 	for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
 		for (unsigned i = 0; i < bio->nsegs; i++)
 			plat_dma_clean(bio->segs[i].addr, bio->segs[i].len_bytes);
@@ -51,7 +51,8 @@ static void clean_for_device(const struct blk_req *req)
 /*
  * Does this chain of `ndescs` descriptors go through the request's indirect
  * table (one ring descriptor) rather than straight into the ring? Only if
- * the feature was negotiated and the chain fits the table, and then only
+ * a table is free, the feature was negotiated and the chain fits the
+ * table, and then only
  * when ring space is short: when the ring cannot take the direct chain and
  * still keep one descriptor for each request queued behind it. Otherwise
  * the direct chain is cheaper: mapping a table costs QEMU 400-480 more
@@ -60,7 +61,7 @@ static void clean_for_device(const struct blk_req *req)
  */
 static bool use_indirect(const struct blk_dev *dev, unsigned ndescs, unsigned queued_behind)
 {
-	if (ndescs > vring_indirect_max(&dev->ring, VBLK_INDIRECT_MAX))
+	if (dev->nfree_tables == 0 || ndescs > vring_indirect_max(&dev->ring, VBLK_INDIRECT_MAX))
 		return false;
 	return ndescs + queued_behind > vring_num_free(&dev->ring);
 }
@@ -191,6 +192,8 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 		.type = req->type, .reserved = 0, .sector = has_sector ? req->sector : 0,
 	};
 	req->status = STATUS_UNWRITTEN;
+	if (indirect)
+		req->table = dev->free_tables[--dev->nfree_tables]; /* back: blk_dev_free_req */
 	/* The segment array is written before the caches are cleaned. */
 	unsigned nbufs = blk_type_is_range(req->type) ? map_range_chain(dev, req, dev->chain_bufs)
 						      : map_chain(dev, req, dev->chain_bufs);
@@ -292,8 +295,9 @@ struct blk_req *blk_dev_detach(struct blk_dev *dev)
 	return vring_detach(&dev->ring);
 }
 
-/* The request slots: static, each with its header, status and indirect
- * table, so they outlive the submitter's stack frame. */
+/* The request slots and the indirect tables they share: static, so they
+ * outlive the submitter's stack frame. The slots are zeroed already
+ * (blk/disk.c). */
 void blk_dev_init_reqs(struct blk_dev *dev)
 {
 	dev->progress_us = plat_time_us();
@@ -303,6 +307,9 @@ void blk_dev_init_reqs(struct blk_dev *dev)
 		dev->reqs[i].next = dev->free_reqs;
 		dev->free_reqs = &dev->reqs[i];
 	}
+	for (unsigned i = 0; i < BLK_INDIRECT_TABLES; i++)
+		dev->free_tables[i] = dev->tables[i].desc;
+	dev->nfree_tables = BLK_INDIRECT_TABLES;
 }
 
 /* Ask the device not to interrupt after used buffers, or to interrupt at

@@ -64,10 +64,16 @@ struct blk_req {
 	uint16_t nbios;
 	uint64_t range_sectors;   /* DISCARD/WRITE_ZEROES: sectors covered */
 	uint32_t range_flags;     /* WRITE_ZEROES: VIRTIO_BLK_WZ_F_UNMAP or 0 */
+	/* The indirect table its chain went into (one of struct blk_dev's
+	 * `tables`, taken at dispatch), or NULL: a direct chain. */
+	union vring_indirect_desc *table;
 	/* Device reads, while a DISCARD or WRITE_ZEROES is in flight. */
 	struct virtio_blk_range_seg ranges[BLK_RANGE_SEGS_MAX] VBLK_ALIGNED;
-	/* Device reads, while an indirect chain is in flight (request.c). */
-	union vring_indirect_desc table[VBLK_INDIRECT_MAX] VBLK_ALIGNED;
+} VBLK_ALIGNED;
+
+/* An indirect table: the device reads it while its chain is in flight. */
+struct blk_indirect_table {
+	union vring_indirect_desc desc[VBLK_INDIRECT_MAX];
 } VBLK_ALIGNED;
 
 /* A FIFO of requests, linked through their `next`. */
@@ -77,11 +83,15 @@ _Static_assert(offsetof(struct blk_req, status) < VBLK_DMA_ALIGN &&
 		       offsetof(struct blk_req, type) == VBLK_DMA_ALIGN,
 	       "header and status share the first cache line, nothing else does");
 
-/* A direct chain needs at least two ring descriptors (a FLUSH: header and
- * status), so this many can be in flight. Indirect chains need one each,
- * but every request also carries a table: more requests would cost more
- * static memory than the ring they could fill is worth. */
-#define BLK_MAX_REQS (VBLK_QUEUE_SIZE / 2)
+/* Request slots per disk: VBLK_MAX_REQS, and never more than half the
+ * ring, since a direct chain needs at least two ring descriptors (a FLUSH:
+ * header and status). Each costs 256 bytes (docs/design.md, "Memory"). */
+#define BLK_MAX_REQS (VBLK_MAX_REQS < VBLK_QUEUE_SIZE / 2 ? VBLK_MAX_REQS : VBLK_QUEUE_SIZE / 2)
+
+/* Indirect tables per disk, shared by its request slots: a request takes
+ * one when its chain goes indirect and gives it back with the slot. */
+#define BLK_INDIRECT_TABLES \
+	(VBLK_INDIRECT_TABLES < BLK_MAX_REQS ? VBLK_INDIRECT_TABLES : BLK_MAX_REQS)
 
 /*
  * The device layer's state: everything the ring and the device touch, and
@@ -100,12 +110,13 @@ struct blk_range_limits {
 };
 
 struct blk_dev {
-	/* Ring memory first: it must be 4 KiB aligned. */
-	uint8_t ring_mem[VRING_ANY_MEM_BYTES(VBLK_QUEUE_SIZE)]
-		__attribute__((aligned(VRING_ALIGN_BYTES)));
-	struct vring ring;         /* split, or packed (VIRTIO_F_RING_PACKED) */
+	struct vring ring;         /* split, or packed (VIRTIO_F_RING_PACKED);
+				      its memory is struct vblk_disk's */
 	struct blk_req reqs[BLK_MAX_REQS];
 	struct blk_req *free_reqs;       /* unused requests */
+	struct blk_indirect_table tables[BLK_INDIRECT_TABLES];
+	union vring_indirect_desc *free_tables[BLK_INDIRECT_TABLES]; /* unused */
+	unsigned nfree_tables;
 
 	uint8_t id_buf[VIRTIO_BLK_ID_BYTES] VBLK_ALIGNED; /* GET_ID answer */
 
@@ -196,6 +207,12 @@ static inline struct blk_req *blk_dev_alloc_req(struct blk_dev *dev)
 
 static inline void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
 {
+	/* The device is done with the slot (harvested, or reset since), so
+	 * with its indirect table too. */
+	if (req->table) {
+		dev->free_tables[dev->nfree_tables++] = req->table;
+		req->table = NULL;
+	}
 	req->bios = (struct blk_bio_list){ NULL, NULL };
 	req->next = dev->free_reqs;
 	dev->free_reqs = req;

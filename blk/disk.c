@@ -191,7 +191,7 @@ static int setup_queue(struct vblk_disk *disk, uint16_t *queue_size)
 	if (num < MIN_QUEUE_SIZE)
 		return -VBLK_ENODEV;
 
-	int err = vring_init(&dev->ring, format, dev->ring_mem, sizeof(dev->ring_mem),
+	int err = vring_init(&dev->ring, format, disk->ring_mem, sizeof(disk->ring_mem),
 			     (uint16_t)num, virtio_has_feature(&dev->vdev, VIRTIO_F_EVENT_IDX));
 	if (err)
 		return err;

@@ -10,8 +10,14 @@
 
 #include "blk/queue.h"
 
+/* One slot of the disk pool (blk/table.c). The ring's memory comes first
+ * and is 4 KiB aligned (the legacy layout's QueuePFN names a 4 KiB page,
+ * virtio 1.2 §4.2.4; the modern alignment rules of §2.7 are smaller), so
+ * the rest packs behind it without padding: 24 KiB with the defaults. */
 struct vblk_disk {
-	struct blk_dev dev;       /* first: its ring memory is 4 KiB aligned */
+	uint8_t ring_mem[VRING_ANY_MEM_BYTES(VBLK_QUEUE_SIZE)]
+		__attribute__((aligned(VRING_ALIGN_BYTES)));
+	struct blk_dev dev;
 	struct blk_queue queue;
 };
 
@@ -43,6 +49,7 @@ void blk_attach_pci_from_dt(const void *dtb, size_t dtb_max_bytes);
 
 /* blk/table.c: the table of disks. */
 struct vblk_disk *blk_table_slot(unsigned index);
+unsigned blk_table_slots(void);
 bool blk_table_is_attached(const struct vblk_disk *disk);
 unsigned blk_table_add(struct vblk_disk *disk);
 void blk_table_forget_all(void);

@@ -70,11 +70,11 @@ static bool reclaim(struct vblk_disk *slot)
 /* A free slot; if there is none, one whose device resets now. */
 static struct vblk_disk *free_slot(void)
 {
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+	for (unsigned i = 0; i < blk_table_slots(); i++) {
 		if (slot_free(blk_table_slot(i)))
 			return blk_table_slot(i);
 	}
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+	for (unsigned i = 0; i < blk_table_slots(); i++) {
 		struct vblk_disk *slot = blk_table_slot(i);
 		if (slot->dev.held && !blk_table_is_attached(slot) && reclaim(slot))
 			return slot;
@@ -85,8 +85,9 @@ static struct vblk_disk *free_slot(void)
 /*
  * Make a disk of a device its transport has identified (and reset
  * nothing yet): the device is initialised in a free slot. -VBLK_ENODEV
- * for a device that is no disk, -VBLK_ENOMEM when the table is full
- * (the device is not touched: raise VBLK_MAX_DISKS), else the disk's
+ * for a device that is no disk, -VBLK_ENOMEM when no slot is free (the
+ * device is not touched: raise VBLK_POOL_BYTES or VBLK_MAX_DISKS,
+ * whichever vblk_max_disks() follows), else the disk's
  * index or the error that stopped its initialisation.
  */
 int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge)
@@ -196,7 +197,7 @@ int vblk_shutdown(void)
 	/* Devices that still hold memory of ours, from this shutdown or an
 	 * earlier one, are asked again: the caller is about to hand memory
 	 * on, and should know if some of it is not free. */
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+	for (unsigned i = 0; i < blk_table_slots(); i++) {
 		if (blk_table_slot(i)->dev.held && !reclaim(blk_table_slot(i)) && first_err == 0)
 			first_err = -VBLK_EHELD;
 	}

@@ -1,21 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The table of disks: each disk's static memory (its slot: ring, requests)
- * and the disks attached now, in the order vblk_disk() numbers them. A
- * slot is free when it is not attached and not `held` (its device never
- * confirmed a reset). It calls nothing: finding and shutting down disks
- * (blk/disks.c) and refusing a bio submitted twice (blk/submit.c) both
- * ask it.
+ * The table of disks: the pool of disk memory (VBLK_POOL_BYTES, cut into
+ * slots of one struct vblk_disk each: ring, request slots, indirect
+ * tables, state) and the disks attached now, in the order vblk_disk()
+ * numbers them. A slot is free when it is not attached and not `held`
+ * (its device never confirmed a reset). VBLK_MAX_DISKS costs a pointer
+ * per disk; only the pool holds memory, so a disk the application never
+ * attaches costs what the pool was given for it, and no more
+ * (docs/design.md, "Memory"). It calls nothing: finding and shutting
+ * down disks (blk/disks.c) and refusing a bio submitted twice
+ * (blk/submit.c) both ask it.
  */
 #include "blk/disk.h"
 
-static struct vblk_disk slots[VBLK_MAX_DISKS];
+/* Slots the pool holds, never more than the table can list. */
+#define POOL_SLOTS (VBLK_POOL_BYTES / sizeof(struct vblk_disk))
+#define TABLE_SLOTS (POOL_SLOTS < VBLK_MAX_DISKS ? POOL_SLOTS : VBLK_MAX_DISKS)
+
+_Static_assert(VBLK_POOL_BYTES >= sizeof(struct vblk_disk),
+	       "VBLK_POOL_BYTES must hold at least one disk (vblk_disk_bytes())");
+
+static struct vblk_disk slots[TABLE_SLOTS];
 static struct vblk_disk *attached[VBLK_MAX_DISKS];
 static unsigned disk_count;
 
 struct vblk_disk *blk_table_slot(unsigned index)
 {
 	return &slots[index];
+}
+
+unsigned blk_table_slots(void)
+{
+	return TABLE_SLOTS;
+}
+
+size_t vblk_disk_bytes(void)
+{
+	return sizeof(struct vblk_disk);
+}
+
+unsigned vblk_max_disks(void)
+{
+	return TABLE_SLOTS;
 }
 
 /* Is `disk` one of the disks attached now? A pointer kept across

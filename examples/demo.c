@@ -61,8 +61,8 @@ static void print_probe_line(unsigned slot, const struct vblk_probe_entry *entry
 		       device_name(entry->device_id));
 	}
 	if (entry->result == -VBLK_ENOMEM)
-		printf(": not used: more disks than VBLK_MAX_DISKS (%u)\n",
-		       (unsigned)VBLK_MAX_DISKS);
+		printf(": not used: more disks than vblk_max_disks() (%u: VBLK_POOL_BYTES, "
+		       "VBLK_MAX_DISKS)\n", vblk_max_disks());
 	else if (entry->result)
 		printf(": not used: %s\n", vblk_strerror(entry->result));
 	else

@@ -7,16 +7,36 @@
 #ifndef VBLK_CONFIG_H
 #define VBLK_CONFIG_H
 
-/* Block devices the library can drive at once. */
+/* Block devices the library can drive at once, if the pool below holds
+ * them: each costs a pointer here until it is attached. */
 #ifndef VBLK_MAX_DISKS
 #define VBLK_MAX_DISKS 8
 #endif
 
+/* Static memory for the disks attached at once (their rings, request
+ * slots and indirect tables): a disk takes one piece of
+ * sizeof(struct vblk_disk) bytes when it is attached, about 22 KiB with
+ * the defaults below (vblk_disk_bytes() says), and gives it back at
+ * vblk_shutdown(). A disk that finds the pool used up is not attached
+ * (-VBLK_ENOMEM). The default holds four default disks; docs/design.md
+ * ("Memory") lists what each value below costs. */
+#ifndef VBLK_POOL_BYTES
+#define VBLK_POOL_BYTES (96u * 1024)
+#endif
+
 /* Descriptors per virtqueue: a power of 2, at most 32768 (virtio 1.2
  * §2.7). The device may offer fewer (QueueNumMax); then its value is used,
- * rounded down to a power of 2 for a split ring. */
+ * rounded down to a power of 2 for a split ring. 128 holds 32 requests
+ * of one data buffer each as direct chains (3 descriptors each). */
 #ifndef VBLK_QUEUE_SIZE
-#define VBLK_QUEUE_SIZE 256
+#define VBLK_QUEUE_SIZE 128
+#endif
+
+/* Request slots per disk (at most VBLK_QUEUE_SIZE / 2 are used): requests
+ * in flight at once. Each costs 256 bytes; requests beyond these wait in
+ * the queue, merging with their neighbours. */
+#ifndef VBLK_MAX_REQS
+#define VBLK_MAX_REQS 32
 #endif
 
 /* Use the packed virtqueue (virtio 1.2 §2.8) when a modern device offers
@@ -26,16 +46,23 @@
 #define VBLK_RING_PACKED 1
 #endif
 
-/* Entries in each request's indirect descriptor table (virtio 1.2
- * §2.7.5.3, used when the device offers VIRTIO_F_INDIRECT_DESC): a chain
- * of header + data + status of at most this many descriptors can take one
- * ring descriptor instead of one each; longer chains go into the ring
+/* Entries in each indirect descriptor table (virtio 1.2 §2.7.5.3, used
+ * when the device offers VIRTIO_F_INDIRECT_DESC): a chain of header +
+ * data + status of at most this many descriptors can take one ring
+ * descriptor instead of one each; longer chains go into the ring
  * directly. 32 holds a 64 KiB bio in scattered 4 KiB pages (18) with room
- * to merge. Every request has a table of its own: 16 bytes per entry, so
- * (VBLK_QUEUE_SIZE / 2) * 16 * VBLK_INDIRECT_MAX bytes per disk (64 KiB
- * with the defaults). At least 3 (header, one data buffer, status). */
+ * to merge. At least 3 (header, one data buffer, status). */
 #ifndef VBLK_INDIRECT_MAX
 #define VBLK_INDIRECT_MAX 32
+#endif
+
+/* Indirect tables per disk, of 16 * VBLK_INDIRECT_MAX bytes each (512 with
+ * the defaults): the first this many request slots have one. The driver
+ * takes a table only when the ring is short of descriptors (blk/device.c,
+ * use_indirect); a slot without one then waits for ring space instead.
+ * At least 1. */
+#ifndef VBLK_INDIRECT_TABLES
+#define VBLK_INDIRECT_TABLES 4
 #endif
 
 /* Largest request the driver builds, in bytes; larger I/O is split. It
@@ -94,6 +121,14 @@
 
 #if VBLK_MAX_DISKS < 1
 #error "VBLK_MAX_DISKS must be at least 1"
+#endif
+
+#if VBLK_MAX_REQS < 1
+#error "VBLK_MAX_REQS must be at least 1"
+#endif
+
+#if VBLK_INDIRECT_TABLES < 1
+#error "VBLK_INDIRECT_TABLES must be at least 1"
 #endif
 
 /* One 512-byte sector at least; at most 2 GiB, so that a request with its

@@ -41,7 +41,7 @@ enum vblk_error {
 	VBLK_EFEATURES = 11, /* the device refused our features (FEATURES_OK
 				did not stick) or lacks a required one         */
 	/* 12 is not used (it was a ring's internal "no room now") */
-	VBLK_ENOMEM = 13,  /* a compile-time table (disks, queue) is full      */
+	VBLK_ENOMEM = 13,  /* no memory left: the disk pool or a table is full */
 	VBLK_EBADDT = 14,  /* the device tree blob is malformed                */
 	VBLK_ESTATE = 15,  /* call not valid in this state (e.g. before init)  */
 	VBLK_ECANCELED = 16, /* the disk was reset or shut down while the bio

@@ -95,8 +95,14 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
  * level-triggered. Returns the new disk's index or a negative error, e.g.
  * -VBLK_EINVAL for address 0 or one off a 4-byte boundary, -VBLK_ESTATE if that device is a disk
  * already, -VBLK_ENODEV if no block device answers there, -VBLK_ENOMEM if
- * VBLK_MAX_DISKS disks are attached already (the device is not touched). */
+ * vblk_max_disks() disks hold memory already (the device is not touched). */
 int vblk_attach(uint64_t mmio_base, uint32_t intid);
+
+/* Static memory (vblk/config.h): the bytes one disk takes from the pool
+ * (VBLK_POOL_BYTES) while it is attached, and the most disks attached at
+ * once (what the pool holds, at most VBLK_MAX_DISKS). */
+size_t vblk_disk_bytes(void);
+unsigned vblk_max_disks(void);
 
 /* Initialise the virtio-pci block device at bus:dev.fn behind the ECAM
  * window whose bus 0 configuration space is at `ecam_base` (for firmware

@@ -141,25 +141,85 @@ static void test_other_device_type_is_not_a_disk(void **state)
 	assert_int_equal(attach_with(state, not_block), -VBLK_ENODEV);
 }
 
-/* A disk more than the table holds is left alone (not even reset), and the
- * probe report still lists its slot and says why it is unused. */
+/* A disk more than the pool and the table hold is left alone (not even
+ * reset), and the probe report still lists its slot and says why it is
+ * unused. */
 static void test_disk_beyond_the_table_is_reported_and_left_alone(void **state)
 {
 	const struct vblk_probe_entry *entries;
 
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++)
+	for (unsigned i = 0; i < vblk_max_disks(); i++)
 		attach_ok(state, NULL);
 	fv = make_device(test_version(state), NULL);
 	assert_int_equal(vblk_attach(fake_virtio_base(fv), TEST_INTID), -VBLK_ENOMEM);
 	assert_int_equal(fake_virtio_stats(fv)->resets, 0);
 	assert_int_equal(fake_virtio_status(fv), 0);
 
-	assert_int_equal(vblk_probe_report(&entries), VBLK_MAX_DISKS + 1);
-	const struct vblk_probe_entry *extra = &entries[VBLK_MAX_DISKS];
+	assert_int_equal(vblk_probe_report(&entries), vblk_max_disks() + 1);
+	const struct vblk_probe_entry *extra = &entries[vblk_max_disks()];
 	assert_int_equal(extra->mmio_base, fake_virtio_base(fv));
 	assert_int_equal(extra->device_id, 2);
 	assert_int_equal(extra->version, test_version(state));
 	assert_int_equal(extra->result, -VBLK_ENOMEM);
+}
+
+/* The disk pool (VBLK_POOL_BYTES): as many disks as it holds, at most
+ * VBLK_MAX_DISKS, each in a piece of its own. */
+static void test_pool_holds_whole_disks_up_to_the_table(void **state)
+{
+	(void)state;
+	size_t fit = VBLK_POOL_BYTES / vblk_disk_bytes();
+	assert_true(fit >= 1);
+	assert_int_equal(vblk_max_disks(), fit < VBLK_MAX_DISKS ? fit : VBLK_MAX_DISKS);
+}
+
+/* Attach until the pool is used up: -VBLK_ENOMEM, the device untouched.
+ * A shutdown gives every piece back: as many disks attach again. */
+static void test_pool_used_up_then_given_back_by_shutdown(void **state)
+{
+	for (int round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < vblk_max_disks(); i++) {
+			struct fake_virtio *dev = make_device(test_version(state), NULL);
+			assert_int_equal(attach_device(dev), (int)i);
+		}
+		struct fake_virtio *extra = make_device(test_version(state), NULL);
+		assert_int_equal(attach_device(extra), -VBLK_ENOMEM);
+		assert_int_equal(fake_virtio_stats(extra)->resets, 0);
+		assert_int_equal(vblk_shutdown(), 0);
+		assert_int_equal(vblk_disk_count(), 0);
+	}
+}
+
+/* Every disk's memory is its own: the pieces do not overlap, and with all
+ * of them attached (each initialisation zeroes and lays out its piece),
+ * each disk keeps what it was given. Under ASan, any access beyond a
+ * piece that is not another disk's would trip too. */
+static void test_disks_memory_does_not_overlap(void **state)
+{
+	unsigned count = vblk_max_disks();
+	struct fake_virtio *devs[VBLK_MAX_DISKS];
+
+	for (unsigned i = 0; i < count; i++) {
+		devs[i] = make_device(test_version(state), NULL);
+		assert_int_equal(attach_device(devs[i]), (int)i);
+	}
+	for (unsigned i = 0; i < count; i++) {
+		uintptr_t a = (uintptr_t)vblk_disk(i);
+		for (unsigned j = i + 1; j < count; j++) {
+			uintptr_t b = (uintptr_t)vblk_disk(j);
+			assert_true(a + vblk_disk_bytes() <= b || b + vblk_disk_bytes() <= a);
+		}
+	}
+	for (unsigned i = 0; i < count; i++) {
+		fill(buf, 64 * 1024, (uint8_t)(i + 1));
+		assert_int_equal(vblk_write(vblk_disk(i), 8, buf, 128), 0);
+	}
+	for (unsigned i = 0; i < count; i++) {
+		fill(buf, 64 * 1024, (uint8_t)(i + 1));
+		assert_int_equal(vblk_read(vblk_disk(i), 8, buf2, 128), 0);
+		assert_memory_equal(buf, buf2, 64 * 1024);
+		fake_virtio_assert_clean(devs[i]);
+	}
 }
 
 /* A device tree may name addresses no register window can have: they are
@@ -563,6 +623,9 @@ int main(void)
 		BOTH(test_bad_magic_is_not_a_device),
 		BOTH(test_other_device_type_is_not_a_disk),
 		BOTH(test_disk_beyond_the_table_is_reported_and_left_alone),
+		cmocka_unit_test(test_pool_holds_whole_disks_up_to_the_table),
+		ALL(test_pool_used_up_then_given_back_by_shutdown),
+		ALL(test_disks_memory_does_not_overlap),
 		BOTH(test_device_tree_addresses_that_cannot_be_windows_are_not_read),
 		ALL(test_missing_queue_fails_init),
 		ALL(test_queue_size_is_power_of_2_within_max),

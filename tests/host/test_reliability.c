@@ -245,7 +245,7 @@ static void test_shutdown_with_a_stalled_reset_sets_the_slot_aside(void **state)
 	fake_virtio_set_reset_delay(fv, 0);
 	assert_int_equal(vblk_shutdown(), 0);
 	bool reused = false;
-	for (unsigned i = 0; i < VBLK_MAX_DISKS; i++) {
+	for (unsigned i = 0; i < vblk_max_disks(); i++) {
 		struct fake_virtio *dev = make_device(test_version(state), NULL);
 		assert_true(vblk_attach(fake_virtio_base(dev), TEST_INTID) >= 0);
 		reused |= vblk_disk(i) == held;
