@@ -9,9 +9,11 @@
 #include <stdint.h>
 
 /* The C entry, called by start.S at EL1 with the MMU off, .bss zeroed and
- * a stack: x0 as QEMU passed it, the EL we started at, and a DTB address
- * start.S had to drop because .bss covered it (else 0). */
-_Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost);
+ * a stack: x0 as QEMU passed it, the EL we started at, a DTB address
+ * start.S had to drop because .bss covered it (else 0), and the counter
+ * at the first instruction and when .bss zeroing started (rt_boot_times). */
+_Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost,
+			uint64_t entry_ticks, uint64_t zeroing_ticks);
 
 /* Called by start.S at EL1 before it zeroes .bss, on the early stack (MMU
  * off), with rt_start()'s entry_x0: returns if the image fits in the RAM

@@ -63,6 +63,17 @@ static const void *dtb;
 static size_t dtb_bytes;
 static unsigned started_el;
 static enum psci_conduit psci;
+static struct rt_boot_times boot_times;
+
+/* rt_check_ram()'s reading of the device tree, kept for rt_start(): it
+ * runs before .bss is zeroed, so this lives in .data (the loader wrote
+ * it), and parsing the tree once instead of twice saves a third of the
+ * time before main() (docs/performance.md, "Boot"). `blob` NULL: none. */
+static struct {
+	const void *blob;
+	size_t blob_bytes;
+	struct board_info board;
+} early __attribute__((section(".data.rt_early")));
 
 /* Linker symbols: the whole image, code to stack. */
 extern char __image_start[], _end[];
@@ -308,18 +319,21 @@ static _Noreturn void exit_before_bss(int status, enum psci_conduit conduit)
  */
 void rt_check_ram(uint64_t entry_x0)
 {
-	struct board_info info;
+	struct board_info *info = &early.board;
 	size_t blob_bytes;
 	const void *blob = locate_dtb(entry_x0, &blob_bytes, false);
 	uint64_t start = (uintptr_t)__image_start, end = (uintptr_t)_end, ram_end;
 
-	if (blob == NULL || board_from_fdt(&info, blob, blob_bytes) < 0)
+	early.blob = NULL;
+	if (blob == NULL || board_from_fdt(info, blob, blob_bytes) < 0)
 		return;
-	ram_end = ram_end_from(&info, start);
+	early.blob = blob;
+	early.blob_bytes = blob_bytes;
+	ram_end = ram_end_from(info, start);
 	if (ram_end == 0 || end <= ram_end)
 		return;
-	if (info.uart_base != 0)
-		pl011_init((uintptr_t)info.uart_base);
+	if (info->uart_base != 0)
+		pl011_init((uintptr_t)info->uart_base);
 	pl011_puts("vblk: image needs ");
 	raw_put_dec((end - start + MIB_BYTES - 1) >> MIB_SHIFT);
 	pl011_puts(" MiB of RAM from ");
@@ -332,20 +346,42 @@ void rt_check_ram(uint64_t entry_x0)
 	exit_before_bss(RT_RAM_EXIT_STATUS, psci_from_dt(blob, blob_bytes));
 }
 
-_Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost)
+/* Counter ticks in microseconds, as plat_time_us() reads them. */
+static uint64_t ticks_to_us(uint64_t ticks)
 {
+	uint64_t hz = plat_counter_hz();
+	return (ticks / hz) * 1000000u + (ticks % hz) * 1000000u / hz;
+}
+
+_Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost,
+			uint64_t entry_ticks, uint64_t zeroing_ticks)
+{
+	boot_times.entry_us = ticks_to_us(entry_ticks);
+	boot_times.zeroing_us = ticks_to_us(zeroing_ticks);
+	boot_times.c_us = plat_time_us();
 	started_el = boot_el;
 	find_dtb(entry_x0, dtb_lost);
-	if (dtb != NULL) {
+	if (dtb != NULL && dtb == early.blob && dtb_bytes == early.blob_bytes) {
+		board = early.board;      /* the same blob, parsed already */
+		psci = psci_from_dt(dtb, dtb_bytes);
+	} else if (dtb != NULL) {
 		if (board_from_fdt(&board, dtb, dtb_bytes) < 0)
 			pl011_puts("vblk: malformed device tree ignored\n");
 		psci = psci_from_dt(dtb, dtb_bytes);
 	}
+	boot_times.dt_us = plat_time_us();
 	map_memory();
+	boot_times.mmu_us = plat_time_us();
 	pl011_init(board.uart_base != 0 ? (uintptr_t)board.uart_base : PL011_QEMU_VIRT_BASE);
 	start_event_stream();
 	start_interrupts();
+	boot_times.main_us = plat_time_us();
 	rt_exit(main());
+}
+
+const struct rt_boot_times *rt_boot_times(void)
+{
+	return &boot_times;
 }
 
 _Noreturn void rt_park(void)

@@ -24,6 +24,8 @@
  *   x19  DTB address from x0 at entry (0 for an ELF boot)
  *   x20  exception level we were started at
  *   x21  DTB address dropped because it lay where .bss goes (else 0)
+ *   x22  the generic counter (CNTVCT_EL0) at the first instruction
+ *   x23  the counter when .bss zeroing starts
  */
 #include "boot/sysreg.h"
 
@@ -66,6 +68,9 @@ _start:
 
 	.section .text.boot, "ax"
 primary_entry:
+	/* The generic counter first: QEMU starts it at 0 with the machine,
+	 * so this says how long reset to the first instruction took. */
+	mrs	x22, cntvct_el0
 	mov	x19, x0
 	mov	x21, xzr
 
@@ -237,6 +242,7 @@ el1_setup:
 	 * says where RAM ends), else it says so and ends the run. */
 	mov	x0, x19
 	bl	rt_check_ram
+	mrs	x23, cntvct_el0		/* .bss zeroing starts (rt_boot_times) */
 
 	/* Zero .bss (.tbss, page tables, heap and boot stack included); the
 	 * linker script aligns both ends to 16 bytes. */
@@ -256,10 +262,13 @@ el1_setup:
 	sub	x1, x1, x2
 	msr	tpidr_el0, x1
 
-	/* rt_start(entry_x0, boot_el, dtb_lost) does not return. */
+	/* rt_start(entry_x0, boot_el, dtb_lost, entry_ticks, zeroing_ticks)
+	 * does not return. */
 	mov	x0, x19
 	mov	x1, x20
 	mov	x2, x21
+	mov	x3, x22
+	mov	x4, x23
 	bl	rt_start
 	/* fall through if it ever did */
 

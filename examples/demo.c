@@ -306,7 +306,13 @@ static void report_first_read(struct vblk_disk *disk)
 int main(void)
 {
 	uint64_t start_us = rt_time_us();
+	const struct rt_boot_times *boot = rt_boot_times();
 	printf("vblk demo: booted at EL%u, device tree at %p\n", rt_boot_el(), rt_dtb());
+	printf("boot: first instruction %llu us, RAM checked %llu us, .bss zeroed %llu us, "
+	       "device tree read %llu us, MMU on %llu us, main %llu us after reset\n",
+	       (unsigned long long)boot->entry_us, (unsigned long long)boot->zeroing_us,
+	       (unsigned long long)boot->c_us, (unsigned long long)boot->dt_us,
+	       (unsigned long long)boot->mmu_us, (unsigned long long)boot->main_us);
 
 	int ndisks = vblk_init_from_dt(rt_dtb(), rt_dtb_max_bytes());
 	list_devices();

@@ -50,6 +50,16 @@ _Noreturn void rt_enter_el2(uint64_t entry, uint64_t arg0);
 /* Microseconds since the counter started, from the generic timer. */
 uint64_t rt_time_us(void);
 
+/* Where the time before main() went, in rt_time_us() microseconds (QEMU
+ * starts the counter at 0 with the machine): the first instruction, the
+ * RAM check done and .bss zeroing started, C with .bss zeroed, the device
+ * tree parsed, the MMU and caches on, and main() called (console and
+ * interrupts set up). */
+struct rt_boot_times {
+	uint64_t entry_us, zeroing_us, c_us, dt_us, mmu_us, main_us;
+};
+const struct rt_boot_times *rt_boot_times(void);
+
 /* End the program (returning from main() does the same): first
  * vblk_shutdown(), so queued writes complete and disks with a write cache
  * are flushed (if that fails, it says so and a status of 0 becomes 1);
