@@ -23,8 +23,16 @@ SIZE=${SIZE:-aarch64-linux-gnu-size}
 NM=${NM:-aarch64-linux-gnu-nm}
 OBJ=$BUILD/obj
 
-CORE="blk/device blk/disk blk/disks blk/features blk/merge blk/queue blk/submit blk/sync
-      blk/table blk/wait vring/split vring/packed virtio/virtio virtio/mmio"
+# Objects of a folder: "folder/name" each, less the names given.
+objects() { # objects FOLDER [EXCLUDED...]
+	local dir=$1 o
+	shift
+	for o in "$OBJ/$dir"/*.o; do
+		o=$dir/$(basename "$o" .o)
+		case " $* " in *" $o "*) ;; *) echo "$o" ;; esac
+	done
+}
+CORE="$(objects blk blk/strerror blk/pci_disks) $(objects vring) virtio/virtio virtio/mmio"
 PCI="blk/pci_disks virtio/pci $(cd "$OBJ" && ls pci/*.o | sed 's/\.o$//')"
 DT="virtio/dt $(cd "$OBJ" && ls fdt/*.o | sed 's/\.o$//')"
 OTHER="blk/strerror $(cd "$OBJ" && ls part/*.o plat/*.o | sed 's/\.o$//')"
