@@ -6,7 +6,8 @@
 # block layer (blk/), the rings (vring/) and the transport interface with
 # virtio-mmio (virtio/virtio.c, virtio/mmio.c). Counted apart, because an
 # application may leave them out or they are not the driver:
-#   blk/strerror.c   the error names (text for people, not for the disk)
+#   blk/strerror.c, blk/dump.c, vring/describe.c   the error names and the
+#                    state dumps (text for people, not for the disk)
 #   blk/pci_disks.c, virtio/pci.c, pci/   virtio-pci and the PCI enumerator
 #                    (a firmware on virtio-mmio alone never links them)
 #   virtio/dt.c, fdt/ the device-tree reader that finds the disks
@@ -32,10 +33,11 @@ objects() { # objects FOLDER [EXCLUDED...]
 		case " $* " in *" $o "*) ;; *) echo "$o" ;; esac
 	done
 }
-CORE="$(objects blk blk/strerror blk/pci_disks) $(objects vring) virtio/virtio virtio/mmio"
+CORE="$(objects blk blk/strerror blk/dump blk/pci_disks) $(objects vring vring/describe)
+      virtio/virtio virtio/mmio"
 PCI="blk/pci_disks virtio/pci $(cd "$OBJ" && ls pci/*.o | sed 's/\.o$//')"
 DT="virtio/dt $(cd "$OBJ" && ls fdt/*.o | sed 's/\.o$//')"
-OTHER="blk/strerror $(cd "$OBJ" && ls part/*.o plat/*.o | sed 's/\.o$//')"
+OTHER="blk/strerror blk/dump vring/describe $(cd "$OBJ" && ls part/*.o plat/*.o | sed 's/\.o$//')"
 
 # sections OBJECT...: "text rodata data bss" summed over the objects.
 sections() {
@@ -50,10 +52,10 @@ row() { # row NAME OBJECTS...
 	local name=$1
 	shift
 	read -r t r d b < <(sections "$@")
-	printf '%-34s %8d %8d %6d %9d\n' "$name" "$t" "$r" "$d" "$b"
+	printf '%-46s %8d %8d %6d %9d\n' "$name" "$t" "$r" "$d" "$b"
 }
 
-printf '%-34s %8s %8s %6s %9s\n' "aarch64 -O2, bytes" .text .rodata .data .bss
+printf '%-46s %8s %8s %6s %9s\n' "aarch64 -O2, bytes" .text .rodata .data .bss
 for o in $CORE; do
 	row "  $o" "$o"
 done
@@ -66,7 +68,7 @@ row "virtio-pci and the PCI enumerator" $PCI
 # shellcheck disable=SC2086
 row "device-tree reader" $DT
 # shellcheck disable=SC2086
-row "error names, GPT, platform defaults" $OTHER
+row "error names, dumps, GPT, platform defaults" $OTHER
 
 # The pool (`slots` in blk/table.c) and one disk's slot of it: the
 # compiler says sizeof(struct vblk_disk) as the size of a symbol.
