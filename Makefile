@@ -17,6 +17,7 @@
 #   make debug-batch     the same, scripted: break at vblk_read, print the ring
 #   make lab1 ... lab4   check a lab exercise (docs/labs/) on a real QEMU disk
 #   make size            the driver's code size and static RAM (tools/footprint.sh)
+#   make boot-time       reset to the demo's first sector read, medians of 5 boots
 #
 # Prerequisites are installed on demand by tools/deps.sh (make deps).
 
@@ -363,6 +364,14 @@ lab-images:
 size: $(BUILD)/libvblk.a
 	$(Q)CC="$(CC)" CFLAGS="$(CFLAGS) $(INTERNAL_INCLUDES)" \
 	    SIZE=$(CROSS_COMPILE)size NM=$(CROSS_COMPILE)nm tools/footprint.sh $(BUILD)
+
+# make boot-time [BOOT_TIME_RUNS=n]: the demo's boot timings (the first
+# instruction, main, vblk_init_from_dt, the first sector), medians of n
+# boots in plain TCG and with -icount shift=0 (tools/boot-time.sh).
+BOOT_TIME_RUNS ?= 5
+.PHONY: boot-time
+boot-time: all
+	$(Q)QEMU=$(QEMU) tools/boot-time.sh $(BUILD) $(BOOT_TIME_RUNS)
 
 # ---- benchmark ---------------------------------------------------------
 # make bench: build bench/bench.c as an APP image (a sub-make, so `make`
