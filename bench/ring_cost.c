@@ -23,7 +23,7 @@
 #include "vring/virtqueue.h"
 
 #define REQUESTS   100000u
-#define QUEUE_SIZE 256u
+#define QUEUE_SIZE VBLK_QUEUE_SIZE   /* the default ring; depth 1 uses little of it */
 #define BATCH      1u        /* requests per publish: depth 1, as the peers */
 #define HEADER_BYTES 16u
 #define DATA_BYTES 4096u

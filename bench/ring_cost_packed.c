@@ -16,7 +16,7 @@
 #include "vring/packed.h"
 
 #define REQUESTS     100000u
-#define QUEUE_SIZE   256u
+#define QUEUE_SIZE   VBLK_QUEUE_SIZE   /* the default ring */
 #define HEADER_BYTES 16u
 #define DATA_BYTES   4096u
 

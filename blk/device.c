@@ -23,7 +23,7 @@
  *
  * The same chain goes either into the ring, or into the request's own
  * indirect table with one ring descriptor pointing at it (virtio 1.2
- * §2.7.5.3); use_indirect() decides which.
+ * §2.7.5.3); vring_add() decides which.
  */
 #include "blk/device.h"
 #include "blk/sg.h"
@@ -34,62 +34,6 @@
 
 /* Marks a status byte the device has not written. */
 #define STATUS_UNWRITTEN 0xffu
-
-/* Clean the caches over what the device will read, and over memory it will
- * write (so no dirty line is written back over the device's data later).
- * Both are no-ops on a coherent platform such as QEMU virt. The indirect
- * table is left to the ring code, which cleans it once it has filled it. */
-static void clean_for_device(const struct blk_req *req)
-{
-	plat_dma_clean(req, sizeof(*req));
-	for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
-		for (unsigned i = 0; i < bio->nsegs; i++)
-			plat_dma_clean(bio->segs[i].addr, bio->segs[i].len_bytes);
-	}
-}
-
-/*
- * Does this chain of `ndescs` descriptors go through the request's indirect
- * table (one ring descriptor) rather than straight into the ring? Only if
- * a table is free, the feature was negotiated and the chain fits the
- * table, and then only
- * when ring space is short: when the ring cannot take the direct chain and
- * still keep one descriptor for each request queued behind it. Otherwise
- * the direct chain is cheaper: mapping a table costs QEMU 400-480 more
- * instructions per request, while a request that finds no room waits for a
- * whole completion round trip (docs/design.md, "Indirect or direct").
- */
-static bool use_indirect(const struct blk_dev *dev, unsigned ndescs, unsigned queued_behind)
-{
-	if (dev->nfree_tables == 0 || ndescs > vring_indirect_max(&dev->ring, VBLK_INDIRECT_MAX))
-		return false;
-	return ndescs + queued_behind > vring_num_free(&dev->ring);
-}
-
-/*
- * The chain for `req`: header, data descriptors, status (virtio 1.2
- * §5.2.6). Header, data and status always sit in descriptors of their own:
- * a legacy device without ANY_LAYOUT requires exactly this framing
- * (§5.2.6.4), and every other device accepts it. Returns the number of
- * buffers written to `bufs` (req->sg.ndescs + 2) and counts coalesced
- * segments in the disk's statistics.
- */
-static unsigned map_chain(struct blk_dev *dev, const struct blk_req *req, struct vring_buf *bufs)
-{
-	bool device_writes = blk_type_device_writes(req->type);
-	struct blk_sg_state sg = { 0 };
-
-	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
-	for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
-		for (unsigned i = 0; i < bio->nsegs; i++) {
-			if (sg_append(&sg, bufs + 1, plat_virt_to_phys(bio->segs[i].addr),
-				      bio->segs[i].len_bytes, dev->seg_bytes_max, device_writes))
-				dev->counts.coalesced_segs++;
-		}
-	}
-	bufs[sg.ndescs + 1] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
-	return sg.ndescs + 2;
-}
 
 /*
  * A DISCARD's or WRITE_ZEROES's run of sectors as the device reads it:
@@ -130,16 +74,34 @@ static unsigned map_range_chain(const struct blk_dev *dev, struct blk_req *req,
 	return 3;
 }
 
-/* A new request holding just `bio` (blk/merge.c may add more). */
-void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max)
+const uint32_t blk_op_types[] = {
+	[VBLK_OP_READ] = VIRTIO_BLK_T_IN,
+	[VBLK_OP_WRITE] = VIRTIO_BLK_T_OUT,
+	[VBLK_OP_FLUSH] = VIRTIO_BLK_T_FLUSH,
+	[VBLK_OP_GET_ID] = VIRTIO_BLK_T_GET_ID,
+	[VBLK_OP_DISCARD] = VIRTIO_BLK_T_DISCARD,
+	[VBLK_OP_WRITE_ZEROES] = VIRTIO_BLK_T_WRITE_ZEROES,
+};
+
+/*
+ * A free request slot holding just `bio` (blk/merge.c may add more to it
+ * while it is pending), or NULL when none is free.
+ */
+struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 {
-	req->type = blk_op_type(bio->op);
+	struct blk_req *req = dev->free_reqs;
+
+	if (req == NULL)
+		return NULL;
+	dev->free_reqs = req->next;
+	req->type = blk_op_types[bio->op];
 	req->sector = bio->sector;
 	req->data_bytes = bio->bytes;
+	/* The data descriptors are counted where they matter, by the queue
+	 * that merges (blk/queue.c); blk_dev_start maps them afresh. */
 	req->sg = (struct blk_sg_state){ 0 };
-	blk_sg_add_bio(&req->sg, bio, seg_bytes_max);
-	req->bios = (struct blk_bio_list){ NULL, NULL };
-	blk_bio_list_push(&req->bios, bio);
+	bio->next = NULL;
+	req->bios = (struct blk_bio_list){ bio, bio };
 	req->nbios = 1;
 	req->next = NULL;
 	if (bio->op >= VBLK_OP_DISCARD) {
@@ -148,22 +110,7 @@ void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_
 		req->range_sectors = bio->nsectors;
 		req->range_flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
 	}
-}
-
-/* §5.2.6.1: no request may reach past the capacity. Each bio was checked
- * when it was submitted, but the disk may have shrunk (a config change)
- * since. Requests without sectors (FLUSH, GET_ID) never do. */
-static bool past_capacity(const struct blk_dev *dev, const struct blk_req *req)
-{
-	uint64_t capacity = dev->info.capacity_sectors;
-	uint64_t nsectors = req->data_bytes / VBLK_SECTOR_SIZE;
-
-	if (req->type != VIRTIO_BLK_T_IN && req->type != VIRTIO_BLK_T_OUT) {
-		if (!blk_type_is_range(req->type))
-			return false;
-		nsectors = req->range_sectors;
-	}
-	return req->sector > capacity || nsectors > capacity - req->sector;
+	return req;
 }
 
 /*
@@ -173,59 +120,90 @@ static bool past_capacity(const struct blk_dev *dev, const struct blk_req *req)
  * -VBLK_ERANGE if the request reaches past the capacity (nothing sent),
  * -VQ_EAGAIN if the ring has no room for it now, or -VBLK_EBROKEN if
  * the ring is broken (it is then marked so).
+ *
+ * The chain: header, data descriptors, status (§5.2.6). Header, data and
+ * status always sit in descriptors of their own: a legacy device without
+ * ANY_LAYOUT requires exactly this framing (§5.2.6.4), and every other
+ * device accepts it.
  */
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind)
 {
-	unsigned ndescs = req->sg.ndescs + 2u;
-	bool indirect = use_indirect(dev, ndescs, queued_behind);
-	unsigned ring_descs = indirect ? 1u : ndescs;
+	struct vring_buf *bufs = dev->chain_bufs;
+	bool rw = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT;
+	bool range = !rw && blk_type_is_range(req->type);
 
-	if (past_capacity(dev, req))
-		return -VBLK_ERANGE;
-	if (vring_num_free(&dev->ring) < ring_descs)
-		return vring_is_broken(&dev->ring) ? -VBLK_EBROKEN : -VQ_EAGAIN;
+	/* §5.2.6.1: no request may reach past the capacity. Each bio was
+	 * checked when it was submitted, but the disk may have shrunk (a
+	 * config change) since. FLUSH and GET_ID cover no sectors. */
+	if (rw || range) {
+		uint64_t capacity = dev->info.capacity_sectors;
+		uint64_t nsectors = rw ? req->data_bytes / VBLK_SECTOR_SIZE : req->range_sectors;
+		if (req->sector > capacity || nsectors > capacity - req->sector)
+			return -VBLK_ERANGE;
+	}
 
 	/* T_FLUSH, T_GET_ID, T_DISCARD and T_WRITE_ZEROES carry sector 0
 	 * (§5.2.6.1: the field is used by reads and writes only). */
-	bool has_sector = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT;
 	req->hdr = (struct virtio_blk_req_hdr){
-		.type = req->type, .reserved = 0, .sector = has_sector ? req->sector : 0,
+		.type = req->type, .reserved = 0, .sector = rw ? req->sector : 0,
 	};
 	req->status = STATUS_UNWRITTEN;
-	if (indirect)
-		req->table = dev->free_tables[--dev->nfree_tables]; /* back: blk_dev_free_req */
-	/* The segment array is written before the caches are cleaned. */
-	unsigned nbufs = blk_type_is_range(req->type) ? map_range_chain(dev, req, dev->chain_bufs)
-						      : map_chain(dev, req, dev->chain_bufs);
-	clean_for_device(req);
+	/* The device writes the data of IN and GET_ID, and the status byte:
+	 * used.len must cover all of it (blk_dev_harvest). */
+	bool device_writes = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_GET_ID;
+	req->writable_bytes = (device_writes ? req->data_bytes : 0) + 1;
 
-	BLK_TRACE_REQUEST(req, indirect);
-	int err = indirect ? vring_add_indirect(&dev->ring, dev->chain_bufs, nbufs, req->table,
-						VBLK_INDIRECT_MAX, req)
-			   : vring_add(&dev->ring, dev->chain_bufs, nbufs, req);
-	if (err) {
+	/* Map the chain, cleaning the caches over what the device will read,
+	 * and over memory it will write (so no dirty line is written back
+	 * over the device's data later): no-ops on a coherent platform such
+	 * as QEMU virt. The indirect table is the ring's to clean. */
+	unsigned nbufs, coalesced = 0;
+	if (range) {
+		nbufs = map_range_chain(dev, req, bufs);
+	} else {
+		struct blk_sg_state sg = { 0 };
+		bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
+		for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
+			for (unsigned i = 0; i < bio->nsegs; i++) {
+				const struct vblk_seg *seg = &bio->segs[i];
+				coalesced += sg_append(&sg, bufs + 1, plat_virt_to_phys(seg->addr),
+						       seg->len_bytes, dev->seg_bytes_max, device_writes);
+				plat_dma_clean(seg->addr, seg->len_bytes);
+			}
+		}
+		bufs[sg.ndescs + 1] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
+		nbufs = sg.ndescs + 2;
+	}
+	/* The header, status and segment array, written above. */
+	plat_dma_clean(req, sizeof(*req));
+
+	/* The ring may put the chain in an indirect table if one is free
+	 * (the last of the pool); a chain of one ring descriptor went into
+	 * it (a direct chain has at least two: header and status), and the
+	 * request keeps it until blk_dev_free_req gives it back. */
+	union vring_indirect_desc *table =
+		dev->nfree_tables ? dev->free_tables[dev->nfree_tables - 1] : NULL;
+	BLK_TRACE_REQUEST(req, vring_chooses_indirect(&dev->ring, nbufs, table, VBLK_INDIRECT_MAX,
+						      queued_behind));
+	int ring_descs = vring_add(&dev->ring, bufs, nbufs, table, VBLK_INDIRECT_MAX,
+				   queued_behind, req);
+	if (ring_descs == -VQ_EAGAIN)
+		return -VQ_EAGAIN;
+	if (ring_descs < 0) {
+		/* Broken, or a chain the ring refuses: a driver bug, which
+		 * stops the disk rather than go unnoticed. */
 		vring_set_broken(&dev->ring, "request refused by the ring");
 		return -VBLK_EBROKEN;
 	}
+	if (ring_descs == 1)
+		req->table = dev->free_tables[--dev->nfree_tables];
 	/* The timeout counts from here if the device had nothing to do. */
 	if (blk_dev_in_flight(dev) == 1)
 		dev->progress_us = plat_time_us();
 	dev->counts.requests++;
-	dev->counts.descriptors += ring_descs;
-	return (int)ring_descs;
-}
-
-/* Publish what was added and notify the device if it asked for it
- * (split: VRING_USED_F_NO_NOTIFY or avail_event, §2.7.10; packed: the
- * device event area, §2.8.10; the ring decides). */
-void blk_dev_kick(struct blk_dev *dev)
-{
-	bool notify = vring_publish(&dev->ring);
-	VRING_TRACE_NOTIFY(&dev->ring, notify);
-	if (notify) {
-		virtio_notify(&dev->vdev, 0);
-		dev->counts.notifications++;
-	}
+	dev->counts.descriptors += (unsigned)ring_descs;
+	dev->counts.coalesced_segs += coalesced;
+	return ring_descs;
 }
 
 /*
@@ -249,43 +227,57 @@ void blk_dev_renotify(struct blk_dev *dev)
 }
 
 /*
- * Turn a completed request's status byte into a result (§5.2.6: 0 OK,
- * 1 IOERR, 2 UNSUPP). Any other value means the device broke the
- * protocol: the request completes with -VBLK_EBROKEN, and the ring is
- * marked broken so the next harvest says so.
+ * Take one completed request from the used ring. Returns 1 with the
+ * request and its result, 0 if none is ready, or -VBLK_EBROKEN if the
+ * device wrote something impossible (the ring checks what it wrote there:
+ * vring/split.c, vring/packed.c).
+ *
+ * The result is the status byte (§5.2.6: 0 OK, 1 IOERR, 2 UNSUPP). Any
+ * other value means the device broke the protocol: the request completes
+ * with -VBLK_EBROKEN, and the ring is marked broken so the next harvest
+ * says so.
  */
-static int status_result(const struct blk_dev *dev, const struct blk_req *req, uint32_t used_len)
+int blk_dev_harvest(struct blk_dev *dev, struct blk_req **reqp, int *result)
 {
+	void *token;
+	uint32_t used_len;
+
+	int got = vring_harvest(&dev->ring, &token, &used_len);
+	if (got != 1)
+		return got;
+	struct blk_req *req = token;
+	*reqp = req;
+	dev->counts.completions++;
+	/* Progress: the timeouts of what is still in flight count from
+	 * here, and the adaptive wait (blk/wait.c) times its stretches by
+	 * it, the last completion of a wait included. */
+	dev->progress_us = plat_time_us();
+
 	/* §2.7.8.3: nothing past the first used_len device-writable bytes
 	 * may be trusted, and the status byte is the last of them: unless
 	 * len covers the data the device writes and the status, the request
 	 * has no result we can believe (a short read, or a status never
 	 * written). Legacy devices may not set len: ignore it (§5.2.6.3). */
-	uint32_t writable_bytes = (blk_type_device_writes(req->type) ? req->data_bytes : 0) + 1;
-	if (!dev->vdev.legacy && used_len < writable_bytes)
-		return -VBLK_EIO;
-
-	plat_dma_invalidate(&req->status, 1);
-	uint8_t status = *(const volatile uint8_t *)&req->status;
-
-	switch (status) {
-	case VIRTIO_BLK_S_OK:
-		return 0;
-	case VIRTIO_BLK_S_IOERR:
-		return -VBLK_EIO;
-	case VIRTIO_BLK_S_UNSUPP:
-		return -VBLK_EUNSUPP;
-	default:
-		return -VBLK_EBROKEN;
+	if (!dev->vdev.legacy && used_len < req->writable_bytes) {
+		*result = -VBLK_EIO;
+		return 1;
 	}
-}
-
-int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used_len)
-{
-	int result = status_result(dev, req, used_len);
-	if (result == -VBLK_EBROKEN)
+	plat_dma_invalidate(&req->status, 1);
+	switch (*(const volatile uint8_t *)&req->status) {
+	case VIRTIO_BLK_S_OK:
+		*result = 0;
+		break;
+	case VIRTIO_BLK_S_IOERR:
+		*result = -VBLK_EIO;
+		break;
+	case VIRTIO_BLK_S_UNSUPP:
+		*result = -VBLK_EUNSUPP;
+		break;
+	default:
+		*result = -VBLK_EBROKEN;
 		vring_set_broken(&dev->ring, "unknown status byte");
-	return result;
+	}
+	return 1;
 }
 
 /* After a reset (the device holds no buffer, §3.3.1): one request that was

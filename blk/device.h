@@ -19,6 +19,7 @@
 #include "vblk/bio.h"
 #include "vblk/vblk.h"
 #include "virtio/virtio.h"
+#include "vring/describe.h"
 #include "vring/ring.h"
 
 /*
@@ -34,7 +35,9 @@
  *
  * The data descriptors are the bios' segments in order, with physically
  * contiguous neighbours coalesced and anything longer than size_max cut
- * (blk/merge.c keeps `sg` in step with that).
+ * (blk/queue.c counts them into `sg` and blk/merge.c keeps it in step, so
+ * a request never grows past what the device takes; blk_dev_start maps
+ * them).
  *
  * A DISCARD or WRITE_ZEROES request has no data memory: its bios cover
  * the one run of sectors [sector, sector + range_sectors), and its one
@@ -57,8 +60,10 @@ struct blk_req {
 	/* Driver-private, from the next cache line on. */
 	uint32_t type VBLK_ALIGNED; /* VIRTIO_BLK_T_* */
 	uint64_t sector;
-	uint32_t data_bytes;      /* a read's used.len must be this + 1 */
-	struct blk_sg_state sg;
+	uint32_t data_bytes;
+	uint32_t writable_bytes;  /* what the device writes, data and status:
+				     used.len must cover it (blk_dev_start) */
+	struct blk_sg_state sg;   /* its data descriptors, while pending */
 	struct blk_bio_list bios; /* merged bios, sector order */
 	struct blk_req *next;     /* pending list or free list */
 	uint16_t nbios;
@@ -147,11 +152,10 @@ struct blk_dev {
 
 /* blk/device.c: the device layer, everything that touches the ring. */
 void blk_dev_init_reqs(struct blk_dev *dev);
-void blk_req_init(struct blk_req *req, struct vblk_bio *bio, uint32_t seg_bytes_max);
+struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio);
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind);
-void blk_dev_kick(struct blk_dev *dev);
 void blk_dev_renotify(struct blk_dev *dev);
-int blk_dev_result(struct blk_dev *dev, const struct blk_req *req, uint32_t used_len);
+int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int *result);
 struct blk_req *blk_dev_detach(struct blk_dev *dev);
 void blk_dev_irq_off(struct blk_dev *dev);
 bool blk_dev_irq_on(struct blk_dev *dev);
@@ -173,21 +177,10 @@ static inline uint64_t blk_range_max_sectors(const struct blk_range_limits *limi
 	return (uint64_t)limits->seg_sectors * limits->max_segs;
 }
 
-/* The request type of each operation (§5.2.6). Every bio that reaches
- * a request has passed vblk_submit's check of its op, or is the
- * synchronous API's own. */
-static inline uint32_t blk_op_type(enum vblk_op op)
-{
-	static const uint32_t types[] = {
-		[VBLK_OP_READ] = VIRTIO_BLK_T_IN,
-		[VBLK_OP_WRITE] = VIRTIO_BLK_T_OUT,
-		[VBLK_OP_FLUSH] = VIRTIO_BLK_T_FLUSH,
-		[VBLK_OP_GET_ID] = VIRTIO_BLK_T_GET_ID,
-		[VBLK_OP_DISCARD] = VIRTIO_BLK_T_DISCARD,
-		[VBLK_OP_WRITE_ZEROES] = VIRTIO_BLK_T_WRITE_ZEROES,
-	};
-	return types[op];
-}
+/* The request type of each operation (§5.2.6), indexed by enum vblk_op
+ * (blk/device.c). Every bio that reaches a request has passed the API's
+ * check of its op (blk/check.h). */
+extern const uint32_t blk_op_types[];
 
 /* Requests in the ring: one chain each, so the ring's count. */
 static inline unsigned blk_dev_in_flight(const struct blk_dev *dev)
@@ -195,16 +188,21 @@ static inline unsigned blk_dev_in_flight(const struct blk_dev *dev)
 	return vring_in_flight(&dev->ring);
 }
 
-/* The device layer's small steps, inline: each runs once per request.
- * A request slot from the free list, and back. */
-static inline struct blk_req *blk_dev_alloc_req(struct blk_dev *dev)
+/* Publish what was added and notify the device if it asked for it
+ * (split: VRING_USED_F_NO_NOTIFY or avail_event, §2.7.10; packed: the
+ * device event area, §2.8.10; the ring decides). Inline: once per batch
+ * of requests, a call and a test. */
+static inline void blk_dev_kick(struct blk_dev *dev)
 {
-	struct blk_req *req = dev->free_reqs;
-	if (req)
-		dev->free_reqs = req->next;
-	return req;
+	bool notify = vring_publish(&dev->ring);
+	VRING_TRACE_NOTIFY(&dev->ring, notify);
+	if (notify) {
+		virtio_notify(&dev->vdev, 0);
+		dev->counts.notifications++;
+	}
 }
 
+/* A request slot back on the free list (blk_dev_new_req takes it). */
 static inline void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
 {
 	/* The device is done with the slot (harvested, or reset since), so
@@ -216,25 +214,6 @@ static inline void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
 	req->bios = (struct blk_bio_list){ NULL, NULL };
 	req->next = dev->free_reqs;
 	dev->free_reqs = req;
-}
-
-/* Take one completed request from the used ring (progress: see
- * progress_us). Returns 1 with the request and its result
- * (blk_dev_result), 0 if none is ready, or -VBLK_EBROKEN if the device
- * wrote something impossible. */
-static inline int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int *result)
-{
-	void *token;
-	uint32_t used_len;
-
-	int got = vring_harvest(&dev->ring, &token, &used_len);
-	if (got == 1) {
-		*req = token;
-		*result = blk_dev_result(dev, *req, used_len);
-		dev->counts.completions++;
-		dev->progress_us = plat_time_us();
-	}
-	return got;
 }
 
 #endif

@@ -109,7 +109,7 @@ static bool try_range_merge(struct blk_queue *q, struct blk_req *req, struct vbl
  * write-zeroes, or anything with a FLUSH or GET_ID. */
 bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
 {
-	uint32_t type = blk_op_type(bio->op);
+	uint32_t type = blk_op_types[bio->op];
 
 	if (type != req->type)
 		return false;

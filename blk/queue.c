@@ -98,10 +98,11 @@ static bool place_bio(struct blk_queue *q, struct vblk_bio *bio)
 				return true;
 		}
 	}
-	struct blk_req *req = blk_dev_alloc_req(q->dev);
+	struct blk_req *req = blk_dev_new_req(q->dev, bio);
 	if (req == NULL)
 		return false;
-	blk_req_init(req, bio, q->dev->seg_bytes_max);
+	/* Its data descriptors, so merging knows when it is full. */
+	blk_sg_add_bio(&req->sg, bio, q->dev->seg_bytes_max);
 	blk_req_list_push(&q->pending, req);
 	q->npending++;
 	return true;

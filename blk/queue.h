@@ -55,8 +55,7 @@ bool blk_queue_empty(const struct blk_queue *q);
  * by going straight to the device (blk/sync.c). */
 static inline bool blk_queue_idle(const struct blk_queue *q)
 {
-	return blk_req_list_empty(&q->pending) && blk_bio_list_empty(&q->waiting) && !q->plugged &&
-	       !q->completing;
+	return q->pending.head == NULL && q->waiting.head == NULL && !q->plugged && !q->completing;
 }
 
 /* Hand a bio back to its owner with the request's status. Data the

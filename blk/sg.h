@@ -40,7 +40,8 @@ static inline bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uin
 	bool coalesced = false;
 
 	if (sg->ndescs > 0 && phys == sg->end_phys && sg->last_bytes < seg_bytes_max) {
-		uint32_t take = min_u32(len_bytes, seg_bytes_max - sg->last_bytes);
+		uint32_t room = seg_bytes_max - sg->last_bytes;
+		uint32_t take = len_bytes < room ? len_bytes : room;
 		sg->last_bytes += take;
 		sg->end_phys += take;
 		if (out)
@@ -50,7 +51,7 @@ static inline bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uin
 		coalesced = true;
 	}
 	while (len_bytes > 0) {
-		uint32_t take = min_u32(len_bytes, seg_bytes_max);
+		uint32_t take = len_bytes < seg_bytes_max ? len_bytes : seg_bytes_max;
 		if (out)
 			out[sg->ndescs] = (struct vring_buf){ phys, take, device_writes };
 		sg->ndescs++;

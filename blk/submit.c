@@ -52,14 +52,13 @@ static int check_fits(const struct vblk_disk *disk, const struct vblk_bio *bio, 
 	return sg.ndescs > disk->dev.max_data_segs ? -VBLK_ETOOBIG : 0;
 }
 
-/* Check a bio from the API (vblk_submit has checked the disk is up); on
- * success *total_bytes is its data size. */
+/* Check a bio from the API; on success *total_bytes is its data size. */
 static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 		     uint64_t *total_bytes)
 {
 	*total_bytes = 0;
 
-	int err = blk_check_op_allowed(disk, bio->op);
+	int err = blk_check_op(disk, bio->op);
 	if (err)
 		return err;
 	/* A flush has no data (virtio 1.2 §5.2.6.1: T_FLUSH carries no data

@@ -80,10 +80,4 @@ static inline bool blk_type_is_range(uint32_t type)
 	return ((type - VIRTIO_BLK_T_DISCARD) & ~2u) == 0;
 }
 
-/* Does the device write the data buffers of a request of this type? */
-static inline bool blk_type_device_writes(uint32_t type)
-{
-	return type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
-}
-
 #endif

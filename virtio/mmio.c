@@ -142,7 +142,8 @@ static int mmio_queue_enable(struct virtio_dev *dev, uint16_t queue_idx, uint16_
 /* §4.2.3.3. The MMIO write accessor orders the ring stores before it. */
 static void mmio_notify(struct virtio_dev *dev, uint16_t queue_idx)
 {
-	reg_write(dev, VIRTIO_MMIO_QUEUE_NOTIFY, queue_idx);
+	/* Once per request: the register write itself, no helper between. */
+	plat_mmio_write32(dev->regs.mmio.base + VIRTIO_MMIO_QUEUE_NOTIFY, queue_idx);
 }
 
 static uint32_t mmio_interrupt_status(struct virtio_dev *dev)

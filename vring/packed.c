@@ -14,7 +14,8 @@
 #include "vblk/error.h"
 
 /* The head's flags and the used flags are what the other side polls:
- * exactly one 16-bit access each (see vring/split.c's load16/store16), and
+ * exactly one 16-bit access each (see vring/split.c's load16_from_device
+ * and store16_for_device), and
  * where DMA is not coherent, written back after a store and dropped from
  * the cache before a load. */
 static inline void store16_for_device(uint16_t *field, uint16_t val)
@@ -138,7 +139,7 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
  * it from the head, the spec from the tail, so every slot has it). The
  * device cannot see it until vqp_publish(). Returns 0; -VQ_EAGAIN when
  * there are not enough free slots (PK-14: nothing is exposed, try again
- * after harvesting); the errors of check_chain.
+ * after harvesting); the errors of check_add (vring/chain.h).
  */
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {

@@ -81,32 +81,6 @@ static inline bool vring_is_packed(const struct vring *ring)
 	return VRING_IS_PACKED(ring);
 }
 
-static inline int vring_add(struct vring *ring, const struct vring_buf *bufs, unsigned nbufs,
-			    void *token)
-{
-	if (VRING_IS_PACKED(ring))
-		return vqp_add(&ring->q.packed, bufs, nbufs, token);
-	return vq_add(&ring->q.split, bufs, nbufs, token);
-}
-
-static inline int vring_add_indirect(struct vring *ring, const struct vring_buf *bufs,
-				     unsigned nbufs, union vring_indirect_desc *table,
-				     unsigned table_entries, void *token)
-{
-	if (VRING_IS_PACKED(ring))
-		return vqp_add_indirect(&ring->q.packed, bufs, nbufs, &table->packed,
-					table_entries, token);
-	return vq_add_indirect(&ring->q.split, bufs, nbufs, &table->split, table_entries, token);
-}
-
-static inline void vring_use_indirect(struct vring *ring, bool negotiated)
-{
-	if (VRING_IS_PACKED(ring))
-		vqp_use_indirect(&ring->q.packed, negotiated);
-	else
-		vq_use_indirect(&ring->q.split, negotiated);
-}
-
 /* The longest chain an indirect table of `table_entries` takes: 0 without
  * the feature, never more than the ring (§2.7.5.3.1, §2.8.19). */
 static inline unsigned vring_indirect_max(const struct vring *ring, unsigned table_entries)
@@ -118,6 +92,55 @@ static inline unsigned vring_indirect_max(const struct vring *ring, unsigned tab
 		return table_entries < vq->num ? table_entries : vq->num;
 	}
 	return vq_indirect_max(&ring->q.split, table_entries);
+}
+
+/*
+ * Does a chain of `nbufs` buffers go through `table` (`table_entries`
+ * long; NULL when the caller has none), one ring descriptor, rather than
+ * straight into the ring? Only when the direct chain would not leave a
+ * descriptor for each of `queued_behind` requests waiting behind it, and
+ * VIRTIO_F_INDIRECT_DESC was negotiated and the table takes the chain. A
+ * direct chain is cheaper for the device to map; an indirect one lets a
+ * short ring take more requests (docs/design.md, "Indirect or direct").
+ */
+static inline bool vring_chooses_indirect(const struct vring *ring, unsigned nbufs,
+					  const union vring_indirect_desc *table,
+					  unsigned table_entries, unsigned queued_behind)
+{
+	unsigned num_free = VRING_IS_PACKED(ring) ? ring->q.packed.num_free : ring->q.split.num_free;
+
+	return nbufs + queued_behind > num_free && table != NULL &&
+	       nbufs <= vring_indirect_max(ring, table_entries);
+}
+
+/* Put one chain in the ring, not yet published, directly or through
+ * `table` as vring_chooses_indirect says. Returns the ring descriptors
+ * used, or the format's error (-VQ_EAGAIN: no room now). */
+static inline int vring_add(struct vring *ring, const struct vring_buf *bufs, unsigned nbufs,
+			    union vring_indirect_desc *table, unsigned table_entries,
+			    unsigned queued_behind, void *token)
+{
+	bool packed = VRING_IS_PACKED(ring);
+	int err;
+
+	if (!vring_chooses_indirect(ring, nbufs, table, table_entries, queued_behind)) {
+		err = packed ? vqp_add(&ring->q.packed, bufs, nbufs, token)
+			     : vq_add(&ring->q.split, bufs, nbufs, token);
+		return err ? err : (int)nbufs;
+	}
+	err = packed ? vqp_add_indirect(&ring->q.packed, bufs, nbufs, &table->packed, table_entries,
+					token)
+		     : vq_add_indirect(&ring->q.split, bufs, nbufs, &table->split, table_entries,
+				       token);
+	return err ? err : 1;
+}
+
+static inline void vring_use_indirect(struct vring *ring, bool negotiated)
+{
+	if (VRING_IS_PACKED(ring))
+		vqp_use_indirect(&ring->q.packed, negotiated);
+	else
+		vq_use_indirect(&ring->q.split, negotiated);
 }
 
 static inline bool vring_publish(struct vring *ring)

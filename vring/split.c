@@ -13,44 +13,26 @@
 #include "vring/describe.h"
 
 /*
- * Loads and stores of the fields the other side reads or writes
- * concurrently. `volatile` makes the compiler emit exactly one access of
- * exactly this width, so a 16-bit index is never torn or cached in a
- * register across a poll loop; the barriers below order them.
- */
-static inline uint16_t load16(const uint16_t *field)
-{
-	return *(const volatile uint16_t *)field;
-}
-
-static inline uint32_t load32(const uint32_t *field)
-{
-	return *(const volatile uint32_t *)field;
-}
-
-static inline void store16(uint16_t *field, uint16_t val)
-{
-	*(volatile uint16_t *)field = val;
-}
-
-/*
- * The same for a single field when DMA is not coherent
- * (VBLK_NONCOHERENT_DMA): the device sees memory, not our cache, so a
- * field it reads is written back after we store it, and our copy of a
- * field it writes is dropped before we load it. Without the invalidate a
- * poll loop could read a cached used.idx forever. No-ops on coherent
- * platforms such as QEMU virt.
+ * A 16-bit field the other side reads or writes concurrently. `volatile`
+ * makes the compiler emit exactly one access of exactly this width, so an
+ * index is never torn or kept in a register across a poll loop; the
+ * barriers in the callers order them. When DMA is not coherent
+ * (VBLK_NONCOHERENT_DMA) the device sees memory, not our cache: a field
+ * it reads is cleaned after we store it, our copy of a field it writes is
+ * invalidated before we load it (without that, a poll loop could read a
+ * cached used.idx forever). Both are no-ops on coherent platforms such as
+ * QEMU virt.
  */
 static inline void store16_for_device(uint16_t *field, uint16_t val)
 {
-	store16(field, val);
+	*(volatile uint16_t *)field = val;
 	plat_dma_clean(field, sizeof(*field));
 }
 
 static inline uint16_t load16_from_device(const uint16_t *field)
 {
 	plat_dma_invalidate(field, sizeof(*field));
-	return load16(field);
+	return *(const volatile uint16_t *)field;
 }
 
 static size_t used_offset(uint16_t num)
@@ -95,80 +77,65 @@ int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, boo
 	return 0;
 }
 
-/* One descriptor for `buf`; `more` links it to `next` (§2.7.5). */
-static void fill_desc(struct vring_desc *desc, const struct vring_buf *buf, bool more,
-		      uint16_t next)
-{
-	desc->addr = buf->addr;
-	desc->len = buf->len_bytes;
-	desc->flags = (uint16_t)((buf->device_writes ? VRING_DESC_F_WRITE : 0) |
-				 (more ? VRING_DESC_F_NEXT : 0));
-	desc->next = more ? next : 0;
-}
-
-/* Remember the chain that starts at `head` and offer it in the next avail
- * slot. Its ring descriptors are already off the free list. */
-static void expose_chain(struct virtqueue *vq, uint16_t head, uint16_t ndescs, uint16_t last_desc,
-			 uint32_t writable_bytes, void *token)
-{
-	vq->chain[head] = (struct vq_chain){
-		.token = token,
-		.ndescs = ndescs,
-		.last_desc = last_desc,
-		.writable_bytes = writable_bytes,
-	};
-
-	/* The slot we overwrite held entry avail_idx - num, which the device
-	 * consumed long ago: fewer than num chains can be in flight. The idx
-	 * itself wraps at 2^16, never at num (§2.7.13.1). */
-	vq->avail->ring[vq->avail_idx & (vq->num - 1)] = head;
-	vq->avail_idx++;
-	vq->in_flight++;
-}
-
 /*
  * Put one chain of `nbufs` buffers in the ring, remembered by `token`. The
  * device cannot see it until vq_publish(). Returns 0; -VQ_EAGAIN when
  * there are not enough free descriptors (nothing is changed: try again after
- * harvesting); -VBLK_ETOOBIG when the chain could never fit.
+ * harvesting); the errors of check_add (vring/chain.h), among them
+ * -VBLK_ETOOBIG when the chain could never fit.
  */
 int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
-	struct chain_check check = { 0 };
-	uint32_t writable_bytes;
+	uint64_t total_bytes = 0, writable_bytes = 0;
 
-	int err = check_request(vq->broken, vq->num, bufs, nbufs, token);
-	if (err)
-		return err;
-	if (nbufs > vq->num_free) {
-		err = check_chain(bufs, nbufs, &writable_bytes);
+	/* A request the ring will not take now (broken, malformed, too long,
+	 * or no room): check_add says which error is first. */
+	if (vq->broken || nbufs == 0 || bufs == NULL || token == NULL || nbufs > vq->num_free) {
+		uint32_t unused;
+		int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &unused);
 		return err ? err : -VQ_EAGAIN;
 	}
 
 	/* Check each buffer as its descriptor is filled: one pass over the
-	 * chain on the hot path. A bad buffer leaves early with free_head
-	 * untouched, so the descriptors written so far are still free and
-	 * nothing the device can see has changed. The loop links each
-	 * descriptor to the next; the last one, filled after it, ends the
-	 * chain. */
+	 * chain. A bad buffer leaves early with free_head untouched, so the
+	 * descriptors written so far are still free and nothing the device
+	 * can see has changed. Descriptors come off the free list through
+	 * our private links (`next`), each linked to the one after it
+	 * (§2.7.5); the last one ends the chain. */
+	struct vring_desc *table = vq->desc;
+	const uint16_t *links = vq->next;
 	uint16_t head = vq->free_head, tail = head;
-	const struct vring_buf *buf = bufs, *last_buf = bufs + nbufs - 1;
-	for (;; buf++) {
-		err = check_buf(&check, buf);
+	const struct vring_buf *buf = bufs, *last = bufs + nbufs - 1;
+	for (; buf != last; buf++) {
+		int err = check_buf(buf, &total_bytes, &writable_bytes);
 		if (err)
 			return err;
-		if (buf == last_buf)
-			break;
-		fill_desc(&vq->desc[tail], buf, true, vq->next[tail]);
-		tail = vq->next[tail];
+		uint16_t next = links[tail];
+		table[tail] = (struct vring_desc){
+			buf->addr, buf->len_bytes,
+			(uint16_t)(VRING_DESC_F_NEXT | (buf->device_writes ? VRING_DESC_F_WRITE : 0)),
+			next,
+		};
+		tail = next;
 	}
-	fill_desc(&vq->desc[tail], buf, false, 0);
-	err = check_total(&check);
+	int err = check_buf(buf, &total_bytes, &writable_bytes);
 	if (err)
 		return err;
-	vq->free_head = vq->next[tail];
+	table[tail] = (struct vring_desc){
+		buf->addr, buf->len_bytes, buf->device_writes ? VRING_DESC_F_WRITE : 0, 0,
+	};
+	if (total_bytes > UINT32_MAX)
+		return -VBLK_ETOOBIG;
+	vq->free_head = links[tail];
 	vq->num_free = (uint16_t)(vq->num_free - nbufs);
-	expose_chain(vq, head, (uint16_t)nbufs, tail, (uint32_t)check.writable_bytes, token);
+
+	/* Remember the chain and offer its head in the next avail slot. The
+	 * slot we overwrite held entry avail_idx - num, which the device
+	 * consumed long ago: fewer than num chains can be in flight. The idx
+	 * itself wraps at 2^16, never at num (§2.7.13.1). */
+	vq->chain[head] = (struct vq_chain){ token, (uint16_t)nbufs, tail, (uint32_t)writable_bytes };
+	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = head;
+	vq->in_flight++;
 	VQ_TRACE_CHAIN(vq, head, NULL);
 	return 0;
 }
@@ -221,8 +188,15 @@ int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned
 	/* §2.7.5.3: the table's own chain starts at entry 0 and follows
 	 * `next`; its entries never carry INDIRECT (§2.7.5.3.1: one table
 	 * per descriptor, no nesting). */
-	for (unsigned i = 0; i < nbufs; i++)
-		fill_desc(&table[i], &bufs[i], i + 1 < nbufs, (uint16_t)(i + 1));
+	for (unsigned i = 0; i < nbufs; i++) {
+		bool more = i + 1 < nbufs;
+		table[i] = (struct vring_desc){
+			.addr = bufs[i].addr, .len = bufs[i].len_bytes,
+			.flags = (uint16_t)((bufs[i].device_writes ? VRING_DESC_F_WRITE : 0) |
+					    (more ? VRING_DESC_F_NEXT : 0)),
+			.next = more ? (uint16_t)(i + 1) : 0,
+		};
+	}
 	/* Driver-written memory the device reads, like the ring itself:
 	 * clean it before it can be published (a no-op when coherent). */
 	plat_dma_clean(table, sizeof(*table) * nbufs);
@@ -239,17 +213,13 @@ int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned
 	vq->free_head = vq->next[head];
 	vq->num_free--;
 	/* The device writes only through the table's WRITE entries, so
-	 * used.len is checked against their bytes at harvest (§2.7.8.3). */
-	expose_chain(vq, head, 1, head, writable_bytes, token);
+	 * used.len is checked against their bytes at harvest (§2.7.8.3). As
+	 * in vq_add, the head goes in the next avail slot. */
+	vq->chain[head] = (struct vq_chain){ token, 1, head, writable_bytes };
+	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = head;
+	vq->in_flight++;
 	VQ_TRACE_CHAIN(vq, head, table);
 	return 0;
-}
-
-/* virtio 1.2 §2.7.10: with EVENT_IDX the device asks to be notified once
- * avail.idx passes avail_event, i.e. when avail_event lies in [old, new). */
-static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
 /*
@@ -269,16 +239,22 @@ bool vq_publish(struct virtqueue *vq)
 	/* §2.7.13.3.1: descriptors and ring entries must be visible before
 	 * the index that exposes them. */
 	plat_wmb();
-	store16_for_device(&vq->avail->idx, new_idx);
+	*(volatile uint16_t *)&vq->avail->idx = new_idx;   /* as store16_for_device */
+	plat_dma_clean(&vq->avail->idx, sizeof(vq->avail->idx));
 	vq->published_idx = new_idx;
 	VQ_TRACE_PUBLISHED(old_idx, new_idx);
 	/* §2.7.13.4.1: the idx store must be visible before we read the
 	 * device's suppression state, or we could both decide "no
 	 * notification needed" and the device would sleep on our chain. */
 	plat_mb();
-	if (vq->event_idx)
-		return need_event(load16_from_device(vq->avail_event), new_idx, old_idx);
-	return !(load16_from_device(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+	if (!vq->event_idx)
+		return !(load16_from_device(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+	/* §2.7.10: with EVENT_IDX the device asks to be notified once
+	 * avail.idx passes avail_event, i.e. when avail_event lies in
+	 * [old_idx, new_idx), counted modulo 2^16. */
+	plat_dma_invalidate(vq->avail_event, sizeof(*vq->avail_event));
+	uint16_t event = *(const volatile uint16_t *)vq->avail_event;   /* as load16_from_device */
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
 bool vq_has_used(const struct virtqueue *vq)
@@ -294,19 +270,6 @@ void vq_set_broken(struct virtqueue *vq, const char *reason)
 	}
 }
 
-/* Return a harvested chain's descriptors to the free list, using only our
- * private links: the device could have rewritten the shared table. */
-static void free_chain(struct virtqueue *vq, uint16_t head)
-{
-	struct vq_chain *chain = &vq->chain[head];
-
-	vq->next[chain->last_desc] = vq->free_head;
-	vq->free_head = head;
-	vq->num_free = (uint16_t)(vq->num_free + chain->ndescs);
-	vq->in_flight--;
-	chain->token = NULL;
-}
-
 /*
  * Take one completed chain from the used ring. Returns 1 with its token and
  * the device's used.len, 0 if none is ready, or -VBLK_EBROKEN if the device
@@ -317,8 +280,9 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	if (vq->broken)
 		return -VBLK_EBROKEN;
 
-	uint16_t used_idx = load16_from_device(&vq->used->idx);
-	uint16_t ready = (uint16_t)(used_idx - vq->last_used_idx);
+	/* used.idx, read once as load16_from_device does. */
+	plat_dma_invalidate(&vq->used->idx, sizeof(vq->used->idx));
+	uint16_t ready = (uint16_t)(*(const volatile uint16_t *)&vq->used->idx - vq->last_used_idx);
 	if (ready == 0)
 		return 0;
 	/* The device can only complete chains we gave it. */
@@ -330,29 +294,39 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	 * it covers, or we could read a stale entry. */
 	plat_rmb();
 
-	const struct vring_used_elem *elem = &vq->used->ring[vq->last_used_idx & (vq->num - 1)];
-	plat_dma_invalidate(elem, sizeof(*elem));
-	uint32_t id = load32(&elem->id), len = load32(&elem->len);
+	/* Each field is read once (volatile), then checked and used as read:
+	 * the device cannot change a value between its check and its use. */
+	const volatile struct vring_used_elem *elem =
+		&vq->used->ring[vq->last_used_idx & (vq->num - 1)];
+	plat_dma_invalidate((const void *)elem, sizeof(*elem));
+	uint32_t id = elem->id, len = elem->len;
 	if (id >= vq->num) {
 		vq_set_broken(vq, "used id out of range");
 		return -VBLK_EBROKEN;
 	}
-	if (vq->chain[id].token == NULL) {
+	struct vq_chain *chain = &vq->chain[id];
+	if (chain->token == NULL) {
 		vq_set_broken(vq, "used id is not a chain in flight");
 		return -VBLK_EBROKEN;
 	}
 	/* §2.7.8.3: the device reports how much it wrote; more than the
 	 * writable buffers hold is impossible. */
-	if (len > vq->chain[id].writable_bytes) {
+	if (len > chain->writable_bytes) {
 		vq_set_broken(vq, "used len larger than the chain's writable buffers");
 		return -VBLK_EBROKEN;
 	}
 
-	*token = vq->chain[id].token;
+	*token = chain->token;
 	*used_len = len;
 	VQ_TRACE_USED(vq->last_used_idx, id, len);
-	free_chain(vq, (uint16_t)id);
 	vq->last_used_idx++;
+	/* Its descriptors go back on the free list through our private
+	 * links: the device could have rewritten the shared table. */
+	vq->next[chain->last_desc] = vq->free_head;
+	vq->free_head = (uint16_t)id;
+	vq->num_free = (uint16_t)(vq->num_free + chain->ndescs);
+	vq->in_flight--;
+	chain->token = NULL;
 	return 1;
 }
 
@@ -396,9 +370,14 @@ bool vq_enable_interrupts(struct virtqueue *vq)
 void *vq_detach(struct virtqueue *vq)
 {
 	for (uint16_t head = 0; head < vq->num; head++) {
-		void *token = vq->chain[head].token;
+		struct vq_chain *chain = &vq->chain[head];
+		void *token = chain->token;
 		if (token != NULL) {
-			free_chain(vq, head);
+			vq->next[chain->last_desc] = vq->free_head;
+			vq->free_head = head;
+			vq->num_free = (uint16_t)(vq->num_free + chain->ndescs);
+			vq->in_flight--;
+			chain->token = NULL;
 			return token;
 		}
 	}
