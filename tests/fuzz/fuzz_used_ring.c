@@ -217,6 +217,11 @@ static void start_queue(struct input *in)
 {
 	uint8_t shape = take8(in);
 	uint16_t num = (uint16_t)(2u << (shape % 8));   /* 2 .. 256 */
+
+	/* No larger than the build's ring (VBLK_QUEUE_SIZE, 128 by default):
+	 * vq_init refuses more. */
+	if (num > VBLK_QUEUE_SIZE)
+		num = VBLK_QUEUE_SIZE;
 	size_t mem_bytes = vring_mem_bytes(num);
 
 	free(ring_mem);
