@@ -30,9 +30,10 @@
 enum yard_wait {
 	YARD_POLL,   /* vblk polled (vblk_use_interrupts off) vs the spinning
 			minimal guest: the polled targets */
-	YARD_BEST,   /* vblk with interrupts, its adaptive wait (blk/wait.c),
-			vs both minimal waits, spinning and sleeping, in the
-			same round: the waiting target takes the better one;
+	YARD_BEST,   /* vblk with interrupts, its adaptive wait
+			(blk/spin_or_sleep.c), vs both minimal waits,
+			spinning and sleeping, in the same round: the
+			waiting target takes the better one;
 			and vs the minimal guest sleeping with a deadline as
 			vblk does (what vblk's bound on a sleep costs) */
 };

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A disk: its device layer and its request queue together, and what the
- * API files (blk/sync.c, submit.c, wait.c, disks.c) need to run them:
- * the disk's life on its device (blk/disk.c), the table of disks
- * (blk/table.c), the checks every call starts with.
+ * API files (blk/sync.c, submit.c, wait.c, interrupt.c, disks.c) need to
+ * run them: the disk's life on its device (blk/disk.c), the table of
+ * disks (blk/table.c), the checks every call starts with.
  */
 #ifndef VBLK_BLK_DISK_H
 #define VBLK_BLK_DISK_H
@@ -66,6 +66,17 @@ static inline int blk_check_disk(const struct vblk_disk *disk)
 		return disk->dev.broken_reason ? -VBLK_EBROKEN : -VBLK_ESTATE;
 	return 0;
 }
+
+/* blk/spin_or_sleep.c: for the wait loop (blk/wait.c), the stretch it is
+ * in: begin one, end it and begin the next once something completed, and
+ * whether to sleep now (interrupt mode) rather than spin. */
+void blk_wait_begin_stretch(struct vblk_disk *disk, struct blk_wait_stretch *st);
+void blk_wait_note_progress(struct vblk_disk *disk, struct blk_wait_stretch *st);
+bool blk_wait_time_to_sleep(const struct vblk_disk *disk, const struct blk_wait_stretch *st);
+
+/* blk/interrupt.c: for vblk_poll (blk/wait.c), polled mode's look at
+ * InterruptStatus for a configuration change. */
+void blk_poll_config_change(struct vblk_disk *disk);
 
 /* blk/features.c */
 uint64_t blk_driver_features(void);

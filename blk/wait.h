@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How a wait waits (blk/wait.c; docs/design.md, "How a wait waits"): what
- * a disk's waits have learned about spinning on the used ring against
- * sleeping until the device's interrupt, and the knobs of that choice.
- * Kept in struct blk_queue; a reset of the device keeps it (it describes
- * the host the guest runs on, not the device's state).
+ * How a wait waits (blk/wait.c, blk/spin_or_sleep.c; docs/design.md, "How
+ * a wait waits"): what a disk's waits have learned about spinning on the
+ * used ring against sleeping until the device's interrupt, the knobs of
+ * that choice, and the stretch of a wait it is made for. What was learned
+ * is kept in struct blk_queue; a reset of the device keeps it (it
+ * describes the host the guest runs on, not the device's state).
  */
 #ifndef VBLK_BLK_WAIT_H
 #define VBLK_BLK_WAIT_H
@@ -54,6 +55,20 @@ struct blk_wait_learn {
 	uint32_t sleep_us;      /* moving average, stretches that slept at once */
 	uint32_t stretches;     /* counted, for the turns of exploring */
 	bool prefer_sleep;      /* the way the averages say is faster */
+};
+
+/* A wait is a series of stretches, each from one piece of progress to
+ * the next (blk/spin_or_sleep.c says more). The wait loop (blk/wait.c)
+ * keeps the one it is in on its stack. */
+enum blk_wait_way { BLK_WAIT_SPIN, BLK_WAIT_SLEEP };
+
+struct blk_wait_stretch {
+	uint64_t start_us;        /* dev.progress_us when it began */
+	uint64_t completions;     /* dev.counts.completions then */
+	uint64_t budget_us;       /* spin this long, then sleep (interrupts) */
+	uint64_t now_us;          /* the last clock read */
+	unsigned looks;           /* at the ring since that read */
+	enum blk_wait_way way;
 };
 
 #endif

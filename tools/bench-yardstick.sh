@@ -173,7 +173,7 @@ yardstick_main() {
 		"loaded: $LOAD_PROCS CPU-bound process(es) beside QEMU"
 	yardstick_table
 	echo "wait: poll = vblk polled (no interrupts) against the minimal guest spinning on used.idx,"
-	echo "  A B B A; best = vblk with interrupts (its adaptive wait, blk/wait.c) against the minimal"
+	echo "  A B B A; best = vblk with interrupts (its adaptive wait, blk/spin_or_sleep.c) against the minimal"
 	echo "  guest spinning, sleeping in wfi on the disk's interrupt, and sleeping with a deadline,"
 	echo "  A B C D D C B A"
 	echo "vblk_us, spin_us, sleep_us: guest time per request (medians of the rounds); /spin, /sleep:"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How a wait waits (blk/wait.c, blk/wait.h; docs/design.md, "How a wait
- * waits"): its choice between spinning on the used ring and sleeping until
+ * How a wait waits (blk/wait.c, blk/spin_or_sleep.c, blk/wait.h;
+ * docs/design.md, "How a wait waits"): its choice between spinning on the used ring and sleeping until
  * the device's interrupt, against the fake device.
  *
  * Besides the fake, each test maps a watcher: a window with no registers

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device's interrupt: the handler (vblk_irq_handler), switching a
+ * disk between polled and interrupt mode (vblk_use_interrupts), and what
+ * InterruptStatus says beyond used buffers: a configuration change, or a
+ * device that needs a reset (virtio 1.2 §2.1.2, §4.2.3.4).
+ *
+ * Apart from the waits (blk/wait.c) because it runs in interrupt context
+ * or switches modes, never waits; the waits only ask it to look at
+ * InterruptStatus when polled (blk_poll_config_change), since then no
+ * interrupt announces a configuration change.
+ */
+#include "blk/disk.h"
+
+/* The configuration-change bit of InterruptStatus. §2.1.2: a device that
+ * needs a reset says so in its status and sends this interrupt; otherwise
+ * the configuration changed (§2.5.2, e.g. a resize). */
+static void config_interrupt(struct vblk_disk *disk)
+{
+	if (blk_dev_needs_reset(&disk->dev))
+		blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
+	else
+		blk_config_changed(disk);
+}
+
+/* Read and acknowledge the device's interrupt status (blk/device.c says
+ * how bits virtio does not define are handled); a bit that will not clear
+ * stops the disk, whose reset clears it. Returns the bits virtio defines. */
+static uint32_t take_interrupt_status(struct vblk_disk *disk)
+{
+	uint32_t bits;
+
+	if (blk_dev_take_interrupt(&disk->dev, &bits) < 0)
+		blk_disk_break(disk, -VBLK_EBROKEN, "interrupt bits that cannot be acknowledged");
+	return bits;
+}
+
+/* Polled mode has no interrupt to announce a configuration change, so an
+ * explicit vblk_poll looks at InterruptStatus: one register read, which
+ * the waits' inner loops do not pay. A used-buffer bit found here is
+ * acknowledged too; the harvest that follows finds its buffers. */
+void blk_poll_config_change(struct vblk_disk *disk)
+{
+	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->dev.ready)
+		config_interrupt(disk);
+}
+
+/*
+ * The device's interrupt (virtio 1.2 §4.2.3.4): read InterruptStatus,
+ * acknowledge exactly those bits, then act on them. QEMU holds the line
+ * level-high while any status bit is set, so a bit that lands between the
+ * read and the ack keeps the line up and brings us back here; and since
+ * the ring is harvested after the ack, a completion the device posts
+ * meanwhile is seen either now or on that next entry, never lost.
+ */
+void vblk_irq_handler(void *arg)
+{
+	struct vblk_disk *disk = arg;
+	if (disk == NULL)
+		return;
+
+	plat_irqflags_t flags = plat_irq_save();
+	uint32_t status = take_interrupt_status(disk);
+	BLK_TRACE_INTERRUPT(status);
+	disk->queue.stats.interrupts++;
+
+	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))
+		config_interrupt(disk);
+	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER))
+		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+	plat_irq_restore(flags);
+}
+
+/*
+ * Switching to interrupts: while polled, the device may still have raised
+ * its interrupt (with EVENT_IDX nothing stops the first one after a
+ * used_event it saw long ago), and nobody acknowledged it. QEMU keeps the
+ * line high while InterruptStatus is non-zero, so an edge-triggered GIC
+ * input would never see a new rising edge. Acknowledge what is stale
+ * first, then ask for interrupts, then harvest what arrived in between.
+ */
+static void start_interrupts(struct vblk_disk *disk)
+{
+	if (take_interrupt_status(disk) & VIRTIO_INT_CONFIG_CHANGE && disk->dev.ready)
+		config_interrupt(disk);
+	if (!disk->dev.ready)
+		return;
+	disk->queue.use_irq = true;
+	disk->queue.irq_unheard = false;
+	if (blk_dev_irq_on(&disk->dev))
+		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+}
+
+int vblk_use_interrupts(struct vblk_disk *disk, bool on)
+{
+	int err = blk_check_disk(disk);
+	if (err)
+		return err;
+	plat_irqflags_t flags = plat_irq_save();
+	if (on) {
+		start_interrupts(disk);
+	} else {
+		disk->queue.use_irq = false;
+		blk_dev_irq_off(&disk->dev);
+	}
+	err = blk_check_disk(disk);   /* a stale fault found on the way */
+	plat_irq_restore(flags);
+	return err;
+}
