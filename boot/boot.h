@@ -27,6 +27,27 @@ void rt_check_ram(uint64_t entry_x0);
  * before .bss is cleared). */
 const void *boot_locate_dtb(uint64_t entry_x0, size_t *dtb_bytes);
 
+/* boot_locate_dtb() without saying why a blob was refused: for
+ * rt_check_ram(), whose refusals rt_start() reports when it looks again. */
+const void *boot_locate_dtb_quietly(uint64_t entry_x0, size_t *dtb_bytes);
+
+struct board_info;
+
+/* The board rt_check_ram() parsed from `blob` (boot/ram_check.c), or NULL
+ * if it parsed none or another blob: rt_start() then parses it itself. */
+const struct board_info *boot_early_board(const void *blob, size_t blob_bytes);
+
+/* The end of the RAM that holds `addr` by `info` (rt_ram_end). */
+uint64_t boot_ram_end(const struct board_info *info, uint64_t addr);
+
+/* How PSCI is called, from the device tree's /psci node (boot/exit.c):
+ * rt_start() sets it once for rt_halt(). */
+void boot_find_psci(const void *blob, size_t blob_bytes);
+
+/* rt_exit() before .bss is zeroed (rt_check_ram): no disks to shut down,
+ * the PSCI conduit read from `blob` on the spot, not kept. */
+_Noreturn void boot_exit_early(int status, const void *blob, size_t blob_bytes);
+
 /* Called by start.S at EL3 (secure=on, ELF boot) just before the drop to
  * Non-secure: hand the GIC's interrupts to the Non-secure side. MMU off,
  * on the early stack, .bss not yet cleared. */

@@ -11,9 +11,9 @@
  * This file brings the CPU to a known state at EL1 and calls rt_start()
  * (boot/rt.c): it drops EL3 -> EL2 -> EL1 configuring each level so that EL1
  * runs AArch64 untrapped, sets the vectors and FP/SIMD access, has
- * rt_check_ram() make sure the image fits in RAM, zeroes .bss, sets the boot
- * stack and points TPIDR_EL0 at the TLS block. The MMU stays off here; rt.c
- * turns it on once it knows where RAM is.
+ * rt_check_ram() (boot/ram_check.c) make sure the image fits in RAM,
+ * zeroes .bss, sets the boot stack and points TPIDR_EL0 at the TLS block.
+ * The MMU stays off here; rt.c turns it on once it knows where RAM is.
  *
  * Two stacks: C that runs before .bss is zeroed (rt_el3_setup,
  * rt_check_ram) runs on the early stack, inside .data (linker.ld), which
@@ -36,7 +36,8 @@
 #define IMAGE_MAGIC             0x644d5241  /* "ARM\x64" read little-endian */
 
 /* Largest DTB we expect; protects a DTB just below .bss (booting.rst: the
- * DTB must not exceed 2 MiB). Keep in step with RT_DTB_MAX_BYTES in rt.c. */
+ * DTB must not exceed 2 MiB). Keep in step with RT_DTB_MAX_BYTES in
+ * boot/locate_dtb.c. */
 #define DTB_MAX_BYTES           0x200000
 
 	/* adr_l: load the address of `sym` (+-4 GiB, PC-relative) into `reg`. */
@@ -96,7 +97,7 @@ primary_entry:
  * EL3 (ELF boot with secure=on). Go to Non-secure EL2 if it exists, else
  * straight to Non-secure EL1. Nothing is routed to EL3 afterwards (SCR_EL3
  * IRQ/FIQ/EA are 0) and no EL3 vectors are installed: QEMU gives this boot
- * no /psci node, so rt.c never issues an SMC.
+ * no /psci node, so boot/exit.c never issues an SMC.
  *
  * The GIC comes out of reset with every interrupt Secure (Group 0), which
  * Non-secure EL1 can neither configure nor take: rt_el3_setup() (boot/

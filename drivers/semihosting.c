@@ -14,9 +14,9 @@ enum semihosting_state {
 	SEMIHOSTING_OFF,        /* a call trapped as undefined instruction */
 };
 
-/* In .data, not .bss: boot/rt.c's rt_check_ram() may exit through
- * semihosting before start.S has zeroed .bss, part of which may then lie
- * beyond RAM. */
+/* In .data, not .bss: boot/ram_check.c's rt_check_ram() may exit
+ * through semihosting before start.S has zeroed .bss, part of which may
+ * then lie beyond RAM. */
 static enum semihosting_state state
 	__attribute__((section(".data.semihosting_state"))) = SEMIHOSTING_UNKNOWN;
 
