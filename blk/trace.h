@@ -33,7 +33,7 @@
 			(unsigned)(req)->data_bytes, (unsigned)(req)->nbios,                \
 			(indirect) ? "indirect" : "direct")
 
-/* The disk's interrupt handler ran, InterruptStatus as read (blk/wait.c). */
+/* The disk's interrupt handler ran, InterruptStatus as read (blk/interrupt.c). */
 #define BLK_TRACE_INTERRUPT(status)                                                          \
 	VBLK_TRACE_LINE("interrupt   status 0x%x%s%s\n", (unsigned)(status),                 \
 			(status) & VIRTIO_INT_USED_BUFFER ? " used-buffer" : "",            \
