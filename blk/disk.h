@@ -45,7 +45,8 @@ static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
 int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge);
 bool blk_device_attached(const struct virtio_dev *dev);
 void blk_record_probe(const struct vblk_probe_entry *entry);
-void blk_attach_pci_from_dt(const void *dtb, size_t dtb_max_bytes);
+struct pci_host;
+void blk_attach_pci_host(const struct pci_host *host);
 
 /* blk/table.c: the table of disks. */
 struct vblk_disk *blk_table_slot(unsigned index);

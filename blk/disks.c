@@ -6,7 +6,7 @@
  */
 #include "blk/disk.h"
 
-#include "virtio/dt.h"
+#include "blk/dt_scan.h"
 #include "virtio/mmio.h"
 #include "pci/pci.h"
 
@@ -146,17 +146,22 @@ int vblk_attach(uint64_t mmio_base, uint32_t intid)
 
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 {
-	static struct virtio_dt found;
+	static struct blk_dt_found found;
 
 	if (dtb == NULL)
 		return -VBLK_EINVAL;
-	int err = virtio_dt_find(&found, dtb, dtb_max_bytes);
+	/* One walk finds both kinds of transport (blk/dt_scan.c). */
+	int err = blk_dt_scan(&found, dtb, dtb_max_bytes);
 	if (err)
 		return err;
 	vblk_shutdown();
-	for (unsigned i = 0; i < found.count; i++)
-		attach_mmio(found.node[i].base, found.node[i].intid, found.node[i].irq_edge);
-	blk_attach_pci_from_dt(dtb, dtb_max_bytes);
+	for (unsigned i = 0; i < found.mmio.count; i++) {
+		const struct virtio_dt_node *node = &found.mmio.node[i];
+		attach_mmio(node->base, node->intid, node->irq_edge);
+	}
+	/* A PCI host that cannot be decoded costs the PCI disks only. */
+	if (found.pci_err == 0)
+		blk_attach_pci_host(&found.pci);
 	return (int)vblk_disk_count();
 }
 

@@ -81,17 +81,12 @@ static void attach_scanned(struct pci_scan *scan)
 	}
 }
 
-/* The device tree's PCI host, if it has one that can be decoded (a
- * malformed PCI node costs the PCI disks only: those on MMIO are found
- * all the same). */
-void blk_attach_pci_from_dt(const void *dtb, size_t dtb_max_bytes)
+/* The disks behind the device tree's PCI host (blk/dt_scan.c found it). */
+void blk_attach_pci_host(const struct pci_host *host)
 {
 	static struct pci_scan scan;
-	struct pci_host host;
 
-	if (pci_dt_find_host(&host, dtb, dtb_max_bytes) != 0)
-		return;
-	if (pci_scan(&scan, &host) < 0)
+	if (pci_scan(&scan, host) < 0)
 		return;
 	attach_scanned(&scan);
 }

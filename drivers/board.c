@@ -6,7 +6,7 @@
  * library finds those itself (virtio/dt.c, pci/).
  *
  * Addresses are decoded with the #address-cells/#size-cells of each node's
- * parent, interrupt specifiers with the arm,gic binding (fdt/walk.c).
+ * parent, interrupt specifiers with the arm,gic binding (fdt/decode.c).
  *
  * A relevant node whose properties cannot be decoded (a reg that is not a
  * whole number of entries, a 3-cell address, an interrupt number outside the

@@ -7,6 +7,14 @@
  * the caller knows, and every walk re-checks each offset and length against
  * the structure block, so a malformed blob yields -VBLK_EBADDT, never a read
  * out of bounds. No allocation, no libfdt.
+ *
+ *   open.c    the header and the blocks (fdt_open), cell readers
+ *   struct.c  the structure block's tokens, the node-by-node walk
+ *   prop.c    property lookup: several properties in one pass
+ *   find.c    a node by path or by phandle
+ *   walk.c    fdt_scan/fdt_walk: every node, its properties read once
+ *   decode.c  status, reg, GIC interrupt specifiers
+ *   write.c   editing a blob in place (edit.c: by path, for loaders)
  */
 #ifndef VBLK_FDT_H
 #define VBLK_FDT_H
@@ -55,6 +63,20 @@ int fdt_root(const struct fdt *fdt);
 int fdt_next_node(const struct fdt *fdt, int node_off, int *depth);
 const char *fdt_node_name(const struct fdt *fdt, int node_off);
 
+/* One property's value as a lookup found it: value NULL if the node has
+ * no such property. The value may sit at any address (see below). */
+struct fdt_prop {
+	const uint8_t *value;
+	uint32_t len_bytes;
+};
+
+/* Several properties of a node in one pass over its properties: props[i]
+ * gets the first property named names[i]. Returns 0; -VBLK_EBADDT (every
+ * props[i] absent) if node_off is not a node or a property up to its
+ * first subnode cannot be read; -VBLK_EINVAL for NULL names or props. */
+int fdt_getprops(const struct fdt *fdt, int node_off, const char *const names[],
+		 unsigned count, struct fdt_prop props[]);
+
 /* Property value of a node (NULL if absent; -VBLK_EBADDT cases also NULL).
  * *len_bytes receives the value length (len_bytes may be NULL; it is left
  * unchanged when NULL is returned). The value may sit at any address: read
@@ -75,12 +97,14 @@ int fdt_node_by_phandle(const struct fdt *fdt, uint32_t phandle);
 
 /* Does the node's "compatible" string list contain `compat`? */
 bool fdt_is_compatible(const struct fdt *fdt, int node_off, const char *compat);
+/* The same for a "compatible" value already looked up (absent: false). */
+bool fdt_compat_has(const struct fdt_prop *compatible, const char *compat);
 
 /* Big-endian cell readers (DTB cells are big-endian). */
 uint32_t fdt_cell32(const void *cells, unsigned index);
 uint64_t fdt_read_cells(const void *cells, unsigned index, unsigned ncells);
 
-/* ---- nodes decoded (fdt/walk.c) --------------------------------------
+/* ---- nodes decoded (fdt/walk.c, fdt/decode.c) ------------------------
  * What every reader of a tree needs beyond the blob: a walk that knows the
  * cells each node's parent gives it, and the decoders of the properties
  * they all read. The library finds virtio-mmio nodes with them
@@ -98,6 +122,35 @@ struct fdt_bus {
 	uint32_t size_cells;
 };
 
+/* One node as fdt_scan hands it to its visitor. */
+struct fdt_node {
+	int off;                      /* its FDT_BEGIN_NODE */
+	int depth;                    /* the root 0, its children 1 */
+	struct fdt_bus bus;           /* the cells its parent gives it (the
+					 root: 2 and 1) */
+	struct fdt_bus children;      /* the cells it gives its children (its
+					 own #address-cells/#size-cells, as
+					 above: 2 and 1 when absent) */
+	const struct fdt_prop *prop;  /* prop[i]: names[i] of the scan */
+};
+
+/* A negative return ends the scan with that code; FDT_SCAN_STOP ends it
+ * early, the rest of the tree unread, and fdt_scan returns it. */
+typedef int fdt_node_fn(void *ctx, const struct fdt *fdt, const struct fdt_node *node);
+#define FDT_SCAN_STOP      1
+#define FDT_SCAN_MAX_PROPS 8
+
+/* Visit every node of an opened blob, the root first, in document order,
+ * reading each node's properties once: node->prop holds those named in
+ * names[0..count) (count <= FDT_SCAN_MAX_PROPS; the names distinct, as
+ * a name repeated in the list is given to its first index only;
+ * #address-cells and #size-cells may be among them). Returns 0 once the walk
+ * has reached the end of a complete, balanced structure block;
+ * -VBLK_EBADDT for a malformed one (also after some nodes were visited);
+ * -VBLK_EINVAL for bad arguments; or what `visit` ended it with. */
+int fdt_scan(const struct fdt *fdt, const char *const names[], unsigned count,
+	     fdt_node_fn *visit, void *ctx);
+
 /* Called for every node below the root, in document order, with its depth
  * (the root's children are at 1) and the cells its parent gives it. A
  * negative return ends the walk with that code. */
@@ -112,6 +165,7 @@ int fdt_walk(const struct fdt *fdt, fdt_visit_fn *visit, void *ctx);
 
 /* DT spec §2.3.4: a node is usable if status is absent, "okay" or "ok". */
 bool fdt_node_enabled(const struct fdt *fdt, int node_off);
+bool fdt_status_okay(const struct fdt_prop *status);
 
 /* A string property equal to `want` (NUL included, as the blob stores it). */
 bool fdt_prop_is_string(const struct fdt *fdt, int node_off, const char *name,
@@ -136,6 +190,8 @@ struct fdt_region {
  * empty, or not a whole number of entries). */
 int fdt_read_reg(const struct fdt *fdt, int node_off, struct fdt_bus bus,
 		 struct fdt_reg *reg);
+/* The same for a reg value already looked up. */
+int fdt_decode_reg(const struct fdt_prop *reg_prop, struct fdt_bus bus, struct fdt_reg *reg);
 
 /* Entry `index` (below reg->count) of a decoded reg. */
 struct fdt_region fdt_reg_entry(const struct fdt_reg *reg, uint32_t index);
@@ -148,6 +204,9 @@ struct fdt_region fdt_reg_entry(const struct fdt_reg *reg, uint32_t index);
  * is not whole specifiers or the number is outside its range. */
 int fdt_gic_interrupt(const struct fdt *fdt, int node_off, uint32_t index,
 		      uint32_t *intid, uint32_t *flags);
+/* The same for an interrupts value already looked up. */
+int fdt_decode_gic_interrupt(const struct fdt_prop *interrupts, uint32_t index,
+			     uint32_t *intid, uint32_t *flags);
 
 #define FDT_GIC_IRQ_CELLS  3u
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The blob header's layout (Devicetree Specification v0.4 §5.2), shared by
- * the reader (fdt/fdt.c) and the writer (fdt/write.c). Every field is a
+ * the reader (fdt/open.c, fdt/struct.c) and the writer (fdt/write.c). Every field is a
  * big-endian 32-bit word at the byte offset named here.
  */
 #ifndef VBLK_FDT_HEADER_H

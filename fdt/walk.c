@@ -1,165 +1,184 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fdt_walk() and the decoders its visitors share: reg with the parent's
- * #address-cells/#size-cells (DT spec §2.3.5), status (§2.3.4), and GIC
- * interrupt specifiers (arm,gic binding).
+ * fdt_scan(): one walk over every node that reads each node's properties
+ * once, collecting those the caller names and the #address-cells /
+ * #size-cells its children are decoded with (DT spec §2.3.5); fdt_walk(),
+ * the same walk for visitors that look properties up themselves.
  *
- * Like the rest of fdt/, nothing in the blob is trusted: a property that
- * cannot be decoded is -VBLK_EBADDT, and what to do about it is the
- * reader's choice.
+ * Every token, name and property is checked as it is read (fdt/struct.c),
+ * the depth is bounded by FDT_MAX_DEPTH, and a walk that runs to its end
+ * has seen a complete, balanced structure block followed by FDT_END.
  */
-#include <string.h>
-
 #include "vblk/error.h"
 #include "fdt/fdt.h"
+#include "fdt/token.h"
 
 /* DT spec §2.3.5: defaults when a node has no #address-cells/#size-cells. */
 #define DEFAULT_ADDRESS_CELLS 2u
 #define DEFAULT_SIZE_CELLS    1u
-/* We hold addresses and sizes in 64 bits: at most two cells each. */
-#define MAX_ADDR_CELLS        2u
-#define MAX_SIZE_CELLS        2u
 
-/* arm,gic binding: interrupts = <type number flags>. */
-#define GIC_IRQ_TYPE_SPI      0u
-#define GIC_IRQ_TYPE_PPI      1u
-#define GIC_SPI_BASE_INTID    32u
-#define GIC_SPI_COUNT         988u   /* INTIDs 32..1019 */
-#define GIC_PPI_BASE_INTID    16u
-#define GIC_PPI_COUNT         16u    /* INTIDs 16..31 */
+/* The walk's own properties: looked for with the caller's names, added
+ * after them unless the caller asks for them too. */
+#define OWN_PROPS 2u
 
-static uint32_t cells_prop(const struct fdt *fdt, int node_off, const char *name,
-			   uint32_t default_cells)
+struct scan {
+	const struct fdt *fdt;
+	const char *names[FDT_SCAN_MAX_PROPS + OWN_PROPS];
+	struct fdt_prop props[FDT_SCAN_MAX_PROPS + OWN_PROPS];
+	unsigned count;                     /* names in use */
+	unsigned address_cells, size_cells; /* their indices in names[] */
+	struct fdt_bus cells[FDT_MAX_DEPTH + 1];  /* what the node at depth d
+						     gives its children */
+	struct fdt_name_cache names_seen;
+	fdt_node_fn *visit;
+	void *ctx;
+};
+
+static bool same_name(const char *a, const char *b)
 {
-	uint32_t len_bytes;
-	const void *value = fdt_getprop(fdt, node_off, name, &len_bytes);
-
-	if (value == NULL)
-		return default_cells;
-	if (len_bytes != FDT_CELL_BYTES)
-		return FDT_CELLS_INVALID;
-	return fdt_cell32(value, 0);
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
 }
 
-static struct fdt_bus node_bus_cells(const struct fdt *fdt, int node_off)
+/* The index of `name` in the scan's names, added if it is not there. */
+static unsigned add_name(struct scan *scan, const char *name)
 {
-	struct fdt_bus bus = {
-		.address_cells = cells_prop(fdt, node_off, "#address-cells",
-					    DEFAULT_ADDRESS_CELLS),
-		.size_cells = cells_prop(fdt, node_off, "#size-cells",
-					 DEFAULT_SIZE_CELLS),
+	for (unsigned i = 0; i < scan->count; i++) {
+		if (same_name(scan->names[i], name))
+			return i;
+	}
+	scan->names[scan->count] = name;
+	return scan->count++;
+}
+
+static uint32_t cells_value(const struct fdt_prop *prop, uint32_t default_cells)
+{
+	if (prop->value == NULL)
+		return default_cells;
+	if (prop->len_bytes != FDT_CELL_BYTES)
+		return FDT_CELLS_INVALID;
+	return fdt_cell32(prop->value, 0);
+}
+
+/* Read the node at node_off (depth `depth`, its FDT_BEGIN_NODE checked),
+ * hand it to the visitor, and return where its properties end. */
+static int read_node(struct scan *scan, uint32_t node_off, int depth, uint32_t *end_off)
+{
+	static const struct fdt_bus root_parent = { DEFAULT_ADDRESS_CELLS, DEFAULT_SIZE_CELLS };
+	uint32_t body_off;
+	int err = fdt_skip_node_name(scan->fdt, node_off, &body_off);
+
+	if (err == 0)
+		err = fdt_scan_props(scan->fdt, body_off, scan->names, scan->count,
+				     scan->props, &scan->names_seen, end_off);
+	if (err < 0)
+		return err;
+	struct fdt_node node = {
+		.off = (int)node_off,
+		.depth = depth,
+		.bus = depth > 0 ? scan->cells[depth - 1] : root_parent,
+		.children = {
+			cells_value(&scan->props[scan->address_cells], DEFAULT_ADDRESS_CELLS),
+			cells_value(&scan->props[scan->size_cells], DEFAULT_SIZE_CELLS),
+		},
+		.prop = scan->props,
 	};
-	return bus;
+	scan->cells[depth] = node.children;
+	return scan->visit(scan->ctx, scan->fdt, &node);
+}
+
+/* From `off`, after a node's properties, to the next FDT_BEGIN_NODE:
+ * 1 with *off and *depth on it, 0 once the root has closed and FDT_END
+ * follows, or -VBLK_EBADDT. A property after a subnode (which §5.4.2
+ * does not allow, but which costs nothing to step over) is checked and
+ * skipped as every other token. */
+static int next_node(const struct scan *scan, uint32_t *off, int *depth)
+{
+	uint32_t token, next_off;
+
+	/* Each step moves forward by at least one token, and fdt_next_token
+	 * fails once it would leave the block: the loop is bounded. */
+	for (;;) {
+		int err = fdt_next_token(scan->fdt, *off, &token, &next_off);
+
+		if (err < 0)
+			return err;
+		switch (token) {
+		case FDT_BEGIN_NODE:
+			if (*depth + 1 > FDT_MAX_DEPTH)
+				return -VBLK_EBADDT;
+			(*depth)++;
+			return 1;
+		case FDT_END_NODE:
+			if (--(*depth) < 0)
+				return fdt_expect_end(scan->fdt, next_off);
+			break;
+		case FDT_END:
+			return -VBLK_EBADDT;   /* inside an open node: unbalanced */
+		default:
+			break;
+		}
+		*off = next_off;
+	}
+}
+
+int fdt_scan(const struct fdt *fdt, const char *const names[], unsigned count,
+	     fdt_node_fn *visit, void *ctx)
+{
+	/* On the stack (about 1 KiB): a visitor may start a walk of its
+	 * own (fdt_node_by_phandle). */
+	struct scan scan;
+	int root_off = fdt_root(fdt);
+	int depth = 0, err;
+	uint32_t off, end_off;
+
+	if (visit == NULL || count > FDT_SCAN_MAX_PROPS || (count > 0 && names == NULL))
+		return -VBLK_EINVAL;
+	if (root_off < 0)
+		return root_off;
+	scan = (struct scan){ .fdt = fdt, .count = count, .visit = visit, .ctx = ctx };
+	for (unsigned i = 0; i < count; i++) {
+		if (names[i] == NULL)
+			return -VBLK_EINVAL;
+		scan.names[i] = names[i];
+	}
+	scan.address_cells = add_name(&scan, "#address-cells");
+	scan.size_cells = add_name(&scan, "#size-cells");
+	off = (uint32_t)root_off;
+	do {
+		err = read_node(&scan, off, depth, &end_off);
+		if (err != 0)
+			return err;
+		off = end_off;
+		err = next_node(&scan, &off, &depth);
+	} while (err > 0);
+	return err;
+}
+
+/* ---- fdt_walk: the nodes below the root, looked up by the visitor ---- */
+
+struct walk {
+	fdt_visit_fn *visit;
+	void *ctx;
+};
+
+static int visit_below_root(void *ctx, const struct fdt *fdt, const struct fdt_node *node)
+{
+	const struct walk *walk = ctx;
+	int err;
+
+	if (node->depth == 0)
+		return 0;
+	err = walk->visit(walk->ctx, fdt, node->off, node->depth, node->bus);
+	return err < 0 ? err : 0;
 }
 
 int fdt_walk(const struct fdt *fdt, fdt_visit_fn *visit, void *ctx)
 {
-	/* cells[d]: what the node at depth d says about its children */
-	struct fdt_bus cells[FDT_MAX_DEPTH + 1];
-	int node_off = fdt_root(fdt);
-	int depth = 0;
+	struct walk walk = { .visit = visit, .ctx = ctx };
 
-	if (node_off < 0)
-		return node_off;
-	cells[0] = node_bus_cells(fdt, node_off);
-	/* fdt_next_node bounds depth by FDT_MAX_DEPTH and the walk by the
-	 * size of the structure block. */
-	for (;;) {
-		node_off = fdt_next_node(fdt, node_off, &depth);
-		if (node_off <= 0)
-			return node_off;
-		if (fdt_node_name(fdt, node_off) == NULL)
-			return -VBLK_EBADDT;
-		cells[depth] = node_bus_cells(fdt, node_off);
-		int err = visit(ctx, fdt, node_off, depth, cells[depth - 1]);
-		if (err < 0)
-			return err;
-	}
-}
-
-bool fdt_prop_is_string(const struct fdt *fdt, int node_off, const char *name,
-			const char *want)
-{
-	uint32_t len_bytes;
-	const char *value = fdt_getprop(fdt, node_off, name, &len_bytes);
-	size_t want_bytes = strlen(want) + 1;
-
-	return value != NULL && len_bytes == want_bytes &&
-	       memcmp(value, want, want_bytes) == 0;
-}
-
-bool fdt_node_enabled(const struct fdt *fdt, int node_off)
-{
-	if (fdt_getprop(fdt, node_off, "status", NULL) == NULL)
-		return true;
-	return fdt_prop_is_string(fdt, node_off, "status", "okay") ||
-	       fdt_prop_is_string(fdt, node_off, "status", "ok");
-}
-
-int fdt_read_reg(const struct fdt *fdt, int node_off, struct fdt_bus bus,
-		 struct fdt_reg *reg)
-{
-	uint32_t len_bytes, entry_bytes;
-	const void *value = fdt_getprop(fdt, node_off, "reg", &len_bytes);
-
-	if (value == NULL)
-		return -VBLK_ENODEV;
-	if (bus.address_cells == 0 || bus.address_cells > MAX_ADDR_CELLS ||
-	    bus.size_cells > MAX_SIZE_CELLS)
-		return -VBLK_EBADDT;
-	entry_bytes = (bus.address_cells + bus.size_cells) * FDT_CELL_BYTES;
-	if (len_bytes == 0 || len_bytes % entry_bytes != 0)
-		return -VBLK_EBADDT;
-	reg->cells = value;
-	reg->count = len_bytes / entry_bytes;
-	reg->bus = bus;
-	return 0;
-}
-
-struct fdt_region fdt_reg_entry(const struct fdt_reg *reg, uint32_t index)
-{
-	uint32_t entry_cells = reg->bus.address_cells + reg->bus.size_cells;
-	unsigned first = index * entry_cells;
-	struct fdt_region region = {
-		.base = fdt_read_cells(reg->cells, first, reg->bus.address_cells),
-		.size_bytes = fdt_read_cells(reg->cells,
-					     first + reg->bus.address_cells,
-					     reg->bus.size_cells),
-	};
-	return region;
-}
-
-int fdt_gic_interrupt(const struct fdt *fdt, int node_off, uint32_t index,
-		      uint32_t *intid, uint32_t *flags)
-{
-	uint32_t len_bytes;
-	const uint32_t spec_bytes = FDT_GIC_IRQ_CELLS * FDT_CELL_BYTES;
-	const void *value = fdt_getprop(fdt, node_off, "interrupts", &len_bytes);
-	unsigned first = index * FDT_GIC_IRQ_CELLS;
-
-	if (value == NULL)
-		return -VBLK_ENODEV;
-	if (len_bytes == 0 || len_bytes % spec_bytes != 0)
-		return -VBLK_EBADDT;
-	if (index >= len_bytes / spec_bytes)
-		return -VBLK_ENODEV;
-	return fdt_gic_specifier((const uint8_t *)value + first * FDT_CELL_BYTES, intid, flags);
-}
-
-int fdt_gic_specifier(const void *cells, uint32_t *intid, uint32_t *flags)
-{
-	uint32_t type = fdt_cell32(cells, 0), number = fdt_cell32(cells, 1);
-
-	*flags = fdt_cell32(cells, 2);
-	*intid = 0;
-	if (type == GIC_IRQ_TYPE_SPI) {
-		if (number >= GIC_SPI_COUNT)
-			return -VBLK_EBADDT;
-		*intid = GIC_SPI_BASE_INTID + number;
-	} else if (type == GIC_IRQ_TYPE_PPI) {
-		if (number >= GIC_PPI_COUNT)
-			return -VBLK_EBADDT;
-		*intid = GIC_PPI_BASE_INTID + number;
-	}
-	return 0;
+	return fdt_scan(fdt, NULL, 0, visit_below_root, &walk);
 }

@@ -3,8 +3,10 @@
  * The ECAM host bridge from the device tree: the first enabled node
  * compatible with "pci-host-ecam-generic" (Linux's
  * Documentation/devicetree/bindings/pci/host-generic-pci.yaml, on the
- * PCI bus binding, IEEE 1275 PCI Bus Binding 2.1 §2.2.1). Like
- * virtio/dt.c, one walk over the whole tree, so a blob malformed anywhere
+ * PCI bus binding, IEEE 1275 PCI Bus Binding 2.1 §2.2.1): the decoding
+ * of the node, for a walk that looks for other nodes as well
+ * (blk/dt_scan.c), and pci_dt_find_host(), a walk of its own. Like
+ * virtio/dt.c, either walks the whole tree, so a blob malformed anywhere
  * is refused, decoding only the node it wants.
  *
  *   reg        the ECAM window, in the parent's cells
@@ -32,34 +34,28 @@
 #define PCI_SPACE_MEM32       2u
 #define PCI_SPACE_MEM64       3u
 
-struct find {
-	struct pci_host *host;
-	bool found;
+/* What the host is decoded from, read in one pass once a walk has
+ * matched its node. */
+enum { PROP_REG, PROP_BUS_RANGE, PROP_RANGES, HOST_PROPS };
+static const char *const host_names[HOST_PROPS] = {
+	[PROP_REG] = "reg",
+	[PROP_BUS_RANGE] = "bus-range",
+	[PROP_RANGES] = "ranges",
 };
 
-static bool own_cells_are(const struct fdt *fdt, int node_off, const char *name,
-			  uint32_t want)
+static int read_bus_range(const struct fdt_prop *bus_range, struct pci_host *host)
 {
-	uint32_t len_bytes;
-	const void *value = fdt_getprop(fdt, node_off, name, &len_bytes);
+	uint32_t first, last;
 
-	return value != NULL && len_bytes == FDT_CELL_BYTES && fdt_cell32(value, 0) == want;
-}
-
-static int read_bus_range(const struct fdt *fdt, int node_off, struct pci_host *host)
-{
-	uint32_t len_bytes, first, last;
-	const void *value = fdt_getprop(fdt, node_off, "bus-range", &len_bytes);
-
-	if (value == NULL) {
+	if (bus_range->value == NULL) {
 		host->bus_first = 0;
 		host->bus_last = PCI_BUSES_MAX - 1;
 		return 0;
 	}
-	if (len_bytes != 2 * FDT_CELL_BYTES)
+	if (bus_range->len_bytes != 2 * FDT_CELL_BYTES)
 		return -VBLK_EBADDT;
-	first = fdt_cell32(value, 0);
-	last = fdt_cell32(value, 1);
+	first = fdt_cell32(bus_range->value, 0);
+	last = fdt_cell32(bus_range->value, 1);
 	if (first > last || last >= PCI_BUSES_MAX)
 		return -VBLK_EBADDT;
 	host->bus_first = (uint8_t)first;
@@ -78,12 +74,12 @@ static void keep_window(struct pci_host *host, uint32_t space, struct pci_window
 		*slot = window;
 }
 
-static int read_ranges(const struct fdt *fdt, int node_off, struct fdt_bus parent,
+static int read_ranges(const struct fdt_prop *ranges, struct fdt_bus parent,
 		       struct pci_host *host)
 {
 	unsigned entry_cells = PCI_DT_ADDRESS_CELLS + parent.address_cells + PCI_DT_SIZE_CELLS;
-	uint32_t len_bytes;
-	const uint8_t *value = fdt_getprop(fdt, node_off, "ranges", &len_bytes);
+	uint32_t len_bytes = ranges->len_bytes;
+	const uint8_t *value = ranges->value;
 
 	if (value == NULL)
 		return 0;                 /* no windows: nothing can be assigned */
@@ -114,42 +110,70 @@ static int read_ranges(const struct fdt *fdt, int node_off, struct fdt_bus paren
 
 /* ---- the host node ------------------------------------------------------ */
 
-static int read_host(const struct fdt *fdt, int node_off, struct fdt_bus parent,
-		     struct pci_host *host)
+bool pci_dt_is_host(const struct fdt_node *node, const struct fdt_prop *compatible,
+		    const struct fdt_prop *status)
 {
+	return node->depth > 0 && fdt_status_okay(status) &&
+	       fdt_compat_has(compatible, "pci-host-ecam-generic");
+}
+
+/* The node's own #address-cells and #size-cells must be the PCI bus
+ * binding's 3 and 2. The walk reads absent ones as 2 and 1, so 3 and 2
+ * are properties present, one cell each, with these values. */
+static bool binding_cells(const struct fdt_node *node)
+{
+	return node->children.address_cells == PCI_DT_ADDRESS_CELLS &&
+	       node->children.size_cells == PCI_DT_SIZE_CELLS;
+}
+
+int pci_dt_read_host(struct pci_host *host, const struct fdt *fdt, const struct fdt_node *node)
+{
+	struct fdt_prop props[HOST_PROPS];
 	struct fdt_reg reg;
 	struct fdt_region ecam;
 	int err;
 
-	if (!own_cells_are(fdt, node_off, "#address-cells", PCI_DT_ADDRESS_CELLS) ||
-	    !own_cells_are(fdt, node_off, "#size-cells", PCI_DT_SIZE_CELLS))
-		return -VBLK_EBADDT;
-	if (fdt_read_reg(fdt, node_off, parent, &reg) < 0)
+	memset(host, 0, sizeof(*host));
+	if (!binding_cells(node) ||
+	    fdt_getprops(fdt, node->off, host_names, HOST_PROPS, props) < 0 ||
+	    fdt_decode_reg(&props[PROP_REG], node->bus, &reg) < 0)
 		return -VBLK_EBADDT;
 	ecam = fdt_reg_entry(&reg, 0);
 	host->ecam_base = ecam.base;
 	host->ecam_size_bytes = ecam.size_bytes;
-	err = read_bus_range(fdt, node_off, host);
+	err = read_bus_range(&props[PROP_BUS_RANGE], host);
 	if (err == 0)
-		err = read_ranges(fdt, node_off, parent, host);
+		err = read_ranges(&props[PROP_RANGES], node->bus, host);
 	if (err == 0 && pci_host_check(host) < 0)
 		err = -VBLK_EBADDT;
 	if (err == 0)
-		pci_dt_read_intx_map(fdt, node_off, &host->intx);
+		pci_dt_read_intx_map(fdt, node->off, &host->intx);
+	else
+		memset(host, 0, sizeof(*host));
 	return err;
 }
 
-static int visit_node(void *ctx, const struct fdt *fdt, int node_off, int depth,
-		      struct fdt_bus bus)
+/* The walk of pci_dt_find_host reads these of every node. */
+enum { PROP_COMPATIBLE, PROP_STATUS, SCAN_PROPS };
+static const char *const scan_names[SCAN_PROPS] = {
+	[PROP_COMPATIBLE] = "compatible",
+	[PROP_STATUS] = "status",
+};
+
+struct find {
+	struct pci_host *host;
+	bool found;
+};
+
+static int visit_node(void *ctx, const struct fdt *fdt, const struct fdt_node *node)
 {
 	struct find *find = ctx;
 
-	(void)depth;
-	if (find->found || !fdt_node_enabled(fdt, node_off) ||
-	    !fdt_is_compatible(fdt, node_off, "pci-host-ecam-generic"))
+	if (find->found || !pci_dt_is_host(node, &node->prop[PROP_COMPATIBLE],
+					   &node->prop[PROP_STATUS]))
 		return 0;
 	find->found = true;
-	return read_host(fdt, node_off, bus, find->host);
+	return pci_dt_read_host(find->host, fdt, node);
 }
 
 int pci_dt_find_host(struct pci_host *host, const void *dtb, size_t max_bytes)
@@ -163,7 +187,7 @@ int pci_dt_find_host(struct pci_host *host, const void *dtb, size_t max_bytes)
 	memset(host, 0, sizeof(*host));
 	err = fdt_open(&fdt, dtb, max_bytes);
 	if (err == 0)
-		err = fdt_walk(&fdt, visit_node, &find);
+		err = fdt_scan(&fdt, scan_names, SCAN_PROPS, visit_node, &find);
 	if (err == 0 && !find.found)
 		err = -VBLK_ENODEV;
 	if (err < 0)

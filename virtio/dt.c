@@ -1,23 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio_dt_find(): one walk over the device tree that keeps the
- * virtio-mmio nodes (virtio/dt.h). It walks the whole tree, so a blob that
- * is malformed anywhere is refused, but decodes only the nodes it wants:
- * what the runtime reads for itself (RAM, GIC, UART, timer) is never
- * looked at here.
+ * Finding virtio-mmio nodes in a device tree (virtio/dt.h): the decoding
+ * of one node from the properties a walk read of it once, for a walk that
+ * looks for other nodes as well
+ * (blk/dt_scan.c), and virtio_dt_find(), a walk of its own. Either walks
+ * the whole tree, so a blob that is malformed anywhere is refused, but
+ * decodes only the nodes it wants: what the runtime reads for itself
+ * (RAM, GIC, UART, timer) is never looked at here.
  */
 #include <string.h>
 
 #include "vblk/error.h"
-#include "fdt/fdt.h"
 #include "virtio/dt.h"
 
-/* Like fdt_gic_interrupt's first specifier, but a node without interrupts
- * just has none (intid 0). */
-static int read_optional_interrupt(const struct fdt *fdt, int node_off,
-				   uint32_t *intid, uint32_t *flags)
+const char *const virtio_dt_prop_names[VIRTIO_DT_PROPS] = {
+	[VIRTIO_DT_COMPATIBLE] = "compatible",
+	[VIRTIO_DT_STATUS] = "status",
+	[VIRTIO_DT_REG] = "reg",
+	[VIRTIO_DT_INTERRUPTS] = "interrupts",
+};
+
+/* Like fdt_decode_gic_interrupt's first specifier, but a node without
+ * interrupts just has none (intid 0). */
+static int read_optional_interrupt(const struct fdt_prop *interrupts, uint32_t *intid,
+				   uint32_t *flags)
 {
-	int err = fdt_gic_interrupt(fdt, node_off, 0, intid, flags);
+	int err = fdt_decode_gic_interrupt(interrupts, 0, intid, flags);
 
 	if (err == -VBLK_ENODEV) {
 		*intid = 0;
@@ -27,35 +35,38 @@ static int read_optional_interrupt(const struct fdt *fdt, int node_off,
 	return err;
 }
 
-static int visit_node(void *ctx, const struct fdt *fdt, int node_off, int depth,
-		      struct fdt_bus bus)
+int virtio_dt_take(struct virtio_dt *found, const struct fdt_node *node,
+		   const struct fdt_prop props[VIRTIO_DT_PROPS])
 {
-	struct virtio_dt *found = ctx;
-	struct virtio_dt_node *node;
+	struct virtio_dt_node *kept;
 	struct fdt_reg reg;
 	struct fdt_region window;
 	uint32_t intid, flags;
 	int err;
 
-	(void)depth;
-	if (!fdt_node_enabled(fdt, node_off) ||
-	    !fdt_is_compatible(fdt, node_off, "virtio,mmio"))
+	if (node->depth == 0 || !fdt_status_okay(&props[VIRTIO_DT_STATUS]) ||
+	    !fdt_compat_has(&props[VIRTIO_DT_COMPATIBLE], "virtio,mmio"))
 		return 0;
 	if (found->count >= VIRTIO_DT_MAX_NODES)
 		return 0;           /* keep the first ones */
-	err = fdt_read_reg(fdt, node_off, bus, &reg);
-	if (err < 0)
+	if (fdt_decode_reg(&props[VIRTIO_DT_REG], node->bus, &reg) < 0)
 		return -VBLK_EBADDT;   /* no reg is as bad as a broken one */
-	err = read_optional_interrupt(fdt, node_off, &intid, &flags);
+	err = read_optional_interrupt(&props[VIRTIO_DT_INTERRUPTS], &intid, &flags);
 	if (err < 0)
 		return err;
 	window = fdt_reg_entry(&reg, 0);
-	node = &found->node[found->count++];
-	node->base = window.base;
-	node->size_bytes = window.size_bytes;
-	node->intid = intid;
-	node->irq_edge = fdt_gic_irq_is_edge(flags);
+	kept = &found->node[found->count++];
+	kept->base = window.base;
+	kept->size_bytes = window.size_bytes;
+	kept->intid = intid;
+	kept->irq_edge = fdt_gic_irq_is_edge(flags);
 	return 0;
+}
+
+static int visit_node(void *ctx, const struct fdt *fdt, const struct fdt_node *node)
+{
+	(void)fdt;
+	return virtio_dt_take(ctx, node, node->prop);
 }
 
 int virtio_dt_find(struct virtio_dt *found, const void *dtb, size_t max_bytes)
@@ -68,7 +79,7 @@ int virtio_dt_find(struct virtio_dt *found, const void *dtb, size_t max_bytes)
 	memset(found, 0, sizeof(*found));
 	err = fdt_open(&fdt, dtb, max_bytes);
 	if (err == 0)
-		err = fdt_walk(&fdt, visit_node, found);
+		err = fdt_scan(&fdt, virtio_dt_prop_names, VIRTIO_DT_PROPS, visit_node, found);
 	if (err < 0)
 		memset(found, 0, sizeof(*found));
 	return err;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fdt/fdt.h"
+
 /* Nodes kept, the first ones in document order: QEMU virt has 32
  * virtio-mmio transports. */
 #define VIRTIO_DT_MAX_NODES 32
@@ -44,5 +46,25 @@ struct virtio_dt {
  * means. Other nodes are not decoded at all.
  */
 int virtio_dt_find(struct virtio_dt *found, const void *dtb, size_t max_bytes);
+
+/*
+ * For a walk (fdt_scan) over a blob it has opened that looks for other
+ * nodes as well: the properties virtio_dt_take needs of every node, in
+ * the order it takes them (the walk's names), and the node itself, kept
+ * in *found if it is an enabled virtio-mmio node below the root and *found
+ * has room. Returns 0, or -VBLK_EBADDT for such a node that cannot be
+ * decoded (as above); the walk should then end with it.
+ */
+enum virtio_dt_prop {
+	VIRTIO_DT_COMPATIBLE,
+	VIRTIO_DT_STATUS,
+	VIRTIO_DT_REG,
+	VIRTIO_DT_INTERRUPTS,
+	VIRTIO_DT_PROPS
+};
+extern const char *const virtio_dt_prop_names[VIRTIO_DT_PROPS];
+
+int virtio_dt_take(struct virtio_dt *found, const struct fdt_node *node,
+		   const struct fdt_prop props[VIRTIO_DT_PROPS]);
 
 #endif

@@ -3,8 +3,9 @@
  * libFuzzer target for the device-tree readers.
  *
  *   clang -fsanitize=fuzzer,address,undefined -DVBLK_HOST -Iinclude -I. \
- *         -DVBLK_HOST_NO_CMOCKA tests/fuzz/fuzz_fdt.c fdt/fdt.c fdt/walk.c \
- *         virtio/dt.c drivers/board.c pci/dt.c pci/dt_intx.c pci/ecam.c \
+ *         -DVBLK_HOST_NO_CMOCKA tests/fuzz/fuzz_fdt.c fdt/open.c fdt/struct.c \
+ *         fdt/prop.c fdt/find.c fdt/walk.c fdt/decode.c virtio/dt.c \
+ *         blk/dt_scan.c drivers/board.c pci/dt.c pci/dt_intx.c pci/ecam.c \
  *         tests/host/host_platform.c -o fuzz_fdt
  *   ./fuzz_fdt -max_total_time=60 tests/fuzz/corpus/fdt
  *
@@ -13,7 +14,9 @@
  * read one byte past the end is caught by ASan. Besides "no crash, no
  * hang", it checks what board_from_fdt, virtio_dt_find and
  * pci_dt_find_host promise: counts within their tables, the output zeroed
- * on error, an interrupt-map that is read whole or empty.
+ * on error, an interrupt-map that is read whole or empty; that
+ * blk_dt_scan's one walk gives what those two give; and that
+ * fdt_getprops gives what fdt_getprop gives for each name.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "drivers/board.h"
 #include "pci/pci.h"
 #include "virtio/dt.h"
+#include "blk/dt_scan.h"
 
 /* Paths and names worth looking up in any tree. */
 static const char *const probe_paths[] = {
@@ -65,33 +69,41 @@ static void check_board(const uint8_t *blob, size_t size)
 	      info.gic_version == 3);
 }
 
+static struct virtio_dt virtio_found;
+static int virtio_err;
+
 static void check_virtio(const uint8_t *blob, size_t size)
 {
-	static struct virtio_dt found;
-	int err = virtio_dt_find(&found, blob, size);
+	struct virtio_dt *found = &virtio_found;
+	int err = virtio_dt_find(found, blob, size);
 
+	virtio_err = err;
 	if (err < 0) {
 		check(err == -VBLK_EBADDT);
-		check(all_zero(&found, sizeof(found)));
+		check(all_zero(found, sizeof(*found)));
 		return;
 	}
 	check(err == 0);
-	check(found.count <= VIRTIO_DT_MAX_NODES);
+	check(found->count <= VIRTIO_DT_MAX_NODES);
 }
 
 /* GIC INTIDs an interrupt-map may give: PPIs 16-31, SPIs 32-1019. */
 #define INTID_FIRST_PPI 16u
 #define INTID_LAST_SPI  1019u
 
+static struct pci_host pci_found;
+static int pci_err;
+
 static void check_pci_host(const uint8_t *blob, size_t size)
 {
-	static struct pci_host host;
-	const struct pci_intx_map *map = &host.intx;
-	int err = pci_dt_find_host(&host, blob, size);
+	struct pci_host *host = &pci_found;
+	const struct pci_intx_map *map = &host->intx;
+	int err = pci_dt_find_host(host, blob, size);
 
+	pci_err = err;
 	if (err < 0) {
 		check(err == -VBLK_EBADDT || err == -VBLK_ENODEV);
-		check(all_zero(&host, sizeof(host)));
+		check(all_zero(host, sizeof(*host)));
 		return;
 	}
 	check(err == 0);
@@ -104,6 +116,37 @@ static void check_pci_host(const uint8_t *blob, size_t size)
 		      map->route[i].intid <= INTID_LAST_SPI);
 		check((map->route[i].phys_hi & ~map->mask_phys_hi) == 0);
 		check((map->route[i].pin & ~map->mask_pin) == 0);
+	}
+}
+
+/* The disks' one walk: what the two finders each give (run first). */
+static void check_dt_scan(const uint8_t *blob, size_t size)
+{
+	static struct blk_dt_found found;
+	int err = blk_dt_scan(&found, blob, size);
+
+	check(err == virtio_err);
+	check(memcmp(&found.mmio, &virtio_found, sizeof(virtio_found)) == 0);
+	if (err == 0) {
+		check(found.pci_err == pci_err);
+		check(memcmp(&found.pci, &pci_found, sizeof(pci_found)) == 0);
+	}
+}
+
+/* Several properties in one pass: each what fdt_getprop gives. */
+static void check_getprops(const struct fdt *fdt, int node_off)
+{
+	enum { NPROPS = sizeof(probe_props) / sizeof(probe_props[0]) };
+	struct fdt_prop props[NPROPS];
+	int err = fdt_getprops(fdt, node_off, probe_props, NPROPS, props);
+
+	check(err == 0 || err == -VBLK_EBADDT);
+	for (size_t i = 0; i < NPROPS; i++) {
+		uint32_t len_bytes = 0;
+		const void *value = fdt_getprop(fdt, node_off, probe_props[i], &len_bytes);
+
+		check(props[i].value == value);
+		check(value == NULL || props[i].len_bytes == len_bytes);
 	}
 }
 
@@ -147,6 +190,7 @@ static void check_walk(const uint8_t *blob, size_t size)
 			if (value != NULL)
 				check(value >= blob && value + len_bytes <= blob + size);
 		}
+		check_getprops(&fdt, node_off);
 		(void)fdt_is_compatible(&fdt, node_off, "virtio,mmio");
 		node_off = fdt_next_node(&fdt, node_off, &depth);
 		if (node_off == 0)
@@ -169,6 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_board(blob, size);
 	check_virtio(blob, size);
 	check_pci_host(blob, size);
+	check_dt_scan(blob, size);
 	check_walk(blob, size);
 	free(buf);
 	return 0;

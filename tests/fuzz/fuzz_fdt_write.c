@@ -3,8 +3,9 @@
  * libFuzzer target for the device-tree writer (fdt/write.c, fdt/edit.c).
  *
  *   clang -fsanitize=fuzzer,address,undefined -DVBLK_HOST -Iinclude -I. \
- *         tests/fuzz/fuzz_fdt_write.c fdt/fdt.c fdt/walk.c fdt/write.c \
- *         fdt/edit.c -o fuzz_fdt_write
+ *         tests/fuzz/fuzz_fdt_write.c fdt/open.c fdt/struct.c fdt/prop.c \
+ *         fdt/find.c fdt/walk.c fdt/decode.c fdt/write.c fdt/edit.c \
+ *         -o fuzz_fdt_write
  *   ./fuzz_fdt_write -max_total_time=60 tests/fuzz/corpus/fdt_write
  *
  * Input: a 4-byte prologue, then up to MAX_EDITS 4-byte edits, then the

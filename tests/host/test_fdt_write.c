@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Device-tree writer tests (fdt/write.c, vblk/fdt_edit.h): every edit is
- * read back with the reader (fdt/fdt.c), and the rest of the tree is
+ * read back with the reader (fdt/), and the rest of the tree is
  * compared with what it was, through a text dump of every node and
  * property in document order. Inputs: QEMU's own dumps and hand-written
  * trees of tests/host/dtb/, and small blobs assembled here for layouts
