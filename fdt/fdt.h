@@ -95,6 +95,30 @@ int fdt_path_offset(const struct fdt *fdt, const char *path);
  * node; -VBLK_EBADDT if the walk meets a malformed structure block. */
 int fdt_node_by_phandle(const struct fdt *fdt, uint32_t phandle);
 
+/* Phandles a walk has passed (fdt_scan reading "phandle" and
+ * "linux,phandle"), so that a lookup after it needs no walk of its own.
+ * fdt_phandles_note() keeps each node's phandles, the first node of each
+ * only, as fdt_node_by_phandle would find it; fdt_phandles_find() answers
+ * from the table when it can: a phandle it holds, or none at all once
+ * fdt_phandles_done() says a walk of the whole tree has noted every node
+ * and the table did not overflow. Otherwise it searches as
+ * fdt_node_by_phandle does. */
+#define FDT_PHANDLES_KEPT 16
+
+struct fdt_phandles {
+	uint32_t phandle[FDT_PHANDLES_KEPT];
+	int node_off[FDT_PHANDLES_KEPT];
+	unsigned count;
+	bool overflow;          /* a phandle was not kept */
+	bool complete;          /* every node of the tree was noted */
+};
+
+void fdt_phandles_note(struct fdt_phandles *known, int node_off,
+		       const struct fdt_prop *phandle, const struct fdt_prop *linux_phandle);
+void fdt_phandles_done(struct fdt_phandles *known);
+int fdt_phandles_find(const struct fdt_phandles *known, const struct fdt *fdt,
+		      uint32_t phandle);
+
 /* Does the node's "compatible" string list contain `compat`? */
 bool fdt_is_compatible(const struct fdt *fdt, int node_off, const char *compat);
 /* The same for a "compatible" value already looked up (absent: false). */

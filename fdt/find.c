@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Finding one node: by its absolute path, or by its phandle.
+ * Finding one node: by its absolute path, or by its phandle (with a walk,
+ * or in the table of those a walk has passed).
  */
 #include <string.h>
 
@@ -114,4 +115,69 @@ int fdt_node_by_phandle(const struct fdt *fdt, uint32_t phandle)
 	 * bounds the walk by the structure block. */
 	err = fdt_scan(fdt, phandle_names, PHANDLE_PROPS, visit_phandle, &find);
 	return err < 0 ? err : find.node_off;
+}
+
+/* ---- phandles a walk has passed ------------------------------------- */
+
+static bool one_cell(const struct fdt_prop *prop)
+{
+	return prop->value != NULL && prop->len_bytes == FDT_CELL_BYTES;
+}
+
+static bool known_phandle(const struct fdt_phandles *known, uint32_t phandle, int *node_off)
+{
+	for (unsigned i = 0; i < known->count; i++) {
+		if (known->phandle[i] == phandle) {
+			*node_off = known->node_off[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A later node with a phandle an earlier one has is not the one a
+ * search in document order finds: only the first is kept. */
+static void keep_phandle(struct fdt_phandles *known, int node_off, const struct fdt_prop *prop)
+{
+	uint32_t phandle;
+	int kept_off;
+
+	if (!one_cell(prop))
+		return;
+	phandle = fdt_cell32(prop->value, 0);
+	if (phandle == FDT_PHANDLE_NONE || phandle == FDT_PHANDLE_ALL ||
+	    known_phandle(known, phandle, &kept_off))
+		return;
+	if (known->count >= FDT_PHANDLES_KEPT) {
+		known->overflow = true;
+		return;
+	}
+	known->phandle[known->count] = phandle;
+	known->node_off[known->count++] = node_off;
+}
+
+void fdt_phandles_note(struct fdt_phandles *known, int node_off,
+		       const struct fdt_prop *phandle, const struct fdt_prop *linux_phandle)
+{
+	keep_phandle(known, node_off, phandle);
+	keep_phandle(known, node_off, linux_phandle);
+}
+
+void fdt_phandles_done(struct fdt_phandles *known)
+{
+	known->complete = true;
+}
+
+int fdt_phandles_find(const struct fdt_phandles *known, const struct fdt *fdt,
+		      uint32_t phandle)
+{
+	int node_off;
+
+	if (phandle == FDT_PHANDLE_NONE || phandle == FDT_PHANDLE_ALL)
+		return -VBLK_ENODEV;
+	if (known != NULL && known_phandle(known, phandle, &node_off))
+		return node_off;
+	if (known != NULL && known->complete && !known->overflow)
+		return -VBLK_ENODEV;
+	return fdt_node_by_phandle(fdt, phandle);
 }

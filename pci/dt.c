@@ -126,7 +126,8 @@ static bool binding_cells(const struct fdt_node *node)
 	       node->children.size_cells == PCI_DT_SIZE_CELLS;
 }
 
-int pci_dt_read_host(struct pci_host *host, const struct fdt *fdt, const struct fdt_node *node)
+int pci_dt_read_host(struct pci_host *host, const struct fdt *fdt, const struct fdt_node *node,
+		     const struct fdt_phandles *known)
 {
 	struct fdt_prop props[HOST_PROPS];
 	struct fdt_reg reg;
@@ -147,7 +148,7 @@ int pci_dt_read_host(struct pci_host *host, const struct fdt *fdt, const struct 
 	if (err == 0 && pci_host_check(host) < 0)
 		err = -VBLK_EBADDT;
 	if (err == 0)
-		pci_dt_read_intx_map(fdt, node->off, &host->intx);
+		pci_dt_read_intx_map(fdt, node->off, &host->intx, known);
 	else
 		memset(host, 0, sizeof(*host));
 	return err;
@@ -173,7 +174,7 @@ static int visit_node(void *ctx, const struct fdt *fdt, const struct fdt_node *n
 					   &node->prop[PROP_STATUS]))
 		return 0;
 	find->found = true;
-	return pci_dt_read_host(find->host, fdt, node);
+	return pci_dt_read_host(find->host, fdt, node, NULL);
 }
 
 int pci_dt_find_host(struct pci_host *host, const void *dtb, size_t max_bytes)

@@ -49,6 +49,7 @@ struct map_parent {
 
 struct map_reader {
 	const struct fdt *fdt;
+	const struct fdt_phandles *known;   /* may be NULL */
 	uint32_t mask[MAP_CHILD_CELLS];
 	struct map_parent parent[MAP_PARENTS_KEPT];
 	unsigned searches;         /* also picks the slot the next one fills */
@@ -95,7 +96,7 @@ static const struct map_parent *resolve_parent(struct map_reader *reader, uint32
 		return NULL;
 	parent = &reader->parent[reader->searches++ % MAP_PARENTS_KEPT];
 	parent->phandle = 0;
-	node_off = fdt_node_by_phandle(reader->fdt, phandle);
+	node_off = fdt_phandles_find(reader->known, reader->fdt, phandle);
 	if (node_off < 0 ||
 	    read_cells(reader->fdt, node_off, "#address-cells", 0, &parent->address_cells) < 0 ||
 	    read_cells(reader->fdt, node_off, "#interrupt-cells", REQUIRED_CELLS,
@@ -198,9 +199,10 @@ static int read_map_entries(struct map_reader *reader, int node_off)
 	return err;
 }
 
-void pci_dt_read_intx_map(const struct fdt *fdt, int node_off, struct pci_intx_map *map)
+void pci_dt_read_intx_map(const struct fdt *fdt, int node_off, struct pci_intx_map *map,
+			  const struct fdt_phandles *known)
 {
-	struct map_reader reader = { .fdt = fdt, .map = map };
+	struct map_reader reader = { .fdt = fdt, .known = known, .map = map };
 	int err;
 
 	memset(map, 0, sizeof(*map));

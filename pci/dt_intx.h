@@ -9,12 +9,15 @@
 #include "pci/pci.h"
 
 struct fdt;
+struct fdt_phandles;
 
 /* Read the interrupt-map and interrupt-map-mask of the PCI host node at
  * node_off into *map (pci.h: struct pci_intx_map). Whatever the map
  * holds the host stays usable: one that cannot be read whole is empty,
  * map->status -VBLK_EBADDT (-VBLK_ENODEV: there is none), and a driver
- * then polls. */
-void pci_dt_read_intx_map(const struct fdt *fdt, int node_off, struct pci_intx_map *map);
+ * then polls. Interrupt parents are found in `known` when a walk has
+ * noted the tree's phandles (fdt_phandles_find), else by a search (NULL). */
+void pci_dt_read_intx_map(const struct fdt *fdt, int node_off, struct pci_intx_map *map,
+			  const struct fdt_phandles *known);
 
 #endif

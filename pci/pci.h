@@ -113,14 +113,18 @@ int pci_dt_find_host(struct pci_host *host, const void *dtb, size_t max_bytes);
 
 /* For a walk (fdt_scan) that looks for other nodes as well: is the node,
  * with the compatible and status properties the walk read, an enabled
- * "pci-host-ecam-generic" below the root? And the host from such a node,
- * decoded as above: 0, or -VBLK_EBADDT with *host zeroed. */
+ * "pci-host-ecam-generic" below the root? And the host from such a node
+ * (only its offset, depth and cells are read), decoded as above: 0, or
+ * -VBLK_EBADDT with *host zeroed. The interrupt-map's parents are looked
+ * up in `known` (fdt_phandles_find), or searched for if it is NULL. */
 struct fdt;
 struct fdt_node;
 struct fdt_prop;
+struct fdt_phandles;
 bool pci_dt_is_host(const struct fdt_node *node, const struct fdt_prop *compatible,
 		    const struct fdt_prop *status);
-int pci_dt_read_host(struct pci_host *host, const struct fdt *fdt, const struct fdt_node *node);
+int pci_dt_read_host(struct pci_host *host, const struct fdt *fdt, const struct fdt_node *node,
+		     const struct fdt_phandles *known);
 
 /* ---- configuration space (ecam.c) ----------------------------------- */
 

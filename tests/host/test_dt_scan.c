@@ -10,6 +10,8 @@
  *   name cache     a name met again at another offset of the strings
  *                  block is still found; a bad name or value after good
  *                  ones of the same name is still refused
+ *   phandles      the table a walk fills answers as fdt_node_by_phandle
+ *                  does, searching when it is full or was not completed
  *   blk_dt_scan    = virtio_dt_find + pci_dt_find_host on every tree
  */
 #define _POSIX_C_SOURCE 200809L   /* opendir, strdup */
@@ -441,6 +443,93 @@ static void test_scan_refuses_bad_name_or_value_after_good_ones(void **state)
 	}
 }
 
+/* ---- phandles a walk has passed --------------------------------------- */
+
+static const char *const phandle_names[] = { "phandle", "linux,phandle" };
+
+static int note_phandles(void *ctx, const struct fdt *fdt, const struct fdt_node *node)
+{
+	(void)fdt;
+	fdt_phandles_note(ctx, node->off, &node->prop[0], &node->prop[1]);
+	return 0;
+}
+
+/* Every phandle of the tree, some it does not have, 0 and all ones. */
+static void assert_table_answers_as_search(const struct fdt *fdt,
+					   const struct fdt_phandles *known)
+{
+	static const uint32_t absent[] = { 0, 1, 0x7fff, 0x9000, UINT32_MAX };
+
+	for (unsigned i = 0; i < known->count; i++)
+		assert_int_equal(fdt_phandles_find(known, fdt, known->phandle[i]),
+				 fdt_node_by_phandle(fdt, known->phandle[i]));
+	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+		assert_int_equal(fdt_phandles_find(known, fdt, absent[i]),
+				 fdt_node_by_phandle(fdt, absent[i]));
+}
+
+static void test_phandles_a_walk_noted_answer_as_a_search(void **state)
+{
+	static const char *const trees[] = { "qemu-virt.dtb", "qemu-virt-gicv3.dtb",
+					     "pci-intx-mixed-parents.dtb",
+					     "pci-intx-five-parents.dtb" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+		struct blob blob = load(trees[i]);
+		struct fdt_phandles known = { .count = 0 };
+		struct fdt fdt;
+
+		assert_int_equal(fdt_open(&fdt, blob.bytes, blob.size), 0);
+		assert_int_equal(fdt_scan(&fdt, phandle_names, 2, note_phandles, &known), 0);
+		fdt_phandles_done(&known);
+		assert_true(known.count > 0);
+		assert_false(known.overflow);
+		assert_table_answers_as_search(&fdt, &known);
+		free(blob.bytes);
+	}
+}
+
+/* A table that is full, or that no complete walk filled, searches for
+ * what it does not hold; a second node with a kept phandle is not kept. */
+static void test_phandles_search_past_a_full_or_unfinished_table(void **state)
+{
+	struct blob blob = load("qemu-virt.dtb");
+	struct fdt_phandles known = { .count = 0 };
+	uint8_t cells[FDT_PHANDLES_KEPT][4];
+	struct fdt_prop none = { NULL, 0 };
+	struct fdt fdt;
+	int gic_off;
+
+	(void)state;
+	assert_int_equal(fdt_open(&fdt, blob.bytes, blob.size), 0);
+	gic_off = fdt_node_by_phandle(&fdt, 0x8002);   /* QEMU's GIC */
+	assert_true(gic_off > 0);
+	/* Not complete: the GIC is searched for. */
+	assert_int_equal(fdt_phandles_find(&known, &fdt, 0x8002), gic_off);
+	fdt_phandles_done(&known);
+	assert_int_equal(fdt_phandles_find(&known, &fdt, 0x8002), -VBLK_ENODEV);
+	/* Filled with others (at made-up offsets) and one more: full. */
+	for (unsigned i = 0; i < FDT_PHANDLES_KEPT; i++) {
+		struct fdt_prop prop = { cells[i], 4 };
+
+		cells[i][0] = 0;
+		cells[i][1] = 1;
+		cells[i][2] = 0;
+		cells[i][3] = (uint8_t)i;
+		fdt_phandles_note(&known, 1000 + (int)i, &prop, &none);
+		fdt_phandles_note(&known, 2000 + (int)i, &none, &prop);   /* second: dropped */
+	}
+	assert_int_equal(known.count, FDT_PHANDLES_KEPT);
+	assert_false(known.overflow);
+	assert_int_equal(fdt_phandles_find(&known, &fdt, 0x10003), 1003);
+	fdt_phandles_note(&known, 3000, &(struct fdt_prop){ (const uint8_t *)"\0\0\x80\x02", 4 },
+			  &none);
+	assert_true(known.overflow);
+	assert_int_equal(fdt_phandles_find(&known, &fdt, 0x8002), gic_off);
+	free(blob.bytes);
+}
+
 /* ---- blk_dt_scan: the two finders in one walk --------------------------- */
 
 static void assert_dt_scan_is_both_finders(const char *name)
@@ -498,6 +587,8 @@ int main(void)
 		cmocka_unit_test(test_scan_refuses_bad_arguments),
 		cmocka_unit_test(test_scan_finds_a_name_stored_twice_and_keeps_the_first),
 		cmocka_unit_test(test_scan_refuses_bad_name_or_value_after_good_ones),
+		cmocka_unit_test(test_phandles_a_walk_noted_answer_as_a_search),
+		cmocka_unit_test(test_phandles_search_past_a_full_or_unfinished_table),
 		cmocka_unit_test(test_dt_scan_is_both_finders_on_every_committed_tree),
 		cmocka_unit_test(test_dt_scan_refuses_truncated_qemu_virt_at_every_length),
 	};
