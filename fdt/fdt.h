@@ -73,7 +73,8 @@ struct fdt_prop {
 /* Several properties of a node in one pass over its properties: props[i]
  * gets the first property named names[i]. Returns 0; -VBLK_EBADDT (every
  * props[i] absent) if node_off is not a node or a property up to its
- * first subnode cannot be read; -VBLK_EINVAL for NULL names or props. */
+ * first subnode cannot be read; -VBLK_EINVAL for NULL names or props,
+ * or 255 names or more. */
 int fdt_getprops(const struct fdt *fdt, int node_off, const char *const names[],
 		 unsigned count, struct fdt_prop props[]);
 
