@@ -1,29 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device layer: everything that touches the ring (struct blk_dev). It
- * hands out request slots, turns a formed request (blk/merge.c) into a
- * descriptor chain, publishes and notifies, harvests completions and
- * turns the device's status byte back into a result (virtio 1.2 §5.2.6),
- * and takes the device's interrupt status. It knows nothing of bios
- * waiting, plugs or callbacks: that is the queue above (blk/queue.c).
- *
+ * The device layer's data path (struct blk_dev): it hands out request
+ * slots, turns a formed request (blk/merge.c) into a descriptor chain,
+ * publishes and notifies, harvests completions, turns the device's status
+ * byte back into a result (virtio 1.2 §5.2.6) and hands the bios back.
+ * It knows nothing of bios waiting, plugs or callbacks: that is the queue
+ * above (blk/queue.c). Its control side, set-up, reset and interrupts, is
+ * blk/device_ctl.c.
  *
  *   desc 0   header {type, reserved, sector}   16 bytes, device reads
  *   desc 1.. data, one per coalesced segment   device reads (OUT) or
  *                                              writes (IN, GET_ID)
  *   desc n   status                            1 byte, device writes
  *
- * DISCARD and WRITE_ZEROES (§5.2.6) carry no memory: their one data
- * descriptor is the request's own segment array, device-readable:
- *
- *   desc 0   header {type, 0, sector 0}             16 bytes, device reads
- *   desc 1   {le64 sector, le32 num_sectors,        16 bytes per segment,
- *             le32 flags} x nsegs                   device reads
- *   desc 2   status                                 1 byte, device writes
- *
- * The same chain goes either into the ring, or into the request's own
- * indirect table with one ring descriptor pointing at it (virtio 1.2
- * §2.7.5.3); vring_add() decides which.
+ * DISCARD and WRITE_ZEROES carry a segment array instead of data
+ * (blk/range.c). The same chain goes either into the ring, or into an
+ * indirect table with one ring descriptor pointing at it (§2.7.5.3);
+ * ring_add() decides which.
  */
 #include "blk/device.h"
 #include "blk/sg.h"
@@ -35,43 +28,135 @@
 /* Marks a status byte the device has not written. */
 #define STATUS_UNWRITTEN 0xffu
 
-/*
- * A DISCARD's or WRITE_ZEROES's run of sectors as the device reads it:
- * segments of at most the device's max_*_sectors, each a whole number of
- * alignment units (the limit is), no more than max_*_seg of them (merging
- * kept the run within that), all with the request's flags: unmap only on
- * WRITE_ZEROES, reserved bits zero (§5.2.6.2). Returns how many.
- */
-static unsigned fill_ranges(const struct blk_dev *dev, struct blk_req *req)
-{
-	uint32_t seg_sectors = blk_dev_range_limits(dev, req->type)->seg_sectors;
-	uint64_t sector = req->sector, left = req->range_sectors;
-	unsigned nranges = 0;
+/* The calls each request makes of its ring, in the format negotiated at
+ * set-up: split (virtio 1.2 §2.7, vring/split.c) or packed (§2.8,
+ * vring/packed.c); vring/ring.h has the set-up and the rare calls. Each is
+ * a test and a direct call (the call alone with VBLK_RING_PACKED 0). */
 
-	while (left > 0 && nranges < BLK_RANGE_SEGS_MAX) {
-		uint32_t take = left < seg_sectors ? (uint32_t)left : seg_sectors;
-		req->ranges[nranges++] = (struct virtio_blk_range_seg){
-			.sector = sector, .num_sectors = take,
-			.flags = req->type == VIRTIO_BLK_T_WRITE_ZEROES ? req->range_flags : 0,
-		};
-		sector += take;
-		left -= take;
+/* The longest chain an indirect table of `table_entries` takes: 0 without
+ * the feature, never more than the ring (§2.7.5.3.1, §2.8.19). */
+static unsigned ring_indirect_max(const struct vring *ring, unsigned table_entries)
+{
+	if (VRING_IS_PACKED(ring)) {
+		const struct vq_packed *vq = &ring->q.packed;
+		if (!vq->indirect)
+			return 0;
+		return table_entries < vq->num ? table_entries : vq->num;
 	}
-	return nranges;
+	return vq_indirect_max(&ring->q.split, table_entries);
 }
 
-/* The chain of a DISCARD or WRITE_ZEROES: header, its segment array
- * (filled here), status. Returns 3, the buffers written to `bufs`. */
-static unsigned map_range_chain(const struct blk_dev *dev, struct blk_req *req,
-				struct vring_buf *bufs)
+/*
+ * Does a chain of `nbufs` buffers go through `table` (`table_entries`
+ * long; NULL when none is free), one ring descriptor, rather than
+ * straight into the ring? Only when the direct chain would not leave a
+ * descriptor for each of `queued_behind` requests waiting behind it, and
+ * VIRTIO_F_INDIRECT_DESC was negotiated and the table takes the chain. A
+ * direct chain is cheaper for the device to map; an indirect one lets a
+ * short ring take more requests (docs/design.md, "Indirect or direct").
+ */
+static bool ring_chooses_indirect(const struct vring *ring, unsigned nbufs,
+				  const union vring_indirect_desc *table, unsigned table_entries,
+				  unsigned queued_behind)
 {
-	unsigned nranges = fill_ranges(dev, req);
+	unsigned num_free = VRING_IS_PACKED(ring) ? ring->q.packed.num_free : ring->q.split.num_free;
 
-	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
-	bufs[1] = (struct vring_buf){ plat_virt_to_phys(req->ranges),
-				      nranges * (uint32_t)sizeof(req->ranges[0]), false };
-	bufs[2] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
-	return 3;
+	return nbufs + queued_behind > num_free && table != NULL &&
+	       nbufs <= ring_indirect_max(ring, table_entries);
+}
+
+/* Put one chain in the ring, not yet published, directly or through
+ * `table` as ring_chooses_indirect says. Returns the ring descriptors
+ * used, or the format's error (-VQ_EAGAIN: no room now). */
+static int ring_add(struct vring *ring, const struct vring_buf *bufs, unsigned nbufs,
+		    union vring_indirect_desc *table, unsigned table_entries,
+		    unsigned queued_behind, void *token)
+{
+	bool packed = VRING_IS_PACKED(ring);
+	int err;
+
+	if (!ring_chooses_indirect(ring, nbufs, table, table_entries, queued_behind)) {
+		err = packed ? vqp_add(&ring->q.packed, bufs, nbufs, token)
+			     : vq_add(&ring->q.split, bufs, nbufs, token);
+		return err ? err : (int)nbufs;
+	}
+	err = packed ? vqp_add_indirect(&ring->q.packed, bufs, nbufs, &table->packed, table_entries,
+					token)
+		     : vq_add_indirect(&ring->q.split, bufs, nbufs, &table->split, table_entries,
+				       token);
+	return err ? err : 1;
+}
+
+/* Publish what was added; true if the device asked to be notified. */
+static bool ring_publish(struct vring *ring)
+{
+	if (VRING_IS_PACKED(ring))
+		return vqp_publish(&ring->q.packed);
+	return vq_publish(&ring->q.split);
+}
+
+/* One used chain's token and length: 1, 0 if none, or -VBLK_EBROKEN. */
+static int ring_harvest(struct vring *ring, void **token, uint32_t *used_len)
+{
+	if (VRING_IS_PACKED(ring))
+		return vqp_harvest(&ring->q.packed, token, used_len);
+	return vq_harvest(&ring->q.split, token, used_len);
+}
+
+/* Requests in the ring: one chain each, so the ring's count. */
+unsigned blk_dev_in_flight(const struct blk_dev *dev)
+{
+	const struct vring *ring = &dev->ring;
+
+	return VRING_IS_PACKED(ring) ? ring->q.packed.in_flight : ring->q.split.in_flight;
+}
+
+/*
+ * A request's scatter-gather list (blk/sg.h), the one rule that turns
+ * memory segments into data descriptors for merging (blk/merge.c, by
+ * blk_sg_add_bio) and dispatch (blk_dev_start) alike.
+ * Add `len_bytes` at `phys` to the list: first fill up the last descriptor
+ * if the memory continues it, then cut the rest at seg_bytes_max. With
+ * `out`, also write the descriptors (out[i] is data descriptor i).
+ * Returns true if the memory was coalesced into the previous descriptor.
+ */
+static bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t phys,
+		      uint32_t len_bytes, uint32_t seg_bytes_max, bool device_writes)
+{
+	bool coalesced = false;
+
+	if (sg->ndescs > 0 && phys == sg->end_phys && sg->last_bytes < seg_bytes_max) {
+		uint32_t room = seg_bytes_max - sg->last_bytes;
+		uint32_t take = len_bytes < room ? len_bytes : room;
+		sg->last_bytes += take;
+		sg->end_phys += take;
+		if (out)
+			out[sg->ndescs - 1].len_bytes = sg->last_bytes;
+		phys += take;
+		len_bytes -= take;
+		coalesced = true;
+	}
+	while (len_bytes > 0) {
+		uint32_t take = len_bytes < seg_bytes_max ? len_bytes : seg_bytes_max;
+		if (out)
+			out[sg->ndescs] = (struct vring_buf){ phys, take, device_writes };
+		sg->ndescs++;
+		sg->last_bytes = take;
+		sg->end_phys = phys + take;
+		phys += take;
+		len_bytes -= take;
+	}
+	return coalesced;
+}
+
+/* Count the descriptors `bio`'s segments add to `sg` (nothing written):
+ * a request's as it forms (blk/queue.c, blk/merge.c), a bio's alone
+ * (vblk_submit's check, blk/api.c). */
+void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max)
+{
+	for (unsigned i = 0; i < bio->nsegs; i++)
+		sg_append(sg, NULL, plat_virt_to_phys(bio->segs[i].addr), bio->segs[i].len_bytes,
+			  seg_bytes_max, false);
 }
 
 const uint32_t blk_op_types[] = {
@@ -105,7 +190,7 @@ struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 	req->nbios = 1;
 	req->next = NULL;
 	if (bio->op >= VBLK_OP_DISCARD) {
-		/* One data descriptor: the segment array (fill_ranges). */
+		/* One data descriptor: the segment array (blk/range.c). */
 		req->sg.ndescs = 1;
 		req->range_sectors = bio->nsectors;
 		req->range_flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
@@ -159,7 +244,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	 * as QEMU virt. The indirect table is the ring's to clean. */
 	unsigned nbufs, coalesced = 0;
 	if (range) {
-		nbufs = map_range_chain(dev, req, bufs);
+		nbufs = blk_range_map_chain(dev, req, bufs);
 	} else {
 		struct blk_sg_state sg = { 0 };
 		bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
@@ -183,9 +268,9 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	 * request keeps it until blk_dev_free_req gives it back. */
 	union vring_indirect_desc *table =
 		dev->nfree_tables ? dev->free_tables[dev->nfree_tables - 1] : NULL;
-	BLK_TRACE_REQUEST(req, vring_chooses_indirect(&dev->ring, nbufs, table, VBLK_INDIRECT_MAX,
-						      queued_behind));
-	int ring_descs = vring_add(&dev->ring, bufs, nbufs, table, VBLK_INDIRECT_MAX,
+	BLK_TRACE_REQUEST(req, ring_chooses_indirect(&dev->ring, nbufs, table, VBLK_INDIRECT_MAX,
+						     queued_behind));
+	int ring_descs = ring_add(&dev->ring, bufs, nbufs, table, VBLK_INDIRECT_MAX,
 				   queued_behind, req);
 	if (ring_descs == -VQ_EAGAIN)
 		return -VQ_EAGAIN;
@@ -207,50 +292,48 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 }
 
 /*
- * Notify the device although the ring did not ask for it: requests are in
- * flight and nothing has completed for VBLK_RENOTIFY_US (blk/wait.c). A
- * notification the device does not need costs it one look at the ring
- * (§2.7.13.3 only says when the driver need not send one). The case it
- * rescues: with EVENT_IDX the driver stores avail.idx, and reads
- * avail_event after a full barrier; a device that stores avail_event and
- * re-reads avail.idx the other way round can then miss the chain if the
- * barrier does not reach it, both sides decide "no notification" and the
- * device sleeps on requests it never saw. Under QEMU's TCG with one vCPU
- * the guest's barriers are not emitted as host fences while the device
- * runs in another host thread (virtio-pci's ioeventfd), which is how such
- * a hang was seen: a 10 s timeout in about one boot in ten under load.
+ * Publish what was added and notify the device if it asked for it
+ * (split: VRING_USED_F_NO_NOTIFY or avail_event, §2.7.10; packed: the
+ * device event area, §2.8.10; the ring decides). Once per batch of
+ * requests. The notification is the transport's own call (virtio/mmio.c,
+ * virtio/pci.c: "there are new buffers in queue 0", §2.7.13.4).
  */
-void blk_dev_renotify(struct blk_dev *dev)
+void blk_dev_kick(struct blk_dev *dev)
 {
-	virtio_notify(&dev->vdev, 0);
-	dev->counts.renotifications++;
+	bool notify = ring_publish(&dev->ring);
+	VRING_TRACE_NOTIFY(&dev->ring, notify);
+	if (notify) {
+		dev->vdev.ops->notify(&dev->vdev, 0);
+		dev->counts.notifications++;
+	}
 }
 
 /*
- * Take one completed request from the used ring. Returns 1 with the
- * request and its result, 0 if none is ready, or -VBLK_EBROKEN if the
- * device wrote something impossible (the ring checks what it wrote there:
- * vring/split.c, vring/packed.c).
+ * Take one completed request from the used ring and give its slot back.
+ * Returns 1 with its bios (linked through `next`, in sector order) and
+ * its result, 0 if none is ready, or -VBLK_EBROKEN if the device wrote
+ * something impossible (the ring checks what it wrote there:
+ * vring/split.c, vring/packed.c). The bios are the caller's to hand back
+ * (blk_dev_end_bio).
  *
  * The result is the status byte (§5.2.6: 0 OK, 1 IOERR, 2 UNSUPP). Any
  * other value means the device broke the protocol: the request completes
  * with -VBLK_EBROKEN, and the ring is marked broken so the next harvest
  * says so.
  */
-int blk_dev_harvest(struct blk_dev *dev, struct blk_req **reqp, int *result)
+int blk_dev_harvest(struct blk_dev *dev, struct vblk_bio **bios, int *result)
 {
 	void *token;
 	uint32_t used_len;
 
-	int got = vring_harvest(&dev->ring, &token, &used_len);
+	int got = ring_harvest(&dev->ring, &token, &used_len);
 	if (got != 1)
 		return got;
 	struct blk_req *req = token;
-	*reqp = req;
 	dev->counts.completions++;
 	/* Progress: the timeouts of what is still in flight count from
-	 * here, and the adaptive wait (blk/wait.c) times its stretches by
-	 * it, the last completion of a wait included. */
+	 * here, and the adaptive wait (blk/spin_or_sleep.c) times its
+	 * stretches by it, the last completion of a wait included. */
 	dev->progress_us = plat_time_us();
 
 	/* §2.7.8.3: nothing past the first used_len device-writable bytes
@@ -260,105 +343,63 @@ int blk_dev_harvest(struct blk_dev *dev, struct blk_req **reqp, int *result)
 	 * written). Legacy devices may not set len: ignore it (§5.2.6.3). */
 	if (!dev->vdev.legacy && used_len < req->writable_bytes) {
 		*result = -VBLK_EIO;
-		return 1;
+	} else {
+		plat_dma_invalidate(&req->status, 1);
+		switch (*(const volatile uint8_t *)&req->status) {
+		case VIRTIO_BLK_S_OK:
+			*result = 0;
+			break;
+		case VIRTIO_BLK_S_IOERR:
+			*result = -VBLK_EIO;
+			break;
+		case VIRTIO_BLK_S_UNSUPP:
+			*result = -VBLK_EUNSUPP;
+			break;
+		default:
+			*result = -VBLK_EBROKEN;
+			vring_set_broken(&dev->ring, "unknown status byte");
+		}
 	}
-	plat_dma_invalidate(&req->status, 1);
-	switch (*(const volatile uint8_t *)&req->status) {
-	case VIRTIO_BLK_S_OK:
-		*result = 0;
-		break;
-	case VIRTIO_BLK_S_IOERR:
-		*result = -VBLK_EIO;
-		break;
-	case VIRTIO_BLK_S_UNSUPP:
-		*result = -VBLK_EUNSUPP;
-		break;
-	default:
-		*result = -VBLK_EBROKEN;
-		vring_set_broken(&dev->ring, "unknown status byte");
-	}
+	*bios = req->bios.head;
+	blk_dev_free_req(dev, req);
 	return 1;
 }
 
-/* After a reset (the device holds no buffer, §3.3.1): one request that was
- * in flight, or NULL when none is left. */
-struct blk_req *blk_dev_detach(struct blk_dev *dev)
+/* A request slot back on the free list (blk_dev_new_req takes it). */
+void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
 {
-	return vring_detach(&dev->ring);
-}
-
-/* The request slots and the indirect tables they share: static, so they
- * outlive the submitter's stack frame. The slots are zeroed already
- * (blk/disk.c). */
-void blk_dev_init_reqs(struct blk_dev *dev)
-{
-	dev->progress_us = plat_time_us();
-	dev->status_checked_us = dev->progress_us;
-	dev->free_reqs = NULL;
-	for (unsigned i = BLK_MAX_REQS; i-- > 0;) {
-		dev->reqs[i].next = dev->free_reqs;
-		dev->free_reqs = &dev->reqs[i];
+	/* The device is done with the slot (harvested, or reset since), so
+	 * with its indirect table too. */
+	if (req->table) {
+		dev->free_tables[dev->nfree_tables++] = req->table;
+		req->table = NULL;
 	}
-	for (unsigned i = 0; i < BLK_INDIRECT_TABLES; i++)
-		dev->free_tables[i] = dev->tables[i].desc;
-	dev->nfree_tables = BLK_INDIRECT_TABLES;
-}
-
-/* Ask the device not to interrupt after used buffers, or to interrupt at
- * the next one; the latter returns whether used buffers wait already
- * (they raise no interrupt of their own: harvest them). */
-void blk_dev_irq_off(struct blk_dev *dev)
-{
-	vring_disable_interrupts(&dev->ring);
-}
-
-bool blk_dev_irq_on(struct blk_dev *dev)
-{
-	return vring_enable_interrupts(&dev->ring);
-}
-
-bool blk_dev_needs_reset(struct blk_dev *dev)
-{
-	return virtio_needs_reset(&dev->vdev);
-}
-
-/* Is the device's used-buffer interrupt bit up? (Read only where an
- * interrupt seems to have gone missing: blk/wait.c.) */
-bool blk_dev_used_bit_up(struct blk_dev *dev)
-{
-	return virtio_interrupt_status(&dev->vdev) & VIRTIO_INT_USED_BUFFER;
-}
-
-void blk_dev_ack_used_bit(struct blk_dev *dev)
-{
-	virtio_interrupt_ack(&dev->vdev, VIRTIO_INT_USED_BUFFER);
+	req->bios = (struct blk_bio_list){ NULL, NULL };
+	req->next = dev->free_reqs;
+	dev->free_reqs = req;
 }
 
 /*
- * Read InterruptStatus and acknowledge every bit that is up; *bits gets
- * the bits virtio defines (§4.2.2: used buffer, configuration change).
- *
- * §4.2.2.2 asks the driver to ignore other bits and never to acknowledge
- * them. But a device that raises one holds its interrupt line up until
- * the bit is cleared, and only an acknowledgement clears it: ignored, a
- * level-triggered line re-enters the handler forever and an edge-triggered
- * one never rises again. So such a bit is treated as the device fault it
- * is: acknowledged (it is pending, so QEMU just clears it) and counted;
- * if it is still up after that, -VBLK_EBROKEN: the caller stops the disk,
- * and the reset clears it.
+ * Hand a bio back to its owner with `status`: the request it was in is
+ * done (harvested, failed, or reset away), or it never reached one.
+ * Data the device wrote is made visible to the CPU first (a no-op on
+ * coherent platforms). The callback may submit more: the queue above
+ * runs it with its dispatch held (blk/queue.c), blk/api.c's own bios
+ * have none.
  */
-int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits)
+void blk_dev_end_bio(struct vblk_bio *bio, int status)
 {
-	uint32_t status = virtio_interrupt_status(&dev->vdev);
-
-	*bits = status & VIRTIO_INT_DEFINED;
-	if (status == 0)
-		return 0;
-	virtio_interrupt_ack(&dev->vdev, status);
-	if (!(status & ~VIRTIO_INT_DEFINED))
-		return 0;
-	dev->counts.bad_interrupts++;
-	if (virtio_interrupt_status(&dev->vdev) & ~VIRTIO_INT_DEFINED)
-		return -VBLK_EBROKEN;
-	return 0;
+	if (status == 0 && bio->op != VBLK_OP_WRITE) {
+		for (unsigned i = 0; i < bio->nsegs; i++)
+			plat_dma_invalidate(bio->segs[i].addr, bio->segs[i].len_bytes);
+	}
+	bio->next = NULL;
+	bio->status = status;
+	bio->owner = NULL;
+	/* A waiter (vblk_wait_bios) reads `completed`; nothing of the bio is
+	 * touched after the callback, which may reuse it. */
+	*(volatile bool *)&bio->completed = true;
+	BLK_TRACE_COMPLETE(bio, status);
+	if (bio->done)
+		bio->done(bio, status);
 }

@@ -2,7 +2,9 @@
 /*
  * The device layer: one request = one descriptor chain. struct blk_dev
  * holds everything the ring and the device touch; blk/disk.c sets it up
- * and resets it, blk/device.c turns requests into chains and back. Only
+ * and resets it, blk/device.c turns requests into chains and back
+ * (blk/range.c the chains of DISCARD and WRITE_ZEROES), blk/device_ctl.c
+ * holds the control side (slots, reset, interrupts). Only
  * the queue (blk/queue.h) and the disk (blk/disk.h) above call it.
  */
 #ifndef VBLK_BLK_DEVICE_H
@@ -150,13 +152,24 @@ struct blk_dev {
 	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
 };
 
-/* blk/device.c: the device layer, everything that touches the ring. */
-void blk_dev_init_reqs(struct blk_dev *dev);
+/* blk/device.c: the data path, one request from its slot to its chain in
+ * the ring and back to its bios. */
 struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio);
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind);
+void blk_dev_kick(struct blk_dev *dev);
+int blk_dev_harvest(struct blk_dev *dev, struct vblk_bio **bios, int *result);
+void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req);
+void blk_dev_end_bio(struct vblk_bio *bio, int status);
+unsigned blk_dev_in_flight(const struct blk_dev *dev);
+
+/* blk/range.c: the chain of a DISCARD or WRITE_ZEROES request. */
+unsigned blk_range_map_chain(const struct blk_dev *dev, struct blk_req *req,
+			     struct vring_buf *bufs);
+
+/* blk/device_ctl.c: the control side, set-up, reset, interrupts. */
+void blk_dev_init_reqs(struct blk_dev *dev);
 void blk_dev_renotify(struct blk_dev *dev);
-int blk_dev_harvest(struct blk_dev *dev, struct blk_req **req, int *result);
-struct blk_req *blk_dev_detach(struct blk_dev *dev);
+struct vblk_bio *blk_dev_detach(struct blk_dev *dev);
 void blk_dev_irq_off(struct blk_dev *dev);
 bool blk_dev_irq_on(struct blk_dev *dev);
 bool blk_dev_needs_reset(struct blk_dev *dev);
@@ -181,39 +194,5 @@ static inline uint64_t blk_range_max_sectors(const struct blk_range_limits *limi
  * (blk/device.c). Every bio that reaches a request has passed the API's
  * check of its op (blk/check.h). */
 extern const uint32_t blk_op_types[];
-
-/* Requests in the ring: one chain each, so the ring's count. */
-static inline unsigned blk_dev_in_flight(const struct blk_dev *dev)
-{
-	return vring_in_flight(&dev->ring);
-}
-
-/* Publish what was added and notify the device if it asked for it
- * (split: VRING_USED_F_NO_NOTIFY or avail_event, §2.7.10; packed: the
- * device event area, §2.8.10; the ring decides). Inline: once per batch
- * of requests, a call and a test. */
-static inline void blk_dev_kick(struct blk_dev *dev)
-{
-	bool notify = vring_publish(&dev->ring);
-	VRING_TRACE_NOTIFY(&dev->ring, notify);
-	if (notify) {
-		virtio_notify(&dev->vdev, 0);
-		dev->counts.notifications++;
-	}
-}
-
-/* A request slot back on the free list (blk_dev_new_req takes it). */
-static inline void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
-{
-	/* The device is done with the slot (harvested, or reset since), so
-	 * with its indirect table too. */
-	if (req->table) {
-		dev->free_tables[dev->nfree_tables++] = req->table;
-		req->table = NULL;
-	}
-	req->bios = (struct blk_bio_list){ NULL, NULL };
-	req->next = dev->free_reqs;
-	dev->free_reqs = req;
-}
 
 #endif

@@ -9,6 +9,10 @@
 
 #include <string.h>
 
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
 
 /* The virtio-blk framing needs a header, one data and a status descriptor. */
 #define MIN_QUEUE_SIZE 4u

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A disk: its device layer and its request queue together, and what the
- * API files (blk/sync.c, submit.c, wait.c, interrupt.c, disks.c) need to
- * run them: the disk's life on its device (blk/disk.c), the table of
- * disks (blk/table.c), the checks every call starts with.
+ * API files (blk/api.c, commands.c, api_queue.c, wait.c, interrupt.c,
+ * disks.c) need to run them: the disk's life on its device (blk/disk.c),
+ * the table of disks (blk/table.c), the checks every call starts with.
  */
 #ifndef VBLK_BLK_DISK_H
 #define VBLK_BLK_DISK_H
@@ -81,9 +81,5 @@ void blk_poll_config_change(struct vblk_disk *disk);
 
 /* blk/features.c */
 uint64_t blk_driver_features(void);
-
-/* blk/submit.c: queue a bio the synchronous API made (the checks both
- * APIs make are blk/check.h). */
-int blk_submit_checked(struct vblk_disk *disk, struct vblk_bio *bio);
 
 #endif

@@ -17,8 +17,8 @@
  * A plug (vblk_plug) holds pending requests back from the ring until
  * vblk_unplug, a wait helper, or BLK_PLUG_MAX_REQS pending requests.
  *
- * All of it runs with IRQs masked (the callers in blk/wait.c and
- * blk/submit.c see to it), because the interrupt handler runs the same
+ * All of it runs with IRQs masked (the callers in blk/wait.c,
+ * blk/interrupt.c, blk/api.c and blk/api_queue.c see to it), because the interrupt handler runs the same
  * code. Callbacks may submit: while they run, `completing` holds dispatch
  * back until the harvest is over, so a kick is not sent per callback.
  */
@@ -36,22 +36,36 @@ void blk_queue_init(struct blk_queue *q)
 	q->finishing = NULL;
 }
 
-/* Every bio of `req` gets the request's status (the device answered for
- * the chain as a whole). The request is free again before the callbacks
- * run, so they can submit at once; the bios still to be told stay in
- * `finishing`, where blk_queue_holds finds them. */
-static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
+/* Hand a bio back to its owner (blk_dev_end_bio), counting errors. */
+static void end_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
+{
+	if (status != 0)
+		q->stats.errors++;
+	blk_dev_end_bio(bio, status);
+}
+
+/* Every bio of a request, `bios` on, gets the request's status (the
+ * device answered for the chain as a whole). The request's slot is free
+ * already, so the callbacks can submit at once; the bios still to be told
+ * stay in `finishing`, where blk_queue_holds finds them. */
+static void finish_bios(struct blk_queue *q, struct vblk_bio *bios, int status)
 {
 	struct vblk_bio *outer = q->finishing;
-	struct vblk_bio *bio = req->bios.head;
 
-	blk_dev_free_req(q->dev, req);
-	while (bio != NULL) {
+	for (struct vblk_bio *bio = bios; bio != NULL; bio = q->finishing) {
 		q->finishing = bio->next;
-		blk_queue_complete_bio(q, bio, status);
-		bio = q->finishing;
+		end_bio(q, bio, status);
 	}
 	q->finishing = outer;
+}
+
+/* A request that never reached the ring: its slot back, its bios told. */
+static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
+{
+	struct vblk_bio *bios = req->bios.head;
+
+	blk_dev_free_req(q->dev, req);
+	finish_bios(q, bios, status);
 }
 
 /* The sectors a request covers: its data, or a DISCARD's or
@@ -217,12 +231,12 @@ int blk_queue_run(struct blk_queue *q)
 int blk_queue_complete(struct blk_queue *q)
 {
 	int completed = 0, got, status;
-	struct blk_req *req;
+	struct vblk_bio *bios;
 
 	q->completing = true;
 harvest:
-	while ((got = blk_dev_harvest(q->dev, &req, &status)) == 1) {
-		finish_req(q, req, status);
+	while ((got = blk_dev_harvest(q->dev, &bios, &status)) == 1) {
+		finish_bios(q, bios, status);
 		completed++;
 	}
 	/* In interrupt mode, ask for the next interrupt (used_event, §2.7.10)
@@ -257,14 +271,14 @@ void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason)
 	struct vblk_bio *bio;
 
 	q->completing = true;
-	while ((req = blk_dev_detach(q->dev)) != NULL)
-		finish_req(q, req, in_flight_reason);
+	while ((bio = blk_dev_detach(q->dev)) != NULL)
+		finish_bios(q, bio, in_flight_reason);
 	while ((req = blk_req_list_pop(&q->pending)) != NULL) {
 		q->npending--;
 		finish_req(q, req, reason);
 	}
 	while ((bio = blk_bio_list_pop(&q->waiting)) != NULL)
-		blk_queue_complete_bio(q, bio, reason);
+		end_bio(q, bio, reason);
 	q->completing = false;
 }
 

@@ -15,7 +15,8 @@
  * (so a long burst still streams; Linux's plug limit is of the same size). */
 #define BLK_PLUG_MAX_REQS 32
 
-/* The queue layer's state (blk/queue.c, blk/wait.c): bios, the requests
+/* The queue layer's state (blk/queue.c, blk/wait.c and the files beside
+ * it: blk/spin_or_sleep.c, blk/interrupt.c): bios, the requests
  * they form before they reach the ring, plugging, waiting, statistics. */
 struct blk_queue {
 	struct blk_dev *dev;             /* the layer below */
@@ -31,7 +32,7 @@ struct blk_queue {
 	bool irq_unheard;                /* a sleep ended with the used-buffer bit
 					    up and no handler run (blk/wait.c) */
 	uint64_t irq_unheard_handled;    /* stats.interrupts at that moment */
-	struct blk_wait_learn learn;     /* spin or sleep (blk/wait.c) */
+	struct blk_wait_learn learn;     /* spin or sleep (blk/spin_or_sleep.c) */
 	uint32_t timeout_us;
 	struct vblk_stats stats;
 };
@@ -49,36 +50,5 @@ int blk_queue_complete(struct blk_queue *q);
 void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason);
 bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio);
 bool blk_queue_empty(const struct blk_queue *q);
-
-/* Nothing held back in the queue: no request pending, no bio waiting for
- * one, no plug, no callbacks running. A new request then passes nothing
- * by going straight to the device (blk/sync.c). */
-static inline bool blk_queue_idle(const struct blk_queue *q)
-{
-	return q->pending.head == NULL && q->waiting.head == NULL && !q->plugged && !q->completing;
-}
-
-/* Hand a bio back to its owner with the request's status. Data the
- * device wrote is made visible to the CPU first (a no-op on coherent
- * platforms). Inline: blk/queue.c runs it per bio, blk/sync.c for the
- * requests it harvests itself. */
-static inline void blk_queue_complete_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
-{
-	if (status == 0 && bio->op != VBLK_OP_WRITE) {
-		for (unsigned i = 0; i < bio->nsegs; i++)
-			plat_dma_invalidate(bio->segs[i].addr, bio->segs[i].len_bytes);
-	}
-	if (status != 0)
-		q->stats.errors++;
-	bio->next = NULL;
-	bio->status = status;
-	bio->owner = NULL;
-	/* A waiter (vblk_wait_bios) reads `completed`; nothing of the bio is
-	 * touched after the callback, which may reuse it. */
-	*(volatile bool *)&bio->completed = true;
-	BLK_TRACE_COMPLETE(bio, status);
-	if (bio->done)
-		bio->done(bio, status);
-}
 
 #endif

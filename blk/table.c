@@ -9,7 +9,7 @@
  * attaches costs what the pool was given for it, and no more
  * (docs/design.md, "Memory"). It calls nothing: finding and shutting
  * down disks (blk/disks.c) and refusing a bio submitted twice
- * (blk/submit.c) both ask it.
+ * (blk/api.c) both ask it.
  */
 #include "blk/disk.h"
 

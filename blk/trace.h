@@ -39,7 +39,7 @@
 			(status) & VIRTIO_INT_USED_BUFFER ? " used-buffer" : "",            \
 			(status) & VIRTIO_INT_CONFIG_CHANGE ? " config-change" : "")
 
-/* A bio handed back to its owner (blk/queue.h). */
+/* A bio handed back to its owner (blk_dev_end_bio, blk/device.c). */
 #define BLK_TRACE_COMPLETE(bio, status)                                                      \
 	VBLK_TRACE_LINE("complete    %s sector %llu, %llu sector(s): status %d, %s\n",       \
 			VBLK_TRACE_OP_NAME((bio)->op), (unsigned long long)(bio)->sector,   \

@@ -200,4 +200,28 @@ static inline void plat_mmio_write_sized(uintptr_t addr, unsigned width_bytes, u
 		plat_mmio_write32(addr, val);
 }
 
+/*
+ * A 16-bit field of ring memory the device reads or writes concurrently
+ * (split: the indices and flags; packed: the descriptors' flags). `volatile`
+ * makes the compiler emit exactly one access of exactly this width, so an
+ * index is never torn or kept in a register across a poll loop; the
+ * barriers in the callers order them. When DMA is not coherent
+ * (VBLK_NONCOHERENT_DMA) the device sees memory, not our cache: a field
+ * it reads is cleaned after we store it, our copy of a field it writes is
+ * invalidated before we load it (without that, a poll loop could read a
+ * cached used.idx forever). Both are no-ops on coherent platforms such as
+ * QEMU virt.
+ */
+static inline void plat_dma_store16(uint16_t *field, uint16_t val)
+{
+	*(volatile uint16_t *)field = val;
+	plat_dma_clean(field, sizeof(*field));
+}
+
+static inline uint16_t plat_dma_load16(const uint16_t *field)
+{
+	plat_dma_invalidate(field, sizeof(*field));
+	return *(const volatile uint16_t *)field;
+}
+
 #endif

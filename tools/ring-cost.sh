@@ -18,7 +18,7 @@ REQUESTS=100000   # bench/ring_cost.c's REQUESTS
 
 mkdir -p "$BUILD/host"
 "${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -I"$ROOT/include" -I"$ROOT" \
-	-o "$BIN" "$ROOT/bench/ring_cost.c" "$ROOT/vring/split.c"
+	-o "$BIN" "$ROOT/bench/ring_cost.c" "$ROOT/vring/split.c" "$ROOT/vring/split_indirect.c"
 
 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
 	--toggle-collect=vq_add --toggle-collect=vq_publish --toggle-collect=vq_harvest \
@@ -35,7 +35,7 @@ echo "ring layer: $((total / REQUESTS)) instructions per request" \
 BIN_PACKED=$BUILD/host/ring_cost_packed
 OUT_PACKED=$BUILD/host/ring_cost_packed.callgrind
 "${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -I"$ROOT/include" -I"$ROOT" \
-	-o "$BIN_PACKED" "$ROOT/bench/ring_cost_packed.c" "$ROOT/vring/packed.c"
+	-o "$BIN_PACKED" "$ROOT/bench/ring_cost_packed.c" "$ROOT/vring/packed.c" "$ROOT/vring/split.c"
 valgrind --tool=callgrind --callgrind-out-file="$OUT_PACKED" \
 	--toggle-collect=vqp_add --toggle-collect=vqp_publish --toggle-collect=vqp_harvest \
 	"$BIN_PACKED" >/dev/null 2>"$OUT_PACKED.log" || {

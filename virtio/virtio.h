@@ -3,7 +3,8 @@
  * A virtio device, whatever transport carries it (virtio 1.2 §2, §3, §4).
  *
  *   blk/ (a device driver)
- *     |   virtio_begin_init / virtio_read_config / virtio_notify / ...
+ *     |   virtio_begin_init / virtio_read_config / ..., and
+ *     |   dev->ops->notify itself on the path of every request
  *     v
  *   virtio/virtio.c   what every transport shares: the status sequence
  *     |               of §3.1.1, feature negotiation, consistent config
@@ -187,12 +188,6 @@ static inline int virtio_queue_enable(struct virtio_dev *dev, uint16_t queue_idx
 				      const struct virtio_queue_addrs *addrs)
 {
 	return dev->ops->queue_enable(dev, queue_idx, num, addrs);
-}
-
-/* "There are new buffers in queue_idx" (§2.7.13.4). */
-static inline void virtio_notify(struct virtio_dev *dev, uint16_t queue_idx)
-{
-	dev->ops->notify(dev, queue_idx);
 }
 
 static inline uint32_t virtio_interrupt_status(struct virtio_dev *dev)

@@ -3,7 +3,10 @@
  * What every chain must satisfy, in either ring format (virtio 1.2
  * §2.7.4.2 and §2.8.17: readable buffers first, then writable ones; no
  * empty buffer, which QEMU takes as a broken device; fewer than 2^32
- * bytes in all, §2.7.5.2).
+ * bytes in all, §2.7.5.2). The rules are written once, in vring/split.c:
+ * its vq_add applies them buffer by buffer as it fills the ring (the
+ * path of every request on a split ring), the packed ring and the
+ * indirect tables call vring_check_chain.
  */
 #ifndef VBLK_VRING_CHAIN_H
 #define VBLK_VRING_CHAIN_H
@@ -15,55 +18,22 @@
 #include "vring/virtqueue.h"
 
 /*
- * One buffer of a chain, in order: not empty, and not readable after a
- * writable one (-VBLK_EINVAL). Adds it to the chain's byte counts; a
- * writable_bytes not 0 says a writable buffer was seen.
- */
-static inline int check_buf(const struct vring_buf *buf, uint64_t *total_bytes,
-			    uint64_t *writable_bytes)
-{
-	if (buf->len_bytes == 0)
-		return -VBLK_EINVAL;
-	if (buf->device_writes)
-		*writable_bytes += buf->len_bytes;
-	else if (*writable_bytes != 0)
-		return -VBLK_EINVAL;
-	*total_bytes += buf->len_bytes;
-	return 0;
-}
-
-/*
  * Check a request of `nbufs` buffers before any of it is written, on a
- * ring of `num` slots, in the order the rings' contracts list the errors:
- * a broken ring refuses everything (-VBLK_EBROKEN); no buffers, no token
- * (-VBLK_EINVAL); a chain longer than the ring (-VBLK_ETOOBIG:
- * §2.7.5.3.1, PK-12 of the checklist, indirect tables' entries counted
- * too); then each buffer (check_buf); and 2^32 bytes or more in all
- * (-VBLK_ETOOBIG, §2.7.5.2). On success *writable_bytes is what the
- * device may write (its used.len limit, §2.7.8.3). The split ring's
- * vq_add checks as it fills, with check_buf, and comes here for the
- * error of a request it will not take.
+ * ring of `num` slots: -VBLK_EBROKEN (a broken ring), -VBLK_EINVAL (no
+ * buffers or token, an empty buffer, a readable one after a writable
+ * one) or -VBLK_ETOOBIG (longer than the ring, 2^32 bytes or more), in
+ * that order; or 0 with *writable_bytes what the device may write
+ * (with writable_bytes NULL: -VQ_EAGAIN, the caller found no room).
  */
-static inline int check_add(bool broken, uint16_t num, const struct vring_buf *bufs,
-			    unsigned nbufs, const void *token, uint32_t *writable_bytes)
-{
-	uint64_t total_bytes = 0, writable = 0;
+int vring_check_chain(bool broken, uint16_t num, const struct vring_buf *bufs, unsigned nbufs,
+		      const void *token, uint32_t *writable_bytes);
 
-	if (broken)
-		return -VBLK_EBROKEN;
-	if (nbufs == 0 || bufs == NULL || token == NULL)
-		return -VBLK_EINVAL;
-	if (nbufs > num)
-		return -VBLK_ETOOBIG;
-	for (unsigned i = 0; i < nbufs; i++) {
-		int err = check_buf(&bufs[i], &total_bytes, &writable);
-		if (err)
-			return err;
-	}
-	if (total_bytes > UINT32_MAX)
-		return -VBLK_ETOOBIG;
-	*writable_bytes = (uint32_t)writable;
-	return 0;
-}
+/* A chain for an indirect table of `table_entries` (either format's
+ * descriptors, 16 bytes each): the chain's checks, then -VBLK_EUNSUPP
+ * without the feature, -VBLK_EINVAL for a NULL or misaligned table,
+ * -VBLK_ETOOBIG for a table too short, -VQ_EAGAIN with no ring slot free. */
+int vring_check_indirect(bool broken, uint16_t num, uint16_t num_free, bool negotiated,
+			 const struct vring_buf *bufs, unsigned nbufs, const void *table,
+			 unsigned table_entries, const void *token, uint32_t *writable_bytes);
 
 #endif

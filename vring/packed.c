@@ -14,22 +14,9 @@
 #include "vblk/error.h"
 
 /* The head's flags and the used flags are what the other side polls:
- * exactly one 16-bit access each (see vring/split.c's load16_from_device
- * and store16_for_device), and
- * where DMA is not coherent, written back after a store and dropped from
- * the cache before a load. */
-static inline void store16_for_device(uint16_t *field, uint16_t val)
-{
-	*(volatile uint16_t *)field = val;
-	plat_dma_clean(field, sizeof(*field));
-}
-
-static inline uint16_t load16_from_device(const uint16_t *field)
-{
-	plat_dma_invalidate(field, sizeof(*field));
-	return *(const volatile uint16_t *)field;
-}
-
+ * each is read and written with plat_dma_load16 and plat_dma_store16
+ * (plat/platform.h): one 16-bit access, cleaned or invalidated where DMA
+ * is not coherent. */
 /* The flags that make a slot available in the driver's current lap
  * (§2.8.1, PK-5): AVAIL = the wrap counter, USED = its inverse. */
 static uint16_t avail_flags(bool wrap)
@@ -37,14 +24,23 @@ static uint16_t avail_flags(bool wrap)
 	return wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
 }
 
-/* The slot after `slot`, flipping `wrap` past the last one (PK-4). */
-static uint16_t next_slot(const struct vq_packed *vq, uint16_t slot, bool *wrap)
+/* The slot `n` (at most num) after `slot`, flipping `wrap` if that
+ * passes the last one (PK-4). */
+static uint16_t slots_after(const struct vq_packed *vq, uint16_t slot, uint16_t n, bool *wrap)
 {
-	if (++slot == vq->num) {
-		slot = 0;
+	uint32_t next = (uint32_t)slot + n;
+
+	if (next >= vq->num) {
+		next -= vq->num;
 		*wrap = !*wrap;
 	}
-	return slot;
+	return (uint16_t)next;
+}
+
+/* The slot after `slot`. */
+static uint16_t next_slot(const struct vq_packed *vq, uint16_t slot, bool *wrap)
+{
+	return slots_after(vq, slot, 1, wrap);
 }
 
 /*
@@ -118,7 +114,7 @@ static void expose_head(struct vq_packed *vq, uint16_t head, uint16_t head_flags
 		/* §2.8.21.1 (PK-15, PK-31): the other descriptors of the chain
 		 * must be visible before its head's flags. */
 		plat_wmb();
-		store16_for_device(&vq->desc[head].flags, head_flags);
+		plat_dma_store16(&vq->desc[head].flags, head_flags);
 	}
 	vq->batch_slots = (uint16_t)(vq->batch_slots + nslots);
 }
@@ -139,13 +135,13 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
  * it from the head, the spec from the tail, so every slot has it). The
  * device cannot see it until vqp_publish(). Returns 0; -VQ_EAGAIN when
  * there are not enough free slots (PK-14: nothing is exposed, try again
- * after harvesting); the errors of check_add (vring/chain.h).
+ * after harvesting); the errors of vring_check_chain (vring/chain.h).
  */
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
 	uint32_t writable_bytes;
 
-	int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
+	int err = vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
 	if (err)
 		return err;
 	if (nbufs > vq->num_free)
@@ -187,22 +183,20 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
  * for a chain longer than the table, -VBLK_EINVAL for a NULL or
  * misaligned table.
  */
+/* vring_check_indirect checks a table's alignment by the split ring's
+ * descriptor: both are 16 bytes (§2.7.5, §2.8.13). */
+_Static_assert(sizeof(struct vring_packed_desc) == sizeof(struct vring_desc),
+	       "a packed descriptor is as long as a split one");
+
 int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs,
 		     struct vring_packed_desc *table, unsigned table_entries, void *token)
 {
 	uint32_t writable_bytes;
 
-	int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
+	int err = vring_check_indirect(vq->broken, vq->num, vq->num_free, vq->indirect, bufs, nbufs,
+				       table, table_entries, token, &writable_bytes);
 	if (err)
 		return err;
-	if (!vq->indirect)
-		return -VBLK_EUNSUPP;
-	if (table == NULL || (uintptr_t)table % sizeof(*table) != 0)
-		return -VBLK_EINVAL;
-	if (nbufs > table_entries)
-		return -VBLK_ETOOBIG;
-	if (vq->num_free == 0)
-		return -VQ_EAGAIN;
 
 	for (unsigned i = 0; i < nbufs; i++)
 		table[i] = (struct vring_packed_desc){
@@ -258,7 +252,7 @@ bool vqp_publish(struct vq_packed *vq)
 	/* §2.8.21.1.1 (PK-31): every descriptor of the batch before the
 	 * flags that make its first head available. */
 	plat_wmb();
-	store16_for_device(&vq->desc[vq->batch_head].flags, vq->batch_head_flags);
+	plat_dma_store16(&vq->desc[vq->batch_head].flags, vq->batch_head_flags);
 
 	uint16_t exposed = vq->batch_slots;
 	vq->batch_slots = 0;
@@ -268,9 +262,9 @@ bool vqp_publish(struct vq_packed *vq)
 	 * device's suppression state, or both sides could decide that no
 	 * notification is needed. */
 	plat_mb();
-	uint16_t flags = load16_from_device(&vq->device->flags);
+	uint16_t flags = plat_dma_load16(&vq->device->flags);
 	if (flags == VRING_PACKED_EVENT_DESC && vq->event_idx)
-		return packed_need_event(vq, load16_from_device(&vq->device->off_wrap), exposed);
+		return packed_need_event(vq, plat_dma_load16(&vq->device->off_wrap), exposed);
 	return flags != VRING_PACKED_EVENT_DISABLE;
 }
 
@@ -279,7 +273,7 @@ bool vqp_publish(struct vq_packed *vq)
  * (PK-7). */
 static bool slot_used(const struct vq_packed *vq)
 {
-	uint16_t flags = load16_from_device(&vq->desc[vq->last_used].flags);
+	uint16_t flags = plat_dma_load16(&vq->desc[vq->last_used].flags);
 	bool avail = flags & VRING_PACKED_DESC_F_AVAIL, used = flags & VRING_PACKED_DESC_F_USED;
 	return avail == used && used == vq->used_wrap;
 }
@@ -325,8 +319,7 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 	*used_len = len;
 	/* PK-19: the next used descriptor is as many slots on as this
 	 * chain took, in the device's lap. */
-	for (uint16_t i = 0; i < chain->nslots; i++)
-		vq->last_used = next_slot(vq, vq->last_used, &vq->used_wrap);
+	vq->last_used = slots_after(vq, vq->last_used, chain->nslots, &vq->used_wrap);
 	vq->num_free = (uint16_t)(vq->num_free + chain->nslots);
 	vq->in_flight--;
 	chain->token = NULL;
@@ -363,7 +356,7 @@ void *vqp_detach(struct vq_packed *vq)
  * PK-28: only DISABLE or ENABLE/DESC, reserved bits zero). */
 void vqp_disable_interrupts(struct vq_packed *vq)
 {
-	store16_for_device(&vq->driver->flags, VRING_PACKED_EVENT_DISABLE);
+	plat_dma_store16(&vq->driver->flags, VRING_PACKED_EVENT_DISABLE);
 }
 
 /*
@@ -378,11 +371,11 @@ bool vqp_enable_interrupts(struct vq_packed *vq)
 	if (vq->event_idx) {
 		uint16_t off_wrap = (uint16_t)(vq->last_used |
 					       (vq->used_wrap ? VRING_PACKED_EVENT_WRAP : 0));
-		store16_for_device(&vq->driver->off_wrap, off_wrap);
+		plat_dma_store16(&vq->driver->off_wrap, off_wrap);
 		plat_wmb();
-		store16_for_device(&vq->driver->flags, VRING_PACKED_EVENT_DESC);
+		plat_dma_store16(&vq->driver->flags, VRING_PACKED_EVENT_DESC);
 	} else {
-		store16_for_device(&vq->driver->flags, VRING_PACKED_EVENT_ENABLE);
+		plat_dma_store16(&vq->driver->flags, VRING_PACKED_EVENT_ENABLE);
 	}
 	/* The request before the look at the ring (§2.8.22). */
 	plat_mb();

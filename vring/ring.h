@@ -5,10 +5,13 @@
  * VIRTIO_F_RING_PACKED is negotiated, the packed ring (§2.8,
  * vring/packed.c). The device layer drives a struct vring and never asks
  * which it is; each call below is one branch to the format's own function,
- * which the compiler inlines away to a test and a direct call.
+ * which the compiler inlines away to a test and a direct call. The calls
+ * each request makes (add, publish, harvest, the count in flight) branch
+ * the same way in blk/device.c, so one request's walk goes from there
+ * straight to the format's file.
  *
  * A third format would be a third file with the same functions, a member
- * of the union and a case in each call here.
+ * of the union and a case in each call here and in those four.
  */
 #ifndef VBLK_VRING_RING_H
 #define VBLK_VRING_RING_H
@@ -81,80 +84,12 @@ static inline bool vring_is_packed(const struct vring *ring)
 	return VRING_IS_PACKED(ring);
 }
 
-/* The longest chain an indirect table of `table_entries` takes: 0 without
- * the feature, never more than the ring (§2.7.5.3.1, §2.8.19). */
-static inline unsigned vring_indirect_max(const struct vring *ring, unsigned table_entries)
-{
-	if (VRING_IS_PACKED(ring)) {
-		const struct vq_packed *vq = &ring->q.packed;
-		if (!vq->indirect)
-			return 0;
-		return table_entries < vq->num ? table_entries : vq->num;
-	}
-	return vq_indirect_max(&ring->q.split, table_entries);
-}
-
-/*
- * Does a chain of `nbufs` buffers go through `table` (`table_entries`
- * long; NULL when the caller has none), one ring descriptor, rather than
- * straight into the ring? Only when the direct chain would not leave a
- * descriptor for each of `queued_behind` requests waiting behind it, and
- * VIRTIO_F_INDIRECT_DESC was negotiated and the table takes the chain. A
- * direct chain is cheaper for the device to map; an indirect one lets a
- * short ring take more requests (docs/design.md, "Indirect or direct").
- */
-static inline bool vring_chooses_indirect(const struct vring *ring, unsigned nbufs,
-					  const union vring_indirect_desc *table,
-					  unsigned table_entries, unsigned queued_behind)
-{
-	unsigned num_free = VRING_IS_PACKED(ring) ? ring->q.packed.num_free : ring->q.split.num_free;
-
-	return nbufs + queued_behind > num_free && table != NULL &&
-	       nbufs <= vring_indirect_max(ring, table_entries);
-}
-
-/* Put one chain in the ring, not yet published, directly or through
- * `table` as vring_chooses_indirect says. Returns the ring descriptors
- * used, or the format's error (-VQ_EAGAIN: no room now). */
-static inline int vring_add(struct vring *ring, const struct vring_buf *bufs, unsigned nbufs,
-			    union vring_indirect_desc *table, unsigned table_entries,
-			    unsigned queued_behind, void *token)
-{
-	bool packed = VRING_IS_PACKED(ring);
-	int err;
-
-	if (!vring_chooses_indirect(ring, nbufs, table, table_entries, queued_behind)) {
-		err = packed ? vqp_add(&ring->q.packed, bufs, nbufs, token)
-			     : vq_add(&ring->q.split, bufs, nbufs, token);
-		return err ? err : (int)nbufs;
-	}
-	err = packed ? vqp_add_indirect(&ring->q.packed, bufs, nbufs, &table->packed, table_entries,
-					token)
-		     : vq_add_indirect(&ring->q.split, bufs, nbufs, &table->split, table_entries,
-				       token);
-	return err ? err : 1;
-}
-
 static inline void vring_use_indirect(struct vring *ring, bool negotiated)
 {
 	if (VRING_IS_PACKED(ring))
 		vqp_use_indirect(&ring->q.packed, negotiated);
 	else
 		vq_use_indirect(&ring->q.split, negotiated);
-}
-
-static inline bool vring_publish(struct vring *ring)
-{
-	if (VRING_IS_PACKED(ring))
-		return vqp_publish(&ring->q.packed);
-	return vq_publish(&ring->q.split);
-}
-
-static inline int vring_harvest(struct vring *ring, void **token, uint32_t *used_len)
-{
-	if (VRING_IS_PACKED(ring))
-		return vqp_harvest(&ring->q.packed, token, used_len);
-	return vq_harvest(&ring->q.split, token, used_len);
 }
 
 static inline bool vring_has_used(const struct vring *ring)
@@ -188,12 +123,6 @@ static inline const char *vring_broken_reason(const struct vring *ring)
 {
 	return VRING_IS_PACKED(ring) ? ring->q.packed.broken_reason
 					    : ring->q.split.broken_reason;
-}
-
-/* Chains added and not yet harvested or detached. */
-static inline unsigned vring_in_flight(const struct vring *ring)
-{
-	return VRING_IS_PACKED(ring) ? ring->q.packed.in_flight : ring->q.split.in_flight;
 }
 
 /* Ring slots (descriptors) not in the device's hands. */

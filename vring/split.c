@@ -13,26 +13,83 @@
 #include "vring/describe.h"
 
 /*
- * A 16-bit field the other side reads or writes concurrently. `volatile`
- * makes the compiler emit exactly one access of exactly this width, so an
- * index is never torn or kept in a register across a poll loop; the
- * barriers in the callers order them. When DMA is not coherent
- * (VBLK_NONCOHERENT_DMA) the device sees memory, not our cache: a field
- * it reads is cleaned after we store it, our copy of a field it writes is
- * invalidated before we load it (without that, a poll loop could read a
- * cached used.idx forever). Both are no-ops on coherent platforms such as
- * QEMU virt.
+ * One buffer of a chain, in order: not empty, and not readable after a
+ * writable one (-VBLK_EINVAL). Adds it to the chain's byte counts; a
+ * writable_bytes not 0 says a writable buffer was seen.
  */
-static inline void store16_for_device(uint16_t *field, uint16_t val)
+static inline int check_buf(const struct vring_buf *buf, uint64_t *total_bytes,
+			    uint64_t *writable_bytes)
 {
-	*(volatile uint16_t *)field = val;
-	plat_dma_clean(field, sizeof(*field));
+	if (buf->len_bytes == 0)
+		return -VBLK_EINVAL;
+	if (buf->device_writes)
+		*writable_bytes += buf->len_bytes;
+	else if (*writable_bytes != 0)
+		return -VBLK_EINVAL;
+	*total_bytes += buf->len_bytes;
+	return 0;
 }
 
-static inline uint16_t load16_from_device(const uint16_t *field)
+/*
+ * Check a request of `nbufs` buffers before any of it is written, on a
+ * ring of `num` slots, in the order the rings' contracts list the errors:
+ * a broken ring refuses everything (-VBLK_EBROKEN); no buffers, no token
+ * (-VBLK_EINVAL); a chain longer than the ring (-VBLK_ETOOBIG:
+ * §2.7.5.3.1, PK-12 of the checklist, indirect tables' entries counted
+ * too); then each buffer (check_buf); and 2^32 bytes or more in all
+ * (-VBLK_ETOOBIG, §2.7.5.2). On success *writable_bytes is what the
+ * device may write (its used.len limit, §2.7.8.3). The packed ring and
+ * the indirect tables check here; vq_add checks as it fills, with
+ * check_buf, and comes here, writable_bytes NULL, only for a chain it
+ * will not take now: the error, or -VQ_EAGAIN if the chain is good and
+ * the ring has no room (a tail call, so vq_add's fast path sets up no
+ * frame for it).
+ */
+int vring_check_chain(bool broken, uint16_t num, const struct vring_buf *bufs, unsigned nbufs,
+		      const void *token, uint32_t *writable_bytes)
 {
-	plat_dma_invalidate(field, sizeof(*field));
-	return *(const volatile uint16_t *)field;
+	uint64_t total_bytes = 0, writable = 0;
+
+	if (broken)
+		return -VBLK_EBROKEN;
+	if (nbufs == 0 || bufs == NULL || token == NULL)
+		return -VBLK_EINVAL;
+	if (nbufs > num)
+		return -VBLK_ETOOBIG;
+	for (unsigned i = 0; i < nbufs; i++) {
+		int err = check_buf(&bufs[i], &total_bytes, &writable);
+		if (err)
+			return err;
+	}
+	if (total_bytes > UINT32_MAX)
+		return -VBLK_ETOOBIG;
+	if (writable_bytes == NULL)   /* vq_add: a good chain, no room */
+		return -VQ_EAGAIN;
+	*writable_bytes = (uint32_t)writable;
+	return 0;
+}
+
+/*
+ * The checks of a chain that goes into an indirect table, in either format
+ * (§2.7.5.3.1, §2.8.19), in order: the chain's own (vring_check_chain),
+ * the feature negotiated (-VBLK_EUNSUPP), a table given and 16-byte
+ * aligned like the descriptors in it (-VBLK_EINVAL), long enough for the
+ * chain (-VBLK_ETOOBIG), then a ring slot free for it (-VQ_EAGAIN).
+ */
+int vring_check_indirect(bool broken, uint16_t num, uint16_t num_free, bool negotiated,
+			 const struct vring_buf *bufs, unsigned nbufs, const void *table,
+			 unsigned table_entries, const void *token, uint32_t *writable_bytes)
+{
+	int err = vring_check_chain(broken, num, bufs, nbufs, token, writable_bytes);
+	if (err)
+		return err;
+	if (!negotiated)
+		return -VBLK_EUNSUPP;
+	if (table == NULL || (uintptr_t)table % sizeof(struct vring_desc) != 0)
+		return -VBLK_EINVAL;
+	if (nbufs > table_entries)
+		return -VBLK_ETOOBIG;
+	return num_free == 0 ? -VQ_EAGAIN : 0;
 }
 
 static size_t used_offset(uint16_t num)
@@ -81,7 +138,7 @@ int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, boo
  * Put one chain of `nbufs` buffers in the ring, remembered by `token`. The
  * device cannot see it until vq_publish(). Returns 0; -VQ_EAGAIN when
  * there are not enough free descriptors (nothing is changed: try again after
- * harvesting); the errors of check_add (vring/chain.h), among them
+ * harvesting); the errors of vring_check_chain, among them
  * -VBLK_ETOOBIG when the chain could never fit.
  */
 int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
@@ -89,12 +146,9 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	uint64_t total_bytes = 0, writable_bytes = 0;
 
 	/* A request the ring will not take now (broken, malformed, too long,
-	 * or no room): check_add says which error is first. */
-	if (vq->broken || nbufs == 0 || bufs == NULL || token == NULL || nbufs > vq->num_free) {
-		uint32_t unused;
-		int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &unused);
-		return err ? err : -VQ_EAGAIN;
-	}
+	 * or no room): vring_check_chain says which error is first. */
+	if (vq->broken || nbufs == 0 || bufs == NULL || token == NULL || nbufs > vq->num_free)
+		return vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, NULL);
 
 	/* Check each buffer as its descriptor is filled: one pass over the
 	 * chain. A bad buffer leaves early with free_head untouched, so the
@@ -140,88 +194,6 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	return 0;
 }
 
-/* Say whether VIRTIO_F_INDIRECT_DESC was negotiated (after vq_init, which
- * starts without it): §2.7.5.3.1 allows the INDIRECT flag only then. */
-void vq_use_indirect(struct virtqueue *vq, bool negotiated)
-{
-	vq->indirect = negotiated;
-}
-
-/* The longest chain vq_add_indirect() takes with a table of
- * `table_entries` descriptors: 0 without the feature, and never more than
- * the queue size (§2.7.5.3.1). */
-unsigned vq_indirect_max(const struct virtqueue *vq, unsigned table_entries)
-{
-	if (!vq->indirect)
-		return 0;
-	return table_entries < vq->num ? table_entries : vq->num;
-}
-
-/*
- * Put one chain of `nbufs` buffers in the ring as an indirect table
- * (§2.7.5.3): the buffers go into `table` (table_entries descriptors of
- * the caller's memory, 16-byte aligned like the ring's own table, §2.7),
- * and one ring descriptor points at it. Returns 0; -VQ_EAGAIN when no
- * ring descriptor is free (nothing is changed); -VBLK_ETOOBIG when the
- * chain is longer than the table or the queue; -VBLK_EUNSUPP when the
- * feature was not negotiated; -VBLK_EINVAL for a NULL or misaligned
- * table; the other errors as vq_add().
- */
-int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
-		    struct vring_desc *table, unsigned table_entries, void *token)
-{
-	uint32_t writable_bytes;
-
-	int err = check_add(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
-	if (err)
-		return err;
-	/* §2.7.5.3.1: no INDIRECT flag unless the feature was negotiated. */
-	if (!vq->indirect)
-		return -VBLK_EUNSUPP;
-	if (table == NULL || (uintptr_t)table % sizeof(struct vring_desc) != 0)
-		return -VBLK_EINVAL;
-	if (nbufs > table_entries)
-		return -VBLK_ETOOBIG;
-	if (vq->num_free == 0)
-		return -VQ_EAGAIN;
-
-	/* §2.7.5.3: the table's own chain starts at entry 0 and follows
-	 * `next`; its entries never carry INDIRECT (§2.7.5.3.1: one table
-	 * per descriptor, no nesting). */
-	for (unsigned i = 0; i < nbufs; i++) {
-		bool more = i + 1 < nbufs;
-		table[i] = (struct vring_desc){
-			.addr = bufs[i].addr, .len = bufs[i].len_bytes,
-			.flags = (uint16_t)((bufs[i].device_writes ? VRING_DESC_F_WRITE : 0) |
-					    (more ? VRING_DESC_F_NEXT : 0)),
-			.next = more ? (uint16_t)(i + 1) : 0,
-		};
-	}
-	/* Driver-written memory the device reads, like the ring itself:
-	 * clean it before it can be published (a no-op when coherent). */
-	plat_dma_clean(table, sizeof(*table) * nbufs);
-
-	uint16_t head = vq->free_head;
-	/* §2.7.5.3.1: INDIRECT and NEXT never together; the device ignores
-	 * WRITE here, so it stays clear. len is the table's size in bytes. */
-	vq->desc[head] = (struct vring_desc){
-		.addr = plat_virt_to_phys(table),
-		.len = (uint32_t)(sizeof(*table) * nbufs),
-		.flags = VRING_DESC_F_INDIRECT,
-		.next = 0,
-	};
-	vq->free_head = vq->next[head];
-	vq->num_free--;
-	/* The device writes only through the table's WRITE entries, so
-	 * used.len is checked against their bytes at harvest (§2.7.8.3). As
-	 * in vq_add, the head goes in the next avail slot. */
-	vq->chain[head] = (struct vq_chain){ token, 1, head, writable_bytes };
-	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = head;
-	vq->in_flight++;
-	VQ_TRACE_CHAIN(vq, head, table);
-	return 0;
-}
-
 /*
  * Make every chain added since the last call visible to the device with one
  * avail.idx store. Returns whether the device wants a notification; the
@@ -239,7 +211,7 @@ bool vq_publish(struct virtqueue *vq)
 	/* §2.7.13.3.1: descriptors and ring entries must be visible before
 	 * the index that exposes them. */
 	plat_wmb();
-	*(volatile uint16_t *)&vq->avail->idx = new_idx;   /* as store16_for_device */
+	*(volatile uint16_t *)&vq->avail->idx = new_idx;   /* as plat_dma_store16 */
 	plat_dma_clean(&vq->avail->idx, sizeof(vq->avail->idx));
 	vq->published_idx = new_idx;
 	VQ_TRACE_PUBLISHED(old_idx, new_idx);
@@ -248,18 +220,18 @@ bool vq_publish(struct virtqueue *vq)
 	 * notification needed" and the device would sleep on our chain. */
 	plat_mb();
 	if (!vq->event_idx)
-		return !(load16_from_device(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+		return !(plat_dma_load16(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
 	/* §2.7.10: with EVENT_IDX the device asks to be notified once
 	 * avail.idx passes avail_event, i.e. when avail_event lies in
 	 * [old_idx, new_idx), counted modulo 2^16. */
 	plat_dma_invalidate(vq->avail_event, sizeof(*vq->avail_event));
-	uint16_t event = *(const volatile uint16_t *)vq->avail_event;   /* as load16_from_device */
+	uint16_t event = *(const volatile uint16_t *)vq->avail_event;   /* as plat_dma_load16 */
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
 bool vq_has_used(const struct virtqueue *vq)
 {
-	return !vq->broken && load16_from_device(&vq->used->idx) != vq->last_used_idx;
+	return !vq->broken && plat_dma_load16(&vq->used->idx) != vq->last_used_idx;
 }
 
 void vq_set_broken(struct virtqueue *vq, const char *reason)
@@ -280,7 +252,7 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	if (vq->broken)
 		return -VBLK_EBROKEN;
 
-	/* used.idx, read once as load16_from_device does. */
+	/* used.idx, read once as plat_dma_load16 does. */
 	plat_dma_invalidate(&vq->used->idx, sizeof(vq->used->idx));
 	uint16_t ready = (uint16_t)(*(const volatile uint16_t *)&vq->used->idx - vq->last_used_idx);
 	if (ready == 0)
@@ -341,9 +313,9 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 void vq_disable_interrupts(struct virtqueue *vq)
 {
 	if (vq->event_idx)
-		store16_for_device(vq->used_event, (uint16_t)(vq->last_used_idx - 1));
+		plat_dma_store16(vq->used_event, (uint16_t)(vq->last_used_idx - 1));
 	else
-		store16_for_device(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+		plat_dma_store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
 }
 
 /*
@@ -354,9 +326,9 @@ void vq_disable_interrupts(struct virtqueue *vq)
 bool vq_enable_interrupts(struct virtqueue *vq)
 {
 	if (vq->event_idx)
-		store16_for_device(vq->used_event, vq->last_used_idx);
+		plat_dma_store16(vq->used_event, vq->last_used_idx);
 	else
-		store16_for_device(&vq->avail->flags, 0);
+		plat_dma_store16(&vq->avail->flags, 0);
 	/* The request store must be visible before we re-read used.idx. */
 	plat_mb();
 	return vq_has_used(vq);

@@ -1460,6 +1460,28 @@ static void test_interrupt_handler_completes_bios(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* A synchronous call with interrupts on returns only once the device has
+ * answered every request of it: its bios live in the call's stack frame,
+ * and the data must be in place (a write on the disk, a read in the
+ * buffer) when it returns. */
+static void test_sync_calls_with_interrupts_wait_for_the_device(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, SLOW_DEVICE_STEPS);
+	use_interrupts();
+	fill(slot(0), 8 * KIB, 0x5a);
+	assert_int_equal(vblk_write(disk, 40, slot(0), 16), 0);
+	assert_memory_equal(disk_at(40), slot(0), 8 * KIB);
+	memset(slot(1), 0, 8 * KIB);
+	assert_int_equal(vblk_read(disk, 40, slot(1), 16), 0);
+	assert_memory_equal(slot(1), disk_at(40), 8 * KIB);
+
+	struct vblk_stats stats = queue_stats();
+	assert_int_equal(stats.completions, stats.requests);
+	assert_true(fake_virtio_stats(fv)->used_irqs > 0);
+	fake_virtio_assert_clean(fv);
+}
+
 /*
  * While a wait polls, the device is asked not to interrupt: the completion
  * the wait is about to find costs no interrupt (on QEMU each one is four
@@ -1784,7 +1806,7 @@ static void test_submit_refuses_partial_blocks_on_4k_disk(void **state)
 }
 
 /* virtio 1.2 §5.2.6.2: nothing that writes goes to a read-only device.
- * submit.c refuses FLUSH there too, as vblk_flush does (there can be no
+ * vblk_submit refuses FLUSH there too, as vblk_flush does (there can be no
  * write to make durable); reads still work. */
 static void test_submit_refuses_writes_and_flushes_on_read_only_disk(void **state)
 {
@@ -1875,6 +1897,7 @@ int main(void)
 		ALL(test_flush_waits_for_earlier_writes_to_complete),
 		ALL(test_flush_bio_without_flush_feature_completes_at_once),
 		ALL(test_interrupt_handler_completes_bios),
+		ALL(test_sync_calls_with_interrupts_wait_for_the_device),
 		ALL(test_fast_completion_is_polled_for_without_sleeping),
 		ALL(test_interrupts_that_never_reach_the_handler_are_counted),
 		ALL(test_interrupts_the_handler_takes_are_not_counted_as_missed),
