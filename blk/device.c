@@ -19,6 +19,7 @@
  * ring_add() decides which.
  */
 #include "blk/device.h"
+#include "blk/range.h"
 #include "blk/sg.h"
 #include "blk/trace.h"
 #include "vring/describe.h"
@@ -244,7 +245,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	 * as QEMU virt. The indirect table is the ring's to clean. */
 	unsigned nbufs, coalesced = 0;
 	if (range) {
-		nbufs = blk_range_map_chain(dev, req, bufs);
+		nbufs = blk_range_map_chain(req, blk_dev_range_limits(dev, req->type)->seg_sectors, bufs);
 	} else {
 		struct blk_sg_state sg = { 0 };
 		bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
@@ -301,7 +302,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 void blk_dev_kick(struct blk_dev *dev)
 {
 	bool notify = ring_publish(&dev->ring);
-	VRING_TRACE_NOTIFY(&dev->ring, notify);
+	BLK_TRACE_NOTIFY(&dev->ring, notify);
 	if (notify) {
 		dev->vdev.ops->notify(&dev->vdev, 0);
 		dev->counts.notifications++;

@@ -2,8 +2,8 @@
 /*
  * The device layer: one request = one descriptor chain. struct blk_dev
  * holds everything the ring and the device touch; blk/disk.c sets it up
- * and resets it, blk/device.c turns requests into chains and back
- * (blk/range.c the chains of DISCARD and WRITE_ZEROES), blk/device_ctl.c
+ * and resets it, blk/device.c turns requests (blk/request.h) into chains
+ * and back (blk/range.c the chains of DISCARD and WRITE_ZEROES), blk/device_ctl.c
  * holds the control side (slots, reset, interrupts). Only
  * the queue (blk/queue.h) and the disk (blk/disk.h) above call it.
  */
@@ -14,81 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blk/list.h"
-#include "blk/sg.h"
-#include "blk/virtio_blk.h"
+#include "blk/request.h"
 #include "plat/platform.h"
 #include "vblk/bio.h"
 #include "vblk/vblk.h"
 #include "virtio/virtio.h"
-#include "vring/describe.h"
 #include "vring/ring.h"
-
-/*
- * A request: one or more bios for adjacent sectors, sent as one descriptor
- * chain. The parts the device reads or writes (header, status, and the
- * indirect table when the chain goes through one) live here, in static
- * memory, so they outlive the submitter's stack frame. Header and status
- * share the first cache line, which the CPU leaves alone while the device
- * owns the request; the driver-private fields start on the next line,
- * because the CPU writes some of them (list links) meanwhile, and where
- * DMA is not coherent a dirty line holding the status would be written
- * back over the byte the device wrote.
- *
- * The data descriptors are the bios' segments in order, with physically
- * contiguous neighbours coalesced and anything longer than size_max cut
- * (blk/queue.c counts them into `sg` and blk/merge.c keeps it in step, so
- * a request never grows past what the device takes; blk_dev_start maps
- * them).
- *
- * A DISCARD or WRITE_ZEROES request has no data memory: its bios cover
- * the one run of sectors [sector, sector + range_sectors), and its one
- * data descriptor is `ranges`, that run cut into segments of at most the
- * device's max_*_sectors (blk/device.c fills it at dispatch).
- */
-
-/* Segments one DISCARD or WRITE_ZEROES request carries at most, whatever
- * the device allows (max_*_seg): 16 bytes each in every request slot, so
- * four fill one cache line (a request of 4 x UINT32_MAX sectors is 8 TiB;
- * QEMU 7.2 allows one segment anyway). */
-#define BLK_RANGE_SEGS_MAX 4u
-
-/* A FIFO of bios, linked through their `next` (blk/list.h). */
-BLK_FIFO(blk_bio_list, struct vblk_bio, next)
-
-struct blk_req {
-	struct virtio_blk_req_hdr hdr;                /* device reads */
-	uint8_t status;                               /* device writes */
-	/* Driver-private, from the next cache line on. */
-	uint32_t type VBLK_ALIGNED; /* VIRTIO_BLK_T_* */
-	uint64_t sector;
-	uint32_t data_bytes;
-	uint32_t writable_bytes;  /* what the device writes, data and status:
-				     used.len must cover it (blk_dev_start) */
-	struct blk_sg_state sg;   /* its data descriptors, while pending */
-	struct blk_bio_list bios; /* merged bios, sector order */
-	struct blk_req *next;     /* pending list or free list */
-	uint16_t nbios;
-	uint64_t range_sectors;   /* DISCARD/WRITE_ZEROES: sectors covered */
-	uint32_t range_flags;     /* WRITE_ZEROES: VIRTIO_BLK_WZ_F_UNMAP or 0 */
-	/* The indirect table its chain went into (one of struct blk_dev's
-	 * `tables`, taken at dispatch), or NULL: a direct chain. */
-	union vring_indirect_desc *table;
-	/* Device reads, while a DISCARD or WRITE_ZEROES is in flight. */
-	struct virtio_blk_range_seg ranges[BLK_RANGE_SEGS_MAX] VBLK_ALIGNED;
-} VBLK_ALIGNED;
 
 /* An indirect table: the device reads it while its chain is in flight. */
 struct blk_indirect_table {
 	union vring_indirect_desc desc[VBLK_INDIRECT_MAX];
 } VBLK_ALIGNED;
-
-/* A FIFO of requests, linked through their `next`. */
-BLK_FIFO(blk_req_list, struct blk_req, next)
-
-_Static_assert(offsetof(struct blk_req, status) < VBLK_DMA_ALIGN &&
-		       offsetof(struct blk_req, type) == VBLK_DMA_ALIGN,
-	       "header and status share the first cache line, nothing else does");
 
 /* Request slots per disk: VBLK_MAX_REQS, and never more than half the
  * ring, since a direct chain needs at least two ring descriptors (a FLUSH:
@@ -161,10 +97,6 @@ int blk_dev_harvest(struct blk_dev *dev, struct vblk_bio **bios, int *result);
 void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req);
 void blk_dev_end_bio(struct vblk_bio *bio, int status);
 unsigned blk_dev_in_flight(const struct blk_dev *dev);
-
-/* blk/range.c: the chain of a DISCARD or WRITE_ZEROES request. */
-unsigned blk_range_map_chain(const struct blk_dev *dev, struct blk_req *req,
-			     struct vring_buf *bufs);
 
 /* blk/device_ctl.c: the control side, set-up, reset, interrupts. */
 void blk_dev_init_reqs(struct blk_dev *dev);

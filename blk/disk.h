@@ -41,10 +41,15 @@ static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
 	return err;
 }
 
-/* blk/disks.c and blk/pci_disks.c: finding the disks. */
+/* blk/attach.c: a disk of a device either transport found, in a free
+ * slot; the probe report. */
 int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge);
 bool blk_device_attached(const struct virtio_dev *dev);
 void blk_record_probe(const struct vblk_probe_entry *entry);
+void blk_forget_probes(void);
+bool blk_slot_reclaim(struct vblk_disk *slot);
+
+/* blk/pci_disks.c: the disks behind a PCI host. */
 struct pci_host;
 void blk_attach_pci_host(const struct pci_host *host);
 

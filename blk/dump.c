@@ -92,7 +92,10 @@ int vblk_dump(const struct vblk_disk *disk)
 	dump_queue(disk);
 	/* Only entries the driver harvested: the counter bounds them. */
 	uint64_t done = disk->dev.counts.completions;
-	vring_describe("  ", ring, done < DUMP_LAST_USED ? (unsigned)done : DUMP_LAST_USED,
-		       req_table);
+	unsigned last_used = done < DUMP_LAST_USED ? (unsigned)done : DUMP_LAST_USED;
+	if (VRING_IS_PACKED(ring))
+		vqp_describe("  ", &ring->q.packed, last_used, req_table);
+	else
+		vq_describe("  ", &ring->q.split, last_used, req_table);
 	return 0;
 }

@@ -13,7 +13,9 @@
  * Apart from the read/write path, as a further command with a chain of
  * its own would be.
  */
-#include "blk/device.h"
+#include "blk/range.h"
+
+#include "vblk/platform.h"
 
 /*
  * A DISCARD's or WRITE_ZEROES's run of sectors as the device reads it:
@@ -22,9 +24,8 @@
  * kept the run within that), all with the request's flags: unmap only on
  * WRITE_ZEROES, reserved bits zero (§5.2.6.2). Returns how many.
  */
-static unsigned fill_ranges(const struct blk_dev *dev, struct blk_req *req)
+static unsigned fill_ranges(struct blk_req *req, uint32_t seg_sectors)
 {
-	uint32_t seg_sectors = blk_dev_range_limits(dev, req->type)->seg_sectors;
 	uint64_t sector = req->sector, left = req->range_sectors;
 	unsigned nranges = 0;
 
@@ -42,9 +43,9 @@ static unsigned fill_ranges(const struct blk_dev *dev, struct blk_req *req)
 
 /* The chain of a DISCARD or WRITE_ZEROES: header, its segment array
  * (filled here), status. Returns 3, the buffers written to `bufs`. */
-unsigned blk_range_map_chain(const struct blk_dev *dev, struct blk_req *req, struct vring_buf *bufs)
+unsigned blk_range_map_chain(struct blk_req *req, uint32_t seg_sectors, struct vring_buf *bufs)
 {
-	unsigned nranges = fill_ranges(dev, req);
+	unsigned nranges = fill_ranges(req, seg_sectors);
 
 	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
 	bufs[1] = (struct vring_buf){ plat_virt_to_phys(req->ranges),

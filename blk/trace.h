@@ -46,4 +46,14 @@
 			VBLK_TRACE_BIO_SECTORS(bio), (int)(status),                          \
 			(bio)->done ? "callback" : "no callback")
 
+/* Whether a publish notified the device, and the suppression state that
+ * decided it, in the ring's own words (vring/describe.c; blk/device.c's
+ * kick). */
+#define BLK_TRACE_NOTIFY(ring, sent)                                                         \
+	VBLK_TRACE_DO(VRING_IS_PACKED(ring)                                                  \
+			      ? vqp_describe_notify(VRING_TRACE_PREFIX("notify      "),           \
+						    &(ring)->q.packed, sent)                      \
+			      : vq_describe_notify(VRING_TRACE_PREFIX("notify      "),            \
+						   &(ring)->q.split, sent))
+
 #endif

@@ -146,8 +146,8 @@ static void describe_table(const char *prefix, const union vring_indirect_desc *
 	}
 }
 
-static void describe_split(const char *prefix, const struct virtqueue *vq, unsigned last_used,
-			   vring_table_of_fn *table_of)
+void vq_describe(const char *prefix, const struct virtqueue *vq, unsigned last_used,
+		 vring_table_of_fn *table_of)
 {
 	uint16_t used_idx = peek16(&vq->used->idx);
 
@@ -211,8 +211,8 @@ static void describe_packed_slot(const char *prefix, const struct vq_packed *vq,
 		    vq->batch_slots != 0 && slot == vq->batch_head ? " (held until publish)" : "");
 }
 
-static void describe_packed(const char *prefix, const struct vq_packed *vq, unsigned last_used,
-			    vring_table_of_fn *table_of)
+void vqp_describe(const char *prefix, const struct vq_packed *vq, unsigned last_used,
+		  vring_table_of_fn *table_of)
 {
 	uint16_t busy = (uint16_t)(vq->num - vq->num_free);
 
@@ -270,31 +270,23 @@ static void describe_packed(const char *prefix, const struct vq_packed *vq, unsi
 	}
 }
 
-void vring_describe(const char *prefix, const struct vring *ring, unsigned last_used,
-		    vring_table_of_fn *table_of)
-{
-	if (VRING_IS_PACKED(ring))
-		describe_packed(prefix, &ring->q.packed, last_used, table_of);
-	else
-		describe_split(prefix, &ring->q.split, last_used, table_of);
-}
-
-void vring_describe_notify(const char *prefix, const struct vring *ring, bool sent)
+void vq_describe_notify(const char *prefix, const struct virtqueue *vq, bool sent)
 {
 	const char *verdict = sent ? "sent" : "suppressed";
 
-	if (VRING_IS_PACKED(ring)) {
-		const struct vq_packed *vq = &ring->q.packed;
-		vblk_printf("%s%s (device event %s off_wrap 0x%x)\n", prefix, verdict,
-			    event_flag_name(peek16(&vq->device->flags)),
-			    (unsigned)peek16(&vq->device->off_wrap));
-	} else if (ring->q.split.event_idx) {
+	if (vq->event_idx) {
 		vblk_printf("%s%s (EVENT_IDX: avail_event %u)\n", prefix, verdict,
-			    (unsigned)peek16(ring->q.split.avail_event));
+			    (unsigned)peek16(vq->avail_event));
 	} else {
-		vblk_printf("%s%s (used flags 0x%x%s)\n", prefix, verdict,
-			    (unsigned)peek16(&ring->q.split.used->flags),
-			    peek16(&ring->q.split.used->flags) & VRING_USED_F_NO_NOTIFY ? ": NO_NOTIFY"
-											 : "");
+		uint16_t flags = peek16(&vq->used->flags);
+		vblk_printf("%s%s (used flags 0x%x%s)\n", prefix, verdict, (unsigned)flags,
+			    flags & VRING_USED_F_NO_NOTIFY ? ": NO_NOTIFY" : "");
 	}
+}
+
+void vqp_describe_notify(const char *prefix, const struct vq_packed *vq, bool sent)
+{
+	vblk_printf("%s%s (device event %s off_wrap 0x%x)\n", prefix, sent ? "sent" : "suppressed",
+		    event_flag_name(peek16(&vq->device->flags)),
+		    (unsigned)peek16(&vq->device->off_wrap));
 }

@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "plat/trace.h"
-#include "vring/ring.h"
+#include "vring/indirect.h"
+#include "vring/packed.h"
+#include "vring/virtqueue.h"
 
 /* The indirect table of the chain a token stands for (NULL: none known):
  * the ring does not keep it, its caller does (blk/dump.c). */
@@ -33,17 +35,20 @@ void vqp_describe_chain(const char *prefix, const struct vq_packed *vq, uint16_t
 /* The ring's state, several lines, each after `prefix`: indices and
  * their shadows, wrap counters, the chains in flight descriptor by
  * descriptor, the last `last_used` used entries. */
-void vring_describe(const char *prefix, const struct vring *ring, unsigned last_used,
-		    vring_table_of_fn *table_of);
+void vq_describe(const char *prefix, const struct virtqueue *vq, unsigned last_used,
+		 vring_table_of_fn *table_of);
+void vqp_describe(const char *prefix, const struct vq_packed *vq, unsigned last_used,
+		  vring_table_of_fn *table_of);
 
 /* One line after `prefix`: whether a publish notified the device, and
  * the suppression state it went by (§2.7.10 avail_event or NO_NOTIFY,
  * §2.8.10 the device event area). */
-void vring_describe_notify(const char *prefix, const struct vring *ring, bool sent);
+void vq_describe_notify(const char *prefix, const struct virtqueue *vq, bool sent);
+void vqp_describe_notify(const char *prefix, const struct vq_packed *vq, bool sent);
 
 /* The ring's trace lines (plat/trace.h: only with -DVBLK_TRACE=1), one
- * macro a step so each call site in split.c, packed.c and blk/device.c
- * is one line (docs/trace.md lists them). */
+ * macro a step so each call site in split.c and packed.c is one line
+ * (docs/trace.md lists them; blk/trace.h has the notification's). */
 #define VRING_TRACE_PREFIX(step) "[vblk] " step
 /* A chain just added: split from its head, packed from its first slot. */
 #define VQ_TRACE_CHAIN(vq, head, table)                                                      \
@@ -59,9 +64,6 @@ void vring_describe_notify(const char *prefix, const struct vring *ring, bool se
 #define VQP_TRACE_PUBLISHED(nslots, first_slot)                                              \
 	VBLK_TRACE_LINE("avail       %u slot(s) from slot %u published\n", (unsigned)(nslots), \
 			(unsigned)(first_slot))
-/* Whether the device was notified, and what decided it. */
-#define VRING_TRACE_NOTIFY(ring, sent)                                                       \
-	VBLK_TRACE_DO(vring_describe_notify(VRING_TRACE_PREFIX("notify      "), ring, sent))
 /* A used entry harvested, after its checks. */
 #define VQ_TRACE_USED(used_idx, id, len)                                                     \
 	VBLK_TRACE_LINE("used        used idx %u: id %u len %u\n", (unsigned)(used_idx),      \

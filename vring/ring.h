@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "vblk/config.h"
+#include "vring/indirect.h"
 #include "vring/packed.h"
 #include "vring/virtqueue.h"
 
@@ -35,13 +36,6 @@ struct vring {
 		struct virtqueue split;
 		struct vq_packed packed;
 	} q;
-};
-
-/* An indirect table's entry in either layout (16 bytes both: §2.7.5.3,
- * §2.8.19); a table is used in the format of the ring it is given to. */
-union vring_indirect_desc {
-	struct vring_desc split;
-	struct vring_packed_desc packed;
 };
 
 /* With VBLK_RING_PACKED 0 the packed branch of every call below is dead
