@@ -22,6 +22,7 @@
 #include "blk/range.h"
 #include "blk/sg.h"
 #include "blk/trace.h"
+#include "vring/chain.h"
 #include "vring/describe.h"
 
 #include <stddef.h>
@@ -38,12 +39,8 @@
  * the feature, never more than the ring (§2.7.5.3.1, §2.8.19). */
 static unsigned ring_indirect_max(const struct vring *ring, unsigned table_entries)
 {
-	if (VRING_IS_PACKED(ring)) {
-		const struct vq_packed *vq = &ring->q.packed;
-		if (!vq->indirect)
-			return 0;
-		return table_entries < vq->num ? table_entries : vq->num;
-	}
+	if (VRING_IS_PACKED(ring))
+		return vring_indirect_max(ring->q.packed.indirect, ring->q.packed.num, table_entries);
 	return vq_indirect_max(&ring->q.split, table_entries);
 }
 

@@ -36,4 +36,8 @@ int vring_check_indirect(bool broken, uint16_t num, uint16_t num_free, bool nego
 			 const struct vring_buf *bufs, unsigned nbufs, const void *table,
 			 unsigned table_entries, const void *token, uint32_t *writable_bytes);
 
+/* The longest chain an indirect table of `table_entries` takes: 0 without
+ * the feature, never more than the ring's `num`. */
+unsigned vring_indirect_max(bool negotiated, uint16_t num, unsigned table_entries);
+
 #endif

@@ -108,11 +108,6 @@ static inline void vring_set_broken(struct vring *ring, const char *reason)
 		vq_set_broken(&ring->q.split, reason);
 }
 
-static inline bool vring_is_broken(const struct vring *ring)
-{
-	return VRING_IS_PACKED(ring) ? ring->q.packed.broken : ring->q.split.broken;
-}
-
 static inline const char *vring_broken_reason(const struct vring *ring)
 {
 	return VRING_IS_PACKED(ring) ? ring->q.packed.broken_reason

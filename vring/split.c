@@ -69,6 +69,16 @@ int vring_check_chain(bool broken, uint16_t num, const struct vring_buf *bufs, u
 	return 0;
 }
 
+/* The longest chain an indirect table of `table_entries` takes, in either
+ * format: 0 unless VIRTIO_F_INDIRECT_DESC was negotiated, and never more
+ * than the ring's `num` (§2.7.5.3.1, §2.8.19). */
+unsigned vring_indirect_max(bool negotiated, uint16_t num, unsigned table_entries)
+{
+	if (!negotiated)
+		return 0;
+	return table_entries < num ? table_entries : num;
+}
+
 /*
  * The checks of a chain that goes into an indirect table, in either format
  * (§2.7.5.3.1, §2.8.19), in order: the chain's own (vring_check_chain),

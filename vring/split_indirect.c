@@ -25,9 +25,7 @@ void vq_use_indirect(struct virtqueue *vq, bool negotiated)
  * the queue size (§2.7.5.3.1). */
 unsigned vq_indirect_max(const struct virtqueue *vq, unsigned table_entries)
 {
-	if (!vq->indirect)
-		return 0;
-	return table_entries < vq->num ? table_entries : vq->num;
+	return vring_indirect_max(vq->indirect, vq->num, table_entries);
 }
 
 /*
