@@ -17,13 +17,15 @@ void yardstick_configure(const char *cmdline);
 /*
  * Run every row on `disk` (attached by vblk, the scratch disk, its
  * interrupt not registered) and print, per row and round,
- *   yard PATTERN RW SIZE WAIT ROUND VBLK_OPS VBLK_US SPIN_OPS SPIN_US SLEEP_OPS SLEEP_US
- *        VBLK_INTERRUPTS DEADLINE_OPS DEADLINE_US
+ *   yard PATTERN RW SIZE DEPTH WAIT ROUND VBLK_OPS VBLK_US SPIN_OPS SPIN_US SLEEP_OPS
+ *        SLEEP_US VBLK_INTERRUPTS DEADLINE_OPS DEADLINE_US
  * WAIT poll: vblk polled against the spinning minimal guest (SLEEP_* 0);
  * best: vblk with interrupts (its adaptive wait) against the minimal guest
  * spinning, sleeping, and sleeping with a deadline as vblk does (DEADLINE_*,
  * not part of "best"), A B C D D C B A (tools/bench-yardstick.sh turns
- * them into ratios). The disk is vblk's again afterwards, polled. Returns 0, or
+ * them into ratios). DEPTH 32: vblk's interrupt-driven bios against the
+ * minimal guest's 32 chains, spinning and sleeping, A B C C B A
+ * (DEADLINE_* 0). The disk is vblk's again afterwards, polled. Returns 0, or
  * the first error.
  */
 int yardstick_run(struct vblk_disk *disk);

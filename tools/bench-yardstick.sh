@@ -12,7 +12,9 @@
 #   quiet   every row: 4 KiB random and 1 MiB sequential reads and writes
 #           at depth 1, each polled (against the spinning minimal guest)
 #           and with interrupts (vblk's adaptive wait against the minimal
-#           guest spinning and sleeping, the better one per round);
+#           guest spinning and sleeping, the better one per round); and
+#           4 KiB random reads at depth 32, vblk's interrupt-driven bios
+#           against the minimal guest's 32 chains spinning and sleeping;
 #   loaded  the same rows with BENCH_LOAD_PROCS CPU-bound
 #           processes on the host beside QEMU (started and stopped here),
 #           as on a CI machine or a laptop running other VMs.
@@ -23,8 +25,8 @@
 #   BENCH_YARD_TURN_MS  one turn of A (B runs two) in guest ms (default 100)
 #   BENCH_LOAD_PROCS    CPU-bound processes for the loaded boots (default 1;
 #                       0 leaves the loaded boots out)
-#   BENCH_YARD_LOADED_ROWS  all (default: every depth-1 row) or d1 (the 4 KiB
-#                       rows only) in the loaded boots
+#   BENCH_YARD_LOADED_ROWS  all (default: every row) or d1 (the depth-1
+#                       4 KiB rows only) in the loaded boots
 
 YARD_ROUNDS=${BENCH_YARD_ROUNDS:-8}
 YARD_TURN_MS=${BENCH_YARD_TURN_MS:-100}
@@ -55,21 +57,22 @@ stop_load() {
 	LOAD_PIDS=()
 }
 
-# The backend's MiB/s for RW of SIZE (4K, 1024K) at depth 1.
-yard_backend_mibs() {  # yard_backend_mibs RW SIZE
+# The backend's MiB/s for RW of SIZE (4K, 1024K) at DEPTH.
+yard_backend_mibs() {  # yard_backend_mibs RW SIZE DEPTH
 	local bytes=$((${2%K} * 1024)) count seconds
 	count=$(backend_count "$bytes")
 	seconds=$(for _ in $(seq "$BACKEND_RUNS"); do
-		backend_seconds "$1" "$bytes" 1 "$count"
+		backend_seconds "$1" "$bytes" "$3" "$count"
 	done | median)
 	[ -n "$seconds" ] || die "no time in qemu-img bench's output"
 	awk -v b="$bytes" -v c="$count" -v s="$seconds" 'BEGIN { printf "%.1f", b * c / s / 1048576 }'
 }
 
 # One boot on $TRANSPORT, quiet or loaded; its rows go to YARD_RESULTS as
-# "transport load pattern rw size wait round vops vus mops mus backend".
+# "transport load pattern rw size depth wait round vops vus spin_ops
+# spin_us sleep_ops sleep_us vblk_irqs deadline_ops deadline_us backend".
 yardstick_boot() {  # yardstick_boot quiet|loaded
-	local load=$1 log=$WORK/yardstick.$TRANSPORT.$1.log rw size
+	local load=$1 log=$WORK/yardstick.$TRANSPORT.$1.log rw size depth
 	local args=(mode=yardstick "rounds=$YARD_ROUNDS" "phase_ms=$YARD_TURN_MS")
 	declare -A mibs=()
 	echo "== yardstick: the disk on $TRANSPORT, host $load"
@@ -78,12 +81,12 @@ yardstick_boot() {  # yardstick_boot quiet|loaded
 		start_load
 	fi
 	run_guest "$log" quiet "${args[@]}"
-	while read -r rw size; do
-		mibs[$rw $size]=$(yard_backend_mibs "$rw" "$size")
-	done < <(awk '$1 == "yard" { print $3, $4 }' "$log" | sort -u)
+	while read -r rw size depth; do
+		mibs[$rw $size $depth]=$(yard_backend_mibs "$rw" "$size" "$depth")
+	done < <(awk '$1 == "yard" { print $3, $4, $5 }' "$log" | sort -u)
 	stop_load
-	awk '$1 == "yard"' "$log" | while read -r _ pattern rw size rest; do
-		echo "$TRANSPORT $load $pattern $rw $size $rest ${mibs[$rw $size]}"
+	awk '$1 == "yard"' "$log" | while read -r _ pattern rw size depth rest; do
+		echo "$TRANSPORT $load $pattern $rw $size $depth $rest ${mibs[$rw $size $depth]}"
 	done >>"$YARD_RESULTS"
 }
 
@@ -116,35 +119,35 @@ yardstick_table() {
 	function fmt(x) { return x < 0 ? "-" : sprintf("%.2f", x) }
 	function us(x) { return x < 0 ? "-" : sprintf("%.1f", x) }
 	{
-		key = $1 " " $2 " " $3 " " $4 " " $5 " " $6
+		key = $1 " " $2 " " $3 " " $4 " " $5 " " $6 " " $7
 		if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
-		v = $8 / $9; sp = $10 / $11     # requests per us
+		v = $9 / $10; sp = $11 / $12     # requests per us
 		vrate[key] = vrate[key] " " v
-		vus[key] = vus[key] " " $9 / $8; spus[key] = spus[key] " " $11 / $10
+		vus[key] = vus[key] " " $10 / $9; spus[key] = spus[key] " " $12 / $11
 		vs_spin[key] = vs_spin[key] " " v / sp
 		best = sp
-		if ($12 > 0) {
-			sl = $12 / $13
-			slus[key] = slus[key] " " $13 / $12
+		if ($13 > 0) {
+			sl = $13 / $14
+			slus[key] = slus[key] " " $14 / $13
 			vs_sleep[key] = vs_sleep[key] " " v / sl
 			if (sl > best) best = sl
 			vs_best[key] = vs_best[key] " " v / best
 		}
-		irqs[key] = irqs[key] " " $14 / $8
-		if ($15 > 0) vs_dl[key] = vs_dl[key] " " v / ($15 / $16)
-		backend[key] = $17
+		irqs[key] = irqs[key] " " $15 / $9
+		if ($16 > 0) vs_dl[key] = vs_dl[key] " " v / ($16 / $17)
+		backend[key] = $18
 	}
 	END {
-		printf "%-4s %-6s %-4s %-5s %4s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s %5s\n",
-			"disk", "host", "test", "rw", "size", "wait", "vblk_us", "spin_us", "sleep_us",
+		printf "%-4s %-6s %-4s %-5s %4s %2s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s %5s\n",
+			"disk", "host", "test", "rw", "size", "qd", "wait", "vblk_us", "spin_us", "sleep_us",
 			"/spin", "range", "/sleep", "range", "/best", "range", "irq/op", "/dl", "/img"
 		for (r = 1; r <= rows; r++) {
 			key = order[r]
 			split(key, f, " ")
 			kib = f[5] + 0; size = kib >= 1024 ? kib / 1024 "M" : kib "K"
 			img = backend[key] > 0 ? sprintf("%.2f", median(vrate[key]) * kib * 1024 * 1e6 / 1048576 / backend[key]) : "-"
-			printf "%-4s %-6s %-4s %-5s %4s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s %5s\n",
-				f[1], f[2], f[3], f[4], size, f[6], us(median(vus[key])),
+			printf "%-4s %-6s %-4s %-5s %4s %2s %-4s | %7s %7s %7s | %5s %-9s | %5s %-9s | %5s %-9s | %6s %5s %5s\n",
+				f[1], f[2], f[3], f[4], size, f[6], f[7], us(median(vus[key])),
 				us(median(spus[key])), us(median(slus[key])),
 				fmt(median(vs_spin[key])), range(vs_spin[key]),
 				fmt(median(vs_sleep[key])), range(vs_sleep[key]),
@@ -175,13 +178,14 @@ yardstick_main() {
 	echo "wait: poll = vblk polled (no interrupts) against the minimal guest spinning on used.idx,"
 	echo "  A B B A; best = vblk with interrupts (its adaptive wait, blk/spin_or_sleep.c) against the minimal"
 	echo "  guest spinning, sleeping in wfi on the disk's interrupt, and sleeping with a deadline,"
-	echo "  A B C D D C B A"
+	echo "  A B C D D C B A; at qd 32 (4 KiB random reads, 32 in flight) vblk's interrupt-driven bios"
+	echo "  against the minimal guest's 32 chains spinning and sleeping, A B C C B A (no /dl)"
 	echo "vblk_us, spin_us, sleep_us: guest time per request (medians of the rounds); /spin, /sleep:"
 	echo "  the rounds' vblk/minimal throughput ratios, median and range; /best: over the faster"
 	echo "  minimal wait of the same round (target: >= 0.95); irq/op: vblk's interrupts per call"
 	echo "  (its waits' share of sleeping; 0 when polled); /dl: vblk over the minimal guest sleeping"
 	echo "  through plat_idle with a deadline, as vblk's sleeps do (not part of /best);"
 	echo "  /img: vblk over qemu-img bench at"
-	echo "  depth 1, timed after the boot. Only ratios inside one boot mean much on a shared host"
+	echo "  the row's depth, timed after the boot. Only ratios inside one boot mean much on a shared host"
 	echo
 }
