@@ -65,6 +65,8 @@ static const struct yard_row rows[] = {
 static unsigned rounds = DEFAULT_ROUNDS;
 static uint64_t phase_us = (uint64_t)DEFAULT_PHASE_MS * 1000u;
 static bool small_rows_only;   /* rows=d1: the depth-1 4 KiB rows only */
+static bool deep_rows_only;    /* rows=d32: the depth-32 row only (it only
+				  reads: tests/qemu checks the disk after) */
 
 static uint8_t buf[MIB] VBLK_ALIGNED;
 static struct minimal_regs regs;
@@ -93,6 +95,7 @@ void yardstick_configure(const char *cmdline)
 	rounds = (unsigned)option(cmdline, "rounds=", MAX_ROUNDS, DEFAULT_ROUNDS);
 	phase_us = option(cmdline, "phase_ms=", MAX_PHASE_MS, DEFAULT_PHASE_MS) * 1000u;
 	small_rows_only = strstr(cmdline, "rows=d1") != NULL;
+	deep_rows_only = strstr(cmdline, "rows=d32") != NULL;
 }
 
 /* The next request's sector: random and aligned to its size, or the next
@@ -407,6 +410,8 @@ int yardstick_run(struct vblk_disk *scratch)
 	       (unsigned long long)(phase_us / 1000u), (unsigned long long)(phase_us / 1000u));
 	for (unsigned i = 0; i < ROW_COUNT && !err; i++) {
 		if (small_rows_only && (rows[i].size_bytes != 4 * KIB || rows[i].depth != 1))
+			continue;
+		if (deep_rows_only && rows[i].depth == 1)
 			continue;
 		err = run_row(&rows[i]);
 		if (err)

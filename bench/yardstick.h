@@ -10,8 +10,9 @@
 
 #include "vblk/vblk.h"
 
-/* Read rounds=, phase_ms= and rows=d1 (only the depth-1 4 KiB rows, for
- * the loaded variant) from the semihosting command line. */
+/* Read rounds=, phase_ms=, rows=d1 (only the depth-1 4 KiB rows, for
+ * the loaded variant) and rows=d32 (only the depth-32 row) from the
+ * semihosting command line. */
 void yardstick_configure(const char *cmdline);
 
 /*

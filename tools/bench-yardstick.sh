@@ -25,13 +25,16 @@
 #   BENCH_YARD_TURN_MS  one turn of A (B runs two) in guest ms (default 100)
 #   BENCH_LOAD_PROCS    CPU-bound processes for the loaded boots (default 1;
 #                       0 leaves the loaded boots out)
-#   BENCH_YARD_LOADED_ROWS  all (default: every row) or d1 (the depth-1
-#                       4 KiB rows only) in the loaded boots
+#   BENCH_YARD_ROWS     all (default: every row), d1 (the depth-1 4 KiB
+#                       rows only) or d32 (the depth-32 row only)
+#   BENCH_YARD_LOADED_ROWS  the same for the loaded boots (default:
+#                       BENCH_YARD_ROWS)
 
 YARD_ROUNDS=${BENCH_YARD_ROUNDS:-8}
 YARD_TURN_MS=${BENCH_YARD_TURN_MS:-100}
 LOAD_PROCS=${BENCH_LOAD_PROCS:-1}
-YARD_LOADED_ROWS=${BENCH_YARD_LOADED_ROWS:-all}
+YARD_ROWS=${BENCH_YARD_ROWS:-all}
+YARD_LOADED_ROWS=${BENCH_YARD_LOADED_ROWS:-$YARD_ROWS}
 LOAD_PIDS=()
 YARD_RESULTS=$WORK/yardstick.results   # one line per row and round
 
@@ -73,13 +76,12 @@ yard_backend_mibs() {  # yard_backend_mibs RW SIZE DEPTH
 # spin_us sleep_ops sleep_us vblk_irqs deadline_ops deadline_us backend".
 yardstick_boot() {  # yardstick_boot quiet|loaded
 	local load=$1 log=$WORK/yardstick.$TRANSPORT.$1.log rw size depth
-	local args=(mode=yardstick "rounds=$YARD_ROUNDS" "phase_ms=$YARD_TURN_MS")
+	local args=(mode=yardstick "rounds=$YARD_ROUNDS" "phase_ms=$YARD_TURN_MS") rows=$YARD_ROWS
 	declare -A mibs=()
 	echo "== yardstick: the disk on $TRANSPORT, host $load"
-	if [ "$load" = loaded ]; then
-		[ "$YARD_LOADED_ROWS" = all ] || args+=(rows=d1)
-		start_load
-	fi
+	[ "$load" = quiet ] || rows=$YARD_LOADED_ROWS
+	[ "$rows" = all ] || args+=("rows=$rows")
+	[ "$load" = quiet ] || start_load
 	run_guest "$log" quiet "${args[@]}"
 	while read -r rw size depth; do
 		mibs[$rw $size $depth]=$(yard_backend_mibs "$rw" "$size" "$depth")
@@ -162,6 +164,9 @@ yardstick_main() {
 	is_count "$YARD_ROUNDS" || die "BENCH_YARD_ROUNDS must be a positive whole number"
 	is_count "$YARD_TURN_MS" || die "BENCH_YARD_TURN_MS must be a positive whole number"
 	[[ $LOAD_PROCS =~ ^[0-9]+$ ]] || die "BENCH_LOAD_PROCS must be a whole number"
+	[[ $YARD_ROWS =~ ^(all|d1|d32)$ ]] || die "BENCH_YARD_ROWS must be all, d1 or d32"
+	[[ $YARD_LOADED_ROWS =~ ^(all|d1|d32)$ ]] ||
+		die "BENCH_YARD_LOADED_ROWS must be all, d1 or d32"
 	[ "$LOAD_PROCS" = 0 ] || loads="quiet loaded"
 	: >"$YARD_RESULTS"
 	for transport in $TRANSPORTS; do
