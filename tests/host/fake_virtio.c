@@ -128,6 +128,10 @@ bool fake_knob_fire(struct fake_knob *knob)
 {
 	if (!knob->armed)
 		return false;
+	if (knob->skip > 0) {
+		knob->skip--;
+		return false;
+	}
 	if (!knob->sticky)
 		knob->armed = false;
 	return true;
@@ -137,6 +141,7 @@ static void knob_arm(struct fake_knob *knob, enum fake_virtio_shot shot)
 {
 	knob->armed = true;
 	knob->sticky = (shot == FAKE_STICKY);
+	knob->skip = 0;
 }
 
 bool fake_is_legacy(const struct fake_virtio *fv)
@@ -376,6 +381,13 @@ void fake_virtio_corrupt_used(struct fake_virtio *fv, enum fake_virtio_used_faul
 	fv->used_fault = fault;
 	knob_arm(&fv->used_fault_knob, shot);
 	fv->used_fault_knob.armed = (fault != FAKE_USED_OK);
+}
+
+void fake_virtio_corrupt_used_after(struct fake_virtio *fv, enum fake_virtio_used_fault fault,
+				    unsigned skip)
+{
+	fake_virtio_corrupt_used(fv, fault, FAKE_ONCE);
+	fv->used_fault_knob.skip = skip;
 }
 
 void fake_virtio_refuse_features_ok(struct fake_virtio *fv, enum fake_virtio_shot shot)

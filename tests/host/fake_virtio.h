@@ -273,6 +273,10 @@ enum fake_virtio_used_fault {
  * (PK-7: the driver must not look there), IDX_BACKWARDS is WRONG_WRAP. */
 void fake_virtio_corrupt_used(struct fake_virtio *fv, enum fake_virtio_used_fault fault,
 			      enum fake_virtio_shot shot);
+/* The same, once, on the publication after the next `skip` good ones: a
+ * device that breaks part way through a batch. */
+void fake_virtio_corrupt_used_after(struct fake_virtio *fv, enum fake_virtio_used_fault fault,
+				    unsigned skip);
 
 /* Refuse FEATURES_OK: the device clears bit 3 when the driver sets it. */
 void fake_virtio_refuse_features_ok(struct fake_virtio *fv, enum fake_virtio_shot shot);

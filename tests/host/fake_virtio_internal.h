@@ -166,6 +166,7 @@ struct fake_queue {
 struct fake_knob {
 	bool armed;
 	bool sticky;
+	unsigned skip;              /* chances it lets pass before it fires */
 };
 
 struct fake_status_fault {

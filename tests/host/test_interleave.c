@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interleavings of the block layer (blk/api.c's synchronous path beside
+ * the queue, callbacks, resets, resizes and a device that breaks part
+ * way), against the fake device on every transport and ring format:
+ *
+ *  - a callback that calls back into vblk: a synchronous read, write or
+ *    flush of the same disk or of another one, a reset of its own disk,
+ *    a switch of the interrupt mode;
+ *  - a synchronous call while another submitter's bios are in flight,
+ *    plugged, or waiting for ring space, and a FLUSH behind them;
+ *  - a synchronous batch of 8 requests that the device breaks half way
+ *    (bad used id, used.idx jump, bad length, an unknown status byte), or
+ *    that times out with part of it complete;
+ *  - a resize that shrinks the disk during a synchronous call.
+ *
+ * Each checks that every bio completes exactly once with a documented
+ * status, that no call hangs (the relax limit), that the data is what was
+ * written, and that the disk works again afterwards (a vblk_reset where
+ * it stopped).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bio_log.h"
+#include "blk/disk.h"
+#include "disk_fixture.h"
+#include "fake_virtio.h"
+#include "vblk/vblk.h"
+
+#define SECTOR_BYTES     512u
+#define BIO_BYTES        4096u
+#define BIO_SECTORS      (BIO_BYTES / SECTOR_BYTES)
+#define SHORT_TIMEOUT_US 5000u
+/* A test that would hang ends here instead (the default is 100 s). */
+#define HANG_RELAXES     (20u * VBLK_RESET_TIMEOUT_US)
+/* A synchronous batch: 8 requests of one 4 KiB descriptor each. */
+#define BATCH_REQS       8u
+#define BATCH_SECTORS    (BATCH_REQS * BIO_SECTORS)
+
+static uint8_t pool[64 * BIO_BYTES] VBLK_ALIGNED;
+static uint8_t sync_buf[2 * BATCH_REQS * BIO_BYTES] VBLK_ALIGNED;
+
+static uint8_t *buffer(unsigned idx)
+{
+	return pool + (size_t)idx * BIO_BYTES;
+}
+
+static uint8_t *disk_at(struct fake_virtio *device, uint64_t sector)
+{
+	return fake_virtio_disk(device) + sector * SECTOR_BYTES;
+}
+
+static void fill(uint8_t *mem, size_t len_bytes, uint8_t seed)
+{
+	for (size_t i = 0; i < len_bytes; i++)
+		mem[i] = (uint8_t)(i * 13u + seed + i / SECTOR_BYTES);
+}
+
+/* ---- the world acting at a chosen moment ------------------------------ */
+
+/* A window of no registers whose relax op runs `hook` once, at the
+ * `at`-th host_cpu_relax() from now: the device or the host acting while
+ * the driver is inside a call (a resize, a partial completion). */
+#define TICKER_BASE 0x0b000000u
+static void (*tick_hook)(void);
+static uint64_t tick_at;
+
+static uint32_t ticker_read(void *ctx, uint32_t offset, unsigned width_bytes)
+{
+	(void)ctx, (void)offset, (void)width_bytes;
+	return 0;
+}
+
+static void ticker_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val)
+{
+	(void)ctx, (void)offset, (void)width_bytes, (void)val;
+}
+
+static void ticker_relax(void *ctx)
+{
+	(void)ctx;
+	if (tick_hook != NULL && host_relax_count() >= tick_at) {
+		void (*hook)(void) = tick_hook;
+		tick_hook = NULL;
+		hook();
+	}
+}
+
+static const struct host_mmio_ops ticker_ops = {
+	.read = ticker_read, .write = ticker_write, .relax = ticker_relax,
+};
+
+static void at_relax(uint64_t relaxes_from_now, void (*hook)(void))
+{
+	if (!host_mmio_is_mapped(TICKER_BASE))
+		host_mmio_map(TICKER_BASE, 0x100, &ticker_ops, NULL);
+	tick_at = host_relax_count() + relaxes_from_now;
+	tick_hook = hook;
+}
+
+/* ---- callbacks --------------------------------------------------------- */
+
+enum action {
+	ACT_NONE,
+	ACT_RESET,          /* vblk_reset of its own disk */
+	ACT_READ,           /* vblk_read of `act_disk` */
+	ACT_WRITE,          /* vblk_write of `act_disk` */
+	ACT_FLUSH,          /* vblk_flush of `act_disk` */
+	ACT_POLLED,         /* vblk_use_interrupts(false) */
+	ACT_INTERRUPTS,     /* vblk_use_interrupts(true) */
+};
+
+/* What bio `act_bio`'s callback does, once; its result. */
+static unsigned act_bio;
+static enum action act;
+static struct vblk_disk *act_disk;
+static uint64_t act_sector;
+static int act_rc;
+static bool act_done;
+static bool in_irq;
+static bool act_in_irq;
+
+static int setup(void **state)
+{
+	disk_setup(state);
+	bio_log_reset();
+	host_set_relax_limit(HANG_RELAXES);
+	act = ACT_NONE;
+	act_done = false;
+	act_rc = 1;
+	act_disk = NULL;
+	tick_hook = NULL;
+	in_irq = act_in_irq = false;
+	memset(sync_buf, 0, sizeof(sync_buf));
+	return 0;
+}
+
+static void done(struct vblk_bio *bio, int status)
+{
+	unsigned idx = log_done(bio, status);
+
+	if (idx != act_bio || act == ACT_NONE || act_done)
+		return;
+	act_done = true;
+	act_in_irq = in_irq;
+	switch (act) {
+	case ACT_RESET:
+		act_rc = vblk_reset(disk);
+		break;
+	case ACT_READ:
+		act_rc = vblk_read(act_disk, act_sector, sync_buf, BATCH_SECTORS);
+		break;
+	case ACT_WRITE:
+		act_rc = vblk_write(act_disk, act_sector, sync_buf, BATCH_SECTORS);
+		break;
+	case ACT_FLUSH:
+		act_rc = vblk_flush(act_disk);
+		break;
+	case ACT_POLLED:
+		act_rc = vblk_use_interrupts(disk, false);
+		break;
+	case ACT_INTERRUPTS:
+		act_rc = vblk_use_interrupts(disk, true);
+		break;
+	case ACT_NONE:
+		break;
+	}
+}
+
+static struct vblk_bio *write_bio(unsigned idx, uint64_t sector)
+{
+	fill(buffer(idx), BIO_BYTES, (uint8_t)(0x40 + idx));
+	return make_bio(idx, VBLK_OP_WRITE, sector, buffer(idx), BIO_BYTES, done);
+}
+
+static void submit_ok(struct vblk_bio *bio)
+{
+	assert_int_equal(vblk_submit(disk, bio), 0);
+}
+
+static void take_interrupt(struct fake_virtio *device, void *ctx)
+{
+	(void)device;
+	in_irq = true;
+	vblk_irq_handler(ctx);
+	in_irq = false;
+}
+
+static void use_interrupts(struct fake_virtio *device, struct vblk_disk *target)
+{
+	fake_virtio_set_irq_hook(device, take_interrupt, target);
+	assert_int_equal(vblk_use_interrupts(target, true), 0);
+}
+
+/* Each of bios [first, first + count) completed once with one of `a`, `b`. */
+static void expect_done_once_with(unsigned first, unsigned count, int a, int b)
+{
+	for (unsigned i = first; i < first + count; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_true(done_status[i] == a || done_status[i] == b);
+		assert_true(bios[i].completed);
+	}
+}
+
+/* The disk works: a write and a read back of 8 requests. */
+static void expect_disk_works(struct vblk_disk *target, struct fake_virtio *device)
+{
+	static uint8_t back[BATCH_REQS * BIO_BYTES] VBLK_ALIGNED;
+
+	fill(sync_buf, BATCH_REQS * BIO_BYTES, 0x99);
+	assert_int_equal(vblk_write(target, 256, sync_buf, BATCH_SECTORS), 0);
+	assert_memory_equal(disk_at(device, 256), sync_buf, BATCH_REQS * BIO_BYTES);
+	memset(back, 0, sizeof(back));
+	assert_int_equal(vblk_read(target, 256, back, BATCH_SECTORS), 0);
+	assert_memory_equal(back, sync_buf, sizeof(back));
+}
+
+/* One 4 KiB descriptor per request: a 32 KiB call is a batch of 8. */
+static void one_page_requests(struct fake_virtio_opts *opts)
+{
+	opts->features |= FAKE_BIT(FAKE_F_BLK_SEG_MAX) | FAKE_BIT(FAKE_F_BLK_SIZE_MAX);
+	opts->seg_max = 1;
+	opts->size_max_bytes = BIO_BYTES;
+}
+
+/* ==== 1. a callback that calls back into vblk =========================== */
+
+/*
+ * A callback reads 8 requests' worth of the same disk while other bios of
+ * its submitter are in flight: the read returns the disk's data, every
+ * bio completes once, and nothing is written where it should not be.
+ */
+static void expect_sync_call_in_callback(void **state, enum action what, bool interrupts)
+{
+	attach_ok(state, one_page_requests);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 5);
+	fill(disk_at(fv, 512), BATCH_REQS * BIO_BYTES, 0x21);
+	if (what == ACT_WRITE)
+		fill(sync_buf, BATCH_REQS * BIO_BYTES, 0x37);
+	for (unsigned i = 0; i < 4; i++)
+		submit_ok(write_bio(i, 16u * i));
+	act_bio = 1;
+	act = what;
+	act_disk = disk;
+	act_sector = 512;
+
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, 0);
+	expect_done_once_with(0, 4, 0, 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_memory_equal(disk_at(fv, 16u * i), buffer(i), BIO_BYTES);
+	if (what == ACT_READ || what == ACT_WRITE)
+		assert_memory_equal(sync_buf, disk_at(fv, 512), BATCH_REQS * BIO_BYTES);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_callback_reads_the_same_disk(void **state)
+{
+	expect_sync_call_in_callback(state, ACT_READ, false);
+}
+
+static void test_interrupt_callback_reads_the_same_disk(void **state)
+{
+	expect_sync_call_in_callback(state, ACT_READ, true);
+}
+
+static void test_callback_writes_the_same_disk(void **state)
+{
+	expect_sync_call_in_callback(state, ACT_WRITE, false);
+}
+
+static void test_callback_flushes_the_same_disk(void **state)
+{
+	expect_sync_call_in_callback(state, ACT_FLUSH, false);
+}
+
+static void test_interrupt_callback_flushes_the_same_disk(void **state)
+{
+	expect_sync_call_in_callback(state, ACT_FLUSH, true);
+}
+
+/* A callback of disk A reads disk B (polled or with interrupts on both). */
+static void expect_callback_reads_another_disk(void **state, bool interrupts)
+{
+	attach_ok(state, NULL);
+	struct fake_virtio *fv_b = make_device(test_version(state), one_page_requests);
+	int index = attach_device(fv_b);
+	assert_true(index >= 0);
+	struct vblk_disk *disk_b = vblk_disk((unsigned)index);
+	if (interrupts) {
+		use_interrupts(fv, disk);
+		use_interrupts(fv_b, disk_b);
+	}
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 4);
+	fake_virtio_set_completion(fv_b, FAKE_COMPLETE_DEFERRED, 6);
+	fill(disk_at(fv_b, 128), BATCH_REQS * BIO_BYTES, 0x5c);
+	for (unsigned i = 0; i < 3; i++)
+		submit_ok(write_bio(i, 16u * i));
+	act_bio = 0;
+	act = ACT_READ;
+	act_disk = disk_b;
+	act_sector = 128;
+
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, 0);
+	assert_memory_equal(sync_buf, disk_at(fv_b, 128), BATCH_REQS * BIO_BYTES);
+	expect_done_once_with(0, 3, 0, 0);
+	expect_disk_works(disk_b, fv_b);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv_b);
+}
+
+static void test_callback_reads_another_disk(void **state)
+{
+	expect_callback_reads_another_disk(state, false);
+}
+
+static void test_interrupt_callback_reads_another_disk(void **state)
+{
+	expect_callback_reads_another_disk(state, true);
+}
+
+/*
+ * A callback switches the interrupt mode while a wait runs. Switched to
+ * polled, the device is asked not to interrupt from then on (virtio 1.2
+ * §2.7.7, §2.8.10): later completions raise none. Switched to interrupts,
+ * they arrive through the handler.
+ */
+static void test_callback_switches_to_interrupts_during_a_wait(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	for (unsigned i = 0; i < 3; i++)
+		submit_ok(write_bio(i, 16u * i));
+	act_bio = 0;
+	act = ACT_INTERRUPTS;
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, 0);
+	expect_done_once_with(0, 3, 0, 0);
+
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, VBLK_IRQ_POLL_US + 100u);
+	submit_ok(write_bio(3, 64));
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once_with(3, 1, 0, 0);
+	assert_true(done_calls[3] == 1);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== 2. a synchronous call beside another submitter's bios ============ */
+
+/* Bios in flight, plugged, or waiting for ring space (a ring of 8
+ * descriptors without indirect tables: two requests fit). */
+enum beside { IN_FLIGHT, PLUGGED, WAITING_FOR_ROOM };
+
+static void small_direct_ring(struct fake_virtio_opts *opts)
+{
+	one_page_requests(opts);
+	opts->queue_num_max = 8;
+	without_indirect(opts);
+}
+
+static void expect_sync_beside(void **state, enum beside beside, bool interrupts)
+{
+	attach_ok(state, beside == WAITING_FOR_ROOM ? small_direct_ring : one_page_requests);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 4);
+	if (beside == PLUGGED)
+		vblk_plug(disk);
+	for (unsigned i = 0; i < 6; i++)
+		submit_ok(write_bio(i, 16u * i));
+	fill(disk_at(fv, 512), BATCH_REQS * BIO_BYTES, 0x6d);
+
+	assert_int_equal(vblk_read(disk, 512, sync_buf, BATCH_SECTORS), 0);
+	assert_memory_equal(sync_buf, disk_at(fv, 512), BATCH_REQS * BIO_BYTES);
+	fill(sync_buf, BATCH_REQS * BIO_BYTES, 0x4e);
+	assert_int_equal(vblk_write(disk, 1024, sync_buf, BATCH_SECTORS), 0);
+	assert_memory_equal(sync_buf, disk_at(fv, 1024), BATCH_REQS * BIO_BYTES);
+
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once_with(0, 6, 0, 0);
+	for (unsigned i = 0; i < 6; i++)
+		assert_memory_equal(disk_at(fv, 16u * i), buffer(i), BIO_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_sync_call_beside_bios_in_flight(void **state)
+{
+	expect_sync_beside(state, IN_FLIGHT, false);
+}
+
+static void test_sync_call_beside_plugged_bios(void **state)
+{
+	expect_sync_beside(state, PLUGGED, false);
+}
+
+static void test_sync_call_beside_bios_waiting_for_ring_space(void **state)
+{
+	expect_sync_beside(state, WAITING_FOR_ROOM, false);
+}
+
+static void test_sync_call_beside_bios_waiting_for_ring_space_with_interrupts(void **state)
+{
+	expect_sync_beside(state, WAITING_FOR_ROOM, true);
+}
+
+/* A FLUSH of a synchronous call behind writes in the device's hands goes
+ * out only once they completed (virtio 1.2 §5.2.6): never three requests
+ * in the device at once. */
+static unsigned completer_left;
+
+static void complete_one_now_and_then(void)
+{
+	fake_virtio_complete_some(fv, 1);
+	if (--completer_left > 0)
+		at_relax(50, complete_one_now_and_then);
+}
+
+static void test_sync_flush_behind_writes_in_flight(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, 64));
+	completer_left = 3;
+	at_relax(50, complete_one_now_and_then);
+	assert_int_equal(vblk_flush(disk), 0);
+	expect_done_once_with(0, 2, 0, 0);
+	assert_int_equal(fake_virtio_stats(fv)->flushes, 1);
+	assert_int_equal(fake_virtio_stats(fv)->max_pending, 2);
+	fake_virtio_assert_clean(fv);
+}
+
+/* ==== 3. a batch of 8 that the device breaks half way =================== */
+
+static void break_half_way(enum fake_virtio_used_fault fault, uint8_t status)
+{
+	if (fault != FAKE_USED_OK)
+		fake_virtio_corrupt_used_after(fv, fault, BATCH_REQS / 2 - 1);
+	else
+		fake_virtio_fail_request(fv, BATCH_REQS / 2, status, FAKE_ONCE);
+}
+
+/*
+ * The device breaks the ring at the 4th completion of 8: the call fails
+ * with -VBLK_EBROKEN and the disk stops, or, on a packed ring whose used
+ * descriptor went one slot too far (PK-7: the driver must not look
+ * there), the request never completes and the call times out. Either
+ * way vblk_reset brings the disk back, with the data where it was.
+ */
+static void expect_batch_broken_half_way(void **state, enum fake_virtio_used_fault fault,
+					 uint8_t status, bool interrupts, bool deferred)
+{
+	bool packed = test_is_packed(state);
+	int expected = packed && fault == FAKE_USED_IDX_JUMP ? -VBLK_ETIMEDOUT : -VBLK_EBROKEN;
+
+	attach_ok(state, one_page_requests);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	if (deferred)
+		fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 2);
+	/* A packed device writes a duplicate where the next used descriptor
+	 * goes: completed together, the next one overwrites it unseen. One
+	 * at a time, the driver sees it. */
+	if (packed && fault == FAKE_USED_DUPLICATE) {
+		fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+		completer_left = BATCH_REQS;
+		at_relax(50, complete_one_now_and_then);
+	}
+	fill(disk_at(fv, 64), BATCH_REQS * BIO_BYTES, 0x17);
+	break_half_way(fault, status);
+
+	int rc = vblk_read(disk, 64, sync_buf, BATCH_SECTORS);
+	assert_int_equal(rc, expected);
+	tick_hook = NULL;
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	struct vblk_bio probe = { .op = VBLK_OP_READ };
+	assert_int_equal(vblk_submit(disk, &probe), -VBLK_EBROKEN);
+	fake_virtio_clear_violations(fv);
+
+	assert_int_equal(vblk_reset(disk), 0);
+	expect_disk_works(disk, fv);
+	memset(sync_buf, 0, sizeof(sync_buf));
+	assert_int_equal(vblk_read(disk, 64, sync_buf, BATCH_SECTORS), 0);
+	assert_memory_equal(sync_buf, disk_at(fv, 64), BATCH_REQS * BIO_BYTES);
+}
+
+static void test_batch_broken_half_way_by_a_used_id_out_of_range(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_ID_OUT_OF_RANGE, 0, false, false);
+}
+
+static void test_batch_broken_half_way_by_a_used_id_not_a_head(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_ID_NOT_HEAD, 0, false, true);
+}
+
+static void test_batch_broken_half_way_by_a_used_idx_jump(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_IDX_JUMP, 0, false, false);
+}
+
+static void test_batch_broken_half_way_by_a_used_len_too_large(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_LEN_TOO_LARGE, 0, false, true);
+}
+
+static void test_batch_broken_half_way_by_a_duplicate_used_entry(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_DUPLICATE, 0, false, false);
+}
+
+static void test_batch_broken_half_way_by_an_unknown_status_byte(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_OK, 0xee, false, false);
+}
+
+static void test_batch_broken_half_way_by_an_unknown_status_byte_deferred(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_OK, 0xee, false, true);
+}
+
+static void test_batch_broken_half_way_with_interrupts(void **state)
+{
+	expect_batch_broken_half_way(state, FAKE_USED_ID_OUT_OF_RANGE, 0, true, true);
+}
+
+/* An IOERR half way fails the call, not the disk. */
+static void test_batch_with_an_ioerr_half_way_keeps_the_disk(void **state)
+{
+	attach_ok(state, one_page_requests);
+	fake_virtio_fail_request(fv, BATCH_REQS / 2, FAKE_BLK_S_IOERR, FAKE_ONCE);
+	assert_int_equal(vblk_read(disk, 64, sync_buf, BATCH_SECTORS), -VBLK_EIO);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+/* Half the batch completes, then the device goes silent: the call ends
+ * with -VBLK_ETIMEDOUT after the disk's timeout, the device reset. */
+static void complete_half(void)
+{
+	fake_virtio_complete_some(fv, BATCH_REQS / 2);
+}
+
+static void expect_batch_times_out_half_way(void **state, bool interrupts)
+{
+	attach_ok(state, one_page_requests);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	at_relax(20, complete_half);
+	uint64_t start = host_relax_count();
+	assert_int_equal(vblk_read(disk, 64, sync_buf, BATCH_SECTORS), -VBLK_ETIMEDOUT);
+	assert_true(host_relax_count() - start < 4u * SHORT_TIMEOUT_US);
+	assert_int_equal(fake_virtio_pending(fv), 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_batch_times_out_with_half_of_it_complete(void **state)
+{
+	expect_batch_times_out_half_way(state, false);
+}
+
+static void test_batch_times_out_with_half_of_it_complete_with_interrupts(void **state)
+{
+	expect_batch_times_out_half_way(state, true);
+}
+
+/* ==== 4. a resize during a synchronous call ============================= */
+
+/* The disk shrinks to 96 sectors while a 16-request write runs (two
+ * batches, the first from sector 64). The requests the device holds are
+ * its to refuse; those not yet sent are refused by the driver with
+ * -VBLK_ERANGE (virtio 1.2 §5.2.6.1). Either way the call ends with an
+ * error, nothing past the end is written, and the disk works after. */
+#define SHRUNK_SECTORS 96u
+
+static void shrink(void)
+{
+	fake_virtio_resize(fv, SHRUNK_SECTORS);
+	fake_virtio_complete_all(fv);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+}
+
+static void expect_resize_during_sync_write(void **state, bool interrupts)
+{
+	attach_ok(state, one_page_requests);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	at_relax(10, shrink);
+	fill(sync_buf, sizeof(sync_buf), 0x71);
+	int rc = vblk_write(disk, 64, sync_buf, 2 * BATCH_SECTORS);
+	assert_true(rc == -VBLK_ERANGE || rc == -VBLK_EIO);
+	/* The fake calls it BLK-5 when it executes, after the resize, the
+	 * four requests past the new end that were in its hands before:
+	 * those, and no request sent later. */
+	assert_int_equal(fake_virtio_violation_count(fv), 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(strncmp(fake_virtio_violation(fv, i), "BLK-5:", 6) == 0);
+	fake_virtio_clear_violations(fv);
+	if (interrupts)
+		assert_int_equal(vblk_capacity(disk), SHRUNK_SECTORS);
+	assert_true(vblk_poll(disk) >= 0);
+	assert_int_equal(vblk_capacity(disk), SHRUNK_SECTORS);
+	assert_int_equal(vblk_read(disk, 64, sync_buf, 2 * BATCH_SECTORS), -VBLK_ERANGE);
+	assert_int_equal(vblk_drain(disk), 0);
+	fill(sync_buf, BATCH_REQS * BIO_BYTES, 0x99);
+	assert_int_equal(vblk_write(disk, 0, sync_buf, BATCH_SECTORS), 0);
+	assert_memory_equal(disk_at(fv, 0), sync_buf, BATCH_REQS * BIO_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_resize_shrinks_the_disk_during_a_sync_write(void **state)
+{
+	expect_resize_during_sync_write(state, false);
+}
+
+static void test_resize_shrinks_the_disk_during_a_sync_write_with_interrupts(void **state)
+{
+	expect_resize_during_sync_write(state, true);
+}
+
+#define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
+		  PACKED_TRANSPORTS(name, setup, disk_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		ALL(test_callback_reads_the_same_disk),
+		ALL(test_interrupt_callback_reads_the_same_disk),
+		ALL(test_callback_writes_the_same_disk),
+		ALL(test_callback_flushes_the_same_disk),
+		ALL(test_interrupt_callback_flushes_the_same_disk),
+		ALL(test_callback_reads_another_disk),
+		ALL(test_interrupt_callback_reads_another_disk),
+		ALL(test_callback_switches_to_interrupts_during_a_wait),
+		ALL(test_sync_call_beside_bios_in_flight),
+		ALL(test_sync_call_beside_plugged_bios),
+		ALL(test_sync_call_beside_bios_waiting_for_ring_space),
+		ALL(test_sync_call_beside_bios_waiting_for_ring_space_with_interrupts),
+		ALL(test_sync_flush_behind_writes_in_flight),
+		ALL(test_batch_broken_half_way_by_a_used_id_out_of_range),
+		ALL(test_batch_broken_half_way_by_a_used_id_not_a_head),
+		ALL(test_batch_broken_half_way_by_a_used_idx_jump),
+		ALL(test_batch_broken_half_way_by_a_used_len_too_large),
+		ALL(test_batch_broken_half_way_by_a_duplicate_used_entry),
+		ALL(test_batch_broken_half_way_by_an_unknown_status_byte),
+		ALL(test_batch_broken_half_way_by_an_unknown_status_byte_deferred),
+		ALL(test_batch_broken_half_way_with_interrupts),
+		ALL(test_batch_with_an_ioerr_half_way_keeps_the_disk),
+		ALL(test_batch_times_out_with_half_of_it_complete),
+		ALL(test_batch_times_out_with_half_of_it_complete_with_interrupts),
+		ALL(test_resize_shrinks_the_disk_during_a_sync_write),
+		ALL(test_resize_shrinks_the_disk_during_a_sync_write_with_interrupts),
+	};
+	return cmocka_run_group_tests_name("interleave", tests, NULL, NULL);
+}
