@@ -147,5 +147,11 @@ int vblk_reset(struct vblk_disk *disk)
 		return -VBLK_EINVAL;
 	if (!blk_table_is_attached(disk))
 		return -VBLK_ESTATE;
+	/* From one of the disk's own callbacks (vblk/bio.h forbids it): the
+	 * reset would re-initialise the queue under the loop that runs the
+	 * callback, and the bios it has yet to tell would be lost, or a
+	 * reset that fails the queue would initialise the device twice. */
+	if (disk->queue.in_callbacks > 0)
+		return -VBLK_ESTATE;
 	return blk_disk_init(disk);
 }

@@ -34,14 +34,20 @@ void blk_queue_init(struct blk_queue *q)
 	q->irq_quiet = false;
 	q->irq_unheard = false;
 	q->finishing = NULL;
+	q->in_callbacks = 0;
 }
 
-/* Hand a bio back to its owner (blk_dev_end_bio), counting errors. */
+/* Hand a bio back to its owner (blk_dev_end_bio), counting errors. While
+ * its callback runs, in_callbacks says so: the loops that call it keep
+ * state (the request's other bios, the lists being failed) that a reset of
+ * the disk from inside the callback would wipe (vblk_reset refuses). */
 static void end_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
 {
 	if (status != 0)
 		q->stats.errors++;
+	q->in_callbacks++;
 	blk_dev_end_bio(bio, status);
+	q->in_callbacks--;
 }
 
 /* Every bio of a request, `bios` on, gets the request's status (the

@@ -27,6 +27,7 @@ struct blk_queue {
 	bool completing;                 /* running callbacks: don't dispatch */
 	struct vblk_bio *finishing;      /* bios of a completed request whose
 					    callbacks have yet to run */
+	unsigned in_callbacks;           /* bio callbacks running (nested) */
 	bool use_irq;
 	bool irq_quiet;                  /* a wait polls: device interrupts off */
 	bool irq_unheard;                /* a sleep ended with the used-buffer bit

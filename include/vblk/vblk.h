@@ -179,7 +179,8 @@ void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
  * -VBLK_ECANCELED first. The disk keeps its interrupt mode, timeout and
  * statistics. Returns 0 or a negative error: -VBLK_EHELD if the device
  * still does not confirm the reset (its memory stays set aside),
- * -VBLK_ESTATE for a disk that vblk_shutdown has forgotten. */
+ * -VBLK_ESTATE for a disk that vblk_shutdown has forgotten, or when
+ * called from one of this disk's bio callbacks (nothing is done then). */
 int vblk_reset(struct vblk_disk *disk);
 
 /* Names of the negotiated feature bits, space-separated, into buf.

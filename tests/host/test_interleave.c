@@ -232,6 +232,73 @@ static void one_page_requests(struct fake_virtio_opts *opts)
 /* ==== 1. a callback that calls back into vblk =========================== */
 
 /*
+ * Bios 0 and 1 are one request (merged under a plug), bio 2 another; the
+ * callback of bio 0 asks for a reset of its disk (vblk_reset) before bio
+ * 1 of the same request has been told. A callback must not reset its
+ * disk (vblk/bio.h): the reset re-initialised the queue under the loop
+ * that was telling the request's bios, and bio 1 was never completed (its
+ * wait then said -VBLK_EINVAL, "never submitted"). It is refused with
+ * -VBLK_ESTATE, and every bio completes once, with the device's status.
+ */
+static void expect_reset_in_callback_loses_nothing(void **state, bool interrupts)
+{
+	attach_ok(state, NULL);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	vblk_plug(disk);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, BIO_SECTORS));
+	submit_ok(write_bio(2, 64));
+	act_bio = 0;
+	act = ACT_RESET;
+	vblk_unplug(disk);
+
+	struct vblk_bio *waits[] = { &bios[0], &bios[1], &bios[2] };
+	assert_int_equal(vblk_wait_bios(disk, waits, 3), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, -VBLK_ESTATE);
+	expect_done_once_with(0, 3, 0, 0);
+	assert_true(memcmp(disk_at(fv, 0), buffer(0), BIO_BYTES) == 0);
+	assert_true(memcmp(disk_at(fv, BIO_SECTORS), buffer(1), BIO_BYTES) == 0);
+	assert_true(memcmp(disk_at(fv, 64), buffer(2), BIO_BYTES) == 0);
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A reset that fails the queue (here vblk_reset's own, -VBLK_ECANCELED)
+ * runs the callbacks of what it fails: one that asks for a reset again is
+ * refused as well, rather than initialise the device a second time inside
+ * the first initialisation. */
+static void test_reset_in_a_callback_of_a_canceled_bio_is_refused(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, 64));
+	act_bio = 0;
+	act = ACT_RESET;
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, -VBLK_ESTATE);
+	expect_done_once_with(0, 2, -VBLK_ECANCELED, -VBLK_ECANCELED);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_reset_in_a_callback_loses_no_bio_of_its_request(void **state)
+{
+	expect_reset_in_callback_loses_nothing(state, false);
+}
+
+static void test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request(void **state)
+{
+	expect_reset_in_callback_loses_nothing(state, true);
+}
+
+/*
  * A callback reads 8 requests' worth of the same disk while other bios of
  * its submitter are in flight: the read returns the disk's data, every
  * bio completes once, and nothing is written where it should not be.
@@ -640,12 +707,57 @@ static void test_resize_shrinks_the_disk_during_a_sync_write_with_interrupts(voi
 	expect_resize_during_sync_write(state, true);
 }
 
+/* ==== 5. a reset from a callback while a synchronous call waits ========= */
+
+/* Bio 0 (another submitter's) is in flight, so the 8-request read goes
+ * through the queue and waits; bio 0's callback asks for a reset of the
+ * disk, which is refused (-VBLK_ESTATE): the read succeeds, never hangs,
+ * and its buffer is not written after it returned. */
+static void expect_reset_from_callback_during_sync(void **state, bool interrupts)
+{
+	attach_ok(state, one_page_requests);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 6);
+	submit_ok(write_bio(0, 0));
+	act_bio = 0;
+	act = ACT_RESET;
+	fill(disk_at(fv, 64), BATCH_REQS * BIO_BYTES, 0x2b);
+	int rc = vblk_read(disk, 64, sync_buf, BATCH_SECTORS);
+	assert_true(act_done);
+	assert_int_equal(act_rc, -VBLK_ESTATE);
+	assert_int_equal(rc, 0);
+	assert_memory_equal(sync_buf, disk_at(fv, 64), BATCH_REQS * BIO_BYTES);
+	expect_done_once_with(0, 1, 0, 0);
+	static uint8_t copy[BATCH_REQS * BIO_BYTES];
+	memcpy(copy, sync_buf, sizeof(copy));
+	assert_int_equal(vblk_drain(disk), 0);
+	for (unsigned i = 0; i < 100; i++)
+		host_cpu_relax();
+	assert_memory_equal(copy, sync_buf, sizeof(copy));
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_reset_from_a_callback_while_a_sync_call_waits(void **state)
+{
+	expect_reset_from_callback_during_sync(state, false);
+}
+
+static void test_reset_from_an_interrupt_callback_while_a_sync_call_waits(void **state)
+{
+	expect_reset_from_callback_during_sync(state, true);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		ALL(test_reset_in_a_callback_loses_no_bio_of_its_request),
+		ALL(test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request),
+		ALL(test_reset_in_a_callback_of_a_canceled_bio_is_refused),
 		ALL(test_callback_reads_the_same_disk),
 		ALL(test_interrupt_callback_reads_the_same_disk),
 		ALL(test_callback_writes_the_same_disk),
@@ -672,6 +784,8 @@ int main(void)
 		ALL(test_batch_times_out_with_half_of_it_complete_with_interrupts),
 		ALL(test_resize_shrinks_the_disk_during_a_sync_write),
 		ALL(test_resize_shrinks_the_disk_during_a_sync_write_with_interrupts),
+		ALL(test_reset_from_a_callback_while_a_sync_call_waits),
+		ALL(test_reset_from_an_interrupt_callback_while_a_sync_call_waits),
 	};
 	return cmocka_run_group_tests_name("interleave", tests, NULL, NULL);
 }
