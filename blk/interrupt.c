@@ -100,7 +100,12 @@ int vblk_use_interrupts(struct vblk_disk *disk, bool on)
 	if (on) {
 		start_interrupts(disk);
 	} else {
+		/* Polled (virtio 1.2 §2.7.7, §2.8.10: the device asked not to
+		 * interrupt). A wait that switched interrupts off while it
+		 * spins (irq_quiet) would otherwise ask for them again when
+		 * it ends: called from a callback, this runs inside one. */
 		disk->queue.use_irq = false;
+		disk->queue.irq_quiet = false;
 		blk_dev_irq_off(&disk->dev);
 	}
 	err = blk_check_disk(disk);   /* a stale fault found on the way */

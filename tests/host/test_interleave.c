@@ -401,9 +401,38 @@ static void test_interrupt_callback_reads_another_disk(void **state)
 /*
  * A callback switches the interrupt mode while a wait runs. Switched to
  * polled, the device is asked not to interrupt from then on (virtio 1.2
- * §2.7.7, §2.8.10): later completions raise none. Switched to interrupts,
- * they arrive through the handler.
+ * §2.7.7, §2.8.10): later completions raise none. (The wait had turned
+ * interrupts off while it spun, irq_quiet, and turned them back on as it
+ * ended, although the disk was polled by then: every later completion
+ * interrupted.) Switched to interrupts, they arrive through the handler.
  */
+static void test_callback_switches_to_polled_mode_during_a_wait(void **state)
+{
+	attach_ok(state, NULL);
+	use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	for (unsigned i = 0; i < 3; i++)
+		submit_ok(write_bio(i, 16u * i));
+	act_bio = 0;
+	act = ACT_POLLED;
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, 0);
+	expect_done_once_with(0, 3, 0, 0);
+
+	/* Polled now: bios complete through vblk_poll, with no interrupt. */
+	uint32_t irqs = fake_virtio_stats(fv)->used_irqs;
+	fake_virtio_set_irq_hook(fv, NULL, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	submit_ok(write_bio(3, 64));
+	submit_ok(write_bio(4, 96));
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once_with(3, 2, 0, 0);
+	expect_disk_works(disk, fv);
+	assert_int_equal(fake_virtio_stats(fv)->used_irqs, irqs);
+	fake_virtio_assert_clean(fv);
+}
+
 static void test_callback_switches_to_interrupts_during_a_wait(void **state)
 {
 	attach_ok(state, NULL);
@@ -765,6 +794,7 @@ int main(void)
 		ALL(test_interrupt_callback_flushes_the_same_disk),
 		ALL(test_callback_reads_another_disk),
 		ALL(test_interrupt_callback_reads_another_disk),
+		ALL(test_callback_switches_to_polled_mode_during_a_wait),
 		ALL(test_callback_switches_to_interrupts_during_a_wait),
 		ALL(test_sync_call_beside_bios_in_flight),
 		ALL(test_sync_call_beside_plugged_bios),
