@@ -17,11 +17,22 @@
  * each is read and written with plat_dma_load16 and plat_dma_store16
  * (plat/platform.h): one 16-bit access, cleaned or invalidated where DMA
  * is not coherent. */
-/* The flags that make a slot available in the driver's current lap
+/* Both of a slot's lap bits (§2.8.1): a used slot of lap 1 has them
+ * both, one of lap 0 neither; an available slot has one of them. */
+#define LAP_BITS ((uint16_t)(VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED))
+
+/* The flags that make a slot available in the driver's lap `wrap`
  * (§2.8.1, PK-5): AVAIL = the wrap counter, USED = its inverse. */
 static uint16_t avail_flags(bool wrap)
 {
 	return wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+}
+
+/* The flags of a slot the device used in lap `wrap` (§2.8.1, PK-6:
+ * AVAIL = USED = the wrap counter). */
+static uint16_t used_flags(bool wrap)
+{
+	return wrap ? LAP_BITS : 0;
 }
 
 /* The slot `n` (at most num) after `slot`, flipping `wrap` if that
@@ -66,6 +77,8 @@ int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bo
 		.num_free = num,
 		.avail_wrap = true,
 		.used_wrap = true,
+		.avail_flags = avail_flags(true),
+		.used_flags = used_flags(true),
 		.event_idx = event_idx,
 	};
 	vq->device = vq->driver + 1;
@@ -130,6 +143,44 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
 }
 
 /*
+ * A chain refused after its fill began (vqp_add): the slots after its
+ * head got their flags, which read as available in this lap (the head's
+ * never did). They go back to what a slot the device used a lap ago
+ * holds, AVAIL = USED = the inverse of the slot's wrap counter, which
+ * neither side takes as new (PK-5, PK-6): otherwise a shorter chain added
+ * at the same head later would leave one of them looking available right
+ * after it. Then vring_check_chain (vring/chain.h) says which error it
+ * is, in its order, as it did before any slot was written.
+ */
+static int refuse_chain(struct vq_packed *vq, unsigned filled, const struct vring_buf *bufs,
+			unsigned nbufs, const void *token)
+{
+	bool wrap = vq->avail_wrap;
+	uint16_t slot = vq->next_avail;
+
+	for (unsigned i = 1; i < filled; i++) {
+		slot = next_slot(vq, slot, &wrap);
+		plat_dma_store16(&vq->desc[slot].flags, used_flags(!wrap));
+	}
+	return vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, NULL);
+}
+
+/* The CPU's copy of slots [first, first + n) to memory (they may run past
+ * the ring's end), for a device that does not snoop caches; nothing where
+ * DMA is coherent. */
+static void clean_slots(const struct vq_packed *vq, uint16_t first, uint16_t n)
+{
+	uint16_t to_end = (uint16_t)(vq->num - first);
+
+	if (n <= to_end) {
+		plat_dma_clean(&vq->desc[first], sizeof(*vq->desc) * n);
+	} else {
+		plat_dma_clean(&vq->desc[first], sizeof(*vq->desc) * to_end);
+		plat_dma_clean(&vq->desc[0], sizeof(*vq->desc) * (uint16_t)(n - to_end));
+	}
+}
+
+/*
  * Put one chain of `nbufs` buffers in consecutive slots (wrapping at the
  * ring's end, PK-16), each carrying the buffer ID (PK-17: QEMU 7.2 reads
  * it from the head, the spec from the tail, so every slot has it). The
@@ -139,36 +190,76 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
  */
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
-	uint32_t writable_bytes;
+	uint64_t readable_bytes = 0, writable_bytes = 0;
 
-	int err = vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, &writable_bytes);
-	if (err)
-		return err;
-	if (nbufs > vq->num_free)
-		return -VQ_EAGAIN;
+	/* A request the ring will not take now (broken, malformed, too long,
+	 * or no room): vring_check_chain says which error is first. No
+	 * buffers, or more than the free slots, is one unsigned test:
+	 * nbufs - 1 wraps to UINT_MAX for 0. With a slot free an ID is free
+	 * too: there are as many IDs as slots, and every chain in flight
+	 * holds one of each at least. */
+	if (vq->broken || bufs == NULL || token == NULL || nbufs - 1u >= vq->num_free)
+		return vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, NULL);
 
-	uint16_t id = take_id(vq), head = vq->next_avail, slot = head, head_flags = 0;
-	bool wrap = vq->avail_wrap;
-	for (unsigned i = 0; i < nbufs; i++) {
-		uint16_t flags = avail_flags(wrap);
-		if (bufs[i].device_writes)
-			flags |= VRING_DESC_F_WRITE;
-		if (i + 1 < nbufs)
-			flags |= VRING_DESC_F_NEXT;
-		struct vring_packed_desc *desc = &vq->desc[slot];
-		desc->addr = bufs[i].addr;
-		desc->len = bufs[i].len_bytes;
-		desc->id = id;
-		if (i == 0)
-			head_flags = flags;   /* stored last: expose_head */
-		else
-			desc->flags = flags;
-		plat_dma_clean(desc, sizeof(*desc));
-		slot = next_slot(vq, slot, &wrap);
+	/* Check each buffer as its slot is filled (the rules of
+	 * vring/chain.h: none empty, no readable one after a writable one,
+	 * fewer than 2^32 bytes in all): one pass over the chain. The
+	 * lap's AVAIL/USED bits are worked out once and flipped if the chain
+	 * passes the ring's end (PK-4, PK-5). The head's flags are held back
+	 * (expose_head); a refused chain undoes the others (refuse_chain). */
+	struct vring_packed_desc *desc = &vq->desc[vq->next_avail];
+	const struct vring_packed_desc *ring_end = vq->desc + vq->num;
+	uint16_t id = vq->free_id, lap_flags = vq->avail_flags;
+
+	uint32_t len = bufs[0].len_bytes;
+	if (len == 0)
+		return refuse_chain(vq, 0, bufs, nbufs, token);
+	uint16_t head_flags = (uint16_t)(lap_flags | (nbufs > 1 ? VRING_DESC_F_NEXT : 0));
+	if (bufs[0].device_writes) {
+		writable_bytes = len;
+		head_flags |= VRING_DESC_F_WRITE;
+	} else {
+		readable_bytes = len;
 	}
-	vq->next_avail = slot;
-	vq->avail_wrap = wrap;
-	remember_chain(vq, id, (uint16_t)nbufs, writable_bytes, token);
+	desc->addr = bufs[0].addr;   /* its flags are stored last: expose_head */
+	desc->len = len;
+	desc->id = id;
+	for (unsigned i = 1; i < nbufs; i++) {
+		if (++desc == ring_end) {
+			desc = vq->desc;
+			lap_flags ^= LAP_BITS;
+		}
+		len = bufs[i].len_bytes;
+		if (len == 0)
+			return refuse_chain(vq, i, bufs, nbufs, token);
+		uint16_t flags = (uint16_t)(lap_flags | VRING_DESC_F_NEXT);   /* the tail's: below */
+		if (bufs[i].device_writes) {
+			writable_bytes += len;
+			flags |= VRING_DESC_F_WRITE;
+		} else if (writable_bytes != 0) {
+			return refuse_chain(vq, i, bufs, nbufs, token);
+		} else {
+			readable_bytes += len;
+		}
+		*desc = (struct vring_packed_desc){ bufs[i].addr, len, id, flags };
+	}
+	if (readable_bytes + writable_bytes > UINT32_MAX)
+		return refuse_chain(vq, nbufs, bufs, nbufs, token);
+	if (nbufs > 1)
+		desc->flags &= (uint16_t)~VRING_DESC_F_NEXT;   /* the tail ends the chain */
+	if (++desc == ring_end) {
+		desc = vq->desc;
+		lap_flags ^= LAP_BITS;
+	}
+
+	uint16_t head = vq->next_avail;
+	clean_slots(vq, head, (uint16_t)nbufs);
+	/* The ID leaves the pool (PK-18: unique among those in flight). */
+	vq->free_id = vq->next_id[id];
+	vq->next_avail = (uint16_t)(desc - vq->desc);
+	vq->avail_flags = lap_flags;
+	vq->avail_wrap = lap_flags & VRING_PACKED_DESC_F_AVAIL;
+	remember_chain(vq, id, (uint16_t)nbufs, (uint32_t)writable_bytes, token);
 	expose_head(vq, head, head_flags, (uint16_t)nbufs);
 	VQP_TRACE_CHAIN(vq, head, nbufs, NULL);
 	return 0;
@@ -211,8 +302,9 @@ int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigne
 	desc->len = (uint32_t)(sizeof(*table) * nbufs);   /* PK-24 */
 	desc->id = id;
 	plat_dma_clean(desc, sizeof(*desc));
-	uint16_t head_flags = (uint16_t)(avail_flags(vq->avail_wrap) | VRING_DESC_F_INDIRECT);
+	uint16_t head_flags = (uint16_t)(vq->avail_flags | VRING_DESC_F_INDIRECT);
 	vq->next_avail = next_slot(vq, head, &vq->avail_wrap);
+	vq->avail_flags = avail_flags(vq->avail_wrap);
 	remember_chain(vq, id, 1, writable_bytes, token);
 	expose_head(vq, head, head_flags, 1);
 	VQP_TRACE_CHAIN(vq, head, 1, table);
@@ -268,19 +360,18 @@ bool vqp_publish(struct vq_packed *vq)
 	return flags != VRING_PACKED_EVENT_DISABLE;
 }
 
-/* Is the slot at last_used a used descriptor of this lap (§2.8.1, PK-6:
- * AVAIL == USED == the used wrap counter)? Only that slot is looked at
- * (PK-7). */
-static bool slot_used(const struct vq_packed *vq)
+/* Is `desc`, the slot at last_used, a used descriptor of this lap
+ * (§2.8.1, PK-6: AVAIL == USED == the used wrap counter)? Only that slot
+ * is looked at (PK-7). Both bits are compared at once with the pair the
+ * lap wants. */
+static bool desc_used(const struct vq_packed *vq, const struct vring_packed_desc *desc)
 {
-	uint16_t flags = plat_dma_load16(&vq->desc[vq->last_used].flags);
-	bool avail = flags & VRING_PACKED_DESC_F_AVAIL, used = flags & VRING_PACKED_DESC_F_USED;
-	return avail == used && used == vq->used_wrap;
+	return (plat_dma_load16(&desc->flags) & LAP_BITS) == vq->used_flags;
 }
 
 bool vqp_has_used(const struct vq_packed *vq)
 {
-	return !vq->broken && vq->in_flight > 0 && slot_used(vq);
+	return !vq->broken && vq->in_flight > 0 && desc_used(vq, &vq->desc[vq->last_used]);
 }
 
 /*
@@ -293,12 +384,12 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 {
 	if (vq->broken)
 		return -VBLK_EBROKEN;
-	if (vq->in_flight == 0 || !slot_used(vq))
+	const struct vring_packed_desc *desc = &vq->desc[vq->last_used];
+	if (vq->in_flight == 0 || !desc_used(vq, desc))
 		return 0;
 	/* §2.8.22 (PK-34): the flags that say "used" before the id and len
 	 * they cover. */
 	plat_rmb();
-	const struct vring_packed_desc *desc = &vq->desc[vq->last_used];
 	plat_dma_invalidate(desc, sizeof(*desc));
 	uint16_t id = *(const volatile uint16_t *)&desc->id;
 	uint32_t len = *(const volatile uint32_t *)&desc->len;
@@ -308,18 +399,24 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 	}
 	/* PK-21: QEMU fills len without setting WRITE; what it may not do is
 	 * report more than the chain lets it write. */
-	if (len > vq->chain[id].writable_bytes) {
+	struct vqp_chain *chain = &vq->chain[id];
+	if (len > chain->writable_bytes) {
 		vqp_set_broken(vq, "used len larger than the chain's writable buffers");
 		return -VBLK_EBROKEN;
 	}
 
 	VQP_TRACE_USED(vq, id, len);
-	struct vqp_chain *chain = &vq->chain[id];
 	*token = chain->token;
 	*used_len = len;
 	/* PK-19: the next used descriptor is as many slots on as this
 	 * chain took, in the device's lap. */
-	vq->last_used = slots_after(vq, vq->last_used, chain->nslots, &vq->used_wrap);
+	uint32_t next = (uint32_t)vq->last_used + chain->nslots;
+	if (next >= vq->num) {
+		next -= vq->num;
+		vq->used_wrap = !vq->used_wrap;
+		vq->used_flags ^= LAP_BITS;
+	}
+	vq->last_used = (uint16_t)next;
 	vq->num_free = (uint16_t)(vq->num_free + chain->nslots);
 	vq->in_flight--;
 	chain->token = NULL;

@@ -88,6 +88,13 @@ struct vq_packed {
 	bool avail_wrap;         /* driver ring wrap counter (starts 1) */
 	uint16_t last_used;      /* slot the next used descriptor appears at */
 	bool used_wrap;          /* its wrap counter (starts 1) */
+	/* The AVAIL and USED bits (§2.8.1) that the two wrap counters stand
+	 * for, kept beside them so the hot paths do not work them out again:
+	 * avail_flags those of a slot made available in the driver's lap
+	 * (AVAIL = avail_wrap, USED = its inverse), used_flags those of a
+	 * used slot in the lap at last_used (AVAIL = USED = used_wrap). */
+	uint16_t avail_flags;
+	uint16_t used_flags;
 	uint16_t free_id;        /* head of the buffer-ID pool */
 	uint16_t in_flight;      /* chains added and not yet harvested */
 	/* The batch since the last vqp_publish: its first head's flags are

@@ -226,6 +226,39 @@ static void test_bad_chains_and_full_ring_expose_nothing(void **state)
 	assert_int_equal(vq.desc[6].flags, 0);
 }
 
+/* PK-14: vqp_add checks each buffer as it fills its slot, so a chain it
+ * refuses may have filled some; none may be left looking available. At
+ * every position of two laps (the refused chains straddle the ring's end
+ * too), a chain refused at its last buffer is followed by a one-slot
+ * chain: the device must find that one and nothing after it. */
+static void test_refused_chain_leaves_no_slot_available(void **state)
+{
+	(void)state;
+	const struct vring_buf big_read = { 0x1000, 0x80000000u, false };
+	const struct vring_buf big_write = { 0x2000, 0x80000000u, true };
+	struct vring_buf empty_last[4] = { read_buf, write_buf, write_buf, { 0x3000, 0, true } };
+	struct vring_buf backwards_last[4] = { read_buf, write_buf, status_buf, read_buf };
+	struct vring_buf too_long[3] = { big_read, write_buf, big_write };   /* 2^32 + 512 bytes */
+	struct vring_buf one[1] = { status_buf };
+	uint16_t nslots;
+
+	for (unsigned round = 0; round < 2 * NUM; round++) {
+		int *token = &tokens[round % NUM];
+		assert_int_equal(vqp_add(&vq, empty_last, 4, token), -VBLK_EINVAL);
+		assert_int_equal(vqp_add(&vq, backwards_last, 4, token), -VBLK_EINVAL);
+		assert_int_equal(vqp_add(&vq, too_long, 3, token), -VBLK_ETOOBIG);
+		assert_int_equal(vq.num_free, NUM);
+		assert_int_equal(vqp_add(&vq, one, 1, token), 0);
+		assert_true(vqp_publish(&vq));
+		int id = device_take(&nslots);
+		assert_true(id >= 0);
+		assert_int_equal(nslots, 1);
+		assert_int_equal(device_take(&nslots), -1);
+		device_complete((uint16_t)id, nslots, 1);
+		expect_harvest(token, 1);
+	}
+}
+
 /* ---- completions ------------------------------------------------------ */
 
 static void test_completion_returns_token_and_frees_slots(void **state)
@@ -497,6 +530,7 @@ int main(void)
 		T(test_chain_is_exposed_by_its_head_flags_at_publish),
 		T(test_batch_is_exposed_at_once),
 		T(test_bad_chains_and_full_ring_expose_nothing),
+		T(test_refused_chain_leaves_no_slot_available),
 		T(test_completion_returns_token_and_frees_slots),
 		T(test_out_of_order_completions),
 		cmocka_unit_test_setup(test_many_laps_of_an_odd_ring, setup_odd),
