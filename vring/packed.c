@@ -210,38 +210,39 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 	struct vring_packed_desc *desc = &vq->desc[vq->next_avail];
 	const struct vring_packed_desc *ring_end = vq->desc + vq->num;
 	uint16_t id = vq->free_id, lap_flags = vq->avail_flags;
+	const struct vring_buf *buf = bufs, *bufs_end = bufs + nbufs;
 
-	uint32_t len = bufs[0].len_bytes;
+	uint32_t len = buf->len_bytes;
 	if (len == 0)
 		return refuse_chain(vq, 0, bufs, nbufs, token);
 	uint16_t head_flags = (uint16_t)(lap_flags | (nbufs > 1 ? VRING_DESC_F_NEXT : 0));
-	if (bufs[0].device_writes) {
+	if (buf->device_writes) {
 		writable_bytes = len;
 		head_flags |= VRING_DESC_F_WRITE;
 	} else {
 		readable_bytes = len;
 	}
-	desc->addr = bufs[0].addr;   /* its flags are stored last: expose_head */
+	desc->addr = buf->addr;   /* its flags are stored last: expose_head */
 	desc->len = len;
 	desc->id = id;
-	for (unsigned i = 1; i < nbufs; i++) {
+	while (++buf != bufs_end) {
 		if (++desc == ring_end) {
 			desc = vq->desc;
 			lap_flags ^= LAP_BITS;
 		}
-		len = bufs[i].len_bytes;
+		len = buf->len_bytes;
 		if (len == 0)
-			return refuse_chain(vq, i, bufs, nbufs, token);
+			return refuse_chain(vq, (unsigned)(buf - bufs), bufs, nbufs, token);
 		uint16_t flags = (uint16_t)(lap_flags | VRING_DESC_F_NEXT);   /* the tail's: below */
-		if (bufs[i].device_writes) {
+		if (buf->device_writes) {
 			writable_bytes += len;
 			flags |= VRING_DESC_F_WRITE;
 		} else if (writable_bytes != 0) {
-			return refuse_chain(vq, i, bufs, nbufs, token);
+			return refuse_chain(vq, (unsigned)(buf - bufs), bufs, nbufs, token);
 		} else {
 			readable_bytes += len;
 		}
-		*desc = (struct vring_packed_desc){ bufs[i].addr, len, id, flags };
+		*desc = (struct vring_packed_desc){ buf->addr, len, id, flags };
 	}
 	if (readable_bytes + writable_bytes > UINT32_MAX)
 		return refuse_chain(vq, nbufs, bufs, nbufs, token);
@@ -384,7 +385,8 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 {
 	if (vq->broken)
 		return -VBLK_EBROKEN;
-	const struct vring_packed_desc *desc = &vq->desc[vq->last_used];
+	uint16_t slot = vq->last_used;
+	const struct vring_packed_desc *desc = &vq->desc[slot];
 	if (vq->in_flight == 0 || !desc_used(vq, desc))
 		return 0;
 	/* §2.8.22 (PK-34): the flags that say "used" before the id and len
@@ -408,19 +410,21 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 	VQP_TRACE_USED(vq, id, len);
 	*token = chain->token;
 	*used_len = len;
+	chain->token = NULL;
 	/* PK-19: the next used descriptor is as many slots on as this
-	 * chain took, in the device's lap. */
-	uint32_t next = (uint32_t)vq->last_used + chain->nslots;
+	 * chain took, in the device's lap (PK-4: past the end, the next
+	 * lap). */
+	uint16_t nslots = chain->nslots;
+	uint32_t next = (uint32_t)slot + nslots;
 	if (next >= vq->num) {
 		next -= vq->num;
 		vq->used_wrap = !vq->used_wrap;
 		vq->used_flags ^= LAP_BITS;
 	}
 	vq->last_used = (uint16_t)next;
-	vq->num_free = (uint16_t)(vq->num_free + chain->nslots);
+	vq->num_free = (uint16_t)(vq->num_free + nslots);
 	vq->in_flight--;
-	chain->token = NULL;
-	vq->next_id[id] = vq->free_id;
+	vq->next_id[id] = vq->free_id;   /* the ID back to the pool */
 	vq->free_id = id;
 	return 1;
 }
