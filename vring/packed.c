@@ -340,25 +340,28 @@ static bool packed_need_event(const struct vq_packed *vq, uint16_t off_wrap, uin
  */
 bool vqp_publish(struct vq_packed *vq)
 {
-	if (vq->broken || vq->batch_slots == 0)
+	uint16_t exposed = vq->batch_slots;
+	if (vq->broken || exposed == 0)
 		return false;
+	/* The batch's own fields are the driver's: read, and the batch
+	 * closed, before the barrier, which orders the ring's memory. */
+	uint16_t *head_flags = &vq->desc[vq->batch_head].flags, flags = vq->batch_head_flags;
+	vq->batch_slots = 0;
 	/* §2.8.21.1.1 (PK-31): every descriptor of the batch before the
 	 * flags that make its first head available. */
 	plat_wmb();
-	plat_dma_store16(&vq->desc[vq->batch_head].flags, vq->batch_head_flags);
+	plat_dma_store16(head_flags, flags);
 
-	uint16_t exposed = vq->batch_slots;
-	vq->batch_slots = 0;
 	VQP_TRACE_PUBLISHED(exposed, vq->batch_head);
 
 	/* §2.8.21.3.1 (PK-32): the flags store before the read of the
 	 * device's suppression state, or both sides could decide that no
 	 * notification is needed. */
 	plat_mb();
-	uint16_t flags = plat_dma_load16(&vq->device->flags);
-	if (flags == VRING_PACKED_EVENT_DESC && vq->event_idx)
+	uint16_t event_flags = plat_dma_load16(&vq->device->flags);
+	if (event_flags == VRING_PACKED_EVENT_DESC && vq->event_idx)
 		return packed_need_event(vq, plat_dma_load16(&vq->device->off_wrap), exposed);
-	return flags != VRING_PACKED_EVENT_DISABLE;
+	return event_flags != VRING_PACKED_EVENT_DISABLE;
 }
 
 /* Is `desc`, the slot at last_used, a used descriptor of this lap
