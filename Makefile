@@ -479,12 +479,19 @@ QEMU_TEST_FILES := $(BUILD)/vblk-test.elf $(BUILD)/vblk-test.bin $(BUILD)/tools/
                    $(BUILD)/firmware.elf $(BUILD)/bootloader.elf $(BUILD)/bootloader.bin \
                    $(BUILD)/initrd.cpio
 
-test-qemu:
-	$(Q)tools/deps.sh test
+# Every image a row of tests/qemu/configs.txt boots, each built with its
+# own APP (one per make run: APP picks the program linked).
+.PHONY: qemu-test-images
+qemu-test-images:
 	$(Q)$(MAKE) --no-print-directory all $(QEMU_TEST_FILES)
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
 	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
+	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
 	$(Q)$(MAKE) --no-print-directory lab-images
+
+test-qemu:
+	$(Q)tools/deps.sh test
+	$(Q)$(MAKE) --no-print-directory qemu-test-images
 	$(Q)tests/qemu/run.sh $(BUILD)
 
 # ---- fuzzers (clang libFuzzer, ASan + UBSan) ----------------------------
@@ -556,11 +563,8 @@ fuzz:
 
 test:
 	$(Q)tools/deps.sh test
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) all $(QEMU_TEST_FILES) $(FUZZ_TARGETS)
-	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
-	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
-	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
-	$(Q)$(MAKE) --no-print-directory lab-images
+	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(FUZZ_TARGETS)
+	$(Q)$(MAKE) --no-print-directory qemu-test-images
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
 
 # make test-full: the same layers at full size: the integrity matrix on
