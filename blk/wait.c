@@ -139,21 +139,19 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, 
 	plat_idle(deadline_us);
 	if (disk->queue.stats.interrupts != handled || plat_time_us() < deadline_us || !disk->dev.ready)
 		return;
-	/* The sleep ran to its deadline and no handler ran: is the device's
-	 * used-buffer bit up? The register is read only here, so a working
-	 * handler costs nothing. */
-	if (!blk_dev_used_bit_up(&disk->dev)) {
-		disk->queue.irq_unheard = false;
-		return;
-	}
-	/* It is, so the interrupt was raised. If the host stalled this CPU
-	 * past the deadline, plat_idle returned without opening the mask and
-	 * the interrupt is pending behind it: let it in, as the polling loop
-	 * does. */
+	/* The sleep ran to its deadline and no handler ran. If the host
+	 * stalled this CPU past the deadline, plat_idle returned without
+	 * opening the mask and an interrupt may be pending behind it: let it
+	 * in, as the polling loop does. Only then look at the device's
+	 * used-buffer bit: on virtio-pci reading the ISR clears it and lowers
+	 * INTx (§4.1.4.5), so a look first would withdraw the very interrupt
+	 * that was pending and make it seem lost. The register is read only
+	 * here, so a working handler costs nothing. */
 	plat_irq_restore(*flags);
 	plat_cpu_relax();
 	*flags = plat_irq_save();
-	if (disk->queue.stats.interrupts != handled || !disk->dev.ready) {
+	if (disk->queue.stats.interrupts != handled || !disk->dev.ready ||
+	    !blk_dev_used_bit_up(&disk->dev)) {
 		disk->queue.irq_unheard = false;
 		return;
 	}

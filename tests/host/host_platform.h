@@ -78,6 +78,9 @@ bool host_mmio_is_mapped(uintptr_t addr);
 /* Virtual clock. */
 void host_set_time_step_us(uint64_t step_us);  /* per host_cpu_relax(); default 1 */
 void host_advance_time_us(uint64_t delta_us);  /* jump without running devices */
+/* The next `count` plat_idle() calls find the CPU stalled past their
+ * deadline: the devices run, IRQs stay masked, nothing is taken. */
+void host_stall_idles(unsigned count);
 uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far */
 
 /* A driver loop that relaxes this many times without end is a hang: the

@@ -1693,6 +1693,35 @@ static void test_interrupt_taken_after_the_sleep_is_not_counted_as_missed(void *
 	fake_virtio_assert_clean(fv);
 }
 
+/*
+ * The host stalls the CPU between a wait's look at the clock and its
+ * sleep, past the sleep's deadline, while the device completes: the
+ * interrupt is pending behind the mask when plat_idle returns. It must be
+ * taken, not counted as missed: on virtio-pci a look at the ISR before
+ * letting it in would clear it and lower INTx (virtio 1.2 §4.1.4.5), and
+ * the handler would never run for it.
+ */
+static void test_interrupt_pending_after_a_stalled_sleep_is_taken(void **state)
+{
+	attach_ok(state, NULL);
+	host_set_time_step_us(VBLK_IRQ_RECHECK_US);
+	prefer_sleeping();
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 1);
+	use_interrupts();
+	for (unsigned i = 0; i < 4; i++) {
+		host_stall_idles(UINT32_MAX);
+		submit_write(i, 16 + 8 * i, 4 * KIB);
+		wait_one(i);
+		expect_done_once(i, 1, 0);
+		assert_memory_equal(disk_at(16 + 8 * i), slot(i), 4 * KIB);
+	}
+	host_stall_idles(0);
+	assert_true(host_idle_count() > 0);
+	assert_true(queue_stats().interrupts > 0);
+	assert_int_equal(queue_stats().missed_interrupts, 0);
+	fake_virtio_assert_clean(fv);
+}
+
 /* A configuration-change interrupt (virtio 1.2 §4.2.3.4; here a resize)
  * makes the handler re-read the capacity, and the new sectors are usable. */
 static void test_config_change_interrupt_updates_capacity(void **state)
@@ -1901,11 +1930,11 @@ int main(void)
 		ALL(test_fast_completion_is_polled_for_without_sleeping),
 		ALL(test_interrupts_that_never_reach_the_handler_are_counted),
 		ALL(test_interrupts_the_handler_takes_are_not_counted_as_missed),
-		/* virtio-mmio only: on virtio-pci the wait's own look at the
-		 * ISR (blk_dev_used_bit_up) clears it and lowers INTx, so an
-		 * interrupt the CPU had not yet taken never comes and is
-		 * counted as missed (it did with the wait of before too, with
-		 * the completion 12 looks out). */
+		ALL(test_interrupt_pending_after_a_stalled_sleep_is_taken),
+		/* virtio-mmio only: this hook withholds the interrupt even from
+		 * an open mask (a controller that delivers late), and on
+		 * virtio-pci the wait's look at the ISR then clears it and
+		 * lowers INTx, so it never comes and is counted as missed. */
 		BOTH_TRANSPORTS(test_interrupt_taken_after_the_sleep_is_not_counted_as_missed,
 				setup, disk_teardown),
 		{ "test_interrupt_taken_after_the_sleep_is_not_counted_as_missed (modern, packed)",
