@@ -104,22 +104,33 @@ static int check_sleep_wakes_on_timer(uint64_t sleep_us)
 }
 
 /* A deadline already passed (0, a microsecond ago, now) returns at once
- * without arming the timer. */
+ * without arming the timer. "At once" is the quickest of a few tries: a
+ * loaded host may deschedule the vCPU for milliseconds in any one of
+ * them, which says nothing about plat_idle. */
+#define PAST_DEADLINE_TRIES 3u
+
 static int check_past_deadline_returns_at_once(void)
 {
 	unsigned timer_intid = rt_board()->timer_virt_intid;
 	unsigned long timer_irqs = rt_irq_count(timer_intid);
-	plat_irqflags_t flags = plat_irq_save();
-	uint64_t start = rt_time_us(), took_us;
+	uint64_t quickest_us = UINT64_MAX;
 
-	plat_idle(0);
-	plat_idle(start - 1);
-	plat_idle(start);
-	took_us = rt_time_us() - start;
-	plat_irq_restore(flags);
-	printf("three past deadlines: %lu us\n", (unsigned long)took_us);
-	if (took_us > PAST_DEADLINE_MAX_US)
-		return fail("plat_idle with past deadlines took %lu us", (unsigned long)took_us);
+	for (unsigned i = 0; i < PAST_DEADLINE_TRIES; i++) {
+		plat_irqflags_t flags = plat_irq_save();
+		uint64_t start = rt_time_us(), took_us;
+
+		plat_idle(0);
+		plat_idle(start - 1);
+		plat_idle(start);
+		took_us = rt_time_us() - start;
+		plat_irq_restore(flags);
+		if (took_us < quickest_us)
+			quickest_us = took_us;
+	}
+	printf("three past deadlines: %lu us (quickest of %u tries)\n",
+	       (unsigned long)quickest_us, PAST_DEADLINE_TRIES);
+	if (quickest_us > PAST_DEADLINE_MAX_US)
+		return fail("plat_idle with past deadlines took %lu us", (unsigned long)quickest_us);
 	if (rt_irq_count(timer_intid) != timer_irqs)
 		return fail("plat_idle armed the timer for a deadline in the past");
 	return 0;
