@@ -210,7 +210,7 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 	struct vring_packed_desc *desc = &vq->desc[vq->next_avail];
 	const struct vring_packed_desc *ring_end = vq->desc + vq->num;
 	uint16_t id = vq->free_id, lap_flags = vq->avail_flags;
-	const struct vring_buf *buf = bufs, *bufs_end = bufs + nbufs;
+	const struct vring_buf *buf = bufs;
 
 	uint32_t len = buf->len_bytes;
 	if (len == 0)
@@ -225,20 +225,21 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 	desc->addr = buf->addr;   /* its flags are stored last: expose_head */
 	desc->len = len;
 	desc->id = id;
-	while (++buf != bufs_end) {
+	for (unsigned left = nbufs - 1; left != 0; left--) {   /* buffers after the head */
+		buf++;
 		if (++desc == ring_end) {
 			desc = vq->desc;
 			lap_flags ^= LAP_BITS;
 		}
 		len = buf->len_bytes;
 		if (len == 0)
-			return refuse_chain(vq, (unsigned)(buf - bufs), bufs, nbufs, token);
+			return refuse_chain(vq, nbufs - left, bufs, nbufs, token);
 		uint16_t flags = (uint16_t)(lap_flags | VRING_DESC_F_NEXT);   /* the tail's: below */
 		if (buf->device_writes) {
 			writable_bytes += len;
 			flags |= VRING_DESC_F_WRITE;
 		} else if (writable_bytes != 0) {
-			return refuse_chain(vq, (unsigned)(buf - bufs), bufs, nbufs, token);
+			return refuse_chain(vq, nbufs - left, bufs, nbufs, token);
 		} else {
 			readable_bytes += len;
 		}
