@@ -97,6 +97,7 @@ int blk_dev_harvest(struct blk_dev *dev, struct vblk_bio **bios, int *result);
 void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req);
 void blk_dev_end_bio(struct vblk_bio *bio, int status);
 unsigned blk_dev_in_flight(const struct blk_dev *dev);
+bool blk_dev_has_used(const struct blk_dev *dev);
 
 /* blk/device_ctl.c: the control side, set-up, reset, interrupts. */
 void blk_dev_init_reqs(struct blk_dev *dev);

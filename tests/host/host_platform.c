@@ -134,9 +134,25 @@ uint64_t plat_virt_to_phys(const void *ptr)
 }
 #endif
 
+static void (*clock_hook)(void *);   /* host_set_clock_hook() */
+static void *clock_hook_ctx;
+static unsigned clock_hook_reads;
+
 uint64_t host_time_us(void)
 {
+	if (clock_hook != NULL && --clock_hook_reads == 0) {
+		void (*hook)(void *) = clock_hook;
+		clock_hook = NULL;
+		hook(clock_hook_ctx);
+	}
 	return clock_us;
+}
+
+void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read)
+{
+	clock_hook = nth_read > 0 ? hook : NULL;
+	clock_hook_ctx = ctx;
+	clock_hook_reads = nth_read;
 }
 
 static uint64_t idle_spins;
@@ -254,6 +270,7 @@ void host_platform_reset(void)
 	irq_masked = false;
 	idle_count = 0;
 	stalled_idles = 0;
+	clock_hook = NULL;
 	while (window_count > 0) {
 		struct host_window *last = &windows[window_count - 1];
 		unsigned before = window_count;

@@ -81,6 +81,10 @@ void host_advance_time_us(uint64_t delta_us);  /* jump without running devices *
 /* The next `count` plat_idle() calls find the CPU stalled past their
  * deadline: the devices run, IRQs stay masked, nothing is taken. */
 void host_stall_idles(unsigned count);
+/* Once: the `nth_read`-th clock read from now first runs hook(ctx) (a
+ * stall of the CPU, say: the hook advances the time and lets devices run
+ * before the driver sees the time). */
+void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read);
 uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far */
 
 /* A driver loop that relaxes this many times without end is a hang: the

@@ -900,6 +900,37 @@ static void test_timeout_fails_every_queued_bio_once(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* The host stalls the CPU between the wait's last harvest and its clock
+ * read for longer than the timeout, and the device finishes meanwhile:
+ * the wait finds the time up with the completion in the used ring. That
+ * is progress, not a timeout: the bio succeeds and the disk stays up. */
+static void stall_while_the_device_finishes(void *ctx)
+{
+	host_advance_time_us(2 * SHORT_TIMEOUT_US);
+	fake_virtio_complete_all(ctx);
+}
+
+static void test_completion_during_a_stall_past_the_timeout_is_not_a_timeout(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	submit_write(0, 16, 4 * KIB);
+	host_set_clock_hook(stall_while_the_device_finishes, fv, 1);
+	wait_all(1, 0);
+	expect_done_once(0, 1, 0);
+	assert_memory_equal(disk_at(16), slot(0), 4 * KIB);
+	assert_int_equal(queue_stats().errors, 0);
+	assert_true(host_time_us() >= 2 * SHORT_TIMEOUT_US);
+
+	/* The disk is up: the next request goes through. */
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	submit_write(1, 32, 4 * KIB);
+	wait_all(2, 0);
+	assert_memory_equal(disk_at(32), slot(1), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
 static void test_disk_works_again_after_timeout_and_reset(void **state)
 {
 	attach_ok(state, NULL);
@@ -1916,6 +1947,7 @@ int main(void)
 		ALL(test_mixed_direct_and_indirect_reads_complete_out_of_order),
 		ALL(test_used_len_beyond_an_indirect_chain_breaks_the_disk),
 		ALL(test_timeout_with_indirect_chains_in_flight_fails_each_bio_once),
+		ALL(test_completion_during_a_stall_past_the_timeout_is_not_a_timeout),
 		ALL(test_disk_works_again_after_timeout_and_reset),
 		ALL(test_callback_can_submit_the_next_bio),
 		ALL(test_callback_can_resubmit_its_own_bio),
