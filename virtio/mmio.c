@@ -28,12 +28,16 @@ static int mmio_reset(struct virtio_dev *dev)
 {
 	reg_write(dev, VIRTIO_MMIO_STATUS, 0);
 	uint64_t deadline_us = plat_time_us() + VBLK_RESET_TIMEOUT_US;
-	while (reg_read(dev, VIRTIO_MMIO_STATUS) != 0) {
-		if (plat_time_us() > deadline_us)
+	/* The clock before the register: a CPU stalled past the deadline
+	 * still reads Status once more before it gives up. */
+	for (;;) {
+		bool late = plat_time_us() > deadline_us;
+		if (reg_read(dev, VIRTIO_MMIO_STATUS) == 0)
+			return 0;
+		if (late)
 			return -VBLK_ETIMEDOUT;
 		plat_cpu_relax();
 	}
-	return 0;
 }
 
 static uint32_t mmio_get_status(struct virtio_dev *dev)

@@ -40,8 +40,12 @@ static int pci_reset(struct virtio_dev *dev)
 {
 	common_write(dev, VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	uint64_t deadline_us = plat_time_us() + VBLK_RESET_TIMEOUT_US;
-	while (common_read(dev, VIRTIO_PCI_COMMON_STATUS, 1) != 0) {
-		if (plat_time_us() > deadline_us)
+	/* The clock before the register, as mmio_reset does. */
+	for (;;) {
+		bool late = plat_time_us() > deadline_us;
+		if (common_read(dev, VIRTIO_PCI_COMMON_STATUS, 1) == 0)
+			break;
+		if (late)
 			return -VBLK_ETIMEDOUT;
 		plat_cpu_relax();
 	}

@@ -400,6 +400,11 @@ void fake_virtio_set_reset_delay(struct fake_virtio *fv, unsigned reads)
 	fv->reset_delay_reads = reads;
 }
 
+void fake_virtio_finish_reset(struct fake_virtio *fv)
+{
+	fv->reset_reads_left = 0;
+}
+
 void fake_virtio_resize(struct fake_virtio *fv, uint64_t capacity_sectors)
 {
 	fake_resize_disk(fv, capacity_sectors);

@@ -284,6 +284,8 @@ void fake_virtio_refuse_features_ok(struct fake_virtio *fv, enum fake_virtio_sho
 /* After the driver writes Status = 0, Status keeps reading its old value
  * for `reads` more reads (RST-1: the driver must poll for 0). */
 void fake_virtio_set_reset_delay(struct fake_virtio *fv, unsigned reads);
+/* A reset under way completes now: Status reads its new value (0). */
+void fake_virtio_finish_reset(struct fake_virtio *fv);
 
 /* Change the capacity as a QMP block_resize would: the disk is resized
  * (new bytes zero), ConfigGeneration is bumped and, after DRIVER_OK,

@@ -204,6 +204,30 @@ static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
 	assert_true(on_disk(3, 0));
 }
 
+/* The host stalls the CPU in the reset's wait, past its deadline, while
+ * the device completes the reset: Status is read once more after the
+ * clock, so the reset succeeds instead of holding the disk. */
+static void finish_the_reset_during_a_stall(void *ctx)
+{
+	host_advance_time_us(2 * (uint64_t)VBLK_RESET_TIMEOUT_US);
+	fake_virtio_finish_reset(ctx);
+}
+
+static void test_reset_finished_during_a_stall_past_its_deadline_succeeds(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+	/* The first read sets the deadline, the second is the wait's. */
+	host_set_clock_hook(finish_the_reset_during_a_stall, fv, 2);
+	assert_int_equal(vblk_reset(disk), 0);
+	host_set_clock_hook(NULL, NULL, 0);
+	fake_virtio_set_reset_delay(fv, 0);
+	submit_ok(write_bio(0, 0));
+	assert_int_equal(vblk_drain(disk), 0);
+	expect_done_once(0, 1, 0);
+	assert_true(on_disk(0, 0));
+}
+
 /* vblk_reset with bios in flight and a reset that does not complete. */
 static void test_vblk_reset_that_stalls_holds_what_was_in_flight(void **state)
 {
@@ -465,6 +489,7 @@ int main(void)
 		ALL(test_drain_sends_what_a_callback_plugged_with_interrupts),
 		ALL(test_wait_sends_what_a_callback_plugged),
 		ALL(test_timeout_with_a_stalled_reset_holds_the_buffers),
+		ALL(test_reset_finished_during_a_stall_past_its_deadline_succeeds),
 		ALL(test_vblk_reset_that_stalls_holds_what_was_in_flight),
 		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
 		ALL(test_undefined_interrupt_bit_does_not_storm),
