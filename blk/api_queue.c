@@ -36,9 +36,9 @@ static int submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
  * What blk_sync_run could not see through itself: bios it did not start
  * (from `sent` on) go through the queue, plugged so they go out together
  * when the wait starts, and the general wait (blk/wait.c) sees all of
- * them through. Returns 0 or the first error: of a bio the queue refused
- * (the disk stopped meanwhile; nothing after it was sent), else of the
- * first bio that failed.
+ * them through. Returns 0 or an error: -VBLK_EHELD if any bio came back
+ * with it, else of a bio the queue refused (the disk stopped meanwhile;
+ * nothing after it was sent), else of the first bio that failed.
  */
 int blk_sync_queue_rest(struct vblk_disk *disk, struct sync_batch *batch, unsigned sent)
 {
@@ -56,6 +56,15 @@ int blk_sync_queue_rest(struct vblk_disk *disk, struct sync_batch *batch, unsign
 	for (unsigned i = 0; i < sent; i++)
 		waits[i] = &batch->bios[i];
 	int wait_err = sent > 0 ? vblk_wait_bios(disk, waits, sent) : 0;
+	/* A reset that did not complete (CLN-2, virtio 1.2 §3.3.1: only a
+	 * completed reset makes the device let go of the buffers) leaves the
+	 * caller's buffer in the device's hands. The call's result is all the
+	 * caller sees, so it says that before any earlier error (-VBLK_EIO
+	 * of one request, -VBLK_EBROKEN of the one that stopped the disk). */
+	for (unsigned i = 0; i < sent; i++) {
+		if (batch->bios[i].status == -VBLK_EHELD)
+			return -VBLK_EHELD;
+	}
 	return err ? err : wait_err;
 }
 

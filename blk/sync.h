@@ -21,8 +21,8 @@ struct sync_batch {
 	unsigned count;
 };
 
-/* Send the batch and wait for all of it: 0 or the first error
- * (blk/api.c). */
+/* Send the batch and wait for all of it: 0, -VBLK_EHELD if the device
+ * may still use part of it, or the first error (blk/api.c). */
 int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch);
 
 /* The bios of the batch from `sent` on through the queue, then wait for

@@ -150,7 +150,9 @@ const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk);
 uint64_t vblk_capacity(const struct vblk_disk *disk); /* sectors; 0 if NULL */
 
 /* Synchronous I/O: submit, then poll the used ring until done or timeout.
- * Requests larger than the device accepts are split transparently. */
+ * Requests larger than the device accepts are split transparently. Of
+ * several errors, -VBLK_EHELD is the one returned: the device did not
+ * confirm a reset while it held part of the buffer, so do not reuse it. */
 int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsectors);
 int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_t nsectors);
 int vblk_flush(struct vblk_disk *disk);

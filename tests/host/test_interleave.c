@@ -681,6 +681,56 @@ static void test_batch_times_out_with_half_of_it_complete_with_interrupts(void *
 	expect_batch_times_out_half_way(state, true);
 }
 
+/*
+ * The same break, on a device whose reset then never completes: the
+ * requests still in its hands come back with -VBLK_EHELD, so it may still
+ * write into the caller's buffer. The call must say so (docs/
+ * conformance.md, CLN-2: a synchronous call returns -VBLK_EHELD), not the
+ * first error in the batch's order (-VBLK_EBROKEN of the 4th request, or
+ * the -VBLK_EIO of an earlier one), after which the caller would reuse a
+ * buffer the device may still write.
+ */
+#define STALLED_RESET 0xffffffffu
+#define STALL_STEP_US 500u
+
+static void expect_held_batch_says_so(void **state, bool ioerr_first, bool interrupts)
+{
+	attach_ok(state, one_page_requests);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 2);
+	if (ioerr_first)
+		fake_virtio_fail_request(fv, 1, FAKE_BLK_S_IOERR, FAKE_ONCE);
+	fake_virtio_fail_request(fv, BATCH_REQS / 2, 0xee, FAKE_ONCE);
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+	/* The driver waits VBLK_RESET_TIMEOUT_US for each stalled reset: a
+	 * faster clock makes that few relax steps. */
+	host_set_time_step_us(STALL_STEP_US);
+
+	assert_int_equal(vblk_read(disk, 64, sync_buf, BATCH_SECTORS), -VBLK_EHELD);
+	assert_int_equal(vblk_reset(disk), -VBLK_EHELD);
+	host_set_time_step_us(1);
+	fake_virtio_set_reset_delay(fv, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	fake_virtio_clear_violations(fv);
+	expect_disk_works(disk, fv);
+}
+
+static void test_batch_broken_half_way_by_a_device_that_does_not_reset(void **state)
+{
+	expect_held_batch_says_so(state, false, false);
+}
+
+static void test_batch_failed_then_broken_by_a_device_that_does_not_reset(void **state)
+{
+	expect_held_batch_says_so(state, true, false);
+}
+
+static void test_batch_broken_by_a_device_that_does_not_reset_with_interrupts(void **state)
+{
+	expect_held_batch_says_so(state, false, true);
+}
+
 /* ==== 4. a resize during a synchronous call ============================= */
 
 /* The disk shrinks to 96 sectors while a 16-request write runs (two
@@ -810,6 +860,9 @@ int main(void)
 		ALL(test_batch_broken_half_way_by_an_unknown_status_byte_deferred),
 		ALL(test_batch_broken_half_way_with_interrupts),
 		ALL(test_batch_with_an_ioerr_half_way_keeps_the_disk),
+		ALL(test_batch_broken_half_way_by_a_device_that_does_not_reset),
+		ALL(test_batch_failed_then_broken_by_a_device_that_does_not_reset),
+		ALL(test_batch_broken_by_a_device_that_does_not_reset_with_interrupts),
 		ALL(test_batch_times_out_with_half_of_it_complete),
 		ALL(test_batch_times_out_with_half_of_it_complete_with_interrupts),
 		ALL(test_resize_shrinks_the_disk_during_a_sync_write),
