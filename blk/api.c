@@ -343,8 +343,12 @@ static void complete_empty_flush(struct vblk_disk *disk, struct vblk_bio *bio)
 	bio->owner = NULL;
 	bio->completed = true;
 	disk->queue.stats.bios++;
+	/* A callback as the queue runs them (blk/queue.c): one that asks for
+	 * a reset of the disk is refused here too. */
+	disk->queue.in_callbacks++;
 	if (bio->done)
 		bio->done(bio, 0);
+	disk->queue.in_callbacks--;
 }
 
 /*

@@ -298,6 +298,23 @@ static void test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request(void
 	expect_reset_in_callback_loses_nothing(state, true);
 }
 
+/* A FLUSH on a write-through disk completes inside vblk_submit, callback
+ * included: a reset asked for there is refused as from any callback. */
+static void test_reset_in_the_callback_of_an_empty_flush_is_refused(void **state)
+{
+	attach_ok(state, no_flush);
+	make_bio(0, VBLK_OP_FLUSH, 0, NULL, 0, done);
+	act_bio = 0;
+	act = ACT_RESET;
+	submit_ok(&bios[0]);
+	assert_true(act_done);
+	assert_int_equal(act_rc, -VBLK_ESTATE);
+	expect_done_once_with(0, 1, 0, 0);
+	assert_int_equal(fake_virtio_stats(fv)->resets, 1);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
 /*
  * A callback reads 8 requests' worth of the same disk while other bios of
  * its submitter are in flight: the read returns the disk's data, every
@@ -837,6 +854,7 @@ int main(void)
 		ALL(test_reset_in_a_callback_loses_no_bio_of_its_request),
 		ALL(test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request),
 		ALL(test_reset_in_a_callback_of_a_canceled_bio_is_refused),
+		ALL(test_reset_in_the_callback_of_an_empty_flush_is_refused),
 		ALL(test_callback_reads_the_same_disk),
 		ALL(test_interrupt_callback_reads_the_same_disk),
 		ALL(test_callback_writes_the_same_disk),
