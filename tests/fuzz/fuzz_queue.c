@@ -43,7 +43,11 @@
  *                      of segments x sectors sectors and no segments,
  *                      bits 2-3 what the callback does
  *                      (nothing, submit a follow-up bio, plug and submit
- *                      one, nothing), bits 4-7 a flaw (enum flaw; 8-15
+ *                      one, call back into vblk: ask for a reset of the
+ *                      disk, refused with -VBLK_ESTATE; switch the
+ *                      interrupt mode, on for an odd sector; read 1 to 8
+ *                      sectors of the disk synchronously, checked against
+ *                      the model), bits 4-7 a flaw (enum flaw; 8-15
  *                      none): out of range, misaligned, bad segment
  *                      length, too many segments, no segments, bad op,
  *                      the same bio again while the driver holds it
@@ -301,7 +305,7 @@ static void model_resize(uint64_t capacity)
 
 enum slot_state { SLOT_FREE, SLOT_HELD, SLOT_QUARANTINED };
 
-enum callback_action { AFTER_NOTHING, AFTER_SUBMIT, AFTER_PLUG_SUBMIT };
+enum callback_action { AFTER_NOTHING, AFTER_SUBMIT, AFTER_PLUG_SUBMIT, AFTER_CALL_BACK };
 
 enum flaw {
 	FLAW_NONE,
@@ -341,6 +345,16 @@ static unsigned next_slot;   /* round robin: a freed slot rests longest */
 static uint8_t sync_area[GAP_BYTES + SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE + GAP_BYTES] VBLK_ALIGNED;
 static uint8_t *const sync_buf = sync_area + GAP_BYTES;
 static uint64_t sync_sum;
+
+/* The synchronous reads callbacks make (AFTER_CALL_BACK), one buffer per
+ * depth: a callback's read waits, and the callbacks that wait runs may
+ * read too. Deeper than CALLBACK_DEPTH, a callback does not read. */
+#define CALLBACK_DEPTH   4u
+#define CALLBACK_SECTORS 8u
+#define CALLBACK_BYTES   (GAP_BYTES + CALLBACK_SECTORS * VBLK_SECTOR_SIZE + GAP_BYTES)
+static uint8_t callback_area[CALLBACK_DEPTH][CALLBACK_BYTES] VBLK_ALIGNED;
+static uint64_t callback_sum[CALLBACK_DEPTH];
+static unsigned callback_depth;
 
 static uint64_t checksum(const uint8_t *bytes, size_t len)
 {
@@ -479,6 +493,40 @@ static void take_back(struct slot *t, int status)
 	t->sum = checksum(region(t), SLOT_BYTES);
 }
 
+/* A callback that calls back into vblk: what vblk/bio.h forbids is refused
+ * (a reset of its own disk), what it allows or tolerates works. */
+static void call_back(const struct slot *parent)
+{
+	uint64_t sector = parent->bio.sector;
+	int rc = vblk_reset(disk);
+
+	trace("  callback of slot %u: reset %d", (unsigned)(parent - pool), rc);
+	check(rc == -VBLK_ESTATE, "a callback's reset of its own disk is refused (-VBLK_ESTATE)");
+	rc = vblk_use_interrupts(disk, sector & 1u);
+	trace("  callback: interrupts %u: %d", (unsigned)(sector & 1u), rc);
+	check(rc == 0 || is_error(rc), "vblk_use_interrupts returns 0 or a documented error");
+	if (callback_depth >= CALLBACK_DEPTH)
+		return;
+
+	uint8_t *area = callback_area[callback_depth];
+	uint8_t *buf = area + GAP_BYTES;
+	uint64_t capacity = vblk_capacity(disk);
+	uint32_t nsectors = (uint32_t)(sector % CALLBACK_SECTORS) + 1u;
+	sector = capacity > nsectors ? sector % (capacity - nsectors + 1) : 0;
+	uint32_t since = write_seq;
+	uint64_t stable = model_stable(sector, nsectors);
+
+	memset(buf, READ_POISON, CALLBACK_SECTORS * VBLK_SECTOR_SIZE);
+	callback_depth++;
+	rc = vblk_read(disk, sector, buf, nsectors);
+	callback_depth--;
+	trace("  callback: read sector %llu x%u: %d", (unsigned long long)sector, nsectors, rc);
+	check(rc == 0 || is_error(rc), "a synchronous call returns 0 or a documented error");
+	for (uint32_t k = 0; rc == 0 && k < nsectors; k++)
+		check_read_sector(buf + k * VBLK_SECTOR_SIZE, sector + k, stable >> k & 1, since);
+	callback_sum[callback_depth] = checksum(area, CALLBACK_BYTES);
+}
+
 static void on_done(struct vblk_bio *bio, int status)
 {
 	struct slot *t = bio->private;
@@ -489,6 +537,8 @@ static void on_done(struct vblk_bio *bio, int status)
 	take_back(t, status);
 	if (t->action == AFTER_SUBMIT || t->action == AFTER_PLUG_SUBMIT)
 		submit_follow_up(t, t->action == AFTER_PLUG_SUBMIT);
+	if (t->action == AFTER_CALL_BACK)
+		call_back(t);
 }
 
 /* Bios without a callback are noticed by `completed`, after each step. */
@@ -738,7 +788,7 @@ static void step_submit(struct input *in)
 	static const enum vblk_op ops[] = { VBLK_OP_READ, VBLK_OP_WRITE, VBLK_OP_FLUSH, VBLK_OP_WRITE };
 	static const unsigned nsegs[] = { 1, 2, 3, 1 };
 	static const enum callback_action actions[] = {
-		AFTER_NOTHING, AFTER_SUBMIT, AFTER_PLUG_SUBMIT, AFTER_NOTHING,
+		AFTER_NOTHING, AFTER_SUBMIT, AFTER_PLUG_SUBMIT, AFTER_CALL_BACK,
 	};
 	uint64_t capacity = vblk_capacity(disk);
 	struct bio_plan plan = {
@@ -1089,6 +1139,9 @@ static void check_memory(void)
 	      "nothing is written around a synchronous call's buffer (canary)");
 	check(checksum(sync_buf, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE) == sync_sum,
 	      "a synchronous call's buffer is not written after it returned");
+	for (unsigned d = 0; d < CALLBACK_DEPTH; d++)
+		check(checksum(callback_area[d], CALLBACK_BYTES) == callback_sum[d],
+		      "a callback's synchronous read buffer is not written after it returned");
 }
 
 static void check_step(void)
@@ -1149,6 +1202,10 @@ static void reset_harness(void)
 	memset(buffers, CANARY, sizeof(buffers));
 	memset(model, 0, sizeof(model));
 	memset(sync_area, CANARY, sizeof(sync_area));
+	memset(callback_area, CANARY, sizeof(callback_area));
+	for (unsigned d = 0; d < CALLBACK_DEPTH; d++)
+		callback_sum[d] = checksum(callback_area[d], CALLBACK_BYTES);
+	callback_depth = 0;
 	memset(sync_buf, 0, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE);
 	sync_sum = checksum(sync_buf, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE);
 	write_seq = next_tag = 0;
