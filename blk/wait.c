@@ -251,7 +251,8 @@ static void spin_once(struct vblk_disk *disk, plat_irqflags_t *flags)
  * after that raises an interrupt, which stays pending while IRQs are
  * masked and ends the sleep (plat_idle). Returns 0, or -VBLK_EINVAL if the
  * queue is empty and `done` still does not hold (the caller waits for a
- * bio that was never submitted: waiting would be forever).
+ * bio that was never submitted: waiting would be forever), or the disk's
+ * error if it stopped with bios still held (a callback waits).
  */
 static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, const void *),
 		      const void *ctx)
@@ -272,6 +273,14 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 			break;
 		if (blk_queue_empty(&disk->queue)) {
 			err = -VBLK_EINVAL;
+			break;
+		}
+		/* Stopped with bios still held: only a wait inside one of the
+		 * disk's callbacks, run while the stop completes them, sees
+		 * this (vblk/bio.h forbids it). They complete once it returns,
+		 * so waiting for them here would be for ever. */
+		if (!disk->dev.ready) {
+			err = blk_check_disk(disk);
 			break;
 		}
 		if (look_at_clock(disk, &st) != 0)

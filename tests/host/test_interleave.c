@@ -114,6 +114,9 @@ enum action {
 	ACT_FLUSH,          /* vblk_flush of `act_disk` */
 	ACT_POLLED,         /* vblk_use_interrupts(false) */
 	ACT_INTERRUPTS,     /* vblk_use_interrupts(true) */
+	ACT_DRAIN,          /* vblk_drain of its own disk */
+	ACT_WAIT_NEXT,      /* vblk_wait_bios for the bio after it */
+	ACT_POLL,           /* vblk_poll of its own disk */
 };
 
 /* What bio `act_bio`'s callback does, once; its result. */
@@ -167,6 +170,17 @@ static void done(struct vblk_bio *bio, int status)
 		break;
 	case ACT_INTERRUPTS:
 		act_rc = vblk_use_interrupts(disk, true);
+		break;
+	case ACT_DRAIN:
+		act_rc = vblk_drain(disk);
+		break;
+	case ACT_WAIT_NEXT: {
+		struct vblk_bio *next = &bios[idx + 1];
+		act_rc = vblk_wait_bios(disk, &next, 1);
+		break;
+	}
+	case ACT_POLL:
+		act_rc = vblk_poll(disk);
 		break;
 	case ACT_NONE:
 		break;
@@ -313,6 +327,50 @@ static void test_reset_in_the_callback_of_an_empty_flush_is_refused(void **state
 	assert_int_equal(fake_virtio_stats(fv)->resets, 1);
 	expect_disk_works(disk, fv);
 	fake_virtio_assert_clean(fv);
+}
+
+/*
+ * A timeout stops the disk and completes what it held, callbacks included;
+ * the first callback waits on the disk (vblk_drain, or vblk_wait_bios for
+ * a bio still in flight) or polls it. vblk/bio.h forbids a callback to
+ * wait, but such a wait must not hang: the disk is stopped and the bios
+ * it waits for are completed only once the callback has returned (the
+ * wait spun for ever: nothing to harvest, and no timeout for a stopped
+ * disk). It returns at once with the disk's error.
+ */
+static void expect_wait_in_a_failing_callback_returns(void **state, enum action what)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	for (unsigned i = 0; i < 3; i++)
+		submit_ok(write_bio(i, 16u * i));
+	act_bio = 0;
+	act = what;
+	/* The drain ends with the queue empty: 0, every bio completed. */
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_true(act_done);
+	assert_true(act_rc == -VBLK_EBROKEN || act_rc == -VBLK_ETIMEDOUT);
+	expect_done_once_with(0, 3, -VBLK_ETIMEDOUT, -VBLK_ETIMEDOUT);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_drain_in_the_callback_of_a_timed_out_bio_returns(void **state)
+{
+	expect_wait_in_a_failing_callback_returns(state, ACT_DRAIN);
+}
+
+static void test_wait_in_the_callback_of_a_timed_out_bio_returns(void **state)
+{
+	expect_wait_in_a_failing_callback_returns(state, ACT_WAIT_NEXT);
+}
+
+static void test_poll_in_the_callback_of_a_timed_out_bio_returns(void **state)
+{
+	expect_wait_in_a_failing_callback_returns(state, ACT_POLL);
 }
 
 /*
@@ -855,6 +913,9 @@ int main(void)
 		ALL(test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request),
 		ALL(test_reset_in_a_callback_of_a_canceled_bio_is_refused),
 		ALL(test_reset_in_the_callback_of_an_empty_flush_is_refused),
+		ALL(test_drain_in_the_callback_of_a_timed_out_bio_returns),
+		ALL(test_wait_in_the_callback_of_a_timed_out_bio_returns),
+		ALL(test_poll_in_the_callback_of_a_timed_out_bio_returns),
 		ALL(test_callback_reads_the_same_disk),
 		ALL(test_interrupt_callback_reads_the_same_disk),
 		ALL(test_callback_writes_the_same_disk),
