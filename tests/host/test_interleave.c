@@ -822,11 +822,20 @@ static void shrink(void)
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
 }
 
-static void expect_resize_during_sync_write(void **state, bool interrupts)
+/* Polled, with the handler registered all the same: the resize's
+ * interrupt (InterruptStatus 0x3) runs it inside the synchronous call's
+ * polling loop, where it harvests the call's own requests. */
+enum resize_seen { RESIZE_POLLED, RESIZE_POLLED_HANDLER, RESIZE_INTERRUPTS };
+
+static void expect_resize_during_sync_write(void **state, enum resize_seen seen)
 {
+	bool interrupts = seen != RESIZE_POLLED;
+
 	attach_ok(state, one_page_requests);
-	if (interrupts)
+	if (seen == RESIZE_INTERRUPTS)
 		use_interrupts(fv, disk);
+	if (seen == RESIZE_POLLED_HANDLER)
+		fake_virtio_set_irq_hook(fv, take_interrupt, disk);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	at_relax(10, shrink);
 	fill(sync_buf, sizeof(sync_buf), 0x71);
@@ -853,12 +862,17 @@ static void expect_resize_during_sync_write(void **state, bool interrupts)
 
 static void test_resize_shrinks_the_disk_during_a_sync_write(void **state)
 {
-	expect_resize_during_sync_write(state, false);
+	expect_resize_during_sync_write(state, RESIZE_POLLED);
+}
+
+static void test_resize_shrinks_the_disk_during_a_polled_sync_write_with_a_handler(void **state)
+{
+	expect_resize_during_sync_write(state, RESIZE_POLLED_HANDLER);
 }
 
 static void test_resize_shrinks_the_disk_during_a_sync_write_with_interrupts(void **state)
 {
-	expect_resize_during_sync_write(state, true);
+	expect_resize_during_sync_write(state, RESIZE_INTERRUPTS);
 }
 
 /* ==== 5. a reset from a callback while a synchronous call waits ========= */
@@ -945,6 +959,7 @@ int main(void)
 		ALL(test_batch_times_out_with_half_of_it_complete),
 		ALL(test_batch_times_out_with_half_of_it_complete_with_interrupts),
 		ALL(test_resize_shrinks_the_disk_during_a_sync_write),
+		ALL(test_resize_shrinks_the_disk_during_a_polled_sync_write_with_a_handler),
 		ALL(test_resize_shrinks_the_disk_during_a_sync_write_with_interrupts),
 		ALL(test_reset_from_a_callback_while_a_sync_call_waits),
 		ALL(test_reset_from_an_interrupt_callback_while_a_sync_call_waits),
