@@ -117,6 +117,7 @@ enum action {
 	ACT_DRAIN,          /* vblk_drain of its own disk */
 	ACT_WAIT_NEXT,      /* vblk_wait_bios for the bio after it */
 	ACT_POLL,           /* vblk_poll of its own disk */
+	ACT_RESET_OTHER,    /* vblk_reset of `act_disk` */
 };
 
 /* What bio `act_bio`'s callback does, once; its result. */
@@ -181,6 +182,9 @@ static void done(struct vblk_bio *bio, int status)
 	}
 	case ACT_POLL:
 		act_rc = vblk_poll(disk);
+		break;
+	case ACT_RESET_OTHER:
+		act_rc = vblk_reset(act_disk);
 		break;
 	case ACT_NONE:
 		break;
@@ -917,6 +921,40 @@ static void test_reset_from_an_interrupt_callback_while_a_sync_call_waits(void *
 	expect_reset_from_callback_during_sync(state, true);
 }
 
+/* Disk A's interrupt arrives while a synchronous read of disk B polls
+ * (IRQs are let in between its looks), and A's callback resets B: B's
+ * requests are canceled under the read, which notices and returns
+ * -VBLK_ECANCELED, and B works after. */
+static void test_callback_of_one_disk_resets_another_during_its_sync_read(void **state)
+{
+	attach_ok(state, NULL);
+	struct fake_virtio *fv_b = make_device(test_version(state), one_page_requests);
+	int index = attach_device(fv_b);
+	assert_true(index >= 0);
+	struct vblk_disk *disk_b = vblk_disk((unsigned)index);
+	use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 30);
+	fake_virtio_set_completion(fv_b, FAKE_COMPLETE_DEFERRED, 200);
+	submit_ok(write_bio(0, 0));
+	act_bio = 0;
+	act = ACT_RESET_OTHER;
+	act_disk = disk_b;
+	fill(disk_at(fv_b, 64), BATCH_REQS * BIO_BYTES, 0x3c);
+
+	int rc = vblk_read(disk_b, 64, sync_buf, BATCH_SECTORS);
+	assert_true(act_done && act_in_irq);
+	assert_int_equal(act_rc, 0);
+	/* The timing puts the reset inside the read (B's device answers
+	 * 200 steps after A's). */
+	assert_int_equal(rc, -VBLK_ECANCELED);
+	expect_done_once_with(0, 1, 0, 0);
+	fake_virtio_set_completion(fv_b, FAKE_COMPLETE_IMMEDIATE, 0);
+	expect_disk_works(disk_b, fv_b);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv_b);
+	fake_virtio_assert_clean(fv);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -963,6 +1001,7 @@ int main(void)
 		ALL(test_resize_shrinks_the_disk_during_a_sync_write_with_interrupts),
 		ALL(test_reset_from_a_callback_while_a_sync_call_waits),
 		ALL(test_reset_from_an_interrupt_callback_while_a_sync_call_waits),
+		ALL(test_callback_of_one_disk_resets_another_during_its_sync_read),
 	};
 	return cmocka_run_group_tests_name("interleave", tests, NULL, NULL);
 }
