@@ -22,8 +22,11 @@
  * (past the end every byte reads 0, fuzz_input.h). The device byte:
  *   bit 0 legacy (version 1), bit 1 no INDIRECT_DESC, bit 2 no EVENT_IDX,
  *   bit 3 no FLUSH, bit 4 read-only, bits 5-6 QueueNumMax 1024/4/8/16,
- *   bit 7 seg_max 2 and 2 sectors per discard or write-zeroes segment
- *   (else QEMU's 254 and the fake's defaults). Discards may start at
+ *   bit 7 seg_max 2, size_max 1 KiB and 2 sectors per discard or
+ *   write-zeroes segment (else QEMU's 254, no size_max and the fake's
+ *   defaults): a request then carries at most 4 sectors, so a
+ *   synchronous call is a batch of up to 8 requests, as many as the
+ *   driver has (the device may break or stall it half way). Discards may start at
  *   any sector, as on QEMU 7.2 with 512-byte blocks.
  * The disk has 128 sectors; the library is built with a 16-entry queue
  * (8 requests), so a few dozen bios fill it and wait for a request.
@@ -1177,8 +1180,11 @@ static void create_disk(uint8_t shape)
 	if (shape & 16u)
 		opts.features |= FAKE_BIT(FAKE_F_BLK_RO);
 	opts.queue_num_max = queue_num_max[shape >> 5 & 3u];
-	if (shape & 128u)
+	if (shape & 128u) {
 		opts.seg_max = 2;
+		opts.features |= FAKE_BIT(FAKE_F_BLK_SIZE_MAX);
+		opts.size_max_bytes = 2 * VBLK_SECTOR_SIZE;
+	}
 	opts.capacity_sectors = DISK_SECTORS;
 	/* As QEMU 7.2 at 512-byte blocks: any sector starts a discard, so the
 	 * small ranges here are accepted, and with seg_max 2 a discard of a
