@@ -308,6 +308,15 @@ int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigne
 	int err = wait_until(disk, bios_completed, &set);
 	for (unsigned i = 0; i < count && !err; i++)
 		err = bios[i]->status;
+	/* The queue ran empty with a bio still held: a callback waits for a
+	 * bio of its own request, which the loop running it tells next. It
+	 * was submitted, so not -VBLK_EINVAL: a call not valid here. */
+	plat_irqflags_t flags = plat_irq_save();
+	for (unsigned i = 0; i < count && err == -VBLK_EINVAL; i++) {
+		if (!bios[i]->completed && blk_queue_holds(&disk->queue, bios[i]))
+			err = -VBLK_ESTATE;
+	}
+	plat_irq_restore(flags);
 	return err;
 }
 

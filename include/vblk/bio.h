@@ -177,8 +177,9 @@ int vblk_poll(struct vblk_disk *disk);
  * -VBLK_EINVAL for a NULL disk or bio, or a bio that was never submitted
  * (the queue ran empty without completing it). A count of 0 returns 0.
  * The bios' callbacks must not free or resubmit them. Called from a
- * callback of a disk that is being stopped (which must not wait), it
- * returns the disk's error at once: its bios complete after the callback. */
+ * callback (which must not wait): the disk's error at once if the disk is
+ * being stopped (its bios complete after the callback), -VBLK_ESTATE for a
+ * bio of the callback's own request, told only after it returns. */
 int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigned count);
 
 /* Wait until the queue is empty: nothing pending, nothing in flight. */

@@ -378,6 +378,32 @@ static void test_poll_in_the_callback_of_a_timed_out_bio_returns(void **state)
 }
 
 /*
+ * Bios 0 and 1 are one request; bio 0's callback waits for bio 1, which
+ * the same loop tells only once that callback returns. The wait cannot
+ * succeed (a callback must not wait, vblk/bio.h), and said -VBLK_EINVAL,
+ * "never submitted", of a bio that was submitted and completes a moment
+ * later. It says -VBLK_ESTATE: a call not valid here.
+ */
+static void test_wait_for_a_bio_of_the_same_request_in_a_callback(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_plug(disk);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, BIO_SECTORS));
+	act_bio = 0;
+	act = ACT_WAIT_NEXT;
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, -VBLK_ESTATE);
+	expect_done_once_with(0, 2, 0, 0);
+	/* Never submitted is still -VBLK_EINVAL. */
+	struct vblk_bio *never = write_bio(2, 64);
+	assert_int_equal(vblk_wait_bios(disk, &never, 1), -VBLK_EINVAL);
+	fake_virtio_assert_clean(fv);
+}
+
+/*
  * A callback reads 8 requests' worth of the same disk while other bios of
  * its submitter are in flight: the read returns the disk's data, every
  * bio completes once, and nothing is written where it should not be.
@@ -968,6 +994,7 @@ int main(void)
 		ALL(test_drain_in_the_callback_of_a_timed_out_bio_returns),
 		ALL(test_wait_in_the_callback_of_a_timed_out_bio_returns),
 		ALL(test_poll_in_the_callback_of_a_timed_out_bio_returns),
+		ALL(test_wait_for_a_bio_of_the_same_request_in_a_callback),
 		ALL(test_callback_reads_the_same_disk),
 		ALL(test_interrupt_callback_reads_the_same_disk),
 		ALL(test_callback_writes_the_same_disk),
