@@ -449,24 +449,51 @@ $(BUILD)/host/test_boot_plan: $(HOST_SRCS_test_boot_plan) examples/bootloader/bo
 # Every header the library and the tests may include.
 SRC_HEADERS = $(wildcard include/vblk/*.h $(addsuffix /*.h,$(LIB_DIRS) $(RT_DIRS)))
 
-HOST_DEPS = $(HOST_SUPPORT) $(LIB_SRCS) $(wildcard tests/host/*.h) $(SRC_HEADERS) $(HOST_STAMP)
+# The library and the test support are compiled once per set of flags (a
+# variant: `base`, or a test with HOST_FLAGS_<test> of its own), not once
+# per test, and each test links its main file against its variant's
+# objects. A header change recompiles every object of the variants used.
+HOST_HEADERS = $(wildcard tests/host/*.h) $(SRC_HEADERS)
+HOST_VARIANTS := base test_noncoherent test_translated test_trace
+host_variant = $(if $(filter $(1),$(HOST_VARIANTS)),$(1),base)
+host_objs = $(patsubst %.c,$(BUILD)/host/obj/$(1)/%.o,$(HOST_SUPPORT) $(LIB_SRCS))
+
+define host_variant_rules
+$(BUILD)/host/obj/$(1)/%.o: %.c $$(HOST_HEADERS) $$(HOST_STAMP)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  HOSTCC  $$@")
+	$$(Q)$$(HOST_CC) $$(HOST_CFLAGS) $$(HOST_FLAGS_$(1)) -c $$< -o $$@
+endef
+$(foreach v,$(HOST_VARIANTS),$(eval $(call host_variant_rules,$(v))))
+
 # The test's name is the target's file name (an explicit rule has no $*).
 define host_link
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  HOSTCC  $@")
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$(@F)) -o $@ $< $(HOST_SUPPORT) $(LIB_SRCS) \
-	    $(HOST_SRCS_$(@F)) $(HOST_LIBS)
+	@$(if $(Q),echo "  HOSTLD  $@")
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$(@F)) -o $@ $< \
+	    $(call host_objs,$(call host_variant,$(@F))) $(HOST_SRCS_$(@F)) $(HOST_LIBS)
 endef
 
-$(BUILD)/host/test_translated: $(HOST_MAIN_test_translated) $(HOST_DEPS)
+$(BUILD)/host/test_translated: $(HOST_MAIN_test_translated) $(HOST_HEADERS) $(HOST_STAMP) \
+                               $(call host_objs,test_translated)
+	$(host_link)
+$(BUILD)/host/test_noncoherent: $(call host_objs,test_noncoherent)
+$(BUILD)/host/test_trace: $(call host_objs,test_trace)
+# Named here, not only in the pattern rule below, so make keeps them after
+# the links instead of deleting them as intermediate files.
+$(filter-out $(addprefix $(BUILD)/host/,$(HOST_VARIANTS)),$(HOST_TESTS)): $(call host_objs,base)
+
+$(BUILD)/host/%: tests/host/%.c $(HOST_HEADERS) $(HOST_STAMP) $(call host_objs,base)
 	$(host_link)
 
-$(BUILD)/host/%: tests/host/%.c $(HOST_DEPS)
-	$(host_link)
+# The test builds run in parallel (one job per CPU) unless make was given
+# its own -j.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+TEST_MAKE = $(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(TEST_JOBS))
 
 test-host:
 	$(Q)tools/deps.sh test
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS)
+	$(Q)$(TEST_MAKE) $(HOST_TESTS)
 	$(Q)tests/run-host.sh $(HOST_TESTS)
 
 # diskpat writes and checks the disk patterns the QEMU tests use (host tool).
@@ -483,7 +510,7 @@ QEMU_TEST_FILES := $(BUILD)/vblk-test.elf $(BUILD)/vblk-test.bin $(BUILD)/tools/
 # own APP (one per make run: APP picks the program linked).
 .PHONY: qemu-test-images
 qemu-test-images:
-	$(Q)$(MAKE) --no-print-directory all $(QEMU_TEST_FILES)
+	$(Q)$(TEST_MAKE) all $(QEMU_TEST_FILES)
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
 	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
 	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
@@ -558,12 +585,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(SRC_HEA
 # corpus under build/fuzz/corpus (copy finds worth keeping into tests/fuzz/corpus).
 fuzz:
 	$(Q)tools/deps.sh test
-	$(Q)$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	$(Q)$(TEST_MAKE) $(FUZZ_TARGETS)
 	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(BUILD)
 
 test:
 	$(Q)tools/deps.sh test
-	$(Q)$(MAKE) --no-print-directory $(HOST_TESTS) $(FUZZ_TARGETS)
+	$(Q)$(TEST_MAKE) $(HOST_TESTS) $(FUZZ_TARGETS)
 	$(Q)$(MAKE) --no-print-directory qemu-test-images
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
 
