@@ -13,7 +13,8 @@
  * then each op byte picks one step:
  *
  *   ADD, ADD_INDIRECT   a chain of 1..4 buffers (an indirect one into a
- *                       heap table), with a token the harness tracks
+ *                       heap table), with a token the harness tracks;
+ *                       some malformed, which must be refused
  *   PUBLISH             vqp_publish, the device's event area from the input
  *   COMPLETE            write a used descriptor at the device's used slot:
  *                       the ID of a chain in flight or any 16-bit value,
@@ -99,10 +100,15 @@ static unsigned slots_in_flight(void)
 	return slots;
 }
 
-/* 1..4 buffers, readable then writable, lengths from the input. */
-static unsigned make_chain(struct input *in, struct vring_buf *bufs, uint32_t *writable)
+/* 1..4 buffers, readable then writable, lengths from the input. A flaw
+ * byte makes some chains malformed on purpose (*malformed): a buffer of 0
+ * bytes, or a readable buffer after a writable one, which the ring must
+ * refuse having changed nothing (its refusal undoes slots it filled). */
+static unsigned make_chain(struct input *in, struct vring_buf *bufs, uint32_t *writable,
+			   bool *malformed)
 {
 	unsigned nbufs = 1 + take8(in) % MAX_BUFS, nreadable = take8(in) % (nbufs + 1);
+	uint8_t flaw = take8(in);
 
 	*writable = 0;
 	for (unsigned i = 0; i < nbufs; i++) {
@@ -112,6 +118,14 @@ static unsigned make_chain(struct input *in, struct vring_buf *bufs, uint32_t *w
 		if (device_writes)
 			*writable += len;
 	}
+	*malformed = false;
+	if (flaw % 8 == 0) {
+		bufs[(flaw / 8) % nbufs].len_bytes = 0;
+		*malformed = true;
+	} else if (flaw % 8 == 1 && nbufs >= 2 && bufs[0].device_writes) {
+		bufs[nbufs - 1].device_writes = false;
+		*malformed = true;
+	}
 	return nbufs;
 }
 
@@ -119,8 +133,9 @@ static void add(struct input *in, bool indirect)
 {
 	struct vring_buf bufs[MAX_BUFS];
 	uint32_t writable;
+	bool malformed;
 	struct token *token = free_token();
-	unsigned nbufs = make_chain(in, bufs, &writable);
+	unsigned nbufs = make_chain(in, bufs, &writable, &malformed);
 	bool was_broken = vq.broken;
 
 	if (token == NULL)
@@ -134,6 +149,12 @@ static void add(struct input *in, bool indirect)
 	}
 	if (was_broken)
 		check(err == -VBLK_EBROKEN);
+	/* vring_check_chain's order: broken, then a chain longer than the
+	 * ring, then each buffer. */
+	if (malformed)
+		check(err != 0);
+	if (malformed && !was_broken && nbufs <= vq.num)
+		check(err == -VBLK_EINVAL);
 	if (err == 0) {
 		token->in_flight = true;
 		token->nslots = indirect ? 1 : (uint16_t)nbufs;
