@@ -454,7 +454,9 @@ SRC_HEADERS = $(wildcard include/vblk/*.h $(addsuffix /*.h,$(LIB_DIRS) $(RT_DIRS
 # per test, and each test links its main file against its variant's
 # objects. A header change recompiles every object of the variants used.
 HOST_HEADERS = $(wildcard tests/host/*.h) $(SRC_HEADERS)
-HOST_VARIANTS := base test_noncoherent test_translated test_trace
+# Every test given HOST_FLAGS_<test> above is a variant of its own: the
+# list is read from the variables, so a new one cannot link base objects.
+HOST_VARIANTS := base $(patsubst HOST_FLAGS_%,%,$(filter HOST_FLAGS_%,$(.VARIABLES)))
 host_variant = $(if $(filter $(1),$(HOST_VARIANTS)),$(1),base)
 host_objs = $(patsubst %.c,$(BUILD)/host/obj/$(1)/%.o,$(HOST_SUPPORT) $(LIB_SRCS))
 
@@ -474,11 +476,9 @@ define host_link
 	    $(call host_objs,$(call host_variant,$(@F))) $(HOST_SRCS_$(@F)) $(HOST_LIBS)
 endef
 
-$(BUILD)/host/test_translated: $(HOST_MAIN_test_translated) $(HOST_HEADERS) $(HOST_STAMP) \
-                               $(call host_objs,test_translated)
+$(foreach v,$(filter-out base,$(HOST_VARIANTS)),$(eval $(BUILD)/host/$(v): $(call host_objs,$(v))))
+$(BUILD)/host/test_translated: $(HOST_MAIN_test_translated) $(HOST_HEADERS) $(HOST_STAMP)
 	$(host_link)
-$(BUILD)/host/test_noncoherent: $(call host_objs,test_noncoherent)
-$(BUILD)/host/test_trace: $(call host_objs,test_trace)
 # Named here, not only in the pattern rule below, so make keeps them after
 # the links instead of deleting them as intermediate files.
 $(filter-out $(addprefix $(BUILD)/host/,$(HOST_VARIANTS)),$(HOST_TESTS)): $(call host_objs,base)

@@ -109,15 +109,6 @@ unsigned blk_dev_in_flight(const struct blk_dev *dev)
 	return VRING_IS_PACKED(ring) ? ring->q.packed.in_flight : ring->q.split.in_flight;
 }
 
-/* Has the device put chains in the used ring that are not harvested yet?
- * A look only (nothing harvested; false once the ring is broken). */
-bool blk_dev_has_used(const struct blk_dev *dev)
-{
-	const struct vring *ring = &dev->ring;
-
-	return VRING_IS_PACKED(ring) ? vqp_has_used(&ring->q.packed) : vq_has_used(&ring->q.split);
-}
-
 /*
  * A request's scatter-gather list (blk/sg.h), the one rule that turns
  * memory segments into data descriptors for merging (blk/merge.c, by

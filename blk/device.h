@@ -97,7 +97,6 @@ int blk_dev_harvest(struct blk_dev *dev, struct vblk_bio **bios, int *result);
 void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req);
 void blk_dev_end_bio(struct vblk_bio *bio, int status);
 unsigned blk_dev_in_flight(const struct blk_dev *dev);
-bool blk_dev_has_used(const struct blk_dev *dev);
 
 /* blk/device_ctl.c: the control side, set-up, reset, interrupts. */
 void blk_dev_init_reqs(struct blk_dev *dev);
@@ -106,6 +105,7 @@ struct vblk_bio *blk_dev_detach(struct blk_dev *dev);
 void blk_dev_irq_off(struct blk_dev *dev);
 bool blk_dev_irq_on(struct blk_dev *dev);
 bool blk_dev_needs_reset(struct blk_dev *dev);
+bool blk_dev_has_used(const struct blk_dev *dev);
 bool blk_dev_used_bit_up(struct blk_dev *dev);
 void blk_dev_ack_used_bit(struct blk_dev *dev);
 int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits);

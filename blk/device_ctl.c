@@ -78,6 +78,14 @@ bool blk_dev_needs_reset(struct blk_dev *dev)
 	return virtio_needs_reset(&dev->vdev);
 }
 
+/* Has the device put chains in the used ring that are not harvested yet?
+ * A look only (nothing harvested; false once the ring is broken): where
+ * a wait's time is up (blk/wait.c). */
+bool blk_dev_has_used(const struct blk_dev *dev)
+{
+	return vring_has_used(&dev->ring);
+}
+
 /* Is the device's used-buffer interrupt bit up? (Read only where an
  * interrupt seems to have gone missing: blk/wait.c.) */
 bool blk_dev_used_bit_up(struct blk_dev *dev)
