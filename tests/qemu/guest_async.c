@@ -335,6 +335,27 @@ static void print_stats(const char *what, const struct vblk_stats *stats)
 }
 
 /*
+ * No handler registered: none may run, and the waits must notice, for
+ * vblk_stats to point at the mistake. A wait counts a missed interrupt when
+ * it slept through two rechecks while the device had raised its used-buffer
+ * bit. Built to sleep at once (VBLK_IRQ_POLL_US 0), every wait sleeps
+ * before its batch completes, so a pass must count some. The default wait
+ * spins first and, having learnt that sleeping is slow here, sleeps only to
+ * re-measure it: whether one of those sleeps comes before a completion
+ * depends on the host's speed, so there the count is only shown.
+ */
+static int expect_unheard_interrupts(const struct vblk_stats *stats)
+{
+	if (stats->interrupts != 0)
+		return fail("no handler registered, yet %lu interrupts handled",
+			    (unsigned long)stats->interrupts);
+	if (VBLK_IRQ_POLL_US == 0 && stats->missed_interrupts == 0)
+		return fail("no handler registered, waits that always sleep, yet no "
+			    "missed interrupt counted");
+	return 0;
+}
+
+/*
  * The counters of one pass must add up: every bio accepted, none failed,
  * every request completed; a bio is either the first of a request or
  * merged into one; and with plugged batches, merging must have happened.
@@ -359,13 +380,8 @@ static int check_stats(const struct vblk_stats *stats, unsigned nbios, bool irq)
 	if (stats->notifications == 0 || stats->notifications > stats->requests)
 		return fail("%lu notifications for %lu requests",
 			    (unsigned long)stats->notifications, (unsigned long)stats->requests);
-	if (handler_unregistered()) {
-		if (stats->interrupts != 0 || stats->missed_interrupts == 0)
-			return fail("no handler registered, yet %lu interrupts handled and %lu "
-				    "missed", (unsigned long)stats->interrupts,
-				    (unsigned long)stats->missed_interrupts);
-		return 0;
-	}
+	if (handler_unregistered())
+		return expect_unheard_interrupts(stats);
 	if (irq && stats->interrupts == 0)
 		return fail("interrupt mode, but no interrupt was handled");
 	return expect_no_missed_interrupts(stats);
