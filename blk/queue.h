@@ -15,6 +15,10 @@
  * (so a long burst still streams; Linux's plug limit is of the same size). */
 #define BLK_PLUG_MAX_REQS 32
 
+/* A bio may merge into one of the last this many pending requests
+ * (blk/queue.c, place_bio). */
+#define BLK_MERGE_SCAN 8u
+
 /* The queue layer's state (blk/queue.c, blk/wait.c and the files beside
  * it: blk/spin_or_sleep.c, blk/interrupt.c): bios, the requests
  * they form before they reach the ring, plugging, waiting, statistics. */

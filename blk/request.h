@@ -61,6 +61,8 @@ struct blk_req {
 	struct blk_sg_state sg;   /* its data descriptors, while pending */
 	struct blk_bio_list bios; /* merged bios, sector order */
 	struct blk_req *next;     /* pending list or free list */
+	struct blk_req *prev;     /* pending list: the request queued just
+				     before (merging looks backwards) */
 	uint16_t nbios;
 	uint64_t range_sectors;   /* DISCARD/WRITE_ZEROES: sectors covered */
 	uint32_t range_flags;     /* WRITE_ZEROES: VIRTIO_BLK_WZ_F_UNMAP or 0 */

@@ -81,3 +81,8 @@ READS=10000  # bench/read_cost.c's READS
 driver=$(driver_cost read_cost vblk_read)
 echo "whole driver: $((driver / READS)) instructions per vblk_read" \
 	"(4 KiB, synchronous, a device that completes at once, fake device excluded)"
+
+STREAM=32000 # bench/stream_cost.c's STREAM_BIOS
+driver=$(driver_cost stream_cost vblk_irq_handler)
+echo "whole driver: $((driver / STREAM)) instructions per bio" \
+	"(depth 32, random 4 KiB reads resubmitted by their callbacks, interrupt-driven, fake device excluded)"

@@ -41,8 +41,9 @@
 #include "disk_fixture.h"
 #include "fake_virtio.h"
 #include "vblk/vblk.h"
-/* Internal limits the tests probe: BLK_MAX_REQS (requests the driver has)
- * and BLK_PLUG_MAX_REQS (requests a plug holds back). */
+/* Internal limits the tests probe: BLK_MAX_REQS (requests the driver has),
+ * BLK_PLUG_MAX_REQS (requests a plug holds back) and BLK_MERGE_SCAN
+ * (requests a bio may merge into, from the last). */
 #include "blk/disk.h"
 
 #define SECTOR_BYTES      512u
@@ -403,6 +404,44 @@ static void test_bio_does_not_merge_ahead_of_a_request_it_overlaps(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/*
+ * Plugged: a write at sector 0, then `between` unrelated writes, then one
+ * that continues the first. The queue looks at the last BLK_MERGE_SCAN
+ * pending requests for a merge, newest first, so the last write joins the
+ * first one only if that is among them. Either way every byte lands.
+ */
+static void merge_across(void **state, unsigned between, bool merges)
+{
+	attach_ok(state, NULL);
+	vblk_plug(disk);
+	submit_write(0, 0, 4 * KIB);
+	for (unsigned i = 1; i <= between; i++)
+		submit_write(i, 1000 + 100 * i, 4 * KIB);   /* gaps: nothing merges */
+	submit_write(between + 1, 8, 4 * KIB);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, between + 2, 0);
+	struct vblk_stats stats = queue_stats();
+	assert_int_equal(stats.back_merges, merges ? 1 : 0);
+	assert_int_equal(stats.requests, between + (merges ? 1 : 2));
+	assert_memory_equal(disk_at(0), slot(0), 4 * KIB);
+	assert_memory_equal(disk_at(8), slot(between + 1), 4 * KIB);
+	for (unsigned i = 1; i <= between; i++)
+		assert_memory_equal(disk_at(1000 + 100 * i), slot(i), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_bio_merges_into_the_eighth_request_from_the_end(void **state)
+{
+	merge_across(state, BLK_MERGE_SCAN - 1, true);
+}
+
+static void test_bio_does_not_look_further_back_than_eight_requests(void **state)
+{
+	merge_across(state, BLK_MERGE_SCAN, false);
+}
+
 static void seg_max_2(struct fake_virtio_opts *opts)
 {
 	opts->seg_max = 2;
@@ -636,6 +675,46 @@ static void complete_in_batches(unsigned count, unsigned batch)
 			fail_msg("%u of %u bios never reached the device", count - done, count);
 		assert_true(vblk_poll(disk) >= 0);
 	}
+}
+
+/*
+ * The pending list is walked backwards from its tail, and dispatch takes
+ * its head: after the ring has taken some requests (two requests fit the
+ * small ring at a time here), a bio still finds the ones left, and the
+ * walk ends at the new head instead of running into a dispatched request
+ * (whose links belong to the device layer by then).
+ */
+static void test_bio_merges_into_what_dispatch_left_pending(void **state)
+{
+	attach_ok(state, small_direct_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	unsigned n = 0;
+	while (queue_stats().queue_full == 0) {   /* the last one waits for the ring */
+		submit_write(n, 100 * n, SECTOR_BYTES);
+		n++;
+	}
+	submit_write(n, 100 * n, SECTOR_BYTES);   /* and this one behind it */
+	const unsigned dispatched = n - 1, pending = n;
+	assert_int_equal(fake_virtio_complete_some(fv, 1), 1);
+	assert_true(vblk_poll(disk) >= 0);      /* room for one: `dispatched` goes */
+	assert_int_equal(fake_virtio_pending(fv), dispatched);
+
+	submit_write(n + 1, 100 * pending + 1, SECTOR_BYTES);    /* continues `pending` */
+	submit_write(n + 2, 100 * pending - 1, SECTOR_BYTES);    /* leads into it */
+	submit_write(n + 3, 100 * dispatched + 1, SECTOR_BYTES); /* continues one sent */
+	complete_in_batches(n + 4, 2);
+
+	expect_done_once(0, n + 4, 0);
+	struct vblk_stats stats = queue_stats();
+	assert_int_equal(stats.back_merges, 1);
+	assert_int_equal(stats.front_merges, 1);
+	assert_int_equal(stats.requests, n + 2);
+	for (unsigned i = 0; i <= n; i++)
+		assert_memory_equal(disk_at(100 * i), slot(i), SECTOR_BYTES);
+	assert_memory_equal(disk_at(100 * pending + 1), slot(n + 1), SECTOR_BYTES);
+	assert_memory_equal(disk_at(100 * pending - 1), slot(n + 2), SECTOR_BYTES);
+	assert_memory_equal(disk_at(100 * dispatched + 1), slot(n + 3), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
 }
 
 /* More bios than the driver has requests, each needing its own request:
@@ -1923,6 +2002,9 @@ int main(void)
 		ALL(test_read_after_adjacent_write_is_not_merged),
 		ALL(test_writes_do_not_merge_across_a_flush),
 		ALL(test_bio_does_not_merge_ahead_of_a_request_it_overlaps),
+		ALL(test_bio_merges_into_the_eighth_request_from_the_end),
+		ALL(test_bio_does_not_look_further_back_than_eight_requests),
+		ALL(test_bio_merges_into_what_dispatch_left_pending),
 		ALL(test_merge_stops_at_seg_max),
 		ALL(test_merge_stops_at_max_request_bytes),
 		ALL(test_segment_longer_than_size_max_is_split_into_descriptors),
