@@ -244,6 +244,41 @@ static void test_no_contention_keeps_spinning(void **state)
 }
 
 /*
+ * What a stretch teaches is the time per completion: with many requests in
+ * flight a sleep wakes to several at once and a spin takes them one by one,
+ * and the way that completes more of them in the same time must win. A
+ * sleeping stretch of 80 us that ended with 8 completions (10 us each)
+ * beats spinning stretches of 20 us with one each, though it was 4 times
+ * as long.
+ */
+static void test_a_stretch_is_learnt_per_completion(void **state)
+{
+	start(state, true);
+	struct blk_dev_counts counts = disk->dev.counts;
+	uint64_t progress_us = disk->dev.progress_us;
+	struct blk_wait_stretch st;
+
+	disk->queue.learn = (struct blk_wait_learn){ 0 };
+	blk_wait_begin_stretch(disk, &st);
+	assert_int_equal(st.way, BLK_WAIT_SPIN);        /* nothing learnt yet */
+	disk->dev.progress_us += 20;
+	disk->dev.counts.completions += 1;
+	blk_wait_note_progress(disk, &st);
+	assert_int_equal(disk->queue.learn.spin_us, 20);
+
+	st.way = BLK_WAIT_SLEEP;                         /* as a turn of trying */
+	disk->dev.progress_us += 80;
+	disk->dev.counts.completions += 8;
+	blk_wait_note_progress(disk, &st);
+	assert_int_equal(disk->queue.learn.sleep_us, 10);
+	assert_true(disk->queue.learn.prefer_sleep);
+
+	disk->dev.counts = counts;
+	disk->dev.progress_us = progress_us;
+	fake_virtio_assert_clean(fv);
+}
+
+/*
  * A completion that lands while the wait switches from spinning to
  * sleeping (device interrupts off, then on, then wfi): for each moment
  * around the fresh disk's budget (VBLK_IRQ_POLL_US, reached at a clock
@@ -332,6 +367,7 @@ int main(void)
 		ALL(test_slow_completions_spin_no_longer_than_the_budget),
 		ALL(test_contention_teaches_the_wait_to_sleep),
 		ALL(test_no_contention_keeps_spinning),
+		ALL(test_a_stretch_is_learnt_per_completion),
 		ALL(test_completion_during_the_switch_to_sleeping_is_not_lost),
 		ALL(test_polled_waits_spin_and_never_sleep),
 		ALL(test_polled_timeout_still_holds),
