@@ -72,7 +72,6 @@ ifeq ($(CROSS_COMPILE),aarch64-linux-gnu-)
   LIBC_LDFLAGS := -L$(PICOLIBC)/lib
   # integer-only printf: the image never prints floating point
   LIBC_LDFLAGS += -Wl,--defsym=vfprintf=__i_vfprintf
-  LIBC_CFLAGS  += -DVBLK_PICOLIBC
 else
   LIBC_CFLAGS  :=
   LIBC_LDFLAGS :=

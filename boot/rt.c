@@ -30,6 +30,7 @@
 #include "boot/rawprint.h"
 #include "boot/sysreg.h"
 #include "drivers/board.h"
+#include "drivers/console.h"
 #include "drivers/irq.h"
 #include "drivers/pl011.h"
 #include "drivers/semihosting.h"
@@ -174,6 +175,7 @@ _Noreturn void rt_start(uint64_t entry_x0, unsigned boot_el, uint64_t dtb_lost,
 	map_memory();
 	boot_times.mmu_us = plat_time_us();
 	pl011_init(board.uart_base != 0 ? (uintptr_t)board.uart_base : PL011_QEMU_VIRT_BASE);
+	console_init();
 	start_event_stream();
 	start_interrupts();
 	boot_times.main_us = plat_time_us();

@@ -45,7 +45,7 @@ if(VBLK_CROSS_COMPILE STREQUAL "aarch64-linux-gnu-")
 	execute_process(COMMAND "${CMAKE_C_COMPILER}" -print-file-name=include
 		OUTPUT_VARIABLE _vblk_gcc_include OUTPUT_STRIP_TRAILING_WHITESPACE)
 	string(APPEND _vblk_flags " -nostdinc -isystem ${VBLK_PICOLIBC_DIR}/include"
-		" -isystem ${_vblk_gcc_include} -DVBLK_PICOLIBC")
+		" -isystem ${_vblk_gcc_include}")
 	# integer-only printf: vblk's programs never print floating point
 	string(APPEND _vblk_link " -L${VBLK_PICOLIBC_DIR}/lib -Wl,--defsym=vfprintf=__i_vfprintf")
 endif()

@@ -21,6 +21,10 @@
 #             examples/runtime-app.mk against the installed libvblk-rt.a,
 #             linker.ld and libvblk.a, booted as
 #             the row "checksum" (its CRC-32 of the disk is zlib's)
+#   newlib    the image built with an aarch64-none-elf toolchain, whose C
+#             library is newlib (tools/newlib-toolchain.sh makes one from
+#             Debian's newlib source, kept in BUILD_DIR/newlib-toolchain),
+#             booted as the row "demo"
 # Ends with "N passed, N failed".
 set -uo pipefail
 
@@ -201,6 +205,24 @@ else
 	for name in fw_mk_installed fw_cmake_find app_installed_runtime; do
 		fail "$name: not run: make install failed"
 	done
+fi
+
+# ---- the other C library ------------------------------------------------
+# The Makefile takes aarch64-none-elf-gcc when it is on PATH, and with it
+# newlib instead of picolibc: the console and newlib's system calls
+# (drivers/console.c, drivers/newlib.c) are built and booted that way.
+name=newlib
+if ! run $name tools/newlib-toolchain.sh "$BUILD/newlib-toolchain"; then
+	fail "$name: the aarch64-none-elf toolchain with newlib could not be made"
+elif ! PATH="$BUILD/newlib-toolchain/bin:$PATH" run $name \
+	make --no-print-directory -j2 BUILD="$WORK/$name" "$WORK/$name/vblk.elf"; then
+	fail "$name: the image did not build with aarch64-none-elf-gcc and newlib"
+elif ! aarch64-linux-gnu-nm "$WORK/$name/vblk.elf" | grep ' T _write_r$' >/dev/null; then
+	fail "$name: built, but not against newlib (no _write_r in the image)"
+elif ! boot $name demo "$WORK/$name/vblk.elf"; then
+	fail "$name: built with newlib, but did not pass the QEMU row demo"
+else
+	pass "$name: built with aarch64-none-elf-gcc and newlib, passed the QEMU row demo"
 fi
 
 echo "$passed passed, $failed failed"

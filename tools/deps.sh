@@ -59,6 +59,10 @@ check_test() {
 	have cpio || need cpio cpio
 	have dpkg-deb || need dpkg-deb dpkg  # tools/fetch-linux.sh
 	have cmake || need cmake cmake  # tests/run-build.sh: CMake builds of examples/firmware
+	# tests/run-build.sh: the image with newlib (tools/newlib-toolchain.sh)
+	compgen -G '/usr/src/newlib/newlib-*.tar.*' >/dev/null || need "newlib's source" newlib-source
+	have aarch64-linux-gnu-gcc ||
+		need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	# the debug-batch rows (tests/qemu/run.sh step_debug_batch)
 	have gdb-multiarch || need gdb-multiarch gdb-multiarch
 }

@@ -335,23 +335,20 @@ static void print_stats(const char *what, const struct vblk_stats *stats)
 }
 
 /*
- * No handler registered: none may run, and the waits must notice, for
- * vblk_stats to point at the mistake. A wait counts a missed interrupt when
- * it slept through two rechecks while the device had raised its used-buffer
- * bit. Built to sleep at once (VBLK_IRQ_POLL_US 0), every wait sleeps
- * before its batch completes, so a pass must count some. The default wait
- * spins first and, having learnt that sleeping is slow here, sleeps only to
- * re-measure it: whether one of those sleeps comes before a completion
- * depends on the host's speed, so there the count is only shown.
+ * No handler registered: none may run, and every bio completes all the
+ * same (the waits' rechecks find them). Whether a wait also counts a
+ * missed interrupt (it must sleep through two rechecks while the device's
+ * used-buffer bit is up) is the host's timing: most waits spin first, and
+ * a guest CPU the host stalls finds its batch complete before it sleeps
+ * (a loaded run saw none in a pass of 120 batches even with waits that
+ * always sleep). The count is shown; tests/host/test_queue.c checks it
+ * where the timing is the test's own.
  */
 static int expect_unheard_interrupts(const struct vblk_stats *stats)
 {
 	if (stats->interrupts != 0)
 		return fail("no handler registered, yet %lu interrupts handled",
 			    (unsigned long)stats->interrupts);
-	if (VBLK_IRQ_POLL_US == 0 && stats->missed_interrupts == 0)
-		return fail("no handler registered, waits that always sleep, yet no "
-			    "missed interrupt counted");
 	return 0;
 }
 

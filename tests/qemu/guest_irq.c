@@ -69,38 +69,65 @@ static int check_runtime_took_interrupts(void)
 	return 0;
 }
 
-/* plat_idle() sleeps until its deadline on the timer interrupt: the sleep
- * is not shorter than asked, not much longer, the timer interrupt was
- * taken, and plat_idle returned only a few times (a polling fallback
- * returns at once, thousands of times). Called with IRQs masked, as
- * platform.h asks. */
-static int check_sleep_wakes_on_timer(uint64_t sleep_us)
+/* What one sleep did: how long it took, how often plat_idle returned,
+ * how many timer interrupts were taken. */
+struct sleep_result {
+	uint64_t took_us;
+	unsigned wakeups;
+	unsigned long timer_irqs;
+};
+
+/* Sleep until `sleep_us` from now in plat_idle() calls, with IRQs masked,
+ * as platform.h asks. */
+static struct sleep_result sleep_once(uint64_t sleep_us)
 {
 	unsigned timer_intid = rt_board()->timer_virt_intid;
 	unsigned long timer_irqs = rt_irq_count(timer_intid);
-	unsigned wakeups = 0;
+	struct sleep_result r = { 0 };
 	plat_irqflags_t flags = plat_irq_save();
 	uint64_t start = rt_time_us(), deadline = start + sleep_us, now;
 
 	while ((now = rt_time_us()) < deadline) {
 		plat_idle(deadline);
-		wakeups++;
+		r.wakeups++;
 	}
 	plat_irq_restore(flags);
-	timer_irqs = rt_irq_count(timer_intid) - timer_irqs;
+	r.took_us = now - start;
+	r.timer_irqs = rt_irq_count(timer_intid) - timer_irqs;
 	printf("sleep %lu us: woke after %lu us, %u return(s) from plat_idle, "
 	       "%lu timer interrupt(s)\n", (unsigned long)sleep_us,
-	       (unsigned long)(now - start), wakeups, timer_irqs);
-	if (now - start > sleep_us + SLEEP_SLACK_US)
+	       (unsigned long)r.took_us, r.wakeups, r.timer_irqs);
+	return r;
+}
+
+/* Sleeps a few times at most: a loaded host may stall the vCPU past the
+ * deadline before plat_idle looks at the clock (it then rightly arms no
+ * timer: a CI run saw 0 returns and a sleep of 4.8 ms for 1 ms), or for
+ * long after it wakes, which says nothing about plat_idle. */
+#define SLEEP_TRIES 3u
+
+/* plat_idle() sleeps until its deadline on the timer interrupt: the sleep
+ * is not shorter than asked, not much longer, the timer interrupt was
+ * taken, and plat_idle returned only a few times (a polling fallback
+ * returns at once, thousands of times), in one of SLEEP_TRIES tries. */
+static int check_sleep_wakes_on_timer(uint64_t sleep_us)
+{
+	struct sleep_result r;
+
+	for (unsigned i = 0; i < SLEEP_TRIES; i++) {
+		r = sleep_once(sleep_us);
+		if (r.took_us <= sleep_us + SLEEP_SLACK_US && r.timer_irqs > 0 &&
+		    r.wakeups <= SLEEP_MAX_WAKEUPS)
+			return 0;
+	}
+	if (r.took_us > sleep_us + SLEEP_SLACK_US)
 		return fail("sleep of %lu us took %lu us", (unsigned long)sleep_us,
-			    (unsigned long)(now - start));
-	if (timer_irqs == 0)
+			    (unsigned long)r.took_us);
+	if (r.timer_irqs == 0)
 		return fail("sleep of %lu us ended without a timer interrupt",
 			    (unsigned long)sleep_us);
-	if (wakeups > SLEEP_MAX_WAKEUPS)
-		return fail("plat_idle returned %u times in a %lu us sleep: it polls",
-			    wakeups, (unsigned long)sleep_us);
-	return 0;
+	return fail("plat_idle returned %u times in a %lu us sleep: it polls", r.wakeups,
+		    (unsigned long)sleep_us);
 }
 
 /* A deadline already passed (0, a microsecond ago, now) returns at once
