@@ -66,7 +66,10 @@ static enum blk_wait_way choose_way(struct blk_queue *q)
 		return BLK_WAIT_SPIN;
 	if (learn->sleep_us == 0)
 		return learn->stretches >= BLK_WAIT_FIRST_SLEEP ? BLK_WAIT_SLEEP : BLK_WAIT_SPIN;
-	bool explore = learn->stretches % explore_every(learn) == 0;
+	/* explore_every() is a multiple of VBLK_WAIT_EXPLORE_EVERY: only
+	 * every such stretch needs it worked out. */
+	bool explore = learn->stretches % VBLK_WAIT_EXPLORE_EVERY == 0 &&
+		       learn->stretches % explore_every(learn) == 0;
 	return learn->prefer_sleep != explore ? BLK_WAIT_SLEEP : BLK_WAIT_SPIN;
 }
 
