@@ -82,6 +82,10 @@ driver=$(driver_cost read_cost vblk_read)
 echo "whole driver: $((driver / READS)) instructions per vblk_read" \
 	"(4 KiB, synchronous, a device that completes at once, fake device excluded)"
 
+driver=$(driver_cost irq_read_cost vblk_read)
+echo "whole driver: $((driver / READS)) instructions per vblk_read with interrupts" \
+	"(the same reads; each through the general wait and vblk_irq_handler)"
+
 STREAM=32000 # bench/stream_cost.c's STREAM_BIOS
 driver=$(driver_cost stream_cost vblk_irq_handler)
 echo "whole driver: $((driver / STREAM)) instructions per bio" \
