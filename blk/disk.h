@@ -74,10 +74,12 @@ static inline int blk_check_disk(const struct vblk_disk *disk)
 }
 
 /* blk/spin_or_sleep.c: for the wait loop (blk/wait.c), the stretch it is
- * in: begin one, end it and begin the next once something completed, and
- * whether to sleep now (interrupt mode) rather than spin. */
+ * in: begin one, end it once something completed, begin the next before
+ * spinning or sleeping on, and whether to sleep now (interrupt mode)
+ * rather than spin. */
 void blk_wait_begin_stretch(struct vblk_disk *disk, struct blk_wait_stretch *st);
 void blk_wait_note_progress(struct vblk_disk *disk, struct blk_wait_stretch *st);
+void blk_wait_go_on(struct vblk_disk *disk, struct blk_wait_stretch *st);
 bool blk_wait_time_to_sleep(const struct vblk_disk *disk, const struct blk_wait_stretch *st);
 
 /* blk/interrupt.c: for vblk_poll (blk/wait.c), polled mode's look at

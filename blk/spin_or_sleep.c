@@ -92,6 +92,7 @@ void blk_wait_begin_stretch(struct vblk_disk *disk, struct blk_wait_stretch *st)
 	st->looks = 0;
 	st->way = choose_way(&disk->queue);
 	st->budget_us = spin_budget_us(&disk->queue.learn);
+	st->begun = true;
 }
 
 /* Move `avg` a step towards `sample_us`: an eighth for the way in use, a
@@ -145,14 +146,24 @@ static void end_stretch(struct vblk_disk *disk, const struct blk_wait_stretch *s
 		learn->prefer_sleep = learn->sleep_us < learn->spin_us - learn->spin_us / 16u;
 }
 
-/* Harvested something since the stretch began? Then it ended: learn, and
- * begin the next one from that completion. */
+/* Harvested something since the stretch began? Then it ended: learn. The
+ * next one begins only if the wait goes on (blk_wait_go_on): a wait that
+ * ends with this completion begins none, which counted a stretch that
+ * never ran for every wait (and so tried the other way twice as often as
+ * VBLK_WAIT_EXPLORE_EVERY says). */
 void blk_wait_note_progress(struct vblk_disk *disk, struct blk_wait_stretch *st)
 {
-	if (disk->dev.counts.completions != st->completions) {
+	if (st->begun && disk->dev.counts.completions != st->completions) {
 		end_stretch(disk, st);
-		blk_wait_begin_stretch(disk, st);
+		st->begun = false;
 	}
+}
+
+/* The wait spins or sleeps on: in a stretch begun at the last progress. */
+void blk_wait_go_on(struct vblk_disk *disk, struct blk_wait_stretch *st)
+{
+	if (!st->begun)
+		blk_wait_begin_stretch(disk, st);
 }
 
 /* In interrupt mode: does this stretch sleep now? */

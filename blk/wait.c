@@ -283,6 +283,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 			err = blk_check_disk(disk);
 			break;
 		}
+		blk_wait_go_on(disk, &st);
 		if (look_at_clock(disk, &st) != 0)
 			continue;   /* the disk stopped: its bios are completed */
 		if (!blk_wait_time_to_sleep(disk, &st))

@@ -69,6 +69,8 @@ struct blk_wait_stretch {
 	uint64_t now_us;          /* the last clock read */
 	unsigned looks;           /* at the ring since that read */
 	enum blk_wait_way way;
+	bool begun;               /* ended by a completion: none is begun
+				     until the wait spins or sleeps again */
 };
 
 #endif

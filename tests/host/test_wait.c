@@ -243,6 +243,20 @@ static void test_no_contention_keeps_spinning(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* A wait for one request is one stretch: the wait that ends with its
+ * completion begins no other (it counted two, so the turns of trying the
+ * other way came twice as often as VBLK_WAIT_EXPLORE_EVERY says). */
+static void test_a_wait_for_one_request_is_one_stretch(void **state)
+{
+	start(state, true);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 10);
+	disk->queue.learn = (struct blk_wait_learn){ 0 };
+	for (unsigned i = 0; i < 10; i++)
+		one_write(8u * i);
+	assert_int_equal(disk->queue.learn.stretches, 10);
+	fake_virtio_assert_clean(fv);
+}
+
 /*
  * What a stretch teaches is the time per completion: with many requests in
  * flight a sleep wakes to several at once and a spin takes them one by one,
@@ -266,6 +280,7 @@ static void test_a_stretch_is_learnt_per_completion(void **state)
 	blk_wait_note_progress(disk, &st);
 	assert_int_equal(disk->queue.learn.spin_us, 20);
 
+	blk_wait_go_on(disk, &st);
 	st.way = BLK_WAIT_SLEEP;                         /* as a turn of trying */
 	disk->dev.progress_us += 80;
 	disk->dev.counts.completions += 8;
@@ -368,6 +383,7 @@ int main(void)
 		ALL(test_contention_teaches_the_wait_to_sleep),
 		ALL(test_no_contention_keeps_spinning),
 		ALL(test_a_stretch_is_learnt_per_completion),
+		ALL(test_a_wait_for_one_request_is_one_stretch),
 		ALL(test_completion_during_the_switch_to_sleeping_is_not_lost),
 		ALL(test_polled_waits_spin_and_never_sleep),
 		ALL(test_polled_timeout_still_holds),
