@@ -122,8 +122,9 @@ static void average_in(uint32_t *avg, uint64_t sample_us, unsigned shift)
  * to a handful of them at once (the device's thread ran undisturbed
  * meanwhile), a spin takes them one or two at a time, and what the wait
  * wants is the way that completes more requests in the same time (at
- * depth 32 sleeping did, by a tenth, and the per-stretch measure kept
- * choosing spinning). At depth 1 the two measures are the same. The
+ * depth 32 the minimal guest completes a tenth more sleeping than
+ * spinning, and the per-stretch measure always chose spinning). At depth
+ * 1 the two measures are the same. The
  * preference changes only when the other way is faster by a sixteenth,
  * so two equal ways do not flip back and forth.
  */

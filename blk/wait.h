@@ -69,8 +69,9 @@ struct blk_wait_stretch {
 	uint64_t now_us;          /* the last clock read */
 	unsigned looks;           /* at the ring since that read */
 	enum blk_wait_way way;
-	bool begun;               /* ended by a completion: none is begun
-				     until the wait spins or sleeps again */
+	bool begun;               /* false once a completion ended it: the
+				     next begins when the wait spins or
+				     sleeps on (blk_wait_go_on) */
 };
 
 #endif
