@@ -14,11 +14,7 @@
  * device's header (and is built with -I. by tools/ring-cost.sh). Only
  * bench/bench.c, the guest benchmark, keeps to the public headers.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "tests/host/fake_virtio.h"
-#include "vblk/vblk.h"
+#include "bench/fake_disk.h"
 
 #define BATCHES       100u
 #define BATCH_BIOS    64u
@@ -61,15 +57,10 @@ static void plugged_batch(struct vblk_disk *disk, uint64_t first_sector)
 
 int main(void)
 {
-	struct fake_virtio_opts opts;
+	struct vblk_disk *disk = fake_disk_attach(1, DISK_SECTORS, NULL);   /* QEMU's default: legacy */
 
-	fake_virtio_default_opts(&opts, 1);   /* QEMU's default: legacy */
-	opts.capacity_sectors = DISK_SECTORS;
-	int index = vblk_attach(fake_virtio_base(fake_virtio_create(&opts)), 0);
-	if (index < 0)
-		return 1;
 	for (unsigned b = 0; b < BATCHES; b++)
-		plugged_batch(vblk_disk((unsigned)index),
+		plugged_batch(disk,
 			      (uint64_t)(b % (DISK_SECTORS / (BATCH_BIOS * BIO_SECTORS))) *
 				      BATCH_BIOS * BIO_SECTORS);
 	printf("%u bios completed\n", completions);

@@ -11,11 +11,7 @@
  * and counting only the driver's files. A host measuring harness, like
  * bench/read_cost.c.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "tests/host/fake_virtio.h"
-#include "vblk/vblk.h"
+#include "bench/fake_disk.h"
 
 #define READS         10000u
 #define READ_SECTORS  8u
@@ -31,15 +27,9 @@ static void take_interrupt(struct fake_virtio *device, void *disk)
 
 int main(void)
 {
-	struct fake_virtio_opts opts;
+	struct fake_virtio *fv;
+	struct vblk_disk *disk = fake_disk_attach(2, DISK_SECTORS, &fv);
 
-	fake_virtio_default_opts(&opts, 2);
-	opts.capacity_sectors = DISK_SECTORS;
-	struct fake_virtio *fv = fake_virtio_create(&opts);
-	int index = vblk_attach(fake_virtio_base(fv), 0);
-	struct vblk_disk *disk = vblk_disk((unsigned)index);
-	if (index < 0 || disk == NULL)
-		return 1;
 	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 0);
 	if (vblk_use_interrupts(disk, true) != 0)

@@ -9,11 +9,7 @@
  * measuring harness (it includes the fake device's header), not an
  * application.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "tests/host/fake_virtio.h"
-#include "vblk/vblk.h"
+#include "bench/fake_disk.h"
 
 #define READS         10000u
 #define READ_SECTORS  8u
@@ -23,15 +19,8 @@ static uint8_t buf[READ_SECTORS * VBLK_SECTOR_SIZE] VBLK_ALIGNED;
 
 int main(void)
 {
-	struct fake_virtio_opts opts;
+	struct vblk_disk *disk = fake_disk_attach(2, DISK_SECTORS, NULL);
 
-	fake_virtio_default_opts(&opts, 2);
-	opts.capacity_sectors = DISK_SECTORS;
-	struct fake_virtio *fv = fake_virtio_create(&opts);
-	int index = vblk_attach(fake_virtio_base(fv), 0);
-	struct vblk_disk *disk = vblk_disk((unsigned)index);
-	if (index < 0 || disk == NULL)
-		return 1;
 	for (unsigned i = 0; i < READS; i++) {
 		uint64_t sector = (uint64_t)(i * 7919u) % (DISK_SECTORS / READ_SECTORS) * READ_SECTORS;
 		if (vblk_read(disk, sector, buf, READ_SECTORS) != 0) {

@@ -14,12 +14,8 @@
  *
  * A host measuring harness, like bench/bio_cost.c.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "bench/fake_disk.h"
 #include "bench/prng.h"
-#include "tests/host/fake_virtio.h"
-#include "vblk/vblk.h"
 
 #define DEPTH         32u
 #define STREAM_BIOS   32000u
@@ -59,15 +55,9 @@ static void resubmit(struct vblk_bio *bio, int status)
 
 int main(void)
 {
-	struct fake_virtio_opts opts;
+	struct fake_virtio *fv;
 
-	fake_virtio_default_opts(&opts, 2);
-	opts.capacity_sectors = DISK_SECTORS;
-	struct fake_virtio *fv = fake_virtio_create(&opts);
-	int index = vblk_attach(fake_virtio_base(fv), 0);
-	if (index < 0)
-		return 1;
-	disk = vblk_disk((unsigned)index);
+	disk = fake_disk_attach(2, DISK_SECTORS, &fv);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	if (vblk_use_interrupts(disk, true) != 0)
 		return 1;
