@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The driver's own cost of one synchronous vblk_read of 4 KiB, in
- * instructions (host build), against the fake virtio device (tests/host/)
- * completing at once.
+ * instructions (host build), against the fake virtio device (tests/host/).
  *
- * tools/ring-cost.sh runs it under callgrind, collecting inside vblk_read
- * and counting only the driver's files, as for bench/bio_cost.c. A host
- * measuring harness (it includes the fake device's header), not an
- * application.
+ *   read_cost       polled: the device completes each request at once,
+ *                   and blk_sync_run's own polling takes it
+ *   read_cost irq   interrupts on: each read goes through the general
+ *                   wait (blk/wait.c); the device completes the request
+ *                   at the wait's first look, and its "interrupt" runs
+ *                   vblk_irq_handler there
+ *
+ * tools/ring-cost.sh runs it both ways under callgrind, collecting inside
+ * vblk_read and counting only the driver's files, as for
+ * bench/bio_cost.c. A host measuring harness (it includes the fake
+ * device's header), not an application.
  */
+#include <string.h>
+
 #include "bench/fake_disk.h"
 
 #define READS         10000u
@@ -17,10 +25,24 @@
 
 static uint8_t buf[READ_SECTORS * VBLK_SECTOR_SIZE] VBLK_ALIGNED;
 
-int main(void)
+static void take_interrupt(struct fake_virtio *device, void *disk)
 {
-	struct vblk_disk *disk = fake_disk_attach(2, DISK_SECTORS, NULL);
+	(void)device;
+	vblk_irq_handler(disk);
+}
 
+int main(int argc, char **argv)
+{
+	bool interrupts = argc > 1 && strcmp(argv[1], "irq") == 0;
+	struct fake_virtio *fv;
+	struct vblk_disk *disk = fake_disk_attach(2, DISK_SECTORS, &fv);
+
+	if (interrupts) {
+		fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+		fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 0);
+		if (vblk_use_interrupts(disk, true) != 0)
+			return 1;
+	}
 	for (unsigned i = 0; i < READS; i++) {
 		uint64_t sector = (uint64_t)(i * 7919u) % (DISK_SECTORS / READ_SECTORS) * READ_SECTORS;
 		if (vblk_read(disk, sector, buf, READ_SECTORS) != 0) {
@@ -28,6 +50,6 @@ int main(void)
 			return 1;
 		}
 	}
-	printf("%u reads\n", READS);
+	printf("%u reads%s\n", READS, interrupts ? " with interrupts" : "");
 	return 0;
 }

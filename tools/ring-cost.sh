@@ -50,8 +50,10 @@ echo "packed ring: $((total / REQUESTS)) instructions per request" \
 # The whole driver on the fake device: build bench/NAME.c with the
 # library and the fake, run it under callgrind collecting inside the given
 # API calls, and count only the driver's own files. Prints the total.
-driver_cost() {  # driver_cost NAME API_FUNCTION...
-	local name=$1 bin=$BUILD/host/$1 out=$BUILD/host/$1.callgrind toggles=() fn
+driver_cost() {  # driver_cost NAME[:ARG] API_FUNCTION...: ARG given to the program
+	local name=${1%%:*} arg= toggles=() fn
+	[[ $1 == *:* ]] && arg=${1#*:}
+	local bin=$BUILD/host/$name out=$BUILD/host/${1/:/-}.callgrind
 	shift
 	for fn in "$@"; do
 		toggles+=(--toggle-collect="$fn")
@@ -61,7 +63,7 @@ driver_cost() {  # driver_cost NAME API_FUNCTION...
 		"$ROOT"/tests/host/host_platform.c "$ROOT"/tests/host/fake_virtio*.c "$ROOT"/tests/host/fake_pci*.c \
 		"$ROOT"/fdt/*.c "$ROOT"/plat/*.c "$ROOT"/virtio/*.c "$ROOT"/pci/*.c "$ROOT"/vring/*.c "$ROOT"/blk/*.c
 	valgrind --tool=callgrind --callgrind-out-file="$out" "${toggles[@]}" \
-		"$bin" >/dev/null 2>"$out.log" || {
+		"$bin" $arg >/dev/null 2>"$out.log" || {
 		cat "$out.log" >&2
 		exit 1
 	}
@@ -82,7 +84,7 @@ driver=$(driver_cost read_cost vblk_read)
 echo "whole driver: $((driver / READS)) instructions per vblk_read" \
 	"(4 KiB, synchronous, a device that completes at once, fake device excluded)"
 
-driver=$(driver_cost irq_read_cost vblk_read)
+driver=$(driver_cost read_cost:irq vblk_read)
 echo "whole driver: $((driver / READS)) instructions per vblk_read with interrupts" \
 	"(the same reads; each through the general wait and vblk_irq_handler)"
 
