@@ -254,9 +254,16 @@ static void push_used(struct fake_virtio *fv, const struct fake_request *req, ui
 		wrap = !wrap;
 	write_used_desc(q, slot, wrap, id, len_bytes);
 	release_slots(q, req->nslots);
-	/* The same ID once more, where the next used descriptor goes. */
-	if (fault == FAKE_USED_DUPLICATE)
+	/* The same ID once more, where the next used descriptor goes. That
+	 * slot may belong to a chain the device still holds: this device
+	 * wrote it, not the driver, so it is what the slot now holds (PK-8
+	 * checks the driver's writes only). */
+	if (fault == FAKE_USED_DUPLICATE) {
+		struct fake_packed_slot *next = &q->pk.slots[q->pk.used_slot];
 		write_used_desc(q, q->pk.used_slot, q->pk.used_wrap, id, len_bytes);
+		if (next->held)
+			memcpy(next->raw, fake_mem(fake_packed_slot_addr(q, q->pk.used_slot)), DESC_BYTES);
+	}
 }
 
 void fake_packed_complete(struct fake_virtio *fv, const struct fake_request *req)
