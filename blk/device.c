@@ -148,7 +148,7 @@ static bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t p
 }
 
 /* Count the descriptors `bio`'s segments add to `sg` (nothing written):
- * a request's as it forms (blk/queue.c, blk/merge.c), a bio's alone
+ * a request's as bios merge into it (blk/merge.c), a bio's alone
  * (vblk_submit's check, blk/api.c). */
 void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max)
 {
@@ -179,9 +179,11 @@ struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 	dev->free_reqs = req->next;
 	req->type = blk_op_types[bio->op];
 	req->sector = bio->sector;
+	req->nsectors = blk_bio_sectors(bio);
 	req->data_bytes = bio->bytes;
-	/* The data descriptors are counted where they matter, by the queue
-	 * that merges (blk/queue.c); blk_dev_start maps them afresh. */
+	/* The data descriptors are counted where they matter, when a bio
+	 * first tries to merge into it (blk/merge.c); blk_dev_start maps them
+	 * afresh. */
 	req->sg = (struct blk_sg_state){ 0 };
 	bio->next = NULL;
 	req->bios = (struct blk_bio_list){ bio, bio };
@@ -190,7 +192,6 @@ struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 	if (bio->op >= VBLK_OP_DISCARD) {
 		/* One data descriptor: the segment array (blk/range.c). */
 		req->sg.ndescs = 1;
-		req->range_sectors = bio->nsectors;
 		req->range_flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
 	}
 	return req;
@@ -212,18 +213,16 @@ struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behind)
 {
 	struct vring_buf *bufs = dev->chain_bufs;
-	bool rw = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT;
-	bool range = !rw && blk_type_is_range(req->type);
+	uint64_t capacity = dev->info.capacity_sectors;
 
 	/* §5.2.6.1: no request may reach past the capacity. Each bio was
 	 * checked when it was submitted, but the disk may have shrunk (a
 	 * config change) since. FLUSH and GET_ID cover no sectors. */
-	if (rw || range) {
-		uint64_t capacity = dev->info.capacity_sectors;
-		uint64_t nsectors = rw ? req->data_bytes / VBLK_SECTOR_SIZE : req->range_sectors;
-		if (req->sector > capacity || nsectors > capacity - req->sector)
-			return -VBLK_ERANGE;
-	}
+	if (req->nsectors != 0 && (req->sector > capacity || req->nsectors > capacity - req->sector))
+		return -VBLK_ERANGE;
+
+	bool rw = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT;
+	bool range = !rw && blk_type_is_range(req->type);
 
 	/* T_FLUSH, T_GET_ID, T_DISCARD and T_WRITE_ZEROES carry sector 0
 	 * (§5.2.6.1: the field is used by reads and writes only). */

@@ -20,10 +20,6 @@
 #include "blk/queue.h"
 #include "blk/sg.h"
 
-static uint64_t end_sector(uint64_t sector, uint32_t bytes)
-{
-	return sector + bytes / VBLK_SECTOR_SIZE;
-}
 
 /* Can `req` carry `bio` as well, given what its descriptors would be? */
 static bool fits(const struct blk_queue *q, const struct blk_req *req,
@@ -33,17 +29,24 @@ static bool fits(const struct blk_queue *q, const struct blk_req *req,
 	       merged->ndescs <= q->dev->max_data_segs && req->nbios < UINT16_MAX;
 }
 
+/* The bio's segments continue the request's list: counted from where it
+ * ends, or from its first bio if nothing was counted yet (a request
+ * counts its descriptors only once something tries to merge into it:
+ * most requests of random I/O never see a merge). */
 static bool try_back_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)
 {
 	struct blk_sg_state merged = req->sg;
 
-	if (bio->sector != end_sector(req->sector, req->data_bytes))
+	if (bio->sector != req->sector + req->nsectors)
 		return false;
+	if (merged.ndescs == 0)
+		blk_sg_add_bio(&merged, req->bios.head, q->dev->seg_bytes_max);
 	blk_sg_add_bio(&merged, bio, q->dev->seg_bytes_max);
 	if (!fits(q, req, bio, &merged))
 		return false;
 	req->sg = merged;
 	req->data_bytes += bio->bytes;
+	req->nsectors += bio->bytes / VBLK_SECTOR_SIZE;
 	blk_bio_list_push(&req->bios, bio);
 	req->nbios++;
 	q->stats.back_merges++;
@@ -56,7 +59,7 @@ static bool try_front_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 {
 	struct blk_sg_state merged = { 0 };
 
-	if (end_sector(bio->sector, bio->bytes) != req->sector)
+	if (bio->sector + bio->bytes / VBLK_SECTOR_SIZE != req->sector)
 		return false;
 	blk_sg_add_bio(&merged, bio, q->dev->seg_bytes_max);
 	for (const struct vblk_bio *old = req->bios.head; old != NULL; old = old->next)
@@ -65,6 +68,7 @@ static bool try_front_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 		return false;
 	req->sg = merged;
 	req->data_bytes += bio->bytes;
+	req->nsectors += bio->bytes / VBLK_SECTOR_SIZE;
 	req->sector = bio->sector;
 	blk_bio_list_push_front(&req->bios, bio);
 	req->nbios++;
@@ -84,13 +88,13 @@ static bool try_range_merge(struct blk_queue *q, struct blk_req *req, struct vbl
 {
 	uint32_t flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
 	uint64_t limit = blk_range_max_sectors(blk_dev_range_limits(q->dev, req->type));
-	bool back = bio->sector == req->sector + req->range_sectors;
+	bool back = bio->sector == req->sector + req->nsectors;
 	bool front = bio->sector + bio->nsectors == req->sector;
 
 	if (flags != req->range_flags || (!back && !front) || req->nbios == UINT16_MAX ||
-	    bio->nsectors > limit - req->range_sectors)
+	    bio->nsectors > limit - req->nsectors)
 		return false;
-	req->range_sectors += bio->nsectors;
+	req->nsectors += bio->nsectors;
 	req->nbios++;
 	if (back) {
 		blk_bio_list_push(&req->bios, bio);

@@ -74,19 +74,6 @@ static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
 	finish_bios(q, bios, status);
 }
 
-/* The sectors a request covers: its data, or a DISCARD's or
- * WRITE_ZEROES's run (FLUSH and GET_ID: none). */
-static uint64_t req_sectors(const struct blk_req *req)
-{
-	return blk_type_is_range(req->type) ? req->range_sectors
-					    : req->data_bytes / VBLK_SECTOR_SIZE;
-}
-
-static uint64_t bio_sectors(const struct vblk_bio *bio)
-{
-	return bio->op >= VBLK_OP_DISCARD ? bio->nsectors : bio->bytes / VBLK_SECTOR_SIZE;
-}
-
 /* The pending list is a FIFO (dispatch takes its head) that merging walks
  * from the tail, so it keeps `prev` links beside the FIFO's `next`. */
 static void pending_push(struct blk_queue *q, struct blk_req *req)
@@ -118,30 +105,34 @@ static struct blk_req *pending_pop(struct blk_queue *q)
  * from their callbacks) costs a few comparisons per request looked at
  * instead of a walk of the whole list, which made placing a bio cost more
  * than the rest of its way to the device (Linux's blk_bio_list_merge also
- * looks at 8). Only a request that ends where the bio starts, or starts
- * where it ends, can take it. The walk stops at a request the bio
- * overlaps, or a FLUSH: merging into one queued before either would move
- * the bio ahead of something submitted before it.
+ * looks at 8). Most requests looked at lie apart from the bio, which one
+ * pair of comparisons tells. Of the others, only a request that ends
+ * where the bio starts, or starts where it ends, can take it. The walk
+ * stops at a request the bio overlaps, or a FLUSH: merging into one
+ * queued before either would move the bio ahead of something submitted
+ * before it.
  */
 static bool place_bio(struct blk_queue *q, struct vblk_bio *bio)
 {
-	uint64_t bio_end = bio->sector + bio_sectors(bio);
+	uint64_t bio_end = bio->sector + blk_bio_sectors(bio);
 	unsigned looked = 0;
 
 	for (struct blk_req *req = q->pending.tail; req != NULL && looked < BLK_MERGE_SCAN;
 	     req = req->prev, looked++) {
-		uint64_t req_end = req->sector + req_sectors(req);
+		uint64_t req_end = req->sector + req->nsectors;
 
+		if (req->type == VIRTIO_BLK_T_FLUSH)
+			break;
+		if (bio->sector > req_end || req->sector > bio_end)
+			continue;   /* apart: neither touches the other */
 		if ((bio->sector == req_end || bio_end == req->sector) && blk_try_merge(q, req, bio))
 			return true;
-		if (req->type == VIRTIO_BLK_T_FLUSH || (bio->sector < req_end && req->sector < bio_end))
-			break;
+		if (bio->sector < req_end && req->sector < bio_end)
+			break;      /* overlaps */
 	}
 	struct blk_req *req = blk_dev_new_req(q->dev, bio);
 	if (req == NULL)
 		return false;
-	/* Its data descriptors, so merging knows when it is full. */
-	blk_sg_add_bio(&req->sg, bio, q->dev->seg_bytes_max);
 	pending_push(q, req);
 	return true;
 }

@@ -26,7 +26,7 @@
  */
 static unsigned fill_ranges(struct blk_req *req, uint32_t seg_sectors)
 {
-	uint64_t sector = req->sector, left = req->range_sectors;
+	uint64_t sector = req->sector, left = req->nsectors;
 	unsigned nranges = 0;
 
 	while (left > 0 && nranges < BLK_RANGE_SEGS_MAX) {

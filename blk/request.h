@@ -30,12 +30,16 @@
  *
  * The data descriptors are the bios' segments in order, with physically
  * contiguous neighbours coalesced and anything longer than size_max cut
- * (blk/queue.c counts them into `sg` and blk/merge.c keeps it in step, so
- * a request never grows past what the device takes; blk_dev_start maps
- * them).
+ * (blk/merge.c counts them into `sg` when a bio first tries to join the
+ * request and keeps it in step, so a request never grows past what the
+ * device takes; blk_dev_start maps them).
+ *
+ * Every request covers the sectors [sector, sector + nsectors): its data
+ * (data_bytes / 512 of them), or a DISCARD's or WRITE_ZEROES's run; a
+ * FLUSH or GET_ID covers none. Merging compares these and nothing else.
  *
  * A DISCARD or WRITE_ZEROES request has no data memory: its bios cover
- * the one run of sectors [sector, sector + range_sectors), and its one
+ * the one run of sectors [sector, sector + nsectors), and its one
  * data descriptor is `ranges`, that run cut into segments of at most the
  * device's max_*_sectors (blk/range.c fills it at dispatch).
  */
@@ -55,16 +59,18 @@ struct blk_req {
 	/* Driver-private, from the next cache line on. */
 	uint32_t type VBLK_ALIGNED; /* VIRTIO_BLK_T_* */
 	uint64_t sector;
+	uint64_t nsectors;        /* covered from `sector` on (above) */
 	uint32_t data_bytes;
 	uint32_t writable_bytes;  /* what the device writes, data and status:
 				     used.len must cover it (blk_dev_start) */
-	struct blk_sg_state sg;   /* its data descriptors, while pending */
+	struct blk_sg_state sg;   /* its data descriptors, while pending;
+				     0 of them: not counted yet, the first
+				     bio's alone (blk/merge.c) */
 	struct blk_bio_list bios; /* merged bios, sector order */
 	struct blk_req *next;     /* pending list or free list */
 	struct blk_req *prev;     /* pending list: the request queued just
 				     before (merging looks backwards) */
 	uint16_t nbios;
-	uint64_t range_sectors;   /* DISCARD/WRITE_ZEROES: sectors covered */
 	uint32_t range_flags;     /* WRITE_ZEROES: VIRTIO_BLK_WZ_F_UNMAP or 0 */
 	/* The indirect table its chain went into (one of struct blk_dev's
 	 * `tables`, taken at dispatch), or NULL: a direct chain. */
@@ -72,6 +78,12 @@ struct blk_req {
 	/* Device reads, while a DISCARD or WRITE_ZEROES is in flight. */
 	struct virtio_blk_range_seg ranges[BLK_RANGE_SEGS_MAX] VBLK_ALIGNED;
 } VBLK_ALIGNED;
+
+/* The sectors a bio covers, as a request counts them (nsectors above). */
+static inline uint64_t blk_bio_sectors(const struct vblk_bio *bio)
+{
+	return bio->op >= VBLK_OP_DISCARD ? bio->nsectors : bio->bytes / VBLK_SECTOR_SIZE;
+}
 
 /* A FIFO of requests, linked through their `next`. */
 BLK_FIFO(blk_req_list, struct blk_req, next)

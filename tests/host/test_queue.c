@@ -470,6 +470,32 @@ static void test_merge_stops_at_seg_max(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* A request counts its descriptors only when a bio first tries to join
+ * it, and its first bio's count then too: two segments of the first bio
+ * (apart in memory) and one of the next are three descriptors, one more
+ * than seg_max, so the second bio starts a request of its own. */
+static void test_first_bios_segments_count_when_the_next_tries_to_merge(void **state)
+{
+	attach_ok(state, seg_max_2);
+	fill(slot(0), SECTOR_BYTES, 1);
+	fill(slot(2), SECTOR_BYTES, 3);
+	vblk_plug(disk);
+	prep_bio(0, VBLK_OP_WRITE, 16, slot(0), SECTOR_BYTES);
+	add_seg(0, slot(2), SECTOR_BYTES);
+	submit_ok(0);
+	submit_write(1, 18, SECTOR_BYTES);
+	vblk_unplug(disk);
+	assert_int_equal(vblk_drain(disk), 0);
+
+	expect_done_once(0, 2, 0);
+	expect_shape(&(struct vblk_stats){ .bios = 2, .requests = 2, .descriptors = 7,
+					   .notifications = 1 });
+	assert_memory_equal(disk_at(16), slot(0), SECTOR_BYTES);
+	assert_memory_equal(disk_at(17), slot(2), SECTOR_BYTES);
+	assert_memory_equal(disk_at(18), slot(1), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
 static void room_for_max_request(struct fake_virtio_opts *opts)
 {
 	opts->capacity_sectors = (VBLK_MAX_REQUEST_BYTES + MIB) / SECTOR_BYTES;
@@ -2006,6 +2032,7 @@ int main(void)
 		ALL(test_bio_does_not_look_further_back_than_eight_requests),
 		ALL(test_bio_merges_into_what_dispatch_left_pending),
 		ALL(test_merge_stops_at_seg_max),
+		ALL(test_first_bios_segments_count_when_the_next_tries_to_merge),
 		ALL(test_merge_stops_at_max_request_bytes),
 		ALL(test_segment_longer_than_size_max_is_split_into_descriptors),
 		ALL(test_bio_over_the_request_limits_is_refused_with_etoobig),
