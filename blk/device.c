@@ -179,7 +179,7 @@ struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 	dev->free_reqs = req->next;
 	req->type = blk_op_types[bio->op];
 	req->sector = bio->sector;
-	req->nsectors = blk_bio_sectors(bio);
+	req->nsectors = bio->bytes / VBLK_SECTOR_SIZE;
 	req->data_bytes = bio->bytes;
 	/* The data descriptors are counted where they matter, when a bio
 	 * first tries to merge into it (blk/merge.c); blk_dev_start maps them
@@ -192,6 +192,7 @@ struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 	if (bio->op >= VBLK_OP_DISCARD) {
 		/* One data descriptor: the segment array (blk/range.c). */
 		req->sg.ndescs = 1;
+		req->nsectors = bio->nsectors;
 		req->range_flags = bio->flags & VBLK_WZ_UNMAP ? VIRTIO_BLK_WZ_F_UNMAP : 0;
 	}
 	return req;

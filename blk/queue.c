@@ -74,6 +74,12 @@ static void finish_req(struct blk_queue *q, struct blk_req *req, int status)
 	finish_bios(q, bios, status);
 }
 
+/* The sectors a bio covers, as its request counts them (blk/request.h). */
+static uint64_t bio_sectors(const struct vblk_bio *bio)
+{
+	return bio->op >= VBLK_OP_DISCARD ? bio->nsectors : bio->bytes / VBLK_SECTOR_SIZE;
+}
+
 /* The pending list is a FIFO (dispatch takes its head) that merging walks
  * from the tail, so it keeps `prev` links beside the FIFO's `next`. */
 static void pending_push(struct blk_queue *q, struct blk_req *req)
@@ -114,7 +120,7 @@ static struct blk_req *pending_pop(struct blk_queue *q)
  */
 static bool place_bio(struct blk_queue *q, struct vblk_bio *bio)
 {
-	uint64_t bio_end = bio->sector + blk_bio_sectors(bio);
+	uint64_t bio_end = bio->sector + bio_sectors(bio);
 	unsigned looked = 0;
 
 	for (struct blk_req *req = q->pending.tail; req != NULL && looked < BLK_MERGE_SCAN;

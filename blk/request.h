@@ -79,12 +79,6 @@ struct blk_req {
 	struct virtio_blk_range_seg ranges[BLK_RANGE_SEGS_MAX] VBLK_ALIGNED;
 } VBLK_ALIGNED;
 
-/* The sectors a bio covers, as a request counts them (nsectors above). */
-static inline uint64_t blk_bio_sectors(const struct vblk_bio *bio)
-{
-	return bio->op >= VBLK_OP_DISCARD ? bio->nsectors : bio->bytes / VBLK_SECTOR_SIZE;
-}
-
 /* A FIFO of requests, linked through their `next`. */
 BLK_FIFO(blk_req_list, struct blk_req, next)
 
