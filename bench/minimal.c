@@ -395,10 +395,38 @@ static void publish(void)
 		wr32(regs->notify, 0);
 }
 
+/*
+ * What the minimal guest's time is sensitive to, for the experiments of
+ * docs/performance.md ("What the last rows are limited by"): with
+ * -DMINIMAL_PAD_LOOPS=n each request first runs n turns of a loop of five
+ * instructions (a load and a store among them), with
+ * -DMINIMAL_PAD_CLOCK_READS=n it reads the clock n times, as vblk's waits
+ * do. Both 0 by default, and then nothing is compiled in.
+ */
+#ifndef MINIMAL_PAD_LOOPS
+#define MINIMAL_PAD_LOOPS 0
+#endif
+#ifndef MINIMAL_PAD_CLOCK_READS
+#define MINIMAL_PAD_CLOCK_READS 0
+#endif
+
+static inline void pad_request(void)
+{
+#if MINIMAL_PAD_LOOPS > 0
+	for (volatile unsigned turns = MINIMAL_PAD_LOOPS; turns > 0; turns--)
+		;
+#endif
+#if MINIMAL_PAD_CLOCK_READS > 0
+	for (unsigned reads = 0; reads < MINIMAL_PAD_CLOCK_READS; reads++)
+		(void)rt_time_us();
+#endif
+}
+
 void minimal_io(uint64_t sector)
 {
 	uint16_t before = avail_idx;
 
+	pad_request();
 	headers[0].sector = sector;
 	avail_idx = (uint16_t)(before + 1);
 	publish();
@@ -410,6 +438,7 @@ void minimal_io(uint64_t sector)
  * before publish()). */
 static void put_chain(unsigned slot, uint64_t sector)
 {
+	pad_request();
 	headers[slot].sector = sector;
 	avail->ring[avail_idx & (queue_size - 1u)] = (uint16_t)(slot * CHAIN_DESCS);
 	avail_idx++;
