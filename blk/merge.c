@@ -20,7 +20,6 @@
 #include "blk/queue.h"
 #include "blk/sg.h"
 
-
 /* Can `req` carry `bio` as well, given what its descriptors would be? */
 static bool fits(const struct blk_queue *q, const struct blk_req *req,
 		 const struct vblk_bio *bio, const struct blk_sg_state *merged)
