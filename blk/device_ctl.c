@@ -86,11 +86,21 @@ bool blk_dev_has_used(const struct blk_dev *dev)
 	return vring_has_used(&dev->ring);
 }
 
-/* Is the device's used-buffer interrupt bit up? (Read only where an
- * interrupt seems to have gone missing: blk/wait.c.) */
+/*
+ * Is the device's used-buffer interrupt bit up? (Read only where an
+ * interrupt seems to have gone missing: blk/wait.c.) Where the read
+ * itself lowers the line (virtio-pci), the interrupt it finds is gone:
+ * no handler will run for it, so the bit is acknowledged here, and the
+ * next look sees only a bit the device raised since. Kept, it would make
+ * that look take an interrupt this one withdrew for one never delivered.
+ */
 bool blk_dev_used_bit_up(struct blk_dev *dev)
 {
-	return virtio_interrupt_status(&dev->vdev) & VIRTIO_INT_USED_BUFFER;
+	bool up = virtio_interrupt_status(&dev->vdev) & VIRTIO_INT_USED_BUFFER;
+
+	if (up && dev->vdev.ops->status_read_lowers_line)
+		virtio_interrupt_ack(&dev->vdev, VIRTIO_INT_USED_BUFFER);
+	return up;
 }
 
 void blk_dev_ack_used_bit(struct blk_dev *dev)

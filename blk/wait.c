@@ -162,10 +162,15 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, 
 		return;
 	}
 	/* Still unheard. Only a second such sleep with no handler run in
-	 * between counts (an interrupt controller may deliver late), and
-	 * then the bit is acknowledged, or an edge-triggered input never
-	 * sees another rising edge (QEMU keeps the line high while a bit is
-	 * set). */
+	 * between counts (an interrupt controller may deliver late, or the
+	 * device completed between the mask and the look), and then the
+	 * bit is acknowledged, or an edge-triggered input never sees
+	 * another rising edge (QEMU keeps the line high while a bit is
+	 * set). On virtio-pci the look itself took the bit down
+	 * (blk_dev_used_bit_up), so the second look counts only a bit the
+	 * device raised again, and a look between them that finds none
+	 * forgets the first: a device slower than a sleep is not counted
+	 * there, nor one whose completions race one look only. */
 	if (disk->queue.irq_unheard && disk->queue.irq_unheard_handled == handled) {
 		blk_dev_ack_used_bit(&disk->dev);
 		disk->queue.stats.missed_interrupts++;

@@ -199,6 +199,7 @@ static const struct virtio_transport_ops pci_ops = {
 	.notify = pci_notify,
 	.interrupt_status = pci_interrupt_status,
 	.interrupt_ack = pci_interrupt_ack,
+	.status_read_lowers_line = true,
 };
 
 uint32_t virtio_pci_device_type(const struct pci_host *host, const struct pci_function *fn)

@@ -85,6 +85,11 @@ struct virtio_transport_ops {
 	void (*notify)(struct virtio_dev *dev, uint16_t queue_idx);
 	uint32_t (*interrupt_status)(struct virtio_dev *dev);
 	void (*interrupt_ack)(struct virtio_dev *dev, uint32_t bits);
+	/* Reading the status lowers the interrupt line (virtio-pci's ISR,
+	 * §4.1.4.5): an interrupt a read finds is withdrawn, and no handler
+	 * will run for it. (virtio-mmio's InterruptStatus is only lowered by
+	 * InterruptACK.) */
+	bool status_read_lowers_line;
 };
 
 enum virtio_transport_kind {

@@ -1760,7 +1760,10 @@ static void expect_missed_interrupts(bool handler_registered)
 {
 	host_set_time_step_us(VBLK_IRQ_RECHECK_US);
 	prefer_sleeping();
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	/* Within the first sleep of each wait, as QEMU is within
+	 * VBLK_IRQ_RECHECK_US: on virtio-pci a look that finds nothing
+	 * between two completions forgets the first (blk/wait.c). */
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 1);
 	if (handler_registered)
 		use_interrupts();
 	else
@@ -2072,15 +2075,7 @@ int main(void)
 		ALL(test_interrupts_that_never_reach_the_handler_are_counted),
 		ALL(test_interrupts_the_handler_takes_are_not_counted_as_missed),
 		ALL(test_interrupt_pending_after_a_stalled_sleep_is_taken),
-		/* virtio-mmio only: this hook withholds the interrupt even from
-		 * an open mask (a controller that delivers late), and on
-		 * virtio-pci the wait's look at the ISR then clears it and
-		 * lowers INTx, so it never comes and is counted as missed. */
-		BOTH_TRANSPORTS(test_interrupt_taken_after_the_sleep_is_not_counted_as_missed,
-				setup, disk_teardown),
-		{ "test_interrupt_taken_after_the_sleep_is_not_counted_as_missed (modern, packed)",
-		  test_interrupt_taken_after_the_sleep_is_not_counted_as_missed, setup,
-		  disk_teardown, (void *)(uintptr_t)(2u | TEST_RING_PACKED) },
+		ALL(test_interrupt_taken_after_the_sleep_is_not_counted_as_missed),
 		ALL(test_polling_wait_takes_no_interrupt),
 		ALL(test_polling_wait_takes_no_interrupt_without_event_idx),
 		ALL(test_drain_switches_between_polling_and_interrupts),
