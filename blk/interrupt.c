@@ -46,13 +46,53 @@ void blk_poll_config_change(struct vblk_disk *disk)
 }
 
 /*
- * The device's interrupt (virtio 1.2 §4.2.3.4): read InterruptStatus,
+ * One disk's interrupt (virtio 1.2 §4.2.3.4): read InterruptStatus,
  * acknowledge exactly those bits, then act on them. QEMU holds the line
  * level-high while any status bit is set, so a bit that lands between the
  * read and the ack keeps the line up and brings us back here; and since
  * the ring is harvested after the ack, a completion the device posts
- * meanwhile is seen either now or on that next entry, never lost.
+ * meanwhile is seen either now or on that next entry, never lost. With
+ * `harvest` false (a polled disk sharing the line, below) its used buffers
+ * are left for its own polling: its callbacks then never run in an
+ * interrupt.
  */
+static void take_interrupt(struct vblk_disk *disk, bool harvest)
+{
+	uint32_t status = take_interrupt_status(disk);
+
+	BLK_TRACE_INTERRUPT(status);
+	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))
+		config_interrupt(disk);
+	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER) && harvest)
+		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+}
+
+/*
+ * The other disks on `disk`'s interrupt line. A PCI INTx line is shared
+ * (QEMU virt wires each slot to one of four: slots 2 and 6 interrupt
+ * together), and a level-triggered line stays up while any device on it
+ * holds its interrupt: a controller would take it again and again, for
+ * ever, if one of them were left out. So the handler of one disk on a
+ * line takes every disk's: one in interrupt mode as its own handler
+ * would, a polled one (whose device may interrupt although asked not to:
+ * QEMU does at the first completion) only as far as lowering the line.
+ * One handler registered per line is then enough, and a polled disk
+ * needs none. An INTID of 0 is unknown, not shared.
+ */
+static void take_line_mates(const struct vblk_disk *disk)
+{
+	uint32_t intid = disk->dev.info.intid;
+
+	for (unsigned i = 0; intid != 0 && i < vblk_disk_count(); i++) {
+		struct vblk_disk *mate = vblk_disk(i);
+		if (mate == disk || mate->dev.info.intid != intid)
+			continue;
+		if (mate->queue.use_irq)
+			mate->queue.stats.interrupts++;
+		take_interrupt(mate, mate->queue.use_irq);
+	}
+}
+
 void vblk_irq_handler(void *arg)
 {
 	struct vblk_disk *disk = arg;
@@ -60,14 +100,9 @@ void vblk_irq_handler(void *arg)
 		return;
 
 	plat_irqflags_t flags = plat_irq_save();
-	uint32_t status = take_interrupt_status(disk);
-	BLK_TRACE_INTERRUPT(status);
 	disk->queue.stats.interrupts++;
-
-	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))
-		config_interrupt(disk);
-	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER))
-		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+	take_interrupt(disk, true);
+	take_line_mates(disk);
 	plat_irq_restore(flags);
 }
 

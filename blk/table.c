@@ -55,11 +55,19 @@ bool blk_table_is_attached(const struct vblk_disk *disk)
 	return false;
 }
 
-/* The caller has checked there is room (a free slot means there is). */
+/* The caller has checked there is room (a free slot means there is).
+ * The interrupt handler walks the table (a disk takes the interrupts of
+ * the others on its line: blk/interrupt.c), so it sees the new entry
+ * whole or not at all. */
 unsigned blk_table_add(struct vblk_disk *disk)
 {
-	attached[disk_count] = disk;
-	return disk_count++;
+	plat_irqflags_t flags = plat_irq_save();
+	unsigned index = disk_count;
+
+	attached[index] = disk;
+	disk_count = index + 1;
+	plat_irq_restore(flags);
+	return index;
 }
 
 void blk_table_forget_all(void)

@@ -198,6 +198,14 @@ int vblk_drain(struct vblk_disk *disk);
  * The handler reads and acknowledges InterruptStatus, completes requests,
  * dispatches queued ones, and on a configuration change re-reads the
  * capacity. Waits then sleep with plat_idle() instead of polling.
+ *
+ * Disks may share an INTID (a PCI INTx line: on QEMU virt slots N and
+ * N + 4 share one of four). The handler of any of them takes the
+ * interrupt of all: those in interrupt mode as their own handler would,
+ * polled ones only so far as to lower the line (their completions are
+ * still found by polling). Register it once per INTID, for any disk on
+ * it; a second registration (rt_irq_register refuses it: -VBLK_ESTATE)
+ * is not needed, and a polled disk needs none.
  */
 int vblk_use_interrupts(struct vblk_disk *disk, bool on);
 void vblk_irq_handler(void *disk);
