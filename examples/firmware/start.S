@@ -35,6 +35,16 @@ _start:
 2:	bl	main
 	b	fw_exit			/* main's return value is the exit status */
 
+	/* Exit status 3 through semihosting, from registers alone: at EL2
+	 * or EL3 no stack is set up, and fw_exit, being C, would use one.
+	 * SYS_EXIT (0x18) with { ADP_Stopped_ApplicationExit, 3 }; without
+	 * a debugger to take the call, stop here. */
 wrong_el:
-	mov	w0, #3
-	b	fw_exit
+	mov	x0, #0x18
+	adr	x1, wrong_el_exit
+	hlt	#0xf000
+	b	wrong_el
+
+	.balign	8
+wrong_el_exit:
+	.quad	0x20026, 3
