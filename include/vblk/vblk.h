@@ -155,6 +155,9 @@ uint64_t vblk_capacity(const struct vblk_disk *disk); /* sectors; 0 if NULL */
  * confirm a reset while it held part of the buffer, so do not reuse it. */
 int vblk_read(struct vblk_disk *disk, uint64_t sector, void *buf, uint32_t nsectors);
 int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_t nsectors);
+/* Make completed writes durable. A disk without VIRTIO_BLK_F_FLUSH
+ * (has_flush false) writes through (virtio 1.2 §5.2.5.1): nothing to do,
+ * 0 at once. A read-only disk: -VBLK_EROFS. */
 int vblk_flush(struct vblk_disk *disk);
 
 /* Free (DISCARD) or zero (WRITE_ZEROES) `nsectors` sectors from `sector`,
