@@ -151,10 +151,10 @@ add_disk() {
 }
 
 # A pcie-root-port of its own on pcie.0 (slot 8 up) for the next PCI
-# disk: rp$pci_ports.
+# disk: rp$pci_ports. QEMU reads addr= as hexadecimal.
 add_root_port() {
 	pci_ports=$((pci_ports + 1))
-	qemu_args+=(-device "pcie-root-port,id=rp$pci_ports,chassis=$pci_ports,addr=$((7 + pci_ports))")
+	qemu_args+=(-device "pcie-root-port,id=rp$pci_ports,chassis=$pci_ports,addr=$(printf %x $((7 + pci_ports)))")
 }
 
 run_program() { # run_program WORD...: the run column
