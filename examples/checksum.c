@@ -42,7 +42,14 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len_bytes
 static int checksum_disk(unsigned index, struct vblk_disk *disk)
 {
 	uint64_t capacity = vblk_capacity(disk), start_us = rt_time_us(), read_us = 0;
-	uint32_t crc = 0;
+	uint32_t crc = 0, block_bytes = vblk_disk_info(disk)->block_size_bytes;
+
+	/* Reads are whole logical blocks (up to 2 MiB on QEMU). */
+	if (block_bytes > sizeof(chunk)) {
+		printf("disk %u: %u-byte blocks, larger than this example's %u-byte buffer: "
+		       "skipped\n", index, (unsigned)block_bytes, (unsigned)sizeof(chunk));
+		return 1;
+	}
 
 	for (uint64_t sector = 0; sector < capacity; sector += CHUNK_SECTORS) {
 		uint32_t nsectors = capacity - sector < CHUNK_SECTORS ? (uint32_t)(capacity - sector)
