@@ -3,8 +3,8 @@
  * Stateful libFuzzer target for the whole driver (issue 13): the input is
  * a program of steps against one disk on the fake virtio-mmio device of
  * the host tests (tests/host/fake_virtio.h, built without cmocka, so a
- * hang or a broken harness rule aborts), and invariants are checked after
- * every step.
+ * hang or a broken harness rule aborts), on a split or a packed ring, and
+ * invariants are checked after every step.
  *
  *   make build/fuzz/fuzz_queue
  *   build/fuzz/fuzz_queue -max_total_time=60 tests/fuzz/corpus/queue
@@ -18,8 +18,9 @@
  * acknowledged, so the handler was entered without end (3); a bio
  * submitted again while queued cut its request's bio list (4).
  *
- * Input: one byte describing the device, then steps until the input ends
- * (past the end every byte reads 0, fuzz_input.h). The device byte:
+ * Input: one byte describing the device, one describing its ring, then
+ * steps until the input ends (past the end every byte reads 0,
+ * fuzz_input.h). The device byte:
  *   bit 0 legacy (version 1), bit 1 no INDIRECT_DESC, bit 2 no EVENT_IDX,
  *   bit 3 no FLUSH, bit 4 read-only, bits 5-6 QueueNumMax 1024/4/8/16,
  *   bit 7 seg_max 2, size_max 1 KiB and 2 sectors per discard or
@@ -28,6 +29,21 @@
  *   synchronous call is a batch of up to 8 requests, as many as the
  *   driver has (the device may break or stall it half way). Discards may start at
  *   any sector, as on QEMU 7.2 with 512-byte blocks.
+ * The ring byte:
+ *   bit 0 offer VIRTIO_F_RING_PACKED (QEMU's packed=on), which the driver
+ *   accepts: the packed ring (virtio 1.2 §2.8, vring/packed.c) instead
+ *   of the split one. Only a modern device offers it: legacy
+ *   virtio-mmio shows no feature bit above 31 (QEMU reads the second
+ *   word as 0), so with device bit 0 the ring stays split;
+ *   bits 1-2 QueueNumMax as the device byte says, or 5, 7, 13: not
+ *   powers of 2, which a packed ring takes as they are (its laps end
+ *   where no power of 2 puts them, part way through a chain of 3
+ *   slots), and a split ring rounds down to 4, 4, 8;
+ *   bits 3-7 unused (0).
+ *   The ring has its own byte because the device byte has no bit left.
+ *   Taking it second shifted every program one byte: the seeds written
+ *   before it got a 0 there (split, the device byte's QueueNumMax), so
+ *   they still run the steps they ran.
  * The disk has 128 sectors; the library is built with a 16-entry queue
  * (8 requests), so a few dozen bios fill it and wait for a request.
  * Each step is an opcode byte (modulo OP_COUNT, numbered as in enum op)
@@ -65,7 +81,11 @@
  *  10 COMPLETE_SOME n  complete n%4+1 held requests now
  *  11 ORDER o, seed    FIFO, reversed or shuffled (o%3)
  *  12 CORRUPT_USED f   the next used entry (bit 7: every one) gets fault
- *                      f%7+1 (enum fake_virtio_used_fault)
+ *                      f%7+1 (enum fake_virtio_used_fault). On a packed
+ *                      ring they damage the used descriptor (fake_virtio.h
+ *                      says how), and IDX_BACKWARDS, with no used index
+ *                      to move, is WRONG_WRAP: a used descriptor carrying
+ *                      the other lap's flags, which reads as stale
  *  13 STATUS_FAULT k, n  bit 0: fail requests over sector n, else the
  *                      n%4+1th request from now; bit 1 sticky; bits 2-3
  *                      status IOERR/UNSUPP/0xEE (unknown)/IOERR
@@ -102,7 +122,8 @@
  *    buffer and in the unused parts of the pool; a write buffer does not
  *    change while the driver holds it; a buffer does not change after its
  *    bio completed or was refused; the device never sees a chain it holds
- *    change (the fake's CLN-1);
+ *    change (the fake's CLN-1; on a packed ring PK-8 and PK-9: a slot,
+ *    indirect table or header changed, PK-18: a buffer ID exposed again);
  *  - a successful read returns what the shadow model of the disk says;
  *    sectors a failed write, overlapping writes in flight or a shrink
  *    touched are unknown until written again; the disk itself matches the
@@ -455,6 +476,7 @@ static struct slot *free_slot(void)
 static struct fake_virtio *fv;
 static struct vblk_disk *disk;
 static bool read_only;
+static bool ring_packed;
 static uint64_t last_start, last_end;  /* the last accepted bio's sectors */
 
 static void on_done(struct vblk_bio *bio, int status);
@@ -969,6 +991,17 @@ static void step_status_fault(struct input *in)
 		fake_virtio_fail_request(fv, where % 4u + 1u, statuses[how >> 2 & 3u], shot);
 }
 
+/* A packed ring has no used index to move backwards; the fake damages
+ * its used descriptor's wrap instead, asked for here by that name. */
+static enum fake_virtio_used_fault used_fault(uint8_t arg)
+{
+	enum fake_virtio_used_fault fault = (enum fake_virtio_used_fault)(arg % 7u + 1u);
+
+	if (ring_packed && fault == FAKE_USED_IDX_BACKWARDS)
+		return FAKE_USED_WRONG_WRAP;
+	return fault;
+}
+
 static void set_reset_delay(unsigned reads)
 {
 	fake_virtio_set_reset_delay(fv, reads);
@@ -1075,8 +1108,7 @@ static void run_step(struct input *in)
 	}
 	case OP_CORRUPT_USED: {
 		uint8_t fault = take8(in);
-		fake_virtio_corrupt_used(fv, (enum fake_virtio_used_fault)(fault % 7u + 1u),
-					 fault & 0x80u ? FAKE_STICKY : FAKE_ONCE);
+		fake_virtio_corrupt_used(fv, used_fault(fault), fault & 0x80u ? FAKE_STICKY : FAKE_ONCE);
 		break;
 	}
 	case OP_STATUS_FAULT:
@@ -1147,6 +1179,21 @@ static void check_memory(void)
 		      "a callback's synchronous read buffer is not written after it returned");
 }
 
+/* The chain the device holds changed under it, or was exposed again:
+ * the driver wrote memory the device owned. Other rules are left to the
+ * other tests (the misbehaviour knobs make some of them unavoidable). */
+static bool driver_changed_held_chain(void)
+{
+	static const char *const split_rules[] = { "CLN-1", NULL };
+	static const char *const packed_rules[] = { "PK-8", "PK-9", "PK-18", NULL };
+
+	for (const char *const *rule = ring_packed ? packed_rules : split_rules; *rule; rule++) {
+		if (fake_virtio_has_violation(fv, *rule))
+			return true;
+	}
+	return false;
+}
+
 static void check_step(void)
 {
 	/* The probe may let an interrupt in, and bios complete. */
@@ -1156,18 +1203,16 @@ static void check_step(void)
 	check_memory();
 	if (dead)
 		check(!any_held(), "nothing is still held when the disk is dead");
-	/* The chain the device holds changed under it: the driver wrote
-	 * memory the device owned. Other rules are left to the other tests
-	 * (the misbehaviour knobs make some of them unavoidable). */
-	check(!fake_virtio_has_violation(fv, "CLN-1"), "the driver never changes a chain the device holds");
+	check(!driver_changed_held_chain(), "the driver never changes a chain the device holds");
 	fake_virtio_clear_violations(fv);
 }
 
 /* ---- one program ------------------------------------------------------- */
 
-static void create_disk(uint8_t shape)
+static void create_disk(uint8_t shape, uint8_t ring)
 {
 	static const uint32_t queue_num_max[] = { 1024, 4, 8, 16 };
+	static const uint32_t odd_queue_num_max[] = { 0, 5, 7, 13 };
 	struct fake_virtio_opts opts;
 
 	fake_virtio_default_opts(&opts, shape & 1u ? 1 : 2);
@@ -1180,6 +1225,11 @@ static void create_disk(uint8_t shape)
 	if (shape & 16u)
 		opts.features |= FAKE_BIT(FAKE_F_BLK_RO);
 	opts.queue_num_max = queue_num_max[shape >> 5 & 3u];
+	if (ring >> 1 & 3u)
+		opts.queue_num_max = odd_queue_num_max[ring >> 1 & 3u];
+	ring_packed = (ring & 1u) && opts.version == 2;
+	if (ring_packed)
+		opts.features |= FAKE_BIT(FAKE_F_RING_PACKED);
 	if (shape & 128u) {
 		opts.seg_max = 2;
 		opts.features |= FAKE_BIT(FAKE_F_BLK_SIZE_MAX);
@@ -1199,6 +1249,11 @@ static void create_disk(uint8_t shape)
 	check(index == 0, "the disk attaches");
 	disk = vblk_disk((unsigned)index);
 	vblk_set_timeout_us(disk, TIMEOUT_US);
+	/* Else the program would test the other ring than it says. */
+	check(vblk_disk_info(disk)->ring_packed == ring_packed,
+	      "the driver takes the packed ring when the device offers it");
+	trace("device %#x ring %#x: %s ring of %u", shape, ring, ring_packed ? "packed" : "split",
+	      (unsigned)vblk_disk_info(disk)->queue_size);
 }
 
 static void reset_harness(void)
@@ -1292,7 +1347,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	tracing = getenv("FUZZ_QUEUE_TRACE") != NULL;
 	reset_harness();
-	create_disk(take8(&in));
+	uint8_t shape = take8(&in);
+	create_disk(shape, take8(&in));
 	while (input_left(&in)) {
 		host_set_relax_limit(host_relax_count() + STEP_RELAX_LIMIT);
 		run_step(&in);
