@@ -219,6 +219,20 @@ static void write_used_desc(struct fake_queue *q, uint16_t slot, bool wrap, uint
 	fake_store16(at + PDESC_OFF_FLAGS, wrap ? (uint16_t)(PDESC_F_AVAIL | PDESC_F_USED) : 0);
 }
 
+/* A used descriptor the used-fault knob puts off the used position
+ * (IDX_JUMP, DUPLICATE). That slot may belong to a chain the device still
+ * holds: this device wrote it, not the driver, so it is what the slot now
+ * holds (PK-8 checks the driver's writes only). */
+static void write_stray_used_desc(struct fake_queue *q, uint16_t slot, bool wrap, uint16_t id,
+				  uint32_t len_bytes)
+{
+	struct fake_packed_slot *held = &q->pk.slots[slot];
+
+	write_used_desc(q, slot, wrap, id, len_bytes);
+	if (held->held)
+		memcpy(held->raw, fake_mem(fake_packed_slot_addr(q, slot)), DESC_BYTES);
+}
+
 /* The device gives back the slots its used descriptor covers (PK-19). */
 static void release_slots(struct fake_queue *q, uint16_t nslots)
 {
@@ -248,22 +262,20 @@ static void push_used(struct fake_virtio *fv, const struct fake_request *req, ui
 		len_bytes = req->writable_bytes + USED_LEN_EXCESS_BYTES;
 	if (fault == FAKE_USED_LEN_SHORT && len_bytes > 0)
 		len_bytes--;
-	if (fault == FAKE_USED_IDX_JUMP)
-		slot = fake_packed_advance(q, slot, 1, &wrap);
 	if (fault == FAKE_USED_WRONG_WRAP || fault == FAKE_USED_IDX_BACKWARDS)
 		wrap = !wrap;
-	write_used_desc(q, slot, wrap, id, len_bytes);
-	release_slots(q, req->nslots);
-	/* The same ID once more, where the next used descriptor goes. That
-	 * slot may belong to a chain the device still holds: this device
-	 * wrote it, not the driver, so it is what the slot now holds (PK-8
-	 * checks the driver's writes only). */
-	if (fault == FAKE_USED_DUPLICATE) {
-		struct fake_packed_slot *next = &q->pk.slots[q->pk.used_slot];
-		write_used_desc(q, q->pk.used_slot, q->pk.used_wrap, id, len_bytes);
-		if (next->held)
-			memcpy(next->raw, fake_mem(fake_packed_slot_addr(q, q->pk.used_slot)), DESC_BYTES);
+	/* One slot past the used position, which keeps the driver's own
+	 * descriptor (PK-7: the driver does not look past it). */
+	if (fault == FAKE_USED_IDX_JUMP) {
+		slot = fake_packed_advance(q, slot, 1, &wrap);
+		write_stray_used_desc(q, slot, wrap, id, len_bytes);
+	} else {
+		write_used_desc(q, slot, wrap, id, len_bytes);
 	}
+	release_slots(q, req->nslots);
+	/* The same ID once more, where the next used descriptor goes. */
+	if (fault == FAKE_USED_DUPLICATE)
+		write_stray_used_desc(q, q->pk.used_slot, q->pk.used_wrap, id, len_bytes);
 }
 
 void fake_packed_complete(struct fake_virtio *fv, const struct fake_request *req)
