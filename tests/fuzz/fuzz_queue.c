@@ -144,6 +144,7 @@
 #include <string.h>
 
 #include "tests/host/fake_virtio.h"
+#include "vblk/platform.h"
 #include "vblk/vblk.h"
 #include "tests/fuzz/fuzz_input.h"
 
@@ -201,6 +202,23 @@ static void trace(const char *fmt, ...)
 	va_end(args);
 	fputc('\n', stderr);
 }
+
+#if VBLK_TRACE
+/* Built with -DVBLK_TRACE=1, the driver's own trace lines (plat/trace.h:
+ * each chain, publication and used descriptor) print among the steps. */
+int vblk_printf(const char *fmt, ...)
+{
+	va_list args;
+	int len;
+
+	if (!tracing)
+		return 0;
+	va_start(args, fmt);
+	len = vfprintf(stderr, fmt, args);
+	va_end(args);
+	return len;
+}
+#endif
 
 static bool is_completion_status(int status)
 {
@@ -1194,6 +1212,15 @@ static bool driver_changed_held_chain(void)
 	return false;
 }
 
+/* What the fake recorded this step, for FUZZ_QUEUE_TRACE. */
+static void trace_violations(void)
+{
+	unsigned count = fake_virtio_violation_count(fv);
+
+	for (unsigned i = 0; i < count && i < FAKE_MAX_VIOLATIONS; i++)
+		trace("  fake: %s", fake_virtio_violation(fv, i));
+}
+
 static void check_step(void)
 {
 	/* The probe may let an interrupt in, and bios complete. */
@@ -1203,6 +1230,7 @@ static void check_step(void)
 	check_memory();
 	if (dead)
 		check(!any_held(), "nothing is still held when the disk is dead");
+	trace_violations();
 	check(!driver_changed_held_chain(), "the driver never changes a chain the device holds");
 	fake_virtio_clear_violations(fv);
 }
