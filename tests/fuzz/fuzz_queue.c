@@ -85,7 +85,9 @@
  *                      ring they damage the used descriptor (fake_virtio.h
  *                      says how), and IDX_BACKWARDS, with no used index
  *                      to move, is WRONG_WRAP: a used descriptor carrying
- *                      the other lap's flags, which reads as stale
+ *                      the other lap's flags, which reads as stale;
+ *                      ID_NOT_HEAD is ID_OUT_OF_RANGE (used_fault() says
+ *                      why)
  *  13 STATUS_FAULT k, n  bit 0: fail requests over sector n, else the
  *                      n%4+1th request from now; bit 1 sticky; bits 2-3
  *                      status IOERR/UNSUPP/0xEE (unknown)/IOERR
@@ -1009,14 +1011,23 @@ static void step_status_fault(struct input *in)
 		fake_virtio_fail_request(fv, where % 4u + 1u, statuses[how >> 2 & 3u], shot);
 }
 
-/* A packed ring has no used index to move backwards; the fake damages
- * its used descriptor's wrap instead, asked for here by that name. */
+/* The fault CORRUPT_USED asks for, on this ring. A packed ring has no
+ * used index to move backwards; the fake damages its used descriptor's
+ * wrap instead, asked for here by that name. Nor has it an ID that is
+ * wrong for good: ID_NOT_HEAD names an ID free when the device writes
+ * it, which the driver may give a new chain before it reads the used
+ * descriptor, and then it reads as that chain's completion (the device
+ * still uses its buffers, and no driver can tell). An ID past the ring
+ * is asked for instead; a used ID that is not in flight stays covered by
+ * DUPLICATE, whose second copy names the chain just completed. */
 static enum fake_virtio_used_fault used_fault(uint8_t arg)
 {
 	enum fake_virtio_used_fault fault = (enum fake_virtio_used_fault)(arg % 7u + 1u);
 
 	if (ring_packed && fault == FAKE_USED_IDX_BACKWARDS)
 		return FAKE_USED_WRONG_WRAP;
+	if (ring_packed && fault == FAKE_USED_ID_NOT_HEAD)
+		return FAKE_USED_ID_OUT_OF_RANGE;
 	return fault;
 }
 
