@@ -9,6 +9,8 @@
  *   make build/fuzz/fuzz_queue
  *   build/fuzz/fuzz_queue -max_total_time=60 tests/fuzz/corpus/queue
  *   FUZZ_QUEUE_TRACE=1 build/fuzz/fuzz_queue crash-file   # print each step
+ * Built with -DVBLK_TRACE=1 added to FUZZ_CFLAGS (in a build directory
+ * of its own), FUZZ_QUEUE_TRACE prints the driver's trace lines too.
  *
  * The seeds in tests/fuzz/corpus/queue are named by what they do; `xxd`
  * shows their bytes and FUZZ_QUEUE_TRACE their steps. defect1/3/4-* were
@@ -17,6 +19,7 @@
  * stalled the wait (1); an undefined InterruptStatus bit was never
  * acknowledged, so the handler was entered without end (3); a bio
  * submitted again while queued cut its request's bio list (4).
+ * packed-* run such programs on the packed ring.
  *
  * Input: one byte describing the device, one describing its ring, then
  * steps until the input ends (past the end every byte reads 0,
