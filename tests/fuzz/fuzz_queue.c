@@ -42,7 +42,11 @@
  *   powers of 2, which a packed ring takes as they are (its laps end
  *   where no power of 2 puts them, part way through a chain of 3
  *   slots), and a split ring rounds down to 4, 4, 8;
- *   bits 3-7 unused (0).
+ *   bit 3 the device polls the ring at every relax step and asks not to
+ *   be notified (split: NO_NOTIFY, or with EVENT_IDX an avail_event out
+ *   of reach; packed: DISABLE), so the driver's side of notification
+ *   suppression runs;
+ *   bits 4-7 unused (0).
  *   The ring has its own byte because the device byte has no bit left.
  *   Taking it second shifted every program one byte: the seeds written
  *   before it got a 0 there (split, the device byte's QueueNumMax), so
@@ -1287,6 +1291,7 @@ static void create_disk(uint8_t shape, uint8_t ring)
 	read_only = shape & 16u;
 
 	fv = fake_virtio_create(&opts);
+	fake_virtio_set_poll_avail(fv, ring & 8u);
 	int index = vblk_attach(fake_virtio_base(fv), 0);
 	check(index == 0, "the disk attaches");
 	disk = vblk_disk((unsigned)index);
