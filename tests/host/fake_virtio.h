@@ -251,7 +251,8 @@ enum fake_virtio_used_fault {
 	FAKE_USED_OK,                /* no fault (clears the knob)              */
 	FAKE_USED_ID_OUT_OF_RANGE,   /* used.id = QueueNum + 5                  */
 	FAKE_USED_ID_NOT_HEAD,       /* used.id = a descriptor that heads no
-					outstanding chain                       */
+					outstanding chain: inside one the
+					device holds, else QueueNum            */
 	FAKE_USED_LEN_TOO_LARGE,     /* used.len = writable bytes + 4096        */
 	FAKE_USED_IDX_JUMP,          /* used.idx moves by QueueNum + 1 more      */
 	FAKE_USED_IDX_BACKWARDS,     /* used.idx written one below its old value */
@@ -267,7 +268,9 @@ enum fake_virtio_used_fault {
 };
 /* On a packed ring (VIRTIO_F_RING_PACKED) the faults are about the used
  * descriptor: ID_OUT_OF_RANGE writes ID = queue size + 5, ID_NOT_HEAD an
- * ID no chain in flight carries, LEN_TOO_LARGE and LEN_SHORT its len,
+ * ID no chain in flight carries (free when written: a driver that gives
+ * it to a new chain before it reads the descriptor cannot tell it from
+ * that chain's completion), LEN_TOO_LARGE and LEN_SHORT its len,
  * DUPLICATE writes it again at the next used position (the same ID
  * completed twice), IDX_JUMP writes it one slot past the used position
  * (PK-7: the driver must not look there), IDX_BACKWARDS is WRONG_WRAP. */

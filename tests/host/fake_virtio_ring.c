@@ -401,19 +401,26 @@ static void check_chain_unchanged(struct fake_virtio *fv, const struct fake_requ
 			       req->head);
 }
 
-/* A descriptor index that heads no outstanding chain. */
+/*
+ * A descriptor index that heads no chain when the driver reads the used
+ * entry: the chain's own second descriptor, or that of a chain the device
+ * still holds (its used entry comes later, so the driver has not freed
+ * it). A free descriptor would not do: the driver may make it the head of
+ * a new chain before it reads this entry, which then reads as that
+ * chain's completion. A chain of one descriptor (indirect) with none
+ * such in flight gets the queue size, just past the table.
+ */
 static uint32_t not_a_head(const struct fake_virtio *fv, const struct fake_request *req)
 {
 	const struct fake_queue *q = &fv->queue;
 
 	if (req->second_idx != req->head)
 		return req->second_idx;
-	for (uint32_t step = 1; step < q->size; step++) {
-		uint16_t idx = (uint16_t)((req->head + step) % q->size);
-		if (!head_in_flight(q, idx))
-			return idx;
+	for (unsigned i = 0; i < q->npending; i++) {
+		if (q->pending[i].second_idx != q->pending[i].head)
+			return q->pending[i].second_idx;
 	}
-	return q->size;  /* a one-entry queue has no other index */
+	return q->size;
 }
 
 static void write_used_entry(struct fake_queue *q, uint32_t id, uint32_t len_bytes)
