@@ -19,7 +19,8 @@
  * stalled the wait (1); an undefined InterruptStatus bit was never
  * acknowledged, so the handler was entered without end (3); a bio
  * submitted again while queued cut its request's bio list (4).
- * packed-* run such programs on the packed ring.
+ * packed-* run such programs on the packed ring; *line-mate-* share the
+ * disk's interrupt line with a polled disk (ring byte bit 4).
  *
  * Input: one byte describing the device, one describing its ring, then
  * steps until the input ends (past the end every byte reads 0,
@@ -46,7 +47,12 @@
  *   be notified (split: NO_NOTIFY, or with EVENT_IDX an avail_event out
  *   of reach; packed: DISABLE), so the driver's side of notification
  *   suppression runs;
- *   bits 4-7 unused (0).
+ *   bit 4 a second disk on the same interrupt line (a PCI INTx line is
+ *   shared), polled, whose device interrupts at its first completion
+ *   whatever it was asked (as QEMU's does): the disk's handler, the only
+ *   one registered, must lower that line too, or a controller would take
+ *   it for ever; each POLL step then reads a sector of it, polled;
+ *   bits 5-7 unused (0).
  *   The ring has its own byte because the device byte has no bit left.
  *   Taking it second shifted every program one byte: the seeds written
  *   before it got a 0 there (split, the device byte's QueueNumMax), so
@@ -77,7 +83,8 @@
  *                      none): out of range, misaligned, bad segment
  *                      length, too many segments, no segments, bad op,
  *                      the same bio again while the driver holds it
- *   1 PLUG   2 UNPLUG   3 POLL   5 DRAIN   6 RESET (vblk_reset)
+ *   1 PLUG   2 UNPLUG   3 POLL (and a read of the line's other disk)
+ *   5 DRAIN   6 RESET (vblk_reset)
  *   4 WAIT m           vblk_wait_bios on the held bios whose rank
  *                      (mod 8) has its bit set in m
  *   7 INTERRUPTS on    vblk_use_interrupts(bit 0)
@@ -503,6 +510,13 @@ static struct fake_virtio *fv;
 static struct vblk_disk *disk;
 static bool read_only;
 static bool ring_packed;
+/* Ring byte bit 4: the other disk on the disk's interrupt line. */
+#define LINE_INTID        48u
+#define LINE_MATE_SECTORS 16u
+static struct fake_virtio *mate_fv;
+static struct vblk_disk *mate;
+static unsigned mate_reads;
+static uint8_t mate_buf[VBLK_SECTOR_SIZE] VBLK_ALIGNED;
 static uint64_t last_start, last_end;  /* the last accepted bio's sectors */
 
 static void on_done(struct vblk_bio *bio, int status);
@@ -911,10 +925,28 @@ static void take_interrupt(struct fake_virtio *device, void *ctx)
 	in_interrupt = false;
 }
 
+/* The line's one handler is the disk's: it takes the other disk's
+ * interrupt too (take_interrupt checks that line goes down). */
 static void set_irq_delivery(enum irq_delivery delivery)
 {
 	irq_delivery = delivery;
 	fake_virtio_set_irq_hook(fv, delivery == IRQ_LOST ? NULL : take_interrupt, disk);
+	if (mate_fv != NULL)
+		fake_virtio_set_irq_hook(mate_fv, delivery == IRQ_LOST ? NULL : take_interrupt, disk);
+}
+
+/* A sector of the line's other disk, read polled: its first completion
+ * raises its interrupt (and the disk's handler must lower the line). */
+static void read_line_mate(void)
+{
+	uint64_t sector = mate_reads++ % LINE_MATE_SECTORS;
+	int rc = vblk_read(mate, sector, mate_buf, 1);
+
+	trace("  line's other disk: read sector %llu: %d", (unsigned long long)sector, rc);
+	check(rc == 0, "the line's other disk reads (polled, beside the disk's interrupts)");
+	check(memcmp(mate_buf, fake_virtio_disk(mate_fv) + sector * VBLK_SECTOR_SIZE,
+		     VBLK_SECTOR_SIZE) == 0,
+	      "the line's other disk reads what it holds");
 }
 
 /* ---- steps ------------------------------------------------------------- */
@@ -1101,6 +1133,8 @@ static void run_step(struct input *in)
 	case OP_POLL:
 		rc = vblk_poll(disk);
 		check(rc >= 0 || is_error(rc), "vblk_poll returns a count or a documented error");
+		if (mate != NULL)
+			read_line_mate();
 		break;
 	case OP_WAIT:
 		step_wait(in);
@@ -1254,6 +1288,22 @@ static void check_step(void)
 
 /* ---- one program ------------------------------------------------------- */
 
+/* The other disk on the line: modern, split, its sectors numbered. */
+static void attach_line_mate(void)
+{
+	struct fake_virtio_opts opts;
+
+	fake_virtio_default_opts(&opts, 2);
+	opts.capacity_sectors = LINE_MATE_SECTORS;
+	mate_fv = fake_virtio_create(&opts);
+	for (unsigned s = 0; s < LINE_MATE_SECTORS; s++)
+		memset(fake_virtio_disk(mate_fv) + s * VBLK_SECTOR_SIZE, 0xa0 + s, VBLK_SECTOR_SIZE);
+	int index = vblk_attach(fake_virtio_base(mate_fv), LINE_INTID);
+	check(index == 1, "the line's other disk attaches");
+	mate = vblk_disk((unsigned)index);
+	vblk_set_timeout_us(mate, TIMEOUT_US);
+}
+
 static void create_disk(uint8_t shape, uint8_t ring)
 {
 	static const uint32_t queue_num_max[] = { 1024, 4, 8, 16 };
@@ -1292,9 +1342,11 @@ static void create_disk(uint8_t shape, uint8_t ring)
 
 	fv = fake_virtio_create(&opts);
 	fake_virtio_set_poll_avail(fv, ring & 8u);
-	int index = vblk_attach(fake_virtio_base(fv), 0);
+	int index = vblk_attach(fake_virtio_base(fv), ring & 16u ? LINE_INTID : 0);
 	check(index == 0, "the disk attaches");
 	disk = vblk_disk((unsigned)index);
+	if (ring & 16u)
+		attach_line_mate();
 	vblk_set_timeout_us(disk, TIMEOUT_US);
 	/* Else the program would test the other ring than it says. */
 	check(vblk_disk_info(disk)->ring_packed == ring_packed,
@@ -1323,6 +1375,9 @@ static void reset_harness(void)
 	irq_delivery = IRQ_LOST;
 	irq_offers = 0;
 	in_interrupt = false;
+	mate_fv = NULL;
+	mate = NULL;
+	mate_reads = 0;
 }
 
 /* The disk holds what the model says, where it knows. */
