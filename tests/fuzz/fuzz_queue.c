@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Stateful libFuzzer target for the whole driver (issue 13): the input is
- * a program of steps against one disk on the fake virtio-mmio device of
- * the host tests (tests/host/fake_virtio.h, built without cmocka, so a
- * hang or a broken harness rule aborts), on a split or a packed ring, and
- * invariants are checked after every step.
+ * a program of steps against one disk on the fake virtio device of the
+ * host tests (tests/host/fake_virtio.h, built without cmocka, so a hang
+ * or a broken harness rule aborts), on virtio-mmio or virtio-pci, on a
+ * split or a packed ring, and invariants are checked after every step.
  *
  *   make build/fuzz/fuzz_queue
  *   build/fuzz/fuzz_queue -max_total_time=60 tests/fuzz/corpus/queue
@@ -19,8 +19,9 @@
  * stalled the wait (1); an undefined InterruptStatus bit was never
  * acknowledged, so the handler was entered without end (3); a bio
  * submitted again while queued cut its request's bio list (4).
- * packed-* run such programs on the packed ring; *line-mate-* share the
- * disk's interrupt line with a polled disk (ring byte bit 4).
+ * packed-* run such programs on the packed ring, pci-* on virtio-pci;
+ * *line-mate-* share the disk's interrupt line with a polled disk (ring
+ * byte bit 4).
  *
  * Input: one byte describing the device, one describing its ring, then
  * steps until the input ends (past the end every byte reads 0,
@@ -52,7 +53,10 @@
  *   whatever it was asked (as QEMU's does): the disk's handler, the only
  *   one registered, must lower that line too, or a controller would take
  *   it for ever; each POLL step then reads a sector of it, polled;
- *   bits 5-7 unused (0).
+ *   bit 5 the disks are virtio-pci functions (modern: device bit 0 is
+ *   ignored) instead of virtio-mmio devices: the ISR clears when read,
+ *   which the transport answers as InterruptStatus and InterruptACK;
+ *   bits 6-7 unused (0).
  *   The ring has its own byte because the device byte has no bit left.
  *   Taking it second shifted every program one byte: the seeds written
  *   before it got a 0 there (split, the device byte's QueueNumMax), so
@@ -160,6 +164,7 @@
 #include <string.h>
 
 #include "tests/host/fake_virtio.h"
+#include "tests/host/fake_virtio_pci.h"
 #include "vblk/vblk.h"
 #include "tests/fuzz/fuzz_input.h"
 
@@ -515,6 +520,10 @@ static bool ring_packed;
 #define LINE_MATE_SECTORS 16u
 static struct fake_virtio *mate_fv;
 static struct vblk_disk *mate;
+/* Ring byte bit 5: the disks' functions, on one fake ECAM. */
+#define PCI_BAR_STRIDE 0x100000u
+static bool on_pci;
+static struct fake_pci *ecam;
 static unsigned mate_reads;
 static uint8_t mate_buf[VBLK_SECTOR_SIZE] VBLK_ALIGNED;
 static uint64_t last_start, last_end;  /* the last accepted bio's sectors */
@@ -1288,6 +1297,27 @@ static void check_step(void)
 
 /* ---- one program ------------------------------------------------------- */
 
+/* A device of `opts` on the program's transport, attached as a disk with
+ * `intid`: the disk's index (or the error). On PCI each is a function of
+ * its own on the root bus (00:01.0, 00:02.0), its BARs placed as firmware
+ * would, decoding left to vblk. */
+static int attach_new(const struct fake_virtio_opts *opts, uint32_t intid,
+		      struct fake_virtio **device)
+{
+	if (!on_pci) {
+		*device = fake_virtio_create(opts);
+		return vblk_attach(fake_virtio_base(*device), intid);
+	}
+	uint8_t slot = (uint8_t)(vblk_disk_count() + 1);
+	uint64_t bar_offset = (uint64_t)slot * PCI_BAR_STRIDE;
+	if (ecam == NULL)
+		ecam = fake_pci_create(FAKE_ECAM_BASE, FAKE_ECAM_BYTES, 0);
+	*device = fake_virtio_create_pci(ecam, -1, slot, 0, opts, NULL);
+	fake_virtio_pci_assign_bars(*device, FAKE_PCI_MEM32_BASE + bar_offset,
+				    FAKE_PCI_MEM64_BASE + bar_offset, false);
+	return vblk_attach_pci(FAKE_ECAM_BASE, 0, slot, 0, intid);
+}
+
 /* The other disk on the line: modern, split, its sectors numbered. */
 static void attach_line_mate(void)
 {
@@ -1295,10 +1325,9 @@ static void attach_line_mate(void)
 
 	fake_virtio_default_opts(&opts, 2);
 	opts.capacity_sectors = LINE_MATE_SECTORS;
-	mate_fv = fake_virtio_create(&opts);
+	int index = attach_new(&opts, LINE_INTID, &mate_fv);
 	for (unsigned s = 0; s < LINE_MATE_SECTORS; s++)
 		memset(fake_virtio_disk(mate_fv) + s * VBLK_SECTOR_SIZE, 0xa0 + s, VBLK_SECTOR_SIZE);
-	int index = vblk_attach(fake_virtio_base(mate_fv), LINE_INTID);
 	check(index == 1, "the line's other disk attaches");
 	mate = vblk_disk((unsigned)index);
 	vblk_set_timeout_us(mate, TIMEOUT_US);
@@ -1310,7 +1339,8 @@ static void create_disk(uint8_t shape, uint8_t ring)
 	static const uint32_t odd_queue_num_max[] = { 0, 5, 7, 13 };
 	struct fake_virtio_opts opts;
 
-	fake_virtio_default_opts(&opts, shape & 1u ? 1 : 2);
+	on_pci = ring & 32u;
+	fake_virtio_default_opts(&opts, shape & 1u && !on_pci ? 1 : 2);
 	if (shape & 2u)
 		opts.features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
 	if (shape & 4u)
@@ -1340,10 +1370,9 @@ static void create_disk(uint8_t shape, uint8_t ring)
 		opts.max_discard_sectors = opts.max_write_zeroes_sectors = 2;
 	read_only = shape & 16u;
 
-	fv = fake_virtio_create(&opts);
-	fake_virtio_set_poll_avail(fv, ring & 8u);
-	int index = vblk_attach(fake_virtio_base(fv), ring & 16u ? LINE_INTID : 0);
+	int index = attach_new(&opts, ring & 16u ? LINE_INTID : 0, &fv);
 	check(index == 0, "the disk attaches");
+	fake_virtio_set_poll_avail(fv, ring & 8u);
 	disk = vblk_disk((unsigned)index);
 	if (ring & 16u)
 		attach_line_mate();
@@ -1351,8 +1380,8 @@ static void create_disk(uint8_t shape, uint8_t ring)
 	/* Else the program would test the other ring than it says. */
 	check(vblk_disk_info(disk)->ring_packed == ring_packed,
 	      "the driver takes the packed ring when the device offers it (and it has one)");
-	trace("device %#x ring %#x: %s ring of %u", shape, ring, ring_packed ? "packed" : "split",
-	      (unsigned)vblk_disk_info(disk)->queue_size);
+	trace("device %#x ring %#x: %s, %s ring of %u", shape, ring, on_pci ? "virtio-pci" : "virtio-mmio",
+	      ring_packed ? "packed" : "split", (unsigned)vblk_disk_info(disk)->queue_size);
 }
 
 static void reset_harness(void)
@@ -1378,6 +1407,7 @@ static void reset_harness(void)
 	mate_fv = NULL;
 	mate = NULL;
 	mate_reads = 0;
+	ecam = NULL;   /* host_platform_reset freed it */
 }
 
 /* The disk holds what the model says, where it knows. */
