@@ -99,7 +99,7 @@ bool blk_dev_used_bit_up(struct blk_dev *dev)
 	bool up = virtio_interrupt_status(&dev->vdev) & VIRTIO_INT_USED_BUFFER;
 
 	if (up && dev->vdev.ops->status_read_lowers_line)
-		virtio_interrupt_ack(&dev->vdev, VIRTIO_INT_USED_BUFFER);
+		blk_dev_ack_used_bit(dev);
 	return up;
 }
 

@@ -163,10 +163,6 @@ bool fake_negotiated(const struct fake_virtio *fv, unsigned bit)
 	return (features >> bit) & 1u;
 }
 
-/* The ISR of a PCI function is one byte (virtio 1.2 §4.1.4.5): a bit
- * above it does not exist there, and raises no INTx. */
-#define PCI_ISR_BITS 0xffu
-
 void fake_raise_interrupt(struct fake_virtio *fv, uint32_t bits)
 {
 	if (fv->pci != NULL)

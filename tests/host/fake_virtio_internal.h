@@ -52,6 +52,9 @@
 #define INT_USED_BUFFER   1u
 #define INT_CONFIG_CHANGE 2u
 #define INT_DEFINED_BITS  (INT_USED_BUFFER | INT_CONFIG_CHANGE)
+/* A PCI function's ISR is one byte (virtio 1.2 §4.1.4.5): no bit above it
+ * exists there, or raises INTx. */
+#define PCI_ISR_BITS      0xffu
 
 /* Device status (virtio 1.2 §2.1). */
 #define STATUS_ACKNOWLEDGE        0x01u
