@@ -113,7 +113,8 @@ static int check_range_bio(const struct vblk_disk *disk, const struct vblk_bio *
 }
 
 /* Each segment holds whole sectors in memory the device may use: cache-
- * line aligned, so invalidating it never discards a neighbour's data. */
+ * line aligned, so invalidating it never discards a neighbour's data, and
+ * inside the memory the device can reach (blk/dma_ranges.c). */
 static int check_segments(const struct vblk_bio *bio, uint64_t *total_bytes)
 {
 	*total_bytes = 0;
@@ -125,6 +126,8 @@ static int check_segments(const struct vblk_bio *bio, uint64_t *total_bytes)
 			return -VBLK_EINVAL;
 		if ((uintptr_t)seg->addr % VBLK_DMA_ALIGN != 0 || seg->len_bytes % VBLK_SECTOR_SIZE != 0)
 			return -VBLK_EALIGN;
+		if (!blk_dma_reachable(seg->addr, seg->len_bytes))
+			return -VBLK_EFAULT;
 		*total_bytes += seg->len_bytes;
 	}
 	return 0;
@@ -277,8 +280,9 @@ int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
 
 /* A read or write: the arguments checked in vblk_submit's order (the disk
  * and the op, then the buffer, 64-byte aligned so the device's memory
- * never shares a cache line with the caller's other data, then the
- * sectors), then requests of at most max_req_bytes, SYNC_BATCH at a time. */
+ * never shares a cache line with the caller's other data and in memory
+ * the device can reach, then the sectors), then requests of at most
+ * max_req_bytes, SYNC_BATCH at a time. */
 static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, uint8_t *buf,
 		    uint32_t nsectors)
 {
@@ -287,10 +291,12 @@ static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, ui
 		err = -VBLK_EINVAL;
 	else if (!err && (uintptr_t)buf % VBLK_DMA_ALIGN != 0)
 		err = -VBLK_EALIGN;
+	uint64_t left_bytes = (uint64_t)nsectors * VBLK_SECTOR_SIZE;
+	if (!err && nsectors != 0 && !blk_dma_reachable(buf, left_bytes))
+		err = -VBLK_EFAULT;
 	if (!err)
 		err = check_range(disk, sector, nsectors);
 
-	uint64_t left_bytes = (uint64_t)nsectors * VBLK_SECTOR_SIZE;
 	while (!err && left_bytes > 0) {
 		struct sync_batch batch;
 		batch.count = 0;

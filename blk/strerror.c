@@ -24,6 +24,7 @@ static const char *const messages[VBLK_ERROR_COUNT] = {
 	[VBLK_EBADGPT] = "malformed GUID partition table",
 	[VBLK_ENOGPT] = "no GUID partition table on the disk",
 	[VBLK_ENOSPC] = "no room left within the buffer's bound",
+	[VBLK_EFAULT] = "buffer outside the memory the device may use",
 };
 
 const char *vblk_strerror(int err)

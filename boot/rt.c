@@ -126,6 +126,20 @@ static void report_unmapped(const struct board_region *region, int err)
 	}
 }
 
+/* The disks may be given buffers in RAM only (vblk_set_dma_ranges): a
+ * pointer elsewhere, into flash or a device's registers, is refused with
+ * -VBLK_EFAULT instead of reaching QEMU. */
+static void give_dma_ranges(const struct board_region *ram, unsigned ram_count)
+{
+	struct vblk_dma_range ranges[VBLK_MAX_DMA_RANGES];
+
+	_Static_assert(BOARD_MAX_MEMORY <= VBLK_MAX_DMA_RANGES, "every RAM region a range");
+	for (unsigned i = 0; i < ram_count; i++)
+		ranges[i] = (struct vblk_dma_range){ ram[i].base, ram[i].size_bytes };
+	if (vblk_set_dma_ranges(ranges, ram_count) < 0)
+		pl011_puts("vblk: RAM regions not usable as DMA ranges: buffers go unchecked\n");
+}
+
 static void map_memory(void)
 {
 	int device_result[BOARD_MAX_DEVICE];
@@ -143,6 +157,7 @@ static void map_memory(void)
 	}
 	if (mmu_init(ram, ram_count, board.device, board.device_count, device_result) < 0)
 		pl011_puts("vblk: page table pool exhausted: some RAM is not mapped\n");
+	give_dma_ranges(ram, ram_count);
 	for (unsigned i = 0; i < board.device_count; i++)
 		report_unmapped(&board.device[i], device_result[i]);
 }

@@ -32,6 +32,9 @@
 static uint8_t header[COPY_BYTES] VBLK_ALIGNED;
 static uint8_t copy[COPY_BYTES] VBLK_ALIGNED;
 
+/* firmware.ld: where the buffers above (and libvblk's memory) live. */
+extern uint8_t __bss_start[], __bss_end[];
+
 /* ---- semihosting (Arm's "Semihosting for AArch32 and AArch64") ------ */
 
 #define SYS_WRITE0 0x04
@@ -86,6 +89,15 @@ static int failed(const char *step, int err)
 
 int main(void)
 {
+	/* The disk may only be handed our own buffers: a stray pointer is
+	 * then -VBLK_EFAULT, not a device QEMU gives up on. */
+	const struct vblk_dma_range bss = {
+		(uintptr_t)__bss_start, (uint64_t)(__bss_end - __bss_start),
+	};
+	int err = vblk_set_dma_ranges(&bss, 1);
+	if (err < 0)
+		return failed("setting the DMA ranges", err);
+
 	int ndisks = vblk_init_from_dt((const void *)(uintptr_t)DTB_ADDR, DTB_MAX_BYTES);
 	if (ndisks < 0)
 		return failed("reading the device tree", ndisks);
@@ -107,7 +119,7 @@ int main(void)
 
 	/* Block-size alignment: the copy goes to the last whole 4 KiB. */
 	uint64_t copy_sector = (capacity - sectors) / sectors * sectors;
-	int err = vblk_read(disk, 0, header, sectors);
+	err = vblk_read(disk, 0, header, sectors);
 	if (err)
 		return failed("reading the header", err);
 	err = vblk_write(disk, copy_sector, header, sectors);

@@ -62,6 +62,8 @@ enum vblk_error {
 			      (UEFI 2.10 §5.2.3) in its first block           */
 	VBLK_ENOSPC = 21,  /* no room: the edit would make the device tree
 			      larger than the bound its caller gave           */
+	VBLK_EFAULT = 22,  /* a buffer outside the memory the device may use
+			      (vblk_set_dma_ranges): nothing was sent        */
 	VBLK_ERROR_COUNT
 };
 

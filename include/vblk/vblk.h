@@ -118,6 +118,25 @@ unsigned vblk_max_disks(void);
  * vblk_attach. */
 int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t intid);
 
+/* The memory a device may read and write: physical (bus) addresses, as
+ * plat_virt_to_phys gives them, usually the platform's RAM. Once ranges
+ * are given, a read, write or bio with a byte of a buffer outside them
+ * all is refused with -VBLK_EFAULT and nothing is sent: QEMU takes
+ * such an address as a broken driver (the disk stops, or on a packed ring
+ * QEMU 7.2 hangs in the notification), and one in a device's registers
+ * would have the disk's data written into them. Until then (or after
+ * count 0) every address is taken. The vblk runtime gives the device
+ * tree's /memory at boot; firmware with its own boot code should give its
+ * RAM. The ranges are copied. Returns 0, or -VBLK_EINVAL (more than
+ * VBLK_MAX_DMA_RANGES, NULL with count > 0, an empty or wrapping range:
+ * the ranges in force are kept). */
+#define VBLK_MAX_DMA_RANGES 8
+struct vblk_dma_range {
+	uint64_t base;
+	uint64_t size_bytes;
+};
+int vblk_set_dma_ranges(const struct vblk_dma_range *ranges, unsigned count);
+
 /* What the last probe saw in each virtio-mmio slot and at each virtio PCI
  * function, for diagnostics. */
 struct vblk_probe_entry {

@@ -183,6 +183,7 @@ int disk_setup(void **state)
 	packed_ring = state != NULL && test_is_packed(state);
 	vblk_shutdown();
 	host_platform_reset();
+	vblk_set_dma_ranges(NULL, 0);   /* every address, as a new library */
 	fv = NULL;
 	disk = NULL;
 	pci_decoding_on = false;

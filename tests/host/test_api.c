@@ -6,7 +6,8 @@
  * zero counts, sector ranges at or past the capacity or wrapping past
  * 2^64, buffers off the VBLK_DMA_ALIGN boundary, bios with more segments
  * or bytes than one request carries, writes and flushes on a read-only
- * disk, partial blocks on a 4 KiB-block disk, discards off
+ * disk, partial blocks on a 4 KiB-block disk, buffers outside the
+ * memory the device may use and bad DMA ranges, discards off
  * discard_sector_alignment, unknown write-zeroes flags, discards and
  * write-zeroes on a disk that offers neither, calls before any init, after
  * vblk_shutdown() and after the device broke, and device trees that are
@@ -303,6 +304,40 @@ static int64_t strerror_int_min(void) { return says_unknown(INT_MIN); }
 static int64_t strerror_int_max(void) { return says_unknown(INT_MAX); }
 static int64_t strerror_count(void) { return says_unknown(VBLK_ERROR_COUNT); }
 static int64_t strerror_minus_count(void) { return says_unknown(-VBLK_ERROR_COUNT); }
+
+/* ---- buffers outside the DMA ranges; vblk_set_dma_ranges -------------- */
+
+/* The call with the device allowed only the memory just past `buf`, then
+ * every address again (so the runner's check that the disk still works
+ * reads as ever). */
+static int64_t with_buf_out_of_range(int64_t (*call)(void))
+{
+	struct vblk_dma_range after_buf = { plat_virt_to_phys(buf) + sizeof(buf), 1u << 20 };
+	assert_int_equal(vblk_set_dma_ranges(&after_buf, 1), 0);
+	int64_t rc = call();
+	assert_int_equal(vblk_set_dma_ranges(NULL, 0), 0);
+	return rc;
+}
+
+static int64_t read_buf(void) { return vblk_read(disk, 0, buf, 8); }
+static int64_t write_buf(void) { return vblk_write(disk, 0, buf, 8); }
+static int64_t submit_buf(void) { return vblk_submit(disk, bio_of(VBLK_OP_WRITE, 0, buf, 4096)); }
+static int64_t read_out_of_range(void) { return with_buf_out_of_range(read_buf); }
+static int64_t write_out_of_range(void) { return with_buf_out_of_range(write_buf); }
+static int64_t submit_out_of_range(void) { return with_buf_out_of_range(submit_buf); }
+
+static int64_t set_ranges(uint64_t base, uint64_t size_bytes, unsigned count)
+{
+	struct vblk_dma_range ranges[VBLK_MAX_DMA_RANGES + 1];
+	for (unsigned i = 0; i < VBLK_MAX_DMA_RANGES + 1; i++)
+		ranges[i] = (struct vblk_dma_range){ base, size_bytes };
+	return vblk_set_dma_ranges(ranges, count);
+}
+
+static int64_t set_too_many_ranges(void) { return set_ranges(0, 4096, VBLK_MAX_DMA_RANGES + 1); }
+static int64_t set_empty_range(void) { return set_ranges(0, 0, 1); }
+static int64_t set_wrapping_range(void) { return set_ranges(UINT64_MAX, 2, 1); }
+static int64_t set_null_ranges(void) { return vblk_set_dma_ranges(NULL, 2); }
 
 /* ---- vblk_submit ------------------------------------------------------- */
 
@@ -617,6 +652,21 @@ static const struct api_case cases[] = {
 	  BROKEN, write_one_block, -VBLK_EBROKEN },
 	{ "vblk_write on a disk that was shut down is not valid now",
 	  SHUT_DOWN, write_one_block, -VBLK_ESTATE },
+
+	{ "vblk_read into memory outside the DMA ranges is refused as a bad address",
+	  READY, read_out_of_range, -VBLK_EFAULT },
+	{ "vblk_write from memory outside the DMA ranges is refused as a bad address",
+	  READY, write_out_of_range, -VBLK_EFAULT },
+	{ "vblk_submit of a segment outside the DMA ranges is refused as a bad address",
+	  READY, submit_out_of_range, -VBLK_EFAULT },
+	{ "vblk_set_dma_ranges of more than VBLK_MAX_DMA_RANGES is invalid",
+	  READY, set_too_many_ranges, -VBLK_EINVAL },
+	{ "vblk_set_dma_ranges of an empty range is invalid",
+	  READY, set_empty_range, -VBLK_EINVAL },
+	{ "vblk_set_dma_ranges of a range wrapping past 2^64 is invalid",
+	  READY, set_wrapping_range, -VBLK_EINVAL },
+	{ "vblk_set_dma_ranges of NULL with a count is invalid",
+	  READY, set_null_ranges, -VBLK_EINVAL },
 
 	{ "vblk_discard of a NULL disk is invalid",
 	  READY, discard_null_disk, -VBLK_EINVAL },
