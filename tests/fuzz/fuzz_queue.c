@@ -83,10 +83,13 @@
  *                      disk, refused with -VBLK_ESTATE; switch the
  *                      interrupt mode, on for an odd sector; read 1 to 8
  *                      sectors of the disk synchronously, checked against
- *                      the model), bits 4-7 a flaw (enum flaw; 8-15
+ *                      the model), bits 4-7 a flaw (enum flaw; 9-15
  *                      none): out of range, misaligned, bad segment
  *                      length, too many segments, no segments, bad op,
- *                      the same bio again while the driver holds it
+ *                      the same bio again while the driver holds it, a
+ *                      segment outside the DMA ranges (each program
+ *                      gives the harness's buffers as the ranges, so a
+ *                      good bio refused with -VBLK_EFAULT fails it)
  *   1 PLUG   2 UNPLUG   3 POLL (and a read of the line's other disk)
  *   5 DRAIN   6 RESET (vblk_reset)
  *   4 WAIT m           vblk_wait_bios on the held bios whose rank
@@ -378,6 +381,7 @@ enum flaw {
 	FLAW_NO_SEGS,
 	FLAW_BAD_OP,
 	FLAW_AGAIN,
+	FLAW_OUTSIDE_RAM,
 	FLAW_COUNT,
 };
 
@@ -401,6 +405,8 @@ struct slot {
 static struct slot pool[POOL_BIOS];
 static uint8_t buffers[POOL_BIOS][SLOT_BYTES] VBLK_ALIGNED;
 static uint8_t too_many_segs_area[TOO_MANY_SEGS * 2 * VBLK_SECTOR_SIZE] VBLK_ALIGNED;
+/* Never among the DMA ranges: where FLAW_OUTSIDE_RAM points a segment. */
+static uint8_t outside_area[SEG_SECTORS_MAX * VBLK_SECTOR_SIZE] VBLK_ALIGNED;
 static uint8_t canary_block[SLOT_BYTES];   /* what untouched pool memory holds */
 static unsigned next_slot;   /* round robin: a freed slot rests longest */
 
@@ -728,6 +734,11 @@ static int spoil(struct slot *t, enum flaw flaw, uint64_t capacity)
 	case FLAW_BAD_OP:
 		bio->op = (enum vblk_op)7;
 		return -VBLK_EINVAL;
+	case FLAW_OUTSIDE_RAM:
+		if (bio->nsegs == 0)
+			return 0;
+		t->segs[bio->nsegs - 1].addr = outside_area;
+		return -VBLK_EFAULT;
 	default:
 		return 0;
 	}
@@ -747,7 +758,7 @@ static bool refusal_allowed(int rc, int expected, const struct vblk_bio *bio, ui
 		       (is_range_op(bio->op) &&
 			bio_sectors(bio) > vblk_max_range_sectors(disk, bio->op));
 	bool argument_error = rc == -VBLK_EINVAL || rc == -VBLK_EALIGN || rc == -VBLK_ERANGE ||
-			      rc == -VBLK_ETOOBIG;
+			      rc == -VBLK_ETOOBIG || rc == -VBLK_EFAULT;
 	/* A range op must also keep to the device's alignment (the fake asks
 	 * for 8 sectors) and to a device that has the feature. */
 	bool range_refusal = is_range_op(bio->op) && (rc == -VBLK_EALIGN || rc == -VBLK_EUNSUPP);
@@ -1384,6 +1395,20 @@ static void create_disk(uint8_t shape, uint8_t ring)
 	      ring_packed ? "packed" : "split", (unsigned)vblk_disk_info(disk)->queue_size);
 }
 
+/* Every buffer the harness hands the driver, and no other memory, is
+ * what the device may use. */
+static void give_dma_ranges(void)
+{
+#define RANGE_OF(area) { plat_virt_to_phys(area), sizeof(area) }
+	const struct vblk_dma_range ranges[] = {
+		RANGE_OF(buffers), RANGE_OF(too_many_segs_area), RANGE_OF(sync_area),
+		RANGE_OF(callback_area), RANGE_OF(mate_buf),
+	};
+#undef RANGE_OF
+	check(vblk_set_dma_ranges(ranges, sizeof(ranges) / sizeof(ranges[0])) == 0,
+	      "the harness's DMA ranges are taken");
+}
+
 static void reset_harness(void)
 {
 	memset(pool, 0, sizeof(pool));
@@ -1408,6 +1433,7 @@ static void reset_harness(void)
 	mate = NULL;
 	mate_reads = 0;
 	ecam = NULL;   /* host_platform_reset freed it */
+	give_dma_ranges();
 }
 
 /* The disk holds what the model says, where it knows. */
