@@ -112,9 +112,8 @@ static int check_range_bio(const struct vblk_disk *disk, const struct vblk_bio *
 	return err;
 }
 
-/* Each segment holds whole sectors in memory the device may use: cache-
- * line aligned, so invalidating it never discards a neighbour's data, and
- * inside the memory the device can reach (blk/dma_ranges.c). */
+/* Each segment holds whole sectors, cache-line aligned, so invalidating
+ * it never discards a neighbour's data. */
 static int check_segments(const struct vblk_bio *bio, uint64_t *total_bytes)
 {
 	*total_bytes = 0;
@@ -126,9 +125,19 @@ static int check_segments(const struct vblk_bio *bio, uint64_t *total_bytes)
 			return -VBLK_EINVAL;
 		if ((uintptr_t)seg->addr % VBLK_DMA_ALIGN != 0 || seg->len_bytes % VBLK_SECTOR_SIZE != 0)
 			return -VBLK_EALIGN;
-		if (!blk_dma_reachable(seg->addr, seg->len_bytes))
-			return -VBLK_EFAULT;
 		*total_bytes += seg->len_bytes;
+	}
+	return 0;
+}
+
+/* Each segment in memory the device can reach (blk/dma_ranges.c).
+ * After the sector range: a read of far too many sectors is out of
+ * range before its buffer runs out of RAM. */
+static int check_reachable(const struct vblk_bio *bio)
+{
+	for (unsigned i = 0; i < bio->nsegs; i++) {
+		if (!blk_dma_reachable(bio->segs[i].addr, bio->segs[i].len_bytes))
+			return -VBLK_EFAULT;
 	}
 	return 0;
 }
@@ -167,6 +176,8 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 	err = check_segments(bio, total_bytes);
 	if (!err)
 		err = check_range(disk, bio->sector, *total_bytes / VBLK_SECTOR_SIZE);
+	if (!err)
+		err = check_reachable(bio);
 	if (!err)
 		err = check_fits(disk, bio, *total_bytes);
 	return err;
@@ -280,9 +291,9 @@ int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
 
 /* A read or write: the arguments checked in vblk_submit's order (the disk
  * and the op, then the buffer, 64-byte aligned so the device's memory
- * never shares a cache line with the caller's other data and in memory
- * the device can reach, then the sectors), then requests of at most
- * max_req_bytes, SYNC_BATCH at a time. */
+ * never shares a cache line with the caller's other data, then the
+ * sectors, then the buffer's memory: one the device can reach), then
+ * requests of at most max_req_bytes, SYNC_BATCH at a time. */
 static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, uint8_t *buf,
 		    uint32_t nsectors)
 {
@@ -291,11 +302,11 @@ static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, ui
 		err = -VBLK_EINVAL;
 	else if (!err && (uintptr_t)buf % VBLK_DMA_ALIGN != 0)
 		err = -VBLK_EALIGN;
-	uint64_t left_bytes = (uint64_t)nsectors * VBLK_SECTOR_SIZE;
-	if (!err && nsectors != 0 && !blk_dma_reachable(buf, left_bytes))
-		err = -VBLK_EFAULT;
 	if (!err)
 		err = check_range(disk, sector, nsectors);
+	uint64_t left_bytes = (uint64_t)nsectors * VBLK_SECTOR_SIZE;
+	if (!err && !blk_dma_reachable(buf, left_bytes))
+		err = -VBLK_EFAULT;
 
 	while (!err && left_bytes > 0) {
 		struct sync_batch batch;

@@ -154,6 +154,25 @@ static void no_ranges_takes_every_address(void **state)
 	round_trip(0, PAGE_SECTORS);
 }
 
+/* Sectors past the capacity are what a caller needs to hear about first,
+ * before the buffer that many sectors would need runs out of memory. */
+static void the_sector_range_is_checked_first(void **state)
+{
+	struct vblk_dma_range all_of_buf = part_of_buf(0, sizeof(buf));
+	struct vblk_seg seg = { buf, sizeof(buf) };
+	struct vblk_bio bio = { .op = VBLK_OP_READ, .segs = &seg, .nsegs = 1 };
+
+	attach_ok(state, NULL);
+	give(&all_of_buf, 1);
+	assert_int_equal(vblk_read(disk, 0, buf, UINT32_MAX), -VBLK_ERANGE);
+	assert_int_equal(vblk_write(disk, vblk_capacity(disk), buf, 1), -VBLK_ERANGE);
+	seg.addr = buf + PAGE;   /* now past the range's end, and the disk's */
+	bio.sector = vblk_capacity(disk) - 1;
+	assert_int_equal(vblk_submit(disk, &bio), -VBLK_ERANGE);
+	bio.sector = 0;
+	assert_int_equal(vblk_submit(disk, &bio), -VBLK_EFAULT);
+}
+
 /* A refused bio beside one in flight: the one in flight completes as if
  * nothing had happened, and the refused one was never the queue's. */
 static void a_refusal_beside_a_bio_in_flight(void **state)
@@ -193,6 +212,7 @@ int main(void)
 		ALL(ranges_that_touch_hold_a_buffer_across_them),
 		ALL(bad_ranges_are_refused_and_change_nothing),
 		ALL(no_ranges_takes_every_address),
+		ALL(the_sector_range_is_checked_first),
 		ALL(a_refusal_beside_a_bio_in_flight),
 	};
 	return cmocka_run_group_tests_name("dma_ranges", tests, NULL, NULL);
