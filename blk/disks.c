@@ -102,10 +102,25 @@ static int finish_disk(struct vblk_disk *disk)
 	return err ? err : reset_err;
 }
 
+/* Is one of the disks' bio callbacks running (perhaps under this call)? */
+static bool in_any_callback(void)
+{
+	for (unsigned i = 0; i < vblk_disk_count(); i++) {
+		if (vblk_disk(i)->queue.in_callbacks > 0)
+			return true;
+	}
+	return false;
+}
+
 int vblk_shutdown(void)
 {
 	int first_err = 0;
 
+	/* From a bio callback (vblk/bio.h forbids it): resetting and
+	 * forgetting the disk whose loop runs that callback would lose the
+	 * bios it has yet to tell, as a vblk_reset there would. */
+	if (in_any_callback())
+		return -VBLK_ESTATE;
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
 		struct vblk_disk *disk = vblk_disk(i);
 		int err = finish_disk(disk);

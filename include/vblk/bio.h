@@ -36,7 +36,8 @@
  *    while before it sleeps). It may call vblk_submit() and vblk_plug()/
  *    vblk_unplug(), and read vblk_stats(); it must not wait (vblk_wait_*,
  *    vblk_read/write/flush/get_id), reset or shut down the disk (a
- *    vblk_reset of its own disk is refused: -VBLK_ESTATE);
+ *    vblk_reset of its own disk and vblk_shutdown are refused:
+ *    -VBLK_ESTATE);
  *  - everything else is called from thread context only.
  */
 #ifndef VBLK_BIO_H

@@ -80,7 +80,8 @@
  *                      bits 2-3 what the callback does
  *                      (nothing, submit a follow-up bio, plug and submit
  *                      one, call back into vblk: ask for a reset of the
- *                      disk, refused with -VBLK_ESTATE; switch the
+ *                      disk and a vblk_shutdown, both refused with
+ *                      -VBLK_ESTATE; switch the
  *                      interrupt mode, on for an odd sector; read 1 to 8
  *                      sectors of the disk synchronously, checked against
  *                      the model), bits 4-7 a flaw (enum flaw; 9-15
@@ -582,6 +583,9 @@ static void call_back(const struct slot *parent)
 
 	trace("  callback of slot %u: reset %d", (unsigned)(parent - pool), rc);
 	check(rc == -VBLK_ESTATE, "a callback's reset of its own disk is refused (-VBLK_ESTATE)");
+	rc = vblk_shutdown();
+	trace("  callback: shutdown %d", rc);
+	check(rc == -VBLK_ESTATE, "a callback's vblk_shutdown is refused (-VBLK_ESTATE)");
 	rc = vblk_use_interrupts(disk, sector & 1u);
 	trace("  callback: interrupts %u: %d", (unsigned)(sector & 1u), rc);
 	check(rc == 0 || is_error(rc), "vblk_use_interrupts returns 0 or a documented error");

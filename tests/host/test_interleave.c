@@ -118,6 +118,7 @@ enum action {
 	ACT_WAIT_NEXT,      /* vblk_wait_bios for the bio after it */
 	ACT_POLL,           /* vblk_poll of its own disk */
 	ACT_RESET_OTHER,    /* vblk_reset of `act_disk` */
+	ACT_SHUTDOWN,       /* vblk_shutdown */
 };
 
 /* What bio `act_bio`'s callback does, once; its result. */
@@ -185,6 +186,9 @@ static void done(struct vblk_bio *bio, int status)
 		break;
 	case ACT_RESET_OTHER:
 		act_rc = vblk_reset(act_disk);
+		break;
+	case ACT_SHUTDOWN:
+		act_rc = vblk_shutdown();
 		break;
 	case ACT_NONE:
 		break;
@@ -283,6 +287,48 @@ static void expect_reset_in_callback_loses_nothing(void **state, bool interrupts
 	assert_int_equal(vblk_drain(disk), 0);
 	expect_disk_works(disk, fv);
 	fake_virtio_assert_clean(fv);
+}
+
+/*
+ * The same with vblk_shutdown, which resets and forgets every disk, the
+ * one whose callback loop is running included (vblk/bio.h forbids it as
+ * well). Refused with -VBLK_ESTATE, nothing done: every bio completes
+ * once, and the disk is still attached and works.
+ */
+static void expect_shutdown_in_callback_is_refused(void **state, bool interrupts)
+{
+	attach_ok(state, NULL);
+	if (interrupts)
+		use_interrupts(fv, disk);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	vblk_plug(disk);
+	submit_ok(write_bio(0, 0));
+	submit_ok(write_bio(1, BIO_SECTORS));
+	submit_ok(write_bio(2, 64));
+	act_bio = 0;
+	act = ACT_SHUTDOWN;
+	vblk_unplug(disk);
+
+	struct vblk_bio *waits[] = { &bios[0], &bios[1], &bios[2] };
+	assert_int_equal(vblk_wait_bios(disk, waits, 3), 0);
+	assert_true(act_done);
+	assert_int_equal(act_rc, -VBLK_ESTATE);
+	expect_done_once_with(0, 3, 0, 0);
+	assert_int_equal(vblk_disk_count(), 1);
+	assert_ptr_equal(vblk_disk(0), disk);
+	assert_int_equal(fake_virtio_stats(fv)->resets, 1);
+	expect_disk_works(disk, fv);
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_shutdown_in_a_callback_is_refused(void **state)
+{
+	expect_shutdown_in_callback_is_refused(state, false);
+}
+
+static void test_shutdown_in_an_interrupt_callback_is_refused(void **state)
+{
+	expect_shutdown_in_callback_is_refused(state, true);
 }
 
 /* A reset that fails the queue (here vblk_reset's own, -VBLK_ECANCELED)
@@ -1103,6 +1149,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		ALL(test_reset_in_a_callback_loses_no_bio_of_its_request),
 		ALL(test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request),
+		ALL(test_shutdown_in_a_callback_is_refused),
+		ALL(test_shutdown_in_an_interrupt_callback_is_refused),
 		ALL(test_reset_in_a_callback_of_a_canceled_bio_is_refused),
 		ALL(test_reset_in_the_callback_of_an_empty_flush_is_refused),
 		ALL(test_drain_in_the_callback_of_a_timed_out_bio_returns),
