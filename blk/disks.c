@@ -60,12 +60,25 @@ int vblk_attach(uint64_t mmio_base, uint32_t intid)
 	return attach_mmio(mmio_base, intid, false);
 }
 
+/* Is one of the disks' bio callbacks running (perhaps under this call)? */
+static bool in_any_callback(void)
+{
+	for (unsigned i = 0; i < vblk_disk_count(); i++) {
+		if (vblk_disk(i)->queue.in_callbacks > 0)
+			return true;
+	}
+	return false;
+}
+
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 {
 	static struct blk_dt_found found;
 
 	if (dtb == NULL)
 		return -VBLK_EINVAL;
+	/* It starts with a vblk_shutdown, refused from a bio callback. */
+	if (in_any_callback())
+		return -VBLK_ESTATE;
 	/* One walk finds both kinds of transport (blk/dt_scan.c). */
 	int err = blk_dt_scan(&found, dtb, dtb_max_bytes);
 	if (err)
@@ -100,16 +113,6 @@ static int finish_disk(struct vblk_disk *disk)
 	}
 	int reset_err = blk_disk_reset(disk, -VBLK_ECANCELED);
 	return err ? err : reset_err;
-}
-
-/* Is one of the disks' bio callbacks running (perhaps under this call)? */
-static bool in_any_callback(void)
-{
-	for (unsigned i = 0; i < vblk_disk_count(); i++) {
-		if (vblk_disk(i)->queue.in_callbacks > 0)
-			return true;
-	}
-	return false;
 }
 
 int vblk_shutdown(void)

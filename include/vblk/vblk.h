@@ -85,8 +85,9 @@ struct vblk_info {
  * BARs nobody assigned placed in the host's windows), and initialise each
  * block device found: MMIO disks first, in the tree's order, then PCI
  * ones by bus, device and function. Returns the number of disks ready (>= 0) or a negative error
- * (-VBLK_EINVAL for a NULL dtb, -VBLK_EBADDT for a malformed one; the disks
- * attached before are then kept). Devices that fail init are skipped and
+ * (-VBLK_EINVAL for a NULL dtb, -VBLK_EBADDT for a malformed one, and
+ * -VBLK_ESTATE from a bio callback, vblk/bio.h; the disks attached
+ * before are then kept). Devices that fail init are skipped and
  * remembered in the probe report (vblk_probe_report). */
 int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes);
 

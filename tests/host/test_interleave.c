@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -119,6 +120,7 @@ enum action {
 	ACT_POLL,           /* vblk_poll of its own disk */
 	ACT_RESET_OTHER,    /* vblk_reset of `act_disk` */
 	ACT_SHUTDOWN,       /* vblk_shutdown */
+	ACT_INIT_FROM_DT,   /* vblk_init_from_dt of QEMU virt's tree */
 };
 
 /* What bio `act_bio`'s callback does, once; its result. */
@@ -190,6 +192,13 @@ static void done(struct vblk_bio *bio, int status)
 	case ACT_SHUTDOWN:
 		act_rc = vblk_shutdown();
 		break;
+	case ACT_INIT_FROM_DT: {
+		size_t len_bytes;
+		uint8_t *blob = load_test_dtb("qemu-virt.dtb", 0, &len_bytes);
+		act_rc = vblk_init_from_dt(blob, len_bytes);
+		free(blob);
+		break;
+	}
 	case ACT_NONE:
 		break;
 	}
@@ -295,7 +304,8 @@ static void expect_reset_in_callback_loses_nothing(void **state, bool interrupts
  * well). Refused with -VBLK_ESTATE, nothing done: every bio completes
  * once, and the disk is still attached and works.
  */
-static void expect_shutdown_in_callback_is_refused(void **state, bool interrupts)
+static void expect_shutdown_in_callback_is_refused(void **state, enum action what,
+						   bool interrupts)
 {
 	attach_ok(state, NULL);
 	if (interrupts)
@@ -306,7 +316,7 @@ static void expect_shutdown_in_callback_is_refused(void **state, bool interrupts
 	submit_ok(write_bio(1, BIO_SECTORS));
 	submit_ok(write_bio(2, 64));
 	act_bio = 0;
-	act = ACT_SHUTDOWN;
+	act = what;
 	vblk_unplug(disk);
 
 	struct vblk_bio *waits[] = { &bios[0], &bios[1], &bios[2] };
@@ -323,12 +333,18 @@ static void expect_shutdown_in_callback_is_refused(void **state, bool interrupts
 
 static void test_shutdown_in_a_callback_is_refused(void **state)
 {
-	expect_shutdown_in_callback_is_refused(state, false);
+	expect_shutdown_in_callback_is_refused(state, ACT_SHUTDOWN, false);
 }
 
 static void test_shutdown_in_an_interrupt_callback_is_refused(void **state)
 {
-	expect_shutdown_in_callback_is_refused(state, true);
+	expect_shutdown_in_callback_is_refused(state, ACT_SHUTDOWN, true);
+}
+
+/* vblk_init_from_dt begins with a vblk_shutdown: refused likewise. */
+static void test_init_from_dt_in_a_callback_is_refused(void **state)
+{
+	expect_shutdown_in_callback_is_refused(state, ACT_INIT_FROM_DT, false);
 }
 
 /* A reset that fails the queue (here vblk_reset's own, -VBLK_ECANCELED)
@@ -1151,6 +1167,7 @@ int main(void)
 		ALL(test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request),
 		ALL(test_shutdown_in_a_callback_is_refused),
 		ALL(test_shutdown_in_an_interrupt_callback_is_refused),
+		ALL(test_init_from_dt_in_a_callback_is_refused),
 		ALL(test_reset_in_a_callback_of_a_canceled_bio_is_refused),
 		ALL(test_reset_in_the_callback_of_an_empty_flush_is_refused),
 		ALL(test_drain_in_the_callback_of_a_timed_out_bio_returns),
