@@ -128,7 +128,8 @@ int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, ui
  * would have the disk's data written into them. Until then (or after
  * count 0) every address is taken. The vblk runtime gives the device
  * tree's /memory at boot; firmware with its own boot code should give its
- * RAM. The ranges are copied. Returns 0, or -VBLK_EINVAL (more than
+ * RAM. The ranges are copied; bios accepted before are not looked at
+ * again. Returns 0, or -VBLK_EINVAL (more than
  * VBLK_MAX_DMA_RANGES, NULL with count > 0, an empty or wrapping range:
  * the ranges in force are kept). */
 #define VBLK_MAX_DMA_RANGES 8
