@@ -5,6 +5,8 @@
  * (asynchronous: a bio, completed through its callback). Both check their
  * arguments with the same functions, in the same order (the disk, the op,
  * then the arguments), so they refuse the same calls with the same errors.
+ * Among the arguments is the buffers' memory: once vblk_set_dma_ranges
+ * has said what the device may use, nothing else is handed to it.
  *
  * A synchronous request goes straight out when it would pass nothing in
  * the queue: its bio is built into a request slot and started by the
@@ -20,6 +22,68 @@
 #include "blk/sync.h"
 
 #include <string.h>
+
+/* ---- Memory the device may use ----
+ *
+ * The platform's RAM, as the application (or the vblk runtime, from the
+ * device tree) gives it with vblk_set_dma_ranges. A buffer the device
+ * cannot reach is refused before it goes near a ring (-VBLK_EFAULT): QEMU
+ * takes an address outside its RAM as a broken driver, gives up on the
+ * device or, on a packed ring, never finishes the notification, and an
+ * address in a device's registers would have the disk's data written
+ * into them. Until ranges are given every address is taken: vblk cannot
+ * know the memory map of firmware that does not say it.
+ */
+
+static struct vblk_dma_range dma_ranges[VBLK_MAX_DMA_RANGES];
+static unsigned dma_range_count;
+
+int vblk_set_dma_ranges(const struct vblk_dma_range *given, unsigned count)
+{
+	if (count > VBLK_MAX_DMA_RANGES || (count > 0 && given == NULL))
+		return -VBLK_EINVAL;
+	for (unsigned i = 0; i < count; i++) {
+		/* Empty, or wrapping past the top of the address space. */
+		if (given[i].size_bytes == 0 || given[i].base + given[i].size_bytes - 1 < given[i].base)
+			return -VBLK_EINVAL;
+	}
+	/* The checks read the table with IRQs masked (vblk_submit) or from
+	 * a callback in the disk's interrupt: change it likewise. */
+	plat_irqflags_t flags = plat_irq_save();
+	for (unsigned i = 0; i < count; i++)
+		dma_ranges[i] = given[i];
+	dma_range_count = count;
+	plat_irq_restore(flags);
+	return 0;
+}
+
+/*
+ * Every byte of the buffer in the ranges. Usually one range holds it all;
+ * a buffer across the border of ranges that touch (RAM the device tree
+ * gives in pieces) is followed from one to the next.
+ */
+static bool in_dma_ranges(const void *buf, uint64_t len_bytes)
+{
+	uint64_t addr = plat_virt_to_phys(buf);
+
+	if (len_bytes == 0 || len_bytes - 1 > UINT64_MAX - addr)
+		return false;   /* nothing, or past the top of the address space */
+	for (unsigned i = 0; i < dma_range_count;) {
+		const struct vblk_dma_range *range = &dma_ranges[i];
+		uint64_t offset = addr - range->base;   /* wraps if below it */
+		if (addr < range->base || offset >= range->size_bytes) {
+			i++;
+			continue;
+		}
+		uint64_t left_in_range = range->size_bytes - offset;
+		if (len_bytes <= left_in_range)
+			return true;
+		addr += left_in_range;   /* the rest, in whichever range holds it */
+		len_bytes -= left_in_range;
+		i = 0;
+	}
+	return false;
+}
 
 /* ---- The checks (those blk/commands.c shares: blk/check.h) ---- */
 
@@ -130,13 +194,15 @@ static int check_segments(const struct vblk_bio *bio, uint64_t *total_bytes)
 	return 0;
 }
 
-/* Each segment in memory the device can reach (blk/dma_ranges.c).
+/* Each segment in memory the device can reach.
  * After the sector range: a read of far too many sectors is out of
  * range before its buffer runs out of RAM. */
 static int check_reachable(const struct vblk_bio *bio)
 {
+	if (dma_range_count == 0)
+		return 0;
 	for (unsigned i = 0; i < bio->nsegs; i++) {
-		if (!blk_dma_reachable(bio->segs[i].addr, bio->segs[i].len_bytes))
+		if (!in_dma_ranges(bio->segs[i].addr, bio->segs[i].len_bytes))
 			return -VBLK_EFAULT;
 	}
 	return 0;
@@ -305,7 +371,7 @@ static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, ui
 	if (!err)
 		err = check_range(disk, sector, nsectors);
 	uint64_t left_bytes = (uint64_t)nsectors * VBLK_SECTOR_SIZE;
-	if (!err && !blk_dma_reachable(buf, left_bytes))
+	if (!err && dma_range_count != 0 && !in_dma_ranges(buf, left_bytes))
 		err = -VBLK_EFAULT;
 
 	while (!err && left_bytes > 0) {

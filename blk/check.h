@@ -24,8 +24,4 @@ int blk_check_op(const struct vblk_disk *disk, enum vblk_op op);
 int blk_check_range_op(const struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
 		       uint64_t nsectors, unsigned flags);
 
-/* May the device be given these bytes? Inside one of the ranges of
- * vblk_set_dma_ranges (blk/dma_ranges.c), or none were given. */
-bool blk_dma_reachable(const void *buf, uint64_t len_bytes);
-
 #endif
