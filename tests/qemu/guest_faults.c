@@ -284,16 +284,36 @@ static int read_unchecked(struct vblk_disk *disk, void *outside)
 	return expect_rc("vblk_reset", vblk_reset(disk), 0);
 }
 
+/* `inside` is RAM after all (reachable=1: across the border of two
+ * memory nodes): the disk's first sectors read into it, and written back
+ * from it to where they were. */
+static int use_inside(struct vblk_disk *disk, uint64_t seed, uint8_t *inside)
+{
+	if (expect_rc("vblk_read into it", vblk_read(disk, 0, inside, RESIZE_IO_SECTORS), 0) ||
+	    check_pattern(inside, seed, 0, RESIZE_IO_SECTORS) != 0 ||
+	    expect_rc("vblk_write from it", vblk_write(disk, 0, inside, RESIZE_IO_SECTORS), 0))
+		return -1;
+	printf("buffer at %p, %u bytes: read into and written from\n", (void *)inside,
+	       RESIZE_IO_SECTORS * SECTOR_BYTES);
+	return 0;
+}
+
 int test_outside_ram(void)
 {
 	struct vblk_disk *disk = chosen_disk();
 	uint64_t seed = arg_u64("seed", 1);
-	void *outside = (void *)(uintptr_t)arg_u64("addr", 0);
+	void *addr = (void *)(uintptr_t)arg_u64("addr", 0);
 	bool unchecked = arg_u64("unchecked", 0) != 0;
+	bool reachable = arg_u64("reachable", 0) != 0;
+	int rc;
 
 	if (disk == NULL || use_irq_if_asked(disk) != 0)
 		return -1;
-	if (unchecked ? read_unchecked(disk, outside) : refuse_outside(disk, outside))
+	if (reachable)
+		rc = use_inside(disk, seed, addr);
+	else
+		rc = unchecked ? read_unchecked(disk, addr) : refuse_outside(disk, addr);
+	if (rc != 0)
 		return -1;
 	memset(small_buf, POISON_BYTE, sizeof(small_buf));
 	if (expect_rc("read after it", vblk_read(disk, 0, small_buf, RESIZE_IO_SECTORS), 0) ||

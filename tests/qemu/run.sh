@@ -88,11 +88,26 @@ boot_options() { # boot_options WORD...: the boot column
 		modern) qemu_args+=(-global virtio-mmio.force-legacy=false) ;;
 		image) image=1 ;;
 		mem=*) memory=${word#mem=} ;;
+		numa=*) numa_nodes=${word#numa=} ;;
 		no-semihosting) semihosting=enable=off ;;
 		-D*) lib_flags+=${lib_flags:+ }$word ;;
 		*=*) machine+=,$word ;;
 		*) fail "configs.txt: unknown boot word '$word'" ;;
 		esac
+	done
+	[ "$numa_nodes" -eq 0 ] || numa_options
+}
+
+# numa=N: the RAM in N NUMA nodes of equal size, one CPU each; the device
+# tree then gives N memory nodes that touch.
+numa_options() {
+	local node mib=${memory%M}
+	[[ $memory =~ ^[0-9]+M$ ]] && [ $((mib % numa_nodes)) -eq 0 ] ||
+		fail "configs.txt: numa=$numa_nodes needs mem=SIZE in M, divisible by it"
+	qemu_args+=(-smp "$numa_nodes")
+	for ((node = 0; node < numa_nodes; node++)); do
+		qemu_args+=(-object "memory-backend-ram,id=ram$node,size=$((mib / numa_nodes))M"
+			    -numa "node,memdev=ram$node")
 	done
 }
 
@@ -273,7 +288,7 @@ host_check() { # host_check VERB NAME ARGS...: a disk item of the expect column
 run_config() { # in a subshell: set up the row's QEMU, boot, check the disks
 	local boot disks run expect step items item words name
 	cfg=$1 dir=$WORK/$1 log=$WORK/$1/console.log
-	machine=virt memory=128M image=0 lib_flags="" semihosting=enable=on,target=native
+	machine=virt memory=128M numa_nodes=0 image=0 lib_flags="" semihosting=enable=on,target=native
 	kernel="" test_name="" want_status=0 expected_complaint="" verified_bytes=0
 	qemu_args=() says=() checks=() qcow2_disks=() pci_ports=0
 	mkdir -p "$dir"
