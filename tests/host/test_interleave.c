@@ -270,42 +270,12 @@ static void one_page_requests(struct fake_virtio_opts *opts)
  * that was telling the request's bios, and bio 1 was never completed (its
  * wait then said -VBLK_EINVAL, "never submitted"). It is refused with
  * -VBLK_ESTATE, and every bio completes once, with the device's status.
- */
-static void expect_reset_in_callback_loses_nothing(void **state, bool interrupts)
-{
-	attach_ok(state, NULL);
-	if (interrupts)
-		use_interrupts(fv, disk);
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
-	vblk_plug(disk);
-	submit_ok(write_bio(0, 0));
-	submit_ok(write_bio(1, BIO_SECTORS));
-	submit_ok(write_bio(2, 64));
-	act_bio = 0;
-	act = ACT_RESET;
-	vblk_unplug(disk);
-
-	struct vblk_bio *waits[] = { &bios[0], &bios[1], &bios[2] };
-	assert_int_equal(vblk_wait_bios(disk, waits, 3), 0);
-	assert_true(act_done);
-	assert_int_equal(act_rc, -VBLK_ESTATE);
-	expect_done_once_with(0, 3, 0, 0);
-	assert_true(memcmp(disk_at(fv, 0), buffer(0), BIO_BYTES) == 0);
-	assert_true(memcmp(disk_at(fv, BIO_SECTORS), buffer(1), BIO_BYTES) == 0);
-	assert_true(memcmp(disk_at(fv, 64), buffer(2), BIO_BYTES) == 0);
-	assert_int_equal(vblk_drain(disk), 0);
-	expect_disk_works(disk, fv);
-	fake_virtio_assert_clean(fv);
-}
-
-/*
  * The same with vblk_shutdown, which resets and forgets every disk, the
- * one whose callback loop is running included (vblk/bio.h forbids it as
- * well). Refused with -VBLK_ESTATE, nothing done: every bio completes
- * once, and the disk is still attached and works.
+ * one whose callback loop runs included (the caller's wait then said
+ * -VBLK_ESTATE), and vblk_init_from_dt, which begins with a shutdown:
+ * refused, nothing done; the disk is still attached and works.
  */
-static void expect_shutdown_in_callback_is_refused(void **state, enum action what,
-						   bool interrupts)
+static void expect_refused_in_callback(void **state, enum action what, bool interrupts)
 {
 	attach_ok(state, NULL);
 	if (interrupts)
@@ -324,27 +294,40 @@ static void expect_shutdown_in_callback_is_refused(void **state, enum action wha
 	assert_true(act_done);
 	assert_int_equal(act_rc, -VBLK_ESTATE);
 	expect_done_once_with(0, 3, 0, 0);
+	assert_true(memcmp(disk_at(fv, 0), buffer(0), BIO_BYTES) == 0);
+	assert_true(memcmp(disk_at(fv, BIO_SECTORS), buffer(1), BIO_BYTES) == 0);
+	assert_true(memcmp(disk_at(fv, 64), buffer(2), BIO_BYTES) == 0);
 	assert_int_equal(vblk_disk_count(), 1);
 	assert_ptr_equal(vblk_disk(0), disk);
-	assert_int_equal(fake_virtio_stats(fv)->resets, 1);
+	assert_int_equal(fake_virtio_stats(fv)->resets, 1);   /* attach's only */
+	assert_int_equal(vblk_drain(disk), 0);
 	expect_disk_works(disk, fv);
 	fake_virtio_assert_clean(fv);
 }
 
+static void test_reset_in_a_callback_loses_no_bio_of_its_request(void **state)
+{
+	expect_refused_in_callback(state, ACT_RESET, false);
+}
+
+static void test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request(void **state)
+{
+	expect_refused_in_callback(state, ACT_RESET, true);
+}
+
 static void test_shutdown_in_a_callback_is_refused(void **state)
 {
-	expect_shutdown_in_callback_is_refused(state, ACT_SHUTDOWN, false);
+	expect_refused_in_callback(state, ACT_SHUTDOWN, false);
 }
 
 static void test_shutdown_in_an_interrupt_callback_is_refused(void **state)
 {
-	expect_shutdown_in_callback_is_refused(state, ACT_SHUTDOWN, true);
+	expect_refused_in_callback(state, ACT_SHUTDOWN, true);
 }
 
-/* vblk_init_from_dt begins with a vblk_shutdown: refused likewise. */
 static void test_init_from_dt_in_a_callback_is_refused(void **state)
 {
-	expect_shutdown_in_callback_is_refused(state, ACT_INIT_FROM_DT, false);
+	expect_refused_in_callback(state, ACT_INIT_FROM_DT, false);
 }
 
 /* A reset that fails the queue (here vblk_reset's own, -VBLK_ECANCELED)
@@ -366,16 +349,6 @@ static void test_reset_in_a_callback_of_a_canceled_bio_is_refused(void **state)
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
 	expect_disk_works(disk, fv);
 	fake_virtio_assert_clean(fv);
-}
-
-static void test_reset_in_a_callback_loses_no_bio_of_its_request(void **state)
-{
-	expect_reset_in_callback_loses_nothing(state, false);
-}
-
-static void test_reset_in_an_interrupt_callback_loses_no_bio_of_its_request(void **state)
-{
-	expect_reset_in_callback_loses_nothing(state, true);
 }
 
 /* A FLUSH on a write-through disk completes inside vblk_submit, callback
