@@ -39,6 +39,9 @@ static struct irq_slot slots[RT_IRQ_MAX_HANDLERS];
 /* Interrupts acknowledged, per INTID, registered or not. Written only by
  * rt_irq_handler (IRQs masked); a 64-bit load reads it whole. */
 static unsigned long taken[GIC_FIRST_SPECIAL_INTID];
+/* rt_irq_handler calls on the stack: 0 or 1 (handlers run with IRQs
+ * masked), more only if a handler opens the mask itself. */
+static unsigned handler_depth;
 
 int irq_init(const struct board_info *board)
 {
@@ -130,10 +133,16 @@ unsigned long rt_irq_count(unsigned intid)
 	return intid < GIC_FIRST_SPECIAL_INTID ? taken[intid] : 0;
 }
 
+bool irq_handler_running(void)
+{
+	return handler_depth > 0;
+}
+
 void rt_irq_handler(void)
 {
 	if (gic == NULL)
 		return;         /* IRQs are never unmasked without a GIC */
+	handler_depth++;
 	for (;;) {
 		uint32_t eoi_value;
 		unsigned intid = gic->ack(&eoi_value);
@@ -145,7 +154,7 @@ void rt_irq_handler(void)
 		 * EOI (IHI0048B §4.4.5, IHI0069 "Special INTIDs"). LPIs
 		 * (8192 and up) are never enabled here. */
 		if (intid >= GIC_FIRST_SPECIAL_INTID)
-			return;
+			break;
 		taken[intid]++;
 		slot = find_slot(intid);
 		if (slot != NULL)
@@ -155,4 +164,5 @@ void rt_irq_handler(void)
 						  would be taken again forever */
 		gic->eoi(eoi_value);
 	}
+	handler_depth--;
 }

@@ -7,6 +7,8 @@
 #ifndef VBLK_DRIVERS_IRQ_H
 #define VBLK_DRIVERS_IRQ_H
 
+#include <stdbool.h>
+
 #include "drivers/board.h"
 
 /* Set up the board's GIC (every interrupt disabled) at EL1. IRQs stay
@@ -19,6 +21,10 @@ int irq_init(const struct board_info *board);
  * masked): acknowledge, dispatch, end of interrupt, until nothing is
  * pending. Replaces the weak no-op in boot/exceptions.c. */
 void rt_irq_handler(void);
+
+/* Whether an interrupt handler is running (rt_irq_handler is on the
+ * stack): plat_idle() must not sleep then, see drivers/timer.c. */
+bool irq_handler_running(void);
 
 /* Take over the EL1 virtual timer for plat_idle() (after irq_init, IRQs
  * still masked). Returns 0, or a negative code when its interrupt cannot

@@ -135,7 +135,13 @@ void plat_idle(uint64_t deadline_us)
 	plat_irqflags_t flags;
 	uint64_t deadline_ticks;
 
-	if (!timer_ready) {
+	/* Inside an interrupt handler (a bio callback that waits, which
+	 * vblk/bio.h forbids but does not refuse, or firmware's own handler
+	 * calling vblk_read) the interrupt being handled is still active
+	 * at the GIC, and every interrupt has the same priority: neither
+	 * the disk's next one nor the timer's could end a `wfi`. Relax and
+	 * return; the caller's loop looks at the ring itself. */
+	if (!timer_ready || irq_handler_running()) {
 		plat_cpu_relax();
 		return;
 	}

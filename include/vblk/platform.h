@@ -89,6 +89,12 @@ static inline void plat_dma_invalidate(const void *ptr, size_t len_bytes)
  * the caller's check and the sleep (WFI wakes on a pending interrupt even
  * while it is masked).
  *
+ * It can be called inside an interrupt handler (a bio callback that
+ * waits: vblk/bio.h forbids it but does not refuse it), where the
+ * interrupt being handled still holds the GIC's running priority: a
+ * `wfi` there is ended by nothing of that priority, so return at once
+ * (the caller's loop then looks at the ring itself).
+ *
  * The vblk runtime implements it with the generic timer and `wfi`
  * (drivers/timer.c). libvblk.a carries a weak fallback that only relaxes
  * the CPU, for firmware that runs vblk polled without interrupts; firmware

@@ -63,6 +63,7 @@ int attach_pci_as_firmware(const char *where);
 
 /* Test cases outside guest_tests.c. */
 int test_reinit(void);
+int test_wait_in_irq_callback(void);
 int test_async_io(void);
 int test_merge_equal(void);
 int test_integrity(void);

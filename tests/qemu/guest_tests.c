@@ -890,6 +890,7 @@ static const struct test_case {
 	{ "discard", test_discard },
 	{ "pci_map", test_pci_map },
 	{ "reinit", test_reinit },
+	{ "wait_in_irq_callback", test_wait_in_irq_callback },
 };
 #define TEST_CASE_COUNT (sizeof(test_cases) / sizeof(test_cases[0]))
 
