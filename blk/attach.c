@@ -84,6 +84,20 @@ static struct vblk_disk *free_slot(void)
 	return NULL;
 }
 
+/* The device has just completed a reset (in `disk`'s set-up): it holds
+ * nothing of a slot it was left holding before, so that slot is free. Left
+ * held, it would be reclaimed one day by resetting the device, under the
+ * disk it now is. */
+static void release_held_slots(const struct vblk_disk *disk)
+{
+	for (unsigned i = 0; i < blk_table_slots(); i++) {
+		struct vblk_disk *slot = blk_table_slot(i);
+		if (slot != disk && slot->dev.held && !blk_table_is_attached(slot) &&
+		    same_device(&slot->dev.vdev, &disk->dev.vdev))
+			slot->dev.held = false;
+	}
+}
+
 /*
  * Make a disk of a device its transport has identified (and reset
  * nothing yet): the device is initialised in a free slot. -VBLK_ENODEV
@@ -106,5 +120,6 @@ int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_
 	int err = blk_disk_setup(disk, probed, intid, irq_edge);
 	if (err)
 		return err;
+	release_held_slots(disk);
 	return (int)blk_table_add(disk);
 }

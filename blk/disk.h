@@ -43,6 +43,12 @@ static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
 
 /* blk/attach.c: a disk of a device either transport found, in a free
  * slot; the probe report. */
+/* One attach, probe, reset or shutdown at a time (blk/disks.c): false if
+ * one is running already (the caller refuses with -VBLK_ESTATE); else
+ * call blk_setup_end when done. */
+bool blk_setup_begin(void);
+void blk_setup_end(void);
+
 int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge);
 bool blk_device_attached(const struct virtio_dev *dev);
 void blk_record_probe(const struct vblk_probe_entry *entry);

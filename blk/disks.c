@@ -12,6 +12,30 @@
 #include "virtio/mmio.h"
 #include "pci/pci.h"
 
+/*
+ * One set-up at a time: attaching, probing, resetting a disk and shutting
+ * down all poll a device's Status with IRQs open, so a bio callback run
+ * by the interrupt handler meanwhile may call another of them. That one
+ * would re-initialise a disk under the first (whose reset then never
+ * sees Status read 0), take the slot it is filling, or revive a disk a
+ * shutdown has finished: it is refused with -VBLK_ESTATE instead.
+ */
+static bool setting_up;
+
+bool blk_setup_begin(void)
+{
+	plat_irqflags_t flags = plat_irq_save();
+	bool free = !setting_up;
+	setting_up = true;
+	plat_irq_restore(flags);
+	return free;
+}
+
+void blk_setup_end(void)
+{
+	setting_up = false;
+}
+
 static void record_mmio_probe(uint64_t base, const struct virtio_dev *dev, int result)
 {
 	blk_record_probe(&(struct vblk_probe_entry){
@@ -57,41 +81,11 @@ int vblk_attach(uint64_t mmio_base, uint32_t intid)
 	/* A bad argument changes nothing, not even the probe report. */
 	if (!plausible_window(mmio_base))
 		return -VBLK_EINVAL;
-	return attach_mmio(mmio_base, intid, false);
-}
-
-/* Is one of the disks' bio callbacks running (perhaps under this call)? */
-static bool in_any_callback(void)
-{
-	for (unsigned i = 0; i < vblk_disk_count(); i++) {
-		if (vblk_disk(i)->queue.in_callbacks > 0)
-			return true;
-	}
-	return false;
-}
-
-int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
-{
-	static struct blk_dt_found found;
-
-	if (dtb == NULL)
-		return -VBLK_EINVAL;
-	/* It starts with a vblk_shutdown, refused from a bio callback. */
-	if (in_any_callback())
+	if (!blk_setup_begin())
 		return -VBLK_ESTATE;
-	/* One walk finds both kinds of transport (blk/dt_scan.c). */
-	int err = blk_dt_scan(&found, dtb, dtb_max_bytes);
-	if (err)
-		return err;
-	vblk_shutdown();
-	for (unsigned i = 0; i < found.mmio.count; i++) {
-		const struct virtio_dt_node *node = &found.mmio.node[i];
-		attach_mmio(node->base, node->intid, node->irq_edge);
-	}
-	/* A PCI host that cannot be decoded costs the PCI disks only. */
-	if (found.pci_err == 0)
-		blk_attach_pci_host(&found.pci);
-	return (int)vblk_disk_count();
+	int result = attach_mmio(mmio_base, intid, false);
+	blk_setup_end();
+	return result;
 }
 
 /*
@@ -115,15 +109,10 @@ static int finish_disk(struct vblk_disk *disk)
 	return err ? err : reset_err;
 }
 
-int vblk_shutdown(void)
+static int shutdown_all(void)
 {
 	int first_err = 0;
 
-	/* From a bio callback (vblk/bio.h forbids it): resetting and
-	 * forgetting the disk whose loop runs that callback would lose the
-	 * bios it has yet to tell, as a vblk_reset there would. */
-	if (in_any_callback())
-		return -VBLK_ESTATE;
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
 		struct vblk_disk *disk = vblk_disk(i);
 		int err = finish_disk(disk);
@@ -141,6 +130,53 @@ int vblk_shutdown(void)
 			first_err = -VBLK_EHELD;
 	}
 	return first_err;
+}
+
+/* Is one of the disks' bio callbacks running (perhaps under this call)? */
+static bool in_any_callback(void)
+{
+	for (unsigned i = 0; i < vblk_disk_count(); i++) {
+		if (vblk_disk(i)->queue.in_callbacks > 0)
+			return true;
+	}
+	return false;
+}
+
+int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
+{
+	static struct blk_dt_found found;
+
+	if (dtb == NULL)
+		return -VBLK_EINVAL;
+	/* It starts with a shutdown, refused from a bio callback. */
+	if (in_any_callback() || !blk_setup_begin())
+		return -VBLK_ESTATE;
+	/* One walk finds both kinds of transport (blk/dt_scan.c). */
+	int err = blk_dt_scan(&found, dtb, dtb_max_bytes);
+	if (err == 0) {
+		shutdown_all();
+		for (unsigned i = 0; i < found.mmio.count; i++) {
+			const struct virtio_dt_node *node = &found.mmio.node[i];
+			attach_mmio(node->base, node->intid, node->irq_edge);
+		}
+		/* A PCI host that cannot be decoded costs the PCI disks only. */
+		if (found.pci_err == 0)
+			blk_attach_pci_host(&found.pci);
+	}
+	blk_setup_end();
+	return err ? err : (int)vblk_disk_count();
+}
+
+int vblk_shutdown(void)
+{
+	/* From a bio callback (vblk/bio.h forbids it): resetting and
+	 * forgetting the disk whose loop runs that callback would lose the
+	 * bios it has yet to tell, as a vblk_reset there would. */
+	if (in_any_callback() || !blk_setup_begin())
+		return -VBLK_ESTATE;
+	int err = shutdown_all();
+	blk_setup_end();
+	return err;
 }
 
 const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk)
@@ -169,7 +205,9 @@ int vblk_reset(struct vblk_disk *disk)
 	 * reset would re-initialise the queue under the loop that runs the
 	 * callback, and the bios it has yet to tell would be lost, or a
 	 * reset that fails the queue would initialise the device twice. */
-	if (disk->queue.in_callbacks > 0)
+	if (disk->queue.in_callbacks > 0 || !blk_setup_begin())
 		return -VBLK_ESTATE;
-	return blk_disk_init(disk);
+	int err = blk_disk_init(disk);
+	blk_setup_end();
+	return err;
 }

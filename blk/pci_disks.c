@@ -109,6 +109,27 @@ static bool function_attached(struct pci_bdf bdf)
 	return false;
 }
 
+/* The function at bdf, once the arguments are known to be good. */
+static int attach_at(const struct pci_host *host, struct pci_bdf bdf, uint32_t intid)
+{
+	struct pci_function found;
+
+	pci_read_function(host, bdf, -1, &found);
+	if (found.vendor_id == PCI_VENDOR_NONE)
+		return -VBLK_ENODEV;
+	uint32_t type = virtio_pci_device_type(host, &found);
+	int err = type == VIRTIO_ID_BLOCK ? 0 : -VBLK_ENODEV;
+	if (!err) {
+		pci_use_bars_as_set(&found);
+		err = pci_enable_function(host, &found);
+	}
+	if (!err)
+		err = attach_function(host, &found, intid, false);
+	if (type != 0)
+		record_pci_probe(&found, type, err < 0 ? err : 0);
+	return err;
+}
+
 int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t intid)
 {
 	struct pci_host host = {
@@ -118,27 +139,15 @@ int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, ui
 		.bus_last = bus,
 	};
 	struct pci_bdf bdf = { bus, dev, fn };
-	struct pci_function found;
 
 	/* A bad argument changes nothing, not even the probe report. */
 	if (!plausible_function(ecam_base, dev, fn) || pci_host_check(&host) != 0)
 		return -VBLK_EINVAL;
 	/* Sizing the BARs of a disk's function would stop its decoding
 	 * for a moment under the disk. */
-	if (function_attached(bdf))
+	if (function_attached(bdf) || !blk_setup_begin())
 		return -VBLK_ESTATE;
-	pci_read_function(&host, bdf, -1, &found);
-	if (found.vendor_id == PCI_VENDOR_NONE)
-		return -VBLK_ENODEV;
-	uint32_t type = virtio_pci_device_type(&host, &found);
-	int err = type == VIRTIO_ID_BLOCK ? 0 : -VBLK_ENODEV;
-	if (!err) {
-		pci_use_bars_as_set(&found);
-		err = pci_enable_function(&host, &found);
-	}
-	if (!err)
-		err = attach_function(&host, &found, intid, false);
-	if (type != 0)
-		record_pci_probe(&found, type, err < 0 ? err : 0);
+	int err = attach_at(&host, bdf, intid);
+	blk_setup_end();
 	return err;
 }

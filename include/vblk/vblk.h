@@ -208,7 +208,12 @@ void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
  * statistics. Returns 0 or a negative error: -VBLK_EHELD if the device
  * still does not confirm the reset (its memory stays set aside),
  * -VBLK_ESTATE for a disk that vblk_shutdown has forgotten, or when
- * called from one of this disk's bio callbacks (nothing is done then). */
+ * called from one of this disk's bio callbacks (nothing is done then).
+ *
+ * One attach, probe (vblk_init_from_dt), reset or shutdown runs at a
+ * time: each polls a device with IRQs open, and one called meanwhile
+ * from an interrupt-driven bio callback is refused with -VBLK_ESTATE,
+ * nothing done. */
 int vblk_reset(struct vblk_disk *disk);
 
 /* Names of the negotiated feature bits, space-separated, into buf.

@@ -1130,6 +1130,120 @@ static void test_callback_of_one_disk_resets_another_during_its_sync_read(void *
 	fake_virtio_assert_clean(fv);
 }
 
+/* ==== one set-up at a time ============================================== */
+
+/*
+ * Attaching, resetting and shutting down poll a device's Status with IRQs
+ * open, so an interrupt-driven callback may run in the middle of one and
+ * call another. That second one is refused (-VBLK_ESTATE) and the first
+ * completes as if nothing had happened. Before: an attach from the
+ * callback took the slot the thread's attach was filling (the thread's
+ * then said -VBLK_EHELD of a good device); a reset of a disk the thread
+ * was resetting re-initialised it under that reset (-VBLK_EHELD again,
+ * and a disk both ready and held); a callback run by a shutdown's drain
+ * revived a disk the shutdown had finished (its device left at
+ * DRIVER_OK, and a "forgotten" disk that still did I/O).
+ */
+static struct fake_virtio *other_fv, *third_fv;
+static struct vblk_disk *other_disk;
+static int other_rc;
+
+/* Disk B's completion interrupt, at the thread's next clock read in the
+ * middle of a set-up (IRQs open: the Status poll's deadline). */
+static void complete_other_now(void *ctx)
+{
+	(void)ctx;
+	fake_virtio_complete_all(other_fv);
+	if (fake_virtio_irq_pending(other_fv) && !host_irq_masked())
+		vblk_irq_handler(other_disk);
+}
+
+static void attach_in_callback(struct vblk_bio *bio, int status)
+{
+	done(bio, status);
+	other_rc = vblk_attach(fake_virtio_base(third_fv), TEST_INTID + 2);
+}
+
+static void reset_in_callback(struct vblk_bio *bio, int status)
+{
+	done(bio, status);
+	other_rc = vblk_reset(act_disk);
+}
+
+/* Disk B (MMIO, an interrupt line of its own), interrupt-driven, one
+ * bio held by its device whose callback is `callback`. */
+static void other_disk_with_a_held_bio(void **state, vblk_bio_done_fn callback)
+{
+	other_fv = make_device(test_version(state) == TRANSPORT_PCI ? 2 : test_version(state), NULL);
+	int index = vblk_attach(fake_virtio_base(other_fv), TEST_INTID + 1);
+	assert_true(index >= 0);
+	other_disk = vblk_disk((unsigned)index);
+	use_interrupts(other_fv, other_disk);
+	fake_virtio_set_completion(other_fv, FAKE_COMPLETE_HELD, 0);
+	fill(buffer(0), BIO_BYTES, 0x31);
+	assert_int_equal(vblk_submit(other_disk, make_bio(0, VBLK_OP_WRITE, 0, buffer(0),
+							  BIO_BYTES, callback)), 0);
+	other_rc = 1;
+}
+
+static void test_attach_from_a_callback_during_an_attach_is_refused(void **state)
+{
+	other_disk_with_a_held_bio(state, attach_in_callback);
+	fv = make_device(test_version(state) == TRANSPORT_PCI ? 2 : test_version(state), NULL);
+	third_fv = make_device(test_version(state) == TRANSPORT_PCI ? 2 : test_version(state), NULL);
+	host_set_clock_hook(complete_other_now, NULL, 1);
+	int index = vblk_attach(fake_virtio_base(fv), TEST_INTID);
+	host_set_clock_hook(NULL, NULL, 0);
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(other_rc, -VBLK_ESTATE);
+	assert_true(index >= 0);
+	disk = vblk_disk((unsigned)index);
+	assert_int_equal(vblk_disk_count(), 2);
+	assert_int_equal(fake_virtio_status(third_fv), 0);   /* never touched */
+	expect_disk_works(disk, fv);
+	fake_virtio_set_completion(other_fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	expect_disk_works(other_disk, other_fv);
+	fake_virtio_assert_clean(other_fv);
+}
+
+static void test_reset_from_a_callback_during_a_reset_is_refused(void **state)
+{
+	attach_ok(state, NULL);
+	other_disk_with_a_held_bio(state, reset_in_callback);
+	act_disk = disk;
+	fake_virtio_set_reset_delay(fv, 5);
+	host_set_clock_hook(complete_other_now, NULL, 1);
+	int rc = vblk_reset(disk);
+	host_set_clock_hook(NULL, NULL, 0);
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(other_rc, -VBLK_ESTATE);
+	assert_int_equal(rc, 0);
+	expect_disk_works(disk, fv);
+	fake_virtio_set_completion(other_fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	expect_disk_works(other_disk, other_fv);
+	fake_virtio_assert_clean(other_fv);
+}
+
+/* B, attached first, is finished first; A's bio completes in A's drain,
+ * and its callback resets B. */
+static void test_reset_from_a_callback_during_a_shutdown_is_refused(void **state)
+{
+	other_fv = make_device(test_version(state), NULL);
+	assert_int_equal(attach_device(other_fv), 0);
+	act_disk = vblk_disk(0);
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 50);
+	assert_int_equal(vblk_submit(disk, make_bio(0, VBLK_OP_WRITE, 0, buffer(0), BIO_BYTES,
+						    reset_in_callback)), 0);
+	other_rc = 1;
+	assert_int_equal(vblk_shutdown(), 0);
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(other_rc, -VBLK_ESTATE);
+	assert_int_equal(vblk_disk_count(), 0);
+	assert_int_equal(fake_virtio_status(other_fv), 0);
+	assert_int_equal(vblk_write(act_disk, 0, buffer(1), BIO_SECTORS), -VBLK_ESTATE);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -1141,6 +1255,9 @@ int main(void)
 		ALL(test_shutdown_in_a_callback_is_refused),
 		ALL(test_shutdown_in_an_interrupt_callback_is_refused),
 		ALL(test_init_from_dt_in_a_callback_is_refused),
+		ALL(test_attach_from_a_callback_during_an_attach_is_refused),
+		ALL(test_reset_from_a_callback_during_a_reset_is_refused),
+		ALL(test_reset_from_a_callback_during_a_shutdown_is_refused),
 		ALL(test_reset_in_a_callback_of_a_canceled_bio_is_refused),
 		ALL(test_reset_in_the_callback_of_an_empty_flush_is_refused),
 		ALL(test_drain_in_the_callback_of_a_timed_out_bio_returns),

@@ -278,6 +278,35 @@ static void test_shutdown_with_a_stalled_reset_sets_the_slot_aside(void **state)
 	fake_virtio_clear_violations(fv);
 }
 
+/* The device of a held slot resets at last and is attached again, in
+ * another slot; then the pool fills up. Its old slot is free (the device
+ * let go of it when it reset for the new disk): the last attach must take
+ * it without a word to that device. It reclaimed the slot by resetting
+ * the device, under the disk it had become, whose next write timed out. */
+static void test_held_device_attached_again_is_not_reset_for_its_old_slot(void **state)
+{
+	attach_ok(state, NULL);
+	struct fake_virtio *device = fv;
+	fake_virtio_set_reset_delay(device, STALLED_RESET);
+	assert_int_equal(vblk_shutdown(), -VBLK_EHELD);
+
+	fake_virtio_set_reset_delay(device, 0);
+	fake_virtio_finish_reset(device);
+	int index = attach_device(device);
+	assert_true(index >= 0);
+	struct vblk_disk *again = vblk_disk((unsigned)index);
+	vblk_set_timeout_us(again, SHORT_TIMEOUT_US);
+	unsigned resets = fake_virtio_stats(device)->resets;
+	for (unsigned i = 1; i < vblk_max_disks(); i++)
+		assert_true(attach_device(make_device(test_version(state), NULL)) >= 0);
+	assert_int_equal(fake_virtio_stats(device)->resets, resets);
+
+	memset(buffer(1), 0x5a, BIO_BYTES);
+	assert_int_equal(vblk_write(again, 0, buffer(1), BIO_BYTES / VBLK_SECTOR_SIZE), 0);
+	assert_memory_equal(fake_virtio_disk(device), buffer(1), BIO_BYTES);
+	fake_virtio_assert_clean(device);
+}
+
 /* ==== 3. interrupt bits virtio does not define ========================= */
 
 /* Delivered as an interrupt (the fake calls the handler while its line is
@@ -492,6 +521,7 @@ int main(void)
 		ALL(test_reset_finished_during_a_stall_past_its_deadline_succeeds),
 		ALL(test_vblk_reset_that_stalls_holds_what_was_in_flight),
 		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
+		ALL(test_held_device_attached_again_is_not_reset_for_its_old_slot),
 		ALL(test_undefined_interrupt_bit_does_not_storm),
 		ALL(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
 		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
