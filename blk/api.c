@@ -275,7 +275,8 @@ static bool queue_idle(const struct blk_queue *q)
  * harvest here until all of it is back, each bio completed as blk/queue.c
  * completes any. Polling stops, leaving the rest to the general wait, as
  * soon as that no longer holds (interrupt mode; someone else's bios, whose
- * completions run callbacks and refill the ring), the ring broke (the
+ * completions run callbacks and refill the ring; any request started or
+ * completed by someone else while IRQs were let in), the ring broke (the
  * disk is stopped), or the device is slow: no completion for
  * VBLK_STATUS_CHECK_US, after which the general wait checks its status
  * and its timeout. Either way each bio completes as any other does, so a
@@ -334,10 +335,17 @@ int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
 		} else if (plat_time_us() - dev->progress_us >= VBLK_STATUS_CHECK_US) {
 			break;
 		} else {
+			uint64_t started = dev->counts.requests, completed = dev->counts.completions;
 			plat_irq_restore(flags);
 			plat_cpu_relax();
 			flags = plat_irq_save();
-			if (q->use_irq || blk_dev_in_flight(dev) != left || !queue_idle(q))
+			/* Anything started or completed meanwhile was someone
+			 * else's doing (an interrupt's callback, say, harvesting
+			 * ours and sending its own): the ring may now hold
+			 * requests this loop must not take for its own. */
+			if (q->use_irq || dev->counts.requests != started ||
+			    dev->counts.completions != completed || blk_dev_in_flight(dev) != left ||
+			    !queue_idle(q))
 				break;
 		}
 	}

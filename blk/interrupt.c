@@ -67,6 +67,18 @@ static void take_interrupt(struct vblk_disk *disk, bool harvest)
 		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
 }
 
+/* A disk whose interrupt this may be: in interrupt mode taken fully and
+ * counted; polled (the handler's own disk too, registered for a line it
+ * shares or left registered after vblk_use_interrupts(false)) only
+ * acknowledged, so its completions stay its polling's and its callbacks
+ * never run in an interrupt. */
+static void take_disk(struct vblk_disk *disk)
+{
+	if (disk->queue.use_irq)
+		disk->queue.stats.interrupts++;
+	take_interrupt(disk, disk->queue.use_irq);
+}
+
 /*
  * The other disks on `disk`'s interrupt line. A PCI INTx line is shared
  * (QEMU virt wires each slot to one of four: slots 2 and 6 interrupt
@@ -85,11 +97,8 @@ static void take_line_mates(const struct vblk_disk *disk)
 
 	for (unsigned i = 0; intid != 0 && i < vblk_disk_count(); i++) {
 		struct vblk_disk *mate = vblk_disk(i);
-		if (mate == disk || mate->dev.info.intid != intid)
-			continue;
-		if (mate->queue.use_irq)
-			mate->queue.stats.interrupts++;
-		take_interrupt(mate, mate->queue.use_irq);
+		if (mate != disk && mate->dev.info.intid == intid)
+			take_disk(mate);
 	}
 }
 
@@ -100,8 +109,7 @@ void vblk_irq_handler(void *arg)
 		return;
 
 	plat_irqflags_t flags = plat_irq_save();
-	disk->queue.stats.interrupts++;
-	take_interrupt(disk, true);
+	take_disk(disk);
 	take_line_mates(disk);
 	plat_irq_restore(flags);
 }

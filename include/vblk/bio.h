@@ -203,8 +203,8 @@ int vblk_drain(struct vblk_disk *disk);
  * Disks may share an INTID (a PCI INTx line: on QEMU virt slots N and
  * N + 4 share one of four). The handler of any of them takes the
  * interrupt of all: those in interrupt mode as their own handler would,
- * polled ones only so far as to lower the line (their completions are
- * still found by polling). Register it once per INTID, for any disk on
+ * polled ones (the one it was registered for too) only so far as to
+ * lower the line (their completions are still found by polling). Register it once per INTID, for any disk on
  * it; a second registration (rt_irq_register refuses it: -VBLK_ESTATE)
  * is not needed, and a polled disk needs none.
  */
