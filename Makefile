@@ -536,7 +536,7 @@ FUZZ_SRCS_fuzz_fdt := $(FDT_READ_SRCS) virtio/dt.c blk/dt_scan.c drivers/board.c
                       pci/dt.c pci/dt_intx.c pci/ecam.c tests/host/host_platform.c
 FUZZ_FLAGS_fuzz_fdt := -DVBLK_HOST_NO_CMOCKA
 $(BUILD)/fuzz/fuzz_fdt: drivers/board.c tests/host/host_platform.c tests/host/host_platform.h
-FUZZ_SRCS_fuzz_used_ring := vring/split.c vring/split_indirect.c
+FUZZ_SRCS_fuzz_used_ring := vring/split.c vring/split_indirect.c vring/split_frame.c
 # The device-tree writer and the reader it is checked with.
 FUZZ_SRCS_fuzz_fdt_write := $(FDT_READ_SRCS) fdt/write.c fdt/edit.c
 # PCI enumeration and BAR assignment on a fake ECAM built from the input.
@@ -544,7 +544,7 @@ FUZZ_SRCS_fuzz_pci := $(wildcard pci/*.c) $(FDT_READ_SRCS) tests/host/host_platf
                       tests/host/fake_pci.c tests/host/fake_pci_device.c
 FUZZ_FLAGS_fuzz_pci := -DVBLK_HOST_NO_CMOCKA
 $(BUILD)/fuzz/fuzz_pci: tests/host/fake_pci.c tests/host/fake_pci_device.c $(wildcard tests/host/*.h)
-FUZZ_SRCS_fuzz_packed_ring := vring/packed.c vring/split.c  # split.c: the chain checks both use
+FUZZ_SRCS_fuzz_packed_ring := vring/packed.c vring/split.c vring/split_frame.c  # split.c: the chain checks both use
 # The virtio-pci transport's probe and ops on one function built from the
 # input (its config space, BARs and register values).
 FUZZ_SRCS_fuzz_virtio_pci := virtio/pci.c $(wildcard pci/*.c) $(FDT_READ_SRCS) \

@@ -69,7 +69,7 @@ int main(void)
 		fail("vq_init");
 	for (unsigned done = 0; done < REQUESTS; done += BATCH) {
 		for (unsigned i = 0; i < BATCH; i++)
-			if (vq_add(&vq, chain, 3, &tokens[i]) != 0)
+			if (vq_add_framed(&vq, i, chain, 3, &tokens[i]) != 0)
 				fail("vq_add");
 		vq_publish(&vq);
 		device_completes_all();

@@ -16,7 +16,9 @@
  * DISCARD and WRITE_ZEROES carry a segment array instead of data
  * (blk/range.c). The same chain goes either into the ring, or into an
  * indirect table with one ring descriptor pointing at it (§2.7.5.3);
- * ring_add() decides which.
+ * ring_add() decides which. On a split ring a direct chain goes in its
+ * request slot's frame, whose header and status descriptors stay written
+ * between the slot's requests (vring/split_frame.c).
  */
 #include "blk/device.h"
 #include "blk/range.h"
@@ -64,18 +66,21 @@ static bool ring_chooses_indirect(const struct vring *ring, unsigned nbufs,
 }
 
 /* Put one chain in the ring, not yet published, directly or through
- * `table` as ring_chooses_indirect says. Returns the ring descriptors
- * used, or the format's error (-VQ_EAGAIN: no room now). */
+ * `table` as ring_chooses_indirect says. A direct chain on a split ring
+ * goes in `frame` (the request slot's number): its header and status
+ * descriptors stay written from the slot's last request (vring/split_frame.c).
+ * Returns the ring descriptors used, or the format's error (-VQ_EAGAIN:
+ * no room now). */
 static int ring_add(struct vring *ring, const struct vring_buf *bufs, unsigned nbufs,
 		    union vring_indirect_desc *table, unsigned table_entries,
-		    unsigned queued_behind, void *token)
+		    unsigned queued_behind, unsigned frame, void *token)
 {
 	bool packed = VRING_IS_PACKED(ring);
 	int err;
 
 	if (!ring_chooses_indirect(ring, nbufs, table, table_entries, queued_behind)) {
 		err = packed ? vqp_add(&ring->q.packed, bufs, nbufs, token)
-			     : vq_add(&ring->q.split, bufs, nbufs, token);
+			     : vq_add_framed(&ring->q.split, frame, bufs, nbufs, token);
 		return err ? err : (int)nbufs;
 	}
 	err = packed ? vqp_add_indirect(&ring->q.packed, bufs, nbufs, &table->packed, table_entries,
@@ -269,7 +274,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	BLK_TRACE_REQUEST(req, ring_chooses_indirect(&dev->ring, nbufs, table, VBLK_INDIRECT_MAX,
 						     queued_behind));
 	int ring_descs = ring_add(&dev->ring, bufs, nbufs, table, VBLK_INDIRECT_MAX,
-				   queued_behind, req);
+				   queued_behind, (unsigned)(req - dev->reqs), req);
 	if (ring_descs == -VQ_EAGAIN)
 		return -VQ_EAGAIN;
 	if (ring_descs < 0) {

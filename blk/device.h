@@ -30,6 +30,8 @@ struct blk_indirect_table {
  * ring, since a direct chain needs at least two ring descriptors (a FLUSH:
  * header and status). Each costs 256 bytes (docs/design.md, "Memory"). */
 #define BLK_MAX_REQS (VBLK_MAX_REQS < VBLK_QUEUE_SIZE / 2 ? VBLK_MAX_REQS : VBLK_QUEUE_SIZE / 2)
+/* Each slot has a frame of the split ring (vring/split_frame.c). */
+_Static_assert(BLK_MAX_REQS <= VQ_FRAMES, "a frame for every request slot");
 
 /* Indirect tables per disk, shared by its request slots: a request takes
  * one when its chain goes indirect and gives it back with the slot. */

@@ -4,7 +4,7 @@
 # per request, and the whole driver's per bio and per synchronous vblk_read.
 #
 # Builds bench/ring_cost.c for the host with the image's optimisation
-# (-O2) and runs it under callgrind, counting only inside vq_add,
+# (-O2) and runs it under callgrind, counting only inside vq_add_framed,
 # vq_publish and vq_harvest (and what they call). Prints one line:
 #   ring layer: N instructions per request (add + publish + harvest, ...)
 # Needs valgrind (make bench installs it on demand).
@@ -18,10 +18,10 @@ REQUESTS=100000   # bench/ring_cost.c's REQUESTS
 
 mkdir -p "$BUILD/host"
 "${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -I"$ROOT/include" -I"$ROOT" \
-	-o "$BIN" "$ROOT/bench/ring_cost.c" "$ROOT/vring/split.c" "$ROOT/vring/split_indirect.c"
+	-o "$BIN" "$ROOT/bench/ring_cost.c" "$ROOT/vring/split.c" "$ROOT/vring/split_indirect.c" "$ROOT/vring/split_frame.c"
 
 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
-	--toggle-collect=vq_add --toggle-collect=vq_publish --toggle-collect=vq_harvest \
+	--toggle-collect=vq_add_framed --toggle-collect=vq_publish --toggle-collect=vq_harvest \
 	"$BIN" >/dev/null 2>"$OUT.log" || {
 	cat "$OUT.log" >&2
 	exit 1
@@ -29,13 +29,13 @@ valgrind --tool=callgrind --callgrind-out-file="$OUT" \
 total=$(awk '/^totals:/ { print $2 }' "$OUT")
 [ -n "$total" ] || { echo "ring-cost: no totals in $OUT" >&2; exit 1; }
 echo "ring layer: $((total / REQUESTS)) instructions per request" \
-	"(vq_add + vq_publish + vq_harvest, 3-descriptor chain, host x86-64 -O2, callgrind)"
+	"(vq_add_framed + vq_publish + vq_harvest, 3-descriptor chain, host x86-64 -O2, callgrind)"
 
 # The same run on the packed ring (bench/ring_cost_packed.c).
 BIN_PACKED=$BUILD/host/ring_cost_packed
 OUT_PACKED=$BUILD/host/ring_cost_packed.callgrind
 "${HOST_CC:-cc}" -std=c11 -O2 -g -Wall -Wextra -Werror -DVBLK_HOST -I"$ROOT/include" -I"$ROOT" \
-	-o "$BIN_PACKED" "$ROOT/bench/ring_cost_packed.c" "$ROOT/vring/packed.c" "$ROOT/vring/split.c"
+	-o "$BIN_PACKED" "$ROOT/bench/ring_cost_packed.c" "$ROOT/vring/packed.c" "$ROOT/vring/split.c" "$ROOT/vring/split_frame.c"
 valgrind --tool=callgrind --callgrind-out-file="$OUT_PACKED" \
 	--toggle-collect=vqp_add --toggle-collect=vqp_publish --toggle-collect=vqp_harvest \
 	"$BIN_PACKED" >/dev/null 2>"$OUT_PACKED.log" || {

@@ -158,6 +158,9 @@ void vq_describe(const char *prefix, const struct virtqueue *vq, unsigned last_u
 		    vq->broken ? ", BROKEN" : "");
 	if (vq->broken)
 		vblk_printf("%s  broken: %s\n", prefix, vq->broken_reason);
+	if (vq->num_parked != 0)   /* vring/split_frame.c */
+		vblk_printf("%s  %u of the free descriptors parked in request slots' frames\n",
+			    prefix, (unsigned)vq->num_parked);
 	vblk_printf("%s  avail idx %u (driver's shadow %u), flags 0x%x, used_event %u\n", prefix,
 		    (unsigned)peek16(&vq->avail->idx), (unsigned)vq->avail_idx,
 		    (unsigned)peek16(&vq->avail->flags), (unsigned)peek16(vq->used_event));

@@ -140,6 +140,8 @@ int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, boo
 	vq->avail_event = (uint16_t *)&vq->used->ring[num];
 	for (uint16_t i = 0; i < num; i++)
 		vq->next[i] = (uint16_t)(i + 1);
+	for (unsigned f = 0; f < VQ_FRAMES; f++)
+		vq->frame[f].head = VQ_NO_DESC;
 	plat_dma_clean(mem, vring_mem_bytes(num));
 	return 0;
 }
@@ -159,6 +161,8 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	 * or no room): vring_check_chain says which error is first. */
 	if (vq->broken || nbufs == 0 || bufs == NULL || token == NULL || nbufs > vq->num_free)
 		return vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, NULL);
+	if (nbufs > vq_free_listed(vq))
+		vq_unpark(vq, nbufs, VQ_FRAMES);
 
 	/* Check each buffer as its descriptor is filled: one pass over the
 	 * chain. A bad buffer leaves early with free_head untouched, so the
@@ -198,6 +202,54 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	 * consumed long ago: fewer than num chains can be in flight. The idx
 	 * itself wraps at 2^16, never at num (§2.7.13.1). */
 	vq->chain[head] = (struct vq_chain){ token, (uint16_t)nbufs, tail, (uint32_t)writable_bytes };
+	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = head;
+	vq->in_flight++;
+	VQ_TRACE_CHAIN(vq, head, NULL);
+	return 0;
+}
+
+/*
+ * vq_add() for a chain of frame `frame` (the caller's number, below
+ * VQ_FRAMES): bufs[0] and bufs[nbufs - 1] must be the same buffers, in
+ * the same direction, as in the frame's last chain since vq_init(), for
+ * they are written only when the frame is linked. The returns are
+ * vq_add()'s, and -VBLK_EINVAL if the frame's last chain is still in
+ * flight. A chain that cannot have a frame (one buffer, a frame number
+ * beyond VQ_FRAMES, a ring of fewer than three descriptors) goes through
+ * vq_add() as it is.
+ *
+ * The path of a block read or write: three buffers and the frame parked,
+ * so one descriptor to write. Anything else, the frame's first chain
+ * included, and any error, is vq_add_framed_any's (vring/split_frame.c).
+ */
+int vq_add_framed(struct virtqueue *vq, unsigned frame, const struct vring_buf *bufs,
+		  unsigned nbufs, void *token)
+{
+	if (nbufs != 3 || frame >= VQ_FRAMES || bufs == NULL || token == NULL || vq->broken)
+		return vq_add_framed_any(vq, frame, bufs, nbufs, token);
+	struct vq_frame *fr = &vq->frame[frame];
+	uint16_t head = fr->head, mid = fr->mid, tail = fr->tail;
+	if (head == VQ_NO_DESC || vq->chain[head].token != NULL)
+		return vq_add_framed_any(vq, frame, bufs, nbufs, token);
+
+	/* A linked frame's head is readable and its tail writable
+	 * (vq_add_framed_any), so a middle buffer of either direction keeps
+	 * the order of §2.7.4.2; it must not be empty, and the chain must
+	 * stay below 2^32 bytes (§2.7.5.2). */
+	const struct vring_buf *buf = &bufs[1];
+	uint64_t total_bytes = (uint64_t)bufs[0].len_bytes + buf->len_bytes + bufs[2].len_bytes;
+	if (buf->len_bytes == 0 || total_bytes > UINT32_MAX)
+		return vq_add_framed_any(vq, frame, bufs, nbufs, token);
+	uint32_t writable_bytes = bufs[2].len_bytes + (buf->device_writes ? buf->len_bytes : 0);
+
+	/* A parked frame is linked head -> mid -> tail (vq_reframe), and its
+	 * three descriptors are counted in num_free. */
+	uint16_t flags = buf->device_writes ? VRING_DESC_F_NEXT | VRING_DESC_F_WRITE
+					    : VRING_DESC_F_NEXT;
+	vq->desc[mid] = (struct vring_desc){ buf->addr, buf->len_bytes, flags, tail };
+	vq->num_parked = (uint16_t)(vq->num_parked - 3);
+	vq->num_free = (uint16_t)(vq->num_free - 3);
+	vq->chain[head] = (struct vq_chain){ token, 3, mid, writable_bytes };
 	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = head;
 	vq->in_flight++;
 	VQ_TRACE_CHAIN(vq, head, NULL);
@@ -253,6 +305,30 @@ void vq_set_broken(struct virtqueue *vq, const char *reason)
 }
 
 /*
+ * The device is done with chain `head`: its descriptors go back on the
+ * free list through our private links (the device could have rewritten
+ * the shared table). A frame's own three stay linked, parked for the
+ * frame's next chain (vring/split_frame.c); only the free descriptors its
+ * middle took go back.
+ */
+static void release_chain(struct virtqueue *vq, uint16_t head, struct vq_chain *chain)
+{
+	vq->in_flight--;
+	chain->token = NULL;
+	if (vq->frame_at[head] == 0) {
+		vq->next[chain->last_desc] = vq->free_head;
+		vq->free_head = head;
+		vq->num_free = (uint16_t)(vq->num_free + chain->ndescs);
+		return;
+	}
+	/* A frame parks: its three descriptors stay linked. */
+	vq->num_parked = (uint16_t)(vq->num_parked + 3);
+	vq->num_free = (uint16_t)(vq->num_free + 3);
+	if (chain->ndescs != 3)
+		vq_reframe(vq, head, chain);
+}
+
+/*
  * Take one completed chain from the used ring. Returns 1 with its token and
  * the device's used.len, 0 if none is ready, or -VBLK_EBROKEN if the device
  * wrote something impossible (the queue is then broken).
@@ -302,13 +378,7 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	*used_len = len;
 	VQ_TRACE_USED(vq->last_used_idx, id, len);
 	vq->last_used_idx++;
-	/* Its descriptors go back on the free list through our private
-	 * links: the device could have rewritten the shared table. */
-	vq->next[chain->last_desc] = vq->free_head;
-	vq->free_head = (uint16_t)id;
-	vq->num_free = (uint16_t)(vq->num_free + chain->ndescs);
-	vq->in_flight--;
-	chain->token = NULL;
+	release_chain(vq, (uint16_t)id, chain);
 	return 1;
 }
 
@@ -355,11 +425,7 @@ void *vq_detach(struct virtqueue *vq)
 		struct vq_chain *chain = &vq->chain[head];
 		void *token = chain->token;
 		if (token != NULL) {
-			vq->next[chain->last_desc] = vq->free_head;
-			vq->free_head = head;
-			vq->num_free = (uint16_t)(vq->num_free + chain->ndescs);
-			vq->in_flight--;
-			chain->token = NULL;
+			release_chain(vq, head, chain);
 			return token;
 		}
 	}

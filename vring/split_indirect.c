@@ -65,6 +65,8 @@ int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned
 	 * clean it before it can be published (a no-op when coherent). */
 	plat_dma_clean(table, sizeof(*table) * nbufs);
 
+	if (vq_free_listed(vq) == 0)
+		vq_unpark(vq, 1, VQ_FRAMES);
 	uint16_t head = vq->free_head;
 	/* §2.7.5.3.1: INDIRECT and NEXT never together; the device ignores
 	 * WRITE here, so it stays clear. len is the table's size in bytes. */

@@ -38,6 +38,22 @@
  * harvesting it frees exactly that one. The table belongs to the device
  * from vq_add_indirect() until the chain is harvested or detached: the
  * caller must not touch or reuse it before then (§3.3.1).
+ *
+ * Frames (vring/split_frame.c): a caller whose chains always begin and
+ * end with the same two buffers, a block request's header and status
+ * byte, adds them with vq_add_framed() and a frame number of its own (its
+ * request slot). The first time, the ring links three descriptors for the
+ * frame, head -> middle -> tail, and writes the head and the tail; when
+ * the chain is harvested they stay linked and written ("parked"), so the
+ * next chain of that frame writes only its middle buffers:
+ *
+ *   linked once:   desc[h] header -NEXT-> desc[m] data -NEXT-> desc[t] status
+ *   each chain:            .next          addr, len, flags
+ *   more middle buffers:   desc[m] -NEXT-> free descriptors ... -NEXT-> desc[t]
+ *
+ * Parked descriptors count as free (num_free): an add that needs them
+ * takes parked frames apart first (vq_unpark), so frames never make a
+ * chain wait that would fit without them.
  */
 #ifndef VBLK_VIRTQUEUE_H
 #define VBLK_VIRTQUEUE_H
@@ -109,6 +125,18 @@ struct vring_buf {
 	bool device_writes;     /* true: device-writable (an "in" buffer) */
 };
 
+/* Frames the ring keeps (vq_add_framed): one per request slot of the
+ * block layer (blk/device.h: VBLK_MAX_REQS, at most half the queue). */
+#define VQ_FRAMES (VBLK_MAX_REQS < VBLK_QUEUE_SIZE / 2 ? VBLK_MAX_REQS : VBLK_QUEUE_SIZE / 2)
+/* No descriptor: a frame not linked. Never an index (num <= 32768). */
+#define VQ_NO_DESC 0xffffu
+
+/* A frame's three descriptors, linked head -> mid -> tail while the frame
+ * is linked (head != VQ_NO_DESC). */
+struct vq_frame {
+	uint16_t head, mid, tail;
+};
+
 /* What the driver remembers about each outstanding chain, by head index. */
 struct vq_chain {
 	void *token;            /* caller's request; NULL: not a head in flight */
@@ -139,6 +167,12 @@ struct virtqueue {
 	const char *broken_reason;
 	uint16_t next[VBLK_QUEUE_SIZE];      /* private copy of descriptor links */
 	struct vq_chain chain[VBLK_QUEUE_SIZE];
+	/* Frames: num_free counts the num_parked descriptors of linked frames
+	 * not in flight, which are not on the free list. frame_at[d] is a
+	 * linked frame's number + 1 at its head d, 0 at any other. */
+	uint16_t num_parked;
+	struct vq_frame frame[VQ_FRAMES];
+	uint16_t frame_at[VBLK_QUEUE_SIZE];
 };
 
 /* Bytes of ring memory for `num` entries, in the layout above. */
@@ -150,6 +184,8 @@ void vq_use_indirect(struct virtqueue *vq, bool negotiated);
 unsigned vq_indirect_max(const struct virtqueue *vq, unsigned table_entries);
 int vq_add_indirect(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs,
 		    struct vring_desc *table, unsigned table_entries, void *token);
+int vq_add_framed(struct virtqueue *vq, unsigned frame, const struct vring_buf *bufs,
+		  unsigned nbufs, void *token);
 bool vq_publish(struct virtqueue *vq);
 int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len);
 bool vq_has_used(const struct virtqueue *vq);
@@ -157,6 +193,20 @@ void *vq_detach(struct virtqueue *vq);
 void vq_set_broken(struct virtqueue *vq, const char *reason);
 void vq_disable_interrupts(struct virtqueue *vq);
 bool vq_enable_interrupts(struct virtqueue *vq);
+
+/* Between the split ring's files: the free list's own length (num_free
+ * less the parked frames), and vq_unpark, which takes parked frames
+ * apart, any but frame `keep`, until the free list holds `count`. */
+static inline unsigned vq_free_listed(const struct virtqueue *vq)
+{
+	return (unsigned)(vq->num_free - vq->num_parked);
+}
+void vq_unpark(struct virtqueue *vq, unsigned count, unsigned keep);
+int vq_add_framed_any(struct virtqueue *vq, unsigned frame, const struct vring_buf *bufs,
+		      unsigned nbufs, void *token);
+/* A frame's chain at `head`, not of three buffers, is done: its free
+ * descriptors go back, its frame is linked as before (vring/split_frame.c). */
+void vq_reframe(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain);
 
 static inline bool vq_is_broken(const struct virtqueue *vq) { return vq->broken; }
 static inline unsigned vq_num_free(const struct virtqueue *vq) { return vq->num_free; }

@@ -18,6 +18,9 @@
  *   ADD_INDIRECT
  *              vq_add_indirect the same way, into a heap table of a size
  *              from the input (or none, or a misaligned one)
+ *   ADD_FRAMED vq_add_framed the same way, in a frame from the input (or
+ *              one beyond VQ_FRAMES): each frame keeps its header and
+ *              status buffers, as a request slot does
  *   PUBLISH    vq_publish
  *   COMPLETE   write one used element (id, len) and usually used.idx; the id
  *              is a chain in flight, a small number or any 32-bit value, the
@@ -58,6 +61,14 @@
  *  - vq_has_used / vq_enable_interrupts say whether used.idx moved past
  *    what was harvested; with EVENT_IDX avail.flags stays 0 and used_event
  *    is set to the next entry to harvest (§2.7.7);
+ *  - a framed chain is walked like any other; a frame holds three
+ *    descriptors however short its chain, takes a second chain only once
+ *    its first is harvested (-VBLK_EINVAL before), and parked frames
+ *    never make a chain wait that the free descriptors could take. A
+ *    frame's header or status descriptor scribbled on while it was parked
+ *    is not rewritten (the driver trusts its own writes to the table, and
+ *    follows only its private links); such a chain is walked by those
+ *    links and only its middle checked;
  *  - free descriptors + descriptors in flight == queue size, after every
  *    step; vq_detach hands back every token in flight exactly once and
  *    leaves all descriptors free.
@@ -123,7 +134,10 @@ struct model_chain {
 	uint32_t writable_bytes;
 	uint16_t descs[VBLK_QUEUE_SIZE];
 	struct vring_desc *table; /* indirect: the heap table, freed on return */
+	int frame;                /* vq_add_framed's frame, or NO_FRAME */
 };
+
+#define NO_FRAME (-1)
 
 static struct model {
 	uint16_t num;
@@ -137,6 +151,11 @@ static struct model {
 	unsigned chains_in_flight;
 	unsigned descs_in_flight;
 	int16_t owner[VBLK_QUEUE_SIZE];      /* descriptor -> slot, or NO_OWNER */
+	bool scribbled[VBLK_QUEUE_SIZE];     /* SCRIBBLE wrote it since the driver did */
+	bool frame_busy[VQ_FRAMES];          /* a chain of the frame is in flight */
+	/* A linked frame's first and last buffers: its next chains must
+	 * begin and end with them (vq_add_framed's contract). */
+	struct vring_buf frame_ends[VQ_FRAMES][2];
 	struct model_chain slot[NSLOTS];
 } model;
 
@@ -185,6 +204,8 @@ static void retire(struct model_chain *chain)
 	check(chain->in_flight);
 	for (unsigned i = 0; i < chain->ndescs; i++)
 		model.owner[chain->descs[i]] = NO_OWNER;
+	if (chain->frame != NO_FRAME)
+		model.frame_busy[chain->frame] = false;
 	free(chain->table);
 	chain->table = NULL;
 	chain->in_flight = false;
@@ -371,6 +392,7 @@ static void start_chain(struct model_chain *chain, const struct vring_buf *bufs,
 		.in_flight = true,
 		.head = ring.avail->ring[model.added & (model.num - 1)],
 		.writable_bytes = writable_bytes_of(bufs, nbufs),
+		.frame = NO_FRAME,
 	};
 	model.added++;
 	model.chains_in_flight++;
@@ -386,6 +408,7 @@ static void record_chain(struct model_chain *chain, const struct vring_buf *bufs
 	for (unsigned i = 0; i < nbufs; i++) {
 		take_desc(chain, desc_idx);
 		check_desc(&ring.desc[desc_idx], &bufs[i], i + 1 < nbufs);
+		model.scribbled[desc_idx] = false;
 		desc_idx = ring.desc[desc_idx].next;
 	}
 	model.descs_in_flight += nbufs;
@@ -428,6 +451,89 @@ static void op_add(struct input *in)
 		return;
 	}
 	record_chain(chain, bufs, nbufs);
+}
+
+/* ---- ADD_FRAMED ------------------------------------------------------ */
+
+/* Does vq_add_framed keep a frame for this chain, or add it plainly? */
+static bool takes_a_frame(unsigned frame, const struct vring_buf *bufs, unsigned nbufs)
+{
+	return frame < VQ_FRAMES && nbufs >= 2 && model.num >= 3 && !bufs[0].device_writes &&
+	       bufs[nbufs - 1].device_writes;
+}
+
+static int expected_add_framed(unsigned frame, const struct vring_buf *bufs, unsigned nbufs)
+{
+	if (!takes_a_frame(frame, bufs, nbufs))
+		return expected_add(bufs, nbufs);
+	int err = expected_chain_check(bufs, nbufs);
+	if (err)
+		return err;
+	if (model.frame_busy[frame])
+		return -VBLK_EINVAL;
+	return (nbufs < 3 ? 3u : nbufs) > model.num - model.descs_in_flight ? -VQ_EAGAIN : 0;
+}
+
+/*
+ * The new framed chain: walked from its head like any chain, unless its
+ * frame was parked with a scribbled header or status descriptor, which the
+ * driver does not rewrite; then by the driver's private links, checking
+ * the middle only. Either way the frame's three descriptors are its own.
+ */
+static void record_framed_chain(struct model_chain *chain, unsigned frame, bool was_linked,
+				const struct vring_buf *bufs, unsigned nbufs)
+{
+	const struct vq_frame *fr = &vq.frame[frame];
+	bool dirty = was_linked && (model.scribbled[fr->head] || model.scribbled[fr->tail]);
+
+	start_chain(chain, bufs, nbufs);
+	chain->frame = (int)frame;
+	model.frame_busy[frame] = true;
+	check(chain->head == fr->head);
+	uint16_t desc_idx = chain->head;
+	for (unsigned i = 0; i < nbufs; i++) {
+		bool end = i == 0 || i + 1 == nbufs;
+		take_desc(chain, desc_idx);
+		if (!dirty || !end) {
+			check_desc(&ring.desc[desc_idx], &bufs[i], i + 1 < nbufs);
+			model.scribbled[desc_idx] = false;
+		}
+		desc_idx = dirty ? vq.next[desc_idx] : ring.desc[desc_idx].next;
+	}
+	if (nbufs == 2)
+		take_desc(chain, fr->mid);   /* held by the frame, unused */
+	model.descs_in_flight += chain->ndescs;
+}
+
+static void op_add_framed(struct input *in)
+{
+	struct vring_buf bufs[VBLK_QUEUE_SIZE + 1];
+	unsigned frame = take8(in) % (VQ_FRAMES + 1u);
+	unsigned nbufs = make_chain(in, bufs);
+	struct model_chain *chain = free_slot();
+	unsigned free_before = vq_num_free(&vq);
+	uint16_t avail_before = ring.avail->idx;
+	bool was_linked = frame < VQ_FRAMES && nbufs >= 2 && vq.frame[frame].head != VQ_NO_DESC;
+	if (was_linked) {   /* the contract: the frame's own first and last */
+		bufs[0] = model.frame_ends[frame][0];
+		bufs[nbufs - 1] = model.frame_ends[frame][1];
+	}
+	int expected = expected_add_framed(frame, bufs, nbufs);
+	bool framed = takes_a_frame(frame, bufs, nbufs);
+
+	int err = vq_add_framed(&vq, frame, bufs, nbufs, chain);
+	check(err == expected);
+	if (err != 0) {
+		check(vq_num_free(&vq) == free_before && ring.avail->idx == avail_before);
+		return;
+	}
+	if (framed) {
+		record_framed_chain(chain, frame, was_linked, bufs, nbufs);
+		model.frame_ends[frame][0] = bufs[0];
+		model.frame_ends[frame][1] = bufs[nbufs - 1];
+	}
+	else
+		record_chain(chain, bufs, nbufs);
 }
 
 /* A heap table of exactly the size named, so ASan sees any write past it;
@@ -587,8 +693,10 @@ static void op_device_flags(struct input *in)
  * copy of the links, so this must change nothing it does. */
 static void op_scribble(struct input *in)
 {
-	struct vring_desc *desc = &ring.desc[take8(in) & (model.num - 1)];
+	uint16_t desc_idx = take8(in) & (model.num - 1);
+	struct vring_desc *desc = &ring.desc[desc_idx];
 
+	model.scribbled[desc_idx] = true;
 	desc->next = take16(in);
 	desc->flags = take16(in);
 	desc->len = take32(in);
@@ -679,7 +787,7 @@ static void op_disable_irq(void)
 enum op {
 	OP_ADD, OP_ADD_INDIRECT, OP_PUBLISH, OP_COMPLETE, OP_USED_IDX, OP_HARVEST, OP_HAS_USED,
 	OP_ENABLE_IRQ, OP_DISABLE_IRQ, OP_DEV_FLAGS, OP_SCRIBBLE, OP_BREAK, OP_RESET,
-	OP_COUNT
+	OP_ADD_FRAMED, OP_COUNT
 };
 
 static void run_op(struct input *in, enum op op)
@@ -704,6 +812,7 @@ static void run_op(struct input *in, enum op op)
 		detach_all();
 		start_queue(in);
 		break;
+	case OP_ADD_FRAMED:  op_add_framed(in); break;
 	case OP_COUNT:
 		break;
 	}

@@ -198,6 +198,7 @@ static void test_split_dump_names_chains_in_flight(void **state)
 	assert_dump_has("used idx 1 (last_used 1, 0 to harvest)");
 	assert_dump_has("used[0] (idx 0): id 0 len 513");
 	assert_dump_has("1 chain(s) in flight");
+	assert_dump_has("3 of the free descriptors parked in request slots' frames");
 	assert_null(strstr(out, "in flight: head 0,"));
 	assert_dump_has("in flight: head 3,");
 

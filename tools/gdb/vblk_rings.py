@@ -67,6 +67,8 @@ def describe_split(vq, last_n):
         ", INDIRECT_DESC" if bool(field(vq, "indirect")) else "",
         ", BROKEN: %s" % field(vq, "broken_reason").string() if bool(field(vq, "broken"))
         else ""))
+    if num(vq, "num_parked"):
+        out("    %d of the free descriptors parked in request slots' frames" % num(vq, "num_parked"))
     out("    avail idx %d (driver's shadow %d, published %d), flags 0x%x, used_event %d" % (
         num(avail, "idx"), num(vq, "avail_idx"), num(vq, "published_idx"),
         num(avail, "flags"), int(field(vq, "used_event").dereference())))
