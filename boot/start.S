@@ -75,6 +75,18 @@ primary_entry:
 	mov	x19, x0
 	mov	x21, xzr
 
+	/* The image runs only where it was linked (linker.ld: RAM base +
+	 * text_offset): its code and data hold absolute addresses. The arm64
+	 * boot protocol lets a loader put an Image at text_offset from any
+	 * 2 MiB-aligned base, and vblk's own bootloader does, running at
+	 * the usual one itself; there the image would fault with garbled
+	 * messages. Compare where we run with where we were linked (a
+	 * PC-relative address against an absolute one) and stop cleanly. */
+	adr	x1, _start
+	ldr	x2, =_start
+	cmp	x1, x2
+	b.ne	loaded_elsewhere
+
 	/* Only the boot CPU (MPIDR affinity 0.0.0.0) runs vblk. QEMU holds
 	 * secondaries powered off until a PSCI CPU_ON, but an ELF boot with
 	 * secure=on starts them all here. */
@@ -276,4 +288,41 @@ el1_setup:
 park:
 	wfe
 	b	park
+
+/*
+ * Loaded away from the link address: say so over semihosting and exit
+ * with status 1, as a main() that failed; without semihosting `hlt`
+ * traps, and the vectors installed first (boot/el2_stub.S's table, whose
+ * every entry for the current EL parks; reached PC-relative, as is
+ * everything here) park the CPU. Nothing here touches memory but the
+ * image's own two constants below.
+ */
+loaded_elsewhere:
+	adr_l	x1, rt_el2_vectors
+	mrs	x2, CurrentEL
+	lsr	x2, x2, #CURRENT_EL_SHIFT
+	cmp	x2, #3
+	b.ne	1f
+	msr	vbar_el3, x1
+	b	3f
+1:	cmp	x2, #2
+	b.ne	2f
+	msr	vbar_el2, x1
+	b	3f
+2:	msr	vbar_el1, x1
+3:	isb
+	adr	x1, loaded_elsewhere_msg
+	mov	x0, #0x04			/* SYS_WRITE0 */
+	hlt	#0xf000
+	adr	x1, loaded_elsewhere_exit
+	mov	x0, #0x18			/* SYS_EXIT */
+	hlt	#0xf000
+	b	park
+
+	.balign	8
+loaded_elsewhere_exit:
+	.quad	0x20026, 1			/* ADP_Stopped_ApplicationExit, status 1 */
+loaded_elsewhere_msg:
+	.asciz	"vblk: this image runs only where it is linked (the RAM base + text_offset 0x200000); it was loaded elsewhere\n"
+	.balign	4
 	.ltorg

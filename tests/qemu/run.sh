@@ -87,6 +87,7 @@ boot_options() { # boot_options WORD...: the boot column
 		-) ;;
 		modern) qemu_args+=(-global virtio-mmio.force-legacy=false) ;;
 		image) image=1 ;;
+		at=*) load_at=${word#at=} ;;
 		mem=*) memory=${word#mem=} ;;
 		numa=*) numa_nodes=${word#numa=} ;;
 		no-semihosting) semihosting=enable=off ;;
@@ -202,19 +203,22 @@ expectation() { # expectation WORD...: one item of the expect column
 # ---- booting and checking -------------------------------------------------
 
 boot() { # boot the kernel as the row says; fail unless it ends as expected
-	local status console why complaints pattern
+	local status console why complaints pattern load=(-kernel "$kernel")
 	[ -f "$kernel" ] || fail "no $kernel (make test-qemu builds it)"
+	# at=ADDR: a loader that puts the image at ADDR and starts the CPU
+	# there, as a bootloader does, instead of QEMU's -kernel.
+	[ -z "$load_at" ] || load=(-device "loader,file=$kernel,addr=$load_at,cpu-num=0")
 	{
 		echo "\$ timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
 			"-m $memory -nographic -semihosting-config $semihosting" \
-			"-kernel $kernel ${qemu_args[*]}"
+			"${load[*]} ${qemu_args[*]}"
 		echo "----"
 	} >>"$log"
 	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
 		-machine "$machine" -cpu cortex-a53 -m "$memory" -nographic \
 		-semihosting-config "$semihosting" \
 		-d guest_errors,unimp -D "$dir/qemu-d.log" \
-		-kernel "$kernel" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
+		"${load[@]}" "${qemu_args[@]}" </dev/null >>"$log" 2>&1
 	status=$?
 	echo "---- exit status $status" >>"$log"
 	console=$(tr -d '\r' <"$log")
@@ -289,6 +293,7 @@ run_config() { # in a subshell: set up the row's QEMU, boot, check the disks
 	local boot disks run expect step items item words name
 	cfg=$1 dir=$WORK/$1 log=$WORK/$1/console.log
 	machine=virt memory=128M numa_nodes=0 image=0 lib_flags="" semihosting=enable=on,target=native
+	load_at=
 	kernel="" test_name="" want_status=0 expected_complaint="" verified_bytes=0
 	qemu_args=() says=() checks=() qcow2_disks=() pci_ports=0
 	mkdir -p "$dir"
