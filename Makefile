@@ -272,9 +272,12 @@ install: $(BUILD)/libvblk.a $(BUILD)/libvblk-rt.a
 	echo "installed vblk $(VBLK_VERSION_TEXT) in $$dest"
 
 # ---- running -----------------------------------------------------------
-DISK ?= $(BUILD)/disk.img
 # The format is given, never probed: a raw image could pose as another.
 DISK_FORMAT ?= raw
+# The scratch disk made on first use when DISK is not given: build/disk.img,
+# or build/disk.qcow2 (and so on) in another format.
+SCRATCH_DISK = $(BUILD)/disk.$(if $(filter raw,$(DISK_FORMAT)),img,$(DISK_FORMAT))
+DISK ?= $(SCRATCH_DISK)
 QEMU ?= qemu-system-aarch64
 QEMU_FLAGS ?= -machine virt -cpu cortex-a53 -nographic \
    -semihosting-config enable=on,target=native
@@ -289,9 +292,9 @@ DISK_ARGS_mmio = -drive if=none,id=d0,format=$(DISK_FORMAT),file=$(DISK) \
    -device virtio-blk-device,drive=d0
 DISK_ARGS_pci  = -drive file=$(DISK),if=virtio,format=$(DISK_FORMAT)
 
-$(BUILD)/disk.img:
+$(SCRATCH_DISK):
 	@mkdir -p $(BUILD)
-	qemu-img create -f raw $@ 64M
+	qemu-img create -f $(DISK_FORMAT) $@ 64M
 
 # run and test install what is missing first, then build in a second make:
 # with -j, prerequisites would otherwise race the installer.
@@ -299,7 +302,7 @@ run:
 	$(Q)tools/deps.sh run
 	$(Q)$(MAKE) --no-print-directory run-image
 
-run-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
+run-image: all $(if $(filter $(SCRATCH_DISK),$(DISK)),$(SCRATCH_DISK))
 	$(if $(DISK_ARGS_$(TRANSPORT)),,$(error TRANSPORT=$(TRANSPORT): mmio or pci))
 	$(QEMU) $(QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf $(DISK_ARGS_$(TRANSPORT)) $(QEMU_EXTRA) \
 	    $(QEMU_TRACE_ARGS)
@@ -327,7 +330,7 @@ debug debug-batch:
 	$(Q)tools/deps.sh debug
 	$(Q)$(MAKE) --no-print-directory DEBUG_BATCH=$(if $(filter debug-batch,$@),1,0) debug-image
 
-debug-image: all $(if $(filter $(BUILD)/disk.img,$(DISK)),$(BUILD)/disk.img)
+debug-image: all $(if $(filter $(SCRATCH_DISK),$(DISK)),$(SCRATCH_DISK))
 	$(if $(DISK_ARGS_$(TRANSPORT)),,$(error TRANSPORT=$(TRANSPORT): mmio or pci))
 	$(Q)GDB=$(GDB) tools/debug.sh $(if $(filter 1,$(DEBUG_BATCH)),--batch) $(BUILD)/$(IMAGE).elf \
 	    $(QEMU) $(DEBUG_QEMU_FLAGS) -kernel $(BUILD)/$(IMAGE).elf $(DISK_ARGS_$(TRANSPORT)) $(QEMU_EXTRA)

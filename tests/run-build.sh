@@ -207,6 +207,21 @@ else
 	done
 fi
 
+# ---- make run in another disk format ----------------------------------
+# README.md: DISK_FORMAT=qcow2 makes the scratch disk in that format.
+name=run_qcow2
+rm -f "$BUILD/disk.qcow2"
+if ! run $name make --no-print-directory BUILD="$BUILD" DISK_FORMAT=qcow2 \
+	QEMU="timeout 120 qemu-system-aarch64" run-image; then
+	fail "$name: make run-image DISK_FORMAT=qcow2 did not end well"
+elif ! qemu-img info "$BUILD/disk.qcow2" 2>/dev/null | grep -q '^file format: qcow2$' ||
+	! grep -q '^demo passed' "$WORK/$name.log"; then
+	fail "$name: no qcow2 scratch disk, or the demo did not pass on it"
+else
+	pass "$name: make run-image DISK_FORMAT=qcow2 made build/disk.qcow2 and the demo passed"
+fi
+rm -f "$BUILD/disk.qcow2"
+
 # ---- the other C library ------------------------------------------------
 # The Makefile takes aarch64-none-elf-gcc when it is on PATH, and with it
 # newlib instead of picolibc: the console and newlib's system calls
