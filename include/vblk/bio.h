@@ -159,7 +159,9 @@ uint32_t vblk_max_bio_segs(const struct vblk_disk *disk);
 uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk);
 /* The most sectors one DISCARD or WRITE_ZEROES bio may cover on this
  * disk (its limits per segment times segments per request, in whole
- * alignment units); 0 without the feature or for another op. */
+ * alignment units); 0 without the feature, with limits that leave no
+ * whole unit (the command is then refused with -VBLK_EUNSUPP), or for
+ * another op. */
 uint64_t vblk_max_range_sectors(const struct vblk_disk *disk, enum vblk_op op);
 
 /* Harvest completed requests and run their callbacks; also fails the

@@ -55,7 +55,10 @@ struct vblk_info {
 	bool has_flush;            /* VIRTIO_BLK_F_FLUSH negotiated */
 	/* DISCARD and WRITE_ZEROES (virtio 1.2 §5.2.4), as the device gave
 	 * them (0: no limit given). vblk_discard and vblk_write_zeroes split
-	 * a range to them; a bio must fit one request (vblk_max_range_sectors). */
+	 * a range to them; a bio must fit one request (vblk_max_range_sectors).
+	 * Negotiated is not usable: limits that leave no whole aligned block
+	 * (max_*_sectors below discard_sector_alignment or the logical block)
+	 * make vblk_max_range_sectors 0, and the calls -VBLK_EUNSUPP. */
 	bool has_discard;                  /* VIRTIO_BLK_F_DISCARD negotiated */
 	uint32_t max_discard_sectors;      /* sectors per segment */
 	uint32_t max_discard_seg;          /* segments per request */

@@ -312,6 +312,26 @@ static void test_disk_without_write_zeroes_refuses_it(void **state)
 	assert_int_equal(vblk_discard(disk, 0, 8), 0);
 }
 
+/* Negotiated but unusable: a segment limit below the discard alignment
+ * leaves no whole unit to send. The disk says so through
+ * vblk_max_range_sectors, and every call is refused before it is sent. */
+static void test_limits_below_one_unit_refuse_discard(void **state)
+{
+	set_limits(7, 1, 8);
+	attach_ok(state, with_limits);
+	fill_disk();
+	assert_true(vblk_disk_info(disk)->has_discard);
+	assert_int_equal(vblk_max_range_sectors(disk, VBLK_OP_DISCARD), 0);
+	expect_refused(vblk_discard(disk, 0, 8), -VBLK_EUNSUPP);
+	expect_refused(vblk_submit(disk, range_bio(0, VBLK_OP_DISCARD, 0, 8, 0)), -VBLK_EUNSUPP);
+	assert_int_equal(fake_virtio_stats(fv)->discards, 0);
+	assert_true(sectors_untouched(0, 16));
+	/* Write-zeroes keeps to the logical block (1 sector): 7 per segment. */
+	assert_int_equal(vblk_max_range_sectors(disk, VBLK_OP_WRITE_ZEROES), 7);
+	assert_int_equal(vblk_write_zeroes(disk, 0, 7, 0), 0);
+	assert_true(sectors_zero(0, 7));
+}
+
 /* ---- bios: checks, merging, status ------------------------------------ */
 
 static void test_range_bio_with_segments_or_too_long_is_refused(void **state)
@@ -521,6 +541,7 @@ int main(void)
 		ALL(test_read_only_disk_refuses_both),
 		ALL(test_disk_without_the_feature_refuses_it),
 		ALL(test_disk_without_write_zeroes_refuses_it),
+		ALL(test_limits_below_one_unit_refuse_discard),
 		ALL(test_range_bio_with_segments_or_too_long_is_refused),
 		ALL(test_adjacent_discards_merge_into_one_request),
 		ALL(test_merging_stops_at_the_request_limit),
