@@ -10,6 +10,22 @@
 
 #include <string.h>
 
+/*
+ * The packed ring only where the device's DMA is coherent. A packed
+ * descriptor is written by the driver and later by the device, and four
+ * of them share a cache line: where the device does not snoop caches,
+ * cleaning the slot the driver just filled writes the line's stale copy
+ * of a neighbour back over the used descriptor the device wrote there,
+ * and that completion is lost (the two event areas share a line too).
+ * The split ring keeps what each side writes apart (vring/virtqueue.h),
+ * so a non-coherent build drives every device on it.
+ */
+#ifdef VBLK_NONCOHERENT_DMA
+#define BLK_ACCEPTS_PACKED 0
+#else
+#define BLK_ACCEPTS_PACKED VBLK_RING_PACKED
+#endif
+
 struct blk_feature {
 	unsigned bit;
 	const char *name;
@@ -33,8 +49,8 @@ static const struct blk_feature blk_features[] = {
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX", true },
 	{ VIRTIO_F_VERSION_1, "VERSION_1", true },      /* the transport adds it */
 	{ VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM", true }, /* plat_virt_to_phys */
-	{ VIRTIO_F_RING_PACKED, "RING_PACKED", VBLK_RING_PACKED }, /* vring/packed.c;
-								       modern only */
+	{ VIRTIO_F_RING_PACKED, "RING_PACKED", BLK_ACCEPTS_PACKED }, /* vring/packed.c;
+									 modern only */
 	{ VIRTIO_F_ORDER_PLATFORM, "ORDER_PLATFORM", false },
 	{ VIRTIO_F_RING_RESET, "RING_RESET", false },
 };

@@ -112,6 +112,7 @@ struct vq_packed {
 
 int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx);
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
+int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
 void vqp_use_indirect(struct vq_packed *vq, bool negotiated);
 /* An indirect table of the packed ring holds packed descriptors too
  * (§2.8.19), 16 bytes each like the split ring's but laid out as above. */

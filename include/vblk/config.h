@@ -41,7 +41,9 @@
 
 /* Use the packed virtqueue (virtio 1.2 §2.8) when a modern device offers
  * VIRTIO_F_RING_PACKED (QEMU: packed=on); 0 keeps every disk on the split
- * ring. Legacy devices always use the split ring. */
+ * ring. Legacy devices always use the split ring, and so does a build with
+ * VBLK_NONCOHERENT_DMA (vblk/platform.h: the packed ring's two sides
+ * write the same cache lines). */
 #ifndef VBLK_RING_PACKED
 #define VBLK_RING_PACKED 1
 #endif

@@ -64,6 +64,8 @@ uint64_t plat_virt_to_phys(const void *ptr);
  * clean, or clean and invalidate, by data cache line to the point of
  * coherency, then dsb), which firmware may replace; a host test built so
  * supplies its own, modelling a cache (tests/host/test_noncoherent.c).
+ * Such a build drives every disk on the split ring: the packed ring's
+ * driver and device write the same cache lines (docs/design.md, "Caches").
  */
 #ifdef VBLK_NONCOHERENT_DMA
 void plat_dma_clean(const void *ptr, size_t len_bytes);      /* CPU -> device */

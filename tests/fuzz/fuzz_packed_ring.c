@@ -28,6 +28,11 @@
  *  - vqp_harvest returns only tokens in flight, each at most once, with a
  *    len no larger than the chain's writable bytes; once the queue is
  *    broken it returns nothing and vqp_add refuses;
+ *  - a chain added is in its slots as the device will read them: each
+ *    buffer's address and length, one buffer ID in all (PK-17), and every
+ *    slot after the head with WRITE as its buffer says, NEXT but on the
+ *    tail, and the lap's AVAIL/USED bits (the head's flags wait for the
+ *    batch's publish);
  *  - free slots + slots of chains in flight == ring size, always;
  *  - every chain in flight is handed back by vqp_detach exactly once.
  */
@@ -129,6 +134,25 @@ static unsigned make_chain(struct input *in, struct vring_buf *bufs, uint32_t *w
 	return nbufs;
 }
 
+/* The slots of a chain just added from `head` in lap `wrap`. */
+static void check_slots(uint16_t head, bool wrap, const struct vring_buf *bufs, unsigned nbufs)
+{
+	uint16_t slot = head, id = vq.desc[head].id;
+
+	for (unsigned i = 0; i < nbufs; i++) {
+		const struct vring_packed_desc *desc = &vq.desc[slot];
+		check(desc->addr == bufs[i].addr && desc->len == bufs[i].len_bytes && desc->id == id);
+		uint16_t want = (uint16_t)((bufs[i].device_writes ? VRING_DESC_F_WRITE : 0) |
+					   (i + 1 < nbufs ? VRING_DESC_F_NEXT : 0) |
+					   (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED));
+		check(i == 0 || desc->flags == want);
+		if (++slot == vq.num) {
+			slot = 0;
+			wrap = !wrap;
+		}
+	}
+}
+
 static void add(struct input *in, bool indirect)
 {
 	struct vring_buf bufs[MAX_BUFS];
@@ -136,7 +160,8 @@ static void add(struct input *in, bool indirect)
 	bool malformed;
 	struct token *token = free_token();
 	unsigned nbufs = make_chain(in, bufs, &writable, &malformed);
-	bool was_broken = vq.broken;
+	bool was_broken = vq.broken, wrap = vq.avail_wrap;
+	uint16_t head = vq.next_avail;
 
 	if (token == NULL)
 		return;
@@ -155,6 +180,8 @@ static void add(struct input *in, bool indirect)
 		check(err != 0);
 	if (malformed && !was_broken && nbufs <= vq.num)
 		check(err == -VBLK_EINVAL);
+	if (err == 0 && !indirect)
+		check_slots(head, wrap, bufs, nbufs);
 	if (err == 0) {
 		token->in_flight = true;
 		token->nslots = indirect ? 1 : (uint16_t)nbufs;
