@@ -108,7 +108,7 @@ void blk_dev_irq_off(struct blk_dev *dev);
 bool blk_dev_irq_on(struct blk_dev *dev);
 bool blk_dev_needs_reset(struct blk_dev *dev);
 bool blk_dev_has_used(const struct blk_dev *dev);
-bool blk_dev_used_bit_up(struct blk_dev *dev);
+uint32_t blk_dev_look_at_interrupt(struct blk_dev *dev);
 void blk_dev_ack_used_bit(struct blk_dev *dev);
 int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits);
 

@@ -87,20 +87,25 @@ bool blk_dev_has_used(const struct blk_dev *dev)
 }
 
 /*
- * Is the device's used-buffer interrupt bit up? (Read only where an
- * interrupt seems to have gone missing: blk/wait.c.) Where the read
- * itself lowers the line (virtio-pci), the interrupt it finds is gone:
- * no handler will run for it, so the bit is acknowledged here, and the
- * next look sees only a bit the device raised since. Kept, it would make
- * that look take an interrupt this one withdrew for one never delivered.
+ * The device's interrupt status bits that are up, read only where an
+ * interrupt seems to have gone missing (blk/wait.c). Where the read
+ * itself lowers the line (virtio-pci: reading the ISR clears it,
+ * §4.1.4.5), what it finds is gone: no handler will run for it. So the
+ * used-buffer bit is acknowledged here then, and the next look sees only
+ * a bit the device raised since (kept, it would make that look take an
+ * interrupt this one withdrew for one never delivered); a configuration
+ * change is acknowledged on every transport, and the caller acts on it
+ * (blk_take_config_change), as no handler will.
  */
-bool blk_dev_used_bit_up(struct blk_dev *dev)
+uint32_t blk_dev_look_at_interrupt(struct blk_dev *dev)
 {
-	bool up = virtio_interrupt_status(&dev->vdev) & VIRTIO_INT_USED_BUFFER;
+	uint32_t bits = virtio_interrupt_status(&dev->vdev);
 
-	if (up && dev->vdev.ops->status_read_lowers_line)
+	if ((bits & VIRTIO_INT_USED_BUFFER) && dev->vdev.ops->status_read_lowers_line)
 		blk_dev_ack_used_bit(dev);
-	return up;
+	if (bits & VIRTIO_INT_CONFIG_CHANGE)
+		virtio_interrupt_ack(&dev->vdev, VIRTIO_INT_CONFIG_CHANGE);
+	return bits;
 }
 
 void blk_dev_ack_used_bit(struct blk_dev *dev)

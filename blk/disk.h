@@ -91,6 +91,9 @@ bool blk_wait_time_to_sleep(const struct vblk_disk *disk, const struct blk_wait_
 /* blk/interrupt.c: for vblk_poll (blk/wait.c), polled mode's look at
  * InterruptStatus for a configuration change. */
 void blk_poll_config_change(struct vblk_disk *disk);
+/* blk/interrupt.c: for the waits, a configuration change their look at
+ * InterruptStatus found (blk/wait.c). */
+void blk_take_config_change(struct vblk_disk *disk);
 
 /* blk/features.c */
 uint64_t blk_driver_features(void);

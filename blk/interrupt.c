@@ -45,6 +45,14 @@ void blk_poll_config_change(struct vblk_disk *disk)
 		config_interrupt(disk);
 }
 
+/* A configuration change a wait's look at InterruptStatus found and
+ * acknowledged (blk_dev_look_at_interrupt): no handler will see it. */
+void blk_take_config_change(struct vblk_disk *disk)
+{
+	if (disk->dev.ready)
+		config_interrupt(disk);
+}
+
 /*
  * One disk's interrupt (virtio 1.2 §4.2.3.4): read InterruptStatus,
  * acknowledge exactly those bits, then act on them. QEMU holds the line

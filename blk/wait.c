@@ -156,8 +156,14 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, 
 	plat_irq_restore(*flags);
 	plat_cpu_relax();
 	*flags = plat_irq_save();
-	if (disk->queue.stats.interrupts != handled || !disk->dev.ready ||
-	    !blk_dev_used_bit_up(&disk->dev)) {
+	uint32_t bits = 0;
+	if (disk->queue.stats.interrupts == handled && disk->dev.ready)
+		bits = blk_dev_look_at_interrupt(&disk->dev);
+	/* A resize (or a device that needs a reset) the look found: on
+	 * virtio-pci the look took its interrupt away, so it is taken here. */
+	if (bits & VIRTIO_INT_CONFIG_CHANGE)
+		blk_take_config_change(disk);
+	if (!(bits & VIRTIO_INT_USED_BUFFER) || !disk->dev.ready) {
 		disk->queue.irq_unheard = false;
 		return;
 	}
@@ -167,7 +173,7 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, 
 	 * bit is acknowledged, or an edge-triggered input never sees
 	 * another rising edge (QEMU keeps the line high while a bit is
 	 * set). On virtio-pci the look itself took the bit down
-	 * (blk_dev_used_bit_up), so the second look counts only a bit the
+	 * (blk_dev_look_at_interrupt), so the second look counts only a bit the
 	 * device raised again, and a look between them that finds none
 	 * forgets the first: a device slower than a sleep is not counted
 	 * there, nor one whose completions race one look only. */

@@ -38,10 +38,12 @@
  *   timeout; after vblk_reset the disk reads the host's pattern `seed`
  *   and keeps the interrupt mode it had.
  *
- * resize seed= new= irq=0|1
+ * resize seed= new= irq=0|1 [busy=1]
  *   Prints "waiting for resize" and waits until the device's configuration
  *   change brings capacity `new` (run.sh resizes the drive over QMP
- *   meanwhile): the interrupt handler or, polled, vblk_poll() notices. Grown: the pattern is written over the
+ *   meanwhile): the interrupt handler or, polled, vblk_poll() notices.
+ *   busy=1 waits by reading sector 0 over and over instead, so the change
+ *   lands while a read waits: then the wait must notice it too. Grown: the pattern is written over the
  *   new sectors (the host checks them). Shrunk: I/O past the new end is
  *   refused with -VBLK_ERANGE and I/O before it works.
  */
@@ -325,11 +327,16 @@ int test_outside_ram(void)
 
 /* Until the capacity changes: in interrupt mode the handler re-reads it,
  * polled vblk_poll() does; sleep a little in between. */
-static uint64_t wait_for_capacity_change(struct vblk_disk *disk, uint64_t old)
+static uint64_t wait_for_capacity_change(struct vblk_disk *disk, uint64_t old, bool busy)
 {
 	uint64_t deadline = rt_time_us() + RESIZE_WAIT_US;
 
 	while (vblk_capacity(disk) == old && rt_time_us() < deadline) {
+		if (busy) {
+			if (vblk_read(disk, 0, small_buf, BIO_SECTORS) != 0)
+				break;
+			continue;
+		}
 		plat_irqflags_t flags = plat_irq_save();
 		plat_idle(rt_time_us() + RESIZE_POLL_US);
 		plat_irq_restore(flags);
@@ -376,7 +383,7 @@ int test_resize(void)
 		return -1;
 	old = vblk_capacity(disk);
 	printf("capacity %lu sectors: waiting for resize\n", (unsigned long)old);
-	now = wait_for_capacity_change(disk, old);
+	now = wait_for_capacity_change(disk, old, arg_u64("busy", 0) != 0);
 	vblk_stats(disk, &stats);
 	printf("capacity now %lu sectors (%lu config change(s))\n", (unsigned long)now,
 	       (unsigned long)stats.config_changes);
