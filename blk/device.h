@@ -63,7 +63,12 @@ struct blk_dev {
 	union vring_indirect_desc *free_tables[BLK_INDIRECT_TABLES]; /* unused */
 	unsigned nfree_tables;
 
-	uint8_t id_buf[VIRTIO_BLK_ID_BYTES] VBLK_ALIGNED; /* GET_ID answer */
+	/* The GET_ID answer, alone on its cache lines: the device writes it
+	 * while the CPU writes the fields after it (the transport's), and
+	 * where DMA is not coherent a write-back of a shared line would put
+	 * stale bytes over the answer. */
+	uint8_t id_buf[(VIRTIO_BLK_ID_BYTES + VBLK_DMA_ALIGN - 1) / VBLK_DMA_ALIGN *
+		       VBLK_DMA_ALIGN] VBLK_ALIGNED;
 
 	struct virtio_dev vdev;    /* the transport */
 	struct vblk_info info;
@@ -89,6 +94,10 @@ struct blk_dev {
 	} counts;
 	struct vring_buf chain_bufs[VBLK_QUEUE_SIZE]; /* dispatch scratch */
 };
+_Static_assert(offsetof(struct blk_dev, vdev) % VBLK_DMA_ALIGN == 0 &&
+		       offsetof(struct blk_dev, vdev) - offsetof(struct blk_dev, id_buf) >=
+			       VIRTIO_BLK_ID_BYTES,
+	       "the GET_ID answer shares no cache line with the fields after it");
 
 /* blk/device.c: the data path, one request from its slot to its chain in
  * the ring and back to its bios. */
