@@ -68,7 +68,10 @@
 #endif
 
 /* Largest request the driver builds, in bytes; larger I/O is split. It
- * bounds the time one request holds the device. */
+ * bounds the time one request holds the device. A whole number of
+ * sectors; a disk whose logical block is larger than it cannot be
+ * attached (-VBLK_EUNSUPP: not one block fits a request), so keep it at
+ * 4 KiB or more for 4K-sector disks. */
 #ifndef VBLK_MAX_REQUEST_BYTES
 #define VBLK_MAX_REQUEST_BYTES (4u * 1024 * 1024)
 #endif
@@ -136,8 +139,14 @@
 /* One 512-byte sector at least; at most 2 GiB, so that a request with its
  * header and status stays below the 2^32 bytes a chain may hold (virtio
  * 1.2 §2.7.5.2). */
-#if VBLK_MAX_REQUEST_BYTES < 512 || VBLK_MAX_REQUEST_BYTES > 0x80000000
-#error "VBLK_MAX_REQUEST_BYTES must be between 512 and 2 GiB"
+#if VBLK_MAX_REQUEST_BYTES < 512 || VBLK_MAX_REQUEST_BYTES > 0x80000000 || \
+	VBLK_MAX_REQUEST_BYTES % 512 != 0
+#error "VBLK_MAX_REQUEST_BYTES must be a multiple of 512 between 512 and 2 GiB"
+#endif
+
+/* Kept per disk in 32 bits (vblk_set_timeout_us): about 71 minutes. */
+#if VBLK_TIMEOUT_US < 1 || VBLK_TIMEOUT_US > 0xffffffff
+#error "VBLK_TIMEOUT_US must be between 1 and 2^32 - 1 microseconds"
 #endif
 
 #if VBLK_INDIRECT_MAX < 3 || VBLK_INDIRECT_MAX > 32768
