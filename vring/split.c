@@ -424,10 +424,20 @@ void *vq_detach(struct virtqueue *vq)
 	for (uint16_t head = 0; head < vq->num; head++) {
 		struct vq_chain *chain = &vq->chain[head];
 		void *token = chain->token;
-		if (token != NULL) {
+		if (token == NULL)
+			continue;
+		/* The reset may not have completed (a held disk, whose device
+		 * may still read the table): a frame's chain is not parked,
+		 * which would rewrite links in the table, but goes back whole
+		 * through the private links (vq_init links it again). */
+		if (vq->frame_at[head] != 0) {
+			vq_drop_frame(vq, head, chain);
+			vq->in_flight--;
+			chain->token = NULL;
+		} else {
 			release_chain(vq, head, chain);
-			return token;
 		}
+		return token;
 	}
 	return NULL;
 }

@@ -65,11 +65,12 @@ void vq_unpark(struct virtqueue *vq, unsigned count, unsigned keep)
 }
 
 /*
- * A frame chain that was not the fast path's three descriptors is done
- * (harvested or detached; vring/split.c parks the frame): the free
- * descriptors its middle took after the frame's own go back, from the
- * one after the frame's middle to the chain's last_desc, and the frame's
- * links are head -> mid -> tail again, as vq_add_framed expects them.
+ * A frame chain that was not the fast path's three descriptors has been
+ * harvested (vring/split.c parks the frame; after a reset vq_drop_frame
+ * is used instead): the free descriptors its middle took after the
+ * frame's own go back, from the one after the frame's middle to the
+ * chain's last_desc, and the frame's links are head -> mid -> tail again,
+ * as vq_add_framed expects them.
  */
 void vq_reframe(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain)
 {
@@ -82,6 +83,30 @@ void vq_reframe(struct virtqueue *vq, uint16_t head, const struct vq_chain *chai
 	}
 	link_desc(vq, fr->head, fr->mid);
 	link_desc(vq, fr->mid, fr->tail);
+}
+
+/*
+ * After a device reset (vq_detach): frame chain `head`, still in flight,
+ * goes back to the free list whole, the frame's three descriptors with
+ * it, through the private links alone. Its links run head -> ... -> tail
+ * as the add made them (a chain of two buffers leaves the middle out:
+ * it goes after the tail). Nothing in the shared table is written: a
+ * reset that never completed leaves the device free to read it still.
+ */
+void vq_drop_frame(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain)
+{
+	struct vq_frame *fr = &vq->frame[vq->frame_at[head] - 1];
+
+	if (chain->ndescs < 3) {
+		vq->next[fr->tail] = fr->mid;
+		vq->next[fr->mid] = vq->free_head;
+	} else {
+		vq->next[fr->tail] = vq->free_head;
+	}
+	vq->free_head = fr->head;
+	vq->num_free = (uint16_t)(vq->num_free + (chain->ndescs < 3 ? 3 : chain->ndescs));
+	vq->frame_at[fr->head] = 0;
+	fr->head = VQ_NO_DESC;
 }
 
 /* Three descriptors off the free list for frame `frame`, linked in the

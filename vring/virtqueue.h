@@ -207,6 +207,8 @@ int vq_add_framed_any(struct virtqueue *vq, unsigned frame, const struct vring_b
 /* A frame's chain at `head`, not of three buffers, is done: its free
  * descriptors go back, its frame is linked as before (vring/split_frame.c). */
 void vq_reframe(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain);
+/* After a reset, a frame's chain in flight back to the free list whole. */
+void vq_drop_frame(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain);
 
 static inline bool vq_is_broken(const struct virtqueue *vq) { return vq->broken; }
 static inline unsigned vq_num_free(const struct virtqueue *vq) { return vq->num_free; }

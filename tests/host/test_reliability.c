@@ -204,6 +204,54 @@ static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
 	assert_true(on_disk(3, 0));
 }
 
+/*
+ * A reset that never completes leaves the device free to read the ring,
+ * so it must change nothing in the descriptor table (RST-1), not even
+ * where the driver keeps a request slot's descriptors linked between
+ * requests (vring/split_frame.c: a chain in flight is not put back into
+ * its frame, which would rewrite links). A read first links slot 0's
+ * frame; then a FLUSH, header straight to status, stays in flight.
+ */
+static void held_reset_leaves_the_table(const uint8_t *before, unsigned table_bytes)
+{
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+	assert_int_equal(vblk_reset(disk), -VBLK_EHELD);
+	assert_memory_equal(before, disk->ring_mem, table_bytes);
+	fake_virtio_clear_violations(fv);
+}
+
+static void test_stalled_reset_leaves_a_flush_chain_in_the_table(void **state)
+{
+	static uint8_t before[16 * VBLK_QUEUE_SIZE];
+	attach_ok(state, NULL);
+	unsigned table_bytes = 16u * vblk_disk_info(disk)->queue_size;
+	assert_int_equal(vblk_read(disk, 0, buffer(8), 8), 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	submit_ok(make_bio(0, VBLK_OP_FLUSH, 0, NULL, 0, done));
+	assert_int_equal(fake_virtio_pending(fv), 1);
+	memcpy(before, disk->ring_mem, table_bytes);
+	held_reset_leaves_the_table(before, table_bytes);
+	expect_done_once(0, 1, -VBLK_EHELD);
+}
+
+/* The same with a write of two segments apart: header, data, data,
+ * status, the second data descriptor a free one. */
+static void test_stalled_reset_leaves_a_long_chain_in_the_table(void **state)
+{
+	static uint8_t before[16 * VBLK_QUEUE_SIZE];
+	attach_ok(state, NULL);
+	unsigned table_bytes = 16u * vblk_disk_info(disk)->queue_size;
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	struct vblk_bio *bio = write_bio(0, 64);
+	segs[0][1] = (struct vblk_seg){ buffer(4), BIO_BYTES };
+	bio->nsegs = 2;
+	submit_ok(bio);
+	assert_int_equal(fake_virtio_pending(fv), 1);
+	memcpy(before, disk->ring_mem, table_bytes);
+	held_reset_leaves_the_table(before, table_bytes);
+	expect_done_once(0, 1, -VBLK_EHELD);
+}
+
 /* The host stalls the CPU in the reset's wait, past its deadline, while
  * the device completes the reset: Status is read once more after the
  * clock, so the reset succeeds instead of holding the disk. */
@@ -518,6 +566,8 @@ int main(void)
 		ALL(test_drain_sends_what_a_callback_plugged_with_interrupts),
 		ALL(test_wait_sends_what_a_callback_plugged),
 		ALL(test_timeout_with_a_stalled_reset_holds_the_buffers),
+		ALL(test_stalled_reset_leaves_a_flush_chain_in_the_table),
+		ALL(test_stalled_reset_leaves_a_long_chain_in_the_table),
 		ALL(test_reset_finished_during_a_stall_past_its_deadline_succeeds),
 		ALL(test_vblk_reset_that_stalls_holds_what_was_in_flight),
 		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
