@@ -16,8 +16,33 @@
 static struct vblk_probe_entry probe_entries[PROBE_ENTRIES_MAX];
 static unsigned probe_count;
 
+/* Do two entries name one place: a virtio-mmio window, or a PCI function
+ * (its bus:dev.fn, and its BARs, which tell two hosts' functions at one
+ * bus:dev.fn apart)? */
+static bool same_place(const struct vblk_probe_entry *a, const struct vblk_probe_entry *b)
+{
+	if (a->transport != b->transport)
+		return false;
+	if (a->transport == VBLK_TRANSPORT_MMIO)
+		return a->mmio_base == b->mmio_base;
+	if (a->pci.bus != b->pci.bus || a->pci.dev != b->pci.dev || a->pci.fn != b->pci.fn)
+		return false;
+	for (unsigned i = 0; i < 6; i++)
+		if (a->pci_bar[i] != b->pci_bar[i])
+			return false;
+	return true;
+}
+
+/* What a probe saw at one place, replacing what an earlier probe (a
+ * vblk_attach that failed there, say) saw: one entry a place. */
 void blk_record_probe(const struct vblk_probe_entry *entry)
 {
+	for (unsigned i = 0; i < probe_count; i++) {
+		if (same_place(&probe_entries[i], entry)) {
+			probe_entries[i] = *entry;
+			return;
+		}
+	}
 	if (probe_count < PROBE_ENTRIES_MAX)
 		probe_entries[probe_count++] = *entry;
 }

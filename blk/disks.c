@@ -92,18 +92,23 @@ int vblk_attach(uint64_t mmio_base, uint32_t intid)
  * Finish with one disk: let what is queued complete, make completed
  * writes durable (a device with FLUSH may hold them in a volatile cache,
  * virtio 1.2 §5.2.6.2), then reset. A disk that is broken already has
- * nothing left to wait for or flush.
+ * nothing left to wait for, and cannot be flushed: with a write cache,
+ * what it wrote may not be durable, so its error is the result, whether
+ * a wait found the break here (polled) or the interrupt handler before.
  */
 static int finish_disk(struct vblk_disk *disk)
 {
+	bool cached = disk->dev.info.has_flush && !disk->dev.info.read_only;
 	int err = 0;
 
 	if (disk->dev.ready) {
 		vblk_drain(disk);
 		if (!disk->dev.ready)
 			err = disk->dev.broken_err;   /* it broke or timed out meanwhile */
-		else if (disk->dev.info.has_flush && !disk->dev.info.read_only)
+		else if (cached)
 			err = vblk_flush(disk);
+	} else if (cached && disk->dev.broken_reason != NULL) {
+		err = disk->dev.broken_err;
 	}
 	int reset_err = blk_disk_reset(disk, -VBLK_ECANCELED);
 	return err ? err : reset_err;

@@ -59,32 +59,34 @@ void blk_take_config_change(struct vblk_disk *disk)
  * level-high while any status bit is set, so a bit that lands between the
  * read and the ack keeps the line up and brings us back here; and since
  * the ring is harvested after the ack, a completion the device posts
- * meanwhile is seen either now or on that next entry, never lost. With
- * `harvest` false (a polled disk sharing the line, below) its used buffers
- * are left for its own polling: its callbacks then never run in an
- * interrupt.
+ * meanwhile is seen either now or on that next entry, never lost.
+ *
+ * A disk in interrupt mode takes it fully, and counts it if its device
+ * had a bit up: a line mate's interrupt is not this disk's, and its waits
+ * watch the count to know that their own interrupt came. A polled disk
+ * (a line mate, or the handler's own disk registered for a line it
+ * shares or left registered after vblk_use_interrupts(false)) is only
+ * acknowledged: its used buffers stay its polling's, and its callbacks
+ * never run in an interrupt.
  */
-static void take_interrupt(struct vblk_disk *disk, bool harvest)
+static void take_disk(struct vblk_disk *disk)
 {
+	/* A device whose reset is under way is left alone (RST-1): the
+	 * reset clears its interrupt status itself. (One whose reset never
+	 * completed, `held`, is still acknowledged: a level line it held up
+	 * would otherwise bring the handler back for ever.) */
+	if (disk->dev.resetting)
+		return;
+	bool use_irq = disk->queue.use_irq;
 	uint32_t status = take_interrupt_status(disk);
 
 	BLK_TRACE_INTERRUPT(status);
+	if (use_irq && status != 0)
+		disk->queue.stats.interrupts++;
 	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))
 		config_interrupt(disk);
-	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER) && harvest)
+	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER) && use_irq)
 		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
-}
-
-/* A disk whose interrupt this may be: in interrupt mode taken fully and
- * counted; polled (the handler's own disk too, registered for a line it
- * shares or left registered after vblk_use_interrupts(false)) only
- * acknowledged, so its completions stay its polling's and its callbacks
- * never run in an interrupt. */
-static void take_disk(struct vblk_disk *disk)
-{
-	if (disk->queue.use_irq)
-		disk->queue.stats.interrupts++;
-	take_interrupt(disk, disk->queue.use_irq);
 }
 
 /*

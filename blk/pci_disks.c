@@ -98,12 +98,17 @@ static bool plausible_function(uint64_t ecam_base, uint8_t dev, uint8_t fn)
 	       dev < PCI_DEVS_PER_BUS && fn < PCI_FNS_PER_DEV;
 }
 
-static bool function_attached(struct pci_bdf bdf)
+/* Is the function at `bdf` of `host` a disk already? Its configuration
+ * space's address says which function it is: two hosts may each have
+ * one at the same bus:dev.fn. */
+static bool function_attached(const struct pci_host *host, struct pci_bdf bdf)
 {
+	uint64_t config_space = pci_config_space(host, bdf);
+
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
 		const struct virtio_dev *vdev = &vblk_disk(i)->dev.vdev;
-		if (vdev->transport == VIRTIO_TRANSPORT_PCI && vdev->regs.pci.bus == bdf.bus &&
-		    vdev->regs.pci.dev == bdf.dev && vdev->regs.pci.fn == bdf.fn)
+		if (vdev->transport == VIRTIO_TRANSPORT_PCI &&
+		    vdev->regs.pci.config_space == config_space)
 			return true;
 	}
 	return false;
@@ -145,7 +150,7 @@ int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, ui
 		return -VBLK_EINVAL;
 	/* Sizing the BARs of a disk's function would stop its decoding
 	 * for a moment under the disk. */
-	if (function_attached(bdf) || !blk_setup_begin())
+	if (function_attached(&host, bdf) || !blk_setup_begin())
 		return -VBLK_ESTATE;
 	int err = attach_at(&host, bdf, intid);
 	blk_setup_end();

@@ -57,6 +57,13 @@ static bool ecam_addr(const struct pci_host *host, struct pci_bdf bdf, uint32_t 
 	return true;
 }
 
+uint64_t pci_config_space(const struct pci_host *host, struct pci_bdf bdf)
+{
+	uintptr_t addr;
+
+	return ecam_addr(host, bdf, 0, &addr) ? addr : 0;
+}
+
 static int check_access(const struct pci_host *host, struct pci_bdf bdf, uint32_t offset,
 			unsigned width_bytes, uintptr_t *addr)
 {

@@ -132,6 +132,10 @@ int pci_dt_read_host(struct pci_host *host, const struct fdt *fdt, const struct 
  * order; bus_last is lowered to what the window holds. 0 or -VBLK_EINVAL. */
 int pci_host_check(struct pci_host *host);
 
+/* The CPU address of bdf's configuration space, or 0 outside the window:
+ * what tells one function from another across hosts. */
+uint64_t pci_config_space(const struct pci_host *host, struct pci_bdf bdf);
+
 /* Config reads and writes at 1, 2 or 4 bytes, naturally aligned, offset
  * below 4096, on a bus inside [bus_first, bus_last], dev < 32, fn < 8:
  * else -VBLK_ERANGE (-VBLK_EINVAL for a misaligned offset) and nothing

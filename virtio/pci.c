@@ -338,6 +338,7 @@ int virtio_pci_probe(struct virtio_dev *dev, const struct pci_host *host,
 	dev->regs.pci.bus = fn->bdf.bus;
 	dev->regs.pci.dev = fn->bdf.dev;
 	dev->regs.pci.fn = fn->bdf.fn;
+	dev->regs.pci.config_space = pci_config_space(host, fn->bdf);
 	dev->regs.pci.pci_vendor_id = fn->vendor_id;
 	dev->regs.pci.pci_device_id = fn->device_id;
 	dev->device_id = virtio_pci_device_type(host, fn);

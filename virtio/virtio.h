@@ -126,6 +126,10 @@ struct virtio_dev {
 			 * and not yet acknowledged by the driver */
 			uint8_t isr_pending;
 			uint8_t bus, dev, fn;
+			/* CPU address of the function's configuration
+			 * space: which function it is, whatever host
+			 * (two hosts may each have one at bus:dev.fn) */
+			uint64_t config_space;
 			uint16_t pci_vendor_id, pci_device_id;
 		} pci;
 	} regs;

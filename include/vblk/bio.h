@@ -223,7 +223,8 @@ struct vblk_stats {
 	uint64_t coalesced_segs;   /* segments joined with a contiguous neighbour */
 	uint64_t descriptors;      /* ring descriptors used by those requests */
 	uint64_t notifications;    /* QueueNotify writes (kicks) */
-	uint64_t interrupts;       /* interrupts handled */
+	uint64_t interrupts;       /* interrupts handled that its device
+				      raised (a line mate's are not) */
 	uint64_t missed_interrupts;/* interrupts the device raised that never
 				    * reached vblk_irq_handler, seen by waits
 				    * that slept VBLK_IRQ_RECHECK_US twice

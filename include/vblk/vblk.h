@@ -143,7 +143,8 @@ struct vblk_dma_range {
 int vblk_set_dma_ranges(const struct vblk_dma_range *ranges, unsigned count);
 
 /* What the last probe saw in each virtio-mmio slot and at each virtio PCI
- * function, for diagnostics. */
+ * function, for diagnostics: one entry a place, however often it was
+ * probed (vblk_attach again after a failure, say). */
 struct vblk_probe_entry {
 	enum vblk_transport transport;
 	uint64_t mmio_base;  /* virtio-mmio */

@@ -644,9 +644,13 @@ static void test_line_shared_with_an_interrupt_driven_disk_completes_both(void *
 		assert_memory_equal(disk_at(fv, 16u * i), buffer(i), BIO_BYTES);
 		assert_memory_equal(disk_at(line_mate, 16u * (i + 3)), buffer(i + 3), BIO_BYTES);
 	}
-	/* B has no handler: A's took its interrupts. */
+	/* B has no handler: A's took its interrupts, and counts them on B
+	 * as often as B's device raised one (on a packed ring the waits
+	 * found every completion first: none). */
 	assert_int_equal(line_left_up, 0);
-	assert_true(stats_of(disk_b).interrupts > 0);
+	uint32_t raised_b = fake_virtio_stats(line_mate)->used_irqs;
+	assert_true(stats_of(disk_b).interrupts <= raised_b);
+	assert_int_equal(stats_of(disk_b).interrupts > 0, raised_b > 0);
 	assert_int_equal(stats_of(disk_b).missed_interrupts, 0);
 	expect_disk_works(disk_b, line_mate);
 	fake_virtio_assert_clean(line_mate);

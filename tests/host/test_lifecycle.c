@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the API reports across a disk's life, beside other disks: the
+ * interrupts counted on the disk whose device raised them, what
+ * vblk_shutdown says of a disk the interrupt handler stopped before it,
+ * the probe report after a place was probed more than once, and two PCI
+ * hosts' functions at one bus:dev.fn.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bio_log.h"
+#include "disk_fixture.h"
+#include "fake_pci.h"
+#include "fake_virtio.h"
+#include "fake_virtio_pci.h"
+#include "host_platform.h"
+#include "vblk/vblk.h"
+
+#define BIO_BYTES    4096u
+#define HANG_RELAXES (20u * VBLK_RESET_TIMEOUT_US)
+
+static uint8_t pool[8 * BIO_BYTES] VBLK_ALIGNED;
+
+static int setup(void **state)
+{
+	disk_setup(state);
+	bio_log_reset();
+	host_set_relax_limit(HANG_RELAXES);
+	return 0;
+}
+
+static void done(struct vblk_bio *bio, int status)
+{
+	log_done(bio, status);
+}
+
+static void take_interrupt(struct fake_virtio *device, void *ctx)
+{
+	(void)device;
+	vblk_irq_handler(ctx);
+}
+
+static struct vblk_stats stats_of(struct vblk_disk *of)
+{
+	struct vblk_stats stats;
+	vblk_stats(of, &stats);
+	return stats;
+}
+
+/* Disks A and B on one line, both interrupt-driven, the line's handler
+ * A's; only A does I/O. B's "interrupts handled" stays 0: the handler
+ * looked at B's device for each of A's interrupts, and found nothing. */
+static void test_a_line_mates_interrupts_are_not_counted_on_a_quiet_disk(void **state)
+{
+	attach_ok(state, NULL);
+	struct fake_virtio *fv_b = make_device(test_version(state), NULL);
+	int index = attach_device(fv_b);
+	assert_true(index >= 0);
+	struct vblk_disk *disk_b = vblk_disk((unsigned)index);
+	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+	fake_virtio_set_irq_hook(fv_b, take_interrupt, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	assert_int_equal(vblk_use_interrupts(disk_b, true), 0);
+	vblk_reset_stats(disk);
+	vblk_reset_stats(disk_b);
+
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 20);
+	for (unsigned i = 0; i < 4; i++) {
+		memset(pool, (int)i, BIO_BYTES);
+		struct vblk_bio *bio = make_bio(i, VBLK_OP_WRITE, 8u * i, pool, BIO_BYTES, done);
+		assert_int_equal(vblk_submit(disk, bio), 0);
+		assert_int_equal(vblk_wait_bios(disk, &bio, 1), 0);
+	}
+	assert_int_equal(fake_virtio_stats(fv_b)->used_irqs, 0);
+	if (fake_virtio_stats(fv)->used_irqs > 0)
+		assert_true(stats_of(disk).interrupts > 0);
+	assert_int_equal(stats_of(disk_b).interrupts, 0);
+	fake_virtio_assert_clean(fv_b);
+}
+
+/* While disk A's reset waits for Status to read 0 (50 reads), B, on the
+ * same line, completes writes: the line's handler must leave A's device
+ * alone meanwhile (RST-1: nothing but Status until the reset completes),
+ * and both disks end up with their data. */
+static void test_a_line_mates_interrupt_leaves_a_resetting_device_alone(void **state)
+{
+	attach_ok(state, NULL);
+	struct fake_virtio *fv_b = make_device(test_version(state), NULL);
+	int index = attach_device(fv_b);
+	assert_true(index >= 0);
+	struct vblk_disk *disk_b = vblk_disk((unsigned)index);
+	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+	fake_virtio_set_irq_hook(fv_b, take_interrupt, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	assert_int_equal(vblk_use_interrupts(disk_b, true), 0);
+	fake_virtio_set_completion(fv_b, FAKE_COMPLETE_DEFERRED, 3);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	for (unsigned i = 0; i < 8; i++)
+		memset(pool + i * BIO_BYTES, (int)(0x20 + i), BIO_BYTES);
+	assert_int_equal(vblk_submit(disk, make_bio(0, VBLK_OP_WRITE, 0, pool, BIO_BYTES, done)), 0);
+	for (unsigned i = 1; i < 8; i++) {
+		struct vblk_bio *bio = make_bio(i, VBLK_OP_WRITE, 16u * i, pool + i * BIO_BYTES,
+						BIO_BYTES, done);
+		assert_int_equal(vblk_submit(disk_b, bio), 0);
+	}
+	fake_virtio_set_reset_delay(fv, 50);
+	assert_int_equal(vblk_reset(disk), 0);
+	/* Nothing but Status during the reset (the fake notes any other
+	 * access to A's registers before Status read back 0). */
+	assert_int_equal(fake_virtio_violation_count(fv), 0);
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(done_status[0], -VBLK_ECANCELED);
+	assert_int_equal(vblk_drain(disk_b), 0);
+	for (unsigned i = 1; i < 8; i++) {
+		assert_int_equal(done_status[i], 0);
+		assert_memory_equal(fake_virtio_disk(fv_b) + 16u * i * 512u, pool + i * BIO_BYTES,
+				    BIO_BYTES);
+	}
+	/* A works again after its reset. */
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
+	fake_virtio_assert_clean(fv);
+	fake_virtio_assert_clean(fv_b);
+}
+
+/* A write completes into the device's volatile cache (FLUSH offered), then
+ * the device needs a reset. vblk.h: vblk_shutdown returns "the first
+ * error: a wait or flush that failed (the data may not be durable)". It
+ * did when a wait found the break (polled), and said 0 when the interrupt
+ * handler had stopped the disk first. */
+static void shutdown_after_a_break(void **state, bool interrupts)
+{
+	attach_ok(state, NULL);
+	if (!test_is_modern(state))
+		skip();   /* DEVICE_NEEDS_RESET is a modern device's */
+	assert_true(vblk_disk_info(disk)->has_flush);
+	if (interrupts) {
+		fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+		assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	}
+	memset(pool, 0x5a, BIO_BYTES);
+	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
+	fake_virtio_needs_reset(fv);
+	host_cpu_relax();   /* the interrupt, if any, is taken here */
+	assert_int_equal(vblk_shutdown(), -VBLK_EBROKEN);
+	fake_virtio_clear_violations(fv);
+}
+
+static void test_shutdown_after_a_break_found_by_a_wait_reports_it(void **state)
+{
+	shutdown_after_a_break(state, false);
+}
+
+static void test_shutdown_after_a_break_found_by_the_handler_reports_it(void **state)
+{
+	shutdown_after_a_break(state, true);
+}
+
+/* A place probed three times has one entry, the last probe's. */
+static void test_probe_report_has_one_entry_a_place(void **state)
+{
+	(void)state;
+	struct fake_virtio_opts opts;
+	fake_virtio_default_opts(&opts, 2);
+	opts.device_id = 0;   /* an empty slot */
+	struct fake_virtio *empty = fake_virtio_create(&opts);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vblk_attach(fake_virtio_base(empty), TEST_INTID), -VBLK_ENODEV);
+	const struct vblk_probe_entry *entries;
+	assert_int_equal(vblk_probe_report(&entries), 1);
+	assert_int_equal(entries[0].mmio_base, fake_virtio_base(empty));
+	assert_int_equal(entries[0].result, -VBLK_ENODEV);
+
+	/* The slot gets a disk: its entry says so, still one. */
+	struct fake_virtio *full = make_device(2, NULL);
+	assert_true(vblk_attach(fake_virtio_base(full), TEST_INTID) >= 0);
+	assert_true(vblk_attach(fake_virtio_base(empty), TEST_INTID) == -VBLK_ENODEV);
+	assert_int_equal(vblk_probe_report(&entries), 2);
+}
+
+/* Firmware with two PCI hosts (two ECAM windows) attaches 00:01.0 of
+ * each: two functions, two disks (vblk.h: -VBLK_ESTATE only for "the
+ * function is a disk already"). */
+static void test_same_bus_dev_fn_on_two_hosts_are_two_disks(void **state)
+{
+	(void)state;
+	const uint64_t second_ecam = FAKE_ECAM_BASE + FAKE_ECAM_BYTES;
+	struct fake_pci *first = fake_pci_create(FAKE_ECAM_BASE, FAKE_ECAM_BYTES, 0);
+	struct fake_pci *second = fake_pci_create(second_ecam, FAKE_ECAM_BYTES, 0);
+	struct fake_virtio *dev_first = fake_virtio_create_pci(first, -1, 1, 0, NULL, NULL);
+	struct fake_virtio *dev_second = fake_virtio_create_pci(second, -1, 1, 0, NULL, NULL);
+	fake_virtio_pci_assign_bars(dev_first, FAKE_PCI_MEM32_BASE, FAKE_PCI_MEM64_BASE, false);
+	fake_virtio_pci_assign_bars(dev_second, FAKE_PCI_MEM32_BASE + 0x100000,
+				    FAKE_PCI_MEM64_BASE + 0x100000, false);
+
+	assert_int_equal(vblk_attach_pci(FAKE_ECAM_BASE, 0, 1, 0, TEST_INTID), 0);
+	assert_int_equal(vblk_attach_pci(second_ecam, 0, 1, 0, TEST_INTID + 1), 1);
+	assert_int_equal(vblk_attach_pci(second_ecam, 0, 1, 0, TEST_INTID + 1), -VBLK_ESTATE);
+	memset(pool, 0x33, BIO_BYTES);
+	assert_int_equal(vblk_write(vblk_disk(1), 0, pool, 8), 0);
+	assert_memory_equal(fake_virtio_disk(dev_second), pool, BIO_BYTES);
+	fake_virtio_assert_clean(dev_first);
+	fake_virtio_assert_clean(dev_second);
+}
+
+#define ALL(test) ALL_TRANSPORTS(test, setup, disk_teardown), \
+		  PACKED_TRANSPORTS(test, setup, disk_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		ALL(test_a_line_mates_interrupts_are_not_counted_on_a_quiet_disk),
+		ALL(test_a_line_mates_interrupt_leaves_a_resetting_device_alone),
+		ALL(test_shutdown_after_a_break_found_by_a_wait_reports_it),
+		ALL(test_shutdown_after_a_break_found_by_the_handler_reports_it),
+		cmocka_unit_test_setup_teardown(test_probe_report_has_one_entry_a_place, setup,
+						disk_teardown),
+		cmocka_unit_test_setup_teardown(test_same_bus_dev_fn_on_two_hosts_are_two_disks,
+						setup, disk_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
