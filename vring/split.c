@@ -161,6 +161,8 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	 * or no room): vring_check_chain says which error is first. */
 	if (vq->broken || nbufs == 0 || bufs == NULL || token == NULL || nbufs > vq->num_free)
 		return vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, NULL);
+	/* Parked frames taken apart for room change only private state:
+	 * a refusal below still leaves nothing the device can see. */
 	if (nbufs > vq_free_listed(vq))
 		vq_unpark(vq, nbufs, VQ_FRAMES);
 

@@ -130,9 +130,11 @@ static void link_frame(struct virtqueue *vq, struct vq_frame *fr, unsigned frame
 int vq_add_framed_any(struct virtqueue *vq, unsigned frame, const struct vring_buf *bufs,
 		      unsigned nbufs, void *token)
 {
-	/* A frame keeps a readable head and a writable tail (a request's
-	 * header and status byte): any other chain, and one that cannot have
-	 * a frame, goes through vq_add as it is. */
+	/* A frame is linked only for a readable head and a writable tail (a
+	 * request's header and status byte): a chain of another shape, or
+	 * one that cannot have a frame, goes through vq_add as it is. (Given
+	 * for a frame that is linked, such a chain would break the caller's
+	 * promise, and the fast path would take it with the frame's ends.) */
 	if (frame >= VQ_FRAMES || nbufs < 2 || vq->num < 3 || bufs == NULL ||
 	    bufs[0].device_writes || !bufs[nbufs - 1].device_writes)
 		return vq_add(vq, bufs, nbufs, token);

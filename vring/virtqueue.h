@@ -52,8 +52,10 @@
  *   more middle buffers:   desc[m] -NEXT-> free descriptors ... -NEXT-> desc[t]
  *
  * Parked descriptors count as free (num_free): an add that needs them
- * takes parked frames apart first (vq_unpark), so frames never make a
- * chain wait that would fit without them.
+ * takes parked frames apart first (vq_unpark), so a parked frame never
+ * makes a chain wait. A frame's chain in flight holds its three
+ * descriptors even when it uses two (a FLUSH: header, status), one more
+ * than a plain chain would.
  */
 #ifndef VBLK_VIRTQUEUE_H
 #define VBLK_VIRTQUEUE_H
