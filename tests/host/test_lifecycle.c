@@ -53,20 +53,28 @@ static struct vblk_stats stats_of(struct vblk_disk *of)
 	return stats;
 }
 
-/* Disks A and B on one line, both interrupt-driven, the line's handler
- * A's; only A does I/O. B's "interrupts handled" stays 0: the handler
- * looked at B's device for each of A's interrupts, and found nothing. */
-static void test_a_line_mates_interrupts_are_not_counted_on_a_quiet_disk(void **state)
+/* Disks A (`disk`, `fv`) and B on one line, both interrupt-driven, the
+ * line's handler A's: returns B, and its device in *fv_b. */
+static struct vblk_disk *attach_two_on_one_line(void **state, struct fake_virtio **fv_b)
 {
 	attach_ok(state, NULL);
-	struct fake_virtio *fv_b = make_device(test_version(state), NULL);
-	int index = attach_device(fv_b);
+	*fv_b = make_device(test_version(state), NULL);
+	int index = attach_device(*fv_b);
 	assert_true(index >= 0);
 	struct vblk_disk *disk_b = vblk_disk((unsigned)index);
 	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
-	fake_virtio_set_irq_hook(fv_b, take_interrupt, disk);
+	fake_virtio_set_irq_hook(*fv_b, take_interrupt, disk);
 	assert_int_equal(vblk_use_interrupts(disk, true), 0);
 	assert_int_equal(vblk_use_interrupts(disk_b, true), 0);
+	return disk_b;
+}
+
+/* A and B on one line; only A does I/O. B's "interrupts handled" stays 0: the handler
+ * looked at B's device for each of A's interrupts, and found nothing. */
+static void test_a_line_mates_interrupts_are_not_counted_on_a_quiet_disk(void **state)
+{
+	struct fake_virtio *fv_b;
+	struct vblk_disk *disk_b = attach_two_on_one_line(state, &fv_b);
 	vblk_reset_stats(disk);
 	vblk_reset_stats(disk_b);
 
@@ -90,15 +98,8 @@ static void test_a_line_mates_interrupts_are_not_counted_on_a_quiet_disk(void **
  * and both disks end up with their data. */
 static void test_a_line_mates_interrupt_leaves_a_resetting_device_alone(void **state)
 {
-	attach_ok(state, NULL);
-	struct fake_virtio *fv_b = make_device(test_version(state), NULL);
-	int index = attach_device(fv_b);
-	assert_true(index >= 0);
-	struct vblk_disk *disk_b = vblk_disk((unsigned)index);
-	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
-	fake_virtio_set_irq_hook(fv_b, take_interrupt, disk);
-	assert_int_equal(vblk_use_interrupts(disk, true), 0);
-	assert_int_equal(vblk_use_interrupts(disk_b, true), 0);
+	struct fake_virtio *fv_b;
+	struct vblk_disk *disk_b = attach_two_on_one_line(state, &fv_b);
 	fake_virtio_set_completion(fv_b, FAKE_COMPLETE_DEFERRED, 3);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
 	for (unsigned i = 0; i < 8; i++)
