@@ -8,7 +8,8 @@
  * descriptor is exposed to the device and no caller-visible state moves.
  *
  * A request the device accepted and then failed is another matter. A
- * failed write (-VBLK_EIO, -VBLK_ETIMEDOUT, -VBLK_EBROKEN, -VBLK_EHELD)
+ * failed write (-VBLK_EIO, -VBLK_ETIMEDOUT, -VBLK_EBROKEN, -VBLK_EHELD,
+ * and -VBLK_ECANCELED for one the device held when it was reset)
  * may have reached the disk in part or in whole: QEMU writing a qcow2
  * image onto a filesystem that runs out of space stores some sectors and
  * reports the request failed. After a failed write, treat the range as
@@ -34,7 +35,8 @@ enum vblk_error {
 	VBLK_ETIMEDOUT = 8, /* the device did not answer in time; the device is
 			       reset so no buffer stays exposed to it (a
 			       write may still have reached the disk: QEMU
-			       finishes what it holds while it resets)        */
+			       finishes what it holds while it resets). Bios
+			       queued behind it, never sent, end so too     */
 	VBLK_ENODEV = 9,   /* no such device, or the slot is empty/not blk     */
 	VBLK_EBROKEN = 10, /* the device broke a rule (bad used id/len/idx,
 			      unknown status, NEEDS_RESET); reset to recover   */
@@ -45,7 +47,10 @@ enum vblk_error {
 	VBLK_EBADDT = 14,  /* the device tree blob is malformed                */
 	VBLK_ESTATE = 15,  /* call not valid in this state (e.g. before init)  */
 	VBLK_ECANCELED = 16, /* the disk was reset or shut down while the bio
-				was queued; it never completed                 */
+				was queued or with the device: not done by
+				vblk, but a write the device held may have
+				reached the disk (QEMU finishes what it holds
+				before its reset completes)                   */
 	VBLK_EBUSY = 17,   /* vblk_submit of a bio that vblk holds already
 			      (queued or in flight): refused, nothing changed */
 	VBLK_EHELD = 18,   /* the device did not confirm its reset (Status

@@ -207,8 +207,9 @@ int vblk_get_id(struct vblk_disk *disk, char id[21]);
 void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
 
 /* After -VBLK_EBROKEN, -VBLK_ETIMEDOUT or -VBLK_EHELD: reset and
- * re-initialise the device. Bios still queued complete with
- * -VBLK_ECANCELED first. The disk keeps its interrupt mode, timeout and
+ * re-initialise the device. Bios still queued or in flight complete with
+ * -VBLK_ECANCELED first (a write the device held may have been carried
+ * out: vblk/error.h). The disk keeps its interrupt mode, timeout and
  * statistics. Returns 0 or a negative error: -VBLK_EHELD if the device
  * still does not confirm the reset (its memory stays set aside),
  * -VBLK_ESTATE for a disk that vblk_shutdown has forgotten, or when
