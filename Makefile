@@ -449,7 +449,8 @@ $(BUILD)/host/test_fdt: $(HOST_SRCS_test_fdt)
 HOST_SRCS_test_mmu := boot/mmu_tables.c
 $(BUILD)/host/test_mmu: $(HOST_SRCS_test_mmu)
 # test_boot_plan: the bootloader's Image header and RAM placement.
-HOST_SRCS_test_boot_plan := examples/bootloader/image.c
+HOST_SRCS_test_boot_plan := examples/bootloader/image.c examples/bootloader/chosen.c \
+                            examples/bootloader/load.c
 $(BUILD)/host/test_boot_plan: $(HOST_SRCS_test_boot_plan) examples/bootloader/bootloader.h
 # Every header the library and the tests may include.
 SRC_HEADERS = $(wildcard include/vblk/*.h $(addsuffix /*.h,$(LIB_DIRS) $(RT_DIRS)))

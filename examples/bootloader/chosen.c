@@ -3,8 +3,8 @@
  * The device tree the kernel gets: a copy of the one QEMU gave us, moved
  * to where the plan says (clear of the kernel, the initrd and ourselves),
  * with /chosen set (Linux Documentation/devicetree/bindings/chosen.txt):
- * bootargs, and linux,initrd-start / linux,initrd-end (the end exclusive)
- * when there is an initrd. The copy gets room for those edits; the writer
+ * bootargs, and linux,initrd-start / linux,initrd-end (the end exclusive;
+ * both 0 when there is no initrd). The copy gets room for those edits; the writer
  * (vblk/fdt_edit.h) grows the blob within it.
  */
 #include <stdio.h>
@@ -88,11 +88,14 @@ int write_chosen(void *dest, uint64_t dest_bytes, const void *dtb, uint32_t dtb_
 	err = vblk_fdt_add_node(dest, dest_bytes, "/chosen");
 	if (!err)
 		err = vblk_fdt_set_string(dest, dest_bytes, "/chosen", "bootargs", cmdline);
-	if (!err && initrd.bytes != 0)
-		err = vblk_fdt_set_u64(dest, dest_bytes, "/chosen", "linux,initrd-start",
-				       initrd.base);
-	if (!err && initrd.bytes != 0)
-		err = vblk_fdt_set_u64(dest, dest_bytes, "/chosen", "linux,initrd-end",
-				       initrd.base + initrd.bytes);
+	/* Without an initrd both are 0, which Linux takes as none: the tree
+	 * QEMU wrote may name its own -initrd's memory, which the plan did
+	 * not keep clear and the kernel may now lie over. */
+	uint64_t start = initrd.bytes != 0 ? initrd.base : 0;
+	uint64_t end = initrd.bytes != 0 ? initrd.base + initrd.bytes : 0;
+	if (!err)
+		err = vblk_fdt_set_u64(dest, dest_bytes, "/chosen", "linux,initrd-start", start);
+	if (!err)
+		err = vblk_fdt_set_u64(dest, dest_bytes, "/chosen", "linux,initrd-end", end);
 	return err;
 }

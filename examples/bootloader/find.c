@@ -36,6 +36,10 @@ static bool try_disk(unsigned index, struct boot_disk *found)
 
 	if (err) {
 		printf("disk %u: no usable GPT: %s\n", index, vblk_strerror(err));
+		if (err == -VBLK_EBADGPT)
+			printf("  primary table: %s; backup table: %s\n",
+			       vblk_gpt_defect_name(gpt.primary_defect),
+			       vblk_gpt_defect_name(gpt.backup_defect));
 		return false;
 	}
 	if (!open_named(&found->kernel, disk, "kernel")) {

@@ -92,12 +92,18 @@ int boot_plan_make(struct boot_plan *plan, uint64_t from, uint64_t ram_end,
 		   uint64_t initrd_bytes, uint64_t dtb_bytes)
 {
 	/* What the kernel owns: image_size, or what we load if that is more
-	 * (a load rounded up to whole blocks). */
-	uint64_t kernel_bytes = image->text_offset +
-		(kernel_load_bytes > image->image_size ? kernel_load_bytes : image->image_size);
+	 * (a load rounded up to whole blocks), from text_offset on. */
+	uint64_t kernel_size =
+		kernel_load_bytes > image->image_size ? kernel_load_bytes : image->image_size;
 	uint64_t next;
 
 	memset(plan, 0, sizeof(*plan));
+	/* A header whose text_offset and size pass 2^64 describes no kernel;
+	 * their wrapped sum would plan a region shorter than the load, over
+	 * whatever lies after it (this bootloader, say). */
+	if (kernel_size > UINT64_MAX - image->text_offset)
+		return -VBLK_ERANGE;
+	uint64_t kernel_bytes = image->text_offset + kernel_size;
 	plan->kernel_base = place(from & ~(uint64_t)(KERNEL_ALIGN - 1), kernel_bytes,
 				  KERNEL_ALIGN, ram_end, reserved, nreserved);
 	if (plan->kernel_base == 0)

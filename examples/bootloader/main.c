@@ -86,8 +86,15 @@ static int plan(const struct boot_disk *boot, const struct arm64_image *image,
 				 reserved, 2, image, load_span(&boot->kernel, kernel_bytes),
 				 initrd, dtb_copy);
 
-	if (err)
-		return fail("no room in RAM for the kernel, initrd and device tree", err);
+	if (err) {
+		/* (Not vblk_strerror's text: -VBLK_ERANGE speaks of sectors.) */
+		printf("bootloader: no room in RAM below 0x%llx for the kernel (%llu bytes at "
+		       "text_offset 0x%llx), the initrd (%llu bytes) and the device tree\n",
+		       (unsigned long long)rt_ram_end((uint64_t)_end),
+		       (unsigned long long)image->image_size,
+		       (unsigned long long)image->text_offset, (unsigned long long)initrd);
+		return 1;
+	}
 	printf("plan: kernel @ 0x%llx, initrd @ 0x%llx (%llu bytes), device tree @ 0x%llx\n",
 	       (unsigned long long)where->kernel_entry, (unsigned long long)where->initrd.base,
 	       (unsigned long long)where->initrd.bytes, (unsigned long long)where->dtb.base);

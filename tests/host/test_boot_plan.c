@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include "vblk/error.h"
+#include "vblk/fdt_edit.h"
 #include "examples/bootloader/bootloader.h"
+#include "fdt_write_util.h"
 
 #define RAM_BASE      0x40000000ull
 #define RAM_END_512M  (RAM_BASE + 512ull * MIB)
@@ -201,6 +203,57 @@ static void test_plans_clear_of_reserved_regions(void **state)
 	}
 }
 
+/* A header whose text_offset and image_size pass 2^64 between them is
+ * refused: their wrapped sum planned a region shorter than the load,
+ * which then went over the bootloader itself. */
+static void test_sizes_that_wrap_are_refused(void **state)
+{
+	(void)state;
+	const struct boot_region reserved[] = {
+		{ LOADER_BASE, LOADER_BYTES },
+		{ RAM_BASE, 7510 },
+	};
+	const struct arm64_image huge_size = { 0x80000, 0ull - 0x80000, 0xa };
+	const struct arm64_image huge_offset = { 0ull - 0x100000, 0x200000, 0xa };
+	struct boot_plan plan;
+
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_END_512M, reserved, 2, &huge_size,
+					32 * MIB, 2048, 10582), -VBLK_ERANGE);
+	assert_int_equal(boot_plan_make(&plan, LOADER_BASE, RAM_END_512M, reserved, 2,
+					&huge_offset, 0x200000, 2048, 10582), -VBLK_ERANGE);
+}
+
+/* Without an initrd, /chosen says none (start = end = 0), even where the
+ * tree QEMU wrote named its own -initrd: that memory was not kept clear,
+ * and Linux would unpack whatever the kernel was loaded over. */
+static void test_no_initrd_overrides_the_trees(void **state)
+{
+	(void)state;
+	struct build_spec spec = { 0 };
+	struct blob qemu = build_blob(&spec, 512);
+	static uint8_t dest[16384];
+	uint32_t len;
+
+	assert_int_equal(vblk_fdt_add_node(qemu.bytes, qemu.max, "/chosen"), 0);
+	assert_int_equal(vblk_fdt_set_u64(qemu.bytes, qemu.max, "/chosen", "linux,initrd-start",
+					  0x48000000), 0);
+	assert_int_equal(vblk_fdt_set_u64(qemu.bytes, qemu.max, "/chosen", "linux,initrd-end",
+					  0x48600000), 0);
+	int total = vblk_fdt_total_bytes(qemu.bytes, qemu.max);
+	assert_true(total > 0);
+	assert_int_equal(write_chosen(dest, sizeof(dest), qemu.bytes, (uint32_t)total,
+				      "console=ttyAMA0", (struct boot_region){ 0, 0 }), 0);
+	struct blob out = { dest, sizeof(dest), 0 };
+	const uint8_t *start = blob_prop(&out, "/chosen", "linux,initrd-start", &len);
+	assert_non_null(start);
+	assert_int_equal(len, 8);
+	assert_memory_equal(start, "\0\0\0\0\0\0\0\0", 8);
+	const uint8_t *end = blob_prop(&out, "/chosen", "linux,initrd-end", &len);
+	assert_non_null(end);
+	assert_memory_equal(end, "\0\0\0\0\0\0\0\0", 8);
+	blob_free(&qemu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_load_rounded_past_image_size_is_the_kernels),
 		cmocka_unit_test(test_not_enough_ram),
 		cmocka_unit_test(test_plans_clear_of_reserved_regions),
+		cmocka_unit_test(test_sizes_that_wrap_are_refused),
+		cmocka_unit_test(test_no_initrd_overrides_the_trees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
