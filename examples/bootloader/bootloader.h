@@ -54,6 +54,9 @@ struct arm64_image {
 };
 /* 0, or -VBLK_EINVAL for no "ARM\x64" magic or a big-endian kernel. */
 int arm64_image_parse(const uint8_t *header, uint64_t file_bytes, struct arm64_image *image);
+/* The file's length by an EFI-stub Image's PE/COFF section table in the
+ * first `header_bytes`; 0 when they hold none (or not all of it). */
+uint64_t arm64_image_file_bytes(const uint8_t *header, uint32_t header_bytes);
 
 struct boot_region {
 	uint64_t base, bytes;

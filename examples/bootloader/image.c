@@ -54,6 +54,44 @@ int arm64_image_parse(const uint8_t *header, uint64_t file_bytes, struct arm64_i
 	return 0;
 }
 
+static uint32_t le_bytes(const uint8_t *bytes, unsigned count)
+{
+	uint32_t value = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		value |= (uint32_t)bytes[i] << (8 * i);
+	return value;
+}
+
+/*
+ * An EFI-stub Image is a PE/COFF file too ("MZ" first, the PE header's
+ * offset at 0x3c; Microsoft's PE format): the end of its last section's
+ * raw data is the file's length, which the arm64 header does not give
+ * (its image_size counts .bss, not the file). 0 when the first
+ * `header_bytes` hold no such header or not its whole section table.
+ */
+uint64_t arm64_image_file_bytes(const uint8_t *header, uint32_t header_bytes)
+{
+	if (header_bytes < 0x40 || header[0] != 'M' || header[1] != 'Z')
+		return 0;
+	uint64_t pe = le_bytes(header + 0x3c, 4);
+	if (pe + 24 > header_bytes || memcmp(header + pe, "PE\0\0", 4) != 0)
+		return 0;
+	uint32_t nsections = le_bytes(header + pe + 6, 2);
+	uint64_t table = pe + 24 + le_bytes(header + pe + 20, 2);  /* after the optional header */
+	if (table + 40ull * nsections > header_bytes)
+		return 0;
+	uint64_t end = 0;
+	for (uint32_t i = 0; i < nsections; i++) {
+		const uint8_t *section = header + table + 40u * i;
+		uint64_t raw_end = (uint64_t)le_bytes(section + 20, 4) +   /* PointerToRawData */
+				   le_bytes(section + 16, 4);              /* SizeOfRawData */
+		if (raw_end > end)
+			end = raw_end;
+	}
+	return end;
+}
+
 static uint64_t align_up(uint64_t value, uint64_t align)
 {
 	return (value + align - 1) & ~(align - 1);

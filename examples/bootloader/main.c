@@ -24,7 +24,9 @@
 
 extern char __image_start[], _end[];   /* the runtime's link map */
 
-static uint8_t header_block[4096] VBLK_ALIGNED;
+/* The Image's first bytes: its header, and an EFI stub's section table. */
+#define HEADER_READ_BYTES 4096u
+static uint8_t header_block[64 * 1024] VBLK_ALIGNED;
 static char cmdline[CMDLINE_MAX_BYTES];
 
 static uint64_t step_start_us;
@@ -57,14 +59,31 @@ static void use_interrupts(struct vblk_disk *disk)
 
 static int read_image_header(const struct boot_disk *boot, struct arm64_image *image)
 {
+	/* The first 4 KiB, or one block if blocks are larger: the arm64
+	 * header and an EFI stub's PE/COFF section table. */
 	uint32_t block = vblk_disk_info(boot->disk)->block_size_bytes;
-	int err = vblk_part_read(&boot->kernel, 0, header_block, block / VBLK_SECTOR_SIZE);
+	uint64_t want = block > HEADER_READ_BYTES ? block : HEADER_READ_BYTES;
 
+	if (want > sizeof(header_block)) {
+		printf("bootloader: logical blocks of %u bytes: this bootloader reads at most %u\n",
+		       (unsigned)block, (unsigned)sizeof(header_block));
+		return 1;
+	}
+	if (want > part_bytes(&boot->kernel))
+		want = part_bytes(&boot->kernel);   /* whole blocks: the partition's own */
+	int err = vblk_part_read(&boot->kernel, 0, header_block, (uint32_t)(want / VBLK_SECTOR_SIZE));
 	if (err)
 		return fail("reading the kernel's header", err);
-	if (arm64_image_parse(header_block, part_bytes(&boot->kernel), image) != 0) {
+	if (want < 64 || arm64_image_parse(header_block, part_bytes(&boot->kernel), image) != 0) {
 		printf("bootloader: partition \"kernel\" holds no arm64 Image "
 		       "(no ARM\\x64 magic, or big-endian)\n");
+		return 1;
+	}
+	uint64_t file_bytes = arm64_image_file_bytes(header_block, (uint32_t)want);
+	if (file_bytes > part_bytes(&boot->kernel)) {
+		printf("bootloader: partition \"kernel\" holds %llu bytes of a %llu-byte Image "
+		       "(its PE/COFF header says): truncated\n",
+		       (unsigned long long)part_bytes(&boot->kernel), (unsigned long long)file_bytes);
 		return 1;
 	}
 	printf("kernel: arm64 Image, text_offset 0x%llx, image_size %llu bytes, flags 0x%llx\n",

@@ -254,6 +254,43 @@ static void test_no_initrd_overrides_the_trees(void **state)
 	blob_free(&qemu);
 }
 
+/* An EFI-stub Image's PE/COFF section table gives the file's length:
+ * the end of the section whose raw data ends last. Anything short of a
+ * whole table in the bytes given says nothing (0). */
+static void put_le(uint8_t *at, uint64_t value, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		at[i] = (uint8_t)(value >> (8 * i));
+}
+
+static void test_pe_header_gives_the_files_length(void **state)
+{
+	(void)state;
+	static uint8_t header[4096];
+	const uint32_t pe = 0x40, optional = 0xa0, table = pe + 24 + optional;
+
+	memset(header, 0, sizeof(header));
+	header[0] = 'M';
+	header[1] = 'Z';
+	put_le(header + 0x3c, pe, 4);
+	memcpy(header + pe, "PE\0\0", 4);
+	put_le(header + pe + 6, 2, 2);             /* two sections */
+	put_le(header + pe + 20, optional, 2);
+	put_le(header + table + 16, 0x1000, 4);    /* .text: 4 KiB at 0x10000 */
+	put_le(header + table + 20, 0x10000, 4);
+	put_le(header + table + 40 + 16, 0x1f6e000, 4);   /* .data, ending last */
+	put_le(header + table + 40 + 20, 0x20000, 4);
+	assert_int_equal(arm64_image_file_bytes(header, sizeof(header)), 0x1f8e000);
+
+	/* The table past the bytes read, a PE offset beyond them, no "MZ". */
+	assert_int_equal(arm64_image_file_bytes(header, table + 40), 0);
+	put_le(header + 0x3c, 0xffffffff, 4);
+	assert_int_equal(arm64_image_file_bytes(header, sizeof(header)), 0);
+	put_le(header + 0x3c, pe, 4);
+	header[0] = 'Z';
+	assert_int_equal(arm64_image_file_bytes(header, sizeof(header)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_plans_clear_of_reserved_regions),
 		cmocka_unit_test(test_sizes_that_wrap_are_refused),
 		cmocka_unit_test(test_no_initrd_overrides_the_trees),
+		cmocka_unit_test(test_pe_header_gives_the_files_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -467,12 +467,14 @@ step_knobs_out_of_range() {
 BOOT_TEST_CMDLINE="console=ttyAMA0 panic=-1"
 step_linux() {
 	local transport=$1 order=kernel,initrd,cmdline corrupt=0 image_file="" word pid start
+	local truncate_to=""
 	local first_line="" marker="" now
 	for word in "${@:2}"; do
 		case $word in
 		order=*) order=${word#order=} ;;
 		corrupt-primary) corrupt=1 ;;
 		no-kernel) image_file=- ;;
+		truncate=*) truncate_to=${word#truncate=} ;;
 		*) fail "configs.txt: unknown linux word '$word'" ;;
 		esac
 	done
@@ -480,6 +482,10 @@ step_linux() {
 		flock "$BUILD/linux.lock" "$ROOT/tools/fetch-linux.sh" "$BUILD/linux" >>"$log" 2>&1 ||
 			skip "no Debian arm64 kernel: tools/fetch-linux.sh could not fetch it (log: $log)"
 		image_file=$BUILD/linux/Image
+	fi
+	if [ -n "$truncate_to" ]; then # the kernel's first bytes only
+		head -c "$truncate_to" "$image_file" >"$dir/Image.cut" || fail "cannot truncate the kernel"
+		image_file=$dir/Image.cut
 	fi
 	[ -f "$BUILD/initrd.cpio" ] || fail "no $BUILD/initrd.cpio (make test-qemu builds it)"
 	"$ROOT/tools/mkbootdisk.sh" --order "$order" "$image_file" "$BUILD/initrd.cpio" \
