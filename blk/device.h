@@ -84,10 +84,6 @@ struct blk_dev {
 				     buffers of what was in flight, so none of
 				     it is touched or reused until a reset
 				     completes (VBLK_EHELD) */
-	bool resetting;           /* a reset is waiting for Status to read
-				     0: nothing else of the device is read
-				     or written meanwhile (RST-1), not even
-				     for a line mate's interrupt */
 	uint64_t status_checked_us;      /* last look for DEVICE_NEEDS_RESET */
 	uint64_t renotified_us;          /* last notification sent again */
 	uint64_t progress_us;            /* last completion, or first start

@@ -285,9 +285,7 @@ static int configure(struct vblk_disk *disk)
 int blk_disk_reset(struct vblk_disk *disk, int reason)
 {
 	disk->dev.ready = false;
-	disk->dev.resetting = true;
 	int err = virtio_reset(&disk->dev.vdev);
-	disk->dev.resetting = false;
 	disk->dev.held = err != 0;
 	if (disk->dev.held && disk->dev.broken_reason == NULL)
 		disk->dev.broken_reason = "device did not reset";

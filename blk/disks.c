@@ -111,7 +111,9 @@ static int finish_disk(struct vblk_disk *disk)
 		err = disk->dev.broken_err;
 	}
 	int reset_err = blk_disk_reset(disk, -VBLK_ECANCELED);
-	return err ? err : reset_err;
+	/* A device that may still use our memory outranks any other error:
+	 * the caller is about to hand that memory on (vblk.h). */
+	return reset_err == -VBLK_EHELD || err == 0 ? reset_err : err;
 }
 
 static int shutdown_all(void)
@@ -121,7 +123,9 @@ static int shutdown_all(void)
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
 		struct vblk_disk *disk = vblk_disk(i);
 		int err = finish_disk(disk);
-		if (first_err == 0)
+		/* The first error; but a device that may still use our memory
+		 * outranks the others. */
+		if (first_err == 0 || err == -VBLK_EHELD)
 			first_err = err;
 		disk->dev.broken_reason = NULL;  /* forgotten, not broken: ESTATE */
 	}
@@ -131,7 +135,7 @@ static int shutdown_all(void)
 	 * earlier one, are asked again: the caller is about to hand memory
 	 * on, and should know if some of it is not free. */
 	for (unsigned i = 0; i < blk_table_slots(); i++) {
-		if (blk_table_slot(i)->dev.held && !blk_slot_reclaim(blk_table_slot(i)) && first_err == 0)
+		if (blk_table_slot(i)->dev.held && !blk_slot_reclaim(blk_table_slot(i)))
 			first_err = -VBLK_EHELD;
 	}
 	return first_err;

@@ -71,12 +71,11 @@ void blk_take_config_change(struct vblk_disk *disk)
  */
 static void take_disk(struct vblk_disk *disk)
 {
-	/* A device whose reset is under way is left alone (RST-1): the
-	 * reset clears its interrupt status itself. (One whose reset never
-	 * completed, `held`, is still acknowledged: a level line it held up
-	 * would otherwise bring the handler back for ever.) */
-	if (disk->dev.resetting)
-		return;
+	/* A device whose reset is under way, or never completed (`held`),
+	 * is read and acknowledged too, although RST-1 would touch nothing
+	 * but Status: one that holds a level line up while it resets, or
+	 * for ever, would otherwise bring the handler back without end, and
+	 * the reset's own wait would never run again. */
 	bool use_irq = disk->queue.use_irq;
 	uint32_t status = take_interrupt_status(disk);
 

@@ -3,8 +3,9 @@
  * What the API reports across a disk's life, beside other disks: the
  * interrupts counted on the disk whose device raised them, what
  * vblk_shutdown says of a disk the interrupt handler stopped before it,
- * the probe report after a place was probed more than once, and two PCI
- * hosts' functions at one bus:dev.fn.
+ * the probe report after a place was probed more than once, two PCI
+ * hosts' functions at one bus:dev.fn, and what a shutdown says of a
+ * device that did not reset.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,44 +93,6 @@ static void test_a_line_mates_interrupts_are_not_counted_on_a_quiet_disk(void **
 	fake_virtio_assert_clean(fv_b);
 }
 
-/* While disk A's reset waits for Status to read 0 (50 reads), B, on the
- * same line, completes writes: the line's handler must leave A's device
- * alone meanwhile (RST-1: nothing but Status until the reset completes),
- * and both disks end up with their data. */
-static void test_a_line_mates_interrupt_leaves_a_resetting_device_alone(void **state)
-{
-	struct fake_virtio *fv_b;
-	struct vblk_disk *disk_b = attach_two_on_one_line(state, &fv_b);
-	fake_virtio_set_completion(fv_b, FAKE_COMPLETE_DEFERRED, 3);
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
-	for (unsigned i = 0; i < 8; i++)
-		memset(pool + i * BIO_BYTES, (int)(0x20 + i), BIO_BYTES);
-	assert_int_equal(vblk_submit(disk, make_bio(0, VBLK_OP_WRITE, 0, pool, BIO_BYTES, done)), 0);
-	for (unsigned i = 1; i < 8; i++) {
-		struct vblk_bio *bio = make_bio(i, VBLK_OP_WRITE, 16u * i, pool + i * BIO_BYTES,
-						BIO_BYTES, done);
-		assert_int_equal(vblk_submit(disk_b, bio), 0);
-	}
-	fake_virtio_set_reset_delay(fv, 50);
-	assert_int_equal(vblk_reset(disk), 0);
-	/* Nothing but Status during the reset (the fake notes any other
-	 * access to A's registers before Status read back 0). */
-	assert_int_equal(fake_virtio_violation_count(fv), 0);
-	assert_int_equal(done_calls[0], 1);
-	assert_int_equal(done_status[0], -VBLK_ECANCELED);
-	assert_int_equal(vblk_drain(disk_b), 0);
-	for (unsigned i = 1; i < 8; i++) {
-		assert_int_equal(done_status[i], 0);
-		assert_memory_equal(fake_virtio_disk(fv_b) + 16u * i * 512u, pool + i * BIO_BYTES,
-				    BIO_BYTES);
-	}
-	/* A works again after its reset. */
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
-	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
-	fake_virtio_assert_clean(fv);
-	fake_virtio_assert_clean(fv_b);
-}
-
 /* A write completes into the device's volatile cache (FLUSH offered), then
  * the device needs a reset. vblk.h: vblk_shutdown returns "the first
  * error: a wait or flush that failed (the data may not be durable)". It
@@ -161,6 +124,26 @@ static void test_shutdown_after_a_break_found_by_a_wait_reports_it(void **state)
 static void test_shutdown_after_a_break_found_by_the_handler_reports_it(void **state)
 {
 	shutdown_after_a_break(state, true);
+}
+
+/* A disk with a write cache times out and its reset never completes: the
+ * write's bio says -VBLK_EHELD, and so must vblk_shutdown, whatever else
+ * went wrong first (the timeout): that device may still write into memory
+ * the caller is about to hand on. */
+static void test_shutdown_says_held_before_an_earlier_error(void **state)
+{
+	attach_ok(state, NULL);
+	assert_true(vblk_disk_info(disk)->has_flush);
+	vblk_set_timeout_us(disk, 5000u);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	memset(pool, 0x5a, BIO_BYTES);
+	struct vblk_bio *bio = make_bio(0, VBLK_OP_WRITE, 0, pool, BIO_BYTES, done);
+	assert_int_equal(vblk_submit(disk, bio), 0);
+	fake_virtio_set_reset_delay(fv, 0xffffffffu);
+	assert_int_equal(vblk_wait_bios(disk, &bio, 1), -VBLK_EHELD);
+	assert_int_equal(vblk_shutdown(), -VBLK_EHELD);
+	fake_virtio_set_reset_delay(fv, 0);
+	fake_virtio_clear_violations(fv);
 }
 
 /* A place probed three times has one entry, the last probe's. */
@@ -217,9 +200,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		ALL(test_a_line_mates_interrupts_are_not_counted_on_a_quiet_disk),
-		ALL(test_a_line_mates_interrupt_leaves_a_resetting_device_alone),
 		ALL(test_shutdown_after_a_break_found_by_a_wait_reports_it),
 		ALL(test_shutdown_after_a_break_found_by_the_handler_reports_it),
+		ALL(test_shutdown_says_held_before_an_earlier_error),
 		cmocka_unit_test_setup_teardown(test_probe_report_has_one_entry_a_place, setup,
 						disk_teardown),
 		cmocka_unit_test_setup_teardown(test_same_bus_dev_fn_on_two_hosts_are_two_disks,
