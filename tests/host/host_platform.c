@@ -156,6 +156,14 @@ void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read)
 }
 
 static uint64_t idle_spins;
+static void (*relax_event)(void);   /* host_at_relax() */
+static uint64_t relax_event_at;
+
+void host_at_relax(uint64_t relaxes_from_now, void (*event)(void))
+{
+	relax_event_at = relax_count + relaxes_from_now;
+	relax_event = event;
+}
 
 void host_cpu_relax(void)
 {
@@ -170,6 +178,11 @@ void host_cpu_relax(void)
 	for (unsigned i = 0; i < window_count; i++) {
 		if (windows[i].ops->relax != NULL)
 			windows[i].ops->relax(windows[i].ctx);
+	}
+	if (relax_event != NULL && relax_count >= relax_event_at) {
+		void (*run)(void) = relax_event;
+		relax_event = NULL;
+		run();
 	}
 }
 
@@ -271,6 +284,7 @@ void host_platform_reset(void)
 	idle_count = 0;
 	stalled_idles = 0;
 	clock_hook = NULL;
+	relax_event = NULL;
 	while (window_count > 0) {
 		struct host_window *last = &windows[window_count - 1];
 		unsigned before = window_count;

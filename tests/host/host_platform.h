@@ -86,6 +86,11 @@ void host_stall_idles(unsigned count);
  * before the driver sees the time). */
 void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read);
 uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far */
+/* Run `event` once, at the `relaxes_from_now`-th host_cpu_relax() from now
+ * (0: the next), after the devices' own relax: the device or the host
+ * acting while the driver is inside a call (a resize, a completion).
+ * NULL cancels; host_platform_reset forgets it. */
+void host_at_relax(uint64_t relaxes_from_now, void (*event)(void));
 
 /* A driver loop that relaxes this many times without end is a hang: the
  * test fails instead of spinning forever. Default HOST_DEFAULT_RELAX_LIMIT

@@ -65,45 +65,8 @@ static void fill(uint8_t *mem, size_t len_bytes, uint8_t seed)
 
 /* ---- the world acting at a chosen moment ------------------------------ */
 
-/* A window of no registers whose relax op runs `hook` once, at the
- * `at`-th host_cpu_relax() from now: the device or the host acting while
- * the driver is inside a call (a resize, a partial completion). */
-#define TICKER_BASE 0x0b000000u
-static void (*tick_hook)(void);
-static uint64_t tick_at;
-
-static uint32_t ticker_read(void *ctx, uint32_t offset, unsigned width_bytes)
-{
-	(void)ctx, (void)offset, (void)width_bytes;
-	return 0;
-}
-
-static void ticker_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val)
-{
-	(void)ctx, (void)offset, (void)width_bytes, (void)val;
-}
-
-static void ticker_relax(void *ctx)
-{
-	(void)ctx;
-	if (tick_hook != NULL && host_relax_count() >= tick_at) {
-		void (*hook)(void) = tick_hook;
-		tick_hook = NULL;
-		hook();
-	}
-}
-
-static const struct host_mmio_ops ticker_ops = {
-	.read = ticker_read, .write = ticker_write, .relax = ticker_relax,
-};
-
-static void at_relax(uint64_t relaxes_from_now, void (*hook)(void))
-{
-	if (!host_mmio_is_mapped(TICKER_BASE))
-		host_mmio_map(TICKER_BASE, 0x100, &ticker_ops, NULL);
-	tick_at = host_relax_count() + relaxes_from_now;
-	tick_hook = hook;
-}
+/* host_at_relax (tests/host/host_platform.h) runs the device's or the
+ * host's part at a chosen host_cpu_relax() inside a call. */
 
 /* ---- callbacks --------------------------------------------------------- */
 
@@ -142,7 +105,6 @@ static int setup(void **state)
 	act_done = false;
 	act_rc = 1;
 	act_disk = NULL;
-	tick_hook = NULL;
 	in_irq = act_in_irq = false;
 	memset(sync_buf, 0, sizeof(sync_buf));
 	return 0;
@@ -781,7 +743,7 @@ static void complete_one_now_and_then(void)
 {
 	fake_virtio_complete_some(fv, 1);
 	if (--completer_left > 0)
-		at_relax(50, complete_one_now_and_then);
+		host_at_relax(50, complete_one_now_and_then);
 }
 
 static void test_sync_flush_behind_writes_in_flight(void **state)
@@ -791,7 +753,7 @@ static void test_sync_flush_behind_writes_in_flight(void **state)
 	submit_ok(write_bio(0, 0));
 	submit_ok(write_bio(1, 64));
 	completer_left = 3;
-	at_relax(50, complete_one_now_and_then);
+	host_at_relax(50, complete_one_now_and_then);
 	assert_int_equal(vblk_flush(disk), 0);
 	expect_done_once_with(0, 2, 0, 0);
 	assert_int_equal(fake_virtio_stats(fv)->flushes, 1);
@@ -834,14 +796,14 @@ static void expect_batch_broken_half_way(void **state, enum fake_virtio_used_fau
 	if (packed && fault == FAKE_USED_DUPLICATE) {
 		fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 		completer_left = BATCH_REQS;
-		at_relax(50, complete_one_now_and_then);
+		host_at_relax(50, complete_one_now_and_then);
 	}
 	fill(disk_at(fv, 64), BATCH_REQS * BIO_BYTES, 0x17);
 	break_half_way(fault, status);
 
 	int rc = vblk_read(disk, 64, sync_buf, BATCH_SECTORS);
 	assert_int_equal(rc, expected);
-	tick_hook = NULL;
+	host_at_relax(0, NULL);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
 	struct vblk_bio probe = { .op = VBLK_OP_READ };
 	assert_int_equal(vblk_submit(disk, &probe), -VBLK_EBROKEN);
@@ -918,7 +880,7 @@ static void expect_batch_times_out_half_way(void **state, bool interrupts)
 		use_interrupts(fv, disk);
 	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
-	at_relax(20, complete_half);
+	host_at_relax(20, complete_half);
 	uint64_t start = host_relax_count();
 	assert_int_equal(vblk_read(disk, 64, sync_buf, BATCH_SECTORS), -VBLK_ETIMEDOUT);
 	assert_true(host_relax_count() - start < 4u * SHORT_TIMEOUT_US);
@@ -1020,7 +982,7 @@ static void expect_resize_during_sync_write(void **state, enum resize_seen seen)
 	if (seen == RESIZE_POLLED_HANDLER)
 		fake_virtio_set_irq_hook(fv, take_interrupt, disk);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
-	at_relax(10, shrink);
+	host_at_relax(10, shrink);
 	fill(sync_buf, sizeof(sync_buf), 0x71);
 	int rc = vblk_write(disk, 64, sync_buf, 2 * BATCH_SECTORS);
 	assert_true(rc == -VBLK_ERANGE || rc == -VBLK_EIO);

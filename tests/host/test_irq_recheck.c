@@ -36,46 +36,6 @@
 
 static uint8_t buf[4096] VBLK_ALIGNED;
 
-/* A window of no registers whose relax hook runs `event` once, after
- * `relaxes_left` more relaxes: a device event at a chosen moment of a
- * wait. */
-#define EVENT_BASE 0x0c000000u
-static void (*event)(void);
-static uint64_t relaxes_left;
-
-static uint32_t no_read(void *ctx, uint32_t offset, unsigned width_bytes)
-{
-	(void)ctx, (void)offset, (void)width_bytes;
-	return 0;
-}
-
-static void no_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val)
-{
-	(void)ctx, (void)offset, (void)width_bytes, (void)val;
-}
-
-static void count_down(void *ctx)
-{
-	(void)ctx;
-	if (event != NULL && relaxes_left-- == 0) {
-		void (*run)(void) = event;
-		event = NULL;
-		run();
-	}
-}
-
-static const struct host_mmio_ops event_ops = {
-	.read = no_read, .write = no_write, .relax = count_down,
-};
-
-static void after_relaxes(uint64_t count, void (*run)(void))
-{
-	if (!host_mmio_is_mapped(EVENT_BASE))
-		host_mmio_map(EVENT_BASE, 0x100, &event_ops, NULL);
-	relaxes_left = count;
-	event = run;
-}
-
 static void take_interrupt(struct fake_virtio *device, void *ctx)
 {
 	(void)device;
@@ -90,12 +50,6 @@ static void grow_and_complete(void)
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
 }
 
-static int setup(void **state)
-{
-	event = NULL;
-	return disk_setup(state);
-}
-
 /* One timing: the resize lands `relaxes` into the wait for a write. Once
  * the write is back and the disk idle, the disk must know its new size. */
 static bool new_size_seen(void **state, uint64_t relaxes)
@@ -108,7 +62,7 @@ static bool new_size_seen(void **state, uint64_t relaxes)
 	struct vblk_bio bio = { .op = VBLK_OP_WRITE, .sector = 0, .segs = &seg, .nsegs = 1 };
 	struct vblk_bio *bios = &bio;
 	assert_int_equal(vblk_submit(disk, &bio), 0);
-	after_relaxes(relaxes, grow_and_complete);
+	host_at_relax(relaxes, grow_and_complete);
 	assert_int_equal(vblk_wait_bios(disk, &bios, 1), 0);
 	assert_int_equal(bio.status, 0);
 	assert_int_equal(vblk_drain(disk), 0);
@@ -116,7 +70,7 @@ static bool new_size_seen(void **state, uint64_t relaxes)
 	bool seen = vblk_capacity(disk) == NEW_SECTORS;
 	if (seen)
 		assert_int_equal(vblk_read(disk, OLD_SECTORS, buf, 8), 0);
-	event = NULL;
+	host_at_relax(0, NULL);
 	disk_teardown(state);
 	disk_setup(state);
 	return seen;
@@ -140,9 +94,9 @@ static void test_resize_during_a_wait_is_seen_at_every_timing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		ALL_TRANSPORTS(test_resize_during_a_wait_is_seen_at_every_timing, setup,
+		ALL_TRANSPORTS(test_resize_during_a_wait_is_seen_at_every_timing, disk_setup,
 			       disk_teardown),
-		PACKED_TRANSPORTS(test_resize_during_a_wait_is_seen_at_every_timing, setup,
+		PACKED_TRANSPORTS(test_resize_during_a_wait_is_seen_at_every_timing, disk_setup,
 				  disk_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
