@@ -252,6 +252,16 @@ static void fill_info(struct vblk_disk *disk, const struct blk_config *cfg, uint
 	info->ring_packed = vring_is_packed(&disk->dev.ring);
 }
 
+/* The capacity as the device says it now; kept as it was if the
+ * configuration cannot be read whole (virtio_read_config). */
+static void reread_capacity(struct vblk_disk *disk)
+{
+	struct blk_config cfg;
+
+	if (read_config(&disk->dev.vdev, &cfg) == 0)
+		disk->dev.info.capacity_sectors = cfg.capacity_sectors;
+}
+
 /* Everything between DRIVER and DRIVER_OK: features, config, queue. */
 static int configure(struct vblk_disk *disk)
 {
@@ -313,6 +323,11 @@ int blk_disk_init(struct vblk_disk *disk)
 		return err;
 	}
 	virtio_finish_init(&disk->dev.vdev);
+	/* A resize between configure()'s read and DRIVER_OK notifies no one
+	 * (§4.2.3.4 sends configuration changes to a running driver; QEMU
+	 * drops one before DRIVER_OK): read the capacity again, now that any
+	 * later change interrupts or is found by a wait's look. */
+	reread_capacity(disk);
 	disk->dev.broken_reason = NULL;
 	disk->dev.ready = true;
 	return 0;
@@ -366,9 +381,6 @@ void blk_disk_stop_broken_queue(struct vblk_disk *disk)
  */
 void blk_config_changed(struct vblk_disk *disk)
 {
-	struct blk_config cfg;
-
 	disk->queue.stats.config_changes++;
-	if (read_config(&disk->dev.vdev, &cfg) == 0)
-		disk->dev.info.capacity_sectors = cfg.capacity_sectors;
+	reread_capacity(disk);
 }

@@ -419,6 +419,12 @@ void fake_virtio_tear_capacity_read(struct fake_virtio *fv, uint64_t new_capacit
 	fv->tear_capacity_to = new_capacity_sectors;
 }
 
+void fake_virtio_resize_before_driver_ok(struct fake_virtio *fv, uint64_t capacity_sectors)
+{
+	fv->resize_before_driver_ok = true;
+	fv->resize_before_driver_ok_to = capacity_sectors;
+}
+
 /* ---- interrupts ----------------------------------------------------- */
 
 void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits)

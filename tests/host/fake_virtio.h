@@ -301,6 +301,12 @@ void fake_virtio_resize(struct fake_virtio *fv, uint64_t capacity_sectors);
  * assembles a mix of old and new halves. */
 void fake_virtio_tear_capacity_read(struct fake_virtio *fv, uint64_t new_capacity_sectors);
 
+/* One-shot: the next time the driver sets DRIVER_OK, the capacity becomes
+ * `capacity_sectors` (as fake_virtio_resize()) just before the write, so
+ * after the driver read its configuration and before a config change
+ * could interrupt it (QEMU raises none before DRIVER_OK). */
+void fake_virtio_resize_before_driver_ok(struct fake_virtio *fv, uint64_t capacity_sectors);
+
 /* Set InterruptStatus bits as if the device raised them, defined or not
  * (e.g. 0x20: MMIO-12; the driver acknowledges an undefined bit only
  * while it is pending). The line is asserted while any bit is set. */

@@ -218,6 +218,8 @@ struct fake_virtio {
 	unsigned reset_delay_reads;
 	bool tear_capacity;
 	uint64_t tear_capacity_to;
+	bool resize_before_driver_ok;
+	uint64_t resize_before_driver_ok_to;
 	bool fail_fast;
 	fake_virtio_irq_hook irq_hook;
 	void *irq_hook_ctx;

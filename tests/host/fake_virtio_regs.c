@@ -329,6 +329,12 @@ void fake_status_write(struct fake_virtio *fv, uint32_t val)
 	if ((old & STATUS_FAILED) && (added & ~STATUS_FAILED))
 		fake_violation(fv, "STAT-3", "Status %#x after FAILED without a reset", val);
 	check_status_order(fv, val);
+	if ((added & STATUS_DRIVER_OK) && fv->resize_before_driver_ok) {
+		/* The resize lands just before the write: as on QEMU, a
+		 * change before DRIVER_OK raises no interrupt. */
+		fv->resize_before_driver_ok = false;
+		fake_virtio_resize(fv, fv->resize_before_driver_ok_to);
+	}
 	fv->status = val | (old & STATUS_DEVICE_NEEDS_RESET);
 	if ((added & STATUS_FEATURES_OK) && !fake_is_legacy(fv))
 		on_features_ok(fv);

@@ -320,6 +320,19 @@ static void test_torn_capacity_read_is_retried(void **state)
 	assert_int_equal(vblk_capacity(disk), grown);
 }
 
+/* A resize between the configuration read and DRIVER_OK raises no
+ * interrupt (QEMU drops a config change before DRIVER_OK): the disk must
+ * still end up with the new capacity. */
+static void test_resize_before_driver_ok_is_seen(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	uint64_t grown = fake_virtio_opts(fv)->capacity_sectors + 64;
+	fake_virtio_resize_before_driver_ok(fv, grown);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_capacity(disk), grown);
+	assert_int_equal(vblk_read(disk, grown - 1, buf, 1), 0);
+}
+
 /* ---- data path --------------------------------------------------------- */
 
 static void test_write_then_read_round_trip(void **state)
@@ -634,6 +647,7 @@ int main(void)
 		ALL(test_reset_that_never_finishes_times_out),
 		BOTH(test_config_reports_capacity_and_block_size),
 		ALL(test_torn_capacity_read_is_retried),
+		ALL(test_resize_before_driver_ok_is_seen),
 		ALL(test_write_then_read_round_trip),
 		ALL(test_request_framing_is_header_data_status),
 		ALL(test_last_sector_is_reachable),
