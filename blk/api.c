@@ -103,9 +103,10 @@ static int check_other_op(const struct vblk_disk *disk, enum vblk_op op)
 /*
  * May `op` run on this disk now? The check both APIs start with: the disk
  * is up (blk_check_disk says why not), then the op. A read-only disk
- * takes no write or flush (virtio 1.2 §5.2.6.2: the driver must not write
- * to an RO device); read-only is a property of the disk, so it is refused
- * before any argument is looked at.
+ * takes no write or flush (virtio 1.2 §5.2.6.1 asks the driver to accept
+ * RO and then refuse writes itself; §5.2.6.2 has the device fail them);
+ * read-only is a property of the disk, so it is refused before any
+ * argument is looked at.
  */
 inline int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
 {
@@ -144,7 +145,7 @@ static int check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t n
 /*
  * The arguments of a DISCARD or WRITE_ZEROES on a disk that takes it
  * (blk_check_op): known flags (only WRITE_ZEROES has one, unmap: virtio
- * 1.2 §5.2.6.2), a range inside the capacity (§5.2.6.1) of whole logical
+ * 1.2 §5.2.6.1), a range inside the capacity (§5.2.6.1) of whole logical
  * blocks and, for a discard, of whole discard_sector_alignment units
  * (§5.2.4).
  */

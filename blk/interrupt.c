@@ -23,7 +23,7 @@ static void config_interrupt(struct vblk_disk *disk)
 		blk_config_changed(disk);
 }
 
-/* Read and acknowledge the device's interrupt status (blk/device.c says
+/* Read and acknowledge the device's interrupt status (blk/device_ctl.c says
  * how bits virtio does not define are handled); a bit that will not clear
  * stops the disk, whose reset clears it. Returns the bits virtio defines. */
 static uint32_t take_interrupt_status(struct vblk_disk *disk)
@@ -55,11 +55,15 @@ void blk_take_config_change(struct vblk_disk *disk)
 
 /*
  * One disk's interrupt (virtio 1.2 §4.2.3.4): read InterruptStatus,
- * acknowledge exactly those bits, then act on them. QEMU holds the line
- * level-high while any status bit is set, so a bit that lands between the
- * read and the ack keeps the line up and brings us back here; and since
- * the ring is harvested after the ack, a completion the device posts
- * meanwhile is seen either now or on that next entry, never lost.
+ * acknowledge exactly those bits, then act on them. A completion the
+ * device posts after the read is never lost: its bit was set already or
+ * stays set, and either way the ring is harvested after the ack, so it
+ * is seen now or on the next interrupt. A bit that first appears between
+ * the read and the ack (a configuration change) stays set, and QEMU keeps
+ * its line up while any bit is: a level-triggered input (PCI INTx) brings
+ * us back here; an edge-triggered one (virtio-mmio on virt) sees no new
+ * edge until the bit is acknowledged, which a wait's look at
+ * InterruptStatus does (blk_dev_look_at_interrupt).
  *
  * A disk in interrupt mode takes it fully, and counts it if its device
  * had a bit up: a line mate's interrupt is not this disk's, and its waits

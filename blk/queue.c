@@ -258,7 +258,7 @@ harvest:
 		finish_bios(q, bios, status);
 		completed++;
 	}
-	/* In interrupt mode, ask for the next interrupt (used_event, §2.7.10)
+	/* In interrupt mode, ask for the next interrupt (used_event, §2.7.7)
 	 * and look once more: a completion that landed before the request
 	 * took effect raises no interrupt of its own. Not while a wait polls
 	 * with interrupts off (blk/wait.c): it asks when it stops. */

@@ -154,6 +154,10 @@ static inline void mmio_write(const struct lab_dev *dev, uint32_t reg, uint32_t 
 	*(volatile uint32_t *)(dev->base + reg) = val;
 }
 
+/* Kept a function of its own at -O2, so gdb can stop in it and show its
+ * arguments (docs/labs/README.md, "Your ring under gdb"). */
+#define LAB_DEBUGGABLE __attribute__((noinline))
+
 /* Ring stores before the store that publishes them (§2.7.13.3.1). */
 static inline void lab_wmb(void) { __asm__ volatile("dmb ishst" ::: "memory"); }
 /* used.idx before the used entries it covers (§2.7.14). */

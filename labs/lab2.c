@@ -59,7 +59,8 @@ enum harvest {
 /* TODO 1: look at the used ring once, for the one chain in flight (head
  * `head`, which lets the device write `writable` bytes). Believe nothing
  * the device wrote until it is checked; move last_used only past an entry
- * that passed. */
+ * whose id and len passed (the status byte is the request's result, read
+ * after: a bad one still consumed its entry). */
 static enum harvest harvest(struct lab_dev *dev, uint16_t head, uint32_t writable)
 {
 	/* TODO 1: your code here (docs/labs/lab2.md). */
@@ -71,7 +72,7 @@ static enum harvest harvest(struct lab_dev *dev, uint16_t head, uint32_t writabl
 }
 
 /* One sector, waited for with a bound: the harvest's verdict. */
-static enum harvest read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
+static LAB_DEBUGGABLE enum harvest read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
 {
 	send_read(dev, sector, buf);
 	uint64_t deadline = rt_time_us() + 1000000;

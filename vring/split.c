@@ -202,7 +202,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	/* Remember the chain and offer its head in the next avail slot. The
 	 * slot we overwrite held entry avail_idx - num, which the device
 	 * consumed long ago: fewer than num chains can be in flight. The idx
-	 * itself wraps at 2^16, never at num (§2.7.13.1). */
+	 * itself wraps at 2^16, never at num (§2.7.13.3). */
 	vq->chain[head] = (struct vq_chain){ token, (uint16_t)nbufs, tail, (uint32_t)writable_bytes };
 	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = head;
 	vq->in_flight++;
@@ -389,7 +389,7 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
  * §2.7.7). Without EVENT_IDX that is the avail flag. With EVENT_IDX the
  * flag must stay 0 (§2.7.7.1), so used_event goes as far back as it can:
  * one behind the entries we have harvested. The device interrupts when
- * used.idx moves past used_event (§2.7.10), and it already has, so it
+ * used.idx moves past used_event (§2.7.7.2), and it already has, so it
  * would have to go round all 2^16 indices to do it again.
  */
 void vq_disable_interrupts(struct virtqueue *vq)

@@ -34,7 +34,7 @@ static int setup_queue(struct lab_dev *dev)
 /* TODO 2: one request as one chain (header, data, status), made
  * available, the device notified, the used ring polled (§2.7.13,
  * §5.2.6). Returns 0, or -1 (said why). */
-static int read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
+static LAB_DEBUGGABLE int read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
 {
 	/* BEGIN TODO 2 */
 	dev->hdr = (struct virtio_blk_req_hdr){ .type = VIRTIO_BLK_T_IN, .sector = sector };

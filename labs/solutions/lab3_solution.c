@@ -127,7 +127,7 @@ static int take_interrupts(struct lab_dev *dev)
  * the handler has counted one more used-buffer interrupt (at most 1 s:
  * lab_wait_count), then harvest it. Polling the used ring instead of
  * sleeping does not count. */
-static enum harvest read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
+static LAB_DEBUGGABLE enum harvest read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
 {
 	/* BEGIN TODO 3 */
 	unsigned before = used_interrupts;

@@ -118,7 +118,7 @@ static enum harvest wait_and_harvest(struct lab_dev *dev, unsigned before, uint3
 	return harvest(dev, 0, writable);
 }
 
-static enum harvest read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
+static LAB_DEBUGGABLE enum harvest read_sector(struct lab_dev *dev, uint64_t sector, uint8_t *buf)
 {
 	unsigned before = used_interrupts;
 	send_read(dev, sector, buf);

@@ -83,8 +83,10 @@ def describe_split(vq, last_n):
         if int(token) != 0:
             tokens.append(token)
             describe_split_chain(vq, head, token)
-    # Only entries the driver harvested: the counter bounds them.
-    last_n = min(last_n, num(field(field(field(vq_disk[0], "dev"), "counts"), "completions")))
+    # Only entries the driver harvested since the ring was set up (its
+    # last_used counts them from 0, up to 65535): the rest were never
+    # written, or not since a reset zeroed them.
+    last_n = min(last_n, last_used)
     if last_n:
         out("  last %d used entries (newest first):" % last_n)
         ring = field(used, "ring")
