@@ -53,16 +53,19 @@ static void end_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
 /* Every bio of a request, `bios` on, gets the request's status (the
  * device answered for the chain as a whole). The request's slot is free
  * already, so the callbacks can submit at once; the bios still to be told
- * stay in `finishing`, where blk_queue_holds finds them. */
+ * stay in this call's level of `finishing`, where blk_queue_holds finds
+ * them however deep a callback's own harvest (vblk_poll) nests. */
 static void finish_bios(struct blk_queue *q, struct vblk_bio *bios, int status)
 {
-	struct vblk_bio *outer = q->finishing;
+	struct blk_finishing level = { bios, q->finishing };
+	struct vblk_bio *bio;
 
-	for (struct vblk_bio *bio = bios; bio != NULL; bio = q->finishing) {
-		q->finishing = bio->next;
+	q->finishing = &level;
+	while ((bio = level.bios) != NULL) {
+		level.bios = bio->next;
 		end_bio(q, bio, status);
 	}
-	q->finishing = outer;
+	q->finishing = level.outer;
 }
 
 /* A request that never reached the ring: its slot back, its bios told. */
@@ -315,8 +318,13 @@ static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
  */
 bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio)
 {
-	if (bio_listed(q->waiting.head, bio) || bio_listed(q->finishing, bio))
+	if (bio_listed(q->waiting.head, bio))
 		return true;
+	/* Every level: a callback of an outer one may have harvested more. */
+	for (const struct blk_finishing *level = q->finishing; level != NULL; level = level->outer) {
+		if (bio_listed(level->bios, bio))
+			return true;
+	}
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
 		if (bio_listed(q->dev->reqs[i].bios.head, bio))
 			return true;

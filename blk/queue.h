@@ -19,6 +19,14 @@
  * (blk/queue.c, place_bio). */
 #define BLK_MERGE_SCAN 8u
 
+/* One level of bios still to be told their request's result: a callback
+ * may harvest another request (vblk_poll, vblk_use_interrupts) while the
+ * loop that runs it has bios left to tell, so the levels nest. */
+struct blk_finishing {
+	struct vblk_bio *bios;
+	struct blk_finishing *outer;
+};
+
 /* The queue layer's state (blk/queue.c, blk/wait.c and the files beside
  * it: blk/spin_or_sleep.c, blk/interrupt.c): bios, the requests
  * they form before they reach the ring, plugging, waiting, statistics. */
@@ -29,8 +37,9 @@ struct blk_queue {
 	struct blk_bio_list waiting;     /* bios with no free request yet */
 	bool plugged;
 	bool completing;                 /* running callbacks: don't dispatch */
-	struct vblk_bio *finishing;      /* bios of a completed request whose
-					    callbacks have yet to run */
+	struct blk_finishing *finishing; /* bios of completed requests whose
+					    callbacks have yet to run, on the
+					    stacks of finish_bios (innermost) */
 	unsigned in_callbacks;           /* bio callbacks running (nested) */
 	bool use_irq;
 	bool irq_quiet;                  /* a wait polls: device interrupts off */
