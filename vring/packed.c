@@ -80,6 +80,7 @@ int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bo
 		.avail_flags = avail_flags(true),
 		.used_flags = used_flags(true),
 		.event_idx = event_idx,
+		.batch_ids = VQP_NO_ID,
 	};
 	vq->device = vq->driver + 1;
 	for (uint16_t id = 0; id < num; id++)
@@ -140,6 +141,20 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
 	};
 	vq->num_free = (uint16_t)(vq->num_free - nslots);
 	vq->in_flight++;
+	vq->next_id[id] = vq->batch_ids;   /* held back until vqp_publish */
+	vq->batch_ids = id;
+}
+
+/* Is buffer `id` one of the chains added since the last vqp_publish,
+ * which the device has not been given? Looked at only while a batch is
+ * open: a harvest between an add and its publish (a callback that polls). */
+static bool held_back(const struct vq_packed *vq, uint16_t id)
+{
+	for (uint16_t held = vq->batch_ids; held < vq->num; held = vq->next_id[held]) {
+		if (held == id)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -405,6 +420,7 @@ bool vqp_publish(struct vq_packed *vq)
 	 * closed, before the barrier, which orders the ring's memory. */
 	uint16_t *head_flags = &vq->desc[vq->batch_head].flags, flags = vq->batch_head_flags;
 	vq->batch_slots = 0;
+	vq->batch_ids = VQP_NO_ID;
 	/* §2.8.21.1.1 (PK-31): every descriptor of the batch before the
 	 * flags that make its first head available. */
 	plat_wmb();
@@ -460,6 +476,13 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 		vqp_set_broken(vq, "used buffer ID out of range or not in flight");
 		return -VBLK_EBROKEN;
 	}
+	/* A chain of the open batch was never given to the device: a used
+	 * descriptor naming it, or found where it waits (the device cannot
+	 * have got that far), is the device's invention. */
+	if (vq->batch_slots != 0 && held_back(vq, id)) {
+		vqp_set_broken(vq, "used buffer ID of a chain not yet published");
+		return -VBLK_EBROKEN;
+	}
 	/* PK-21: QEMU fills len without setting WRITE; what it may not do is
 	 * report more than the chain lets it write. */
 	struct vqp_chain *chain = &vq->chain[id];
@@ -499,6 +522,10 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
  */
 void *vqp_detach(struct vq_packed *vq)
 {
+	/* The reset ended the open batch too: its IDs go back to the pool
+	 * below, with every other chain's. */
+	vq->batch_slots = 0;
+	vq->batch_ids = VQP_NO_ID;
 	for (uint16_t id = 0; id < vq->num; id++) {
 		struct vqp_chain *chain = &vq->chain[id];
 		void *token = chain->token;

@@ -75,6 +75,9 @@ struct vqp_chain {
 	uint32_t writable_bytes; /* the most the device may report in len */
 };
 
+/* No buffer ID: the end of the batch's list (IDs are below num <= 32768). */
+#define VQP_NO_ID 0xffffu
+
 struct vq_packed {
 	/* Shared with the device. */
 	struct vring_packed_desc *desc;
@@ -102,6 +105,10 @@ struct vq_packed {
 	uint16_t batch_head;
 	uint16_t batch_head_flags;
 	uint16_t batch_slots;    /* slots the batch took */
+	/* The batch's buffer IDs, newest first, linked through next_id (an
+	 * ID in flight is off the pool, so its link is free); VQP_NO_ID
+	 * ends the list. The device was not given these chains. */
+	uint16_t batch_ids;
 	bool event_idx;
 	bool indirect;
 	bool broken;

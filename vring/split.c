@@ -330,6 +330,19 @@ static void release_chain(struct virtqueue *vq, uint16_t head, struct vq_chain *
 		vq_reframe(vq, head, chain);
 }
 
+/* Is `head` a chain added since the last vq_publish? Those are the
+ * avail entries past published_idx, which the device has not been shown;
+ * a harvest runs between an add and its publish only when a callback
+ * polls (rare), so this is looked at only then. */
+static bool unpublished_head(const struct virtqueue *vq, uint32_t head)
+{
+	for (uint16_t pos = vq->published_idx; pos != vq->avail_idx; pos++) {
+		if (vq->avail->ring[pos & (vq->num - 1)] == head)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Take one completed chain from the used ring. Returns 1 with its token and
  * the device's used.len, 0 if none is ready, or -VBLK_EBROKEN if the device
@@ -345,8 +358,10 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	uint16_t ready = (uint16_t)(*(const volatile uint16_t *)&vq->used->idx - vq->last_used_idx);
 	if (ready == 0)
 		return 0;
-	/* The device can only complete chains we gave it. */
-	if (ready > vq->in_flight) {
+	/* The device can only complete chains we gave it: those in flight
+	 * less the ones added since the last vq_publish. */
+	uint16_t unpublished = (uint16_t)(vq->avail_idx - vq->published_idx);
+	if (ready > vq->in_flight - unpublished) {
 		vq_set_broken(vq, "used idx ran past the chains in flight");
 		return -VBLK_EBROKEN;
 	}
@@ -367,6 +382,10 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	struct vq_chain *chain = &vq->chain[id];
 	if (chain->token == NULL) {
 		vq_set_broken(vq, "used id is not a chain in flight");
+		return -VBLK_EBROKEN;
+	}
+	if (unpublished != 0 && unpublished_head(vq, id)) {
+		vq_set_broken(vq, "used id is a chain not yet published");
 		return -VBLK_EBROKEN;
 	}
 	/* §2.7.8.3: the device reports how much it wrote; more than the

@@ -19,6 +19,10 @@
  * stalled the wait (1); an undefined InterruptStatus bit was never
  * acknowledged, so the handler was entered without end (3); a bio
  * submitted again while queued cut its request's bio list (4).
+ * pci-packed-found-used-descriptor-at-an-unpublished-chain was found on
+ * the driver of 2026-12-07: a used descriptor the device had left at a
+ * slot ahead of its used position was taken as the completion of a chain
+ * added there but not yet published, which was then published anyway.
  * packed-* run such programs on the packed ring, pci-* on virtio-pci;
  * *line-mate-* share the disk's interrupt line with a polled disk (ring
  * byte bit 4).

@@ -286,6 +286,32 @@ static void test_used_idx_jumping_past_in_flight_breaks_queue(void **state)
 	assert_int_equal(vq_harvest(&vq, &token, &len), -VBLK_EBROKEN);
 }
 
+/* A chain added but not yet published was never given to the device: a
+ * used entry naming it, or counting it, is the device's invention (the
+ * driver would complete a request the device then gets after all). */
+static void test_used_entry_naming_an_unpublished_chain_breaks_queue(void **state)
+{
+	(void)state;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	add3(&tokens[1]);   /* not published */
+	expect_broken_after(avail_head(1), 1);
+}
+
+static void test_used_idx_counting_an_unpublished_chain_breaks_queue(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	add3(&tokens[1]);   /* not published */
+	device_complete(avail_head(0), 1);
+	device_complete(avail_head(0), 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), -VBLK_EBROKEN);
+	assert_true(vq_is_broken(&vq));
+}
+
 static void test_used_idx_going_backwards_breaks_queue(void **state)
 {
 	(void)state;
@@ -640,6 +666,8 @@ int main(void)
 		T(test_same_head_completed_twice_breaks_queue),
 		T(test_used_idx_jumping_past_in_flight_breaks_queue),
 		T(test_used_idx_going_backwards_breaks_queue),
+		T(test_used_entry_naming_an_unpublished_chain_breaks_queue),
+		T(test_used_idx_counting_an_unpublished_chain_breaks_queue),
 		T(test_indices_wrap_at_65536),
 		T(test_out_of_order_completion_frees_right_chains),
 		T(test_detach_returns_every_chain_in_flight_once),

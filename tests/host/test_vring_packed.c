@@ -400,6 +400,29 @@ static void test_id_completed_twice_breaks_the_queue(void **state)
 	expect_breaks((uint16_t)id, 1, "ID");
 }
 
+/* A chain added but not yet published was never given to the device: a
+ * used descriptor naming it breaks the queue, and so does one at the slot
+ * where it waits to be published (the device cannot have reached it). */
+static void test_used_id_of_an_unpublished_chain_breaks_the_queue(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+	assert_int_equal(add3(&tokens[0]), 0);
+	vqp_publish(&vq);
+	device_take(&nslots);
+	assert_int_equal(add3(&tokens[1]), 0);   /* not published */
+	expect_breaks(vq.desc[3].id, 1, "published");
+}
+
+static void test_used_descriptor_at_an_unpublished_chain_breaks_the_queue(void **state)
+{
+	(void)state;
+	assert_int_equal(add3(&tokens[0]), 0);   /* not published */
+	/* The device writes a used descriptor in the chain's head slot, whose
+	 * flags the driver holds back until vqp_publish. */
+	expect_breaks(vq.desc[0].id, 1, "published");
+}
+
 /* ---- indirect tables (§2.8.19) ----------------------------------------- */
 
 static struct vring_packed_desc table[4] __attribute__((aligned(16)));
@@ -539,6 +562,8 @@ int main(void)
 		T(test_used_id_not_in_flight_breaks_the_queue),
 		T(test_used_len_beyond_writable_breaks_the_queue),
 		T(test_id_completed_twice_breaks_the_queue),
+		T(test_used_id_of_an_unpublished_chain_breaks_the_queue),
+		T(test_used_descriptor_at_an_unpublished_chain_breaks_the_queue),
 		T(test_indirect_needs_the_feature),
 		T(test_indirect_chain_takes_one_slot),
 		T(test_notify_follows_device_event_flags),
