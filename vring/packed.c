@@ -147,8 +147,9 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
 
 /* Is buffer `id` one of the chains added since the last vqp_publish,
  * which the device has not been given? Looked at only while a batch is
- * open: a harvest between an add and its publish (a callback that polls). */
-static bool held_back(const struct vq_packed *vq, uint16_t id)
+ * open: a harvest between an add and its publish (a callback that
+ * polls), so out of line. */
+__attribute__((noinline)) static bool held_back(const struct vq_packed *vq, uint16_t id)
 {
 	for (uint16_t held = vq->batch_ids; held < vq->num; held = vq->next_id[held]) {
 		if (held == id)
