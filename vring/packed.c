@@ -145,19 +145,6 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
 	vq->batch_ids = id;
 }
 
-/* Is buffer `id` one of the chains added since the last vqp_publish,
- * which the device has not been given? Looked at only while a batch is
- * open: a harvest between an add and its publish (a callback that
- * polls), so out of line. */
-__attribute__((noinline)) static bool held_back(const struct vq_packed *vq, uint16_t id)
-{
-	for (uint16_t held = vq->batch_ids; held < vq->num; held = vq->next_id[held]) {
-		if (held == id)
-			return true;
-	}
-	return false;
-}
-
 /*
  * A chain refused after its fill began (vqp_add): the slots after its
  * head got their flags, which read as available in this lap (the head's
@@ -453,6 +440,56 @@ bool vqp_has_used(const struct vq_packed *vq)
 	return !vq->broken && vq->in_flight > 0 && desc_used(vq, &vq->desc[vq->last_used]);
 }
 
+/* The used descriptor at `slot` checked: hand over its chain (the token,
+ * the device's len), move past its slots and give its ID back. */
+static int take_used(struct vq_packed *vq, uint16_t slot, uint16_t id, uint32_t len,
+		     void **token, uint32_t *used_len)
+{
+	struct vqp_chain *chain = &vq->chain[id];
+
+	VQP_TRACE_USED(vq, id, len);
+	*token = chain->token;
+	*used_len = len;
+	chain->token = NULL;
+	/* PK-19: the next used descriptor is as many slots on as this
+	 * chain took, in the device's lap (PK-4: past the end, the next
+	 * lap). */
+	uint16_t nslots = chain->nslots;
+	uint32_t next = (uint32_t)slot + nslots;
+	if (next >= vq->num) {
+		next -= vq->num;
+		vq->used_wrap = !vq->used_wrap;
+		vq->used_flags ^= LAP_BITS;
+	}
+	vq->last_used = (uint16_t)next;
+	vq->num_free = (uint16_t)(vq->num_free + nslots);
+	vq->in_flight--;
+	vq->next_id[id] = vq->free_id;   /* the ID back to the pool */
+	vq->free_id = id;
+	return 1;
+}
+
+/*
+ * vqp_harvest's last check while a batch is open: a chain of it was never
+ * given to the device, so a used descriptor naming it, or found where it
+ * waits (the device cannot have got that far), is the device's invention.
+ * A harvest runs between an add and its publish only when a callback
+ * polls, so this is out of line, off the harvest's usual path.
+ */
+__attribute__((noinline, cold)) static int take_used_beside_batch(struct vq_packed *vq,
+								  uint16_t slot, uint16_t id,
+								  uint32_t len, void **token,
+								  uint32_t *used_len)
+{
+	for (uint16_t held = vq->batch_ids; held < vq->num; held = vq->next_id[held]) {
+		if (held == id) {
+			vqp_set_broken(vq, "used buffer ID of a chain not yet published");
+			return -VBLK_EBROKEN;
+		}
+	}
+	return take_used(vq, slot, id, len, token, used_len);
+}
+
 /*
  * Take one completed chain. Returns 1 with its token and the device's
  * len, 0 if none is ready, or -VBLK_EBROKEN if the device wrote something
@@ -477,41 +514,15 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 		vqp_set_broken(vq, "used buffer ID out of range or not in flight");
 		return -VBLK_EBROKEN;
 	}
-	/* A chain of the open batch was never given to the device: a used
-	 * descriptor naming it, or found where it waits (the device cannot
-	 * have got that far), is the device's invention. */
-	if (vq->batch_slots != 0 && held_back(vq, id)) {
-		vqp_set_broken(vq, "used buffer ID of a chain not yet published");
-		return -VBLK_EBROKEN;
-	}
 	/* PK-21: QEMU fills len without setting WRITE; what it may not do is
 	 * report more than the chain lets it write. */
-	struct vqp_chain *chain = &vq->chain[id];
-	if (len > chain->writable_bytes) {
+	if (len > vq->chain[id].writable_bytes) {
 		vqp_set_broken(vq, "used len larger than the chain's writable buffers");
 		return -VBLK_EBROKEN;
 	}
-
-	VQP_TRACE_USED(vq, id, len);
-	*token = chain->token;
-	*used_len = len;
-	chain->token = NULL;
-	/* PK-19: the next used descriptor is as many slots on as this
-	 * chain took, in the device's lap (PK-4: past the end, the next
-	 * lap). */
-	uint16_t nslots = chain->nslots;
-	uint32_t next = (uint32_t)slot + nslots;
-	if (next >= vq->num) {
-		next -= vq->num;
-		vq->used_wrap = !vq->used_wrap;
-		vq->used_flags ^= LAP_BITS;
-	}
-	vq->last_used = (uint16_t)next;
-	vq->num_free = (uint16_t)(vq->num_free + nslots);
-	vq->in_flight--;
-	vq->next_id[id] = vq->free_id;   /* the ID back to the pool */
-	vq->free_id = id;
-	return 1;
+	if (vq->batch_slots != 0)
+		return take_used_beside_batch(vq, slot, id, len, token, used_len);
+	return take_used(vq, slot, id, len, token, used_len);
 }
 
 /*
