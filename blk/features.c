@@ -45,7 +45,7 @@ static const struct blk_feature blk_features[] = {
 	{ VIRTIO_BLK_F_DISCARD, "DISCARD", true },      /* vblk_discard, VBLK_OP_DISCARD */
 	{ VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES", true }, /* vblk_write_zeroes */
 	{ VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT", true },    /* §6.3: accept if offered */
-	{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC", true }, /* blk/request.c: when it pays */
+	{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC", true }, /* blk/device.c, ring_chooses_indirect: when it pays */
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX", true },
 	{ VIRTIO_F_VERSION_1, "VERSION_1", true },      /* the transport adds it */
 	{ VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM", true }, /* plat_virt_to_phys */

@@ -184,6 +184,22 @@ else
 	fail "cmake_sources: CMake's libvblk.a and vblk.mk's VBLK_SRCS differ (< vblk.mk, > CMake)"
 fi
 
+# The small profile of docs/design.md ("A small profile"): it builds, a
+# disk takes the 12 KiB it says, and the example firmware runs on it.
+SMALL_PROFILE="-DVBLK_POOL_BYTES=12288 -DVBLK_MAX_DISKS=1 -DVBLK_QUEUE_SIZE=16 -DVBLK_MAX_REQS=8"
+SMALL_PROFILE="$SMALL_PROFILE -DVBLK_INDIRECT_TABLES=1 -DVBLK_INDIRECT_MAX=16"
+name=small_profile
+if ! run $name make --no-print-directory BUILD="$WORK/$name-size" EXTRA_CFLAGS="$SMALL_PROFILE" size; then
+	fail "$name: make size did not build it"
+elif ! grep -Eq '^  one disk \(vblk_disk_bytes\(\)\) +12288 bytes$' "$WORK/$name.log"; then
+	grep 'one disk' "$WORK/$name.log" | sed 's/^/    /'
+	fail "$name: a disk does not take the 12 KiB docs/design.md says"
+else
+	firmware $name "the small profile, 12 KiB a disk" \
+		make --no-print-directory -j2 -C examples/firmware VBLK_DIR="$ROOT" \
+		VBLK_CONFIG="$SMALL_PROFILE" O="$WORK/$name"
+fi
+
 if check_install; then
 	firmware fw_mk_installed "vblk.mk in the install" \
 		make --no-print-directory -C examples/firmware VBLK_DIR="$PREFIX" O="$WORK/fw_mk_installed"

@@ -53,6 +53,7 @@ tar -xf "$SRC_TAR" -C "$DIR/src" --strip-components=1
 cd "$DIR/obj"
 PATH=$DIR/bin:$PATH "$DIR/src/configure" --target=$TARGET --prefix="$PREFIX" \
 	--disable-newlib-supplied-syscalls --disable-multilib --disable-nls \
+	--enable-newlib-io-c99-formats --enable-newlib-io-long-long \
 	>"$DIR/configure.log" 2>&1
 PATH=$DIR/bin:$PATH make -j"$(nproc)" all-target-newlib >"$DIR/make.log" 2>&1
 PATH=$DIR/bin:$PATH make install-target-newlib >>"$DIR/make.log" 2>&1

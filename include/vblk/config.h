@@ -15,7 +15,7 @@
 
 /* Static memory for the disks attached at once (their rings, request
  * slots and indirect tables): a disk takes one piece of
- * sizeof(struct vblk_disk) bytes when it is attached, about 22 KiB with
+ * sizeof(struct vblk_disk) bytes when it is attached, 24 KiB with
  * the defaults below (vblk_disk_bytes() says), and gives it back at
  * vblk_shutdown(). A disk that finds the pool used up is not attached
  * (-VBLK_ENOMEM). The default holds four default disks; docs/design.md

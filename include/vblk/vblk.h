@@ -110,14 +110,17 @@ unsigned vblk_max_disks(void);
 
 /* Initialise the virtio-pci block device at bus:dev.fn behind the ECAM
  * window whose bus 0 configuration space is at `ecam_base` (for firmware
- * without a device tree). Its BARs must have been assigned already (by
- * the firmware), with CPU addresses equal to PCI addresses as on QEMU
- * virt; vblk turns on memory decoding and bus mastering. `intid` is its
+ * without a device tree). Every memory BAR it has must have been assigned
+ * already (by the firmware), the ones vblk does not use (an MSI-X table)
+ * too: turning on memory decoding makes the function answer at every
+ * one of them, so, as Linux does, vblk enables no function with one left
+ * unassigned. CPU addresses must equal PCI addresses, as on QEMU virt;
+ * vblk turns on memory decoding and bus mastering. `intid` is its
  * INTx interrupt (0 if unknown; polled mode needs none), taken as
  * level-triggered. Returns the new disk's index or a negative error:
  * -VBLK_ENODEV if no virtio-blk function answers there, -VBLK_EUNSUPP for
- * a legacy-only device (no virtio capabilities), -VBLK_ESTATE if a BAR it
- * needs is unassigned or the function is a disk already, -VBLK_EBROKEN
+ * a legacy-only device (no virtio capabilities), -VBLK_ESTATE if a memory BAR
+ * is unassigned or the function is a disk already, -VBLK_EBROKEN
  * for capabilities that do not fit their BARs, -VBLK_ENOMEM as for
  * vblk_attach. */
 int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t intid);
