@@ -150,8 +150,14 @@ int main(void)
 	lab_driver_ok(dev);
 	for (unsigned s = 1; s <= 4; s++) {
 		enum harvest got = read_sector(dev, s, sectors[s - 1]);
-		if (got != HARVEST_OK)
+		if (got != HARVEST_OK) {
+			/* The runtime took the disk's interrupt, yet the
+			 * handler counted none: TODO 1 is still to do. */
+			if (rt_irq_count(dev->intid) > 0 && used_interrupts == 0)
+				return lab_not_done("TODO 1, on_interrupt: read "
+						    "InterruptStatus, acknowledge it, count");
 			return 1;
+		}
 		lab_report_sector(s, sectors[s - 1]);
 	}
 	/* The runtime's own count of the disk's interrupts, not ours. */
