@@ -322,6 +322,11 @@ int blk_disk_init(struct vblk_disk *disk)
 		virtio_fail(&disk->dev.vdev);
 		return err;
 	}
+	/* From DRIVER_OK until the disk is ready, with IRQs masked: a
+	 * configuration change in between interrupts only once the disk is
+	 * ready, when the handler reads the capacity again (one taken before
+	 * would find the disk not ready and be dropped). */
+	plat_irqflags_t flags = plat_irq_save();
 	virtio_finish_init(&disk->dev.vdev);
 	/* A resize between configure()'s read and DRIVER_OK notifies no one
 	 * (§4.2.3.4 sends configuration changes to a running driver; QEMU
@@ -330,6 +335,7 @@ int blk_disk_init(struct vblk_disk *disk)
 	reread_capacity(disk);
 	disk->dev.broken_reason = NULL;
 	disk->dev.ready = true;
+	plat_irq_restore(flags);
 	return 0;
 }
 

@@ -20,7 +20,12 @@ if [ $# -ne 1 ]; then
 fi
 mkdir -p "$1"
 DIR=$(cd "$1" && pwd)
-[ -f "$DIR/.complete" ] && exit 0
+# Kept only if made with the configure flags below: a DIR made before
+# they changed is made again.
+NEWLIB_FLAGS="--disable-newlib-supplied-syscalls --disable-multilib --disable-nls
+	--enable-newlib-io-c99-formats --enable-newlib-io-long-long"
+[ -f "$DIR/.complete" ] && [ "$(cat "$DIR/.complete")" = "$NEWLIB_FLAGS" ] && exit 0
+rm -f "$DIR/.complete"
 
 SRC_TAR=$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head -n 1)
 if [ -z "$SRC_TAR" ]; then
@@ -51,13 +56,12 @@ done
 
 tar -xf "$SRC_TAR" -C "$DIR/src" --strip-components=1
 cd "$DIR/obj"
+# shellcheck disable=SC2086 # NEWLIB_FLAGS is a list of words
 PATH=$DIR/bin:$PATH "$DIR/src/configure" --target=$TARGET --prefix="$PREFIX" \
-	--disable-newlib-supplied-syscalls --disable-multilib --disable-nls \
-	--enable-newlib-io-c99-formats --enable-newlib-io-long-long \
-	>"$DIR/configure.log" 2>&1
+	$NEWLIB_FLAGS >"$DIR/configure.log" 2>&1
 PATH=$DIR/bin:$PATH make -j"$(nproc)" all-target-newlib >"$DIR/make.log" 2>&1
 PATH=$DIR/bin:$PATH make install-target-newlib >>"$DIR/make.log" 2>&1
 
 write_gcc "-isystem $PREFIX/$TARGET/include -L$PREFIX/$TARGET/lib"
 rm -rf "$DIR/src" "$DIR/obj"
-touch "$DIR/.complete"
+printf '%s\n' "$NEWLIB_FLAGS" >"$DIR/.complete"

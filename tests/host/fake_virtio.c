@@ -425,6 +425,21 @@ void fake_virtio_resize_before_driver_ok(struct fake_virtio *fv, uint64_t capaci
 	fv->resize_before_driver_ok_to = capacity_sectors;
 }
 
+void fake_virtio_resize_after_gen_reads(struct fake_virtio *fv, unsigned nth,
+					uint64_t capacity_sectors)
+{
+	fv->resize_after_gen_reads = nth;
+	fv->resize_after_gen_reads_to = capacity_sectors;
+	fv->resize_more_gen_reads = 0;
+}
+
+void fake_virtio_resize_after_gen_reads_repeat(struct fake_virtio *fv, unsigned nth, unsigned more,
+					       uint64_t capacity_sectors)
+{
+	fake_virtio_resize_after_gen_reads(fv, nth, capacity_sectors);
+	fv->resize_more_gen_reads = more;
+}
+
 /* ---- interrupts ----------------------------------------------------- */
 
 void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits)

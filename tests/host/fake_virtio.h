@@ -306,6 +306,16 @@ void fake_virtio_tear_capacity_read(struct fake_virtio *fv, uint64_t new_capacit
  * after the driver read its configuration and before a config change
  * could interrupt it (QEMU raises none before DRIVER_OK). */
 void fake_virtio_resize_before_driver_ok(struct fake_virtio *fv, uint64_t capacity_sectors);
+/* One-shot (virtio-mmio): once DRIVER_OK is set, right after the driver's
+ * `nth` read of ConfigGeneration returns, the capacity becomes
+ * `capacity_sectors` (as fake_virtio_resize(), config interrupt raised) and
+ * the CPU takes the interrupt at once (irq hook), as real hardware would
+ * with IRQs open: an interrupt taken between two instructions. */
+void fake_virtio_resize_after_gen_reads(struct fake_virtio *fv, unsigned nth,
+					uint64_t capacity_sectors);
+/* The same, then again on each of the `more` reads after the nth. */
+void fake_virtio_resize_after_gen_reads_repeat(struct fake_virtio *fv, unsigned nth, unsigned more,
+					       uint64_t capacity_sectors);
 
 /* Set InterruptStatus bits as if the device raised them, defined or not
  * (e.g. 0x20: MMIO-12; the driver acknowledges an undefined bit only

@@ -220,6 +220,9 @@ struct fake_virtio {
 	uint64_t tear_capacity_to;
 	bool resize_before_driver_ok;
 	uint64_t resize_before_driver_ok_to;
+	unsigned resize_after_gen_reads;   /* review knob */
+	uint64_t resize_after_gen_reads_to;
+	unsigned resize_more_gen_reads;    /* review knob: fire again on as many next reads */
 	bool fail_fast;
 	fake_virtio_irq_hook irq_hook;
 	void *irq_hook_ctx;

@@ -214,6 +214,15 @@ uint32_t fake_regs_read(void *ctx, uint32_t offset, unsigned width_bytes)
 	uint32_t val = read_access(fv, offset, width_bytes);
 
 	fake_trace_access(fv, offset, width_bytes, false, val);
+	if (offset == REG_CONFIG_GENERATION && fv->resize_after_gen_reads != 0 &&
+	    (fv->status & STATUS_DRIVER_OK) && --fv->resize_after_gen_reads == 0) {
+		if (fv->resize_more_gen_reads != 0) {
+			fv->resize_more_gen_reads--;
+			fv->resize_after_gen_reads = 1;
+		}
+		fake_virtio_resize(fv, fv->resize_after_gen_reads_to);
+		fake_ring_deliver_interrupt(fv);   /* taken right after the load */
+	}
 	return val;
 }
 

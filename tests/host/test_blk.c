@@ -333,6 +333,48 @@ static void test_resize_before_driver_ok_is_seen(void **state)
 	assert_int_equal(vblk_read(disk, grown - 1, buf, 1), 0);
 }
 
+static void irq_take(struct fake_virtio *device, void *ctx)
+{
+	(void)device;
+	vblk_irq_handler(ctx);
+}
+
+/* A disk in interrupt mode is reset (vblk_reset keeps the mode).
+ * After DRIVER_OK, reread_capacity reads the configuration: generation,
+ * fields, generation. The device is resized right after that second
+ * generation read, and its config interrupt is taken at once (IRQs are
+ * open during the reset). The handler finds the disk not ready yet
+ * (ready is set two stores later): unless the interrupt waits until it
+ * is, the change is dropped and the capacity stays the old one for good. */
+static void test_resize_right_after_reread_is_not_lost(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_set_irq_hook(fv, irq_take, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	uint64_t grown = fake_virtio_opts(fv)->capacity_sectors + 64;
+	fake_virtio_resize_after_gen_reads(fv, 2, grown);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_poll(disk), 0);   /* anything still pending */
+	assert_int_equal(vblk_capacity(disk), grown);
+}
+
+/* The same device resizing at every generation read after DRIVER_OK
+ * for a while, each time interrupting: the re-read gives up after its
+ * tries and keeps configure()'s capacity, so the interrupts must not be
+ * dropped. (Modern virtio-mmio only: the knob counts reads of its
+ * ConfigGeneration register.) */
+static void test_resizes_during_reread_are_not_lost(void **state)
+{
+	assert_int_equal(attach_with(state, NULL), 0);
+	fake_virtio_set_irq_hook(fv, irq_take, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	uint64_t grown = fake_virtio_opts(fv)->capacity_sectors + 64;
+	fake_virtio_resize_after_gen_reads_repeat(fv, 1, 15, grown);   /* 16: every read of 8 tries */
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_poll(disk), 0);
+	assert_int_equal(vblk_capacity(disk), grown);
+}
+
 /* ---- data path --------------------------------------------------------- */
 
 static void test_write_then_read_round_trip(void **state)
@@ -648,6 +690,10 @@ int main(void)
 		BOTH(test_config_reports_capacity_and_block_size),
 		ALL(test_torn_capacity_read_is_retried),
 		ALL(test_resize_before_driver_ok_is_seen),
+		{ "test_resize_right_after_reread_is_not_lost (modern)",
+		  test_resize_right_after_reread_is_not_lost, disk_setup, disk_teardown, (void *)2 },
+		{ "test_resizes_during_reread_are_not_lost (modern)",
+		  test_resizes_during_reread_are_not_lost, disk_setup, disk_teardown, (void *)2 },
 		ALL(test_write_then_read_round_trip),
 		ALL(test_request_framing_is_header_data_status),
 		ALL(test_last_sector_is_reachable),
