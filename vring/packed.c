@@ -471,10 +471,12 @@ static int take_used(struct vq_packed *vq, uint16_t slot, uint16_t id, uint32_t 
 
 /*
  * vqp_harvest's last check while a batch is open: a chain of it was never
- * given to the device, so a used descriptor naming it, or found where it
- * waits (the device cannot have got that far), is the device's invention.
- * A harvest runs between an add and its publish only when a callback
- * polls, so this is out of line, off the harvest's usual path.
+ * given to the device, so a used descriptor naming it is the device's
+ * invention. (One found where a batch chain waits is caught too: the used
+ * position reaches the batch only once every published chain has been
+ * harvested, so its ID is the batch's or none in flight.) A harvest runs
+ * between an add and its publish only when a callback polls, so this is
+ * out of line, off the harvest's usual path.
  */
 __attribute__((noinline, cold)) static int take_used_beside_batch(struct vq_packed *vq,
 								  uint16_t slot, uint16_t id,
