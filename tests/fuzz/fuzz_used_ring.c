@@ -38,7 +38,7 @@
  *
  * The first byte may also start the queue as if 2^16 - k chains had
  * already gone round it, so that a short input crosses the point where
- * the 16-bit indexes wrap (§2.7.13.1: they wrap at 2^16, never at num).
+ * the 16-bit indexes wrap (§2.7.13.3: they wrap at 2^16, never at num).
  *
  * A reference model (which tokens are in flight, their head, descriptors
  * and writable bytes, how many used entries were harvested) predicts each
@@ -57,7 +57,8 @@
  *  - vq_harvest returns a token only if it is in flight, each at most once,
  *    with the id and len the device wrote, and that len never exceeds the
  *    chain's writable bytes; it breaks the queue exactly when the device
- *    wrote an impossible idx, id or len, and once broken returns nothing;
+ *    wrote an impossible idx, id or len (counting or naming a chain added
+ *    since the last publish included), and once broken returns nothing;
  *  - vq_has_used / vq_enable_interrupts say whether used.idx moved past
  *    what was harvested; with EVENT_IDX avail.flags stays 0 and used_event
  *    is set to the next entry to harvest (§2.7.7);
@@ -130,6 +131,7 @@ static struct ring_view view_of(uint8_t *mem, uint16_t num)
 struct model_chain {
 	bool in_flight;
 	uint16_t head;
+	uint16_t avail_pos;       /* its avail entry: published once below model.published */
 	uint16_t ndescs;          /* ring descriptors (1 for an indirect chain) */
 	uint32_t writable_bytes;
 	uint16_t descs[VBLK_QUEUE_SIZE];
@@ -391,6 +393,7 @@ static void start_chain(struct model_chain *chain, const struct vring_buf *bufs,
 	*chain = (struct model_chain){
 		.in_flight = true,
 		.head = ring.avail->ring[model.added & (model.num - 1)],
+		.avail_pos = model.added,
 		.writable_bytes = writable_bytes_of(bufs, nbufs),
 		.frame = NO_FRAME,
 	};
@@ -721,11 +724,15 @@ static struct expected_harvest expected_harvest(void)
 	uint16_t ready = (uint16_t)(ring.used->idx - model.harvested);
 	if (ready == 0)
 		return (struct expected_harvest){ 0, NULL, 0 };
-	if (ready > model.chains_in_flight)
+	/* The device was given only the chains published: it can neither
+	 * count nor name one added since. */
+	uint16_t unpublished = (uint16_t)(model.added - model.published);
+	if (ready > model.chains_in_flight - unpublished)
 		return broken;
 	const struct vring_used_elem *elem = &ring.used->ring[model.harvested & (model.num - 1)];
 	struct model_chain *chain = elem->id < model.num ? chain_with_head(elem->id) : NULL;
-	if (chain == NULL || elem->len > chain->writable_bytes)
+	if (chain == NULL || elem->len > chain->writable_bytes ||
+	    (uint16_t)(chain->avail_pos - model.published) < unpublished)
 		return broken;
 	return (struct expected_harvest){ 1, chain, elem->len };
 }
