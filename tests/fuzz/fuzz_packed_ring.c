@@ -25,7 +25,9 @@
  *   RESET               vqp_detach until empty, then vqp_init again
  *
  * Invariants (abort on violation):
- *  - vqp_harvest returns only tokens in flight, each at most once, with a
+ *  - vqp_harvest returns only tokens in flight and published (a chain
+ *    added since the last vqp_publish was never given to the device),
+ *    each at most once, with a
  *    len no larger than the chain's writable bytes; once the queue is
  *    broken it returns nothing and vqp_add refuses;
  *  - a chain added is in its slots as the device will read them: each
@@ -54,6 +56,7 @@ enum op { ADD, ADD_INDIRECT, PUBLISH, COMPLETE, SCRIBBLE, HARVEST, IRQ, RESET, O
 /* What the harness knows of each token: in flight, its slots, writable. */
 struct token {
 	bool in_flight;
+	bool published;   /* a vqp_publish has run since it was added */
 	uint16_t nslots;
 	uint32_t writable_bytes;
 	struct vring_packed_desc *table;   /* heap, for an indirect chain */
@@ -184,6 +187,7 @@ static void add(struct input *in, bool indirect)
 		check_slots(head, wrap, bufs, nbufs);
 	if (err == 0) {
 		token->in_flight = true;
+		token->published = false;
 		token->nslots = indirect ? 1 : (uint16_t)nbufs;
 		token->writable_bytes = writable;
 	} else if (token->table != NULL) {
@@ -240,6 +244,7 @@ static void harvest(void)
 		struct token *token = got;
 		check(token >= tokens && token < tokens + MAX_NUM);
 		check(token->in_flight);
+		check(token->published);   /* the device was given it */
 		check(len <= token->writable_bytes);
 		token->in_flight = false;
 		free(token->table);
@@ -273,6 +278,10 @@ static void step(struct input *in)
 	case PUBLISH:
 		vq.device->flags = take8(in) % 3;
 		vq.device->off_wrap = take16(in);
+		if (!vq.broken) {
+			for (unsigned i = 0; i < MAX_NUM; i++)
+				tokens[i].published = true;
+		}
 		vqp_publish(&vq);
 		break;
 	case COMPLETE:
