@@ -54,8 +54,11 @@ static void end_bio(struct blk_queue *q, struct vblk_bio *bio, int status)
  * device answered for the chain as a whole). The request's slot is free
  * already, so the callbacks can submit at once; the bios still to be told
  * stay in this call's level of `finishing`, where blk_queue_holds finds
- * them however deep a callback's own harvest (vblk_poll) nests. */
-static void finish_bios(struct blk_queue *q, struct vblk_bio *bios, int status)
+ * them however deep a callback's own harvest (vblk_poll) nests. Inline:
+ * called for every completed request, it costs a call and a frame
+ * otherwise (a bio of the depth-32 stream 726 -> 743 instructions). */
+__attribute__((always_inline)) static inline void
+finish_bios(struct blk_queue *q, struct vblk_bio *bios, int status)
 {
 	struct blk_finishing level = { bios, q->finishing };
 	struct vblk_bio *bio;
