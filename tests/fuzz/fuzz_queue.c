@@ -60,7 +60,10 @@
  *   bit 5 the disks are virtio-pci functions (modern: device bit 0 is
  *   ignored) instead of virtio-mmio devices: the ISR clears when read,
  *   which the transport answers as InterruptStatus and InterruptACK;
- *   bits 6-7 unused (0).
+ *   bit 6 the extended step language (below): SUBMIT takes two more
+ *   argument bytes, a program of callback actions; without it every
+ *   input runs as it did before the extension;
+ *   bit 7 unused (0).
  *   The ring has its own byte because the device byte has no bit left.
  *   Taking it second shifted every program one byte: the seeds written
  *   before it got a 0 there (split, the device byte's QueueNumMax), so
@@ -132,6 +135,31 @@
  * Callbacks submit (and plug) from wherever the driver runs them: inside
  * vblk_poll, a wait, vblk_submit itself, or the interrupt handler.
  *
+ * Extended language (ring byte bit 6): SUBMIT a, b, c, d, e. d is a
+ * program of two callback actions run after c's (bits 0-3 first, 4-7
+ * second), e their argument; a bio resubmitted by its own callback keeps
+ * its program without that action, a follow-up gets none:
+ *   0 nothing                 8 vblk_plug
+ *   1 vblk_poll               9 vblk_unplug
+ *   2 vblk_use_interrupts on  10 vblk_reset and vblk_shutdown (refused)
+ *   3 vblk_use_interrupts off 11 read 1-8 sectors synchronously
+ *   4 submit a held bio again 12 vblk_flush
+ *     (the e-th held after the bio's own slot): refused, unchanged
+ *   5 resubmit the bio itself (not zeroed, as bio.h allows)
+ *   6 vblk_wait_bios on held bios (mask e)
+ *   7 vblk_drain              13 a follow-up bio
+ *   14 read the line's other disk (else vblk_poll)
+ *   15 vblk_poll, then submit a held bio again (as 4)
+ * Extra invariants, checked in both languages: a refused vblk_submit
+ * changes neither the bio nor the accepted-bios count; a held bio has
+ * `owner` set and `completed` clear between steps, a completed one
+ * `owner` cleared; a wait called from a callback returns 0 only when its
+ * bios all succeeded, never -VBLK_EINVAL for bios that were held, and
+ * -VBLK_ESTATE only with one not yet completed; a buffer of a bio that
+ * completed is never handed to the device again: each write buffer is
+ * filled with STALE bytes once it completes, and no sector of the disk
+ * may ever hold them.
+ *
  * The disk's timeout is TIMEOUT_US; the device knobs are the fake's, and
  * its misbehaviour is what a driver must survive. The program ends with
  * the device set to behave: vblk_drain, and vblk_reset if the disk is
@@ -200,6 +228,7 @@
 
 #define CANARY           0xcbu
 #define READ_POISON      0x5au  /* a read that moves no data shows */
+#define STALE            0xdeu  /* a completed write's buffer: never on the disk */
 #define TAG_ZERO         0u     /* never written: the disk starts zeroed */
 #define TAG_UNKNOWN      0xffffffffu
 #define STATUS_DRIVER_OK 0x04u
@@ -395,8 +424,20 @@ struct slot {
 	struct vblk_seg segs[TOO_MANY_SEGS];
 	enum slot_state state;
 	bool used;            /* its region holds a layout, not all canary */
-	bool waited;          /* in a running vblk_wait_bios: not reused */
+	unsigned waited;      /* in running vblk_wait_bios calls: not reused */
+	bool submitting;      /* inside its vblk_submit call */
+	unsigned generation;  /* submissions of this slot */
 	enum callback_action action;
+	uint8_t ext_actions;  /* extended language: the callback program */
+	uint8_t ext_arg;
+	struct bio_plan_saved {
+		enum vblk_op op;
+		uint32_t range_flags;
+		unsigned nsegs;
+		uint32_t seg_sectors;
+		bool contiguous;
+		uint64_t sector;
+	} plan;
 	unsigned callbacks;
 	uint64_t sum;         /* HELD write: its segments; FREE: the region */
 	uint32_t tag;         /* write: the pattern it carries */
@@ -512,7 +553,7 @@ static struct slot *free_slot(void)
 {
 	for (unsigned i = 0; i < POOL_BIOS; i++) {
 		struct slot *t = &pool[(next_slot + i) % POOL_BIOS];
-		if (t->state == SLOT_FREE && !t->waited) {
+		if (t->state == SLOT_FREE && t->waited == 0) {
 			next_slot = (unsigned)(t - pool) + 1;
 			return t;
 		}
@@ -540,6 +581,8 @@ static uint8_t mate_buf[VBLK_SECTOR_SIZE] VBLK_ALIGNED;
 static uint64_t last_start, last_end;  /* the last accepted bio's sectors */
 
 static void on_done(struct vblk_bio *bio, int status);
+static bool ext_mode;          /* ring byte bit 6: the extended language */
+static unsigned callbacks_run; /* every callback, for "a refusal changes nothing" */
 
 /* ---- completing ------------------------------------------------------ */
 
@@ -556,6 +599,7 @@ static void take_back(struct slot *t, int status)
 	check(t->state == SLOT_HELD, "a callback runs only for a bio the driver holds, and once");
 	check(is_completion_status(status), "a bio completes with a documented status");
 	check(bio->completed && bio->status == status, "`completed` and `status` are set before `done`");
+	check(bio->owner == NULL, "a completed bio's `owner` is cleared before `done` (vblk/bio.h)");
 	check(canaries_intact(t), "nothing is written around a buffer the driver holds (canary)");
 	if (bio->op == VBLK_OP_WRITE)
 		check(segments_sum(t) == t->sum, "a write buffer is not written while the driver holds it");
@@ -574,25 +618,49 @@ static void take_back(struct slot *t, int status)
 		t->state = SLOT_QUARANTINED;
 		return;
 	}
+	/* The memory is the caller's again: a write buffer is filled with
+	 * STALE, which no sector of the disk may ever hold (check_no_stale):
+	 * handed to the device again, it would be written there. */
+	if (bio->op == VBLK_OP_WRITE) {
+		for (unsigned i = 0; i < bio->nsegs; i++)
+			memset(bio->segs[i].addr, STALE, bio->segs[i].len_bytes);
+	}
 	t->state = SLOT_FREE;
 	t->sum = checksum(region(t), SLOT_BYTES);
 }
 
 /* A callback that calls back into vblk: what vblk/bio.h forbids is refused
  * (a reset of its own disk), what it allows or tolerates works. */
-static void call_back(const struct slot *parent)
+static void callback_reset_shutdown(unsigned parent)
 {
-	uint64_t sector = parent->bio.sector;
 	int rc = vblk_reset(disk);
 
-	trace("  callback of slot %u: reset %d", (unsigned)(parent - pool), rc);
+	trace("  callback of slot %u: reset %d", parent, rc);
 	check(rc == -VBLK_ESTATE, "a callback's reset of its own disk is refused (-VBLK_ESTATE)");
 	rc = vblk_shutdown();
 	trace("  callback: shutdown %d", rc);
 	check(rc == -VBLK_ESTATE, "a callback's vblk_shutdown is refused (-VBLK_ESTATE)");
-	rc = vblk_use_interrupts(disk, sector & 1u);
+}
+
+static void callback_read(uint64_t sector);
+
+static void call_back(const struct slot *parent)
+{
+	uint64_t sector = parent->bio.sector;
+
+	callback_reset_shutdown((unsigned)(parent - pool));
+	int rc = vblk_use_interrupts(disk, sector & 1u);
 	trace("  callback: interrupts %u: %d", (unsigned)(sector & 1u), rc);
 	check(rc == 0 || is_error(rc), "vblk_use_interrupts returns 0 or a documented error");
+	callback_read(sector);
+}
+
+/* A callback's synchronous read of 1 to 8 sectors (from `sector`),
+ * checked against the model. */
+static void callback_read(uint64_t sector)
+{
+	int rc;
+
 	if (callback_depth >= CALLBACK_DEPTH)
 		return;
 
@@ -615,18 +683,34 @@ static void call_back(const struct slot *parent)
 	callback_sum[callback_depth] = checksum(area, CALLBACK_BYTES);
 }
 
+static void run_ext_actions(struct slot *t, const struct slot *parent, unsigned generation);
+
 static void on_done(struct vblk_bio *bio, int status)
 {
 	struct slot *t = bio->private;
 
 	check(t != NULL && t >= pool && t < pool + POOL_BIOS, "a callback runs only for a submitted bio");
+	callbacks_run++;
 	t->callbacks++;
 	check(t->callbacks == 1, "a bio's callback runs exactly once");
 	take_back(t, status);
+	/* The slot may be reused by what the actions submit: they work on
+	 * a copy of it as it completed. */
+	static struct slot parents[64];
+	static unsigned parent_depth;
+	unsigned generation = t->generation;
+	bool copied = parent_depth < 64;
+	if (copied)
+		parents[parent_depth] = *t;
+	const struct slot *parent = copied ? &parents[parent_depth++] : t;
 	if (t->action == AFTER_SUBMIT || t->action == AFTER_PLUG_SUBMIT)
-		submit_follow_up(t, t->action == AFTER_PLUG_SUBMIT);
+		submit_follow_up(parent, t->action == AFTER_PLUG_SUBMIT);
 	if (t->action == AFTER_CALL_BACK)
 		call_back(t);
+	if (parent->ext_actions)
+		run_ext_actions(t, parent, generation);
+	if (copied)
+		parent_depth--;
 }
 
 /* Bios without a callback are noticed by `completed`, after each step. */
@@ -660,6 +744,7 @@ struct bio_plan {
 	bool silent;          /* no `done` */
 	enum callback_action action;
 	enum flaw flaw;
+	uint8_t ext_actions, ext_arg;   /* extended language */
 };
 
 /* Lay the segments out in the slot's region, canary around them, and
@@ -694,6 +779,12 @@ static void lay_out(struct slot *t, const struct bio_plan *plan)
 		offset += len + (plan->contiguous ? 0 : GAP_BYTES);
 	}
 	t->action = plan->action;
+	t->ext_actions = plan->silent ? 0 : plan->ext_actions;
+	t->ext_arg = plan->ext_arg;
+	t->plan = (struct bio_plan_saved){
+		.op = plan->op, .range_flags = plan->range_flags, .nsegs = plan->nsegs,
+		.seg_sectors = plan->seg_sectors, .contiguous = plan->contiguous, .sector = plan->sector,
+	};
 	t->used = true;
 }
 
@@ -803,6 +894,20 @@ static void forget_refused_write(const struct slot *t)
 	}
 }
 
+static void set_irq_delivery_hooks(void);
+
+/* vblk_stats unmasks IRQs as it returns, which would let a pending
+ * interrupt in where the program has none: read them with the line
+ * disconnected (it stays up, and is taken at the next unmask). */
+static void stats_quietly(struct vblk_stats *stats)
+{
+	fake_virtio_set_irq_hook(fv, NULL, NULL);
+	if (mate_fv != NULL)
+		fake_virtio_set_irq_hook(mate_fv, NULL, NULL);
+	vblk_stats(disk, stats);
+	set_irq_delivery_hooks();
+}
+
 /* Submit a laid-out (and perhaps spoiled) bio and check the answer. */
 static int submit_slot(struct slot *t, int expected)
 {
@@ -822,7 +927,22 @@ static int submit_slot(struct slot *t, int expected)
 		t->seq = write_seq;
 		t->stable = model_stable(bio->sector, bio_sectors(bio));
 	}
+	struct vblk_bio before = *bio;
+	struct vblk_stats stats_before;
+	unsigned callbacks_before = callbacks_run;
+	stats_quietly(&stats_before);
+	t->generation++;
+	t->submitting = true;
 	int rc = vblk_submit(disk, bio);
+	t->submitting = false;
+	if (rc != 0 && callbacks_run == callbacks_before) {
+		struct vblk_stats stats_after;
+		stats_quietly(&stats_after);
+		check(memcmp(&before, bio, sizeof(before)) == 0,
+		      "a refused vblk_submit changes nothing in the bio");
+		check(stats_after.bios == stats_before.bios,
+		      "a refused vblk_submit changes nothing (stats.bios)");
+	}
 	trace("  submit slot %u op %d sector %llu x%llu segs %u flaw-expects %d: %d",
 	      (unsigned)(t - pool), (int)bio->op, (unsigned long long)bio->sector,
 	      (unsigned long long)bio_sectors(bio), bio->nsegs, expected, rc);
@@ -832,7 +952,8 @@ static int submit_slot(struct slot *t, int expected)
 		last_end = bio->sector + bio_sectors(bio);
 		return 0;
 	}
-	check(t->callbacks == 0 && !bio->completed, "a refused bio's callback never runs");
+	/* A bio resubmitted by its own callback was `completed` already. */
+	check(t->callbacks == 0 && bio->completed == before.completed, "a refused bio's callback never runs");
 	check(refusal_allowed(rc, expected, bio, capacity), "a bio is refused only with a documented reason");
 	if (good && changes_disk(bio->op))
 		forget_refused_write(t);
@@ -893,6 +1014,10 @@ static void step_submit(struct input *in)
 		.action = actions[extra >> 2 & 3u],
 		.flaw = (enum flaw)(extra >> 4 < FLAW_COUNT ? extra >> 4 : FLAW_NONE),
 	};
+	if (ext_mode) {
+		plan.ext_actions = take8(in);
+		plan.ext_arg = take8(in);
+	}
 	if (extra & 2u) {
 		if (plan.op == VBLK_OP_FLUSH)
 			plan.op = VBLK_OP_DISCARD;
@@ -925,6 +1050,208 @@ static void step_submit(struct input *in)
 		return;
 	lay_out(t, &plan);
 	submit_slot(t, spoil(t, plan.flaw, capacity));
+}
+
+/* ---- the extended callback actions ------------------------------------ */
+
+enum ext_action {
+	EXT_NOTHING, EXT_POLL, EXT_IRQ_ON, EXT_IRQ_OFF, EXT_RESUBMIT_HELD, EXT_RESUBMIT_SELF,
+	EXT_WAIT, EXT_DRAIN, EXT_PLUG, EXT_UNPLUG, EXT_RESET_SHUTDOWN, EXT_READ, EXT_FLUSH,
+	EXT_FOLLOW_UP, EXT_LINE_MATE, EXT_POLL_RESUBMIT_HELD,
+};
+
+static const char *const ext_names[16] = {
+	"nothing", "poll", "interrupts on", "interrupts off", "resubmit held", "resubmit self",
+	"wait", "drain", "plug", "unplug", "reset+shutdown", "read", "flush", "follow-up",
+	"line mate", "poll+resubmit held",
+};
+
+static void read_line_mate(void);
+static bool mate_reading;   /* its buffer is in use: no nested read */
+
+/* A bio the driver holds and that no vblk_submit of ours is inside: the
+ * `skip`-th such after slot `from`. */
+static struct slot *held_slot(unsigned from, unsigned skip)
+{
+	struct slot *found = NULL;
+
+	for (unsigned i = 1; i <= POOL_BIOS; i++) {
+		struct slot *t = &pool[(from + i) % POOL_BIOS];
+		if (t->state != SLOT_HELD || t->submitting || t->bio.completed)
+			continue;
+		found = t;
+		if (skip-- == 0)
+			break;
+	}
+	return found;
+}
+
+/* Submitting a bio the driver still holds (queued, in flight, or still to
+ * be told its request's result by a loop outside this callback) is
+ * refused and changes nothing (vblk/bio.h: -VBLK_EBUSY). */
+static void resubmit_held(unsigned from, unsigned skip)
+{
+	struct slot *t = held_slot(from, skip);
+
+	if (t == NULL)
+		return;
+	struct vblk_bio before = t->bio;
+	unsigned callbacks_before = callbacks_run;
+	int rc = vblk_submit(disk, &t->bio);
+	trace("  callback: resubmit held slot %u: %d", (unsigned)(t - pool), rc);
+	check(rc == -VBLK_EBUSY || rc == -VBLK_EBROKEN || rc == -VBLK_ESTATE,
+	      "a bio the driver holds is refused if submitted again (-VBLK_EBUSY)");
+	if (callbacks_run == callbacks_before)
+		check(memcmp(&before, &t->bio, sizeof(before)) == 0,
+		      "a refused resubmission changes nothing in the bio");
+}
+
+/* The bio again from its own callback, as bio.h allows: the fields vblk
+ * set are left as its completion left them. It keeps its program less
+ * this action (else it would never end). */
+static void resubmit_self(struct slot *t, const struct slot *parent, unsigned generation,
+			  unsigned action_shift)
+{
+	if (t->generation != generation || t->state != SLOT_FREE || t->waited != 0)
+		return;
+	struct bio_plan plan = {
+		.op = parent->plan.op, .range_flags = parent->plan.range_flags,
+		.nsegs = parent->plan.nsegs, .seg_sectors = parent->plan.seg_sectors,
+		.contiguous = parent->plan.contiguous, .sector = parent->plan.sector,
+		.silent = false, .action = AFTER_NOTHING, .flaw = FLAW_NONE,
+		.ext_actions = (uint8_t)(parent->ext_actions & ~(0xfu << action_shift)),
+		.ext_arg = parent->ext_arg,
+	};
+	struct vblk_bio set_by_vblk = t->bio;
+	lay_out(t, &plan);
+	t->bio.status = set_by_vblk.status;
+	t->bio.completed = set_by_vblk.completed;
+	t->bio.bytes = set_by_vblk.bytes;
+	t->bio.next = set_by_vblk.next;
+	t->bio.owner = set_by_vblk.owner;
+	trace("  callback: resubmit slot %u itself", (unsigned)(t - pool));
+	submit_slot(t, 0);
+}
+
+/* vblk_wait_bios from a callback (vblk/bio.h: it must not wait, but the
+ * call returns): 0 only if every bio succeeded; never -VBLK_EINVAL, as
+ * every one was held; -VBLK_ESTATE only while one is still held; when
+ * all completed, the first one's error. */
+static void callback_wait(uint8_t mask)
+{
+	struct vblk_bio *bios[POOL_BIOS];
+	struct slot *slots[POOL_BIOS];
+	unsigned count = 0, rank = 0;
+
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		struct slot *t = &pool[i];
+		if (t->state == SLOT_HELD && !t->submitting && !t->bio.completed &&
+		    (mask >> (rank++ % 8) & 1u)) {
+			slots[count] = t;
+			bios[count++] = &t->bio;
+			t->waited++;
+		}
+	}
+	int rc = vblk_wait_bios(disk, bios, count);
+	trace("  callback: wait for %u: %d", count, rc);
+	bool all_done = true, all_ok = true;
+	int first_err = 0;
+	for (unsigned i = 0; i < count; i++) {
+		all_done &= bios[i]->completed;
+		all_ok &= bios[i]->completed && bios[i]->status == 0;
+		if (first_err == 0 && bios[i]->completed)
+			first_err = bios[i]->status;
+		slots[i]->waited--;
+	}
+	check(rc == 0 || is_error(rc), "vblk_wait_bios returns 0 or a documented error");
+	check(rc != 0 || all_ok, "vblk_wait_bios from a callback returns 0 only when its bios all succeeded");
+	check(rc != -VBLK_EINVAL, "vblk_wait_bios from a callback: -VBLK_EINVAL only for a bio never submitted");
+	check(rc != -VBLK_ESTATE || !all_done,
+	      "vblk_wait_bios from a callback: -VBLK_ESTATE only for a bio still held");
+	check(!all_done || rc == first_err,
+	      "vblk_wait_bios returns the first bio's error once all completed");
+}
+
+static void run_ext_action(struct slot *t, const struct slot *parent, unsigned generation,
+			   unsigned shift)
+{
+	unsigned action = parent->ext_actions >> shift & 0xfu;
+	unsigned index = (unsigned)(t - pool);
+	uint8_t arg = parent->ext_arg;
+	int rc;
+
+	if (action == EXT_NOTHING)
+		return;
+	trace("  callback of slot %u: %s", index, ext_names[action]);
+	switch ((enum ext_action)action) {
+	case EXT_NOTHING:
+		break;
+	case EXT_POLL:
+		rc = vblk_poll(disk);
+		trace("  callback: poll %d", rc);
+		check(rc >= 0 || is_error(rc), "vblk_poll returns a count or a documented error");
+		break;
+	case EXT_IRQ_ON:
+	case EXT_IRQ_OFF:
+		rc = vblk_use_interrupts(disk, action == EXT_IRQ_ON);
+		trace("  callback: interrupts: %d", rc);
+		check(rc == 0 || is_error(rc), "vblk_use_interrupts returns 0 or a documented error");
+		break;
+	case EXT_RESUBMIT_HELD:
+		resubmit_held(index, arg % 4u);
+		break;
+	case EXT_RESUBMIT_SELF:
+		resubmit_self(t, parent, generation, shift);
+		break;
+	case EXT_WAIT:
+		callback_wait(arg);
+		break;
+	case EXT_DRAIN:
+		rc = vblk_drain(disk);
+		trace("  callback: drain %d", rc);
+		check(rc == 0 || is_error(rc), "vblk_drain returns 0 or a documented error");
+		break;
+	case EXT_PLUG:
+		vblk_plug(disk);
+		break;
+	case EXT_UNPLUG:
+		vblk_unplug(disk);
+		break;
+	case EXT_RESET_SHUTDOWN:
+		callback_reset_shutdown(index);
+		break;
+	case EXT_READ:
+		callback_read(parent->bio.sector + arg);
+		break;
+	case EXT_FLUSH:
+		rc = vblk_flush(disk);
+		trace("  callback: flush %d", rc);
+		check(rc == 0 || is_error(rc), "vblk_flush returns 0 or a documented error");
+		break;
+	case EXT_FOLLOW_UP:
+		submit_follow_up(parent, false);
+		break;
+	case EXT_LINE_MATE:
+		if (mate != NULL && !mate_reading) {
+			read_line_mate();
+		} else {
+			rc = vblk_poll(disk);
+			check(rc >= 0 || is_error(rc), "vblk_poll returns a count or a documented error");
+		}
+		break;
+	case EXT_POLL_RESUBMIT_HELD:
+		rc = vblk_poll(disk);
+		trace("  callback: poll %d", rc);
+		check(rc >= 0 || is_error(rc), "vblk_poll returns a count or a documented error");
+		resubmit_held(index, arg % 4u);
+		break;
+	}
+}
+
+static void run_ext_actions(struct slot *t, const struct slot *parent, unsigned generation)
+{
+	run_ext_action(t, parent, generation, 0);
+	run_ext_action(t, parent, generation, 4);
 }
 
 /* ---- interrupts -------------------------------------------------------- */
@@ -963,12 +1290,19 @@ static void set_irq_delivery(enum irq_delivery delivery)
 		fake_virtio_set_irq_hook(mate_fv, delivery == IRQ_LOST ? NULL : take_interrupt, disk);
 }
 
+static void set_irq_delivery_hooks(void)
+{
+	set_irq_delivery(irq_delivery);
+}
+
 /* A sector of the line's other disk, read polled: its first completion
  * raises its interrupt (and the disk's handler must lower the line). */
 static void read_line_mate(void)
 {
 	uint64_t sector = mate_reads++ % LINE_MATE_SECTORS;
+	mate_reading = true;
 	int rc = vblk_read(mate, sector, mate_buf, 1);
+	mate_reading = false;
 
 	trace("  line's other disk: read sector %llu: %d", (unsigned long long)sector, rc);
 	check(rc == 0, "the line's other disk reads (polled, beside the disk's interrupts)");
@@ -1012,7 +1346,7 @@ static void step_wait(struct input *in)
 		if (pool[i].state == SLOT_HELD && (mask >> (rank++ % 8) & 1u)) {
 			slots[count] = &pool[i];
 			bios[count++] = &pool[i].bio;
-			pool[i].waited = true;
+			pool[i].waited++;
 		}
 	}
 	int rc = vblk_wait_bios(disk, bios, count);
@@ -1021,7 +1355,7 @@ static void step_wait(struct input *in)
 	for (unsigned i = 0; i < count; i++) {
 		check(bios[i]->completed, "vblk_wait_bios returns only once its bios have completed");
 		all_ok &= bios[i]->status == 0;
-		slots[i]->waited = false;
+		slots[i]->waited--;
 	}
 	check(rc == 0 ? all_ok : is_error(rc) && !all_ok,
 	      "vblk_wait_bios returns 0 exactly when its bios all succeeded");
@@ -1300,12 +1634,44 @@ static void trace_violations(void)
 		trace("  fake: %s", fake_virtio_violation(fv, i));
 }
 
+/* No sector holds STALE bytes: the driver never hands the device a
+ * completed write's buffer (take_back fills them with it). */
+static void check_no_stale(void)
+{
+	static uint8_t stale[16];
+	const uint8_t *bytes = fake_virtio_disk(fv);
+	uint64_t backed = fake_virtio_disk_bytes(fv) / VBLK_SECTOR_SIZE;
+
+	if (stale[0] != STALE)
+		memset(stale, STALE, sizeof(stale));
+	for (uint64_t s = 0; s < backed; s++) {
+		for (unsigned off = 0; off < VBLK_SECTOR_SIZE; off += 256)
+			check(memcmp(bytes + s * VBLK_SECTOR_SIZE + off, stale, sizeof(stale)) != 0,
+			      "a completed bio's buffer is never handed to the device (STALE on the disk)");
+	}
+}
+
+/* Between steps a held bio is the driver's: `owner` set, not completed
+ * (a silent one that completed was taken back just before). */
+static void check_held_bios(void)
+{
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		const struct slot *t = &pool[i];
+		if (t->state != SLOT_HELD)
+			continue;
+		check(!t->bio.completed, "a held bio is not `completed` before its callback runs");
+		check(t->bio.owner == disk, "a held bio's `owner` is its disk (vblk/bio.h)");
+	}
+}
+
 static void check_step(void)
 {
 	/* The probe may let an interrupt in, and bios complete. */
 	bool dead = disk_dead();
 
 	take_back_silent_bios();
+	check_held_bios();
+	check_no_stale();
 	check_memory();
 	if (dead)
 		check(!any_held(), "nothing is still held when the disk is dead");
@@ -1359,6 +1725,7 @@ static void create_disk(uint8_t shape, uint8_t ring)
 	struct fake_virtio_opts opts;
 
 	on_pci = ring & 32u;
+	ext_mode = ring & 64u;
 	fake_virtio_default_opts(&opts, shape & 1u && !on_pci ? 1 : 2);
 	if (shape & 2u)
 		opts.features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
