@@ -314,6 +314,18 @@ static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
 	return false;
 }
 
+/* Is `bio` one a loop outside the running callback has still to tell its
+ * request's result (a `finishing` level)? */
+bool blk_queue_finishing(const struct blk_queue *q, const struct vblk_bio *bio)
+{
+	/* Every level: a callback of an outer one may have harvested more. */
+	for (const struct blk_finishing *level = q->finishing; level != NULL; level = level->outer) {
+		if (bio_listed(level->bios, bio))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Is `bio` in this queue: waiting, in a request (pending or in flight),
  * or about to be told its result? Only a double submission asks, so a
@@ -321,13 +333,8 @@ static bool bio_listed(const struct vblk_bio *first, const struct vblk_bio *bio)
  */
 bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio)
 {
-	if (bio_listed(q->waiting.head, bio))
+	if (bio_listed(q->waiting.head, bio) || blk_queue_finishing(q, bio))
 		return true;
-	/* Every level: a callback of an outer one may have harvested more. */
-	for (const struct blk_finishing *level = q->finishing; level != NULL; level = level->outer) {
-		if (bio_listed(level->bios, bio))
-			return true;
-	}
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
 		if (bio_listed(q->dev->reqs[i].bios.head, bio))
 			return true;

@@ -316,6 +316,19 @@ int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigne
 		if (bios[i] == NULL)
 			return -VBLK_EINVAL;
 	}
+	/* Called from a callback, for a bio that a loop outside it tells
+	 * only after it returns (its own request's, or one an enclosing
+	 * harvest holds): no wait can see it complete. Say so at once,
+	 * rather than wait until the whole queue has drained, or the disk
+	 * times out on requests the device is slow with. */
+	plat_irqflags_t flags = plat_irq_save();
+	for (unsigned i = 0; i < count; i++) {
+		if (!bios[i]->completed && blk_queue_finishing(&disk->queue, bios[i])) {
+			plat_irq_restore(flags);
+			return -VBLK_ESTATE;
+		}
+	}
+	plat_irq_restore(flags);
 	struct bio_set set = { bios, count };
 	int err = wait_until(disk, bios_completed, &set);
 	for (unsigned i = 0; i < count && !err; i++)
@@ -323,7 +336,7 @@ int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigne
 	/* The queue ran empty with a bio still held: a callback waits for a
 	 * bio of its own request, which the loop running it tells next. It
 	 * was submitted, so not -VBLK_EINVAL: a call not valid here. */
-	plat_irqflags_t flags = plat_irq_save();
+	flags = plat_irq_save();
 	for (unsigned i = 0; i < count && err == -VBLK_EINVAL; i++) {
 		if (!bios[i]->completed && blk_queue_holds(&disk->queue, bios[i]))
 			err = -VBLK_ESTATE;

@@ -48,6 +48,7 @@ enum action {
 	ACT_INTERRUPTS_ON,  /* vblk_use_interrupts(disk, true) */
 	ACT_INTERRUPTS_OFF, /* vblk_use_interrupts(disk, false) */
 	ACT_POLL,           /* vblk_poll(disk) */
+	ACT_WAIT,           /* vblk_wait_bios(disk, &bios[act_arg], 1) */
 	ACT_RESUBMIT,       /* vblk_submit(disk, &bios[act_arg]) */
 	ACT_SUBMIT_NEW,     /* vblk_submit of a new write bio act_arg */
 	ACT_GET_ID,
@@ -112,6 +113,11 @@ static void done(struct vblk_bio *bio, int status)
 		case ACT_POLL:
 			acts[i].rc = vblk_poll(disk);
 			break;
+		case ACT_WAIT: {
+			struct vblk_bio *wanted = &bios[acts[i].arg];
+			acts[i].rc = vblk_wait_bios(disk, &wanted, 1);
+			break;
+		}
 		case ACT_RESUBMIT:
 			acts[i].rc = vblk_submit(disk, &bios[acts[i].arg]);
 			break;
@@ -630,6 +636,34 @@ static void test_resubmit_untold_bio_loses_the_rest_of_its_request(void **state)
 		assert_int_equal(done_calls[i], 1);
 }
 
+/* A callback waits for a bio of its own request, which the loop running
+ * it tells only after it returns, while another request is still with
+ * the device: vblk/bio.h's -VBLK_ESTATE at once, not after that request
+ * (or the disk's timeout), and the other request is left alone. */
+static void test_wait_for_a_bio_of_its_own_request_is_refused_at_once(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
+	assert_int_equal(vblk_submit(disk, write_bio(1, BIO_SECTORS)), 0);   /* merges */
+	vblk_unplug(disk);
+	assert_int_equal(vblk_submit(disk, write_bio(2, 64)), 0);
+	on(0, ACT_WAIT, 1);
+	assert_int_equal(fake_virtio_complete_some(fv, 1), 1);   /* bios 0 and 1 */
+	assert_int_equal(vblk_poll(disk), 1);
+	assert_true(acts[0].done);
+	assert_int_equal(acts[0].rc, -VBLK_ESTATE);
+	assert_false(bios[2].completed);   /* still the device's */
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(fake_virtio_complete_all(fv), 1);
+	assert_int_equal(vblk_drain(disk), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_int_equal(done_status[i], 0);
+	}
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -652,6 +686,7 @@ int main(void)
 		ALL(test_line_mate_reset_and_shutdown),
 		ALL(test_frame_stress_ring_of_8),
 		ALL(test_resubmit_untold_bio_loses_the_rest_of_its_request),
+		ALL(test_wait_for_a_bio_of_its_own_request_is_refused_at_once),
 		ALL(test_needs_reset_with_a_stalled_reset),
 		ALL(test_frame_stress_ring_of_8_no_indirect),
 	};
