@@ -335,8 +335,10 @@ int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigne
 	 * rather than wait until the whole queue has drained, or the disk
 	 * times out on requests the device is slow with. Levels exist only
 	 * while callbacks run, below us on this stack: an interrupt's handler
-	 * leaves none behind, so a look without masking sees whether any do. */
-	if (disk->queue.finishing != NULL && finishing_one_of(disk, bios, count))
+	 * leaves none behind, so a look without masking sees whether any do.
+	 * A disk being stopped answers first, with its error, as bio.h
+	 * orders the two (the wait below returns it at once). */
+	if (disk->queue.finishing != NULL && disk->dev.ready && finishing_one_of(disk, bios, count))
 		return -VBLK_ESTATE;
 	struct bio_set set = { bios, count };
 	int err = wait_until(disk, bios_completed, &set);

@@ -178,7 +178,8 @@ int vblk_poll(struct vblk_disk *disk);
  * passes with no progress (the device is then reset and every queued bio
  * completed with that error, so nothing is left in the device's hands);
  * -VBLK_EINVAL for a NULL disk or bio, or a bio that was never submitted
- * (the queue ran empty without completing it). A count of 0 returns 0.
+ * to `disk` (found when its queue ran empty without completing it). A
+ * count of 0 returns 0.
  * The bios' callbacks must not free or resubmit them. Called from a
  * callback (which must not wait): the disk's error at once if the disk is
  * being stopped (its bios complete after the callback), -VBLK_ESTATE for a

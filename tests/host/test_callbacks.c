@@ -664,6 +664,32 @@ static void test_wait_for_a_bio_of_its_own_request_is_refused_at_once(void **sta
 	}
 }
 
+/* The disk is stopped (its timeout) with R1 = bios 0 and 1 and R2 = bio 2
+ * in flight; bio 0's callback, run by the stop, waits for bio 1 of its
+ * own request. bio.h puts a disk being stopped first: its error at once,
+ * not -VBLK_ESTATE. */
+static void test_wait_in_a_callback_of_a_stop_answers_the_disks_error(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, 2000);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
+	assert_int_equal(vblk_submit(disk, write_bio(1, BIO_SECTORS)), 0);   /* merges */
+	vblk_unplug(disk);
+	assert_int_equal(vblk_submit(disk, write_bio(2, 64)), 0);
+	on(0, ACT_WAIT, 1);
+	(void)vblk_drain(disk);   /* the timeout stops the disk under it */
+	assert_true(acts[0].done);
+	assert_int_equal(acts[0].rc, -VBLK_EBROKEN);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_int_equal(done_status[i], -VBLK_ETIMEDOUT);
+	}
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -687,6 +713,7 @@ int main(void)
 		ALL(test_frame_stress_ring_of_8),
 		ALL(test_resubmit_untold_bio_loses_the_rest_of_its_request),
 		ALL(test_wait_for_a_bio_of_its_own_request_is_refused_at_once),
+		ALL(test_wait_in_a_callback_of_a_stop_answers_the_disks_error),
 		ALL(test_needs_reset_with_a_stalled_reset),
 		ALL(test_frame_stress_ring_of_8_no_indirect),
 	};
