@@ -690,6 +690,33 @@ static void test_wait_in_a_callback_of_a_stop_answers_the_disks_error(void **sta
 	assert_int_equal(vblk_reset(disk), 0);
 }
 
+/* One interrupt that says both "configuration changed" and "used buffers"
+ * (InterruptStatus 0x3, as QEMU raises a resize; PCI-35, MMIO-12): the
+ * handler takes both, the new capacity and the completions, before any
+ * wait or poll looks. */
+static void test_one_interrupt_for_a_resize_and_completions_takes_both(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
+	assert_int_equal(vblk_submit(disk, write_bio(1, 64)), 0);
+	uint64_t grown = vblk_capacity(disk) + 64;
+
+	plat_irqflags_t flags = plat_irq_save();
+	assert_int_equal(fake_virtio_complete_all(fv), 2);
+	fake_virtio_resize(fv, grown);
+	plat_irq_restore(flags);   /* the handler runs here, once */
+
+	assert_int_equal(vblk_capacity(disk), grown);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_int_equal(done_status[i], 0);
+	}
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -714,6 +741,7 @@ int main(void)
 		ALL(test_resubmit_untold_bio_loses_the_rest_of_its_request),
 		ALL(test_wait_for_a_bio_of_its_own_request_is_refused_at_once),
 		ALL(test_wait_in_a_callback_of_a_stop_answers_the_disks_error),
+		ALL(test_one_interrupt_for_a_resize_and_completions_takes_both),
 		ALL(test_needs_reset_with_a_stalled_reset),
 		ALL(test_frame_stress_ring_of_8_no_indirect),
 	};
