@@ -17,8 +17,10 @@
  *     decodes (the host platform aborts);
  *   - queue_enable either succeeds, with the notify address inside the
  *     NOTIFY structure and 2-aligned, or refuses before queue_enable is
- *     written (PCI-22, PCI-30); interrupt_status holds bits 0-1 only
- *     (PCI-33); config_read past device_bytes is 0 without an access.
+ *     written (PCI-22, PCI-30); interrupt_status is one byte, the
+ *     reserved bits 2-7 passed up as read for the driver to count
+ *     (PCI-33), and an acknowledged bit is no longer kept; config_read
+ *     past device_bytes is 0 without an access.
  *
  * Input: a flags byte (bit 0: BARs read but not assigned; bit 1: another
  * vendor), an ID byte (bit 7: transitional 0x1000 + id, else modern
