@@ -31,7 +31,10 @@ static void record_pci_probe(const struct pci_function *fn, uint32_t device_type
 
 /* A function ready to be driven (BARs assigned, decoding and bus
  * mastering on: virtio 1.2 §4.1 needs bus mastering before DRIVER_OK)
- * becomes a disk. */
+ * becomes a disk. vblk takes the device's interrupts on INTx, which a
+ * device raises only with MSI-X off (§4.1.5.3, §4.1.5.4: with it on, a
+ * message or nothing), so whatever firmware left to silence the pin is
+ * undone first. */
 static int attach_function(const struct pci_host *host, const struct pci_function *fn,
 			   uint32_t intid, bool irq_edge)
 {
@@ -40,6 +43,7 @@ static int attach_function(const struct pci_host *host, const struct pci_functio
 	int err = virtio_pci_probe(&probed, host, fn);
 	if (err)
 		return err;
+	pci_use_intx(host, fn->bdf);
 	return blk_attach_probed(&probed, intid, irq_edge);
 }
 

@@ -90,3 +90,31 @@ int pci_intx(const struct pci_scan *scan, unsigned index, uint32_t *intid, bool 
 	*edge = route->edge;
 	return 0;
 }
+
+/* Clear `bits` of a 16-bit register, writing only if one is set. */
+static void clear_bits16(const struct pci_host *host, struct pci_bdf bdf, uint32_t at,
+			 uint32_t bits)
+{
+	uint32_t val = pci_cfg_rd(host, bdf, at, 2);
+
+	if (val & bits)
+		pci_cfg_wr(host, bdf, at, 2, val & ~bits);
+}
+
+/*
+ * Firmware that used the function before us (a boot loader with MSI-X,
+ * or one that quietened INTx# before handing over) may leave either way
+ * of silencing the pin on. A driver that sleeps on the pin would then
+ * wait for an interrupt that never comes.
+ */
+void pci_use_intx(const struct pci_host *host, struct pci_bdf bdf)
+{
+	uint32_t msi = pci_find_cap(host, bdf, PCI_CAP_ID_MSI);
+	uint32_t msix = pci_find_cap(host, bdf, PCI_CAP_ID_MSIX);
+
+	if (msi != 0)
+		clear_bits16(host, bdf, msi + PCI_MSI_CONTROL, PCI_MSI_CONTROL_ENABLE);
+	if (msix != 0)
+		clear_bits16(host, bdf, msix + PCI_MSI_CONTROL, PCI_MSIX_CONTROL_ENABLE);
+	clear_bits16(host, bdf, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+}

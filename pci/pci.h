@@ -12,7 +12,9 @@
  *   bar.c     BAR sizing, and pci_enable for a function a driver will use
  *   assign.c  BARs placed in the windows, bridge windows opened around them
  *   dt_intx.c the host node's interrupt-map, for INTx routing
- *   intx.c    which GIC interrupt a function's INTx pin reaches
+ *   cap.c     the capability list, walked without trusting it
+ *   intx.c    which GIC interrupt a function's INTx pin reaches, and
+ *             INTx turned back on where firmware turned it off
  *
  * With -kernel and no firmware nobody has assigned a BAR on virt, so the
  * library does it (QEMU-FACTS: every BAR unassigned, decoding off). A
@@ -239,6 +241,22 @@ int pci_enable_function(const struct pci_host *host, const struct pci_function *
  * is unassigned (it would decode at whatever address it holds). */
 int pci_enable(struct pci_scan *scan, unsigned index);
 
+/* ---- capabilities (cap.c) --------------------------------------------- */
+
+/* A walk of the capability list (PCI 3.0 §6.7), zeroed to start. Each
+ * pci_cap_next steps to the next entry: true with pos its offset, false
+ * at the end. The list is the device's: the walk ends at a pointer
+ * outside [0x40, 0x100) and after 48 entries (a loop), and never reads
+ * outside the function's first 256 bytes. */
+struct pci_cap_walk {
+	uint32_t pos;
+	unsigned hops;
+};
+bool pci_cap_next(const struct pci_host *host, struct pci_bdf bdf, struct pci_cap_walk *walk);
+
+/* The offset of the function's first capability with this ID, or 0. */
+uint32_t pci_find_cap(const struct pci_host *host, struct pci_bdf bdf, uint8_t cap_id);
+
 /* ---- INTx (intx.c) ---------------------------------------------------- */
 
 /* The GIC interrupt function `index` raises on its INTx pin: its Interrupt
@@ -249,6 +267,12 @@ int pci_enable(struct pci_scan *scan, unsigned index);
  * not lead up; -VBLK_ENODEV if the function has no pin (0, or a reserved
  * value) or no route matches (no map, an empty one, or none for it). */
 int pci_intx(const struct pci_scan *scan, unsigned index, uint32_t *intid, bool *edge);
+
+/* Let the function interrupt on its INTx pin: clear Interrupt Disable in
+ * Command and the enable bit of its MSI and MSI-X capabilities, which
+ * firmware may have left set (with either on, a function must not use
+ * INTx: PCI 3.0 §6.8). Nothing else changes. */
+void pci_use_intx(const struct pci_host *host, struct pci_bdf bdf);
 
 /* The index of the first function with these IDs from `start`, or -1. */
 int pci_find(const struct pci_scan *scan, uint16_t vendor_id, uint16_t device_id,

@@ -33,17 +33,39 @@
 #define PCI_INTERRUPT_PIN       0x3du   /* 8 bits: 0 none, 1-4 INTA#-INTD# */
 #define PCI_VENDOR_NONE         0xffffu
 
+/* Command register bits (PCI 3.0 §6.2.2). */
+#define PCI_COMMAND_IO          0x0001u
+#define PCI_COMMAND_MEMORY      0x0002u
+#define PCI_COMMAND_MASTER      0x0004u
+#define PCI_COMMAND_INTX_DISABLE 0x0400u  /* set: INTx# never asserted */
+
+/* Status register (§6.2.3): bit 4 says the capability list exists. */
+#define PCI_STATUS_CAP_LIST     0x0010u
+
+/* The capability list (§6.7): its first pointer at 0x34, entries in
+ * [0x40, 0x100), each an ID byte and the next entry's offset. */
+#define PCI_CAP_POINTER         0x34u   /* 8 bits */
+#define PCI_CFG_HEADER_BYTES    0x40u   /* capabilities start above it */
+#define PCI_CFG_LEGACY_BYTES    0x100u  /* ...and end below it */
+#define PCI_CAP_ID              0x0u    /* in an entry: its ID */
+#define PCI_CAP_NEXT            0x1u    /* the next entry, 0 the last */
+#define PCI_CAP_ID_MSI          0x05u
+#define PCI_CAP_ID_VENDOR       0x09u
+#define PCI_CAP_ID_MSIX         0x11u
+
+/* MSI and MSI-X (§6.8.1.3, §6.8.2.3): Message Control, 16 bits at +2 in
+ * either capability, holds the enable bit; with it set the function
+ * signals by message and must not use INTx# (§6.8). */
+#define PCI_MSI_CONTROL         0x2u
+#define PCI_MSI_CONTROL_ENABLE  0x0001u
+#define PCI_MSIX_CONTROL_ENABLE 0x8000u
+
 /* Interrupt Pin (PCI 3.0 §6.2.4): which INTx# the function uses; values
  * above 4 are reserved. */
 #define PCI_INTX_PIN_NONE       0u
 #define PCI_INTX_PIN_A          1u
 #define PCI_INTX_PIN_D          4u
 #define PCI_INTX_PINS           4u
-
-/* Command register bits (PCI 3.0 §6.2.2). */
-#define PCI_COMMAND_IO          0x0001u
-#define PCI_COMMAND_MEMORY      0x0002u
-#define PCI_COMMAND_MASTER      0x0004u
 
 /* Header Type: bits [6:0] the layout, bit 7 a multi-function device
  * (PCI 3.0 §6.2.1: function 0's bit 7 says whether functions 1-7 may

@@ -10,10 +10,6 @@
 #include "vblk/error.h"
 #include "plat/platform.h"
 
-/* A capability list longer than this is a loop (PCI-7 of the checklist:
- * 48 capabilities of 4 bytes fill the 192 bytes above the header). */
-#define MAX_CAP_HOPS 48
-
 /* The common configuration structure, at its fields' own widths
  * (§4.1.3.1: a driver accesses each field at its width). */
 static uint32_t common_read(const struct virtio_dev *dev, uint32_t offset, unsigned width_bytes)
@@ -287,27 +283,21 @@ static void take_cap(const struct pci_host *host, const struct pci_function *fn,
 }
 
 /*
- * Walk the capability list (PCI 3.0 §6.7) from the pointer at 0x34, only
- * if Status says there is one. Pointers are dword-aligned and inside
- * 0x40-0xff; the hop count ends a loop. Returns how many virtio
+ * Walk the capability list (pci/cap.c bounds it: a pointer outside
+ * 0x40-0xff ends it, a loop ends after 48 hops). Returns how many virtio
  * capabilities were seen.
  */
 static unsigned walk_caps(const struct pci_host *host, const struct pci_function *fn,
 			  struct cap_found found[])
 {
+	struct pci_cap_walk walk = { 0 };
 	unsigned seen = 0;
 
-	if (!(pci_cfg_rd(host, fn->bdf, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
-		return 0;
-	uint32_t pos = pci_cfg_rd(host, fn->bdf, PCI_CAP_POINTER, 1) & ~3u;
-	for (unsigned hops = 0; pos != 0 && hops < MAX_CAP_HOPS; hops++) {
-		if (pos < PCI_CFG_HEADER_BYTES || pos >= PCI_CFG_LEGACY_BYTES)
-			break;
-		if (pci_cfg_rd(host, fn->bdf, pos + VIRTIO_PCI_CAP_VNDR, 1) == PCI_CAP_ID_VENDOR) {
+	while (pci_cap_next(host, fn->bdf, &walk)) {
+		if (pci_cfg_rd(host, fn->bdf, walk.pos + VIRTIO_PCI_CAP_VNDR, 1) == PCI_CAP_ID_VENDOR) {
 			seen++;
-			take_cap(host, fn, pos, found);
+			take_cap(host, fn, walk.pos, found);
 		}
-		pos = pci_cfg_rd(host, fn->bdf, pos + VIRTIO_PCI_CAP_NEXT, 1) & ~3u;
 	}
 	return seen;
 }

@@ -41,13 +41,6 @@
 #define PCI_SUBSYSTEM_VENDOR_ID       0x2cu
 #define PCI_SUBSYSTEM_ID              0x2eu
 
-/* Capabilities (PCI 3.0 §6.7; virtio 1.2 §4.1.4). */
-#define PCI_STATUS_CAP_LIST      0x0010u
-#define PCI_CAP_POINTER          0x34u
-#define PCI_CAP_ID_VENDOR        0x09u
-#define PCI_CFG_HEADER_BYTES     0x40u   /* capabilities start above it */
-#define PCI_CFG_LEGACY_BYTES     0x100u  /* ...and end below it */
-
 /* struct virtio_pci_cap (§4.1.4), byte offsets inside a capability. */
 #define VIRTIO_PCI_CAP_VNDR       0x0u
 #define VIRTIO_PCI_CAP_NEXT       0x1u

@@ -115,7 +115,9 @@ unsigned vblk_max_disks(void);
  * too: turning on memory decoding makes the function answer at every
  * one of them, so, as Linux does, vblk enables no function with one left
  * unassigned. CPU addresses must equal PCI addresses, as on QEMU virt;
- * vblk turns on memory decoding and bus mastering. `intid` is its
+ * vblk turns on memory decoding and bus mastering, and turns off what
+ * would keep the device from raising INTx (Command's Interrupt Disable,
+ * MSI and MSI-X Enable, as firmware may leave them). `intid` is its
  * INTx interrupt (0 if unknown; polled mode needs none), taken as
  * level-triggered. Returns the new disk's index or a negative error:
  * -VBLK_ENODEV if no virtio-blk function answers there, -VBLK_EUNSUPP for

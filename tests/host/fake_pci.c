@@ -102,6 +102,8 @@ static uint32_t writable_mask(const struct fake_fn *f, uint32_t dword_off)
 	case 0x0cu:       return 0x0000ffffu;   /* cache line, latency timer */
 	case 0x3cu:       return f->spec.bridge ? 0xffff00ffu : 0x000000ffu;
 	}
+	if (dword_off >= PCI_CFG_HEADER_BYTES && dword_off < PCI_CFG_LEGACY_BYTES)
+		return get32(&f->cap_wmask[dword_off]);
 	if (!f->spec.bridge)
 		return 0;
 	switch (dword_off) {

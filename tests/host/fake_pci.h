@@ -24,7 +24,7 @@
  * The model sees Command changes (Bus Master Enable: may it DMA?) and
  * runs on every host_cpu_relax() through the ECAM window. Its capability
  * list is bytes the creator puts in config space (fake_pci_cfg_set),
- * read-only to the bus.
+ * read-only to the bus but for the bits fake_pci_cfg_writable opens.
  */
 #ifndef VBLK_TESTS_FAKE_PCI_H
 #define VBLK_TESTS_FAKE_PCI_H
@@ -111,6 +111,11 @@ void fake_pci_set_device(struct fake_pci *pci, int index, const struct fake_pci_
  * bits, the capability pointer): the bus reads them, writes leave them. */
 void fake_pci_cfg_set(struct fake_pci *pci, int index, uint32_t offset, const void *bytes,
 		      uint32_t len_bytes);
+
+/* Let the bus change these bits of the capabilities' bytes at offset
+ * (inside [0x40, 0x100)): mask bytes, 1 where a write sticks. */
+void fake_pci_cfg_writable(struct fake_pci *pci, int index, uint32_t offset, const void *mask,
+			   uint32_t len_bytes);
 
 /* Command now (Memory Space, Bus Master Enable, ...). */
 uint16_t fake_pci_command(const struct fake_pci *pci, int index);

@@ -134,6 +134,16 @@ void fake_pci_cfg_set(struct fake_pci *pci, int index, uint32_t offset, const vo
 	memcpy(&pci->fn[index].cfg[offset], bytes, len_bytes);
 }
 
+void fake_pci_cfg_writable(struct fake_pci *pci, int index, uint32_t offset, const void *mask,
+			   uint32_t len_bytes)
+{
+	if (offset < PCI_CFG_HEADER_BYTES || offset > PCI_CFG_LEGACY_BYTES ||
+	    len_bytes > PCI_CFG_LEGACY_BYTES - offset)
+		host_fail("fake_pci: writable bits %#x+%#x outside the capabilities", offset,
+			  len_bytes);
+	memcpy(&pci->fn[index].cap_wmask[offset], mask, len_bytes);
+}
+
 uint16_t fake_pci_command(const struct fake_pci *pci, int index)
 {
 	return fake_pci_command_of(&pci->fn[index]);

@@ -27,6 +27,9 @@ struct fake_bar_window {
 struct fake_fn {
 	struct fake_pci_fn_spec spec;
 	uint8_t cfg[PCI_CFG_SPACE_BYTES];
+	/* Bits of the capabilities the bus may change (fake_pci_cfg_writable):
+	 * MSI and MSI-X Message Control's enable bits, say. */
+	uint8_t cap_wmask[PCI_CFG_LEGACY_BYTES];
 	uint64_t bar_val[FAKE_PCI_BARS];   /* of the BAR that starts there */
 	const struct fake_pci_device_ops *dev_ops;  /* NULL: no model */
 	void *dev_ctx;

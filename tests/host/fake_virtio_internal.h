@@ -286,6 +286,9 @@ struct fake_virtio_pci {
 	bool bus_master;            /* Command's Bus Master Enable: may DMA */
 };
 
+/* fake_virtio_pci.c: may the function raise INTx now? */
+bool fake_pci_face_intx_open(const struct fake_virtio_pci *face);
+
 /* fake_virtio_pci_common.c: BAR4's structures (virtio 1.2 §4.1.4). */
 uint32_t fake_pci_bar4_read(struct fake_virtio_pci *face, uint32_t offset, unsigned width_bytes);
 void fake_pci_bar4_write(struct fake_virtio_pci *face, uint32_t offset, unsigned width_bytes,

@@ -24,6 +24,9 @@
 #define COMMAND_MEMORY           0x0002u
 #define COMMAND_IO               0x0001u
 #define COMMAND_MASTER           0x0004u
+#define COMMAND_INTX_DISABLE     0x0400u
+#define MSIX_CONTROL             0x2u     /* Message Control, in the cap */
+#define MSIX_CONTROL_ENABLE      0x8000u
 
 /* Where each capability sits: QEMU's offsets (it fills config space
  * upwards from 0x40 and links each new capability at the head, so the
@@ -74,15 +77,20 @@ static void put_vcap(struct fake_virtio_pci *face, struct cap_list *list, uint8_
 }
 
 /* MSI-X (PCI 3.0 §6.8.2): table in BAR1 at 0, PBA at 0x800; Message
- * Control says table size - 1 and stays disabled. */
+ * Control says table size - 1, and its enable bit is the one the bus may
+ * change. */
 static void put_msix_cap(struct fake_virtio_pci *face, struct cap_list *list)
 {
 	uint8_t cap[12] = { FAKE_PCI_CAP_ID_MSIX, 0 };
+	uint8_t enable_only[2];
 
 	put_le(&cap[2], MSIX_VECTORS - 1, 2);
 	put_le(&cap[4], FAKE_VIRTIO_PCI_MSIX_BAR, 4);
 	put_le(&cap[8], MSIX_PBA_OFFSET | FAKE_VIRTIO_PCI_MSIX_BAR, 4);
 	fake_pci_cfg_set(face->bus, face->fn_index, CAP_AT_MSIX, cap, sizeof(cap));
+	put_le(enable_only, MSIX_CONTROL_ENABLE, 2);
+	fake_pci_cfg_writable(face->bus, face->fn_index, CAP_AT_MSIX + MSIX_CONTROL, enable_only,
+			      sizeof(enable_only));
 	list->at[list->count++] = CAP_AT_MSIX;
 }
 
@@ -287,6 +295,32 @@ void fake_virtio_pci_assign_bars(struct fake_virtio *fv, uint64_t mem32_addr,
 		command |= enable ? COMMAND_IO : 0;
 	}
 	fake_pci_cfg_write(face->bus, face->fn_index, CFG_COMMAND, 2, command);
+}
+
+void fake_virtio_pci_set_msix(struct fake_virtio *fv, bool on)
+{
+	struct fake_virtio_pci *face = fv->pci;
+	uint32_t control = fake_pci_cfg_read(face->bus, face->fn_index, CAP_AT_MSIX + MSIX_CONTROL, 2);
+
+	control = on ? control | MSIX_CONTROL_ENABLE : control & ~MSIX_CONTROL_ENABLE;
+	fake_pci_cfg_write(face->bus, face->fn_index, CAP_AT_MSIX + MSIX_CONTROL, 2, control);
+}
+
+bool fake_virtio_pci_msix_on(const struct fake_virtio *fv)
+{
+	const struct fake_virtio_pci *face = fv->pci;
+
+	return (fake_pci_cfg_read(face->bus, face->fn_index, CAP_AT_MSIX + MSIX_CONTROL, 2) &
+		MSIX_CONTROL_ENABLE) != 0;
+}
+
+/* PCI 3.0 §6.2.2, §6.8: INTx# is held down by Interrupt Disable, and
+ * by MSI-X Enable (QEMU's virtio_pci_notify then signals by message, and
+ * with no vector set sends nothing). */
+bool fake_pci_face_intx_open(const struct fake_virtio_pci *face)
+{
+	return !(fake_pci_command(face->bus, face->fn_index) & COMMAND_INTX_DISABLE) &&
+	       !fake_virtio_pci_msix_on(face->fv);
 }
 
 bool fake_virtio_is_pci(const struct fake_virtio *fv)

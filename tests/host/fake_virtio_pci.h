@@ -15,8 +15,10 @@
  *             BAR4 64-bit prefetchable, 16 KiB: common configuration at
  *             0x0000, ISR 0x1000, device configuration 0x2000, notify
  *             0x3000, each capability 0x1000 long.
- *   caps      from 0x34 in QEMU's order: MSI-X (0x11, 2 vectors, never
- *             enabled: its control word ignores writes), then vendor
+ *   caps      from 0x34 in QEMU's order: MSI-X (0x11, 2 vectors; only
+ *             its enable bit is writable, and the table stays inert:
+ *             enabled, it silences INTx and sends nothing, as QEMU does
+ *             with every vector NO_VECTOR), then vendor
  *             capabilities PCI_CFG (5, inert), NOTIFY (2, multiplier 4),
  *             DEVICE (4), ISR (3), COMMON (1).
  *
@@ -25,7 +27,8 @@
  * is set (PCI-16; clearing it after DRIVER_OK clears DRIVER_OK, as QEMU
  * does). The common configuration is decoded into the state the MMIO
  * face uses; the ISR is InterruptStatus, 8 bits, cleared by a read, and
- * the INTx line the irq hook follows is up while it is non-zero;
+ * the INTx line the irq hook follows is up while it is non-zero and
+ * neither Command's Interrupt Disable nor MSI-X Enable holds it down;
  * config_msix_vector and queue_msix_vector read NO_VECTOR (0xffff). A
  * driver mistake is recorded under its checklist ID: PCI-5 (width,
  * alignment, no field), PCI-9 (the second COMMON capability used),
@@ -132,6 +135,11 @@ struct fake_virtio *fake_virtio_create_pci(struct fake_pci *pci, int parent, uin
  * as well (Bus Master Enable is left to the driver either way). */
 void fake_virtio_pci_assign_bars(struct fake_virtio *fv, uint64_t mem32_addr,
 				 uint64_t mem64_addr, bool enable);
+
+/* What firmware that used the device may leave behind: MSI-X Enable
+ * set (`on`) or clear in the capability's Message Control. */
+void fake_virtio_pci_set_msix(struct fake_virtio *fv, bool on);
+bool fake_virtio_pci_msix_on(const struct fake_virtio *fv);
 
 /* Is this device a PCI function (fake_virtio_create_pci)? */
 bool fake_virtio_is_pci(const struct fake_virtio *fv);

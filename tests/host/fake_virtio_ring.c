@@ -570,7 +570,10 @@ unsigned fake_ring_complete(struct fake_virtio *fv, unsigned max, bool only_due)
 void fake_ring_deliver_interrupt(struct fake_virtio *fv)
 {
 	/* A masked CPU takes no interrupt; the line stays asserted until it
-	 * unmasks (host_irq_restore / plat_idle), as on a real GIC. */
+	 * unmasks (host_irq_restore / plat_idle), as on a real GIC. A PCI
+	 * function whose INTx is held down raises nothing at all. */
+	if (fv->pci != NULL && !fake_pci_face_intx_open(fv->pci))
+		return;
 	if (fv->interrupt_status != 0 && fv->irq_hook != NULL && !host_irq_masked())
 		fv->irq_hook(fv, fv->irq_hook_ctx);
 }

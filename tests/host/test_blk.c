@@ -15,6 +15,9 @@
 
 #include "disk_fixture.h"
 #include "fake_virtio.h"
+#include "fake_virtio_pci.h"
+#include "pci/regs.h"
+#include "vblk/bio.h"
 #include "vblk/vblk.h"
 
 #define STATUS_FAILED 0x80u
@@ -632,6 +635,36 @@ static void test_pci_function_firmware_left_decoding_on(void **state)
 	assert_memory_equal(fake_virtio_disk(fv), buf, 4096);
 }
 
+/* Firmware that used the function before (a boot loader with MSI-X, or
+ * one that quietened INTx on its way out) leaves Interrupt Disable and
+ * MSI-X Enable set: the device would never raise its pin. vblk, which
+ * sleeps on INTx, turns both off, so the read completes by interrupt
+ * and not by the wait's periodic look. */
+static void test_pci_function_firmware_left_intx_silenced(void **state)
+{
+	fv = make_device(test_version(state), NULL);
+	struct fake_pci *pci = fake_virtio_pci_host(fv);
+	int index = fake_virtio_pci_fn_index(fv);
+	fake_pci_cfg_write(pci, index, PCI_COMMAND, 2,
+			   fake_pci_command(pci, index) | PCI_COMMAND_INTX_DISABLE);
+	fake_virtio_pci_set_msix(fv, true);
+
+	int attached = attach_device(fv);
+	assert_true(attached >= 0);
+	disk = vblk_disk((unsigned)attached);
+	assert_false(fake_pci_command(pci, index) & PCI_COMMAND_INTX_DISABLE);
+	assert_false(fake_virtio_pci_msix_on(fv));
+
+	fake_virtio_set_irq_hook(fv, irq_take, disk);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 50);
+	assert_int_equal(vblk_read(disk, 0, buf, 8), 0);
+	struct vblk_stats stats;
+	vblk_stats(disk, &stats);
+	assert_true(stats.interrupts >= 1);
+	assert_int_equal(stats.missed_interrupts, 0);
+}
+
 static void test_deferred_completion_is_polled_for(void **state)
 {
 	assert_int_equal(attach_with(state, NULL), 0);
@@ -670,6 +703,9 @@ int main(void)
 		ALL(test_init_accepts_only_offered_and_known_features),
 		{ "test_pci_function_firmware_left_decoding_on (pci)",
 		  test_pci_function_firmware_left_decoding_on, disk_setup, disk_teardown,
+		  (void *)(uintptr_t)TRANSPORT_PCI },
+		{ "test_pci_function_firmware_left_intx_silenced (pci)",
+		  test_pci_function_firmware_left_intx_silenced, disk_setup, disk_teardown,
 		  (void *)(uintptr_t)TRANSPORT_PCI },
 		BOTH(test_all_ones_offer_still_reaches_driver_ok),
 		ALL(test_refused_features_ok_sets_failed),

@@ -384,6 +384,86 @@ static void test_decoding_enabled_only_on_pci_enable(void **state)
 	assert_int_equal(pci_enable(&scan, scan.count), -VBLK_EINVAL);
 }
 
+/* ---- capabilities and INTx -------------------------------------------- */
+
+/* Capability entries (ID, next) at the given offsets, linked in order,
+ * the first named at 0x34 and the list announced in Status. */
+static void put_caps(int index, const uint8_t (*caps)[3], unsigned count)
+{
+	uint16_t status = PCI_STATUS_CAP_LIST;
+
+	fake_pci_cfg_set(pci, index, PCI_CAP_POINTER, &caps[0][0], 1);
+	for (unsigned i = 0; i < count; i++)
+		fake_pci_cfg_set(pci, index, caps[i][0], &caps[i][1], 2);
+	fake_pci_cfg_set(pci, index, PCI_STATUS, &status, sizeof(status));
+}
+
+static const struct pci_bdf at_2 = { 0, 2, 0 };
+
+static unsigned walk_length(void)
+{
+	struct pci_cap_walk walk = { 0 };
+	unsigned n = 0;
+
+	while (pci_cap_next(&virt_host, at_2, &walk))
+		n++;
+	return n;
+}
+
+/* The list is the device's: a pointer into the header, past 0xff or at
+ * itself ends the walk, whatever it says. The low two bits of a pointer
+ * are reserved and ignored (PCI 3.0 §6.7). */
+static void test_capability_walk_trusts_nothing(void **state)
+{
+	(void)state;
+	int f = add_blk(-1, 2, 0);
+	assert_int_equal(walk_length(), 0);   /* Status: no list */
+
+	put_caps(f, (const uint8_t[][3]){ { 0x40, PCI_CAP_ID_MSIX, 0x53 }, { 0x50, 0x09, 0x00 } },
+		 2);
+	assert_int_equal(walk_length(), 2);
+	assert_int_equal(pci_find_cap(&virt_host, at_2, 0x09), 0x50);
+	assert_int_equal(pci_find_cap(&virt_host, at_2, PCI_CAP_ID_MSI), 0);
+
+	put_caps(f, (const uint8_t[][3]){ { 0x40, 0x09, 0x50 }, { 0x50, 0x09, 0x40 } }, 2);
+	assert_int_equal(walk_length(), 48);  /* a loop, cut */
+	assert_int_equal(pci_find_cap(&virt_host, at_2, PCI_CAP_ID_MSIX), 0);
+
+	put_caps(f, (const uint8_t[][3]){ { 0x40, 0x09, 0x20 } }, 1);
+	assert_int_equal(walk_length(), 1);   /* into the header: the end */
+	put_caps(f, (const uint8_t[][3]){ { 0x30, 0x09, 0x00 } }, 1);
+	assert_int_equal(walk_length(), 0);   /* the first one already */
+}
+
+/* What firmware may leave to silence INTx: Interrupt Disable, MSI
+ * Enable, MSI-X Enable. pci_use_intx clears those three bits and no
+ * other (Memory, Bus Master, MSI-X's Function Mask and table size). */
+static void test_use_intx_undoes_what_silences_the_pin(void **state)
+{
+	(void)state;
+	int f = add_blk(-1, 2, 0);
+	const uint8_t enables[2][2] = { { 0x01, 0x00 }, { 0x00, 0x80 } };
+	const uint16_t msi_control = 0x0081, msix_control = 0xc001;
+
+	put_caps(f, (const uint8_t[][3]){ { 0x40, PCI_CAP_ID_MSI, 0x60 },
+					  { 0x60, PCI_CAP_ID_MSIX, 0x00 } }, 2);
+	fake_pci_cfg_writable(pci, f, 0x40 + PCI_MSI_CONTROL, enables[0], 2);
+	fake_pci_cfg_writable(pci, f, 0x60 + PCI_MSI_CONTROL, enables[1], 2);
+	fake_pci_cfg_set(pci, f, 0x40 + PCI_MSI_CONTROL, &msi_control, 2);
+	fake_pci_cfg_set(pci, f, 0x60 + PCI_MSI_CONTROL, &msix_control, 2);
+	fake_pci_cfg_write(pci, f, PCI_COMMAND, 2,
+			   PCI_COMMAND_INTX_DISABLE | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+
+	pci_use_intx(&virt_host, at_2);
+	assert_int_equal(command_of(f), PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(fake_pci_cfg_read(pci, f, 0x40 + PCI_MSI_CONTROL, 2), 0x0080);
+	assert_int_equal(fake_pci_cfg_read(pci, f, 0x60 + PCI_MSI_CONTROL, 2), 0x4001);
+
+	pci_use_intx(&virt_host, at_2);       /* again: nothing more changes */
+	assert_int_equal(command_of(f), PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(fake_pci_cfg_read(pci, f, 0x60 + PCI_MSI_CONTROL, 2), 0x4001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +481,8 @@ int main(void)
 		T(test_without_a_64_bit_window_prefetchable_bars_go_low),
 		T(test_firmware_assigned_function_kept),
 		T(test_decoding_enabled_only_on_pci_enable),
+		T(test_capability_walk_trusts_nothing),
+		T(test_use_intx_undoes_what_silences_the_pin),
 #undef T
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);

@@ -17,12 +17,32 @@
 static uint8_t io_buf[64 * SECTOR_BYTES] VBLK_ALIGNED;
 
 /*
+ * Firmware that used the disk before handing over may leave its INTx
+ * silenced: Interrupt Disable in Command, MSI-X enabled (QEMU then
+ * signals by message, here to no vector at all). vblk must undo both,
+ * or the test's interrupt-driven I/O sees no interrupt.
+ */
+static void leave_intx_silenced(const struct pci_host *host, struct pci_bdf bdf)
+{
+	uint32_t msix = pci_find_cap(host, bdf, PCI_CAP_ID_MSIX);
+	uint32_t command = pci_cfg_rd(host, bdf, PCI_COMMAND, 2);
+
+	if (msix != 0)
+		pci_cfg_wr(host, bdf, msix + PCI_MSI_CONTROL, 2,
+			   pci_cfg_rd(host, bdf, msix + PCI_MSI_CONTROL, 2) |
+			   PCI_MSIX_CONTROL_ENABLE);
+	pci_cfg_wr(host, bdf, PCI_COMMAND, 2, command | PCI_COMMAND_INTX_DISABLE);
+	printf("firmware left %02x:%02x.%u with INTx disabled%s\n", bdf.bus, bdf.dev, bdf.fn,
+	       msix != 0 ? " and MSI-X enabled" : "");
+}
+
+/*
  * attach_pci=BUS:DEV.FN plays firmware without a device tree for the
  * library: something placed the BARs before vblk runs (here the library's
  * own enumeration stands in for that firmware: pci_scan assigns, enables
- * nothing), and vblk_attach_pci gets the ECAM base, the function and its
- * INTx, and turns on decoding itself. A second attach of the same
- * function is refused.
+ * nothing) and left INTx silenced, and vblk_attach_pci gets the ECAM
+ * base, the function and its INTx, and turns on decoding itself. A second
+ * attach of the same function is refused.
  */
 int attach_pci_as_firmware(const char *where)
 {
@@ -43,6 +63,7 @@ int attach_pci_as_firmware(const char *where)
 		    scan.fn[i].bdf.fn == fn && pci_intx(&scan, i, &intid, &edge) != 0)
 			intid = 0;
 	}
+	leave_intx_silenced(&host, (struct pci_bdf){ (uint8_t)bus, (uint8_t)dev, (uint8_t)fn });
 	rc = vblk_attach_pci(host.ecam_base, (uint8_t)bus, (uint8_t)dev, (uint8_t)fn, intid);
 	printf("vblk_attach_pci(%02x:%02x.%u, intid %lu): %d\n", bus, dev, fn,
 	       (unsigned long)intid, rc);

@@ -36,12 +36,7 @@
 #define PAR_ATTR_SHIFT         56
 #define MAIR_DEVICE_nGnRnE     0x00u
 
-/* Configuration space (PCI 3.0 §6.7) and virtio 1.2 §4.1.4 capabilities. */
-#define PCI_STATUS             0x06u
-#define PCI_STATUS_CAP_LIST    0x10u
-#define PCI_CAP_PTR            0x34u
-#define PCI_CAP_ID_VENDOR      0x09u
-#define PCI_CAP_WALK_MAX       48u
+/* virtio 1.2 §4.1.4 capabilities (walked with pci/cap.c). */
 #define VIRTIO_CAP_CFG_TYPE    3u
 #define VIRTIO_CAP_BAR         4u
 #define VIRTIO_CAP_OFFSET      8u
@@ -126,19 +121,17 @@ static int check_ecam(const struct board_info *board)
 static int common_cfg(const struct pci_function *fn, unsigned *bar, uint32_t *offset)
 {
 	const struct pci_host *host = &scan.host;
-	uint32_t at;
+	struct pci_cap_walk walk = { 0 };
 
-	if (!(pci_cfg_rd(host, fn->bdf, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
-		return -1;
-	at = pci_cfg_rd(host, fn->bdf, PCI_CAP_PTR, 1) & ~3u;
-	for (unsigned n = 0; at != 0 && n < PCI_CAP_WALK_MAX; n++) {
-		if (pci_cfg_rd(host, fn->bdf, at, 1) == PCI_CAP_ID_VENDOR &&
+	while (pci_cap_next(host, fn->bdf, &walk)) {
+		uint32_t at = walk.pos;
+
+		if (pci_cfg_rd(host, fn->bdf, at + PCI_CAP_ID, 1) == PCI_CAP_ID_VENDOR &&
 		    pci_cfg_rd(host, fn->bdf, at + VIRTIO_CAP_CFG_TYPE, 1) == VIRTIO_PCI_CAP_COMMON) {
 			*bar = pci_cfg_rd(host, fn->bdf, at + VIRTIO_CAP_BAR, 1);
 			*offset = pci_cfg_rd(host, fn->bdf, at + VIRTIO_CAP_OFFSET, 4);
 			return *bar < PCI_BARS_NORMAL ? 0 : -1;
 		}
-		at = pci_cfg_rd(host, fn->bdf, at + 1, 1) & ~3u;
 	}
 	return -1;
 }
