@@ -38,7 +38,7 @@
 static struct vblk_dma_range dma_ranges[VBLK_MAX_DMA_RANGES];
 static unsigned dma_range_count;
 
-int vblk_set_dma_ranges(const struct vblk_dma_range *given, unsigned count)
+VBLK_COLD int vblk_set_dma_ranges(const struct vblk_dma_range *given, unsigned count)
 {
 	if (count > VBLK_MAX_DMA_RANGES || (count > 0 && given == NULL))
 		return -VBLK_EINVAL;

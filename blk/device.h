@@ -110,9 +110,9 @@ void blk_dev_end_bio(struct vblk_bio *bio, int status);
 unsigned blk_dev_in_flight(const struct blk_dev *dev);
 
 /* blk/device_ctl.c: the control side, set-up, reset, interrupts. */
-void blk_dev_init_reqs(struct blk_dev *dev);
+VBLK_COLD void blk_dev_init_reqs(struct blk_dev *dev);
 void blk_dev_renotify(struct blk_dev *dev);
-struct vblk_bio *blk_dev_detach(struct blk_dev *dev);
+VBLK_COLD struct vblk_bio *blk_dev_detach(struct blk_dev *dev);
 void blk_dev_irq_off(struct blk_dev *dev);
 bool blk_dev_irq_on(struct blk_dev *dev);
 bool blk_dev_needs_reset(struct blk_dev *dev);

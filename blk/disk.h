@@ -22,10 +22,10 @@ struct vblk_disk {
 };
 
 /* blk/disk.c: one disk on its device. */
-int blk_disk_setup(struct vblk_disk *disk, const struct virtio_dev *probed, uint32_t intid,
-		   bool irq_edge);
-int blk_disk_init(struct vblk_disk *disk);
-int blk_disk_reset(struct vblk_disk *disk, int reason);
+VBLK_COLD int blk_disk_setup(struct vblk_disk *disk, const struct virtio_dev *probed,
+			     uint32_t intid, bool irq_edge);
+VBLK_COLD int blk_disk_init(struct vblk_disk *disk);
+VBLK_COLD int blk_disk_reset(struct vblk_disk *disk, int reason);
 void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
 void blk_disk_stop_broken_queue(struct vblk_disk *disk);
 void blk_config_changed(struct vblk_disk *disk);
@@ -49,22 +49,22 @@ static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
 bool blk_setup_begin(void);
 void blk_setup_end(void);
 
-int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge);
-bool blk_device_attached(const struct virtio_dev *dev);
-void blk_record_probe(const struct vblk_probe_entry *entry);
-void blk_forget_probes(void);
-bool blk_slot_reclaim(struct vblk_disk *slot);
+VBLK_COLD int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge);
+VBLK_COLD bool blk_device_attached(const struct virtio_dev *dev);
+VBLK_COLD void blk_record_probe(const struct vblk_probe_entry *entry);
+VBLK_COLD void blk_forget_probes(void);
+VBLK_COLD bool blk_slot_reclaim(struct vblk_disk *slot);
 
 /* blk/pci_disks.c: the disks behind a PCI host. */
 struct pci_host;
-void blk_attach_pci_host(const struct pci_host *host);
+VBLK_COLD void blk_attach_pci_host(const struct pci_host *host);
 
 /* blk/table.c: the table of disks. */
 struct vblk_disk *blk_table_slot(unsigned index);
 unsigned blk_table_slots(void);
 bool blk_table_is_attached(const struct vblk_disk *disk);
-unsigned blk_table_add(struct vblk_disk *disk);
-void blk_table_forget_all(void);
+VBLK_COLD unsigned blk_table_add(struct vblk_disk *disk);
+VBLK_COLD void blk_table_forget_all(void);
 bool blk_disk_holds_bio(const struct vblk_bio *bio);
 
 /* Can the disk take I/O? -VBLK_EINVAL for NULL, -VBLK_EBROKEN once it
@@ -96,6 +96,6 @@ void blk_poll_config_change(struct vblk_disk *disk);
 void blk_take_config_change(struct vblk_disk *disk);
 
 /* blk/features.c */
-uint64_t blk_driver_features(void);
+VBLK_COLD uint64_t blk_driver_features(void);
 
 #endif

@@ -76,7 +76,7 @@ static int attach_mmio(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 	return result;
 }
 
-int vblk_attach(uint64_t mmio_base, uint32_t intid)
+VBLK_COLD int vblk_attach(uint64_t mmio_base, uint32_t intid)
 {
 	/* A bad argument changes nothing, not even the probe report. */
 	if (!plausible_window(mmio_base))
@@ -151,7 +151,7 @@ static bool in_any_callback(void)
 	return false;
 }
 
-int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
+VBLK_COLD int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 {
 	static struct blk_dt_found found;
 
@@ -176,7 +176,7 @@ int vblk_init_from_dt(const void *dtb, size_t dtb_max_bytes)
 	return err ? err : (int)vblk_disk_count();
 }
 
-int vblk_shutdown(void)
+VBLK_COLD int vblk_shutdown(void)
 {
 	/* From a bio callback (vblk/bio.h forbids it): resetting and
 	 * forgetting the disk whose loop runs that callback would lose the
@@ -204,7 +204,7 @@ void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us)
 		disk->queue.timeout_us = timeout_us ? timeout_us : VBLK_TIMEOUT_US;
 }
 
-int vblk_reset(struct vblk_disk *disk)
+VBLK_COLD int vblk_reset(struct vblk_disk *disk)
 {
 	if (disk == NULL)
 		return -VBLK_EINVAL;

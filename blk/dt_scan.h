@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "pci/pci.h"
+#include "plat/compiler.h"
 #include "virtio/dt.h"
 
 struct blk_dt_found {
@@ -22,6 +23,6 @@ struct blk_dt_found {
  * and pci_err the same code then); on 0, found->pci_err says whether
  * found->pci holds a host (0), the tree has none (-VBLK_ENODEV), or it
  * could not be decoded (-VBLK_EBADDT, found->pci zeroed). */
-int blk_dt_scan(struct blk_dt_found *found, const void *dtb, size_t max_bytes);
+VBLK_COLD int blk_dt_scan(struct blk_dt_found *found, const void *dtb, size_t max_bytes);
 
 #endif

@@ -85,7 +85,7 @@ static bool append(char *buf, size_t len, size_t *used, const char *word)
  * "bitN". Returns the string length. A short buffer ends the list before
  * the first name that does not fit: listing a later, shorter one instead
  * would misreport the set. */
-size_t vblk_feature_names(uint64_t features, char *buf, size_t len)
+VBLK_COLD size_t vblk_feature_names(uint64_t features, char *buf, size_t len)
 {
 	size_t used = 0;
 	if (buf == NULL || len == 0)

@@ -147,7 +147,7 @@ static void start_interrupts(struct vblk_disk *disk)
 		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
 }
 
-int vblk_use_interrupts(struct vblk_disk *disk, bool on)
+VBLK_COLD int vblk_use_interrupts(struct vblk_disk *disk, bool on)
 {
 	int err = blk_check_disk(disk);
 	if (err)

@@ -139,7 +139,8 @@ static int attach_at(const struct pci_host *host, struct pci_bdf bdf, uint32_t i
 	return err;
 }
 
-int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t intid)
+VBLK_COLD int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn,
+			      uint32_t intid)
 {
 	struct pci_host host = {
 		.ecam_base = ecam_base,

@@ -57,11 +57,11 @@ bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bi
 /* blk/queue.c. Those returning int report a device that broke the
  * protocol with -VBLK_EBROKEN (the queue is then marked broken, and the
  * caller stops the disk: blk_disk_broken_by_queue). */
-void blk_queue_init(struct blk_queue *q);
+VBLK_COLD void blk_queue_init(struct blk_queue *q);
 int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio);
 int blk_queue_run(struct blk_queue *q);
 int blk_queue_complete(struct blk_queue *q);
-void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason);
+VBLK_COLD void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason);
 bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio);
 /* Is `bio` still to be told its request's result by a loop outside the
  * running callback (one of the `finishing` levels)? */

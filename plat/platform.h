@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plat/compiler.h"
 #include "vblk/platform.h"
 
 #if defined(__aarch64__) && !defined(VBLK_HOST)

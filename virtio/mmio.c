@@ -24,7 +24,7 @@ static void reg_write(const struct virtio_dev *dev, uint32_t offset, uint32_t va
  * complete only then). A reset also retires every queue, so buffers the
  * device held are ours again (§3.3.1).
  */
-static int mmio_reset(struct virtio_dev *dev)
+VBLK_COLD static int mmio_reset(struct virtio_dev *dev)
 {
 	reg_write(dev, VIRTIO_MMIO_STATUS, 0);
 	uint64_t deadline_us = plat_time_us() + VBLK_RESET_TIMEOUT_US;
@@ -50,7 +50,7 @@ static void mmio_set_status(struct virtio_dev *dev, uint32_t status)
 	reg_write(dev, VIRTIO_MMIO_STATUS, status);
 }
 
-static uint64_t mmio_device_features(struct virtio_dev *dev)
+VBLK_COLD static uint64_t mmio_device_features(struct virtio_dev *dev)
 {
 	/* §4.2.2.2: select the word before each read. */
 	reg_write(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
@@ -63,7 +63,7 @@ static uint64_t mmio_device_features(struct virtio_dev *dev)
 /* A legacy device has one 32-bit word of driver features (§4.2.4);
  * QEMU flags a DriverFeaturesSel of 1 as a guest error there, so the high
  * word is written on modern devices only. */
-static void mmio_set_driver_features(struct virtio_dev *dev, uint64_t features)
+VBLK_COLD static void mmio_set_driver_features(struct virtio_dev *dev, uint64_t features)
 {
 	reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
@@ -74,7 +74,8 @@ static void mmio_set_driver_features(struct virtio_dev *dev, uint64_t features)
 }
 
 /* Config space is read at the field's own width (§4.2.2.2). */
-static uint32_t mmio_config_read(struct virtio_dev *dev, uint32_t offset, unsigned width_bytes)
+VBLK_COLD static uint32_t mmio_config_read(struct virtio_dev *dev, uint32_t offset,
+					   unsigned width_bytes)
 {
 	uintptr_t addr = dev->regs.mmio.base + VIRTIO_MMIO_CONFIG + offset;
 
@@ -82,7 +83,7 @@ static uint32_t mmio_config_read(struct virtio_dev *dev, uint32_t offset, unsign
 }
 
 /* Legacy devices have no ConfigGeneration register. */
-static uint32_t mmio_config_generation(struct virtio_dev *dev)
+VBLK_COLD static uint32_t mmio_config_generation(struct virtio_dev *dev)
 {
 	return dev->legacy ? 0 : reg_read(dev, VIRTIO_MMIO_CONFIG_GENERATION);
 }
@@ -92,7 +93,7 @@ static uint32_t mmio_config_generation(struct virtio_dev *dev)
  * in use (modern: QueueReady must read 0; legacy: QueueNumMax may only be
  * read while QueuePFN is 0; §4.2.3.2, §4.2.4).
  */
-static uint32_t mmio_queue_max(struct virtio_dev *dev, uint16_t queue_idx)
+VBLK_COLD static uint32_t mmio_queue_max(struct virtio_dev *dev, uint16_t queue_idx)
 {
 	reg_write(dev, VIRTIO_MMIO_QUEUE_SEL, queue_idx);
 	uint32_t in_use = dev->legacy ? reg_read(dev, VIRTIO_MMIO_QUEUE_PFN)
@@ -129,7 +130,7 @@ static void write_addr(struct virtio_dev *dev, uint32_t low_offset, uint64_t add
 
 /* §4.2.3.2: size, the three addresses, then QueueReady = 1. The caller
  * has kept `num` within mmio_queue_max (§4.2.2.2). */
-static int mmio_queue_enable(struct virtio_dev *dev, uint16_t queue_idx, uint16_t num,
+VBLK_COLD static int mmio_queue_enable(struct virtio_dev *dev, uint16_t queue_idx, uint16_t num,
 			     const struct virtio_queue_addrs *addrs)
 {
 	reg_write(dev, VIRTIO_MMIO_QUEUE_SEL, queue_idx);

@@ -58,6 +58,6 @@
  * device, its ops set; -VBLK_ENODEV otherwise (dev->regs.mmio.version
  * and dev->device_id say why).
  */
-int virtio_mmio_probe(struct virtio_dev *dev, uintptr_t base);
+VBLK_COLD int virtio_mmio_probe(struct virtio_dev *dev, uintptr_t base);
 
 #endif

@@ -145,11 +145,11 @@ static inline bool virtio_has_feature(const struct virtio_dev *dev, unsigned bit
  * are in `driver_features` (and VERSION_1, required on a modern device),
  * then FEATURES_OK, read back (steps 2-6; §3.1.2 for legacy). 0, or
  * -VBLK_EFEATURES with FAILED set. */
-int virtio_begin_init(struct virtio_dev *dev, uint64_t driver_features);
+VBLK_COLD int virtio_begin_init(struct virtio_dev *dev, uint64_t driver_features);
 /* The end: DRIVER_OK (§3.1.1 step 8). */
-void virtio_finish_init(struct virtio_dev *dev);
+VBLK_COLD void virtio_finish_init(struct virtio_dev *dev);
 /* Give up on the device during init: FAILED (§3.1.1). */
-void virtio_fail(struct virtio_dev *dev);
+VBLK_COLD void virtio_fail(struct virtio_dev *dev);
 
 static inline int virtio_reset(struct virtio_dev *dev)
 {
@@ -166,12 +166,13 @@ static inline bool virtio_needs_reset(struct virtio_dev *dev)
  * config space, and is repeated until the device's configuration did not
  * change meanwhile. 0, or -VBLK_EBROKEN if it never settles. */
 #define VIRTIO_CONFIG_SNAPSHOT_MAX 64u
-int virtio_read_config(struct virtio_dev *dev, void (*read)(struct virtio_dev *dev, void *snapshot),
-		       void *snapshot, unsigned snapshot_bytes);
+VBLK_COLD int virtio_read_config(struct virtio_dev *dev,
+				 void (*read)(struct virtio_dev *dev, void *snapshot),
+				 void *snapshot, unsigned snapshot_bytes);
 
 /* A 64-bit field as two 32-bit reads, low half first (§4.2.2.2); only
  * meaningful inside virtio_read_config. */
-uint64_t virtio_config_read64(struct virtio_dev *dev, uint32_t offset);
+VBLK_COLD uint64_t virtio_config_read64(struct virtio_dev *dev, uint32_t offset);
 
 static inline uint32_t virtio_config_read32(struct virtio_dev *dev, uint32_t offset)
 {

@@ -117,7 +117,8 @@ struct vq_packed {
 	struct vqp_chain chain[VBLK_QUEUE_SIZE];
 };
 
-int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx);
+VBLK_COLD int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num,
+		       bool event_idx);
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
 int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
 void vqp_use_indirect(struct vq_packed *vq, bool negotiated);
@@ -128,7 +129,7 @@ int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigne
 bool vqp_publish(struct vq_packed *vq);
 int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len);
 bool vqp_has_used(const struct vq_packed *vq);
-void *vqp_detach(struct vq_packed *vq);
+VBLK_COLD void *vqp_detach(struct vq_packed *vq);
 void vqp_set_broken(struct vq_packed *vq, const char *reason);
 void vqp_disable_interrupts(struct vq_packed *vq);
 bool vqp_enable_interrupts(struct vq_packed *vq);

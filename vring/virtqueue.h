@@ -64,6 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plat/compiler.h"
 #include "vblk/config.h"
 #include "vblk/error.h"
 
@@ -180,7 +181,8 @@ struct virtqueue {
 /* Bytes of ring memory for `num` entries, in the layout above. */
 size_t vring_mem_bytes(uint16_t num);
 
-int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, bool event_idx);
+VBLK_COLD int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num,
+		      bool event_idx);
 int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, void *token);
 void vq_use_indirect(struct virtqueue *vq, bool negotiated);
 unsigned vq_indirect_max(const struct virtqueue *vq, unsigned table_entries);
@@ -191,7 +193,7 @@ int vq_add_framed(struct virtqueue *vq, unsigned frame, const struct vring_buf *
 bool vq_publish(struct virtqueue *vq);
 int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len);
 bool vq_has_used(const struct virtqueue *vq);
-void *vq_detach(struct virtqueue *vq);
+VBLK_COLD void *vq_detach(struct virtqueue *vq);
 void vq_set_broken(struct virtqueue *vq, const char *reason);
 void vq_disable_interrupts(struct virtqueue *vq);
 bool vq_enable_interrupts(struct virtqueue *vq);
@@ -210,7 +212,7 @@ int vq_add_framed_any(struct virtqueue *vq, unsigned frame, const struct vring_b
  * descriptors go back, its frame is linked as before (vring/split_frame.c). */
 void vq_reframe(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain);
 /* After a reset, a frame's chain in flight back to the free list whole. */
-void vq_drop_frame(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain);
+VBLK_COLD void vq_drop_frame(struct virtqueue *vq, uint16_t head, const struct vq_chain *chain);
 
 static inline bool vq_is_broken(const struct virtqueue *vq) { return vq->broken; }
 static inline unsigned vq_num_free(const struct virtqueue *vq) { return vq->num_free; }
