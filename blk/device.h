@@ -111,7 +111,7 @@ unsigned blk_dev_in_flight(const struct blk_dev *dev);
 
 /* blk/device_ctl.c: the control side, set-up, reset, interrupts. */
 VBLK_COLD void blk_dev_init_reqs(struct blk_dev *dev);
-void blk_dev_renotify(struct blk_dev *dev);
+VBLK_COLD void blk_dev_renotify(struct blk_dev *dev);
 VBLK_COLD struct vblk_bio *blk_dev_detach(struct blk_dev *dev);
 void blk_dev_irq_off(struct blk_dev *dev);
 bool blk_dev_irq_on(struct blk_dev *dev);

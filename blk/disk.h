@@ -26,9 +26,9 @@ VBLK_COLD int blk_disk_setup(struct vblk_disk *disk, const struct virtio_dev *pr
 			     uint32_t intid, bool irq_edge);
 VBLK_COLD int blk_disk_init(struct vblk_disk *disk);
 VBLK_COLD int blk_disk_reset(struct vblk_disk *disk, int reason);
-void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
-void blk_disk_stop_broken_queue(struct vblk_disk *disk);
-void blk_config_changed(struct vblk_disk *disk);
+VBLK_COLD void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
+VBLK_COLD void blk_disk_stop_broken_queue(struct vblk_disk *disk);
+VBLK_COLD void blk_config_changed(struct vblk_disk *disk);
 
 /* What a queue call returned: if the device broke the protocol under it
  * (-VBLK_EBROKEN), stop the disk, which completes every queued bio. The
@@ -93,7 +93,7 @@ bool blk_wait_time_to_sleep(const struct vblk_disk *disk, const struct blk_wait_
 void blk_poll_config_change(struct vblk_disk *disk);
 /* blk/interrupt.c: for the waits, a configuration change their look at
  * InterruptStatus found (blk/wait.c). */
-void blk_take_config_change(struct vblk_disk *disk);
+VBLK_COLD void blk_take_config_change(struct vblk_disk *disk);
 
 /* blk/features.c */
 VBLK_COLD uint64_t blk_driver_features(void);

@@ -15,7 +15,7 @@
 /* The configuration-change bit of InterruptStatus. §2.1.2: a device that
  * needs a reset says so in its status and sends this interrupt; otherwise
  * the configuration changed (§2.5.2, e.g. a resize). */
-static void config_interrupt(struct vblk_disk *disk)
+VBLK_COLD static void config_interrupt(struct vblk_disk *disk)
 {
 	if (blk_dev_needs_reset(&disk->dev))
 		blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
