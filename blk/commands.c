@@ -11,9 +11,10 @@
 #include <string.h>
 
 /* DISCARD or WRITE_ZEROES: the range checked, then bios of at most one
- * request each (vblk_max_range_sectors), SYNC_BATCH at a time. */
-static int range_op(struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
-		    uint64_t nsectors, unsigned flags)
+ * request each (vblk_max_range_sectors), SYNC_BATCH at a time. One body
+ * for both commands (VBLK_NOINLINE). */
+VBLK_NOINLINE static int range_op(struct vblk_disk *disk, enum vblk_op op, uint64_t sector,
+				  uint64_t nsectors, unsigned flags)
 {
 	int err = blk_check_op(disk, op);
 	if (!err)

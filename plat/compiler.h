@@ -17,4 +17,9 @@
  */
 #define VBLK_COLD __attribute__((cold))
 
+/* A function with more than one caller whose body should exist once: at
+ * -O2 the compiler may copy part of it into each caller (partial
+ * inlining), which buys nothing where the call is not on a hot path. */
+#define VBLK_NOINLINE __attribute__((noinline))
+
 #endif
