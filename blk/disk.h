@@ -65,7 +65,7 @@ unsigned blk_table_slots(void);
 bool blk_table_is_attached(const struct vblk_disk *disk);
 VBLK_COLD unsigned blk_table_add(struct vblk_disk *disk);
 VBLK_COLD void blk_table_forget_all(void);
-bool blk_disk_holds_bio(const struct vblk_bio *bio);
+VBLK_COLD bool blk_disk_holds_bio(const struct vblk_bio *bio);
 
 /* Can the disk take I/O? -VBLK_EINVAL for NULL, -VBLK_EBROKEN once it
  * has been stopped, -VBLK_ESTATE before attach or after shutdown. Inline:

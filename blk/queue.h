@@ -62,7 +62,7 @@ int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio);
 int blk_queue_run(struct blk_queue *q);
 int blk_queue_complete(struct blk_queue *q);
 VBLK_COLD void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason);
-bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio);
+VBLK_COLD bool blk_queue_holds(const struct blk_queue *q, const struct vblk_bio *bio);
 /* Is `bio` still to be told its request's result by a loop outside the
  * running callback (one of the `finishing` levels)? */
 bool blk_queue_finishing(const struct blk_queue *q, const struct vblk_bio *bio);
