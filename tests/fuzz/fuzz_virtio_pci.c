@@ -20,7 +20,13 @@
  *     written (PCI-22, PCI-30); interrupt_status is one byte, the
  *     reserved bits 2-7 passed up as read for the driver to count
  *     (PCI-33), and an acknowledged bit is no longer kept; config_read
- *     past device_bytes is 0 without an access.
+ *     past device_bytes is 0 without an access;
+ *   - then pci_use_intx (pci/intx.c), on the same config space with every
+ *     capability byte writable: its reads are as bounded as the probe's,
+ *     and the only bits that change are Command's Interrupt Disable and
+ *     the enable bit in Message Control of each MSI and MSI-X capability
+ *     an independent walk of the list finds (PCI-14: nothing else in a
+ *     capability is written).
  *
  * Input: a flags byte (bit 0: BARs read but not assigned; bit 1: another
  * vendor), an ID byte (bit 7: transitional 0x1000 + id, else modern
@@ -66,6 +72,7 @@ static struct world {
 	const struct pci_function *fn;
 	struct virtio_dev dev;
 	bool probed;                  /* the structures below are known */
+	bool using_intx;              /* inside pci_use_intx: writes allowed */
 	bool notifying;               /* inside ops->notify */
 	unsigned probe_cfg_reads;
 	unsigned bar_accesses;
@@ -144,8 +151,15 @@ static uint32_t probe_ecam_read(void *ctx, uint32_t offset, unsigned width_bytes
 
 static void probe_ecam_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t val)
 {
+	uint32_t reg = offset & (PCI_CFG_SPACE_BYTES - 1);
+
 	(void)ctx;
-	host_fail("probe wrote config +0x%x (%u bytes) = 0x%x", offset, width_bytes, val);
+	if (!w.using_intx)
+		host_fail("probe wrote config +0x%x (%u bytes) = 0x%x", offset, width_bytes, val);
+	/* What changes is checked after the call (check_use_intx). */
+	CHECK(offset >> PCI_ECAM_FN_SHIFT == FN_DEV * PCI_FNS_PER_DEV);
+	CHECK(reg < PCI_CFG_LEGACY_BYTES && reg % width_bytes == 0);
+	fake_pci_cfg_write(w.pci, w.index, reg, width_bytes, val);
 }
 
 static const struct host_mmio_ops probe_ecam_ops = {
@@ -319,6 +333,73 @@ static void exercise_ops(struct virtio_dev *dev)
 	CHECK(dev->regs.pci.isr_pending == 0);
 }
 
+/* ---- pci_use_intx -------------------------------------------------------- */
+
+static void snapshot(uint8_t cfg[PCI_CFG_LEGACY_BYTES])
+{
+	for (uint32_t at = 0; at < PCI_CFG_LEGACY_BYTES; at++)
+		cfg[at] = (uint8_t)fake_pci_cfg_read(w.pci, w.index, at, 1);
+}
+
+/* What pci_use_intx may clear and what it must, found by a walk of the
+ * list written here from PCI 3.0 §6.7 (not pci/cap.c's): Command bit 10
+ * (must); the enable bit of each MSI (bit 0) and MSI-X (bit 15) Message
+ * Control (may), of the first of each kind (must: a function has one). */
+static void clearable_bits(const uint8_t cfg[PCI_CFG_LEGACY_BYTES],
+			   uint8_t may_clear[PCI_CFG_LEGACY_BYTES],
+			   uint8_t must_clear[PCI_CFG_LEGACY_BYTES])
+{
+	bool msi_seen = false, msix_seen = false;
+
+	memset(may_clear, 0, PCI_CFG_LEGACY_BYTES);
+	memset(must_clear, 0, PCI_CFG_LEGACY_BYTES);
+	may_clear[PCI_COMMAND + 1] = must_clear[PCI_COMMAND + 1] = PCI_COMMAND_INTX_DISABLE >> 8;
+	if (!(cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST))
+		return;
+	uint32_t pos = cfg[PCI_CAP_POINTER] & ~3u;
+	for (unsigned hops = 0; hops < 48 && pos >= 0x40 && pos < PCI_CFG_LEGACY_BYTES; hops++) {
+		if (cfg[pos] == PCI_CAP_ID_MSI) {
+			may_clear[pos + PCI_MSI_CONTROL] |= PCI_MSI_CONTROL_ENABLE;
+			if (!msi_seen)
+				must_clear[pos + PCI_MSI_CONTROL] |= PCI_MSI_CONTROL_ENABLE;
+			msi_seen = true;
+		}
+		if (cfg[pos] == PCI_CAP_ID_MSIX) {
+			may_clear[pos + PCI_MSI_CONTROL + 1] |= PCI_MSIX_CONTROL_ENABLE >> 8;
+			if (!msix_seen)
+				must_clear[pos + PCI_MSI_CONTROL + 1] |= PCI_MSIX_CONTROL_ENABLE >> 8;
+			msix_seen = true;
+		}
+		pos = cfg[pos + 1] & ~3u;
+	}
+}
+
+static void check_use_intx(const struct pci_host *probe_host)
+{
+	static uint8_t all_ones[CAPS_BYTES];
+	uint8_t before[PCI_CFG_LEGACY_BYTES], after[PCI_CFG_LEGACY_BYTES];
+	uint8_t may_clear[PCI_CFG_LEGACY_BYTES], must_clear[PCI_CFG_LEGACY_BYTES];
+
+	memset(all_ones, 0xff, sizeof(all_ones));
+	fake_pci_cfg_writable(w.pci, w.index, PCI_CFG_HEADER_BYTES, all_ones, CAPS_BYTES);
+	fake_pci_cfg_write(w.pci, w.index, PCI_COMMAND, 2,
+			   fake_pci_cfg_read(w.pci, w.index, PCI_COMMAND, 2) |
+			   PCI_COMMAND_INTX_DISABLE);
+	snapshot(before);
+	clearable_bits(before, may_clear, must_clear);
+	w.probe_cfg_reads = 0;
+	w.using_intx = true;
+	pci_use_intx(probe_host, (struct pci_bdf){ 0, FN_DEV, 0 });
+	w.using_intx = false;
+	snapshot(after);
+	for (uint32_t at = 0; at < PCI_CFG_LEGACY_BYTES; at++) {
+		uint8_t changed = before[at] ^ after[at];
+
+		CHECK((changed & ~may_clear[at]) == 0 && (after[at] & ~before[at]) == 0);
+		CHECK((after[at] & must_clear[at]) == 0);
+	}
+}
+
 /* ---- one input ---------------------------------------------------------- */
 
 /* pci_scan and pci_enable; if a broken BAR makes pci_enable refuse,
@@ -377,6 +458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(w.bar_accesses == 0);
 	}
+	check_use_intx(&probe_host);
 	host_platform_reset();
 	return 0;
 }
