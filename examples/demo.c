@@ -243,6 +243,18 @@ static int exercise_empty(unsigned index, struct vblk_disk *disk)
 	return err == -VBLK_ERANGE ? 0 : 1;
 }
 
+/* Write the saved sectors back. A disk stopped by a failure before (a
+ * timeout, a device that broke the protocol) answers -VBLK_EBROKEN until
+ * it is reset: it is reset once and the write tried again. */
+static int restore(struct vblk_disk *disk, uint64_t first, uint32_t nsectors)
+{
+	int err = vblk_write(disk, first, saved, nsectors);
+
+	if (err == -VBLK_EBROKEN && vblk_reset(disk) == 0)
+		err = vblk_write(disk, first, saved, nsectors);
+	return !check("restore", err) && !check("flush", vblk_flush(disk));
+}
+
 /* Save, write a pattern, read it back, compare; the same with bios;
  * restore. */
 static int exercise(unsigned index, struct vblk_disk *disk)
@@ -264,35 +276,39 @@ static int exercise(unsigned index, struct vblk_disk *disk)
 	printf("disk %u: scratch region: sectors %llu..%llu (saved and restored)\n", index,
 	       (unsigned long long)first, (unsigned long long)(first + nsectors - 1));
 	fill_pattern(first, 0x5a);
-	if (check("save", vblk_read(disk, first, saved, nsectors)) ||
-	    check("write", vblk_write(disk, first, pattern, nsectors)) ||
-	    check("flush", vblk_flush(disk)) ||
-	    check("read back", vblk_read(disk, first, readback, nsectors)))
-		return 1;
-	int same = memcmp(pattern, readback, (size_t)nsectors * VBLK_SECTOR_SIZE) == 0;
-	printf("disk %u: wrote %u sectors, read them back: %s\n", index, (unsigned)nsectors,
-	       same ? "identical" : "MISMATCH");
-	int async_failed = exercise_async(index, disk, first, nsectors);
-	int restored = !check("restore", vblk_write(disk, first, saved, nsectors)) &&
-		       !check("flush", vblk_flush(disk));
+	if (check("save", vblk_read(disk, first, saved, nsectors)))
+		return 1;   /* nothing written yet */
+	/* From the write on, the region may hold the pattern, whole or in
+	 * part: whatever fails after it, the saved sectors go back. */
+	int same = !check("write", vblk_write(disk, first, pattern, nsectors)) &&
+		   !check("flush", vblk_flush(disk)) &&
+		   !check("read back", vblk_read(disk, first, readback, nsectors));
+	if (same) {
+		same = memcmp(pattern, readback, (size_t)nsectors * VBLK_SECTOR_SIZE) == 0;
+		printf("disk %u: wrote %u sectors, read them back: %s\n", index,
+		       (unsigned)nsectors, same ? "identical" : "MISMATCH");
+	}
+	int async_failed = same ? exercise_async(index, disk, first, nsectors) : 0;
+	int restored = restore(disk, first, nsectors);
 	return same && !async_failed && restored ? 0 : 1;
 }
 
 /* How long from reset (the generic counter starts at 0 with the machine)
  * to the first sector in memory: boot, device tree, probe, one read of
- * the disk's first block (a sector, unless it has larger blocks). */
-static void report_first_read(struct vblk_disk *disk)
+ * the disk's first block (a sector, unless it has larger blocks).
+ * Returns 1 if that read failed. */
+static int report_first_read(struct vblk_disk *disk)
 {
 	uint32_t block_bytes = vblk_disk_info(disk)->block_size_bytes;
 
 	if (block_bytes > sizeof(readback)) {
 		printf("disk 0: first read skipped: %u-byte blocks are larger than the demo's "
 		       "buffer\n", (unsigned)block_bytes);
-		return;
+		return 0;
 	}
 	if (vblk_capacity(disk) < block_bytes / VBLK_SECTOR_SIZE) {
 		printf("disk 0: first read skipped: the disk holds no whole block\n");
-		return;
+		return 0;
 	}
 	int err = vblk_read(disk, 0, readback, block_bytes / VBLK_SECTOR_SIZE);
 	uint64_t now_us = rt_time_us();
@@ -301,6 +317,7 @@ static void report_first_read(struct vblk_disk *disk)
 		printf("disk 0: first read failed: %s\n", vblk_strerror(err));
 	else
 		printf("first sector read %llu us after reset\n", (unsigned long long)now_us);
+	return err ? 1 : 0;
 }
 
 int main(void)
@@ -327,9 +344,7 @@ int main(void)
 	}
 	printf("%d disk(s) ready after %llu us\n", ndisks,
 	       (unsigned long long)(rt_time_us() - start_us));
-	report_first_read(vblk_disk(0));
-
-	int failures = 0, tested = 0;
+	int failures = report_first_read(vblk_disk(0)), tested = 0;
 	for (unsigned i = 0; i < (unsigned)ndisks; i++) {
 		struct vblk_disk *disk = vblk_disk(i);
 		describe_disk(i, disk);
