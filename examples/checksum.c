@@ -50,6 +50,16 @@ static int checksum_disk(unsigned index, struct vblk_disk *disk)
 		       "skipped\n", index, (unsigned)block_bytes, (unsigned)sizeof(chunk));
 		return 1;
 	}
+	/* QEMU sizes a disk by its image file, whole blocks or not. The
+	 * sectors after the last whole block cannot be read on their own
+	 * (-VBLK_EALIGN), so the sum is over the whole blocks, the disk
+	 * Linux would show. */
+	uint32_t block_sectors = block_bytes / VBLK_SECTOR_SIZE;
+	if (capacity % block_sectors != 0) {
+		printf("disk %u: its last %u sector(s) are not a whole %u-byte block: left out\n",
+		       index, (unsigned)(capacity % block_sectors), (unsigned)block_bytes);
+		capacity -= capacity % block_sectors;
+	}
 
 	for (uint64_t sector = 0; sector < capacity; sector += CHUNK_SECTORS) {
 		uint32_t nsectors = capacity - sector < CHUNK_SECTORS ? (uint32_t)(capacity - sector)
