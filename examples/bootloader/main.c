@@ -26,6 +26,8 @@ extern char __image_start[], _end[];   /* the runtime's link map */
 
 /* The Image's first bytes: its header, and an EFI stub's section table. */
 #define HEADER_READ_BYTES 4096u
+/* A block device's virtio device ID (virtio 1.2 §5), in the probe report. */
+#define VIRTIO_DEVICE_ID_BLOCK 2u
 static uint8_t header_block[64 * 1024] VBLK_ALIGNED;
 static char cmdline[CMDLINE_MAX_BYTES];
 
@@ -151,6 +153,31 @@ _Noreturn static void enter_kernel(const struct boot_plan *where, uint64_t loade
 	boot_enter_el1(where->kernel_entry, where->dtb.base);
 }
 
+/* Block devices the probe found but did not attach: more than the disk
+ * pool holds (QEMU numbers disks from the last -device, so a boot disk
+ * given first is the one left out), or a device that failed. Said
+ * before "nothing to boot", which would otherwise hide the disk that
+ * holds the kernel. */
+static void report_unused_disks(void)
+{
+	const struct vblk_probe_entry *entries;
+	unsigned count = vblk_probe_report(&entries);
+
+	for (unsigned i = 0; i < count; i++) {
+		const struct vblk_probe_entry *e = &entries[i];
+
+		if (e->device_id != VIRTIO_DEVICE_ID_BLOCK || e->result == 0)
+			continue;
+		if (e->transport == VBLK_TRANSPORT_PCI)
+			printf("bootloader: the disk at PCI %02x:%02x.%u is not used: %s\n",
+			       (unsigned)e->pci.bus, (unsigned)e->pci.dev, (unsigned)e->pci.fn,
+			       vblk_strerror(e->result));
+		else
+			printf("bootloader: the disk at virtio-mmio 0x%08llx is not used: %s\n",
+			       (unsigned long long)e->mmio_base, vblk_strerror(e->result));
+	}
+}
+
 int main(void)
 {
 	struct boot_disk boot;
@@ -169,6 +196,7 @@ int main(void)
 	}
 	step_done("disks found");
 	if (find_boot_disk(&boot) != 0) {
+		report_unused_disks();
 		printf("bootloader: no disk has a GPT partition labelled \"kernel\": nothing to boot\n");
 		return 1;
 	}
