@@ -85,6 +85,26 @@ static void attach_scanned(struct pci_scan *scan)
 	}
 }
 
+/*
+ * Virtio functions the scan's table had no room for (more than
+ * PCI_MAX_FUNCTIONS on the buses): never attached, but reported, a disk
+ * with -VBLK_ENOMEM, so it is not missing from the report without a word.
+ */
+static void report_unrecorded(const struct pci_scan *scan)
+{
+	struct pci_unrecorded_walk walk = { 0 };
+	struct pci_function fn;
+	struct pci_bdf bdf;
+
+	while (pci_next_unrecorded(scan, &walk, &bdf)) {
+		pci_identify(&scan->host, bdf, &fn);
+		uint32_t type = virtio_pci_device_type(&scan->host, &fn);
+		if (type != 0)
+			record_pci_probe(&fn, type,
+					 type == VIRTIO_ID_BLOCK ? -VBLK_ENOMEM : -VBLK_ENODEV);
+	}
+}
+
 /* The disks behind the device tree's PCI host (blk/dt_scan.c found it). */
 void blk_attach_pci_host(const struct pci_host *host)
 {
@@ -93,6 +113,7 @@ void blk_attach_pci_host(const struct pci_host *host)
 	if (pci_scan(&scan, host) < 0)
 		return;
 	attach_scanned(&scan);
+	report_unrecorded(&scan);
 }
 
 /* An ECAM window is 4 KiB per function at least; bus 0 at ecam_base. */

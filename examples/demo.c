@@ -60,13 +60,26 @@ static void print_probe_line(unsigned slot, const struct vblk_probe_entry *entry
 		       entry->version == 1 ? "legacy" : "modern", (unsigned)entry->device_id,
 		       device_name(entry->device_id));
 	}
-	if (entry->result == -VBLK_ENOMEM)
+	/* -VBLK_ENOMEM with the pool full: one disk too many; else another
+	 * table was full (PCI_MAX_FUNCTIONS functions on the bus). */
+	if (entry->result == -VBLK_ENOMEM && vblk_disk_count() >= vblk_max_disks())
 		printf(": not used: more disks than vblk_max_disks() (%u: VBLK_POOL_BYTES, "
 		       "VBLK_MAX_DISKS)\n", vblk_max_disks());
 	else if (entry->result)
 		printf(": not used: %s\n", vblk_strerror(entry->result));
 	else
 		printf("\n");
+}
+
+/* Block devices the probe saw, used or not. */
+static unsigned block_devices_seen(void)
+{
+	const struct vblk_probe_entry *entries;
+	unsigned count = vblk_probe_report(&entries), blocks = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		blocks += entries[i].device_id == 2;
+	return blocks;
 }
 
 static void list_devices(void)
@@ -336,6 +349,10 @@ int main(void)
 	if (ndisks < 0) {
 		printf("cannot read the device tree: %s\n", vblk_strerror(ndisks));
 		return 2;
+	}
+	if (ndisks == 0 && block_devices_seen() > 0) {
+		printf("no virtio-blk disk could be used (the list above says why)\n");
+		return 1;
 	}
 	if (ndisks == 0) {
 		printf("no virtio-blk disk found: attach one with\n"

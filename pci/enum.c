@@ -29,19 +29,26 @@ static bool present(const struct pci_host *host, struct pci_bdf bdf)
 	return pci_cfg_rd(host, bdf, PCI_VENDOR_ID, 2) != PCI_VENDOR_NONE;
 }
 
-void pci_read_function(const struct pci_host *host, struct pci_bdf bdf, int parent,
-		       struct pci_function *fn)
+void pci_identify(const struct pci_host *host, struct pci_bdf bdf, struct pci_function *fn)
 {
-	uint32_t ids, command;
+	uint32_t ids = pci_cfg_rd(host, bdf, PCI_VENDOR_ID, 4);
 
 	memset(fn, 0, sizeof(*fn));
-	ids = pci_cfg_rd(host, bdf, PCI_VENDOR_ID, 4);
 	fn->bdf = bdf;
 	fn->vendor_id = (uint16_t)ids;
 	fn->device_id = (uint16_t)(ids >> 16);
 	fn->class_code = pci_cfg_rd(host, bdf, PCI_CLASS_REVISION, 4) >> 8;
 	fn->header_type = (uint8_t)(pci_cfg_rd(host, bdf, PCI_HEADER_TYPE, 1) &
 				    PCI_HEADER_LAYOUT_MASK);
+	fn->parent = -1;
+}
+
+void pci_read_function(const struct pci_host *host, struct pci_bdf bdf, int parent,
+		       struct pci_function *fn)
+{
+	uint32_t command;
+
+	pci_identify(host, bdf, fn);
 	fn->parent = parent;
 	fn->nbars = fn->header_type == PCI_HEADER_BRIDGE ? PCI_BARS_BRIDGE : PCI_BARS_NORMAL;
 	/* Decoding on means someone (firmware) set this function up: its
@@ -161,6 +168,60 @@ int pci_scan(struct pci_scan *scan, const struct pci_host *host)
 	if (found >= 0)
 		pci_assign(scan);
 	return found;
+}
+
+/* Is the function at bdf in the table? */
+static bool recorded(const struct pci_scan *scan, struct pci_bdf bdf)
+{
+	for (unsigned i = 0; i < scan->count; i++) {
+		const struct pci_bdf *at = &scan->fn[i].bdf;
+		if (at->bus == bdf.bus && at->dev == bdf.dev && at->fn == bdf.fn)
+			return true;
+	}
+	return false;
+}
+
+/* The walk's position as bus, device, function: 256 functions a bus. */
+static struct pci_bdf bdf_at(const struct pci_scan *scan, unsigned pos)
+{
+	return bdf_of((uint8_t)(scan->host.bus_first + pos / (PCI_DEVS_PER_BUS * PCI_FNS_PER_DEV)),
+		      pos / PCI_FNS_PER_DEV % PCI_DEVS_PER_BUS, pos % PCI_FNS_PER_DEV);
+}
+
+/*
+ * The functions a full table left out are on buses the scan numbered
+ * (bus_first to last_bus): a bridge it could not record was not followed,
+ * so nothing behind one is reachable. The same rules as the scan: function
+ * 0 says whether 1-7 may exist.
+ */
+bool pci_next_unrecorded(const struct pci_scan *scan, struct pci_unrecorded_walk *walk,
+			 struct pci_bdf *bdf)
+{
+	const unsigned end = ((unsigned)scan->last_bus - scan->host.bus_first + 1) *
+			     PCI_DEVS_PER_BUS * PCI_FNS_PER_DEV;
+
+	if (scan->dropped == 0)
+		return false;
+	while (walk->next < end) {
+		struct pci_bdf at = bdf_at(scan, walk->next);
+		struct pci_bdf fn0 = bdf_of(at.bus, at.dev, 0);
+
+		if (!present(&scan->host, fn0)) {   /* no device: its other functions neither */
+			walk->next += PCI_FNS_PER_DEV - at.fn;
+			continue;
+		}
+		if (at.fn != 0 &&
+		    !(pci_cfg_rd(&scan->host, fn0, PCI_HEADER_TYPE, 1) & PCI_HEADER_MULTI_FN)) {
+			walk->next += PCI_FNS_PER_DEV - at.fn;
+			continue;
+		}
+		walk->next++;
+		if (present(&scan->host, at) && !recorded(scan, at)) {
+			*bdf = at;
+			return true;
+		}
+	}
+	return false;
 }
 
 int pci_find(const struct pci_scan *scan, uint16_t vendor_id, uint16_t device_id,

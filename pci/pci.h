@@ -34,7 +34,9 @@
 #ifndef PCI_MAX_FUNCTIONS
 #define PCI_MAX_FUNCTIONS 64
 #endif
+#ifndef PCI_MAX_BRIDGE_DEPTH
 #define PCI_MAX_BRIDGE_DEPTH 8
+#endif
 
 /* One window of the host's ranges: PCI bus addresses [pci_base,
  * pci_base + size_bytes) appear to the CPU at cpu_base. size 0: absent. */
@@ -211,6 +213,17 @@ struct pci_scan {
  * Per-BAR and per-bridge problems are in each entry's status. */
 int pci_scan(struct pci_scan *scan, const struct pci_host *host);
 
+/* After a scan whose table overflowed (scan->dropped > 0), the functions
+ * it left out, so a driver can say which device it could not reach: each
+ * call gives the next one present on the buses the scan numbered and not
+ * in the table (walk zeroed to start), in bus order; false at the end,
+ * and at once if nothing was dropped. Config reads only. */
+struct pci_unrecorded_walk {
+	unsigned next;
+};
+bool pci_next_unrecorded(const struct pci_scan *scan, struct pci_unrecorded_walk *walk,
+			 struct pci_bdf *bdf);
+
 /* The two halves, for tests: pci_enumerate records and sizes, and
  * pci_assign places the BARs and opens the bridge windows. */
 int pci_enumerate(struct pci_scan *scan, const struct pci_host *host);
@@ -219,8 +232,11 @@ void pci_assign(struct pci_scan *scan);
 /* Size function fn's BARs from its config space (bar.c). */
 void pci_size_bars(const struct pci_host *host, struct pci_function *fn);
 
-/* Read the function at bdf into *fn (IDs, class, header type) and size
- * its BARs; `parent` as in struct pci_function. Nothing is enabled. */
+/* Read the function at bdf into *fn: its IDs, class and header type
+ * only, parent -1, nothing sized (pci_identify); or that and its BARs
+ * sized, `parent` as in struct pci_function (pci_read_function). Nothing
+ * is enabled. */
+void pci_identify(const struct pci_host *host, struct pci_bdf bdf, struct pci_function *fn);
 void pci_read_function(const struct pci_host *host, struct pci_bdf bdf, int parent,
 		       struct pci_function *fn);
 

@@ -149,7 +149,11 @@ int vblk_set_dma_ranges(const struct vblk_dma_range *ranges, unsigned count);
 
 /* What the last probe saw in each virtio-mmio slot and at each virtio PCI
  * function, for diagnostics: one entry a place, however often it was
- * probed (vblk_attach again after a failure, say). */
+ * probed (vblk_attach again after a failure, say). vblk_init_from_dt
+ * scans at most PCI_MAX_FUNCTIONS (64) PCI functions and follows bridges
+ * PCI_MAX_BRIDGE_DEPTH (8) deep (both -D tunables of the library's
+ * build): a virtio disk past the first limit is listed with -VBLK_ENOMEM,
+ * one behind a bridge past the second is not seen at all. */
 struct vblk_probe_entry {
 	enum vblk_transport transport;
 	uint64_t mmio_base;  /* virtio-mmio */

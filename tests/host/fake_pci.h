@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FAKE_PCI_MAX_FNS 64
+#define FAKE_PCI_MAX_FNS 96   /* more than pci/'s table holds */
 #define FAKE_PCI_BARS    6
 
 enum fake_pci_bar_kind {

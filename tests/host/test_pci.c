@@ -363,6 +363,65 @@ static void test_firmware_assigned_function_kept(void **state)
 	assert_bars_sane();
 }
 
+/* More functions than the table holds: 9 devices of 8 functions on bus 0
+ * (72, a device at function 0 saying it has more), a bridge among them,
+ * then a single-function disk at 00:14.0 and one behind the bridge. The
+ * table keeps the first 64 in bus order; the walk of what it left out
+ * gives the other 9 on bus 0 in order, nothing behind the bridge it never
+ * followed (it is past the table), and only functions that exist. */
+static void test_functions_past_the_table_are_walked(void **state)
+{
+	(void)state;
+	int port = -1;
+	for (uint8_t dev = 1; dev <= 9; dev++) {
+		for (uint8_t f = 0; f < 8; f++) {
+			if (dev == 9 && f == 7) {
+				port = fake_pci_add(pci, &(struct fake_pci_fn_spec){
+					.parent = -1, .dev = dev, .fn = f, .vendor_id = 0x1b36,
+					.device_id = 0x000c, .class_code = 0x060400,
+					.bridge = true });
+				continue;
+			}
+			fake_pci_add(pci, &(struct fake_pci_fn_spec){
+				.parent = -1, .dev = dev, .fn = f, .vendor_id = 0x1af4,
+				.device_id = 0x1044, .class_code = 0xff0000,
+				.multi_function = f == 0 });
+		}
+	}
+	add_blk(-1, 20, 0);
+	add_blk(port, 0, 0);
+	assert_int_equal(pci_scan(&scan, &virt_host), PCI_MAX_FUNCTIONS);
+	assert_int_equal(scan.dropped, 9);
+
+	struct pci_unrecorded_walk walk = { 0 };
+	struct pci_bdf bdf, want[9];
+	for (unsigned i = 0; i < 8; i++)
+		want[i] = (struct pci_bdf){ 0, 9, (uint8_t)i };
+	want[8] = (struct pci_bdf){ 0, 20, 0 };
+	for (unsigned i = 0; i < 9; i++) {
+		assert_true(pci_next_unrecorded(&scan, &walk, &bdf));
+		assert_int_equal(bdf.bus, want[i].bus);
+		assert_int_equal(bdf.dev, want[i].dev);
+		assert_int_equal(bdf.fn, want[i].fn);
+	}
+	assert_false(pci_next_unrecorded(&scan, &walk, &bdf));
+	assert_false(pci_next_unrecorded(&scan, &walk, &bdf));
+}
+
+/* Nothing dropped: the walk says so at once, without a config read. */
+static void test_nothing_past_the_table_nothing_walked(void **state)
+{
+	(void)state;
+	add_host_bridge();
+	add_blk(-1, 2, 0);
+	assert_int_equal(pci_scan(&scan, &virt_host), 2);
+	uint64_t accesses = fake_pci_access_count(pci);
+	struct pci_unrecorded_walk walk = { 0 };
+	struct pci_bdf bdf;
+	assert_false(pci_next_unrecorded(&scan, &walk, &bdf));
+	assert_int_equal(fake_pci_access_count(pci), accesses);
+}
+
 /* ---- enabling -------------------------------------------------------- */
 
 static void test_decoding_enabled_only_on_pci_enable(void **state)
@@ -480,6 +539,8 @@ int main(void)
 		T(test_absurd_bar_sizes_refused),
 		T(test_without_a_64_bit_window_prefetchable_bars_go_low),
 		T(test_firmware_assigned_function_kept),
+		T(test_functions_past_the_table_are_walked),
+		T(test_nothing_past_the_table_nothing_walked),
 		T(test_decoding_enabled_only_on_pci_enable),
 		T(test_capability_walk_trusts_nothing),
 		T(test_use_intx_undoes_what_silences_the_pin),

@@ -302,9 +302,11 @@ run_config() { # in a subshell: set up the row's QEMU, boot, check the disks
 
 	read -r -a words <<<"$boot"
 	boot_options "${words[@]}"
-	if [ -n "$lib_flags" ]; then
+	if [ -n "$lib_flags" ]; then # the row's image (the test image, or PROGRAM.elf)
+		read -r -a words <<<"$run"
+		[[ ${words[0]:-} == *.elf ]] && knob_image=${words[0]} || knob_image=vblk-test.elf
 		make --no-print-directory -s -C "$ROOT" BUILD="$BUILD/knobs/$cfg" \
-			EXTRA_CFLAGS="$lib_flags" "$BUILD/knobs/$cfg/vblk-test.elf" >>"$log" 2>&1 ||
+			EXTRA_CFLAGS="$lib_flags" "$BUILD/knobs/$cfg/$knob_image" >>"$log" 2>&1 ||
 			fail "building with $lib_flags failed"
 	fi
 	IFS=';' read -r -a items <<<"$disks"
