@@ -9,7 +9,9 @@
  *     assigned elsewhere;
  *   - decoding and bus mastering are off on every function firmware did
  *     not enable, until pci_enable, which enables only assigned ones;
- *   - the scan is bounded (config accesses counted).
+ *   - the scan is bounded (config accesses counted);
+ *   - past a full table, pci_next_unrecorded gives exactly the functions
+ *     the scan dropped: as many, each present and none in the table.
  *
  * Input: a header byte (bit 0: a 64-bit window; bits 1-2: the 32-bit
  * window's size; bits 3-7: the last bus / 8), then per function 4 bytes
@@ -207,6 +209,29 @@ static void check_enable(void)
 	}
 }
 
+static bool in_table(struct pci_bdf bdf)
+{
+	for (unsigned i = 0; i < scan.count; i++)
+		if (scan.fn[i].bdf.bus == bdf.bus && scan.fn[i].bdf.dev == bdf.dev &&
+		    scan.fn[i].bdf.fn == bdf.fn)
+			return true;
+	return false;
+}
+
+static void check_unrecorded(void)
+{
+	struct pci_unrecorded_walk walk = { 0 };
+	struct pci_bdf bdf;
+	unsigned seen = 0;
+
+	while (pci_next_unrecorded(&scan, &walk, &bdf)) {
+		CHECK(!in_table(bdf));
+		CHECK(pci_cfg_rd(&scan.host, bdf, 0, 2) != 0xffffu);
+		CHECK(++seen <= scan.dropped);
+	}
+	CHECK(seen == scan.dropped);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size, 0 };
@@ -219,6 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(fake_pci_access_count(pci) < MAX_ACCESSES);
 	check_no_overlap();
 	check_enable();
+	check_unrecorded();
 	host_platform_reset();
 	return 0;
 }
