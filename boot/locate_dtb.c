@@ -2,7 +2,8 @@
 /*
  * Where the device tree is: x0 of an Image boot, else the start of RAM
  * where QEMU copies it for an ELF boot, and only a believable blob there
- * (FDT magic, a sane size, not inside our own image).
+ * (x0 an aligned address in RAM, FDT magic, a sane size, not inside our
+ * own image).
  *
  * Apart from the runtime's bring-up (boot/rt.c) because three callers at
  * three moments need it: EL3 before the drop to Non-secure (boot/el3.c),
@@ -17,6 +18,13 @@
 
 /* Where QEMU copies the DTB for an ELF boot: the start of RAM. */
 #define RT_DTB_ELF_ADDR      0x40000000u
+/* QEMU virt's RAM starts there (linker.ld's RAM_BASE) and ends below
+ * 1 TiB, the least physical address range an Armv8-A CPU has (40 bits);
+ * the boot protocol puts the DTB in RAM on an 8-byte boundary (Linux's
+ * Documentation/arch/arm64/booting.rst). */
+#define RT_RAM_BASE          0x40000000ull
+#define RT_RAM_LIMIT         (1ull << 40)
+#define RT_DTB_ALIGN         8u
 /* A DTB is at least its 40-byte header (DT spec v0.4 §5.2) and at most
  * 2 MiB (Linux arm64 booting.rst; QEMU's is 1 MiB). Keep in step with
  * DTB_MAX_BYTES in start.S. */
@@ -54,9 +62,24 @@ static size_t dtb_size_at(uintptr_t addr, bool report)
 	return total_bytes;
 }
 
+/*
+ * Can x0 be a DTB at all? A loader that does not follow the arm64 boot
+ * protocol leaves something else there: U-Boot's `go`, `bootelf` and
+ * standalone `bootm` pass argc (1 for `bootm ADDR`). Read as an address,
+ * that is flash, and with secure=on Secure flash, which a Non-secure
+ * read takes as a synchronous external abort; a misaligned address
+ * faults with the MMU off. Only an aligned address in RAM is read.
+ */
+static bool could_be_dtb(uint64_t entry_x0)
+{
+	return entry_x0 >= RT_RAM_BASE && entry_x0 < RT_RAM_LIMIT &&
+	       entry_x0 % RT_DTB_ALIGN == 0;
+}
+
 static const void *locate_dtb(uint64_t entry_x0, size_t *len_bytes, bool report)
 {
-	if ((*len_bytes = dtb_size_at((uintptr_t)entry_x0, report)) != 0)
+	*len_bytes = 0;
+	if (could_be_dtb(entry_x0) && (*len_bytes = dtb_size_at((uintptr_t)entry_x0, report)) != 0)
 		return (const void *)(uintptr_t)entry_x0;
 	if ((*len_bytes = dtb_size_at(RT_DTB_ELF_ADDR, report)) != 0)
 		return (const void *)(uintptr_t)RT_DTB_ELF_ADDR;

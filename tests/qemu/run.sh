@@ -88,6 +88,7 @@ boot_options() { # boot_options WORD...: the boot column
 		modern) qemu_args+=(-global virtio-mmio.force-legacy=false) ;;
 		image) image=1 ;;
 		at=*) load_at=${word#at=} ;;
+		x0=*) entry_x0=${word#x0=} ;;
 		mem=*) memory=${word#mem=} ;;
 		numa=*) numa_nodes=${word#numa=} ;;
 		no-semihosting) semihosting=enable=off ;;
@@ -202,12 +203,29 @@ expectation() { # expectation WORD...: one item of the expect column
 
 # ---- booting and checking -------------------------------------------------
 
+# x0=VALUE (32 bits): the .bin at its link address, entered from three
+# instructions at TRAMPOLINE_ADDR with x0 = VALUE, as a loader that does
+# not follow the arm64 boot protocol hands over (U-Boot's `go` and
+# standalone `bootm` pass argc there).
+TRAMPOLINE_ADDR=0x40100000
+LINK_ADDR=0x40200000
+x0_trampoline() {
+	local lo=$((entry_x0 & 0xffff)) hi=$((entry_x0 >> 16 & 0xffff))
+	local movz=$((0xd2800000 | lo << 5)) movk=$((0xf2a00000 | hi << 5))
+	local branch=$((0x14000000 | ((LINK_ADDR - TRAMPOLINE_ADDR - 8) / 4 & 0x3ffffff)))
+	load=(-device "loader,file=${kernel%.elf}.bin,addr=$LINK_ADDR,force-raw=on"
+	      -device "loader,addr=$TRAMPOLINE_ADDR,data=$(printf '0x%08x%08x' "$movk" "$movz"),data-len=8"
+	      -device "loader,addr=$((TRAMPOLINE_ADDR + 8)),data=$(printf '0x%08x' "$branch"),data-len=4"
+	      -device "loader,addr=$TRAMPOLINE_ADDR,cpu-num=0")
+}
+
 boot() { # boot the kernel as the row says; fail unless it ends as expected
 	local status console why complaints pattern load=(-kernel "$kernel")
 	[ -f "$kernel" ] || fail "no $kernel (make test-qemu builds it)"
 	# at=ADDR: a loader that puts the image at ADDR and starts the CPU
 	# there, as a bootloader does, instead of QEMU's -kernel.
 	[ -z "$load_at" ] || load=(-device "loader,file=$kernel,addr=$load_at,cpu-num=0")
+	[ -z "$entry_x0" ] || x0_trampoline
 	{
 		echo "\$ timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
 			"-m $memory -nographic -semihosting-config $semihosting" \
@@ -293,7 +311,7 @@ run_config() { # in a subshell: set up the row's QEMU, boot, check the disks
 	local boot disks run expect step items item words name
 	cfg=$1 dir=$WORK/$1 log=$WORK/$1/console.log
 	machine=virt memory=128M numa_nodes=0 image=0 lib_flags="" semihosting=enable=on,target=native
-	load_at=
+	load_at= entry_x0=
 	kernel="" test_name="" want_status=0 expected_complaint="" verified_bytes=0
 	qemu_args=() says=() checks=() qcow2_disks=() pci_ports=0
 	mkdir -p "$dir"
