@@ -65,6 +65,8 @@ check_test() {
 		need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	# the debug-batch rows (tests/qemu/run.sh step_debug_batch)
 	have gdb-multiarch || need gdb-multiarch gdb-multiarch
+	# the uboot rows: vblk started by Debian's U-Boot (tests/qemu/run.sh)
+	[ -f "$UBOOT_BIN" ] || need "U-Boot for qemu_arm64 ($UBOOT_BIN)" u-boot-qemu
 }
 
 # make debug: the image and QEMU, plus gdb-multiarch (it debugs aarch64

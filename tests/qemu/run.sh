@@ -89,6 +89,7 @@ boot_options() { # boot_options WORD...: the boot column
 		image) image=1 ;;
 		at=*) load_at=${word#at=} ;;
 		x0=*) entry_x0=${word#x0=} ;;
+		uboot) via_uboot=1 ;;
 		mem=*) memory=${word#mem=} ;;
 		numa=*) numa_nodes=${word#numa=} ;;
 		no-semihosting) semihosting=enable=off ;;
@@ -219,20 +220,35 @@ x0_trampoline() {
 	      -device "loader,addr=$TRAMPOLINE_ADDR,cpu-num=0")
 }
 
+# uboot: Debian's U-Boot is the firmware (-bios). The .bin waits in RAM
+# (QEMU's loader puts it there); U-Boot probes every virtio disk and reads
+# from each, then booti hands over, as a user chain-loading vblk does.
+UBOOT_BIN=${UBOOT_BIN:-/usr/lib/u-boot/qemu_arm64/u-boot.bin}
+UBOOT_IMAGE_ADDR=0x44000000
+UBOOT_COMMANDS='virtio scan;; virtio info;;
+	for i in 0 1 2 3 4 5 6 7; do if virtio dev $i; then virtio read 0x46000000 0 8; fi; done;;
+	booti 0x44000000 - ${fdtcontroladdr}'
+via_uboot() {
+	[ -f "$UBOOT_BIN" ] || skip "no U-Boot for qemu_arm64 ($UBOOT_BIN: package u-boot-qemu)"
+	load=(-bios "$UBOOT_BIN" -device "loader,file=${kernel%.elf}.bin,addr=$UBOOT_IMAGE_ADDR,force-raw=on")
+	runner=(python3 "$ROOT/tests/qemu/uboot_console.py" "$UBOOT_COMMANDS" --)
+}
+
 boot() { # boot the kernel as the row says; fail unless it ends as expected
-	local status console why complaints pattern load=(-kernel "$kernel")
+	local status console why complaints pattern load=(-kernel "$kernel") runner=()
 	[ -f "$kernel" ] || fail "no $kernel (make test-qemu builds it)"
 	# at=ADDR: a loader that puts the image at ADDR and starts the CPU
 	# there, as a bootloader does, instead of QEMU's -kernel.
 	[ -z "$load_at" ] || load=(-device "loader,file=$kernel,addr=$load_at,cpu-num=0")
 	[ -z "$entry_x0" ] || x0_trampoline
+	[ "$via_uboot" -eq 0 ] || via_uboot
 	{
-		echo "\$ timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
+		echo "\$ ${runner[*]} timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
 			"-m $memory -nographic -semihosting-config $semihosting" \
 			"${load[*]} ${qemu_args[*]}"
 		echo "----"
 	} >>"$log"
-	timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
+	"${runner[@]}" timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
 		-machine "$machine" -cpu cortex-a53 -m "$memory" -nographic \
 		-semihosting-config "$semihosting" \
 		-d guest_errors,unimp -D "$dir/qemu-d.log" \
@@ -311,7 +327,7 @@ run_config() { # in a subshell: set up the row's QEMU, boot, check the disks
 	local boot disks run expect step items item words name
 	cfg=$1 dir=$WORK/$1 log=$WORK/$1/console.log
 	machine=virt memory=128M numa_nodes=0 image=0 lib_flags="" semihosting=enable=on,target=native
-	load_at= entry_x0=
+	load_at= entry_x0= via_uboot=0
 	kernel="" test_name="" want_status=0 expected_complaint="" verified_bytes=0
 	qemu_args=() says=() checks=() qcow2_disks=() pci_ports=0
 	mkdir -p "$dir"
