@@ -89,7 +89,8 @@ boot_options() { # boot_options WORD...: the boot column
 		image) image=1 ;;
 		at=*) load_at=${word#at=} ;;
 		x0=*) entry_x0=${word#x0=} ;;
-		uboot) via_uboot=1 ;;
+		uboot) via_uboot=booti ;;
+		uboot-bootm) via_uboot=bootm ;;
 		mem=*) memory=${word#mem=} ;;
 		numa=*) numa_nodes=${word#numa=} ;;
 		no-semihosting) semihosting=enable=off ;;
@@ -220,18 +221,44 @@ x0_trampoline() {
 	      -device "loader,addr=$TRAMPOLINE_ADDR,cpu-num=0")
 }
 
-# uboot: Debian's U-Boot is the firmware (-bios). The .bin waits in RAM
-# (QEMU's loader puts it there); U-Boot probes every virtio disk and reads
-# from each, then booti hands over, as a user chain-loading vblk does.
+# uboot, uboot-bootm: Debian's U-Boot is the firmware (-bios). The image
+# waits in RAM (QEMU's loader puts it there); U-Boot probes every virtio
+# disk and reads from each, then hands over as a user chain-loading vblk
+# does: booti starts the .bin as a Linux Image (devices reset, MMU off,
+# the DTB in x0); bootm starts it as a standalone program (a legacy
+# uImage), with U-Boot's MMU and caches on, its devices still running and
+# argc in x0.
 UBOOT_BIN=${UBOOT_BIN:-/usr/lib/u-boot/qemu_arm64/u-boot.bin}
 UBOOT_IMAGE_ADDR=0x44000000
-UBOOT_COMMANDS='virtio scan;; virtio info;;
-	for i in 0 1 2 3 4 5 6 7; do if virtio dev $i; then virtio read 0x46000000 0 8; fi; done;;
-	booti 0x44000000 - ${fdtcontroladdr}'
+UBOOT_PROBE='virtio scan;; virtio info;;
+	for i in 0 1 2 3 4 5 6 7; do if virtio dev $i; then virtio read 0x46000000 0 8; fi; done'
+
+# A legacy uImage of the .bin (U-Boot's include/image.h): a 64-byte
+# big-endian header, CRC-32s of itself and of the data; type standalone
+# (1), arch arm64 (22), OS U-Boot (17), loaded and entered at the link
+# address.
+make_uimage() { # make_uimage BIN OUT
+	python3 - "$1" "$2" "$LINK_ADDR" <<-'PY' || fail "cannot make the uImage"
+	import struct, sys, zlib
+	data = open(sys.argv[1], "rb").read()
+	at = int(sys.argv[3], 0)
+	def header(crc):
+	    return struct.pack(">7I4B32s", 0x27051956, crc, 0, len(data), at, at,
+	                       zlib.crc32(data), 17, 22, 1, 0, b"vblk")
+	open(sys.argv[2], "wb").write(header(zlib.crc32(header(0))) + data)
+	PY
+}
+
 via_uboot() {
+	local image=${kernel%.elf}.bin commands="$UBOOT_PROBE;; booti $UBOOT_IMAGE_ADDR - \${fdtcontroladdr}"
 	[ -f "$UBOOT_BIN" ] || skip "no U-Boot for qemu_arm64 ($UBOOT_BIN: package u-boot-qemu)"
-	load=(-bios "$UBOOT_BIN" -device "loader,file=${kernel%.elf}.bin,addr=$UBOOT_IMAGE_ADDR,force-raw=on")
-	runner=(python3 "$ROOT/tests/qemu/uboot_console.py" "$UBOOT_COMMANDS" --)
+	if [ "$via_uboot" = bootm ]; then
+		make_uimage "$image" "$dir/image.uimg"
+		image=$dir/image.uimg
+		commands="$UBOOT_PROBE;; setenv autostart yes;; bootm $UBOOT_IMAGE_ADDR"
+	fi
+	load=(-bios "$UBOOT_BIN" -device "loader,file=$image,addr=$UBOOT_IMAGE_ADDR,force-raw=on")
+	runner=(python3 "$ROOT/tests/qemu/uboot_console.py" "$commands" --)
 }
 
 boot() { # boot the kernel as the row says; fail unless it ends as expected
@@ -241,7 +268,7 @@ boot() { # boot the kernel as the row says; fail unless it ends as expected
 	# there, as a bootloader does, instead of QEMU's -kernel.
 	[ -z "$load_at" ] || load=(-device "loader,file=$kernel,addr=$load_at,cpu-num=0")
 	[ -z "$entry_x0" ] || x0_trampoline
-	[ "$via_uboot" -eq 0 ] || via_uboot
+	[ -z "$via_uboot" ] || via_uboot
 	{
 		echo "\$ ${runner[*]} timeout $QEMU_TIMEOUT_S $QEMU -machine $machine -cpu cortex-a53" \
 			"-m $memory -nographic -semihosting-config $semihosting" \
@@ -327,7 +354,7 @@ run_config() { # in a subshell: set up the row's QEMU, boot, check the disks
 	local boot disks run expect step items item words name
 	cfg=$1 dir=$WORK/$1 log=$WORK/$1/console.log
 	machine=virt memory=128M numa_nodes=0 image=0 lib_flags="" semihosting=enable=on,target=native
-	load_at= entry_x0= via_uboot=0
+	load_at= entry_x0= via_uboot=
 	kernel="" test_name="" want_status=0 expected_complaint="" verified_bytes=0
 	qemu_args=() says=() checks=() qcow2_disks=() pci_ports=0
 	mkdir -p "$dir"
