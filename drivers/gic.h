@@ -57,6 +57,8 @@
 
 /* Set one INTID's bit in a write-1 bank (ISENABLER, ICENABLER, ...). */
 void gic_write_bit(uintptr_t frame, unsigned bank, unsigned intid);
+/* The interrupt's bit in a set/clear bank as it reads back. */
+bool gic_read_bit(uintptr_t frame, unsigned bank, unsigned intid);
 /* Write `value` to every register of a bit bank covering [first, limit). */
 void gic_write_bank(uintptr_t frame, unsigned bank, unsigned first_intid,
 		    unsigned limit_intid, uint32_t value);
@@ -75,8 +77,12 @@ struct gic_ops {
 	int (*init)(const struct board_info *board);
 	/* How many INTIDs the distributor implements (a bound, <= 1020). */
 	unsigned (*intid_limit)(void);
-	/* Set the trigger, route to this CPU, enable forwarding. */
-	void (*enable)(unsigned intid, bool edge);
+	/* Set the trigger, route to this CPU, enable forwarding. Returns
+	 * whether forwarding is on: an interrupt the Secure side kept in
+	 * Group 0 ignores a Non-secure enable and reads as disabled
+	 * (IHI0048B §4.3.4, IHI0069 §12.9.14), as firmware that ran at EL3
+	 * and did not hand the interrupts over leaves them. */
+	bool (*enable)(unsigned intid, bool edge);
 	/* Stop forwarding; on return no new signal for it reaches the CPU. */
 	void (*disable)(unsigned intid);
 	/* Acknowledge the highest-priority pending interrupt: returns its

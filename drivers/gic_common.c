@@ -28,6 +28,11 @@ void gic_write_bit(uintptr_t frame, unsigned bank, unsigned intid)
 	plat_mmio_write32(bank_reg(frame, bank, intid), 1u << (intid % GIC_BITS_PER_REG));
 }
 
+bool gic_read_bit(uintptr_t frame, unsigned bank, unsigned intid)
+{
+	return (plat_mmio_read32(bank_reg(frame, bank, intid)) >> (intid % GIC_BITS_PER_REG)) & 1u;
+}
+
 void gic_write_bank(uintptr_t frame, unsigned bank, unsigned first_intid,
 		    unsigned limit_intid, uint32_t value)
 {

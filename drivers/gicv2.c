@@ -83,7 +83,7 @@ static unsigned gicv2_intid_limit(void)
 	return intid_limit;
 }
 
-static void gicv2_enable(unsigned intid, bool edge)
+static bool gicv2_enable(unsigned intid, bool edge)
 {
 	gic_write_bit(gicd, GIC_ICENABLER, intid);
 	/* SGIs are always edge-triggered; for PPIs the field may be
@@ -93,6 +93,7 @@ static void gicv2_enable(unsigned intid, bool edge)
 	if (intid >= GIC_FIRST_SPI_INTID)
 		plat_mmio_write8(gicd + GICD_ITARGETSR + intid, this_cpu_target);
 	gic_write_bit(gicd, GIC_ISENABLER, intid);
+	return gic_read_bit(gicd, GIC_ISENABLER, intid);
 }
 
 static void gicv2_disable(unsigned intid)

@@ -245,7 +245,7 @@ static void disable_and_wait(unsigned intid)
 	}
 }
 
-static void gicv3_enable(unsigned intid, bool edge)
+static bool gicv3_enable(unsigned intid, bool edge)
 {
 	uintptr_t frame = intid < GIC_FIRST_SPI_INTID ? gicr_sgi : gicd;
 
@@ -261,6 +261,7 @@ static void gicv3_enable(unsigned intid, bool edge)
 				  (uint32_t)(this_cpu_irouter >> 32));
 	}
 	gic_write_bit(frame, GIC_ISENABLER, intid);
+	return gic_read_bit(frame, GIC_ISENABLER, intid);
 }
 
 static void gicv3_disable(unsigned intid)

@@ -103,7 +103,13 @@ int rt_irq_register(unsigned intid, bool edge, void (*handler)(void *ctx), void 
 		slot->intid = intid;
 		slot->ctx = ctx;
 		slot->handler = handler;
-		gic->enable(intid, edge);
+		if (!gic->enable(intid, edge)) {
+			/* Not ours to enable (see gic_ops.enable): it would
+			 * never come, and a caller that waited for it would
+			 * only find out by its timeouts. */
+			slot->handler = NULL;
+			err = -VBLK_EUNSUPP;
+		}
 	}
 	plat_irq_restore(flags);
 	return err;

@@ -101,7 +101,9 @@ int rt_irq_controller(void);
  * vblk_disk_info()->irq_edge).
  * Returns 0; -VBLK_EINVAL for a NULL handler or an INTID the GIC does not
  * have; -VBLK_ESTATE if it already has a handler; -VBLK_ENOMEM if the
- * handler table is full; -VBLK_ENODEV without a GIC. */
+ * handler table is full; -VBLK_ENODEV without a GIC; -VBLK_EUNSUPP if the
+ * GIC does not let it be enabled (firmware that ran at EL3 kept it
+ * Secure): poll instead. */
 int rt_irq_register(unsigned intid, bool edge, void (*handler)(void *ctx), void *ctx);
 
 /* Disable `intid` at the GIC and forget its handler (no-op if none). */
