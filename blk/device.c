@@ -285,9 +285,14 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	}
 	if (ring_descs == 1)
 		req->table = dev->free_tables[--dev->nfree_tables];
-	/* The timeout counts from here if the device had nothing to do. */
-	if (blk_dev_in_flight(dev) == 1)
+	/* The timeout counts from here if the device had nothing to do;
+	 * behind others, from when the device passes it over (blk/wait.c). */
+	unsigned in_flight = blk_dev_in_flight(dev);
+	if (in_flight == 1)
 		dev->progress_us = plat_time_us();
+	req->in_ring = true;
+	req->ahead = (uint16_t)(in_flight - 1);
+	req->sent_at = dev->completions_ever;
 	dev->counts.requests++;
 	dev->counts.descriptors += (unsigned)ring_descs;
 	dev->counts.coalesced_segs += coalesced;
@@ -334,6 +339,7 @@ int blk_dev_harvest(struct blk_dev *dev, struct vblk_bio **bios, int *result)
 		return got;
 	struct blk_req *req = token;
 	dev->counts.completions++;
+	dev->completions_ever++;
 	/* Progress: the timeouts of what is still in flight count from
 	 * here, and the adaptive wait (blk/spin_or_sleep.c) times its
 	 * stretches by it, the last completion of a wait included. */
@@ -378,6 +384,7 @@ void blk_dev_free_req(struct blk_dev *dev, struct blk_req *req)
 		req->table = NULL;
 	}
 	req->bios = (struct blk_bio_list){ NULL, NULL };
+	req->in_ring = false;
 	req->next = dev->free_reqs;
 	dev->free_reqs = req;
 }

@@ -30,8 +30,10 @@ void blk_dev_init_reqs(struct blk_dev *dev)
 {
 	dev->progress_us = plat_time_us();
 	dev->status_checked_us = dev->progress_us;
+	dev->starving = (struct blk_starving){ NULL, 0, 0 };
 	dev->free_reqs = NULL;
 	for (unsigned i = BLK_MAX_REQS; i-- > 0;) {
+		dev->reqs[i].in_ring = false;
 		dev->reqs[i].next = dev->free_reqs;
 		dev->free_reqs = &dev->reqs[i];
 	}
@@ -81,6 +83,23 @@ bool blk_dev_needs_reset(struct blk_dev *dev)
 /* Has the device put chains in the used ring that are not harvested yet?
  * A look only (nothing harvested; false once the ring is broken): where
  * a wait's time is up (blk/wait.c). */
+/*
+ * The first request in the ring that the device has overtaken: since it
+ * was sent the device completed more requests than it held then, so it is
+ * not just waiting its turn behind them. NULL if none. (Completions are
+ * counted modulo 2^32: a difference stays right across the wrap.)
+ */
+const struct blk_req *blk_dev_overtaken(const struct blk_dev *dev)
+{
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
+		const struct blk_req *req = &dev->reqs[i];
+
+		if (req->in_ring && dev->completions_ever - req->sent_at > req->ahead)
+			return req;
+	}
+	return NULL;
+}
+
 bool blk_dev_has_used(const struct blk_dev *dev)
 {
 	return vring_has_used(&dev->ring);

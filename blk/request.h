@@ -72,6 +72,12 @@ struct blk_req {
 				     before (merging looks backwards) */
 	uint16_t nbios;
 	uint32_t range_flags;     /* WRITE_ZEROES: VIRTIO_BLK_WZ_F_UNMAP or 0 */
+	/* While its chain is in the ring (the timeouts, blk/wait.c): the
+	 * device's completions so far and the requests it held when this
+	 * one was sent. */
+	bool in_ring;
+	uint16_t ahead;
+	uint32_t sent_at;
 	/* The indirect table its chain went into (one of struct blk_dev's
 	 * `tables`, taken at dispatch), or NULL: a direct chain. */
 	union vring_indirect_desc *table;

@@ -31,11 +31,45 @@ static bool needs_reset(struct vblk_disk *disk)
 	return blk_dev_needs_reset(&disk->dev);
 }
 
+/* A request is overdue: stop the disk, which fails every queued bio with
+ * -VBLK_ETIMEDOUT. Up by the clock; but a host may have descheduled this
+ * CPU between the last harvest and the clock read while the device
+ * finished. What the used ring holds is progress, and the caller's next
+ * look harvests it. */
+static int time_out(struct vblk_disk *disk)
+{
+	if (blk_dev_has_used(&disk->dev))
+		return 0;
+	blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
+	return -VBLK_ETIMEDOUT;
+}
+
 /*
- * While requests are in flight: give up on a device that has made no
- * progress for the disk's timeout, or that says it needs a reset (§2.1.2);
- * short of that, notify it again every VBLK_RENOTIFY_US without progress
- * (blk_dev_renotify says why).
+ * The timeout is per request (vblk.h). No progress for that long covers a
+ * device gone quiet. A device that keeps completing newer requests and
+ * never an older one makes progress, so the request it passes over is
+ * timed from the first look that finds it overtaken (blk_dev_overtaken;
+ * the looks come every VBLK_STATUS_CHECK_US). Completing out of order is
+ * allowed: only a request still overtaken a whole timeout later is
+ * overdue.
+ */
+static bool starved(struct blk_dev *dev, uint64_t now_us, uint32_t timeout_us)
+{
+	const struct blk_req *req = blk_dev_overtaken(dev);
+	struct blk_starving *seen = &dev->starving;
+
+	if (req == NULL || req != seen->req || req->sent_at != seen->sent_at) {
+		*seen = (struct blk_starving){ req, req ? req->sent_at : 0, now_us };
+		return false;
+	}
+	return now_us - seen->since_us > timeout_us;
+}
+
+/*
+ * While requests are in flight: give up on a request overdue (above), or
+ * on a device that says it needs a reset (§2.1.2); short of that, notify
+ * it again every VBLK_RENOTIFY_US without progress (blk_dev_renotify says
+ * why).
  * A modern device announces the latter with a configuration interrupt,
  * which a polled wait never takes: so Status is read every
  * VBLK_STATUS_CHECK_US (QEMU gives up on a request whose buffer lies
@@ -44,16 +78,8 @@ static bool needs_reset(struct vblk_disk *disk)
  */
 static int check_device(struct vblk_disk *disk, uint64_t now_us)
 {
-	if (now_us - disk->dev.progress_us > disk->queue.timeout_us) {
-		/* Up by the clock; but a host may have descheduled this CPU
-		 * between the last harvest and the clock read while the device
-		 * finished. What the used ring holds is progress, and the
-		 * caller's next look harvests it. */
-		if (blk_dev_has_used(&disk->dev))
-			return 0;
-		blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
-		return -VBLK_ETIMEDOUT;
-	}
+	if (now_us - disk->dev.progress_us > disk->queue.timeout_us)
+		return time_out(disk);
 	if (now_us - disk->dev.progress_us >= VBLK_RENOTIFY_US &&
 	    now_us - disk->dev.renotified_us >= VBLK_RENOTIFY_US) {
 		disk->dev.renotified_us = now_us;
@@ -65,6 +91,8 @@ static int check_device(struct vblk_disk *disk, uint64_t now_us)
 			blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
 			return -VBLK_EBROKEN;
 		}
+		if (starved(&disk->dev, now_us, disk->queue.timeout_us))
+			return time_out(disk);
 	}
 	return 0;
 }

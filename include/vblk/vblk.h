@@ -213,7 +213,11 @@ int vblk_write_zeroes(struct vblk_disk *disk, uint64_t sector, uint64_t nsectors
  * NUL-terminated into id[21]. */
 int vblk_get_id(struct vblk_disk *disk, char id[21]);
 
-/* Per-request timeout in microseconds (0 restores VBLK_TIMEOUT_US). */
+/* Per-request timeout in microseconds (0 restores VBLK_TIMEOUT_US): the
+ * disk is stopped (-VBLK_ETIMEDOUT) when the device completes nothing for
+ * that long, or when it keeps completing newer requests and leaves one
+ * older request undone that long after it first passed it over. Seen by
+ * waits and vblk_poll, within VBLK_STATUS_CHECK_US for the second. */
 void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
 
 /* After -VBLK_EBROKEN, -VBLK_ETIMEDOUT or -VBLK_EHELD: reset and

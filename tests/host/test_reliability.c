@@ -413,6 +413,103 @@ static void test_lost_notification_is_sent_again(void **state)
 	assert_int_equal(stats_now().notifications, sent);
 }
 
+/* ==== a request the device keeps passing over ========================== */
+
+/* A device that completes every newer request and never the oldest one
+ * makes progress all the time: the oldest must still time out, the
+ * timeout being per request (vblk.h). Bio 0 is sent first; then, every
+ * millisecond, one more bio goes in and the device completes the newest.
+ * With a 5 ms timeout bio 0 is overdue within about 7 ms (the look that
+ * finds it overtaken starts its clock; looks come every
+ * VBLK_STATUS_CHECK_US), not never. */
+static void test_request_passed_over_times_out(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
+	submit_ok(write_bio(0, 0));
+	uint64_t start_us = plat_time_us();
+	for (unsigned i = 1; i <= 40 && done_calls[0] == 0; i++) {
+		unsigned idx = 1 + i % 2;
+		submit_ok(write_bio(idx, 8u * idx));
+		host_advance_time_us(1000);
+		fake_virtio_complete_some(fv, 1);   /* the newest */
+		(void)vblk_poll(disk);
+	}
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(done_status[0], -VBLK_ETIMEDOUT);
+	assert_true(plat_time_us() - start_us <= SHORT_TIMEOUT_US + 3 * VBLK_STATUS_CHECK_US);
+}
+
+/* The same inside vblk_wait_bios: bio 1's callback resubmits it, and the
+ * device completes the newest request every 50 us, never bio 0. The wait
+ * for bio 0 ends with -VBLK_ETIMEDOUT about a timeout later, not when the
+ * stream stops 200 ms later. */
+static unsigned stream_left;
+
+static void stream_done(struct vblk_bio *bio, int status)
+{
+	log_done(bio, status);
+	if (status == 0 && stream_left > 0) {
+		stream_left--;
+		assert_int_equal(vblk_submit(disk, bio), 0);
+	}
+}
+
+static void complete_newest_again(void)
+{
+	fake_virtio_complete_some(fv, 1);
+	host_at_relax(50, complete_newest_again);
+}
+
+static void test_wait_for_a_request_passed_over_is_bounded(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
+	stream_left = 4000;
+	submit_ok(write_bio(0, 0));
+	memset(buffer(1), 1, BIO_BYTES);
+	submit_ok(make_bio(1, VBLK_OP_WRITE, 64, buffer(1), BIO_BYTES, stream_done));
+	host_at_relax(50, complete_newest_again);
+	uint64_t start_us = plat_time_us();
+	struct vblk_bio *wanted = &bios[0];
+	int rc = vblk_wait_bios(disk, &wanted, 1);
+	uint64_t took_us = plat_time_us() - start_us;
+	host_at_relax(0, NULL);
+	assert_int_equal(rc, -VBLK_ETIMEDOUT);
+	assert_int_equal(done_status[0], -VBLK_ETIMEDOUT);
+	assert_true(took_us <= SHORT_TIMEOUT_US + 3 * VBLK_STATUS_CHECK_US);
+	assert_true(stream_left > 0);
+}
+
+/* Out of order is not overdue: the device completes the newest request
+ * first every time, and each oldest one a few milliseconds later, well
+ * within the timeout. Nothing times out, every bio completes once. */
+static void test_requests_completed_out_of_order_do_not_time_out(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
+	for (unsigned round = 0; round < 20; round++) {
+		submit_ok(write_bio(0, 0));
+		submit_ok(write_bio(1, 64));
+		submit_ok(write_bio(2, 128));
+		for (unsigned step = 0; step < 3; step++) {
+			host_advance_time_us(1500);
+			fake_virtio_complete_some(fv, 1);   /* newest first */
+			assert_int_equal(vblk_poll(disk), 1);
+		}
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(done_calls[i], 20);
+		assert_int_equal(done_status[i], 0);
+	}
+}
+
 /* ==== 4. a bio submitted twice ========================================== */
 
 /* Bios 0 and 1 merged into one request behind a plug: submitting bio 0
@@ -577,6 +674,9 @@ int main(void)
 		ALL(test_undefined_interrupt_bit_does_not_storm),
 		ALL(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
 		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
+		ALL(test_request_passed_over_times_out),
+		ALL(test_wait_for_a_request_passed_over_is_bounded),
+		ALL(test_requests_completed_out_of_order_do_not_time_out),
 		ALL(test_bio_queued_twice_is_refused),
 		ALL(test_bio_in_flight_submitted_again_is_refused),
 		ALL(test_bio_whose_callback_has_not_run_is_refused),
