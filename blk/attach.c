@@ -43,8 +43,22 @@ void blk_record_probe(const struct vblk_probe_entry *entry)
 			return;
 		}
 	}
-	if (probe_count < PROBE_ENTRIES_MAX)
+	if (probe_count < PROBE_ENTRIES_MAX) {
 		probe_entries[probe_count++] = *entry;
+		return;
+	}
+	/* Full (32 virtio-mmio slots and PCI_MAX_FUNCTIONS virtio functions):
+	 * a disk is what the report must not lose (vblk.h: one past the
+	 * function table is listed with -VBLK_ENOMEM), so it takes the place
+	 * of the last entry that is no disk. */
+	if (entry->device_id != VIRTIO_ID_BLOCK)
+		return;
+	for (unsigned i = probe_count; i-- > 0;) {
+		if (probe_entries[i].device_id != VIRTIO_ID_BLOCK) {
+			probe_entries[i] = *entry;
+			return;
+		}
+	}
 }
 
 /* Forget the report (vblk_shutdown). */

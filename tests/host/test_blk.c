@@ -624,6 +624,44 @@ static void test_silent_device_times_out_and_is_reset(void **state)
 	assert_int_equal(vblk_read(disk, 0, buf, 1), 0);
 }
 
+/* QEMU virt's 32 virtio-mmio slots, all empty, 64 virtio functions that
+ * are no disks (8 devices of 8 virtio-rng functions, 1af4:1044) and a
+ * virtio-blk-pci at 00:14.0, past the 64 functions the scan's table
+ * holds: vblk.h promises the disk listed with -VBLK_ENOMEM, in a report
+ * whose 96 entries the slots and the functions fill already. */
+static void test_disk_past_the_pci_table_is_in_a_full_probe_report(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < FAKE_VIRTIO_SLOTS; i++) {
+		struct fake_virtio_opts opts;
+		fake_virtio_default_opts(&opts, 2);
+		opts.device_id = 0;
+		fake_virtio_create(&opts);
+	}
+	struct fake_pci *pci = fake_pci_create(FAKE_ECAM_BASE, FAKE_ECAM_BYTES, 0);
+	for (uint8_t dev = 1; dev <= 8; dev++)
+		for (uint8_t f = 0; f < 8; f++)
+			fake_pci_add(pci, &(struct fake_pci_fn_spec){
+				.parent = -1, .dev = dev, .fn = f, .vendor_id = 0x1af4,
+				.device_id = 0x1044, .class_code = 0xff0000,
+				.multi_function = f == 0 });
+	fake_virtio_create_pci(pci, -1, 20, 0, NULL, NULL);
+
+	size_t len_bytes;
+	uint8_t *blob = load_test_dtb("qemu-virt.dtb", 0, &len_bytes);
+	assert_int_equal(vblk_init_from_dt(blob, len_bytes), 0);
+	free(blob);
+
+	const struct vblk_probe_entry *entries, *listed = NULL;
+	unsigned count = vblk_probe_report(&entries);
+	for (unsigned i = 0; i < count; i++)
+		if (entries[i].transport == VBLK_TRANSPORT_PCI && entries[i].pci.dev == 20)
+			listed = &entries[i];
+	assert_non_null(listed);
+	assert_int_equal(listed->device_id, 2);
+	assert_int_equal(listed->result, -VBLK_ENOMEM);
+}
+
 /* Firmware that placed the BARs and left memory decoding on: the
  * function is used where its BARs are (vblk_attach_pci's PCI path). */
 static void test_pci_function_firmware_left_decoding_on(void **state)
@@ -704,6 +742,8 @@ int main(void)
 		{ "test_pci_function_firmware_left_decoding_on (pci)",
 		  test_pci_function_firmware_left_decoding_on, disk_setup, disk_teardown,
 		  (void *)(uintptr_t)TRANSPORT_PCI },
+		cmocka_unit_test_setup_teardown(test_disk_past_the_pci_table_is_in_a_full_probe_report,
+						disk_setup, disk_teardown),
 		{ "test_pci_function_firmware_left_intx_silenced (pci)",
 		  test_pci_function_firmware_left_intx_silenced, disk_setup, disk_teardown,
 		  (void *)(uintptr_t)TRANSPORT_PCI },
