@@ -158,8 +158,9 @@ void vblk_unplug(struct vblk_disk *disk);
 uint32_t vblk_max_bio_segs(const struct vblk_disk *disk);
 uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk);
 /* The most sectors one DISCARD or WRITE_ZEROES bio may cover on this
- * disk (its limits per segment times segments per request, in whole
- * alignment units); 0 without the feature, with limits that leave no
+ * disk (its limit per segment, in whole alignment units, times its
+ * segments per request, of which vblk uses at most 4: a request slot
+ * holds four); 0 without the feature, with limits that leave no
  * whole unit (the command is then refused with -VBLK_EUNSUPP), or for
  * another op. */
 uint64_t vblk_max_range_sectors(const struct vblk_disk *disk, enum vblk_op op);
@@ -217,7 +218,8 @@ void vblk_irq_handler(void *disk);
 /* What the queue has done since the disk was attached or
  * vblk_reset_stats() was called (vblk_reset keeps the counts). */
 struct vblk_stats {
-	uint64_t bios;             /* bios accepted by vblk_submit */
+	uint64_t bios;             /* bios queued: vblk_submit's, and the ones
+				      the synchronous calls make of theirs */
 	uint64_t requests;         /* requests dispatched to the ring */
 	uint64_t back_merges;      /* bios appended to a queued request */
 	uint64_t front_merges;     /* bios prepended to a queued request */

@@ -97,10 +97,12 @@
 #define VBLK_STATUS_CHECK_US 1000u
 #endif
 
-/* In interrupt mode a wait first polls for this long after the last
- * completion or dispatch, with the device's interrupts off, then sleeps:
- * a fast device is found sooner by looking than by waking up (0: always
- * sleep). */
+/* In interrupt mode a wait either polls with the device's interrupts off
+ * (a fast device is found sooner by looking than by waking up) and then
+ * sleeps, or sleeps at once: each disk learns which way its device is
+ * served faster, and how long to poll, from twice its usual answer time,
+ * at least this long after the last completion or dispatch and at most
+ * 1 ms (blk/spin_or_sleep.c; docs/design.md). 0: always sleep. */
 #ifndef VBLK_IRQ_POLL_US
 #define VBLK_IRQ_POLL_US 60u
 #endif
