@@ -9,6 +9,7 @@
 #define VBLK_BLK_DISK_H
 
 #include "blk/queue.h"
+#include "plat/compiler.h"
 
 /* One slot of the disk pool (blk/table.c). The ring's memory comes first
  * and is 4 KiB aligned (the legacy layout's QueuePFN names a 4 KiB page,

@@ -34,7 +34,8 @@ static void record_pci_probe(const struct pci_function *fn, uint32_t device_type
  * becomes a disk. vblk takes the device's interrupts on INTx, which a
  * device raises only with MSI-X off (§4.1.5.3, §4.1.5.4: with it on, a
  * message or nothing), so whatever firmware left to silence the pin is
- * undone first. */
+ * undone once the function is a disk (interrupts come only after
+ * vblk_use_interrupts), and left alone if it is not. */
 static int attach_function(const struct pci_host *host, const struct pci_function *fn,
 			   uint32_t intid, bool irq_edge)
 {
@@ -43,8 +44,10 @@ static int attach_function(const struct pci_host *host, const struct pci_functio
 	int err = virtio_pci_probe(&probed, host, fn);
 	if (err)
 		return err;
-	pci_use_intx(host, fn->bdf);
-	return blk_attach_probed(&probed, intid, irq_edge);
+	int index = blk_attach_probed(&probed, intid, irq_edge);
+	if (index >= 0)
+		pci_use_intx(host, fn->bdf);
+	return index;
 }
 
 /* The function's INTx as the host's interrupt-map routes it (virtio

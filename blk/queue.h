@@ -10,6 +10,7 @@
 #include "blk/device.h"
 #include "blk/trace.h"
 #include "blk/wait.h"
+#include "plat/compiler.h"
 
 /* A plug holds back at most this many requests before dispatching anyway
  * (so a long burst still streams; Linux's plug limit is of the same size). */

@@ -18,10 +18,12 @@
 
 /* Where QEMU copies the DTB for an ELF boot: the start of RAM. */
 #define RT_DTB_ELF_ADDR      0x40000000u
-/* QEMU virt's RAM starts there (linker.ld's RAM_BASE) and ends below
- * 1 TiB, the least physical address range an Armv8-A CPU has (40 bits);
- * the boot protocol puts the DTB in RAM on an 8-byte boundary (Linux's
- * Documentation/arch/arm64/booting.rst). */
+/* QEMU virt's RAM starts there (linker.ld's RAM_BASE); below 1 TiB on
+ * its CPUs with 40-bit physical addresses (cortex-a53, -a57, -a72), the
+ * bound kept for all. The boot protocol puts the DTB in RAM on an 8-byte
+ * boundary (Linux's Documentation/arch/arm64/booting.rst). Where RAM
+ * ends is in the DTB itself, so an address past it cannot be told from
+ * one inside before reading. */
 #define RT_RAM_BASE          0x40000000ull
 #define RT_RAM_LIMIT         (1ull << 40)
 #define RT_DTB_ALIGN         8u
@@ -68,7 +70,9 @@ static size_t dtb_size_at(uintptr_t addr, bool report)
  * standalone `bootm` pass argc (1 for `bootm ADDR`). Read as an address,
  * that is flash, and with secure=on Secure flash, which a Non-secure
  * read takes as a synchronous external abort; a misaligned address
- * faults with the MMU off. Only an aligned address in RAM is read.
+ * faults with the MMU off. Only an aligned address from RAM's base up is
+ * read (a loader that passes a pointer past the end of RAM is not told
+ * apart: see RT_RAM_LIMIT).
  */
 static bool could_be_dtb(uint64_t entry_x0)
 {

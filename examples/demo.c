@@ -78,7 +78,7 @@ static unsigned block_devices_seen(void)
 	unsigned count = vblk_probe_report(&entries), blocks = 0;
 
 	for (unsigned i = 0; i < count; i++)
-		blocks += entries[i].device_id == 2;
+		blocks += entries[i].device_id == VBLK_DEVICE_ID_BLOCK;
 	return blocks;
 }
 

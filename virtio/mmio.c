@@ -130,8 +130,8 @@ static void write_addr(struct virtio_dev *dev, uint32_t low_offset, uint64_t add
 
 /* §4.2.3.2: size, the three addresses, then QueueReady = 1. The caller
  * has kept `num` within mmio_queue_max (§4.2.2.2). */
-VBLK_COLD static int mmio_queue_enable(struct virtio_dev *dev, uint16_t queue_idx, uint16_t num,
-			     const struct virtio_queue_addrs *addrs)
+VBLK_COLD static int mmio_queue_enable(struct virtio_dev *dev, uint16_t queue_idx,
+				       uint16_t num, const struct virtio_queue_addrs *addrs)
 {
 	reg_write(dev, VIRTIO_MMIO_QUEUE_SEL, queue_idx);
 	if (dev->legacy)

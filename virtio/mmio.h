@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "plat/compiler.h"
 #include "virtio/virtio.h"
 
 /* Register offsets (virtio 1.2 §4.2.2, legacy additions §4.2.4). */

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plat/compiler.h"
 #include "vblk/config.h"
 #include "vring/virtqueue.h"
 

@@ -26,8 +26,6 @@ extern char __image_start[], _end[];   /* the runtime's link map */
 
 /* The Image's first bytes: its header, and an EFI stub's section table. */
 #define HEADER_READ_BYTES 4096u
-/* A block device's virtio device ID (virtio 1.2 §5), in the probe report. */
-#define VIRTIO_DEVICE_ID_BLOCK 2u
 static uint8_t header_block[64 * 1024] VBLK_ALIGNED;
 static char cmdline[CMDLINE_MAX_BYTES];
 
@@ -164,17 +162,17 @@ static void report_unused_disks(void)
 	unsigned count = vblk_probe_report(&entries);
 
 	for (unsigned i = 0; i < count; i++) {
-		const struct vblk_probe_entry *e = &entries[i];
+		const struct vblk_probe_entry *entry = &entries[i];
 
-		if (e->device_id != VIRTIO_DEVICE_ID_BLOCK || e->result == 0)
+		if (entry->device_id != VBLK_DEVICE_ID_BLOCK || entry->result == 0)
 			continue;
-		if (e->transport == VBLK_TRANSPORT_PCI)
+		if (entry->transport == VBLK_TRANSPORT_PCI)
 			printf("bootloader: the disk at PCI %02x:%02x.%u is not used: %s\n",
-			       (unsigned)e->pci.bus, (unsigned)e->pci.dev, (unsigned)e->pci.fn,
-			       vblk_strerror(e->result));
+			       (unsigned)entry->pci.bus, (unsigned)entry->pci.dev,
+			       (unsigned)entry->pci.fn, vblk_strerror(entry->result));
 		else
 			printf("bootloader: the disk at virtio-mmio 0x%08llx is not used: %s\n",
-			       (unsigned long long)e->mmio_base, vblk_strerror(e->result));
+			       (unsigned long long)entry->mmio_base, vblk_strerror(entry->result));
 	}
 }
 

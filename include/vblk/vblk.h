@@ -152,10 +152,12 @@ int vblk_set_dma_ranges(const struct vblk_dma_range *ranges, unsigned count);
  * probed (vblk_attach again after a failure, say). vblk_init_from_dt
  * scans at most PCI_MAX_FUNCTIONS (64) PCI functions and follows bridges
  * PCI_MAX_BRIDGE_DEPTH (8) deep (both -D tunables of the library's
- * build): a virtio disk past the first limit is listed with -VBLK_ENOMEM,
- * one behind a bridge past the second is not seen at all. The report
+ * build): a virtio disk on a bus the scan reached but past its table is
+ * listed with -VBLK_ENOMEM; one behind a bridge the scan did not follow
+ * (past the table itself, or too deep) is not seen at all. The report
  * holds 32 virtio-mmio slots and PCI_MAX_FUNCTIONS functions; when it is
  * full, a disk takes the place of the last entry that is not one. */
+#define VBLK_DEVICE_ID_BLOCK 2u   /* device_id of a block device (virtio 1.2 §5) */
 struct vblk_probe_entry {
 	enum vblk_transport transport;
 	uint64_t mmio_base;  /* virtio-mmio */

@@ -462,11 +462,11 @@ static const struct pci_bdf at_2 = { 0, 2, 0 };
 static unsigned walk_length(void)
 {
 	struct pci_cap_walk walk = { 0 };
-	unsigned n = 0;
+	unsigned entries = 0;
 
 	while (pci_cap_next(&virt_host, at_2, &walk))
-		n++;
-	return n;
+		entries++;
+	return entries;
 }
 
 /* The list is the device's: a pointer into the header, past 0xff or at

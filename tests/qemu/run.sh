@@ -88,7 +88,11 @@ boot_options() { # boot_options WORD...: the boot column
 		modern) qemu_args+=(-global virtio-mmio.force-legacy=false) ;;
 		image) image=1 ;;
 		at=*) load_at=${word#at=} ;;
-		x0=*) entry_x0=${word#x0=} ;;
+		x0=*)
+			entry_x0=${word#x0=}
+			[[ $entry_x0 =~ ^(0x[0-9a-fA-F]{1,8}|[0-9]{1,9})$ ]] ||
+				fail "configs.txt: x0=$entry_x0 is not a 32-bit number"
+			;;
 		uboot) via_uboot=booti ;;
 		uboot-bootm) via_uboot=bootm ;;
 		mem=*) memory=${word#mem=} ;;

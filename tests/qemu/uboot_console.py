@@ -55,8 +55,14 @@ class Console:
 
     def give_up(self, why):
         print(f"\nuboot_console: {why}", flush=True)
-        self.qemu.kill()
-        self.qemu.wait()
+        # The child is `timeout` in front of QEMU: SIGTERM, which it passes
+        # on; SIGKILL would end it alone and leave QEMU running.
+        self.qemu.terminate()
+        try:
+            self.qemu.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.qemu.kill()
+            self.qemu.wait()
         sys.exit(UBOOT_FAILED)
 
 
