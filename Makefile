@@ -93,7 +93,7 @@ CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie \
 # (plat/trace.h, docs/trace.md); off, the trace compiles to nothing.
 TRACE ?= 0
 TRACE_CFLAGS := $(if $(filter 1,$(TRACE)),-DVBLK_TRACE=1)
-ASFLAGS := $(ARCH_FLAGS) $(PUBLIC_INCLUDES) -D__ASSEMBLY__
+ASFLAGS := $(ARCH_FLAGS) $(PUBLIC_INCLUDES)
 LDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
            -T linker.ld $(LIBC_LDFLAGS)
 LDLIBS  := -Wl,--start-group -lc -lgcc -Wl,--end-group

@@ -31,7 +31,7 @@
 #define TRAP_KIND_SERROR     3
 #define TRAP_KINDS_PER_GROUP 4
 
-#ifndef __ASSEMBLY__
+#ifndef __ASSEMBLER__   /* gcc and clang define it for .S: any build's flags will do */
 #include <stdint.h>
 
 struct trap_frame {

@@ -1,17 +1,19 @@
 # SPDX-License-Identifier: MIT
 # examples/runtime-app.mk: an application on vblk's runtime (boot code,
-# MMU, console, GIC; `int main(void)`), built outside vblk's tree against
-# an install (make install PREFIX=...), as `make APP=` builds one inside:
+# MMU, console, GIC; `int main(void)`), built outside vblk's tree, as
+# `make APP=` builds one inside, against an install (make install
+# PREFIX=...) or a copy of vblk's source tree:
 #
-#   make -f path/to/runtime-app.mk VBLK_DIR=/prefix APP=my.c O=out
+#   make -f path/to/runtime-app.mk VBLK_DIR=/prefix-or-tree APP=my.c O=out
 #
 # gives out/my.elf, booted like build/vblk.elf. One C file for brevity;
-# a project lists its own. The installed vblk.mk supplies the paths.
+# a project lists its own. vblk.mk supplies the paths: an install's
+# archives, or a tree's sources, compiled here with its VBLK_CFLAGS.
 
 VBLK_DIR ?= /usr/local
 APP ?= $(error APP=your_program.c)
 O ?= build
-include $(VBLK_DIR)/share/vblk/vblk.mk
+include $(firstword $(wildcard $(VBLK_DIR)/share/vblk/vblk.mk) $(VBLK_DIR)/vblk.mk)
 
 ifeq ($(origin CROSS_COMPILE),undefined)
   CROSS_COMPILE := $(if $(shell command -v aarch64-none-elf-gcc 2>/dev/null),aarch64-none-elf-,aarch64-linux-gnu-)
@@ -32,8 +34,25 @@ LDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--no-warn-rwx-segment
            -T $(VBLK_RT_LDSCRIPT) $(LIBC_LDFLAGS)
 PROGRAM := $(O)/$(basename $(notdir $(APP)))
 
-$(PROGRAM).elf: $(APP) $(VBLK_LIBS) $(VBLK_RT_LIBS)
+# From a source tree: vblk's files, compiled with the flags vblk.mk gives
+# for them (empty lists from an install). The runtime's objects are all
+# linked, as its archive is whole below: its entry, vectors and exit
+# path are reached from nothing the application calls.
+vblk_objs = $(patsubst %,$(O)/vblk/%.o,$(basename $(1)))
+VBLK_LIB_OBJS := $(call vblk_objs,$(VBLK_SRCS))
+VBLK_RT_OBJS := $(call vblk_objs,$(VBLK_RT_SRCS))
+VBLK_OWN_CFLAGS := -O2 -g -Wall -Wextra -Werror -mcpu=cortex-a53 -ffunction-sections \
+                   -fdata-sections $(LIBC_CFLAGS) $(VBLK_CFLAGS)
+$(O)/vblk/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(VBLK_OWN_CFLAGS) -c $< -o $@
+$(O)/vblk/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(VBLK_OWN_CFLAGS) -c $< -o $@
+
+$(PROGRAM).elf: $(APP) $(VBLK_LIBS) $(VBLK_RT_LIBS) $(VBLK_LIB_OBJS) $(VBLK_RT_OBJS)
 	@mkdir -p $(O)
 	$(CC) $(CFLAGS) -c $(APP) -o $(PROGRAM).o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(VBLK_RT_LIBS) -Wl,--no-whole-archive \
-	    $(PROGRAM).o $(VBLK_LIBS) -Wl,--start-group -lc -lgcc -Wl,--end-group
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(VBLK_RT_OBJS) \
+	    -Wl,--whole-archive $(VBLK_RT_LIBS) -Wl,--no-whole-archive \
+	    $(PROGRAM).o $(VBLK_LIB_OBJS) $(VBLK_LIBS) -Wl,--start-group -lc -lgcc -Wl,--end-group

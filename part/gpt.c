@@ -84,6 +84,9 @@ static enum vblk_gpt_defect read_array(struct vblk_gpt *gpt, struct gpt_source *
 	uint32_t chunk_max_blocks = VBLK_GPT_BUFFER_BYTES / gpt->block_bytes;
 	uint32_t running = CRC32_START;
 	uint64_t lba = hdr->array_lba;
+	/* An entry's defect counts only once the CRC says the array is the
+	 * one the header describes: a corrupted array is ARRAY_CRC. */
+	enum vblk_gpt_defect entry_defect = VBLK_GPT_SOUND;
 
 	for (uint32_t offset = 0; offset < hdr->array_bytes;) {
 		uint32_t left_bytes = hdr->array_bytes - offset;
@@ -96,13 +99,12 @@ static enum vblk_gpt_defect read_array(struct vblk_gpt *gpt, struct gpt_source *
 		if (chunk_bytes > left_bytes)
 			chunk_bytes = left_bytes;
 		running = crc32_update(running, gpt->buffer, chunk_bytes);
-		enum vblk_gpt_defect defect = take_chunk_entries(gpt, hdr, offset, chunk_bytes);
-		if (defect)
-			return defect;
+		if (!entry_defect)
+			entry_defect = take_chunk_entries(gpt, hdr, offset, chunk_bytes);
 		offset += nblocks * gpt->block_bytes;
 		lba += nblocks;
 	}
-	return crc32_finish(running) == hdr->array_crc ? VBLK_GPT_SOUND : VBLK_GPT_ARRAY_CRC;
+	return crc32_finish(running) == hdr->array_crc ? entry_defect : VBLK_GPT_ARRAY_CRC;
 }
 
 /* §5.3.3: StartingLBA <= EndingLBA, both inside the usable range; and

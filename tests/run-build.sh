@@ -21,6 +21,8 @@
 #             examples/runtime-app.mk against the installed libvblk-rt.a,
 #             linker.ld and libvblk.a, booted as
 #             the row "checksum" (its CRC-32 of the disk is zlib's)
+#   app_source_runtime  the same against the source tree: vblk.mk's
+#             sources and runtime files compiled with its VBLK_CFLAGS
 #   newlib    the image built with an aarch64-none-elf toolchain, whose C
 #             library is newlib (tools/newlib-toolchain.sh makes one from
 #             Debian's newlib source, kept in BUILD_DIR/newlib-toolchain),
@@ -198,6 +200,18 @@ else
 	firmware $name "the small profile, 12 KiB a disk" \
 		make --no-print-directory -j2 -C examples/firmware VBLK_DIR="$ROOT" \
 		VBLK_CONFIG="$SMALL_PROFILE" O="$WORK/$name"
+fi
+
+# An application on the runtime from the source tree, with vblk.mk's
+# flags only (the project's own Makefile adds none the runtime needs).
+name=app_source_runtime
+if ! run $name make --no-print-directory -j2 -f examples/runtime-app.mk VBLK_DIR="$ROOT" \
+	APP=examples/checksum.c O="$WORK/$name"; then
+	fail "$name: examples/checksum.c on the runtime from the source tree: the build failed"
+elif ! boot $name checksum "$WORK/$name/checksum.elf"; then
+	fail "$name: examples/checksum.c on the runtime from the source tree: did not pass the QEMU row checksum"
+else
+	pass "$name: examples/checksum.c on the runtime from the source tree: built and passed the QEMU row checksum"
 fi
 
 if check_install; then

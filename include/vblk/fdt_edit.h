@@ -30,7 +30,9 @@
 int vblk_fdt_total_bytes(const void *blob, size_t max_bytes);
 
 /* Add the node `path` ("/chosen") under its parent, which must exist;
- * 0 also if the node is already there. */
+ * 0 also if the node is already there. Its last component is compared
+ * exactly: "/memory" adds a node "memory" beside "memory@40000000" (which
+ * "/memory" names for vblk_fdt_set_prop until then, and no longer after). */
 int vblk_fdt_add_node(void *blob, size_t max_bytes, const char *path);
 
 /* Set property `name` of node `path` to `len_bytes` of `value`, replacing

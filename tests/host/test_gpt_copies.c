@@ -266,6 +266,27 @@ static void test_more_partitions_than_kept_are_refused(void **state)
 	assert_int_equal(fx_gpt.backup_defect, VBLK_GPT_TOO_MANY_PARTS);
 }
 
+/* The same 129 entries with a byte of each copy's array changed: the
+ * array is not the one the headers describe, and that is its first
+ * defect (gpt.h: the defects in the order they are checked), not the
+ * count of entries read out of it. */
+static void test_damaged_array_is_array_crc_before_its_entries(void **state)
+{
+	static struct gpt_image_part many[VBLK_GPT_MAX_PARTS + 1];
+	(void)state;
+	fx_new_disk(512, FX_NBLOCKS, 256, 128);
+	for (uint32_t i = 0; i <= VBLK_GPT_MAX_PARTS; i++)
+		many[i] = (struct gpt_image_part){ .entry_index = i, .first_lba = 100 + i,
+						   .last_lba = 100 + i,
+						   .type = VBLK_GPT_TYPE_LINUX_DATA };
+	fx_build(many, VBLK_GPT_MAX_PARTS + 1);
+	fx_entry(1, 200)[100] ^= 1;
+	fx_entry(fx_last_lba(), 200)[100] ^= 1;
+	assert_int_equal(fx_parse(), -VBLK_EBADGPT);
+	assert_int_equal(fx_gpt.primary_defect, VBLK_GPT_ARRAY_CRC);
+	assert_int_equal(fx_gpt.backup_defect, VBLK_GPT_ARRAY_CRC);
+}
+
 #define NDAMAGES (sizeof(damages) / sizeof(damages[0]))
 #define ONE(test) cmocka_unit_test_teardown(test, fx_teardown)
 
@@ -290,6 +311,7 @@ int main(void)
 		ONE(test_grown_disk_finds_its_backup_through_the_primary),
 		ONE(test_read_errors_fall_back_then_are_returned),
 		ONE(test_more_partitions_than_kept_are_refused),
+		ONE(test_damaged_array_is_array_crc_before_its_entries),
 	};
 	int failed = _cmocka_run_group_tests("gpt damaged primary", damage_tests, NDAMAGES,
 					     NULL, NULL);
