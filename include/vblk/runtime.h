@@ -96,7 +96,8 @@ int rt_semihosting_enabled(void);
 int rt_irq_controller(void);
 
 /* Call handler(ctx) for each interrupt `intid` (GIC INTID: 16-31 PPI,
- * 32-1019 SPI) and enable it at the GIC, edge-triggered if `edge`, else
+ * 32-1019 SPI; 0-15, the SGIs, are taken too, always edge-triggered
+ * whatever `edge` says) and enable it at the GIC, edge-triggered if `edge`, else
  * level-triggered, as the device tree's flags say (for a disk:
  * vblk_disk_info()->irq_edge).
  * Returns 0; -VBLK_EINVAL for a NULL handler or an INTID the GIC does not
