@@ -291,6 +291,7 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	if (in_flight == 1)
 		dev->progress_us = plat_time_us();
 	req->in_ring = true;
+	req->passed_over = false;
 	req->ahead = (uint16_t)(in_flight - 1);
 	req->sent_at = dev->completions_ever;
 	dev->counts.requests++;

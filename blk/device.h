@@ -89,12 +89,6 @@ struct blk_dev {
 	uint64_t progress_us;            /* last completion, or first start
 					    into an idle ring (timeouts) */
 	uint32_t completions_ever;       /* requests harvested, never reset */
-	struct blk_starving {            /* the request the last look found
-					    overtaken, and since when */
-		const struct blk_req *req;
-		uint32_t sent_at;
-		uint64_t since_us;
-	} starving;
 	struct blk_dev_counts {          /* its part of vblk_stats */
 		uint64_t requests, descriptors, notifications, completions;
 		uint64_t coalesced_segs, bad_interrupts, renotifications;
@@ -124,7 +118,7 @@ void blk_dev_irq_off(struct blk_dev *dev);
 bool blk_dev_irq_on(struct blk_dev *dev);
 bool blk_dev_needs_reset(struct blk_dev *dev);
 bool blk_dev_has_used(const struct blk_dev *dev);
-const struct blk_req *blk_dev_overtaken(const struct blk_dev *dev);
+bool blk_dev_passed_over(struct blk_dev *dev, uint64_t now_us, uint32_t timeout_us);
 uint32_t blk_dev_look_at_interrupt(struct blk_dev *dev);
 void blk_dev_ack_used_bit(struct blk_dev *dev);
 int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits);

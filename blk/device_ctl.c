@@ -30,7 +30,6 @@ void blk_dev_init_reqs(struct blk_dev *dev)
 {
 	dev->progress_us = plat_time_us();
 	dev->status_checked_us = dev->progress_us;
-	dev->starving = (struct blk_starving){ NULL, 0, 0 };
 	dev->free_reqs = NULL;
 	for (unsigned i = BLK_MAX_REQS; i-- > 0;) {
 		dev->reqs[i].in_ring = false;
@@ -80,26 +79,38 @@ bool blk_dev_needs_reset(struct blk_dev *dev)
 	return virtio_needs_reset(&dev->vdev);
 }
 
+/*
+ * Is a request in the ring one the device has passed over for longer than
+ * `timeout_us`? A request is passed over once the device has completed
+ * more requests since it was sent than it held then: it is not just
+ * waiting its turn behind them. Each such request is stamped with `now_us`
+ * at the first look that finds it so (this look, or an earlier one), and
+ * is overdue a timeout after its stamp. (Completions are counted modulo
+ * 2^32: a difference stays right across the wrap.)
+ */
+bool blk_dev_passed_over(struct blk_dev *dev, uint64_t now_us, uint32_t timeout_us)
+{
+	bool overdue = false;
+
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
+		struct blk_req *req = &dev->reqs[i];
+
+		if (!req->in_ring || dev->completions_ever - req->sent_at <= req->ahead)
+			continue;
+		if (!req->passed_over) {
+			req->passed_over = true;
+			req->passed_over_us = now_us;
+		} else if (now_us - req->passed_over_us > timeout_us) {
+			overdue = true;
+		}
+	}
+	return overdue;
+}
+
+
 /* Has the device put chains in the used ring that are not harvested yet?
  * A look only (nothing harvested; false once the ring is broken): where
  * a wait's time is up (blk/wait.c). */
-/*
- * The first request in the ring that the device has overtaken: since it
- * was sent the device completed more requests than it held then, so it is
- * not just waiting its turn behind them. NULL if none. (Completions are
- * counted modulo 2^32: a difference stays right across the wrap.)
- */
-const struct blk_req *blk_dev_overtaken(const struct blk_dev *dev)
-{
-	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
-		const struct blk_req *req = &dev->reqs[i];
-
-		if (req->in_ring && dev->completions_ever - req->sent_at > req->ahead)
-			return req;
-	}
-	return NULL;
-}
-
 bool blk_dev_has_used(const struct blk_dev *dev)
 {
 	return vring_has_used(&dev->ring);

@@ -74,10 +74,12 @@ struct blk_req {
 	uint32_t range_flags;     /* WRITE_ZEROES: VIRTIO_BLK_WZ_F_UNMAP or 0 */
 	/* While its chain is in the ring (the timeouts, blk/wait.c): the
 	 * device's completions so far and the requests it held when this
-	 * one was sent. */
+	 * one was sent; once a look finds the device passed it over, when. */
 	bool in_ring;
+	bool passed_over;
 	uint16_t ahead;
 	uint32_t sent_at;
+	uint64_t passed_over_us;
 	/* The indirect table its chain went into (one of struct blk_dev's
 	 * `tables`, taken at dispatch), or NULL: a direct chain. */
 	union vring_indirect_desc *table;

@@ -20,9 +20,9 @@
  * before each sleep and at least every VBLK_IRQ_RECHECK_US, so a lost or
  * unrouted interrupt costs a little latency, never a hang.
  *
- * Either way a wait ends: when its bios complete, or when the device has
- * made no progress for the disk's timeout, which resets it and completes
- * every queued bio with -VBLK_ETIMEDOUT.
+ * Either way a wait ends: when its bios complete, or when a request is
+ * overdue (check_device), which resets the device and completes every
+ * queued bio with -VBLK_ETIMEDOUT.
  */
 #include "blk/disk.h"
 
@@ -45,31 +45,16 @@ static int time_out(struct vblk_disk *disk)
 }
 
 /*
- * The timeout is per request (vblk.h). No progress for that long covers a
- * device gone quiet. A device that keeps completing newer requests and
- * never an older one makes progress, so the request it passes over is
- * timed from the first look that finds it overtaken (blk_dev_overtaken;
- * the looks come every VBLK_STATUS_CHECK_US). Completing out of order is
- * allowed: only a request still overtaken a whole timeout later is
- * overdue.
- */
-static bool starved(struct blk_dev *dev, uint64_t now_us, uint32_t timeout_us)
-{
-	const struct blk_req *req = blk_dev_overtaken(dev);
-	struct blk_starving *seen = &dev->starving;
-
-	if (req == NULL || req != seen->req || req->sent_at != seen->sent_at) {
-		*seen = (struct blk_starving){ req, req ? req->sent_at : 0, now_us };
-		return false;
-	}
-	return now_us - seen->since_us > timeout_us;
-}
-
-/*
- * While requests are in flight: give up on a request overdue (above), or
- * on a device that says it needs a reset (§2.1.2); short of that, notify
- * it again every VBLK_RENOTIFY_US without progress (blk_dev_renotify says
+ * While requests are in flight: give up on a request overdue, or on a
+ * device that says it needs a reset (§2.1.2); short of that, notify it
+ * again every VBLK_RENOTIFY_US without progress (blk_dev_renotify says
  * why).
+ * The timeout is per request (vblk.h). No completion for that long covers
+ * a device gone quiet. A device that keeps completing newer requests and
+ * never an older one makes progress, so each request it passes over is
+ * timed from the first look that finds it so (blk_dev_passed_over, every
+ * VBLK_STATUS_CHECK_US of a wait or vblk_poll). Completing out of order
+ * is allowed: only a request still passed over a timeout later is overdue.
  * A modern device announces the latter with a configuration interrupt,
  * which a polled wait never takes: so Status is read every
  * VBLK_STATUS_CHECK_US (QEMU gives up on a request whose buffer lies
@@ -91,7 +76,7 @@ static int check_device(struct vblk_disk *disk, uint64_t now_us)
 			blk_disk_break(disk, -VBLK_EBROKEN, "device needs reset");
 			return -VBLK_EBROKEN;
 		}
-		if (starved(&disk->dev, now_us, disk->queue.timeout_us))
+		if (blk_dev_passed_over(&disk->dev, now_us, disk->queue.timeout_us))
 			return time_out(disk);
 	}
 	return 0;

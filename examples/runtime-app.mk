@@ -33,6 +33,7 @@ CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pie -mcpu=co
 LDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
            -T $(VBLK_RT_LDSCRIPT) $(LIBC_LDFLAGS)
 PROGRAM := $(O)/$(basename $(notdir $(APP)))
+.DEFAULT_GOAL := $(PROGRAM).elf
 
 # From a source tree: vblk's files, compiled with the flags vblk.mk gives
 # for them (empty lists from an install). The runtime's objects are all
@@ -41,14 +42,24 @@ PROGRAM := $(O)/$(basename $(notdir $(APP)))
 vblk_objs = $(patsubst %,$(O)/vblk/%.o,$(basename $(1)))
 VBLK_LIB_OBJS := $(call vblk_objs,$(VBLK_SRCS))
 VBLK_RT_OBJS := $(call vblk_objs,$(VBLK_RT_SRCS))
-VBLK_OWN_CFLAGS := -O2 -g -Wall -Wextra -Werror -mcpu=cortex-a53 -ffunction-sections \
-                   -fdata-sections $(LIBC_CFLAGS) $(VBLK_CFLAGS)
-$(O)/vblk/%.o: %.c
+VBLK_OWN_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-pie -mcpu=cortex-a53 \
+                   -ffunction-sections -fdata-sections $(LIBC_CFLAGS) $(VBLK_CFLAGS)
+# Every object depends on the headers it read (-MMD) and on the flags it
+# was compiled with (the stamp): a tunable changed, or a header of an
+# updated tree, rebuilds what it touches, so no object of an old layout
+# is linked with new ones.
+VBLK_FLAGS_STAMP := $(O)/vblk/flags
+$(VBLK_FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(VBLK_OWN_CFLAGS) -c $< -o $@
-$(O)/vblk/%.o: %.S
+	@echo '$(CC) $(VBLK_OWN_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(VBLK_OWN_CFLAGS)' >$@
+FORCE:
+$(O)/vblk/%.o: %.c $(VBLK_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(VBLK_OWN_CFLAGS) -c $< -o $@
+	$(CC) $(VBLK_OWN_CFLAGS) -MMD -MP -c $< -o $@
+$(O)/vblk/%.o: %.S $(VBLK_FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(VBLK_OWN_CFLAGS) -MMD -MP -c $< -o $@
+-include $(VBLK_LIB_OBJS:.o=.d) $(VBLK_RT_OBJS:.o=.d)
 
 $(PROGRAM).elf: $(APP) $(VBLK_LIBS) $(VBLK_RT_LIBS) $(VBLK_LIB_OBJS) $(VBLK_RT_OBJS)
 	@mkdir -p $(O)

@@ -175,8 +175,8 @@ int vblk_poll(struct vblk_disk *disk);
 
 /* Wait (sleeping in interrupt mode, polling otherwise) until every one of
  * `bios` has completed, dispatching any that are held back by a plug.
- * Returns 0 or the first bio's error; -VBLK_ETIMEDOUT if the disk's timeout
- * passes with no progress (the device is then reset and every queued bio
+ * Returns 0 or the first bio's error; -VBLK_ETIMEDOUT if a request is
+ * overdue (the disk's timeout: vblk_set_timeout_us; the device is then reset and every queued bio
  * completed with that error, so nothing is left in the device's hands);
  * -VBLK_EINVAL for a NULL disk or bio, or a bio that was never submitted
  * to `disk` (found when its queue ran empty without completing it). A

@@ -61,7 +61,10 @@ struct vblk_guid {
 #define VBLK_GPT_TYPE_EFI_SYSTEM VBLK_GUID(0xC12A7328, 0xF81F, 0x11D2, 0xBA4B, 0x00A0C93EC93Bull)
 #define VBLK_GPT_TYPE_LINUX_DATA VBLK_GUID(0x0FC63DAF, 0x8483, 0x4772, 0x8E79, 0x3D69D8477DE4ull)
 
-/* Why one copy of the table was not used: the first check it failed. */
+/* Why one copy of the table was not used: the first check it failed, in
+ * this order, but for one: more than VBLK_GPT_MAX_PARTS used entries is
+ * found while the array is read, before its entries' ranges and overlaps
+ * are checked (a sound CRC comes first all the same). */
 enum vblk_gpt_defect {
 	VBLK_GPT_SOUND = 0,       /* passed every check */
 	VBLK_GPT_NOT_CHECKED,     /* not looked at (a backup while the primary is sound

@@ -219,9 +219,10 @@ int vblk_get_id(struct vblk_disk *disk, char id[21]);
 
 /* Per-request timeout in microseconds (0 restores VBLK_TIMEOUT_US): the
  * disk is stopped (-VBLK_ETIMEDOUT) when the device completes nothing for
- * that long, or when it keeps completing newer requests and leaves one
- * older request undone that long after it first passed it over. Seen by
- * waits and vblk_poll, within VBLK_STATUS_CHECK_US for the second. */
+ * that long, or when it keeps completing newer requests and leaves an
+ * older one undone that long after the first wait or vblk_poll that
+ * found it passed over (they look every VBLK_STATUS_CHECK_US). Only waits
+ * and vblk_poll stop a disk: an interrupt handler alone never does. */
 void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
 
 /* After -VBLK_EBROKEN, -VBLK_ETIMEDOUT or -VBLK_EHELD: reset and

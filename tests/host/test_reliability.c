@@ -442,6 +442,42 @@ static void test_request_passed_over_times_out(void **state)
 	assert_true(plat_time_us() - start_us <= SHORT_TIMEOUT_US + 3 * VBLK_STATUS_CHECK_US);
 }
 
+/* Every passed-over request has its own clock. Bio 0 sits in the second
+ * request slot and is never completed; in every 3 ms the device takes three
+ * more bios, completes the two newest at once and the slot-0 one a
+ * millisecond later: that one is passed over briefly, again and again.
+ * Bio 0's clock must not restart each time a request in a lower slot is
+ * passed over (with one clock for the device it did, and bio 0 never
+ * timed out). */
+static void test_request_passed_over_behind_a_lower_slot_times_out(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	submit_ok(write_bio(3, 512));          /* slot 0 */
+	submit_ok(write_bio(0, 0));            /* slot 1: never completed */
+	fake_virtio_complete_some(fv, 1);      /* in order: bio 3, slot 0 free */
+	assert_int_equal(vblk_poll(disk), 1);
+	fake_virtio_set_order(fv, FAKE_ORDER_REVERSED, 0);
+	uint64_t start_us = plat_time_us();
+	for (unsigned cycle = 0; cycle < 40 && done_calls[0] == 0; cycle++) {
+		submit_ok(write_bio(1, 64));   /* slot 0 */
+		submit_ok(write_bio(2, 128));
+		submit_ok(write_bio(4, 192));
+		host_advance_time_us(1000);
+		fake_virtio_complete_some(fv, 2);   /* bios 4 and 2: bio 1 passed over */
+		(void)vblk_poll(disk);
+		host_advance_time_us(1000);
+		fake_virtio_complete_some(fv, 1);   /* bio 1 */
+		(void)vblk_poll(disk);
+		host_advance_time_us(1000);
+		(void)vblk_poll(disk);
+	}
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(done_status[0], -VBLK_ETIMEDOUT);
+	assert_true(plat_time_us() - start_us <= SHORT_TIMEOUT_US + 3 * VBLK_STATUS_CHECK_US + 3000);
+}
+
 /* The same inside vblk_wait_bios: bio 1's callback resubmits it, and the
  * device completes the newest request every 50 us, never bio 0. The wait
  * for bio 0 ends with -VBLK_ETIMEDOUT about a timeout later, not when the
@@ -676,6 +712,7 @@ int main(void)
 		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
 		ALL(test_request_passed_over_times_out),
 		ALL(test_wait_for_a_request_passed_over_is_bounded),
+		ALL(test_request_passed_over_behind_a_lower_slot_times_out),
 		ALL(test_requests_completed_out_of_order_do_not_time_out),
 		ALL(test_bio_queued_twice_is_refused),
 		ALL(test_bio_in_flight_submitted_again_is_refused),
