@@ -202,17 +202,23 @@ else
 		VBLK_CONFIG="$SMALL_PROFILE" O="$WORK/$name"
 fi
 
-# An application on the runtime from the source tree, with vblk.mk's
-# flags only (the project's own Makefile adds none the runtime needs).
-name=app_source_runtime
-if ! run $name make --no-print-directory -j2 -f examples/runtime-app.mk VBLK_DIR="$ROOT" \
-	APP=examples/checksum.c O="$WORK/$name"; then
-	fail "$name: examples/checksum.c on the runtime from the source tree: the build failed"
-elif ! boot $name checksum "$WORK/$name/checksum.elf"; then
-	fail "$name: examples/checksum.c on the runtime from the source tree: did not pass the QEMU row checksum"
-else
-	pass "$name: examples/checksum.c on the runtime from the source tree: built and passed the QEMU row checksum"
-fi
+# app NAME WHAT VBLK_DIR: examples/checksum.c built by runtime-app.mk on
+# the runtime VBLK_DIR gives, booted as the QEMU row checksum.
+app() {
+	local name=$1 what="examples/checksum.c on $2"
+	if ! run "$name" make --no-print-directory -j2 -f examples/runtime-app.mk VBLK_DIR="$3" \
+		APP=examples/checksum.c O="$WORK/$name"; then
+		fail "$name: $what: the build failed"
+	elif ! boot "$name" checksum "$WORK/$name/checksum.elf"; then
+		fail "$name: $what: did not pass the QEMU row checksum"
+	else
+		pass "$name: $what: built and passed the QEMU row checksum"
+	fi
+}
+
+# From the source tree, with vblk.mk's flags only (the project's own
+# Makefile adds none the runtime needs).
+app app_source_runtime "the runtime from the source tree" "$ROOT"
 
 if check_install; then
 	firmware fw_mk_installed "vblk.mk in the install" \
@@ -222,15 +228,7 @@ if check_install; then
 			-DCMAKE_PREFIX_PATH="$3" && cmake --build "$1" -j2' \
 		_ "$WORK/fw_cmake_find" "$PREFIX/lib/cmake/vblk/aarch64-toolchain.cmake" "$PREFIX"
 	# An application on the installed runtime, linked as README.md shows.
-	name=app_installed_runtime
-	if ! run $name make --no-print-directory -f examples/runtime-app.mk VBLK_DIR="$PREFIX" \
-		APP=examples/checksum.c O="$WORK/$name"; then
-		fail "$name: examples/checksum.c on the installed runtime: the build failed"
-	elif ! boot $name checksum "$WORK/$name/checksum.elf"; then
-		fail "$name: examples/checksum.c on the installed runtime: did not pass the QEMU row checksum"
-	else
-		pass "$name: examples/checksum.c on the installed runtime: built and passed the QEMU row checksum"
-	fi
+	app app_installed_runtime "the installed runtime" "$PREFIX"
 else
 	for name in fw_mk_installed fw_cmake_find app_installed_runtime; do
 		fail "$name: not run: make install failed"

@@ -247,16 +247,25 @@ static void test_read_errors_fall_back_then_are_returned(void **state)
 	assert_int_equal(fx_parse(), -VBLK_EIO);
 }
 
-/* 129 used entries: one more than a table keeps. */
-static void test_more_partitions_than_kept_are_refused(void **state)
+/* A disk with an array of 256 entries, and one more partition than a
+ * table keeps to put in it: one block each from LBA 100. */
+static struct gpt_image_part *one_more_than_kept(void)
 {
 	static struct gpt_image_part many[VBLK_GPT_MAX_PARTS + 1];
-	(void)state;
+
 	fx_new_disk(512, FX_NBLOCKS, 256, 128);
 	for (uint32_t i = 0; i <= VBLK_GPT_MAX_PARTS; i++)
 		many[i] = (struct gpt_image_part){ .entry_index = i, .first_lba = 100 + i,
 						   .last_lba = 100 + i,
 						   .type = VBLK_GPT_TYPE_LINUX_DATA };
+	return many;
+}
+
+/* 129 used entries: one more than a table keeps. */
+static void test_more_partitions_than_kept_are_refused(void **state)
+{
+	struct gpt_image_part *many = one_more_than_kept();
+	(void)state;
 	fx_build(many, VBLK_GPT_MAX_PARTS);
 	assert_int_equal(fx_parse(), 0);
 	assert_int_equal(fx_gpt.nparts, VBLK_GPT_MAX_PARTS);
@@ -272,14 +281,8 @@ static void test_more_partitions_than_kept_are_refused(void **state)
  * count of entries read out of it. */
 static void test_damaged_array_is_array_crc_before_its_entries(void **state)
 {
-	static struct gpt_image_part many[VBLK_GPT_MAX_PARTS + 1];
 	(void)state;
-	fx_new_disk(512, FX_NBLOCKS, 256, 128);
-	for (uint32_t i = 0; i <= VBLK_GPT_MAX_PARTS; i++)
-		many[i] = (struct gpt_image_part){ .entry_index = i, .first_lba = 100 + i,
-						   .last_lba = 100 + i,
-						   .type = VBLK_GPT_TYPE_LINUX_DATA };
-	fx_build(many, VBLK_GPT_MAX_PARTS + 1);
+	fx_build(one_more_than_kept(), VBLK_GPT_MAX_PARTS + 1);
 	fx_entry(1, 200)[100] ^= 1;
 	fx_entry(fx_last_lba(), 200)[100] ^= 1;
 	assert_int_equal(fx_parse(), -VBLK_EBADGPT);
