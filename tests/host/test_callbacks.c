@@ -636,13 +636,10 @@ static void test_resubmit_untold_bio_loses_the_rest_of_its_request(void **state)
 		assert_int_equal(done_calls[i], 1);
 }
 
-/* A callback waits for a bio of its own request, which the loop running
- * it tells only after it returns, while another request is still with
- * the device: vblk/bio.h's -VBLK_ESTATE at once, not after that request
- * (or the disk's timeout), and the other request is left alone. */
-static void test_wait_for_a_bio_of_its_own_request_is_refused_at_once(void **state)
+/* R1 = bios 0 and 1 (merged) and R2 = bio 2 in flight, the device holding
+ * both; bio 0's callback will wait for bio 1 of its own request. */
+static void wait_in_own_request_behind_another(void)
 {
-	attach_ok(state, NULL);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
 	vblk_plug(disk);
 	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
@@ -650,6 +647,16 @@ static void test_wait_for_a_bio_of_its_own_request_is_refused_at_once(void **sta
 	vblk_unplug(disk);
 	assert_int_equal(vblk_submit(disk, write_bio(2, 64)), 0);
 	on(0, ACT_WAIT, 1);
+}
+
+/* A callback waits for a bio of its own request, which the loop running
+ * it tells only after it returns, while another request is still with
+ * the device: vblk/bio.h's -VBLK_ESTATE at once, not after that request
+ * (or the disk's timeout), and the other request is left alone. */
+static void test_wait_for_a_bio_of_its_own_request_is_refused_at_once(void **state)
+{
+	attach_ok(state, NULL);
+	wait_in_own_request_behind_another();
 	assert_int_equal(fake_virtio_complete_some(fv, 1), 1);   /* bios 0 and 1 */
 	assert_int_equal(vblk_poll(disk), 1);
 	assert_true(acts[0].done);
@@ -672,13 +679,7 @@ static void test_wait_in_a_callback_of_a_stop_answers_the_disks_error(void **sta
 {
 	attach_ok(state, NULL);
 	vblk_set_timeout_us(disk, 2000);
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
-	vblk_plug(disk);
-	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
-	assert_int_equal(vblk_submit(disk, write_bio(1, BIO_SECTORS)), 0);   /* merges */
-	vblk_unplug(disk);
-	assert_int_equal(vblk_submit(disk, write_bio(2, 64)), 0);
-	on(0, ACT_WAIT, 1);
+	wait_in_own_request_behind_another();
 	(void)vblk_drain(disk);   /* the timeout stops the disk under it */
 	assert_true(acts[0].done);
 	assert_int_equal(acts[0].rc, -VBLK_EBROKEN);
