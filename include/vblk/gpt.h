@@ -140,7 +140,8 @@ const struct vblk_gpt_part *vblk_gpt_entry(const struct vblk_gpt *gpt, uint32_t 
 
 /* The first partition (in array order) whose name is `name`: ASCII,
  * compared unit for unit and case-sensitively, so a name holding a
- * character beyond ASCII matches no ASCII string. NULL if none. */
+ * character beyond ASCII matches no ASCII string. NULL if none, and for
+ * "" (an unnamed partition is found by its slot or type instead). */
 const struct vblk_gpt_part *vblk_gpt_find_name(const struct vblk_gpt *gpt, const char *name);
 
 /* The first partition of type `type`; NULL if none. */
