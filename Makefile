@@ -183,6 +183,8 @@ GUEST_OBJS := $(call obj,$(wildcard tests/qemu/guest*.c))
 # Only these objects see the internal headers; every other one (an
 # application's) is compiled with PUBLIC_INCLUDES alone.
 $(LIB_OBJS) $(RT_OBJS) $(GUEST_OBJS): OBJ_INCLUDES := $(INTERNAL_INCLUDES)
+# A lab's program (make labN LAB=...) finds labs/lab.h wherever it is.
+$(call obj,$(APP_SRCS)): OBJ_INCLUDES += $(APP_INCLUDES)
 
 $(BUILD)/vblk-test.elf: $(GUEST_OBJS) $(BUILD)/libvblk-rt.a $(BUILD)/libvblk.a linker.ld \
                         $(CROSS_STAMP)
@@ -348,15 +350,25 @@ lab_elf = $(BUILD)/$(basename $(notdir $(call lab_src,$(1)))).elf
 .PHONY: $(LAB_TARGETS) lab-images
 $(LAB_TARGETS): lab%:
 	$(Q)tools/deps.sh run
-	$(Q)$(MAKE) --no-print-directory APP=$(call lab_src,$*) $(call lab_elf,$*)
+	$(Q)$(MAKE) --no-print-directory APP=$(call lab_src,$*) APP_INCLUDES=-Ilabs $(call lab_elf,$*)
 	$(Q)QEMU=$(QEMU) LAB_QEMU_EXTRA="$(QEMU_EXTRA) $(QEMU_TRACE_ARGS)" \
 	    tools/lab-check.sh $* $(call lab_elf,$*) $(BUILD)/labs/lab$*
 
-# Every lab's exercise and solution, for the QEMU rows lab*_*.
-lab-images:
-	$(Q)$(foreach n,$(LABS),$(MAKE) --no-print-directory APP=labs/lab$(n).c $(BUILD)/lab$(n).elf && \
-	    $(MAKE) --no-print-directory APP=labs/solutions/lab$(n)_solution.c \
+# Every lab's exercise and solution, for the QEMU rows lab*_*, and the
+# wrong solutions the checkers must fail: tests/labs/labN_WHAT.patch
+# applied to lab N's solution.
+LAB_WRONG := $(basename $(notdir $(wildcard tests/labs/*.patch)))
+lab-images: $(LAB_WRONG:%=$(BUILD)/labs-wrong/%.c)
+	$(Q)$(foreach n,$(LABS),$(MAKE) --no-print-directory APP=labs/lab$(n).c APP_INCLUDES=-Ilabs \
+	        $(BUILD)/lab$(n).elf && \
+	    $(MAKE) --no-print-directory APP=labs/solutions/lab$(n)_solution.c APP_INCLUDES=-Ilabs \
 	        $(BUILD)/lab$(n)_solution.elf &&) true
+	$(Q)$(foreach w,$(LAB_WRONG),$(MAKE) --no-print-directory APP=$(BUILD)/labs-wrong/$(w).c \
+	        APP_INCLUDES=-Ilabs $(BUILD)/$(w).elf &&) true
+
+$(BUILD)/labs-wrong/%.c: tests/labs/%.patch labs/solutions/*.c
+	@mkdir -p $(dir $@)
+	$(Q)patch -s -o $@ labs/solutions/$(firstword $(subst _, ,$*))_solution.c $<
 
 # ---- footprint ---------------------------------------------------------
 # make size: the driver core's code and data, object by object, the other

@@ -359,7 +359,7 @@ int main(void)
 		       "  -drive if=none,id=d0,format=raw,file=disk.img -device virtio-blk-device,drive=d0\n");
 		return 1;
 	}
-	printf("%d disk(s) ready after %llu us\n", ndisks,
+	printf("%d disk(s) ready %llu us after main\n", ndisks,
 	       (unsigned long long)(rt_time_us() - start_us));
 	int failures = report_first_read(vblk_disk(0)), tested = 0;
 	for (unsigned i = 0; i < (unsigned)ndisks; i++) {

@@ -135,7 +135,15 @@ struct lab_dev {
 };
 
 static struct virtq_desc lab_desc[LAB_QSIZE] __attribute__((aligned(16)));
-static struct virtq_avail lab_avail __attribute__((aligned(2)));
+/* The avail ring, followed by entries that name no descriptor (0xffff):
+ * a device that was not told the ring holds LAB_QSIZE entries (QueueNum)
+ * takes it for a longer one, reads past the end once the index passes
+ * LAB_QSIZE, finds an impossible head there and stops, rather than
+ * reading whatever happens to follow (lab 1's check relies on it). */
+static struct {
+	struct virtq_avail avail;
+	uint16_t past_the_end[4 * LAB_QSIZE];
+} lab_avail_area __attribute__((aligned(2)));
 static struct virtq_used lab_used __attribute__((aligned(4)));
 
 /* ---- registers and barriers ------------------------------------------------ */
@@ -183,7 +191,8 @@ static inline int lab_find_disk(struct lab_dev *dev)
 		dev->slot = slot;
 		dev->intid = MMIO_INTID_FIRST + slot;
 		dev->desc = lab_desc;
-		dev->avail = &lab_avail;
+		dev->avail = &lab_avail_area.avail;
+		memset(lab_avail_area.past_the_end, 0xff, sizeof(lab_avail_area.past_the_end));
 		dev->used = &lab_used;
 		printf("lab: virtio-mmio slot %u @ 0x%08lx: block device, INTID %u\n", slot,
 		       (unsigned long)dev->base, dev->intid);

@@ -8,9 +8,9 @@
  *   [vblk] bio queued  read sector 0, 8 sectors
  *   [vblk] request     read sector 0, 4096 bytes, 1 bio(s), direct
  *   [vblk] chain       head 0: #0 16B R -> #1 4096B W -> #2 1B W
- *   [vblk] avail idx   0 -> 1
+ *   [vblk] avail idx   0 -> 1 published
  *   [vblk] notify      sent (EVENT_IDX: avail_event 0)
- *   [vblk] interrupt   status 0x1 (used buffer)
+ *   [vblk] interrupt   status 0x1 used-buffer
  *   [vblk] used        used idx 0: id 0 len 4097
  *   [vblk] complete    read sector 0, 8 sectors: status 0, callback
  *
@@ -32,9 +32,9 @@
 
 #if VBLK_TRACE
 /* One line: VBLK_TRACE_LINE("step        format\n", args...), the step
- * named in the first 12 columns so the details line up. One vblk_printf
- * call a line, so a line the interrupt handler prints cannot land in the
- * middle of another. */
+ * named in the first 12 columns so the details line up, in one
+ * vblk_printf call. (The chain line, vring/describe.c's, is printed piece
+ * by piece: docs/trace.md, "Where the lines go".) */
 #define VBLK_TRACE_LINE(...) ((void)vblk_printf("[vblk] " __VA_ARGS__))
 /* A statement only a trace build runs (a describe.c helper call). */
 #define VBLK_TRACE_DO(stmt) stmt

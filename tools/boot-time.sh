@@ -32,7 +32,7 @@ for mode in tcg icount; do
 			-drive "if=none,id=d0,format=raw,file=$WORK/disk.img" \
 			-device virtio-blk-device,drive=d0 </dev/null 2>&1 | tr -d '\r' |
 			awk '/^boot: first instruction/ { e = $4; m = $(NF - 3) }
-			     /disk\(s\) ready after/ { r = $(NF - 1) }
+			     /disk\(s\) ready [0-9]* us after main/ { r = $4 }
 			     /^first sector read/ { f = $4 }
 			     END { print e, m, r, f, m - e, f - e }' >>"$WORK/$mode.txt"
 	done

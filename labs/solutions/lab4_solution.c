@@ -5,7 +5,7 @@
  * buffers (§5.2.6: a request's data may span several descriptors). The
  * exercise is labs/lab4.c.
  */
-#include "../lab.h"
+#include "lab.h"
 
 /* From lab 1. */
 static int setup_queue(struct lab_dev *dev)

@@ -649,8 +649,9 @@ step_debug_batch() {
 }
 
 # step_lab N VERDICT: make labN's check (tools/lab-check.sh) on the row's
-# program, a lab's solution or its exercise as shipped: its verdict line
-# must be "lab N: VERDICT" (PASSED, or NOT DONE with the TODO named).
+# program, a lab's solution, its exercise as shipped or a wrong solution
+# (tests/labs/): its verdict line must start "lab N: VERDICT" (PASSED, NOT
+# DONE with the TODO named, or FAILED: and the start of the reason).
 step_lab() {
 	local lab=$1 want=${*:2} out status
 	[ -f "$kernel" ] || fail "no $kernel (make lab-images builds it)"
@@ -661,8 +662,9 @@ step_lab() {
 	case $want in
 	PASSED) [ "$status" -eq 0 ] || fail "$(tail -n1 <<<"$out")" ;;
 	"NOT DONE") [ "$status" -eq 2 ] || fail "expected NOT DONE, got: $(tail -n1 <<<"$out")" ;;
+	FAILED*) [ "$status" -eq 1 ] || fail "expected FAILED, got: $(tail -n1 <<<"$out")" ;;
 	esac
-	grep -q "^lab $lab: $want" <<<"$(tail -n1 <<<"$out")" || fail "no 'lab $lab: $want' verdict"
+	grep -qF "lab $lab: $want" <<<"$(tail -n1 <<<"$out")" || fail "no 'lab $lab: $want' verdict"
 }
 
 # ---- the run ----------------------------------------------------------------
