@@ -78,7 +78,10 @@ struct blk_dev {
 	struct blk_range_limits discard, write_zeroes;
 	bool ready;               /* DRIVER_OK reached and not broken */
 	const char *broken_reason;
-	int broken_err;           /* what the bios in flight were told then */
+	int broken_err;           /* why it stopped, while broken_reason is
+				     set: what the bios in flight were told,
+				     or -VBLK_EBROKEN for a device that did
+				     not reset (its bios: -VBLK_EHELD) */
 	bool held;                /* a reset did not complete: the device may
 				     still use the ring, the requests and the
 				     buffers of what was in flight, so none of

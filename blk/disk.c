@@ -297,8 +297,15 @@ int blk_disk_reset(struct vblk_disk *disk, int reason)
 	disk->dev.ready = false;
 	int err = virtio_reset(&disk->dev.vdev);
 	disk->dev.held = err != 0;
-	if (disk->dev.held && disk->dev.broken_reason == NULL)
+	if (disk->dev.held && disk->dev.broken_reason == NULL) {
+		/* Stopped, as a broken disk is: vblk_shutdown reports it
+		 * (finish_disk, blk/disks.c: a disk with a cache that can no
+		 * longer be flushed), not an earlier break's error. Not
+		 * -VBLK_EHELD: by then the shutdown's own reset says whether
+		 * the device still holds memory. */
 		disk->dev.broken_reason = "device did not reset";
+		disk->dev.broken_err = -VBLK_EBROKEN;
+	}
 	blk_queue_fail_all(&disk->queue, reason, disk->dev.held ? -VBLK_EHELD : reason);
 	return disk->dev.held ? -VBLK_EHELD : 0;
 }
@@ -334,6 +341,7 @@ int blk_disk_init(struct vblk_disk *disk)
 	 * later change interrupts or is found by a wait's look. */
 	reread_capacity(disk);
 	disk->dev.broken_reason = NULL;
+	disk->dev.broken_err = 0;
 	disk->dev.ready = true;
 	plat_irq_restore(flags);
 	return 0;

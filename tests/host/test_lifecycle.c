@@ -5,7 +5,7 @@
  * vblk_shutdown says of a disk the interrupt handler stopped before it,
  * the probe report after a place was probed more than once, two PCI
  * hosts' functions at one bus:dev.fn, and what a shutdown says of a
- * device that did not reset.
+ * device that did not reset, now or at an earlier vblk_reset.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +193,46 @@ static void test_same_bus_dev_fn_on_two_hosts_are_two_disks(void **state)
 	fake_virtio_assert_clean(dev_second);
 }
 
+/* A write completes into the device's cache, then vblk_reset: the device
+ * does not confirm it, so the disk is dead, its writes never flushed. The
+ * stall then ends, so the shutdown's own reset completes: its result can
+ * only come from the disk's state. */
+static int shutdown_after_written_then_reset_held(void)
+{
+	assert_true(vblk_disk_info(disk)->has_flush);
+	memset(pool, 0x5a, BIO_BYTES);
+	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
+	fake_virtio_set_reset_delay(fv, 0xffffffffu);
+	assert_int_equal(vblk_reset(disk), -VBLK_EHELD);
+	assert_int_equal(vblk_write(disk, 0, pool, 8), -VBLK_EBROKEN);
+	fake_virtio_set_reset_delay(fv, 0);
+	fake_virtio_finish_reset(fv);
+	int err = vblk_shutdown();
+	fake_virtio_clear_violations(fv);
+	return err;
+}
+
+/* vblk.h: the shutdown returns a flush that could not be made. */
+static void test_shutdown_of_a_disk_a_reset_left_dead_reports_it(void **state)
+{
+	attach_ok(state, NULL);
+	assert_int_equal(shutdown_after_written_then_reset_held(), -VBLK_EBROKEN);
+}
+
+/* The same after a timeout the disk recovered from by vblk_reset: the
+ * shutdown reports the disk as it is, not that old timeout. */
+static void test_shutdown_does_not_report_a_break_recovered_from(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, 5000u);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	assert_int_equal(vblk_read(disk, 0, pool, 8), -VBLK_ETIMEDOUT);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_read(disk, 0, pool, 8), 0);
+	assert_int_equal(shutdown_after_written_then_reset_held(), -VBLK_EBROKEN);
+}
+
 #define ALL(test) ALL_TRANSPORTS(test, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(test, setup, disk_teardown)
 
@@ -203,6 +243,8 @@ int main(void)
 		ALL(test_shutdown_after_a_break_found_by_a_wait_reports_it),
 		ALL(test_shutdown_after_a_break_found_by_the_handler_reports_it),
 		ALL(test_shutdown_says_held_before_an_earlier_error),
+		ALL(test_shutdown_of_a_disk_a_reset_left_dead_reports_it),
+		ALL(test_shutdown_does_not_report_a_break_recovered_from),
 		cmocka_unit_test_setup_teardown(test_probe_report_has_one_entry_a_place, setup,
 						disk_teardown),
 		cmocka_unit_test_setup_teardown(test_same_bus_dev_fn_on_two_hosts_are_two_disks,
