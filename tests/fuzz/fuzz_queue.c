@@ -63,7 +63,8 @@
  *   bit 6 the extended step language (below): SUBMIT takes two more
  *   argument bytes, a program of callback actions; without it every
  *   input runs as it did before the extension;
- *   bit 7 unused (0).
+ *   bit 7 the lifecycle language (below): opcodes 19-25 added (taken
+ *   modulo their count); without it every input runs as before.
  *   The ring has its own byte because the device byte has no bit left.
  *   Taking it second shifted every program one byte: the seeds written
  *   before it got a 0 there (split, the device byte's QueueNumMax), so
@@ -150,6 +151,26 @@
  *   7 vblk_drain              13 a follow-up bio
  *   14 read the line's other disk (else vblk_poll)
  *   15 vblk_poll, then submit a held bio again (as 4)
+ * Lifecycle language (ring byte bit 7), steps added to the opcodes:
+ *  19 SHUTDOWN r       vblk_shutdown with whatever is held (r bit 0: a
+ *                      stalled reset left stalled), then the devices
+ *                      attached again as disks 0 and 1; every bio has
+ *                      completed, the old disk refuses every call with
+ *                      -VBLK_ESTATE, quarantined buffers are free once the
+ *                      attach's reset completed
+ *  20 GET_ID           vblk_get_id: 0 with the device's serial, or an error
+ *  21 SYNC_RANGE k,s,n vblk_discard (k bit 0 clear) or vblk_write_zeroes
+ *                      (k bit 1: VBLK_WZ_UNMAP) of n%16+1 sectors at s
+ *  22 STATS b          vblk_stats: the counts bound each other and only
+ *                      grow; b bit 0 vblk_reset_stats, bit 1 vblk_dump
+ *  23 TIMEOUT t        vblk_set_timeout_us 200, 1000, 3000 or 60 us
+ *  24 ATTACH_AGAIN     vblk_attach(_pci) of the disk's device: -VBLK_ESTATE,
+ *                      nothing touched
+ *  25 CALLBACK_EXTRA x every callback from now on also: nothing, reads
+ *                      vblk_stats, resets the line's other disk (a read of
+ *                      it under way may then end -VBLK_ECANCELED), vblk_dump,
+ *                      attaches the disk's device again, switches the other
+ *                      disk to polled, gives the DMA ranges again (x%7)
  * Extra invariants, checked in both languages: a refused vblk_submit
  * changes neither the bio nor the accepted-bios count; a held bio has
  * `owner` set and `completed` clear between steps, a completed one
@@ -582,6 +603,14 @@ static uint64_t last_start, last_end;  /* the last accepted bio's sectors */
 
 static void on_done(struct vblk_bio *bio, int status);
 static bool ext_mode;          /* ring byte bit 6: the extended language */
+static bool lifecycle_mode;    /* ring byte bit 7: the lifecycle language */
+static uint32_t disk_intid;    /* what the disk was attached with */
+/* CALLBACK_EXTRA: what every callback does besides its own actions. */
+enum cb_extra { CB_NONE, CB_STATS, CB_RESET_MATE, CB_DUMP, CB_ATTACH_AGAIN, CB_MATE_IRQ,
+		CB_DMA_RANGES, CB_COUNT };
+static enum cb_extra cb_extra;
+static unsigned mate_resets;   /* resets of the line mate that completed */
+static void run_cb_extra(void);
 static unsigned callbacks_run; /* every callback, for "a refusal changes nothing" */
 
 /* ---- completing ------------------------------------------------------ */
@@ -709,6 +738,8 @@ static void on_done(struct vblk_bio *bio, int status)
 		call_back(t);
 	if (parent->ext_actions)
 		run_ext_actions(t, parent, generation);
+	if (cb_extra != CB_NONE)
+		run_cb_extra();
 	if (copied)
 		parent_depth--;
 }
@@ -1300,9 +1331,15 @@ static void set_irq_delivery_hooks(void)
 static void read_line_mate(void)
 {
 	uint64_t sector = mate_reads++ % LINE_MATE_SECTORS;
+	unsigned resets_before = mate_resets;
 	mate_reading = true;
 	int rc = vblk_read(mate, sector, mate_buf, 1);
 	mate_reading = false;
+
+	if (rc == -VBLK_ECANCELED && mate_resets != resets_before) {
+		trace("  line's other disk: read sector %llu canceled by a reset", (unsigned long long)sector);
+		return;
+	}
 
 	trace("  line's other disk: read sector %llu: %d", (unsigned long long)sector, rc);
 	check(rc == 0, "the line's other disk reads (polled, beside the disk's interrupts)");
@@ -1318,14 +1355,20 @@ enum op {
 	OP_INTERRUPTS, OP_SYNC, OP_COMPLETION, OP_COMPLETE_SOME, OP_ORDER,
 	OP_CORRUPT_USED, OP_STATUS_FAULT, OP_IRQ_DELIVERY, OP_RAISE_BITS,
 	OP_RESET_DELAY, OP_NEEDS_RESET, OP_RESIZE,
-	OP_COUNT
+	OP_COUNT,
+	/* The lifecycle language (ring byte bit 7) adds these. */
+	OP_SHUTDOWN = OP_COUNT, OP_GET_ID, OP_SYNC_RANGE, OP_STATS, OP_TIMEOUT,
+	OP_ATTACH_AGAIN, OP_CALLBACK_EXTRA,
+	OP_COUNT_LIFECYCLE
 };
 
-static const char *const op_names[OP_COUNT] = {
+static const char *const op_names[OP_COUNT_LIFECYCLE] = {
 	"submit", "plug", "unplug", "poll", "wait", "drain", "reset",
 	"interrupts", "sync", "completion", "complete_some", "order",
 	"corrupt_used", "status_fault", "irq_delivery", "raise_bits",
 	"reset_delay", "needs_reset", "resize",
+	"shutdown", "get_id", "sync_range", "stats", "timeout", "attach_again",
+	"callback_extra",
 };
 
 static unsigned status_faults_armed;
@@ -1460,6 +1503,202 @@ static void step_resize(struct input *in)
 	fake_virtio_resize(fv, capacity);
 }
 
+/* ---- the lifecycle language (ring byte bit 7) ------------------------- */
+
+static struct vblk_stats last_stats;
+static struct vblk_disk *last_stats_disk;
+/* vblk_reset_stats ran on this disk: requests sent before it may
+ * complete after it, so the counts no longer bound each other. */
+static bool stats_were_reset;
+static void after_reset(int rc);
+static void give_dma_ranges(void);
+static int reattach(struct fake_virtio *device, uint8_t pci_slot, uint32_t intid);
+
+/* Every call on a disk vblk_shutdown forgot is refused with -VBLK_ESTATE
+ * and changes nothing (vblk.h). */
+static void check_forgotten(struct vblk_disk *old)
+{
+	static struct vblk_bio probe;
+	static struct vblk_seg seg;
+
+	seg = (struct vblk_seg){ sync_buf, VBLK_SECTOR_SIZE };
+	probe = (struct vblk_bio){ .op = VBLK_OP_READ, .segs = &seg, .nsegs = 1, .done = NULL };
+	check(vblk_submit(old, &probe) == -VBLK_ESTATE, "a forgotten disk refuses a bio (-VBLK_ESTATE)");
+	check(!probe.completed && probe.owner == NULL, "a refused bio is left as it was");
+	check(vblk_reset(old) == -VBLK_ESTATE, "a forgotten disk is not reset (-VBLK_ESTATE)");
+	check(vblk_poll(old) == -VBLK_ESTATE, "a forgotten disk is not polled (-VBLK_ESTATE)");
+	check(vblk_use_interrupts(old, true) == -VBLK_ESTATE,
+	      "a forgotten disk takes no interrupt mode (-VBLK_ESTATE)");
+	check(vblk_read(old, 0, sync_buf, 1) == -VBLK_ESTATE, "a forgotten disk is not read (-VBLK_ESTATE)");
+}
+
+/* vblk_shutdown with whatever is in flight, then the same devices
+ * attached again, as a program that probes again would (vblk.h: "before
+ * probing again"). arg bit 0: the stalled reset (RESET_DELAY) is left
+ * as it is for the shutdown, else it is cleared first. */
+static void step_shutdown(struct input *in)
+{
+	uint8_t arg = take8(in);
+	struct vblk_disk *old = disk;
+
+	if (!(arg & 1u))
+		set_reset_delay(0);
+	int rc = vblk_shutdown();
+	trace("  shutdown: %d", rc);
+	take_back_silent_bios();
+	check(rc == 0 || is_error(rc), "vblk_shutdown returns 0 or a documented error");
+	check(!any_held(), "vblk_shutdown completes every bio it held");
+	check(vblk_disk_count() == 0, "vblk_shutdown forgets every disk");
+	check_forgotten(old);
+	if (mate != NULL)
+		check_forgotten(mate);
+	/* A disk attached again starts its counts afresh (nothing of the old
+	 * one is in flight). */
+	last_stats_disk = NULL;
+	stats_were_reset = false;
+	/* The device behaves again, so that it can be attached. */
+	set_reset_delay(0);
+	fake_virtio_finish_reset(fv);
+	int index = reattach(fv, 1, disk_intid);
+	trace("  attach again: %d", index);
+	check(index == 0, "a device shut down attaches again as disk 0");
+	disk = vblk_disk(0);
+	check(vblk_disk_info(disk)->ring_packed == ring_packed, "attached again on the same ring");
+	vblk_set_timeout_us(disk, TIMEOUT_US);
+	/* The reset at attach completed: quarantined buffers are free (error.h). */
+	after_reset(0);
+	if (mate != NULL) {
+		index = reattach(mate_fv, 2, LINE_INTID);
+		check(index == 1, "the line's other disk attaches again as disk 1");
+		mate = vblk_disk(1);
+		vblk_set_timeout_us(mate, TIMEOUT_US);
+	}
+	set_irq_delivery_hooks();
+	give_dma_ranges();
+}
+
+static void step_get_id(void)
+{
+	char id[21];
+
+	memset(id, 0x77, sizeof(id));
+	int rc = vblk_get_id(disk, id);
+	trace("  get_id: %d", rc);
+	check(rc == 0 || is_error(rc), "vblk_get_id returns 0 or a documented error");
+	if (rc == 0)
+		check(strcmp(id, "fake-virtio-blk") == 0, "vblk_get_id returns the device's serial");
+}
+
+/* vblk_discard or vblk_write_zeroes (UNMAP or not) of 1-16 sectors. */
+static void step_sync_range(struct input *in)
+{
+	uint8_t kind = take8(in);
+	uint64_t capacity = vblk_capacity(disk);
+	uint64_t sector = take8(in) % (capacity ? capacity : 1);
+	uint64_t nsectors = take8(in) % 16u + 1u;
+	bool in_range = sector <= capacity && nsectors <= capacity - sector;
+	bool zeroes = kind & 1u;
+	int rc;
+
+	if (in_range && !read_only)
+		model_write_start(sector, nsectors);
+	if (zeroes)
+		rc = vblk_write_zeroes(disk, sector, nsectors, kind & 2u ? VBLK_WZ_UNMAP : 0);
+	else
+		rc = vblk_discard(disk, sector, nsectors);
+	trace("  %s sector %llu x%llu: %d", zeroes ? "write_zeroes" : "discard",
+	      (unsigned long long)sector, (unsigned long long)nsectors, rc);
+	check(rc == 0 || is_error(rc), "a synchronous call returns 0 or a documented error");
+	if (!in_range)
+		check(rc != 0, "a range past the end is refused");
+	if (read_only)
+		check(rc != 0, "a read-only disk refuses a discard or write-zeroes");
+	if (in_range && !read_only)
+		model_write_end(sector, nsectors, zeroes ? TAG_ZERO : TAG_UNKNOWN, rc == 0 ? 0 : -VBLK_EIO);
+}
+
+
+/* The counts only grow (vblk_reset keeps them), and say what is so. */
+static void step_stats(struct input *in)
+{
+	uint8_t arg = take8(in);
+	struct vblk_stats now;
+
+	vblk_stats(disk, &now);
+	if (!stats_were_reset) {
+		check(now.completions <= now.requests, "stats: no more completions than requests");
+		check(now.back_merges + now.front_merges <= now.bios, "stats: no more merges than bios");
+		check(now.errors <= now.bios, "stats: no more errors than bios");
+	}
+	if (last_stats_disk == disk) {
+		check(now.bios >= last_stats.bios && now.requests >= last_stats.requests &&
+		      now.completions >= last_stats.completions && now.errors >= last_stats.errors &&
+		      now.interrupts >= last_stats.interrupts && now.notifications >= last_stats.notifications,
+		      "stats only grow (vblk_reset keeps them)");
+	}
+	last_stats = now;
+	last_stats_disk = disk;
+	if (arg & 1u) {
+		vblk_reset_stats(disk);
+		stats_were_reset = true;
+		vblk_stats(disk, &last_stats);
+		check(last_stats.bios == 0 && last_stats.requests == 0 && last_stats.completions == 0,
+		      "vblk_reset_stats zeroes the counts");
+	}
+	if (arg & 2u)
+		check(vblk_dump(disk) == 0, "vblk_dump of an attached disk returns 0");
+}
+
+/* vblk_attach of a device that is a disk already: -VBLK_ESTATE, nothing
+ * touched (the checks after the step see the chains the device holds). */
+static void attach_again(const char *who)
+{
+	int rc = on_pci ? vblk_attach_pci(FAKE_ECAM_BASE, 0, 1, 0, disk_intid)
+			: vblk_attach(fake_virtio_base(fv), disk_intid);
+	trace("  %s: %d", who, rc);
+	check(rc == -VBLK_ESTATE, "attaching a disk's device again is refused (-VBLK_ESTATE)");
+	check(vblk_disk_count() == (mate ? 2u : 1u), "a refused attach adds no disk");
+}
+
+static void run_cb_extra(void)
+{
+	struct vblk_stats stats;
+	int rc;
+
+	switch (cb_extra) {
+	case CB_NONE:
+	case CB_COUNT:
+		break;
+	case CB_STATS:
+		vblk_stats(disk, &stats);
+		check(stats_were_reset || stats.completions <= stats.requests,
+		      "stats: no more completions than requests");
+		break;
+	case CB_RESET_MATE:
+		/* Another disk's reset is not refused from a callback, unless a
+		 * set-up is running (vblk.h). */
+		rc = vblk_reset(mate);
+		trace("  callback: reset of the line's other disk: %d", rc);
+		check(rc == 0 || rc == -VBLK_ESTATE, "a callback's reset of another disk works");
+		if (rc == 0)
+			mate_resets++;
+		break;
+	case CB_DUMP:
+		check(vblk_dump(disk) == 0, "vblk_dump from a callback returns 0");
+		break;
+	case CB_ATTACH_AGAIN:
+		attach_again("callback: attach again");
+		break;
+	case CB_MATE_IRQ:
+		rc = vblk_use_interrupts(mate, false);
+		check(rc == 0 || is_error(rc), "vblk_use_interrupts returns 0 or a documented error");
+		break;
+	case CB_DMA_RANGES:
+		give_dma_ranges();
+		break;
+	}
+}
+
 /* vblk_reset handed everything back, the quarantined buffers too. */
 static void after_reset(int rc)
 {
@@ -1478,7 +1717,7 @@ static void after_reset(int rc)
 
 static void run_step(struct input *in)
 {
-	uint8_t opcode = take8(in) % OP_COUNT;
+	uint8_t opcode = take8(in) % (lifecycle_mode ? OP_COUNT_LIFECYCLE : OP_COUNT);
 	int rc = 0;
 
 	trace("%s", op_names[opcode]);
@@ -1563,7 +1802,32 @@ static void run_step(struct input *in)
 	case OP_RESIZE:
 		step_resize(in);
 		break;
-	case OP_COUNT:
+	case OP_SHUTDOWN:
+		step_shutdown(in);
+		break;
+	case OP_GET_ID:
+		step_get_id();
+		break;
+	case OP_SYNC_RANGE:
+		step_sync_range(in);
+		break;
+	case OP_STATS:
+		step_stats(in);
+		break;
+	case OP_TIMEOUT: {
+		static const uint32_t timeouts[] = { 200, 1000, 3000, 60 };
+		vblk_set_timeout_us(disk, timeouts[take8(in) % 4u]);
+		break;
+	}
+	case OP_ATTACH_AGAIN:
+		attach_again("attach_again");
+		break;
+	case OP_CALLBACK_EXTRA:
+		cb_extra = (enum cb_extra)(take8(in) % CB_COUNT);
+		if (cb_extra == CB_RESET_MATE || cb_extra == CB_MATE_IRQ)
+			cb_extra = mate ? cb_extra : CB_NONE;
+		break;
+	case OP_COUNT_LIFECYCLE:
 		break;
 	}
 	if (rc != 0)
@@ -1703,6 +1967,14 @@ static int attach_new(const struct fake_virtio_opts *opts, uint32_t intid,
 	return vblk_attach_pci(FAKE_ECAM_BASE, 0, slot, 0, intid);
 }
 
+/* vblk_attach (or vblk_attach_pci) of a device created before. */
+static int reattach(struct fake_virtio *device, uint8_t pci_slot, uint32_t intid)
+{
+	if (!on_pci)
+		return vblk_attach(fake_virtio_base(device), intid);
+	return vblk_attach_pci(FAKE_ECAM_BASE, 0, pci_slot, 0, intid);
+}
+
 /* The other disk on the line: modern, split, its sectors numbered. */
 static void attach_line_mate(void)
 {
@@ -1726,6 +1998,8 @@ static void create_disk(uint8_t shape, uint8_t ring)
 
 	on_pci = ring & 32u;
 	ext_mode = ring & 64u;
+	lifecycle_mode = ring & 128u;
+	disk_intid = ring & 16u ? LINE_INTID : 0;
 	fake_virtio_default_opts(&opts, shape & 1u && !on_pci ? 1 : 2);
 	if (shape & 2u)
 		opts.features &= ~FAKE_BIT(FAKE_F_INDIRECT_DESC);
@@ -1807,6 +2081,10 @@ static void reset_harness(void)
 	mate_fv = NULL;
 	mate = NULL;
 	mate_reads = 0;
+	mate_resets = 0;
+	cb_extra = CB_NONE;
+	last_stats_disk = NULL;
+	stats_were_reset = false;
 	ecam = NULL;   /* host_platform_reset freed it */
 	give_dma_ranges();
 }
