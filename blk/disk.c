@@ -327,6 +327,12 @@ int blk_disk_init(struct vblk_disk *disk)
 	err = configure(disk);
 	if (err) {
 		virtio_fail(&disk->dev.vdev);
+		/* Stopped, as a broken disk is: calls answer -VBLK_EBROKEN,
+		 * vblk_reset may try again, and vblk_shutdown reports the
+		 * disk (-VBLK_ESTATE would say it had been forgotten). A
+		 * failed attach frees the slot, and this with it. */
+		disk->dev.broken_reason = "initialisation failed";
+		disk->dev.broken_err = -VBLK_EBROKEN;
 		return err;
 	}
 	/* From DRIVER_OK until the disk is ready, with IRQs masked: a

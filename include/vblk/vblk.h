@@ -230,9 +230,11 @@ void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
  * -VBLK_ECANCELED first (a write the device held may have been carried
  * out: vblk/error.h). The disk keeps its interrupt mode, timeout and
  * statistics. Returns 0 or a negative error: -VBLK_EHELD if the device
- * still does not confirm the reset (its memory stays set aside),
- * -VBLK_ESTATE for a disk that vblk_shutdown has forgotten, or when
- * called from one of this disk's bio callbacks (nothing is done then).
+ * still does not confirm the reset (its memory stays set aside), an error
+ * of the initialisation (e.g. -VBLK_EFEATURES: the disk then answers
+ * -VBLK_EBROKEN, and vblk_reset may be tried again), -VBLK_ESTATE for a
+ * disk that vblk_shutdown has forgotten, or when called from one of this
+ * disk's bio callbacks (nothing is done then).
  *
  * One attach, probe (vblk_init_from_dt), reset or shutdown runs at a
  * time: each polls a device with IRQs open, and one called meanwhile

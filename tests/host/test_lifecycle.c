@@ -233,6 +233,39 @@ static void test_shutdown_does_not_report_a_break_recovered_from(void **state)
 	assert_int_equal(shutdown_after_written_then_reset_held(), -VBLK_EBROKEN);
 }
 
+/* vblk_reset of a running disk whose device then refuses FEATURES_OK:
+ * the bios held are canceled, the reset says why it failed, the disk is
+ * stopped (-VBLK_EBROKEN: vblk_reset may be tried again, vblk.h), and it
+ * works again once a reset succeeds. */
+static void test_a_reset_whose_init_fails_leaves_the_disk_stopped(void **state)
+{
+	if (test_version(state) == 1)
+		skip();   /* legacy has no FEATURES_OK */
+	attach_ok(state, NULL);
+	static struct vblk_bio bio;
+	static struct vblk_seg seg;
+	seg = (struct vblk_seg){ pool, BIO_BYTES };
+	bio = (struct vblk_bio){ .op = VBLK_OP_READ, .sector = 8, .segs = &seg, .nsegs = 1,
+				 .done = done };
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	assert_int_equal(vblk_submit(disk, &bio), 0);
+	vblk_poll(disk);
+	fake_virtio_refuse_features_ok(fv, FAKE_STICKY);
+	assert_int_equal(vblk_reset(disk), -VBLK_EFEATURES);
+	assert_true(bio.completed);
+	assert_int_equal(bio.status, -VBLK_ECANCELED);
+	assert_int_equal(vblk_read(disk, 0, pool, 8), -VBLK_EBROKEN);
+	assert_int_equal(vblk_submit(disk, &bio), -VBLK_EBROKEN);
+	assert_int_equal(vblk_reset(disk), -VBLK_EFEATURES);
+	fake_virtio_refuse_features_ok(fv, FAKE_ONCE);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	/* FAKE_ONCE: the next FEATURES_OK is refused, the one after taken. */
+	assert_int_equal(vblk_reset(disk), -VBLK_EFEATURES);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_read(disk, 0, pool, 8), 0);
+	assert_int_equal(vblk_shutdown(), 0);
+}
+
 #define ALL(test) ALL_TRANSPORTS(test, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(test, setup, disk_teardown)
 
@@ -245,6 +278,7 @@ int main(void)
 		ALL(test_shutdown_says_held_before_an_earlier_error),
 		ALL(test_shutdown_of_a_disk_a_reset_left_dead_reports_it),
 		ALL(test_shutdown_does_not_report_a_break_recovered_from),
+		ALL(test_a_reset_whose_init_fails_leaves_the_disk_stopped),
 		cmocka_unit_test_setup_teardown(test_probe_report_has_one_entry_a_place, setup,
 						disk_teardown),
 		cmocka_unit_test_setup_teardown(test_same_bus_dev_fn_on_two_hosts_are_two_disks,
