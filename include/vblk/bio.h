@@ -117,8 +117,11 @@ struct vblk_bio {
  * -VBLK_ETOOBIG (more segments or bytes than one request can carry:
  * vblk_max_bio_segs/vblk_max_bio_bytes; a range longer than
  * vblk_max_range_sectors), -VBLK_EBUSY (this bio is
- * queued or in flight already: submitted twice), -VBLK_EBROKEN/
- * -VBLK_ESTATE. A full ring is not an error: the bio waits in the queue.
+ * queued or in flight already: submitted twice), -VBLK_EBROKEN (the
+ * disk is stopped: vblk_reset), -VBLK_ESTATE (not attached, shut down,
+ * or being reset or shut down right now: from another disk's callback
+ * or an interrupt, say). A full ring is not an error: the bio waits in
+ * the queue.
  *
  * A bio completed with -VBLK_EHELD is the exception to "the memory is
  * yours again once `done` runs": the device did not confirm its reset
@@ -187,7 +190,13 @@ int vblk_poll(struct vblk_disk *disk);
  * bio of the callback's own request, told only after it returns. */
 int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigned count);
 
-/* Wait until the queue is empty: nothing pending, nothing in flight. */
+/* Wait until the queue is empty: nothing pending, nothing in flight.
+ * Returns 0 once it is, whatever the bios' results: a request that times
+ * out, or a device that breaks, during the drain stops the disk and
+ * completes every bio with that error, and the drain still returns 0
+ * (each bio's status says how it ended; the disk then answers
+ * -VBLK_EBROKEN). -VBLK_EINVAL for a NULL disk; inside a callback of a
+ * disk being stopped, the disk's error at once. */
 int vblk_drain(struct vblk_disk *disk);
 
 /*
