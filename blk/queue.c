@@ -15,7 +15,9 @@
  *   done callbacks
  *
  * A plug (vblk_plug) holds pending requests back from the ring until
- * vblk_unplug, a wait helper, or BLK_PLUG_MAX_REQS pending requests.
+ * vblk_unplug, a wait helper, or until it is full: BLK_PLUG_MAX_REQS
+ * pending requests, or bios waiting because every request is taken
+ * (plug_full).
  *
  * All of it runs with IRQs masked (the callers in blk/wait.c,
  * blk/interrupt.c, blk/api.c and blk/api_queue.c see to it), because the interrupt handler runs the same
@@ -169,6 +171,20 @@ static void admit_waiting(struct blk_queue *q)
 }
 
 /*
+ * A plug that holds as much as it can: BLK_PLUG_MAX_REQS requests, or
+ * bios that found no request (every one is pending or in flight; they
+ * cannot merge into what is pending, or they would have). Holding on
+ * would gain no merge, and with nothing in flight no completion would
+ * come to free a request: a thread that plugged and only polls would
+ * wait for ever. `overflowed`: bios were waiting before a harvest admitted
+ * them.
+ */
+static bool plug_full(const struct blk_queue *q, bool overflowed)
+{
+	return overflowed || q->waiting.head != NULL || q->npending >= BLK_PLUG_MAX_REQS;
+}
+
+/*
  * Queue a checked bio (vblk_submit has validated it). It completes later,
  * through the request it joins; nothing here fails.
  */
@@ -182,7 +198,7 @@ int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio)
 	/* Bios that found no request go first, so none is overtaken. */
 	if (q->waiting.head != NULL || !place_bio(q, bio))
 		blk_bio_list_push(&q->waiting, bio);
-	if (!q->plugged || q->npending >= BLK_PLUG_MAX_REQS)
+	if (!q->plugged || plug_full(q, false))
 		return blk_queue_run(q);
 	return 0;
 }
@@ -273,11 +289,14 @@ harvest:
 	q->completing = false;
 	if (got < 0)
 		return -VBLK_EBROKEN;
+	bool overflowed = q->waiting.head != NULL;
 	admit_waiting(q);
 	/* A plug holds back what was submitted under it, even now that the
 	 * ring has room: the last request may still grow. vblk_unplug and
-	 * the wait helpers send it. */
-	if (!q->plugged && q->pending.head != NULL && blk_queue_run(q) < 0)
+	 * the wait helpers send it; so does a full one, and one that ran
+	 * over: the bios that waited for the requests just freed. */
+	if ((!q->plugged || plug_full(q, overflowed)) && q->pending.head != NULL &&
+	    blk_queue_run(q) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
 }

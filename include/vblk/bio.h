@@ -144,9 +144,11 @@ struct vblk_bio {
  */
 int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio);
 
-/* Hold submitted bios back so they can merge; vblk_unplug dispatches them
- * (as do a full plug and the wait helpers; a completion that arrives
- * meanwhile does not). Plugs do not nest, and bios a callback submits
+/* Hold submitted bios back so they can merge; vblk_unplug dispatches them,
+ * as do the wait helpers and a full plug: 32 requests, or bios waiting
+ * because every request slot is taken (those go out too as completions
+ * free slots for them). Any other completion that arrives meanwhile does
+ * not dispatch. Plugs do not nest, and bios a callback submits
  * while the thread is plugged join the plug. A wait dispatches whatever
  * is plugged, also a plug a callback takes while the wait runs: a wait
  * never waits on work it has not sent. */

@@ -780,52 +780,79 @@ static void test_full_ring_holds_bios_back_and_loses_none(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
-/* Bio 0's callback: fill every request with a bio in the last
- * FLOOD_SECTORS of the disk, and one more bio (which has to wait for a
- * request) at sector 0. */
-#define FLOOD_SECTORS (2 * BLK_MAX_REQS + 2)
-static uint64_t flood_capacity;
-
-static void flood_near_the_end(struct vblk_bio *bio, int status)
+/*
+ * bio.h: a full plug dispatches. A thread that plugs, submits more bios
+ * than there are requests and then only polls: the first full plug goes
+ * out, the rest wait for a request; as completions free requests, the
+ * bios that waited take them and, the plug having run over, go out too,
+ * so polling alone completes every bio. Before, they sat in requests held
+ * back by the plug, with nothing in flight to end the polling.
+ */
+static void test_a_plug_that_ran_over_sends_what_waited_as_requests_free(void **state)
 {
-	record_done(bio, status);
-	for (unsigned i = 1; i <= BLK_MAX_REQS; i++)
-		submit_write(i, flood_capacity - FLOOD_SECTORS + 2 * i, SECTOR_BYTES);
-	submit_write(BLK_MAX_REQS + 1, 0, SECTOR_BYTES);
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);   /* a sector apart: no merging */
+	assert_int_equal(fake_virtio_pending(fv), BLK_MAX_REQS);
+	for (unsigned polls = 0; count_done(FLOOD_BIOS) < FLOOD_BIOS; polls++) {
+		if (polls == 100)
+			fail_msg("%u of %u bios never completed", FLOOD_BIOS - count_done(FLOOD_BIOS),
+				 FLOOD_BIOS);
+		fake_virtio_complete_some(fv, 8);
+		assert_true(vblk_poll(disk) >= 0);
+	}
+	expect_done_once(0, FLOOD_BIOS, 0);
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		assert_memory_equal(disk_at(2 * i), slot(i), SECTOR_BYTES);
+	vblk_unplug(disk);
+	fake_virtio_assert_clean(fv);
 }
 
 /*
  * Requests refused at dispatch (the disk shrank under them) free their
- * slots, and bios that waited for one go out in the same run: with
- * nothing in flight, no completion would come to admit them, and a user
- * who only takes interrupts would never see them finish. (The flood comes
- * from a callback while the thread is plugged: dispatch waits for the
- * unplug, and the shrink is seen in between.)
+ * slots, and bios that waited for one go out in the same run: nothing
+ * else would admit them. Here the ring holds two chains (direct only):
+ * two requests are in flight, the other slots' requests wait for ring
+ * space at the end of the disk, and three bios wait for a slot. The disk
+ * then shrinks under the pending requests; the two in flight complete:
+ * their slots admit two of the waiting bios, the pending requests are
+ * refused one by one as the run reaches them, and the third waiting bio
+ * takes a freed slot in that same run.
  */
+#define FLOOD_SECTORS (2 * BLK_MAX_REQS + 2)
+#define FLOOD_WAITING 3u
+
 static void test_bios_waiting_behind_refused_requests_go_out_at_once(void **state)
 {
-	const unsigned waiting = BLK_MAX_REQS + 1;
+	const unsigned flood = BLK_MAX_REQS - 2, first_waiting = BLK_MAX_REQS;
 
-	attach_ok(state, NULL);
+	attach_ok(state, small_direct_queue);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
-	flood_capacity = vblk_capacity(disk);
-	prep_bio(0, VBLK_OP_WRITE, 0, slot(0), SECTOR_BYTES)->done = flood_near_the_end;
-	submit_ok(0);
-	vblk_plug(disk);
-	assert_int_equal(fake_virtio_complete_all(fv), 1);
-	assert_int_equal(vblk_poll(disk), 1);        /* bio 0 done: the flood is queued */
-	fake_virtio_resize(fv, flood_capacity - FLOOD_SECTORS + 2);   /* all past it */
-	assert_int_equal(vblk_poll(disk), 0);        /* sees the new capacity */
-	expect_not_done(1, waiting);
+	uint64_t capacity = vblk_capacity(disk);
+	submit_write(0, 0, SECTOR_BYTES);
+	submit_write(1, 2, SECTOR_BYTES);
+	assert_int_equal(fake_virtio_pending(fv), 2);   /* the ring is full */
+	for (unsigned i = 2; i < 2 + flood; i++)
+		submit_write(i, capacity - FLOOD_SECTORS + 2 * i, SECTOR_BYTES);
+	for (unsigned i = 0; i < FLOOD_WAITING; i++)
+		submit_write(first_waiting + i, 4 + 2 * i, SECTOR_BYTES);
+	expect_not_done(0, first_waiting + FLOOD_WAITING);
 
-	vblk_unplug(disk);
-	for (unsigned i = 1; i <= BLK_MAX_REQS; i++)
+	fake_virtio_resize(fv, capacity - FLOOD_SECTORS);   /* every flood bio past it */
+	assert_int_equal(fake_virtio_complete_all(fv), 2);
+	assert_true(vblk_poll(disk) >= 2);
+	expect_done_once(0, 2, 0);
+	for (unsigned i = 2; i < 2 + flood; i++)
 		assert_int_equal(done_status[i], -VBLK_ERANGE);
-	assert_int_equal(fake_virtio_pending(fv), 1);   /* the waiting bio, sent */
-	fake_virtio_complete_all(fv);
-	assert_int_equal(vblk_drain(disk), 0);
-	expect_done_once(waiting, 1, 0);
-	assert_memory_equal(disk_at(0), slot(waiting), SECTOR_BYTES);
+	/* The waiting bios, the third included, are in requests; two fit the
+	 * ring, the third goes out as they complete. */
+	assert_int_equal(fake_virtio_pending(fv), 2);
+	complete_in_batches(first_waiting + FLOOD_WAITING, 1);
+	expect_done_once(first_waiting, FLOOD_WAITING, 0);
+	for (unsigned i = 0; i < FLOOD_WAITING; i++)
+		assert_memory_equal(disk_at(4 + 2 * i), slot(first_waiting + i), SECTOR_BYTES);
 	fake_virtio_assert_clean(fv);
 }
 
@@ -2043,6 +2070,7 @@ int main(void)
 		ALL(test_coalescing_stops_at_size_max),
 		ALL(test_many_small_adjacent_writes_become_one_request),
 		ALL(test_full_ring_holds_bios_back_and_loses_none),
+		ALL(test_a_plug_that_ran_over_sends_what_waited_as_requests_free),
 		ALL(test_bios_that_waited_for_a_request_still_merge),
 		ALL(test_bios_waiting_behind_refused_requests_go_out_at_once),
 		ALL(test_full_ring_reads_complete_in_shuffled_order),
