@@ -137,7 +137,11 @@ int vq_init(struct virtqueue *vq, void *mem, size_t mem_bytes, uint16_t num, boo
 		.event_idx = event_idx,
 	};
 	vq->used_event = &vq->avail->ring[num];
-	vq->avail_event = (uint16_t *)&vq->used->ring[num];
+	/* After the used ring's last entry, as an offset in `base` like the
+	 * parts above: a cast of &used->ring[num] would pun the entry's type
+	 * (-Wstrict-aliasing=1 and =2 say so). */
+	vq->avail_event = (uint16_t *)(base + used_offset(num) + sizeof(struct vring_used) +
+					sizeof(struct vring_used_elem) * num);
 	for (uint16_t i = 0; i < num; i++)
 		vq->next[i] = (uint16_t)(i + 1);
 	for (unsigned f = 0; f < VQ_FRAMES; f++)
