@@ -434,9 +434,12 @@ HOST_CC ?= cc
 # of 4 KiB pages can name, and every legacy test would fail to attach.
 HOST_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -Iinclude -I. \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
-               -fno-omit-frame-pointer -no-pie
+               -fno-omit-frame-pointer
+# Link only: clang (HOST_CC=clang) rejects -no-pie in a compile under
+# -Werror (-Wunused-command-line-argument).
+HOST_LDFLAGS := -no-pie
 HOST_LIBS := -lcmocka
-HOST_STAMP := $(call flags_stamp,host,HOST_CC HOST_CFLAGS HOST_LIBS)
+HOST_STAMP := $(call flags_stamp,host,HOST_CC HOST_CFLAGS HOST_LDFLAGS HOST_LIBS)
 HOST_SUPPORT := $(filter-out tests/host/test_%.c,$(wildcard tests/host/*.c))
 # test_translated is test_queue.c built once more, on a platform whose DMA
 # addresses are not its pointers (VBLK_PLAT_VIRT_TO_PHYS: the host
@@ -490,7 +493,7 @@ $(foreach v,$(HOST_VARIANTS),$(eval $(call host_variant_rules,$(v))))
 define host_link
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTLD  $@")
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$(@F)) -o $@ $< \
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_FLAGS_$(@F)) $(HOST_LDFLAGS) -o $@ $< \
 	    $(call host_objs,$(call host_variant,$(@F))) $(HOST_SRCS_$(@F)) $(HOST_LIBS)
 endef
 
@@ -511,7 +514,7 @@ TEST_MAKE = $(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(TE
 
 test-host:
 	$(Q)tools/deps.sh test
-	$(Q)$(TEST_MAKE) $(HOST_TESTS)
+	+$(Q)$(TEST_MAKE) $(HOST_TESTS)
 	$(Q)tests/run-host.sh $(HOST_TESTS)
 
 # diskpat writes and checks the disk patterns the QEMU tests use (host tool).
@@ -528,7 +531,7 @@ QEMU_TEST_FILES := $(BUILD)/vblk-test.elf $(BUILD)/vblk-test.bin $(BUILD)/tools/
 # own APP (one per make run: APP picks the program linked).
 .PHONY: qemu-test-images
 qemu-test-images:
-	$(Q)$(TEST_MAKE) all $(QEMU_TEST_FILES)
+	+$(Q)$(TEST_MAKE) all $(QEMU_TEST_FILES)
 	$(Q)$(MAKE) --no-print-directory APP=examples/checksum.c $(BUILD)/checksum.elf
 	$(Q)$(MAKE) --no-print-directory APP=tests/qemu/big_bss.c $(BUILD)/big_bss.elf $(BUILD)/big_bss.bin
 	$(Q)$(MAKE) --no-print-directory APP=bench/bench.c $(BUILD)/bench.elf
@@ -578,7 +581,7 @@ FUZZ_SRCS_fuzz_gpt := part/crc32.c part/gpt.c part/gpt_header.c part/gpt_find.c 
                       tests/host/gpt_image.c
 $(BUILD)/fuzz/fuzz_gpt: tests/host/gpt_image.c tests/host/gpt_image.h
 # The whole driver on the fake device, without cmocka (host_fail aborts);
-# -no-pie for the same reason as HOST_CFLAGS (legacy 32-bit QueuePFN);
+# -no-pie for the same reason as HOST_LDFLAGS (legacy 32-bit QueuePFN);
 # only 64 KiB of disk kept in memory, as a device is created per input.
 FUZZ_HOST_SRCS := tests/host/host_platform.c $(wildcard tests/host/fake_virtio*.c) \
                   tests/host/fake_pci.c tests/host/fake_pci_device.c
@@ -603,12 +606,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_SRCS) $(SRC_HEA
 # corpus under build/fuzz/corpus (copy finds worth keeping into tests/fuzz/corpus).
 fuzz:
 	$(Q)tools/deps.sh test
-	$(Q)$(TEST_MAKE) $(FUZZ_TARGETS)
+	+$(Q)$(TEST_MAKE) $(FUZZ_TARGETS)
 	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(BUILD)
 
 test:
 	$(Q)tools/deps.sh test
-	$(Q)$(TEST_MAKE) $(HOST_TESTS) $(FUZZ_TARGETS)
+	+$(Q)$(TEST_MAKE) $(HOST_TESTS) $(FUZZ_TARGETS)
 	$(Q)$(MAKE) --no-print-directory qemu-test-images
 	$(Q)HOST_TESTS="$(HOST_TESTS)" tests/run-all.sh $(BUILD)
 
