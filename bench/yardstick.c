@@ -212,7 +212,7 @@ static int run_turn(const struct yard_row *row, int (*one_op)(const struct yard_
 {
 	int err = 0;
 
-	struct vblk_stats before, after;
+	struct vblk_stats before = { 0 }, after = { 0 };
 
 	for (unsigned i = 0; i < WARMUP_OPS && !err; i++)
 		err = one_op(row);
@@ -239,7 +239,7 @@ static int run_stream_turn(const struct yard_row *row,
 			   uint64_t (*stream_op)(const struct yard_row *, uint64_t, int *),
 			   uint64_t turn_us, struct side *side)
 {
-	struct vblk_stats before, after;
+	struct vblk_stats before = { 0 }, after = { 0 };
 	int err;
 
 	(void)stream_op(row, 0, &err);

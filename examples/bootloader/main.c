@@ -179,7 +179,7 @@ static void report_unused_disks(void)
 int main(void)
 {
 	struct boot_disk boot;
-	struct arm64_image image;
+	struct arm64_image image = { 0 };   /* -flto: GCC cannot see read_image_header set it */
 	struct boot_plan where;
 	uint32_t dtb_total, dtb_copy;
 	uint64_t kernel_bytes;

@@ -118,7 +118,7 @@ static int check_alignment_refused(struct vblk_disk *disk, uint64_t dstart, uint
 	const struct vblk_info *info = vblk_disk_info(disk);
 	uint32_t dalign = info->discard_sector_alignment > block_sectors
 				  ? info->discard_sector_alignment : block_sectors;
-	struct vblk_stats before, after;
+	struct vblk_stats before = { 0 }, after = { 0 };
 
 	if (dalign <= 1)
 		return 0;
@@ -153,7 +153,7 @@ static int check_unsupported(struct vblk_disk *disk, enum vblk_op op, uint64_t s
 			     uint64_t count)
 {
 	struct vblk_bio bio = { .op = op, .sector = start, .nsectors = count };
-	struct vblk_stats before, after;
+	struct vblk_stats before = { 0 }, after = { 0 };
 	int rc;
 
 	vblk_stats(disk, &before);
@@ -178,7 +178,7 @@ static int check_unsupported(struct vblk_disk *disk, enum vblk_op op, uint64_t s
 static int sync_range(struct vblk_disk *disk, enum vblk_op op, unsigned flags, uint64_t seed,
 		      uint64_t start, uint64_t count, uint64_t bad, const char *what)
 {
-	struct vblk_stats before, after;
+	struct vblk_stats before = { 0 }, after = { 0 };
 	int want = covers(start, count, bad) ? -VBLK_EIO : 0, rc;
 
 	vblk_stats(disk, &before);

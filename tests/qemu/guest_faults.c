@@ -240,7 +240,7 @@ static int refuse_outside(struct vblk_disk *disk, void *outside)
 	};
 	struct vblk_bio bio = { .op = VBLK_OP_READ, .sector = 0, .segs = segs, .nsegs = 2 };
 	struct vblk_bio *bio_ptr = &bio;
-	struct vblk_stats before, after;
+	struct vblk_stats before = { 0 }, after = { 0 };
 
 	vblk_stats(disk, &before);
 	if (expect_rc("vblk_read into it", vblk_read(disk, 0, outside, RESIZE_IO_SECTORS),
