@@ -17,6 +17,11 @@ run | test | bench | peers | debug) ;;
 	;;
 esac
 
+# sfdisk is in /usr/sbin, which is not in a Debian user's PATH: look
+# there too, as tools/mkbootdisk.sh does, or a user is told to install
+# fdisk for ever.
+PATH=$PATH:/usr/sbin:/sbin
+
 PICOLIBC=${PICOLIBC:-/usr/lib/picolibc/aarch64-linux-gnu}
 UBOOT_BIN=${UBOOT_BIN:-/usr/lib/u-boot/qemu_arm64/u-boot.bin}
 
@@ -53,6 +58,7 @@ check_test() {
 	have dtc || need dtc device-tree-compiler
 	have timeout || need timeout coreutils
 	have cmp || need cmp diffutils
+	have patch || need patch patch  # the labs' wrong solutions (Makefile: lab-images)
 	have python3 || need python3 python3  # tools/qmp.py (resize tests)
 	# the bootloader's test disk (tools/mkbootdisk.sh) and initramfs
 	have sfdisk || need sfdisk fdisk
@@ -61,6 +67,7 @@ check_test() {
 	have cmake || need cmake cmake  # tests/run-build.sh: CMake builds of examples/firmware
 	# tests/run-build.sh: the image with newlib (tools/newlib-toolchain.sh)
 	compgen -G '/usr/src/newlib/newlib-*.tar.*' >/dev/null || need "newlib's source" newlib-source
+	have xz || need xz xz-utils  # tools/newlib-toolchain.sh unpacks newlib-*.tar.xz
 	have aarch64-linux-gnu-gcc ||
 		need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	# the debug-batch rows (tests/qemu/run.sh step_debug_batch)
@@ -100,6 +107,7 @@ check_peers() {
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 # De-duplicate, keeping the order.
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
 target=$mode
 [ "$mode" = peers ] && target=bench-peers
@@ -107,7 +115,11 @@ echo "deps: missing for 'make $target': ${missing[*]}" >&2
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: install them with:" >&2
-	echo "  sudo apt-get update && sudo apt-get install -y ${packages[*]}" >&2
+	if have sudo; then
+		echo "  sudo apt-get update && sudo apt-get install -y ${packages[*]}" >&2
+	else  # a Debian installed with a root password has no sudo
+		echo "  su -c 'apt-get update && apt-get install -y ${packages[*]}'" >&2
+	fi
 	exit 1
 fi
 if ! have apt-get; then

@@ -36,6 +36,7 @@ kernel=$1 initrd=$2 out=$3
 cmdline=${4-}
 have_cmdline=$([ $# -eq 4 ] && echo 1 || echo 0)
 
+PATH=$PATH:/usr/sbin:/sbin  # sfdisk, for a user whose PATH lacks them (Debian's)
 command -v sfdisk >/dev/null || { echo "$0: sfdisk not found (apt-get install fdisk)" >&2; exit 1; }
 
 SECTOR=512
