@@ -81,7 +81,8 @@ struct blk_dev {
 	int broken_err;           /* why it stopped, while broken_reason is
 				     set: what the bios in flight were told,
 				     or -VBLK_EBROKEN for a device that did
-				     not reset (its bios: -VBLK_EHELD) */
+				     not reset (its bios: -VBLK_EHELD) or
+				     an initialisation that failed */
 	bool held;                /* a reset did not complete: the device may
 				     still use the ring, the requests and the
 				     buffers of what was in flight, so none of

@@ -30,6 +30,7 @@ void blk_queue_init(struct blk_queue *q)
 {
 	q->pending = (struct blk_req_list){ 0 };
 	q->npending = 0;
+	q->released = 0;
 	q->waiting = (struct blk_bio_list){ 0 };
 	q->plugged = false;
 	q->completing = false;
@@ -103,6 +104,8 @@ static struct blk_req *pending_pop(struct blk_queue *q)
 
 	if (req != NULL) {
 		q->npending--;
+		if (q->released > 0)
+			q->released--;
 		if (q->pending.head != NULL)
 			q->pending.head->prev = NULL;
 	}
@@ -172,12 +175,12 @@ static void admit_waiting(struct blk_queue *q)
 
 /*
  * A plug that holds as much as it can: BLK_PLUG_MAX_REQS requests, or
- * bios that found no request (every one is pending or in flight; they
- * cannot merge into what is pending, or they would have). Holding on
- * would gain no merge, and with nothing in flight no completion would
- * come to free a request: a thread that plugged and only polls would
- * wait for ever. `overflowed`: bios were waiting before a harvest admitted
- * them.
+ * bios that found no request (every slot is pending or in flight, and
+ * the disk may have fewer than BLK_PLUG_MAX_REQS). Holding on then
+ * merges little (a waiting bio joins nothing until a slot frees), and
+ * with nothing in flight no completion would come to free a request: a
+ * thread that plugged and only polls would wait for ever. `overflowed`:
+ * bios were waiting before a harvest admitted them.
  */
 static bool plug_full(const struct blk_queue *q, bool overflowed)
 {
@@ -260,6 +263,9 @@ int blk_queue_run(struct blk_queue *q)
 	}
 	if (added)
 		blk_dev_kick(q->dev);
+	/* What is left waits for the ring (or, a FLUSH, for what is in
+	 * flight), not for an unplug: a completion sends it, plugged or not. */
+	q->released = q->npending;
 	return 0;
 }
 
@@ -294,9 +300,10 @@ harvest:
 	/* A plug holds back what was submitted under it, even now that the
 	 * ring has room: the last request may still grow. vblk_unplug and
 	 * the wait helpers send it; so does a full one, and one that ran
-	 * over: the bios that waited for the requests just freed. */
-	if ((!q->plugged || plug_full(q, overflowed)) && q->pending.head != NULL &&
-	    blk_queue_run(q) < 0)
+	 * over: the bios that waited for the requests just freed. What an
+	 * earlier run left for want of ring space goes out too. */
+	if ((!q->plugged || q->released > 0 || plug_full(q, overflowed)) &&
+	    q->pending.head != NULL && blk_queue_run(q) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
 }

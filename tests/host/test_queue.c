@@ -856,6 +856,56 @@ static void test_bios_waiting_behind_refused_requests_go_out_at_once(void **stat
 	fake_virtio_assert_clean(fv);
 }
 
+/* Poll only, completing `batch` held requests at a time, until bios
+ * [0, count) are done; fail if the device holds nothing meanwhile. */
+static void poll_in_batches_or_fail(unsigned count, unsigned batch)
+{
+	for (unsigned polls = 0; count_done(count) < count; polls++) {
+		if (polls == 10 * count)
+			fail_msg("%u of %u bios never completed (device holds %u)",
+				 count - count_done(count), count, fake_virtio_pending(fv));
+		fake_virtio_complete_some(fv, batch);
+		assert_true(vblk_poll(disk) >= 0);
+	}
+}
+
+/* A plug that ran over on a ring too small for its requests: the full
+ * plug's requests the ring could not take stay pending; once the waiting
+ * bios were admitted, the plug held them again, with nothing in flight to
+ * end the polling. They go out as the ring makes room. */
+static void test_a_plug_that_ran_over_on_a_small_ring_sends_what_the_ring_left(void **state)
+{
+	attach_ok(state, small_direct_queue);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);   /* a sector apart: no merging */
+	poll_in_batches_or_fail(FLOOD_BIOS, 1);
+	expect_done_once(0, FLOOD_BIOS, 0);
+	vblk_unplug(disk);
+	fake_virtio_assert_clean(fv);
+}
+
+/* A plug that ran over with a FLUSH at the head of what it holds: the
+ * FLUSH waits for the writes in flight, and the bio that waited is
+ * admitted behind it; when the writes completed, no bio was waiting any
+ * more and the plug held the FLUSH and the bio back for ever. */
+static void test_a_plug_that_ran_over_behind_a_flush_sends_both(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	for (unsigned i = 0; i + 1 < BLK_MAX_REQS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);
+	prep_flush(BLK_MAX_REQS - 1);
+	submit_ok(BLK_MAX_REQS - 1);
+	submit_write(BLK_MAX_REQS, 2 * BLK_MAX_REQS, SECTOR_BYTES);   /* waits for a slot */
+	poll_in_batches_or_fail(BLK_MAX_REQS + 1, 1);
+	expect_done_once(0, BLK_MAX_REQS + 1, 0);
+	vblk_unplug(disk);
+	fake_virtio_assert_clean(fv);
+}
+
 /*
  * With every request in use, new bios wait in a list of their own. When a
  * request frees up they are admitted in order and still merge with each
@@ -2071,6 +2121,8 @@ int main(void)
 		ALL(test_many_small_adjacent_writes_become_one_request),
 		ALL(test_full_ring_holds_bios_back_and_loses_none),
 		ALL(test_a_plug_that_ran_over_sends_what_waited_as_requests_free),
+		ALL(test_a_plug_that_ran_over_on_a_small_ring_sends_what_the_ring_left),
+		ALL(test_a_plug_that_ran_over_behind_a_flush_sends_both),
 		ALL(test_bios_that_waited_for_a_request_still_merge),
 		ALL(test_bios_waiting_behind_refused_requests_go_out_at_once),
 		ALL(test_full_ring_reads_complete_in_shuffled_order),
