@@ -368,7 +368,8 @@ lab-images: $(LAB_WRONG:%=$(BUILD)/labs-wrong/%.c)
 
 $(BUILD)/labs-wrong/%.c: tests/labs/%.patch labs/solutions/*.c
 	@mkdir -p $(dir $@)
-	$(Q)patch -s -o $@ labs/solutions/$(firstword $(subst _, ,$*))_solution.c $<
+	$(Q)patch -s -o $@ labs/solutions/$(firstword $(subst _, ,$*))_solution.c $< || \
+	    { rm -f $@; exit 1; }   # patch leaves its output even when a hunk fails
 
 # ---- footprint ---------------------------------------------------------
 # make size: the driver core's code and data, object by object, the other

@@ -57,6 +57,7 @@ if [ "$lab" = 3 ]; then
 	# then finds it empty many times; one that sleeps until the interrupt
 	# looks once. (QEMU's disk is otherwise often done before the notify
 	# returns, and polling and sleeping look the same.)
+	# shellcheck disable=SC2054 # the commas are in one QEMU argument
 	throttle=(-object throttle-group,id=slow,x-iops-total=20)
 	drive="if=none,id=d0,driver=throttle,throttle-group=slow,file.driver=raw"
 	drive+=",file.file.filename=$img"
