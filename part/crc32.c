@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CRC-32 four bits at a time: a 16-entry table (64 bytes) instead of the
- * usual 256 entries (1 KiB), as a table holds at most 32 KiB of array
- * and a header per parse.
+ * usual 256 entries (1 KiB), as a parse covers a header and an array of
+ * usually 16 KiB per copy (at most VBLK_GPT_MAX_ARRAY_BYTES).
  */
 #include "part/crc32.h"
 

@@ -76,10 +76,10 @@ static enum vblk_gpt_defect take_chunk_entries(struct vblk_gpt *gpt, const struc
 }
 
 /* Read the array chunk by chunk: its CRC (§5.3.2 PartitionEntryArrayCRC32,
- * over NumberOfPartitionEntries x SizeOfPartitionEntry bytes) and its
- * used entries into gpt->parts. */
+ * over NumberOfPartitionEntries x SizeOfPartitionEntry bytes) and, when
+ * `take` is set, its used entries into gpt->parts. */
 static enum vblk_gpt_defect read_array(struct vblk_gpt *gpt, struct gpt_source *src,
-				       const struct gpt_header *hdr)
+				       const struct gpt_header *hdr, bool take)
 {
 	uint32_t chunk_max_blocks = VBLK_GPT_BUFFER_BYTES / gpt->block_bytes;
 	uint32_t running = CRC32_START;
@@ -99,7 +99,7 @@ static enum vblk_gpt_defect read_array(struct vblk_gpt *gpt, struct gpt_source *
 		if (chunk_bytes > left_bytes)
 			chunk_bytes = left_bytes;
 		running = crc32_update(running, gpt->buffer, chunk_bytes);
-		if (!entry_defect)
+		if (take && !entry_defect)
 			entry_defect = take_chunk_entries(gpt, hdr, offset, chunk_bytes);
 		offset += nblocks * gpt->block_bytes;
 		lba += nblocks;
@@ -148,7 +148,7 @@ static enum vblk_gpt_defect read_copy(struct vblk_gpt *gpt, struct gpt_source *s
 	gpt->last_usable_lba = hdr->last_usable_lba;
 	gpt->disk_guid = hdr->disk_guid;
 	gpt->nparts = 0;
-	defect = read_array(gpt, src, hdr);
+	defect = read_array(gpt, src, hdr, true);
 	if (!defect)
 		defect = check_entries(gpt);
 	return defect;
@@ -156,7 +156,9 @@ static enum vblk_gpt_defect read_copy(struct vblk_gpt *gpt, struct gpt_source *s
 
 /* While the primary is sound, its backup (at the primary's AlternateLBA)
  * is checked header to header: it must point back at the primary and
- * describe the same table (the arrays' CRCs stand for the arrays). */
+ * describe the same table; then its own array is read for its CRC
+ * (§5.3.2: a backup whose array is corrupt is invalid and must be
+ * restored), which, equal to the primary's, stands for its entries. */
 static enum vblk_gpt_defect compare_backup(struct vblk_gpt *gpt, struct gpt_source *src,
 					   const struct gpt_header *primary)
 {
@@ -171,7 +173,7 @@ static enum vblk_gpt_defect compare_backup(struct vblk_gpt *gpt, struct gpt_sour
 	    backup.num_entries != primary->num_entries ||
 	    backup.entry_bytes != primary->entry_bytes || backup.array_crc != primary->array_crc)
 		return VBLK_GPT_MISMATCH;
-	return VBLK_GPT_SOUND;
+	return read_array(gpt, src, &backup, false);
 }
 
 static bool block_size_supported(uint32_t block_bytes)

@@ -32,9 +32,11 @@
 
 /* Used entries kept (the array itself may have more, unused, slots). */
 #define VBLK_GPT_MAX_PARTS 128u
-/* The largest partition entry array read: 128 entries of 256 bytes, or
- * 256 of 128. A header claiming more is refused (VBLK_GPT_ARRAY_TOO_BIG). */
-#define VBLK_GPT_MAX_ARRAY_BYTES (32u * 1024u)
+/* The largest partition entry array read (in chunks of the buffer, so
+ * it costs reads, not memory): 8192 entries of 128 bytes, what
+ * `sgdisk --resize-table` or sfdisk's table-length may well ask for. A
+ * header claiming more is refused (VBLK_GPT_ARRAY_TOO_BIG). */
+#define VBLK_GPT_MAX_ARRAY_BYTES (1024u * 1024u)
 /* Logical block sizes a table may use (the buffer holds 4 of the largest). */
 #define VBLK_GPT_MIN_BLOCK_BYTES 512u
 #define VBLK_GPT_MAX_BLOCK_BYTES 4096u
@@ -67,8 +69,7 @@ struct vblk_guid {
  * are checked (a sound CRC comes first all the same). */
 enum vblk_gpt_defect {
 	VBLK_GPT_SOUND = 0,       /* passed every check */
-	VBLK_GPT_NOT_CHECKED,     /* not looked at (a backup while the primary is sound
-				     is compared header to header, its array not read) */
+	VBLK_GPT_NOT_CHECKED,     /* not looked at (no protective MBR, say) */
 	VBLK_GPT_READ_FAILED,     /* the reader returned an error */
 	VBLK_GPT_NO_SIGNATURE,    /* not "EFI PART" (or no such block) */
 	VBLK_GPT_HEADER_SIZE,     /* HeaderSize < 92 or > the block */
@@ -108,6 +109,10 @@ struct vblk_gpt {
 	struct vblk_guid disk_guid;
 	bool from_backup;                 /* the primary was defective: read
 					     from the backup at the last block */
+	/* A sound primary's backup (at its AlternateLBA) is checked header
+	 * to header against it and its array against its CRC, which, equal
+	 * to the primary's, stands for its entries: any defect there is the
+	 * caller's to repair (§5.3.2), the table read is the primary's. */
 	enum vblk_gpt_defect primary_defect, backup_defect;
 	uint32_t nparts;                  /* used entries, in array order: */
 	struct vblk_gpt_part parts[VBLK_GPT_MAX_PARTS];

@@ -55,7 +55,10 @@ static void entry_size_96(uint8_t *h) { put32(h, GPT_IMAGE_ENTRY_SIZE, 96); }
 static void entry_size_384(uint8_t *h) { put32(h, GPT_IMAGE_ENTRY_SIZE, 384); }
 static void entry_size_0(uint8_t *h) { put32(h, GPT_IMAGE_ENTRY_SIZE, 0); }
 static void entries_2_pow_28(uint8_t *h) { put32(h, GPT_IMAGE_NUM_ENTRIES, 1u << 28); }
-static void entries_257(uint8_t *h) { put32(h, GPT_IMAGE_NUM_ENTRIES, 257); }
+static void entries_past_max(uint8_t *h)
+{
+	put32(h, GPT_IMAGE_NUM_ENTRIES, VBLK_GPT_MAX_ARRAY_BYTES / 128u + 1u);
+}
 static void entries_uint32_max(uint8_t *h) { put32(h, GPT_IMAGE_NUM_ENTRIES, UINT32_MAX); }
 static void array_at_mbr(uint8_t *h) { put64(h, GPT_IMAGE_ARRAY_LBA, 0); }
 static void array_over_header(uint8_t *h) { put64(h, GPT_IMAGE_ARRAY_LBA, 1); }
@@ -110,7 +113,7 @@ static const struct damage damages[] = {
 	{ "entry size 384", entry_size_384, true, VBLK_GPT_ENTRY_SIZE },
 	{ "entry size 0", entry_size_0, true, VBLK_GPT_ENTRY_SIZE },
 	{ "2^28 entries", entries_2_pow_28, true, VBLK_GPT_ARRAY_TOO_BIG },
-	{ "257 entries of 128", entries_257, true, VBLK_GPT_ARRAY_TOO_BIG },
+	{ "one entry of 128 past the largest array", entries_past_max, true, VBLK_GPT_ARRAY_TOO_BIG },
 	{ "2^32 - 1 entries", entries_uint32_max, true, VBLK_GPT_ARRAY_TOO_BIG },
 	{ "array on the MBR", array_at_mbr, true, VBLK_GPT_ARRAY_BOUNDS },
 	{ "array over the header", array_over_header, true, VBLK_GPT_ARRAY_BOUNDS },
@@ -210,8 +213,24 @@ static void test_sound_primary_wins_over_a_disagreeing_backup(void **state)
 	fx_expect_three_parts();
 }
 
+/* §5.3.2: a sound primary is used, but a backup whose array no longer
+ * matches its CRC is invalid (sgdisk -v: "Backup partition table: ERROR")
+ * and said to be, for the caller to restore it. */
+static void test_sound_primary_with_a_corrupt_backup_array(void **state)
+{
+	(void)state;
+	fx_build_three();
+	fx_entry(fx_last_lba(), 0)[60] ^= 1;
+	assert_int_equal(fx_parse(), 0);
+	assert_false(fx_gpt.from_backup);
+	assert_int_equal(fx_gpt.primary_defect, VBLK_GPT_SOUND);
+	assert_int_equal(fx_gpt.backup_defect, VBLK_GPT_ARRAY_CRC);
+	fx_expect_three_parts();
+}
+
 /* A disk grown after partitioning: the backup is no longer at its end,
  * but the primary points at it. A corrupt primary then leaves nothing. */
+
 static void test_grown_disk_finds_its_backup_through_the_primary(void **state)
 {
 	(void)state;
@@ -290,6 +309,32 @@ static void test_damaged_array_is_array_crc_before_its_entries(void **state)
 	assert_int_equal(fx_gpt.backup_defect, VBLK_GPT_ARRAY_CRC);
 }
 
+/* An array larger than 128 entries, as `sgdisk --resize-table=1024` makes
+ * (256 KiB on 4K blocks, in 16 chunks of the buffer): read, and a
+ * partition in its last slot found. */
+static void test_arrays_of_1024_entries_are_read(void **state)
+{
+	(void)state;
+	static const uint32_t block_bytes[2] = { 512, 4096 };
+	for (unsigned b = 0; b < 2; b++) {
+		uint64_t first = 2 + 1024u * 128u / block_bytes[b];
+		struct gpt_image_part parts[2] = {
+			{ .entry_index = 0, .first_lba = first, .last_lba = first + 9,
+			  .type = VBLK_GPT_TYPE_LINUX_DATA },
+			{ .entry_index = 1023, .first_lba = first + 10, .last_lba = first + 19,
+			  .type = VBLK_GPT_TYPE_EFI_SYSTEM },
+		};
+		fx_new_disk(block_bytes[b], 4096, 1024, 128);
+		fx_build(parts, 2);
+		assert_int_equal(fx_parse(), 0);
+		assert_int_equal(fx_gpt.backup_defect, VBLK_GPT_SOUND);
+		assert_int_equal(fx_gpt.nparts, 2);
+		assert_non_null(vblk_gpt_entry(&fx_gpt, 1023));
+		assert_int_equal(vblk_gpt_entry(&fx_gpt, 1023)->first_lba, first + 10);
+		fx_teardown(NULL);
+	}
+}
+
 #define NDAMAGES (sizeof(damages) / sizeof(damages[0]))
 #define ONE(test) cmocka_unit_test_teardown(test, fx_teardown)
 
@@ -311,10 +356,12 @@ int main(void)
 		ONE(test_different_damage_in_each_copy_names_both),
 		ONE(test_backup_only_disk_is_read_from_the_backup),
 		ONE(test_sound_primary_wins_over_a_disagreeing_backup),
+		ONE(test_sound_primary_with_a_corrupt_backup_array),
 		ONE(test_grown_disk_finds_its_backup_through_the_primary),
 		ONE(test_read_errors_fall_back_then_are_returned),
 		ONE(test_more_partitions_than_kept_are_refused),
 		ONE(test_damaged_array_is_array_crc_before_its_entries),
+		ONE(test_arrays_of_1024_entries_are_read),
 	};
 	int failed = _cmocka_run_group_tests("gpt damaged primary", damage_tests, NDAMAGES,
 					     NULL, NULL);
