@@ -30,7 +30,7 @@ void blk_queue_init(struct blk_queue *q)
 {
 	q->pending = (struct blk_req_list){ 0 };
 	q->npending = 0;
-	q->released = 0;
+	q->head_released = false;
 	q->waiting = (struct blk_bio_list){ 0 };
 	q->plugged = false;
 	q->completing = false;
@@ -104,8 +104,6 @@ static struct blk_req *pending_pop(struct blk_queue *q)
 
 	if (req != NULL) {
 		q->npending--;
-		if (q->released > 0)
-			q->released--;
 		if (q->pending.head != NULL)
 			q->pending.head->prev = NULL;
 	}
@@ -264,8 +262,10 @@ int blk_queue_run(struct blk_queue *q)
 	if (added)
 		blk_dev_kick(q->dev);
 	/* What is left waits for the ring (or, a FLUSH, for what is in
-	 * flight), not for an unplug: a completion sends it, plugged or not. */
-	q->released = q->npending;
+	 * flight), not for an unplug: a completion sends it, plugged or not.
+	 * Only a run takes requests off the head, so the flag holds until
+	 * the next run looks again. */
+	q->head_released = q->pending.head != NULL;
 	return 0;
 }
 
@@ -302,7 +302,7 @@ harvest:
 	 * the wait helpers send it; so does a full one, and one that ran
 	 * over: the bios that waited for the requests just freed. What an
 	 * earlier run left for want of ring space goes out too. */
-	if ((!q->plugged || q->released > 0 || plug_full(q, overflowed)) &&
+	if ((!q->plugged || q->head_released || plug_full(q, overflowed)) &&
 	    q->pending.head != NULL && blk_queue_run(q) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
@@ -326,6 +326,7 @@ void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason)
 		finish_bios(q, bio, in_flight_reason);
 	while ((req = pending_pop(q)) != NULL)
 		finish_req(q, req, reason);
+	q->head_released = false;
 	while ((bio = blk_bio_list_pop(&q->waiting)) != NULL)
 		end_bio(q, bio, reason);
 	q->completing = false;

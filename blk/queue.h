@@ -35,9 +35,10 @@ struct blk_queue {
 	struct blk_dev *dev;             /* the layer below */
 	struct blk_req_list pending;     /* formed, not yet in the ring (FIFO) */
 	unsigned npending;
-	unsigned released;               /* pending requests, from the head,
-					    that a run has reached: no plug
-					    holds them back any more */
+	bool head_released;              /* the last run left requests
+					    pending (no ring room, a FLUSH
+					    waiting): no plug holds them
+					    back any more */
 	struct blk_bio_list waiting;     /* bios with no free request yet */
 	bool plugged;
 	bool completing;                 /* running callbacks: don't dispatch */
