@@ -25,7 +25,12 @@
  * added there but not yet published, which was then published anyway.
  * packed-* run such programs on the packed ring, pci-* on virtio-pci;
  * *line-mate-* share the disk's interrupt line with a polled disk (ring
- * byte bit 4).
+ * byte bit 4). *plug-overflow-polled* plug, submit more bios than there
+ * are request slots (on a ring that takes 8, 1 or 2 chains, one with a
+ * FLUSH among the writes) and only poll: the stalls fixed on 2026-12-07
+ * (7c63cb6, 586613b), which the liveness invariant finds on the driver
+ * before them; plug-not-full-held-while-polled is a plug that may hold
+ * its requests for ever.
  *
  * Input: one byte describing the device, one describing its ring, then
  * steps until the input ends (past the end every byte reads 0,
@@ -183,8 +188,8 @@
  *
  * The disk's timeout is TIMEOUT_US; the device knobs are the fake's, and
  * its misbehaviour is what a driver must survive. The program ends with
- * the device set to behave: vblk_drain, and vblk_reset if the disk is
- * dead.
+ * the device set to behave: the liveness check (below), vblk_drain, and
+ * vblk_reset if the disk is dead.
  *
  * Invariants (abort, naming the one broken):
  *  - each accepted bio completes exactly once: its callback never runs
@@ -209,6 +214,25 @@
  *    (host_fail aborts past it, as it does for a loop of sleeps that end
  *    at once), and the interrupt handler is not taken again and again
  *    with the line never cleared.
+ *  - liveness: at the end of the program, the device set to behave,
+ *    vblk_poll alone (no unplug, wait or drain) completes every bio but
+ *    those a plug that is not full may hold for ever. The device
+ *    completes all it holds, then vblk_poll, up to LIVENESS_POLLS rounds
+ *    (LIVENESS_IDLE in a row with nothing completed end them; the clock
+ *    moves on after each, so a completion the device lost earlier ends
+ *    in the request's timeout, as polling makes it); a bio
+ *    still held after them must be in a pending request (not waiting for
+ *    a request slot, not in flight) of a disk that is plugged, has no bio
+ *    waiting for a slot and fewer than BLK_PLUG_MAX_REQS requests pending
+ *    (blk/disk.h, blk/queue.h), and must not be one the harness marked
+ *    `must_go`: submitted while the disk was unplugged from outside a
+ *    callback (the run vblk_submit makes reached it), or held at a moment
+ *    the plug was full (a bio waiting for a slot, or BLK_PLUG_MAX_REQS
+ *    pending), looked at after every vblk_submit, in every callback and
+ *    after every step. The marks are the harness's own, not the driver's
+ *    `head_released`, so a driver that loses track of what a run reached is
+ *    caught. Skipped if the device stopped (NEEDS_RESET) or the disk is
+ *    dead; the drain after it checks those.
  * A bio completed with -VBLK_EHELD is quarantined (the device may still
  * use its buffers): its slot is not reused and its buffers not checked
  * until a vblk_reset completes; a write with it makes its sectors unknown.
@@ -224,6 +248,8 @@
 #include "tests/host/fake_virtio_pci.h"
 #include "vblk/vblk.h"
 #include "tests/fuzz/fuzz_input.h"
+/* The liveness check reads the queue's state (plugged, pending, waiting). */
+#include "blk/disk.h"
 
 #define DISK_SECTORS     128u
 #define MODEL_SECTORS    FAKE_DISK_BACKED_MAX_SECTORS  /* the most a resize makes */
@@ -236,6 +262,16 @@
 /* Handler runs in a row with the line still up: far more than a callback
  * chain of POOL_BIOS bios can cause. */
 #define IRQ_STORM_RUNS   1000u
+/* The liveness check (finish_program): at most this many rounds of
+ * "the device completes all it holds, then vblk_poll", ended early after
+ * LIVENESS_IDLE rounds in a row in which nothing completed. The clock
+ * moves LIVENESS_STEP_US after each such round, so a request whose
+ * completion the device lost (a used-ring fault) times out, as polling
+ * makes it (vblk_poll): 12 ms, past the longest timeout (TIMEOUT step:
+ * 3 ms) and the status check that times a passed-over request (1 ms). */
+#define LIVENESS_POLLS   256u
+#define LIVENESS_IDLE    24u
+#define LIVENESS_STEP_US 500u
 
 #define POOL_BIOS        24u
 #define SEGS_MAX         3u
@@ -447,6 +483,9 @@ struct slot {
 	bool used;            /* its region holds a layout, not all canary */
 	unsigned waited;      /* in running vblk_wait_bios calls: not reused */
 	bool submitting;      /* inside its vblk_submit call */
+	bool must_go;         /* no plug may hold it (the liveness check):
+				 submitted unplugged, or held when the
+				 plug was full */
 	unsigned generation;  /* submissions of this slot */
 	enum callback_action action;
 	uint8_t ext_actions;  /* extended language: the callback program */
@@ -714,12 +753,19 @@ static void callback_read(uint64_t sector)
 
 static void run_ext_actions(struct slot *t, const struct slot *parent, unsigned generation);
 
+static void note_full_plug(void);
+/* Callbacks running (nested): a submission from one may be held by a
+ * plug a later callback of the same harvest takes (submit_slot: must_go). */
+static unsigned callback_nesting;
+
 static void on_done(struct vblk_bio *bio, int status)
 {
 	struct slot *t = bio->private;
 
 	check(t != NULL && t >= pool && t < pool + POOL_BIOS, "a callback runs only for a submitted bio");
 	callbacks_run++;
+	callback_nesting++;
+	note_full_plug();
 	t->callbacks++;
 	check(t->callbacks == 1, "a bio's callback runs exactly once");
 	take_back(t, status);
@@ -742,6 +788,7 @@ static void on_done(struct vblk_bio *bio, int status)
 		run_cb_extra();
 	if (copied)
 		parent_depth--;
+	callback_nesting--;
 }
 
 /* Bios without a callback are noticed by `completed`, after each step. */
@@ -761,6 +808,23 @@ static bool any_held(void)
 			return true;
 	}
 	return false;
+}
+
+/* The plug is full (vblk/bio.h: bios wait for a request slot, or
+ * BLK_PLUG_MAX_REQS requests are pending): what is held now must go out
+ * as the device completes, plugged or not (blk/queue.c: plug_full and
+ * `head_released`). Looked at after every vblk_submit, in every callback and
+ * after every step; a bio still inside its vblk_submit is left out. */
+static void note_full_plug(void)
+{
+	const struct blk_queue *q = &disk->queue;
+
+	if (q->waiting.head == NULL && q->npending < BLK_PLUG_MAX_REQS)
+		return;
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		if (pool[i].state == SLOT_HELD && !pool[i].submitting)
+			pool[i].must_go = true;
+	}
 }
 
 /* ---- submitting ------------------------------------------------------ */
@@ -963,9 +1027,14 @@ static int submit_slot(struct slot *t, int expected)
 	unsigned callbacks_before = callbacks_run;
 	stats_quietly(&stats_before);
 	t->generation++;
+	/* Submitted unplugged, outside a callback (so no harvest defers the
+	 * run): the run vblk_submit makes reaches it, and a plug taken later
+	 * does not hold it back (blk/queue.c: `head_released`). */
+	t->must_go = !disk->queue.plugged && callback_nesting == 0;
 	t->submitting = true;
 	int rc = vblk_submit(disk, bio);
 	t->submitting = false;
+	note_full_plug();
 	if (rc != 0 && callbacks_run == callbacks_before) {
 		struct vblk_stats stats_after;
 		stats_quietly(&stats_after);
@@ -1934,6 +2003,7 @@ static void check_step(void)
 	bool dead = disk_dead();
 
 	take_back_silent_bios();
+	note_full_plug();
 	check_held_bios();
 	check_no_stale();
 	check_memory();
@@ -2069,6 +2139,7 @@ static void reset_harness(void)
 	for (unsigned d = 0; d < CALLBACK_DEPTH; d++)
 		callback_sum[d] = checksum(callback_area[d], CALLBACK_BYTES);
 	callback_depth = 0;
+	callback_nesting = 0;
 	memset(sync_buf, 0, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE);
 	sync_sum = checksum(sync_buf, SYNC_SECTORS_MAX * VBLK_SECTOR_SIZE);
 	write_seq = next_tag = 0;
@@ -2112,8 +2183,59 @@ static void check_pool_canaries(void)
 	}
 }
 
-/* The device behaves again; everything must drain, or a reset must take
- * back what a dead disk held. */
+static bool bio_in_pending_request(const struct blk_queue *q, const struct vblk_bio *bio)
+{
+	for (const struct blk_req *req = q->pending.head; req != NULL; req = req->next) {
+		for (const struct vblk_bio *it = req->bios.head; it != NULL; it = it->next) {
+			if (it == bio)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The liveness invariant (the header states the rule): with the device
+ * behaving, vblk_poll alone completes every bio but those a plug that is
+ * not full may hold for ever. */
+static void check_polling_completes(void)
+{
+	if (!device_live() || disk_dead())
+		return;
+	take_back_silent_bios();
+	unsigned rounds = 0, idle = 0;
+	for (; rounds < LIVENESS_POLLS && idle < LIVENESS_IDLE && any_held(); rounds++) {
+		unsigned callbacks_before = callbacks_run;
+		unsigned completed = fake_virtio_complete_all(fv);
+		int rc = vblk_poll(disk);
+		take_back_silent_bios();
+		note_full_plug();
+		check(rc >= 0 || is_error(rc), "vblk_poll returns a count or a documented error");
+		if (rc < 0)
+			break;   /* the disk stopped: it completed everything */
+		idle = completed == 0 && rc == 0 && callbacks_run == callbacks_before ? idle + 1 : 0;
+		if (idle > 0)
+			host_advance_time_us(LIVENESS_STEP_US);
+	}
+	const struct blk_queue *q = &disk->queue;
+	bool plug_not_full = q->plugged && q->waiting.head == NULL && q->npending < BLK_PLUG_MAX_REQS;
+	trace("  liveness: %u polls, %s, %u pending, %s", rounds, q->plugged ? "plugged" : "unplugged",
+	      q->npending, q->waiting.head ? "bios waiting" : "none waiting");
+	for (unsigned i = 0; i < POOL_BIOS; i++) {
+		const struct slot *t = &pool[i];
+		if (t->state != SLOT_HELD)
+			continue;
+		trace("  liveness: slot %u still held%s%s", i, t->must_go ? ", must go" : "",
+		      bio_in_pending_request(q, &t->bio) ? ", in a pending request" : "");
+		check(!t->must_go,
+		      "polling alone completes a bio submitted unplugged or held by a full plug (liveness)");
+		check(plug_not_full && bio_in_pending_request(q, &t->bio),
+		      "only a plug that is not full holds a bio back from a device that completes (liveness)");
+	}
+}
+
+/* The device behaves again; polling alone must complete what no plug
+ * holds (check_polling_completes); everything must drain, or a reset must
+ * take back what a dead disk held. */
 static void finish_program(void)
 {
 	trace("finish");
@@ -2121,6 +2243,9 @@ static void finish_program(void)
 	fake_virtio_corrupt_used(fv, FAKE_USED_OK, FAKE_ONCE);
 	fake_virtio_stick_interrupt_bits(fv, 0);
 	set_reset_delay(0);
+	host_set_relax_limit(host_relax_count() + STEP_RELAX_LIMIT);
+	check_polling_completes();
+	check_step();
 	host_set_relax_limit(host_relax_count() + STEP_RELAX_LIMIT);
 	int rc = vblk_drain(disk);
 	trace("  drain: %d", rc);
