@@ -780,6 +780,29 @@ static void test_full_ring_holds_bios_back_and_loses_none(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* Poll only, completing `batch` held requests at a time, until bios
+ * [0, count) are done; fail if the device holds nothing meanwhile. */
+static void poll_in_batches_or_fail(unsigned count, unsigned batch)
+{
+	for (unsigned polls = 0; count_done(count) < count; polls++) {
+		if (polls == 10 * count)
+			fail_msg("%u of %u bios never completed (device holds %u)",
+				 count - count_done(count), count, fake_virtio_pending(fv));
+		fake_virtio_complete_some(fv, batch);
+		assert_true(vblk_poll(disk) >= 0);
+	}
+}
+
+/* The device holds what it gets; plugged, FLOOD_BIOS writes a sector
+ * apart (no merging): more bios than the disk has requests. */
+static void plugged_flood_of_writes(void)
+{
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	for (unsigned i = 0; i < FLOOD_BIOS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);
+}
+
 /*
  * bio.h: a full plug dispatches. A thread that plugs, submits more bios
  * than there are requests and then only polls: the first full plug goes
@@ -791,18 +814,9 @@ static void test_full_ring_holds_bios_back_and_loses_none(void **state)
 static void test_a_plug_that_ran_over_sends_what_waited_as_requests_free(void **state)
 {
 	attach_ok(state, NULL);
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
-	vblk_plug(disk);
-	for (unsigned i = 0; i < FLOOD_BIOS; i++)
-		submit_write(i, 2 * i, SECTOR_BYTES);   /* a sector apart: no merging */
+	plugged_flood_of_writes();
 	assert_int_equal(fake_virtio_pending(fv), BLK_MAX_REQS);
-	for (unsigned polls = 0; count_done(FLOOD_BIOS) < FLOOD_BIOS; polls++) {
-		if (polls == 100)
-			fail_msg("%u of %u bios never completed", FLOOD_BIOS - count_done(FLOOD_BIOS),
-				 FLOOD_BIOS);
-		fake_virtio_complete_some(fv, 8);
-		assert_true(vblk_poll(disk) >= 0);
-	}
+	poll_in_batches_or_fail(FLOOD_BIOS, 8);
 	expect_done_once(0, FLOOD_BIOS, 0);
 	for (unsigned i = 0; i < FLOOD_BIOS; i++)
 		assert_memory_equal(disk_at(2 * i), slot(i), SECTOR_BYTES);
@@ -856,19 +870,6 @@ static void test_bios_waiting_behind_refused_requests_go_out_at_once(void **stat
 	fake_virtio_assert_clean(fv);
 }
 
-/* Poll only, completing `batch` held requests at a time, until bios
- * [0, count) are done; fail if the device holds nothing meanwhile. */
-static void poll_in_batches_or_fail(unsigned count, unsigned batch)
-{
-	for (unsigned polls = 0; count_done(count) < count; polls++) {
-		if (polls == 10 * count)
-			fail_msg("%u of %u bios never completed (device holds %u)",
-				 count - count_done(count), count, fake_virtio_pending(fv));
-		fake_virtio_complete_some(fv, batch);
-		assert_true(vblk_poll(disk) >= 0);
-	}
-}
-
 /* A plug that ran over on a ring too small for its requests: the full
  * plug's requests the ring could not take stay pending; once the waiting
  * bios were admitted, the plug held them again, with nothing in flight to
@@ -876,10 +877,7 @@ static void poll_in_batches_or_fail(unsigned count, unsigned batch)
 static void test_a_plug_that_ran_over_on_a_small_ring_sends_what_the_ring_left(void **state)
 {
 	attach_ok(state, small_direct_queue);
-	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
-	vblk_plug(disk);
-	for (unsigned i = 0; i < FLOOD_BIOS; i++)
-		submit_write(i, 2 * i, SECTOR_BYTES);   /* a sector apart: no merging */
+	plugged_flood_of_writes();
 	poll_in_batches_or_fail(FLOOD_BIOS, 1);
 	expect_done_once(0, FLOOD_BIOS, 0);
 	vblk_unplug(disk);
