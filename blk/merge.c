@@ -13,9 +13,9 @@
  * order, where a segment that starts at the physical address where the
  * previous one ended is coalesced with it, and anything longer than
  * size_max is cut (as Linux's blk_rq_map_sg does). One greedy rule,
- * sg_append() in blk/device.c (blk/sg.h has its state), decides both how many descriptors a request
- * needs (here, while merging) and what they are (blk/device.c, at
- * dispatch), so the two always agree.
+ * sg_append() in blk/device.c (its state is blk/sg.h's), decides both
+ * how many descriptors a request needs (here, while merging) and what
+ * they are (blk/device.c, at dispatch), so the two always agree.
  */
 #include "blk/queue.h"
 #include "blk/sg.h"

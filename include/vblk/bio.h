@@ -146,11 +146,11 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio);
 
 /* Hold submitted bios back so they can merge; vblk_unplug dispatches them,
  * as do the wait helpers and a full plug: 32 requests, or bios waiting
- * because every request slot is taken (the disk may have fewer than 32). What one of these sends that the
- * ring cannot take yet (or a FLUSH, until what is before it completes)
- * goes out as completions make room, with whatever is queued behind it,
- * as do the bios that waited for a slot; otherwise a completion does not
- * dispatch. Plugs do not nest, and bios a callback submits
+ * because every request slot is taken (a disk may have fewer than 32).
+ * What one of these sends that the ring cannot take yet (or a FLUSH,
+ * until what is before it completes) goes out as completions make room,
+ * with whatever is queued behind it, as do the bios that waited for a
+ * slot; otherwise a completion does not dispatch. Plugs do not nest, and bios a callback submits
  * while the thread is plugged join the plug. A wait dispatches whatever
  * is plugged, also a plug a callback takes while the wait runs: a wait
  * never waits on work it has not sent. */
