@@ -158,7 +158,9 @@ static enum vblk_gpt_defect read_copy(struct vblk_gpt *gpt, struct gpt_source *s
  * is checked header to header: it must point back at the primary and
  * describe the same table; then its own array is read for its CRC
  * (§5.3.2: a backup whose array is corrupt is invalid and must be
- * restored), which, equal to the primary's, stands for its entries. */
+ * restored), which, equal to the primary's, stands for its entries.
+ * Last, where it is: §5.3.1 puts it at the disk's last block, where a
+ * reader whose primary is damaged looks for it. */
 static enum vblk_gpt_defect compare_backup(struct vblk_gpt *gpt, struct gpt_source *src,
 					   const struct gpt_header *primary)
 {
@@ -173,7 +175,10 @@ static enum vblk_gpt_defect compare_backup(struct vblk_gpt *gpt, struct gpt_sour
 	    backup.num_entries != primary->num_entries ||
 	    backup.entry_bytes != primary->entry_bytes || backup.array_crc != primary->array_crc)
 		return VBLK_GPT_MISMATCH;
-	return read_array(gpt, src, &backup, false);
+	defect = read_array(gpt, src, &backup, false);
+	if (!defect && primary->alternate_lba != gpt->nblocks - 1)
+		defect = VBLK_GPT_NOT_AT_END;
+	return defect;
 }
 
 static bool block_size_supported(uint32_t block_bytes)

@@ -89,6 +89,7 @@ static const char *const defect_names[VBLK_GPT_DEFECT_COUNT] = {
 	[VBLK_GPT_PART_OVERLAP] = "two partitions overlap",
 	[VBLK_GPT_TOO_MANY_PARTS] = "more partitions than vblk keeps",
 	[VBLK_GPT_MISMATCH] = "backup describes another table",
+	[VBLK_GPT_NOT_AT_END] = "backup not at the disk's last block",
 };
 
 const char *vblk_gpt_defect_name(enum vblk_gpt_defect defect)

@@ -42,13 +42,13 @@ static bool try_disk(unsigned index, struct boot_disk *found)
 			       vblk_gpt_defect_name(gpt.backup_defect));
 		return false;
 	}
-	/* One copy is damaged: boot from the other, and say so (a partitioning
-	 * tool repairs it, e.g. gdisk's verify and write). */
+	/* One copy is damaged or misplaced: boot from the other, and say so (a
+	 * partitioning tool repairs it: gdisk's verify and write, sgdisk -e). */
 	if (gpt.from_backup)
 		printf("disk %u: primary GPT damaged (%s), reading the backup\n", index,
 		       vblk_gpt_defect_name(gpt.primary_defect));
 	else if (gpt.backup_defect != VBLK_GPT_SOUND)
-		printf("disk %u: backup GPT damaged (%s), reading the primary\n", index,
+		printf("disk %u: backup GPT needs repair (%s), reading the primary\n", index,
 		       vblk_gpt_defect_name(gpt.backup_defect));
 	if (!open_named(&found->kernel, disk, "kernel")) {
 		printf("disk %u: GPT with %u partition(s), none labelled \"kernel\"\n", index,

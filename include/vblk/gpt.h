@@ -87,6 +87,9 @@ enum vblk_gpt_defect {
 	VBLK_GPT_PART_OVERLAP,    /* two entries share a block */
 	VBLK_GPT_TOO_MANY_PARTS,  /* more than VBLK_GPT_MAX_PARTS used entries */
 	VBLK_GPT_MISMATCH,        /* a sound backup that describes another table */
+	VBLK_GPT_NOT_AT_END,      /* a backup that passed every check, but not at
+				     the disk's last block (§5.3.1): a disk grown
+				     since it was partitioned (sgdisk -e moves it) */
 	VBLK_GPT_DEFECT_COUNT
 };
 
