@@ -347,10 +347,12 @@ LABS := 1 2 3 4
 LAB_TARGETS := $(addprefix lab,$(LABS))
 lab_src = $(or $(LAB),labs/lab$(1).c)
 lab_elf = $(BUILD)/$(basename $(notdir $(call lab_src,$(1)))).elf
+# A lab's program is an APP that finds labs/lab.h wherever it is.
+LAB_MAKE = $(MAKE) --no-print-directory APP_INCLUDES=-Ilabs
 .PHONY: $(LAB_TARGETS) lab-images
 $(LAB_TARGETS): lab%:
 	$(Q)tools/deps.sh run
-	$(Q)$(MAKE) --no-print-directory APP=$(call lab_src,$*) APP_INCLUDES=-Ilabs $(call lab_elf,$*)
+	$(Q)$(LAB_MAKE) APP=$(call lab_src,$*) $(call lab_elf,$*)
 	$(Q)QEMU=$(QEMU) LAB_QEMU_EXTRA="$(QEMU_EXTRA) $(QEMU_TRACE_ARGS)" \
 	    tools/lab-check.sh $* $(call lab_elf,$*) $(BUILD)/labs/lab$*
 
@@ -359,12 +361,9 @@ $(LAB_TARGETS): lab%:
 # applied to lab N's solution.
 LAB_WRONG := $(basename $(notdir $(wildcard tests/labs/*.patch)))
 lab-images: $(LAB_WRONG:%=$(BUILD)/labs-wrong/%.c)
-	$(Q)$(foreach n,$(LABS),$(MAKE) --no-print-directory APP=labs/lab$(n).c APP_INCLUDES=-Ilabs \
-	        $(BUILD)/lab$(n).elf && \
-	    $(MAKE) --no-print-directory APP=labs/solutions/lab$(n)_solution.c APP_INCLUDES=-Ilabs \
-	        $(BUILD)/lab$(n)_solution.elf &&) true
-	$(Q)$(foreach w,$(LAB_WRONG),$(MAKE) --no-print-directory APP=$(BUILD)/labs-wrong/$(w).c \
-	        APP_INCLUDES=-Ilabs $(BUILD)/$(w).elf &&) true
+	$(Q)$(foreach n,$(LABS),$(LAB_MAKE) APP=labs/lab$(n).c $(BUILD)/lab$(n).elf && \
+	    $(LAB_MAKE) APP=labs/solutions/lab$(n)_solution.c $(BUILD)/lab$(n)_solution.elf &&) true
+	$(Q)$(foreach w,$(LAB_WRONG),$(LAB_MAKE) APP=$(BUILD)/labs-wrong/$(w).c $(BUILD)/$(w).elf &&) true
 
 $(BUILD)/labs-wrong/%.c: tests/labs/%.patch labs/solutions/*.c
 	@mkdir -p $(dir $@)

@@ -177,12 +177,11 @@ static void admit_waiting(struct blk_queue *q)
  * the disk may have fewer than BLK_PLUG_MAX_REQS). Holding on then
  * merges little (a waiting bio joins nothing until a slot frees), and
  * with nothing in flight no completion would come to free a request: a
- * thread that plugged and only polls would wait for ever. `overflowed`:
- * bios were waiting before a harvest admitted them.
+ * thread that plugged and only polls would wait for ever.
  */
-static bool plug_full(const struct blk_queue *q, bool overflowed)
+static bool plug_full(const struct blk_queue *q)
 {
-	return overflowed || q->waiting.head != NULL || q->npending >= BLK_PLUG_MAX_REQS;
+	return q->waiting.head != NULL || q->npending >= BLK_PLUG_MAX_REQS;
 }
 
 /*
@@ -199,7 +198,7 @@ int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio)
 	/* Bios that found no request go first, so none is overtaken. */
 	if (q->waiting.head != NULL || !place_bio(q, bio))
 		blk_bio_list_push(&q->waiting, bio);
-	if (!q->plugged || plug_full(q, false))
+	if (!q->plugged || plug_full(q))
 		return blk_queue_run(q);
 	return 0;
 }
@@ -295,14 +294,15 @@ harvest:
 	q->completing = false;
 	if (got < 0)
 		return -VBLK_EBROKEN;
-	bool overflowed = q->waiting.head != NULL;
+	/* Bios waiting now made the plug full, even once they are admitted. */
+	bool ran_over = q->waiting.head != NULL;
 	admit_waiting(q);
 	/* A plug holds back what was submitted under it, even now that the
 	 * ring has room: the last request may still grow. vblk_unplug and
 	 * the wait helpers send it; so does a full one, and one that ran
 	 * over: the bios that waited for the requests just freed. What an
 	 * earlier run left for want of ring space goes out too. */
-	if ((!q->plugged || q->head_released || plug_full(q, overflowed)) &&
+	if ((!q->plugged || q->head_released || ran_over || plug_full(q)) &&
 	    q->pending.head != NULL && blk_queue_run(q) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
