@@ -9,7 +9,9 @@
 #     accessors, barriers, time and IRQ masking of plat/platform.h) are
 #     free for a program to use;
 #   - the programs written against them compile with -Iinclude alone:
-#     bench/bench.c, examples/*.c, examples/firmware/main.c.
+#     bench/bench.c, examples/*.c, examples/firmware/main.c;
+#   - each header compiles as C++11 and C++20 too (the host's C++
+#     compiler, HOST_CXX), and a C++ program can use the bio API.
 # Each check is a small C file under BUILD_DIR/headers/, compiled to an
 # object through the Makefile's own rule, which gives an application's
 # object the public include path only; a program is included there by its
@@ -107,6 +109,53 @@ for program in "${programs[@]}"; do
 	printf '#include "%s/%s"\n' "$ROOT" "$program" >"$dir/$name.c"
 	compiles "$name" "$program"
 done
+
+# A firmware written in C++ includes the same headers: each must compile
+# there too (extern "C", no C-only keywords), and a bio's `private` is
+# `private_` in C++, where `private` is a keyword.
+cxx=${HOST_CXX:-c++}
+cat >"$dir/cxx_program.cc" <<'EOF'
+#include "vblk/vblk.h"
+#include "vblk/gpt.h"
+#include "vblk/runtime.h"
+
+static void done(struct vblk_bio *bio, int status)
+{
+	*static_cast<int *>(bio->private_) = status;
+}
+
+int read_one(struct vblk_disk *disk, void *buf, int *result)
+{
+	struct vblk_seg seg = { buf, 4096 };
+	struct vblk_bio bio = {};
+	bio.op = VBLK_OP_READ;
+	bio.segs = &seg;
+	bio.nsegs = 1;
+	bio.done = done;
+	bio.private_ = result;
+	int err = vblk_submit(disk, &bio);
+	if (err)
+		return err;
+	struct vblk_bio *bios[] = { &bio };
+	return vblk_wait_bios(disk, bios, 1);
+}
+EOF
+for std in c++11 c++20; do
+	for header in "${headers[@]}"; do
+		base=$(basename "$header" .h)
+		if echo "#include \"${header#include/}\"" |
+			"$cxx" -std=$std -fsyntax-only -Wall -Wextra -Wpedantic -Werror -Iinclude -x c++ -; then
+			pass "cxx_${base}_$std: ${header#include/} compiles as $std"
+		else
+			fail "cxx_${base}_$std: ${header#include/} does not compile as $std"
+		fi
+	done
+done
+if "$cxx" -std=c++11 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -Iinclude "$dir/cxx_program.cc"; then
+	pass "cxx_program: a C++ program submits and waits for a bio"
+else
+	fail "cxx_program: a C++ program using the bio API does not compile"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -53,6 +53,7 @@ check_run() {
 check_test() {
 	check_run
 	have "${HOST_CC:-cc}" || need "${HOST_CC:-cc}" gcc libc6-dev
+	have "${HOST_CXX:-c++}" || need "${HOST_CXX:-c++}" g++  # tests/run-headers.sh: the headers as C++
 	[ -f /usr/include/cmocka.h ] || need cmocka libcmocka-dev
 	have clang || need clang clang lld
 	have dtc || need dtc device-tree-compiler

@@ -46,6 +46,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct vblk_disk;
 
 enum vblk_op {
@@ -92,7 +96,11 @@ struct vblk_bio {
 	uint32_t flags;               /* WRITE_ZEROES: 0 or VBLK_WZ_UNMAP;
 					 DISCARD: 0; other ops ignore it */
 	vblk_bio_done_fn done;        /* may be NULL (then use the wait helpers) */
+#ifndef __cplusplus
 	void *private;                /* yours */
+#else
+	void *private_;               /* yours (`private` is a C++ keyword) */
+#endif
 
 	/* Set by vblk. Start a bio with these zeroed (declare it with an
 	 * initializer, as below) or reuse one that has completed. */
@@ -261,5 +269,9 @@ struct vblk_stats {
 
 void vblk_stats(const struct vblk_disk *disk, struct vblk_stats *stats);
 void vblk_reset_stats(struct vblk_disk *disk);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

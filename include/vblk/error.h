@@ -18,6 +18,10 @@
 #ifndef VBLK_ERROR_H
 #define VBLK_ERROR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum vblk_error {
 	VBLK_OK = 0,
 	VBLK_EINVAL = 1,   /* bad argument: NULL pointer, count 0, unknown op  */
@@ -74,5 +78,9 @@ enum vblk_error {
 
 /* A short English description of a (positive or negative) error code. */
 const char *vblk_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

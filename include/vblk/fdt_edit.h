@@ -25,6 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The blob's totalsize, once its header is checked against max_bytes;
  * or -VBLK_EBADDT. What to copy when moving a tree. */
 int vblk_fdt_total_bytes(const void *blob, size_t max_bytes);
@@ -46,5 +50,9 @@ int vblk_fdt_set_string(void *blob, size_t max_bytes, const char *path, const ch
 			const char *value);
 int vblk_fdt_set_u64(void *blob, size_t max_bytes, const char *path, const char *name,
 		     uint64_t value);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

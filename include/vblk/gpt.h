@@ -30,6 +30,10 @@
 #include "vblk/error.h"
 #include "vblk/vblk.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Used entries kept (the array itself may have more, unused, slots). */
 #define VBLK_GPT_MAX_PARTS 128u
 /* The largest partition entry array read (in chunks of the buffer, so
@@ -186,5 +190,9 @@ int vblk_part_disk_sector(const struct vblk_part *part, uint64_t sector, uint64_
 int vblk_part_read(const struct vblk_part *part, uint64_t sector, void *buf, uint32_t nsectors);
 int vblk_part_write(const struct vblk_part *part, uint64_t sector, const void *buf,
 		    uint32_t nsectors);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

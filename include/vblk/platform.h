@@ -22,13 +22,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Legacy virtio is guest-endian and modern virtio is little-endian; on a
  * little-endian CPU the two agree, so ring and config fields need no
  * byte swapping (virtio 1.2 §2.7.3 legacy note, §4.2.4).
  */
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-	       "vblk supports little-endian CPUs only");
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "vblk supports little-endian CPUs only"
+#endif
 
 /* Buffers handed to the device must start on this boundary (one cache line
  * on Cortex-A53/A57/A72: non-coherent DMA maintains whole lines, and a line
@@ -114,5 +119,9 @@ void plat_idle(uint64_t deadline_us);
  * own. It may be called from the disk's interrupt handler.
  */
 int vblk_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

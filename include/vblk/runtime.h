@@ -21,6 +21,17 @@
 
 int main(void);
 
+/* Functions that never return (C11 _Noreturn, C++11 [[noreturn]]). */
+#ifdef __cplusplus
+#define VBLK_NORETURN [[noreturn]]
+#else
+#define VBLK_NORETURN _Noreturn
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The device tree found at boot (x0 for an Image boot, start of RAM for an
  * ELF boot), or NULL; and how many bytes of it may be read. */
 const void *rt_dtb(void);
@@ -45,7 +56,7 @@ unsigned rt_boot_el(void);
  * device tree. Everything `entry` will read must have been cleaned to the
  * point of coherency first, and the disks shut down (vblk_shutdown). */
 bool rt_el2_available(void);
-_Noreturn void rt_enter_el2(uint64_t entry, uint64_t arg0);
+VBLK_NORETURN void rt_enter_el2(uint64_t entry, uint64_t arg0);
 
 /* Microseconds since the counter started, from the generic timer. */
 uint64_t rt_time_us(void);
@@ -67,7 +78,7 @@ const struct rt_boot_times *rt_boot_times(void);
  * semihosting it prints the status and powers off through PSCI
  * SYSTEM_OFF (QEMU then exits with 0), or parks the CPU if there is no
  * PSCI either. */
-_Noreturn void rt_exit(int status);
+VBLK_NORETURN void rt_exit(int status);
 
 /* Semihosting SYS_GET_CMDLINE: the `arg=` values of QEMU's
  * -semihosting-config, space-separated. Without any `arg=`, QEMU gives
@@ -113,5 +124,9 @@ void rt_irq_unregister(unsigned intid);
 /* How many times `intid` was acknowledged since boot, with or without a
  * handler (one without is disabled when it arrives). For statistics. */
 unsigned long rt_irq_count(unsigned intid);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

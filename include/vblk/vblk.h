@@ -27,6 +27,10 @@
 #include "vblk/platform.h"
 #include "vblk/bio.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VBLK_SECTOR_SIZE 512u
 #define VBLK_ALIGNED __attribute__((aligned(VBLK_DMA_ALIGN)))
 
@@ -258,5 +262,9 @@ size_t vblk_feature_names(uint64_t features, char *buf, size_t len);
  * Returns 0, or -VBLK_EINVAL for NULL, -VBLK_ESTATE for a disk whose
  * ring was never laid out. */
 int vblk_dump(const struct vblk_disk *disk);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
