@@ -2,11 +2,13 @@
 /*
  * The API's entry points for data, behind one validator: vblk_read and
  * vblk_write (synchronous: polled, or with interrupts) and vblk_submit
- * (asynchronous: a bio, completed through its callback). Both check their
- * arguments with the same functions, in the same order (the disk, the op,
- * then the arguments), so they refuse the same calls with the same errors.
- * Among the arguments is the buffers' memory: once vblk_set_dma_ranges
- * has said what the device may use, nothing else is handed to it.
+ * (asynchronous: a bio, completed through its callback). Both check the
+ * disk and the op (check_op), then the sector range (check_range), with
+ * the same functions; a read's or write's one buffer is checked as
+ * check_segments and check_reachable check a bio's segments, written out
+ * for one buffer. Among the arguments is
+ * the buffers' memory: once vblk_set_dma_ranges has said what the device
+ * may use, nothing else is handed to it.
  *
  * A synchronous request goes straight out when it would pass nothing in
  * the queue: its bio is built into a request slot and started by the
@@ -134,14 +136,13 @@ int blk_check_op(const struct vblk_disk *disk, enum vblk_op op)
 
 /* Never send a request that reaches past the capacity (virtio 1.2
  * §5.2.6.1), and keep to whole logical blocks: a device with 4 KiB blocks
- * fails a request for part of one. */
+ * fails a request for part of one. `nsectors` is not 0: the callers
+ * refused an empty buffer as such. */
 static int check_range(const struct vblk_disk *disk, uint64_t sector, uint64_t nsectors)
 {
 	uint64_t capacity = disk->dev.info.capacity_sectors;
 	uint32_t sectors_per_block = disk->dev.info.block_size_bytes / VBLK_SECTOR_SIZE;
 
-	if (nsectors == 0)
-		return -VBLK_EINVAL;
 	if (sector > capacity || nsectors > capacity - sector)
 		return -VBLK_ERANGE;
 	/* A power of 2 (blk/disk.c refuses any other block size): a mask,
@@ -164,7 +165,7 @@ int blk_check_range_op(const struct vblk_disk *disk, enum vblk_op op, uint64_t s
 	unsigned allowed = op == VBLK_OP_WRITE_ZEROES ? VBLK_WZ_UNMAP : 0;
 	uint32_t align = blk_range_limits(disk, op)->align_sectors;
 
-	if (flags & ~allowed)
+	if (nsectors == 0 || flags & ~allowed)
 		return -VBLK_EINVAL;
 	int err = check_range(disk, sector, nsectors);
 	if (err)
@@ -336,11 +337,11 @@ int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
 			/* An unknown status byte broke the ring: stop the disk,
 			 * as blk/queue.c's harvest would. */
 			if (status == -VBLK_EBROKEN) {
-				blk_disk_stop_broken_queue(disk);
+				blk_disk_stop_broken_ring(disk);
 				break;
 			}
 		} else if (got < 0) {
-			blk_disk_broken_by_queue(disk, got);
+			blk_disk_stop_if_broken(disk, got);
 			break;
 		} else if (plat_time_us() - dev->progress_us >= VBLK_STATUS_CHECK_US) {
 			break;
@@ -382,7 +383,7 @@ static int transfer(struct vblk_disk *disk, enum vblk_op op, uint64_t sector, ui
 		    uint32_t nsectors)
 {
 	int err = check_op(disk, op);
-	if (!err && buf == NULL)
+	if (!err && (buf == NULL || nsectors == 0))
 		err = -VBLK_EINVAL;
 	else if (!err && (uintptr_t)buf % VBLK_DMA_ALIGN != 0)
 		err = -VBLK_EALIGN;
@@ -435,8 +436,10 @@ int vblk_write(struct vblk_disk *disk, uint64_t sector, const void *buf, uint32_
 /* ---- A bio ---- */
 
 /* A FLUSH on a disk without VIRTIO_BLK_F_FLUSH: the device has no
- * volatile cache (§5.2.5.1: it is write-through) and must not be sent
- * T_FLUSH (§5.2.6.2), so the flush is complete already. */
+ * volatile cache (§5.2.5.1: without FLUSH the driver may take it as
+ * write-through), so there is nothing for a T_FLUSH to do, and a device
+ * that did not offer the command would answer it UNSUPP: the flush is
+ * complete already. */
 static void complete_empty_flush(struct vblk_disk *disk, struct vblk_bio *bio)
 {
 	bio->bytes = 0;
@@ -478,7 +481,7 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 	} else if (!err) {
 		bio->bytes = (uint32_t)total_bytes;   /* <= max_req_bytes */
 		bio->owner = disk;
-		blk_disk_broken_by_queue(disk, blk_queue_bio(&disk->queue, bio));
+		blk_disk_stop_if_broken(disk, blk_queue_bio(&disk->queue, bio));
 	}
 	plat_irq_restore(flags);
 	return err;

@@ -103,7 +103,8 @@ struct vblk_bio {
 #endif
 
 	/* Set by vblk. Start a bio with these zeroed (declare it with an
-	 * initializer, as below) or reuse one that has completed. */
+	 * initializer, as in the example atop this file) or reuse one that
+	 * has completed. */
 	int status;                   /* 0 or -VBLK_E*, valid once completed */
 	bool completed;               /* set just before `done` runs */
 	uint32_t bytes;               /* sum of the segment lengths */
@@ -124,7 +125,8 @@ struct vblk_bio {
  * -VBLK_EUNSUPP (DISCARD or WRITE_ZEROES the disk does not offer),
  * -VBLK_ETOOBIG (more segments or bytes than one request can carry:
  * vblk_max_bio_segs/vblk_max_bio_bytes; a range longer than
- * vblk_max_range_sectors), -VBLK_EBUSY (this bio is
+ * vblk_max_range_sectors), -VBLK_EFAULT (a segment outside the memory
+ * given with vblk_set_dma_ranges: vblk.h), -VBLK_EBUSY (this bio is
  * queued or in flight already: submitted twice), -VBLK_EBROKEN (the
  * disk is stopped: vblk_reset), -VBLK_ESTATE (not attached, shut down,
  * or being reset or shut down right now: from another disk's callback
@@ -180,19 +182,26 @@ uint32_t vblk_max_bio_bytes(const struct vblk_disk *disk);
  * another op. */
 uint64_t vblk_max_range_sectors(const struct vblk_disk *disk, enum vblk_op op);
 
-/* Harvest completed requests and run their callbacks; also fails the
- * queue with -VBLK_ETIMEDOUT when the oldest request is overdue, and in
- * polled mode notices a configuration change (a resized disk: the new
- * capacity, which interrupt mode picks up on its own). Returns
- * the number of requests completed, or a negative error if the device is
- * broken. In interrupt mode the handler does this on its own. */
+/* Harvest completed requests and run their callbacks; also stops the
+ * disk with -VBLK_ETIMEDOUT when a request is overdue (the rule of
+ * vblk_set_timeout_us, vblk.h), and in polled mode notices a
+ * configuration change (a resized disk: the new capacity, which
+ * interrupt mode picks up on its own). Returns the number of requests
+ * completed; -VBLK_EINVAL for a NULL disk, -VBLK_ESTATE for one not
+ * attached or shut down, -VBLK_EBROKEN for a disk stopped before or by
+ * this call (the device broke the protocol or asked for a reset), or
+ * -VBLK_ETIMEDOUT when this call found a request overdue. In interrupt
+ * mode the handler does this on its own. */
 int vblk_poll(struct vblk_disk *disk);
 
 /* Wait (sleeping in interrupt mode, polling otherwise) until every one of
  * `bios` has completed, dispatching any that are held back by a plug.
  * Returns 0 or the first bio's error; -VBLK_ETIMEDOUT if a request is
- * overdue (the disk's timeout: vblk_set_timeout_us; the device is then reset and every queued bio
- * completed with that error, so nothing is left in the device's hands);
+ * overdue (the disk's timeout: vblk_set_timeout_us; the device is then
+ * reset and every queued bio completed with that error, so nothing is
+ * left in the device's hands; or, for the bios the device held, with
+ * -VBLK_EHELD if it did not confirm the reset: their memory is not yours
+ * yet, vblk/error.h);
  * -VBLK_EINVAL for a NULL disk or bio, or a bio that was never submitted
  * to `disk` (found when its queue ran empty without completing it). A
  * count of 0 returns 0.

@@ -2,7 +2,7 @@
 /*
  * vblk — a virtio-blk driver for bare-metal aarch64 (QEMU `virt`).
  *
- * Synchronous (polled) API. All sizes are in 512-byte sectors, the unit
+ * The synchronous API (the bios are vblk/bio.h). All sizes are in 512-byte sectors, the unit
  * virtio-blk uses for `sector` and `capacity` whatever the logical block
  * size (virtio 1.2 §5.2.4).
  *
@@ -11,8 +11,10 @@
  *           err = vblk_read(disk, 0, buf, 8);   // 8 sectors into buf
  *
  * Buffers must be VBLK_DMA_ALIGN-aligned (use VBLK_ALIGNED). Every function
- * returns 0 (or a count) on success, or a negative code from vblk/error.h;
- * a failing call submits nothing and changes nothing.
+ * returns 0 (or a count) on success, or a negative code from vblk/error.h.
+ * A call refused for its arguments or the disk's state submits nothing and
+ * changes nothing; one that fails on the device may have done part of its
+ * work (vblk/error.h says what each error leaves behind).
  */
 #ifndef VBLK_VBLK_H
 #define VBLK_VBLK_H
@@ -53,7 +55,11 @@ struct vblk_pci_address {
 struct vblk_info {
 	uint64_t capacity_sectors; /* 512-byte sectors */
 	uint32_t block_size_bytes; /* logical block size (blk_size), >= 512 */
-	uint32_t seg_max;          /* data segments per request (0: no limit given) */
+	uint32_t seg_max;          /* data segments per request as the device
+				      gave it (0: none given; a device that
+				      offers SEG_MAX with 0 is held to 1, as
+				      Linux does: vblk_max_bio_segs is the
+				      limit in force) */
 	uint32_t size_max_bytes;   /* bytes per segment (0: no limit given) */
 	bool read_only;            /* VIRTIO_BLK_F_RO negotiated */
 	bool has_flush;            /* VIRTIO_BLK_F_FLUSH negotiated */
@@ -194,7 +200,9 @@ struct vblk_disk *vblk_disk(unsigned index);    /* NULL if out of range */
 const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk);
 uint64_t vblk_capacity(const struct vblk_disk *disk); /* sectors; 0 if NULL */
 
-/* Synchronous I/O: submit, then poll the used ring until done or timeout.
+/* Synchronous I/O: returns once the data is moved or the request failed
+ * (polling the used ring, or sleeping for the interrupt after
+ * vblk_use_interrupts; the disk's timeout bounds both).
  * Requests larger than the device accepts are split transparently. Of
  * several errors, -VBLK_EHELD is the one returned: the device did not
  * confirm a reset while it held part of the buffer, so do not reuse it. */

@@ -180,6 +180,7 @@ static int64_t read_null_disk(void) { return vblk_read(NULL, 0, buf, 1); }
 static int64_t read_disk_0(void) { return vblk_read(vblk_disk(0), 0, buf, 1); }
 static int64_t read_null_buf(void) { return vblk_read(disk, 0, NULL, 1); }
 static int64_t read_0_sectors(void) { return vblk_read(disk, 0, buf, 0); }
+static int64_t read_0_sectors_off_by_1(void) { return vblk_read(disk, 0, buf + 1, 0); }
 static int64_t read_at_capacity(void) { return vblk_read(disk, DISK_SECTORS, buf, 1); }
 static int64_t read_past_capacity(void) { return vblk_read(disk, DISK_SECTORS - 1, buf, 2); }
 static int64_t read_at_uint64_max(void) { return vblk_read(disk, UINT64_MAX, buf, 1); }
@@ -593,6 +594,8 @@ static const struct api_case cases[] = {
 	  READY, read_null_buf, -VBLK_EINVAL },
 	{ "vblk_read of 0 sectors is invalid",
 	  READY, read_0_sectors, -VBLK_EINVAL },
+	{ "vblk_read of 0 sectors into a misaligned buffer is invalid, as a bio's empty segment is",
+	  READY, read_0_sectors_off_by_1, -VBLK_EINVAL },
 	{ "vblk_read starting at the capacity is out of range",
 	  READY, read_at_capacity, -VBLK_ERANGE },
 	{ "vblk_read running one sector past the capacity is out of range",
