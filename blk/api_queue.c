@@ -26,7 +26,7 @@ static int submit_checked(struct vblk_disk *disk, struct vblk_bio *bio)
 	 * stops on the way: 0 either way. */
 	if (!err) {
 		bio->owner = disk;
-		blk_disk_broken_by_queue(disk, blk_queue_bio(&disk->queue, bio));
+		blk_disk_stop_if_broken(disk, blk_queue_bio(&disk->queue, bio));
 	}
 	plat_irq_restore(flags);
 	return err;
@@ -80,7 +80,7 @@ void vblk_unplug(struct vblk_disk *disk)
 		return;
 	plat_irqflags_t flags = plat_irq_save();
 	disk->queue.plugged = false;
-	blk_disk_broken_by_queue(disk, blk_queue_run(&disk->queue));
+	blk_disk_stop_if_broken(disk, blk_queue_run(&disk->queue));
 	plat_irq_restore(flags);
 }
 

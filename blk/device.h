@@ -4,8 +4,11 @@
  * holds everything the ring and the device touch; blk/disk.c sets it up
  * and resets it, blk/device.c turns requests (blk/request.h) into chains
  * and back (blk/range.c the chains of DISCARD and WRITE_ZEROES), blk/device_ctl.c
- * holds the control side (slots, reset, interrupts). Only
- * the queue (blk/queue.h) and the disk (blk/disk.h) above call it.
+ * holds the control side (slots, reset, interrupts). Called from the
+ * layers above it only: the queue (blk/queue.c), the disk's set-up
+ * (blk/disk.c), the synchronous path (blk/api.c: a bio straight to the
+ * device) and the waits and interrupt handler (blk/wait.c,
+ * blk/interrupt.c).
  */
 #ifndef VBLK_BLK_DEVICE_H
 #define VBLK_BLK_DEVICE_H
@@ -27,8 +30,9 @@ struct blk_indirect_table {
 } VBLK_ALIGNED;
 
 /* Request slots per disk: VBLK_MAX_REQS, and never more than half the
- * ring, since a direct chain needs at least two ring descriptors (a FLUSH:
- * header and status). Each costs 256 bytes (docs/design.md, "Memory"). */
+ * ring, since a direct chain needs at least two ring descriptors (a FLUSH
+ * on a packed ring: header and status; a split ring's frame holds three).
+ * Each costs 256 bytes (docs/design.md, "Memory"). */
 #define BLK_MAX_REQS (VBLK_MAX_REQS < VBLK_QUEUE_SIZE / 2 ? VBLK_MAX_REQS : VBLK_QUEUE_SIZE / 2)
 /* Each slot has a frame of the split ring (vring/split_frame.c). */
 _Static_assert(BLK_MAX_REQS <= VQ_FRAMES, "a frame for every request slot");
@@ -38,13 +42,6 @@ _Static_assert(BLK_MAX_REQS <= VQ_FRAMES, "a frame for every request slot");
 #define BLK_INDIRECT_TABLES \
 	(VBLK_INDIRECT_TABLES < BLK_MAX_REQS ? VBLK_INDIRECT_TABLES : BLK_MAX_REQS)
 
-/*
- * The device layer's state: everything the ring and the device touch, and
- * what the device told us. blk/disk.c sets it up and resets it,
- * blk/device.c turns requests into chains and back; the queue above
- * asks for those through functions and reads only `ready` and the
- * limits.
- */
 /* How a DISCARD or WRITE_ZEROES request must be cut (blk/disk.c): max_segs
  * 0 when the feature was not negotiated. */
 struct blk_range_limits {
@@ -54,6 +51,14 @@ struct blk_range_limits {
 	uint32_t align_sectors;   /* start and length are multiples of it */
 };
 
+/*
+ * The device layer's state: everything the ring and the device touch, and
+ * what the device told us. blk/disk.c sets it up and resets it,
+ * blk/device.c turns requests into chains and back. The layers above
+ * call its functions; they also read `ready`, the limits, `progress_us`,
+ * `counts` and the slots' bios (blk_queue_holds), and the waits keep `renotified_us` and
+ * `status_checked_us` (blk/wait.c).
+ */
 struct blk_dev {
 	struct vring ring;         /* split, or packed (VIRTIO_F_RING_PACKED);
 				      its memory is struct vblk_disk's */
@@ -123,7 +128,7 @@ bool blk_dev_irq_on(struct blk_dev *dev);
 bool blk_dev_needs_reset(struct blk_dev *dev);
 bool blk_dev_has_used(const struct blk_dev *dev);
 bool blk_dev_passed_over(struct blk_dev *dev, uint64_t now_us, uint32_t timeout_us);
-uint32_t blk_dev_look_at_interrupt(struct blk_dev *dev);
+uint32_t blk_dev_read_and_ack_interrupt(struct blk_dev *dev);
 void blk_dev_ack_used_bit(struct blk_dev *dev);
 int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits);
 

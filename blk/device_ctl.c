@@ -45,7 +45,7 @@ void blk_dev_init_reqs(struct blk_dev *dev)
  * Notify the device although the ring did not ask for it: requests are in
  * flight and nothing has completed for VBLK_RENOTIFY_US (blk/wait.c). A
  * notification the device does not need costs it one look at the ring
- * (§2.7.13.3 only says when the driver need not send one). The case it
+ * (§2.7.10 and §2.7.13.4 only say when the driver need not send one). The case it
  * rescues: with EVENT_IDX the driver stores avail.idx, and reads
  * avail_event after a full barrier; a device that stores avail_event and
  * re-reads avail.idx the other way round can then miss the chain if the
@@ -122,12 +122,12 @@ bool blk_dev_has_used(const struct blk_dev *dev)
  * itself lowers the line (virtio-pci: reading the ISR clears it,
  * §4.1.4.5), what it finds is gone: no handler will run for it. So the
  * used-buffer bit is acknowledged here then, and the next look sees only
- * a bit the device raised since (kept, it would make that look take an
- * interrupt this one withdrew for one never delivered); a configuration
+ * a bit the device raised since (left set, the next look would count the
+ * interrupt this read withdrew as one never delivered); a configuration
  * change is acknowledged on every transport, and the caller acts on it
  * (blk_take_config_change), as no handler will.
  */
-uint32_t blk_dev_look_at_interrupt(struct blk_dev *dev)
+uint32_t blk_dev_read_and_ack_interrupt(struct blk_dev *dev)
 {
 	uint32_t bits = virtio_interrupt_status(&dev->vdev);
 

@@ -14,7 +14,10 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-/* The virtio-blk framing needs a header, one data and a status descriptor. */
+/* A request needs three descriptors (header, one data, status), and a
+ * split ring's size is a power of 2: four is its smallest. A packed ring
+ * of three would do, but one rule is simpler and no device is refused
+ * for it that QEMU can make (its queue-size is a power of 2 above 2). */
 #define MIN_QUEUE_SIZE 4u
 
 struct blk_config {
@@ -90,7 +93,7 @@ static uint32_t gcd_u32(uint32_t a, uint32_t b)
 
 /*
  * How a DISCARD or WRITE_ZEROES request must be cut (virtio 1.2 §5.2.4,
- * §5.2.6.2): segments of at most `max_sectors` (0: no limit given, as
+ * §5.2.6.1): segments of at most `max_sectors` (0: no limit given, as
  * Linux reads it) in whole units of `align_sectors`, at most `max_seg` of
  * them (0: no limit given; never more than the request slot holds). A
  * limit that leaves no whole unit makes the command unusable: max_segs 0,
@@ -175,8 +178,9 @@ static uint32_t round_down_pow2(uint32_t val)
 
 /*
  * The ring's size: the device's maximum, at most VBLK_QUEUE_SIZE. A split
- * ring's size is a power of 2 (§2.7: the avail and used indices wrap with
- * it); a packed ring's need not be (§2.8, PK-2 of the checklist).
+ * ring's size is a power of 2 (§2.7: the free-running 16-bit indices,
+ * taken mod the size, then stay continuous where they wrap at 65536); a
+ * packed ring's need not be (§2.8, PK-2 of docs/conformance.md).
  */
 static uint32_t queue_num(struct blk_dev *dev, enum vring_format format)
 {
@@ -387,10 +391,10 @@ void blk_disk_break(struct vblk_disk *disk, int reason, const char *why)
 	blk_disk_reset(disk, reason);
 }
 
-void blk_disk_stop_broken_queue(struct vblk_disk *disk)
+void blk_disk_stop_broken_ring(struct vblk_disk *disk)
 {
 	const char *why = vring_broken_reason(&disk->dev.ring);
-	blk_disk_break(disk, -VBLK_EBROKEN, why ? why : "request queue broken");
+	blk_disk_break(disk, -VBLK_EBROKEN, why ? why : "ring broken");
 }
 
 /*

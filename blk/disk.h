@@ -28,17 +28,18 @@ VBLK_COLD int blk_disk_setup(struct vblk_disk *disk, const struct virtio_dev *pr
 VBLK_COLD int blk_disk_init(struct vblk_disk *disk);
 VBLK_COLD int blk_disk_reset(struct vblk_disk *disk, int reason);
 VBLK_COLD void blk_disk_break(struct vblk_disk *disk, int reason, const char *why);
-VBLK_COLD void blk_disk_stop_broken_queue(struct vblk_disk *disk);
+VBLK_COLD void blk_disk_stop_broken_ring(struct vblk_disk *disk);
 VBLK_COLD void blk_config_changed(struct vblk_disk *disk);
 
-/* What a queue call returned: if the device broke the protocol under it
- * (-VBLK_EBROKEN), stop the disk, which completes every queued bio. The
- * queue never stops the disk itself: it is the layer below. Inline: it
- * follows every queue call. */
-static inline int blk_disk_broken_by_queue(struct vblk_disk *disk, int err)
+/* Pass on what a queue call returned, and if the device broke the
+ * protocol under it (-VBLK_EBROKEN: the ring refused, or found the device
+ * writing nonsense), stop the disk first, which completes every queued
+ * bio. The queue never stops the disk itself: it is the layer below.
+ * Inline: it follows every queue call. */
+static inline int blk_disk_stop_if_broken(struct vblk_disk *disk, int err)
 {
 	if (err == -VBLK_EBROKEN)
-		blk_disk_stop_broken_queue(disk);
+		blk_disk_stop_broken_ring(disk);
 	return err;
 }
 

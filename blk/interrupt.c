@@ -6,9 +6,11 @@
  * device that needs a reset (virtio 1.2 §2.1.2, §4.2.3.4).
  *
  * Apart from the waits (blk/wait.c) because it runs in interrupt context
- * or switches modes, never waits; the waits only ask it to look at
- * InterruptStatus when polled (blk_poll_config_change), since then no
- * interrupt announces a configuration change.
+ * or switches modes, never waits. Two calls come from blk/wait.c:
+ * vblk_poll, polled, asks it to look at InterruptStatus
+ * (blk_poll_config_change), since then no interrupt announces a
+ * configuration change; and a sleep whose own look at InterruptStatus
+ * found the configuration bit hands it over (blk_take_config_change).
  */
 #include "blk/disk.h"
 
@@ -46,7 +48,7 @@ void blk_poll_config_change(struct vblk_disk *disk)
 }
 
 /* A configuration change a wait's look at InterruptStatus found and
- * acknowledged (blk_dev_look_at_interrupt): no handler will see it. */
+ * acknowledged (blk_dev_read_and_ack_interrupt): no handler will see it. */
 void blk_take_config_change(struct vblk_disk *disk)
 {
 	if (disk->dev.ready)
@@ -63,7 +65,7 @@ void blk_take_config_change(struct vblk_disk *disk)
  * its line up while any bit is: a level-triggered input (PCI INTx) brings
  * us back here; an edge-triggered one (virtio-mmio on virt) sees no new
  * edge until the bit is acknowledged, which a wait's look at
- * InterruptStatus does (blk_dev_look_at_interrupt).
+ * InterruptStatus does (blk_dev_read_and_ack_interrupt).
  *
  * A disk in interrupt mode takes it fully, and counts it if its device
  * had a bit up: a line mate's interrupt is not this disk's, and its waits
@@ -89,7 +91,7 @@ static void take_disk(struct vblk_disk *disk)
 	if (disk->dev.ready && (status & VIRTIO_INT_CONFIG_CHANGE))
 		config_interrupt(disk);
 	if (disk->dev.ready && (status & VIRTIO_INT_USED_BUFFER) && use_irq)
-		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+		blk_disk_stop_if_broken(disk, blk_queue_complete(&disk->queue));
 }
 
 /*
@@ -144,7 +146,7 @@ static void start_interrupts(struct vblk_disk *disk)
 	disk->queue.use_irq = true;
 	disk->queue.irq_unheard = false;
 	if (blk_dev_irq_on(&disk->dev))
-		blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+		blk_disk_stop_if_broken(disk, blk_queue_complete(&disk->queue));
 }
 
 VBLK_COLD int vblk_use_interrupts(struct vblk_disk *disk, bool on)

@@ -80,7 +80,7 @@ static bool try_front_merge(struct blk_queue *q, struct blk_req *req, struct vbl
  * DISCARD and WRITE_ZEROES: a bio that continues or leads into the
  * request's run of sectors widens it, with the same flags (a request's
  * segments share them), as long as the run still fits one request:
- * max_*_seg segments of max_*_sectors (virtio 1.2 §5.2.4, §5.2.6.2).
+ * max_*_seg segments of max_*_sectors (virtio 1.2 §5.2.4, §5.2.6.1).
  * Each bio's range is whole alignment units, so the run is too.
  */
 static bool try_range_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio)

@@ -30,7 +30,7 @@ void blk_queue_init(struct blk_queue *q)
 {
 	q->pending = (struct blk_req_list){ 0 };
 	q->npending = 0;
-	q->head_released = false;
+	q->run_left_pending = false;
 	q->waiting = (struct blk_bio_list){ 0 };
 	q->plugged = false;
 	q->completing = false;
@@ -186,7 +186,9 @@ static bool plug_full(const struct blk_queue *q)
 
 /*
  * Queue a checked bio (vblk_submit has validated it). It completes later,
- * through the request it joins; nothing here fails.
+ * through the request it joins: the bio itself is never refused. Returns
+ * what the run it may start returns (0, or -VBLK_EBROKEN when the ring
+ * refused a chain: the caller stops the disk).
  */
 int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio)
 {
@@ -264,7 +266,7 @@ int blk_queue_run(struct blk_queue *q)
 	 * flight), not for an unplug: a completion sends it, plugged or not.
 	 * Only a run takes requests off the head, so the flag holds until
 	 * the next run looks again. */
-	q->head_released = q->pending.head != NULL;
+	q->run_left_pending = q->pending.head != NULL;
 	return 0;
 }
 
@@ -302,7 +304,7 @@ harvest:
 	 * the wait helpers send it; so does a full one, and one that ran
 	 * over: the bios that waited for the requests just freed. What an
 	 * earlier run left for want of ring space goes out too. */
-	if ((!q->plugged || q->head_released || ran_over || plug_full(q)) &&
+	if ((!q->plugged || q->run_left_pending || ran_over || plug_full(q)) &&
 	    q->pending.head != NULL && blk_queue_run(q) < 0)
 		return -VBLK_EBROKEN;
 	return completed;
@@ -326,7 +328,7 @@ void blk_queue_fail_all(struct blk_queue *q, int reason, int in_flight_reason)
 		finish_bios(q, bio, in_flight_reason);
 	while ((req = pending_pop(q)) != NULL)
 		finish_req(q, req, reason);
-	q->head_released = false;
+	q->run_left_pending = false;
 	while ((bio = blk_bio_list_pop(&q->waiting)) != NULL)
 		end_bio(q, bio, reason);
 	q->completing = false;

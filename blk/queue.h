@@ -35,7 +35,7 @@ struct blk_queue {
 	struct blk_dev *dev;             /* the layer below */
 	struct blk_req_list pending;     /* formed, not yet in the ring (FIFO) */
 	unsigned npending;
-	bool head_released;              /* the last run left requests
+	bool run_left_pending;           /* the last run left requests
 					    pending (no ring room, a FLUSH
 					    waiting): no plug holds them
 					    back any more */
@@ -60,8 +60,8 @@ struct blk_queue {
 bool blk_try_merge(struct blk_queue *q, struct blk_req *req, struct vblk_bio *bio);
 
 /* blk/queue.c. Those returning int report a device that broke the
- * protocol with -VBLK_EBROKEN (the queue is then marked broken, and the
- * caller stops the disk: blk_disk_broken_by_queue). */
+ * protocol with -VBLK_EBROKEN (the ring is then marked broken, and the
+ * caller stops the disk: blk_disk_stop_if_broken). */
 VBLK_COLD void blk_queue_init(struct blk_queue *q);
 int blk_queue_bio(struct blk_queue *q, struct vblk_bio *bio);
 int blk_queue_run(struct blk_queue *q);

@@ -22,7 +22,8 @@
  * segments of at most the device's max_*_sectors, each a whole number of
  * alignment units (the limit is), no more than max_*_seg of them (merging
  * kept the run within that), all with the request's flags: unmap only on
- * WRITE_ZEROES, reserved bits zero (§5.2.6.2). Returns how many.
+ * WRITE_ZEROES, reserved bits zero (§5.2.6.1; a device fails any other
+ * flag, §5.2.6.2). Returns how many.
  */
 static unsigned fill_ranges(struct blk_req *req, uint32_t seg_sectors)
 {

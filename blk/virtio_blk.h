@@ -60,7 +60,7 @@ struct virtio_blk_req_hdr {
 
 /* The data of a DISCARD or WRITE_ZEROES request: an array of these,
  * device-readable, little-endian on modern devices (§5.2.6). `flags` has
- * one defined bit, unmap, which only WRITE_ZEROES may set (§5.2.6.2);
+ * one defined bit, unmap, which only WRITE_ZEROES may set (§5.2.6.1);
  * the rest are reserved and zero. */
 struct virtio_blk_range_seg {
 	uint64_t sector;

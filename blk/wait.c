@@ -86,7 +86,7 @@ static int check_device(struct vblk_disk *disk, uint64_t now_us)
  * masked. */
 static int poll_locked(struct vblk_disk *disk)
 {
-	int completed = blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+	int completed = blk_disk_stop_if_broken(disk, blk_queue_complete(&disk->queue));
 	if (completed >= 0 && blk_dev_in_flight(&disk->dev) > 0) {
 		int err = check_device(disk, plat_time_us());
 		if (err)
@@ -171,7 +171,7 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, 
 	*flags = plat_irq_save();
 	uint32_t bits = 0;
 	if (disk->queue.stats.interrupts == handled && disk->dev.ready)
-		bits = blk_dev_look_at_interrupt(&disk->dev);
+		bits = blk_dev_read_and_ack_interrupt(&disk->dev);
 	/* A resize (or a device that needs a reset) the look found: on
 	 * virtio-pci the look took its interrupt away, so it is taken here. */
 	if (bits & VIRTIO_INT_CONFIG_CHANGE)
@@ -186,8 +186,8 @@ static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, 
 	 * bit is acknowledged, or an edge-triggered input never sees
 	 * another rising edge (QEMU keeps the line high while a bit is
 	 * set). On virtio-pci the look itself took the bit down
-	 * (blk_dev_look_at_interrupt), so the second look counts only a bit the
-	 * device raised again, and a look between them that finds none
+	 * (blk_dev_read_and_ack_interrupt), so the second look counts only
+	 * a bit the device raised again, and a look between them that finds none
 	 * forgets the first: a device slower than a sleep is not counted
 	 * there, nor one whose completions race one look only. */
 	if (disk->queue.irq_unheard && disk->queue.irq_unheard_handled == handled) {
@@ -236,7 +236,7 @@ static void dispatch_plugged(struct vblk_disk *disk)
 {
 	if (disk->queue.plugged) {
 		disk->queue.plugged = false;
-		blk_disk_broken_by_queue(disk, blk_queue_run(&disk->queue));
+		blk_disk_stop_if_broken(disk, blk_queue_run(&disk->queue));
 	}
 }
 
@@ -289,7 +289,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 	blk_wait_begin_stretch(disk, &st);
 	while (!done(disk, ctx)) {
 		if (disk->dev.ready)
-			blk_disk_broken_by_queue(disk, blk_queue_complete(&disk->queue));
+			blk_disk_stop_if_broken(disk, blk_queue_complete(&disk->queue));
 		blk_wait_note_progress(disk, &st);
 		/* A callback that just ran may have plugged and submitted. */
 		dispatch_plugged(disk);

@@ -147,7 +147,9 @@ VBLK_COLD static int mmio_queue_enable(struct virtio_dev *dev, uint16_t queue_id
 /* §4.2.3.3. The MMIO write accessor orders the ring stores before it. */
 static void mmio_notify(struct virtio_dev *dev, uint16_t queue_idx)
 {
-	/* Once per request: the register write itself, no helper between. */
+	/* Once per kick (a batch of requests): the register write itself,
+	 * not reg_write, so a request's walk stays in this one function
+	 * (docs/design.md, "One read, counted"). */
 	plat_mmio_write32(dev->regs.mmio.base + VIRTIO_MMIO_QUEUE_NOTIFY, queue_idx);
 }
 

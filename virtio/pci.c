@@ -232,7 +232,7 @@ static const struct {
 /*
  * Where a capability's structure is, if the driver can use it: a BAR
  * 0-5 (§4.1.4.1: a driver ignores others) that is memory and assigned,
- * the structure inside it (PCI-13 of the checklist), long enough and
+ * the structure inside it (PCI-13, docs/conformance.md), long enough and
  * aligned. -VBLK_ESTATE for an unassigned BAR, -VBLK_EBROKEN otherwise.
  */
 static int locate(const struct pci_function *fn, uint32_t type, uint32_t bar_idx,

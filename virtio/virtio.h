@@ -55,8 +55,10 @@
 /* Physical addresses of one virtqueue's three areas (§2.6). */
 struct virtio_queue_addrs {
 	uint64_t desc;
-	uint64_t driver;   /* the available ring */
-	uint64_t device;   /* the used ring */
+	uint64_t driver;   /* driver area: the split ring's available ring,
+			      or the packed ring's driver event area */
+	uint64_t device;   /* device area: the split ring's used ring, or
+			      the packed ring's device event area */
 };
 
 struct virtio_dev;

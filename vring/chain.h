@@ -19,10 +19,11 @@
 
 /*
  * Check a request of `nbufs` buffers before any of it is written, on a
- * ring of `num` slots: -VBLK_EBROKEN (a broken ring), -VBLK_EINVAL (no
- * buffers or token, an empty buffer, a readable one after a writable
- * one) or -VBLK_ETOOBIG (longer than the ring, 2^32 bytes or more), in
- * that order; or 0 with *writable_bytes what the device may write
+ * ring of `num` slots, in this order: -VBLK_EBROKEN (a broken ring);
+ * -VBLK_EINVAL (no buffers or token); -VBLK_ETOOBIG (longer than the
+ * ring); -VBLK_EINVAL (an empty buffer, a readable one after a writable
+ * one); -VBLK_ETOOBIG (2^32 bytes or more). Or 0 with *writable_bytes
+ * what the device may write
  * (with writable_bytes NULL: -VQ_EAGAIN, the caller found no room).
  */
 int vring_check_chain(bool broken, uint16_t num, const struct vring_buf *bufs, unsigned nbufs,

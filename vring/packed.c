@@ -2,7 +2,8 @@
 /*
  * Packed virtqueue, driver side (virtio 1.2 §2.8). See packed.h for the
  * picture; the comments here say which rule each step keeps (the PK- IDs
- * are those of the project's virtio checklist).
+ * are rows of docs/conformance.md, which says where each is kept and
+ * tested).
  */
 #include "vring/packed.h"
 #include "vring/chain.h"
@@ -184,14 +185,6 @@ static void clean_slots(const struct vq_packed *vq, uint16_t first, uint16_t n)
 }
 
 /*
- * Put one chain of `nbufs` buffers in consecutive slots (wrapping at the
- * ring's end, PK-16), each carrying the buffer ID (PK-17: QEMU 7.2 reads
- * it from the head, the spec from the tail, so every slot has it). The
- * device cannot see it until vqp_publish(). Returns 0; -VQ_EAGAIN when
- * there are not enough free slots (PK-14: nothing is exposed, try again
- * after harvesting); the errors of vring_check_chain (vring/chain.h).
- */
-/*
  * vqp_add's path for a block request: three buffers, a readable head and
  * a writable tail (header, data, status), in three slots before the
  * ring's end. With the head readable and the tail writable the middle
@@ -235,6 +228,14 @@ static bool add_three(struct vq_packed *vq, const struct vring_buf *bufs, void *
 	return true;
 }
 
+/*
+ * Put one chain of `nbufs` buffers in consecutive slots (wrapping at the
+ * ring's end, PK-16), each carrying the buffer ID (PK-17: QEMU 7.2 reads
+ * it from the head, the spec from the tail, so every slot has it). The
+ * device cannot see it until vqp_publish(). Returns 0; -VQ_EAGAIN when
+ * there are not enough free slots (PK-14: nothing is exposed, try again
+ * after harvesting); the errors of vring_check_chain (vring/chain.h).
+ */
 int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
 	uint64_t readable_bytes = 0, writable_bytes = 0;

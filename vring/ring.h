@@ -3,15 +3,16 @@
  * One virtqueue in either of virtio's two formats, chosen when the device
  * is set up: the split ring (virtio 1.2 §2.7, vring/split.c) or, when
  * VIRTIO_F_RING_PACKED is negotiated, the packed ring (§2.8,
- * vring/packed.c). The device layer drives a struct vring and never asks
- * which it is; each call below is one branch to the format's own function,
- * which the compiler inlines away to a test and a direct call. The calls
- * each request makes (add, publish, harvest, the count in flight) branch
- * the same way in blk/device.c, so one request's walk goes from there
- * straight to the format's file.
+ * vring/packed.c). The device layer's set-up and control calls go through
+ * the calls below, each one branch to the format's own function, which the
+ * compiler inlines away to a test and a direct call. The calls each
+ * request makes branch the same way in blk/device.c itself (ring_add,
+ * ring_chooses_indirect, ring_indirect_max, ring_publish, ring_harvest,
+ * blk_dev_in_flight), so one request's walk goes from there straight to
+ * the format's file.
  *
  * A third format would be a third file with the same functions, a member
- * of the union and a case in each call here and in those four.
+ * of the union and a case in each call here and in those six.
  */
 #ifndef VBLK_VRING_RING_H
 #define VBLK_VRING_RING_H

@@ -35,7 +35,7 @@ static inline int check_buf(const struct vring_buf *buf, uint64_t *total_bytes,
  * ring of `num` slots, in the order the rings' contracts list the errors:
  * a broken ring refuses everything (-VBLK_EBROKEN); no buffers, no token
  * (-VBLK_EINVAL); a chain longer than the ring (-VBLK_ETOOBIG:
- * §2.7.5.3.1, PK-12 of the checklist, indirect tables' entries counted
+ * §2.7.5.3.1, PK-12 of docs/conformance.md, indirect tables' entries counted
  * too); then each buffer (check_buf); and 2^32 bytes or more in all
  * (-VBLK_ETOOBIG, §2.7.5.2). On success *writable_bytes is what the
  * device may write (its used.len limit, §2.7.8.3). The packed ring and
@@ -279,7 +279,9 @@ bool vq_publish(struct virtqueue *vq)
 	/* §2.7.13.3.1: descriptors and ring entries must be visible before
 	 * the index that exposes them. */
 	plat_wmb();
-	*(volatile uint16_t *)&vq->avail->idx = new_idx;   /* as plat_dma_store16 */
+	/* plat_dma_store16 written out: no helper on every request's walk
+	 * (docs/design.md, "One read, counted"). */
+	*(volatile uint16_t *)&vq->avail->idx = new_idx;
 	plat_dma_clean(&vq->avail->idx, sizeof(vq->avail->idx));
 	vq->published_idx = new_idx;
 	VQ_TRACE_PUBLISHED(old_idx, new_idx);
@@ -293,7 +295,7 @@ bool vq_publish(struct virtqueue *vq)
 	 * avail.idx passes avail_event, i.e. when avail_event lies in
 	 * [old_idx, new_idx), counted modulo 2^16. */
 	plat_dma_invalidate(vq->avail_event, sizeof(*vq->avail_event));
-	uint16_t event = *(const volatile uint16_t *)vq->avail_event;   /* as plat_dma_load16 */
+	uint16_t event = *(const volatile uint16_t *)vq->avail_event;   /* plat_dma_load16, written out */
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
@@ -385,7 +387,9 @@ int vq_harvest(struct virtqueue *vq, void **token, uint32_t *used_len)
 	if (vq->broken)
 		return -VBLK_EBROKEN;
 
-	/* used.idx, read once as plat_dma_load16 does. */
+	/* used.idx, read once as plat_dma_load16 does, written out: no
+	 * helper on every request's walk (docs/design.md, "One read,
+	 * counted"). */
 	plat_dma_invalidate(&vq->used->idx, sizeof(vq->used->idx));
 	uint16_t ready = (uint16_t)(*(const volatile uint16_t *)&vq->used->idx - vq->last_used_idx);
 	if (ready == 0)

@@ -21,7 +21,7 @@
  * Nothing the device writes is trusted: used.idx, used.ring[].id and .len are
  * checked before use, and chains are freed from a private copy of their
  * links, never by walking the shared descriptor table. A check that fails
- * marks the queue broken; from then on it refuses work (-VBLK_EBROKEN) until
+ * marks the ring broken; from then on it refuses work (-VBLK_EBROKEN) until
  * vq_init() is called again after a device reset.
  *
  * Indirect descriptors (VIRTIO_F_INDIRECT_DESC, virtio 1.2 §2.7.5.3): once
@@ -143,8 +143,12 @@ struct vq_frame {
 /* What the driver remembers about each outstanding chain, by head index. */
 struct vq_chain {
 	void *token;            /* caller's request; NULL: not a head in flight */
-	uint16_t ndescs;        /* ring descriptors in the chain (1 if indirect) */
-	uint16_t last_desc;     /* tail, to splice the chain onto the free list */
+	uint16_t ndescs;        /* ring descriptors in the chain (1 if indirect;
+				   a frame's holds 3 whatever this says) */
+	uint16_t last_desc;     /* a plain chain's tail, to splice it onto the
+				   free list; a frame chain's last middle
+				   descriptor (where the free ones it took
+				   end: vq_reframe) */
 	uint32_t writable_bytes;/* the most the device may report in used.len */
 };
 

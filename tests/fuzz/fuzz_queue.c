@@ -230,7 +230,7 @@
  *    the plug was full (a bio waiting for a slot, or BLK_PLUG_MAX_REQS
  *    pending), looked at after every vblk_submit, in every callback and
  *    after every step. The marks are the harness's own, not the driver's
- *    `head_released`, so a driver that loses track of what a run reached is
+ *    `run_left_pending`, so a driver that loses track of what a run reached is
  *    caught. Skipped if the device stopped (NEEDS_RESET) or the disk is
  *    dead; the drain after it checks those.
  * A bio completed with -VBLK_EHELD is quarantined (the device may still
@@ -813,7 +813,7 @@ static bool any_held(void)
 /* The plug is full (vblk/bio.h: bios wait for a request slot, or
  * BLK_PLUG_MAX_REQS requests are pending): what is held now must go out
  * as the device completes, plugged or not (blk/queue.c: plug_full and
- * `head_released`). Looked at after every vblk_submit, in every callback and
+ * `run_left_pending`). Looked at after every vblk_submit, in every callback and
  * after every step; a bio still inside its vblk_submit is left out. */
 static void note_full_plug(void)
 {
@@ -1029,7 +1029,7 @@ static int submit_slot(struct slot *t, int expected)
 	t->generation++;
 	/* Submitted unplugged, outside a callback (so no harvest defers the
 	 * run): the run vblk_submit makes reaches it, and a plug taken later
-	 * does not hold it back (blk/queue.c: `head_released`). */
+	 * does not hold it back (blk/queue.c: `run_left_pending`). */
 	t->must_go = !disk->queue.plugged && callback_nesting == 0;
 	t->submitting = true;
 	int rc = vblk_submit(disk, bio);
