@@ -158,8 +158,8 @@ static bool sg_append(struct blk_sg_state *sg, struct vring_buf *out, uint64_t p
 void blk_sg_add_bio(struct blk_sg_state *sg, const struct vblk_bio *bio, uint32_t seg_bytes_max)
 {
 	for (unsigned i = 0; i < bio->nsegs; i++)
-		sg_append(sg, NULL, plat_virt_to_phys(bio->segs[i].addr), bio->segs[i].len_bytes,
-			  seg_bytes_max, false);
+		sg_append(sg, /* count only: */ NULL, plat_virt_to_phys(bio->segs[i].addr),
+			  bio->segs[i].len_bytes, seg_bytes_max, /* unused: */ false);
 }
 
 const uint32_t blk_op_types[] = {

@@ -162,7 +162,8 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	uint64_t total_bytes = 0, writable_bytes = 0;
 
 	/* A request the ring will not take now (broken, malformed, too long,
-	 * or no room): vring_check_chain says which error is first. */
+	 * or no room): vring_check_chain says which error is first, or, with
+	 * no writable_bytes to fill (NULL), -VQ_EAGAIN for a good chain. */
 	if (vq->broken || nbufs == 0 || bufs == NULL || token == NULL || nbufs > vq->num_free)
 		return vring_check_chain(vq->broken, vq->num, bufs, nbufs, token, NULL);
 	/* Parked frames taken apart for room change only private state:
@@ -176,7 +177,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	 * can see has changed. Descriptors come off the free list through
 	 * our private links (`next`), each linked to the one after it
 	 * (§2.7.5); the last one ends the chain. */
-	struct vring_desc *table = vq->desc;
+	struct vring_desc *desc = vq->desc;
 	const uint16_t *links = vq->next;
 	uint16_t head = vq->free_head, tail = head;
 	const struct vring_buf *buf = bufs, *last = bufs + nbufs - 1;
@@ -185,7 +186,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 		if (err)
 			return err;
 		uint16_t next = links[tail];
-		table[tail] = (struct vring_desc){
+		desc[tail] = (struct vring_desc){
 			buf->addr, buf->len_bytes,
 			(uint16_t)(VRING_DESC_F_NEXT | (buf->device_writes ? VRING_DESC_F_WRITE : 0)),
 			next,
@@ -195,7 +196,7 @@ int vq_add(struct virtqueue *vq, const struct vring_buf *bufs, unsigned nbufs, v
 	int err = check_buf(buf, &total_bytes, &writable_bytes);
 	if (err)
 		return err;
-	table[tail] = (struct vring_desc){
+	desc[tail] = (struct vring_desc){
 		buf->addr, buf->len_bytes, buf->device_writes ? VRING_DESC_F_WRITE : 0, 0,
 	};
 	if (total_bytes > UINT32_MAX)
