@@ -263,46 +263,24 @@ static int check_bio(const struct vblk_disk *disk, const struct vblk_bio *bio,
 /* ---- Reads and writes ---- */
 
 /* Nothing held back in the queue: no request pending, no bio waiting for
- * one, no plug, no callbacks running. A new request then passes nothing
- * by going straight to the device. */
+ * one, no plug, no harvest under way (its callbacks may still submit and
+ * refill the ring). A new request then passes nothing by going straight
+ * to the device. */
 static bool queue_idle(const struct blk_queue *q)
 {
 	return q->pending.head == NULL && q->waiting.head == NULL && !q->plugged && !q->completing;
 }
 
-/*
- * Send the batch and wait for all of it.
- *
- * Straight to the device while each bio passes nothing in the queue: no
- * bio pending or waiting, no plug holding any back, and a FLUSH only into
- * an idle ring (virtio 1.2 §5.2.6: it covers the writes completed before
- * it is sent; blk/queue.c holds it back otherwise). Each such bio is built
- * into a request slot and started by the device layer (blk/device.c), and
- * one notification covers them all. A bio that cannot go now (no slot, no
- * ring space, past the capacity of a disk that shrank, a broken ring)
- * stops that, and the queue takes the rest (blk_sync_queue_rest).
- *
- * Then, polled, with nothing in the ring or the queue but this batch:
- * harvest here until all of it is back, each bio completed as blk/queue.c
- * completes any. Polling stops, leaving the rest to the general wait, as
- * soon as that no longer holds (interrupt mode; someone else's bios, whose
- * completions run callbacks and refill the ring; any request started or
- * completed by someone else while IRQs were let in), the ring broke (the
- * disk is stopped), or the device is slow: no completion for
- * VBLK_STATUS_CHECK_US, after which the general wait checks its status
- * and its timeout. Either way each bio completes as any other does, so a
- * reset, a timeout or the interrupt handler may finish it in our stead.
- */
-int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
+/* Send the batch's bios straight to the device, in order, while each
+ * passes nothing in the queue (a FLUSH only into an idle ring), and kick
+ * once. Stops at the first that cannot go now (no slot, no ring space,
+ * past the capacity of a disk that shrank, a broken ring). Returns how
+ * many went. IRQs masked. */
+static unsigned sync_send(struct blk_dev *dev, struct blk_queue *q, struct sync_batch *batch)
 {
-	struct blk_dev *dev = &disk->dev;
-	struct blk_queue *q = &disk->queue;
-	plat_irqflags_t flags = plat_irq_save();
-	unsigned sent = 0, left;
-	/* The disk may have stopped since the call's check (last batch). */
-	int err = dev->ready ? 0 : blk_check_disk(disk);
+	unsigned sent = 0;
 
-	while (!err && sent < batch->count && queue_idle(q) &&
+	while (sent < batch->count && queue_idle(q) &&
 	       (batch->bios[sent].op != VBLK_OP_FLUSH || blk_dev_in_flight(dev) == 0)) {
 		struct blk_req *req = blk_dev_new_req(dev, &batch->bios[sent]);
 		if (req == NULL)
@@ -316,21 +294,35 @@ int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
 	}
 	if (sent > 0)
 		blk_dev_kick(dev);
+	return sent;
+}
 
-	/* Poll here only if the ring holds this batch alone: checked now and
-	 * after each time interrupts were let in (their handler may complete
-	 * or submit bios); in between, with interrupts masked, nothing else
-	 * runs, and our bios have no callbacks. */
-	bool alone = sent == batch->count && !q->use_irq && blk_dev_in_flight(dev) == sent;
-	bool failed = false;
-	for (left = sent; alone && left > 0;) {
+/*
+ * Polled, with the ring holding the `sent` bios just sent and nothing
+ * else: harvest them here, each completed as blk/queue.c completes any,
+ * until all are back. Stops early, leaving the rest to the general wait,
+ * when that no longer holds (someone else's requests started or completed
+ * while IRQs were let in), the ring broke (the disk is stopped), or the
+ * device is slow: no completion for VBLK_STATUS_CHECK_US, after which the
+ * general wait checks its status and its timeout. Returns how many are
+ * not back; *failed if one came back with an error. Called with IRQs
+ * masked (`flags` the caller's), which it lets in only to relax.
+ */
+static unsigned sync_poll_alone(struct vblk_disk *disk, unsigned sent, plat_irqflags_t *flags,
+				bool *failed)
+{
+	struct blk_dev *dev = &disk->dev;
+	struct blk_queue *q = &disk->queue;
+	unsigned left = sent;
+
+	while (left > 0) {
 		struct vblk_bio *bio;   /* a request of ours has only one */
 		int status;
 		int got = blk_dev_harvest(dev, &bio, &status);
 		if (got == 1) {
 			if (status != 0) {
 				q->stats.errors++;
-				failed = true;
+				*failed = true;
 			}
 			blk_dev_end_bio(bio, status);
 			left--;
@@ -347,9 +339,9 @@ int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
 			break;
 		} else {
 			uint64_t started = dev->counts.requests, completed = dev->counts.completions;
-			plat_irq_restore(flags);
+			plat_irq_restore(*flags);
 			plat_cpu_relax();
-			flags = plat_irq_save();
+			*flags = plat_irq_save();
 			/* Anything started or completed meanwhile was someone
 			 * else's doing (an interrupt's callback, say, harvesting
 			 * ours and sending its own): the ring may now hold
@@ -360,6 +352,40 @@ int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
 				break;
 		}
 	}
+	return left;
+}
+
+/*
+ * Send the batch and wait for all of it: straight to the device while
+ * each bio passes nothing in the queue (sync_send: built into a request
+ * slot, started by the device layer, blk/device.c, one notification for
+ * all), the queue taking the rest (blk_sync_queue_rest). A FLUSH covers
+ * the writes completed before it is sent (virtio 1.2 §5.2.6), so it goes
+ * straight only into an idle ring; blk/queue.c holds it back otherwise.
+ *
+ * Then, polled, with nothing in the ring or the queue but this batch,
+ * harvest here (sync_poll_alone); in interrupt mode, with someone else's
+ * bios about (whose completions run callbacks and refill the ring), or
+ * for what the poll left, the general wait sees it through. Either way
+ * each bio completes as any other does, so a reset, a timeout or the
+ * interrupt handler may finish it in our stead.
+ */
+int blk_sync_run(struct vblk_disk *disk, struct sync_batch *batch)
+{
+	struct blk_dev *dev = &disk->dev;
+	struct blk_queue *q = &disk->queue;
+	plat_irqflags_t flags = plat_irq_save();
+	/* The disk may have stopped since the call's check (last batch). */
+	int err = dev->ready ? 0 : blk_check_disk(disk);
+	unsigned sent = err ? 0 : sync_send(dev, q, batch), left = sent;
+	bool failed = false;
+
+	/* Poll here only if the ring holds this batch alone: checked now and
+	 * after each time interrupts were let in (their handler may complete
+	 * or submit bios); in between, with interrupts masked, nothing else
+	 * runs, and our bios have no callbacks. */
+	if (sent == batch->count && !q->use_irq && blk_dev_in_flight(dev) == sent)
+		left = sync_poll_alone(disk, sent, &flags, &failed);
 	plat_irq_restore(flags);
 	if (err)
 		return err;
