@@ -204,6 +204,33 @@ struct blk_req *blk_dev_new_req(struct blk_dev *dev, struct vblk_bio *bio)
 }
 
 /*
+ * A request's chain of buffers into `bufs`: the header, its bios'
+ * segments in order (sg_append: one descriptor where memory continues,
+ * none longer than seg_bytes_max; *coalesced counts the joins), the
+ * status byte. Cleans the caches over what the device will read, and over
+ * memory it will write (so no dirty line is written back over the
+ * device's data later): no-ops on a coherent platform such as QEMU virt.
+ * Returns the number of buffers.
+ */
+static unsigned map_chain(const struct blk_dev *dev, struct blk_req *req, bool device_writes,
+			  struct vring_buf *bufs, unsigned *coalesced)
+{
+	struct blk_sg_state sg = { 0 };
+
+	bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
+	for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
+		for (unsigned i = 0; i < bio->nsegs; i++) {
+			const struct vblk_seg *seg = &bio->segs[i];
+			*coalesced += sg_append(&sg, bufs + 1, plat_virt_to_phys(seg->addr),
+						seg->len_bytes, dev->seg_bytes_max, device_writes);
+			plat_dma_clean(seg->addr, seg->len_bytes);
+		}
+	}
+	bufs[sg.ndescs + 1] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
+	return sg.ndescs + 2;
+}
+
+/*
  * Put `req`'s chain in the ring (not yet published: see blk_dev_kick),
  * directly or through its indirect table; `queued_behind` requests wait
  * behind it for ring space. Returns the number of ring descriptors used,
@@ -241,27 +268,13 @@ int blk_dev_start(struct blk_dev *dev, struct blk_req *req, unsigned queued_behi
 	bool device_writes = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_GET_ID;
 	req->writable_bytes = (device_writes ? req->data_bytes : 0) + 1;
 
-	/* Map the chain, cleaning the caches over what the device will read,
-	 * and over memory it will write (so no dirty line is written back
-	 * over the device's data later): no-ops on a coherent platform such
-	 * as QEMU virt. The indirect table is the ring's to clean. */
+	/* The chain's buffers (the indirect table, if one is used, is the
+	 * ring's to clean). */
 	unsigned nbufs, coalesced = 0;
-	if (range) {
+	if (range)
 		nbufs = blk_range_map_chain(req, blk_dev_range_limits(dev, req->type)->seg_sectors, bufs);
-	} else {
-		struct blk_sg_state sg = { 0 };
-		bufs[0] = (struct vring_buf){ plat_virt_to_phys(&req->hdr), sizeof(req->hdr), false };
-		for (const struct vblk_bio *bio = req->bios.head; bio != NULL; bio = bio->next) {
-			for (unsigned i = 0; i < bio->nsegs; i++) {
-				const struct vblk_seg *seg = &bio->segs[i];
-				coalesced += sg_append(&sg, bufs + 1, plat_virt_to_phys(seg->addr),
-						       seg->len_bytes, dev->seg_bytes_max, device_writes);
-				plat_dma_clean(seg->addr, seg->len_bytes);
-			}
-		}
-		bufs[sg.ndescs + 1] = (struct vring_buf){ plat_virt_to_phys(&req->status), 1, true };
-		nbufs = sg.ndescs + 2;
-	}
+	else
+		nbufs = map_chain(dev, req, device_writes, bufs, &coalesced);
 	/* The header, status and segment array, written above. */
 	plat_dma_clean(req, sizeof(*req));
 
