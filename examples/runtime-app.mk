@@ -39,7 +39,10 @@ PROGRAM := $(O)/$(basename $(notdir $(APP)))
 # for them (empty lists from an install). The runtime's objects are all
 # linked, as its archive is whole below: its entry, vectors and exit
 # path are reached from nothing the application calls.
-vblk_objs = $(patsubst %,$(O)/vblk/%.o,$(basename $(1)))
+# Objects are named by their path inside the tree, so that a relative
+# VBLK_DIR (../vblk, ../../x/vblk) cannot lead them out of $(O).
+VBLK_SRC_ROOT := $(if $(filter .,$(VBLK_DIR)),,$(VBLK_DIR)/)
+vblk_objs = $(patsubst %,$(O)/vblk/%.o,$(basename $(patsubst $(VBLK_SRC_ROOT)%,%,$(1))))
 VBLK_LIB_OBJS := $(call vblk_objs,$(VBLK_SRCS))
 VBLK_RT_OBJS := $(call vblk_objs,$(VBLK_RT_SRCS))
 VBLK_OWN_CFLAGS := -O2 -g -Wall -Wextra -Werror -fno-pie -mcpu=cortex-a53 \
@@ -53,10 +56,10 @@ $(VBLK_FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(CC) $(VBLK_OWN_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(VBLK_OWN_CFLAGS)' >$@
 FORCE:
-$(O)/vblk/%.o: %.c $(VBLK_FLAGS_STAMP)
+$(O)/vblk/%.o: $(VBLK_SRC_ROOT)%.c $(VBLK_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(VBLK_OWN_CFLAGS) -MMD -MP -c $< -o $@
-$(O)/vblk/%.o: %.S $(VBLK_FLAGS_STAMP)
+$(O)/vblk/%.o: $(VBLK_SRC_ROOT)%.S $(VBLK_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(VBLK_OWN_CFLAGS) -MMD -MP -c $< -o $@
 -include $(VBLK_LIB_OBJS:.o=.d) $(VBLK_RT_OBJS:.o=.d)

@@ -23,6 +23,8 @@
 #             the row "checksum" (its CRC-32 of the disk is zlib's)
 #   app_source_runtime  the same against the source tree: vblk.mk's
 #             sources and runtime files compiled with its VBLK_CFLAGS
+#   app_relative_vblk_dir  the same from a directory of the application's
+#             own, VBLK_DIR relative to it: every object under O
 #   newlib    the image built with an aarch64-none-elf toolchain, whose C
 #             library is newlib (tools/newlib-toolchain.sh makes one from
 #             Debian's newlib source, kept in BUILD_DIR/newlib-toolchain),
@@ -219,6 +221,24 @@ app() {
 # From the source tree, with vblk.mk's flags only (the project's own
 # Makefile adds none the runtime needs).
 app app_source_runtime "the runtime from the source tree" "$ROOT"
+
+# From the application's own directory, VBLK_DIR relative to it: every
+# object stays under O (a `..` in VBLK_DIR once led the library's objects
+# out of it, into directories nobody named).
+name=app_relative_vblk_dir
+appdir=$WORK/$name/src/sub/dir
+rm -rf "$WORK/$name" && mkdir -p "$appdir" && cp examples/checksum.c "$appdir/"
+rel=$(realpath --relative-to="$appdir" "$ROOT")
+if ! run "$name" make --no-print-directory -j2 -C "$appdir" -f "$rel/examples/runtime-app.mk" \
+	VBLK_DIR="$rel" APP=checksum.c O=out; then
+	fail "$name: runtime-app.mk with a relative VBLK_DIR: the build failed"
+elif [ ! -f "$appdir/out/vblk/blk/api.o" ] || [ -n "$(find "$appdir" -name '*.o' ! -path "$appdir/out/*")" ]; then
+	fail "$name: runtime-app.mk with a relative VBLK_DIR put objects outside O (no out/vblk/blk/api.o)"
+elif ! boot "$name" checksum "$appdir/out/checksum.elf"; then
+	fail "$name: runtime-app.mk with a relative VBLK_DIR: did not pass the QEMU row checksum"
+else
+	pass "$name: runtime-app.mk with VBLK_DIR relative to the application: objects under O, passed the row checksum"
+fi
 
 if check_install; then
 	firmware fw_mk_installed "vblk.mk in the install" \

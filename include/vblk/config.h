@@ -33,8 +33,10 @@
 #endif
 
 /* Request slots per disk (at most VBLK_QUEUE_SIZE / 2 are used): requests
- * in flight at once. Each costs 256 bytes; requests beyond these wait in
- * the queue, merging with their neighbours. */
+ * in flight at once. Each costs 256 bytes at the default VBLK_DMA_ALIGN
+ * (a larger alignment grows it: the header and status sit on lines of
+ * their own); requests beyond these wait in the queue, merging with
+ * their neighbours. */
 #ifndef VBLK_MAX_REQS
 #define VBLK_MAX_REQS 32
 #endif
@@ -43,7 +45,7 @@
  * VIRTIO_F_RING_PACKED (QEMU: packed=on); 0 keeps every disk on the split
  * ring. Legacy devices always use the split ring, and so does a build with
  * VBLK_NONCOHERENT_DMA (vblk/platform.h: the packed ring's two sides
- * write the same cache lines). */
+ * write the same cache lines). 0 or 1. */
 #ifndef VBLK_RING_PACKED
 #define VBLK_RING_PACKED 1
 #endif
@@ -67,8 +69,10 @@
 #define VBLK_INDIRECT_TABLES 4
 #endif
 
-/* Largest request the driver builds, in bytes; larger I/O is split. It
- * bounds the time one request holds the device. A whole number of
+/* Largest read or write request the driver builds, in bytes; larger I/O
+ * is split. It bounds the time one such request holds the device (a
+ * DISCARD or WRITE_ZEROES carries no data: the device's max_*_sectors
+ * bound those). A whole number of
  * sectors; a disk whose logical block is larger than it cannot be
  * attached (-VBLK_EUNSUPP: not one block fits a request), so keep it at
  * 4 KiB or more for 4K-sector disks. */
@@ -92,7 +96,7 @@
 /* While requests are in flight, a wait reads the device's Status at most
  * this often to notice DEVICE_NEEDS_RESET (virtio 1.2 §2.1.2) without an
  * interrupt: a device that gave up on a request fails it within this
- * time, not after the whole timeout. */
+ * time, not after the whole timeout. At least 1. */
 #ifndef VBLK_STATUS_CHECK_US
 #define VBLK_STATUS_CHECK_US 1000u
 #endif
@@ -110,7 +114,7 @@
 /* With requests in flight and no completion for this long, a wait
  * notifies the device again (blk/device.c: blk_dev_renotify says which
  * lost notification this rescues), and again each time this much more
- * passes without one. */
+ * passes without one. At least 1. */
 #ifndef VBLK_RENOTIFY_US
 #define VBLK_RENOTIFY_US 100000u
 #endif
@@ -149,6 +153,20 @@
 /* Kept per disk in 32 bits (vblk_set_timeout_us): about 71 minutes. */
 #if VBLK_TIMEOUT_US < 1 || VBLK_TIMEOUT_US > 0xffffffff
 #error "VBLK_TIMEOUT_US must be between 1 and 2^32 - 1 microseconds"
+#endif
+
+/* Compared with elapsed microseconds (blk/wait.c, blk/api.c): 0 would
+ * make those comparisons always true, which -Wextra rejects. */
+#if VBLK_RING_PACKED != 0 && VBLK_RING_PACKED != 1
+#error "VBLK_RING_PACKED must be 0 or 1"
+#endif
+
+#if VBLK_STATUS_CHECK_US < 1
+#error "VBLK_STATUS_CHECK_US must be at least 1 microsecond"
+#endif
+
+#if VBLK_RENOTIFY_US < 1
+#error "VBLK_RENOTIFY_US must be at least 1 microsecond"
 #endif
 
 #if VBLK_INDIRECT_MAX < 3 || VBLK_INDIRECT_MAX > 32768

@@ -508,7 +508,8 @@ step_knobs_out_of_range() {
 	local flags out kbuild=$BUILD/knobs/$cfg
 	for flags in -DVBLK_QUEUE_SIZE=100 -DVBLK_QUEUE_SIZE=2 -DVBLK_MAX_DISKS=0 \
 		-DVBLK_MAX_REQUEST_BYTES=256 -DVBLK_MAX_REQUEST_BYTES=4000 -DVBLK_INDIRECT_MAX=2 \
-		-DVBLK_DMA_ALIGN=96 -DVBLK_TIMEOUT_US=5000000000ull; do
+		-DVBLK_DMA_ALIGN=96 -DVBLK_TIMEOUT_US=5000000000ull -DVBLK_STATUS_CHECK_US=0 \
+		-DVBLK_RENOTIFY_US=0u -DVBLK_RING_PACKED=2; do
 		rm -rf "$kbuild"
 		if out=$(make --no-print-directory -s -C "$ROOT" BUILD="$kbuild" \
 			EXTRA_CFLAGS="$flags" "$kbuild/obj/blk/disk.o" 2>&1); then
