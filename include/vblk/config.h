@@ -155,12 +155,13 @@
 #error "VBLK_TIMEOUT_US must be between 1 and 2^32 - 1 microseconds"
 #endif
 
-/* Compared with elapsed microseconds (blk/wait.c, blk/api.c): 0 would
- * make those comparisons always true, which -Wextra rejects. */
+/* A switch: any other value would be taken as 1. */
 #if VBLK_RING_PACKED != 0 && VBLK_RING_PACKED != 1
 #error "VBLK_RING_PACKED must be 0 or 1"
 #endif
 
+/* Compared with elapsed microseconds (blk/wait.c, blk/api.c): 0 would
+ * make those comparisons always true, which -Wextra rejects. */
 #if VBLK_STATUS_CHECK_US < 1
 #error "VBLK_STATUS_CHECK_US must be at least 1 microsecond"
 #endif
