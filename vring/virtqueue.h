@@ -144,11 +144,14 @@ struct vq_frame {
 struct vq_chain {
 	void *token;            /* caller's request; NULL: not a head in flight */
 	uint16_t ndescs;        /* ring descriptors in the chain (1 if indirect;
-				   a frame's holds 3 whatever this says) */
+				   a frame chain's buffers: it holds its
+				   frame's 3 even when this is 2, and
+				   ndescs - 3 free ones beyond them when
+				   this is more) */
 	uint16_t last_desc;     /* a plain chain's tail, to splice it onto the
-				   free list; a frame chain's last middle
-				   descriptor (where the free ones it took
-				   end: vq_reframe) */
+				   free list; a frame chain's last descriptor
+				   before its tail (where the free ones it
+				   took end, when ndescs > 3: vq_reframe) */
 	uint32_t writable_bytes;/* the most the device may report in used.len */
 };
 
