@@ -5,7 +5,7 @@
  * and resets it, blk/device.c turns requests (blk/request.h) into chains
  * and back (blk/range.c the chains of DISCARD and WRITE_ZEROES), blk/device_ctl.c
  * holds the control side (slots, reset, interrupts). Called from the
- * layers above it only: the queue (blk/queue.c), the disk's set-up
+ * layers above it only: the queue (blk/queue.c, blk/merge.c), the disk's set-up
  * (blk/disk.c), the synchronous path (blk/api.c: a bio straight to the
  * device) and the waits and interrupt handler (blk/wait.c,
  * blk/interrupt.c).

@@ -188,8 +188,9 @@ uint64_t vblk_max_range_sectors(const struct vblk_disk *disk, enum vblk_op op);
  * configuration change (a resized disk: the new capacity, which
  * interrupt mode picks up on its own). Returns the number of requests
  * completed; -VBLK_EINVAL for a NULL disk, -VBLK_ESTATE for one not
- * attached or shut down, -VBLK_EBROKEN for a disk stopped before or by
- * this call (the device broke the protocol or asked for a reset), or
+ * attached or shut down, -VBLK_EBROKEN for a disk stopped before this
+ * call (for whatever reason, a timeout included, until vblk_reset) or
+ * by it (the device broke the protocol or asked for a reset), or
  * -VBLK_ETIMEDOUT when this call found a request overdue. In interrupt
  * mode the handler does this on its own. */
 int vblk_poll(struct vblk_disk *disk);
