@@ -31,7 +31,7 @@ extern "C" {
  * little-endian CPU the two agree, so ring and config fields need no
  * byte swapping (virtio 1.2 §2.7.3 legacy note, §4.2.4).
  */
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "vblk supports little-endian CPUs only"
 #endif
 
