@@ -31,14 +31,89 @@ static bool needs_reset(struct vblk_disk *disk)
 	return blk_dev_needs_reset(&disk->dev);
 }
 
+/*
+ * A machine the host stops as a whole. A host that deschedules the vCPU
+ * alone leaves the device running: what it finished meanwhile is in the
+ * used ring, and time_out looks there first. But a host that stops the
+ * whole machine (the QEMU process stopped or frozen, or starved) stops
+ * the device's threads with the vCPU while the counter runs on (QEMU's
+ * own `stop` stops the counter too): a request is overdue by the clock
+ * the moment the machine runs again, before the device has had an
+ * instant to finish it. So a wait gives up on a request only once it has
+ * itself watched the device for a grace (a quarter of the timeout, at
+ * most WAIT_GRACE_US): since its first clock read, and again since any
+ * stall it saw, two of its clock reads more than WAIT_STALL_US apart (it
+ * reads the clock at least every VBLK_IRQ_RECHECK_US while it sleeps,
+ * far more often while it spins). A platform whose plat_idle oversleeps
+ * looks like one stall after another: a wait counts stalls only until
+ * they add up to the timeout, so it still ends, within about twice it.
+ *
+ * One watch for all disks: a wait runs on the one CPU, and one that
+ * nests (a callback that waits, which vblk/bio.h forbids) keeps the
+ * outer one's.
+ */
+#define WAIT_STALL_US (VBLK_IRQ_RECHECK_US + 50000u)
+#define WAIT_GRACE_US 100000u
+
+static struct {
+	unsigned depth;          /* waits under way (vblk_poll is not one) */
+	bool looked;             /* the wait has read the clock */
+	uint64_t looked_us;      /* its last read */
+	uint64_t watched_us;     /* since when the wait has watched the device */
+	uint64_t stalled_us;     /* the stalls it saw, added up */
+} watch;
+
+static void watch_begin(void)
+{
+	if (watch.depth++ == 0) {
+		watch.looked = false;
+		watch.stalled_us = 0;
+	}
+}
+
+static void watch_end(void)
+{
+	watch.depth--;
+}
+
+/* A wait read the clock: its first read, or one long after the last (the
+ * whole machine stood still), starts the grace. */
+static void watch_clock(const struct vblk_disk *disk, uint64_t now_us)
+{
+	uint64_t last_us = watch.looked_us;
+
+	if (watch.depth == 0)
+		return;
+	watch.looked_us = now_us;
+	if (!watch.looked) {
+		watch.looked = true;
+		watch.watched_us = now_us;
+	} else if (now_us - last_us > WAIT_STALL_US && watch.stalled_us < disk->queue.timeout_us) {
+		watch.stalled_us += now_us - last_us;
+		watch.watched_us = now_us;
+	}
+}
+
+/* When the wait's grace ends (0 outside a wait: vblk_poll has none, as
+ * the time between two of the caller's polls is the caller's). */
+static uint64_t grace_end_us(const struct vblk_disk *disk)
+{
+	uint32_t grace_us = disk->queue.timeout_us / 4u;
+
+	if (grace_us > WAIT_GRACE_US)
+		grace_us = WAIT_GRACE_US;
+	return watch.depth != 0 ? watch.watched_us + grace_us : 0;
+}
+
 /* A request is overdue: stop the disk, which fails every queued bio with
  * -VBLK_ETIMEDOUT. Up by the clock; but a host may have descheduled this
  * CPU between the last harvest and the clock read while the device
  * finished. What the used ring holds is progress, and the caller's next
- * look harvests it. */
-static int time_out(struct vblk_disk *disk)
+ * look harvests it. And a host that stopped the whole machine stopped the
+ * device too: a wait watches it for a grace first (watch_clock). */
+static int time_out(struct vblk_disk *disk, uint64_t now_us)
 {
-	if (blk_dev_has_used(&disk->dev))
+	if (blk_dev_has_used(&disk->dev) || now_us < grace_end_us(disk))
 		return 0;
 	blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
 	return -VBLK_ETIMEDOUT;
@@ -63,8 +138,9 @@ static int time_out(struct vblk_disk *disk)
  */
 static int check_device(struct vblk_disk *disk, uint64_t now_us)
 {
+	watch_clock(disk, now_us);
 	if (now_us - disk->dev.progress_us > disk->queue.timeout_us)
-		return time_out(disk);
+		return time_out(disk, now_us);
 	if (now_us - disk->dev.progress_us >= VBLK_RENOTIFY_US &&
 	    now_us - disk->dev.renotified_us >= VBLK_RENOTIFY_US) {
 		disk->dev.renotified_us = now_us;
@@ -77,7 +153,7 @@ static int check_device(struct vblk_disk *disk, uint64_t now_us)
 			return -VBLK_EBROKEN;
 		}
 		if (blk_dev_passed_over(&disk->dev, now_us, disk->queue.timeout_us))
-			return time_out(disk);
+			return time_out(disk, now_us);
 	}
 	return 0;
 }
@@ -131,11 +207,15 @@ static bool queue_empty(struct vblk_disk *disk, const void *ctx)
 }
 
 /* Sleep until an interrupt, but no later than the next look at the ring
- * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue. */
+ * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue (and the
+ * wait's grace over). */
 static uint64_t sleep_deadline(const struct vblk_disk *disk, uint64_t now_us)
 {
 	uint64_t overdue_us = disk->dev.progress_us + disk->queue.timeout_us + 1;
 	uint64_t recheck_us = now_us + VBLK_IRQ_RECHECK_US;
+
+	if (overdue_us < grace_end_us(disk))
+		overdue_us = grace_end_us(disk);
 
 	return recheck_us < overdue_us ? recheck_us : overdue_us;
 }
@@ -285,6 +365,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 	struct blk_wait_stretch st;
 	int err = 0;
 
+	watch_begin();
 	dispatch_plugged(disk);
 	blk_wait_begin_stretch(disk, &st);
 	while (!done(disk, ctx)) {
@@ -317,6 +398,7 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 	}
 	blk_wait_note_progress(disk, &st);
 	end_quiet(disk);
+	watch_end();
 	plat_irq_restore(flags);
 	return err;
 }

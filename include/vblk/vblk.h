@@ -234,7 +234,14 @@ int vblk_get_id(struct vblk_disk *disk, char id[21]);
  * that long, or when it keeps completing newer requests and leaves an
  * older one undone that long after the first wait or vblk_poll that
  * found it passed over (they look every VBLK_STATUS_CHECK_US). Only waits
- * and vblk_poll stop a disk: an interrupt handler alone never does. */
+ * and vblk_poll stop a disk: an interrupt handler alone never does.
+ * A wait gives up only after it has itself watched the device for a
+ * grace (a quarter of the timeout, at most 100 ms) since it began, or
+ * since a stall of the whole machine it saw (two of its clock reads far
+ * apart): a host that stops the machine, vCPU and device alike (the QEMU
+ * process stopped, frozen or starved), for longer than the timeout does
+ * not turn a working disk into -VBLK_ETIMEDOUT. Stalls count up to the
+ * timeout, so a wait still ends within about twice it. */
 void vblk_set_timeout_us(struct vblk_disk *disk, uint32_t timeout_us);
 
 /* After -VBLK_EBROKEN, -VBLK_ETIMEDOUT or -VBLK_EHELD: reset and

@@ -372,6 +372,86 @@ static void test_interrupt_mode_timeout_still_holds(void **state)
 	expect_timeout_on_time(state, true);
 }
 
+/* ==== a machine the host stops as a whole ============================== */
+
+/* Longer than a stall a wait can tell from its own pace (blk/wait.c:
+ * WAIT_STALL_US), so the stall below is seen as one. */
+#define STALL_TIMEOUT_US 100000u
+
+/* The whole machine stands still: the clock jumps by twice the timeout
+ * and nothing relaxes, so the fake device (which runs on relaxes) does
+ * nothing meanwhile. */
+static void stop_the_machine(void *ctx)
+{
+	(void)ctx;
+	host_advance_time_us(2u * STALL_TIMEOUT_US);
+}
+
+/* One 4 KiB read, synchronous or as a bio and vblk_wait_bios, through a
+ * stall of the whole machine before the `nth_read`-th clock read from
+ * now. Returns its result. */
+static int read_through_a_stall(bool sync, unsigned nth_read)
+{
+	struct vblk_seg seg = { data, sizeof(data) };
+	struct vblk_bio bio = { .op = VBLK_OP_READ, .sector = 0, .segs = &seg, .nsegs = 1 };
+	struct vblk_bio *wait = &bio;
+	uint64_t start_us = host_time_us();
+	int rc;
+
+	host_set_clock_hook(stop_the_machine, NULL, nth_read);
+	if (sync) {
+		rc = vblk_read(disk, 0, data, sizeof(data) / VBLK_SECTOR_SIZE);
+	} else {
+		assert_int_equal(vblk_submit(disk, &bio), 0);
+		rc = vblk_wait_bios(disk, &wait, 1);
+	}
+	host_set_clock_hook(NULL, NULL, 0);
+	assert_true(host_time_us() - start_us >= 2u * STALL_TIMEOUT_US);   /* it stalled */
+	return rc;
+}
+
+/* The host stops the whole machine, the device's threads with the vCPU
+ * (a stopped or starved QEMU process), for twice the timeout while a
+ * request is in flight, and the device answers a moment of its own time
+ * after the machine runs again. The wait watches the device for a grace
+ * before it gives up, so the read succeeds: right after the request was
+ * sent (the 2nd clock read: the 1st stamps the send), and in the middle
+ * of a wait (the 6th). */
+static void expect_a_stopped_machine_survived(void **state, bool interrupts)
+{
+	start(state, interrupts);
+	vblk_set_timeout_us(disk, STALL_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 1000);
+	for (unsigned nth_read = 2; nth_read <= 6; nth_read += 4) {
+		assert_int_equal(read_through_a_stall(true, nth_read), 0);
+		assert_int_equal(read_through_a_stall(false, nth_read), 0);
+	}
+	fake_virtio_assert_clean(fv);
+}
+
+static void test_polled_read_survives_a_stopped_machine(void **state)
+{
+	expect_a_stopped_machine_survived(state, false);
+}
+
+static void test_interrupt_mode_read_survives_a_stopped_machine(void **state)
+{
+	expect_a_stopped_machine_survived(state, true);
+}
+
+/* A device that died while the machine stood still is still given up
+ * on: within the grace, a quarter of the timeout, after the stall. */
+static void test_a_device_dead_across_a_stall_still_times_out(void **state)
+{
+	start(state, false);
+	vblk_set_timeout_us(disk, STALL_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	uint64_t start_us = host_time_us();
+	assert_int_equal(read_through_a_stall(true, 2), -VBLK_ETIMEDOUT);
+	assert_in_range(host_time_us() - start_us, 2u * STALL_TIMEOUT_US,
+			2u * STALL_TIMEOUT_US + STALL_TIMEOUT_US / 4u + 2u * VBLK_WAIT_LOOKS_PER_CLOCK + 1u);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -388,6 +468,9 @@ int main(void)
 		ALL(test_polled_waits_spin_and_never_sleep),
 		ALL(test_polled_timeout_still_holds),
 		ALL(test_interrupt_mode_timeout_still_holds),
+		ALL(test_polled_read_survives_a_stopped_machine),
+		ALL(test_interrupt_mode_read_survives_a_stopped_machine),
+		ALL(test_a_device_dead_across_a_stall_still_times_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
