@@ -198,7 +198,13 @@ int vblk_shutdown(void);
 unsigned vblk_disk_count(void);
 struct vblk_disk *vblk_disk(unsigned index);    /* NULL if out of range */
 const struct vblk_info *vblk_disk_info(const struct vblk_disk *disk);
-uint64_t vblk_capacity(const struct vblk_disk *disk); /* sectors; 0 if NULL */
+/* The capacity in sectors (0 if NULL). A resize is seen when the device
+ * says its configuration changed: at once in interrupt mode, at the next
+ * vblk_poll when polled (the synchronous calls do not look). A request
+ * that reaches past a new, smaller end fails: -VBLK_ERANGE if it had not
+ * left the queue yet, else the device's answer (QEMU's: -VBLK_EIO); bios
+ * merged into one request fail together. */
+uint64_t vblk_capacity(const struct vblk_disk *disk);
 
 /* Synchronous I/O: returns once the data is moved or the request failed
  * (polling the used ring, or sleeping for the interrupt after
