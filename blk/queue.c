@@ -246,7 +246,20 @@ int blk_queue_run(struct blk_queue *q)
 		 * is refused, not sent. */
 		int ndescs = blk_dev_start(q->dev, q->pending.head, q->npending - 1);
 		if (ndescs == -VBLK_ERANGE) {
+			/* Publish what went ahead of it first: its callbacks
+			 * run now, and one that waits (vblk/bio.h forbids it;
+			 * a wait still returns) would wait for chains the
+			 * device cannot see, until the timeout stopped a
+			 * healthy disk. */
+			if (added) {
+				blk_dev_kick(q->dev);
+				added = false;
+			}
 			refuse_head(q, -VBLK_ERANGE);
+			/* A callback stopped the disk (a wait that timed
+			 * out): that failed everything queued. */
+			if (!q->dev->ready)
+				return 0;
 			continue;
 		}
 		if (ndescs == -VQ_EAGAIN) {

@@ -691,6 +691,34 @@ static void test_wait_in_a_callback_of_a_stop_answers_the_disks_error(void **sta
 	assert_int_equal(vblk_reset(disk), 0);
 }
 
+/* Plugged: bio 0 (a write at sector 0) and bio 1 (at sector 128); then
+ * the disk shrinks to 64 sectors, and the unplug's run sends bio 0 and
+ * refuses bio 1 (-VBLK_ERANGE), whose callback waits for bio 0 (bio.h
+ * forbids it; a wait still returns). Bio 0 went ahead of it, so it is
+ * published first: the wait sees it complete, and the healthy disk is not
+ * stopped by its timeout waiting for a chain the device never saw. */
+static void test_a_refused_request_waits_for_one_sent_before_it(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, 5000);
+	vblk_plug(disk);
+	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
+	assert_int_equal(vblk_submit(disk, write_bio(1, 128)), 0);
+	on(1, ACT_WAIT, 0);
+	fake_virtio_resize(fv, 64);
+	assert_int_equal(vblk_poll(disk), 0);   /* polled: the new capacity */
+	assert_int_equal(vblk_capacity(disk), 64);
+	vblk_unplug(disk);
+	assert_true(acts[0].done);
+	assert_int_equal(acts[0].rc, 0);
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(done_status[0], 0);
+	assert_int_equal(done_calls[1], 1);
+	assert_int_equal(done_status[1], -VBLK_ERANGE);
+	assert_int_equal(vblk_poll(disk), 0);    /* still up */
+	fake_virtio_assert_clean(fv);
+}
+
 /* One interrupt that says both "configuration changed" and "used buffers"
  * (InterruptStatus 0x3, as QEMU raises a resize; PCI-35, MMIO-12): the
  * handler takes both, the new capacity and the completions, before any
@@ -742,6 +770,7 @@ int main(void)
 		ALL(test_resubmit_untold_bio_loses_the_rest_of_its_request),
 		ALL(test_wait_for_a_bio_of_its_own_request_is_refused_at_once),
 		ALL(test_wait_in_a_callback_of_a_stop_answers_the_disks_error),
+		ALL(test_a_refused_request_waits_for_one_sent_before_it),
 		ALL(test_one_interrupt_for_a_resize_and_completions_takes_both),
 		ALL(test_needs_reset_with_a_stalled_reset),
 		ALL(test_frame_stress_ring_of_8_no_indirect),
