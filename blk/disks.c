@@ -66,10 +66,15 @@ static int attach_mmio(uint64_t mmio_base, uint32_t intid, bool irq_edge)
 				  -VBLK_EINVAL);
 		return -VBLK_EINVAL;
 	}
-	int result = virtio_mmio_probe(&probed, (uintptr_t)mmio_base);
-	/* A disk's window is not initialised again, nor reported twice. */
-	if (result == 0 && blk_device_attached(&probed))
+	/* A disk's window is not initialised again, nor reported twice, nor
+	 * even read: its device may be in the middle of a reset (a request
+	 * timed out), when nothing but Status may be touched (RST-1). */
+	const struct virtio_dev at = {
+		.transport = VIRTIO_TRANSPORT_MMIO, .regs.mmio.base = (uintptr_t)mmio_base,
+	};
+	if (blk_device_attached(&at))
 		return -VBLK_ESTATE;
+	int result = virtio_mmio_probe(&probed, (uintptr_t)mmio_base);
 	if (result == 0)
 		result = blk_attach_probed(&probed, intid, irq_edge);
 	record_mmio_probe(mmio_base, &probed, result < 0 ? result : 0);

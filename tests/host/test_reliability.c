@@ -204,6 +204,26 @@ static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
 	assert_true(on_disk(3, 0));
 }
 
+/* The same disk held, its device still resetting: vblk_attach of its
+ * window answers -VBLK_ESTATE without reading a register (only Status may
+ * be touched until a reset completes, RST-1). */
+static void test_attach_of_a_held_disks_window_reads_nothing(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
+	queue_two_in_flight_one_pending();
+	struct vblk_bio *first = &bios[0];
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+	assert_int_equal(vblk_wait_bios(disk, &first, 1), -VBLK_EHELD);
+	fake_virtio_clear_violations(fv);
+
+	assert_int_equal(vblk_attach(fake_virtio_base(fv), TEST_INTID), -VBLK_ESTATE);
+	fake_virtio_assert_clean(fv);
+	fake_virtio_set_reset_delay(fv, 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+}
+
 /*
  * A reset that never completes leaves the device free to read the ring,
  * so it must change nothing in the descriptor table (RST-1), not even
@@ -706,6 +726,7 @@ int main(void)
 		ALL(test_reset_finished_during_a_stall_past_its_deadline_succeeds),
 		ALL(test_vblk_reset_that_stalls_holds_what_was_in_flight),
 		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
+		BOTH(test_attach_of_a_held_disks_window_reads_nothing),
 		ALL(test_held_device_attached_again_is_not_reset_for_its_old_slot),
 		ALL(test_undefined_interrupt_bit_does_not_storm),
 		ALL(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
