@@ -181,7 +181,7 @@ static void queue_two_in_flight_one_pending(void)
  * it may still write into come back with -VBLK_EHELD, the one it never
  * saw with the timeout. The disk stays dead, and vblk_reset says so until
  * the device resets; then the disk works again. */
-static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
+static void time_out_into_a_stalled_reset(void **state)
 {
 	attach_ok(state, NULL);
 	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
@@ -190,6 +190,11 @@ static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
 	fake_virtio_set_reset_delay(fv, STALLED_RESET);
 
 	assert_int_equal(vblk_wait_bios(disk, &first, 1), -VBLK_EHELD);
+}
+
+static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
+{
+	time_out_into_a_stalled_reset(state);
 	expect_done_once(0, 2, -VBLK_EHELD);
 	expect_done_once(2, 1, -VBLK_ETIMEDOUT);
 	assert_int_equal(vblk_read(disk, 0, buffer(8), 8), -VBLK_EBROKEN);
@@ -209,12 +214,7 @@ static void test_timeout_with_a_stalled_reset_holds_the_buffers(void **state)
  * be touched until a reset completes, RST-1). */
 static void test_attach_of_a_held_disks_window_reads_nothing(void **state)
 {
-	attach_ok(state, NULL);
-	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
-	queue_two_in_flight_one_pending();
-	struct vblk_bio *first = &bios[0];
-	fake_virtio_set_reset_delay(fv, STALLED_RESET);
-	assert_int_equal(vblk_wait_bios(disk, &first, 1), -VBLK_EHELD);
+	time_out_into_a_stalled_reset(state);
 	fake_virtio_clear_violations(fv);
 
 	assert_int_equal(vblk_attach(fake_virtio_base(fv), TEST_INTID), -VBLK_ESTATE);
