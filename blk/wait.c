@@ -213,10 +213,10 @@ static uint64_t sleep_deadline(const struct vblk_disk *disk, uint64_t now_us)
 {
 	uint64_t overdue_us = disk->dev.progress_us + disk->queue.timeout_us + 1;
 	uint64_t recheck_us = now_us + VBLK_IRQ_RECHECK_US;
+	uint64_t grace_over_us = grace_end_us(disk);
 
-	if (overdue_us < grace_end_us(disk))
-		overdue_us = grace_end_us(disk);
-
+	if (overdue_us < grace_over_us)
+		overdue_us = grace_over_us;
 	return recheck_us < overdue_us ? recheck_us : overdue_us;
 }
 
