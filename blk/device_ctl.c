@@ -167,7 +167,17 @@ int blk_dev_take_interrupt(struct blk_dev *dev, uint32_t *bits)
 	if (!(status & ~VIRTIO_INT_DEFINED))
 		return 0;
 	dev->counts.bad_interrupts++;
-	if (virtio_interrupt_status(&dev->vdev) & ~VIRTIO_INT_DEFINED)
+	/* The look again may find defined bits the device raised since the
+	 * first read. On virtio-pci that read took them (reading the ISR
+	 * clears it and lowers INTx, §4.1.4.5): no interrupt will announce
+	 * them again, so they are the caller's to act on now, acknowledged
+	 * first as the ones above. */
+	uint32_t again = virtio_interrupt_status(&dev->vdev);
+	if (again & VIRTIO_INT_DEFINED) {
+		virtio_interrupt_ack(&dev->vdev, again & VIRTIO_INT_DEFINED);
+		*bits |= again & VIRTIO_INT_DEFINED;
+	}
+	if (again & ~VIRTIO_INT_DEFINED)
 		return -VBLK_EBROKEN;
 	return 0;
 }

@@ -447,6 +447,22 @@ void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits)
 	fake_raise_interrupt(fv, bits);
 }
 
+void fake_virtio_at_status_read(struct fake_virtio *fv, unsigned nth,
+				void (*event)(struct fake_virtio *fv))
+{
+	fv->isr_reads_left = nth;
+	fv->isr_read_event = event;
+}
+
+void fake_interrupt_status_read(struct fake_virtio *fv)
+{
+	if (fv->isr_read_event != NULL && --fv->isr_reads_left == 0) {
+		void (*event)(struct fake_virtio *fv) = fv->isr_read_event;
+		fv->isr_read_event = NULL;
+		event(fv);
+	}
+}
+
 void fake_virtio_stick_interrupt_bits(struct fake_virtio *fv, uint32_t bits)
 {
 	fv->stuck_interrupt_bits = bits;

@@ -325,6 +325,13 @@ void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits);
  * would (0 clears the knob; a reset clears the bits). */
 void fake_virtio_stick_interrupt_bits(struct fake_virtio *fv, uint32_t bits);
 
+/* Run `event` once, just before the `nth` read of InterruptStatus (the
+ * ISR on virtio-pci) from now (1: the next) takes its value, as a device
+ * completing a request at that instant would (fake_virtio_complete_all,
+ * say). NULL cancels. */
+void fake_virtio_at_status_read(struct fake_virtio *fv, unsigned nth,
+				void (*event)(struct fake_virtio *fv));
+
 /* Raise DEVICE_NEEDS_RESET (status 0x40 + config interrupt on a modern
  * device; a legacy device just stops, as QEMU does) and stop processing. */
 void fake_virtio_needs_reset(struct fake_virtio *fv);

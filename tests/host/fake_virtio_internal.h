@@ -226,6 +226,10 @@ struct fake_virtio {
 	bool fail_fast;
 	fake_virtio_irq_hook irq_hook;
 	void *irq_hook_ctx;
+	/* fake_virtio_at_status_read: run isr_read_event at the read of
+	 * InterruptStatus (the ISR) that brings isr_reads_left to 0. */
+	unsigned isr_reads_left;
+	void (*isr_read_event)(struct fake_virtio *fv);
 
 	/* Inspection. */
 	uint64_t relax_steps;
@@ -253,6 +257,9 @@ bool fake_negotiated(const struct fake_virtio *fv, unsigned bit);
 bool fake_offered(const struct fake_virtio *fv, unsigned bit);
 bool fake_is_legacy(const struct fake_virtio *fv);
 void fake_raise_interrupt(struct fake_virtio *fv, uint32_t bits);
+/* A read of InterruptStatus (the ISR) is about to take its value: run
+ * the event fake_virtio_at_status_read set for it, if this is its read. */
+void fake_interrupt_status_read(struct fake_virtio *fv);
 void fake_config_changed(struct fake_virtio *fv);
 void fake_resize_disk(struct fake_virtio *fv, uint64_t capacity_sectors);
 

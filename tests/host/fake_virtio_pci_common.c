@@ -304,6 +304,7 @@ static void write_common(struct fake_virtio_pci *face, uint32_t offset, unsigned
  * INTx. Bits a broken device keeps up survive (stuck_interrupt_bits). */
 static uint32_t read_isr(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes)
 {
+	fake_interrupt_status_read(fv);
 	uint32_t isr = fv->interrupt_status & PCI_ISR_BITS;
 
 	if (offset != 0 || width_bytes != 1) {

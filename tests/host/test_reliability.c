@@ -412,6 +412,35 @@ static void test_undefined_interrupt_bit_that_sticks_stops_the_disk(void **state
 	assert_true(stats_now().interrupts <= 2);
 }
 
+static void complete_held(struct fake_virtio *device)
+{
+	fake_virtio_complete_all(device);
+}
+
+/* An undefined bit makes the handler read the status a second time (is
+ * the bit stuck?), and the device completes a request at that very read.
+ * On virtio-pci the read took the used-buffer bit off the device and
+ * lowered INTx (§4.1.4.5): no interrupt would announce that completion
+ * again, and it waited for a wait's recheck (here the handler is called
+ * with no wait around it: for ever). On virtio-mmio the bit stays up and
+ * raises the line again; either way the handler now takes it at once. */
+static void test_used_bit_raised_between_the_two_status_reads_is_taken(void **state)
+{
+	attach_ok(state, NULL);
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	struct vblk_bio *bio = write_bio(0, 0);
+	submit_ok(bio);
+
+	fake_virtio_raise_interrupt_bits(fv, UNDEFINED_BIT);
+	fake_virtio_at_status_read(fv, 2, complete_held);
+	vblk_irq_handler(disk);
+	assert_int_equal(fake_virtio_pending(fv), 0);
+	expect_done_once(0, 1, 0);
+	assert_true(on_disk(0, 0));
+	assert_false(fake_virtio_irq_pending(fv));
+}
+
 /* ==== a notification the device never saw ============================== */
 
 /* avail_event out of reach, as a device leaves it when the driver's read
@@ -730,6 +759,7 @@ int main(void)
 		ALL(test_held_device_attached_again_is_not_reset_for_its_old_slot),
 		ALL(test_undefined_interrupt_bit_does_not_storm),
 		ALL(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
+		ALL(test_used_bit_raised_between_the_two_status_reads_is_taken),
 		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
 		ALL(test_request_passed_over_times_out),
 		ALL(test_wait_for_a_request_passed_over_is_bounded),
