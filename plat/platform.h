@@ -81,6 +81,18 @@ static inline void plat_mmio_write8(uintptr_t addr, uint8_t val)
 }
 
 /*
+ * A register write that later loads from the rings must not overtake: the
+ * barrier above orders only what comes before a write (the store may
+ * still be on its way to the device while a later load of Normal memory
+ * is satisfied). Used after InterruptACK, whose clearing a bit must reach
+ * the device before the ring is looked at (virtio/mmio.c).
+ */
+static inline void plat_mmio_write_done(void)
+{
+	__asm__ volatile("dmb osh" ::: "memory");
+}
+
+/*
  * Ring barriers (virtio 1.2 §2.7.13.3.1, §2.7.13.4.1, §2.7.14). Without
  * VIRTIO_F_ORDER_PLATFORM the device is a coherent observer in the
  * inner-shareable domain, so the inner-shareable `dmb` variants suffice.
@@ -162,6 +174,7 @@ static inline void plat_mmio_write32(uintptr_t addr, uint32_t val) { host_mmio_w
 static inline void plat_mmio_write16(uintptr_t addr, uint16_t val) { host_mmio_write(addr, 2, val); }
 static inline void plat_mmio_write8(uintptr_t addr, uint8_t val) { host_mmio_write(addr, 1, val); }
 
+static inline void plat_mmio_write_done(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 static inline void plat_wmb(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 static inline void plat_rmb(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 static inline void plat_mb(void)  { __atomic_thread_fence(__ATOMIC_SEQ_CST); }

@@ -161,10 +161,16 @@ static uint32_t mmio_interrupt_status(struct virtio_dev *dev)
 /* `bits` are those the caller handled, or bits the device raised that
  * virtio does not define, which nothing else would ever clear (blk/
  * explains why it acknowledges them). */
+/* The caller looks at the used ring next. Were that look to overtake the
+ * acknowledgement, a completion the device posted in between (its bit
+ * already up: no new edge) would be seen neither by the look nor, its bit
+ * then cleared, by an interrupt (§4.2.3.4). */
 static void mmio_interrupt_ack(struct virtio_dev *dev, uint32_t bits)
 {
-	if (bits)
+	if (bits) {
 		reg_write(dev, VIRTIO_MMIO_INTERRUPT_ACK, bits);
+		plat_mmio_write_done();
+	}
 }
 
 static const struct virtio_transport_ops mmio_ops = {
