@@ -449,6 +449,9 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/te
               $(BUILD)/host/test_translated
 # Per-test flags: test_noncoherent models a cache that DMA does not snoop.
 HOST_FLAGS_test_noncoherent := -DVBLK_NONCOHERENT_DMA
+# test_noncoherent_disk: the whole driver, the fake device on a shadow of
+# static memory that only the cache maintenance calls reach (host_platform.h).
+HOST_FLAGS_test_noncoherent_disk := -DVBLK_NONCOHERENT_DMA -DHOST_SHADOW_DMA
 HOST_FLAGS_test_translated := -DVBLK_PLAT_VIRT_TO_PHYS
 # test_irq_recheck: the wait's look at the interrupt status after every
 # sleep of 1 us, none spun first, so it races every device event.

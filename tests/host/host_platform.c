@@ -134,6 +134,79 @@ uint64_t plat_virt_to_phys(const void *ptr)
 }
 #endif
 
+#ifdef HOST_SHADOW_DMA
+#include <string.h>
+
+#ifndef VBLK_NONCOHERENT_DMA
+#error "HOST_SHADOW_DMA models non-coherent DMA: build with VBLK_NONCOHERENT_DMA too"
+#endif
+
+#define SHADOW_LINE 64u
+
+/* The program's static memory, as the linker lays out a -no-pie binary. */
+extern char __data_start[], _end[];
+static uint8_t *shadow;
+
+static uintptr_t shadow_lo(void) { return (uintptr_t)__data_start & ~(uintptr_t)(SHADOW_LINE - 1); }
+static uintptr_t shadow_hi(void) { return ((uintptr_t)_end + SHADOW_LINE - 1) & ~(uintptr_t)(SHADOW_LINE - 1); }
+
+static void shadow_fill(void)
+{
+	size_t bytes = shadow_hi() - shadow_lo();
+
+	if (shadow == NULL) {
+		shadow = malloc(bytes);
+		if (shadow == NULL)
+			abort();
+	}
+	memset(shadow, 0xa5, bytes);
+}
+
+void *host_shadow_ptr(uint64_t phys)
+{
+	uintptr_t addr = (uintptr_t)(phys - HOST_DMA_OFFSET);
+
+	if (shadow == NULL)
+		shadow_fill();
+	if (addr < shadow_lo() || addr >= shadow_hi())
+		host_fail_at(__FILE__, __LINE__, "DMA address %#llx is not static memory",
+			     (unsigned long long)phys);
+	return shadow + (addr - shadow_lo());
+}
+
+/* The lines of [ptr, ptr + len) inside the shadowed range; false if none. */
+static bool shadow_lines(const void *ptr, size_t len_bytes, uintptr_t *first, uintptr_t *end)
+{
+	uintptr_t addr = (uintptr_t)ptr;
+
+	if (shadow == NULL)
+		shadow_fill();
+	*first = addr & ~(uintptr_t)(SHADOW_LINE - 1);
+	*end = (addr + len_bytes + SHADOW_LINE - 1) & ~(uintptr_t)(SHADOW_LINE - 1);
+	if (*first < shadow_lo())
+		*first = shadow_lo();
+	if (*end > shadow_hi())
+		*end = shadow_hi();
+	return *first < *end;
+}
+
+void plat_dma_clean(const void *ptr, size_t len_bytes)
+{
+	uintptr_t first, end;
+
+	if (shadow_lines(ptr, len_bytes, &first, &end))
+		memcpy(shadow + (first - shadow_lo()), (const void *)first, end - first);
+}
+
+void plat_dma_invalidate(const void *ptr, size_t len_bytes)
+{
+	uintptr_t first, end;
+
+	if (shadow_lines(ptr, len_bytes, &first, &end))
+		memcpy((void *)first, shadow + (first - shadow_lo()), end - first);
+}
+#endif
+
 static void (*clock_hook)(void *);   /* host_set_clock_hook() */
 static void *clock_hook_ctx;
 static unsigned clock_hook_reads;
@@ -299,4 +372,7 @@ void host_platform_reset(void)
 	relax_count = 0;
 	idle_spins = 0;
 	relax_limit = HOST_DEFAULT_RELAX_LIMIT;
+#ifdef HOST_SHADOW_DMA
+	shadow_fill();
+#endif
 }

@@ -62,10 +62,30 @@ struct host_mmio_ops {
 #endif
 
 /* What a device model reads or writes for a DMA address. */
+#ifdef HOST_SHADOW_DMA
+/*
+ * A platform whose DMA does not snoop the CPU's caches, for the whole
+ * driver (built with VBLK_NONCOHERENT_DMA as well): devices read and write
+ * a shadow of the program's static memory ("memory"), the CPU its own
+ * ("the cache"). host_platform.c's plat_dma_clean copies whole 64-byte
+ * lines from the CPU's copy to the shadow, plat_dma_invalidate from the
+ * shadow to the CPU's copy (dropping whatever the CPU wrote there and did
+ * not clean, stricter than a clean-and-invalidate); nothing else moves
+ * data between them. DMA memory must be static (.data/.bss): a device
+ * address outside fails the test. host_platform_reset fills the shadow
+ * with 0xa5, memory nobody cleaned to.
+ */
+void *host_shadow_ptr(uint64_t phys);
+static inline void *host_dma_ptr(uint64_t phys)
+{
+	return host_shadow_ptr(phys);
+}
+#else
 static inline void *host_dma_ptr(uint64_t phys)
 {
 	return (void *)(uintptr_t)(phys - HOST_DMA_OFFSET);
 }
+#endif
 
 /* Map a device at [base, base + len_bytes). Overlapping an existing window
  * or a full map fails the test (it is a bug in the test). */
