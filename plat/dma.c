@@ -62,9 +62,11 @@ __attribute__((weak)) void plat_dma_clean(const void *ptr, size_t len_bytes)
 	dcache_by_line(ptr, len_bytes, DCACHE_CLEAN);
 }
 
-/* Clean and invalidate rather than invalidate alone: the lines are clean
- * already (the driver cleaned them before the device got them), and if
- * one is not, writing it back loses nothing of the CPU's. */
+/* Clean and invalidate rather than invalidate alone, which would drop a
+ * dirty line's stores. The driver gives the device only lines it cleaned
+ * and does not write while the device owns them (a request's header and
+ * status have their own line, buffers are VBLK_DMA_ALIGN-aligned): so the
+ * clean writes nothing back, and cannot overwrite what the device wrote. */
 __attribute__((weak)) void plat_dma_invalidate(const void *ptr, size_t len_bytes)
 {
 	dcache_by_line(ptr, len_bytes, DCACHE_CLEAN_INVALIDATE);
