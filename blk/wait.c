@@ -94,15 +94,21 @@ static void watch_clock(const struct vblk_disk *disk, uint64_t now_us)
 	}
 }
 
-/* When the wait's grace ends (0 outside a wait: vblk_poll has none, as
- * the time between two of the caller's polls is the caller's). */
-static uint64_t grace_end_us(const struct vblk_disk *disk)
+/* How much of the wait's grace is left at `now_us` (0 outside a wait:
+ * vblk_poll has none, as the time between two of the caller's polls is
+ * the caller's). Counted from the grace's start, as every other time the
+ * waits keep: an end worked out as an absolute time and compared with the
+ * clock goes wrong once the clock wraps in between. */
+static uint64_t grace_left_us(const struct vblk_disk *disk, uint64_t now_us)
 {
 	uint32_t grace_us = disk->queue.timeout_us / 4u;
 
 	if (grace_us > WAIT_GRACE_US)
 		grace_us = WAIT_GRACE_US;
-	return watch.depth != 0 ? watch.watched_us + grace_us : 0;
+	if (watch.depth == 0 || !watch.looked)
+		return 0;
+	uint64_t watched_for_us = now_us - watch.watched_us;
+	return watched_for_us < grace_us ? grace_us - watched_for_us : 0;
 }
 
 /* A request is overdue: stop the disk, which fails every queued bio with
@@ -113,7 +119,7 @@ static uint64_t grace_end_us(const struct vblk_disk *disk)
  * device too: a wait watches it for a grace first (watch_clock). */
 static int time_out(struct vblk_disk *disk, uint64_t now_us)
 {
-	if (blk_dev_has_used(&disk->dev) || now_us < grace_end_us(disk))
+	if (blk_dev_has_used(&disk->dev) || grace_left_us(disk, now_us) != 0)
 		return 0;
 	blk_disk_break(disk, -VBLK_ETIMEDOUT, "request timed out");
 	return -VBLK_ETIMEDOUT;
@@ -206,22 +212,26 @@ static bool queue_empty(struct vblk_disk *disk, const void *ctx)
 	return blk_queue_empty(&disk->queue);
 }
 
-/* Sleep until an interrupt, but no later than the next look at the ring
- * (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue (and the
- * wait's grace over). */
-static uint64_t sleep_deadline(const struct vblk_disk *disk, uint64_t now_us)
+/* How long to sleep until an interrupt, at most: until the next look at
+ * the ring (VBLK_IRQ_RECHECK_US) or the moment the disk would be overdue
+ * (and the wait's grace over). Counted from `now_us`, so that the sum
+ * wraps with the clock when it is made a deadline, and its comparisons
+ * stay differences. */
+static uint64_t sleep_for_us(const struct vblk_disk *disk, uint64_t now_us)
 {
-	uint64_t overdue_us = disk->dev.progress_us + disk->queue.timeout_us + 1;
-	uint64_t recheck_us = now_us + VBLK_IRQ_RECHECK_US;
-	uint64_t grace_over_us = grace_end_us(disk);
+	uint64_t since_progress_us = now_us - disk->dev.progress_us;
+	uint64_t overdue_in_us = since_progress_us <= disk->queue.timeout_us
+					 ? (uint64_t)disk->queue.timeout_us + 1u - since_progress_us
+					 : 0;
+	uint64_t grace_in_us = grace_left_us(disk, now_us);
 
-	if (overdue_us < grace_over_us)
-		overdue_us = grace_over_us;
-	return recheck_us < overdue_us ? recheck_us : overdue_us;
+	if (overdue_in_us < grace_in_us)
+		overdue_in_us = grace_in_us;
+	return overdue_in_us < VBLK_IRQ_RECHECK_US ? overdue_in_us : VBLK_IRQ_RECHECK_US;
 }
 
 /*
- * Sleep until an interrupt, or at most until sleep_deadline(), and notice
+ * Sleep until an interrupt, or at most for sleep_for_us(), and notice
  * when the device's interrupts go nowhere: vblk_irq_handler not registered
  * for the disk's INTID, or routed elsewhere. Nothing is lost then (the
  * waits look at the ring themselves), but every wait costs up to
@@ -233,10 +243,21 @@ static uint64_t sleep_deadline(const struct vblk_disk *disk, uint64_t now_us)
 static void sleep_for_interrupt(struct vblk_disk *disk, plat_irqflags_t *flags, uint64_t now_us)
 {
 	uint64_t handled = disk->queue.stats.interrupts;
-	uint64_t deadline_us = sleep_deadline(disk, now_us);
+	uint64_t sleep_us = sleep_for_us(disk, now_us);
+	uint64_t deadline_us = now_us + sleep_us;
 
+	/* The clock wraps before the deadline: plat_idle, which compares it
+	 * with the clock, would take it for passed. Poll through the wrap
+	 * (at most VBLK_IRQ_RECHECK_US), letting interrupts in to relax. */
+	if (deadline_us < now_us) {
+		plat_irq_restore(*flags);
+		plat_cpu_relax();
+		*flags = plat_irq_save();
+		return;
+	}
 	plat_idle(deadline_us);
-	if (disk->queue.stats.interrupts != handled || plat_time_us() < deadline_us || !disk->dev.ready)
+	if (disk->queue.stats.interrupts != handled || plat_time_us() - now_us < sleep_us ||
+	    !disk->dev.ready)
 		return;
 	/* The sleep ran to its deadline and no handler ran. If the host
 	 * stalled this CPU past the deadline, plat_idle returned without
