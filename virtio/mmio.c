@@ -27,11 +27,13 @@ static void reg_write(const struct virtio_dev *dev, uint32_t offset, uint32_t va
 VBLK_COLD static int mmio_reset(struct virtio_dev *dev)
 {
 	reg_write(dev, VIRTIO_MMIO_STATUS, 0);
-	uint64_t deadline_us = plat_time_us() + VBLK_RESET_TIMEOUT_US;
+	/* Timed from its start, as a difference: a deadline compared with
+	 * the clock goes wrong when the clock wraps before it. */
+	uint64_t start_us = plat_time_us();
 	/* The clock before the register: a CPU stalled past the deadline
 	 * still reads Status once more before it gives up. */
 	for (;;) {
-		bool late = plat_time_us() > deadline_us;
+		bool late = plat_time_us() - start_us > VBLK_RESET_TIMEOUT_US;
 		if (reg_read(dev, VIRTIO_MMIO_STATUS) == 0)
 			return 0;
 		if (late)

@@ -35,10 +35,12 @@ static void common_write64(const struct virtio_dev *dev, uint32_t offset, uint64
 static int pci_reset(struct virtio_dev *dev)
 {
 	common_write(dev, VIRTIO_PCI_COMMON_STATUS, 1, 0);
-	uint64_t deadline_us = plat_time_us() + VBLK_RESET_TIMEOUT_US;
+	/* Timed from its start, as a difference: a deadline compared with
+	 * the clock goes wrong when the clock wraps before it. */
+	uint64_t start_us = plat_time_us();
 	/* The clock before the register, as mmio_reset does. */
 	for (;;) {
-		bool late = plat_time_us() > deadline_us;
+		bool late = plat_time_us() - start_us > VBLK_RESET_TIMEOUT_US;
 		if (common_read(dev, VIRTIO_PCI_COMMON_STATUS, 1) == 0)
 			break;
 		if (late)

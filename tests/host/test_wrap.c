@@ -551,6 +551,23 @@ static void test_overdue_at_wait_start_gets_grace_clock_at_end(void **state)
 	test_overdue_at_wait_start_gets_grace(state, 105000 + 10000);
 }
 
+/* ---- the reset's wait near the clock's end --------------------------- */
+
+/*
+ * A device that takes a few reads of Status to finish its reset (RST-1)
+ * while the clock is less than VBLK_RESET_TIMEOUT_US from its end: the
+ * reset completes, it is not taken for one that never does.
+ */
+static void test_reset_near_clock_end_completes(void **state)
+{
+	attach_ok(state, NULL);
+	clock_near_end(VBLK_RESET_TIMEOUT_US / 2);
+	fake_virtio_set_reset_delay(fv, 50);
+	assert_int_equal(vblk_reset(disk), 0);
+	stream(100);
+	check_all();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +597,7 @@ int main(int argc, char **argv)
 				disk_teardown),
 		BOTH_TRANSPORTS(test_overdue_at_wait_start_gets_grace_clock_at_end, setup,
 				disk_teardown),
+		ALL_TRANSPORTS(test_reset_near_clock_end_completes, setup, disk_teardown),
 	};
 	if (argc > 1) cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
