@@ -212,9 +212,72 @@ static void stream(uint64_t requests)
 	assert_int_equal(vblk_drain(disk), 0);
 }
 
+/* With nothing in flight, every descriptor (split) or slot and buffer ID
+ * (packed) is the driver's again, each exactly once: no drift in the
+ * ring's accounting after many laps. */
+static void check_ring_idle(void)
+{
+	const struct vring *ring = &disk->dev.ring;
+	bool seen[VBLK_QUEUE_SIZE] = { false };
+
+	if (vring_is_packed(ring)) {
+		const struct vq_packed *vq = &ring->q.packed;
+		assert_int_equal(vq->in_flight, 0);
+		assert_int_equal(vq->num_free, vq->num);
+		assert_int_equal(vq->batch_slots, 0);
+		uint16_t id = vq->free_id;
+		for (unsigned k = 0; k < vq->num; k++) {
+			assert_true(id < vq->num);
+			assert_false(seen[id]);
+			seen[id] = true;
+			id = vq->next_id[id];
+		}
+		return;
+	}
+	const struct virtqueue *vq = &ring->q.split;
+	assert_int_equal(vq->in_flight, 0);
+	assert_int_equal(vq->num_free, vq->num);
+	assert_int_equal(vq->avail_idx, vq->published_idx);
+	uint16_t d = vq->free_head;
+	for (unsigned k = 0; k < (unsigned)(vq->num_free - vq->num_parked); k++) {
+		assert_true(d < vq->num);
+		assert_false(seen[d]);
+		seen[d] = true;
+		d = vq->next[d];
+	}
+	unsigned parked = 0;
+	for (unsigned f = 0; f < VQ_FRAMES; f++) {
+		const struct vq_frame *fr = &vq->frame[f];
+		if (fr->head == VQ_NO_DESC)
+			continue;
+		const uint16_t three[3] = { fr->head, fr->mid, fr->tail };
+		for (unsigned k = 0; k < 3; k++) {
+			assert_true(three[k] < vq->num);
+			assert_false(seen[three[k]]);
+			seen[three[k]] = true;
+		}
+		parked += 3;
+	}
+	assert_int_equal(parked, vq->num_parked);
+	for (unsigned k = 0; k < vq->num; k++)
+		assert_true(seen[k]);
+}
+
 /* Every bio's callback ran once per submission; the disk is the shadow. */
 static void check_all(void)
 {
+	struct vblk_stats stats;
+	vblk_stats(disk, &stats);
+	const struct vring *ring = &disk->dev.ring;
+	unsigned num = vring_is_packed(ring) ? ring->q.packed.num : ring->q.split.num;
+	print_message("    %s ring of %u: %llu requests (%llu laps of the 16-bit idx), "
+		      "%llu descriptors (%llu laps of the ring), %llu bios checked\n",
+		      vring_is_packed(ring) ? "packed" : "split", num,
+		      (unsigned long long)stats.requests, (unsigned long long)(stats.requests >> 16),
+		      (unsigned long long)stats.descriptors,
+		      (unsigned long long)(stats.descriptors / num),
+		      (unsigned long long)st.done_total);
+	check_ring_idle();
 	for (unsigned i = 0; i < STREAM_SLOTS; i++) {
 		if (st.calls[i] != st.submits[i])
 			fail_msg("slot %u: %u submissions, %u callbacks", i, st.submits[i],
