@@ -80,7 +80,8 @@ void print_legend(void)
 	       "(splitting);\n"
 	       "kick/r, irq/r, desc/r: notifications, interrupts, ring descriptors per request\n"
 	       "(a chain through an indirect table takes one);\n"
-	       "full/r: dispatches held back for ring space, per request;\n"
+	       "full/r: runs of the queue stopped for ring space (a waiting request at\n"
+	       "each), per request;\n"
 	       "busy%%: share of the row the guest spent in the disk's interrupt handler or\n"
 	       "submitting (bio rows; the rest it slept in wfi, or polled inside a wait,\n"
 	       "which finds completions at low depth and is not counted)\n");

@@ -271,7 +271,9 @@ struct vblk_stats {
 				    * disk) */
 	uint64_t completions;      /* requests completed */
 	uint64_t errors;           /* bios completed with an error */
-	uint64_t queue_full;       /* dispatches held back for ring space */
+	uint64_t queue_full;       /* runs of the queue stopped for ring
+				    * space (a request that waits is
+				    * counted at each run that finds none) */
 	uint64_t renotifications;  /* notifications sent again after
 				    * VBLK_RENOTIFY_US without a completion
 				    * (not in `notifications`) */
