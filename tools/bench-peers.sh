@@ -89,7 +89,8 @@ make_scratch_image() {
 vblk_run() {
 	local log=$WORK/vblk.$1.log status
 	set +e
-	timeout --kill-after=5 "$TIMEOUT_S" "$QEMU" -machine virt -cpu "$CPU" -m "$MEMORY" \
+	# --foreground: a Ctrl-C reaches QEMU too (tools/bench.sh, run_guest)
+	timeout --foreground --kill-after=5 "$TIMEOUT_S" "$QEMU" -machine virt -cpu "$CPU" -m "$MEMORY" \
 		-nographic \
 		-semihosting-config "enable=on,target=native,arg=vblk-bench,arg=row_ms=$ROW_MS,arg=mode=peers" \
 		-kernel "$ELF" \
@@ -123,7 +124,7 @@ vblk_run() {
 uboot_run() {
 	local log=$WORK/uboot.$1.log out
 	: >"$log"
-	out=$(timeout --kill-after=5 $((TIMEOUT_S + 30)) python3 "$HERE/uboot_bench.py" \
+	out=$(timeout --foreground --kill-after=5 $((TIMEOUT_S + 30)) python3 "$HERE/uboot_bench.py" \
 		--image "$IMG" --uboot "$UBOOT_BIN" --qemu "$QEMU" --cpu "$CPU" --memory "$MEMORY" \
 		--serial "$SERIAL" --runs 1 --reps "$REPS" --ops "$OPS" \
 		--run-timeout "$TIMEOUT_S" --log "$log") ||

@@ -150,7 +150,10 @@ run_guest() {  # run_guest LOG SHOW [ARG...]
 		echo "\$ $QEMU ${qemu_args[*]}"
 	fi
 	set +e
-	timeout --kill-after=5 "$TIMEOUT_S" "$QEMU" "${qemu_args[@]}" </dev/null 2>&1 |
+	# --foreground: QEMU stays in this script's process group, so a Ctrl-C
+	# or a `timeout make bench` stops it too (without it, timeout puts QEMU
+	# in a group of its own and it runs on, orphaned, to its end).
+	timeout --foreground --kill-after=5 "$TIMEOUT_S" "$QEMU" "${qemu_args[@]}" </dev/null 2>&1 |
 		tr -d '\r' | if [ "$show" = show ]; then tee "$log"; else cat >"$log"; fi
 	status=${PIPESTATUS[0]}
 	set -e

@@ -194,7 +194,8 @@ class Loops:
 
 
 def boot(args, log):
-    argv = ["timeout", "--kill-after=5", str(args.run_timeout), args.qemu,
+    # --foreground: QEMU stays in our process group, so a Ctrl-C reaches it.
+    argv = ["timeout", "--foreground", "--kill-after=5", str(args.run_timeout), args.qemu,
             "-machine", "virt", "-cpu", args.cpu, "-m", args.memory, "-nographic",
             "-bios", args.uboot,
             "-drive", f"if=none,id=d0,format=raw,cache=writeback,file={args.image}",
