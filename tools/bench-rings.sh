@@ -92,9 +92,13 @@ rings_boot() {  # rings_boot first|second
 	echo
 }
 
-rings_main() {
+# Checked by tools/bench.sh's check_settings, before anything runs.
+rings_check_settings() {
 	is_count "$RINGS_ROUNDS" || die "BENCH_RINGS_ROUNDS must be a positive whole number"
 	is_count "$RINGS_TURN_MS" || die "BENCH_RINGS_TURN_MS must be a positive whole number"
+}
+
+rings_main() {
 	rings_boot second
 	rings_boot first
 	echo "split_us, packed_us: guest time per op (medians of the rounds; at depth 32 not a latency);"

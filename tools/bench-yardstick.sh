@@ -159,14 +159,19 @@ yardstick_table() {
 	}' "$YARD_RESULTS"
 }
 
-yardstick_main() {
-	local transport load loads=quiet
+# The yardstick's settings, checked by tools/bench.sh's check_settings
+# before anything runs: a typo must not wait for the guest's tables.
+yardstick_check_settings() {
 	is_count "$YARD_ROUNDS" || die "BENCH_YARD_ROUNDS must be a positive whole number"
 	is_count "$YARD_TURN_MS" || die "BENCH_YARD_TURN_MS must be a positive whole number"
 	[[ $LOAD_PROCS =~ ^[0-9]+$ ]] || die "BENCH_LOAD_PROCS must be a whole number"
 	[[ $YARD_ROWS =~ ^(all|d1|d32)$ ]] || die "BENCH_YARD_ROWS must be all, d1 or d32"
 	[[ $YARD_LOADED_ROWS =~ ^(all|d1|d32)$ ]] ||
 		die "BENCH_YARD_LOADED_ROWS must be all, d1 or d32"
+}
+
+yardstick_main() {
+	local transport load loads=quiet
 	[ "$LOAD_PROCS" = 0 ] || loads="quiet loaded"
 	: >"$YARD_RESULTS"
 	for transport in $TRANSPORTS; do

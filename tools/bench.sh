@@ -96,6 +96,8 @@ check_settings() {
 		*) die "BENCH_TRANSPORTS: mmio, pci and/or pci-packed, not '$transport'" ;;
 		esac
 	done
+	[ "${BENCH_YARDSTICK:-1}" = 0 ] || yardstick_check_settings
+	[ "${BENCH_RINGS:-1}" = 0 ] || rings_check_settings
 }
 
 cleanup() {
