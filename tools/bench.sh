@@ -20,7 +20,7 @@
 #     (tools/bench-backend.sh);
 #  4. the yardstick (tools/bench-yardstick.sh): vblk against a minimal
 #     guest on the same disk in the same QEMU process, quiet and with a
-#     CPU-bound process beside QEMU, on both transports;
+#     CPU-bound process beside QEMU, on each of BENCH_TRANSPORTS;
 #  5. the split ring against the packed ring (tools/bench-rings.sh): two
 #     virtio-pci disks in one QEMU process, packed=off and packed=on,
 #     alternating A B B A.
