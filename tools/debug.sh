@@ -72,4 +72,4 @@ if [ "$batch" -eq 1 ]; then
 fi
 echo "debug: QEMU halted before its first instruction; gdb stub on 127.0.0.1:$port" >&2
 echo "debug: console: $DEBUG_CONSOLE; try: break vblk_read, continue, vblk-ring (docs/debug.md)" >&2
-"$GDB" "${gdb_args[@]}"
+"$GDB" "${gdb_args[@]}" -x "$ROOT/tools/gdb/quit.gdb"
