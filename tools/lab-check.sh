@@ -63,8 +63,9 @@ if [ "$lab" = 3 ]; then
 	drive+=",file.file.filename=$img"
 fi
 
+# --foreground: a Ctrl-C reaches QEMU too (tools/bench.sh, run_guest).
 # shellcheck disable=SC2086 # LAB_QEMU_EXTRA is a list of arguments
-timeout --kill-after=5 "${LAB_TIMEOUT_S:-30}" "$QEMU" -machine virt -cpu cortex-a53 -nographic \
+timeout --foreground --kill-after=5 "${LAB_TIMEOUT_S:-30}" "$QEMU" -machine virt -cpu cortex-a53 -nographic \
 	-semihosting-config enable=on,target=native -global virtio-mmio.force-legacy=false \
 	-kernel "$elf" "${throttle[@]}" -drive "$drive" -device virtio-blk-device,drive=d0 \
 	${LAB_QEMU_EXTRA:-} </dev/null >"$log" 2>&1

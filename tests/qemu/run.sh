@@ -279,7 +279,9 @@ boot() { # boot the kernel as the row says; fail unless it ends as expected
 			"${load[*]} ${qemu_args[*]}"
 		echo "----"
 	} >>"$log"
-	"${runner[@]}" timeout --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
+	# --foreground: QEMU stays in this script's process group, so a Ctrl-C
+	# or a killed `make test` stops it too instead of leaving it running.
+	"${runner[@]}" timeout --foreground --kill-after=5 "$QEMU_TIMEOUT_S" "$QEMU" \
 		-machine "$machine" -cpu cortex-a53 -m "$memory" -nographic \
 		-semihosting-config "$semihosting" \
 		-d guest_errors,unimp -D "$dir/qemu-d.log" \
