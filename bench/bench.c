@@ -11,7 +11,8 @@
  *     resubmitting its bio at a new random offset;
  *   - a stream of adjacent 4 KiB bios, 256 (1 MiB) at a time, submitted
  *     plugged (each batch merges into one request) and unplugged (each bio
- *     goes out on its own), with three batches in flight so the guest
+ *     is sent when a request slot is free; those that wait for one merge
+ *     as they wait), with three batches in flight so the guest
  *     prepares one while the device works on the others;
  *   - random bios made of scattered 4 KiB segments (4 or 16 of them, none
  *     contiguous with the next), so a request needs 6 or 18 descriptors:
