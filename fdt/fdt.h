@@ -132,10 +132,12 @@ uint64_t fdt_read_cells(const void *cells, unsigned index, unsigned ncells);
 /* ---- nodes decoded (fdt/walk.c, fdt/decode.c) ------------------------
  * What every reader of a tree needs beyond the blob: a walk that knows the
  * cells each node's parent gives it, and the decoders of the properties
- * they all read. The library finds virtio-mmio nodes with them
- * (virtio/dt.c), the vblk runtime its RAM, GIC, UART and timer
- * (drivers/board.c); each walks the tree for itself, so a node one reader
- * cannot decode never fails the other. */
+ * they all read. The library finds virtio-mmio nodes (virtio/dt.c) and
+ * the PCI host (pci/dt.c) with them, in one walk (blk/dt_scan.c), the
+ * vblk runtime its RAM, GIC, UART and timer (drivers/board.c); the
+ * library and the runtime each walk the tree for themselves, and each
+ * decodes only its own nodes, so a node one cannot decode never fails
+ * the other. */
 
 /* The #address-cells and #size-cells a node gives its children (DT spec
  * §2.3.5: 2 and 1 when absent; FDT_CELLS_INVALID when the property is not

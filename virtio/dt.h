@@ -2,10 +2,11 @@
 /*
  * Finding virtio-mmio transports in a device tree: every enabled node
  * compatible with "virtio,mmio", in document order, with its register
- * window and its interrupt. This is all the library reads of a tree
- * (vblk_init_from_dt); the machine around the disks (RAM, GIC, UART,
- * timer) is the runtime's business (drivers/board.c), so a node of those
- * that cannot be decoded never keeps a disk from being found.
+ * window and its interrupt. With the PCI host (pci/dt.c), this is all
+ * the library reads of a tree (vblk_init_from_dt, in one walk:
+ * blk/dt_scan.c); the machine around the disks (RAM, GIC, UART, timer) is
+ * the runtime's business (drivers/board.c), so a node of those that
+ * cannot be decoded never keeps a disk from being found.
  */
 #ifndef VBLK_VIRTIO_DT_H
 #define VBLK_VIRTIO_DT_H
