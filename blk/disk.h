@@ -43,14 +43,14 @@ static inline int blk_disk_stop_if_broken(struct vblk_disk *disk, int err)
 	return err;
 }
 
-/* blk/attach.c: a disk of a device either transport found, in a free
- * slot; the probe report. */
-/* One attach, probe, reset or shutdown at a time (blk/disks.c): false if
+/* blk/disks.c: one attach, probe, reset or shutdown at a time: false if
  * one is running already (the caller refuses with -VBLK_ESTATE); else
  * call blk_setup_end when done. */
 bool blk_setup_begin(void);
 void blk_setup_end(void);
 
+/* blk/attach.c: a disk of a device either transport found, in a free
+ * slot; the probe report. */
 VBLK_COLD int blk_attach_probed(const struct virtio_dev *probed, uint32_t intid, bool irq_edge);
 VBLK_COLD bool blk_device_attached(const struct virtio_dev *dev);
 VBLK_COLD void blk_record_probe(const struct vblk_probe_entry *entry);

@@ -3,7 +3,8 @@
  * Finding virtio-blk disks on PCI: every one behind the device tree's
  * ECAM host (the bus enumerated and the BARs nobody assigned placed by
  * pci/), or one function firmware set up (vblk_attach_pci). The disks
- * join the one table blk/disks.c keeps, and the same probe report.
+ * join the one table (blk/table.c) and the same probe report
+ * (blk/attach.c) as the virtio-mmio ones.
  */
 #include "blk/disk.h"
 

@@ -7,9 +7,9 @@
  * (its device never confirmed a reset). VBLK_MAX_DISKS costs a pointer
  * per disk; only the pool holds memory, so a disk the application never
  * attaches costs what the pool was given for it, and no more
- * (docs/design.md, "Memory"). It calls nothing: finding and shutting
- * down disks (blk/disks.c) and refusing a bio submitted twice
- * (blk/api.c) both ask it.
+ * (docs/design.md, "Memory"). It calls nothing but the queue's
+ * blk_queue_holds: finding and shutting down disks (blk/disks.c) and
+ * refusing a bio submitted twice (blk/api.c) both ask it.
  */
 #include "blk/disk.h"
 
