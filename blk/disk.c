@@ -266,7 +266,9 @@ static void reread_capacity(struct vblk_disk *disk)
 		disk->dev.info.capacity_sectors = cfg.capacity_sectors;
 }
 
-/* Everything between DRIVER and DRIVER_OK: features, config, queue. */
+/* Everything between the reset and DRIVER_OK (§3.1.1 steps 2-7):
+ * ACKNOWLEDGE, DRIVER and the features (virtio_begin_init), then the
+ * block device's own config, queue and limits. */
 static int configure(struct vblk_disk *disk)
 {
 	struct blk_config cfg = { 0 };
@@ -315,9 +317,10 @@ int blk_disk_reset(struct vblk_disk *disk, int reason)
 }
 
 /*
- * The initialisation sequence of virtio 1.2 §3.1.1: reset, then
- * ACKNOWLEDGE, DRIVER and the features (virtio_begin_init), device setup
- * (configure), DRIVER_OK. Any failure after the reset sets FAILED.
+ * The initialisation sequence of virtio 1.2 §3.1.1: reset
+ * (blk_disk_reset), then configure (ACKNOWLEDGE, DRIVER and the features
+ * in virtio_begin_init, then the device's config and queue), DRIVER_OK
+ * (virtio_finish_init). Any failure after the reset sets FAILED.
  */
 int blk_disk_init(struct vblk_disk *disk)
 {
