@@ -401,10 +401,11 @@ void blk_disk_stop_broken_ring(struct vblk_disk *disk)
 }
 
 /*
- * The device changed its configuration (virtio 1.2 §2.5.2, e.g. the disk
- * was resized): read the capacity again. Requests still in the queue are
- * checked against it when they leave (blk/queue.c); those already in the
- * ring were valid when sent and are the device's to refuse.
+ * The device changed its configuration (a configuration change
+ * notification, virtio 1.2 §2.3; e.g. the disk was resized): read the
+ * capacity again. Requests still in the queue are checked against it
+ * when they leave (blk/queue.c); those already in the ring were valid
+ * when sent and are the device's to refuse.
  */
 void blk_config_changed(struct vblk_disk *disk)
 {

@@ -16,7 +16,7 @@
 
 /* The configuration-change bit of InterruptStatus. §2.1.2: a device that
  * needs a reset says so in its status and sends this interrupt; otherwise
- * the configuration changed (§2.5.2, e.g. a resize). */
+ * the configuration changed (§2.3, e.g. a resize). */
 VBLK_COLD static void config_interrupt(struct vblk_disk *disk)
 {
 	if (blk_dev_needs_reset(&disk->dev))
