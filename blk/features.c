@@ -47,7 +47,7 @@ static const struct blk_feature blk_features[] = {
 	{ VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT", true },    /* §6.3: accept if offered */
 	{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC", true }, /* blk/device.c, ring_chooses_indirect: when it pays */
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX", true },
-	{ VIRTIO_F_VERSION_1, "VERSION_1", true },      /* the transport adds it */
+	{ VIRTIO_F_VERSION_1, "VERSION_1", true },      /* virtio_begin_init adds it */
 	{ VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM", true }, /* plat_virt_to_phys */
 	{ VIRTIO_F_RING_PACKED, "RING_PACKED", BLK_ACCEPTS_PACKED }, /* vring/packed.c;
 									 modern only */
