@@ -89,7 +89,8 @@ int dtb_sizes(const void *dtb, uint64_t max_bytes, uint32_t *total_bytes,
 	      uint32_t *copy_bytes);
 
 /* Copy the tree to `dest` (dest_bytes owned) and set /chosen: bootargs,
- * and linux,initrd-start/-end when initrd.bytes != 0. */
+ * and linux,initrd-start/-end, both 0 when initrd.bytes is 0 (so an
+ * initrd the tree already named, QEMU's -initrd, is not taken). */
 int write_chosen(void *dest, uint64_t dest_bytes, const void *dtb, uint32_t dtb_total,
 		 const char *cmdline, struct boot_region initrd);
 
