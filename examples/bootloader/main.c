@@ -74,7 +74,8 @@ static int read_image_header(const struct boot_disk *boot, struct arm64_image *i
 	int err = vblk_part_read(&boot->kernel, 0, header_block, (uint32_t)(want / VBLK_SECTOR_SIZE));
 	if (err)
 		return fail("reading the kernel's header", err);
-	if (want < 64 || arm64_image_parse(header_block, part_bytes(&boot->kernel), image) != 0) {
+	if (want < ARM64_IMAGE_HEADER_BYTES ||
+	    arm64_image_parse(header_block, part_bytes(&boot->kernel), image) != 0) {
 		printf("bootloader: partition \"kernel\" holds no arm64 Image "
 		       "(no ARM\\x64 magic, or big-endian)\n");
 		return 1;
@@ -100,9 +101,10 @@ static int plan(const struct boot_disk *boot, const struct arm64_image *image,
 		{ (uint64_t)__image_start, (uint64_t)(_end - __image_start) },
 		{ (uint64_t)rt_dtb(), dtb_total },
 	};
+	const unsigned nreserved = sizeof(reserved) / sizeof(reserved[0]);
 	uint64_t initrd = boot->has_initrd ? part_bytes(&boot->initrd) : 0;
 	int err = boot_plan_make(where, (uint64_t)__image_start, rt_ram_end((uint64_t)_end),
-				 reserved, 2, image, load_span(&boot->kernel, kernel_bytes),
+				 reserved, nreserved, image, load_span(&boot->kernel, kernel_bytes),
 				 initrd, dtb_copy);
 
 	if (err) {
