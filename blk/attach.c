@@ -27,7 +27,7 @@ static bool same_place(const struct vblk_probe_entry *a, const struct vblk_probe
 		return a->mmio_base == b->mmio_base;
 	if (a->pci.bus != b->pci.bus || a->pci.dev != b->pci.dev || a->pci.fn != b->pci.fn)
 		return false;
-	for (unsigned i = 0; i < 6; i++)
+	for (unsigned i = 0; i < sizeof(a->pci_bar) / sizeof(a->pci_bar[0]); i++)
 		if (a->pci_bar[i] != b->pci_bar[i])
 			return false;
 	return true;
