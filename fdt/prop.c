@@ -10,23 +10,11 @@
 #include "fdt/fdt.h"
 #include "fdt/token.h"
 
-/* strcmp() == 0, one byte at a time: the optimised library versions may
- * load whole words, and this runs before the MMU is on. `blob_name` is
- * NUL-terminated inside the strings block (fdt_prop_name checked). */
-static bool names_equal(const char *blob_name, const char *name)
-{
-	while (*blob_name != '\0' && *blob_name == *name) {
-		blob_name++;
-		name++;
-	}
-	return *blob_name == *name;
-}
-
 /* The index of the first wanted name equal to `name`, or FDT_NAME_NONE. */
 static unsigned which_name(const char *name, const char *const names[], unsigned count)
 {
 	for (unsigned i = 0; i < count; i++) {
-		if (names_equal(name, names[i]))
+		if (fdt_names_equal(name, names[i]))
 			return i;
 	}
 	return FDT_NAME_NONE;

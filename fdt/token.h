@@ -27,6 +27,20 @@ static inline uint32_t fdt_be32(const uint8_t *bytes)
 	       (uint32_t)bytes[2] << 8 | (uint32_t)bytes[3];
 }
 
+/* strcmp() == 0, one byte at a time, for both the walk and the property
+ * lookup: the optimised library versions may load whole words, and the
+ * reader runs before the MMU is on, where an unaligned load faults. A
+ * name from the blob is NUL-terminated inside the strings block
+ * (fdt_prop_name checked it). */
+static inline bool fdt_names_equal(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 static inline uint32_t fdt_align_token(uint32_t len_bytes)
 {
 	return (len_bytes + FDT_TOKEN_BYTES - 1) & ~(FDT_TOKEN_BYTES - 1);

@@ -34,20 +34,11 @@ struct scan {
 	void *ctx;
 };
 
-static bool same_name(const char *a, const char *b)
-{
-	while (*a != '\0' && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 /* The index of `name` in the scan's names, added if it is not there. */
 static unsigned add_name(struct scan *scan, const char *name)
 {
 	for (unsigned i = 0; i < scan->count; i++) {
-		if (same_name(scan->names[i], name))
+		if (fdt_names_equal(scan->names[i], name))
 			return i;
 	}
 	scan->names[scan->count] = name;
