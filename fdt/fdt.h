@@ -190,7 +190,8 @@ typedef int fdt_visit_fn(void *ctx, const struct fdt *fdt, int node_off, int dep
  * negative code `visit` returned. */
 int fdt_walk(const struct fdt *fdt, fdt_visit_fn *visit, void *ctx);
 
-/* DT spec §2.3.4: a node is usable if status is absent, "okay" or "ok". */
+/* DT spec §2.3.4: a node is usable if status is absent or "okay"; "ok",
+ * which the spec does not list, is taken too, as Linux takes it. */
 bool fdt_node_enabled(const struct fdt *fdt, int node_off);
 bool fdt_status_okay(const struct fdt_prop *status);
 
