@@ -88,7 +88,9 @@ struct vblk_info {
 	bool irq_edge;             /* the DT calls it edge-triggered (QEMU does;
 				      its line stays high until acknowledged,
 				      so level works as well) */
-	uint16_t queue_size;       /* descriptors in use on the request queue */
+	uint16_t queue_size;       /* the request queue's size in descriptors,
+				      as set up (a fixed size, not how many
+				      are in use now) */
 	bool ring_packed;          /* the packed ring (VIRTIO_F_RING_PACKED,
 				      virtio 1.2 §2.8), else the split one */
 };
