@@ -54,6 +54,20 @@ int arm64_image_parse(const uint8_t *header, uint64_t file_bytes, struct arm64_i
 	return 0;
 }
 
+/* PE/COFF (Microsoft's PE format): the MS-DOS header's e_lfanew gives
+ * the PE signature's offset; the COFF file header follows the signature,
+ * the optional header follows that, then the section table. Offsets from
+ * the signature, and within one section header. */
+#define DOS_HEADER_BYTES        0x40u
+#define DOS_E_LFANEW            0x3cu
+#define PE_SIGNATURE_BYTES      4u
+#define PE_NUMBER_OF_SECTIONS   (PE_SIGNATURE_BYTES + 2u)
+#define PE_SIZE_OF_OPT_HEADER   (PE_SIGNATURE_BYTES + 16u)
+#define PE_HEADERS_BYTES        (PE_SIGNATURE_BYTES + 20u)  /* + the COFF file header */
+#define SECTION_HEADER_BYTES    40u
+#define SECTION_SIZE_OF_RAW     16u   /* SizeOfRawData */
+#define SECTION_POINTER_TO_RAW  20u   /* PointerToRawData */
+
 static uint32_t le_bytes(const uint8_t *bytes, unsigned count)
 {
 	uint32_t value = 0;
@@ -72,20 +86,21 @@ static uint32_t le_bytes(const uint8_t *bytes, unsigned count)
  */
 uint64_t arm64_image_file_bytes(const uint8_t *header, uint32_t header_bytes)
 {
-	if (header_bytes < 0x40 || header[0] != 'M' || header[1] != 'Z')
+	if (header_bytes < DOS_HEADER_BYTES || header[0] != 'M' || header[1] != 'Z')
 		return 0;
-	uint64_t pe = le_bytes(header + 0x3c, 4);
-	if (pe + 24 > header_bytes || memcmp(header + pe, "PE\0\0", 4) != 0)
+	uint64_t pe = le_bytes(header + DOS_E_LFANEW, 4);
+	if (pe + PE_HEADERS_BYTES > header_bytes ||
+	    memcmp(header + pe, "PE\0\0", PE_SIGNATURE_BYTES) != 0)
 		return 0;
-	uint32_t nsections = le_bytes(header + pe + 6, 2);
-	uint64_t table = pe + 24 + le_bytes(header + pe + 20, 2);  /* after the optional header */
-	if (table + 40ull * nsections > header_bytes)
+	uint32_t nsections = le_bytes(header + pe + PE_NUMBER_OF_SECTIONS, 2);
+	uint64_t table = pe + PE_HEADERS_BYTES + le_bytes(header + pe + PE_SIZE_OF_OPT_HEADER, 2);
+	if (table + (uint64_t)SECTION_HEADER_BYTES * nsections > header_bytes)
 		return 0;
 	uint64_t end = 0;
 	for (uint32_t i = 0; i < nsections; i++) {
-		const uint8_t *section = header + table + 40u * i;
-		uint64_t raw_end = (uint64_t)le_bytes(section + 20, 4) +   /* PointerToRawData */
-				   le_bytes(section + 16, 4);              /* SizeOfRawData */
+		const uint8_t *section = header + table + SECTION_HEADER_BYTES * i;
+		uint64_t raw_end = (uint64_t)le_bytes(section + SECTION_POINTER_TO_RAW, 4) +
+				   le_bytes(section + SECTION_SIZE_OF_RAW, 4);
 		if (raw_end > end)
 			end = raw_end;
 	}
