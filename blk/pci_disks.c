@@ -178,11 +178,12 @@ VBLK_COLD int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint
 	/* A bad argument changes nothing, not even the probe report. */
 	if (!plausible_function(ecam_base, dev, fn) || pci_host_check(&host) != 0)
 		return -VBLK_EINVAL;
-	/* Sizing the BARs of a disk's function would stop its decoding
-	 * for a moment under the disk. */
-	if (function_attached(&host, bdf) || !blk_setup_begin())
+	if (!blk_setup_begin())
 		return -VBLK_ESTATE;
-	int err = attach_at(&host, bdf, intid);
+	/* Sizing the BARs of a disk's function would stop its decoding
+	 * for a moment under the disk. Looked at once set-up is ours, as
+	 * vblk_attach does: no callback can attach the function meanwhile. */
+	int err = function_attached(&host, bdf) ? -VBLK_ESTATE : attach_at(&host, bdf, intid);
 	blk_setup_end();
 	return err;
 }

@@ -135,8 +135,10 @@ unsigned vblk_max_disks(void);
  * -VBLK_ENODEV if no virtio-blk function answers there, -VBLK_EUNSUPP for
  * a legacy-only device (no virtio capabilities), -VBLK_ESTATE if a memory BAR
  * is unassigned or the function is a disk already, -VBLK_EBROKEN
- * for capabilities that do not fit their BARs, -VBLK_ENOMEM as for
- * vblk_attach. */
+ * for capabilities that do not fit their BARs, -VBLK_ENOMEM if
+ * vblk_max_disks() disks hold memory already (the virtio device is not
+ * touched, but the function is left decoding its BARs, as enabled for
+ * the attach). */
 int vblk_attach_pci(uint64_t ecam_base, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t intid);
 
 /* The memory a device may read and write: physical (bus) addresses, as
