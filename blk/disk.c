@@ -348,10 +348,10 @@ int blk_disk_init(struct vblk_disk *disk)
 	 * would find the disk not ready and be dropped). */
 	plat_irqflags_t flags = plat_irq_save();
 	virtio_finish_init(&disk->dev.vdev);
-	/* A resize between configure()'s read and DRIVER_OK notifies no one
-	 * (§4.2.3.4 sends configuration changes to a running driver; QEMU
-	 * drops one before DRIVER_OK): read the capacity again, now that any
-	 * later change interrupts or is found by a wait's look. */
+	/* A resize between configure()'s read and DRIVER_OK may notify no
+	 * one (QEMU sends no configuration change notification before
+	 * DRIVER_OK): read the capacity again, now that any later change
+	 * interrupts or is found by a wait's look. */
 	reread_capacity(disk);
 	disk->dev.broken_reason = NULL;
 	disk->dev.broken_err = 0;

@@ -4,7 +4,7 @@
  * nodes (virtio/dt.c) and the PCI ECAM host (pci/dt.c), each node's
  * properties read once. The walk covers the whole tree, so a blob
  * malformed anywhere is refused, as it is by either finder alone; a PCI
- * host that cannot be decoded costs the PCI disks only, as before.
+ * host that cannot be decoded costs the PCI disks only.
  *
  * The host is decoded after the walk, from the phandles it passed: its
  * interrupt-map names its interrupt parent (the GIC) by phandle, and

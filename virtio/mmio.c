@@ -92,8 +92,8 @@ VBLK_COLD static uint32_t mmio_config_generation(struct virtio_dev *dev)
 
 /*
  * QueueNumMax of `queue_idx`, 0 if the queue does not exist or is already
- * in use (modern: QueueReady must read 0; legacy: QueueNumMax may only be
- * read while QueuePFN is 0; §4.2.3.2, §4.2.4).
+ * in use (the driver checks that the queue is not in use first, §4.2.3.2,
+ * §4.2.4: modern, QueueReady reads 0; legacy, QueuePFN reads 0).
  */
 VBLK_COLD static uint32_t mmio_queue_max(struct virtio_dev *dev, uint16_t queue_idx)
 {
