@@ -185,50 +185,6 @@ static void clean_slots(const struct vq_packed *vq, uint16_t first, uint16_t n)
 }
 
 /*
- * vqp_add's path for a block request: three buffers, a readable head and
- * a writable tail (header, data, status), in three slots before the
- * ring's end. With the head readable and the tail writable the middle
- * keeps the order of §2.8.17 whichever way it goes, so the chain's rules
- * are: no buffer empty, fewer than 2^32 bytes. Returns false, having
- * changed nothing, for any other chain (vqp_add's loop takes it, errors
- * included).
- */
-static bool add_three(struct vq_packed *vq, const struct vring_buf *bufs, void *token)
-{
-	const struct vring_buf *hdr = &bufs[0], *mid = &bufs[1], *status = &bufs[2];
-	uint16_t head = vq->next_avail;
-
-	if (head + 3u > vq->num || hdr->device_writes || !status->device_writes ||
-	    hdr->len_bytes == 0 || mid->len_bytes == 0 || status->len_bytes == 0 ||
-	    (uint64_t)hdr->len_bytes + mid->len_bytes + status->len_bytes > UINT32_MAX)
-		return false;
-
-	uint16_t id = take_id(vq), lap_flags = vq->avail_flags;
-	struct vring_packed_desc *desc = &vq->desc[head];
-	desc[0].addr = hdr->addr;   /* its flags are stored last: expose_head */
-	desc[0].len = hdr->len_bytes;
-	desc[0].id = id;
-	desc[1] = (struct vring_packed_desc){
-		mid->addr, mid->len_bytes, id,
-		(uint16_t)(lap_flags | VRING_DESC_F_NEXT | (mid->device_writes ? VRING_DESC_F_WRITE : 0)),
-	};
-	desc[2] = (struct vring_packed_desc){ status->addr, status->len_bytes, id,
-					      (uint16_t)(lap_flags | VRING_DESC_F_WRITE) };
-	clean_slots(vq, head, 3);
-	vq->next_avail = (uint16_t)(head + 3u);
-	if (vq->next_avail == vq->num) {   /* the next chain starts a lap */
-		vq->next_avail = 0;
-		vq->avail_flags = (uint16_t)(lap_flags ^ LAP_BITS);
-		vq->avail_wrap = !vq->avail_wrap;
-	}
-	uint32_t writable_bytes = status->len_bytes + (mid->device_writes ? mid->len_bytes : 0);
-	remember_chain(vq, id, 3, writable_bytes, token);
-	expose_head(vq, head, (uint16_t)(lap_flags | VRING_DESC_F_NEXT), 3);
-	VQP_TRACE_CHAIN(vq, head, 3, NULL);
-	return true;
-}
-
-/*
  * Put one chain of `nbufs` buffers in consecutive slots (wrapping at the
  * ring's end, PK-16), each carrying the buffer ID (PK-17: QEMU 7.2 reads
  * it from the head, the spec from the tail, so every slot has it). The
@@ -317,15 +273,56 @@ int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned n
 
 /*
  * Put one chain in the ring (vqp_add_chain's contract). A block
- * request's chain takes add_three's straight path; any other, and every
- * refusal, vqp_add_chain's loop.
+ * request's chain takes the straight path below: three buffers, a
+ * readable head and a writable tail (header, data, status), in three
+ * slots before the ring's end. With the head readable and the tail
+ * writable the middle keeps the order of §2.8.17 whichever way it goes,
+ * so the chain's rules are: no buffer empty, fewer than 2^32 bytes. Any
+ * other chain, and every refusal, goes to vqp_add_chain's loop, which
+ * checks it again and gives the error in its order; nothing is written
+ * before the straight path has decided to take the chain.
  */
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
-	if (nbufs == 3 && bufs != NULL && token != NULL && !vq->broken && vq->num_free >= 3 &&
-	    add_three(vq, bufs, token))
-		return 0;
-	return vqp_add_chain(vq, bufs, nbufs, token);
+	if (nbufs != 3 || bufs == NULL || token == NULL || vq->broken || vq->num_free < 3)
+		return vqp_add_chain(vq, bufs, nbufs, token);
+	uint16_t head = vq->next_avail;
+	const struct vring_buf *hdr = &bufs[0], *mid = &bufs[1], *status = &bufs[2];
+	/* No buffer empty and fewer than 2^32 bytes in all, as one test:
+	 * each length less one, as 32 bits (an empty buffer's is
+	 * 2^32 - 1), summed in 64 bits, is at most 2^32 - 4 exactly when
+	 * none is empty and the three sum to less than 2^32. The head
+	 * readable and the tail writable: hdr < status as bools. */
+	uint32_t hdr_len = hdr->len_bytes, mid_len = mid->len_bytes, status_len = status->len_bytes;
+	if (head + 3u > vq->num || hdr->device_writes >= status->device_writes ||
+	    (uint64_t)(uint32_t)(hdr_len - 1u) + (uint32_t)(mid_len - 1u) +
+			    (uint32_t)(status_len - 1u) > UINT32_MAX - 3u)
+		return vqp_add_chain(vq, bufs, nbufs, token);
+
+	bool mid_writes = mid->device_writes;
+	uint16_t id = take_id(vq), lap_flags = vq->avail_flags;
+	struct vring_packed_desc *desc = &vq->desc[head];
+	desc[0].addr = hdr->addr;   /* its flags are stored last: expose_head */
+	desc[0].len = hdr_len;
+	desc[0].id = id;
+	desc[1] = (struct vring_packed_desc){
+		mid->addr, mid_len, id,
+		(uint16_t)(lap_flags | VRING_DESC_F_NEXT | (mid_writes ? VRING_DESC_F_WRITE : 0)),
+	};
+	desc[2] = (struct vring_packed_desc){ status->addr, status_len, id,
+					      (uint16_t)(lap_flags | VRING_DESC_F_WRITE) };
+	clean_slots(vq, head, 3);
+	vq->next_avail = (uint16_t)(head + 3u);
+	if (vq->next_avail == vq->num) {   /* the next chain starts a lap */
+		vq->next_avail = 0;
+		vq->avail_flags = (uint16_t)(lap_flags ^ LAP_BITS);
+		vq->avail_wrap = !vq->avail_wrap;
+	}
+	uint32_t writable_bytes = status_len + (mid_writes ? mid_len : 0);
+	remember_chain(vq, id, 3, writable_bytes, token);
+	expose_head(vq, head, (uint16_t)(lap_flags | VRING_DESC_F_NEXT), 3);
+	VQP_TRACE_CHAIN(vq, head, 3, NULL);
+	return 0;
 }
 
 /*

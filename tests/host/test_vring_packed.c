@@ -259,6 +259,47 @@ static void test_refused_chain_leaves_no_slot_available(void **state)
 	}
 }
 
+/* The straight path's checks of a block request's chain (three buffers,
+ * a readable head and a writable tail), at their edges: an empty buffer
+ * anywhere, and 2^32 - 1 bytes in all taken but 2^32 refused, as the
+ * loop refuses them, with nothing left available. */
+static void test_three_buffer_chain_at_its_limits(void **state)
+{
+	(void)state;
+	const struct vring_buf hdr = read_buf, status = status_buf;
+	const uint32_t most = UINT32_MAX - hdr.len_bytes - status.len_bytes;
+	struct vring_buf chains[][3] = {
+		{ { 0x1000, 0, false }, write_buf, status },
+		{ hdr, { 0x2000, 0, true }, status },
+		{ hdr, { 0x2000, 0, false }, status },
+		{ hdr, write_buf, { 0x3000, 0, true } },
+		{ hdr, { 0x2000, most + 1, true }, status },
+		{ hdr, { 0x2000, most + 1, false }, status },
+		{ { 0x1000, UINT32_MAX, false }, { 0x2000, UINT32_MAX, true },
+		  { 0x3000, UINT32_MAX, true } },
+	};
+	const int errors[] = { -VBLK_EINVAL, -VBLK_EINVAL, -VBLK_EINVAL, -VBLK_EINVAL,
+			       -VBLK_ETOOBIG, -VBLK_ETOOBIG, -VBLK_ETOOBIG };
+	uint16_t nslots;
+
+	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		assert_int_equal(vqp_add(&vq, chains[i], 3, &tokens[0]), errors[i]);
+		assert_int_equal(vq.num_free, NUM);
+		assert_int_equal(vq.next_avail, 0);
+		assert_false(vqp_publish(&vq));
+		for (uint16_t slot = 0; slot < NUM; slot++)
+			assert_false(slot_available(slot, true));
+	}
+	struct vring_buf largest[3] = { hdr, { 0x2000, most, true }, status };
+	assert_int_equal(vqp_add(&vq, largest, 3, &tokens[1]), 0);
+	assert_true(vqp_publish(&vq));
+	int id = device_take(&nslots);
+	assert_int_equal(nslots, 3);
+	assert_int_equal(vq.desc[1].len, most);
+	device_complete((uint16_t)id, nslots, most + 1);
+	expect_harvest(&tokens[1], most + 1);
+}
+
 /* ---- completions ------------------------------------------------------ */
 
 static void test_completion_returns_token_and_frees_slots(void **state)
@@ -554,6 +595,7 @@ int main(void)
 		T(test_batch_is_exposed_at_once),
 		T(test_bad_chains_and_full_ring_expose_nothing),
 		T(test_refused_chain_leaves_no_slot_available),
+		T(test_three_buffer_chain_at_its_limits),
 		T(test_completion_returns_token_and_frees_slots),
 		T(test_out_of_order_completions),
 		cmocka_unit_test_setup(test_many_laps_of_an_odd_ring, setup_odd),
