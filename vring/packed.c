@@ -84,8 +84,6 @@ int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bo
 		.batch_ids = VQP_NO_ID,
 	};
 	vq->device = vq->driver + 1;
-	for (uint16_t id = 0; id < num; id++)
-		vq->next_id[id] = (uint16_t)(id + 1);
 	plat_dma_clean(mem, VRING_PACKED_MEM_BYTES((size_t)num));
 	return 0;
 }
@@ -103,14 +101,33 @@ void vqp_set_broken(struct vq_packed *vq, const char *reason)
 	}
 }
 
-/* A buffer ID from the pool (PK-18: unique among those in flight). The
- * caller has checked that a slot is free, and there are as many IDs as
- * slots, so one is. */
-static uint16_t take_id(struct vq_packed *vq)
+/*
+ * The buffer ID of a chain starting at slot `head` (PK-18: below num,
+ * unique among those in flight): the head slot itself, unless a chain in
+ * flight holds that ID. That happens after an out-of-order completion:
+ * the used position moves on by the slots of whichever chain the device
+ * finished, so the driver may come round to the head slot of a chain the
+ * device still holds. Then the first ID not in flight after it: there is
+ * one, since every chain in flight takes a slot at least and the caller
+ * has checked that one is free. An ID is in flight exactly while its
+ * chain's token is set (remember_chain, take_used, vqp_detach), so no
+ * pool is kept.
+ */
+__attribute__((noinline, cold)) static uint16_t free_id_after(const struct vq_packed *vq,
+							      uint16_t head)
 {
-	uint16_t id = vq->free_id;
-	vq->free_id = vq->next_id[id];
+	uint16_t id = head;
+
+	do {
+		if (++id == vq->num)
+			id = 0;
+	} while (vq->chain[id].token != NULL);
 	return id;
+}
+
+static uint16_t take_id(const struct vq_packed *vq, uint16_t head)
+{
+	return vq->chain[head].token == NULL ? head : free_id_after(vq, head);
 }
 
 /*
@@ -142,7 +159,7 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
 	};
 	vq->num_free = (uint16_t)(vq->num_free - nslots);
 	vq->in_flight++;
-	vq->next_id[id] = vq->batch_ids;   /* held back until vqp_publish */
+	vq->batch_next[id] = vq->batch_ids;   /* held back until vqp_publish */
 	vq->batch_ids = id;
 }
 
@@ -213,7 +230,7 @@ int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned n
 	 * (expose_head); a refused chain undoes the others (refuse_chain). */
 	struct vring_packed_desc *desc = &vq->desc[vq->next_avail];
 	const struct vring_packed_desc *ring_end = vq->desc + vq->num;
-	uint16_t id = vq->free_id, lap_flags = vq->avail_flags;
+	uint16_t id = take_id(vq, vq->next_avail), lap_flags = vq->avail_flags;
 	const struct vring_buf *buf = bufs;
 
 	uint32_t len = buf->len_bytes;
@@ -260,8 +277,6 @@ int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned n
 
 	uint16_t head = vq->next_avail;
 	clean_slots(vq, head, (uint16_t)nbufs);
-	/* The ID leaves the pool (PK-18: unique among those in flight). */
-	vq->free_id = vq->next_id[id];
 	vq->next_avail = (uint16_t)(desc - vq->desc);
 	vq->avail_flags = lap_flags;
 	vq->avail_wrap = lap_flags & VRING_PACKED_DESC_F_AVAIL;
@@ -280,13 +295,14 @@ int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned n
  * so the chain's rules are: no buffer empty, fewer than 2^32 bytes. Any
  * other chain, and every refusal, goes to vqp_add_chain's loop, which
  * checks it again and gives the error in its order; nothing is written
- * before the straight path has decided to take the chain.
+ * before the straight path has decided to take the chain. So does a
+ * chain whose head slot's ID is still in flight (take_id).
  */
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
 	if (nbufs != 3 || bufs == NULL || token == NULL || vq->broken || vq->num_free < 3)
 		return vqp_add_chain(vq, bufs, nbufs, token);
-	uint16_t head = vq->next_avail;
+	uint16_t head = vq->next_avail, id = head;   /* take_id's usual answer */
 	const struct vring_buf *hdr = &bufs[0], *mid = &bufs[1], *status = &bufs[2];
 	/* No buffer empty and fewer than 2^32 bytes in all, as one test:
 	 * each length less one, as 32 bits (an empty buffer's is
@@ -294,13 +310,14 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 	 * none is empty and the three sum to less than 2^32. The head
 	 * readable and the tail writable: hdr < status as bools. */
 	uint32_t hdr_len = hdr->len_bytes, mid_len = mid->len_bytes, status_len = status->len_bytes;
-	if (head + 3u > vq->num || hdr->device_writes >= status->device_writes ||
+	if (head + 3u > vq->num || vq->chain[id].token != NULL ||
+	    hdr->device_writes >= status->device_writes ||
 	    (uint64_t)(uint32_t)(hdr_len - 1u) + (uint32_t)(mid_len - 1u) +
 			    (uint32_t)(status_len - 1u) > UINT32_MAX - 3u)
 		return vqp_add_chain(vq, bufs, nbufs, token);
 
 	bool mid_writes = mid->device_writes;
-	uint16_t id = take_id(vq), lap_flags = vq->avail_flags;
+	uint16_t lap_flags = vq->avail_flags;
 	struct vring_packed_desc *desc = &vq->desc[head];
 	desc[0].addr = hdr->addr;   /* its flags are stored last: expose_head */
 	desc[0].len = hdr_len;
@@ -356,7 +373,7 @@ int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigne
 		};
 	plat_dma_clean(table, sizeof(*table) * nbufs);
 
-	uint16_t id = take_id(vq), head = vq->next_avail;
+	uint16_t head = vq->next_avail, id = take_id(vq, head);
 	struct vring_packed_desc *desc = &vq->desc[head];
 	desc->addr = plat_virt_to_phys(table);
 	desc->len = (uint32_t)(sizeof(*table) * nbufs);   /* PK-24 */
@@ -462,8 +479,6 @@ static int take_used(struct vq_packed *vq, uint16_t slot, uint16_t id, uint32_t 
 	vq->last_used = (uint16_t)next;
 	vq->num_free = (uint16_t)(vq->num_free + nslots);
 	vq->in_flight--;
-	vq->next_id[id] = vq->free_id;   /* the ID back to the pool */
-	vq->free_id = id;
 	return 1;
 }
 
@@ -481,7 +496,7 @@ __attribute__((noinline, cold)) static int take_used_beside_batch(struct vq_pack
 								  uint32_t len, void **token,
 								  uint32_t *used_len)
 {
-	for (uint16_t held = vq->batch_ids; held < vq->num; held = vq->next_id[held]) {
+	for (uint16_t held = vq->batch_ids; held < vq->num; held = vq->batch_next[held]) {
 		if (held == id) {
 			vqp_set_broken(vq, "used buffer ID of a chain not yet published");
 			return -VBLK_EBROKEN;
@@ -545,8 +560,6 @@ void *vqp_detach(struct vq_packed *vq)
 			chain->token = NULL;
 			vq->num_free = (uint16_t)(vq->num_free + chain->nslots);
 			vq->in_flight--;
-			vq->next_id[id] = vq->free_id;
-			vq->free_id = id;
 			return token;
 		}
 	}

@@ -21,7 +21,8 @@
  *
  * A chain is consecutive slots linked by NEXT; each carries the chain's
  * buffer ID, which the device hands back in its used descriptor. The ID
- * comes from a pool of the driver's and indexes what the driver remembers
+ * is the chain's head slot, or the next one free if a chain in flight
+ * holds that (out-of-order completion), and indexes what the driver remembers
  * of the chain (its token, its slot count, its writable bytes), so nothing
  * the device writes is trusted: an ID out of range or not in flight, a
  * length beyond the chain's writable bytes, break the queue.
@@ -99,22 +100,20 @@ struct vq_packed {
 	 * used slot in the lap at last_used (AVAIL = USED = used_wrap). */
 	uint16_t avail_flags;
 	uint16_t used_flags;
-	uint16_t free_id;        /* head of the buffer-ID pool */
 	uint16_t in_flight;      /* chains added and not yet harvested */
 	/* The batch since the last vqp_publish: its first head's flags are
 	 * held back and stored by vqp_publish, which exposes the batch. */
 	uint16_t batch_head;
 	uint16_t batch_head_flags;
 	uint16_t batch_slots;    /* slots the batch took */
-	/* The batch's buffer IDs, newest first, linked through next_id (an
-	 * ID in flight is off the pool, so its link is free); VQP_NO_ID
-	 * ends the list. The device was not given these chains. */
+	/* The batch's buffer IDs, newest first, linked through batch_next;
+	 * VQP_NO_ID ends the list. The device was not given these chains. */
 	uint16_t batch_ids;
 	bool event_idx;
 	bool indirect;
 	bool broken;
 	const char *broken_reason;
-	uint16_t next_id[VBLK_QUEUE_SIZE];  /* the free-ID list's links */
+	uint16_t batch_next[VBLK_QUEUE_SIZE];  /* the batch list's links, by ID */
 	struct vqp_chain chain[VBLK_QUEUE_SIZE];
 };
 

@@ -340,6 +340,44 @@ static void test_out_of_order_completions(void **state)
 	assert_int_equal(vq.num_free, NUM);
 }
 
+/* PK-18 after an out-of-order completion: the driver comes round to the
+ * head slot of a chain the device still holds, so the chain that starts
+ * there takes another ID (a chain's ID is its head slot only while no
+ * chain in flight holds it). */
+static void test_head_slot_of_a_chain_in_flight_gets_another_id(void **state)
+{
+	(void)state;
+	uint16_t a_slots, nslots;
+	struct vring_buf one[1] = { status_buf };
+
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[0]), 0);   /* A: slot 0 */
+	assert_int_equal(add3(&tokens[1]), 0);                    /* B: slots 1-3 */
+	vqp_publish(&vq);
+	int a = device_take(&a_slots), b = device_take(&nslots);
+	device_complete((uint16_t)b, nslots, 1);                 /* B before A */
+	expect_harvest(&tokens[1], 1);
+	assert_int_equal(add3(&tokens[2]), 0);                    /* C: slots 4-6 */
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[3]), 0);   /* D: slot 7 */
+	vqp_publish(&vq);
+	for (int i = 2; i <= 3; i++) {
+		int id = device_take(&nslots);
+		device_complete((uint16_t)id, nslots, 1);
+		expect_harvest(&tokens[i], 1);
+	}
+	assert_int_equal(vq.next_avail, 0);   /* round to A's head slot, A in flight */
+	assert_int_equal(add3(&tokens[4]), 0);                    /* E: slots 0-2 */
+	vqp_publish(&vq);
+	int e = device_take(&nslots);   /* checks E's ID in each of its slots */
+	assert_int_not_equal(e, a);
+	assert_in_range(e, 0, NUM - 1);
+	device_complete((uint16_t)e, nslots, 513);
+	device_complete((uint16_t)a, a_slots, 1);
+	expect_harvest(&tokens[4], 513);
+	expect_harvest(&tokens[0], 1);
+	assert_int_equal(vq.num_free, NUM);
+	assert_int_equal(vq.in_flight, 0);
+}
+
 /* PK-4, PK-6: many laps of an odd-sized ring with chains that straddle
  * its end; the flags flip each lap on both sides. */
 static void test_many_laps_of_an_odd_ring(void **state)
@@ -598,6 +636,7 @@ int main(void)
 		T(test_three_buffer_chain_at_its_limits),
 		T(test_completion_returns_token_and_frees_slots),
 		T(test_out_of_order_completions),
+		T(test_head_slot_of_a_chain_in_flight_gets_another_id),
 		cmocka_unit_test_setup(test_many_laps_of_an_odd_ring, setup_odd),
 		T(test_used_descriptor_of_the_wrong_lap_is_ignored),
 		T(test_used_id_out_of_range_breaks_the_queue),
