@@ -157,8 +157,7 @@ static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
 	vq->chain[id] = (struct vqp_chain){
 		.token = token, .nslots = nslots, .writable_bytes = writable_bytes,
 	};
-	vq->num_free = (uint16_t)(vq->num_free - nslots);
-	vq->in_flight++;
+	vq->counts += VQP_COUNTS(-(uint32_t)nslots, 1u);   /* num_free -= nslots, in_flight++ */
 	vq->batch_next[id] = vq->batch_ids;   /* held back until vqp_publish */
 	vq->batch_ids = id;
 }
@@ -477,8 +476,7 @@ static int take_used(struct vq_packed *vq, uint16_t slot, uint16_t id, uint32_t 
 		vq->used_flags ^= LAP_BITS;
 	}
 	vq->last_used = (uint16_t)next;
-	vq->num_free = (uint16_t)(vq->num_free + nslots);
-	vq->in_flight--;
+	vq->counts += VQP_COUNTS(nslots, -1u);   /* num_free += nslots, in_flight-- */
 	return 1;
 }
 

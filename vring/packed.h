@@ -77,6 +77,15 @@ struct vqp_chain {
 	uint32_t writable_bytes; /* the most the device may report in len */
 };
 
+/* What adding `slots` to num_free and `chains` to in_flight adds to
+ * their word, each an unsigned 32-bit value that may stand for a negative
+ * one (modulo 2^32). */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define VQP_COUNTS(slots, chains) (((uint32_t)(slots) << 16) + (uint32_t)(chains))
+#else
+#define VQP_COUNTS(slots, chains) ((uint32_t)(slots) + ((uint32_t)(chains) << 16))
+#endif
+
 /* No buffer ID: the end of the batch's list (IDs are below num <= 32768). */
 #define VQP_NO_ID 0xffffu
 
@@ -88,7 +97,17 @@ struct vq_packed {
 
 	/* Driver-private. */
 	uint16_t num;            /* slots; need not be a power of 2 */
-	uint16_t num_free;       /* slots not in the device's hands */
+	/* The two counts the block layer reads, as one 32-bit word too, so
+	 * that an add or a harvest moves both with one addition
+	 * (VQP_COUNTS): neither half ever carries into the other, as
+	 * num_free stays within 0..num and in_flight within 0..num. */
+	union {
+		struct {
+			uint16_t num_free;   /* slots not in the device's hands */
+			uint16_t in_flight;  /* chains added and not yet harvested */
+		};
+		uint32_t counts;
+	};
 	uint16_t next_avail;     /* slot the next chain starts at */
 	bool avail_wrap;         /* driver ring wrap counter (starts 1) */
 	uint16_t last_used;      /* slot the next used descriptor appears at */
@@ -100,7 +119,6 @@ struct vq_packed {
 	 * used slot in the lap at last_used (AVAIL = USED = used_wrap). */
 	uint16_t avail_flags;
 	uint16_t used_flags;
-	uint16_t in_flight;      /* chains added and not yet harvested */
 	/* The batch since the last vqp_publish: its first head's flags are
 	 * held back and stored by vqp_publish, which exposes the batch. */
 	uint16_t batch_head;

@@ -20,14 +20,27 @@ class VblkError(gdb.GdbError):
     pass
 
 
+def field_names(t):
+    """The fields of struct or union type t by name, those of its anonymous
+    members too (gdb finds them by name, as C does)."""
+    if t.code not in (gdb.TYPE_CODE_STRUCT, gdb.TYPE_CODE_UNION):
+        return []
+    names = []
+    for f in t.fields():
+        if f.name:
+            names.append(f.name)
+        else:
+            names.extend(field_names(f.type.strip_typedefs()))
+    return names
+
+
 def field(val, name):
     """val[name], or a clear error naming the struct and the field."""
     t = val.type.strip_typedefs()
     if t.code == gdb.TYPE_CODE_PTR:
         val = val.dereference()
         t = val.type.strip_typedefs()
-    names = [f.name for f in t.fields()] if t.code in (gdb.TYPE_CODE_STRUCT,
-                                                      gdb.TYPE_CODE_UNION) else []
+    names = field_names(t)
     if name not in names:
         raise VblkError("vblk.py: %s has no field '%s' (it has: %s); the driver's structs "
                         "changed: update tools/gdb/ (vblk.py, vblk_rings.py)" % (t, name, ", ".join(names)))
