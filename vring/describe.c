@@ -84,7 +84,7 @@ static unsigned bit_used(uint16_t flags)
  * published has its flags held back in the ring's private copy. */
 static uint16_t packed_flags(const struct vq_packed *vq, uint16_t slot)
 {
-	if (vq->batch_slots != 0 && slot == vq->batch_head)
+	if (vq->batch_head_flags != 0 && slot == vq->batch_head)
 		return vq->batch_head_flags;
 	return peek16(&vq->desc[slot].flags);
 }
@@ -211,7 +211,7 @@ static void describe_packed_slot(const char *prefix, const struct vq_packed *vq,
 		    (unsigned)slot, (unsigned)peek16(&desc->id), (unsigned long long)desc->addr,
 		    (unsigned)peek32(&desc->len), desc_flag_names(flags), bit_avail(flags),
 		    bit_used(flags),
-		    vq->batch_slots != 0 && slot == vq->batch_head ? " (held until publish)" : "");
+		    vq->batch_head_flags != 0 && slot == vq->batch_head ? " (held until publish)" : "");
 }
 
 void vqp_describe(const char *prefix, const struct vq_packed *vq, unsigned last_used,
@@ -227,7 +227,7 @@ void vqp_describe(const char *prefix, const struct vq_packed *vq, unsigned last_
 		vblk_printf("%s  broken: %s\n", prefix, vq->broken_reason);
 	vblk_printf("%s  driver: next_avail %u, avail wrap counter %u, %u slot(s) added and not "
 		    "yet published\n", prefix, (unsigned)vq->next_avail, (unsigned)vq->avail_wrap,
-		    (unsigned)vq->batch_slots);
+		    (unsigned)vqp_batch_slots(vq));
 	vblk_printf("%s  device: last_used %u, used wrap counter %u\n", prefix,
 		    (unsigned)vq->last_used, (unsigned)vq->used_wrap);
 	vblk_printf("%s  driver event: %s off_wrap 0x%x; device event: %s off_wrap 0x%x\n", prefix,

@@ -137,9 +137,9 @@ static uint16_t take_id(const struct vq_packed *vq, uint16_t head)
  * head keeps the whole batch from it, and the chains after it can be
  * exposed at once.
  */
-static void expose_head(struct vq_packed *vq, uint16_t head, uint16_t head_flags, uint16_t nslots)
+static void expose_head(struct vq_packed *vq, uint16_t head, uint16_t head_flags)
 {
-	if (vq->batch_slots == 0) {
+	if (vq->batch_head_flags == 0) {   /* no batch open */
 		vq->batch_head = head;
 		vq->batch_head_flags = head_flags;
 	} else {
@@ -148,7 +148,6 @@ static void expose_head(struct vq_packed *vq, uint16_t head, uint16_t head_flags
 		plat_wmb();
 		plat_dma_store16(&vq->desc[head].flags, head_flags);
 	}
-	vq->batch_slots = (uint16_t)(vq->batch_slots + nslots);
 }
 
 static void remember_chain(struct vq_packed *vq, uint16_t id, uint16_t nslots,
@@ -280,7 +279,7 @@ int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned n
 	vq->avail_flags = lap_flags;
 	vq->avail_wrap = lap_flags & VRING_PACKED_DESC_F_AVAIL;
 	remember_chain(vq, id, (uint16_t)nbufs, (uint32_t)writable_bytes, token);
-	expose_head(vq, head, head_flags, (uint16_t)nbufs);
+	expose_head(vq, head, head_flags);
 	VQP_TRACE_CHAIN(vq, head, nbufs, NULL);
 	return 0;
 }
@@ -322,7 +321,7 @@ __attribute__((noinline)) static int add_three(struct vq_packed *vq, const struc
 		vq->avail_flags = (uint16_t)(lap_flags ^ LAP_BITS);
 		vq->avail_wrap = !vq->avail_wrap;
 	}
-	expose_head(vq, head, (uint16_t)(lap_flags | VRING_DESC_F_NEXT), 3);
+	expose_head(vq, head, (uint16_t)(lap_flags | VRING_DESC_F_NEXT));
 	VQP_TRACE_CHAIN(vq, head, 3, NULL);
 	return 0;
 }
@@ -398,7 +397,7 @@ int vqp_add_indirect(struct vq_packed *vq, const struct vring_buf *bufs, unsigne
 	vq->next_avail = next_slot(vq, head, &vq->avail_wrap);
 	vq->avail_flags = avail_flags(vq->avail_wrap);
 	remember_chain(vq, id, 1, writable_bytes, token);
-	expose_head(vq, head, head_flags, 1);
+	expose_head(vq, head, head_flags);
 	VQP_TRACE_CHAIN(vq, head, 1, table);
 	return 0;
 }
@@ -431,20 +430,20 @@ static bool packed_need_event(const struct vq_packed *vq, uint16_t off_wrap, uin
  */
 bool vqp_publish(struct vq_packed *vq)
 {
-	uint16_t exposed = vq->batch_slots;
-	if (vq->broken || exposed == 0)
+	uint16_t flags = vq->batch_head_flags;
+	if (vq->broken || flags == 0)   /* broken, or no batch open */
 		return false;
 	/* The batch's own fields are the driver's: read, and the batch
 	 * closed, before the barrier, which orders the ring's memory. */
-	uint16_t *head_flags = &vq->desc[vq->batch_head].flags, flags = vq->batch_head_flags;
-	vq->batch_slots = 0;
+	uint16_t *head_flags = &vq->desc[vq->batch_head].flags;
+	vq->batch_head_flags = 0;
 	vq->batch_ids = VQP_NO_ID;
 	/* §2.8.21.1.1 (PK-31): every descriptor of the batch before the
 	 * flags that make its first head available. */
 	plat_wmb();
 	plat_dma_store16(head_flags, flags);
 
-	VQP_TRACE_PUBLISHED(exposed, vq->batch_head);
+	VQP_TRACE_PUBLISHED(vqp_slots_since(vq, vq->batch_head), vq->batch_head);
 
 	/* §2.8.21.3.1 (PK-32): the flags store before the read of the
 	 * device's suppression state, or both sides could decide that no
@@ -452,7 +451,8 @@ bool vqp_publish(struct vq_packed *vq)
 	plat_mb();
 	uint16_t event_flags = plat_dma_load16(&vq->device->flags);
 	if (event_flags == VRING_PACKED_EVENT_DESC && vq->event_idx)
-		return packed_need_event(vq, plat_dma_load16(&vq->device->off_wrap), exposed);
+		return packed_need_event(vq, plat_dma_load16(&vq->device->off_wrap),
+					 vqp_slots_since(vq, vq->batch_head));
 	return event_flags != VRING_PACKED_EVENT_DISABLE;
 }
 
@@ -549,7 +549,7 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
 		vqp_set_broken(vq, "used len larger than the chain's writable buffers");
 		return -VBLK_EBROKEN;
 	}
-	if (vq->batch_slots != 0)
+	if (vq->batch_head_flags != 0)   /* a batch open */
 		return take_used_beside_batch(vq, slot, id, len, token, used_len);
 	return take_used(vq, slot, id, len, token, used_len);
 }
@@ -565,7 +565,7 @@ void *vqp_detach(struct vq_packed *vq)
 {
 	/* The reset ended the open batch too: its IDs go back to the pool
 	 * below, with every other chain's. */
-	vq->batch_slots = 0;
+	vq->batch_head_flags = 0;
 	vq->batch_ids = VQP_NO_ID;
 	for (uint16_t id = 0; id < vq->num; id++) {
 		struct vqp_chain *chain = &vq->chain[id];

@@ -120,10 +120,12 @@ struct vq_packed {
 	uint16_t avail_flags;
 	uint16_t used_flags;
 	/* The batch since the last vqp_publish: its first head's flags are
-	 * held back and stored by vqp_publish, which exposes the batch. */
+	 * held back and stored by vqp_publish, which exposes the batch.
+	 * batch_head_flags is 0 when no batch is open: a head's flags always
+	 * have AVAIL or USED (avail_flags). The batch's slots run from
+	 * batch_head to next_avail (vqp_batch_slots). */
 	uint16_t batch_head;
 	uint16_t batch_head_flags;
-	uint16_t batch_slots;    /* slots the batch took */
 	/* The batch's buffer IDs, newest first, linked through batch_next;
 	 * VQP_NO_ID ends the list. The device was not given these chains. */
 	uint16_t batch_ids;
@@ -134,6 +136,20 @@ struct vq_packed {
 	uint16_t batch_next[VBLK_QUEUE_SIZE];  /* the batch list's links, by ID */
 	struct vqp_chain chain[VBLK_QUEUE_SIZE];
 };
+
+/* Slots from `slot` to next_avail, the whole ring when they meet: those
+ * of a batch that starts at `slot`, which is never empty. */
+static inline uint16_t vqp_slots_since(const struct vq_packed *vq, uint16_t slot)
+{
+	return (uint16_t)(vq->next_avail > slot ? vq->next_avail - slot
+						: vq->next_avail + vq->num - slot);
+}
+
+/* Slots the batch not yet published took, 0 when none is open. */
+static inline uint16_t vqp_batch_slots(const struct vq_packed *vq)
+{
+	return vq->batch_head_flags != 0 ? vqp_slots_since(vq, vq->batch_head) : 0;
+}
 
 VBLK_COLD int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num,
 		       bool event_idx);

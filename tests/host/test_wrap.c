@@ -224,7 +224,8 @@ static void check_ring_idle(void)
 		const struct vq_packed *vq = &ring->q.packed;
 		assert_int_equal(vq->in_flight, 0);
 		assert_int_equal(vq->num_free, vq->num);
-		assert_int_equal(vq->batch_slots, 0);
+		assert_int_equal(vq->batch_head_flags, 0);   /* no batch open */
+		assert_int_equal(vq->batch_ids, VQP_NO_ID);
 		/* Every buffer ID free: no pool to walk, an ID is in flight
 		 * exactly while its chain's token is set. */
 		for (unsigned id = 0; id < vq->num; id++)

@@ -100,10 +100,20 @@ def describe_split(vq, last_n):
 
 # ---- the packed ring ------------------------------------------------------
 
+def packed_batch_slots(vq):
+    """Slots the batch not yet published took (vqp_batch_slots): from its
+    head to next_avail, the whole ring when they meet; 0 when no batch is
+    open (its head's flags, never 0, are held while one is)."""
+    if not num(vq, "batch_head_flags"):
+        return 0
+    head, nxt = num(vq, "batch_head"), num(vq, "next_avail")
+    return nxt - head if nxt > head else nxt + num(vq, "num") - head
+
+
 def packed_flags(vq, slot):
     """A slot's flags as the driver means them: a batch head not yet
     published keeps its flags in the driver's private copy."""
-    if num(vq, "batch_slots") and num(vq, "batch_head") == slot:
+    if num(vq, "batch_head_flags") and num(vq, "batch_head") == slot:
         return num(vq, "batch_head_flags"), True
     return num(field(vq, "desc")[slot], "flags"), False
 
@@ -128,7 +138,7 @@ def describe_packed(vq, last_n):
         else ""))
     out("    driver: next_avail %d, avail wrap counter %d, %d slot(s) added and not yet "
         "published" % (num(vq, "next_avail"), int(bool(field(vq, "avail_wrap"))),
-                       num(vq, "batch_slots")))
+                       packed_batch_slots(vq)))
     out("    device: last_used %d, used wrap counter %d" % (
         num(vq, "last_used"), int(bool(field(vq, "used_wrap")))))
     drv, devev = field(vq, "driver"), field(vq, "device")
