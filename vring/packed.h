@@ -73,7 +73,7 @@ struct vring_packed_event {
 /* What the driver remembers about a chain, by buffer ID. */
 struct vqp_chain {
 	void *token;             /* caller's request; NULL: ID not in flight */
-	uint16_t nslots;         /* ring slots it took (1 if indirect) */
+	uint32_t nslots;         /* ring slots it took (1 if indirect), at most num */
 	uint32_t writable_bytes; /* the most the device may report in len */
 };
 
