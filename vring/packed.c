@@ -75,6 +75,7 @@ int vqp_init(struct vq_packed *vq, void *mem, size_t mem_bytes, uint16_t num, bo
 		.desc = (struct vring_packed_desc *)base,
 		.driver = (struct vring_packed_event *)(base + sizeof(struct vring_packed_desc) * num),
 		.num = num,
+		.add_end = num,
 		.num_free = num,
 		.avail_wrap = true,
 		.used_wrap = true,
@@ -98,6 +99,12 @@ void vqp_set_broken(struct vq_packed *vq, const char *reason)
 	if (!vq->broken) {
 		vq->broken = true;
 		vq->broken_reason = reason;
+		/* What the hot paths test instead of `broken`: vqp_add's
+		 * straight path takes no chain (add_end), and the batch
+		 * held back is closed unexposed, as vqp_publish would have
+		 * left it (no add opens another: every add checks broken). */
+		vq->add_end = 0;
+		vq->batch_head_flags = 0;
 	}
 }
 
@@ -358,7 +365,8 @@ __attribute__((noinline)) static int add_three(struct vq_packed *vq, const struc
  */
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
-	if (nbufs != 3 || bufs == NULL || token == NULL || vq->broken || vq->num_free < 3)
+	/* A broken queue's add_end is 0: its chains go to vqp_add_chain. */
+	if (nbufs != 3 || bufs == NULL || token == NULL || vq->num_free < 3)
 		return vqp_add_chain(vq, bufs, nbufs, token);
 	uint16_t head = vq->next_avail;
 	/* No buffer empty and fewer than 2^32 bytes in all, as one test:
@@ -366,7 +374,7 @@ int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, 
 	 * 2^32 - 1), summed in 64 bits, is at most 2^32 - 4 exactly when
 	 * none is empty and the three sum to less than 2^32. The head
 	 * readable and the tail writable: hdr < status as bools. */
-	if (head + 3u > vq->num || vq->chain[head].token != NULL ||
+	if (head + 3u > vq->add_end || vq->chain[head].token != NULL ||
 	    bufs[0].device_writes >= bufs[2].device_writes ||
 	    (uint64_t)(uint32_t)(bufs[0].len_bytes - 1u) + (uint32_t)(bufs[1].len_bytes - 1u) +
 			    (uint32_t)(bufs[2].len_bytes - 1u) > UINT32_MAX - 3u)
@@ -448,8 +456,10 @@ static bool packed_need_event(const struct vq_packed *vq, uint16_t off_wrap, uin
  */
 bool vqp_publish(struct vq_packed *vq)
 {
+	/* No batch open, or the queue broken: vqp_set_broken closed the
+	 * batch, and no add opens one on a broken queue. */
 	uint16_t flags = vq->batch_head_flags;
-	if (vq->broken || flags == 0)   /* broken, or no batch open */
+	if (__builtin_expect(flags == 0, 0))
 		return false;
 	/* The batch's own fields are the driver's: read, and the batch
 	 * closed, before the barrier, which orders the ring's memory. */

@@ -97,6 +97,11 @@ struct vq_packed {
 
 	/* Driver-private. */
 	uint16_t num;            /* slots; need not be a power of 2 */
+	/* The slot a chain on vqp_add's straight path must end at or
+	 * before: num, or 0 once the queue is broken, so that the path's
+	 * test of the ring's end also sends a broken queue's chains to
+	 * vqp_add_chain, which refuses them (-VBLK_EBROKEN). */
+	uint16_t add_end;
 	/* The two counts the block layer reads, as one 32-bit word too, so
 	 * that an add or a harvest moves both with one addition
 	 * (VQP_COUNTS): neither half ever carries into the other, as

@@ -502,6 +502,27 @@ static void test_used_descriptor_at_an_unpublished_chain_breaks_the_queue(void *
 	expect_breaks(vq.desc[0].id, 1, "published");
 }
 
+/* A queue broken with a batch held back: the batch is never exposed, and
+ * no chain is taken, on the straight path (three buffers) or any other. */
+static void test_broken_queue_exposes_nothing_and_takes_nothing(void **state)
+{
+	(void)state;
+	struct vring_buf one[1] = { status_buf };
+	assert_int_equal(add3(&tokens[0]), 0);   /* not published */
+	uint16_t held = vq.desc[0].flags;
+	vqp_set_broken(&vq, "test");
+	assert_false(vqp_publish(&vq));
+	assert_int_equal(vq.desc[0].flags, held);
+	assert_false(slot_available(0, true));
+	assert_int_equal(add3(&tokens[1]), -VBLK_EBROKEN);
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[1]), -VBLK_EBROKEN);
+	assert_int_equal(vq.next_avail, 3);
+	assert_int_equal(vq.num_free, NUM - 3);
+	assert_false(vqp_publish(&vq));
+	assert_false(slot_available(0, true));
+	assert_false(slot_available(3, true));
+}
+
 /* ---- indirect tables (§2.8.19) ----------------------------------------- */
 
 static struct vring_packed_desc table[4] __attribute__((aligned(16)));
@@ -645,6 +666,7 @@ int main(void)
 		T(test_id_completed_twice_breaks_the_queue),
 		T(test_used_id_of_an_unpublished_chain_breaks_the_queue),
 		T(test_used_descriptor_at_an_unpublished_chain_breaks_the_queue),
+		T(test_broken_queue_exposes_nothing_and_takes_nothing),
 		T(test_indirect_needs_the_feature),
 		T(test_indirect_chain_takes_one_slot),
 		T(test_notify_follows_device_event_flags),
