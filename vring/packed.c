@@ -365,19 +365,24 @@ __attribute__((noinline)) static int add_three(struct vq_packed *vq, const struc
  */
 int vqp_add(struct vq_packed *vq, const struct vring_buf *bufs, unsigned nbufs, void *token)
 {
-	/* A broken queue's add_end is 0: its chains go to vqp_add_chain. */
-	if (nbufs != 3 || bufs == NULL || token == NULL || vq->num_free < 3)
+	/* A broken queue's add_end is 0: its chains go to vqp_add_chain.
+	 * The NULL token is a test of its own: GCC would merge it with the
+	 * NULL bufs into two setcc and an or, one instruction more. */
+	if (nbufs != 3 || vq->num_free < 3 || bufs == NULL)
+		return vqp_add_chain(vq, bufs, nbufs, token);
+	if (token == NULL)
 		return vqp_add_chain(vq, bufs, nbufs, token);
 	uint16_t head = vq->next_avail;
 	/* No buffer empty and fewer than 2^32 bytes in all, as one test:
 	 * each length less one, as 32 bits (an empty buffer's is
 	 * 2^32 - 1), summed in 64 bits, is at most 2^32 - 4 exactly when
-	 * none is empty and the three sum to less than 2^32. The head
-	 * readable and the tail writable: hdr < status as bools. */
+	 * none is empty and the three sum to less than 2^32; plus 3, it
+	 * then fits in 32 bits. The head readable and the tail writable:
+	 * hdr < status as bools. */
 	if (head + 3u > vq->add_end || vq->chain[head].token != NULL ||
 	    bufs[0].device_writes >= bufs[2].device_writes ||
-	    (uint64_t)(uint32_t)(bufs[0].len_bytes - 1u) + (uint32_t)(bufs[1].len_bytes - 1u) +
-			    (uint32_t)(bufs[2].len_bytes - 1u) > UINT32_MAX - 3u)
+	    ((uint64_t)(uint32_t)(bufs[0].len_bytes - 1u) + (uint32_t)(bufs[1].len_bytes - 1u) +
+	     (uint32_t)(bufs[2].len_bytes - 1u) + 3u) >> 32 != 0)
 		return vqp_add_chain(vq, bufs, nbufs, token);
 	return add_three(vq, bufs, head, token);
 }
