@@ -291,6 +291,15 @@ int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned n
 	return 0;
 }
 
+/* 16 bytes moved as one value (in one vector register where the target
+ * has them), whatever the type of the memory they are in (may_alias). */
+typedef uint64_t vqp_bytes16 __attribute__((vector_size(16), aligned(8), may_alias));
+
+_Static_assert(sizeof(struct vring_buf) == sizeof(struct vring_packed_desc) &&
+		       offsetof(struct vring_buf, addr) == offsetof(struct vring_packed_desc, addr) &&
+		       offsetof(struct vring_buf, len_bytes) == offsetof(struct vring_packed_desc, len),
+	       "vring_buf_is_a_desc: a buffer's address and length lie as a descriptor's");
+
 /*
  * vqp_add's straight path once the chain's checks have passed (three
  * buffers, slots head..head + 2 before the ring's end, the head slot's ID
@@ -301,15 +310,6 @@ int vqp_add_chain(struct vq_packed *vq, const struct vring_buf *bufs, unsigned n
  * are read again here rather than kept live across the fill, and the
  * chain is remembered before the fill so that its values die early.
  */
-/* 16 bytes moved as one value (in one vector register where the target
- * has them), whatever the type of the memory they are in (may_alias). */
-typedef uint64_t vqp_bytes16 __attribute__((vector_size(16), aligned(8), may_alias));
-
-_Static_assert(sizeof(struct vring_buf) == sizeof(struct vring_packed_desc) &&
-		       offsetof(struct vring_buf, addr) == offsetof(struct vring_packed_desc, addr) &&
-		       offsetof(struct vring_buf, len_bytes) == offsetof(struct vring_packed_desc, len),
-	       "vring_buf_is_a_desc: a buffer's address and length lie as a descriptor's");
-
 __attribute__((noinline)) static int add_three(struct vq_packed *vq, const struct vring_buf *bufs,
 					       uint16_t head, void *token)
 {
@@ -329,7 +329,7 @@ __attribute__((noinline)) static int add_three(struct vq_packed *vq, const struc
 	desc[0].id = id;
 	/* The slots after the head copied whole from their buffers, whose
 	 * first 12 bytes are laid out as a descriptor's (address, length;
-	 * vring_buf_is_a_desc below), then given their ID and flags: the
+	 * vring_buf_is_a_desc above), then given their ID and flags: the
 	 * bytes the copy puts in those two fields for a moment are never
 	 * read, as the device reads these slots only after the head, which
 	 * is not yet available. */
