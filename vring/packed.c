@@ -596,8 +596,8 @@ int vqp_harvest(struct vq_packed *vq, void **token, uint32_t *used_len)
  */
 void *vqp_detach(struct vq_packed *vq)
 {
-	/* The reset ended the open batch too: its IDs go back to the pool
-	 * below, with every other chain's. */
+	/* The reset ended the open batch too: its chains are detached
+	 * below, with every other one in flight. */
 	vq->batch_head_flags = 0;
 	vq->batch_ids = VQP_NO_ID;
 	for (uint16_t id = 0; id < vq->num; id++) {
