@@ -299,6 +299,7 @@ void fake_virtio_destroy(struct fake_virtio *fv)
 		return;
 	if (fv->pci == NULL)   /* a PCI device's BARs belong to its function */
 		host_mmio_unmap(fv->base);
+	fake_virtio_at_cancel(fv);   /* its clock hook */
 	fake_queue_stop(fv);
 	free(fv->disk);
 	free(fv);
@@ -450,16 +451,162 @@ void fake_virtio_raise_interrupt_bits(struct fake_virtio *fv, uint32_t bits)
 void fake_virtio_at_status_read(struct fake_virtio *fv, unsigned nth,
 				void (*event)(struct fake_virtio *fv))
 {
-	fv->isr_reads_left = nth;
-	fv->isr_read_event = event;
+	struct fake_at_slot *slot = &fv->at_slots[FAKE_AT_MAX];
+
+	*slot = (struct fake_at_slot){
+		.armed = event != NULL && nth != 0, .left = nth, .seq = fv->at_seq++,
+		.at = { .kind = FAKE_AT_INTERRUPT_STATUS_READ, .nth = nth, .event = FAKE_EVENT_CALL },
+		.call0 = event,
+	};
 }
 
 void fake_interrupt_status_read(struct fake_virtio *fv)
 {
-	if (fv->isr_read_event != NULL && --fv->isr_reads_left == 0) {
-		void (*event)(struct fake_virtio *fv) = fv->isr_read_event;
-		fv->isr_read_event = NULL;
-		event(fv);
+	fake_at_access(fv, FAKE_AT_INTERRUPT_STATUS_READ);
+}
+
+/* ---- device events at a chosen access ------------------------------- */
+
+static bool clock_armed(const struct fake_virtio *fv)
+{
+	for (unsigned i = 0; i <= FAKE_AT_MAX; i++) {
+		if (fv->at_slots[i].armed && fv->at_slots[i].at.kind == FAKE_AT_CLOCK_READ)
+			return true;
+	}
+	return false;
+}
+
+/* The clock hook fires once: it is set again while a clock event is
+ * armed, so that every read is counted. */
+static void at_clock_read(void *ctx)
+{
+	struct fake_virtio *fv = ctx;
+
+	fake_at_access(fv, FAKE_AT_CLOCK_READ);
+	if (clock_armed(fv))
+		host_set_clock_hook(at_clock_read, fv, 1);
+	fake_at_access_end(fv);
+}
+
+unsigned fake_virtio_at_access(struct fake_virtio *fv, const struct fake_virtio_at *at)
+{
+	unsigned use = 0;
+
+	for (unsigned i = 0; i < FAKE_AT_MAX; i++) {
+		if (!fv->at_slots[i].armed) {
+			use = i;
+			break;
+		}
+		if (fv->at_slots[i].seq < fv->at_slots[use].seq)
+			use = i;
+	}
+	fv->at_slots[use] = (struct fake_at_slot){
+		.armed = at->nth != 0 && at->kind < FAKE_AT_KIND_COUNT && at->event < FAKE_EVENT_COUNT,
+		.left = at->nth, .seq = fv->at_seq++, .at = *at,
+	};
+	if (clock_armed(fv))
+		host_set_clock_hook(at_clock_read, fv, 1);
+	return use;
+}
+
+void fake_virtio_at_cancel(struct fake_virtio *fv)
+{
+	if (clock_armed(fv))
+		host_set_clock_hook(NULL, NULL, 0);
+	for (unsigned i = 0; i <= FAKE_AT_MAX; i++)
+		fv->at_slots[i].armed = false;
+}
+
+unsigned fake_virtio_at_fired(const struct fake_virtio *fv)
+{
+	return fv->at_fired;
+}
+
+static bool running(const struct fake_virtio *fv)
+{
+	return (fv->status & STATUS_DRIVER_OK) && !fv->broken && fv->queue.ready;
+}
+
+static void complete_in_order(struct fake_virtio *fv, enum fake_virtio_order order, unsigned max)
+{
+	enum fake_virtio_order was = fv->order;
+
+	fv->order = order;
+	fake_virtio_complete_some(fv, max);
+	fv->order = was;
+}
+
+static void run_at_event(struct fake_virtio *fv, const struct fake_at_slot *slot)
+{
+	const struct fake_virtio_at *at = &slot->at;
+
+	fv->at_fired++;
+	switch (at->event) {
+	case FAKE_EVENT_COMPLETE_OLDEST:
+	case FAKE_EVENT_COMPLETE_NEWEST:
+	case FAKE_EVENT_COMPLETE_ALL:
+	case FAKE_EVENT_COMPLETE_ALL_REVERSED:
+		if (!running(fv))
+			break;
+		complete_in_order(fv,
+				  at->event == FAKE_EVENT_COMPLETE_OLDEST ||
+					  at->event == FAKE_EVENT_COMPLETE_ALL
+					  ? FAKE_ORDER_FIFO : FAKE_ORDER_REVERSED,
+				  at->event == FAKE_EVENT_COMPLETE_OLDEST ||
+					  at->event == FAKE_EVENT_COMPLETE_NEWEST ? 1u : ~0u);
+		break;
+	case FAKE_EVENT_RESIZE:
+		/* As QMP's block_resize: at any time (before DRIVER_OK the
+		 * generation moves, and no interrupt is raised). */
+		fake_virtio_resize(fv, at->arg);
+		break;
+	case FAKE_EVENT_RAISE_BITS:
+		if (running(fv))
+			fake_raise_interrupt(fv, (uint32_t)at->arg);
+		break;
+	case FAKE_EVENT_NEEDS_RESET:
+		if (running(fv))
+			fake_virtio_needs_reset(fv);
+		break;
+	case FAKE_EVENT_FINISH_RESET:
+		fake_virtio_finish_reset(fv);
+		break;
+	case FAKE_EVENT_STALL_RESET:
+		if (fv->reset_reads_left > 0)
+			fv->reset_reads_left += (unsigned)at->arg;
+		else
+			fv->reset_delay_reads = (unsigned)at->arg;
+		break;
+	case FAKE_EVENT_CALL:
+		if (slot->call0 != NULL)
+			slot->call0(fv);
+		else if (at->call != NULL)
+			at->call(fv, at->ctx);
+		break;
+	case FAKE_EVENT_COUNT:
+		break;
+	}
+	if (at->take_irq)
+		fv->at_take_irq = true;
+}
+
+void fake_at_access(struct fake_virtio *fv, enum fake_virtio_access_kind kind)
+{
+	for (unsigned i = 0; i <= FAKE_AT_MAX; i++) {
+		struct fake_at_slot *slot = &fv->at_slots[i];
+		if (!slot->armed || slot->at.kind != kind || --slot->left != 0)
+			continue;
+		slot->armed = false;
+		struct fake_at_slot fired = *slot;   /* the event may arm another */
+		run_at_event(fv, &fired);
+	}
+}
+
+void fake_at_access_end(struct fake_virtio *fv)
+{
+	if (fv->at_take_irq) {
+		fv->at_take_irq = false;
+		fake_ring_deliver_interrupt(fv);
 	}
 }
 

@@ -328,9 +328,84 @@ void fake_virtio_stick_interrupt_bits(struct fake_virtio *fv, uint32_t bits);
 /* Run `event` once, just before the `nth` read of InterruptStatus (the
  * ISR on virtio-pci) from now (1: the next) takes its value, as a device
  * completing a request at that instant would (fake_virtio_complete_all,
- * say). NULL cancels. */
+ * say). NULL cancels. The same as fake_virtio_at_access (below) with
+ * FAKE_AT_INTERRUPT_STATUS_READ and FAKE_EVENT_CALL, kept for its tests;
+ * it takes (and cancels) a slot of its own. */
 void fake_virtio_at_status_read(struct fake_virtio *fv, unsigned nth,
 				void (*event)(struct fake_virtio *fv));
+
+/* ---- device events at a chosen register access ----------------------- */
+
+/* The driver's accesses an event can be placed at. Each is counted on
+ * this device from the moment the event is armed; the event runs just
+ * before the nth one takes (or, for a write, makes) its effect, so the
+ * driver's access sees the device as the event left it. */
+enum fake_virtio_access_kind {
+	FAKE_AT_INTERRUPT_STATUS_READ, /* InterruptStatus; virtio-pci: the ISR     */
+	FAKE_AT_STATUS_READ,           /* Status; virtio-pci: device_status        */
+	FAKE_AT_CONFIG_READ,           /* any read of configuration space          */
+	FAKE_AT_GENERATION_READ,       /* ConfigGeneration / config_generation     */
+	FAKE_AT_ACK_WRITE,             /* InterruptACK (virtio-mmio only: a
+					  virtio-pci driver acknowledges by
+					  reading the ISR, so never there)        */
+	FAKE_AT_NOTIFY_WRITE,          /* QueueNotify; virtio-pci: a notification  */
+	FAKE_AT_CLOCK_READ,            /* the driver reads the clock (plat_time_us):
+					  where a wait looks at the used ring
+					  between two of them, the nearest the
+					  fake gets to a read of used.idx (its
+					  loads are plain memory). Takes over
+					  host_set_clock_hook while armed.       */
+	FAKE_AT_RELAX,                 /* a host_cpu_relax(), after the device's
+					  own step and before it delivers        */
+	FAKE_AT_KIND_COUNT,
+};
+
+/* What the device does then. */
+enum fake_virtio_event {
+	FAKE_EVENT_COMPLETE_OLDEST,       /* one held request, the oldest         */
+	FAKE_EVENT_COMPLETE_NEWEST,       /* one held request, the newest: out of
+					     order                                */
+	FAKE_EVENT_COMPLETE_ALL,          /* every held request, in avail order    */
+	FAKE_EVENT_COMPLETE_ALL_REVERSED, /* every held request, newest first      */
+	FAKE_EVENT_RESIZE,                /* capacity becomes `arg` sectors
+					     (fake_virtio_resize: config change) */
+	FAKE_EVENT_RAISE_BITS,            /* InterruptStatus |= `arg` (an undefined
+					     bit, say: 0x20)                      */
+	FAKE_EVENT_NEEDS_RESET,           /* fake_virtio_needs_reset               */
+	FAKE_EVENT_FINISH_RESET,          /* a reset under way completes now       */
+	FAKE_EVENT_STALL_RESET,           /* a reset under way reads its old Status
+					     `arg` more times; none under way:
+					     every later one does, as
+					     fake_virtio_set_reset_delay(arg)    */
+	FAKE_EVENT_CALL,                  /* call(fv, ctx)                         */
+	FAKE_EVENT_COUNT,
+};
+
+struct fake_virtio_at {
+	enum fake_virtio_access_kind kind;
+	unsigned nth;                     /* 1: the next access of that kind       */
+	enum fake_virtio_event event;
+	uint64_t arg;
+	/* Then the CPU takes the interrupt right after the access, if the
+	 * line is up and IRQs are open (as fake_virtio_resize_after_gen_reads
+	 * does): an interrupt between two instructions. Else it is taken at
+	 * the next relax or unmask, as always. */
+	bool take_irq;
+	void (*call)(struct fake_virtio *fv, void *ctx); /* FAKE_EVENT_CALL       */
+	void *ctx;
+};
+
+/* Events a device that is not running (no DRIVER_OK, or broken) would not
+ * cause (the completions, raised bits, NEEDS_RESET) are dropped
+ * when their access comes, but still count as fired. Up to
+ * FAKE_AT_MAX are armed at once, each fires once; arming one more
+ * replaces the oldest armed. Returns its slot. */
+#define FAKE_AT_MAX 4
+unsigned fake_virtio_at_access(struct fake_virtio *fv, const struct fake_virtio_at *at);
+/* Cancel every armed event. */
+void fake_virtio_at_cancel(struct fake_virtio *fv);
+/* Events that fired (ran or were dropped) since creation. */
+unsigned fake_virtio_at_fired(const struct fake_virtio *fv);
 
 /* Raise DEVICE_NEEDS_RESET (status 0x40 + config interrupt on a modern
  * device; a legacy device just stops, as QEMU does) and stop processing. */

@@ -133,6 +133,7 @@ static bool is_capacity_half(const struct cfg_field *f)
 
 uint32_t fake_cfg_read(struct fake_virtio *fv, uint32_t offset, unsigned width_bytes)
 {
+	fake_at_access(fv, FAKE_AT_CONFIG_READ);
 	const struct cfg_field *f = find_field(fv, offset, width_bytes, "read");
 	uint32_t val = image_bytes(fv, offset, width_bytes);
 

@@ -180,6 +180,15 @@ struct fake_status_fault {
 	uint8_t status;
 };
 
+/* One event armed at the driver's nth access of a kind. */
+struct fake_at_slot {
+	bool armed;
+	unsigned left;              /* accesses of the kind until it fires */
+	unsigned seq;
+	struct fake_virtio_at at;
+	void (*call0)(struct fake_virtio *fv); /* fake_virtio_at_status_read */
+};
+
 struct fake_virtio {
 	uintptr_t base;
 	struct fake_virtio_opts opts;
@@ -226,10 +235,13 @@ struct fake_virtio {
 	bool fail_fast;
 	fake_virtio_irq_hook irq_hook;
 	void *irq_hook_ctx;
-	/* fake_virtio_at_status_read: run isr_read_event at the read of
-	 * InterruptStatus (the ISR) that brings isr_reads_left to 0. */
-	unsigned isr_reads_left;
-	void (*isr_read_event)(struct fake_virtio *fv);
+	/* fake_virtio_at_access: events armed at the driver's accesses
+	 * (the last slot is fake_virtio_at_status_read's own). */
+	struct fake_at_slot at_slots[FAKE_AT_MAX + 1];
+	unsigned at_seq;            /* arming order: the oldest is replaced */
+	unsigned at_fired;
+	bool at_take_irq;           /* an event asked for its interrupt to be
+				       taken when the access ends           */
 
 	/* Inspection. */
 	uint64_t relax_steps;
@@ -258,8 +270,13 @@ bool fake_offered(const struct fake_virtio *fv, unsigned bit);
 bool fake_is_legacy(const struct fake_virtio *fv);
 void fake_raise_interrupt(struct fake_virtio *fv, uint32_t bits);
 /* A read of InterruptStatus (the ISR) is about to take its value: run
- * the event fake_virtio_at_status_read set for it, if this is its read. */
+ * the event armed for it (fake_at_access), if this is its read. */
 void fake_interrupt_status_read(struct fake_virtio *fv);
+/* The driver is about to make an access of `kind`: count it for every
+ * event armed at that kind, and run those whose access this is. */
+void fake_at_access(struct fake_virtio *fv, enum fake_virtio_access_kind kind);
+/* The access is over: take the interrupt an event asked for (take_irq). */
+void fake_at_access_end(struct fake_virtio *fv);
 void fake_config_changed(struct fake_virtio *fv);
 void fake_resize_disk(struct fake_virtio *fv, uint64_t capacity_sectors);
 

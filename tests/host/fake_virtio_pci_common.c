@@ -159,7 +159,9 @@ static uint32_t read_common(struct fake_virtio_pci *face, uint32_t offset, unsig
 	case CC_CONFIG_MSIX_VECTOR:    return NO_VECTOR;
 	case CC_NUM_QUEUES:            return num_queues(fv);
 	case CC_DEVICE_STATUS:         return fake_status_read(fv);
-	case CC_CONFIG_GENERATION:     return fv->config_generation & 0xffu;
+	case CC_CONFIG_GENERATION:
+		fake_at_access(fv, FAKE_AT_GENERATION_READ);
+		return fv->config_generation & 0xffu;
 	case CC_QUEUE_SELECT:          return fv->queue_sel;
 	}
 	return 0;
@@ -372,6 +374,7 @@ uint32_t fake_pci_bar4_read(struct fake_virtio_pci *face, uint32_t offset, unsig
 	else if (offset < FAKE_VIRTIO_PCI_NOTIFY)
 		val = fake_cfg_read(fv, in, width_bytes);
 	fake_trace_access(fv, offset, width_bytes, false, val);
+	fake_at_access_end(fv);
 	return val;
 }
 
@@ -393,4 +396,5 @@ void fake_pci_bar4_write(struct fake_virtio_pci *face, uint32_t offset, unsigned
 		fake_cfg_write(fv, in, width_bytes, val);
 	else
 		write_notify(face, in, width_bytes, val);
+	fake_at_access_end(fv);
 }

@@ -167,6 +167,7 @@ static uint32_t read_queue_num_max(struct fake_virtio *fv)
 
 uint32_t fake_status_read(struct fake_virtio *fv)
 {
+	fake_at_access(fv, FAKE_AT_STATUS_READ);
 	if (fv->reset_reads_left > 0) {
 		fv->reset_reads_left--;
 		/* A device reset from Status 0 reads 0 at once: the driver that
@@ -191,7 +192,9 @@ static uint32_t read_register(struct fake_virtio *fv, uint32_t offset)
 	case REG_QUEUE_READY:       return fv->queue_sel == 0 ? fv->queue.ready : 0;
 	case REG_INTERRUPT_STATUS:  fake_interrupt_status_read(fv); return fv->interrupt_status;
 	case REG_STATUS:            return fake_status_read(fv);
-	case REG_CONFIG_GENERATION: return fv->config_generation;
+	case REG_CONFIG_GENERATION:
+		fake_at_access(fv, FAKE_AT_GENERATION_READ);
+		return fv->config_generation;
 	}
 	return 0;
 }
@@ -223,6 +226,7 @@ uint32_t fake_regs_read(void *ctx, uint32_t offset, unsigned width_bytes)
 		fake_virtio_resize(fv, fv->resize_after_gen_reads_to);
 		fake_ring_deliver_interrupt(fv);   /* taken right after the load */
 	}
+	fake_at_access_end(fv);
 	return val;
 }
 
@@ -562,6 +566,7 @@ static void write_queue_pfn(struct fake_virtio *fv, uint32_t val)
 
 void fake_queue_notify(struct fake_virtio *fv, uint32_t queue_index, const char *no_queue_rule)
 {
+	fake_at_access(fv, FAKE_AT_NOTIFY_WRITE);
 	fv->stats.notifies++;
 	/* virtio 1.2 §3.1.1 (INIT-6): no notifications before DRIVER_OK. */
 	if (!(fv->status & STATUS_DRIVER_OK)) {
@@ -585,6 +590,7 @@ void fake_queue_notify(struct fake_virtio *fv, uint32_t queue_index, const char 
  * undefined bit that is not pending is still a violation. */
 static void write_interrupt_ack(struct fake_virtio *fv, uint32_t val)
 {
+	fake_at_access(fv, FAKE_AT_ACK_WRITE);
 	if (val & ~fv->interrupt_status)
 		fake_violation(fv, "MMIO-13", "InterruptACK %#x, but only %#x is pending",
 			       val, fv->interrupt_status);
@@ -627,4 +633,5 @@ void fake_regs_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_t 
 	if (check_access(fv, offset, width_bytes, ACC_W) == NULL)
 		return;
 	write_register(fv, offset, val);
+	fake_at_access_end(fv);
 }

@@ -587,5 +587,7 @@ void fake_ring_relax(struct fake_virtio *fv)
 		fake_ring_complete(fv, ~0u, false);
 	else if (fv->completion == FAKE_COMPLETE_DEFERRED)
 		fake_ring_complete(fv, ~0u, true);
+	fake_at_access(fv, FAKE_AT_RELAX);
+	fv->at_take_irq = false;   /* delivered just below */
 	fake_ring_deliver_interrupt(fv);
 }
