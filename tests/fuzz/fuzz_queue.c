@@ -30,7 +30,10 @@
  * FLUSH among the writes) and only poll: the stalls fixed on 2026-12-07
  * (7c63cb6, 586613b), which the liveness invariant finds on the driver
  * before them; plug-not-full-held-while-polled is a plug that may hold
- * its requests for ever.
+ * its requests for ever. at-isr-second-read-completes-* place a
+ * completion at the handler's second InterruptStatus read (the AT step):
+ * the defect fixed in fa3e9ae, which the prompt-harvest invariant finds
+ * on the driver before it (virtio-pci).
  *
  * Input: one byte describing the device, one describing its ring, then
  * steps until the input ends (past the end every byte reads 0,
@@ -176,6 +179,30 @@
  *                      it under way may then end -VBLK_ECANCELED), vblk_dump,
  *                      attaches the disk's device again, switches the other
  *                      disk to polled, gives the DMA ranges again (x%7)
+ * The AT step, in every language: a raw opcode byte 0xf8-0xfe (before
+ * the modulo; no committed input had one in an opcode's place, so each
+ * replays as before: 0xff and every other byte keep their meaning), then
+ *   a: bits 0-2 where (enum fake_virtio_access_kind): the driver's read of
+ *      InterruptStatus (the ISR), of Status, of configuration space, of
+ *      ConfigGeneration, its write of InterruptACK (virtio-mmio only), of
+ *      a notification, its read of the clock (where a wait looks at the
+ *      used ring between two), a relax step; bit 3 the CPU takes the
+ *      interrupt right after that access if IRQs are open; bits 4-7 which
+ *      such access from now, 1st to 16th;
+ *   b: bits 0-3 what the device does just before that access takes its
+ *      value (modulo 9): completes the oldest held request, the newest
+ *      (out of order), all in order, all newest first, resizes (bits 4-7
+ *      pick the capacity, 0 to 256 sectors; the model follows at that
+ *      instant), raises InterruptStatus bits (bits 4-7 as RAISE_BITS,
+ *      not sticky), sets DEVICE_NEEDS_RESET, finishes a reset under way,
+ *      stalls it (bits 4-7: 1 to 16 more reads of the old Status; with
+ *      none under way, every later reset, as RESET_DELAY).
+ * Up to FAKE_AT_MAX events are armed at once (one more replaces the
+ * oldest); a device that is not running drops the ones only a running
+ * device causes (a resize it does at any time, as QMP's block_resize).
+ * The program's end cancels what has not fired.
+ * FUZZ_QUEUE_PAIR=split-mmio|packed-mmio|split-pci|packed-pci holds every
+ * input to that ring and transport, for a campaign on one pair.
  * Extra invariants, checked in both languages: a refused vblk_submit
  * changes neither the bio nor the accepted-bios count; a held bio has
  * `owner` set and `completed` clear between steps, a completed one
@@ -233,6 +260,20 @@
  *    `run_left_pending`, so a driver that loses track of what a run reached is
  *    caught. Skipped if the device stopped (NEEDS_RESET) or the disk is
  *    dead; the drain after it checks those.
+ *  - prompt harvest: when the interrupt handler returns with the
+ *    device's line down, and after every step, a disk in interrupt mode
+ *    (not inside a wait that polls with interrupts off, not stopped) has
+ *    no completion waiting in its used ring: one is announced by its
+ *    interrupt, which the handler harvests after acknowledging it, and
+ *    one left there with the line down waits for a wait's recheck
+ *    (VBLK_IRQ_RECHECK_US) or, with no wait, for ever
+ *    (check_nothing_stranded). On the driver before fa3e9ae (the second
+ *    InterruptStatus read's completion dropped) the seeds
+ *    at-isr-second-read-completes-*-pci break it.
+ *  - a resize is seen "at once in interrupt mode, at the next vblk_poll
+ *    when polled" (vblk.h): between steps a disk in interrupt mode whose
+ *    running device's line is down, and after a POLL step a polled one,
+ *    has the device's capacity (check_capacity_seen).
  * A bio completed with -VBLK_EHELD is quarantined (the device may still
  * use its buffers): its slot is not reused and its buffers not checked
  * until a vblk_reset completes; a write with it makes its sectors unknown.
@@ -1365,6 +1406,9 @@ static bool in_interrupt;
  * interrupt, and take it again at once if the line is still up after the
  * handler returns. IRQs are masked while it is taken, so a delivery
  * offered meanwhile (the handler unmasking inside) waits for the loop. */
+static void check_nothing_stranded(void);
+static void check_capacity_seen(bool polled_just_now);
+
 static void take_interrupt(struct fake_virtio *device, void *ctx)
 {
 	if (in_interrupt || (irq_delivery == IRQ_LATE && irq_offers++ % 2 == 0))
@@ -1378,6 +1422,29 @@ static void take_interrupt(struct fake_virtio *device, void *ctx)
 		      "the interrupt handler clears the line (no step takes unbounded time)");
 	}
 	in_interrupt = false;
+	check_nothing_stranded();
+}
+
+/* The prompt-harvest invariant: a disk in interrupt mode whose device's
+ * line is down has no completion waiting in its used ring. The device
+ * raises its interrupt with every completion (the driver asks for the
+ * next one whenever its harvest ends, blk/queue.c), and the handler
+ * harvests after it acknowledges (vblk.h, bio.h: "The handler reads and
+ * acknowledges InterruptStatus, completes requests"). A completion left
+ * there with the line down is one no interrupt will announce: it waits
+ * for a wait's recheck (VBLK_IRQ_RECHECK_US) or, with no wait, for ever.
+ * Not while a wait polls with the device's interrupts off (irq_quiet: it
+ * finds them itself), nor on a stopped disk or a broken ring. Checked
+ * when the handler returns and after every step. */
+static void check_nothing_stranded(void)
+{
+	const struct blk_queue *q = &disk->queue;
+
+	if (!q->use_irq || q->irq_quiet || !disk->dev.ready || fake_virtio_irq_pending(fv))
+		return;
+	check(!blk_dev_has_used(&disk->dev),
+	      "with the line down, no completion waits in the used ring of a disk in interrupt mode "
+	      "(an interrupt taken is harvested)");
 }
 
 /* The line's one handler is the disk's: it takes the other disk's
@@ -1570,6 +1637,90 @@ static void step_resize(struct input *in)
 
 	model_resize(capacity);
 	fake_virtio_resize(fv, capacity);
+}
+
+/* ---- device events at the driver's own register accesses (AT) ---------- */
+
+/* Raw opcode bytes 0xf8-0xfe: the AT step. No committed input has one of
+ * them in an opcode's place (0xff it has: that keeps its meaning). */
+#define AT_OPCODE_FIRST 0xf8u
+#define AT_OPCODE_LAST  0xfeu
+
+static const char *const at_kind_names[FAKE_AT_KIND_COUNT] = {
+	"InterruptStatus read", "Status read", "config read", "ConfigGeneration read",
+	"InterruptACK write", "notify write", "clock read", "relax",
+};
+
+enum at_event {
+	AT_COMPLETE_OLDEST, AT_COMPLETE_NEWEST, AT_COMPLETE_ALL, AT_COMPLETE_ALL_REVERSED,
+	AT_RESIZE, AT_RAISE_BITS, AT_NEEDS_RESET, AT_FINISH_RESET, AT_STALL_RESET, AT_EVENT_COUNT,
+};
+
+static const char *const at_event_names[AT_EVENT_COUNT] = {
+	"complete oldest", "complete newest", "complete all", "complete all reversed",
+	"resize", "raise bits", "needs reset", "finish reset", "stall reset",
+};
+
+static const uint64_t at_capacities[16] = {
+	0, 1, 7, 8, 16, 63, 64, 100, 120, 127, 128, 129, 160, 200, 255, 256,
+};
+
+/* A resize is the harness's: the model drops what lies past the new end,
+ * as the RESIZE step's does, at the instant the device resizes. */
+static void at_resize(struct fake_virtio *device, void *ctx)
+{
+	uint64_t capacity = (uint64_t)(uintptr_t)ctx;
+
+	trace("  at: resize to %llu", (unsigned long long)capacity);
+	model_resize(capacity);
+	fake_virtio_resize(device, capacity);
+}
+
+/* AT a, b: arm a device event at the driver's nth access of a kind.
+ *   a: bits 0-2 the kind (enum fake_virtio_access_kind), bit 3 the CPU
+ *      takes the interrupt right after the access if IRQs are open,
+ *      bits 4-7 n - 1 (the 1st to 16th such access from now);
+ *   b: bits 0-3 the event (enum at_event, modulo its count), bits 4-7 its
+ *      argument: a capacity (at_capacities), InterruptStatus bits (as
+ *      RAISE_BITS, not sticky), or the reads a stall adds (1-16). */
+static void step_at(struct input *in)
+{
+	static const uint32_t bits[] = { 0x20, 0x1, 0x2, 0x24, 0x80000000u, 0x3 };
+	uint8_t a = take8(in), b = take8(in);
+	enum at_event event = (enum at_event)((b & 0xfu) % AT_EVENT_COUNT);
+	unsigned high = b >> 4;
+	struct fake_virtio_at at = {
+		.kind = (enum fake_virtio_access_kind)(a & 7u),
+		.take_irq = a >> 3 & 1u,
+		.nth = (a >> 4) + 1u,
+	};
+
+	switch (event) {
+	case AT_COMPLETE_OLDEST: at.event = FAKE_EVENT_COMPLETE_OLDEST; break;
+	case AT_COMPLETE_NEWEST: at.event = FAKE_EVENT_COMPLETE_NEWEST; break;
+	case AT_COMPLETE_ALL: at.event = FAKE_EVENT_COMPLETE_ALL; break;
+	case AT_COMPLETE_ALL_REVERSED: at.event = FAKE_EVENT_COMPLETE_ALL_REVERSED; break;
+	case AT_RESIZE:
+		at.event = FAKE_EVENT_CALL;
+		at.call = at_resize;
+		at.ctx = (void *)(uintptr_t)at_capacities[high];
+		break;
+	case AT_RAISE_BITS:
+		at.event = FAKE_EVENT_RAISE_BITS;
+		at.arg = bits[high % 6u];
+		break;
+	case AT_NEEDS_RESET: at.event = FAKE_EVENT_NEEDS_RESET; break;
+	case AT_FINISH_RESET: at.event = FAKE_EVENT_FINISH_RESET; break;
+	case AT_STALL_RESET:
+		at.event = FAKE_EVENT_STALL_RESET;
+		at.arg = high + 1u;
+		break;
+	case AT_EVENT_COUNT:
+		break;
+	}
+	trace("  at %s #%u%s: %s %#x", at_kind_names[at.kind], at.nth, at.take_irq ? " (irq)" : "",
+	      at_event_names[event], high);
+	fake_virtio_at_access(fv, &at);
 }
 
 /* ---- the lifecycle language (ring byte bit 7) ------------------------- */
@@ -1786,8 +1937,18 @@ static void after_reset(int rc)
 
 static void run_step(struct input *in)
 {
-	uint8_t opcode = take8(in) % (lifecycle_mode ? OP_COUNT_LIFECYCLE : OP_COUNT);
+	uint8_t raw = take8(in);
 	int rc = 0;
+
+	/* Opcode bytes 0xf8-0xfe, which no input before the AT step had in
+	 * an opcode's place (the committed corpus replays as before), arm a
+	 * device event in the driver's own accesses. */
+	if (raw >= AT_OPCODE_FIRST && raw <= AT_OPCODE_LAST) {
+		trace("at");
+		step_at(in);
+		return;
+	}
+	uint8_t opcode = raw % (lifecycle_mode ? OP_COUNT_LIFECYCLE : OP_COUNT);
 
 	trace("%s", op_names[opcode]);
 	switch ((enum op)opcode) {
@@ -1803,6 +1964,8 @@ static void run_step(struct input *in)
 	case OP_POLL:
 		rc = vblk_poll(disk);
 		check(rc >= 0 || is_error(rc), "vblk_poll returns a count or a documented error");
+		if (rc >= 0)
+			check_capacity_seen(true);
 		if (mate != NULL)
 			read_line_mate();
 		break;
@@ -1997,6 +2160,21 @@ static void check_held_bios(void)
 	}
 }
 
+/* A resize is seen "at once in interrupt mode, at the next vblk_poll when
+ * polled" (vblk.h, vblk_capacity): between steps a disk in interrupt mode
+ * whose device's line is down, and right after a vblk_poll step a polled
+ * one, knows the running device's capacity. */
+static void check_capacity_seen(bool polled_just_now)
+{
+	const struct blk_queue *q = &disk->queue;
+
+	if (!disk->dev.ready || !device_live() || fake_virtio_irq_pending(fv) ||
+	    (fake_virtio_status(fv) & 0x40u) || (!q->use_irq && !polled_just_now))
+		return;
+	check(vblk_capacity(disk) == fake_virtio_opts(fv)->capacity_sectors,
+	      "a resize is seen at once in interrupt mode, at the next vblk_poll when polled (vblk.h)");
+}
+
 static void check_step(void)
 {
 	/* The probe may let an interrupt in, and bios complete. */
@@ -2009,6 +2187,8 @@ static void check_step(void)
 	check_memory();
 	if (dead)
 		check(!any_held(), "nothing is still held when the disk is dead");
+	check_nothing_stranded();
+	check_capacity_seen(false);
 	trace_violations();
 	check(!driver_changed_held_chain(), "the driver never changes a chain the device holds");
 	fake_virtio_clear_violations(fv);
@@ -2066,6 +2246,16 @@ static void create_disk(uint8_t shape, uint8_t ring)
 	static const uint32_t odd_queue_num_max[] = { 0, 5, 7, 13 };
 	struct fake_virtio_opts opts;
 
+	/* FUZZ_QUEUE_PAIR=split-mmio|packed-mmio|split-pci|packed-pci holds a
+	 * campaign to one ring and transport (a modern device for a packed
+	 * ring); unset, the ring byte says. */
+	const char *pair = getenv("FUZZ_QUEUE_PAIR");
+	if (pair != NULL) {
+		bool packed = strncmp(pair, "packed", 6) == 0;
+		ring = (uint8_t)((ring & ~0x21u) | (packed ? 1u : 0u) | (strstr(pair, "pci") ? 32u : 0u));
+		if (packed)
+			shape &= (uint8_t)~1u;
+	}
 	on_pci = ring & 32u;
 	ext_mode = ring & 64u;
 	lifecycle_mode = ring & 128u;
@@ -2242,6 +2432,7 @@ static void finish_program(void)
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
 	fake_virtio_corrupt_used(fv, FAKE_USED_OK, FAKE_ONCE);
 	fake_virtio_stick_interrupt_bits(fv, 0);
+	fake_virtio_at_cancel(fv);
 	set_reset_delay(0);
 	host_set_relax_limit(host_relax_count() + STEP_RELAX_LIMIT);
 	check_polling_completes();
@@ -2263,6 +2454,10 @@ static void finish_program(void)
 	check(!any_held(), "every accepted bio has completed by the end");
 	check_pool_canaries();
 	check_disk_contents();
+	const struct fake_virtio_stats *st = fake_virtio_stats(fv);
+	trace("end: %llu relaxes, %llu us, %u requests, %u notifies, %u used irqs, %u resets",
+	      (unsigned long long)host_relax_count(), (unsigned long long)plat_time_us(), st->requests,
+	      st->notifies, st->used_irqs, st->resets);
 }
 
 /* Each input creates a device with a fresh 64 KiB disk; behind ASan's
