@@ -33,7 +33,8 @@ void virtio_fail(struct virtio_dev *dev)
  * Modern: VERSION_1 is mandatory (§6.1: a driver accepts it when it is
  * offered; §2.2.3: a device that does not offer it is a legacy device,
  * which a modern transport is not), and FEATURES_OK is set and read
- * back: if the device cleared it, it refused the subset (§3.1.1 step 6). Legacy: 32 bits, no VERSION_1, no FEATURES_OK (§3.1.2).
+ * back: if the device cleared it, it refused the subset (§3.1.1 step 6).
+ * Legacy: 32 bits, no VERSION_1, no FEATURES_OK (§3.1.2).
  */
 static int negotiate(struct virtio_dev *dev, uint64_t driver_features)
 {
