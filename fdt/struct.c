@@ -132,43 +132,52 @@ int fdt_expect_end(const struct fdt *fdt, uint32_t off)
 	return -VBLK_EBADDT;
 }
 
+int fdt_step_to_node(const struct fdt *fdt, uint32_t *off, int *depth)
+{
+	uint32_t token, next_off;
+
+	/* Each step moves forward by at least one token, and fdt_next_token
+	 * fails once it would leave the block: the loop is bounded. */
+	for (;;) {
+		int err = fdt_next_token(fdt, *off, &token, &next_off);
+
+		if (err < 0)
+			return err;
+		switch (token) {
+		case FDT_BEGIN_NODE:
+			if (*depth + 1 > FDT_MAX_DEPTH)
+				return -VBLK_EBADDT;
+			(*depth)++;
+			return 1;
+		case FDT_END_NODE:
+			if (--(*depth) < 0)
+				return fdt_expect_end(fdt, next_off);
+			break;
+		case FDT_END:
+			return -VBLK_EBADDT;   /* inside an open node: unbalanced */
+		default:
+			break;
+		}
+		*off = next_off;
+	}
+}
+
 int fdt_next_node(const struct fdt *fdt, int node_off, int *depth)
 {
 	int node_depth = depth != NULL ? *depth : 0;
-	uint32_t off, next_off, token;
+	uint32_t off;
 	int err;
 
 	if (node_depth < 0 || node_depth > FDT_MAX_DEPTH)
 		return -VBLK_EBADDT;
 	err = fdt_node_body(fdt, node_off, &off);
-	if (err < 0)
+	if (err == 0)
+		err = fdt_step_to_node(fdt, &off, &node_depth);
+	if (err <= 0)
 		return err;
-	/* Each step moves `off` forward by at least one token, and
-	 * fdt_next_token fails once it would leave the block: the loop is
-	 * bounded. */
-	for (;;) {
-		err = fdt_next_token(fdt, off, &token, &next_off);
-		if (err < 0)
-			return err;
-		switch (token) {
-		case FDT_BEGIN_NODE:
-			if (++node_depth > FDT_MAX_DEPTH)
-				return -VBLK_EBADDT;
-			if (depth != NULL)
-				*depth = node_depth;
-			return (int)off;
-		case FDT_END_NODE:
-			if (--node_depth < 0)
-				return fdt_expect_end(fdt, next_off);
-			break;
-		case FDT_END:
-			/* FDT_END inside an open node: unbalanced tree. */
-			return -VBLK_EBADDT;
-		default:
-			break;
-		}
-		off = next_off;
-	}
+	if (depth != NULL)
+		*depth = node_depth;
+	return (int)off;
 }
 
 const char *fdt_node_name(const struct fdt *fdt, int node_off)

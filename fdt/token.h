@@ -2,7 +2,8 @@
 /*
  * The structure block's tokens as the reader's files share them
  * (fdt/struct.c reads them, fdt/prop.c, fdt/find.c and fdt/walk.c walk
- * with them). Not for use outside fdt/.
+ * with them, fdt/write.c pads what it writes to them). Not for use
+ * outside fdt/.
  *
  * Every reader below checks what it reads against the structure or
  * strings block before it hands anything on: an offset that does not
@@ -123,6 +124,14 @@ int fdt_node_body(const struct fdt *fdt, int node_off, uint32_t *body_off);
 /* After the root's FDT_END_NODE at `off` only NOPs may come, then FDT_END
  * (§5.4.2): 0 or -VBLK_EBADDT. */
 int fdt_expect_end(const struct fdt *fdt, uint32_t off);
+
+/* From `off`, after a node's properties, to the next FDT_BEGIN_NODE in
+ * document order: 1 with *off on it and *depth one deeper than the
+ * nodes it closed on the way leave it, 0 once the root has closed and
+ * FDT_END follows, or -VBLK_EBADDT. A property after a subnode (which
+ * §5.4.2 does not allow, but which costs nothing to step over) is
+ * checked and skipped as every other token. */
+int fdt_step_to_node(const struct fdt *fdt, uint32_t *off, int *depth);
 
 /*
  * What a walk has learnt of the property names it met, by their offset in

@@ -81,41 +81,6 @@ static int read_node(struct scan *scan, uint32_t node_off, int depth, uint32_t *
 	return scan->visit(scan->ctx, scan->fdt, &node);
 }
 
-/* From `off`, after a node's properties, to the next FDT_BEGIN_NODE:
- * 1 with *off and *depth on it, 0 once the root has closed and FDT_END
- * follows, or -VBLK_EBADDT. A property after a subnode (which §5.4.2
- * does not allow, but which costs nothing to step over) is checked and
- * skipped as every other token. */
-static int next_node(const struct scan *scan, uint32_t *off, int *depth)
-{
-	uint32_t token, next_off;
-
-	/* Each step moves forward by at least one token, and fdt_next_token
-	 * fails once it would leave the block: the loop is bounded. */
-	for (;;) {
-		int err = fdt_next_token(scan->fdt, *off, &token, &next_off);
-
-		if (err < 0)
-			return err;
-		switch (token) {
-		case FDT_BEGIN_NODE:
-			if (*depth + 1 > FDT_MAX_DEPTH)
-				return -VBLK_EBADDT;
-			(*depth)++;
-			return 1;
-		case FDT_END_NODE:
-			if (--(*depth) < 0)
-				return fdt_expect_end(scan->fdt, next_off);
-			break;
-		case FDT_END:
-			return -VBLK_EBADDT;   /* inside an open node: unbalanced */
-		default:
-			break;
-		}
-		*off = next_off;
-	}
-}
-
 int fdt_scan(const struct fdt *fdt, const char *const names[], unsigned count,
 	     fdt_node_fn *visit, void *ctx)
 {
@@ -144,7 +109,7 @@ int fdt_scan(const struct fdt *fdt, const char *const names[], unsigned count,
 		if (err != 0)
 			return err;
 		off = end_off;
-		err = next_node(&scan, &off, &depth);
+		err = fdt_step_to_node(fdt, &off, &depth);
 	} while (err > 0);
 	return err;
 }

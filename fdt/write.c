@@ -21,6 +21,7 @@
 #include "vblk/error.h"
 #include "fdt/fdt.h"
 #include "fdt/header.h"
+#include "fdt/token.h"
 
 /* A blob checked for writing. */
 struct fdt_rw {
@@ -36,11 +37,6 @@ static void put_be32(uint8_t *bytes, uint32_t value)
 	bytes[1] = (uint8_t)(value >> 16);
 	bytes[2] = (uint8_t)(value >> 8);
 	bytes[3] = (uint8_t)value;
-}
-
-static uint32_t align_token(uint32_t len_bytes)
-{
-	return (len_bytes + FDT_TOKEN_BYTES - 1) & ~(FDT_TOKEN_BYTES - 1);
 }
 
 /* The blocks in dtc's order (header, reservation map, structure block,
@@ -193,7 +189,7 @@ static uint32_t node_body_off(const struct fdt_rw *rw, int node_off)
 	const char *node_name = fdt_node_name(&rw->fdt, node_off);
 
 	return (uint32_t)node_off + FDT_TOKEN_BYTES +
-	       align_token((uint32_t)strlen(node_name) + 1);
+	       fdt_align_token((uint32_t)strlen(node_name) + 1);
 }
 
 static uint8_t *struct_ptr(const struct fdt_rw *rw, uint32_t off)
@@ -207,14 +203,14 @@ static void put_value(struct fdt_rw *rw, uint32_t value_off, const void *value,
 {
 	if (len_bytes != 0)
 		memcpy(struct_ptr(rw, value_off), value, len_bytes);
-	memset(struct_ptr(rw, value_off + len_bytes), 0, align_token(len_bytes) - len_bytes);
+	memset(struct_ptr(rw, value_off + len_bytes), 0, fdt_align_token(len_bytes) - len_bytes);
 }
 
 static int replace_prop(struct fdt_rw *rw, const uint8_t *old_value, uint32_t old_len,
 			const void *value, uint32_t len_bytes)
 {
 	uint32_t value_off = (uint32_t)(old_value - struct_ptr(rw, 0));
-	uint32_t old_bytes = align_token(old_len), new_bytes = align_token(len_bytes);
+	uint32_t old_bytes = fdt_align_token(old_len), new_bytes = fdt_align_token(len_bytes);
 
 	if (new_bytes > old_bytes && !room_for(rw, new_bytes - old_bytes))
 		return -VBLK_ENOSPC;
@@ -231,7 +227,7 @@ static int add_prop(struct fdt_rw *rw, int node_off, const char *name, const voi
 {
 	uint32_t name_off, at = node_body_off(rw, node_off);
 	bool have_name = find_string(rw, name, &name_off);
-	uint64_t prop_bytes = PROP_HDR_BYTES + (uint64_t)align_token(len_bytes);
+	uint64_t prop_bytes = PROP_HDR_BYTES + (uint64_t)fdt_align_token(len_bytes);
 	uint64_t string_bytes = have_name ? 0 : strlen(name) + 1;
 
 	if (!room_for(rw, prop_bytes + string_bytes))
@@ -299,7 +295,7 @@ static uint32_t props_end(const struct fdt_rw *rw, int node_off)
 		} else if (token == FDT_PROP) {
 			uint32_t len_bytes = fdt_cell32(struct_ptr(rw, off), 1);
 
-			off += PROP_HDR_BYTES + align_token(len_bytes);
+			off += PROP_HDR_BYTES + fdt_align_token(len_bytes);
 		} else {
 			return off;
 		}
@@ -333,7 +329,7 @@ int fdt_add_subnode(void *blob, size_t max_bytes, int parent_off, const char *na
 		return -VBLK_EUNSUPP;   /* the reader would refuse the result */
 
 	/* FDT_BEGIN_NODE, the name padded to a token, FDT_END_NODE. */
-	name_bytes = align_token((uint32_t)strlen(name) + 1);
+	name_bytes = fdt_align_token((uint32_t)strlen(name) + 1);
 	node_bytes = 2 * FDT_TOKEN_BYTES + name_bytes;
 	if (!room_for(&rw, node_bytes))
 		return -VBLK_ENOSPC;
