@@ -88,7 +88,7 @@ static void round_cursor(struct cursor *cur)
 static void write_bar(const struct pci_host *host, const struct pci_function *fn,
 		      unsigned bar_idx, uint64_t pci_addr)
 {
-	uint32_t offset = PCI_BAR0 + 4u * bar_idx;
+	uint32_t offset = PCI_BAR(bar_idx);
 	uint32_t flags = pci_cfg_rd(host, fn->bdf, offset, 4) & ~PCI_BAR_MEM_ADDR_MASK;
 
 	pci_cfg_wr(host, fn->bdf, offset, 4, (uint32_t)pci_addr | flags);

@@ -16,11 +16,6 @@
  * bits (Armv8.2 LPA), so a device claiming more is broken or hostile. */
 #define PCI_BAR_MAX_BYTES (1ull << 52)
 
-static uint32_t bar_offset(unsigned bar_idx)
-{
-	return PCI_BAR0 + 4u * bar_idx;
-}
-
 /* Write all ones, read back, restore: the bits the register implements. */
 static uint32_t probe_register(const struct pci_host *host, struct pci_bdf bdf,
 			       uint32_t offset, uint32_t *orig)
@@ -78,7 +73,7 @@ static unsigned size_one(const struct pci_host *host, struct pci_function *fn,
 	uint32_t orig, orig_hi, stuck, stuck_hi, type;
 	uint64_t mask;
 
-	stuck = probe_register(host, fn->bdf, bar_offset(bar_idx), &orig);
+	stuck = probe_register(host, fn->bdf, PCI_BAR(bar_idx), &orig);
 	if (stuck == 0)
 		return 1;                          /* not implemented */
 	if (orig & PCI_BAR_SPACE_IO) {
@@ -102,7 +97,7 @@ static unsigned size_one(const struct pci_host *host, struct pci_function *fn,
 		bar->status = -VBLK_EBROKEN;
 		return 1;
 	}
-	stuck_hi = probe_register(host, fn->bdf, bar_offset(bar_idx + 1), &orig_hi);
+	stuck_hi = probe_register(host, fn->bdf, PCI_BAR(bar_idx + 1), &orig_hi);
 	bar->pci_addr |= (uint64_t)orig_hi << 32;
 	mask = (uint64_t)stuck_hi << 32 | (stuck & PCI_BAR_MEM_ADDR_MASK);
 	set_size(bar, mask, fn->firmware_assigned);

@@ -26,7 +26,6 @@
 #include "vblk/error.h"
 #include "fdt/fdt.h"
 
-#define PCI_DT_ADDRESS_CELLS  3u
 #define PCI_DT_SIZE_CELLS     2u
 #define PCI_PHYS_HI_SPACE_SHIFT 24
 #define PCI_PHYS_HI_SPACE_MASK  0x3u

@@ -20,7 +20,6 @@
 #include "vblk/error.h"
 #include "fdt/fdt.h"
 
-#define PCI_DT_ADDRESS_CELLS   3u
 #define PCI_DT_INTERRUPT_CELLS 1u
 #define MAP_CHILD_CELLS        (PCI_DT_ADDRESS_CELLS + PCI_DT_INTERRUPT_CELLS)
 #define MAP_PHANDLE_CELLS      1u

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host node's interrupt-map, for pci/dt.c (dt_intx.c): internal to
- * pci/.
+ * The host node's interrupt-map, for pci/dt.c (dt_intx.c), and the
+ * binding's address width both files read: internal to pci/.
  */
 #ifndef VBLK_PCI_DT_INTX_H
 #define VBLK_PCI_DT_INTX_H
 
 #include "pci/pci.h"
+
+/* A PCI address in the device tree is three cells, phys.hi (space and
+ * bus:dev.fn), phys.mid and phys.lo (IEEE 1275 PCI Bus Binding 2.1
+ * §2.2.1): in `ranges` and in each interrupt-map entry. */
+#define PCI_DT_ADDRESS_CELLS 3u
 
 struct fdt;
 struct fdt_phandles;

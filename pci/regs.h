@@ -30,6 +30,8 @@
 #define PCI_CLASS_REVISION      0x08u   /* [31:8] class code, [7:0] revision */
 #define PCI_HEADER_TYPE         0x0eu   /* 8 bits */
 #define PCI_BAR0                0x10u
+/* Base address register `i` (0-5), 32 bits each (PCI 3.0 §6.2.5.1). */
+#define PCI_BAR(i)              (PCI_BAR0 + 4u * (i))
 #define PCI_INTERRUPT_PIN       0x3du   /* 8 bits: 0 none, 1-4 INTA#-INTD# */
 #define PCI_VENDOR_NONE         0xffffu
 
