@@ -432,7 +432,9 @@ HOST_CC ?= cc
 # -no-pie keeps static data (the driver's rings) at low addresses: a PIE
 # puts it near 0x55xx_xxxx_xxxx, beyond the 16 TiB a legacy 32-bit QueuePFN
 # of 4 KiB pages can name, and every legacy test would fail to attach.
-HOST_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -Iinclude -I. \
+# VBLK_HOST_RING_POINTS: the ring's barriers and its stores of fields the
+# device reads are points where the fake device may act (plat/platform.h).
+HOST_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -DVBLK_HOST -DVBLK_HOST_RING_POINTS -Iinclude -I. \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
 # Link only: clang (HOST_CC=clang) rejects -no-pie in a compile under
@@ -585,17 +587,21 @@ FUZZ_SRCS_fuzz_gpt := part/crc32.c part/gpt.c part/gpt_header.c part/gpt_find.c 
 $(BUILD)/fuzz/fuzz_gpt: tests/host/gpt_image.c tests/host/gpt_image.h
 # The whole driver on the fake device, without cmocka (host_fail aborts);
 # -no-pie for the same reason as HOST_LDFLAGS (legacy 32-bit QueuePFN);
-# only 64 KiB of disk kept in memory, as a device is created per input.
+# only 64 KiB of disk kept in memory, as a device is created per input;
+# the ring points of host_platform.c (VBLK_HOST_RING_POINTS, as the unit
+# tests), which the fuzzers of the ring alone do not link.
 FUZZ_HOST_SRCS := tests/host/host_platform.c $(wildcard tests/host/fake_virtio*.c) \
                   tests/host/fake_pci.c tests/host/fake_pci_device.c
 FUZZ_SRCS_fuzz_config := $(LIB_SRCS) $(FUZZ_HOST_SRCS)
-FUZZ_FLAGS_fuzz_config := -DVBLK_HOST_NO_CMOCKA -no-pie -DFAKE_DISK_BACKED_MAX_SECTORS=128
+FUZZ_FLAGS_fuzz_config := -DVBLK_HOST_NO_CMOCKA -DVBLK_HOST_RING_POINTS -no-pie \
+                          -DFAKE_DISK_BACKED_MAX_SECTORS=128
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_HOST_SRCS) $(wildcard tests/host/*.h)
 # The same, driven by a program of steps; a 16-entry queue (8 requests),
 # so the fuzzer's few dozen bios fill it, and 128 KiB of disk, the most a
 # resize in its programs makes.
 FUZZ_SRCS_fuzz_queue := $(LIB_SRCS) $(FUZZ_HOST_SRCS)
-FUZZ_FLAGS_fuzz_queue := -DVBLK_HOST_NO_CMOCKA -no-pie -DFAKE_DISK_BACKED_MAX_SECTORS=256 \
+FUZZ_FLAGS_fuzz_queue := -DVBLK_HOST_NO_CMOCKA -DVBLK_HOST_RING_POINTS -no-pie \
+                         -DFAKE_DISK_BACKED_MAX_SECTORS=256 \
                          -DVBLK_QUEUE_SIZE=16
 $(BUILD)/fuzz/fuzz_queue: $(FUZZ_HOST_SRCS) $(wildcard tests/host/*.h)
 

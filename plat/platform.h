@@ -175,10 +175,20 @@ static inline void plat_mmio_write16(uintptr_t addr, uint16_t val) { host_mmio_w
 static inline void plat_mmio_write8(uintptr_t addr, uint8_t val) { host_mmio_write(addr, 1, val); }
 
 static inline void plat_mmio_write_done(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-static inline void plat_wmb(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
-static inline void plat_rmb(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-static inline void plat_mb(void)  { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-
+/* With VBLK_HOST_RING_POINTS (the unit tests and fuzzers; not the
+ * instruction counts of tools/ring-cost.sh) each ring barrier, and each
+ * plat_dma_store16 below, is also a point where the fake device may act,
+ * as a device running beside the CPU could between the accesses the
+ * barrier orders, or just before the store (tests/host/fake_virtio.h,
+ * FAKE_AT_RING_POINT). */
+#ifdef VBLK_HOST_RING_POINTS
+void host_ring_point(void);
+#else
+static inline void host_ring_point(void) {}
+#endif
+static inline void plat_wmb(void) { host_ring_point(); __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void plat_rmb(void) { host_ring_point(); __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+static inline void plat_mb(void)  { host_ring_point(); __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 static inline uint64_t plat_time_us(void) { return host_time_us(); }
 static inline void plat_cpu_relax(void) { host_cpu_relax(); }
@@ -228,6 +238,9 @@ static inline void plat_mmio_write_sized(uintptr_t addr, unsigned width_bytes, u
  */
 static inline void plat_dma_store16(uint16_t *field, uint16_t val)
 {
+#ifdef VBLK_HOST_RING_POINTS
+	host_ring_point();
+#endif
 	*(volatile uint16_t *)field = val;
 	plat_dma_clean(field, sizeof(*field));
 }

@@ -488,6 +488,27 @@ static void at_clock_read(void *ctx)
 	fake_at_access_end(fv);
 }
 
+static bool ring_point_armed(const struct fake_virtio *fv)
+{
+	for (unsigned i = 0; i <= FAKE_AT_MAX; i++) {
+		if (fv->at_slots[i].armed && fv->at_slots[i].at.kind == FAKE_AT_RING_POINT)
+			return true;
+	}
+	return false;
+}
+
+/* Every ring point is counted while an event at one is armed; the hook goes
+ * once none is. */
+static void at_ring_point(void *ctx)
+{
+	struct fake_virtio *fv = ctx;
+
+	fake_at_access(fv, FAKE_AT_RING_POINT);
+	if (!ring_point_armed(fv))
+		host_set_ring_point_hook(NULL, NULL);
+	fake_at_access_end(fv);
+}
+
 unsigned fake_virtio_at_access(struct fake_virtio *fv, const struct fake_virtio_at *at)
 {
 	unsigned use = 0;
@@ -506,6 +527,8 @@ unsigned fake_virtio_at_access(struct fake_virtio *fv, const struct fake_virtio_
 	};
 	if (clock_armed(fv))
 		host_set_clock_hook(at_clock_read, fv, 1);
+	if (ring_point_armed(fv))
+		host_set_ring_point_hook(at_ring_point, fv);
 	return use;
 }
 
@@ -513,6 +536,8 @@ void fake_virtio_at_cancel(struct fake_virtio *fv)
 {
 	if (clock_armed(fv))
 		host_set_clock_hook(NULL, NULL, 0);
+	if (ring_point_armed(fv))
+		host_set_ring_point_hook(NULL, NULL);
 	for (unsigned i = 0; i <= FAKE_AT_MAX; i++)
 		fv->at_slots[i].armed = false;
 }

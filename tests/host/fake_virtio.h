@@ -357,6 +357,14 @@ enum fake_virtio_access_kind {
 					  host_set_clock_hook while armed.       */
 	FAKE_AT_RELAX,                 /* a host_cpu_relax(), after the device's
 					  own step and before it delivers        */
+	FAKE_AT_RING_POINT,            /* a ring barrier (plat_wmb, plat_rmb,
+					  plat_mb) or a store of a ring field
+					  the device reads (plat_dma_store16):
+					  between the ring accesses a barrier
+					  orders, or just before the store, where
+					  a device running beside the CPU acts
+					  unseen. Takes over
+					  host_set_ring_point_hook while armed.  */
 	FAKE_AT_KIND_COUNT,
 };
 

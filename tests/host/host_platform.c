@@ -228,6 +228,23 @@ void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read)
 	clock_hook_reads = nth_read;
 }
 
+static void (*ring_point_hook)(void *);   /* host_set_ring_point_hook() */
+static void *ring_point_hook_ctx;
+
+#ifdef VBLK_HOST_RING_POINTS
+void host_ring_point(void)
+{
+	if (ring_point_hook != NULL)
+		ring_point_hook(ring_point_hook_ctx);
+}
+#endif
+
+void host_set_ring_point_hook(void (*hook)(void *), void *ctx)
+{
+	ring_point_hook = hook;
+	ring_point_hook_ctx = ctx;
+}
+
 static uint64_t idle_spins;
 static void (*relax_event)(void);   /* host_at_relax() */
 static uint64_t relax_event_at;
@@ -358,6 +375,7 @@ void host_platform_reset(void)
 	stalled_idles = 0;
 	clock_hook = NULL;
 	relax_event = NULL;
+	ring_point_hook = NULL;
 	while (window_count > 0) {
 		struct host_window *last = &windows[window_count - 1];
 		unsigned before = window_count;

@@ -105,6 +105,11 @@ void host_stall_idles(unsigned count);
  * stall of the CPU, say: the hook advances the time and lets devices run
  * before the driver sees the time). */
 void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read);
+/* Every ring barrier (plat_wmb, plat_rmb, plat_mb) and every
+ * plat_dma_store16 (built with VBLK_HOST_RING_POINTS) first runs
+ * hook(ctx), until cleared (NULL): the fake device acting between the
+ * accesses a barrier orders, or just before the store. */
+void host_set_ring_point_hook(void (*hook)(void *), void *ctx);
 uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far */
 /* Run `event` once, at the `relaxes_from_now`-th host_cpu_relax() from now
  * (0: the next), after the devices' own relax: the device or the host
