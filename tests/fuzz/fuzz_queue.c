@@ -33,7 +33,9 @@
  * its requests for ever. at-isr-second-read-completes-* place a
  * completion at the handler's second InterruptStatus read (the AT step):
  * the defect fixed in fa3e9ae, which the prompt-harvest invariant finds
- * on the driver before it (virtio-pci).
+ * on the driver before it (virtio-pci). ring-point-completes-in-a-wait-*
+ * complete a request at the third ring point of a wait with interrupts
+ * (a barrier or a store of a ring field: FAKE_AT_RING_POINT).
  *
  * Input: one byte describing the device, one describing its ring, then
  * steps until the input ends (past the end every byte reads 0,
@@ -182,13 +184,17 @@
  * The AT step, in every language: a raw opcode byte 0xf8-0xfe (before
  * the modulo; no committed input had one in an opcode's place, so each
  * replays as before: 0xff and every other byte keep their meaning), then
- *   a: bits 0-2 where (enum fake_virtio_access_kind): the driver's read of
- *      InterruptStatus (the ISR), of Status, of configuration space, of
- *      ConfigGeneration, its write of InterruptACK (virtio-mmio only), of
- *      a notification, its read of the clock (where a wait looks at the
- *      used ring between two), a relax step; bit 3 the CPU takes the
- *      interrupt right after that access if IRQs are open; bits 4-7 which
- *      such access from now, 1st to 16th;
+ *   a: with opcode 0xf8-0xfb, bits 0-2 where (enum
+ *      fake_virtio_access_kind): the driver's read of InterruptStatus (the
+ *      ISR), of Status, of configuration space, of ConfigGeneration, its
+ *      write of InterruptACK (virtio-mmio only), of a notification, its
+ *      read of the clock (where a wait looks at the used ring between
+ *      two), a relax step; bits 4-7 which such access from now, 1st to
+ *      16th; with opcode 0xfc-0xfe, at a ring point (a ring barrier or a
+ *      store of a ring field the device reads: FAKE_AT_RING_POINT), bits
+ *      0-2 and 4-7 which from now, 1st to 128th (bits 0-2 the high
+ *      ones); bit 3 the CPU takes the interrupt right after that access
+ *      if IRQs are open;
  *   b: bits 0-3 what the device does just before that access takes its
  *      value (modulo 9): completes the oldest held request, the newest
  *      (out of order), all in order, all newest first, resizes (bits 4-7
@@ -1644,11 +1650,12 @@ static void step_resize(struct input *in)
 /* Raw opcode bytes 0xf8-0xfe: the AT step. No committed input has one of
  * them in an opcode's place (0xff it has: that keeps its meaning). */
 #define AT_OPCODE_FIRST 0xf8u
+#define AT_RING_POINT_OPCODE_FIRST 0xfcu   /* 0xfc-0xfe: at a ring point */
 #define AT_OPCODE_LAST  0xfeu
 
 static const char *const at_kind_names[FAKE_AT_KIND_COUNT] = {
 	"InterruptStatus read", "Status read", "config read", "ConfigGeneration read",
-	"InterruptACK write", "notify write", "clock read", "relax",
+	"InterruptACK write", "notify write", "clock read", "relax", "ring point",
 };
 
 enum at_event {
@@ -1677,22 +1684,25 @@ static void at_resize(struct fake_virtio *device, void *ctx)
 }
 
 /* AT a, b: arm a device event at the driver's nth access of a kind.
- *   a: bits 0-2 the kind (enum fake_virtio_access_kind), bit 3 the CPU
- *      takes the interrupt right after the access if IRQs are open,
- *      bits 4-7 n - 1 (the 1st to 16th such access from now);
+ *   a: at a register access (opcode 0xf8-0xfb), bits 0-2 the kind (enum
+ *      fake_virtio_access_kind) and bits 4-7 n - 1 (the 1st to 16th such
+ *      access from now); at a ring point (0xfc-0xfe), bits 0-2 and 4-7
+ *      n - 1 (the 1st to 128th); bit 3 the CPU takes the interrupt right
+ *      after the access if IRQs are open;
  *   b: bits 0-3 the event (enum at_event, modulo its count), bits 4-7 its
  *      argument: a capacity (at_capacities), InterruptStatus bits (as
  *      RAISE_BITS, not sticky), or the reads a stall adds (1-16). */
-static void step_at(struct input *in)
+static void step_at(struct input *in, uint8_t opcode)
 {
 	static const uint32_t bits[] = { 0x20, 0x1, 0x2, 0x24, 0x80000000u, 0x3 };
 	uint8_t a = take8(in), b = take8(in);
 	enum at_event event = (enum at_event)((b & 0xfu) % AT_EVENT_COUNT);
 	unsigned high = b >> 4;
+	bool ring_point = opcode >= AT_RING_POINT_OPCODE_FIRST;
 	struct fake_virtio_at at = {
-		.kind = (enum fake_virtio_access_kind)(a & 7u),
+		.kind = ring_point ? FAKE_AT_RING_POINT : (enum fake_virtio_access_kind)(a & 7u),
 		.take_irq = a >> 3 & 1u,
-		.nth = (a >> 4) + 1u,
+		.nth = (ring_point ? (a & 7u) << 4 | a >> 4 : a >> 4) + 1u,
 	};
 
 	switch (event) {
@@ -1945,7 +1955,7 @@ static void run_step(struct input *in)
 	 * device event in the driver's own accesses. */
 	if (raw >= AT_OPCODE_FIRST && raw <= AT_OPCODE_LAST) {
 		trace("at");
-		step_at(in);
+		step_at(in, raw);
 		return;
 	}
 	uint8_t opcode = raw % (lifecycle_mode ? OP_COUNT_LIFECYCLE : OP_COUNT);
