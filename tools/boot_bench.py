@@ -128,4 +128,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # boot_once has stopped its QEMU on the way out; no traceback.
+        print("boot_bench: interrupted", file=sys.stderr)
+        sys.exit(130)
