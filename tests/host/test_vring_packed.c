@@ -58,6 +58,18 @@ static int setup_event_idx(void **state)
 	return setup_num(NUM, true);
 }
 
+static int setup_five(void **state)
+{
+	(void)state;
+	return setup_num(5, false);
+}
+
+static int setup_full_size(void **state)
+{
+	(void)state;
+	return setup_num(VBLK_QUEUE_SIZE, false);
+}
+
 static const struct vring_buf read_buf = { 0x1000, 16, false };
 static const struct vring_buf write_buf = { 0x2000, 512, true };
 static const struct vring_buf status_buf = { 0x3000, 1, true };
@@ -378,6 +390,252 @@ static void test_head_slot_of_a_chain_in_flight_gets_another_id(void **state)
 	assert_int_equal(vq.in_flight, 0);
 }
 
+/* PK-18 on a 5-slot ring: the ID search past a head slot in flight runs
+ * off the last ID and on from 0. C (ID 4) is held across a lap while the
+ * chains before and after it complete, until the driver comes round to
+ * slot 4 again. */
+static void test_id_search_wraps_past_the_last_id(void **state)
+{
+	(void)state;
+	struct vring_buf one[1] = { status_buf };
+	uint16_t nslots, c_slots;
+
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[0]), 0);   /* A: slot 0 */
+	assert_int_equal(add3(&tokens[1]), 0);                    /* B: slots 1-3 */
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[2]), 0);   /* C: slot 4 */
+	vqp_publish(&vq);
+	int a = device_take(&nslots);
+	device_complete((uint16_t)a, nslots, 1);
+	int b = device_take(&nslots);
+	device_complete((uint16_t)b, nslots, 1);
+	int c = device_take(&c_slots);
+	assert_int_equal(c, 4);
+	expect_harvest(&tokens[0], 1);
+	expect_harvest(&tokens[1], 1);
+	/* D (slots 0-2, lap 0) and E (slot 3) complete, C does not. */
+	assert_int_equal(add3(&tokens[3]), 0);
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[4]), 0);
+	vqp_publish(&vq);
+	for (int i = 3; i <= 4; i++) {
+		int id = device_take(&nslots);
+		assert_int_not_equal(id, c);
+		device_complete((uint16_t)id, nslots, 1);
+		expect_harvest(&tokens[i], 1);
+	}
+	assert_int_equal(vq.next_avail, 4);   /* C's head slot again, C in flight */
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[5]), 0);   /* F: slot 4 */
+	vqp_publish(&vq);
+	int f = device_take(&nslots);
+	assert_int_equal(f, 0);   /* after 4, past the end: 0 */
+	device_complete((uint16_t)f, nslots, 1);
+	device_complete((uint16_t)c, c_slots, 1);
+	expect_harvest(&tokens[5], 1);
+	expect_harvest(&tokens[2], 1);
+	assert_int_equal(vq.num_free, 5);
+	assert_int_equal(vq.in_flight, 0);
+}
+
+/* PK-18 off the straight path: an indirect chain, and a chain of four
+ * buffers (vqp_add_chain's loop), whose head slots' IDs are in flight. */
+static void test_indirect_and_long_chains_take_a_free_id(void **state)
+{
+	(void)state;
+	struct vring_buf one[1] = { status_buf };
+	struct vring_buf three[3] = { read_buf, write_buf, status_buf };
+	struct vring_buf four[4] = { read_buf, read_buf, write_buf, status_buf };
+	static struct vring_packed_desc tables[2][4] __attribute__((aligned(16)));
+	uint16_t nslots, a_slots, e_slots;
+
+	vqp_use_indirect(&vq, true);
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[0]), 0);   /* A: slot 0, ID 0 */
+	assert_int_equal(add3(&tokens[1]), 0);                    /* B: slots 1-3 */
+	vqp_publish(&vq);
+	int a = device_take(&a_slots), b = device_take(&nslots);
+	device_complete((uint16_t)b, nslots, 1);
+	expect_harvest(&tokens[1], 1);
+	assert_int_equal(add3(&tokens[2]), 0);                    /* C: slots 4-6 */
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[3]), 0);   /* D: slot 7 */
+	vqp_publish(&vq);
+	for (int i = 2; i <= 3; i++) {
+		int id = device_take(&nslots);
+		device_complete((uint16_t)id, nslots, 1);
+		expect_harvest(&tokens[i], 1);
+	}
+	/* E, indirect, at slot 0 (A's ID), then F, four slots, at slot 1:
+	 * E's ID if the search gave it 1. */
+	assert_int_equal(vqp_add_indirect(&vq, three, 3, tables[0], 4, &tokens[4]), 0);
+	assert_int_equal(vqp_add(&vq, four, 4, &tokens[5]), 0);
+	vqp_publish(&vq);
+	int e = device_take(&e_slots), f = device_take(&nslots);
+	assert_int_equal(e_slots, 1);
+	assert_int_equal(nslots, 4);
+	assert_int_not_equal(e, a);
+	assert_int_not_equal(f, a);
+	assert_int_not_equal(f, e);
+	device_complete((uint16_t)f, nslots, 513);
+	device_complete((uint16_t)a, a_slots, 1);
+	device_complete((uint16_t)e, e_slots, 513);
+	expect_harvest(&tokens[5], 513);
+	expect_harvest(&tokens[0], 1);
+	expect_harvest(&tokens[4], 513);
+	assert_int_equal(vq.num_free, NUM);
+	assert_int_equal(vq.in_flight, 0);
+	(void)tables[1];
+}
+
+/* PK-18, and num_free and in_flight (one word: VQP_COUNTS) at their
+ * ends: a ring of VBLK_QUEUE_SIZE slots full of one-slot chains, every ID
+ * in flight, completed last first, twice round. */
+static void test_full_ring_of_one_slot_chains(void **state)
+{
+	(void)state;
+	struct vring_buf one[1] = { status_buf };
+	static int ids[VBLK_QUEUE_SIZE];
+	uint16_t nslots;
+
+	for (unsigned lap = 0; lap < 2; lap++) {
+		for (unsigned i = 0; i < VBLK_QUEUE_SIZE; i++)
+			assert_int_equal(vqp_add(&vq, one, 1, &tokens[i]), 0);
+		assert_int_equal(vq.num_free, 0);
+		assert_int_equal(vq.in_flight, VBLK_QUEUE_SIZE);
+		assert_int_equal(vqp_add(&vq, one, 1, &tokens[0]), -VQ_EAGAIN);
+		assert_true(vqp_publish(&vq));
+		bool seen[VBLK_QUEUE_SIZE] = { false };
+		for (unsigned i = 0; i < VBLK_QUEUE_SIZE; i++) {
+			ids[i] = device_take(&nslots);
+			assert_in_range(ids[i], 0, VBLK_QUEUE_SIZE - 1);
+			assert_false(seen[ids[i]]);
+			seen[ids[i]] = true;
+		}
+		assert_int_equal(device_take(&nslots), -1);
+		for (unsigned i = VBLK_QUEUE_SIZE; i-- > 0;)
+			device_complete((uint16_t)ids[i], 1, 1);
+		for (unsigned i = VBLK_QUEUE_SIZE; i-- > 0;)
+			expect_harvest(&tokens[i], 1);
+		assert_int_equal(vq.num_free, VBLK_QUEUE_SIZE);
+		assert_int_equal(vq.in_flight, 0);
+		expect_nothing_used();
+	}
+}
+
+/* A batch across the ring's end while the chain before it completes: the
+ * harvest takes that chain and leaves the batch alone, the device sees
+ * nothing of the batch before vqp_publish, and with EVENT_IDX the publish
+ * notifies for a slot of the batch on either side of the end, not for the
+ * slot after it (PK-33). */
+static void test_batch_across_the_wrap_with_a_harvest_before_its_publish(void **state)
+{
+	(void)state;
+	struct vring_buf one[1] = { status_buf };
+	uint16_t nslots, q_slots, r_slots;
+
+	for (int i = 0; i < 2; i++) {   /* to slot 6 */
+		assert_int_equal(add3(&tokens[i]), 0);
+		vqp_publish(&vq);
+		int id = device_take(&nslots);
+		device_complete((uint16_t)id, nslots, 1);
+		expect_harvest(&tokens[i], 1);
+	}
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[2]), 0);   /* P: slot 6 */
+	vqp_publish(&vq);
+	int p = device_take(&nslots);
+
+	assert_int_equal(add3(&tokens[3]), 0);                    /* Q: slots 7, 0, 1 */
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[4]), 0);   /* R: slot 2, lap 0 */
+	assert_int_equal(vqp_batch_slots(&vq), 4);
+	device_complete((uint16_t)p, nslots, 1);
+	assert_true(vqp_has_used(&vq));
+	expect_harvest(&tokens[2], 1);
+	expect_nothing_used();
+	assert_false(vq.broken);
+	assert_int_equal(device_take(&nslots), -1);
+
+	vq.device->flags = VRING_PACKED_EVENT_DESC;
+	vq.device->off_wrap = 3;   /* slot 3 of lap 0: just after the batch */
+	assert_false(vqp_publish(&vq));
+	int q = device_take(&q_slots), r = device_take(&r_slots);
+	assert_int_equal(q_slots, 3);
+	assert_int_equal(r_slots, 1);
+	assert_int_not_equal(q, r);
+	assert_int_equal(device_take(&nslots), -1);
+	device_complete((uint16_t)r, r_slots, 1);
+	device_complete((uint16_t)q, q_slots, 513);
+	expect_harvest(&tokens[4], 1);
+	expect_harvest(&tokens[3], 513);
+
+	/* The same batch four times more, slots 7, 0, 1, 2, in laps 0 and 1,
+	 * then 1 and 0, and so on: an event at its first slot (7 of lap 0),
+	 * at its first slot past the end (0 of lap 0), at the slot before it
+	 * (6 of lap 0), at the slot after it (3 of lap 0). */
+	for (unsigned i = 0; i < 4; i++) {
+		const uint16_t events[4] = { 7, 0, 6, 3 };
+		for (int j = 0; j < 2; j++) {   /* slots 3-5, 6 */
+			assert_int_equal(j == 0 ? add3(&tokens[5]) : vqp_add(&vq, one, 1, &tokens[5]), 0);
+			vqp_publish(&vq);
+			int id = device_take(&nslots);
+			device_complete((uint16_t)id, nslots, 1);
+			expect_harvest(&tokens[5], 1);
+		}
+		assert_int_equal(vq.next_avail, 7);
+		assert_int_equal(add3(&tokens[6]), 0);
+		assert_int_equal(vqp_add(&vq, one, 1, &tokens[7]), 0);
+		vq.device->off_wrap = events[i];
+		assert_int_equal(vqp_publish(&vq), i < 2);
+		for (int j = 6; j <= 7; j++) {
+			int id = device_take(&nslots);
+			device_complete((uint16_t)id, nslots, 1);
+			expect_harvest(&tokens[j], 1);
+		}
+		assert_int_equal(vq.next_avail, 3);
+	}
+	assert_int_equal(vq.num_free, NUM);
+}
+
+/* A queue broken (by the block layer, say) with a batch of two chains
+ * open across the ring's end: the second's head flags are stored, but
+ * behind the first's, held back, the device finds neither; vqp_detach
+ * hands every chain back, and the ring set up again takes chains. */
+static void test_queue_broken_with_a_batch_across_the_wrap(void **state)
+{
+	(void)state;
+	struct vring_buf one[1] = { status_buf };
+	uint16_t nslots;
+
+	assert_int_equal(add3(&tokens[0]), 0);                    /* slots 0-2 */
+	assert_int_equal(add3(&tokens[1]), 0);                    /* slots 3-5 */
+	vqp_publish(&vq);
+	int first = device_take(&nslots);
+	device_take(&nslots);
+	device_complete((uint16_t)first, nslots, 1);
+	expect_harvest(&tokens[0], 1);
+	assert_int_equal(add3(&tokens[2]), 0);                    /* slots 6, 7, 0 */
+	assert_int_equal(vqp_add(&vq, one, 1, &tokens[3]), 0);   /* slot 1, lap 0 */
+	assert_true(slot_available(1, false));   /* its head's flags stored */
+	vqp_set_broken(&vq, "test");
+	assert_false(vqp_publish(&vq));
+	assert_int_equal(device_take(&nslots), -1);
+	assert_false(slot_available(6, true));
+	assert_false(vqp_has_used(&vq));
+
+	bool back[4] = { false };
+	for (void *token; (token = vqp_detach(&vq)) != NULL;) {
+		int i = (int)((int *)token - tokens);
+		assert_in_range(i, 1, 3);
+		assert_false(back[i]);
+		back[i] = true;
+	}
+	assert_true(back[1] && back[2] && back[3]);
+	assert_int_equal(vq.num_free, NUM);
+	assert_int_equal(vq.in_flight, 0);
+
+	assert_int_equal(setup_num(NUM, false), 0);
+	assert_int_equal(add3(&tokens[4]), 0);
+	vqp_publish(&vq);
+	int id = device_take(&nslots);
+	device_complete((uint16_t)id, nslots, 1);
+	expect_harvest(&tokens[4], 1);
+}
+
 /* PK-4, PK-6: many laps of an odd-sized ring with chains that straddle
  * its end; the flags flip each lap on both sides. */
 static void test_many_laps_of_an_odd_ring(void **state)
@@ -658,6 +916,12 @@ int main(void)
 		T(test_completion_returns_token_and_frees_slots),
 		T(test_out_of_order_completions),
 		T(test_head_slot_of_a_chain_in_flight_gets_another_id),
+		cmocka_unit_test_setup(test_id_search_wraps_past_the_last_id, setup_five),
+		T(test_indirect_and_long_chains_take_a_free_id),
+		cmocka_unit_test_setup(test_full_ring_of_one_slot_chains, setup_full_size),
+		cmocka_unit_test_setup(test_batch_across_the_wrap_with_a_harvest_before_its_publish,
+				       setup_event_idx),
+		T(test_queue_broken_with_a_batch_across_the_wrap),
 		cmocka_unit_test_setup(test_many_laps_of_an_odd_ring, setup_odd),
 		T(test_used_descriptor_of_the_wrong_lap_is_ignored),
 		T(test_used_id_out_of_range_breaks_the_queue),
