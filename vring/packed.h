@@ -104,8 +104,11 @@ struct vq_packed {
 	uint16_t add_end;
 	/* The two counts the block layer reads, as one 32-bit word too, so
 	 * that an add or a harvest moves both with one addition
-	 * (VQP_COUNTS): neither half ever carries into the other, as
-	 * num_free stays within 0..num and in_flight within 0..num. */
+	 * (VQP_COUNTS). The sum is exact modulo 2^32, and both results lie
+	 * within 0..num (num_free, in_flight), below 2^16: so each half
+	 * ends up right, though the addition may carry between them
+	 * (little-endian: an add's in_flight + 1 is the carry out of
+	 * num_free - nslots). */
 	union {
 		struct {
 			uint16_t num_free;   /* slots not in the device's hands */
