@@ -243,6 +243,11 @@
  *    sectors a failed write, overlapping writes in flight or a shrink
  *    touched are unknown until written again; the disk itself matches the
  *    model at the end;
+ *  - the ring is touched only with IRQs masked (every ring point,
+ *    FAKE_AT_RING_POINT, of a step), but by a set-up (attach, reset,
+ *    shutdown), whose disk is not ready and left alone by the handler:
+ *    anywhere else the handler could run in the middle of a ring
+ *    operation, on the same ring;
  *  - no step takes unbounded time: each has a budget of host relax steps
  *    (host_fail aborts past it, as it does for a loop of sleeps that end
  *    at once), and the interrupt handler is not taken again and again
@@ -297,6 +302,16 @@
 #include "tests/fuzz/fuzz_input.h"
 /* The liveness check reads the queue's state (plugged, pending, waiting). */
 #include "blk/disk.h"
+
+/* Calls that set a disk up (or tear it down), counted: they may touch
+ * its ring with IRQs open (check_ring_points_masked). Each use below
+ * goes through these. */
+static unsigned setup_calls;
+#define vblk_reset(disk) (setup_calls++, vblk_reset(disk))
+#define vblk_attach(base, intid) (setup_calls++, vblk_attach(base, intid))
+#define vblk_attach_pci(ecam, bus, dev, fn, intid) \
+	(setup_calls++, vblk_attach_pci(ecam, bus, dev, fn, intid))
+#define vblk_shutdown() (setup_calls++, vblk_shutdown())
 
 #define DISK_SECTORS     128u
 #define MODEL_SECTORS    FAKE_DISK_BACKED_MAX_SECTORS  /* the most a resize makes */
@@ -2185,6 +2200,22 @@ static void check_capacity_seen(bool polled_just_now)
 	      "a resize is seen at once in interrupt mode, at the next vblk_poll when polled (vblk.h)");
 }
 
+/* The ring points a step reached with IRQs open: none, unless it set a
+ * disk up (setup_calls moved). */
+static void check_ring_points_masked(void)
+{
+	static uint64_t unmasked_seen;
+	static unsigned setup_calls_seen;
+	uint64_t unmasked = host_ring_points_unmasked();
+
+	if (setup_calls == setup_calls_seen && unmasked != unmasked_seen)
+		trace("  %llu ring points with IRQs open", (unsigned long long)(unmasked - unmasked_seen));
+	check(setup_calls != setup_calls_seen || unmasked == unmasked_seen,
+	      "the ring is touched only with IRQs masked, outside a set-up");
+	unmasked_seen = unmasked;
+	setup_calls_seen = setup_calls;
+}
+
 static void check_step(void)
 {
 	/* The probe may let an interrupt in, and bios complete. */
@@ -2201,6 +2232,7 @@ static void check_step(void)
 	check_capacity_seen(false);
 	trace_violations();
 	check(!driver_changed_held_chain(), "the driver never changes a chain the device holds");
+	check_ring_points_masked();
 	fake_virtio_clear_violations(fv);
 }
 

@@ -230,14 +230,23 @@ void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read)
 
 static void (*ring_point_hook)(void *);   /* host_set_ring_point_hook() */
 static void *ring_point_hook_ctx;
+static uint64_t ring_points_unmasked;    /* host_ring_points_unmasked() */
+static bool irq_masked;
 
 #ifdef VBLK_HOST_RING_POINTS
 void host_ring_point(void)
 {
+	if (!irq_masked)
+		ring_points_unmasked++;
 	if (ring_point_hook != NULL)
 		ring_point_hook(ring_point_hook_ctx);
 }
 #endif
+
+uint64_t host_ring_points_unmasked(void)
+{
+	return ring_points_unmasked;
+}
 
 void host_set_ring_point_hook(void (*hook)(void *), void *ctx)
 {
@@ -276,7 +285,6 @@ void host_cpu_relax(void)
 	}
 }
 
-static bool irq_masked;
 static uint64_t idle_count;
 static unsigned stalled_idles;   /* host_stall_idles() */
 
@@ -376,6 +384,7 @@ void host_platform_reset(void)
 	clock_hook = NULL;
 	relax_event = NULL;
 	ring_point_hook = NULL;
+	ring_points_unmasked = 0;
 	while (window_count > 0) {
 		struct host_window *last = &windows[window_count - 1];
 		unsigned before = window_count;

@@ -110,6 +110,10 @@ void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read);
  * hook(ctx), until cleared (NULL): the fake device acting between the
  * accesses a barrier orders, or just before the store. */
 void host_set_ring_point_hook(void (*hook)(void *), void *ctx);
+/* Ring points reached with IRQs open, so far. Outside a disk's set-up
+ * (whose interrupt handler leaves a disk that is not ready alone) every
+ * one is a race with the handler, which works on the same ring. */
+uint64_t host_ring_points_unmasked(void);
 uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far */
 /* Run `event` once, at the `relaxes_from_now`-th host_cpu_relax() from now
  * (0: the next), after the devices' own relax: the device or the host
