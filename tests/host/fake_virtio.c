@@ -467,10 +467,12 @@ void fake_interrupt_status_read(struct fake_virtio *fv)
 
 /* ---- device events at a chosen access ------------------------------- */
 
-static bool clock_armed(const struct fake_virtio *fv)
+/* Is an event armed at accesses of `kind`? The clock and the ring points
+ * are seen through host hooks, set only while one is. */
+static bool kind_armed(const struct fake_virtio *fv, enum fake_virtio_access_kind kind)
 {
 	for (unsigned i = 0; i <= FAKE_AT_MAX; i++) {
-		if (fv->at_slots[i].armed && fv->at_slots[i].at.kind == FAKE_AT_CLOCK_READ)
+		if (fv->at_slots[i].armed && fv->at_slots[i].at.kind == kind)
 			return true;
 	}
 	return false;
@@ -483,18 +485,9 @@ static void at_clock_read(void *ctx)
 	struct fake_virtio *fv = ctx;
 
 	fake_at_access(fv, FAKE_AT_CLOCK_READ);
-	if (clock_armed(fv))
+	if (kind_armed(fv, FAKE_AT_CLOCK_READ))
 		host_set_clock_hook(at_clock_read, fv, 1);
 	fake_at_access_end(fv);
-}
-
-static bool ring_point_armed(const struct fake_virtio *fv)
-{
-	for (unsigned i = 0; i <= FAKE_AT_MAX; i++) {
-		if (fv->at_slots[i].armed && fv->at_slots[i].at.kind == FAKE_AT_RING_POINT)
-			return true;
-	}
-	return false;
 }
 
 /* Every ring point is counted while an event at one is armed; the hook goes
@@ -504,7 +497,7 @@ static void at_ring_point(void *ctx)
 	struct fake_virtio *fv = ctx;
 
 	fake_at_access(fv, FAKE_AT_RING_POINT);
-	if (!ring_point_armed(fv))
+	if (!kind_armed(fv, FAKE_AT_RING_POINT))
 		host_set_ring_point_hook(NULL, NULL);
 	fake_at_access_end(fv);
 }
@@ -525,18 +518,18 @@ unsigned fake_virtio_at_access(struct fake_virtio *fv, const struct fake_virtio_
 		.armed = at->nth != 0 && at->kind < FAKE_AT_KIND_COUNT && at->event < FAKE_EVENT_COUNT,
 		.left = at->nth, .seq = fv->at_seq++, .at = *at,
 	};
-	if (clock_armed(fv))
+	if (kind_armed(fv, FAKE_AT_CLOCK_READ))
 		host_set_clock_hook(at_clock_read, fv, 1);
-	if (ring_point_armed(fv))
+	if (kind_armed(fv, FAKE_AT_RING_POINT))
 		host_set_ring_point_hook(at_ring_point, fv);
 	return use;
 }
 
 void fake_virtio_at_cancel(struct fake_virtio *fv)
 {
-	if (clock_armed(fv))
+	if (kind_armed(fv, FAKE_AT_CLOCK_READ))
 		host_set_clock_hook(NULL, NULL, 0);
-	if (ring_point_armed(fv))
+	if (kind_armed(fv, FAKE_AT_RING_POINT))
 		host_set_ring_point_hook(NULL, NULL);
 	for (unsigned i = 0; i <= FAKE_AT_MAX; i++)
 		fv->at_slots[i].armed = false;
