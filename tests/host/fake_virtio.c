@@ -299,7 +299,9 @@ void fake_virtio_destroy(struct fake_virtio *fv)
 		return;
 	if (fv->pci == NULL)   /* a PCI device's BARs belong to its function */
 		host_mmio_unmap(fv->base);
-	fake_virtio_at_cancel(fv);   /* its clock hook */
+	fake_virtio_at_cancel(fv);
+	/* Its hooks, even if a recycled slot left them set with none armed. */
+	host_forget_hooks_of(fv);
 	fake_queue_stop(fv);
 	free(fv->disk);
 	free(fv);

@@ -243,6 +243,14 @@ void host_ring_point(void)
 }
 #endif
 
+void host_forget_hooks_of(const void *ctx)
+{
+	if (clock_hook != NULL && clock_hook_ctx == ctx)
+		clock_hook = NULL;
+	if (ring_point_hook != NULL && ring_point_hook_ctx == ctx)
+		ring_point_hook = NULL;
+}
+
 uint64_t host_ring_points_unmasked(void)
 {
 	return ring_points_unmasked;

@@ -114,6 +114,9 @@ void host_set_ring_point_hook(void (*hook)(void *), void *ctx);
  * (whose interrupt handler leaves a disk that is not ready alone) every
  * one is a race with the handler, which works on the same ring. */
 uint64_t host_ring_points_unmasked(void);
+/* Clear the clock and ring point hooks whose ctx is `ctx` (a device
+ * going away). */
+void host_forget_hooks_of(const void *ctx);
 uint64_t host_relax_count(void);               /* host_cpu_relax() calls so far */
 /* Run `event` once, at the `relaxes_from_now`-th host_cpu_relax() from now
  * (0: the next), after the devices' own relax: the device or the host

@@ -352,10 +352,6 @@ static void test_out_of_order_completions(void **state)
 	assert_int_equal(vq.num_free, NUM);
 }
 
-/* PK-18 after an out-of-order completion: the driver comes round to the
- * head slot of a chain the device still holds, so the chain that starts
- * there takes another ID (a chain's ID is its head slot only while no
- * chain in flight holds it). */
 /* On the 8-slot ring: A (one slot, 0) stays with the device while B
  * (slots 1-3), C (4-6) and D (7) complete around it, B before A, so the
  * driver is back at slot 0, A's head slot, with A's ID in flight.
@@ -383,6 +379,10 @@ static int come_round_to_a_held_head(uint16_t *a_slots)
 	return a;
 }
 
+/* PK-18 after an out-of-order completion: the driver comes round to the
+ * head slot of a chain the device still holds, so the chain that starts
+ * there takes another ID (a chain's ID is its head slot only while no
+ * chain in flight holds it). */
 static void test_head_slot_of_a_chain_in_flight_gets_another_id(void **state)
 {
 	(void)state;
