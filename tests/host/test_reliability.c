@@ -18,7 +18,9 @@
  *  - a polled wait notices DEVICE_NEEDS_RESET in about a millisecond;
  *  - completions the device makes at any of the ring's barriers or
  *    stores of fields it reads (a device running beside the CPU) are
- *    each taken once, and soon;
+ *    each taken once, and soon; one the device makes inside the
+ *    interrupt handler is harvested before it returns with the line
+ *    down (it must look again after asking for interrupts);
  *  - vblk_reset keeps the interrupt mode and the statistics.
  */
 #include <setjmp.h>
@@ -33,6 +35,7 @@
 #include "blk/disk.h"
 #include "disk_fixture.h"
 #include "fake_virtio.h"
+#include "vring/ring.h"
 #include "vblk/vblk.h"
 
 #define SECTOR_BYTES     512u
@@ -659,6 +662,56 @@ static void test_completion_at_any_ring_point_of_a_plugged_batch(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* Interrupt-driven, no thread waiting: the device completes the oldest
+ * of three held requests and interrupts; inside the handler's harvest it
+ * completes the oldest or the newest left at the point. Once the handler
+ * has returned with the line down, nothing may wait in the used ring (no
+ * interrupt will announce it: the handler must have looked again after
+ * asking for interrupts), and every completed bio has been told. */
+static void test_completion_at_any_ring_point_of_the_handler_is_taken(void **state)
+{
+	enum { BIOS = 3 };
+
+	attach_ok(state, NULL);
+	use_interrupts();
+	for (unsigned newest = 0; newest < 2; newest++) {
+		unsigned swept = 0;
+		for (unsigned nth = 1; nth <= RING_POINTS_MAX; nth++) {
+			unsigned first = BIOS * (nth % 8);
+			bio_log_reset();
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+			for (unsigned i = first; i < first + BIOS; i++)
+				submit_ok(write_bio(i, 8 * i));
+			unsigned before = arm_at_ring_point(nth, newest ? FAKE_EVENT_COMPLETE_NEWEST
+									: FAKE_EVENT_COMPLETE_OLDEST);
+			plat_irqflags_t flags = plat_irq_save();
+			assert_int_equal(fake_virtio_complete_some(fv, 1), 1);
+			plat_irq_restore(flags);   /* the handler runs here */
+			bool fired = fired_since(before);
+			if (!fake_virtio_irq_pending(fv))
+				assert_false(vring_has_used(&disk->dev.ring));
+			unsigned told = 0;
+			for (unsigned i = first; i < first + BIOS; i++)
+				told += done_calls[i];
+			assert_int_equal(told + fake_virtio_pending(fv), BIOS);
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+			fake_virtio_complete_all(fv);
+			assert_int_equal(vblk_drain(disk), 0);
+			expect_done_once(first, BIOS, 0);
+			for (unsigned i = first; i < first + BIOS; i++)
+				assert_true(on_disk(i, 8 * i));
+			if (!fired)
+				break;
+			swept++;
+		}
+		/* The handler's harvest, its request for interrupts and the
+		 * look after it. */
+		assert_true(swept >= 3);
+		assert_true(swept < RING_POINTS_MAX);
+	}
+	fake_virtio_assert_clean(fv);
+}
+
 /* ==== a notification the device never saw ============================== */
 
 /* avail_event out of reach, as a device leaves it when the driver's read
@@ -982,6 +1035,7 @@ int main(void)
 		ALL(test_completion_at_any_ring_point_is_taken_once),
 		ALL(test_completion_at_any_ring_point_of_submits_and_drain),
 		ALL(test_completion_at_any_ring_point_of_a_plugged_batch),
+		ALL(test_completion_at_any_ring_point_of_the_handler_is_taken),
 		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
 		ALL(test_request_passed_over_times_out),
 		ALL(test_wait_for_a_request_passed_over_is_bounded),
