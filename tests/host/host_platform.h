@@ -111,8 +111,8 @@ void host_set_clock_hook(void (*hook)(void *), void *ctx, unsigned nth_read);
  * accesses a barrier orders, or just before the store. */
 void host_set_ring_point_hook(void (*hook)(void *), void *ctx);
 /* Ring points reached with IRQs open, so far. Outside a disk's set-up
- * (whose interrupt handler leaves a disk that is not ready alone) every
- * one is a race with the handler, which works on the same ring. */
+ * (the interrupt handler leaves a disk that is not ready alone), each is
+ * a race with the handler, which works on the same ring. */
 uint64_t host_ring_points_unmasked(void);
 /* Clear the clock and ring point hooks whose ctx is `ctx` (a device
  * going away). */
