@@ -317,6 +317,81 @@ static void test_completion_during_the_switch_to_sleeping_is_not_lost(void **sta
 	fake_virtio_assert_clean(fv);
 }
 
+/*
+ * The same switch with the device running beside the CPU: a synchronous
+ * read of a device slower than the fresh disk's budget (it spins with
+ * the device asked not to interrupt, asks again, then sleeps), and the
+ * device completes it at the 1st, 2nd, ... ring point of the run (a
+ * barrier or a store of a field the device reads) until the run has
+ * none left. Right before the store that asks for interrupts again, the
+ * completion raises none: only the look after it finds it, and a wait
+ * that slept instead would sleep on it (the watcher). Wherever it lands,
+ * the read returns the disk's data within a few looks of it. (Each turn
+ * of a sleeping wait harvests and asks for interrupts again, and the
+ * host's plat_idle returns after one step: the device is made only a
+ * little slower than the budget, so the run has few such turns.)
+ */
+#define RING_POINTS_MAX 64u
+
+static uint64_t completed_at_us;
+
+static void complete_now(struct fake_virtio *device, void *ctx)
+{
+	(void)ctx;
+	if (fake_virtio_complete_all(device) > 0)
+		completed_at_us = host_time_us();
+}
+
+static void test_completion_at_any_ring_point_of_the_switch_to_sleeping(void **state)
+{
+	enum { DEVICE_US = VBLK_IRQ_POLL_US + VBLK_WAIT_LOOKS_PER_CLOCK, SECTORS = 8, BYTES = SECTORS * 512 };
+
+	start(state, true);
+	unsigned swept = 0;
+	for (unsigned nth = 1; nth <= RING_POINTS_MAX; nth++) {
+		/* Unlearned each time: every run spins for VBLK_IRQ_POLL_US,
+		 * then sleeps, so its ring points are the same. */
+		disk->queue.learn = (struct blk_wait_learn){ 0 };
+		uint64_t sector = (uint64_t)SECTORS * nth;
+		uint8_t *on_device = fake_virtio_disk(fv) + sector * 512u;
+		memset(on_device, (int)(0x30 + nth), BYTES);
+		memset(data, 0, BYTES);
+		fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, DEVICE_US);
+		completed_at_us = UINT64_MAX;
+		unsigned before = fake_virtio_at_fired(fv);
+		fake_virtio_at_access(fv, &(struct fake_virtio_at){
+			.kind = FAKE_AT_RING_POINT, .nth = nth, .event = FAKE_EVENT_CALL,
+			.call = complete_now });
+		unsigned asleep = watch.asleep_steps;
+		uint64_t start_us = host_time_us();
+
+		assert_int_equal(vblk_read(disk, sector, data, SECTORS), 0);
+		uint64_t due_us = start_us + DEVICE_US + 1u;
+		if (completed_at_us < due_us)
+			due_us = completed_at_us;
+		assert_true(host_time_us() <= due_us + 2u * VBLK_WAIT_LOOKS_PER_CLOCK);
+		bool fired = fake_virtio_at_fired(fv) != before;
+		fake_virtio_at_cancel(fv);
+		assert_memory_equal(data, on_device, BYTES);
+		assert_int_equal(watch.lost_wakeups, 0);
+		assert_int_equal(fake_virtio_pending(fv), 0);
+		assert_false(vring_has_used(&disk->dev.ring));
+		assert_false(fake_virtio_irq_pending(fv));
+		if (!fired) {
+			/* Past the last point: this run, the device's own, slept. */
+			assert_true(watch.asleep_steps > asleep);
+			break;
+		}
+		swept++;
+	}
+	/* Two points at least to publish the read, one to ask the device not
+	 * to interrupt, two to ask again (the store, the barrier before the
+	 * look), one to harvest. */
+	assert_true(swept >= 6);
+	assert_true(swept < RING_POINTS_MAX);
+	fake_virtio_assert_clean(fv);
+}
+
 /* ==== polled mode ===================================================== */
 
 /* Polled, there is nothing to sleep on: every wait spins, fast or slow,
@@ -465,6 +540,7 @@ int main(void)
 		ALL(test_a_stretch_is_learnt_per_completion),
 		ALL(test_a_wait_for_one_request_is_one_stretch),
 		ALL(test_completion_during_the_switch_to_sleeping_is_not_lost),
+		ALL(test_completion_at_any_ring_point_of_the_switch_to_sleeping),
 		ALL(test_polled_waits_spin_and_never_sleep),
 		ALL(test_polled_timeout_still_holds),
 		ALL(test_interrupt_mode_timeout_still_holds),
