@@ -502,12 +502,17 @@ static void test_completion_at_any_access_of_the_handler_is_taken(void **state)
 
 /* Arm `event` at the `nth` ring point from now; returns the count of
  * events fired so far, for fired_since. */
-static unsigned arm_at_ring_point(unsigned nth, enum fake_virtio_event event)
+static unsigned arm_at_ring_point_arg(unsigned nth, enum fake_virtio_event event, uint64_t arg)
 {
 	fake_virtio_at_access(fv, &(struct fake_virtio_at){
-		.kind = FAKE_AT_RING_POINT, .nth = nth, .event = event,
+		.kind = FAKE_AT_RING_POINT, .nth = nth, .event = event, .arg = arg,
 	});
 	return fake_virtio_at_fired(fv);
+}
+
+static unsigned arm_at_ring_point(unsigned nth, enum fake_virtio_event event)
+{
+	return arm_at_ring_point_arg(nth, event, 0);
 }
 
 /* Did the armed event fire? Cancels it either way. */
@@ -707,6 +712,200 @@ static void test_completion_at_any_ring_point_of_the_handler_is_taken(void **sta
 		/* The handler's harvest, its request for interrupts and the
 		 * look after it. */
 		assert_true(swept >= 3);
+		assert_true(swept < RING_POINTS_MAX);
+	}
+	fake_virtio_assert_clean(fv);
+}
+
+/*
+ * A configuration change at each ring point of a wait with bios in
+ * flight: the device shrinks the disk (FAKE_EVENT_RESIZE), or gives up
+ * and says it needs a reset (FAKE_EVENT_NEEDS_RESET), at the 1st, 2nd,
+ * ... ring point of three writes submitted one by one and a wait for
+ * them, polled and with interrupts.
+ */
+enum { OLD_END = 2048, NEW_END = 1024 };   /* the fake's default: 2048 */
+
+/* Four descriptors: a request or two fill the ring, and the last bio
+ * waits in the queue for a completion, so it leaves the queue after the
+ * device's interrupt may have told the disk of the change. */
+static void small_ring(struct fake_virtio_opts *opts)
+{
+	opts->queue_num_max = 4;
+}
+
+/* Three writes below the new end and one past it (below the old end):
+ * vblk.h's vblk_capacity says the new capacity is seen at once with
+ * interrupts, at the next vblk_poll when polled, and that a request past
+ * the new end fails, -VBLK_ERANGE if it had not left the queue (or, at
+ * vblk_submit, is refused so), else with the device's answer (-VBLK_EIO).
+ * The writes below it complete once, on the disk; a request past the new
+ * end is refused afterwards and one just below it is carried out. */
+static void test_resize_at_any_ring_point_of_a_wait(void **state)
+{
+	enum { BIOS = 4, PAST = BIOS - 1 };
+	unsigned refused_in_queue = 0;
+
+	attach_ok(state, small_ring);
+	assert_int_equal(vblk_capacity(disk), OLD_END);
+	for (unsigned irq = 0; irq < 2; irq++) {
+		if (irq)
+			use_interrupts();
+		unsigned swept = 0;
+		for (unsigned nth = 1; nth <= RING_POINTS_MAX; nth++) {
+			unsigned first = BIOS * (nth % 8);
+			uint64_t sector[BIOS] = { 8 * first, 8 * (first + 1), 8 * (first + 2),
+						  NEW_END + 8 * (nth % 8) };
+			struct vblk_bio *wait[BIOS];
+			unsigned waited = 0;
+
+			bio_log_reset();
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 5);
+			unsigned before = arm_at_ring_point_arg(nth, FAKE_EVENT_RESIZE, NEW_END);
+			int past_rc = 0;
+			for (unsigned i = 0; i < BIOS; i++) {
+				struct vblk_bio *bio = write_bio(first + i, sector[i]);
+				int rc = vblk_submit(disk, bio);
+				if (i == PAST)
+					past_rc = rc;
+				else
+					assert_int_equal(rc, 0);
+				if (rc == 0)
+					wait[waited++] = bio;
+			}
+			int rc = vblk_wait_bios(disk, wait, waited);
+			assert_int_equal(vblk_drain(disk), 0);
+			bool fired = fired_since(before);
+			if (!irq)
+				assert_true(vblk_poll(disk) >= 0);   /* polled: seen here */
+			/* The device refuses a request past its new end that it
+			 * read after the resize (BLK-5 only for that one: sent
+			 * before the driver could know, answered IOERR). */
+			unsigned violations = fake_virtio_violation_count(fv);
+			assert_true(violations <= 1);
+			if (violations == 1) {
+				assert_true(fake_virtio_has_violation(fv, "BLK-5"));
+				assert_int_equal(done_status[first + PAST], -VBLK_EIO);
+				fake_virtio_clear_violations(fv);
+			}
+
+			assert_int_equal(vblk_capacity(disk), fired ? NEW_END : OLD_END);
+			assert_int_equal(fake_virtio_pending(fv), 0);
+			expect_done_once(first, PAST, 0);
+			for (unsigned i = 0; i < PAST; i++)
+				assert_true(on_disk(first + i, sector[i]));
+			int past_status = past_rc;
+			if (past_rc == 0) {
+				assert_int_equal(done_calls[first + PAST], 1);
+				past_status = done_status[first + PAST];
+				assert_int_equal(rc, past_status);
+			} else {
+				assert_int_equal(past_rc, -VBLK_ERANGE);
+				assert_int_equal(done_calls[first + PAST], 0);
+				assert_int_equal(rc, 0);
+			}
+			if (!fired)
+				assert_int_equal(past_status, 0);
+			else if (past_status != 0)
+				assert_true(past_status == -VBLK_ERANGE || past_status == -VBLK_EIO);
+			if (past_rc == 0 && past_status == -VBLK_ERANGE)
+				refused_in_queue++;
+			if (irq)
+				assert_false(fake_virtio_irq_pending(fv));
+			if (fired) {
+				assert_int_equal(vblk_write(disk, NEW_END - 8, buffer(40), 8), 0);
+				assert_int_equal(vblk_write(disk, NEW_END, buffer(40), 8), -VBLK_ERANGE);
+				fake_virtio_resize(fv, OLD_END);
+				assert_true(vblk_poll(disk) >= 0);
+				assert_int_equal(vblk_capacity(disk), OLD_END);
+			}
+			if (!fired)
+				break;
+			swept++;
+		}
+		/* Two points to publish each of the three requests the small
+		 * ring takes at least, one to harvest each. */
+		assert_true(swept >= 3 * 3);
+		assert_true(swept < RING_POINTS_MAX);
+	}
+	/* The queue's own check ran: a resize the interrupt told of before
+	 * the last bio left the queue. */
+	assert_true(refused_in_queue > 0);
+	fake_virtio_assert_clean(fv);
+}
+
+/* The device needs a reset (a modern one says so in its status and with
+ * a configuration interrupt; a legacy device has no way to): the wait
+ * ends with -VBLK_EBROKEN (polled, in about a millisecond), every bio
+ * completes once, carried out or with -VBLK_EBROKEN; the disk is
+ * stopped (a submit then is refused with -VBLK_EBROKEN) once a wait or
+ * vblk_poll has looked; vblk_reset brings it back. */
+static void test_needs_reset_at_any_ring_point_of_a_wait(void **state)
+{
+	enum { BIOS = 3 };
+
+	if (test_version(state) == 1)
+		skip();
+	attach_ok(state, NULL);
+	for (unsigned irq = 0; irq < 2; irq++) {
+		if (irq)
+			use_interrupts();
+		unsigned swept = 0;
+		for (unsigned nth = 1; nth <= RING_POINTS_MAX; nth++) {
+			unsigned first = BIOS * (nth % 8);
+			struct vblk_bio *wait[BIOS];
+			unsigned waited = 0;
+
+			bio_log_reset();
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 5);
+			unsigned before = arm_at_ring_point(nth, FAKE_EVENT_NEEDS_RESET);
+			uint64_t start_us = plat_time_us();
+			for (unsigned i = first; i < first + BIOS; i++) {
+				struct vblk_bio *bio = write_bio(i, 8 * i);
+				int rc = vblk_submit(disk, bio);
+				if (rc == 0)
+					wait[waited++] = bio;
+				else
+					assert_int_equal(rc, -VBLK_EBROKEN);
+			}
+			int rc = vblk_wait_bios(disk, wait, waited);
+			assert_true(plat_time_us() - start_us <= 2 * VBLK_STATUS_CHECK_US);
+			bool fired = fired_since(before);
+			/* Polled, the last points leave it to this look. */
+			int poll_rc = vblk_poll(disk);
+
+			int first_err = 0;
+			for (unsigned i = 0; i < waited; i++) {
+				unsigned idx = (unsigned)(wait[i] - bios);
+				assert_int_equal(done_calls[idx], 1);
+				if (done_status[idx] == 0)
+					assert_true(on_disk(idx, 8 * idx));
+				else
+					assert_int_equal(done_status[idx], -VBLK_EBROKEN);
+				if (first_err == 0)
+					first_err = done_status[idx];
+			}
+			assert_int_equal(rc, first_err);
+			assert_true(fired || (waited == BIOS && first_err == 0));
+			if (fired) {
+				assert_int_equal(poll_rc, -VBLK_EBROKEN);
+				assert_int_equal(vblk_write(disk, 0, buffer(40), 8), -VBLK_EBROKEN);
+				assert_int_equal(vblk_reset(disk), 0);
+			} else {
+				assert_true(poll_rc >= 0);
+			}
+			memset(buffer(41), 0x41 + (int)nth, BIO_BYTES);
+			assert_int_equal(vblk_write(disk, 512, buffer(41), 8), 0);
+			assert_true(on_disk(41, 512));
+			assert_int_equal(fake_virtio_pending(fv), 0);
+			if (irq)
+				assert_false(fake_virtio_irq_pending(fv));
+			if (!fired)
+				break;
+			swept++;
+		}
+		/* Two points to publish each write, one to harvest each. */
+		assert_true(swept >= 3 * BIOS);
 		assert_true(swept < RING_POINTS_MAX);
 	}
 	fake_virtio_assert_clean(fv);
@@ -1036,6 +1235,8 @@ int main(void)
 		ALL(test_completion_at_any_ring_point_of_submits_and_drain),
 		ALL(test_completion_at_any_ring_point_of_a_plugged_batch),
 		ALL(test_completion_at_any_ring_point_of_the_handler_is_taken),
+		ALL(test_resize_at_any_ring_point_of_a_wait),
+		ALL(test_needs_reset_at_any_ring_point_of_a_wait),
 		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
 		ALL(test_request_passed_over_times_out),
 		ALL(test_wait_for_a_request_passed_over_is_bounded),
