@@ -28,6 +28,7 @@
 #include "disk_fixture.h"
 #include "fake_virtio.h"
 #include "host_platform.h"
+#include "vring/ring.h"
 #include "vblk/vblk.h"
 
 #define BIO_BYTES 4096u
@@ -178,6 +179,112 @@ static void test_polled_disk_is_only_acknowledged_by_its_own_handler(void **stat
 	assert_false(cb_in_irq[1]);           /* was run in the interrupt */
 }
 
+/*
+ * The line's handler with both devices running beside the CPU. A and B
+ * hold two writes each; A's device completes the older of its two and
+ * interrupts, and the line's handler (A's, or the polled B's) runs. At
+ * the 1st, 2nd, ... ring point of that run, until it has none left,
+ * A's device or B's completes one more of its own (the oldest or the
+ * newest). Once the handler returns with A's line down, nothing waits in
+ * A's used ring (no interrupt would announce it: the handler looked
+ * again after asking for interrupts), and A's completed bios have been
+ * told; B's are told by its polling only, never in the interrupt, and
+ * B counts no interrupt. Then each bio of either completes once, on its
+ * disk.
+ */
+#define RING_POINTS_MAX 64u
+
+static bool on_disk_of(struct fake_virtio *device, unsigned idx, uint64_t sector)
+{
+	return memcmp(fake_virtio_disk(device) + sector * 512u, buffer(idx), BIO_BYTES) == 0;
+}
+
+static void completion_at_any_ring_point_of_the_lines_handler(void **state, bool owner_is_b)
+{
+	enum { BIOS = 2 };
+
+	two_disks(state, owner_is_b);
+	trick_done = true;   /* no trick */
+	cb_rc = 0;
+	assert_int_equal(vblk_use_interrupts(disk, true), 0);
+	for (unsigned on_b = 0; on_b < 2; on_b++) {
+		struct fake_virtio *target = on_b ? fv_b : fv;
+		unsigned swept = 0;
+		for (unsigned nth = 1; nth <= RING_POINTS_MAX; nth++) {
+			unsigned a = 1 + 2 * BIOS * (nth % 4), b = a + BIOS;
+			bio_log_reset();
+			memset(cb_in_irq, 0, sizeof(cb_in_irq));
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+			fake_virtio_set_completion(fv_b, FAKE_COMPLETE_HELD, 0);
+			for (unsigned i = 0; i < BIOS; i++) {
+				memset(buffer(a + i), (int)(0x60 + a + i), BIO_BYTES);
+				memset(buffer(b + i), (int)(0x60 + b + i), BIO_BYTES);
+				make_bio(a + i, VBLK_OP_WRITE, 8u * (a + i), buffer(a + i), BIO_BYTES, done);
+				make_bio(b + i, VBLK_OP_WRITE, 8u * (b + i), buffer(b + i), BIO_BYTES, done);
+				assert_int_equal(vblk_submit(disk, &bios[a + i]), 0);
+				assert_int_equal(vblk_submit(disk_b, &bios[b + i]), 0);
+			}
+			unsigned before = fake_virtio_at_fired(target);
+			fake_virtio_at_access(target, &(struct fake_virtio_at){
+				.kind = FAKE_AT_RING_POINT, .nth = nth,
+				.event = nth % 2 ? FAKE_EVENT_COMPLETE_OLDEST : FAKE_EVENT_COMPLETE_NEWEST });
+			plat_irqflags_t flags = plat_irq_save();
+			assert_int_equal(fake_virtio_complete_some(fv, 1), 1);
+			plat_irq_restore(flags);   /* the line's handler runs here */
+			bool fired = fake_virtio_at_fired(target) != before;
+			fake_virtio_at_cancel(target);
+
+			if (!fake_virtio_irq_pending(fv))
+				assert_false(vring_has_used(&disk->dev.ring));
+			unsigned told = 0;
+			for (unsigned i = 0; i < BIOS; i++) {
+				told += done_calls[a + i];
+				assert_int_equal(done_calls[b + i], 0);   /* B's: its polling's */
+			}
+			assert_int_equal(told + fake_virtio_pending(fv), BIOS);
+
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+			fake_virtio_set_completion(fv_b, FAKE_COMPLETE_IMMEDIATE, 0);
+			fake_virtio_complete_all(fv);
+			fake_virtio_complete_all(fv_b);
+			assert_int_equal(vblk_drain(disk), 0);
+			assert_int_equal(vblk_drain(disk_b), 0);
+			for (unsigned i = 0; i < BIOS; i++) {
+				assert_int_equal(done_calls[a + i], 1);
+				assert_int_equal(done_status[a + i], 0);
+				assert_true(on_disk_of(fv, a + i, 8u * (a + i)));
+				assert_int_equal(done_calls[b + i], 1);
+				assert_int_equal(done_status[b + i], 0);
+				assert_false(cb_in_irq[b + i]);
+				assert_true(on_disk_of(fv_b, b + i, 8u * (b + i)));
+			}
+			assert_false(fake_virtio_irq_pending(fv));
+			if (!fired)
+				break;
+			swept++;
+		}
+		/* The handler's harvest of A, its request for interrupts and
+		 * the look after it. */
+		assert_true(swept >= 3);
+		assert_true(swept < RING_POINTS_MAX);
+	}
+	struct vblk_stats st;
+	vblk_stats(disk_b, &st);
+	assert_int_equal(st.interrupts, 0);
+	fake_virtio_assert_clean(fv);
+	fake_virtio_assert_clean(fv_b);
+}
+
+static void test_completion_at_any_ring_point_of_the_lines_handler_of_a(void **state)
+{
+	completion_at_any_ring_point_of_the_lines_handler(state, false);
+}
+
+static void test_completion_at_any_ring_point_of_the_lines_handler_of_b(void **state)
+{
+	completion_at_any_ring_point_of_the_lines_handler(state, true);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -187,6 +294,8 @@ int main(void)
 		ALL(test_sync_read_leaves_a_callbacks_request_alone_handler_of_b),
 		ALL(test_sync_read_leaves_a_callbacks_request_alone_callback_polls_b),
 		ALL(test_polled_disk_is_only_acknowledged_by_its_own_handler),
+		ALL(test_completion_at_any_ring_point_of_the_lines_handler_of_a),
+		ALL(test_completion_at_any_ring_point_of_the_lines_handler_of_b),
 	};
 	return cmocka_run_group_tests_name("shared_line", tests, NULL, NULL);
 }
