@@ -19,8 +19,13 @@
  *  - completions the device makes at any of the ring's barriers or
  *    stores of fields it reads (a device running beside the CPU) are
  *    each taken once, and soon; one the device makes inside the
- *    interrupt handler is harvested before it returns with the line
- *    down (it must look again after asking for interrupts);
+ *    interrupt handler, or in the switch to interrupts, is harvested
+ *    before it returns with the line down (it must look again after
+ *    asking for interrupts);
+ *  - a resize at any ring point of a wait is seen as vblk_capacity says,
+ *    and a request past the new end fails as it says; a device that
+ *    needs a reset there stops the disk with -VBLK_EBROKEN, and
+ *    vblk_reset brings it back;
  *  - vblk_reset keeps the interrupt mode and the statistics.
  */
 #include <setjmp.h>
@@ -717,6 +722,59 @@ static void test_completion_at_any_ring_point_of_the_handler_is_taken(void **sta
 	fake_virtio_assert_clean(fv);
 }
 
+/* Polled, three held requests, the device completes the oldest; then
+ * the switch to interrupts (vblk_use_interrupts), which asks for them and
+ * harvests what came before, while the device completes the oldest or
+ * the newest left at each ring point of it. Once the switch has returned
+ * with the line down, nothing waits in the used ring (no interrupt would
+ * announce it: the switch must look after asking), and every completed
+ * bio has been told. */
+static void test_completion_at_any_ring_point_of_the_switch_to_interrupts(void **state)
+{
+	enum { BIOS = 3 };
+
+	attach_ok(state, NULL);
+	fake_virtio_set_irq_hook(fv, take_interrupt, disk);
+	for (unsigned newest = 0; newest < 2; newest++) {
+		unsigned swept = 0;
+		for (unsigned nth = 1; nth <= RING_POINTS_MAX; nth++) {
+			unsigned first = BIOS * (nth % 8);
+			bio_log_reset();
+			assert_int_equal(vblk_use_interrupts(disk, false), 0);
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+			for (unsigned i = first; i < first + BIOS; i++)
+				submit_ok(write_bio(i, 8 * i));
+			assert_int_equal(fake_virtio_complete_some(fv, 1), 1);
+			unsigned before = arm_at_ring_point(nth, newest ? FAKE_EVENT_COMPLETE_NEWEST
+									: FAKE_EVENT_COMPLETE_OLDEST);
+			assert_int_equal(vblk_use_interrupts(disk, true), 0);
+			bool fired = fired_since(before);
+			if (!fake_virtio_irq_pending(fv))
+				assert_false(vring_has_used(&disk->dev.ring));
+			unsigned told = 0;
+			for (unsigned i = first; i < first + BIOS; i++)
+				told += done_calls[i];
+			assert_int_equal(told + fake_virtio_pending(fv), BIOS);
+			fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+			fake_virtio_complete_all(fv);
+			assert_int_equal(vblk_drain(disk), 0);
+			expect_done_once(first, BIOS, 0);
+			for (unsigned i = first; i < first + BIOS; i++)
+				assert_true(on_disk(i, 8 * i));
+			assert_false(fake_virtio_irq_pending(fv));
+			if (!fired)
+				break;
+			swept++;
+		}
+		/* The request for interrupts (a store, the barrier before the
+		 * look), the harvest of the request completed before, and the
+		 * harvest's own request for interrupts and look. */
+		assert_true(swept >= 5);
+		assert_true(swept < RING_POINTS_MAX);
+	}
+	fake_virtio_assert_clean(fv);
+}
+
 /*
  * A configuration change at each ring point of a wait with bios in
  * flight: the device shrinks the disk (FAKE_EVENT_RESIZE), or gives up
@@ -1235,6 +1293,7 @@ int main(void)
 		ALL(test_completion_at_any_ring_point_of_submits_and_drain),
 		ALL(test_completion_at_any_ring_point_of_a_plugged_batch),
 		ALL(test_completion_at_any_ring_point_of_the_handler_is_taken),
+		ALL(test_completion_at_any_ring_point_of_the_switch_to_interrupts),
 		ALL(test_resize_at_any_ring_point_of_a_wait),
 		ALL(test_needs_reset_at_any_ring_point_of_a_wait),
 		ALL_TRANSPORTS(test_lost_notification_is_sent_again, setup, disk_teardown),
