@@ -134,6 +134,15 @@ static bool on_disk(unsigned idx, uint64_t sector)
 	return memcmp(fake_virtio_disk(fv) + sector * SECTOR_BYTES, buffer(idx), BIO_BYTES) == 0;
 }
 
+/* Bios first .. first + count - 1, each written at sector 8 * its index
+ * (write_bio): each told once, with 0, and its data on the disk. */
+static void expect_written_once(unsigned first, unsigned count)
+{
+	expect_done_once(first, count, 0);
+	for (unsigned i = first; i < first + count; i++)
+		assert_true(on_disk(i, 8 * i));
+}
+
 /* ==== 1. a plug taken in a callback during a wait ====================== */
 
 /* The completion of bio 0 plugs and submits bio 1 while the thread is in
@@ -563,9 +572,7 @@ static void test_completion_at_any_ring_point_is_taken_once(void **state)
 			assert_int_equal(vblk_drain(disk), 0);
 			bool fired = fired_since(before);
 			assert_int_equal(fake_virtio_pending(fv), 0);
-			expect_done_once(first, 2, 0);
-			assert_true(on_disk(first, 8 * first));
-			assert_true(on_disk(first + 1, 8 * (first + 1)));
+			expect_written_once(first, 2);
 			/* A polled disk's InterruptStatus may stay up: with
 			 * EVENT_IDX the device interrupts at its first used
 			 * buffer whatever used_event says, as QEMU does. */
@@ -610,9 +617,7 @@ static void test_completion_at_any_ring_point_of_submits_and_drain(void **state)
 				assert_int_equal(vblk_drain(disk), 0);
 				bool fired = fired_since(before);
 				assert_int_equal(fake_virtio_pending(fv), 0);
-				expect_done_once(first, BIOS, 0);
-				for (unsigned i = first; i < first + BIOS; i++)
-					assert_true(on_disk(i, 8 * i));
+				expect_written_once(first, BIOS);
 				if (irq)
 					assert_false(fake_virtio_irq_pending(fv));
 				if (!fired)
@@ -695,9 +700,7 @@ static void expect_nothing_left_unannounced(unsigned first, unsigned count)
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
 	fake_virtio_complete_all(fv);
 	assert_int_equal(vblk_drain(disk), 0);
-	expect_done_once(first, count, 0);
-	for (unsigned i = first; i < first + count; i++)
-		assert_true(on_disk(i, 8 * i));
+	expect_written_once(first, count);
 }
 
 /* Interrupt-driven, no thread waiting: the device completes the oldest
