@@ -382,6 +382,12 @@ static void spin_once(struct vblk_disk *disk, plat_irqflags_t *flags)
 static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, const void *),
 		      const void *ctx)
 {
+	/* A callback of a disk being stopped waits: the disk's error at once
+	 * (vblk/bio.h), whether or not the stop has bios left to tell
+	 * after this one. The loop below would find the queue empty once the
+	 * stop had taken the last request from the device. */
+	if (!disk->dev.ready && disk->queue.in_callbacks > 0)
+		return blk_check_disk(disk);
 	plat_irqflags_t flags = plat_irq_save();
 	struct blk_wait_stretch st;
 	int err = 0;
@@ -460,15 +466,6 @@ int vblk_wait_bios(struct vblk_disk *disk, struct vblk_bio *const *bios, unsigne
 	int err = wait_until(disk, bios_completed, &set);
 	for (unsigned i = 0; i < count && !err; i++)
 		err = bios[i]->status;
-	/* The queue ran empty with a bio still held: a callback waits for a
-	 * bio of its own request, which the loop running it tells next. It
-	 * was submitted, so not -VBLK_EINVAL: a call not valid here. */
-	plat_irqflags_t flags = plat_irq_save();
-	for (unsigned i = 0; i < count && err == -VBLK_EINVAL; i++) {
-		if (!bios[i]->completed && blk_queue_holds(&disk->queue, bios[i]))
-			err = -VBLK_ESTATE;
-	}
-	plat_irq_restore(flags);
 	return err;
 }
 

@@ -691,6 +691,30 @@ static void test_wait_in_a_callback_of_a_stop_answers_the_disks_error(void **sta
 	assert_int_equal(vblk_reset(disk), 0);
 }
 
+/* The same with R1 alone in flight: once the stop has taken R1 from the
+ * device nothing is left in the queue while bio 0's callback runs, and the
+ * wait, finding it empty, must still answer the disk's error. */
+static void test_wait_in_a_callback_of_a_stop_with_nothing_else_answers_the_disks_error(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, 2000);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	vblk_plug(disk);
+	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
+	assert_int_equal(vblk_submit(disk, write_bio(1, BIO_SECTORS)), 0);   /* merges */
+	vblk_unplug(disk);
+	on(0, ACT_WAIT, 1);
+	(void)vblk_drain(disk);   /* the timeout stops the disk under it */
+	assert_true(acts[0].done);
+	assert_int_equal(acts[0].rc, -VBLK_EBROKEN);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_int_equal(done_status[i], -VBLK_ETIMEDOUT);
+	}
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+}
+
 /* Plugged: bio 0 (a write at sector 0) and bio 1 (at sector 128); then
  * the disk shrinks to 64 sectors, and the unplug's run sends bio 0 and
  * refuses bio 1 (-VBLK_ERANGE), whose callback waits for bio 0 (bio.h
@@ -770,6 +794,7 @@ int main(void)
 		ALL(test_resubmit_untold_bio_loses_the_rest_of_its_request),
 		ALL(test_wait_for_a_bio_of_its_own_request_is_refused_at_once),
 		ALL(test_wait_in_a_callback_of_a_stop_answers_the_disks_error),
+		ALL(test_wait_in_a_callback_of_a_stop_with_nothing_else_answers_the_disks_error),
 		ALL(test_a_refused_request_waits_for_one_sent_before_it),
 		ALL(test_one_interrupt_for_a_resize_and_completions_takes_both),
 		ALL(test_needs_reset_with_a_stalled_reset),

@@ -339,14 +339,14 @@ static void test_reset_in_the_callback_of_an_empty_flush_is_refused(void **state
  * wait spun for ever: nothing to harvest, and no timeout for a stopped
  * disk). It returns at once with the disk's error.
  */
-static void expect_wait_in_a_failing_callback_returns(void **state, enum action what)
+static void expect_wait_in_a_failing_callback_returns(void **state, enum action what, unsigned bio)
 {
 	attach_ok(state, NULL);
 	vblk_set_timeout_us(disk, SHORT_TIMEOUT_US);
 	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
 	for (unsigned i = 0; i < 3; i++)
 		submit_ok(write_bio(i, 16u * i));
-	act_bio = 0;
+	act_bio = bio;
 	act = what;
 	/* The drain ends with the queue empty: 0, every bio completed. */
 	assert_int_equal(vblk_drain(disk), 0);
@@ -361,17 +361,24 @@ static void expect_wait_in_a_failing_callback_returns(void **state, enum action 
 
 static void test_drain_in_the_callback_of_a_timed_out_bio_returns(void **state)
 {
-	expect_wait_in_a_failing_callback_returns(state, ACT_DRAIN);
+	expect_wait_in_a_failing_callback_returns(state, ACT_DRAIN, 0);
 }
 
 static void test_wait_in_the_callback_of_a_timed_out_bio_returns(void **state)
 {
-	expect_wait_in_a_failing_callback_returns(state, ACT_WAIT_NEXT);
+	expect_wait_in_a_failing_callback_returns(state, ACT_WAIT_NEXT, 0);
 }
 
 static void test_poll_in_the_callback_of_a_timed_out_bio_returns(void **state)
 {
-	expect_wait_in_a_failing_callback_returns(state, ACT_POLL);
+	expect_wait_in_a_failing_callback_returns(state, ACT_POLL, 0);
+}
+
+/* In the callback of the last bio the stop tells, nothing is left in the
+ * queue: still the disk's error, not the 0 of a drained queue. */
+static void test_drain_in_the_last_callback_of_a_stop_returns_the_disks_error(void **state)
+{
+	expect_wait_in_a_failing_callback_returns(state, ACT_DRAIN, 2);
 }
 
 /*
@@ -1236,6 +1243,7 @@ int main(void)
 		ALL(test_drain_in_the_callback_of_a_timed_out_bio_returns),
 		ALL(test_wait_in_the_callback_of_a_timed_out_bio_returns),
 		ALL(test_poll_in_the_callback_of_a_timed_out_bio_returns),
+		ALL(test_drain_in_the_last_callback_of_a_stop_returns_the_disks_error),
 		ALL(test_wait_for_a_bio_of_the_same_request_in_a_callback),
 		ALL(test_callback_reads_the_same_disk),
 		ALL(test_interrupt_callback_reads_the_same_disk),
