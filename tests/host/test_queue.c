@@ -1955,6 +1955,26 @@ static void test_config_change_interrupt_updates_capacity(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* A resize while the disk is polled and nobody polls: its configuration
+ * change waits in InterruptStatus. Switching to interrupts acknowledges
+ * what is pending there (or an edge-triggered line would never rise
+ * again), so the switch itself must take the change, not drop it. */
+static void test_resize_pending_at_the_switch_to_interrupts_is_taken(void **state)
+{
+	attach_ok(state, NULL);
+	uint64_t old_capacity = vblk_capacity(disk);
+	fake_virtio_resize(fv, 2 * old_capacity);
+	assert_int_equal(vblk_capacity(disk), old_capacity);   /* not looked at yet */
+
+	use_interrupts();
+	assert_int_equal(vblk_capacity(disk), 2 * old_capacity);
+	assert_int_equal(queue_stats().config_changes, 1);
+	submit_write(0, old_capacity, 4 * KIB);
+	wait_all(1, 0);
+	assert_memory_equal(disk_at(old_capacity), slot(0), 4 * KIB);
+	fake_virtio_assert_clean(fv);
+}
+
 /* ==== bad input to vblk_submit ======================================== */
 
 /* Refused with `err`: `done` not called, nothing counted, nothing sent. */
@@ -2158,6 +2178,7 @@ int main(void)
 		ALL(test_polling_wait_takes_no_interrupt_without_event_idx),
 		ALL(test_drain_switches_between_polling_and_interrupts),
 		ALL(test_config_change_interrupt_updates_capacity),
+		ALL(test_resize_pending_at_the_switch_to_interrupts_is_taken),
 		ALL(test_submit_refuses_null_disk_and_bio),
 		ALL(test_submit_refuses_missing_or_empty_segments),
 		ALL(test_submit_refuses_misaligned_segments),
