@@ -131,6 +131,29 @@ static void test_add_rejects_zero_length_buffer(void **state)
 	assert_int_equal(vq_add(&vq, bufs, 2, &tokens[0]), -VBLK_EINVAL);
 }
 
+/* A bad buffer before the last is refused as the chain is filled: the
+ * descriptors written so far stay free, and nothing the device can see
+ * has moved. */
+static void test_add_refuses_an_empty_buffer_mid_chain_and_changes_nothing(void **state)
+{
+	(void)state;
+	struct vring_buf bufs[4] = { read_buf, { 0x2000, 0, true }, write_buf, status_buf };
+	uint16_t head_before = vq.free_head;
+	assert_int_equal(vq_add(&vq, bufs, 4, &tokens[0]), -VBLK_EINVAL);
+	assert_int_equal(vq_num_free(&vq), NUM);
+	assert_int_equal(vq.free_head, head_before);
+	assert_int_equal(vq.avail_idx, 0);
+	assert_int_equal(vq.in_flight, 0);
+	assert_false(vq_publish(&vq));
+
+	/* The whole ring is still one free list: a chain of every descriptor fits. */
+	struct vring_buf all[NUM];
+	for (unsigned i = 0; i < NUM; i++)
+		all[i] = read_buf;
+	assert_int_equal(vq_add(&vq, all, NUM, &tokens[1]), 0);
+	assert_int_equal(vq_num_free(&vq), 0);
+}
+
 static void test_add_rejects_chain_of_4_gib(void **state)
 {
 	(void)state;
@@ -310,6 +333,41 @@ static void test_used_idx_counting_an_unpublished_chain_breaks_queue(void **stat
 	device_complete(avail_head(0), 1);
 	assert_int_equal(vq_harvest(&vq, &token, &len), -VBLK_EBROKEN);
 	assert_true(vq_is_broken(&vq));
+}
+
+/* A callback may poll between an add and its publish: the published
+ * chain's completion is taken as usual, and the unpublished one waits,
+ * counted in flight, until its publish and its own completion. */
+static void test_harvest_takes_a_published_chain_beside_an_unpublished_one(void **state)
+{
+	(void)state;
+	void *token;
+	uint32_t len;
+	add3(&tokens[0]);
+	vq_publish(&vq);
+	add3(&tokens[1]);   /* not published */
+	assert_int_equal(vq_num_free(&vq), NUM - 6);
+	assert_int_equal(vq.in_flight, 2);
+
+	device_complete(avail_head(0), 513);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_ptr_equal(token, &tokens[0]);
+	assert_int_equal(len, 513);
+	assert_false(vq_is_broken(&vq));
+	assert_int_equal(vq_num_free(&vq), NUM - 3);
+	assert_int_equal(vq.in_flight, 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 0);
+	assert_int_equal(vq.avail->idx, 1);
+
+	assert_true(vq_publish(&vq));
+	assert_int_equal(vq.avail->idx, 2);
+	device_complete(avail_head(1), 1);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 1);
+	assert_ptr_equal(token, &tokens[1]);
+	assert_int_equal(len, 1);
+	assert_int_equal(vq_num_free(&vq), NUM);
+	assert_int_equal(vq.in_flight, 0);
+	assert_int_equal(vq_harvest(&vq, &token, &len), 0);
 }
 
 static void test_used_idx_going_backwards_breaks_queue(void **state)
@@ -651,6 +709,7 @@ int main(void)
 		T(test_add_is_invisible_until_publish),
 		T(test_add_rejects_readable_after_writable),
 		T(test_add_rejects_zero_length_buffer),
+		T(test_add_refuses_an_empty_buffer_mid_chain_and_changes_nothing),
 		T(test_add_rejects_chain_of_4_gib),
 		T(test_add_rejects_chain_longer_than_queue),
 		T(test_add_when_full_returns_eagain_and_changes_nothing),
@@ -668,6 +727,7 @@ int main(void)
 		T(test_used_idx_going_backwards_breaks_queue),
 		T(test_used_entry_naming_an_unpublished_chain_breaks_queue),
 		T(test_used_idx_counting_an_unpublished_chain_breaks_queue),
+		T(test_harvest_takes_a_published_chain_beside_an_unpublished_one),
 		T(test_indices_wrap_at_65536),
 		T(test_out_of_order_completion_frees_right_chains),
 		T(test_detach_returns_every_chain_in_flight_once),
