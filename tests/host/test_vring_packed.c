@@ -312,6 +312,32 @@ static void test_three_buffer_chain_at_its_limits(void **state)
 	expect_harvest(&tokens[1], most + 1);
 }
 
+/* A block request's three buffers without a token: refused as
+ * vqp_add_chain refuses any chain without one (a completion could not
+ * be told from "none"), with no slot written or exposed. */
+static void test_three_buffer_chain_without_a_token_is_refused(void **state)
+{
+	(void)state;
+	uint16_t nslots;
+
+	assert_int_equal(add3(NULL), -VBLK_EINVAL);
+	assert_int_equal(vq.num_free, NUM);
+	assert_int_equal(vq.in_flight, 0);
+	assert_int_equal(vq.next_avail, 0);
+	assert_false(vqp_publish(&vq));
+	for (uint16_t slot = 0; slot < NUM; slot++)
+		assert_false(slot_available(slot, true));
+
+	assert_int_equal(add3(&tokens[0]), 0);
+	assert_true(vqp_publish(&vq));
+	int id = device_take(&nslots);
+	assert_int_equal(nslots, 3);
+	device_complete((uint16_t)id, nslots, 1);
+	expect_harvest(&tokens[0], 1);
+	assert_int_equal(vq.num_free, NUM);
+	assert_int_equal(vq.in_flight, 0);
+}
+
 /* ---- completions ------------------------------------------------------ */
 
 static void test_completion_returns_token_and_frees_slots(void **state)
@@ -910,6 +936,7 @@ int main(void)
 		T(test_bad_chains_and_full_ring_expose_nothing),
 		T(test_refused_chain_leaves_no_slot_available),
 		T(test_three_buffer_chain_at_its_limits),
+		T(test_three_buffer_chain_without_a_token_is_refused),
 		T(test_completion_returns_token_and_frees_slots),
 		T(test_out_of_order_completions),
 		T(test_head_slot_of_a_chain_in_flight_gets_another_id),
