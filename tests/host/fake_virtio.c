@@ -410,6 +410,11 @@ void fake_virtio_finish_reset(struct fake_virtio *fv)
 	fv->reset_reads_left = 0;
 }
 
+void fake_virtio_keep_queue_in_use(struct fake_virtio *fv, bool in_use)
+{
+	fv->queue_reads_in_use = in_use;
+}
+
 void fake_virtio_resize(struct fake_virtio *fv, uint64_t capacity_sectors)
 {
 	fake_resize_disk(fv, capacity_sectors);

@@ -289,6 +289,13 @@ void fake_virtio_refuse_features_ok(struct fake_virtio *fv, enum fake_virtio_sho
 void fake_virtio_set_reset_delay(struct fake_virtio *fv, unsigned reads);
 /* A reset under way completes now: Status reads its new value (0). */
 void fake_virtio_finish_reset(struct fake_virtio *fv);
+/* While `in_use`, queue 0 reads as in use whatever was written and
+ * however often the device is reset: QueueReady 1 (legacy: QueuePFN 1;
+ * virtio-pci: queue_enable 1). A device that breaks virtio 1.2
+ * §4.2.2.1's "upon reset ... clear ... QueueReady" (§4.1.4.3.2's
+ * "present a 0 in queue_enable on reset"); the queue itself stays as the
+ * driver set it up. */
+void fake_virtio_keep_queue_in_use(struct fake_virtio *fv, bool in_use);
 
 /* Change the capacity as a QMP block_resize would: the disk is resized
  * (new bytes zero), ConfigGeneration is bumped and, after DRIVER_OK,

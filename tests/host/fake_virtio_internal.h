@@ -225,6 +225,7 @@ struct fake_virtio {
 	struct fake_knob used_fault_knob;
 	struct fake_knob refuse_features_ok;
 	unsigned reset_delay_reads;
+	bool queue_reads_in_use;
 	bool tear_capacity;
 	uint64_t tear_capacity_to;
 	bool resize_before_driver_ok;

@@ -126,7 +126,7 @@ static uint32_t read_queue_field(struct fake_virtio_pci *face, uint32_t offset)
 	/* After reset queue_size reads the maximum (QEMU). */
 	case CC_QUEUE_SIZE:        return q->num ? q->num : face->fv->opts.queue_num_max;
 	case CC_QUEUE_MSIX_VECTOR: return NO_VECTOR;
-	case CC_QUEUE_ENABLE:      return q->ready;
+	case CC_QUEUE_ENABLE:      return face->fv->queue_reads_in_use ? 1 : q->ready;
 	case CC_QUEUE_NOTIFY_OFF:  return face->opts.queue_notify_off;
 	case CC_QUEUE_DESC_LO:     return (uint32_t)q->desc_addr;
 	case CC_QUEUE_DESC_HI:     return (uint32_t)(q->desc_addr >> 32);

@@ -188,8 +188,10 @@ static uint32_t read_register(struct fake_virtio *fv, uint32_t offset)
 	case REG_VENDOR_ID:         return fv->opts.vendor_id;
 	case REG_DEVICE_FEATURES:   return read_device_features(fv);
 	case REG_QUEUE_NUM_MAX:     return read_queue_num_max(fv);
-	case REG_QUEUE_PFN:         return fv->queue_sel == 0 ? fv->queue.legacy_pfn : 0;
-	case REG_QUEUE_READY:       return fv->queue_sel == 0 ? fv->queue.ready : 0;
+	case REG_QUEUE_PFN:
+		return fv->queue_sel != 0 ? 0 : fv->queue_reads_in_use ? 1 : fv->queue.legacy_pfn;
+	case REG_QUEUE_READY:
+		return fv->queue_sel != 0 ? 0 : fv->queue_reads_in_use ? 1 : fv->queue.ready;
 	case REG_INTERRUPT_STATUS:  fake_interrupt_status_read(fv); return fv->interrupt_status;
 	case REG_STATUS:            return fake_status_read(fv);
 	case REG_CONFIG_GENERATION:

@@ -255,6 +255,38 @@ static void test_missing_queue_fails_init(void **state)
 	assert_false(fake_virtio_status(fv) & STATUS_DRIVER_OK);
 }
 
+/* An attach that failed in initialisation leaves no disk and no slot
+ * taken: the device is FAILED, never DRIVER_OK, and as many good disks as
+ * the pool holds attach after it, and work. */
+static void expect_failed_init_leaves_every_slot_free(void **state)
+{
+	assert_true(fake_virtio_status(fv) & STATUS_FAILED);
+	assert_false(fake_virtio_status(fv) & STATUS_DRIVER_OK);
+	assert_int_equal(vblk_disk_count(), 0);
+	struct fake_virtio *good = NULL;
+	for (unsigned i = 0; i < vblk_max_disks(); i++) {
+		good = make_device(test_version(state), NULL);
+		assert_int_equal(attach_device(good), (int)i);
+	}
+	fill(buf, 4096, 7);
+	assert_int_equal(vblk_write(vblk_disk(vblk_max_disks() - 1), 0, buf, 8), 0);
+	assert_memory_equal(fake_virtio_disk(good), buf, 4096);
+	fake_virtio_assert_clean(good);
+}
+
+/* §4.2.3.2, §4.2.4, §4.1.5.1.3: a queue that reads as in use is not set
+ * up. One that still does after the reset leaves the device without a
+ * queue to use: -VBLK_ENODEV, as for a device with none, and the queue's
+ * registers never written. */
+static void test_queue_still_in_use_after_reset_fails_init(void **state)
+{
+	fv = make_device(test_version(state), NULL);
+	fake_virtio_keep_queue_in_use(fv, true);
+	assert_int_equal(attach_device(fv), -VBLK_ENODEV);
+	assert_false(fake_virtio_queue_ready(fv));
+	expect_failed_init_leaves_every_slot_free(state);
+}
+
 static void queue_max_1000(struct fake_virtio_opts *opts)
 {
 	opts->queue_num_max = 1000;
@@ -542,6 +574,22 @@ static void test_nonsense_block_size_fails_init(void **state)
 	assert_true(fake_virtio_status(fv) & STATUS_FAILED);
 }
 
+/* §5.2.4: one data buffer (seg_max 1) of at most 512 bytes (size_max),
+ * and 4 KiB logical blocks: no request can carry a block. */
+static void no_block_fits_a_request(struct fake_virtio_opts *opts)
+{
+	block_4k(opts);
+	opts->features |= FAKE_BIT(FAKE_F_BLK_SIZE_MAX) | FAKE_BIT(FAKE_F_BLK_SEG_MAX);
+	opts->seg_max = 1;
+	opts->size_max_bytes = 512;
+}
+
+static void test_limits_that_fit_no_block_in_a_request_fail_init(void **state)
+{
+	assert_int_equal(attach_with(state, no_block_fits_a_request), -VBLK_EUNSUPP);
+	expect_failed_init_leaves_every_slot_free(state);
+}
+
 /* ---- device errors and misbehaviour ----------------------------------- */
 
 static void test_ioerr_is_reported_and_disk_keeps_working(void **state)
@@ -759,6 +807,7 @@ int main(void)
 		ALL(test_disks_memory_does_not_overlap),
 		BOTH(test_device_tree_addresses_that_cannot_be_windows_are_not_read),
 		ALL(test_missing_queue_fails_init),
+		ALL(test_queue_still_in_use_after_reset_fails_init),
 		ALL(test_queue_size_is_power_of_2_within_max),
 		ALL(test_small_queue_max_is_used),
 		ALL(test_slow_reset_is_waited_for),
@@ -783,6 +832,7 @@ int main(void)
 		ALL(test_read_only_disk_refuses_writes_and_keeps_data),
 		ALL(test_4k_block_disk_refuses_partial_blocks),
 		ALL(test_nonsense_block_size_fails_init),
+		ALL(test_limits_that_fit_no_block_in_a_request_fail_init),
 		ALL(test_ioerr_is_reported_and_disk_keeps_working),
 		ALL(test_failed_write_is_not_reported_as_success),
 		ALL(test_unsupp_is_reported),
