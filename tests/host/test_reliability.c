@@ -397,6 +397,39 @@ static void test_held_device_attached_again_is_not_reset_for_its_old_slot(void *
 	fake_virtio_assert_clean(device);
 }
 
+/* Every slot taken, one of them held by a device that never confirmed
+ * its reset: an attach asks that device to reset once more. While it
+ * still does not, the attach fails with -VBLK_ENOMEM, its own device
+ * untouched and the held slot as it was; once it does, the slot is the
+ * new disk's. */
+static void test_a_full_table_takes_a_held_slot_only_once_its_device_resets(void **state)
+{
+	static uint8_t before[sizeof(struct vblk_disk)];
+	attach_ok(state, NULL);
+	struct vblk_disk *held = disk;
+	fake_virtio_set_reset_delay(fv, STALLED_RESET);
+	assert_int_equal(vblk_shutdown(), -VBLK_EHELD);
+	for (unsigned i = 0; i + 1 < vblk_max_disks(); i++) {
+		assert_int_equal(attach_device(make_device(test_version(state), NULL)), (int)i);
+		assert_ptr_not_equal(vblk_disk(i), held);
+	}
+
+	memcpy(before, held, sizeof(before));
+	struct fake_virtio *extra = make_device(test_version(state), NULL);
+	assert_int_equal(attach_device(extra), -VBLK_ENOMEM);
+	assert_int_equal(fake_virtio_stats(extra)->resets, 0);
+	assert_memory_equal(held, before, sizeof(before));
+
+	fake_virtio_set_reset_delay(fv, 0);
+	int index = attach_device(extra);
+	assert_int_equal(index, (int)vblk_max_disks() - 1);
+	assert_ptr_equal(vblk_disk((unsigned)index), held);
+	memset(buffer(1), 0x5a, BIO_BYTES);
+	assert_int_equal(vblk_write(held, 0, buffer(1), BIO_BYTES / SECTOR_BYTES), 0);
+	assert_memory_equal(fake_virtio_disk(extra), buffer(1), BIO_BYTES);
+	fake_virtio_assert_clean(extra);
+}
+
 /* ==== 3. interrupt bits virtio does not define ========================= */
 
 /* Delivered as an interrupt (the fake calls the handler while its line is
@@ -1290,6 +1323,7 @@ int main(void)
 		BOTH(test_shutdown_with_a_stalled_reset_sets_the_slot_aside),
 		BOTH(test_attach_of_a_held_disks_window_reads_nothing),
 		ALL(test_held_device_attached_again_is_not_reset_for_its_old_slot),
+		ALL(test_a_full_table_takes_a_held_slot_only_once_its_device_resets),
 		ALL(test_undefined_interrupt_bit_does_not_storm),
 		ALL(test_undefined_interrupt_bit_that_sticks_stops_the_disk),
 		ALL(test_used_bit_raised_between_the_two_status_reads_is_taken),
