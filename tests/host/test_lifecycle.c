@@ -168,6 +168,58 @@ static void test_probe_report_has_one_entry_a_place(void **state)
 	assert_int_equal(vblk_probe_report(&entries), 2);
 }
 
+/* The same for a PCI function: an attach its device refused (FEATURES_OK
+ * cleared once), then one that succeeds, leave one entry, the last. */
+static void test_probe_report_has_one_entry_a_pci_function(void **state)
+{
+	(void)state;
+	fv = make_device(TRANSPORT_PCI, NULL);
+	fake_virtio_refuse_features_ok(fv, FAKE_ONCE);
+	assert_int_equal(attach_device(fv), -VBLK_EFEATURES);
+	assert_int_equal(attach_device(fv), 0);
+	const struct vblk_probe_entry *entries;
+	assert_int_equal(vblk_probe_report(&entries), 1);
+	assert_int_equal(entries[0].transport, VBLK_TRANSPORT_PCI);
+	assert_int_equal(entries[0].result, 0);
+}
+
+/* vblk.h: attaching a device that is a disk already is refused with
+ * -VBLK_ESTATE, on either transport. Initialising it again would reset
+ * it and pull its ring from under the disk: the device sees no register
+ * access at all (nor, on PCI, its configuration space: sizing its BARs
+ * would stop it decoding them), and the write it holds completes as
+ * usual. */
+static void test_attaching_a_disk_again_leaves_its_write_in_flight(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	memset(pool, 0x6b, BIO_BYTES);
+	struct vblk_bio *bio = make_bio(0, VBLK_OP_WRITE, 8, pool, BIO_BYTES, done);
+	assert_int_equal(vblk_submit(disk, bio), 0);
+	assert_int_equal(fake_virtio_pending(fv), 1);
+	fake_virtio_clear_reg_trace(fv);
+	struct fake_pci *ecam = test_is_pci(state) ? fake_virtio_pci_host(fv) : NULL;
+	uint64_t config_accesses = ecam ? fake_pci_access_count(ecam) : 0;
+
+	assert_int_equal(attach_device(fv), -VBLK_ESTATE);
+	const struct fake_virtio_access *trace;
+	assert_int_equal(fake_virtio_reg_trace(fv, &trace), 0);
+	if (ecam)
+		assert_int_equal(fake_pci_access_count(ecam), config_accesses);
+	assert_int_equal(vblk_disk_count(), 1);
+	assert_int_equal(fake_virtio_pending(fv), 1);
+	assert_int_equal(done_calls[0], 0);
+
+	assert_int_equal(fake_virtio_complete_all(fv), 1);
+	assert_int_equal(vblk_wait_bios(disk, &bio, 1), 0);
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(done_status[0], 0);
+	assert_memory_equal(fake_virtio_disk(fv) + 8 * VBLK_SECTOR_SIZE, pool, BIO_BYTES);
+	const struct vblk_probe_entry *entries;
+	assert_int_equal(vblk_probe_report(&entries), 1);
+	assert_int_equal(entries[0].result, 0);
+}
+
 /* Firmware with two PCI hosts (two ECAM windows) attaches 00:01.0 of
  * each: two functions, two disks (vblk.h: -VBLK_ESTATE only for "the
  * function is a disk already"). */
@@ -279,7 +331,10 @@ int main(void)
 		ALL(test_shutdown_of_a_disk_a_reset_left_dead_reports_it),
 		ALL(test_shutdown_does_not_report_a_break_recovered_from),
 		ALL(test_a_reset_whose_init_fails_leaves_the_disk_stopped),
+		ALL(test_attaching_a_disk_again_leaves_its_write_in_flight),
 		cmocka_unit_test_setup_teardown(test_probe_report_has_one_entry_a_place, setup,
+						disk_teardown),
+		cmocka_unit_test_setup_teardown(test_probe_report_has_one_entry_a_pci_function, setup,
 						disk_teardown),
 		cmocka_unit_test_setup_teardown(test_same_bus_dev_fn_on_two_hosts_are_two_disks,
 						setup, disk_teardown),
