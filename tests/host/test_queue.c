@@ -884,6 +884,37 @@ static void test_a_plug_that_ran_over_on_a_small_ring_sends_what_the_ring_left(v
 	fake_virtio_assert_clean(fv);
 }
 
+/*
+ * Every request of the disk is in flight, held by the device, when a
+ * synchronous read comes: it finds no request to build and goes through
+ * the queue instead, waiting for a slot. The device completes what it
+ * holds at the wait's first relax; the read then goes out, returns the
+ * disk's data, and every bio before it completed once.
+ */
+static void test_a_synchronous_read_with_every_request_in_flight_waits_for_one(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++)
+		submit_write(i, 2 * i, SECTOR_BYTES);   /* a sector apart: no merging */
+	assert_int_equal(fake_virtio_pending(fv), BLK_MAX_REQS);
+
+	const uint64_t sector = 4 * BLK_MAX_REQS;
+	uint8_t *read_buf = slot(BLK_MAX_REQS);
+	fill(disk_at(sector), 4 * KIB, 0x3c);
+	memset(read_buf, 0, 4 * KIB);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	fake_virtio_at_access(fv, &(struct fake_virtio_at){ .kind = FAKE_AT_RELAX, .nth = 1,
+							   .event = FAKE_EVENT_COMPLETE_ALL });
+	assert_int_equal(vblk_read(disk, sector, read_buf, 4 * KIB / SECTOR_BYTES), 0);
+	assert_memory_equal(read_buf, disk_at(sector), 4 * KIB);
+	assert_int_equal(fake_virtio_at_fired(fv), 1);
+	expect_done_once(0, BLK_MAX_REQS, 0);
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++)
+		assert_memory_equal(disk_at(2 * i), slot(i), SECTOR_BYTES);
+	fake_virtio_assert_clean(fv);
+}
+
 /* A plug that ran over with a FLUSH at the head of what it holds: the
  * FLUSH waits for the writes in flight, and the bio that waited is
  * admitted behind it; when the writes completed, no bio was waiting any
@@ -1975,6 +2006,48 @@ static void test_resize_pending_at_the_switch_to_interrupts_is_taken(void **stat
 	fake_virtio_assert_clean(fv);
 }
 
+/* Requests of 4 KiB at most (one 4 KiB segment each), on a ring of two
+ * direct chains. */
+static void small_direct_queue_of_4k_requests(struct fake_virtio_opts *opts)
+{
+	small_direct_queue(opts);
+	opts->features |= FAKE_BIT(FAKE_F_BLK_SIZE_MAX) | FAKE_BIT(FAKE_F_BLK_SEG_MAX);
+	opts->seg_max = 1;
+	opts->size_max_bytes = 4 * KIB;
+}
+
+/*
+ * A synchronous 8 KiB write is two requests; with one bio in flight the
+ * ring takes the first only, and the second is left to the queue. The
+ * device asks for a reset at the first one's notification, and its
+ * interrupt, taken as IRQs open between the two, stops the disk. The
+ * second half must then be refused, not sent nor lost: the write fails
+ * with -VBLK_EBROKEN, the device executed nothing, and the disk works
+ * after a reset. (NEEDS_RESET is a modern device's.)
+ */
+static void test_a_synchronous_write_whose_disk_stops_between_its_halves_sends_no_more(void **state)
+{
+	attach_ok(state, small_direct_queue_of_4k_requests);
+	if (!test_is_modern(state))
+		skip();
+	use_interrupts();
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_HELD, 0);
+	submit_write(0, 0, SECTOR_BYTES);
+	fill(slot(1), 8 * KIB, 0x5b);
+	fake_virtio_at_access(fv, &(struct fake_virtio_at){ .kind = FAKE_AT_NOTIFY_WRITE, .nth = 1,
+							   .event = FAKE_EVENT_NEEDS_RESET });
+	assert_int_equal(vblk_write(disk, 64, slot(1), 8 * KIB / SECTOR_BYTES), -VBLK_EBROKEN);
+	assert_int_equal(fake_virtio_at_fired(fv), 1);
+	assert_int_equal(fake_virtio_stats(fv)->requests, 0);
+	expect_done_once(0, 1, -VBLK_EBROKEN);
+	assert_int_equal(vblk_poll(disk), -VBLK_EBROKEN);
+
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_write(disk, 64, slot(1), 8 * KIB / SECTOR_BYTES), 0);
+	assert_memory_equal(disk_at(64), slot(1), 8 * KIB);
+}
+
 /* ==== bad input to vblk_submit ======================================== */
 
 /* Refused with `err`: `done` not called, nothing counted, nothing sent. */
@@ -2140,6 +2213,7 @@ int main(void)
 		ALL(test_full_ring_holds_bios_back_and_loses_none),
 		ALL(test_a_plug_that_ran_over_sends_what_waited_as_requests_free),
 		ALL(test_a_plug_that_ran_over_on_a_small_ring_sends_what_the_ring_left),
+		ALL(test_a_synchronous_read_with_every_request_in_flight_waits_for_one),
 		ALL(test_a_plug_that_ran_over_behind_a_flush_sends_both),
 		ALL(test_bios_that_waited_for_a_request_still_merge),
 		ALL(test_bios_waiting_behind_refused_requests_go_out_at_once),
@@ -2179,6 +2253,7 @@ int main(void)
 		ALL(test_drain_switches_between_polling_and_interrupts),
 		ALL(test_config_change_interrupt_updates_capacity),
 		ALL(test_resize_pending_at_the_switch_to_interrupts_is_taken),
+		ALL(test_a_synchronous_write_whose_disk_stops_between_its_halves_sends_no_more),
 		ALL(test_submit_refuses_null_disk_and_bio),
 		ALL(test_submit_refuses_missing_or_empty_segments),
 		ALL(test_submit_refuses_misaligned_segments),
