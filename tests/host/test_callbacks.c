@@ -743,6 +743,37 @@ static void test_a_refused_request_waits_for_one_sent_before_it(void **state)
 	fake_virtio_assert_clean(fv);
 }
 
+/* The same, with a device that holds bio 0: the refused bio's wait times
+ * out, which stops the disk inside the callback (bio 0 fails with
+ * -VBLK_ETIMEDOUT). The run that was refusing requests must end there,
+ * with every bio told once, and the disk comes back with vblk_reset. */
+static void test_a_refused_requests_wait_that_times_out_stops_the_run(void **state)
+{
+	attach_ok(state, NULL);
+	vblk_set_timeout_us(disk, 5000);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	vblk_plug(disk);
+	assert_int_equal(vblk_submit(disk, write_bio(0, 0)), 0);
+	assert_int_equal(vblk_submit(disk, write_bio(1, 128)), 0);
+	assert_int_equal(vblk_submit(disk, write_bio(2, 128 + BIO_SECTORS)), 0);   /* merges */
+	on(1, ACT_WAIT, 0);
+	fake_virtio_resize(fv, 64);
+	assert_int_equal(vblk_poll(disk), 0);
+	vblk_unplug(disk);
+	assert_true(acts[0].done);
+	assert_int_equal(acts[0].rc, -VBLK_ETIMEDOUT);
+	assert_int_equal(done_calls[0], 1);
+	assert_int_equal(done_status[0], -VBLK_ETIMEDOUT);
+	for (unsigned i = 1; i < 3; i++) {
+		assert_int_equal(done_calls[i], 1);
+		assert_int_equal(done_status[i], -VBLK_ERANGE);
+	}
+	assert_int_equal(vblk_poll(disk), -VBLK_EBROKEN);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_IMMEDIATE, 0);
+	assert_int_equal(vblk_reset(disk), 0);
+	assert_int_equal(vblk_write(disk, 0, buffer(0), BIO_SECTORS), 0);
+}
+
 /* One interrupt that says both "configuration changed" and "used buffers"
  * (InterruptStatus 0x3, as QEMU raises a resize; PCI-35, MMIO-12): the
  * handler takes both, the new capacity and the completions, before any
@@ -796,6 +827,7 @@ int main(void)
 		ALL(test_wait_in_a_callback_of_a_stop_answers_the_disks_error),
 		ALL(test_wait_in_a_callback_of_a_stop_with_nothing_else_answers_the_disks_error),
 		ALL(test_a_refused_request_waits_for_one_sent_before_it),
+		ALL(test_a_refused_requests_wait_that_times_out_stops_the_run),
 		ALL(test_one_interrupt_for_a_resize_and_completions_takes_both),
 		ALL(test_needs_reset_with_a_stalled_reset),
 		ALL(test_frame_stress_ring_of_8_no_indirect),
