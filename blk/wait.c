@@ -366,6 +366,12 @@ static void spin_once(struct vblk_disk *disk, plat_irqflags_t *flags)
 	*flags = plat_irq_save();
 }
 
+/* Is a bio callback of this disk running while the disk is stopped? */
+static bool in_a_stops_callback(const struct vblk_disk *disk)
+{
+	return !disk->dev.ready && disk->queue.in_callbacks > 0;
+}
+
 /*
  * Wait until `done` holds. Each time round: dispatch what a plug holds
  * back, harvest, and spin or sleep as the stretch says; the timeout, the
@@ -382,11 +388,11 @@ static void spin_once(struct vblk_disk *disk, plat_irqflags_t *flags)
 static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, const void *),
 		      const void *ctx)
 {
-	/* A callback of a disk being stopped waits: the disk's error at once
-	 * (vblk/bio.h), whether or not the stop has bios left to tell
-	 * after this one. The loop below would find the queue empty once the
-	 * stop had taken the last request from the device. */
-	if (!disk->dev.ready && disk->queue.in_callbacks > 0)
+	/* A callback of a disk being stopped waits for what the stop has yet
+	 * to tell: the disk's error at once (vblk/bio.h). The loop below
+	 * would find the queue empty once the stop had taken the last
+	 * request from the device, and answer as if nothing was submitted. */
+	if (in_a_stops_callback(disk) && !done(disk, ctx))
 		return blk_check_disk(disk);
 	plat_irqflags_t flags = plat_irq_save();
 	struct blk_wait_stretch st;
@@ -473,5 +479,9 @@ int vblk_drain(struct vblk_disk *disk)
 {
 	if (disk == NULL)
 		return -VBLK_EINVAL;
+	/* Even in the stop's last callback, with nothing left in the queue:
+	 * the stop is still under way (vblk/bio.h). */
+	if (in_a_stops_callback(disk))
+		return blk_check_disk(disk);
 	return wait_until(disk, queue_empty, NULL);
 }
