@@ -413,10 +413,11 @@ static int wait_until(struct vblk_disk *disk, bool (*done)(struct vblk_disk *, c
 			err = -VBLK_EINVAL;
 			break;
 		}
-		/* Stopped with bios still held: only a wait inside one of the
-		 * disk's callbacks, run while the stop completes them, sees
-		 * this (vblk/bio.h forbids it). They complete once it returns,
-		 * so waiting for them here would be for ever. */
+		/* Stopped with bios still held. A stop completes what the
+		 * queue held before it returns, so only a wait inside one of
+		 * the stop's callbacks could see this, and those are answered
+		 * before the loop (in_a_stops_callback). Kept so that no other
+		 * way here can wait for ever on a disk that will not move. */
 		if (!disk->dev.ready) {
 			err = blk_check_disk(disk);
 			break;
