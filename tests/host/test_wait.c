@@ -527,6 +527,46 @@ static void test_a_device_dead_across_a_stall_still_times_out(void **state)
 			2u * STALL_TIMEOUT_US + STALL_TIMEOUT_US / 4u + 2u * VBLK_WAIT_LOOKS_PER_CLOCK + 1u);
 }
 
+/* A host that stops the machine again and again, each time a little
+ * longer than a wait can tell from its own pace (WAIT_STALL_US in
+ * blk/wait.c), and more often than the grace (100 ms here): as a
+ * platform whose plat_idle oversleeps looks. Every stall seen restarts
+ * the grace, so a wait counts them only until they add up to the
+ * timeout; a dead device is then given up on, within about twice the
+ * timeout. */
+#define OVERSLEEP_US      (VBLK_IRQ_RECHECK_US + 51000u)
+#define OVERSLEEP_TIMEOUT_US 1000000u
+
+static void stop_the_machine_every_other_read(void *ctx)
+{
+	(void)ctx;
+	host_advance_time_us(OVERSLEEP_US);
+	host_set_clock_hook(stop_the_machine_every_other_read, NULL, 2);
+}
+
+static void expect_endless_stalls_end_in_a_timeout(void **state, bool interrupts)
+{
+	start(state, interrupts);
+	vblk_set_timeout_us(disk, OVERSLEEP_TIMEOUT_US);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_NEVER, 0);
+	uint64_t start_us = host_time_us();
+	host_set_clock_hook(stop_the_machine_every_other_read, NULL, 2);
+	int rc = vblk_read(disk, 0, data, sizeof(data) / VBLK_SECTOR_SIZE);
+	host_set_clock_hook(NULL, NULL, 0);
+	assert_int_equal(rc, -VBLK_ETIMEDOUT);
+	assert_in_range(host_time_us() - start_us, OVERSLEEP_TIMEOUT_US, 5u * OVERSLEEP_TIMEOUT_US / 2u);
+}
+
+static void test_a_polled_wait_through_endless_stalls_still_times_out(void **state)
+{
+	expect_endless_stalls_end_in_a_timeout(state, false);
+}
+
+static void test_an_interrupt_mode_wait_through_endless_stalls_still_times_out(void **state)
+{
+	expect_endless_stalls_end_in_a_timeout(state, true);
+}
+
 #define ALL(name) ALL_TRANSPORTS(name, setup, disk_teardown), \
 		  PACKED_TRANSPORTS(name, setup, disk_teardown)
 
@@ -547,6 +587,8 @@ int main(void)
 		ALL(test_polled_read_survives_a_stopped_machine),
 		ALL(test_interrupt_mode_read_survives_a_stopped_machine),
 		ALL(test_a_device_dead_across_a_stall_still_times_out),
+		ALL(test_a_polled_wait_through_endless_stalls_still_times_out),
+		ALL(test_an_interrupt_mode_wait_through_endless_stalls_still_times_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
