@@ -128,9 +128,10 @@ static int shutdown_all(void)
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
 		struct vblk_disk *disk = vblk_disk(i);
 		int err = finish_disk(disk);
-		/* The first error; but a device that may still use our memory
-		 * outranks the others. */
-		if (first_err == 0 || err == -VBLK_EHELD)
+		/* The first error. A device that did not confirm its reset is
+		 * asked again below, which alone says whether it still holds
+		 * memory of ours. */
+		if (first_err == 0 && err != -VBLK_EHELD)
 			first_err = err;
 		disk->dev.broken_reason = NULL;  /* forgotten, not broken: ESTATE */
 	}
@@ -138,7 +139,8 @@ static int shutdown_all(void)
 	blk_forget_probes();
 	/* Devices that still hold memory of ours, from this shutdown or an
 	 * earlier one, are asked again: the caller is about to hand memory
-	 * on, and should know if some of it is not free. */
+	 * on, and should know if some of it is not free. That outranks any
+	 * other error. */
 	for (unsigned i = 0; i < blk_table_slots(); i++) {
 		if (blk_table_slot(i)->dev.held && !blk_slot_reclaim(blk_table_slot(i)))
 			first_err = -VBLK_EHELD;

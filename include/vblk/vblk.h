@@ -193,10 +193,11 @@ unsigned vblk_probe_report(const struct vblk_probe_entry **entries);
  * OS kernel) or before probing again; the vblk runtime calls it when
  * main() returns and in rt_exit(). Returns 0, or the first error: a wait
  * or flush that failed (the data may not be durable) or -VBLK_EHELD for a
- * device that did not reset, which outranks the others (that device may
- * still use memory the caller is about to hand on). Every disk is forgotten either way; except
- * from a bio callback, where it is refused with -VBLK_ESTATE and does
- * nothing (vblk/bio.h). */
+ * device that has still not confirmed its reset when asked once more at
+ * the end, which outranks the others (that device may still use memory
+ * the caller is about to hand on). Every disk is forgotten either way;
+ * except from a bio callback, where it is refused with -VBLK_ESTATE and
+ * does nothing (vblk/bio.h). */
 int vblk_shutdown(void);
 
 unsigned vblk_disk_count(void);

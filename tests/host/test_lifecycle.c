@@ -146,6 +146,77 @@ static void test_shutdown_says_held_before_an_earlier_error(void **state)
 	fake_virtio_clear_violations(fv);
 }
 
+/* Two disks with write caches; disk 0's device needs a reset after a
+ * write (so vblk_shutdown reports -VBLK_EBROKEN for it), and disk 1 is
+ * finished after it. A healthy disk 1 must not hide disk 0's error; a
+ * disk 1 whose reset never completes outranks it with -VBLK_EHELD. */
+static void shutdown_after_a_break_then_a_second_disk(void **state, bool second_held)
+{
+	attach_ok(state, NULL);
+	if (!test_is_modern(state))
+		skip();   /* DEVICE_NEEDS_RESET is a modern device's */
+	struct fake_virtio *fv_b = make_device(test_version(state), NULL);
+	assert_int_equal(attach_device(fv_b), 1);
+	memset(pool, 0x5a, BIO_BYTES);
+	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
+	assert_int_equal(vblk_write(vblk_disk(1), 0, pool, 8), 0);
+	fake_virtio_needs_reset(fv);
+	if (second_held)
+		fake_virtio_set_reset_delay(fv_b, 0xffffffffu);
+	assert_int_equal(vblk_shutdown(), second_held ? -VBLK_EHELD : -VBLK_EBROKEN);
+	assert_memory_equal(fake_virtio_disk(fv_b), pool, BIO_BYTES);
+	fake_virtio_set_reset_delay(fv_b, 0);
+	fake_virtio_clear_violations(fv);
+}
+
+static void test_shutdown_keeps_the_first_disks_error_past_a_healthy_one(void **state)
+{
+	shutdown_after_a_break_then_a_second_disk(state, false);
+}
+
+static void test_shutdown_says_held_for_a_later_disk_after_an_error(void **state)
+{
+	shutdown_after_a_break_then_a_second_disk(state, true);
+}
+
+/* Disk 1's device confirms its reset only when vblk_shutdown asks it
+ * again, after the disks are forgotten (its second reset from now). */
+static unsigned resets_before_shutdown;
+
+static void finish_the_second_reset(struct fake_virtio *device, void *ctx)
+{
+	if (fake_virtio_stats(device)->resets < resets_before_shutdown + 2) {
+		fake_virtio_at_access(device, &(struct fake_virtio_at){ .kind = FAKE_AT_STATUS_READ,
+			.nth = 1, .event = FAKE_EVENT_CALL, .call = finish_the_second_reset, .ctx = ctx });
+		return;
+	}
+	fake_virtio_set_reset_delay(device, 0);
+	fake_virtio_finish_reset(device);
+}
+
+/* A device that did not confirm its first reset, but does when asked
+ * again before vblk_shutdown returns, holds no memory of ours any more:
+ * the result is disk 0's error, not -VBLK_EHELD, and its slot is free. */
+static void test_shutdown_says_held_only_for_a_device_that_still_is(void **state)
+{
+	attach_ok(state, NULL);
+	if (!test_is_modern(state))
+		skip();   /* DEVICE_NEEDS_RESET is a modern device's */
+	struct fake_virtio *fv_b = make_device(test_version(state), NULL);
+	assert_int_equal(attach_device(fv_b), 1);
+	memset(pool, 0x5a, BIO_BYTES);
+	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
+	fake_virtio_needs_reset(fv);
+	fake_virtio_set_reset_delay(fv_b, 0xffffffffu);
+	resets_before_shutdown = fake_virtio_stats(fv_b)->resets;
+	finish_the_second_reset(fv_b, NULL);
+	assert_int_equal(vblk_shutdown(), -VBLK_EBROKEN);
+	assert_int_equal(fake_virtio_stats(fv_b)->resets, resets_before_shutdown + 2);
+	fake_virtio_clear_violations(fv);
+	for (unsigned i = 0; i < vblk_max_disks(); i++)
+		assert_int_equal(attach_device(make_device(test_version(state), NULL)), (int)i);
+}
+
 /* A place probed three times has one entry, the last probe's. */
 static void test_probe_report_has_one_entry_a_place(void **state)
 {
@@ -328,6 +399,9 @@ int main(void)
 		ALL(test_shutdown_after_a_break_found_by_a_wait_reports_it),
 		ALL(test_shutdown_after_a_break_found_by_the_handler_reports_it),
 		ALL(test_shutdown_says_held_before_an_earlier_error),
+		ALL(test_shutdown_keeps_the_first_disks_error_past_a_healthy_one),
+		ALL(test_shutdown_says_held_for_a_later_disk_after_an_error),
+		ALL(test_shutdown_says_held_only_for_a_device_that_still_is),
 		ALL(test_shutdown_of_a_disk_a_reset_left_dead_reports_it),
 		ALL(test_shutdown_does_not_report_a_break_recovered_from),
 		ALL(test_a_reset_whose_init_fails_leaves_the_disk_stopped),
