@@ -215,6 +215,7 @@ static void ecam_write(void *ctx, uint32_t offset, unsigned width_bytes, uint32_
 
 	check_access(offset, width_bytes);
 	pci->accesses++;
+	pci->writes++;
 	if (f != NULL)
 		cfg_write(f, offset & (PCI_CFG_SPACE_BYTES - 1), width_bytes, val);
 }
@@ -304,4 +305,9 @@ uint64_t fake_pci_bar_addr(struct fake_pci *pci, int index, unsigned bar)
 uint64_t fake_pci_access_count(const struct fake_pci *pci)
 {
 	return pci->accesses;
+}
+
+uint64_t fake_pci_write_count(const struct fake_pci *pci)
+{
+	return pci->writes;
 }

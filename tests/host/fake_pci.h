@@ -86,8 +86,10 @@ int fake_pci_bus_of(struct fake_pci *pci, int index);
 /* The address BAR `bar` decodes (the 64-bit value for a 64-bit one). */
 uint64_t fake_pci_bar_addr(struct fake_pci *pci, int index, unsigned bar);
 
-/* Config accesses the driver made so far. */
+/* Config accesses the driver made so far; and of them the writes, also
+ * those no function answered. */
 uint64_t fake_pci_access_count(const struct fake_pci *pci);
+uint64_t fake_pci_write_count(const struct fake_pci *pci);
 
 /* ---- a device model behind a function -------------------------------- */
 

@@ -44,6 +44,7 @@ struct fake_pci {
 	struct fake_fn fn[FAKE_PCI_MAX_FNS];
 	int count;
 	uint64_t accesses;
+	uint64_t writes;
 };
 
 /* fake_pci.c */
