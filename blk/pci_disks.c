@@ -143,15 +143,22 @@ static bool function_attached(const struct pci_host *host, struct pci_bdf bdf)
 	return false;
 }
 
-/* The function at bdf, once the arguments are known to be good. */
+/* The function at bdf, once the arguments are known to be good. It is
+ * only read until it proves to be a virtio device: sizing its BARs turns
+ * its decoding off for a moment (PCI 3.0 §6.2.5.1), which is not ours to
+ * do to a function we will neither drive nor report (a NIC firmware may
+ * be using), and there is nothing to write where no function answers. */
 static int attach_at(const struct pci_host *host, struct pci_bdf bdf, uint32_t intid)
 {
 	struct pci_function found;
 
-	pci_read_function(host, bdf, -1, &found);
+	pci_identify(host, bdf, &found);
 	if (found.vendor_id == PCI_VENDOR_NONE)
 		return -VBLK_ENODEV;
 	uint32_t type = virtio_pci_device_type(host, &found);
+	if (type == 0)
+		return -VBLK_ENODEV;
+	pci_read_function(host, bdf, -1, &found);
 	int err = type == VIRTIO_ID_BLOCK ? 0 : -VBLK_ENODEV;
 	if (!err) {
 		pci_use_bars_as_set(&found);
@@ -159,8 +166,7 @@ static int attach_at(const struct pci_host *host, struct pci_bdf bdf, uint32_t i
 	}
 	if (!err)
 		err = attach_function(host, &found, intid, false);
-	if (type != 0)
-		record_pci_probe(&found, type, err < 0 ? err : 0);
+	record_pci_probe(&found, type, err < 0 ? err : 0);
 	return err;
 }
 
