@@ -150,7 +150,9 @@ static void test_shutdown_says_held_before_an_earlier_error(void **state)
  * write (so vblk_shutdown reports -VBLK_EBROKEN for it), and disk 1 is
  * finished after it. A healthy disk 1 must not hide disk 0's error; a
  * disk 1 whose reset never completes outranks it with -VBLK_EHELD. */
-static void shutdown_after_a_break_then_a_second_disk(void **state, bool second_held)
+/* Disks 0 and 1, each written once into its write cache; then disk 0's
+ * device needs a reset. Returns disk 1's device. */
+static struct fake_virtio *two_written_disks_the_first_broken(void **state)
 {
 	attach_ok(state, NULL);
 	if (!test_is_modern(state))
@@ -161,6 +163,12 @@ static void shutdown_after_a_break_then_a_second_disk(void **state, bool second_
 	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
 	assert_int_equal(vblk_write(vblk_disk(1), 0, pool, 8), 0);
 	fake_virtio_needs_reset(fv);
+	return fv_b;
+}
+
+static void shutdown_after_a_break_then_a_second_disk(void **state, bool second_held)
+{
+	struct fake_virtio *fv_b = two_written_disks_the_first_broken(state);
 	if (second_held)
 		fake_virtio_set_reset_delay(fv_b, 0xffffffffu);
 	assert_int_equal(vblk_shutdown(), second_held ? -VBLK_EHELD : -VBLK_EBROKEN);
@@ -199,14 +207,7 @@ static void finish_the_second_reset(struct fake_virtio *device, void *ctx)
  * the result is disk 0's error, not -VBLK_EHELD, and its slot is free. */
 static void test_shutdown_says_held_only_for_a_device_that_still_is(void **state)
 {
-	attach_ok(state, NULL);
-	if (!test_is_modern(state))
-		skip();   /* DEVICE_NEEDS_RESET is a modern device's */
-	struct fake_virtio *fv_b = make_device(test_version(state), NULL);
-	assert_int_equal(attach_device(fv_b), 1);
-	memset(pool, 0x5a, BIO_BYTES);
-	assert_int_equal(vblk_write(disk, 0, pool, 8), 0);
-	fake_virtio_needs_reset(fv);
+	struct fake_virtio *fv_b = two_written_disks_the_first_broken(state);
 	fake_virtio_set_reset_delay(fv_b, 0xffffffffu);
 	resets_before_shutdown = fake_virtio_stats(fv_b)->resets;
 	finish_the_second_reset(fv_b, NULL);
