@@ -494,6 +494,10 @@ int vblk_submit(struct vblk_disk *disk, struct vblk_bio *bio)
 		return -VBLK_EINVAL;
 	plat_irqflags_t flags = plat_irq_save();
 	int err = blk_check_disk(disk);
+	/* A shutdown drains the disk first: a callback that resubmitted
+	 * would keep it from ever being empty. */
+	if (!err && disk->queue.shutting_down)
+		err = -VBLK_ESTATE;
 	if (!err && bio == NULL)
 		err = -VBLK_EINVAL;
 	/* Queued twice, a bio would be linked into two lists through its one

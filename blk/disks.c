@@ -125,6 +125,8 @@ static int shutdown_all(void)
 {
 	int first_err = 0;
 
+	for (unsigned i = 0; i < vblk_disk_count(); i++)
+		vblk_disk(i)->queue.shutting_down = true;
 	for (unsigned i = 0; i < vblk_disk_count(); i++) {
 		struct vblk_disk *disk = vblk_disk(i);
 		int err = finish_disk(disk);

@@ -33,6 +33,7 @@ void blk_queue_init(struct blk_queue *q)
 	q->run_left_pending = false;
 	q->waiting = (struct blk_bio_list){ 0 };
 	q->plugged = false;
+	q->shutting_down = false;
 	q->completing = false;
 	q->irq_quiet = false;
 	q->irq_unheard = false;

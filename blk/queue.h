@@ -41,6 +41,8 @@ struct blk_queue {
 					    back any more */
 	struct blk_bio_list waiting;     /* bios with no free request yet */
 	bool plugged;
+	bool shutting_down;              /* vblk_shutdown has begun: no new
+					    bios (vblk_submit) */
 	bool completing;                 /* running callbacks: don't dispatch */
 	struct blk_finishing *finishing; /* bios of completed requests whose
 					    callbacks have yet to run, on the

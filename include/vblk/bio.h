@@ -129,9 +129,11 @@ struct vblk_bio {
  * given with vblk_set_dma_ranges: vblk.h), -VBLK_EBUSY (this bio is
  * queued or in flight already: submitted twice), -VBLK_EBROKEN (the
  * disk is stopped: vblk_reset), -VBLK_ESTATE (not attached, shut down,
- * or being reset or shut down right now: from another disk's callback
- * or an interrupt, say). A full ring is not an error: the bio waits in
- * the queue.
+ * or being reset or shut down right now: from a callback or an
+ * interrupt, say; every disk refuses new bios from the moment
+ * vblk_shutdown begins, so a callback that resubmits cannot keep it
+ * from ending). A full ring is not an error: the bio waits in the
+ * queue.
  *
  * A bio completed with -VBLK_EHELD is the exception to "the memory is
  * yours again once `done` runs": the device did not confirm its reset

@@ -191,13 +191,15 @@ unsigned vblk_probe_report(const struct vblk_probe_entry **entries);
  * reset the device so it lets go of all buffers (virtio 1.2 §3.3.1) and
  * forget it. Call it before handing memory to another program (e.g. an
  * OS kernel) or before probing again; the vblk runtime calls it when
- * main() returns and in rt_exit(). Returns 0, or the first error: a wait
- * or flush that failed (the data may not be durable) or -VBLK_EHELD for a
- * device that has still not confirmed its reset when asked once more at
- * the end, which outranks the others (that device may still use memory
- * the caller is about to hand on). Every disk is forgotten either way;
- * except from a bio callback, where it is refused with -VBLK_ESTATE and
- * does nothing (vblk/bio.h). */
+ * main() returns and in rt_exit(). From the moment it begins, every
+ * disk refuses new bios (vblk_submit: -VBLK_ESTATE), so callbacks that
+ * resubmit cannot keep its wait from ending. Returns 0, or the first
+ * error: a wait or flush that failed (the data may not be durable) or
+ * -VBLK_EHELD for a device that has still not confirmed its reset when
+ * asked once more at the end, which outranks the others (that device may
+ * still use memory the caller is about to hand on). Every disk is
+ * forgotten either way; except from a bio callback, where it is refused
+ * with -VBLK_ESTATE and does nothing (vblk/bio.h). */
 int vblk_shutdown(void);
 
 unsigned vblk_disk_count(void);

@@ -19,8 +19,6 @@
  * limit), that every bio was told once with the context's status, and
  * that the disk works again: reset where the context stopped it, attached
  * again after a shutdown, then a write found in the device's memory.
- * Cells where the driver and the headers disagree expect the driver's
- * result (DIFFERS); -DCALLBACK_MATRIX_AS_DOCUMENTED expects the headers'.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,15 +133,6 @@ enum allowed {
 	OWN,           /* 0 or -VBLK_ESTATE */
 };
 
-/* A cell where the driver does not do what the headers say (the report
- * says which sentence): it expects what the driver does, so that the
- * table passes, unless built with -DCALLBACK_MATRIX_AS_DOCUMENTED. */
-#ifdef CALLBACK_MATRIX_AS_DOCUMENTED
-#define DIFFERS(documented, actual) documented
-#else
-#define DIFFERS(documented, actual) actual
-#endif
-
 /*
  * What the headers' words give, the reading written down where they are
  * silent or leave room:
@@ -180,10 +169,10 @@ enum allowed {
  *
  * The shutdown's callbacks run inside its wait "for what is queued", the
  * disk still up. vblk_submit's "-VBLK_ESTATE (... being reset or shut
- * down right now ...)" covers a bio submitted there, which the driver
- * takes instead (the shutdown's wait then sees it done). The synchronous
- * calls and vblk_use_interrupts say nothing, so either their work (0) or
- * that refusal (SHUTTING_DOWN).
+ * down right now ...; every disk refuses new bios from the moment
+ * vblk_shutdown begins)" refuses a bio submitted there (REFUSED). The
+ * synchronous calls and vblk_use_interrupts say nothing, so either their
+ * work (0) or that refusal (SHUTTING_DOWN).
  *
  * A wait for the callback's own bio: bio.h sets `completed` "just before
  * `done` runs", so the bio is told already and the wait returns its
@@ -204,10 +193,8 @@ enum allowed {
 
 static const enum allowed expected[CALL_COUNT][CTX_COUNT][END_COUNT] = {
 	/*                          polled   interrupt timeout  reset         shutdown */
-	[CALL_SUBMIT]         = ROW(OK,      OK,       STOPPED, RESETTING,
-				    DIFFERS(REFUSED, OK) /* differs: see report */),
-	[CALL_PLUGGED_SUBMIT] = ROW(OK,      OK,       STOPPED, RESETTING,
-				    DIFFERS(REFUSED, OK) /* differs: see report */),
+	[CALL_SUBMIT]         = ROW(OK,      OK,       STOPPED, RESETTING,    REFUSED),
+	[CALL_PLUGGED_SUBMIT] = ROW(OK,      OK,       STOPPED, RESETTING,    REFUSED),
 	[CALL_POLL]           = ROW(COUNTED, COUNTED,  STOPPED, RESETTING,    COUNTED),
 	[CALL_DRAIN]          = ROW(OK,      OK,       STOPS_ERROR, RESETS_ERROR, OK),
 	[CALL_WAIT_OTHER]     = ROW(OK,      OK,       STOPS_ERROR, RESETS_ERROR, OK),

@@ -218,6 +218,52 @@ static void test_shutdown_says_held_only_for_a_device_that_still_is(void **state
 		assert_int_equal(attach_device(make_device(test_version(state), NULL)), (int)i);
 }
 
+/* A stream: each bio's callback submits it again, as an application
+ * keeping four reads in flight does. */
+#define STREAM_BIOS 4u
+static unsigned stream_tells[STREAM_BIOS];
+static int stream_last_resubmit[STREAM_BIOS];
+
+static void resubmit(struct vblk_bio *bio, int status)
+{
+	unsigned i = (unsigned)(bio - bios);
+
+	assert_int_equal(status, 0);
+	stream_tells[i]++;
+	stream_last_resubmit[i] = vblk_submit(disk, bio);
+}
+
+/* vblk_shutdown drains each disk before its reset: had it taken the
+ * stream's resubmissions, the disk would never have been empty. Every
+ * disk refuses new bios from the moment it begins, so it ends, each bio
+ * told once more, with its resubmission refused. */
+static void test_shutdown_ends_under_a_stream_of_resubmitting_callbacks(void **state)
+{
+	attach_ok(state, NULL);
+	fake_virtio_set_completion(fv, FAKE_COMPLETE_DEFERRED, 3);
+	memset(stream_tells, 0, sizeof(stream_tells));
+	for (unsigned i = 0; i < STREAM_BIOS; i++) {
+		make_bio(i, VBLK_OP_READ, 8u * i, pool + i * BIO_BYTES, BIO_BYTES, resubmit);
+		assert_int_equal(vblk_submit(disk, &bios[i]), 0);
+	}
+	for (unsigned polls = 0; polls < 100; polls++) {
+		host_cpu_relax();
+		assert_true(vblk_poll(disk) >= 0);
+	}
+	unsigned told_before = 0;
+	for (unsigned i = 0; i < STREAM_BIOS; i++)
+		told_before += stream_tells[i];
+	assert_true(told_before > STREAM_BIOS);   /* it streamed */
+
+	assert_int_equal(vblk_shutdown(), 0);
+	unsigned told = 0;
+	for (unsigned i = 0; i < STREAM_BIOS; i++) {
+		told += stream_tells[i];
+		assert_int_equal(stream_last_resubmit[i], -VBLK_ESTATE);
+	}
+	assert_int_equal(told, told_before + STREAM_BIOS);
+}
+
 /* A place probed three times has one entry, the last probe's. */
 static void test_probe_report_has_one_entry_a_place(void **state)
 {
@@ -403,6 +449,7 @@ int main(void)
 		ALL(test_shutdown_keeps_the_first_disks_error_past_a_healthy_one),
 		ALL(test_shutdown_says_held_for_a_later_disk_after_an_error),
 		ALL(test_shutdown_says_held_only_for_a_device_that_still_is),
+		ALL(test_shutdown_ends_under_a_stream_of_resubmitting_callbacks),
 		ALL(test_shutdown_of_a_disk_a_reset_left_dead_reports_it),
 		ALL(test_shutdown_does_not_report_a_break_recovered_from),
 		ALL(test_a_reset_whose_init_fails_leaves_the_disk_stopped),
