@@ -190,7 +190,8 @@ uint64_t vblk_max_range_sectors(const struct vblk_disk *disk, enum vblk_op op);
  * configuration change (a resized disk: the new capacity, which
  * interrupt mode picks up on its own). Returns the number of requests
  * completed; -VBLK_EINVAL for a NULL disk, -VBLK_ESTATE for one not
- * attached or shut down, -VBLK_EBROKEN for a disk stopped before this
+ * attached, shut down or being reset (from a callback the reset runs),
+ * -VBLK_EBROKEN for a disk stopped before this
  * call (for whatever reason, a timeout included, until vblk_reset) or
  * by it (the device broke the protocol or asked for a reset), or
  * -VBLK_ETIMEDOUT when this call found a request overdue. In interrupt
@@ -241,9 +242,15 @@ int vblk_drain(struct vblk_disk *disk);
  * N + 4 share one of four). The handler of any of them takes the
  * interrupt of all: those in interrupt mode as their own handler would,
  * polled ones (the one it was registered for too) only so far as to
- * lower the line (their completions are still found by polling). Register it once per INTID, for any disk on
- * it; a second registration (rt_irq_register refuses it: -VBLK_ESTATE)
- * is not needed, and a polled disk needs none.
+ * lower the line (their completions are still found by polling).
+ * Register it once per INTID, for any disk on it; a second registration
+ * (rt_irq_register refuses it: -VBLK_ESTATE) is not needed, and a polled
+ * disk needs none.
+ *
+ * vblk_use_interrupts returns 0; -VBLK_EINVAL for a NULL disk,
+ * -VBLK_ESTATE for one not attached, shut down or being reset (from a
+ * callback the reset runs), -VBLK_EBROKEN for a stopped disk (also one
+ * the switch found broken: a configuration change asking for a reset).
  */
 int vblk_use_interrupts(struct vblk_disk *disk, bool on);
 void vblk_irq_handler(void *disk);
